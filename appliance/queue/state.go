@@ -1,0 +1,283 @@
+package queue
+
+import (
+	"slices"
+	"time"
+)
+
+// Ticket statuses.
+const (
+	StatusWaiting = "waiting" // in the queue
+	StatusCalled  = "called"  // called to a counter, being served
+	StatusDone    = "done"    // served
+	StatusNoShow  = "no_show" // called, did not come
+	StatusExpired = "expired" // still open when the day ended
+)
+
+// MaxRecalls is how often a clerk may call the same ticket again.
+const MaxRecalls = 3
+
+// recentCalls is how many calls the state keeps for the call display.
+const recentCalls = 8
+
+// serviceSamples is how many recent service durations feed an estimate.
+const serviceSamples = 20
+
+// Site describes the site a State belongs to.
+type Site struct {
+	ID       string
+	Name     string
+	Location *time.Location
+	Hours    []OpeningHours
+}
+
+// Service is something citizens come for, with its ticket prefix.
+type Service struct {
+	ID              string
+	Name            string
+	NameEN          string
+	Prefix          string
+	ExpectedMinutes int
+	// durations holds the most recent service durations, oldest first.
+	durations []time.Duration
+}
+
+// Counter is a place where a clerk serves citizens.
+type Counter struct {
+	ID       string
+	Name     string
+	Services []string
+	Open     bool
+	Staff    string
+	Current  string // ID of the ticket being served, or ""
+}
+
+// Serves reports whether the counter serves a service.
+func (c *Counter) Serves(service string) bool { return slices.Contains(c.Services, service) }
+
+// Ticket is one citizen's place in the queue.
+type Ticket struct {
+	ID         string
+	Day        string // YYYY-MM-DD in the site's time zone
+	Token      string
+	Number     string
+	Service    string
+	Channel    string
+	Status     string
+	Counter    string
+	Recalls    int
+	IssuedAt   time.Time
+	CalledAt   time.Time
+	FinishedAt time.Time
+}
+
+// Call is one entry of the call display.
+type Call struct {
+	Ticket  string
+	Number  string
+	Counter string
+	At      time.Time
+	Recall  bool
+}
+
+// State is the fold of a site's queue events. The zero value is not usable;
+// call NewState. State is not safe for concurrent use: its owner serialises.
+type State struct {
+	Site     Site
+	Services map[string]*Service
+	Counters map[string]*Counter
+	Tickets  map[string]*Ticket
+	// ServiceOrder and CounterOrder keep the order of definition for display.
+	ServiceOrder []string
+	CounterOrder []string
+	// Day is the current business day; numbers restart each day.
+	Day     string
+	byToken map[string]string
+	waiting []string // IDs of waiting tickets, in order of arrival
+	numbers map[string]int
+	recent  []Call
+	// Applied counts the events folded in, for diagnostics and tests.
+	Applied uint64
+}
+
+// NewState returns an empty state for a site.
+func NewState(siteID string) *State {
+	return &State{
+		Site:     Site{ID: siteID, Name: siteID, Location: berlin()},
+		Services: map[string]*Service{},
+		Counters: map[string]*Counter{},
+		Tickets:  map[string]*Ticket{},
+		byToken:  map[string]string{},
+		numbers:  map[string]int{},
+	}
+}
+
+func berlin() *time.Location {
+	if loc, err := time.LoadLocation("Europe/Berlin"); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// DayOf returns the business day of t in the site's time zone.
+func (s *State) DayOf(t time.Time) string { return t.In(s.Site.Location).Format(time.DateOnly) }
+
+// TicketByToken returns the ticket behind a QR token, or nil.
+func (s *State) TicketByToken(token string) *Ticket {
+	if id, ok := s.byToken[token]; ok {
+		return s.Tickets[id]
+	}
+	return nil
+}
+
+// Waiting returns the waiting tickets in order of arrival.
+func (s *State) Waiting() []*Ticket {
+	out := make([]*Ticket, 0, len(s.waiting))
+	for _, id := range s.waiting {
+		out = append(out, s.Tickets[id])
+	}
+	return out
+}
+
+// RecentCalls returns the latest calls, newest first.
+func (s *State) RecentCalls() []Call {
+	out := slices.Clone(s.recent)
+	slices.Reverse(out)
+	return out
+}
+
+// Apply folds one event into the state. It is deterministic: the same events
+// in the same order give the same state on every node. Unknown event types
+// are ignored so that an older node can fold a newer node's log. Payloads
+// are pointers, as NewPayload and the commands create them.
+func (s *State) Apply(e Event) {
+	s.Applied++
+	switch p := e.Payload.(type) {
+	case *SiteDescribed:
+		s.Site.ID, s.Site.Name, s.Site.Hours = p.ID, p.Name, slices.Clone(p.Hours)
+		if loc, err := time.LoadLocation(p.TimeZone); err == nil && p.TimeZone != "" {
+			s.Site.Location = loc
+		}
+	case *ServiceDefined:
+		svc, ok := s.Services[p.ID]
+		if !ok {
+			svc = &Service{ID: p.ID}
+			s.Services[p.ID] = svc
+			s.ServiceOrder = append(s.ServiceOrder, p.ID)
+		}
+		svc.Name, svc.NameEN, svc.Prefix, svc.ExpectedMinutes = p.Name, p.NameEN, p.Prefix, p.ExpectedMinutes
+	case *CounterDefined:
+		c, ok := s.Counters[p.ID]
+		if !ok {
+			c = &Counter{ID: p.ID}
+			s.Counters[p.ID] = c
+			s.CounterOrder = append(s.CounterOrder, p.ID)
+		}
+		c.Name, c.Services = p.Name, slices.Clone(p.Services)
+	case *CounterOpened:
+		s.advanceDay(e.At)
+		if c := s.Counters[p.Counter]; c != nil {
+			c.Open, c.Staff = true, p.Staff
+		}
+	case *CounterClosed:
+		s.advanceDay(e.At)
+		if c := s.Counters[p.Counter]; c != nil {
+			c.Open, c.Staff = false, ""
+		}
+	case *TicketIssued:
+		s.advanceDay(e.At)
+		t := &Ticket{ID: p.ID, Day: s.DayOf(e.At), Token: p.Token, Number: p.Number,
+			Service: p.Service, Channel: p.Channel, Status: StatusWaiting, IssuedAt: e.At}
+		s.Tickets[t.ID] = t
+		s.byToken[t.Token] = t.ID
+		s.waiting = append(s.waiting, t.ID)
+		if svc := s.Services[t.Service]; svc != nil {
+			s.numbers[svc.Prefix]++
+		}
+	case *TicketCalled:
+		s.advanceDay(e.At)
+		t, c := s.Tickets[p.ID], s.Counters[p.Counter]
+		if t == nil || c == nil {
+			return
+		}
+		s.removeWaiting(t.ID)
+		t.Status, t.Counter, t.CalledAt = StatusCalled, c.ID, e.At
+		c.Current = t.ID
+		s.addCall(Call{Ticket: t.ID, Number: t.Number, Counter: c.ID, At: e.At})
+	case *TicketRecalled:
+		s.advanceDay(e.At)
+		if t := s.Tickets[p.ID]; t != nil {
+			t.Recalls++
+			s.addCall(Call{Ticket: t.ID, Number: t.Number, Counter: p.Counter, At: e.At, Recall: true})
+		}
+	case *TicketFinished:
+		s.advanceDay(e.At)
+		t := s.Tickets[p.ID]
+		if t == nil {
+			return
+		}
+		s.closeTicket(t, StatusDone, e.At)
+		if svc := s.Services[t.Service]; svc != nil && !t.CalledAt.IsZero() {
+			svc.durations = append(svc.durations, e.At.Sub(t.CalledAt))
+			if len(svc.durations) > serviceSamples {
+				svc.durations = svc.durations[len(svc.durations)-serviceSamples:]
+			}
+		}
+	case *TicketNoShow:
+		s.advanceDay(e.At)
+		if t := s.Tickets[p.ID]; t != nil {
+			s.closeTicket(t, StatusNoShow, e.At)
+		}
+	}
+}
+
+func (s *State) closeTicket(t *Ticket, status string, at time.Time) {
+	s.removeWaiting(t.ID)
+	if c := s.Counters[t.Counter]; c != nil && c.Current == t.ID {
+		c.Current = ""
+	}
+	t.Status, t.FinishedAt = status, at
+}
+
+func (s *State) removeWaiting(id string) {
+	if i := slices.Index(s.waiting, id); i >= 0 {
+		s.waiting = slices.Delete(s.waiting, i, i+1)
+	}
+}
+
+func (s *State) addCall(c Call) {
+	s.recent = append(s.recent, c)
+	if len(s.recent) > recentCalls {
+		s.recent = s.recent[len(s.recent)-recentCalls:]
+	}
+}
+
+// advanceDay starts a new business day when at falls on a later day: tickets
+// still open expire, counters close, numbering restarts, and tickets older
+// than the previous day are forgotten so the state stays small.
+func (s *State) advanceDay(at time.Time) {
+	day := s.DayOf(at)
+	if day <= s.Day {
+		return
+	}
+	previous := s.Day
+	s.Day = day
+	if previous == "" {
+		return
+	}
+	for _, t := range s.Tickets {
+		if t.Status == StatusWaiting || t.Status == StatusCalled {
+			t.Status, t.FinishedAt = StatusExpired, at
+		}
+		if t.Day < previous {
+			delete(s.Tickets, t.ID)
+			delete(s.byToken, t.Token)
+		}
+	}
+	s.waiting = s.waiting[:0]
+	for _, c := range s.Counters {
+		c.Open, c.Staff, c.Current = false, "", ""
+	}
+	clear(s.numbers)
+	s.recent = nil
+}

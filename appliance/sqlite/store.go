@@ -1,0 +1,307 @@
+// Package sqlite is the appliance's store: the site's change-log and the
+// queue state it folds into, kept in one SQLite file. Every command runs in
+// one immediate transaction that appends its events to the change-log and
+// updates the projections; the in-memory state is folded only after commit.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"time"
+
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/internal/sqlitedb"
+	"github.com/veedel/veedel/sync/changelog"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Options configure a Store. Zero values are production defaults.
+type Options struct {
+	// Now is the wall clock; tests set it.
+	Now func() time.Time
+	// NewToken returns a random ticket token of at least 128 bits.
+	NewToken func() string
+	// Synchronous overrides PRAGMA synchronous (benchmarks only).
+	Synchronous string
+}
+
+// Store is a site's durable queue. It is safe for concurrent use; commands
+// are serialised, reads of the state take the same lock briefly.
+type Store struct {
+	db       *sqlitedb.DB
+	site     string
+	clock    *changelog.Clock
+	now      func() time.Time
+	newToken func() string
+
+	mu    sync.Mutex
+	state *queue.State
+	last  *changelog.Entry // last committed entry, nil for an empty log
+
+	subMu sync.Mutex
+	subs  map[chan struct{}]struct{}
+
+	auth authCache
+}
+
+// Open opens the store at path for site, applying migrations and folding the
+// change-log into the in-memory state.
+func Open(ctx context.Context, path, site string, opts Options) (*Store, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.NewToken == nil {
+		opts.NewToken = RandomToken
+	}
+	migrations, _ := fs.Sub(migrationFiles, "migrations")
+	db, err := sqlitedb.Open(ctx, path, migrations, sqlitedb.Options{Synchronous: opts.Synchronous})
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, site: site, now: opts.Now, newToken: opts.NewToken,
+		state: queue.NewState(site), subs: map[chan struct{}]struct{}{}}
+	if err := s.load(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	var last changelog.HLC
+	if s.last != nil {
+		last = s.last.HLC
+	}
+	s.clock = changelog.NewClock(opts.Now, last)
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Site is the site this store belongs to.
+func (s *Store) Site() string { return s.site }
+
+// RandomToken returns 128 random bits, URL-safe (22 characters).
+func RandomToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// load folds the whole change-log into the state. (Snapshots come with the
+// sync engine's retention work.)
+func (s *Store) load(ctx context.Context) error {
+	rows, err := s.db.Write.QueryContext(ctx, `SELECT seq, version, hlc, type, entity, payload, prev, hash FROM changelog ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("store: load change-log: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows, s.site)
+		if err != nil {
+			return err
+		}
+		if s.last != nil && !e.Follows(s.last.Seq, s.last.Hash) {
+			return fmt.Errorf("store: change-log broken at seq %d", e.Seq)
+		}
+		p, err := changelog.DecodePayload(&e, queue.NewPayload)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		s.state.Apply(queue.Event{Type: e.Type, Entity: e.Entity, At: e.At(), Payload: p})
+		s.last = &e
+	}
+	return rows.Err()
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanEntry(row scanner, site string) (changelog.Entry, error) {
+	e := changelog.Entry{Site: site}
+	var hlc int64
+	if err := row.Scan(&e.Seq, &e.Version, &hlc, &e.Type, &e.Entity, &e.Payload, &e.Prev, &e.Hash); err != nil {
+		return e, fmt.Errorf("store: read change-log: %w", err)
+	}
+	e.HLC = changelog.HLC(hlc)
+	if len(e.Prev) == 0 {
+		e.Prev = nil
+	}
+	return e, nil
+}
+
+// View runs fn with the current state under the store's lock. fn must not
+// keep references to the state after it returns.
+func (s *Store) View(fn func(*queue.State)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.state)
+}
+
+// Decider is a command: it reads the state at time at and returns the
+// events to commit, or an error that leaves everything unchanged.
+type Decider func(st *queue.State, at time.Time) ([]queue.Event, error)
+
+// Execute runs a command: decide, commit the events with their change-log
+// entries in one transaction, then fold them into the state.
+func (s *Store) Execute(ctx context.Context, decide Decider) ([]queue.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.execute(ctx, decide, nil)
+}
+
+// execute requires s.mu. extra runs inside the transaction after the events
+// are written, for rows that belong to the same command.
+func (s *Store) execute(ctx context.Context, decide Decider, extra func(*sql.Tx, []queue.Event) error) ([]queue.Event, error) {
+	first := s.clock.Now()
+	events, err := decide(s.state, first.Time())
+	if err != nil || len(events) == 0 {
+		return nil, err
+	}
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	prev := s.last
+	entries := make([]changelog.Entry, len(events))
+	for i := range events {
+		hlc := first
+		if i > 0 {
+			hlc = s.clock.Now()
+		}
+		e, err := changelog.NewEntry(s.site, prev, hlc, events[i].Type, events[i].Entity, events[i].Payload)
+		if err != nil {
+			return nil, fmt.Errorf("store: encode %s: %w", events[i].Type, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO changelog (seq, version, hlc, type, entity, payload, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, e.Version, int64(e.HLC), e.Type, e.Entity, []byte(e.Payload), e.Prev, e.Hash); err != nil {
+			return nil, fmt.Errorf("store: append %s: %w", e.Type, err)
+		}
+		// Fold with the entry's own time, exactly as central will.
+		events[i].At = e.At()
+		if err := project(ctx, tx, events[i]); err != nil {
+			return nil, err
+		}
+		entries[i] = e
+		prev = &entries[i]
+	}
+	if extra != nil {
+		if err := extra(tx, events); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: commit: %w", err)
+	}
+	for _, ev := range events {
+		s.state.Apply(ev)
+	}
+	s.last = prev
+	s.notify()
+	return events, nil
+}
+
+// project keeps the tickets table in step with the event.
+func project(ctx context.Context, tx *sql.Tx, e queue.Event) error {
+	var err error
+	at := e.At.UnixMilli()
+	switch p := e.Payload.(type) {
+	case *queue.TicketIssued:
+		day := e.At.In(berlin).Format(time.DateOnly)
+		_, err = tx.ExecContext(ctx, `INSERT INTO tickets (id, day, token, number, service, channel, status, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, day, p.Token, p.Number, p.Service, p.Channel, queue.StatusWaiting, at)
+	case *queue.TicketCalled:
+		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, counter = ?, called_at = ? WHERE id = ?`, queue.StatusCalled, p.Counter, at, p.ID)
+	case *queue.TicketRecalled:
+		_, err = tx.ExecContext(ctx, `UPDATE tickets SET recalls = recalls + 1 WHERE id = ?`, p.ID)
+	case *queue.TicketFinished:
+		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusDone, at, p.ID)
+	case *queue.TicketNoShow:
+		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusNoShow, at, p.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("store: project %s: %w", e.Type, err)
+	}
+	return nil
+}
+
+var berlin = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}()
+
+// IssueTicket issues a ticket for a service. A non-empty idempotencyKey
+// that was used before returns the ticket of that first request (replayed
+// true) instead of issuing a second one.
+func (s *Store) IssueTicket(ctx context.Context, service, channel, idempotencyKey string) (t queue.Ticket, replayed bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if idempotencyKey != "" {
+		var request, id string
+		err := s.db.Write.QueryRowContext(ctx, `SELECT request, ticket_id FROM idempotency_keys WHERE key = ?`, idempotencyKey).Scan(&request, &id)
+		switch {
+		case err == nil && request != service:
+			return t, false, veedel.Errorf(veedel.ECONFLICT, "Idempotency-Key wurde schon für ein anderes Anliegen benutzt / Idempotency-Key already used for another service")
+		case err == nil:
+			if old := s.state.Tickets[id]; old != nil {
+				return *old, true, nil
+			}
+			return t, false, veedel.Errorf(veedel.ECONFLICT, "Idempotency-Key belongs to a ticket of an earlier day")
+		case !errors.Is(err, sql.ErrNoRows):
+			return t, false, fmt.Errorf("store: idempotency: %w", err)
+		}
+	}
+	token := s.newToken()
+	events, err := s.execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
+		e, err := st.IssueTicket(at, service, token, channel)
+		return []queue.Event{e}, err
+	}, func(tx *sql.Tx, events []queue.Event) error {
+		if idempotencyKey == "" {
+			return nil
+		}
+		id := events[0].Payload.(*queue.TicketIssued).ID
+		_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, request, ticket_id, created_at) VALUES (?, ?, ?, ?)`,
+			idempotencyKey, service, id, s.now().UnixMilli())
+		return err
+	})
+	if err != nil {
+		return t, false, err
+	}
+	return *s.state.Tickets[events[0].Payload.(*queue.TicketIssued).ID], false, nil
+}
+
+// Subscribe returns a channel that receives a value after every commit
+// (coalesced: a slow reader sees one wake-up for many commits) and a
+// function that ends the subscription.
+func (s *Store) Subscribe() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	s.subMu.Lock()
+	s.subs[ch] = struct{}{}
+	s.subMu.Unlock()
+	return ch, func() {
+		s.subMu.Lock()
+		delete(s.subs, ch)
+		s.subMu.Unlock()
+	}
+}
+
+func (s *Store) notify() {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	for ch := range s.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}

@@ -1,0 +1,288 @@
+// Package central aggregates every site: it takes in the sites' change-log
+// batches through a LogStore, folds each site's log with the same queue
+// reducer the site uses into an in-memory read model, and answers the
+// portal's questions (waiting times, ticket status) from it.
+package central
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/sync/changelog"
+)
+
+// StaleAfter is how long after its last contact a site's figures stop being
+// shown as live.
+const StaleAfter = 10 * time.Minute
+
+// LogStore keeps every site's change-log durably. Implementations: sqlite
+// (default) and, later, PostgreSQL.
+type LogStore interface {
+	// Append stores the batch's entries that continue the site's chain and
+	// returns those newly stored and the acked seq after commit. A refused
+	// entry stops the batch with an ECONFLICT error; what came before it is
+	// still stored and acked.
+	Append(ctx context.Context, b *changelog.Batch, receivedAt time.Time) (accepted []changelog.Entry, acked uint64, err error)
+	// Sites returns every site's sync position.
+	Sites(ctx context.Context) ([]SiteCursor, error)
+	// Scan calls fn with each stored entry of a site after seq, in order.
+	Scan(ctx context.Context, site string, after uint64, fn func(changelog.Entry) error) error
+}
+
+// SiteCursor is how far a site's log has arrived at central.
+type SiteCursor struct {
+	Site        string
+	Acked       uint64
+	LastHLC     changelog.HLC
+	LastContact time.Time
+}
+
+// Central is the aggregation node's core. It is safe for concurrent use.
+type Central struct {
+	store LogStore
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu    sync.RWMutex
+	sites map[string]*siteModel
+
+	subMu sync.Mutex
+	subs  map[chan struct{}]string // channel -> site ("" = all)
+}
+
+// siteModel is central's picture of one site: the fold of its log.
+type siteModel struct {
+	mu          sync.Mutex // serialises ingest for the site and guards state
+	state       *queue.State
+	cursor      SiteCursor
+	lastEventAt time.Time
+}
+
+// New loads every site's log from store into the read models.
+func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog.Logger) (*Central, error) {
+	if now == nil {
+		now = time.Now
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	c := &Central{store: store, now: now, log: logger, sites: map[string]*siteModel{}, subs: map[chan struct{}]string{}}
+	cursors, err := store.Sites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, cur := range cursors {
+		m := &siteModel{state: queue.NewState(cur.Site), cursor: cur}
+		err := store.Scan(ctx, cur.Site, 0, func(e changelog.Entry) error {
+			return m.fold(e)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("central: load %s: %w", cur.Site, err)
+		}
+		c.sites[cur.Site] = m
+	}
+	return c, nil
+}
+
+func (m *siteModel) fold(e changelog.Entry) error {
+	p, err := changelog.DecodePayload(&e, queue.NewPayload)
+	if err != nil {
+		// A type this central does not know yet (a newer site): keep the
+		// entry in the log, skip it in the read model.
+		if _, known := queue.NewPayload(e.Type); known {
+			return err
+		}
+		return nil
+	}
+	m.state.Apply(queue.Event{Type: e.Type, Entity: e.Entity, At: e.At(), Payload: p})
+	m.lastEventAt = e.At()
+	return nil
+}
+
+func (c *Central) model(site string) *siteModel {
+	c.mu.RLock()
+	m := c.sites[site]
+	c.mu.RUnlock()
+	if m != nil {
+		return m
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m = c.sites[site]; m == nil {
+		m = &siteModel{state: queue.NewState(site), cursor: SiteCursor{Site: site}}
+		c.sites[site] = m
+	}
+	return m
+}
+
+// Ingest stores a site's batch and folds what was new into the read model.
+// The returned Ack is valid even with an error: it says where to resume.
+func (c *Central) Ingest(ctx context.Context, b *changelog.Batch) (changelog.Ack, error) {
+	m := c.model(b.Site)
+	m.mu.Lock()
+	now := c.now()
+	accepted, acked, err := c.store.Append(ctx, b, now)
+	if err != nil && veedel.ErrorCode(err) != veedel.ECONFLICT {
+		m.mu.Unlock()
+		return changelog.Ack{Site: b.Site, Acked: m.cursor.Acked}, err
+	}
+	for _, e := range accepted {
+		if ferr := m.fold(e); ferr != nil {
+			c.log.Error("fold entry", "site", b.Site, "seq", e.Seq, "err", ferr)
+		}
+	}
+	m.cursor.Acked = acked
+	if n := len(accepted); n > 0 {
+		m.cursor.LastHLC = accepted[n-1].HLC
+	}
+	m.cursor.LastContact = now
+	m.mu.Unlock()
+	if len(accepted) > 0 {
+		c.notify(b.Site)
+	}
+	return changelog.Ack{Site: b.Site, Acked: acked}, err
+}
+
+// SiteSummary is a site as the portal lists it.
+type SiteSummary struct {
+	ID                   string    `json:"id"`
+	Name                 string    `json:"name"`
+	Open                 bool      `json:"open"`
+	Waiting              int       `json:"waiting"`
+	EstimatedWaitMinutes int       `json:"estimated_wait_minutes"`
+	LastSync             time.Time `json:"last_sync"`
+	Stale                bool      `json:"stale"`
+	AckedSeq             uint64    `json:"acked_seq"`
+}
+
+// Sites lists every site, ordered by name.
+func (c *Central) Sites() []SiteSummary {
+	c.mu.RLock()
+	models := make([]*siteModel, 0, len(c.sites))
+	for _, m := range c.sites {
+		models = append(models, m)
+	}
+	c.mu.RUnlock()
+	now := c.now()
+	out := make([]SiteSummary, 0, len(models))
+	for _, m := range models {
+		m.mu.Lock()
+		out = append(out, SiteSummary{
+			ID: m.state.Site.ID, Name: m.state.Site.Name, Open: m.state.IsOpen(now),
+			Waiting: m.state.WaitingCount(), EstimatedWaitMinutes: m.state.SiteWaitMinutes(),
+			LastSync: m.cursor.LastContact, Stale: now.Sub(m.cursor.LastContact) > StaleAfter,
+			AckedSeq: m.cursor.Acked,
+		})
+		m.mu.Unlock()
+	}
+	slices.SortFunc(out, func(a, b SiteSummary) int {
+		if a.Name < b.Name {
+			return -1
+		} else if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// TicketStatus is what the portal shows for a ticket token.
+type TicketStatus struct {
+	Number               string    `json:"number"`
+	Site                 string    `json:"site"`
+	SiteName             string    `json:"site_name"`
+	Service              string    `json:"service"`
+	ServiceName          string    `json:"service_name"`
+	ServiceNameEN        string    `json:"service_name_en"`
+	Status               string    `json:"status"`
+	Position             int       `json:"position"`
+	EstimatedWaitMinutes int       `json:"estimated_wait_minutes"`
+	Counter              string    `json:"counter,omitempty"`
+	CounterName          string    `json:"counter_name,omitempty"`
+	IssuedAt             time.Time `json:"issued_at"`
+	CalledAt             time.Time `json:"called_at,omitzero"`
+	LastSync             time.Time `json:"last_sync"`
+	Stale                bool      `json:"stale"`
+}
+
+// Ticket finds a ticket by its token in any site's read model.
+func (c *Central) Ticket(token string) (TicketStatus, bool) {
+	c.mu.RLock()
+	models := make([]*siteModel, 0, len(c.sites))
+	for _, m := range c.sites {
+		models = append(models, m)
+	}
+	c.mu.RUnlock()
+	now := c.now()
+	for _, m := range models {
+		m.mu.Lock()
+		t := m.state.TicketByToken(token)
+		if t == nil {
+			m.mu.Unlock()
+			continue
+		}
+		st := TicketStatus{Number: t.Number, Site: m.state.Site.ID, SiteName: m.state.Site.Name,
+			Service: t.Service, Status: t.Status, IssuedAt: t.IssuedAt, CalledAt: t.CalledAt,
+			LastSync: m.cursor.LastContact, Stale: now.Sub(m.cursor.LastContact) > StaleAfter}
+		if svc := m.state.Services[t.Service]; svc != nil {
+			st.ServiceName, st.ServiceNameEN = svc.Name, svc.NameEN
+		}
+		if ctr := m.state.Counters[t.Counter]; ctr != nil {
+			st.Counter, st.CounterName = ctr.ID, ctr.Name
+		}
+		est := m.state.EstimateTicket(t.ID)
+		st.Position, st.EstimatedWaitMinutes = est.Position, est.Minutes
+		m.mu.Unlock()
+		return st, true
+	}
+	return TicketStatus{}, false
+}
+
+// ViewSite runs fn with a site's read model under its lock; false if the
+// site is unknown.
+func (c *Central) ViewSite(site string, fn func(*queue.State, SiteCursor)) bool {
+	c.mu.RLock()
+	m := c.sites[site]
+	c.mu.RUnlock()
+	if m == nil {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fn(m.state, m.cursor)
+	return true
+}
+
+// Subscribe returns a channel woken (coalesced) whenever new entries of site
+// arrive ("" for any site), and a function to end the subscription.
+func (c *Central) Subscribe(site string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	c.subMu.Lock()
+	c.subs[ch] = site
+	c.subMu.Unlock()
+	return ch, func() {
+		c.subMu.Lock()
+		delete(c.subs, ch)
+		c.subMu.Unlock()
+	}
+}
+
+func (c *Central) notify(site string) {
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	for ch, s := range c.subs {
+		if s != "" && s != site {
+			continue
+		}
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}

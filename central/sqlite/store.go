@@ -1,0 +1,148 @@
+// Package sqlite is central's log store on SQLite: the sites and their
+// change-logs, stored idempotently by (site, seq) with the hash chain
+// checked on the way in. The SQL is kept portable for the PostgreSQL store.
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/internal/sqlitedb"
+	"github.com/veedel/veedel/sync/changelog"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store implements central.LogStore on a SQLite file.
+type Store struct {
+	db *sqlitedb.DB
+}
+
+var _ central.LogStore = (*Store)(nil)
+
+// Open opens or creates central's SQLite store at path.
+func Open(ctx context.Context, path string) (*Store, error) {
+	migrations, _ := fs.Sub(migrationFiles, "migrations")
+	db, err := sqlitedb.Open(ctx, path, migrations, sqlitedb.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Append stores the entries of a batch that continue the site's chain, in
+// one transaction, and records the contact. Entries central already has are
+// skipped if their hash matches (a resend) and refused if not (a fork). It
+// returns the entries newly stored and the site's acked seq after commit.
+func (s *Store) Append(ctx context.Context, b *changelog.Batch, receivedAt time.Time) ([]changelog.Entry, uint64, error) {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+
+	var acked uint64
+	var lastHash []byte
+	var lastHLC int64
+	err = tx.QueryRowContext(ctx, `SELECT acked_seq, last_hash, last_hlc FROM sites WHERE id = ?`, b.Site).Scan(&acked, &lastHash, &lastHLC)
+	if errors.Is(err, sql.ErrNoRows) {
+		_, err = tx.ExecContext(ctx, `INSERT INTO sites (id) VALUES (?)`, b.Site)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: site %s: %w", b.Site, err)
+	}
+
+	var accepted []changelog.Entry
+	var refusal error
+	for i := range b.Entries {
+		e := &b.Entries[i]
+		if e.Seq <= acked {
+			var have []byte
+			if err := tx.QueryRowContext(ctx, `SELECT hash FROM site_log WHERE site = ? AND seq = ?`, b.Site, e.Seq).Scan(&have); err != nil {
+				return nil, 0, fmt.Errorf("store: compare entry %d: %w", e.Seq, err)
+			}
+			if !bytes.Equal(have, e.Hash) {
+				refusal = veedel.Errorf(veedel.ECONFLICT, "entry %d differs from the one central stored: the site's log has forked", e.Seq)
+				break
+			}
+			continue
+		}
+		if !e.Follows(acked, lastHash) {
+			refusal = veedel.Errorf(veedel.ECONFLICT, "entry %d does not continue the chain after %d: resend from %d", e.Seq, acked, acked+1)
+			break
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO site_log (site, seq, version, hlc, type, entity, payload, prev, hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			b.Site, e.Seq, e.Version, int64(e.HLC), e.Type, e.Entity, []byte(e.Payload), e.Prev, e.Hash, receivedAt.UnixMilli()); err != nil {
+			return nil, 0, fmt.Errorf("store: insert entry %d: %w", e.Seq, err)
+		}
+		accepted = append(accepted, *e)
+		acked, lastHash, lastHLC = e.Seq, e.Hash, int64(e.HLC)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sites SET acked_seq = ?, last_hash = ?, last_hlc = ?, last_contact = ? WHERE id = ?`,
+		acked, lastHash, lastHLC, receivedAt.UnixMilli(), b.Site); err != nil {
+		return nil, 0, fmt.Errorf("store: update site %s: %w", b.Site, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, 0, fmt.Errorf("store: commit: %w", err)
+	}
+	return accepted, acked, refusal
+}
+
+// Sites returns every site's sync position.
+func (s *Store) Sites(ctx context.Context) ([]central.SiteCursor, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, acked_seq, last_hlc, last_contact FROM sites ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: sites: %w", err)
+	}
+	defer rows.Close()
+	var out []central.SiteCursor
+	for rows.Next() {
+		var c central.SiteCursor
+		var hlc, contact int64
+		if err := rows.Scan(&c.Site, &c.Acked, &hlc, &contact); err != nil {
+			return nil, err
+		}
+		c.LastHLC = changelog.HLC(hlc)
+		if contact > 0 {
+			c.LastContact = time.UnixMilli(contact)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Scan calls fn with each entry of a site's log after seq, in order.
+func (s *Store) Scan(ctx context.Context, site string, after uint64, fn func(changelog.Entry) error) error {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT seq, version, hlc, type, entity, payload, prev, hash FROM site_log WHERE site = ? AND seq > ? ORDER BY seq`, site, after)
+	if err != nil {
+		return fmt.Errorf("store: scan %s: %w", site, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e := changelog.Entry{Site: site}
+		var hlc int64
+		if err := rows.Scan(&e.Seq, &e.Version, &hlc, &e.Type, &e.Entity, &e.Payload, &e.Prev, &e.Hash); err != nil {
+			return fmt.Errorf("store: scan %s: %w", site, err)
+		}
+		e.HLC = changelog.HLC(hlc)
+		if len(e.Prev) == 0 {
+			e.Prev = nil
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

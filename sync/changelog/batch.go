@@ -1,0 +1,45 @@
+package changelog
+
+import "github.com/veedel/veedel"
+
+// Batch is what a site uploads: consecutive entries of its own log. An empty
+// batch is a heartbeat that tells central the site is alive.
+type Batch struct {
+	Version uint    `cbor:"0,keyasint"`
+	Site    string  `cbor:"1,keyasint"`
+	Entries []Entry `cbor:"2,keyasint"`
+	// SentAt is the site's clock when sending, for lag figures.
+	SentAt HLC `cbor:"3,keyasint"`
+}
+
+// Ack is central's answer to a batch: the highest seq of the site it has
+// durably stored with an unbroken chain. The site resumes after Acked.
+type Ack struct {
+	Site  string `cbor:"1,keyasint" json:"site"`
+	Acked uint64 `cbor:"2,keyasint" json:"acked"`
+	Error string `cbor:"3,keyasint,omitempty" json:"error,omitempty"`
+}
+
+// Validate checks the batch's own shape and every entry's hash; whether the
+// entries continue central's chain is central's check.
+func (b *Batch) Validate() error {
+	if b.Site == "" {
+		return veedel.Errorf(veedel.EINVALID, "batch without site")
+	}
+	if len(b.Entries) > MaxBatchEntries {
+		return veedel.Errorf(veedel.EINVALID, "batch has %d entries, at most %d allowed", len(b.Entries), MaxBatchEntries)
+	}
+	for i := range b.Entries {
+		e := &b.Entries[i]
+		if e.Site != b.Site {
+			return veedel.Errorf(veedel.EINVALID, "entry %d belongs to site %q, not %q", e.Seq, e.Site, b.Site)
+		}
+		if err := e.Verify(); err != nil {
+			return err
+		}
+		if i > 0 && !e.Follows(b.Entries[i-1].Seq, b.Entries[i-1].Hash) {
+			return veedel.Errorf(veedel.EINVALID, "entry %d does not follow entry %d in the batch", e.Seq, b.Entries[i-1].Seq)
+		}
+	}
+	return nil
+}

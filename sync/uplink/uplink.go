@@ -1,0 +1,245 @@
+// Package uplink is the site side of sync: it pushes the site's change-log
+// to central right after each commit, in bounded batches during catch-up,
+// with backoff and jitter while central is unreachable, and resumes from
+// central's acknowledgement after any failure or restart.
+package uplink
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/veedel/veedel/sync/changelog"
+)
+
+// Outbox is the site's change-log as the uplink reads it.
+type Outbox interface {
+	EntriesAfter(ctx context.Context, after uint64, limit, maxBytes int) ([]changelog.Entry, error)
+	AckedSeq(ctx context.Context) (uint64, error)
+	SetAckedSeq(ctx context.Context, seq uint64) error
+	LastSeq() uint64
+	Subscribe() (<-chan struct{}, func())
+}
+
+// Defaults for the zero values of Uplink's tuning fields.
+const (
+	DefaultBatchEntries = 1000
+	DefaultBatchBytes   = 1 << 20
+	DefaultHeartbeat    = 30 * time.Second
+	DefaultMaxBackoff   = 2 * time.Second
+)
+
+// Uplink pushes one site's log to central.
+type Uplink struct {
+	Outbox     Outbox
+	Site       string
+	CentralURL string // e.g. http://127.0.0.1:8080
+	Client     *http.Client
+	Logger     *slog.Logger
+
+	BatchEntries int
+	BatchBytes   int
+	// Heartbeat is how often an idle site tells central it is alive, so
+	// that central's freshness figure means "in contact", not "busy".
+	Heartbeat  time.Duration
+	MaxBackoff time.Duration
+	Now        func() time.Time
+
+	mu     sync.Mutex
+	status Status
+}
+
+// Status is the uplink's health, for /healthz and the fleet view.
+type Status struct {
+	Acked       uint64    `json:"acked_seq"`
+	Pending     uint64    `json:"pending"`
+	LastContact time.Time `json:"last_contact,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	Failures    int       `json:"consecutive_failures"`
+}
+
+// Status returns a snapshot of the uplink's state.
+func (u *Uplink) Status() Status {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s := u.status
+	if last := u.Outbox.LastSeq(); last > s.Acked {
+		s.Pending = last - s.Acked
+	}
+	return s
+}
+
+// errRefused is a 4xx answer other than a chain conflict: resending the same
+// bytes will not help, so the uplink waits long before the next attempt.
+var errRefused = errors.New("central refused the batch")
+
+// Run pushes until ctx ends. It never drops an entry: the cursor only moves
+// to what central acknowledged as durably stored.
+func (u *Uplink) Run(ctx context.Context) error {
+	u.defaults()
+	acked, err := u.Outbox.AckedSeq(ctx)
+	if err != nil {
+		return err
+	}
+	u.setAcked(acked)
+	wake, unsubscribe := u.Outbox.Subscribe()
+	defer unsubscribe()
+	backoff := 100 * time.Millisecond
+	var lastContact time.Time
+	for ctx.Err() == nil {
+		entries, err := u.Outbox.EntriesAfter(ctx, acked, u.BatchEntries, u.BatchBytes)
+		if err != nil {
+			u.fail(err)
+			if !sleep(ctx, u.MaxBackoff) {
+				break
+			}
+			continue
+		}
+		if len(entries) == 0 && u.Now().Sub(lastContact) < u.Heartbeat {
+			timer := time.NewTimer(u.Heartbeat - u.Now().Sub(lastContact))
+			select {
+			case <-ctx.Done():
+			case <-wake:
+			case <-timer.C:
+			}
+			timer.Stop()
+			continue
+		}
+		ack, err := u.push(ctx, entries)
+		if err != nil {
+			u.fail(err)
+			wait := backoff
+			if errors.Is(err, errRefused) {
+				wait = 30 * time.Second
+			}
+			// Jitter: sites that lost the WAN together must not all come
+			// back in the same millisecond.
+			if !sleep(ctx, wait/2+time.Duration(rand.Int64N(int64(wait/2)+1))) {
+				break
+			}
+			backoff = min(backoff*2, u.MaxBackoff)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		lastContact = u.Now()
+		if ack.Acked != acked {
+			if err := u.Outbox.SetAckedSeq(ctx, ack.Acked); err != nil {
+				u.fail(err)
+				continue
+			}
+			acked = ack.Acked
+		}
+		u.ok(acked, lastContact)
+	}
+	return nil
+}
+
+func (u *Uplink) defaults() {
+	if u.Client == nil {
+		u.Client = &http.Client{Timeout: 15 * time.Second}
+	}
+	if u.Logger == nil {
+		u.Logger = slog.Default()
+	}
+	if u.BatchEntries == 0 {
+		u.BatchEntries = DefaultBatchEntries
+	}
+	if u.BatchBytes == 0 {
+		u.BatchBytes = DefaultBatchBytes
+	}
+	if u.Heartbeat == 0 {
+		u.Heartbeat = DefaultHeartbeat
+	}
+	if u.MaxBackoff == 0 {
+		u.MaxBackoff = DefaultMaxBackoff
+	}
+	if u.Now == nil {
+		u.Now = time.Now
+	}
+}
+
+// push sends one batch. A 409 is not an error: its ack says where central
+// wants the site to resume (after a central restore, or after a batch lost
+// on the way).
+func (u *Uplink) push(ctx context.Context, entries []changelog.Entry) (changelog.Ack, error) {
+	body, err := changelog.Marshal(changelog.Batch{Version: changelog.SchemaVersion, Site: u.Site, Entries: entries})
+	if err != nil {
+		return changelog.Ack{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(u.CentralURL, "/")+"/api/v1/sync/batches", bytes.NewReader(body))
+	if err != nil {
+		return changelog.Ack{}, err
+	}
+	req.Header.Set("Content-Type", "application/cbor")
+	req.Header.Set("Accept", "application/cbor")
+	resp, err := u.Client.Do(req)
+	if err != nil {
+		return changelog.Ack{}, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return changelog.Ack{}, err
+	}
+	var ack changelog.Ack
+	decodeErr := changelog.Unmarshal(data, &ack)
+	switch {
+	case resp.StatusCode == http.StatusOK && decodeErr == nil:
+		return ack, nil
+	case resp.StatusCode == http.StatusConflict && decodeErr == nil:
+		u.Logger.Warn("central asks to resend", "site", u.Site, "from", ack.Acked+1, "reason", ack.Error)
+		if len(entries) > 0 && ack.Acked+1 >= entries[0].Seq && ack.Acked < entries[len(entries)-1].Seq {
+			// Central stopped inside this very batch: resending it
+			// unchanged would loop, so back off like any failure.
+			return changelog.Ack{}, fmt.Errorf("%w: %s", errRefused, ack.Error)
+		}
+		return ack, nil
+	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
+		return changelog.Ack{}, fmt.Errorf("%w: %s: %s", errRefused, resp.Status, ack.Error)
+	default:
+		return changelog.Ack{}, fmt.Errorf("central answered %s", resp.Status)
+	}
+}
+
+func (u *Uplink) setAcked(seq uint64) {
+	u.mu.Lock()
+	u.status.Acked = seq
+	u.mu.Unlock()
+}
+
+func (u *Uplink) ok(acked uint64, at time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.status.Failures > 0 {
+		u.Logger.Info("central reachable again", "site", u.Site, "after_failures", u.status.Failures)
+	}
+	u.status.Acked, u.status.LastContact, u.status.LastError, u.status.Failures = acked, at, "", 0
+}
+
+func (u *Uplink) fail(err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.status.Failures == 0 {
+		u.Logger.Warn("sync to central failing; the site keeps working and will catch up", "site", u.Site, "err", err)
+	}
+	u.status.LastError, u.status.Failures = err.Error(), u.status.Failures+1
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
