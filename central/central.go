@@ -173,6 +173,12 @@ func (c *Central) Sites() []SiteSummary {
 	out := make([]SiteSummary, 0, len(models))
 	for _, m := range models {
 		m.mu.Lock()
+		if m.cursor.Acked == 0 {
+			// Contact without a single stored entry (a refused first
+			// batch): not a site anyone should see on the portal.
+			m.mu.Unlock()
+			continue
+		}
 		out = append(out, SiteSummary{
 			ID: m.state.Site.ID, Name: m.state.Site.Name, Open: m.state.IsOpen(now),
 			Waiting: m.state.WaitingCount(), EstimatedWaitMinutes: m.state.SiteWaitMinutes(),

@@ -170,6 +170,7 @@ func (s *Store) execute(ctx context.Context, decide Decider, extra func(*sql.Tx,
 	}
 	defer tx.Rollback()
 	prev := s.last
+	day := s.state.Day
 	entries := make([]changelog.Entry, len(events))
 	for i := range events {
 		hlc := first
@@ -186,6 +187,12 @@ func (s *Store) execute(ctx context.Context, decide Decider, extra func(*sql.Tx,
 		}
 		// Fold with the entry's own time, exactly as central will.
 		events[i].At = e.At()
+		if next := s.state.DayOf(events[i].At); next > day && startsDay(events[i]) {
+			if err := expireBefore(ctx, tx, next, events[i].At); err != nil {
+				return nil, err
+			}
+			day = next
+		}
 		if err := project(ctx, tx, events[i]); err != nil {
 			return nil, err
 		}
@@ -228,6 +235,28 @@ func project(ctx context.Context, tx *sql.Tx, e queue.Event) error {
 	}
 	if err != nil {
 		return fmt.Errorf("store: project %s: %w", e.Type, err)
+	}
+	return nil
+}
+
+// startsDay reports whether the reducer starts a new business day with e
+// when e falls on a later day (queue.State.Apply advances the day on these).
+func startsDay(e queue.Event) bool {
+	switch e.Payload.(type) {
+	case *queue.CounterOpened, *queue.CounterClosed, *queue.TicketIssued, *queue.TicketCalled,
+		*queue.TicketRecalled, *queue.TicketFinished, *queue.TicketNoShow:
+		return true
+	}
+	return false
+}
+
+// expireBefore keeps the tickets table in step with the reducer when a new
+// business day starts: tickets of earlier days still open expire at.
+func expireBefore(ctx context.Context, tx *sql.Tx, day string, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE day < ? AND status IN (?, ?)`,
+		queue.StatusExpired, at.UnixMilli(), day, queue.StatusWaiting, queue.StatusCalled)
+	if err != nil {
+		return fmt.Errorf("store: expire tickets before %s: %w", day, err)
 	}
 	return nil
 }

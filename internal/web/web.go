@@ -52,7 +52,7 @@ func JSON(w http.ResponseWriter, status int, v any) {
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	status := Status(err)
 	if status >= 500 {
-		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", middleware.GetReqID(r.Context()), "err", err)
+		slog.Error("request failed", "method", r.Method, "route", Route(r), "request_id", middleware.GetReqID(r.Context()), "err", err)
 	}
 	JSON(w, status, map[string]string{"error": veedel.ErrorMessage(err)})
 }
@@ -121,12 +121,17 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			start := time.Now()
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
-			route := r.URL.Path
-			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-				route = rc.RoutePattern()
-			}
-			logger.Debug("http", "method", r.Method, "route", route, "status", ww.Status(),
+			logger.Debug("http", "method", r.Method, "route", Route(r), "status", ww.Status(),
 				"ms", time.Since(start).Milliseconds(), "request_id", middleware.GetReqID(r.Context()))
 		})
 	}
+}
+
+// Route is the request's route pattern ("/t/{token}"), for logs: raw paths
+// carry ticket tokens, which must not end up in logs.
+func Route(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+		return rc.RoutePattern()
+	}
+	return "(unrouted)"
 }

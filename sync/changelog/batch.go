@@ -26,6 +26,9 @@ func (b *Batch) Validate() error {
 	if b.Site == "" {
 		return veedel.Errorf(veedel.EINVALID, "batch without site")
 	}
+	if b.Version < max(SchemaVersion-2, 1) || b.Version > SchemaVersion {
+		return veedel.Errorf(veedel.EINVALID, "batch schema version %d not supported (accepting %d…%d)", b.Version, max(SchemaVersion-2, 1), SchemaVersion)
+	}
 	if len(b.Entries) > MaxBatchEntries {
 		return veedel.Errorf(veedel.EINVALID, "batch has %d entries, at most %d allowed", len(b.Entries), MaxBatchEntries)
 	}

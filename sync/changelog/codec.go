@@ -30,13 +30,13 @@ var encMode = func() cbor.EncMode {
 // refused and every size is bounded, because batches come from the network.
 var decMode = func() cbor.DecMode {
 	m, err := cbor.DecOptions{
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		IndefLength:       cbor.IndefLengthForbidden,
-		TagsMd:            cbor.TagsForbidden,
-		MaxNestedLevels:   16,
-		MaxArrayElements:  MaxBatchEntries,
-		MaxMapPairs:       256,
-		UTF8:              cbor.UTF8RejectInvalid,
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+		IndefLength:      cbor.IndefLengthForbidden,
+		TagsMd:           cbor.TagsForbidden,
+		MaxNestedLevels:  16,
+		MaxArrayElements: MaxBatchEntries,
+		MaxMapPairs:      256,
+		UTF8:             cbor.UTF8RejectInvalid,
 	}.DecMode()
 	if err != nil {
 		panic(err)

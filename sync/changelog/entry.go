@@ -61,7 +61,7 @@ func (e *Entry) At() time.Time { return e.HLC.Time() }
 // Verify checks an entry on its own: version, fields, size and hash.
 func (e *Entry) Verify() error {
 	switch {
-	case e.Version+2 < SchemaVersion || e.Version > SchemaVersion:
+	case e.Version < max(SchemaVersion-2, 1) || e.Version > SchemaVersion:
 		return veedel.Errorf(veedel.EINVALID, "entry %d: schema version %d not supported (accepting %d…%d)", e.Seq, e.Version, max(SchemaVersion-2, 1), SchemaVersion)
 	case e.Site == "" || e.Seq == 0 || e.Type == "":
 		return veedel.Errorf(veedel.EINVALID, "entry %d: site, seq and type are required", e.Seq)

@@ -1,0 +1,231 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/ui"
+)
+
+const sessionCookie = "veedel_session"
+
+type ctxKey int
+
+const sessionKey ctxKey = iota
+
+type sessionCtx struct {
+	token string
+	sqlite.Session
+}
+
+// requireSession lets logged-in staff through and sends everyone else to
+// the login form.
+func (s *Server) requireSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(sessionCookie)
+		if err == nil {
+			var sess sqlite.Session
+			if sess, err = s.Store.SessionByToken(r.Context(), c.Value); err == nil {
+				ctx := context.WithValue(r.Context(), sessionKey, sessionCtx{token: c.Value, Session: sess})
+				next.ServeHTTP(w, r.WithContext(ctx))
+				return
+			}
+		}
+		if r.Method == http.MethodGet {
+			http.Redirect(w, r, "/desk/login", http.StatusSeeOther)
+			return
+		}
+		s.renderError(w, r, veedel.Errorf(veedel.EUNAUTHORIZED, "Sitzung abgelaufen: bitte neu anmelden / session expired: please log in again"))
+	})
+}
+
+func session(r *http.Request) sessionCtx { return r.Context().Value(sessionKey).(sessionCtx) }
+
+type loginPage struct {
+	SiteName string
+	User     string
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	var p loginPage
+	s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
+	s.render(w, r, http.StatusOK, "login", "desk", ui.Translate(ui.Lang(w, r), "desk.login"), p)
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return
+	}
+	name := r.PostForm.Get("user")
+	u, err := s.Store.Authenticate(r.Context(), name, r.PostForm.Get("password"))
+	if err != nil {
+		var p loginPage
+		s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
+		p.User = name
+		lang := ui.Lang(w, r)
+		s.Renderer.Render(w, web401(err), "login", ui.Page{Lang: lang, Title: ui.Translate(lang, "desk.login"), Surface: "desk", Path: r.URL.Path, Error: veedel.ErrorMessage(err), Data: p})
+		return
+	}
+	token, err := s.Store.CreateSession(r.Context(), u.Name)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/desk", HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteStrictMode, MaxAge: int(sqlite.SessionLifetime / time.Second)})
+	http.Redirect(w, r, "/desk", http.StatusSeeOther)
+}
+
+func web401(err error) int {
+	if veedel.ErrorCode(err) == veedel.EUNAUTHORIZED {
+		return http.StatusUnauthorized
+	}
+	return http.StatusInternalServerError
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	s.Store.DeleteSession(r.Context(), session(r).token)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/desk", MaxAge: -1, HttpOnly: true})
+	http.Redirect(w, r, "/desk/login", http.StatusSeeOther)
+}
+
+type deskPage struct {
+	SiteName    string
+	User        sqlite.User
+	Counter     CounterView
+	HasCounter  bool
+	Current     *TicketView
+	CanRecall   bool
+	Waiting     []TicketView
+	ForCounter  int // waiting tickets this counter can call
+	Counters    []CounterView
+	Services    []ServiceView
+	ServiceName map[string]string
+}
+
+func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
+	s.renderDesk(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+	sess := session(r)
+	now := time.Now()
+	p := deskPage{User: sess.User, ServiceName: map[string]string{}}
+	s.Store.View(func(st *queue.State) {
+		p.SiteName, p.Counters, p.Services = st.Site.Name, counterViews(st), serviceViews(st)
+		for _, svc := range st.Services {
+			p.ServiceName[svc.ID] = svc.Name
+		}
+		c := st.Counters[sess.Counter]
+		for _, t := range st.Waiting() {
+			p.Waiting = append(p.Waiting, s.ticketView(st, t, now))
+			if c != nil && c.Serves(t.Service) {
+				p.ForCounter++
+			}
+		}
+		if c == nil {
+			return
+		}
+		p.HasCounter = true
+		for _, v := range p.Counters {
+			if v.ID == c.ID {
+				p.Counter = v
+			}
+		}
+		if t := st.Tickets[c.Current]; t != nil && t.Status == queue.StatusCalled && t.Day == st.DayOf(now) {
+			v := s.ticketView(st, t, now)
+			p.Current, p.CanRecall = &v, t.Recalls < queue.MaxRecalls
+		}
+	})
+	lang := ui.Lang(w, r)
+	page := "desk"
+	if !p.HasCounter {
+		page = "desk_counter"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.Renderer.Render(w, status, page, ui.Page{Lang: lang, Title: ui.Translate(lang, "desk.title") + " · " + p.SiteName,
+		Surface: "desk", Path: r.URL.Path, Error: errMsg, Data: p})
+}
+
+func (s *Server) deskChooseCounter(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return
+	}
+	sess := session(r)
+	counter := r.PostForm.Get("counter")
+	if counter == "" {
+		// "Change counter": forget the choice, show the list again.
+		s.Store.SetSessionCounter(r.Context(), sess.token, "")
+		http.Redirect(w, r, "/desk", http.StatusSeeOther)
+		return
+	}
+	_, err := s.Store.Execute(r.Context(), func(st *queue.State, at time.Time) ([]queue.Event, error) {
+		if c := st.Counters[counter]; c != nil && c.Open && c.Staff == sess.User.Name && st.Day == st.DayOf(at) {
+			return nil, nil // already staffed by this clerk
+		}
+		e, err := st.OpenCounter(at, counter, sess.User.Name)
+		return []queue.Event{e}, err
+	})
+	if err == nil {
+		err = s.Store.SetSessionCounter(r.Context(), sess.token, counter)
+	}
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/desk", http.StatusSeeOther)
+}
+
+// deskAction runs call-next, recall, no-show or finish for the session's
+// counter. Errors a clerk can act on (nobody waiting…) are shown on the desk.
+func (s *Server) deskAction(w http.ResponseWriter, r *http.Request) {
+	sess := session(r)
+	decide, ok := counterCommand(chi.URLParam(r, "action"), sess.Counter, sess.User.Name)
+	if !ok {
+		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannte Aktion / unknown action"))
+		return
+	}
+	if sess.Counter == "" {
+		http.Redirect(w, r, "/desk", http.StatusSeeOther)
+		return
+	}
+	if _, err := s.Store.Execute(r.Context(), decide); err != nil {
+		if code := veedel.ErrorCode(err); code == veedel.ECONFLICT || code == veedel.ENOTFOUND {
+			s.renderDesk(w, r, http.StatusConflict, veedel.ErrorMessage(err))
+			return
+		}
+		s.renderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/desk", http.StatusSeeOther)
+}
+
+// counterCommand maps a desk action to its queue command.
+func counterCommand(action, counter, staff string) (sqlite.Decider, bool) {
+	one := func(f func(st *queue.State, at time.Time, counter string) (queue.Event, error)) sqlite.Decider {
+		return func(st *queue.State, at time.Time) ([]queue.Event, error) {
+			e, err := f(st, at, counter)
+			return []queue.Event{e}, err
+		}
+	}
+	switch action {
+	case "call-next":
+		return func(st *queue.State, at time.Time) ([]queue.Event, error) { return st.CallNext(at, counter, staff) }, true
+	case "recall":
+		return one((*queue.State).Recall), true
+	case "finish":
+		return one((*queue.State).Finish), true
+	case "no-show":
+		return one((*queue.State).NoShow), true
+	}
+	return nil, false
+}

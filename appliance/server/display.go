@@ -1,0 +1,61 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/internal/web"
+)
+
+// displayState is what the call display shows; the page renders it once and
+// the SSE stream sends it again after every change.
+type displayState struct {
+	SiteName string        `json:"site_name"`
+	Calls    []displayCall `json:"calls"`
+	Waits    []ServiceView `json:"waits"`
+	Waiting  int           `json:"waiting"`
+}
+
+type displayCall struct {
+	Key         string `json:"key"` // changes with every call and recall
+	Number      string `json:"number"`
+	CounterName string `json:"counter_name"`
+	At          string `json:"at"`
+	Recall      bool   `json:"recall"`
+}
+
+func (s *Server) displayState() displayState {
+	var d displayState
+	s.Store.View(func(st *queue.State) {
+		d.SiteName, d.Waits, d.Waiting = st.Site.Name, serviceViews(st), st.WaitingCount()
+		for _, c := range st.RecentCalls() {
+			name := c.Counter
+			if ctr := st.Counters[c.Counter]; ctr != nil {
+				name = ctr.Name
+			}
+			d.Calls = append(d.Calls, displayCall{Key: c.Ticket + "@" + c.At.Format(time.RFC3339Nano), Number: c.Number,
+				CounterName: name, At: c.At.In(st.Site.Location).Format("15:04"), Recall: c.Recall})
+		}
+	})
+	if d.Calls == nil {
+		d.Calls = []displayCall{}
+	}
+	return d
+}
+
+func (s *Server) display(w http.ResponseWriter, r *http.Request) {
+	d := s.displayState()
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, http.StatusOK, "display", "display", d.SiteName, d)
+}
+
+func (s *Server) displayEvents(w http.ResponseWriter, r *http.Request) {
+	wake, cancel := s.Store.Subscribe()
+	defer cancel()
+	web.SSE(w, r, wake, func() (string, []byte) {
+		data, _ := json.Marshal(s.displayState())
+		return "display", data
+	})
+}

@@ -1,0 +1,246 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/veedel/veedel/appliance"
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/appliance/server"
+	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/ui"
+)
+
+const portal = "http://portal.test"
+
+// syncBuffer is a bytes.Buffer the server's logger and the test can share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// harness is an appliance for the Kalk customer centre served over real
+// HTTP on loopback, with one lead clerk "demo" (password "demo").
+type harness struct {
+	store  *sqlite.Store
+	url    string
+	client *http.Client // follows no redirects, keeps no cookies
+	logs   *syncBuffer
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kalk.db"), "kalk", sqlite.Options{})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if _, err := store.Execute(ctx, func(_ *queue.State, at time.Time) ([]queue.Event, error) {
+		return appliance.Catalog["kalk"].Events(at), nil
+	}); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	if err := store.CreateUser(ctx, sqlite.User{Name: "demo", DisplayName: "Demo", Role: sqlite.RoleLead}, "demo"); err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+	renderer, err := ui.NewRenderer()
+	if err != nil {
+		t.Fatalf("renderer: %v", err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := httptest.NewServer((&server.Server{Store: store, Renderer: renderer, Logger: logger, PortalURL: portal}).Handler())
+	t.Cleanup(srv.Close)
+	client := srv.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &harness{store: store, url: srv.URL, client: client, logs: logs}
+}
+
+// browser returns a client with a cookie jar that follows no redirects.
+func (h *harness) browser(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{
+		Jar:           jar,
+		Transport:     h.client.Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       30 * time.Second,
+	}
+}
+
+// response is a finished HTTP exchange with its body read.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) String() string { return string(r.body) }
+
+// send runs one request with client (h.client when nil).
+func (h *harness) send(t *testing.T, client *http.Client, req *http.Request) response {
+	t.Helper()
+	if client == nil {
+		client = h.client
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: body}
+}
+
+func (h *harness) newRequest(t *testing.T, method, path string, body io.Reader) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, h.url+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func (h *harness) get(t *testing.T, client *http.Client, path string) response {
+	t.Helper()
+	return h.send(t, client, h.newRequest(t, http.MethodGet, path, nil))
+}
+
+// postForm posts an HTML form.
+func (h *harness) postForm(t *testing.T, client *http.Client, path, form string) response {
+	t.Helper()
+	req := h.newRequest(t, http.MethodPost, path, strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return h.send(t, client, req)
+}
+
+// postJSON posts a JSON body with optional header pairs (name, value, …).
+func (h *harness) postJSON(t *testing.T, path, body string, headers ...string) response {
+	t.Helper()
+	req := h.newRequest(t, http.MethodPost, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return h.send(t, nil, req)
+}
+
+// counterAction runs a desk action over the API as demo/demo.
+func (h *harness) counterAction(t *testing.T, counter, action string) response {
+	t.Helper()
+	req := h.newRequest(t, http.MethodPost, "/api/v1/counters/"+counter+"/"+action, nil)
+	req.SetBasicAuth("demo", "demo")
+	return h.send(t, nil, req)
+}
+
+// apiTicket is the API's ticket, as a client reads it.
+type apiTicket struct {
+	ID                   string `json:"id"`
+	Number               string `json:"number"`
+	Token                string `json:"token"`
+	Service              string `json:"service"`
+	Status               string `json:"status"`
+	Position             int    `json:"position"`
+	EstimatedWaitMinutes *int   `json:"estimated_wait_minutes"`
+	Counter              string `json:"counter"`
+	CounterName          string `json:"counter_name"`
+	StatusURL            string `json:"status_url"`
+}
+
+type apiQueue struct {
+	Site    string      `json:"site"`
+	Waiting int         `json:"waiting"`
+	Tickets []apiTicket `json:"tickets"`
+	Called  []apiTicket `json:"called"`
+}
+
+func decode[T any](t *testing.T, r response) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		t.Fatalf("decode %T from %q: %v", v, r.body, err)
+	}
+	return v
+}
+
+// issue takes a ticket over the API.
+func (h *harness) issue(t *testing.T, service string) apiTicket {
+	t.Helper()
+	res := h.postJSON(t, "/api/v1/tickets", `{"service":"`+service+`"}`)
+	if got, want := res.status, http.StatusCreated; got != want {
+		t.Fatalf("issue %s: status = %d, want %d: %s", service, got, want, res)
+	}
+	return decode[apiTicket](t, res)
+}
+
+func (h *harness) queue(t *testing.T) apiQueue {
+	t.Helper()
+	res := h.get(t, nil, "/api/v1/queue")
+	if got, want := res.status, http.StatusOK; got != want {
+		t.Fatalf("GET /api/v1/queue: status = %d, want %d: %s", got, want, res)
+	}
+	return decode[apiQueue](t, res)
+}
+
+// snapshot is what must not change when a request is refused.
+type snapshot struct {
+	waiting int
+	called  int
+	seq     uint64
+}
+
+func (h *harness) snapshot(t *testing.T) snapshot {
+	t.Helper()
+	q := h.queue(t)
+	return snapshot{waiting: q.Waiting, called: len(q.Called), seq: h.store.LastSeq()}
+}
+
+// ticketStatus reads a ticket's status by token over the API.
+func (h *harness) ticketStatus(t *testing.T, token string) string {
+	t.Helper()
+	res := h.get(t, nil, "/api/v1/tickets/"+token)
+	if got, want := res.status, http.StatusOK; got != want {
+		t.Fatalf("GET ticket: status = %d, want %d: %s", got, want, res)
+	}
+	return decode[apiTicket](t, res).Status
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -1,0 +1,138 @@
+// Package server is the appliance's HTTP face on the site's LAN: the kiosk
+// where citizens take tickets, the desk where clerks call them, the call
+// display in the waiting room, and the JSON API for integrators.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/sync/uplink"
+	"github.com/veedel/veedel/ui"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	Store    *sqlite.Store
+	Renderer *ui.Renderer
+	Logger   *slog.Logger
+	// PortalURL is central's public base URL; ticket QR codes link there.
+	PortalURL string
+	// SyncStatus reports the uplink's health (nil when sync is off).
+	SyncStatus func() uplink.Status
+}
+
+// Handler returns the appliance's routes.
+func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	r := web.Router(s.Logger)
+	r.NotFound(s.notFound)
+	r.Get("/healthz", s.health)
+	r.Handle("/static/*", http.StripPrefix("/static/", ui.Static()))
+	r.Get("/", s.home)
+
+	r.Get("/kiosk", s.kiosk)
+	r.Post("/kiosk/tickets", s.kioskIssue)
+	r.Get("/kiosk/tickets/{token}", s.kioskTicket)
+	r.Get("/kiosk/tickets/{token}/print", s.kioskPrint)
+	r.Get("/kiosk/tickets/{token}/qr.png", s.kioskQR)
+
+	r.Get("/desk/login", s.loginForm)
+	r.Post("/desk/login", s.login)
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireSession)
+		r.Get("/desk", s.desk)
+		r.Post("/desk/counter", s.deskChooseCounter)
+		r.Post("/desk/logout", s.logout)
+		r.Post("/desk/{action}", s.deskAction)
+	})
+
+	r.Get("/display", s.display)
+	r.Get("/display/events", s.displayEvents)
+
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Get("/services", s.apiServices)
+		r.Post("/tickets", s.apiIssue)
+		r.Get("/tickets/{token}", s.apiTicket)
+		r.Get("/queue", s.apiQueue)
+		r.Get("/counters", s.apiCounters)
+		r.Post("/counters/{counter}/{action}", s.apiCounterAction)
+	})
+	return r
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{"role": "appliance", "site": s.Store.Site(), "version": veedel.Version, "last_seq": s.Store.LastSeq()}
+	if s.SyncStatus != nil {
+		out["sync"] = s.SyncStatus()
+	}
+	web.JSON(w, http.StatusOK, out)
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	var name string
+	s.Store.View(func(st *queue.State) { name = st.Site.Name })
+	s.render(w, r, http.StatusOK, "home", "portal", name, nil)
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		web.Error(w, r, veedel.Errorf(veedel.ENOTFOUND, "no such API endpoint: %s %s", r.Method, r.URL.Path))
+		return
+	}
+	s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "%s", ui.Translate(ui.Lang(w, r), "notfound.text")))
+}
+
+// render renders a page in the request's language.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, surface, title string, data any) {
+	lang := ui.Lang(w, r)
+	s.Renderer.Render(w, status, page, ui.Page{Lang: lang, Title: title, Surface: surface, Path: r.URL.Path, Data: data})
+}
+
+// renderError shows an error page with the mapped status; internal errors
+// are logged and shown without detail.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	status := web.Status(err)
+	if status >= 500 {
+		s.Logger.Error("request failed", "route", web.Route(r), "err", err)
+	}
+	lang := ui.Lang(w, r)
+	back := "/"
+	for _, surface := range []string{"/kiosk", "/desk", "/display"} {
+		if strings.HasPrefix(r.URL.Path, surface) {
+			back = surface
+		}
+	}
+	s.Renderer.Render(w, status, "error", ui.Page{Lang: lang, Title: ui.Translate(lang, "error.title"), Surface: "portal", Path: r.URL.Path,
+		Data: errorPage{Message: veedel.ErrorMessage(err), Back: back}})
+}
+
+type errorPage struct {
+	Message string
+	Back    string // where "back" leads: the surface the citizen or clerk came from
+}
+
+// ticketOf returns the ticket a desk command acted on, if any.
+func ticketOf(events []queue.Event) string {
+	for i := len(events) - 1; i >= 0; i-- {
+		switch p := events[i].Payload.(type) {
+		case *queue.TicketCalled:
+			return p.ID
+		case *queue.TicketRecalled:
+			return p.ID
+		case *queue.TicketFinished:
+			return p.ID
+		case *queue.TicketNoShow:
+			return p.ID
+		}
+	}
+	return ""
+}

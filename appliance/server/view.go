@@ -1,0 +1,91 @@
+package server
+
+import (
+	"time"
+
+	"github.com/veedel/veedel/appliance/queue"
+)
+
+// TicketView is a ticket as the API and the pages show it.
+type TicketView struct {
+	ID                   string    `json:"id"`
+	Number               string    `json:"number"`
+	Token                string    `json:"token"`
+	Service              string    `json:"service"`
+	ServiceName          string    `json:"service_name"`
+	ServiceNameEN        string    `json:"service_name_en"`
+	Status               string    `json:"status"`
+	Position             int       `json:"position"`
+	EstimatedWaitMinutes int       `json:"estimated_wait_minutes"`
+	Counter              string    `json:"counter,omitempty"`
+	CounterName          string    `json:"counter_name,omitempty"`
+	IssuedAt             time.Time `json:"issued_at"`
+	CalledAt             time.Time `json:"called_at,omitzero"`
+	StatusURL            string    `json:"status_url"`
+	WaitedMinutes        int       `json:"-"`
+}
+
+// ServiceView is a service with its current figures.
+type ServiceView struct {
+	ID                   string `json:"id"`
+	Name                 string `json:"name"`
+	NameEN               string `json:"name_en"`
+	Prefix               string `json:"prefix"`
+	ExpectedMinutes      int    `json:"expected_minutes"`
+	Waiting              int    `json:"waiting"`
+	EstimatedWaitMinutes int    `json:"estimated_wait_minutes"`
+}
+
+// CounterView is a counter as the API shows it.
+type CounterView struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Services []string `json:"services"`
+	Open     bool     `json:"open"`
+	Current  string   `json:"current,omitempty"` // number being served
+}
+
+// ticketView requires the store's lock (call inside Store.View).
+func (s *Server) ticketView(st *queue.State, t *queue.Ticket, at time.Time) TicketView {
+	v := TicketView{ID: t.ID, Number: t.Number, Token: t.Token, Service: t.Service, Status: t.Status,
+		Counter: t.Counter, IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, StatusURL: s.PortalURL + "/t/" + t.Token}
+	if svc := st.Services[t.Service]; svc != nil {
+		v.ServiceName, v.ServiceNameEN = svc.Name, svc.NameEN
+	}
+	if c := st.Counters[t.Counter]; c != nil {
+		v.CounterName = c.Name
+	}
+	est := st.EstimateTicket(t.ID)
+	v.Position, v.EstimatedWaitMinutes = est.Position, est.Minutes
+	if t.Status == queue.StatusWaiting {
+		v.WaitedMinutes = int(at.Sub(t.IssuedAt).Minutes())
+	}
+	return v
+}
+
+func serviceViews(st *queue.State) []ServiceView {
+	waiting := map[string]int{}
+	for _, t := range st.Waiting() {
+		waiting[t.Service]++
+	}
+	out := make([]ServiceView, 0, len(st.ServiceOrder))
+	for _, id := range st.ServiceOrder {
+		svc := st.Services[id]
+		out = append(out, ServiceView{ID: svc.ID, Name: svc.Name, NameEN: svc.NameEN, Prefix: svc.Prefix,
+			ExpectedMinutes: svc.ExpectedMinutes, Waiting: waiting[id], EstimatedWaitMinutes: st.EstimateNew(id).Minutes})
+	}
+	return out
+}
+
+func counterViews(st *queue.State) []CounterView {
+	out := make([]CounterView, 0, len(st.CounterOrder))
+	for _, id := range st.CounterOrder {
+		c := st.Counters[id]
+		v := CounterView{ID: c.ID, Name: c.Name, Services: c.Services, Open: c.Open}
+		if t := st.Tickets[c.Current]; t != nil && t.Status == queue.StatusCalled {
+			v.Current = t.Number
+		}
+		out = append(out, v)
+	}
+	return out
+}

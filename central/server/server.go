@@ -1,0 +1,152 @@
+// Package server is central's HTTP surface: the citizen portal (live
+// waiting times per site, a ticket's status behind its QR code), the JSON
+// API beside it, the Server-Sent Event streams that keep both live, and the
+// sync endpoint where appliances upload their change-log batches.
+//
+// Handlers are methods on Server; routes are in this file, one file per
+// concern beside it (portal.go, ticket.go, api.go, sync.go).
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/ui"
+)
+
+// refreshEvery is how often a live stream is re-sent even without new
+// entries: staleness and freshness change with time alone, and heartbeats
+// move a site's last contact without waking subscribers.
+const refreshEvery = 30 * time.Second
+
+// Server serves central's HTTP surfaces. Set the fields, then call Handler.
+type Server struct {
+	Central  *central.Central
+	Renderer *ui.Renderer
+	Logger   *slog.Logger
+	Now      func() time.Time // nil = time.Now
+}
+
+// Handler returns the routes, built on web.Router. It panics if a page
+// template is missing: that is a build error, found at start-up.
+func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.Renderer == nil {
+		r, err := ui.NewRenderer()
+		if err != nil {
+			panic(err)
+		}
+		s.Renderer = r
+	}
+	for _, page := range []string{"portal", "status", "notfound"} {
+		if !s.Renderer.Has(page) {
+			panic("server: template page_" + page + ".html missing")
+		}
+	}
+
+	r := web.Router(s.Logger)
+	r.NotFound(s.notFound)
+	r.MethodNotAllowed(s.methodNotAllowed)
+
+	r.Get("/healthz", s.healthz)
+	r.Handle("/static/*", http.StripPrefix("/static", ui.Static()))
+
+	r.Get("/", s.portal)
+	r.Get("/events", s.portalEvents)
+	r.Get("/t/{token}", s.ticketPage)
+	r.Get("/t/{token}/events", s.ticketEvents)
+
+	r.Get("/api/v1/sites", s.apiSites)
+	r.Get("/api/v1/tickets/{token}", s.apiTicket)
+	r.Post("/api/v1/sync/batches", s.postBatch)
+	return r
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// healthz answers load balancers and the fleet view.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	web.JSON(w, http.StatusOK, struct {
+		Role    string `json:"role"`
+		Version string `json:"version"`
+		Sites   int    `json:"sites"`
+	}{"central", veedel.Version, len(s.Central.Sites())})
+}
+
+// notFound answers unknown routes: JSON under /api/, a page elsewhere.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if isAPI(r) {
+		web.Error(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannte Adresse / unknown path"))
+		return
+	}
+	lang := ui.Lang(w, r)
+	s.renderNotFound(w, r, lang, ui.Translate(lang, "notfound"), ui.Translate(lang, "notfound.text"))
+}
+
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	if isAPI(r) {
+		web.JSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "Methode nicht erlaubt / method not allowed"})
+		return
+	}
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+}
+
+func isAPI(r *http.Request) bool {
+	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+}
+
+// notFoundData is what page_notfound.html shows.
+type notFoundData struct {
+	Heading string
+	Text    string
+}
+
+func (s *Server) renderNotFound(w http.ResponseWriter, r *http.Request, lang, heading, text string) {
+	w.Header().Set("Cache-Control", "no-store")
+	s.Renderer.Render(w, http.StatusNotFound, "notfound", ui.Page{
+		Lang: lang, Title: heading, Surface: "portal", Path: r.URL.Path,
+		Data: notFoundData{Heading: heading, Text: text},
+	})
+}
+
+// stream runs a Server-Sent Events stream woken by new entries of site (""
+// for any site) and every refreshEvery.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, site string, render func() (string, []byte)) {
+	// An http.Server WriteTimeout would cut the stream; lift it for this
+	// response where the server allows it.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	sub, cancel := s.Central.Subscribe(site)
+	defer cancel()
+	wake := make(chan struct{}, 1)
+	ctx := r.Context()
+	go func() {
+		tick := time.NewTicker(refreshEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sub:
+			case <-tick.C:
+			}
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	web.SSE(w, r, wake, render)
+}

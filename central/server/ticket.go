@@ -1,0 +1,104 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/ui"
+)
+
+// maxTokenLen bounds the token looked up; real tokens are far shorter.
+const maxTokenLen = 128
+
+// ticketData is what page_status.html shows.
+type ticketData struct {
+	central.TicketStatus
+	ServiceLabel string // the service in the page's language
+	StatusLabel  string
+	Called       string // "Sie sind dran! Bitte kommen Sie zu Platz 3."
+	WaitValue    string // "12", or "Gleich" when next
+	WaitUnit     bool   // WaitValue is in minutes
+	Next         bool   // waiting and next in line
+	Updated      string // "Stand 10:42"
+	Events       string
+	Texts        map[string]string // for live.js
+}
+
+// ticket finds the ticket behind the request's token. The token never
+// goes to a log: the access log records the route pattern only.
+func (s *Server) ticket(r *http.Request) (central.TicketStatus, bool) {
+	token := chi.URLParam(r, "token")
+	if token == "" || len(token) > maxTokenLen {
+		return central.TicketStatus{}, false
+	}
+	return s.Central.Ticket(token)
+}
+
+// ticketPage renders a ticket's status for its QR code.
+func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request) {
+	lang := ui.Lang(w, r)
+	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
+	t, ok := s.ticket(r)
+	if !ok {
+		s.renderNotFound(w, r, lang, ui.Translate(lang, "status.notfound.title"), ui.Translate(lang, "status.notfound"))
+		return
+	}
+	d := ticketData{
+		TicketStatus: t,
+		ServiceLabel: t.ServiceName,
+		StatusLabel:  ui.Translate(lang, "status.state."+t.Status),
+		Called:       ui.Translate(lang, "status.called", counterLabel(t)),
+		WaitValue:    waitValue(lang, t.EstimatedWaitMinutes),
+		WaitUnit:     t.EstimatedWaitMinutes > 0,
+		Next:         t.Status == queue.StatusWaiting && t.Position == 1,
+		Updated:      freshness(lang, t.LastSync, s.now()),
+		Events:       r.URL.EscapedPath() + "/events",
+		Texts: liveTexts(lang, "portal.updated", "portal.never", "status.called", "status.soon",
+			"status.state.waiting", "status.state.called", "status.state.done", "status.state.no_show", "status.state.expired"),
+	}
+	if lang == "en" && t.ServiceNameEN != "" {
+		d.ServiceLabel = t.ServiceNameEN
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.Renderer.Render(w, http.StatusOK, "status", ui.Page{
+		Lang: lang, Title: ui.Translate(lang, "status.title") + " " + t.Number, Surface: "portal", Path: r.URL.Path, Data: d,
+	})
+}
+
+// ticketEvents streams event "ticket" with the JSON of the ticket's
+// TicketStatus whenever its site's log grows; event "gone" when the ticket
+// has been forgotten.
+func (s *Server) ticketEvents(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.ticket(r)
+	if !ok {
+		s.apiNotFound(w, r)
+		return
+	}
+	token := chi.URLParam(r, "token")
+	s.stream(w, r, t.Site, func() (string, []byte) {
+		t, ok := s.Central.Ticket(token)
+		if !ok {
+			return "gone", []byte("{}")
+		}
+		data, _ := json.Marshal(t)
+		return "ticket", data
+	})
+}
+
+func counterLabel(t central.TicketStatus) string {
+	if t.CounterName != "" {
+		return t.CounterName
+	}
+	return t.Counter
+}
+
+func waitValue(lang string, minutes int) string {
+	if minutes <= 0 {
+		return ui.Translate(lang, "status.soon")
+	}
+	return strconv.Itoa(minutes)
+}

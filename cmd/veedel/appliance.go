@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/veedel/veedel/appliance"
+	"github.com/veedel/veedel/appliance/server"
+	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/sync/uplink"
+	"github.com/veedel/veedel/ui"
+)
+
+// applianceConfig is everything an appliance node needs.
+type applianceConfig struct {
+	Site       string
+	DB         string // SQLite file
+	Listen     string // host:port for the LAN UI and API
+	CentralURL string // where the uplink pushes ("" = no sync)
+	PortalURL  string // public portal base for QR codes
+	// Users are created (or their passwords reset) at start, e.g. the demo's.
+	Users    []userSpec
+	Logger   *slog.Logger
+	Listener net.Listener // optional, overrides Listen (tests)
+	// Uplink tuning for tests; zero values are production defaults.
+	Heartbeat    time.Duration
+	BatchEntries int
+}
+
+type userSpec struct {
+	Name, Password, Role string
+}
+
+// applianceNode is a running appliance.
+type applianceNode struct {
+	cfg      applianceConfig
+	Store    *sqlite.Store
+	Uplink   *uplink.Uplink
+	listener net.Listener
+	URL      string
+}
+
+// openAppliance opens the store, commits the site's seed if the log is new,
+// ensures configured users, and binds the listener. Run serves.
+func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	seed, ok := appliance.Catalog[cfg.Site]
+	if !ok {
+		return nil, usageErrorf("unknown site %q: known sites are %s", cfg.Site, strings.Join(siteIDs(), ", "))
+	}
+	if dir := filepath.Dir(cfg.DB); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, err
+		}
+	}
+	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{})
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*applianceNode, error) {
+		store.Close()
+		return nil, err
+	}
+	if store.LastSeq() == 0 {
+		if _, err := store.Execute(ctx, seedDecider(seed)); err != nil {
+			return fail(fmt.Errorf("seed site %s: %w", cfg.Site, err))
+		}
+	}
+	for _, u := range cfg.Users {
+		if err := store.CreateUser(ctx, sqlite.User{Name: u.Name, DisplayName: u.Name, Role: u.Role}, u.Password); err != nil {
+			return fail(err)
+		}
+	}
+	l := cfg.Listener
+	if l == nil {
+		if l, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return fail(usageErrorf("cannot listen on %s: %v", cfg.Listen, err))
+		}
+	}
+	n := &applianceNode{cfg: cfg, Store: store, listener: l, URL: "http://" + l.Addr().String()}
+	if cfg.CentralURL != "" {
+		n.Uplink = &uplink.Uplink{Outbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
+			Heartbeat: cfg.Heartbeat, BatchEntries: cfg.BatchEntries}
+	}
+	return n, nil
+}
+
+// Run serves HTTP and runs the uplink until ctx ends, then closes the store.
+func (n *applianceNode) Run(ctx context.Context) error {
+	defer n.Store.Close()
+	renderer, err := ui.NewRenderer()
+	if err != nil {
+		n.listener.Close()
+		return err
+	}
+	srv := &server.Server{Store: n.Store, Renderer: renderer, Logger: n.cfg.Logger, PortalURL: strings.TrimRight(n.cfg.PortalURL, "/")}
+	var wg sync.WaitGroup
+	if n.Uplink != nil {
+		srv.SyncStatus = n.Uplink.Status
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.Uplink.Run(ctx)
+		}()
+	}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	err = web.Serve(ctx, httpSrv, n.listener)
+	wg.Wait()
+	return err
+}
+
+func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("appliance", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	site := fs.String("site", "", "site ID (required), one of: "+strings.Join(siteIDs(), ", "))
+	data := fs.String("data", "./var", "directory for the site's SQLite file")
+	listen := fs.String("listen", "127.0.0.1:8081", "address for the kiosk, desk, display and API")
+	central := fs.String("central", "", "central's URL for sync, e.g. https://central.example (empty: no sync)")
+	portal := fs.String("portal", "", "public portal URL that ticket QR codes link to (default: the -central URL)")
+	verbose := fs.Bool("v", false, "log every request")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: veedel appliance -site ID [flags]
+
+Runs one site's appliance: kiosk (/kiosk), desk (/desk), call display
+(/display) and JSON API (/api/v1), on its own SQLite file, syncing to central
+when it can. On first start it seeds the site from the built-in catalogue.
+Set VEEDEL_ADMIN_PASSWORD to create (or reset) the site lead's login "admin".
+
+`)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *site == "" {
+		return usageErrorf("appliance: -site is required (one of %s)", strings.Join(siteIDs(), ", "))
+	}
+	if *portal == "" {
+		*portal = *central
+	}
+	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen,
+		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose)}
+	if pw := os.Getenv("VEEDEL_ADMIN_PASSWORD"); pw != "" {
+		cfg.Users = append(cfg.Users, userSpec{Name: "admin", Password: pw, Role: sqlite.RoleLead})
+	}
+	node, err := openAppliance(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if ok, _ := node.Store.HasUsers(ctx); !ok {
+		cfg.Logger.Warn("no staff logins yet: start once with VEEDEL_ADMIN_PASSWORD set to create the user admin")
+	}
+	fmt.Fprintf(stdout, "appliance %s listening on %s\n", *site, node.URL)
+	return node.Run(ctx)
+}
+
+var errUsage = errors.New("usage")

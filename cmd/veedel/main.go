@@ -1,0 +1,98 @@
+// Command veedel is Veedel's one binary: the site appliance, the central
+// node, and a demo that runs central with two sites on one machine.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // appliances may lack /usr/share/zoneinfo; Europe/Berlin must always load
+
+	"github.com/veedel/veedel"
+)
+
+const usage = `Usage: veedel <command> [flags]
+
+Commands:
+  appliance   run a site's appliance (kiosk, desk, call display, API, sync)
+  central     run the central node (citizen portal, sync ingest, API)
+  demo        run central and the sites kalk and porz on this machine
+  version     print the version
+
+Run "veedel <command> -help" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes a command and returns the process exit code: 0 on success,
+// 2 for bad usage (with one line saying what is wrong), 1 for other errors.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "appliance":
+		err = runAppliance(ctx, args[1:], stdout, stderr)
+	case "central":
+		err = runCentral(ctx, args[1:], stdout, stderr)
+	case "demo":
+		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "veedel", veedel.Version)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "veedel: unknown command %q (want appliance, central, demo or version)\n", args[0])
+		return 2
+	}
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, "veedel:", err)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "veedel:", err)
+		return 1
+	}
+}
+
+// usageErrorf is an error in how veedel was called: exit code 2.
+func usageErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
+
+// parseFlags parses flags, turning a flag error into a usage error. The
+// flag package has already printed the details and the usage text.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageErrorf("%s: %v", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string // in stderr, on the last line for usage errors
+		wantOut  string
+	}{
+		{"NoCommand", nil, 2, "Usage: veedel", ""},
+		{"UnknownCommand", []string{"frobnicate"}, 2, `unknown command "frobnicate"`, ""},
+		{"Version", []string{"version"}, 0, "", "veedel "},
+		{"ApplianceHelp", []string{"appliance", "-help"}, 0, "Usage: veedel appliance", ""},
+		{"CentralHelp", []string{"central", "--help"}, 0, "Usage: veedel central", ""},
+		{"DemoHelp", []string{"demo", "-h"}, 0, "Usage: veedel demo", ""},
+		{"BadFlag", []string{"central", "-nope"}, 2, "central: flag provided but not defined: -nope", ""},
+		{"ApplianceWithoutSite", []string{"appliance", "-data", dir}, 2, "appliance: -site is required", ""},
+		{"UnknownSite", []string{"appliance", "-site", "atlantis", "-data", dir}, 2, `unknown site "atlantis"`, ""},
+		{"StrayArgument", []string{"demo", "now"}, 2, `unexpected argument "now"`, ""},
+		{"BadPort", []string{"demo", "-port", "70000", "-data", dir}, 2, "-port 70000 out of range", ""},
+		{"BusyPort", []string{"central", "-listen", "256.0.0.1:1", "-data", filepath.Join(dir, "c")}, 2, "cannot listen on 256.0.0.1:1", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d (stderr: %s)", code, tt.wantCode, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.wantErr)
+			}
+			if tt.wantCode == 2 && tt.args != nil {
+				lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+				if last := lines[len(lines)-1]; !strings.HasPrefix(last, "veedel: ") {
+					t.Errorf("last stderr line %q should be one line starting with \"veedel: \"", last)
+				}
+			}
+			if !strings.Contains(stdout.String(), tt.wantOut) {
+				t.Errorf("stdout %q does not contain %q", stdout.String(), tt.wantOut)
+			}
+		})
+	}
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// testLogger discards logs unless the test runs with -v.
+func testLogger(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimSpace(p)))
+	return len(p), nil
+}
+
+// runningNode is a node served in the background until stop is called.
+type runningNode struct {
+	URL  string
+	stop func()
+}
+
+func startCentral(t testing.TB, dir, addr string) (*centralNode, runningNode) {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := openCentral(context.Background(), centralConfig{DB: filepath.Join(dir, "central.db"), Listener: l, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, serveInBackground(t, n.URL, n.Run)
+}
+
+func startAppliance(t testing.TB, cfg applianceConfig) (*applianceNode, runningNode) {
+	t.Helper()
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger(t)
+	}
+	n, err := openAppliance(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, serveInBackground(t, n.URL, n.Run)
+}
+
+func serveInBackground(t testing.TB, url string, run func(context.Context) error) runningNode {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("node %s: %v", url, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("node %s did not stop within 10 s", url)
+		}
+	}
+	t.Cleanup(stop)
+	return runningNode{URL: url, stop: stop}
+}
+
+// freeAddr returns a loopback address nobody listens on right now.
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func postJSON(t testing.TB, url string, body any, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(data))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp, out
+}
+
+func getJSON(url string, v any) (int, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, nil
+	}
+	return resp.StatusCode, json.NewDecoder(resp.Body).Decode(v)
+}
+
+// eventually polls cond until it holds or timeout passes.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within %v (last: %s)", what, timeout, last)
+}
+
+func issueTickets(t testing.TB, applianceURL string, n int, service string) []string {
+	t.Helper()
+	tokens := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		resp, body := postJSON(t, applianceURL+"/api/v1/tickets", map[string]string{"service": service}, nil)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("issue ticket %d: %s: %s", i, resp.Status, body)
+		}
+		var tk struct{ Token string }
+		if err := json.Unmarshal(body, &tk); err != nil || tk.Token == "" {
+			t.Fatalf("issue ticket %d: no token in %s", i, body)
+		}
+		tokens = append(tokens, tk.Token)
+	}
+	return tokens
+}
+
+func siteSummary(url, site string) (waiting int, acked uint64, found bool) {
+	var sites []struct {
+		ID       string `json:"id"`
+		Waiting  int    `json:"waiting"`
+		AckedSeq uint64 `json:"acked_seq"`
+	}
+	if code, err := getJSON(url+"/api/v1/sites", &sites); err != nil || code != http.StatusOK {
+		return 0, 0, false
+	}
+	for _, s := range sites {
+		if s.ID == site {
+			return s.Waiting, s.AckedSeq, true
+		}
+	}
+	return 0, 0, false
+}
+
+func describe(format string, args ...any) string { return fmt.Sprintf(format, args...) }
