@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/sync/changelog"
+)
+
+// benchLog builds n chained entries of ticket events for one site.
+func benchLog(b *testing.B, n int) []changelog.Entry {
+	b.Helper()
+	entries := make([]changelog.Entry, n)
+	var prev *changelog.Entry
+	clock := changelog.NewClock(nil, 0)
+	for i := range entries {
+		id := fmt.Sprintf("2026-11-30/B%04d", i)
+		e, err := changelog.NewEntry("kalk", prev, clock.Now(), queue.TypeTicketIssued, "ticket/"+id,
+			&queue.TicketIssued{ID: id, Token: "aaaaaaaaaaaaaaaaaaaaa" + fmt.Sprint(i), Number: fmt.Sprintf("B%04d", i), Service: "meldung", Channel: "kiosk"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		entries[i] = e
+		prev = &entries[i]
+	}
+	return entries
+}
+
+// BenchmarkIngest compares central's ingest (chain check, idempotency by
+// (site, seq), batches of 1000) with a raw batched INSERT of the same rows
+// into a table without checks, both on SQLite files with the same pragmas,
+// in one run.
+func BenchmarkIngest(b *testing.B) {
+	const batch = 1000
+	ctx := context.Background()
+	entries := benchLog(b, b.N)
+	store, err := Open(ctx, filepath.Join(b.TempDir(), "central.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	raw, err := Open(ctx, filepath.Join(b.TempDir(), "raw.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.db.Write.Exec(`CREATE TABLE raw_log (site TEXT, seq INTEGER, version INTEGER, hlc INTEGER, type TEXT, entity TEXT, payload BLOB, prev BLOB, hash BLOB, received_at INTEGER, PRIMARY KEY (site, seq))`); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var ingest, insert time.Duration
+	for lo := 0; lo < len(entries); lo += batch {
+		hi := min(lo+batch, len(entries))
+		start := time.Now()
+		if _, _, err := store.Append(ctx, &changelog.Batch{Version: changelog.SchemaVersion, Site: "kalk", Entries: entries[lo:hi]}, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		ingest += time.Since(start)
+
+		start = time.Now()
+		tx, err := raw.db.Write.BeginTx(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range entries[lo:hi] {
+			if _, err := tx.Exec(`INSERT INTO raw_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.Site, e.Seq, e.Version, int64(e.HLC), e.Type, e.Entity, []byte(e.Payload), e.Prev, e.Hash, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		insert += time.Since(start)
+	}
+	n := float64(len(entries))
+	b.ReportMetric(n/ingest.Seconds(), "ingest-rows/s")
+	b.ReportMetric(n/insert.Seconds(), "raw-rows/s")
+	b.ReportMetric(insert.Seconds()/ingest.Seconds(), "ingest/raw-x")
+}
