@@ -18,8 +18,8 @@ const (
 )
 
 // Event is one state change of a site's queue. At is the site's time of the
-// change (from its hybrid logical clock); Payload is one of the payload types
-// below, as a pointer or a value.
+// change (from its hybrid logical clock); Payload is a pointer to one of the
+// payload types below (NewPayload makes them; Apply ignores anything else).
 type Event struct {
 	Type    string
 	Entity  string

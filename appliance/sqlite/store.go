@@ -111,6 +111,11 @@ func (s *Store) load(ctx context.Context) error {
 		if s.last != nil && !e.Follows(s.last.Seq, s.last.Hash) {
 			return fmt.Errorf("store: change-log broken at seq %d", e.Seq)
 		}
+		// An entry altered on disk must stop the start, not be folded in
+		// silently and shipped to central.
+		if err := e.Verify(); err != nil {
+			return fmt.Errorf("store: change-log entry %d is damaged: %w", e.Seq, err)
+		}
 		p, err := changelog.DecodePayload(&e, queue.NewPayload)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
@@ -193,7 +198,7 @@ func (s *Store) execute(ctx context.Context, decide Decider, extra func(*sql.Tx,
 			}
 			day = next
 		}
-		if err := project(ctx, tx, events[i]); err != nil {
+		if err := project(ctx, tx, events[i], s.state.DayOf(events[i].At)); err != nil {
 			return nil, err
 		}
 		entries[i] = e
@@ -216,12 +221,11 @@ func (s *Store) execute(ctx context.Context, decide Decider, extra func(*sql.Tx,
 }
 
 // project keeps the tickets table in step with the event.
-func project(ctx context.Context, tx *sql.Tx, e queue.Event) error {
+func project(ctx context.Context, tx *sql.Tx, e queue.Event, day string) error {
 	var err error
 	at := e.At.UnixMilli()
 	switch p := e.Payload.(type) {
 	case *queue.TicketIssued:
-		day := e.At.In(berlin).Format(time.DateOnly)
 		_, err = tx.ExecContext(ctx, `INSERT INTO tickets (id, day, token, number, service, channel, status, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, day, p.Token, p.Number, p.Service, p.Channel, queue.StatusWaiting, at)
 	case *queue.TicketCalled:
@@ -261,13 +265,6 @@ func expireBefore(ctx context.Context, tx *sql.Tx, day string, at time.Time) err
 	return nil
 }
 
-var berlin = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()
 
 // IssueTicket issues a ticket for a service. A non-empty idempotencyKey
 // that was used before returns the ticket of that first request (replayed
