@@ -265,7 +265,6 @@ func expireBefore(ctx context.Context, tx *sql.Tx, day string, at time.Time) err
 	return nil
 }
 
-
 // IssueTicket issues a ticket for a service. A non-empty idempotencyKey
 // that was used before returns the ticket of that first request (replayed
 // true) instead of issuing a second one.
