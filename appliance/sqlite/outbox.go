@@ -19,6 +19,11 @@ const cursorKey = "sync.acked_seq"
 // stopping before maxBytes of payload are exceeded (at least one entry is
 // returned when there is one).
 func (s *Store) EntriesAfter(ctx context.Context, after uint64, limit, maxBytes int) ([]changelog.Entry, error) {
+	if compacted, err := s.CompactedThrough(ctx); err != nil {
+		return nil, err
+	} else if after < compacted {
+		return nil, errCompacted(after, compacted)
+	}
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT seq, version, hlc, type, entity, payload, prev, hash FROM changelog WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: read outbox: %w", err)

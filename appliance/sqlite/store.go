@@ -47,6 +47,8 @@ type Store struct {
 	mu    sync.Mutex
 	state *queue.State
 	last  *changelog.Entry // last committed entry, nil for an empty log
+	// snapshotSeq is the seq the newest snapshot was taken at.
+	snapshotSeq uint64
 
 	subMu sync.Mutex
 	subs  map[chan struct{}]struct{}
@@ -98,7 +100,32 @@ func RandomToken() string {
 // load folds the whole change-log into the state. (Snapshots come with the
 // sync engine's retention work.)
 func (s *Store) load(ctx context.Context) error {
-	rows, err := s.db.Write.QueryContext(ctx, `SELECT seq, version, hlc, type, entity, payload, prev, hash FROM changelog ORDER BY seq`)
+	// Start from the newest snapshot if there is one, then fold what came
+	// after it. (Read it first: the writer has one connection.)
+	snap, err := s.readSnapshot(ctx)
+	if err != nil {
+		return err
+	}
+	after := uint64(0)
+	if snap != nil {
+		restored, err := queue.Restore(snap.snap)
+		switch {
+		case err == nil:
+			s.state, after, s.snapshotSeq = restored, snap.seq, snap.seq
+			s.last = &changelog.Entry{Site: s.site, Seq: snap.seq, HLC: snap.hlc, Hash: snap.hash}
+		default:
+			// A snapshot this build cannot read: fold the whole log, which
+			// is only possible while nothing has been compacted.
+			compacted, cerr := s.compactedThroughWriter(ctx)
+			if cerr != nil {
+				return cerr
+			}
+			if compacted > 0 {
+				return fmt.Errorf("store: %w, and entries up to %d were compacted: start the previous version", err, compacted)
+			}
+		}
+	}
+	rows, err := s.db.Write.QueryContext(ctx, `SELECT seq, version, hlc, type, entity, payload, prev, hash FROM changelog WHERE seq > ? ORDER BY seq`, after)
 	if err != nil {
 		return fmt.Errorf("store: load change-log: %w", err)
 	}

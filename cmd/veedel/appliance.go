@@ -37,6 +37,9 @@ type applianceConfig struct {
 	// Uplink tuning for tests; zero values are production defaults.
 	Heartbeat    time.Duration
 	BatchEntries int
+	// Retention is how long acknowledged change-log entries are kept (0:
+	// for ever, with snapshots only).
+	Retention time.Duration
 }
 
 type userSpec struct {
@@ -117,6 +120,11 @@ func (n *applianceNode) Run(ctx context.Context) error {
 			n.Uplink.Run(ctx)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n.retentionLoop(ctx, time.Hour)
+	}()
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	err = web.Serve(ctx, httpSrv, n.listener)
 	wg.Wait()
@@ -131,6 +139,7 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	listen := fs.String("listen", "127.0.0.1:8081", "address for the kiosk, desk, display and API")
 	central := fs.String("central", "", "central's URL for sync, e.g. https://central.example (empty: no sync)")
 	portal := fs.String("portal", "", "public portal URL that ticket QR codes link to (default: the -central URL)")
+	retention := fs.Duration("retention", DefaultRetention, "keep change-log entries central has acknowledged this long, then compact them into a snapshot (0: keep all)")
 	verbose := fs.Bool("v", false, "log every request")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel appliance -site ID [flags]
@@ -152,7 +161,10 @@ Set VEEDEL_ADMIN_PASSWORD to create (or reset) the site lead's login "admin".
 	if *portal == "" {
 		*portal = *central
 	}
-	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen,
+	if *retention < 0 {
+		return usageErrorf("appliance: -retention must not be negative")
+	}
+	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention,
 		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose)}
 	if pw := os.Getenv("VEEDEL_ADMIN_PASSWORD"); pw != "" {
 		cfg.Users = append(cfg.Users, userSpec{Name: "admin", Password: pw, Role: sqlite.RoleLead})

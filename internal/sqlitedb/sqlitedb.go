@@ -47,7 +47,10 @@ func Open(ctx context.Context, file string, migrations fs.FS, opts Options) (*DB
 	pragmas := url.Values{}
 	// busy_timeout first, so that the pragmas after it wait for a lock
 	// instead of failing.
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")",
+		// After a checkpoint the WAL file is cut back to this size, so a
+		// catch-up of weeks of entries does not leave a huge WAL behind.
+		"journal_size_limit(67108864)"} {
 		pragmas.Add("_pragma", p)
 	}
 	w := pragmas

@@ -1,0 +1,134 @@
+package queue
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SnapshotVersion changes whenever Snapshot's shape does; Restore refuses
+// other versions, and the store then folds the whole log instead.
+const SnapshotVersion = 1
+
+// Snapshot is a State frozen into plain data, so that a site can start from
+// it instead of folding its whole change-log, and can compact old entries
+// away. Restore(s.Snapshot()) behaves exactly like s for every later event.
+type Snapshot struct {
+	Version  int               `json:"version"`
+	Site     siteSnapshot      `json:"site"`
+	Services []serviceSnapshot `json:"services"`
+	Counters []Counter         `json:"counters"`
+	Tickets  []Ticket          `json:"tickets"`
+	Day      string            `json:"day"`
+	Waiting  []string          `json:"waiting"`
+	Numbers  map[string]int    `json:"numbers"`
+	Recent   []Call            `json:"recent"`
+	Applied  uint64            `json:"applied"`
+}
+
+type siteSnapshot struct {
+	ID       string         `json:"id"`
+	Name     string         `json:"name"`
+	TimeZone string         `json:"time_zone"`
+	Hours    []OpeningHours `json:"hours"`
+}
+
+type serviceSnapshot struct {
+	Service
+	Durations []time.Duration `json:"durations"`
+}
+
+// Snapshot freezes the state. Services and counters keep their order of
+// definition.
+func (s *State) Snapshot() Snapshot {
+	snap := Snapshot{
+		Version: SnapshotVersion,
+		Site:    siteSnapshot{ID: s.Site.ID, Name: s.Site.Name, TimeZone: s.Site.Location.String(), Hours: s.Site.Hours},
+		Day:     s.Day, Waiting: append([]string(nil), s.waiting...), Numbers: map[string]int{},
+		Recent: append([]Call(nil), s.recent...), Applied: s.Applied,
+	}
+	for i := range snap.Recent {
+		snap.Recent[i].At = snap.Recent[i].At.UTC()
+	}
+	for _, id := range s.ServiceOrder {
+		svc := s.Services[id]
+		snap.Services = append(snap.Services, serviceSnapshot{Service: *svc, Durations: append([]time.Duration(nil), svc.durations...)})
+	}
+	for _, id := range s.CounterOrder {
+		snap.Counters = append(snap.Counters, *s.Counters[id])
+	}
+	// Tickets in order of issue, so that a snapshot of the same state is
+	// always the same bytes.
+	for _, t := range s.Tickets {
+		c := *t
+		c.IssuedAt, c.CalledAt, c.FinishedAt = c.IssuedAt.UTC(), c.CalledAt.UTC(), c.FinishedAt.UTC()
+		snap.Tickets = append(snap.Tickets, c)
+	}
+	slices.SortFunc(snap.Tickets, func(a, b Ticket) int {
+		if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	for k, v := range s.numbers {
+		snap.Numbers[k] = v
+	}
+	return snap
+}
+
+// Restore thaws a snapshot into a State.
+func Restore(snap Snapshot) (*State, error) {
+	if snap.Version != SnapshotVersion {
+		return nil, fmt.Errorf("queue: snapshot version %d, this build reads %d", snap.Version, SnapshotVersion)
+	}
+	s := NewState(snap.Site.ID)
+	s.Site.Name, s.Site.Hours = snap.Site.Name, snap.Site.Hours
+	if snap.Site.TimeZone != "" {
+		loc, err := time.LoadLocation(snap.Site.TimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("queue: snapshot time zone: %w", err)
+		}
+		s.Site.Location = loc
+	}
+	for _, ss := range snap.Services {
+		svc := ss.Service
+		svc.durations = ss.Durations
+		s.Services[svc.ID] = &svc
+		s.ServiceOrder = append(s.ServiceOrder, svc.ID)
+	}
+	for i := range snap.Counters {
+		c := snap.Counters[i]
+		s.Counters[c.ID] = &c
+		s.CounterOrder = append(s.CounterOrder, c.ID)
+	}
+	for i := range snap.Tickets {
+		t := snap.Tickets[i]
+		t.IssuedAt, t.CalledAt, t.FinishedAt = asFolded(t.IssuedAt), asFolded(t.CalledAt), asFolded(t.FinishedAt)
+		s.Tickets[t.ID] = &t
+		s.byToken[t.Token] = t.ID
+	}
+	for _, id := range snap.Waiting {
+		if s.Tickets[id] == nil {
+			return nil, fmt.Errorf("queue: snapshot lists unknown waiting ticket %s", id)
+		}
+	}
+	for i := range snap.Recent {
+		snap.Recent[i].At = asFolded(snap.Recent[i].At)
+	}
+	s.Day, s.waiting, s.recent, s.Applied = snap.Day, snap.Waiting, snap.Recent, snap.Applied
+	for k, v := range snap.Numbers {
+		s.numbers[k] = v
+	}
+	return s, nil
+}
+
+// asFolded gives a restored time the form a fold gives it (event times come
+// from time.UnixMilli, in time.Local), so that a restored state equals a
+// folded one field for field, not just instant for instant.
+func asFolded(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return time.UnixMilli(t.UnixMilli())
+}
