@@ -51,7 +51,11 @@ type Uplink struct {
 	// that central's freshness figure means "in contact", not "busy".
 	Heartbeat  time.Duration
 	MaxBackoff time.Duration
-	Now        func() time.Time
+	// RefusedBackoff is the pause after central refused a batch as invalid
+	// (e.g. a schema version it does not accept yet): resending at once
+	// would only be refused again.
+	RefusedBackoff time.Duration
+	Now            func() time.Time
 
 	mu     sync.Mutex
 	status Status
@@ -118,7 +122,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 			u.fail(err)
 			wait := backoff
 			if errors.Is(err, errRefused) {
-				wait = 30 * time.Second
+				wait = u.RefusedBackoff
 			}
 			// Jitter: sites that lost the WAN together must not all come
 			// back in the same millisecond.
@@ -160,6 +164,9 @@ func (u *Uplink) defaults() {
 	}
 	if u.MaxBackoff == 0 {
 		u.MaxBackoff = DefaultMaxBackoff
+	}
+	if u.RefusedBackoff == 0 {
+		u.RefusedBackoff = 30 * time.Second
 	}
 	if u.Now == nil {
 		u.Now = time.Now
