@@ -263,40 +263,8 @@ func TestApplyDeterministic(t *testing.T) {
 		t.Run(fmt.Sprintf("Seed%d", seed), func(t *testing.T) {
 			f := newFixture(t)
 			rnd := rand.New(rand.NewPCG(seed, seed))
-			services := []string{"ausweis", "meldung", "kfz"}
-			counters := []string{"1", "2", "3", "4"}
 			for _, day := range []func(int, int) time.Time{monday, tuesday, wednesday} {
-				at := day(7, 30)
-				for range 150 {
-					at = at.Add(time.Duration(1+rnd.IntN(180)) * time.Second)
-					c := counters[rnd.IntN(len(counters))]
-					var e queue.Event
-					var events []queue.Event
-					var err error
-					switch rnd.IntN(6) {
-					case 0, 1:
-						e, err = f.st.IssueTicket(at, services[rnd.IntN(len(services))], f.token(), "kiosk")
-						events = []queue.Event{e}
-					case 2:
-						events, err = f.st.CallNext(at, c, "staff"+c)
-					case 3:
-						e, err = f.st.Finish(at, c)
-						events = []queue.Event{e}
-					case 4:
-						e, err = f.st.NoShow(at, c)
-						events = []queue.Event{e}
-					case 5:
-						e, err = f.st.Recall(at, c)
-						events = []queue.Event{e}
-					}
-					if err != nil {
-						if code := veedel.ErrorCode(err); code != veedel.ECONFLICT {
-							t.Fatalf("seed %d: unexpected error %v", seed, err)
-						}
-						continue
-					}
-					f.apply(events...)
-				}
+				randomDay(t, f, rnd, day)
 			}
 			want := observe(f.st)
 			if len(want.Tickets) == 0 {
