@@ -33,6 +33,13 @@ type LogStore interface {
 	Sites(ctx context.Context) ([]SiteCursor, error)
 	// Scan calls fn with each stored entry of a site after seq, in order.
 	Scan(ctx context.Context, site string, after uint64, fn func(changelog.Entry) error) error
+	// TrustStore holds the sites' keys, enrollment tokens and rejections
+	// (trust.go).
+	TrustStore
+	// OutboundStore keeps the outbound log per site (outbound.go).
+	OutboundStore
+	// AdminStore keeps the admin users and their sessions (admin.go).
+	AdminStore
 }
 
 // SiteCursor is how far a site's log has arrived at central.
@@ -54,6 +61,8 @@ type Central struct {
 
 	subMu sync.Mutex
 	subs  map[chan struct{}]string // channel -> site ("" = all)
+
+	out outbound // the download side of sync (outbound.go)
 }
 
 // siteModel is central's picture of one site: the fold of its log.
@@ -123,10 +132,25 @@ func (c *Central) model(site string) *siteModel {
 
 // Ingest stores a site's batch and folds what was new into the read model.
 // The returned Ack is valid even with an error: it says where to resume.
+// A batch not signed by its site's active key is refused before anything is
+// stored, with an EUNAUTHORIZED or EFORBIDDEN error and an Ack without
+// position.
 func (c *Central) Ingest(ctx context.Context, b *changelog.Batch) (changelog.Ack, error) {
+	if err := c.authenticate(ctx, b); err != nil {
+		return changelog.Ack{Site: b.Site}, err
+	}
 	m := c.model(b.Site)
-	m.mu.Lock()
 	now := c.now()
+	if len(b.Entries) == 0 && !freshHeartbeat(b.SentAt, now) {
+		// A heartbeat carries no data, only "I am alive". One sent long ago
+		// (or replayed by someone who captured it) must not make a silent
+		// site look live on the portal, so it is acknowledged and ignored.
+		m.mu.Lock()
+		acked := m.cursor.Acked
+		m.mu.Unlock()
+		return changelog.Ack{Site: b.Site, Acked: acked}, nil
+	}
+	m.mu.Lock()
 	accepted, acked, err := c.store.Append(ctx, b, now)
 	if err != nil && veedel.ErrorCode(err) != veedel.ECONFLICT {
 		m.mu.Unlock()
@@ -146,7 +170,22 @@ func (c *Central) Ingest(ctx context.Context, b *changelog.Batch) (changelog.Ack
 	if len(accepted) > 0 {
 		c.notify(b.Site)
 	}
+	c.sawBatch(ctx, b, acked)
 	return changelog.Ack{Site: b.Site, Acked: acked}, err
+}
+
+// HeartbeatWindow is how far a heartbeat's send time may be from central's
+// clock and still count as contact. It is wide, because a site's clock may
+// be hours off and must still count as live; a replayed heartbeat from
+// yesterday does not.
+const HeartbeatWindow = 24 * time.Hour
+
+func freshHeartbeat(sentAt changelog.HLC, now time.Time) bool {
+	if sentAt == 0 {
+		return false
+	}
+	d := now.Sub(sentAt.Time())
+	return d < HeartbeatWindow && d > -HeartbeatWindow
 }
 
 // SiteSummary is a site as the portal lists it.

@@ -87,6 +87,7 @@ func FuzzIngest(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		key := enrollTestKey(t, c, store, "kalk")
 		// Each op is (start, length[, flip]): send truth[start:start+length],
 		// and when the length byte's high bit is set, flip one byte first.
 		for i := 0; i+1 < len(ops); i += 2 {
@@ -101,6 +102,9 @@ func FuzzIngest(f *testing.F) {
 			}
 			if err := batch.Validate(); err != nil {
 				continue // refused at the door, as the HTTP layer does
+			}
+			if err := batch.Sign(key); err != nil {
+				t.Fatal(err)
 			}
 			c.Ingest(ctx, &batch)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/sync/downlink"
 	"github.com/veedel/veedel/sync/uplink"
 	"github.com/veedel/veedel/ui"
 )
@@ -26,6 +27,8 @@ type Server struct {
 	PortalURL string
 	// SyncStatus reports the uplink's health (nil when sync is off).
 	SyncStatus func() uplink.Status
+	// DownlinkStatus reports the downlink's health (nil when sync is off).
+	DownlinkStatus func() downlink.Status
 }
 
 // Handler returns the appliance's routes.
@@ -73,6 +76,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{"role": "appliance", "site": s.Store.Site(), "version": veedel.Version, "last_seq": s.Store.LastSeq()}
 	if s.SyncStatus != nil {
 		out["sync"] = s.SyncStatus()
+	}
+	if s.DownlinkStatus != nil {
+		out["download"] = s.DownlinkStatus()
 	}
 	web.JSON(w, http.StatusOK, out)
 }

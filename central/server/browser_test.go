@@ -90,6 +90,7 @@ func TestBrowser_Live(t *testing.T) {
 	other := newSiteLog(t, e.Clock)
 	other.site = "kz-porz"
 	other.add("queue.site_described", "site/kz-porz", map[int]any{1: "kz-porz", 2: "Kundenzentrum Porz", 3: "Europe/Berlin"})
+	e.enroll("kz-porz", siteKey("kz-porz"))
 	e.mustPost(mustBatch(t, "kz-porz", other.slice(1, 1)))
 	// The list changed (a new site): live.js renders it anew.
 	waitText(t, ctx, `[data-site="kz-porz"] h2`, "Kundenzentrum Porz")

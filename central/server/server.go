@@ -30,11 +30,18 @@ type Server struct {
 	Renderer *ui.Renderer
 	Logger   *slog.Logger
 	Now      func() time.Time // nil = time.Now
+	// Authorize checks that a download request comes from the site it
+	// names (outbound.go). nil means AuthorizeSite (siteauth.go), which
+	// checks the site's ed25519 signature: secure unless a test says not.
+	Authorize func(r *http.Request, site string) error
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page
 // template is missing: that is a build error, found at start-up.
 func (s *Server) Handler() http.Handler {
+	if s.Authorize == nil {
+		s.Authorize = s.AuthorizeSite
+	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
@@ -66,6 +73,11 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/api/v1/sites", s.apiSites)
 	r.Get("/api/v1/tickets/{token}", s.apiTicket)
 	r.Post("/api/v1/sync/batches", s.postBatch)
+	r.Post("/api/v1/sync/enroll", s.postEnroll)
+	r.With(s.requireAdminAPI).Get("/api/v1/sync/rejections", s.apiRejections)
+	r.Get("/api/v1/sync/outbound", s.getOutbound)
+	r.With(s.requireAdminAPI).Get("/api/v1/sync/status", s.apiSyncStatus)
+	r.Route("/admin", s.adminRoutes)
 	return r
 }
 

@@ -80,12 +80,14 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// env is central with a real SQLite store behind a real HTTP server.
+// env is central with a real SQLite store behind a real HTTP server. The
+// site siteID is enrolled with siteKey(siteID).
 type env struct {
 	t       *testing.T
 	URL     string
 	Clock   *clock
 	Central *central.Central
+	Store   *sqlite.Store
 	Logs    *lockedBuffer
 }
 
@@ -111,7 +113,9 @@ func newEnv(t *testing.T) *env {
 	s := &server.Server{Central: c, Renderer: renderer, Logger: logger, Now: clk.Now}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &env{t: t, URL: ts.URL, Clock: clk, Central: c, Logs: logs}
+	e := &env{t: t, URL: ts.URL, Clock: clk, Central: c, Store: store, Logs: logs}
+	e.enroll(siteID, siteKey(siteID))
+	return e
 }
 
 // siteLog builds a site's change-log the way the appliance does.
@@ -155,9 +159,28 @@ func (l *siteLog) batch(from, to uint64) []byte {
 	return mustBatch(l.t, l.site, l.slice(from, to))
 }
 
+// mustBatch encodes a batch signed with siteKey(site).
 func mustBatch(t *testing.T, site string, entries []changelog.Entry) []byte {
 	t.Helper()
-	data, err := changelog.Marshal(changelog.Batch{Version: changelog.SchemaVersion, Site: site, Entries: entries})
+	b := changelog.Batch{Version: changelog.SchemaVersion, Site: site, Entries: entries}
+	if err := b.Sign(siteKey(site)); err != nil {
+		t.Fatal(err)
+	}
+	data, err := changelog.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// heartbeat encodes a signed empty batch sent at the given time.
+func heartbeat(t *testing.T, site string, sentAt time.Time) []byte {
+	t.Helper()
+	b := changelog.Batch{Version: changelog.SchemaVersion, Site: site, SentAt: changelog.HLC(sentAt.UnixMilli()) << 16}
+	if err := b.Sign(siteKey(site)); err != nil {
+		t.Fatal(err)
+	}
+	data, err := changelog.Marshal(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +391,17 @@ func TestSync(t *testing.T) {
 		if got, want := e.site().Stale, true; got != want {
 			t.Fatalf("stale before heartbeat = %v, want %v", got, want)
 		}
-		ack := e.mustPost(mustBatch(t, siteID, nil))
+		// A heartbeat captured yesterday and replayed is acknowledged but
+		// does not make the silent site look live.
+		ack := e.mustPost(heartbeat(t, siteID, e.Clock.Now().Add(-25*time.Hour)))
+		if got, want := ack, (changelog.Ack{Site: siteID, Acked: 5}); got != want {
+			t.Errorf("ack of an old heartbeat = %+v, want %+v", got, want)
+		}
+		if got, want := e.site().Stale, true; got != want {
+			t.Errorf("stale after an old heartbeat = %v, want %v", got, want)
+		}
+		// A current one does, even from a site whose clock is an hour off.
+		ack = e.mustPost(heartbeat(t, siteID, e.Clock.Now().Add(-time.Hour)))
 		if got, want := ack, (changelog.Ack{Site: siteID, Acked: 5}); got != want {
 			t.Errorf("ack = %+v, want %+v", got, want)
 		}

@@ -28,13 +28,23 @@ import (
 //   - 400: the batch is malformed, truncated, too large or fails its own
 //     checks (a hash, the site, the order); nothing is stored; Error says
 //     why; Site and Acked tell central's position when the site could be read;
+//   - 401: the batch is not signed, or signed by a key central does not
+//     know, or its signature does not verify; 403: it is
+//     signed by a revoked key or by another site's key (a batch replayed
+//     for another site). Nothing is stored; Error says why; Acked is 0 and
+//     means nothing. The site must be enrolled (again): see enroll.go;
 //   - 409: the batch does not continue central's chain (a gap or a fork);
 //     the entries before the break are stored; resume after Acked;
 //   - 500: central failed; nothing is lost by resending later.
+//
+// Every 400, 401 and 403 is logged and recorded as a rejection (see
+// rejections.go).
 func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/cbor" {
-			s.writeAck(w, r, http.StatusBadRequest, changelog.Ack{Error: "Content-Type must be application/cbor, not " + mt})
+			ack := changelog.Ack{Error: "Content-Type must be application/cbor, not " + mt}
+			s.reject(r, central.Rejection{Status: http.StatusBadRequest, Reason: ack.Error})
+			s.writeAck(w, r, http.StatusBadRequest, ack)
 			return
 		}
 	}
@@ -44,6 +54,7 @@ func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
 		if mb := (*http.MaxBytesError)(nil); errors.As(err, &mb) {
 			msg = fmt.Sprintf("batch larger than %d bytes: send fewer entries", changelog.MaxBatchBytes)
 		}
+		s.reject(r, central.Rejection{Status: http.StatusBadRequest, Reason: msg})
 		s.writeAck(w, r, http.StatusBadRequest, changelog.Ack{Error: msg})
 		return
 	}
@@ -51,6 +62,7 @@ func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		ack := s.position(data)
 		ack.Error = veedel.ErrorMessage(err)
+		s.reject(r, central.Rejection{Site: ack.Site, Status: web.Status(err), Reason: ack.Error})
 		s.writeAck(w, r, web.Status(err), ack)
 		return
 	}
@@ -58,6 +70,10 @@ func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
 	switch veedel.ErrorCode(err) {
 	case "":
 		s.writeAck(w, r, http.StatusOK, ack)
+	case veedel.EUNAUTHORIZED, veedel.EFORBIDDEN:
+		ack.Error = veedel.ErrorMessage(err)
+		s.reject(r, central.Rejection{Site: b.Site, KeyID: changelog.KeyIDString(b.KeyID), Status: web.Status(err), Reason: ack.Error, Entries: len(b.Entries)})
+		s.writeAck(w, r, web.Status(err), ack)
 	case veedel.ECONFLICT:
 		s.Logger.Warn("sync conflict", "site", b.Site, "acked", ack.Acked, "err", err)
 		ack.Error = veedel.ErrorMessage(err)

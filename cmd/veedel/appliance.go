@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,9 @@ import (
 	"github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/sync/downlink"
+	"github.com/veedel/veedel/sync/sitekey"
 	"github.com/veedel/veedel/sync/uplink"
 	"github.com/veedel/veedel/ui"
 )
@@ -37,9 +41,23 @@ type applianceConfig struct {
 	// Uplink tuning for tests; zero values are production defaults.
 	Heartbeat    time.Duration
 	BatchEntries int
+	// RefusedBackoff is the uplink's pause after a refused batch (tests).
+	RefusedBackoff time.Duration
+	// Now is the site's wall clock for its log and uplink (nil: time.Now);
+	// tests skew it.
+	Now func() time.Time
 	// Retention is how long acknowledged change-log entries are kept (0:
 	// for ever, with snapshots only).
 	Retention time.Duration
+	// KeyFile holds the site's ed25519 key, created on first start
+	// ("" = <directory of DB>/<site>.key).
+	KeyFile string
+	// EnrollToken is the one-time token from `veedel central enroll`; the
+	// uplink enrolls the key with it once (see sync/uplink/enroll.go).
+	EnrollToken string
+	// CentralCA is a PEM file of CA certificates trusted for central's
+	// HTTPS besides the system's ("" = system roots only).
+	CentralCA string
 }
 
 type userSpec struct {
@@ -51,8 +69,18 @@ type applianceNode struct {
 	cfg      applianceConfig
 	Store    *sqlite.Store
 	Uplink   *uplink.Uplink
+	Downlink *downlink.Downlink // applies central's outbound log (nil without sync)
+	Key      ed25519.PrivateKey // the site's key, signs every batch
 	listener net.Listener
 	URL      string
+}
+
+// keyFile is where the site's key is kept.
+func (cfg applianceConfig) keyFile() string {
+	if cfg.KeyFile != "" {
+		return cfg.KeyFile
+	}
+	return filepath.Join(filepath.Dir(cfg.DB), cfg.Site+".key")
 }
 
 // openAppliance opens the store, commits the site's seed if the log is new,
@@ -70,7 +98,19 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			return nil, err
 		}
 	}
-	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{})
+	key, created, err := sitekey.LoadOrCreate(cfg.keyFile())
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		cfg.Logger.Info("created the site's key: enroll it at central with a token from veedel central enroll", "site", cfg.Site,
+			"file", cfg.keyFile(), "key_id", changelog.KeyIDString(changelog.KeyID(sitekey.Public(key))))
+	}
+	client, err := centralClient(cfg.CentralCA)
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -94,12 +134,30 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			return fail(usageErrorf("cannot listen on %s: %v", cfg.Listen, err))
 		}
 	}
-	n := &applianceNode{cfg: cfg, Store: store, listener: l, URL: "http://" + l.Addr().String()}
+	n := &applianceNode{cfg: cfg, Store: store, Key: key, listener: l, URL: "http://" + l.Addr().String()}
 	if cfg.CentralURL != "" {
 		n.Uplink = &uplink.Uplink{Outbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
-			Heartbeat: cfg.Heartbeat, BatchEntries: cfg.BatchEntries}
+			Heartbeat: cfg.Heartbeat, BatchEntries: cfg.BatchEntries, RefusedBackoff: cfg.RefusedBackoff, Now: cfg.Now,
+			Client: client, Key: key, EnrollToken: cfg.EnrollToken, Enrollments: store}
+		n.Downlink = &downlink.Downlink{Inbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
+			Client: client, Now: cfg.Now, Authorize: n.signPoll}
 	}
 	return n, nil
+}
+
+// signPoll signs a download poll with the site's key (central checks it:
+// server.Server.AuthorizeSite). Until the uplink has enrolled the key the
+// poll is not sent: central would refuse it.
+func (n *applianceNode) signPoll(r *http.Request) error {
+	if !n.Uplink.Status().Enrolled {
+		return errors.New("waiting for the enrollment at central before downloading")
+	}
+	now := time.Now
+	if n.cfg.Now != nil {
+		now = n.cfg.Now
+	}
+	changelog.SignRequest(r, n.cfg.Site, n.Key, now())
+	return nil
 }
 
 // Run serves HTTP and runs the uplink until ctx ends, then closes the store.
@@ -118,6 +176,16 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			n.Uplink.Run(ctx)
+		}()
+	}
+	if n.Downlink != nil {
+		srv.DownlinkStatus = n.Downlink.Status
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := n.Downlink.Run(ctx); err != nil {
+				n.cfg.Logger.Error("downlink stopped", "site", n.cfg.Site, "err", err)
+			}
 		}()
 	}
 	wg.Add(1)
@@ -140,6 +208,8 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	central := fs.String("central", "", "central's URL for sync, e.g. https://central.example (empty: no sync)")
 	portal := fs.String("portal", "", "public portal URL that ticket QR codes link to (default: the -central URL)")
 	retention := fs.Duration("retention", DefaultRetention, "keep change-log entries central has acknowledged this long, then compact them into a snapshot (0: keep all)")
+	enrollToken := fs.String("enroll-token", "", "one-time token from veedel central enroll (or set VEEDEL_ENROLL_TOKEN)")
+	centralCA := fs.String("central-ca", "", "PEM file of CA certificates to trust for central's HTTPS, besides the system's")
 	verbose := fs.Bool("v", false, "log every request")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel appliance -site ID [flags]
@@ -148,6 +218,9 @@ Runs one site's appliance: kiosk (/kiosk), desk (/desk), call display
 (/display) and JSON API (/api/v1), on its own SQLite file, syncing to central
 when it can. On first start it seeds the site from the built-in catalogue.
 Set VEEDEL_ADMIN_PASSWORD to create (or reset) the site lead's login "admin".
+The site's signing key is kept in <data>/<site>.key (created on first start);
+central accepts the site's batches once the appliance has enrolled it with a
+one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
 
 `)
 		fs.PrintDefaults()
@@ -164,8 +237,12 @@ Set VEEDEL_ADMIN_PASSWORD to create (or reset) the site lead's login "admin".
 	if *retention < 0 {
 		return usageErrorf("appliance: -retention must not be negative")
 	}
+	if *enrollToken == "" {
+		*enrollToken = os.Getenv("VEEDEL_ENROLL_TOKEN")
+	}
 	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention,
-		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose)}
+		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose),
+		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA}
 	if pw := os.Getenv("VEEDEL_ADMIN_PASSWORD"); pw != "" {
 		cfg.Users = append(cfg.Users, userSpec{Name: "admin", Password: pw, Role: sqlite.RoleLead})
 	}

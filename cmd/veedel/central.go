@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +26,12 @@ type centralConfig struct {
 	Logger   *slog.Logger
 	Listener net.Listener // optional, overrides Listen (tests)
 	Now      func() time.Time
+	// TLSCert and TLSKey are PEM files; with both set central serves
+	// HTTPS (trust.go), with neither plain HTTP.
+	TLSCert, TLSKey string
+	// Admins are created (or their passwords reset) at start, e.g. the
+	// demo's; Role is admin or technician.
+	Admins []userSpec
 }
 
 type centralNode struct {
@@ -32,6 +39,7 @@ type centralNode struct {
 	store    *sqlite.Store
 	Central  *central.Central
 	listener net.Listener
+	tls      *tls.Config // nil: plain HTTP
 	URL      string
 }
 
@@ -40,6 +48,16 @@ type centralNode struct {
 func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		if cfg.TLSCert == "" || cfg.TLSKey == "" {
+			return nil, usageErrorf("central: -tls-cert and -tls-key go together")
+		}
+		var err error
+		if tlsConfig, err = serverTLS(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o750); err != nil {
 		return nil, err
@@ -53,6 +71,12 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 		store.Close()
 		return nil, err
 	}
+	for _, a := range cfg.Admins {
+		if err := store.CreateAdmin(ctx, a.Name, a.Role, a.Password, time.Now()); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	l := cfg.Listener
 	if l == nil {
 		if l, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -60,7 +84,11 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 			return nil, usageErrorf("cannot listen on %s: %v", cfg.Listen, err)
 		}
 	}
-	return &centralNode{cfg: cfg, store: store, Central: c, listener: l, URL: "http://" + l.Addr().String()}, nil
+	scheme := "http://"
+	if tlsConfig != nil {
+		scheme = "https://"
+	}
+	return &centralNode{cfg: cfg, store: store, Central: c, listener: l, tls: tlsConfig, URL: scheme + l.Addr().String()}, nil
 }
 
 // Run serves until ctx ends, then closes the store.
@@ -72,21 +100,45 @@ func (n *centralNode) Run(ctx context.Context) error {
 		return err
 	}
 	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now}
+	srv.Authorize = srv.AuthorizeSite // download polls signed by their site (trust.go)
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	return web.Serve(ctx, httpSrv, n.listener)
+	l := n.listener
+	if n.tls != nil {
+		l = tls.NewListener(l, n.tls)
+	}
+	return web.Serve(ctx, httpSrv, l)
 }
 
 func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "enroll":
+			return runCentralEnroll(ctx, args[1:], stdout, stderr)
+		case "revoke":
+			return runCentralRevoke(ctx, args[1:], stdout, stderr)
+		case "adduser":
+			return runCentralAddUser(ctx, args[1:], os.Stdin, stdout, stderr)
+		}
+	}
 	fs := flag.NewFlagSet("central", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./var", "directory for central's SQLite file")
 	listen := fs.String("listen", "127.0.0.1:8080", "address for the portal, the API and sync")
 	verbose := fs.Bool("v", false, "log every request")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with -tls-key)")
+	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
+       veedel central enroll -site ID [-data DIR] [-ttl 24h]
+       veedel central revoke -site ID [-data DIR]
+       veedel central adduser -name NAME -role admin|technician [-data DIR]
 
 Runs the central node: the citizen portal (/), ticket status pages (/t/…),
-the JSON API (/api/v1) and the sync endpoint appliances push to.
+the JSON API (/api/v1) and the sync endpoint appliances push to. With
+-tls-cert and -tls-key it serves HTTPS (files re-read when they change).
+"enroll" prints a one-time token an appliance enrolls its key with,
+"revoke" revokes a site's key; "adduser" creates an admin login for /admin
+(password from stdin or VEEDEL_PASSWORD); all three work while central runs.
 
 `)
 		fs.PrintDefaults()
@@ -94,7 +146,8 @@ the JSON API (/api/v1) and the sync endpoint appliances push to.
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	node, err := openCentral(ctx, centralConfig{DB: filepath.Join(*data, "central.db"), Listen: *listen, Logger: newLogger(stderr, *verbose)})
+	node, err := openCentral(ctx, centralConfig{DB: filepath.Join(*data, "central.db"), Listen: *listen, Logger: newLogger(stderr, *verbose),
+		TLSCert: *tlsCert, TLSKey: *tlsKey})
 	if err != nil {
 		return err
 	}

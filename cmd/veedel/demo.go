@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/sync/sitekey"
 )
 
 // demoSites are the sites the demo runs, on port+1 and port+2.
@@ -27,7 +30,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 Runs central on 127.0.0.1:PORT and the customer centres Kalk (PORT+1) and
 Porz (PORT+2), each on its own SQLite file under -data, syncing to central.
-Every site has the staff login demo / demo. Ctrl-C stops everything cleanly;
+Every site has the staff login demo / demo; central's admin pages (/admin)
+have the login admin / admin. Ctrl-C stops everything cleanly;
 starting again on the same -data resumes with all data.
 
 `)
@@ -43,7 +47,8 @@ starting again on the same -data resumes with all data.
 	host := "127.0.0.1"
 	centralURL := "http://" + net.JoinHostPort(host, strconv.Itoa(*port))
 
-	c, err := openCentral(ctx, centralConfig{DB: filepath.Join(*data, "central.db"), Listen: net.JoinHostPort(host, strconv.Itoa(*port)), Logger: logger})
+	c, err := openCentral(ctx, centralConfig{DB: filepath.Join(*data, "central.db"), Listen: net.JoinHostPort(host, strconv.Itoa(*port)), Logger: logger,
+		Admins: []userSpec{{Name: "admin", Password: "admin", Role: central.RoleAdmin}}})
 	if err != nil {
 		return err
 	}
@@ -54,6 +59,13 @@ starting again on the same -data resumes with all data.
 			CentralURL: centralURL, PortalURL: centralURL, Logger: logger,
 			Users: []userSpec{{Name: "demo", Password: "demo", Role: sqlite.RoleLead}},
 		})
+		if err == nil {
+			nodes = append(nodes, n)
+			// The demo enrolls its sites itself: a token straight into
+			// central's store, used by the appliance on first contact
+			// (none when central knows the appliance's key already).
+			n.Uplink.EnrollToken, err = enrollmentToken(ctx, c.store, site, sitekey.Public(n.Key), time.Hour)
+		}
 		if err != nil {
 			for _, n := range nodes {
 				n.Store.Close()
@@ -63,11 +75,11 @@ starting again on the same -data resumes with all data.
 			c.listener.Close()
 			return err
 		}
-		nodes = append(nodes, n)
 	}
 
 	fmt.Fprintf(stdout, "\nVeedel demo is running (data in %s). Ctrl-C stops it.\n\n", *data)
 	fmt.Fprintf(stdout, "  Citizen portal (central)   %s/\n", c.URL)
+	fmt.Fprintf(stdout, "  Admin (central)            %s/admin      login: admin / admin\n", c.URL)
 	for _, n := range nodes {
 		fmt.Fprintf(stdout, "\n  Site %s\n", n.cfg.Site)
 		fmt.Fprintf(stdout, "    Kiosk          %s/kiosk\n", n.URL)

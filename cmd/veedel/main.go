@@ -21,7 +21,9 @@ const usage = `Usage: veedel <command> [flags]
 
 Commands:
   appliance   run a site's appliance (kiosk, desk, call display, API, sync)
-  central     run the central node (citizen portal, sync ingest, API)
+  central     run the central node (citizen portal, sync ingest, API);
+              "central enroll" / "central revoke" manage the sites' keys,
+              "central adduser" creates an admin login
   demo        run central and the sites kalk and porz on this machine
   version     print the version
 

@@ -9,9 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	centralsqlite "github.com/veedel/veedel/central/sqlite"
+	"github.com/veedel/veedel/sync/sitekey"
 )
 
 // testLogger discards logs unless the test runs with -v.
@@ -56,11 +60,64 @@ func startAppliance(t testing.TB, cfg applianceConfig) (*applianceNode, runningN
 	if cfg.Logger == nil {
 		cfg.Logger = testLogger(t)
 	}
+	if cfg.CentralURL != "" && cfg.EnrollToken == "" {
+		// Tests keep central.db beside the site's file: enroll the
+		// appliance there, as an operator does with veedel central enroll.
+		cfg.EnrollToken = enrollmentTokenFor(t, filepath.Join(filepath.Dir(cfg.DB), "central.db"), cfg)
+	}
 	n, err := openAppliance(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n, serveInBackground(t, n.URL, n.Run)
+}
+
+// enrollmentTokenFor returns a one-time enrollment token for cfg's
+// appliance, created in central's SQLite file centralDB whether central
+// runs or not (the file is created if need be), or "" when central knows
+// the appliance's key already. It creates the appliance's key file if there
+// is none yet.
+func enrollmentTokenFor(t testing.TB, centralDB string, cfg applianceConfig) string {
+	t.Helper()
+	key, _, err := sitekey.LoadOrCreate(cfg.keyFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := openCentralStore(t, centralDB)
+	defer store.Close()
+	token, err := enrollmentToken(context.Background(), store, cfg.Site, sitekey.Public(key), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// newEnrollmentToken creates a token for site in central's SQLite file,
+// valid for ttl (negative: expired already).
+func newEnrollmentToken(t testing.TB, centralDB, site string, ttl time.Duration) string {
+	t.Helper()
+	store := openCentralStore(t, centralDB)
+	defer store.Close()
+	now := time.Now()
+	token, err := store.CreateEnrollmentToken(context.Background(), site, now, now.Add(ttl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// openCentralStore opens central's SQLite file beside a running (or not
+// running) central, as the enroll and revoke commands do.
+func openCentralStore(t testing.TB, path string) *centralsqlite.Store {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	store, err := centralsqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
 }
 
 func serveInBackground(t testing.TB, url string, run func(context.Context) error) runningNode {

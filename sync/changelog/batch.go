@@ -1,6 +1,10 @@
 package changelog
 
-import "github.com/veedel/veedel"
+import (
+	"crypto/ed25519"
+
+	"github.com/veedel/veedel"
+)
 
 // Batch is what a site uploads: consecutive entries of its own log. An empty
 // batch is a heartbeat that tells central the site is alive.
@@ -10,6 +14,14 @@ type Batch struct {
 	Entries []Entry `cbor:"2,keyasint"`
 	// SentAt is the site's clock when sending, for lag figures.
 	SentAt HLC `cbor:"3,keyasint"`
+	// KeyID names the site key that signed the batch (see KeyID) and Sig
+	// is its ed25519 signature over the batch without Sig (see Sign).
+	// Both are omitted from an unsigned batch, which central refuses.
+	KeyID []byte `cbor:"4,keyasint,omitempty"`
+	Sig   []byte `cbor:"5,keyasint,omitempty"`
+	// Last is the seq of the site's newest committed entry when sending
+	// (0: not reported), so that central can show how far behind it is.
+	Last uint64 `cbor:"6,keyasint,omitempty"`
 }
 
 // Ack is central's answer to a batch: the highest seq of the site it has
@@ -28,6 +40,12 @@ func (b *Batch) Validate() error {
 	}
 	if b.Version < max(SchemaVersion-2, 1) || b.Version > SchemaVersion {
 		return veedel.Errorf(veedel.EINVALID, "batch schema version %d not supported (accepting %d…%d)", b.Version, max(SchemaVersion-2, 1), SchemaVersion)
+	}
+	if n := len(b.KeyID); n != 0 && n != KeyIDSize {
+		return veedel.Errorf(veedel.EINVALID, "batch key id has %d bytes, want %d", n, KeyIDSize)
+	}
+	if n := len(b.Sig); n != 0 && n != ed25519.SignatureSize {
+		return veedel.Errorf(veedel.EINVALID, "batch signature has %d bytes, want %d", n, ed25519.SignatureSize)
 	}
 	if len(b.Entries) > MaxBatchEntries {
 		return veedel.Errorf(veedel.EINVALID, "batch has %d entries, at most %d allowed", len(b.Entries), MaxBatchEntries)

@@ -7,6 +7,7 @@ package uplink
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -57,8 +58,19 @@ type Uplink struct {
 	RefusedBackoff time.Duration
 	Now            func() time.Time
 
+	// Key signs every batch, heartbeats included (see enroll.go). Without
+	// it batches go unsigned, which central refuses: for tests only.
+	Key ed25519.PrivateKey
+	// EnrollToken is the one-time token from `veedel central enroll`. When
+	// set and not the token of the enrollment Enrollments recorded, the
+	// uplink enrolls Key with it before it pushes.
+	EnrollToken string
+	// Enrollments records the enrollment at the site; nil records nothing.
+	Enrollments Enrollments
+
 	mu     sync.Mutex
 	status Status
+	enroll enrollment
 }
 
 // Status is the uplink's health, for /healthz and the fleet view.
@@ -68,6 +80,8 @@ type Status struct {
 	LastContact time.Time `json:"last_contact,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	Failures    int       `json:"consecutive_failures"`
+	KeyID       string    `json:"key_id,omitempty"`
+	Enrolled    bool      `json:"enrolled"`
 }
 
 // Status returns a snapshot of the uplink's state.
@@ -94,11 +108,25 @@ func (u *Uplink) Run(ctx context.Context) error {
 		return err
 	}
 	u.setAcked(acked)
+	if err := u.startEnrollment(ctx); err != nil {
+		return err
+	}
 	wake, unsubscribe := u.Outbox.Subscribe()
 	defer unsubscribe()
 	backoff := 100 * time.Millisecond
 	var lastContact time.Time
 	for ctx.Err() == nil {
+		if err := u.ensureEnrolled(ctx); err != nil {
+			u.fail(err)
+			wait := u.MaxBackoff
+			if errors.Is(err, errEnrollRefused) {
+				wait = u.RefusedBackoff
+			}
+			if !sleep(ctx, wait/2+time.Duration(rand.Int64N(int64(wait/2)+1))) {
+				break
+			}
+			continue
+		}
 		entries, err := u.Outbox.EntriesAfter(ctx, acked, u.BatchEntries, u.BatchBytes)
 		if err != nil {
 			u.fail(err)
@@ -177,7 +205,14 @@ func (u *Uplink) defaults() {
 // wants the site to resume (after a central restore, or after a batch lost
 // on the way).
 func (u *Uplink) push(ctx context.Context, entries []changelog.Entry) (changelog.Ack, error) {
-	body, err := changelog.Marshal(changelog.Batch{Version: changelog.SchemaVersion, Site: u.Site, Entries: entries})
+	batch := changelog.Batch{Version: changelog.SchemaVersion, Site: u.Site, Entries: entries, Last: u.Outbox.LastSeq(),
+		SentAt: changelog.HLC(u.Now().UnixMilli()) << 16}
+	if u.Key != nil {
+		if err := batch.Sign(u.Key); err != nil {
+			return changelog.Ack{}, err
+		}
+	}
+	body, err := changelog.Marshal(batch)
 	if err != nil {
 		return changelog.Ack{}, err
 	}
@@ -229,6 +264,7 @@ func (u *Uplink) ok(acked uint64, at time.Time) {
 		u.Logger.Info("central reachable again", "site", u.Site, "after_failures", u.status.Failures)
 	}
 	u.status.Acked, u.status.LastContact, u.status.LastError, u.status.Failures = acked, at, "", 0
+	u.status.Enrolled = u.status.Enrolled || u.Key != nil // central took a signed batch
 }
 
 func (u *Uplink) fail(err error) {

@@ -1,0 +1,170 @@
+package queue
+
+import (
+	"cmp"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/veedel/veedel"
+)
+
+// Reference data (the city's service catalogue and a site's opening hours)
+// is owned by central: the city edits it once and central sends it down to
+// the sites. A site never takes such an event over blindly: it decides what
+// the event changes in its own queue and commits that as its own events, so
+// its change-log stays the one truth about the site.
+
+// Limits of the catalogue.
+const (
+	MaxExpectedMinutes = 240
+	maxNameRunes       = 80
+)
+
+var serviceIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
+
+// Validate checks a service definition against the catalogue's rules. The
+// messages are for the admin who typed the values.
+func (p *ServiceDefined) Validate() error {
+	switch {
+	case !serviceIDPattern.MatchString(p.ID):
+		return veedel.Errorf(veedel.EINVALID, "Kennung %q ungültig: 2–32 Kleinbuchstaben, Ziffern oder Bindestriche, beginnend mit einem Buchstaben / id %q invalid: 2–32 lower-case letters, digits or hyphens, starting with a letter", p.ID, p.ID)
+	case strings.TrimSpace(p.Name) == "":
+		return veedel.Errorf(veedel.EINVALID, "Der deutsche Name fehlt / the German name is required")
+	case utf8.RuneCountInString(p.Name) > maxNameRunes || utf8.RuneCountInString(p.NameEN) > maxNameRunes:
+		return veedel.Errorf(veedel.EINVALID, "Namen dürfen höchstens %d Zeichen lang sein / names must not be longer than %d characters", maxNameRunes, maxNameRunes)
+	case len(p.Prefix) != 1 || p.Prefix[0] < 'A' || p.Prefix[0] > 'Z':
+		return veedel.Errorf(veedel.EINVALID, "Kennbuchstabe %q ungültig: genau ein Großbuchstabe A–Z / prefix %q invalid: exactly one capital letter A–Z", p.Prefix, p.Prefix)
+	case p.ExpectedMinutes < 1 || p.ExpectedMinutes > MaxExpectedMinutes:
+		return veedel.Errorf(veedel.EINVALID, "Erwartete Dauer %d ungültig: 1 bis %d Minuten / expected minutes %d invalid: 1 to %d", p.ExpectedMinutes, MaxExpectedMinutes, p.ExpectedMinutes, MaxExpectedMinutes)
+	}
+	return nil
+}
+
+// ValidateHours checks opening hours: every interval lies within one day
+// and opens before it closes, and the intervals of a weekday do not overlap.
+func ValidateHours(hours []OpeningHours) error {
+	sorted := SortedHours(hours)
+	for i, h := range sorted {
+		de, en := weekdayNames(h.Weekday)
+		switch {
+		case h.Weekday < time.Sunday || h.Weekday > time.Saturday:
+			return veedel.Errorf(veedel.EINVALID, "Unbekannter Wochentag %d / unknown weekday %d", h.Weekday, h.Weekday)
+		case h.Open < 0 || h.Close > 24*60:
+			return veedel.Errorf(veedel.EINVALID, "%s: Zeiten müssen zwischen 00:00 und 24:00 liegen / %s: times must lie between 00:00 and 24:00", de, en)
+		case h.Open >= h.Close:
+			return veedel.Errorf(veedel.EINVALID, "%s: Öffnung %s muss vor Schließung %s liegen / %s: opening %s must be before closing %s",
+				de, Clock(h.Open), Clock(h.Close), en, Clock(h.Open), Clock(h.Close))
+		case i > 0 && sorted[i-1].Weekday == h.Weekday && sorted[i-1].Close > h.Open:
+			return veedel.Errorf(veedel.EINVALID, "%s: Zeiträume überschneiden sich (%s–%s und %s–%s) / %s: intervals overlap", de,
+				Clock(sorted[i-1].Open), Clock(sorted[i-1].Close), Clock(h.Open), Clock(h.Close), en)
+		}
+	}
+	return nil
+}
+
+// SortedHours returns a copy of hours ordered by weekday (Monday first) and
+// opening time.
+func SortedHours(hours []OpeningHours) []OpeningHours {
+	out := slices.Clone(hours)
+	slices.SortFunc(out, func(a, b OpeningHours) int {
+		return cmp.Or(cmp.Compare((a.Weekday+6)%7, (b.Weekday+6)%7), cmp.Compare(a.Open, b.Open), cmp.Compare(a.Close, b.Close))
+	})
+	return out
+}
+
+// Clock formats minutes since midnight as HH:MM.
+func Clock(minutes int) string { return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60) }
+
+var wochentage = [...]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"}
+
+// weekdayNames names a weekday in German and English, for messages.
+func weekdayNames(d time.Weekday) (string, string) {
+	if d < time.Sunday || d > time.Saturday {
+		return fmt.Sprint(int(d)), fmt.Sprint(int(d))
+	}
+	return wochentage[d], d.String()
+}
+
+// AcceptFromCentral decides what an event central sent changes at this
+// site. It returns no events when the site already has exactly that (so
+// applying the same event twice changes nothing), and refuses event types
+// central has no say over.
+func (s *State) AcceptFromCentral(at time.Time, e Event) ([]Event, error) {
+	switch p := e.Payload.(type) {
+	case *ServiceDefined:
+		return s.AcceptService(at, *p)
+	case *SiteDescribed:
+		return s.AcceptSiteDescription(at, *p)
+	}
+	return nil, veedel.Errorf(veedel.EINVALID, "Ereignis %s wird von der Zentrale nicht angenommen / event %s is not accepted from central", e.Type, e.Type)
+}
+
+// AcceptService takes over a service definition of the city's catalogue.
+// A new service is also served by every counter that served all services
+// so far (the site's all-round counters), so that its tickets can be
+// called; a site without such a counter assigns it at the desk.
+func (s *State) AcceptService(at time.Time, p ServiceDefined) ([]Event, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	for _, id := range s.ServiceOrder {
+		if other := s.Services[id]; id != p.ID && other.Prefix == p.Prefix {
+			return nil, veedel.Errorf(veedel.ECONFLICT, "Kennbuchstabe %s gehört hier schon zu %q / prefix %s is already used by %q here", p.Prefix, other.Name, p.Prefix, other.Name)
+		}
+	}
+	old, exists := s.Services[p.ID]
+	if exists && old.Name == p.Name && old.NameEN == p.NameEN && old.Prefix == p.Prefix && old.ExpectedMinutes == p.ExpectedMinutes {
+		return nil, nil
+	}
+	events := []Event{{Type: TypeServiceDefined, Entity: "service/" + p.ID, At: at, Payload: &p}}
+	if exists {
+		return events, nil
+	}
+	for _, cid := range s.CounterOrder {
+		c := s.Counters[cid]
+		if len(s.ServiceOrder) == 0 || !s.servesAll(c) {
+			continue
+		}
+		events = append(events, Event{Type: TypeCounterDefined, Entity: "counter/" + c.ID, At: at,
+			Payload: &CounterDefined{ID: c.ID, Name: c.Name, Services: append(slices.Clone(c.Services), p.ID)}})
+	}
+	return events, nil
+}
+
+func (s *State) servesAll(c *Counter) bool {
+	for _, id := range s.ServiceOrder {
+		if !c.Serves(id) {
+			return false
+		}
+	}
+	return true
+}
+
+// AcceptSiteDescription takes over the site's name, time zone and opening
+// hours as the city describes them. An empty name or time zone keeps the
+// site's own.
+func (s *State) AcceptSiteDescription(at time.Time, p SiteDescribed) ([]Event, error) {
+	if p.ID != s.Site.ID {
+		return nil, veedel.Errorf(veedel.EINVALID, "Beschreibung für Standort %q, hier ist %q / description of site %q sent to %q", p.ID, s.Site.ID, p.ID, s.Site.ID)
+	}
+	if err := ValidateHours(p.Hours); err != nil {
+		return nil, err
+	}
+	if p.Name == "" {
+		p.Name = s.Site.Name
+	}
+	if p.TimeZone == "" {
+		p.TimeZone = s.Site.Location.String()
+	} else if _, err := time.LoadLocation(p.TimeZone); err != nil {
+		return nil, veedel.Errorf(veedel.EINVALID, "Unbekannte Zeitzone %q / unknown time zone %q", p.TimeZone, p.TimeZone)
+	}
+	p.Hours = SortedHours(p.Hours)
+	if p.Name == s.Site.Name && p.TimeZone == s.Site.Location.String() && slices.Equal(p.Hours, SortedHours(s.Site.Hours)) {
+		return nil, nil
+	}
+	return []Event{{Type: TypeSiteDescribed, Entity: "site/" + p.ID, At: at, Payload: &p}}, nil
+}

@@ -1,0 +1,176 @@
+package central
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/sync/changelog"
+)
+
+// The city-wide service catalogue and the sites' opening hours, as the
+// admin page edits them. Central owns this reference data: an edit becomes
+// outbound events (ServiceDefined to every site, SiteDescribed to one),
+// which the sites apply as their own events and send back up, so that the
+// read models show an edit once the sites have it.
+
+// CatalogService is a service of the catalogue as the admin page lists it.
+type CatalogService struct {
+	queue.ServiceDefined
+	// City is true when central defined the service; false for a service
+	// only known from the sites' own seeds.
+	City bool
+	// Current counts the sites whose read model has exactly this
+	// definition; Sites counts the sites central knows.
+	Current, Sites int
+}
+
+// Catalog returns the city's services: those central defined, and those
+// the sites brought along from their seeds, ordered by prefix.
+func (c *Central) Catalog(ctx context.Context) ([]CatalogService, error) {
+	refs, err := c.store.CityReference(ctx, queue.TypeServiceDefined)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*CatalogService{}
+	for _, r := range refs {
+		var svc queue.ServiceDefined
+		raw, ok := r.Payload.([]byte)
+		if !ok {
+			continue
+		}
+		if err := changelog.Unmarshal(raw, &svc); err != nil {
+			return nil, err
+		}
+		byID[svc.ID] = &CatalogService{ServiceDefined: svc, City: true}
+	}
+	models := c.knownModels()
+	for _, m := range models {
+		m.mu.Lock()
+		for _, id := range m.state.ServiceOrder {
+			if _, ok := byID[id]; !ok {
+				svc := m.state.Services[id]
+				byID[id] = &CatalogService{ServiceDefined: queue.ServiceDefined{ID: id, Name: svc.Name, NameEN: svc.NameEN,
+					Prefix: svc.Prefix, ExpectedMinutes: svc.ExpectedMinutes}}
+			}
+		}
+		m.mu.Unlock()
+	}
+	out := make([]CatalogService, 0, len(byID))
+	for _, cs := range byID {
+		cs.Sites = len(models)
+		for _, m := range models {
+			m.mu.Lock()
+			if svc := m.state.Services[cs.ID]; svc != nil && svc.Name == cs.Name && svc.NameEN == cs.NameEN &&
+				svc.Prefix == cs.Prefix && svc.ExpectedMinutes == cs.ExpectedMinutes {
+				cs.Current++
+			}
+			m.mu.Unlock()
+		}
+		out = append(out, *cs)
+	}
+	slices.SortFunc(out, func(a, b CatalogService) int { return cmp.Or(cmp.Compare(a.Prefix, b.Prefix), cmp.Compare(a.ID, b.ID)) })
+	return out, nil
+}
+
+// knownModels returns the read models of the sites central stores a log of.
+func (c *Central) knownModels() []*siteModel {
+	c.mu.RLock()
+	all := make([]*siteModel, 0, len(c.sites))
+	for _, m := range c.sites {
+		all = append(all, m)
+	}
+	c.mu.RUnlock()
+	out := make([]*siteModel, 0, len(all))
+	for _, m := range all {
+		m.mu.Lock()
+		known := m.cursor.Acked > 0
+		m.mu.Unlock()
+		if known {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// DefineService adds a service to the city's catalogue or changes one, and
+// sends it to every site. The English name defaults to the German one. A
+// prefix another service uses already is refused: ticket numbers must tell
+// services apart. It returns the sites the definition went to.
+func (c *Central) DefineService(ctx context.Context, svc queue.ServiceDefined) ([]string, error) {
+	if svc.NameEN == "" {
+		svc.NameEN = svc.Name
+	}
+	if err := svc.Validate(); err != nil {
+		return nil, err
+	}
+	catalog, err := c.Catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, other := range catalog {
+		if other.ID != svc.ID && other.Prefix == svc.Prefix {
+			return nil, veedel.Errorf(veedel.EINVALID, "Kennbuchstabe %s ist schon an „%s“ vergeben / prefix %s is already used by “%s”", svc.Prefix, other.Name, svc.Prefix, other.NameEN)
+		}
+	}
+	sites, err := c.SendToAll(ctx, queue.Event{Type: queue.TypeServiceDefined, Entity: "service/" + svc.ID, Payload: &svc})
+	if err != nil {
+		return nil, err
+	}
+	c.log.Info("service defined", "service", svc.ID, "prefix", svc.Prefix, "expected_minutes", svc.ExpectedMinutes, "sites", len(sites))
+	return sites, nil
+}
+
+// SiteInfo is a site's description as the admin page shows it.
+type SiteInfo struct {
+	ID       string
+	Name     string
+	TimeZone string
+	Hours    []queue.OpeningHours // sorted, Monday first
+}
+
+// SiteInfos returns every known site's name and opening hours as its read
+// model has them, ordered by name.
+func (c *Central) SiteInfos() []SiteInfo {
+	models := c.knownModels()
+	out := make([]SiteInfo, 0, len(models))
+	for _, m := range models {
+		m.mu.Lock()
+		out = append(out, SiteInfo{ID: m.state.Site.ID, Name: m.state.Site.Name, TimeZone: m.state.Site.Location.String(),
+			Hours: queue.SortedHours(m.state.Site.Hours)})
+		m.mu.Unlock()
+	}
+	slices.SortFunc(out, func(a, b SiteInfo) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
+	return out
+}
+
+// SiteInfo returns one known site's description.
+func (c *Central) SiteInfo(site string) (SiteInfo, bool) {
+	for _, s := range c.SiteInfos() {
+		if s.ID == site {
+			return s, true
+		}
+	}
+	return SiteInfo{}, false
+}
+
+// SetOpeningHours sends a site its new opening hours (the whole week: a
+// weekday without intervals is closed). Name and time zone stay as the
+// site has them.
+func (c *Central) SetOpeningHours(ctx context.Context, site string, hours []queue.OpeningHours) error {
+	info, ok := c.SiteInfo(site)
+	if !ok {
+		return veedel.Errorf(veedel.ENOTFOUND, "Standort %q ist der Zentrale nicht bekannt / site %q is not known to central", site, site)
+	}
+	if err := queue.ValidateHours(hours); err != nil {
+		return err
+	}
+	desc := queue.SiteDescribed{ID: info.ID, Name: info.Name, TimeZone: info.TimeZone, Hours: queue.SortedHours(hours)}
+	if err := c.SendToSite(ctx, site, queue.Event{Type: queue.TypeSiteDescribed, Entity: "site/" + site, Payload: &desc}); err != nil {
+		return err
+	}
+	c.log.Info("opening hours sent", "site", site, "intervals", len(hours))
+	return nil
+}

@@ -1,0 +1,300 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/ui"
+)
+
+// The catalogue page: the city's services and every site's opening hours,
+// with forms to change a service, add one, or change a site's hours. Saving
+// sends outbound events to the sites (see central/catalog.go); the page
+// shows how many sites have applied a service definition.
+
+// weekOrder is the order of weekdays on the pages: Monday first.
+var weekOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
+
+// hoursSlots is how many opening intervals per weekday the form offers at
+// least (a site with more on a day gets as many as it has).
+const hoursSlots = 2
+
+type catalogData struct {
+	Frame    adminFrame
+	Services []central.CatalogService
+	Sites    []siteHoursRow
+	Weekdays []string // column heads, Monday first
+}
+
+type siteHoursRow struct {
+	ID, Name string
+	Days     [][]string // per weekday (Monday first), its intervals "07:30–15:00"
+}
+
+func (s *Server) adminCatalog(w http.ResponseWriter, r *http.Request) {
+	lang := ui.Lang(w, r)
+	services, err := s.Central.Catalog(r.Context())
+	if err != nil {
+		s.renderAdminError(w, r, err)
+		return
+	}
+	d := catalogData{Frame: s.frame(r, "catalog"), Services: services}
+	for _, wd := range weekOrder {
+		d.Weekdays = append(d.Weekdays, ui.Translate(lang, fmt.Sprintf("weekday.short.%d", wd)))
+	}
+	for _, site := range s.Central.SiteInfos() {
+		row := siteHoursRow{ID: site.ID, Name: site.Name, Days: make([][]string, len(weekOrder))}
+		for _, h := range site.Hours {
+			i := (int(h.Weekday) + 6) % 7
+			row.Days[i] = append(row.Days[i], queue.Clock(h.Open)+"–"+queue.Clock(h.Close))
+		}
+		d.Sites = append(d.Sites, row)
+	}
+	flash := ""
+	switch r.URL.Query().Get("saved") {
+	case "service":
+		flash = ui.Translate(lang, "admin.saved.service")
+	case "hours":
+		flash = ui.Translate(lang, "admin.saved.hours")
+	}
+	s.renderAdmin(w, r, http.StatusOK, "admin", "admin.catalog.title", "", flash, d)
+}
+
+type serviceFormData struct {
+	Frame adminFrame
+	New   bool
+	Form  queue.ServiceDefined
+	// Minutes is the expected minutes as typed (it may not be a number).
+	Minutes string
+	Sites   int
+}
+
+// adminServiceForm shows the form for a new service or an existing one.
+func (s *Server) adminServiceForm(w http.ResponseWriter, r *http.Request) {
+	d := serviceFormData{Frame: s.frame(r, "catalog"), New: true, Sites: len(s.Central.SiteInfos())}
+	if id := chi.URLParam(r, "id"); id != "" {
+		found := false
+		services, err := s.Central.Catalog(r.Context())
+		if err != nil {
+			s.renderAdminError(w, r, err)
+			return
+		}
+		for _, svc := range services {
+			if svc.ID == id {
+				d.New, d.Form, d.Minutes, found = false, svc.ServiceDefined, strconv.Itoa(svc.ExpectedMinutes), true
+			}
+		}
+		if !found {
+			s.renderAdminError(w, r, veedel.Errorf(veedel.ENOTFOUND, "%s", ui.Translate(ui.Lang(w, r), "admin.service.unknown")))
+			return
+		}
+	}
+	title := "admin.service.edit"
+	if d.New {
+		title = "admin.service.new"
+	}
+	s.renderAdmin(w, r, http.StatusOK, "admin_service", title, "", "", d)
+}
+
+// adminSaveService validates the form and sends the service to every site.
+// Bad input is shown again with the message and status 400; nothing is
+// sent then.
+func (s *Server) adminSaveService(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderAdminError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return
+	}
+	f := r.PostForm
+	d := serviceFormData{Frame: s.frame(r, "catalog"), New: f.Get("new") == "1", Sites: len(s.Central.SiteInfos()),
+		Form: queue.ServiceDefined{ID: strings.TrimSpace(f.Get("id")), Name: strings.TrimSpace(f.Get("name")),
+			NameEN: strings.TrimSpace(f.Get("name_en")), Prefix: strings.TrimSpace(f.Get("prefix"))},
+		Minutes: strings.TrimSpace(f.Get("expected_minutes"))}
+	fail := func(err error) {
+		title, path := "admin.service.edit", "/admin/services/"+url.PathEscape(d.Form.ID)
+		if d.New {
+			title, path = "admin.service.new", "/admin/services/new"
+		}
+		if veedel.ErrorCode(err) == veedel.EINTERNAL {
+			s.renderAdminError(w, r, err)
+			return
+		}
+		s.renderAdminAt(w, r, path, http.StatusBadRequest, "admin_service", title, veedel.ErrorMessage(err), "", d)
+	}
+	minutes, err := strconv.Atoi(d.Minutes)
+	if err != nil {
+		fail(veedel.Errorf(veedel.EINVALID, "Erwartete Dauer %q ist keine ganze Zahl von Minuten / expected minutes %q is not a whole number", d.Minutes, d.Minutes))
+		return
+	}
+	d.Form.ExpectedMinutes = minutes
+	if d.New {
+		services, err := s.Central.Catalog(r.Context())
+		if err != nil {
+			fail(err)
+			return
+		}
+		for _, svc := range services {
+			if svc.ID == d.Form.ID {
+				fail(veedel.Errorf(veedel.EINVALID, "Kennung %q gibt es schon („%s“): dort bearbeiten / id %q exists already: edit it there", svc.ID, svc.Name, svc.ID))
+				return
+			}
+		}
+	}
+	if _, err := s.Central.DefineService(r.Context(), d.Form); err != nil {
+		fail(err)
+		return
+	}
+	s.Logger.Info("admin saved a service", "admin", currentAdmin(r).Name, "service", d.Form.ID)
+	http.Redirect(w, r, "/admin?saved=service", http.StatusSeeOther)
+}
+
+type hoursFormData struct {
+	Frame adminFrame
+	Site  central.SiteInfo
+	Days  []hoursDay
+}
+
+type hoursDay struct {
+	Name  string
+	Slots []hoursSlot
+}
+
+type hoursSlot struct {
+	N                   int    // 1, 2, …
+	OpenName, CloseName string // form field names
+	Open, Close         string // HH:MM or ""
+}
+
+func slotNames(wd time.Weekday, i int) (string, string) {
+	return fmt.Sprintf("open-%d-%d", wd, i), fmt.Sprintf("close-%d-%d", wd, i)
+}
+
+// hoursForm builds the form rows from hours, or from the posted form when
+// form is set.
+func hoursForm(lang string, hours []queue.OpeningHours, form func(string) string) []hoursDay {
+	byDay := map[time.Weekday][]queue.OpeningHours{}
+	for _, h := range queue.SortedHours(hours) {
+		byDay[h.Weekday] = append(byDay[h.Weekday], h)
+	}
+	slots := hoursSlots
+	for _, hs := range byDay {
+		slots = max(slots, len(hs))
+	}
+	var days []hoursDay
+	for _, wd := range weekOrder {
+		day := hoursDay{Name: ui.Translate(lang, fmt.Sprintf("weekday.%d", wd))}
+		for i := range slots {
+			slot := hoursSlot{N: i + 1}
+			slot.OpenName, slot.CloseName = slotNames(wd, i)
+			if form != nil {
+				slot.Open, slot.Close = form(slot.OpenName), form(slot.CloseName)
+			} else if i < len(byDay[wd]) {
+				slot.Open, slot.Close = queue.Clock(byDay[wd][i].Open), queue.Clock(byDay[wd][i].Close)
+			}
+			day.Slots = append(day.Slots, slot)
+		}
+		days = append(days, day)
+	}
+	return days
+}
+
+func (s *Server) adminHoursForm(w http.ResponseWriter, r *http.Request) {
+	site, ok := s.Central.SiteInfo(chi.URLParam(r, "site"))
+	if !ok {
+		s.renderAdminError(w, r, veedel.Errorf(veedel.ENOTFOUND, "%s", ui.Translate(ui.Lang(w, r), "admin.site.unknown")))
+		return
+	}
+	d := hoursFormData{Frame: s.frame(r, "catalog"), Site: site, Days: hoursForm(ui.Lang(w, r), site.Hours, nil)}
+	s.renderAdmin(w, r, http.StatusOK, "admin_hours", "admin.hours.title", "", "", d)
+}
+
+// maxHoursSlots bounds the intervals per weekday read from a form.
+const maxHoursSlots = 6
+
+// adminSaveHours validates the week's opening hours and sends them to the
+// site. Bad input is shown again with the message and status 400.
+func (s *Server) adminSaveHours(w http.ResponseWriter, r *http.Request) {
+	lang := ui.Lang(w, r)
+	site, ok := s.Central.SiteInfo(chi.URLParam(r, "site"))
+	if !ok {
+		s.renderAdminError(w, r, veedel.Errorf(veedel.ENOTFOUND, "%s", ui.Translate(lang, "admin.site.unknown")))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderAdminError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return
+	}
+	get := func(name string) string { return strings.TrimSpace(r.PostForm.Get(name)) }
+	hours, err := parseHours(get)
+	if err == nil {
+		err = s.Central.SetOpeningHours(r.Context(), site.ID, hours)
+	}
+	if err != nil {
+		if veedel.ErrorCode(err) == veedel.EINTERNAL {
+			s.renderAdminError(w, r, err)
+			return
+		}
+		d := hoursFormData{Frame: s.frame(r, "catalog"), Site: site, Days: hoursForm(lang, site.Hours, get)}
+		s.renderAdmin(w, r, http.StatusBadRequest, "admin_hours", "admin.hours.title", veedel.ErrorMessage(err), "", d)
+		return
+	}
+	s.Logger.Info("admin saved opening hours", "admin", currentAdmin(r).Name, "site", site.ID)
+	http.Redirect(w, r, "/admin?saved=hours", http.StatusSeeOther)
+}
+
+// parseHours reads the week's intervals from the form fields open-D-I and
+// close-D-I (D the weekday, 0 = Sunday; I the interval). A pair left empty
+// is no interval.
+func parseHours(get func(string) string) ([]queue.OpeningHours, error) {
+	var hours []queue.OpeningHours
+	for _, wd := range weekOrder {
+		for i := range maxHoursSlots {
+			openName, closeName := slotNames(wd, i)
+			open, close := get(openName), get(closeName)
+			if open == "" && close == "" {
+				continue
+			}
+			de, en := weekdayNames(wd)
+			if open == "" || close == "" {
+				return nil, veedel.Errorf(veedel.EINVALID, "%s: bitte Öffnung und Schließung angeben / %s: give both opening and closing time", de, en)
+			}
+			o, err := parseClock(open)
+			if err != nil {
+				return nil, veedel.Errorf(veedel.EINVALID, "%s: „%s“ ist keine Uhrzeit im Format HH:MM / %s: %q is not a time as HH:MM", de, open, en, open)
+			}
+			c, err := parseClock(close)
+			if err != nil {
+				return nil, veedel.Errorf(veedel.EINVALID, "%s: „%s“ ist keine Uhrzeit im Format HH:MM / %s: %q is not a time as HH:MM", de, close, en, close)
+			}
+			hours = append(hours, queue.OpeningHours{Weekday: wd, Open: o, Close: c})
+		}
+	}
+	return hours, nil
+}
+
+// parseClock reads HH:MM (00:00 to 24:00) as minutes since midnight.
+func parseClock(v string) (int, error) {
+	hh, mm, ok := strings.Cut(v, ":")
+	if !ok || len(hh) != 2 || len(mm) != 2 || strings.Trim(hh+mm, "0123456789") != "" {
+		return 0, fmt.Errorf("not HH:MM")
+	}
+	h, err1 := strconv.Atoi(hh)
+	m, err2 := strconv.Atoi(mm)
+	if err1 != nil || err2 != nil || h < 0 || m < 0 || m > 59 || h > 24 || h == 24 && m != 0 {
+		return 0, fmt.Errorf("not HH:MM")
+	}
+	return h*60 + m, nil
+}
+
+var wochentage = [...]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"}
+
+func weekdayNames(d time.Weekday) (string, string) { return wochentage[d], d.String() }

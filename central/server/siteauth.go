@@ -1,0 +1,39 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/sync/changelog"
+)
+
+// AuthorizeSite checks that a request without a body (a download poll)
+// comes from site: it carries changelog.SignRequest's headers for that
+// site, signed by the site's active key at a time close to central's
+// clock. It is meant for Server.Authorize (set it to s.AuthorizeSite).
+// Refusals are EUNAUTHORIZED or EFORBIDDEN errors, logged and recorded as
+// rejections.
+func (s *Server) AuthorizeSite(r *http.Request, site string) error {
+	req, err := changelog.ParseRequest(r)
+	if err == nil && req.Site != site {
+		err = veedel.Errorf(veedel.EFORBIDDEN, "request signed for site %s asks for site %s", req.Site, site)
+	}
+	if err == nil {
+		err = s.Central.VerifySiteRequest(r.Context(), req)
+	}
+	switch veedel.ErrorCode(err) {
+	case "":
+		return nil
+	case veedel.EUNAUTHORIZED, veedel.EFORBIDDEN:
+		keyID := ""
+		if req.KeyID != nil {
+			keyID = changelog.KeyIDString(req.KeyID)
+		}
+		s.reject(r, central.Rejection{Site: site, KeyID: keyID, Status: web.Status(err), Reason: web.Route(r) + ": " + veedel.ErrorMessage(err)})
+	default:
+		s.Logger.Error("authorize site request", "site", site, "err", err)
+	}
+	return err
+}

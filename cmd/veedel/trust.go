@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/veedel/veedel/appliance"
+	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/central/sqlite"
+	"github.com/veedel/veedel/sync/changelog"
+)
+
+// Trust on the command line: `veedel central enroll` and `veedel central
+// revoke` work on central's SQLite file directly (also while central runs:
+// WAL and a busy timeout let both write), and the TLS set-up of central and
+// of the appliance's uplink.
+
+func runCentralEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("central enroll", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	site := fs.String("site", "", "site ID (required), one of: "+strings.Join(siteIDs(), ", "))
+	data := fs.String("data", "./var", "directory of central's SQLite file (as for veedel central)")
+	ttl := fs.Duration("ttl", central.DefaultEnrollTTL, "how long the token stays valid")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: veedel central enroll -site ID [flags]
+
+Creates a one-time enrollment token for a site's appliance and prints it
+(only the token, on stdout). Give it to the appliance once, with
+-enroll-token or VEEDEL_ENROLL_TOKEN: on its first contact with central it
+registers its public key with the token. Enrolling a site again replaces
+its appliance: the previous key is revoked as soon as the new one enrolls.
+Works while central runs. Central stores only the token's SHA-256.
+
+`)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *site == "" {
+		return usageErrorf("central enroll: -site is required (one of %s)", strings.Join(siteIDs(), ", "))
+	}
+	if _, ok := appliance.Catalog[*site]; !ok {
+		return usageErrorf("central enroll: unknown site %q: known sites are %s", *site, strings.Join(siteIDs(), ", "))
+	}
+	if *ttl <= 0 {
+		return usageErrorf("central enroll: -ttl %v must be positive", *ttl)
+	}
+	path := filepath.Join(*data, "central.db")
+	if err := os.MkdirAll(*data, 0o750); err != nil {
+		return err
+	}
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	now := time.Now()
+	token, err := store.CreateEnrollmentToken(ctx, *site, now, now.Add(*ttl))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, token)
+	fmt.Fprintf(stderr, "Enrollment token for site %s (central database %s), single use, valid until %s.\nOn the appliance: VEEDEL_ENROLL_TOKEN=<token> veedel appliance -site %s -central <central URL> …\n",
+		*site, path, now.Add(*ttl).Format(time.RFC3339), *site)
+	return nil
+}
+
+func runCentralRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("central revoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	site := fs.String("site", "", "site ID (required)")
+	data := fs.String("data", "./var", "directory of central's SQLite file (as for veedel central)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: veedel central revoke -site ID [flags]
+
+Revokes the site's active key: central refuses the site's batches from now
+on (what it already stored stays) until an appliance enrolls for the site
+again with a new token from veedel central enroll. Works while central runs.
+
+`)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *site == "" {
+		return usageErrorf("central revoke: -site is required")
+	}
+	path := filepath.Join(*data, "central.db")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("central revoke: no central database at %s (check -data)", path)
+	}
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	revoked, err := store.RevokeSiteKeys(ctx, *site, time.Now())
+	if err != nil {
+		return err
+	}
+	if len(revoked) == 0 {
+		return fmt.Errorf("central revoke: site %s has no active key", *site)
+	}
+	for _, k := range revoked {
+		fmt.Fprintf(stdout, "revoked key %s of site %s (enrolled %s)\n", k.KeyID, k.Site, k.EnrolledAt.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// enrollmentToken returns a new enrollment token for site when central's
+// store has no active key pub for it, and "" when the appliance with that
+// key is enrolled already. The demo and the tests enroll their sites so.
+func enrollmentToken(ctx context.Context, store *sqlite.Store, site string, pub ed25519.PublicKey, ttl time.Duration) (string, error) {
+	keys, err := store.KeysByID(ctx, changelog.KeyID(pub))
+	if err != nil {
+		return "", err
+	}
+	for _, k := range keys {
+		if k.Site == site && k.Active() && bytes.Equal(k.PublicKey, pub) {
+			return "", nil
+		}
+	}
+	now := time.Now()
+	return store.CreateEnrollmentToken(ctx, site, now, now.Add(ttl))
+}
+
+// serverTLS loads central's certificate and key for HTTPS. The files are
+// read again when they change (a renewed certificate needs no restart).
+func serverTLS(certFile, keyFile string) (*tls.Config, error) {
+	r := &certReloader{certFile: certFile, keyFile: keyFile}
+	if _, err := r.get(); err != nil {
+		return nil, err
+	}
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		NextProtos: []string{"h2", "http/1.1"}, // HTTP/2: many SSE streams per browser
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return r.get()
+		},
+	}, nil
+}
+
+type certReloader struct {
+	certFile, keyFile string
+
+	mu      sync.Mutex
+	cert    *tls.Certificate
+	modTime time.Time
+}
+
+func (r *certReloader) get() (*tls.Certificate, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var mod time.Time
+	for _, f := range []string{r.certFile, r.keyFile} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			if r.cert != nil {
+				return r.cert, nil // keep serving while a renewal replaces the files
+			}
+			return nil, fmt.Errorf("TLS: %w", err)
+		}
+		if fi.ModTime().After(mod) {
+			mod = fi.ModTime()
+		}
+	}
+	if r.cert != nil && mod.Equal(r.modTime) {
+		return r.cert, nil
+	}
+	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
+	if err != nil {
+		if r.cert != nil {
+			return r.cert, nil // half-written renewal: keep the old one
+		}
+		return nil, fmt.Errorf("TLS: %w", err)
+	}
+	r.cert, r.modTime = &cert, mod
+	return r.cert, nil
+}
+
+// centralClient is the HTTP client an appliance talks to central with: the
+// system's root certificates plus, when caFile is set, the CA certificates
+// in that PEM file (a city's own CA). nil when there is nothing to add.
+func centralClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("central CA: %w", err)
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("central CA: no PEM certificate in %s", caFile)
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	return &http.Client{Timeout: 15 * time.Second, Transport: transport}, nil
+}

@@ -1,0 +1,270 @@
+// Package downlink is the site side of the download direction of sync: it
+// long-polls central for the entries of the site's outbound log after the
+// site's cursor, hands each to the site's inbox, which applies it exactly
+// once in the same transaction that moves the cursor, and resumes from that
+// cursor after any failure or restart. New entries arrive within a round
+// trip of being appended at central, because central answers a waiting poll
+// as soon as the site's outbound log grows.
+package downlink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/sync/changelog"
+)
+
+// Inbox is where the site applies central's entries.
+type Inbox interface {
+	// InboxCursor returns the seq of the last entry applied (0 for none).
+	InboxCursor(ctx context.Context) (uint64, error)
+	// ApplyInbound applies one entry exactly once: the entry after the
+	// cursor is applied together with the cursor's move in one
+	// transaction; one at or below the cursor changes nothing. It returns
+	// the outcome ("applied", "unchanged", "refused", "duplicate").
+	ApplyInbound(ctx context.Context, e changelog.Entry) (string, error)
+}
+
+// Defaults for the zero values of Downlink's tuning fields.
+const (
+	DefaultWait       = 25 * time.Second
+	DefaultLimit      = 500
+	DefaultMaxBackoff = 5 * time.Second
+	// RefusedBackoff is how long the downlink waits after central refused
+	// a poll (a 4xx) or an entry cannot be applied by this version:
+	// repeating at once would not help.
+	RefusedBackoff = 30 * time.Second
+)
+
+// Downlink pulls one site's outbound log from central.
+type Downlink struct {
+	Inbox      Inbox
+	Site       string
+	CentralURL string // e.g. http://127.0.0.1:8080
+	Client     *http.Client
+	Logger     *slog.Logger
+	// Authorize prepares each poll for central's check of the site's
+	// identity: cmd/veedel signs it with the site's ed25519 key.
+	Authorize func(*http.Request) error
+
+	// Wait is how long central may hold a poll open when nothing is new.
+	Wait time.Duration
+	// Limit bounds the entries of one answer.
+	Limit      int
+	MaxBackoff time.Duration
+	Now        func() time.Time
+
+	mu     sync.Mutex
+	status Status
+}
+
+// Status is the downlink's health, for /healthz.
+type Status struct {
+	Cursor      uint64    `json:"cursor"`
+	Head        uint64    `json:"head"` // central's outbound head at the last answer
+	Applied     uint64    `json:"applied"`
+	LastContact time.Time `json:"last_contact,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	Failures    int       `json:"consecutive_failures"`
+}
+
+// Status returns a snapshot of the downlink's state.
+func (d *Downlink) Status() Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.status
+}
+
+// minEmptyRound is the least time between two polls that brought nothing.
+const minEmptyRound = 500 * time.Millisecond
+
+// errRefused is an answer that repeating at once will not change.
+var errRefused = errors.New("refused")
+
+// Run polls until ctx ends. The cursor is the inbox's: it moves only with
+// an applied entry, so nothing is skipped and nothing applied twice.
+func (d *Downlink) Run(ctx context.Context) error {
+	d.defaults()
+	cursor, err := d.Inbox.InboxCursor(ctx)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.status.Cursor = cursor
+	d.mu.Unlock()
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		next, err := d.round(ctx, cursor)
+		cursor = next
+		if err == nil {
+			backoff = 100 * time.Millisecond
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		d.fail(err)
+		wait := backoff
+		if errors.Is(err, errRefused) {
+			wait = RefusedBackoff
+		}
+		// Jitter: sites that lost the WAN together must not all come back
+		// in the same millisecond.
+		if !sleep(ctx, wait/2+time.Duration(rand.Int64N(int64(wait/2)+1))) {
+			break
+		}
+		backoff = min(backoff*2, d.MaxBackoff)
+	}
+	return nil
+}
+
+// round polls once and applies what came; it returns the new cursor.
+func (d *Downlink) round(ctx context.Context, cursor uint64) (uint64, error) {
+	start := time.Now()
+	dl, err := d.poll(ctx, cursor)
+	if err != nil {
+		return cursor, err
+	}
+	if len(dl.Entries) == 0 && time.Since(start) < minEmptyRound {
+		// Central answered "nothing new" without waiting (it is shutting
+		// down, or does not hold polls): do not poll in a tight loop.
+		sleep(ctx, minEmptyRound)
+	}
+	d.mu.Lock()
+	d.status.Head, d.status.LastContact = dl.Head, d.Now()
+	d.mu.Unlock()
+	for _, e := range dl.Entries {
+		outcome, err := d.Inbox.ApplyInbound(ctx, e)
+		if err != nil {
+			if code := veedel.ErrorCode(err); code == veedel.EUNAVAILABLE || code == veedel.ECONFLICT {
+				err = fmt.Errorf("%w: %v", errRefused, err)
+			}
+			return cursor, fmt.Errorf("apply outbound entry %d: %w", e.Seq, err)
+		}
+		if e.Seq > cursor {
+			cursor = e.Seq
+		}
+		if outcome == "refused" {
+			d.Logger.Warn("the site refused an entry from central", "site", d.Site, "seq", e.Seq, "type", e.Type, "entity", e.Entity)
+		}
+		d.mu.Lock()
+		d.status.Cursor = cursor
+		if outcome != "duplicate" {
+			d.status.Applied++
+		}
+		d.mu.Unlock()
+	}
+	d.ok()
+	return cursor, nil
+}
+
+// poll asks central for the entries after cursor, waiting up to d.Wait.
+func (d *Downlink) poll(ctx context.Context, cursor uint64) (*changelog.Download, error) {
+	q := url.Values{}
+	q.Set("site", d.Site)
+	q.Set("after", strconv.FormatUint(cursor, 10))
+	q.Set("wait", d.Wait.String())
+	q.Set("limit", strconv.Itoa(d.Limit))
+	// Central may hold the request for Wait; allow for the round trip.
+	ctx, cancel := context.WithTimeout(ctx, d.Wait+15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(d.CentralURL, "/")+"/api/v1/sync/outbound?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/cbor")
+	if d.Authorize != nil {
+		if err := d.Authorize(req); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := d.Client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	dl, decodeErr := changelog.ReadDownload(resp.Body)
+	switch {
+	case resp.StatusCode == http.StatusOK && decodeErr == nil:
+		if dl.Site != d.Site {
+			return nil, fmt.Errorf("central answered for site %q, not %q", dl.Site, d.Site)
+		}
+		if err := dl.Validate(); err != nil {
+			return nil, fmt.Errorf("central's answer: %w", err)
+		}
+		if n := len(dl.Entries); n > 0 && dl.Entries[0].Seq != cursor+1 {
+			return nil, fmt.Errorf("central answered from entry %d, asked for entries after %d", dl.Entries[0].Seq, cursor)
+		}
+		return dl, nil
+	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
+		msg := resp.Status
+		if decodeErr == nil && dl.Error != "" {
+			msg += ": " + dl.Error
+		}
+		return nil, fmt.Errorf("%w: central: %s", errRefused, msg)
+	case decodeErr != nil && resp.StatusCode == http.StatusOK:
+		return nil, fmt.Errorf("central's answer: %w", decodeErr)
+	default:
+		return nil, fmt.Errorf("central answered %s", resp.Status)
+	}
+}
+
+func (d *Downlink) defaults() {
+	if d.Client == nil {
+		d.Client = &http.Client{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Wait == 0 {
+		d.Wait = DefaultWait
+	}
+	if d.Limit == 0 {
+		d.Limit = DefaultLimit
+	}
+	if d.MaxBackoff == 0 {
+		d.MaxBackoff = DefaultMaxBackoff
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+}
+
+func (d *Downlink) ok() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.status.Failures > 0 {
+		d.Logger.Info("downloads from central work again", "site", d.Site, "after_failures", d.status.Failures)
+	}
+	d.status.LastError, d.status.Failures = "", 0
+}
+
+func (d *Downlink) fail(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.status.Failures == 0 {
+		d.Logger.Warn("downloads from central failing; the site keeps working and will catch up", "site", d.Site, "err", err)
+	}
+	d.status.LastError, d.status.Failures = err.Error(), d.status.Failures+1
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

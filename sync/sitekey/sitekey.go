@@ -1,0 +1,122 @@
+// Package sitekey keeps a site appliance's ed25519 key pair in a file next
+// to its database (<data>/<site>.key): generated on first start, read on
+// every later one. The key signs every batch the site uploads; central
+// knows its public half from the site's enrollment.
+//
+// The file is PEM, one "PRIVATE KEY" block holding the PKCS #8 encoding of
+// the ed25519 private key (what `openssl genpkey -algorithm ed25519`
+// writes; `openssl pkey -in kalk.key -pubout` shows the public key), with
+// mode 0600. A lost file cannot be recovered: the appliance generates a new
+// key and has to be enrolled again.
+package sitekey
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+const pemType = "PRIVATE KEY"
+
+// LoadOrCreate reads the private key at path or, when there is no file,
+// generates a key pair and writes it there with mode 0600. created reports
+// a new key. A file readable by others is tightened to 0600.
+func LoadOrCreate(path string) (key ed25519.PrivateKey, created bool, err error) {
+	key, err = Load(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return key, false, err
+	}
+	_, key, err = ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, false, fmt.Errorf("sitekey: generate: %w", err)
+	}
+	switch err := Create(path, key); {
+	case errors.Is(err, fs.ErrExist):
+		// Another process was quicker: use its key.
+		key, err = Load(path)
+		return key, false, err
+	case err != nil:
+		return nil, false, err
+	}
+	return key, true, nil
+}
+
+// Load reads the private key at path. A missing file is an error wrapping
+// fs.ErrNotExist.
+func Load(path string) (ed25519.PrivateKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("sitekey: %w", err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != pemType {
+		return nil, fmt.Errorf("sitekey: %s: no PEM %q block", path, pemType)
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("sitekey: %s: %w", path, err)
+	}
+	key, ok := parsed.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("sitekey: %s: a %T, not an ed25519 key", path, parsed)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return nil, fmt.Errorf("sitekey: %s is readable by others and cannot be restricted: %w", path, err)
+		}
+	}
+	return key, nil
+}
+
+// Create writes key to path with mode 0600, durably (written and synced
+// under a temporary name, then linked into place). It never replaces an
+// existing file: that is an error wrapping fs.ErrExist.
+func Create(path string, key ed25519.PrivateKey) error {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("sitekey: encode: %w", err)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("sitekey: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".sitekey-*")
+	if err != nil {
+		return fmt.Errorf("sitekey: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sitekey: %w", err)
+	}
+	if err := pem.Encode(tmp, &pem.Block{Type: pemType, Bytes: der}); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sitekey: write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sitekey: sync %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("sitekey: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return fmt.Errorf("sitekey: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Public returns the public half of key.
+func Public(key ed25519.PrivateKey) ed25519.PublicKey {
+	return key.Public().(ed25519.PublicKey)
+}
