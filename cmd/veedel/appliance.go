@@ -150,7 +150,7 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 // poll is not sent: central would refuse it.
 func (n *applianceNode) signPoll(r *http.Request) error {
 	if !n.Uplink.Status().Enrolled {
-		return errors.New("waiting for the enrollment at central before downloading")
+		return fmt.Errorf("%w: waiting for the enrollment at central", downlink.ErrNotReady)
 	}
 	now := time.Now
 	if n.cfg.Now != nil {

@@ -93,6 +93,14 @@ var errRefused = errors.New("refused")
 
 // Run polls until ctx ends. The cursor is the inbox's: it moves only with
 // an applied entry, so nothing is skipped and nothing applied twice.
+// ErrNotReady is what Authorize returns (wrapped) while the site cannot
+// poll yet, e.g. before its key is enrolled at central. The downlink then
+// waits quietly instead of counting a failure.
+var ErrNotReady = errors.New("not ready to poll central")
+
+// notReadyPause is how long the downlink waits after ErrNotReady.
+const notReadyPause = 250 * time.Millisecond
+
 func (d *Downlink) Run(ctx context.Context) error {
 	d.defaults()
 	cursor, err := d.Inbox.InboxCursor(ctx)
@@ -112,6 +120,14 @@ func (d *Downlink) Run(ctx context.Context) error {
 		}
 		if ctx.Err() != nil {
 			break
+		}
+		if errors.Is(err, ErrNotReady) {
+			// Not a failure: e.g. the site has not enrolled yet. Look
+			// again soon, without alarming anyone.
+			if !sleep(ctx, notReadyPause) {
+				break
+			}
+			continue
 		}
 		d.fail(err)
 		wait := backoff
