@@ -37,6 +37,8 @@ func (n *applianceNode) retain(ctx context.Context) {
 			log.Error("retention: read sync cursor", "err", err)
 			return
 		}
+		// Never beyond what this site wrote, whatever the cursor says.
+		acked = min(acked, n.Store.LastSeq())
 		removed, err := n.Store.Compact(ctx, time.Now().Add(-n.cfg.Retention), acked)
 		if err != nil {
 			log.Error("retention: compact", "err", err)

@@ -95,6 +95,10 @@ func (u *Uplink) Status() Status {
 	return s
 }
 
+// quickRefusalRetries is how many refusals in a row are retried with the
+// normal backoff before the uplink waits RefusedBackoff.
+const quickRefusalRetries = 3
+
 // errRefused is a 4xx answer other than a chain conflict: resending the same
 // bytes will not help, so the uplink waits long before the next attempt.
 var errRefused = errors.New("central refused the batch")
@@ -114,6 +118,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 	wake, unsubscribe := u.Outbox.Subscribe()
 	defer unsubscribe()
 	backoff := 100 * time.Millisecond
+	refusals := 0
 	var lastContact time.Time
 	for ctx.Err() == nil {
 		if err := u.ensureEnrolled(ctx); err != nil {
@@ -146,11 +151,23 @@ func (u *Uplink) Run(ctx context.Context) error {
 			continue
 		}
 		ack, err := u.push(ctx, entries)
+		if err == nil && ack.Acked > u.Outbox.LastSeq() {
+			// Central cannot have stored entries the site never wrote: the
+			// answer is damaged or forged. Believing it would let retention
+			// compact entries central never had.
+			err = fmt.Errorf("central acknowledged seq %d, but this site's last seq is %d: ignoring the answer", ack.Acked, u.Outbox.LastSeq())
+		}
 		if err != nil {
 			u.fail(err)
 			wait := backoff
 			if errors.Is(err, errRefused) {
-				wait = u.RefusedBackoff
+				refusals++
+				// A batch damaged on the way (plain HTTP) is refused too;
+				// retry a few times quickly before settling on the long
+				// pause that a real refusal (key, version) deserves.
+				if refusals > quickRefusalRetries {
+					wait = u.RefusedBackoff
+				}
 			}
 			// Jitter: sites that lost the WAN together must not all come
 			// back in the same millisecond.
@@ -160,7 +177,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 			backoff = min(backoff*2, u.MaxBackoff)
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		backoff, refusals = 100*time.Millisecond, 0
 		lastContact = u.Now()
 		if ack.Acked != acked {
 			if err := u.Outbox.SetAckedSeq(ctx, ack.Acked); err != nil {

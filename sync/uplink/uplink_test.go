@@ -90,6 +90,7 @@ type fakeCentral struct {
 	stored    []changelog.Entry
 	down      bool
 	refuse    string // non-empty: answer 400 with this message
+	inflate   uint64 // added to every ack: a damaged or forged answer
 	requests  int
 	maxBatch  int
 	heartbeat int
@@ -134,7 +135,7 @@ func (c *fakeCentral) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.stored = append(c.stored, e)
 		acked++
 	}
-	reply(http.StatusOK, changelog.Ack{Site: b.Site, Acked: acked})
+	reply(http.StatusOK, changelog.Ack{Site: b.Site, Acked: acked + c.inflate})
 }
 
 func (c *fakeCentral) set(f func(*fakeCentral)) {
@@ -234,6 +235,35 @@ func TestUplink(t *testing.T) {
 		// Central is upgraded: the site syncs without anyone touching it.
 		central.set(func(c *fakeCentral) { c.refuse = "" })
 		waitFor(t, "sync after the upgrade", func() bool { return central.count() == 7 })
+	})
+
+	t.Run("IgnoresAckBeyondWhatTheSiteWrote", func(t *testing.T) {
+		out, central := newOutbox(), &fakeCentral{inflate: 1 << 20}
+		u := start(t, out, central, nil)
+		out.commit(t, 5)
+		waitFor(t, "the damaged ack shows", func() bool { return strings.Contains(u.Status().LastError, "ignoring the answer") })
+		if a, _ := out.AckedSeq(context.Background()); a != 0 {
+			t.Fatalf("cursor moved to %d on an ack beyond the site's last seq 5", a)
+		}
+		central.set(func(c *fakeCentral) { c.inflate = 0 })
+		waitFor(t, "a sound ack moves the cursor", func() bool { a, _ := out.AckedSeq(context.Background()); return a == 5 })
+	})
+
+	t.Run("RetriesARefusalQuicklyFirst", func(t *testing.T) {
+		// A batch damaged on the way is refused like a bad one; the first
+		// retries must not wait the long refusal pause.
+		out, central := newOutbox(), &fakeCentral{refuse: "entry 1: hash does not match its content"}
+		start(t, out, central, func(u *uplink.Uplink) { u.RefusedBackoff = time.Hour })
+		out.commit(t, 3)
+		waitFor(t, "three quick retries", func() bool { central.mu.Lock(); defer central.mu.Unlock(); return central.requests >= 3 })
+		central.set(func(c *fakeCentral) { c.refuse = "" })
+		time.Sleep(300 * time.Millisecond)
+		central.mu.Lock()
+		n := central.requests
+		central.mu.Unlock()
+		if n > 5 {
+			t.Errorf("%d requests: after the quick retries the uplink should wait the long pause", n)
+		}
 	})
 
 	t.Run("HeartbeatWhenIdle", func(t *testing.T) {
