@@ -4,7 +4,7 @@ PKGS := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/veedel/veedel.Version=$(VERSION)
 
-.PHONY: run build test test-short bench lint fmt clean screenshots
+.PHONY: run build test test-short bench chaos offline lint fmt clean screenshots
 
 run: ## the demo: central plus the sites kalk and porz on embedded SQLite
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/veedel demo
@@ -20,6 +20,18 @@ test-short:
 
 bench: ## benchmarks, printed as a table
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS) | $(GO) run ./internal/benchtable
+
+# Fault injection: SEEDS random schedules (make chaos SEEDS=30), or the one
+# schedule of SEED (make chaos SEED=1234), plus kill -9 of the appliance;
+# with the race detector unless RACE= is given. CI's make test runs 3.
+SEEDS ?= 3
+SEED ?=
+RACE ?= -race
+chaos:
+	CHAOS_SEEDS=$(SEEDS) CHAOS_SEED=$(SEED) $(GO) test $(RACE) -count=1 -timeout 60m -run 'Chaos|InvariantChecker' -v ./cmd/veedel
+
+offline: ## a busy site's 30 days offline (300,000 entries) catching up; not run under -race
+	$(GO) test -count=1 -timeout 20m -run 'TestThirtyDaysOffline' -v ./cmd/veedel
 
 lint:
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)

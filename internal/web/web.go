@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -50,6 +51,13 @@ func JSON(w http.ResponseWriter, status int, v any) {
 // Error writes err as {"error": "..."} with its mapped status. Internal
 // errors are logged with the request ID and shown without detail.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away mid-request: nothing to answer, nothing
+		// broken. (What was committed stays committed; an Idempotency-Key
+		// retry gets it.)
+		w.WriteHeader(499)
+		return
+	}
 	status := Status(err)
 	if status >= 500 {
 		slog.Error("request failed", "method", r.Method, "route", Route(r), "request_id", middleware.GetReqID(r.Context()), "err", err)
