@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/sync/retry"
 )
 
 // Inbox is where the site applies central's entries.
@@ -124,7 +124,7 @@ func (d *Downlink) Run(ctx context.Context) error {
 		if errors.Is(err, ErrNotReady) {
 			// Not a failure: e.g. the site has not enrolled yet. Look
 			// again soon, without alarming anyone.
-			if !sleep(ctx, notReadyPause) {
+			if !retry.Sleep(ctx, notReadyPause) {
 				break
 			}
 			continue
@@ -136,7 +136,7 @@ func (d *Downlink) Run(ctx context.Context) error {
 		}
 		// Jitter: sites that lost the WAN together must not all come back
 		// in the same millisecond.
-		if !sleep(ctx, wait/2+time.Duration(rand.Int64N(int64(wait/2)+1))) {
+		if !retry.Sleep(ctx, retry.Jittered(wait)) {
 			break
 		}
 		backoff = min(backoff*2, d.MaxBackoff)
@@ -154,7 +154,7 @@ func (d *Downlink) round(ctx context.Context, cursor uint64) (uint64, error) {
 	if len(dl.Entries) == 0 && time.Since(start) < minEmptyRound {
 		// Central answered "nothing new" without waiting (it is shutting
 		// down, or does not hold polls): do not poll in a tight loop.
-		sleep(ctx, minEmptyRound)
+		retry.Sleep(ctx, minEmptyRound)
 	}
 	d.mu.Lock()
 	d.status.Head, d.status.LastContact = dl.Head, d.Now()
@@ -272,15 +272,4 @@ func (d *Downlink) fail(err error) {
 		d.Logger.Warn("downloads from central failing; the site keeps working and will catch up", "site", d.Site, "err", err)
 	}
 	d.status.LastError, d.status.Failures = err.Error(), d.status.Failures+1
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

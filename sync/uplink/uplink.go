@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/sync/retry"
 )
 
 // Outbox is the site's change-log as the uplink reads it.
@@ -127,7 +127,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 			if errors.Is(err, errEnrollRefused) {
 				wait = u.RefusedBackoff
 			}
-			if !sleep(ctx, wait/2+time.Duration(rand.Int64N(int64(wait/2)+1))) {
+			if !retry.Sleep(ctx, retry.Jittered(wait)) {
 				break
 			}
 			continue
@@ -135,7 +135,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 		entries, err := u.Outbox.EntriesAfter(ctx, acked, u.BatchEntries, u.BatchBytes)
 		if err != nil {
 			u.fail(err)
-			if !sleep(ctx, u.MaxBackoff) {
+			if !retry.Sleep(ctx, u.MaxBackoff) {
 				break
 			}
 			continue
@@ -171,7 +171,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 			}
 			// Jitter: sites that lost the WAN together must not all come
 			// back in the same millisecond.
-			if !sleep(ctx, wait/2+time.Duration(rand.Int64N(int64(wait/2)+1))) {
+			if !retry.Sleep(ctx, retry.Jittered(wait)) {
 				break
 			}
 			backoff = min(backoff*2, u.MaxBackoff)
@@ -291,15 +291,4 @@ func (u *Uplink) fail(err error) {
 		u.Logger.Warn("sync to central failing; the site keeps working and will catch up", "site", u.Site, "err", err)
 	}
 	u.status.LastError, u.status.Failures = err.Error(), u.status.Failures+1
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
