@@ -2,8 +2,9 @@ package ui
 
 import "fmt"
 
-// texts holds every user-visible string, German first. A key missing in
-// English falls back to German; a key missing everywhere shows the key, and
+// texts holds every user-visible string, German first (Turkish and Arabic,
+// for the citizens' surfaces, are in i18n_citizen.go). A key missing in
+// another language falls back to German; a key missing everywhere shows the key, and
 // TestTextsComplete catches that.
 var texts = map[string]map[string]string{
 	"de": {
@@ -11,6 +12,7 @@ var texts = map[string]map[string]string{
 		"city":          "Stadt Köln",
 		"lang.switch":   "English",
 		"lang.name":     "Deutsch",
+		"lang.menu":     "Sprache",
 		"skip":          "Zum Inhalt springen",
 		"minutes":       "%d Min.",
 		"minutes.long":  "%d Minuten",
@@ -67,6 +69,8 @@ var texts = map[string]map[string]string{
 		"display.sound":  "Ton einschalten",
 		"display.to":     "Platz",
 		"display.none":   "Noch keine Aufrufe",
+		// Spoken (German voice) on every call; {number} is spelled out.
+		"display.announce": "Nummer {number}, bitte zu {counter}.",
 
 		"portal.title":      "Wartezeiten in den Kundenzentren",
 		"portal.lead":       "Aktuelle Wartezeiten ohne Termin. Mit Ihrem Ticket-QR-Code sehen Sie Ihre persönliche Wartezeit.",
@@ -209,6 +213,7 @@ var texts = map[string]map[string]string{
 		"city":          "City of Cologne",
 		"lang.switch":   "Deutsch",
 		"lang.name":     "English",
+		"lang.menu":     "Language",
 		"skip":          "Skip to content",
 		"minutes":       "%d min",
 		"minutes.long":  "%d minutes",

@@ -1,6 +1,6 @@
 // Package ui owns every server-rendered surface's templates and static
-// assets (embedded in the binary), the shared layout, and the German and
-// English texts. Templates are parsed once at start-up; a broken template
+// assets (embedded in the binary), the shared layout, and the texts: German
+// and English everywhere, Turkish and Arabic on the citizens' surfaces. Templates are parsed once at start-up; a broken template
 // fails the start, never a request.
 package ui
 
@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -40,23 +41,61 @@ type Page struct {
 	Title   string
 	Surface string // kiosk, desk, display, portal: selects layout styling
 	Path    string // current path, for the language switch
-	Flash   string
-	Error   string
-	Data    any
+	// Langs are the languages this page offers (CitizenLangs on the kiosk
+	// and the ticket status page). Empty means StaffLangs: German and
+	// English, offered as one switch link instead of a menu.
+	Langs []string
+	Flash string
+	Error string
+	Data  any
 }
 
 // T translates a key into the page's language.
 func (p Page) T(key string, args ...any) string { return Translate(p.Lang, key, args...) }
 
-// Dir is the text direction of the page's language.
-func (p Page) Dir() string { return "ltr" }
+// TB translates a key like T, but isolates every argument in a <bdi>
+// element: a ticket number, a counter name ("Platz 3") or a time keeps its
+// own direction inside Arabic text. The text itself is escaped.
+func (p Page) TB(key string, args ...any) template.HTML {
+	return Isolated(p.Lang, key, args...)
+}
 
-// OtherLang is the language the switch offers.
+// Dir is the text direction of the page's language.
+func (p Page) Dir() string { return Dir(p.Lang) }
+
+// OtherLang is the language the switch offers on German/English pages.
 func (p Page) OtherLang() string {
 	if p.Lang == "en" {
 		return "de"
 	}
 	return "en"
+}
+
+// LangOption is one entry of the language menu.
+type LangOption struct {
+	Code    string // "tr"
+	Name    string // the language's name in itself: "Türkçe"
+	Dir     string // ltr or rtl
+	Current bool
+}
+
+// LangMenu is the language menu of a page that offers more than German and
+// English; nil when the page offers only those two (the layout then shows
+// the single switch link).
+func (p Page) LangMenu() []LangOption {
+	if len(p.Langs) <= 2 {
+		return nil
+	}
+	out := make([]LangOption, 0, len(p.Langs))
+	for _, l := range p.Langs {
+		out = append(out, LangOption{Code: l, Name: Translate(l, "lang.name"), Dir: Dir(l), Current: l == p.Lang})
+	}
+	return out
+}
+
+// ServiceName is a service's name in the page's language (see ServiceName).
+func (p Page) ServiceName(id, name, nameEN string) string {
+	return ServiceName(p.Lang, id, name, nameEN)
 }
 
 // Renderer holds the parsed templates.
@@ -134,17 +173,37 @@ func (r *Renderer) Render(w http.ResponseWriter, status int, page string, p Page
 // Has reports whether a page exists (for tests and wiring checks).
 func (r *Renderer) Has(page string) bool { return r.pages[page] != nil }
 
-// Lang picks the language of a request: ?lang= (remembered in a cookie),
-// then the cookie, then German.
-func Lang(w http.ResponseWriter, r *http.Request) string {
-	if l := r.URL.Query().Get("lang"); supported(l) {
+// The languages of the surfaces. Citizens' surfaces (kiosk, ticket, status
+// page, portal) offer four; staff surfaces (desk, display, admin) German and
+// English only.
+var (
+	CitizenLangs = []string{"de", "en", "tr", "ar"}
+	StaffLangs   = []string{"de", "en"}
+)
+
+// Lang picks the language of a request among the offered ones (StaffLangs
+// when none are given): ?lang= (remembered in a cookie), then the cookie,
+// then German. A language the page does not offer is ignored, so a citizen
+// who chose Arabic at the kiosk sees the desk in German, and the choice is
+// kept for the next citizen page.
+func Lang(w http.ResponseWriter, r *http.Request, offered ...string) string {
+	if len(offered) == 0 {
+		offered = StaffLangs
+	}
+	if l := r.URL.Query().Get("lang"); slices.Contains(offered, l) {
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true})
 		return l
 	}
-	if c, err := r.Cookie("lang"); err == nil && supported(c.Value) {
+	if c, err := r.Cookie("lang"); err == nil && slices.Contains(offered, c.Value) {
 		return c.Value
 	}
 	return "de"
 }
 
-func supported(lang string) bool { return lang == "de" || lang == "en" }
+// Dir is the text direction of a language: rtl for Arabic.
+func Dir(lang string) string {
+	if lang == "ar" {
+		return "rtl"
+	}
+	return "ltr"
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/veedel/veedel/appliance"
 	"github.com/veedel/veedel/ui"
 )
 
@@ -39,7 +40,9 @@ func TestTextsComplete(t *testing.T) {
 	}
 }
 
-var sameInBoth = map[string]bool{"app.name": true}
+// sameInBoth are the texts with no English of their own: the brand, and
+// the call display's announcement, which is always spoken in German.
+var sameInBoth = map[string]bool{"app.name": true, "display.announce": true}
 
 func TestLang(t *testing.T) {
 	tests := []struct {
@@ -59,6 +62,157 @@ func TestLang(t *testing.T) {
 		w := httptest.NewRecorder()
 		if got := ui.Lang(w, r); got != tt.want {
 			t.Errorf("Lang(%s, cookie %q) = %q, want %q", tt.url, tt.cookie, got, tt.want)
+		}
+	}
+}
+
+// Turkish and Arabic have every text of the citizens' surfaces, with the
+// same format verbs as German, and nothing else (staff pages fall back to
+// German: they never offer these languages).
+func TestCitizenTextsComplete(t *testing.T) {
+	for _, lang := range []string{"tr", "ar"} {
+		for _, key := range ui.Keys("de") {
+			if !ui.CitizenKey(key) {
+				continue
+			}
+			s, ok := ui.Lookup(lang, key)
+			if !ok {
+				t.Errorf("%s: key %q missing", lang, key)
+				continue
+			}
+			if de := ui.Translate("de", key); strings.Count(de, "%d") != strings.Count(s, "%d") || strings.Count(de, "%s") != strings.Count(s, "%s") {
+				t.Errorf("%s: key %q: format verbs differ from German: %q vs %q", lang, key, s, de)
+			}
+			if s == ui.Translate("en", key) && key != "lang.name" {
+				t.Errorf("%s: key %q is the English text %q", lang, key, s)
+			}
+		}
+		for _, key := range ui.Keys(lang) {
+			if !ui.CitizenKey(key) {
+				t.Errorf("%s: key %q is not a citizen text", lang, key)
+			}
+			if _, ok := ui.Lookup("de", key); !ok {
+				t.Errorf("%s: key %q has no German text", lang, key)
+			}
+		}
+	}
+	// Turkish uses its own letters, Arabic its script.
+	if s := ui.Translate("tr", "kiosk.title"); !strings.ContainsAny(s, "ıİşŞğĞçÇöÖüÜ") {
+		t.Errorf("Turkish kiosk title %q has no Turkish letters", s)
+	}
+	if s := ui.Translate("ar", "kiosk.title"); !strings.ContainsRune(s, 'ر') {
+		t.Errorf("Arabic kiosk title %q is not Arabic", s)
+	}
+}
+
+func TestLangOffered(t *testing.T) {
+	tests := []struct {
+		url, cookie string
+		offered     []string
+		want        string
+	}{
+		{"/?lang=tr", "", nil, "de"}, // staff pages: German and English only
+		{"/?lang=ar", "", ui.CitizenLangs, "ar"},
+		{"/?lang=tr", "", ui.CitizenLangs, "tr"},
+		{"/", "ar", ui.CitizenLangs, "ar"},
+		{"/", "ar", ui.StaffLangs, "de"}, // the kiosk's Arabic falls back on the desk
+		{"/?lang=ar", "en", ui.StaffLangs, "en"},
+		{"/?lang=fa", "", ui.CitizenLangs, "de"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", tt.url, nil)
+		if tt.cookie != "" {
+			r.Header.Set("Cookie", "lang="+tt.cookie)
+		}
+		w := httptest.NewRecorder()
+		got := ui.Lang(w, r, tt.offered...)
+		if got != tt.want {
+			t.Errorf("Lang(%s, cookie %q, %v) = %q, want %q", tt.url, tt.cookie, tt.offered, got, tt.want)
+		}
+		if set := w.Result().Cookies(); strings.Contains(tt.url, "lang="+got) != (len(set) == 1) {
+			t.Errorf("Lang(%s, %v): cookies %v", tt.url, tt.offered, set)
+		}
+	}
+}
+
+func TestPageDirAndMenu(t *testing.T) {
+	p := ui.Page{Lang: "ar", Langs: ui.CitizenLangs}
+	if p.Dir() != "rtl" {
+		t.Errorf("Arabic page dir %q", p.Dir())
+	}
+	if (ui.Page{Lang: "tr"}).Dir() != "ltr" {
+		t.Error("Turkish is left to right")
+	}
+	var names []string
+	for _, o := range p.LangMenu() {
+		names = append(names, o.Code+"="+o.Name+"/"+o.Dir)
+		if o.Current != (o.Code == "ar") {
+			t.Errorf("menu entry %s current=%v", o.Code, o.Current)
+		}
+	}
+	if got, want := strings.Join(names, " "), "de=Deutsch/ltr en=English/ltr tr=Türkçe/ltr ar=العربية/rtl"; got != want {
+		t.Errorf("menu %q, want %q", got, want)
+	}
+	if (ui.Page{Lang: "de"}).LangMenu() != nil {
+		t.Error("a German/English page has a switch, not a menu")
+	}
+}
+
+func TestIsolated(t *testing.T) {
+	got := string(ui.Isolated("ar", "status.called", "Platz <3>"))
+	if want := "حان دورك! يُرجى التوجّه إلى <bdi>Platz &lt;3&gt;</bdi>."; got != want {
+		t.Errorf("Isolated = %q, want %q", got, want)
+	}
+	if got := string(ui.Isolated("de", "kiosk.wait", 12, 3)); got != "Wartezeit ca. <bdi>12</bdi> Min. · <bdi>3</bdi> wartend" {
+		t.Errorf("Isolated with numbers = %q", got)
+	}
+}
+
+func TestServiceName(t *testing.T) {
+	const de, en = "Personalausweis und Reisepass", "ID card and passport"
+	tests := []struct{ lang, id, name, nameEN, want string }{
+		{"de", "ausweis", de, en, de},
+		{"en", "ausweis", de, en, en},
+		{"tr", "ausweis", de, en, "Kimlik kartı ve pasaport"},
+		{"ar", "ausweis", de, en, "بطاقة الهوية وجواز السفر"},
+		{"tr", "ausweis", "Ausweise", "ID cards", "ID cards"}, // renamed: the translation no longer fits
+		{"ar", "kfz", "Zulassung", "", "Zulassung"},           // unknown service without English
+		{"en", "kfz", "Zulassung", "", "Zulassung"},
+	}
+	for _, tt := range tests {
+		if got := ui.ServiceName(tt.lang, tt.id, tt.name, tt.nameEN); got != tt.want {
+			t.Errorf("ServiceName(%s, %s, %q) = %q, want %q", tt.lang, tt.id, tt.name, got, tt.want)
+		}
+	}
+}
+
+// The translation table follows the built-in catalogue's German names.
+func TestServiceNamesMatchCatalogue(t *testing.T) {
+	n := 0
+	for _, seed := range appliance.Catalog {
+		for _, svc := range seed.Services {
+			if de, ok := ui.ServiceNameDE(svc.ID); ok {
+				n++
+				if de != svc.Name {
+					t.Errorf("service %s: table translates %q, catalogue says %q", svc.ID, de, svc.Name)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no catalogue service is translated")
+	}
+}
+
+func TestAnnouncement(t *testing.T) {
+	tests := []struct{ tmpl, number, counter, want string }{
+		{"", "A042", "Platz 3", "Nummer A null vier zwei, bitte zu Platz 3."},
+		{"", "B100", "Schalter 12", "Nummer B eins null null, bitte zu Schalter 12."},
+		{"{number} zu {counter}", "C007", "Platz 1", "C null null sieben zu Platz 1"},
+	}
+	for _, tt := range tests {
+		if got := ui.Announcement(tt.tmpl, tt.number, tt.counter); got != tt.want {
+			t.Errorf("Announcement(%q, %s, %s) = %q, want %q", tt.tmpl, tt.number, tt.counter, got, tt.want)
 		}
 	}
 }

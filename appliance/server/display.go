@@ -7,6 +7,7 @@ import (
 
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/ui"
 )
 
 // displayState is what the call display shows; the page renders it once and
@@ -24,6 +25,9 @@ type displayCall struct {
 	CounterName string `json:"counter_name"`
 	At          string `json:"at"`
 	Recall      bool   `json:"recall"`
+	// Announce is what the display speaks (German voice): "Nummer A null
+	// vier zwei, bitte zu Platz 3."
+	Announce string `json:"announce"`
 }
 
 func (s *Server) displayState() displayState {
@@ -36,7 +40,8 @@ func (s *Server) displayState() displayState {
 				name = ctr.Name
 			}
 			d.Calls = append(d.Calls, displayCall{Key: c.Ticket + "@" + c.At.Format(time.RFC3339Nano), Number: c.Number,
-				CounterName: name, At: c.At.In(st.Site.Location).Format("15:04"), Recall: c.Recall})
+				CounterName: name, At: c.At.In(st.Site.Location).Format("15:04"), Recall: c.Recall,
+				Announce: ui.Announcement(s.Announce, c.Number, name)})
 		}
 	})
 	if d.Calls == nil {

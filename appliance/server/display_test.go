@@ -43,6 +43,7 @@ type displayData struct {
 		Number      string `json:"number"`
 		CounterName string `json:"counter_name"`
 		Recall      bool   `json:"recall"`
+		Announce    string `json:"announce"`
 	} `json:"calls"`
 	Waiting int `json:"waiting"`
 }
@@ -135,6 +136,9 @@ func TestDisplayEvents(t *testing.T) {
 	}
 	if got, want := d.Calls[0].Number+" → "+d.Calls[0].CounterName, "A001 → Platz 1"; got != want {
 		t.Errorf("calls[0] = %q, want %q", got, want)
+	}
+	if got, want := d.Calls[0].Announce, "Nummer A null null eins, bitte zu Platz 1."; got != want {
+		t.Errorf("calls[0] announces %q, want %q", got, want)
 	}
 	if got, want := d.Waiting, 0; got != want {
 		t.Errorf("second event waiting = %d, want %d", got, want)

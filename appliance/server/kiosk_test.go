@@ -67,7 +67,7 @@ func TestKioskTakeTicket(t *testing.T) {
 		t.Fatalf("ticket page: status = %d, want %d", got, want)
 	}
 	page := res.String()
-	if !strings.Contains(page, `id="ticket-number">A001<`) {
+	if !strings.Contains(page, `id="ticket-number" dir="ltr"><bdi>A001</bdi><`) {
 		t.Errorf("ticket page does not show A001:\n%s", page)
 	}
 	qr := loc + "/qr.png"
@@ -97,7 +97,7 @@ func TestKioskTakeTicket(t *testing.T) {
 	if got, want := res.status, http.StatusOK; got != want {
 		t.Fatalf("print: status = %d, want %d", got, want)
 	}
-	if !strings.Contains(res.String(), `class="receipt-number">A001<`) {
+	if !strings.Contains(res.String(), `class="receipt-number" dir="ltr"><bdi>A001</bdi><`) {
 		t.Errorf("print page does not show A001")
 	}
 

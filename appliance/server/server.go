@@ -29,6 +29,10 @@ type Server struct {
 	SyncStatus func() uplink.Status
 	// DownlinkStatus reports the downlink's health (nil when sync is off).
 	DownlinkStatus func() downlink.Status
+	// Announce is the call display's spoken text, with {number} and
+	// {counter}; empty: the text "display.announce" ("Nummer {number},
+	// bitte zu {counter}.").
+	Announce string
 }
 
 // Handler returns the appliance's routes.
@@ -99,8 +103,18 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 
 // render renders a page in the request's language.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, surface, title string, data any) {
-	lang := ui.Lang(w, r)
-	s.Renderer.Render(w, status, page, ui.Page{Lang: lang, Title: title, Surface: surface, Path: r.URL.Path, Data: data})
+	offered := langsOf(surface)
+	lang := ui.Lang(w, r, offered...)
+	s.Renderer.Render(w, status, page, ui.Page{Lang: lang, Title: title, Surface: surface, Path: r.URL.Path, Langs: offered, Data: data})
+}
+
+// langsOf is the languages a surface offers: the kiosk and its printed
+// ticket speak to citizens in four; desk and display are German/English.
+func langsOf(surface string) []string {
+	if surface == "kiosk" || surface == "print" {
+		return ui.CitizenLangs
+	}
+	return ui.StaffLangs
 }
 
 // renderError shows an error page with the mapped status; internal errors
@@ -110,14 +124,15 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	if status >= 500 {
 		s.Logger.Error("request failed", "route", web.Route(r), "err", err)
 	}
-	lang := ui.Lang(w, r)
 	back := "/"
 	for _, surface := range []string{"/kiosk", "/desk", "/display"} {
 		if strings.HasPrefix(r.URL.Path, surface) {
 			back = surface
 		}
 	}
-	s.Renderer.Render(w, status, "error", ui.Page{Lang: lang, Title: ui.Translate(lang, "error.title"), Surface: "portal", Path: r.URL.Path,
+	offered := langsOf(strings.TrimPrefix(back, "/"))
+	lang := ui.Lang(w, r, offered...)
+	s.Renderer.Render(w, status, "error", ui.Page{Lang: lang, Title: ui.Translate(lang, "error.title"), Surface: "portal", Path: r.URL.Path, Langs: offered,
 		Data: errorPage{Message: veedel.ErrorMessage(err), Back: back}})
 }
 

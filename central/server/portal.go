@@ -38,7 +38,7 @@ type siteView struct {
 
 // portal renders every site's waiting figures.
 func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
-	lang := ui.Lang(w, r)
+	lang := ui.Lang(w, r, ui.CitizenLangs...)
 	now := s.now()
 	sites := s.Central.Sites()
 	views := make([]siteView, 0, len(sites))
@@ -51,7 +51,7 @@ func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-cache")
 	s.Renderer.Render(w, http.StatusOK, "portal", ui.Page{
-		Lang: lang, Title: ui.Translate(lang, "portal.title"), Surface: "portal", Path: r.URL.Path,
+		Lang: lang, Title: ui.Translate(lang, "portal.title"), Surface: "portal", Path: r.URL.Path, Langs: ui.CitizenLangs,
 		Data: portalData{Sites: views, Events: "/events", Texts: liveTexts(lang,
 			"portal.updated", "portal.never", "portal.waiting", "portal.open", "portal.closed")},
 	})

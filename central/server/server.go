@@ -4,7 +4,7 @@
 // sync endpoint where appliances upload their change-log batches.
 //
 // Handlers are methods on Server; routes are in this file, one file per
-// concern beside it (portal.go, ticket.go, api.go, sync.go).
+// concern beside it (portal.go, ticket.go, api.go, opendata.go, sync.go).
 package server
 
 import (
@@ -34,6 +34,10 @@ type Server struct {
 	// names (outbound.go). nil means AuthorizeSite (siteauth.go), which
 	// checks the site's ed25519 signature: secure unless a test says not.
 	Authorize func(r *http.Request, site string) error
+	// PublicURL is the portal's public base URL ("https://wartezeiten.example"),
+	// used for the absolute links in the open-data feeds. "" = the scheme and
+	// host of each request (opendata.go).
+	PublicURL string
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page
@@ -70,6 +74,16 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/t/{token}", s.ticketPage)
 	r.Get("/t/{token}/events", s.ticketEvents)
 
+	for path, h := range map[string]http.HandlerFunc{
+		"/open-data/waiting-od.json":    s.openDataOD,
+		"/open-data/wartezeiten.json":   s.openDataWartezeiten,
+		"/open-data/waiting-times.json": s.openDataWaitingTimes,
+	} {
+		r.Get(path, h)
+		r.Head(path, h)
+		r.Options(path, s.openDataPreflight)
+	}
+
 	r.Get("/api/v1/sites", s.apiSites)
 	r.Get("/api/v1/tickets/{token}", s.apiTicket)
 	r.Post("/api/v1/sync/batches", s.postBatch)
@@ -104,7 +118,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannte Adresse / unknown path"))
 		return
 	}
-	lang := ui.Lang(w, r)
+	lang := ui.Lang(w, r, ui.CitizenLangs...)
 	s.renderNotFound(w, r, lang, ui.Translate(lang, "notfound"), ui.Translate(lang, "notfound.text"))
 }
 
@@ -129,7 +143,7 @@ type notFoundData struct {
 func (s *Server) renderNotFound(w http.ResponseWriter, r *http.Request, lang, heading, text string) {
 	w.Header().Set("Cache-Control", "no-store")
 	s.Renderer.Render(w, http.StatusNotFound, "notfound", ui.Page{
-		Lang: lang, Title: heading, Surface: "portal", Path: r.URL.Path,
+		Lang: lang, Title: heading, Surface: "portal", Path: r.URL.Path, Langs: ui.CitizenLangs,
 		Data: notFoundData{Heading: heading, Text: text},
 	})
 }

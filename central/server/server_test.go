@@ -716,7 +716,7 @@ func TestStatusPage(t *testing.T) {
 	e.mustPost(l.batch(1, 5))
 
 	body := e.html("/t/"+tokenB, http.StatusOK)
-	contains(t, "waiting ticket", body, siteName, `data-field="number">A002<`, "Personalausweis",
+	contains(t, "waiting ticket", body, siteName, `data-field="number" dir="ltr"><bdi>A002</bdi><`, "Personalausweis",
 		`data-field="state">Wartend<`, `data-field="position">2<`, `data-field="wait">10</b> <span class="unit" data-field="wait-unit">Min.<`,
 		`data-show="waiting">`, `data-show="called" hidden>`, `aria-live="polite"`, "Stand 10:00",
 		`data-events="/t/`+tokenB+`/events"`)
@@ -727,10 +727,10 @@ func TestStatusPage(t *testing.T) {
 	call(l)
 	e.mustPost(l.batch(6, 7))
 	body = e.html("/t/"+tokenA, http.StatusOK)
-	contains(t, "called ticket", body, `data-show="called"><span data-field="called">Sie sind dran! Bitte kommen Sie zu Platz 3.</span>`,
+	contains(t, "called ticket", body, `data-show="called"><span data-field="called">Sie sind dran! Bitte kommen Sie zu <bdi>Platz 3</bdi>.</span>`,
 		`data-field="state">Aufgerufen<`, `data-show="waiting" hidden>`)
 	contains(t, "called ticket in English", e.html("/t/"+tokenA+"?lang=en", http.StatusOK),
-		"It&#39;s your turn! Please go to Platz 3.", "Identity card")
+		"It&#39;s your turn! Please go to <bdi>Platz 3</bdi>.", "Identity card")
 	contains(t, "next ticket", e.html("/t/"+tokenB, http.StatusOK),
 		`data-show="next">Sie sind als Nächstes dran.`, `data-field="wait">Gleich</b> <span class="unit" data-field="wait-unit" hidden>`)
 

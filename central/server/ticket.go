@@ -19,7 +19,7 @@ type ticketData struct {
 	central.TicketStatus
 	ServiceLabel string // the service in the page's language
 	StatusLabel  string
-	Called       string // "Sie sind dran! Bitte kommen Sie zu Platz 3."
+	CounterLabel string // "Platz 3": the counter named in "status.called"
 	WaitValue    string // "12", or "Gleich" when next
 	WaitUnit     bool   // WaitValue is in minutes
 	Next         bool   // waiting and next in line
@@ -40,7 +40,7 @@ func (s *Server) ticket(r *http.Request) (central.TicketStatus, bool) {
 
 // ticketPage renders a ticket's status for its QR code.
 func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request) {
-	lang := ui.Lang(w, r)
+	lang := ui.Lang(w, r, ui.CitizenLangs...)
 	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 	t, ok := s.ticket(r)
 	if !ok {
@@ -49,9 +49,9 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d := ticketData{
 		TicketStatus: t,
-		ServiceLabel: t.ServiceName,
+		ServiceLabel: ui.ServiceName(lang, t.Service, t.ServiceName, t.ServiceNameEN),
 		StatusLabel:  ui.Translate(lang, "status.state."+t.Status),
-		Called:       ui.Translate(lang, "status.called", counterLabel(t)),
+		CounterLabel: counterLabel(t),
 		WaitValue:    waitValue(lang, t.EstimatedWaitMinutes),
 		WaitUnit:     t.EstimatedWaitMinutes > 0,
 		Next:         t.Status == queue.StatusWaiting && t.Position == 1,
@@ -60,12 +60,9 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request) {
 		Texts: liveTexts(lang, "portal.updated", "portal.never", "status.called", "status.soon",
 			"status.state.waiting", "status.state.called", "status.state.done", "status.state.no_show", "status.state.expired"),
 	}
-	if lang == "en" && t.ServiceNameEN != "" {
-		d.ServiceLabel = t.ServiceNameEN
-	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.Renderer.Render(w, http.StatusOK, "status", ui.Page{
-		Lang: lang, Title: ui.Translate(lang, "status.title") + " " + t.Number, Surface: "portal", Path: r.URL.Path, Data: d,
+		Lang: lang, Title: ui.Translate(lang, "status.title") + " " + t.Number, Surface: "portal", Path: r.URL.Path, Langs: ui.CitizenLangs, Data: d,
 	})
 }
 

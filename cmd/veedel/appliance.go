@@ -58,6 +58,9 @@ type applianceConfig struct {
 	// CentralCA is a PEM file of CA certificates trusted for central's
 	// HTTPS besides the system's ("" = system roots only).
 	CentralCA string
+	// Announce is the call display's spoken text with {number} and
+	// {counter} ("" = the built-in German text).
+	Announce string
 }
 
 type userSpec struct {
@@ -168,7 +171,8 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		n.listener.Close()
 		return err
 	}
-	srv := &server.Server{Store: n.Store, Renderer: renderer, Logger: n.cfg.Logger, PortalURL: strings.TrimRight(n.cfg.PortalURL, "/")}
+	srv := &server.Server{Store: n.Store, Renderer: renderer, Logger: n.cfg.Logger, PortalURL: strings.TrimRight(n.cfg.PortalURL, "/"),
+		Announce: n.cfg.Announce}
 	var wg sync.WaitGroup
 	if n.Uplink != nil {
 		srv.SyncStatus = n.Uplink.Status
@@ -210,6 +214,7 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	retention := fs.Duration("retention", DefaultRetention, "keep change-log entries central has acknowledged this long, then compact them into a snapshot (0: keep all)")
 	enrollToken := fs.String("enroll-token", "", "one-time token from veedel central enroll (or set VEEDEL_ENROLL_TOKEN)")
 	centralCA := fs.String("central-ca", "", "PEM file of CA certificates to trust for central's HTTPS, besides the system's")
+	announce := fs.String("announce", os.Getenv("VEEDEL_ANNOUNCE"), "the call display's spoken German text, with {number} (spelled digit by digit) and {counter} (or set VEEDEL_ANNOUNCE; default \"Nummer {number}, bitte zu {counter}.\")")
 	verbose := fs.Bool("v", false, "log every request")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel appliance -site ID [flags]
@@ -242,7 +247,7 @@ one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
 	}
 	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention,
 		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose),
-		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA}
+		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce}
 	if pw := os.Getenv("VEEDEL_ADMIN_PASSWORD"); pw != "" {
 		cfg.Users = append(cfg.Users, userSpec{Name: "admin", Password: pw, Role: sqlite.RoleLead})
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,6 +30,9 @@ type centralConfig struct {
 	// TLSCert and TLSKey are PEM files; with both set central serves
 	// HTTPS (trust.go), with neither plain HTTP.
 	TLSCert, TLSKey string
+	// PublicURL is the portal's public address, for the links in the open
+	// data; "" = the address each request was sent to.
+	PublicURL string
 	// Admins are created (or their passwords reset) at start, e.g. the
 	// demo's; Role is admin or technician.
 	Admins []userSpec
@@ -99,7 +103,7 @@ func (n *centralNode) Run(ctx context.Context) error {
 		n.listener.Close()
 		return err
 	}
-	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now}
+	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now, PublicURL: n.cfg.PublicURL}
 	srv.Authorize = srv.AuthorizeSite // download polls signed by their site (trust.go)
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	l := n.listener
@@ -127,6 +131,7 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	verbose := fs.Bool("v", false, "log every request")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
+	publicURL := fs.String("public-url", "", "the portal's public address, for the links in /open-data (default: the address requested)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
        veedel central enroll -site ID [-data DIR] [-ttl 24h]
@@ -134,7 +139,8 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
        veedel central adduser -name NAME -role admin|technician [-data DIR]
 
 Runs the central node: the citizen portal (/), ticket status pages (/t/…),
-the JSON API (/api/v1) and the sync endpoint appliances push to. With
+the JSON API (/api/v1), the open data (/open-data) and the sync endpoint
+appliances push to. With
 -tls-cert and -tls-key it serves HTTPS (files re-read when they change).
 "enroll" prints a one-time token an appliance enrolls its key with,
 "revoke" revokes a site's key; "adduser" creates an admin login for /admin
@@ -146,8 +152,13 @@ the JSON API (/api/v1) and the sync endpoint appliances push to. With
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *publicURL != "" {
+		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageErrorf("-public-url %q is not an http(s) address like https://portal.example", *publicURL)
+		}
+	}
 	node, err := openCentral(ctx, centralConfig{DB: filepath.Join(*data, "central.db"), Listen: *listen, Logger: newLogger(stderr, *verbose),
-		TLSCert: *tlsCert, TLSKey: *tlsKey})
+		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL})
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ func TestCommandLine(t *testing.T) {
 		{"StrayArgument", []string{"demo", "now"}, 2, `unexpected argument "now"`, ""},
 		{"BadPort", []string{"demo", "-port", "70000", "-data", dir}, 2, "-port 70000 out of range", ""},
 		{"BusyPort", []string{"central", "-listen", "256.0.0.1:1", "-data", filepath.Join(dir, "c")}, 2, "cannot listen on 256.0.0.1:1", ""},
+		{"BadPublicURL", []string{"central", "-public-url", "portal.example", "-data", filepath.Join(dir, "c")}, 2, `-public-url "portal.example" is not an http(s) address`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

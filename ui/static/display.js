@@ -1,13 +1,17 @@
 // Call display: live over Server-Sent Events. On every new call (or recall)
-// the big panel flashes and a chime sounds (after a click on "sound on":
-// browsers only play audio after a user gesture; a kiosk browser can be
-// started with --autoplay-policy=no-user-gesture-required).
+// the big panel flashes, a chime sounds and then the call is spoken in
+// German (speech synthesis, the text "announce" rendered by the server).
+// Sound needs a click on "sound on": browsers only play audio after a user
+// gesture. A kiosk browser started with
+// --autoplay-policy=no-user-gesture-required plays at once, and the button
+// hides itself.
 (function () {
   "use strict";
   var data = document.getElementById("display-data");
   var lastKey = data ? data.getAttribute("data-key") : "";
   var none = data ? data.getAttribute("data-none") : "";
   var unit = document.documentElement.lang === "en" ? " min" : " Min.";
+  var speechLang = (data && data.getAttribute("data-speech-lang")) || "de-DE";
   var audio = null;
   var soundButton = document.getElementById("sound");
 
@@ -18,7 +22,34 @@
     audio.resume();
     if (soundButton) { soundButton.hidden = true; }
   }
+  function soundOn() { return !!audio && audio.state === "running"; }
   if (soundButton) { soundButton.addEventListener("click", enableSound); }
+  // Where the browser allows autoplay, sound is on without a click.
+  (function () {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) { return; }
+    audio = new Ctx();
+    function check() { if (audio.state === "running" && soundButton) { soundButton.hidden = true; } }
+    audio.onstatechange = check;
+    check();
+  })();
+
+  // speak says text with a German voice once the chime has faded. Calls in
+  // quick succession are queued by the browser, not cut off.
+  function speak(text) {
+    var synth = window.speechSynthesis;
+    if (!text || !soundOn() || !synth || !window.SpeechSynthesisUtterance) { return; }
+    setTimeout(function () {
+      var u = new window.SpeechSynthesisUtterance(text);
+      u.lang = speechLang;
+      u.rate = 0.9;
+      var voices = synth.getVoices ? synth.getVoices() : [];
+      for (var i = 0; i < voices.length; i++) {
+        if (voices[i].lang && voices[i].lang.replace("_", "-").indexOf(speechLang.slice(0, 2)) === 0) { u.voice = voices[i]; break; }
+      }
+      synth.speak(u);
+    }, 1400);
+  }
 
   // Two-tone gong, synthesised: no audio file needed.
   function chime() {
@@ -64,6 +95,7 @@
       void now.offsetWidth; // restart the animation
       now.classList.add("flash-in");
       chime();
+      speak(latest.announce);
     }
     lastKey = key;
   }

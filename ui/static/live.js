@@ -2,7 +2,7 @@
 // the waiting times of every site (event "sites" on /events) and a ticket's
 // status (event "ticket" on /t/{token}/events). The pages are complete
 // without it; this only updates what the server rendered. Texts come from
-// the page (#live-texts), so German and English need nothing here.
+// the page (#live-texts), so no language needs anything here.
 (function () {
   'use strict';
   var textsEl = document.getElementById('live-texts');
@@ -77,7 +77,11 @@
       setText(f('position'), String(t.position));
       setText(f('wait'), t.estimated_wait_minutes > 0 ? String(t.estimated_wait_minutes) : T['status.soon']);
       show(f('wait-unit'), t.estimated_wait_minutes > 0);
-      setText(f('called'), fmt(T['status.called'], t.counter_name || t.counter || ''));
+      // The counter's name sits in its own <bdi> inside the rendered
+      // sentence, so that "Platz 3" reads right inside Arabic text.
+      var called = f('called'), counter = called && called.querySelector('bdi');
+      if (counter) { setText(counter, t.counter_name || t.counter || ''); }
+      else { setText(called, fmt(T['status.called'], t.counter_name || t.counter || '')); }
       setText(f('updated'), updated(t.last_sync));
       var shown = root.querySelectorAll('[data-show]');
       for (var i = 0; i < shown.length; i++) {

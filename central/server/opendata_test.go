@@ -1,0 +1,643 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/central/server"
+	"github.com/veedel/veedel/sync/changelog"
+)
+
+// The open-data tests read the feeds as an existing consumer does: generic
+// JSON (map[string]any, []any), exact field names, exact value types.
+
+const (
+	feedOD          = "/open-data/waiting-od.json"
+	feedWartezeiten = "/open-data/wartezeiten.json"
+	feedRich        = "/open-data/waiting-times.json"
+)
+
+var odTimestampRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$`)
+
+// set moves the clock to t.
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// addSite connects a site open Monday to Friday 7:30–18:00 whose walk-in
+// wait is minutes: one service of that many minutes, one counter, and one
+// ticket waiting (none for 0).
+func (e *env) addSite(id, name string, minutes int) {
+	e.t.Helper()
+	if id != siteID {
+		e.enroll(id, siteKey(id))
+	}
+	l := &siteLog{t: e.t, site: id, hlc: changelog.NewClock(e.Clock.Now, 0)}
+	var hours []queue.OpeningHours
+	for d := time.Monday; d <= time.Friday; d++ {
+		hours = append(hours, queue.OpeningHours{Weekday: d, Open: 7*60 + 30, Close: 18 * 60})
+	}
+	l.add(queue.TypeSiteDescribed, "site/"+id, &queue.SiteDescribed{ID: id, Name: name, TimeZone: "Europe/Berlin", Hours: hours})
+	l.add(queue.TypeServiceDefined, "service/meldung", &queue.ServiceDefined{ID: "meldung", Name: "An- und Ummeldung", NameEN: "Registering an address", Prefix: "B", ExpectedMinutes: max(minutes, 1)})
+	l.add(queue.TypeCounterDefined, "counter/1", &queue.CounterDefined{ID: "1", Name: "Platz 1", Services: []string{"meldung"}})
+	if minutes > 0 {
+		day := e.Clock.Now().In(berlin).Format(time.DateOnly)
+		l.add(queue.TypeTicketIssued, "ticket/"+day+"/B001", &queue.TicketIssued{ID: day + "/B001", Token: "tok-" + id + "-B001", Number: "B001", Service: "meldung", Channel: "kiosk"})
+	}
+	e.mustPost(l.batch(1, uint64(len(l.entries))))
+	// The fixture relies on the queue's estimate of one ticket ahead.
+	var sites []map[string]any
+	e.getJSON("/api/v1/sites", &sites)
+	for _, s := range sites {
+		if s["id"] == id && s["estimated_wait_minutes"] != float64(minutes) {
+			e.t.Fatalf("fixture: %s estimated_wait_minutes = %v, want %d (the queue's estimate changed: adjust addSite)", id, s["estimated_wait_minutes"], minutes)
+		}
+	}
+}
+
+// alive sends a current heartbeat for each site.
+func (e *env) alive(sites ...string) {
+	e.t.Helper()
+	for _, s := range sites {
+		e.mustPost(heartbeat(e.t, s, e.Clock.Now()))
+	}
+}
+
+// request sends any method with header pairs and returns the response and
+// its body.
+func (e *env) request(method, path string, header ...string) (*http.Response, string) {
+	e.t.Helper()
+	return request(e.t, method, e.URL+path, header...)
+}
+
+func request(t *testing.T, method, target string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	return resp, buf.String()
+}
+
+// feed fetches an open-data feed from base as a consumer does and decodes
+// it into generic JSON, numbers kept as json.Number.
+func feed(t *testing.T, base, path string) map[string]any {
+	t.Helper()
+	resp, body := request(t, http.MethodGet, base+path)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status = %d, body %q", path, resp.StatusCode, body)
+	}
+	if got, want := resp.Header.Get("Content-Type"), "application/json; charset=utf-8"; got != want {
+		t.Fatalf("GET %s: Content-Type = %q, want %q", path, got, want)
+	}
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.UseNumber()
+	var v map[string]any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("GET %s: %v in %q", path, err, body)
+	}
+	return v
+}
+
+// wantKeys checks that m has exactly the given keys.
+func wantKeys(t *testing.T, what string, m map[string]any, keys ...string) {
+	t.Helper()
+	var got []string
+	for k := range m {
+		got = append(got, k)
+	}
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values(keys))
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: keys = %q, want %q", what, got, want)
+	}
+}
+
+func asObject(t *testing.T, what string, v any) map[string]any {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("%s = %#v, want an object", what, v)
+	}
+	return m
+}
+
+func asArray(t *testing.T, what string, v any) []any {
+	t.Helper()
+	a, ok := v.([]any)
+	if !ok {
+		t.Fatalf("%s = %#v, want an array", what, v)
+	}
+	return a
+}
+
+// asInt reads an integer JSON number (no fraction, no exponent).
+func asInt(t *testing.T, what string, v any) int {
+	t.Helper()
+	n, ok := v.(json.Number)
+	if !ok {
+		t.Fatalf("%s = %#v, want a number", what, v)
+	}
+	i, err := strconv.Atoi(n.String())
+	if err != nil {
+		t.Fatalf("%s = %s, want an integer", what, n)
+	}
+	return i
+}
+
+// odItems reads the first shape as a consumer does: checks its envelope and
+// that every item has exactly the six fields, all strings, and returns the
+// items by title_anz.
+func odItems(t *testing.T, base string) map[string]map[string]string {
+	t.Helper()
+	f := feed(t, base, feedOD)
+	wantKeys(t, "waiting-od.json", f, "success", "items")
+	if got, want := f["success"], any(true); got != want {
+		t.Errorf("success = %#v, want %#v", got, want)
+	}
+	out := map[string]map[string]string{}
+	for i, v := range asArray(t, "items", f["items"]) {
+		what := "items[" + strconv.Itoa(i) + "]"
+		m := asObject(t, what, v)
+		wantKeys(t, what, m, "title_anz", "timestamp", "link", "status", "sondertext", "wartezeit_minuten")
+		item := map[string]string{}
+		for k, v := range m {
+			s, ok := v.(string)
+			if !ok {
+				t.Errorf("%s.%s = %#v (%T), want a string", what, k, v, v)
+			}
+			item[k] = s
+		}
+		if !odTimestampRE.MatchString(item["timestamp"]) {
+			t.Errorf("%s.timestamp = %q, want YYYY-MM-DD HH:MM:SS", what, item["timestamp"])
+		}
+		if !slices.Contains([]string{"1", "2", "3"}, item["status"]) {
+			t.Errorf("%s.status = %q, want \"1\", \"2\" or \"3\"", what, item["status"])
+		}
+		if w := item["wartezeit_minuten"]; w != "" {
+			if _, err := strconv.Atoi(w); err != nil {
+				t.Errorf("%s.wartezeit_minuten = %q, want whole minutes or \"\"", what, w)
+			}
+		}
+		out[item["title_anz"]] = item
+	}
+	return out
+}
+
+// wzEntry is one entry of the second shape, with the group it is in.
+type wzEntry struct {
+	Group     string
+	URL       string
+	Wartezeit int
+}
+
+// wartezeiten reads the second shape as a consumer does and returns the
+// top level and the entries by name, in the order listed.
+func wartezeiten(t *testing.T, base string) (top map[string]any, names []string, entries map[string]wzEntry) {
+	t.Helper()
+	f := feed(t, base, feedWartezeiten)
+	wantKeys(t, "wartezeiten.json", f, "stand", "stand_iso", "status", "sondertext", "bereiche")
+	for _, k := range []string{"stand", "stand_iso", "sondertext"} {
+		if _, ok := f[k].(string); !ok {
+			t.Errorf("%s = %#v, want a string", k, f[k])
+		}
+	}
+	if status := asInt(t, "status", f["status"]); status != 1 && status != 2 {
+		t.Errorf("status = %d, want 1 or 2", status)
+	}
+	bereiche := asArray(t, "bereiche", f["bereiche"])
+	if len(bereiche) != 1 {
+		t.Fatalf("bereiche: %d, want 1", len(bereiche))
+	}
+	b := asObject(t, "bereiche[0]", bereiche[0])
+	wantKeys(t, "bereiche[0]", b, "id", "titel", "gruppen")
+	if b["id"] != "meldeangelegenheiten" || b["titel"] != "Wartezeiten in den Kundenzentren" {
+		t.Errorf("bereiche[0] = %q %q, want meldeangelegenheiten, Wartezeiten in den Kundenzentren", b["id"], b["titel"])
+	}
+	gruppen := asArray(t, "gruppen", b["gruppen"])
+	wantGroups := [][2]string{{"unter_30", "Unter 30 Minuten"}, {"unter_60", "Unter 60 Minuten"}, {"ueber_60", "Über 60 Minuten"}}
+	if len(gruppen) != len(wantGroups) {
+		t.Fatalf("gruppen: %d, want %d (all three, even when empty)", len(gruppen), len(wantGroups))
+	}
+	entries = map[string]wzEntry{}
+	for i, g := range gruppen {
+		gm := asObject(t, "gruppen[i]", g)
+		wantKeys(t, "gruppe "+wantGroups[i][0], gm, "id", "titel", "eintraege")
+		if gm["id"] != wantGroups[i][0] || gm["titel"] != wantGroups[i][1] {
+			t.Errorf("gruppen[%d] = %q %q, want %q %q", i, gm["id"], gm["titel"], wantGroups[i][0], wantGroups[i][1])
+		}
+		for _, en := range asArray(t, "eintraege", gm["eintraege"]) {
+			em := asObject(t, "eintrag", en)
+			wantKeys(t, "eintrag", em, "name", "url", "wartezeit")
+			name, _ := em["name"].(string)
+			u, ok := em["url"].(string)
+			if name == "" || !ok {
+				t.Errorf("eintrag %#v: name and url must be strings", em)
+			}
+			names = append(names, name)
+			entries[name] = wzEntry{Group: wantGroups[i][0], URL: u, Wartezeit: asInt(t, "wartezeit", em["wartezeit"])}
+		}
+	}
+	return f, names, entries
+}
+
+// richSites reads Veedel's own shape and returns the top level and the
+// sites by id.
+func richSites(t *testing.T, base string) (map[string]any, map[string]map[string]any) {
+	t.Helper()
+	f := feed(t, base, feedRich)
+	wantKeys(t, "waiting-times.json", f, "generated_at", "stale_after_seconds", "sites")
+	out := map[string]map[string]any{}
+	for _, v := range asArray(t, "sites", f["sites"]) {
+		m := asObject(t, "site", v)
+		wantKeys(t, "site", m, "id", "name", "url", "open", "waiting", "estimated_wait_minutes", "last_sync", "age_seconds", "stale")
+		id, _ := m["id"].(string)
+		out[id] = m
+	}
+	return f, out
+}
+
+func TestOpenData_WaitingOD(t *testing.T) {
+	e := newEnv(t)
+	e.addSite("kalk", "Kundenzentrum Kalk", 28)
+	e.addSite("porz", "Kundenzentrum Porz", 0)
+
+	items := odItems(t, e.URL)
+	if got, want := len(items), 2; got != want {
+		t.Fatalf("items: %d, want %d: %v", got, want, items)
+	}
+	kalk := items["Kundenzentrum Kalk"]
+	want := map[string]string{
+		"title_anz": "Kundenzentrum Kalk", "timestamp": "2026-03-04 10:00:00", "link": e.URL + "/#site-kalk",
+		"status": "1", "sondertext": "", "wartezeit_minuten": "28",
+	}
+	for k, w := range want {
+		if kalk[k] != w {
+			t.Errorf("Kalk %s = %q, want %q", k, kalk[k], w)
+		}
+	}
+	if got, want := items["Kundenzentrum Porz"]["wartezeit_minuten"], "0"; got != want {
+		t.Errorf("Porz wartezeit_minuten = %q, want %q", got, want)
+	}
+	u, err := url.Parse(kalk["link"])
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		t.Errorf("link %q is not an absolute URL", kalk["link"])
+	}
+	// The link leads to the portal.
+	if resp, _ := request(t, http.MethodGet, kalk["link"]); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET link %s: status %d", kalk["link"], resp.StatusCode)
+	}
+}
+
+// TestOpenData_LocalTime: every time in the feeds is Cologne's local time,
+// in summer (UTC+2) and in winter (UTC+1).
+func TestOpenData_LocalTime(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		sync     time.Time
+		od       string // the first shape's timestamp of the sync
+		stand    string // the second shape's stand, 3 minutes later
+		standISO string
+		rich     string // the rich shape's last_sync
+	}{
+		{"Summer", time.Date(2026, 10, 5, 6, 0, 4, 0, time.UTC),
+			"2026-10-05 08:00:04", "08:03", "2026-10-05T08:03:04+02:00", "2026-10-05T08:00:04+02:00"},
+		{"Winter", time.Date(2026, 3, 4, 9, 0, 7, 0, time.UTC),
+			"2026-03-04 10:00:07", "10:03", "2026-03-04T10:03:07+01:00", "2026-03-04T10:00:07+01:00"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.Clock.set(tc.sync)
+			e.addSite("kalk", "Kundenzentrum Kalk", 28)
+			// Three minutes later the timestamp still says when the site
+			// last reported, not when the feed was read.
+			e.Clock.Add(3 * time.Minute)
+
+			kalk := odItems(t, e.URL)["Kundenzentrum Kalk"]
+			if got := kalk["timestamp"]; got != tc.od {
+				t.Errorf("waiting-od timestamp = %q, want %q", got, tc.od)
+			}
+			if got, want := kalk["status"], "1"; got != want {
+				t.Errorf("waiting-od status = %q, want %q (open at this local time)", got, want)
+			}
+
+			top, _, entries := wartezeiten(t, e.URL)
+			if got := top["stand"]; got != tc.stand {
+				t.Errorf("stand = %q, want %q", got, tc.stand)
+			}
+			if got := top["stand_iso"]; got != tc.standISO {
+				t.Errorf("stand_iso = %q, want %q", got, tc.standISO)
+			}
+			if _, ok := entries["Kalk"]; !ok {
+				t.Errorf("Kalk missing in wartezeiten.json: %v", entries)
+			}
+
+			rtop, sites := richSites(t, e.URL)
+			if got := sites["kalk"]["last_sync"]; got != tc.rich {
+				t.Errorf("last_sync = %q, want %q", got, tc.rich)
+			}
+			if got, want := rtop["generated_at"], tc.standISO; got != want {
+				t.Errorf("generated_at = %q, want %q", got, want)
+			}
+			if got, want := asInt(t, "age_seconds", sites["kalk"]["age_seconds"]), 180; got != want {
+				t.Errorf("age_seconds = %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestOpenData_Closed: status follows the opening hours.
+func TestOpenData_Closed(t *testing.T) {
+	e := newEnv(t)
+	e.addSite("kalk", "Kundenzentrum Kalk", 28)
+	e.Clock.Add(11 * time.Hour) // Wednesday 21:00: closed
+	e.alive("kalk")             // fresh data, closed site
+
+	kalk := odItems(t, e.URL)["Kundenzentrum Kalk"]
+	if got, want := kalk["status"], "2"; got != want {
+		t.Errorf("waiting-od status at 21:00 = %q, want %q", got, want)
+	}
+	if got, want := kalk["sondertext"], ""; got != want {
+		t.Errorf("waiting-od sondertext at 21:00 = %q, want %q", got, want)
+	}
+
+	top, names, _ := wartezeiten(t, e.URL)
+	if got, want := asInt(t, "status", top["status"]), 2; got != want {
+		t.Errorf("wartezeiten status with every site closed = %d, want %d", got, want)
+	}
+	if len(names) != 0 {
+		t.Errorf("wartezeiten lists closed sites: %q", names)
+	}
+
+	_, sites := richSites(t, e.URL)
+	if got, want := sites["kalk"]["open"], any(false); got != want {
+		t.Errorf("waiting-times open at 21:00 = %#v, want %#v", got, want)
+	}
+	if got, want := sites["kalk"]["stale"], any(false); got != want {
+		t.Errorf("waiting-times stale = %#v, want %#v", got, want)
+	}
+}
+
+// TestOpenData_Groups: the boundaries of the second shape's groups. A wait
+// under 30 minutes is "unter_30", 30 to 59 "unter_60", 60 and more
+// "ueber_60"; within a group, shortest wait first.
+func TestOpenData_Groups(t *testing.T) {
+	e := newEnv(t)
+	sites := []struct {
+		id, name string
+		minutes  int
+		group    string
+	}{
+		{"porz", "Porz", 0, "unter_30"},
+		{"chorweiler", "Chorweiler", 29, "unter_30"},
+		{"ehrenfeld", "Ehrenfeld", 30, "unter_60"},
+		{"kalk", "Kalk", 59, "unter_60"},
+		{"nippes", "Nippes", 60, "ueber_60"},
+		{"muelheim", "Mülheim", 94, "ueber_60"},
+	}
+	for _, s := range sites {
+		e.addSite(s.id, "Kundenzentrum "+s.name, s.minutes)
+	}
+
+	top, names, entries := wartezeiten(t, e.URL)
+	if got, want := asInt(t, "status", top["status"]), 1; got != want {
+		t.Errorf("status = %d, want %d", got, want)
+	}
+	if got, want := top["sondertext"], ""; got != want {
+		t.Errorf("sondertext = %q, want %q", got, want)
+	}
+	var wantNames []string
+	for _, s := range sites {
+		wantNames = append(wantNames, s.name)
+		got, ok := entries[s.name]
+		if !ok {
+			t.Errorf("%s missing (names %q: without the \"Kundenzentrum \" prefix)", s.name, names)
+			continue
+		}
+		if got.Group != s.group || got.Wartezeit != s.minutes {
+			t.Errorf("%s: group %s, wartezeit %d; want %s, %d", s.name, got.Group, got.Wartezeit, s.group, s.minutes)
+		}
+		if want := e.URL + "/#site-" + s.id; got.URL != want {
+			t.Errorf("%s: url %q, want %q", s.name, got.URL, want)
+		}
+	}
+	if !slices.Equal(names, wantNames) {
+		t.Errorf("entries in order %q, want %q", names, wantNames)
+	}
+
+	// The first shape carries the same figures as strings.
+	items := odItems(t, e.URL)
+	for _, s := range sites {
+		if got, want := items["Kundenzentrum "+s.name]["wartezeit_minuten"], strconv.Itoa(s.minutes); got != want {
+			t.Errorf("waiting-od %s wartezeit_minuten = %q, want %q", s.name, got, want)
+		}
+	}
+}
+
+// TestOpenData_Stale: a site silent for more than 10 minutes is flagged and
+// never shown with a live figure, in any of the three feeds.
+func TestOpenData_Stale(t *testing.T) {
+	e := newEnv(t)
+	e.addSite("kalk", "Kundenzentrum Kalk", 28)
+	e.addSite("porz", "Kundenzentrum Porz", 45)
+
+	// 10 minutes without contact is still live (central.StaleAfter).
+	e.Clock.Add(10 * time.Minute)
+	e.alive("kalk")
+	if got, want := odItems(t, e.URL)["Kundenzentrum Porz"]["wartezeit_minuten"], "45"; got != want {
+		t.Errorf("Porz after 10 min: wartezeit_minuten = %q, want %q", got, want)
+	}
+
+	e.Clock.Add(time.Minute) // Porz: 11 minutes silent; Kalk: 1
+	items := odItems(t, e.URL)
+	porz, kalk := items["Kundenzentrum Porz"], items["Kundenzentrum Kalk"]
+	if porz == nil {
+		t.Fatalf("stale Porz must keep its item: %v", items)
+	}
+	wantPorz := map[string]string{
+		"timestamp": "2026-03-04 10:00:00", "status": "1", "wartezeit_minuten": "",
+		"sondertext": "Keine aktuellen Daten (Stand 10:00)",
+	}
+	for k, w := range wantPorz {
+		if porz[k] != w {
+			t.Errorf("stale Porz %s = %q, want %q", k, porz[k], w)
+		}
+	}
+	if kalk["wartezeit_minuten"] != "28" || kalk["sondertext"] != "" || kalk["timestamp"] != "2026-03-04 10:10:00" {
+		t.Errorf("live Kalk = %v, want wartezeit 28, no sondertext, timestamp 10:10:00", kalk)
+	}
+
+	top, names, entries := wartezeiten(t, e.URL)
+	if _, ok := entries["Porz"]; ok {
+		t.Errorf("stale Porz listed in wartezeiten.json: %v", entries)
+	}
+	if !slices.Equal(names, []string{"Kalk"}) {
+		t.Errorf("wartezeiten.json lists %q, want [Kalk]", names)
+	}
+	if got, want := top["sondertext"], "Keine aktuellen Daten: Porz"; got != want {
+		t.Errorf("sondertext = %q, want %q", got, want)
+	}
+	if got, want := asInt(t, "status", top["status"]), 1; got != want {
+		t.Errorf("status with Kalk live = %d, want %d", got, want)
+	}
+
+	_, sites := richSites(t, e.URL)
+	wantRich := func(id string, stale bool, waiting, minutes any, age int, lastSync string) {
+		t.Helper()
+		s := sites[id]
+		if s["stale"] != stale || s["waiting"] != waiting || s["estimated_wait_minutes"] != minutes || s["last_sync"] != lastSync {
+			t.Errorf("waiting-times %s = %v, want stale %v, waiting %v, estimated_wait_minutes %v, last_sync %s", id, s, stale, waiting, minutes, lastSync)
+		}
+		if got := asInt(t, id+" age_seconds", s["age_seconds"]); got != age {
+			t.Errorf("waiting-times %s age_seconds = %d, want %d", id, got, age)
+		}
+	}
+	wantRich("porz", true, nil, nil, 660, "2026-03-04T10:00:00+01:00")
+	wantRich("kalk", false, json.Number("1"), json.Number("28"), 60, "2026-03-04T10:10:00+01:00")
+
+	// Everything silent: the second shape says nothing is in service.
+	e.Clock.Add(10 * time.Minute)
+	for title, it := range odItems(t, e.URL) {
+		if it["wartezeit_minuten"] != "" || !strings.HasPrefix(it["sondertext"], "Keine aktuellen Daten (Stand ") {
+			t.Errorf("stale %s shown as live: %v", title, it)
+		}
+	}
+	top, names, _ = wartezeiten(t, e.URL)
+	if len(names) != 0 {
+		t.Errorf("wartezeiten.json lists stale sites %q", names)
+	}
+	if got, want := asInt(t, "status", top["status"]), 2; got != want {
+		t.Errorf("status with every site stale = %d, want %d", got, want)
+	}
+	if got, want := top["sondertext"], "Keine aktuellen Daten: Kalk, Porz"; got != want {
+		t.Errorf("sondertext = %q, want %q", got, want)
+	}
+
+	// The next day the note carries the date of the last contact.
+	e.Clock.Add(24 * time.Hour)
+	if got, want := odItems(t, e.URL)["Kundenzentrum Porz"]["sondertext"], "Keine aktuellen Daten (Stand 04.03. 10:00)"; got != want {
+		t.Errorf("sondertext a day later = %q, want %q", got, want)
+	}
+}
+
+// TestOpenData_Empty: without sites the feeds keep their shape: arrays, not
+// null.
+func TestOpenData_Empty(t *testing.T) {
+	e := newEnv(t)
+	for path, want := range map[string]string{
+		feedOD:   `{"success":true,"items":[]}`,
+		feedRich: `"sites":[]`,
+		feedWartezeiten: `"gruppen":[{"id":"unter_30","titel":"Unter 30 Minuten","eintraege":[]},` +
+			`{"id":"unter_60","titel":"Unter 60 Minuten","eintraege":[]},{"id":"ueber_60","titel":"Über 60 Minuten","eintraege":[]}]`,
+	} {
+		_, body := e.get(path)
+		if !strings.Contains(body, want) {
+			t.Errorf("GET %s = %s, want it to contain %s", path, body, want)
+		}
+	}
+}
+
+// TestOpenData_Headers: open data is for everyone (CORS), cacheable for 30
+// seconds, and revalidated by ETag.
+func TestOpenData_Headers(t *testing.T) {
+	e := newEnv(t)
+	e.addSite("kalk", "Kundenzentrum Kalk", 28)
+	for _, path := range []string{feedOD, feedWartezeiten, feedRich} {
+		t.Run(strings.TrimPrefix(path, "/open-data/"), func(t *testing.T) {
+			// A script on another site fetches the feed.
+			resp, body := e.request(http.MethodGet, path, "Origin", "https://consumer.example", "Sec-Fetch-Site", "cross-site")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("cross-origin GET: status %d: %s", resp.StatusCode, body)
+			}
+			for k, want := range map[string]string{
+				"Content-Type":                "application/json; charset=utf-8",
+				"Cache-Control":               "public, max-age=30",
+				"Access-Control-Allow-Origin": "*",
+			} {
+				if got := resp.Header.Get(k); got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+			if !json.Valid([]byte(body)) {
+				t.Errorf("body is not JSON: %q", body)
+			}
+			etag := resp.Header.Get("ETag")
+			if !regexp.MustCompile(`^"[0-9a-f]+"$`).MatchString(etag) {
+				t.Fatalf("ETag = %q, want a strong entity tag", etag)
+			}
+			if got := resp.Header.Get("Access-Control-Expose-Headers"); !strings.Contains(got, "ETag") {
+				t.Errorf("Access-Control-Expose-Headers = %q, want ETag", got)
+			}
+
+			resp, body = e.request(http.MethodGet, path, "If-None-Match", etag)
+			if resp.StatusCode != http.StatusNotModified || body != "" {
+				t.Errorf("GET with If-None-Match: status %d, body %q; want 304, empty", resp.StatusCode, body)
+			}
+			if got, want := resp.Header.Get("Access-Control-Allow-Origin"), "*"; got != want {
+				t.Errorf("304: Access-Control-Allow-Origin = %q, want %q", got, want)
+			}
+			resp, _ = e.request(http.MethodGet, path, "If-None-Match", `"other"`)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET with another ETag: status %d, want 200", resp.StatusCode)
+			}
+
+			resp, _ = e.request(http.MethodOptions, path, "Origin", "https://consumer.example",
+				"Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "if-none-match")
+			if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
+				!strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "GET") ||
+				!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "If-None-Match") {
+				t.Errorf("preflight: status %d, headers %v", resp.StatusCode, resp.Header)
+			}
+
+			resp, body = e.request(http.MethodHead, path)
+			if resp.StatusCode != http.StatusOK || body != "" || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+				t.Errorf("HEAD: status %d, body %q, headers %v", resp.StatusCode, body, resp.Header)
+			}
+		})
+	}
+}
+
+// TestOpenData_PublicURL: with Server.PublicURL the links use it, not the
+// request's host.
+func TestOpenData_PublicURL(t *testing.T) {
+	e := newEnv(t)
+	e.addSite("kalk", "Kundenzentrum Kalk", 28)
+	s := &server.Server{Central: e.Central, Now: e.Clock.Now, PublicURL: "https://wartezeiten.example.org/"}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+
+	want := "https://wartezeiten.example.org/#site-kalk"
+	if got := odItems(t, ts.URL)["Kundenzentrum Kalk"]["link"]; got != want {
+		t.Errorf("waiting-od link = %q, want %q", got, want)
+	}
+	if _, _, entries := wartezeiten(t, ts.URL); entries["Kalk"].URL != want {
+		t.Errorf("wartezeiten url = %q, want %q", entries["Kalk"].URL, want)
+	}
+	if _, sites := richSites(t, ts.URL); sites["kalk"]["url"] != want {
+		t.Errorf("waiting-times url = %q, want %q", sites["kalk"]["url"], want)
+	}
+}
