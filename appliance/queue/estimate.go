@@ -1,7 +1,11 @@
 package queue
 
 import (
+	"hash/fnv"
 	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -9,38 +13,83 @@ import (
 type Estimate struct {
 	Position int // 1 = next to be called; 0 when not waiting
 	Minutes  int // expected minutes until called
+	P90      int // minutes within which the call comes with about 90 % probability
 }
 
-// EstimateTicket estimates the wait of a waiting ticket: the tickets ahead of
-// it that compete for the same counters, times the service time recently
-// measured for its service, divided by the counters staffed for it. (The
-// queue-quality issue replaces this with a learned model.)
+// The wait model. Every estimate is a pure function of the State: "now" is
+// the latest event time the state folded in (the site's own hybrid logical
+// clock), never the reader's wall clock, so the appliance and central show
+// the same figures for the same log, and a skewed reader changes nothing.
+//
+// The queue is simulated forward from the current state with the real
+// calling rule (a free counter calls the longest-waiting ticket among the
+// services it serves): each staffed counter is free once its current
+// service ends (its remaining time given how long it has run already), and
+// every waiting ticket takes a service time drawn from its service's
+// learned distribution, or the time a no-show keeps the counter busy. The
+// point estimate is the median of the simulated call times, the P90 their
+// 90th percentile. Tickets that arrive later never overtake a waiting one
+// under this rule, so they need not be simulated. A new ticket of a service
+// is called when the first counter serving it runs out of earlier tickets.
+const (
+	// estimateRuns is the number of simulated futures per recompute.
+	estimateRuns = 64
+	// priorWeight is how many measured services the configured expected
+	// duration counts for in a service's mean.
+	priorWeight = 3.0
+	// sampleDecay weighs a measured service against the next newer one.
+	sampleDecay = 0.93
+	// priorSigma is the log-normal spread assumed before enough services
+	// were measured.
+	priorSigma = 0.5
+	// minSamples is how many measured services make their own
+	// distribution rather than the prior's.
+	minSamples = 5
+	// p90Scale and p90Slack widen the simulated 90th percentile for what
+	// the model does not know (breaks, clerks leaving, extra counters).
+	p90Scale = 1.1
+	p90Slack = 2.0
+)
+
+// estimateCache holds the estimates of one State version (Applied).
+type estimateCache struct {
+	mu      sync.Mutex
+	valid   bool
+	applied uint64
+	tickets map[string]Estimate
+	fresh   map[string]Estimate
+}
+
+// EstimateTicket estimates the wait of a waiting ticket. Position counts
+// the tickets ahead of it that compete for the same counters.
 func (s *State) EstimateTicket(id string) Estimate {
 	t := s.Tickets[id]
 	if t == nil || t.Status != StatusWaiting {
 		return Estimate{}
 	}
-	ahead := 0
-	for _, wid := range s.waiting {
-		if wid == id {
-			break
-		}
-		if s.compete(s.Tickets[wid].Service, t.Service) {
-			ahead++
-		}
-	}
-	return Estimate{Position: ahead + 1, Minutes: s.minutesFor(t.Service, ahead)}
+	return s.estimates(func(c *estimateCache) Estimate { return c.tickets[id] })
 }
 
 // EstimateNew estimates the wait of a ticket issued now for a service.
 func (s *State) EstimateNew(service string) Estimate {
-	ahead := 0
-	for _, wid := range s.waiting {
-		if s.compete(s.Tickets[wid].Service, service) {
-			ahead++
-		}
+	return s.estimates(func(c *estimateCache) Estimate { return c.fresh[service] })
+}
+
+// estimates reads the cached estimates of the current state version,
+// recomputing them first when an event was folded in since.
+func (s *State) estimates(read func(*estimateCache) Estimate) Estimate {
+	c := s.est
+	if c == nil {
+		c = &estimateCache{}
+		s.computeEstimates(c)
+		return read(c)
 	}
-	return Estimate{Position: ahead + 1, Minutes: s.minutesFor(service, ahead)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.valid || c.applied != s.Applied {
+		s.computeEstimates(c)
+	}
+	return read(c)
 }
 
 // SiteWaitMinutes is the site's headline figure for the portal: the mean
@@ -88,18 +137,353 @@ func (s *State) ServiceMinutes(service string) float64 {
 	return max((sum / time.Duration(len(svc.durations))).Minutes(), 0.5)
 }
 
-func (s *State) minutesFor(service string, ahead int) int {
-	if ahead == 0 {
-		return 0
-	}
-	staffed := 0
-	for _, c := range s.Counters {
-		if c.Open && c.Serves(service) {
-			staffed++
+// serviceModel is a service's learned service-time distribution, as a set
+// of equally likely durations in minutes.
+type serviceModel struct {
+	mean   float64
+	points []float64
+}
+
+// learn builds a service's model: the recent measured durations (newer ones
+// weigh more) pulled towards the configured expected duration, and before
+// minSamples were measured a log-normal around that mean.
+func learn(svc *Service) serviceModel {
+	expected := float64(max(svc.ExpectedMinutes, 1))
+	var measured []float64
+	for _, d := range svc.durations {
+		if d > 0 {
+			measured = append(measured, max(d.Minutes(), 0.1))
 		}
 	}
-	staffed = max(staffed, 1)
-	return int(math.Ceil(float64(ahead) * s.ServiceMinutes(service) / float64(staffed)))
+	sum, weights, w := priorWeight*expected, priorWeight, 1.0
+	for i := len(measured) - 1; i >= 0; i-- {
+		sum += w * measured[i]
+		weights += w
+		w *= sampleDecay
+	}
+	m := serviceModel{mean: sum / weights}
+	if len(measured) >= minSamples {
+		raw := 0.0
+		for _, x := range measured {
+			raw += x
+		}
+		scale := m.mean / (raw / float64(len(measured)))
+		for _, x := range measured {
+			m.points = append(m.points, x*scale)
+		}
+		return m
+	}
+	// Quantiles of a log-normal with the mean m.mean.
+	const n = 20
+	mu := math.Log(m.mean) - priorSigma*priorSigma/2
+	for i := range n {
+		z := math.Sqrt2 * math.Erfinv(2*(float64(i)+0.5)/n-1)
+		m.points = append(m.points, math.Exp(mu+priorSigma*z))
+	}
+	return m
+}
+
+// draw returns a random service time, or with elapsed > 0 the remaining
+// time of a service that has run elapsed minutes already.
+func (m *serviceModel) draw(rnd *rand.Rand, elapsed float64) float64 {
+	if elapsed <= 0 {
+		return m.points[rnd.IntN(len(m.points))]
+	}
+	for range 8 {
+		if x := m.points[rnd.IntN(len(m.points))]; x > elapsed {
+			return x - elapsed
+		}
+	}
+	// Running longer than nearly everything measured: a little longer.
+	return (0.1*m.mean + 0.5) * rnd.ExpFloat64()
+}
+
+// computeEstimates fills c with the estimates of the current state.
+func (s *State) computeEstimates(c *estimateCache) {
+	c.valid, c.applied = true, s.Applied
+	c.tickets, c.fresh = make(map[string]Estimate, len(s.waiting)), make(map[string]Estimate, len(s.ServiceOrder))
+
+	now := s.last
+	svcIndex := make(map[string]int, len(s.ServiceOrder))
+	models := make([]serviceModel, len(s.ServiceOrder))
+	for i, id := range s.ServiceOrder {
+		svcIndex[id] = i
+		models[i] = learn(s.Services[id])
+	}
+	noShowRate, noShowMinutes, gap := s.learnToday()
+
+	// The open counters, in order of definition, with what they serve and
+	// how long their current service has run.
+	type counter struct {
+		serves  []bool
+		busy    int // service index of the current ticket, or -1
+		elapsed float64
+	}
+	var counters []counter
+	for _, id := range s.CounterOrder {
+		ctr := s.Counters[id]
+		if !ctr.Open {
+			continue
+		}
+		k := counter{serves: make([]bool, len(models)), busy: -1}
+		for _, sid := range ctr.Services {
+			if i, ok := svcIndex[sid]; ok {
+				k.serves[i] = true
+			}
+		}
+		if t := s.Tickets[ctr.Current]; t != nil && t.Status == StatusCalled && t.Day == s.Day {
+			if i, ok := svcIndex[t.Service]; ok {
+				k.busy = i
+				k.elapsed = max(now.Sub(t.CalledAt).Minutes(), 0) // never negative
+			}
+		}
+		counters = append(counters, k)
+	}
+	waiting := make([]int, 0, len(s.waiting))
+	for _, id := range s.waiting {
+		i, ok := svcIndex[s.Tickets[id].Service]
+		if !ok {
+			i = -1
+		}
+		waiting = append(waiting, i)
+	}
+
+	// Simulate estimateRuns futures; calls[i*estimateRuns+r] is ticket i's
+	// call time in run r (NaN when no open counter serves it), and
+	// idle[j*estimateRuns+r] when the first counter serving service j runs
+	// out of waiting tickets. byService lists the waiting tickets of each
+	// service in order; a free counter calls the first uncalled one over
+	// the services it serves.
+	n, ns := len(waiting), len(models)
+	byService := make([][]int, ns)
+	for i, j := range waiting {
+		if j >= 0 {
+			byService[j] = append(byService[j], i)
+		}
+	}
+	calls := make([]float64, estimateRuns*n)
+	for i := range calls {
+		calls[i] = math.NaN()
+	}
+	idle := make([]float64, estimateRuns*ns)
+	free := make([]float64, len(counters))
+	active := make([]bool, len(counters))
+	head := make([]int, ns)
+	called := make([]bool, n)
+	// Seeded from the state itself, so every node draws the same futures.
+	h := fnv.New64a()
+	h.Write([]byte(s.Site.ID))
+	rnd := rand.New(rand.NewPCG(h.Sum64(), uint64(now.UnixMilli())<<16^uint64(n)))
+	for r := range estimateRuns {
+		clear(called)
+		clear(head)
+		for j := range ns {
+			idle[j*estimateRuns+r] = math.Inf(1)
+		}
+		for k, ctr := range counters {
+			free[k], active[k] = 0, true
+			if ctr.busy >= 0 {
+				free[k] = models[ctr.busy].draw(rnd, ctr.elapsed) + gap
+			}
+		}
+		for {
+			k := -1
+			for j := range counters {
+				if active[j] && (k < 0 || free[j] < free[k]) {
+					k = j
+				}
+			}
+			if k < 0 {
+				break
+			}
+			ctr := &counters[k]
+			next := n
+			for j, ok := range ctr.serves {
+				if !ok {
+					continue
+				}
+				list := byService[j]
+				for head[j] < len(list) && called[list[head[j]]] {
+					head[j]++
+				}
+				if head[j] < len(list) {
+					next = min(next, list[head[j]])
+				}
+			}
+			if next == n {
+				active[k] = false
+				for j, ok := range ctr.serves {
+					if ok {
+						idle[j*estimateRuns+r] = min(idle[j*estimateRuns+r], free[k])
+					}
+				}
+				continue
+			}
+			called[next], calls[next*estimateRuns+r] = true, free[k]
+			d := models[waiting[next]].draw(rnd, 0)
+			if rnd.Float64() < noShowRate {
+				d = noShowMinutes
+			}
+			free[k] += d + gap
+		}
+	}
+
+	summarise := func(sample []float64) (Estimate, bool) {
+		for _, x := range sample {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return Estimate{}, false
+			}
+		}
+		// Order statistics by selection, not sorting: this is the hot loop.
+		q90 := nth(sample, estimateRuns*9/10)
+		hi := nth(sample[:estimateRuns*9/10], estimateRuns/2)
+		median := (slices.Max(sample[:estimateRuns/2]) + hi) / 2
+		e := Estimate{Minutes: int(math.Round(median))}
+		e.P90 = max(int(math.Ceil(q90*p90Scale+p90Slack)), e.Minutes)
+		return e, true
+	}
+
+	competes := make([]bool, ns*ns)
+	for a, ida := range s.ServiceOrder {
+		for b, idb := range s.ServiceOrder {
+			competes[a*ns+b] = s.compete(ida, idb)
+		}
+	}
+	ahead := make([]int, ns) // waiting tickets so far per service
+	unknown := 0             // waiting tickets of services not defined
+	for i, id := range s.waiting {
+		t := s.Tickets[id]
+		pos := 1
+		if waiting[i] < 0 {
+			pos += unknown
+		} else {
+			for j, a := range ahead {
+				if a > 0 && competes[j*ns+waiting[i]] {
+					pos += a
+				}
+			}
+		}
+		e, ok := summarise(calls[i*estimateRuns : (i+1)*estimateRuns])
+		if !ok {
+			e = s.naive(t.Service, pos-1)
+		}
+		e.Position = pos
+		c.tickets[id] = e
+		if waiting[i] >= 0 {
+			ahead[waiting[i]]++
+		} else {
+			unknown++
+		}
+	}
+	for j, id := range s.ServiceOrder {
+		pos := 1
+		for k, a := range ahead {
+			if a > 0 && competes[k*ns+j] {
+				pos += a
+			}
+		}
+		e, ok := summarise(idle[j*estimateRuns : (j+1)*estimateRuns])
+		if !ok {
+			e = s.naive(id, pos-1)
+		}
+		e.Position = pos
+		c.fresh[id] = e
+	}
+}
+
+// nth reorders a so that a[k] is its k-th smallest element, with nothing
+// larger before it, and returns a[k] (quickselect, median-of-three pivot).
+func nth(a []float64, k int) float64 {
+	lo, hi := 0, len(a)-1
+	for hi > lo {
+		mid := lo + (hi-lo)/2
+		if a[mid] < a[lo] {
+			a[mid], a[lo] = a[lo], a[mid]
+		}
+		if a[hi] < a[lo] {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if a[hi] < a[mid] {
+			a[hi], a[mid] = a[mid], a[hi]
+		}
+		pivot := a[mid]
+		i, j := lo, hi
+		for i <= j {
+			for a[i] < pivot {
+				i++
+			}
+			for a[j] > pivot {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return a[k]
+		}
+	}
+	return a[k]
+}
+
+// naive is the estimate without a staffed counter for the service: the
+// tickets ahead times the service's mean duration, as if one counter
+// served them.
+func (s *State) naive(service string, ahead int) Estimate {
+	if ahead == 0 {
+		return Estimate{}
+	}
+	m := float64(ahead) * s.ServiceMinutes(service)
+	return Estimate{Minutes: int(math.Ceil(m)), P90: int(math.Ceil(m*1.5 + p90Slack))}
+}
+
+// learnToday learns from today's closed tickets: the share of no-shows, how
+// long a no-show keeps a counter busy, and the clerks' pause between the
+// end of one service and the next call. Sums are whole milliseconds, so the
+// result does not depend on the order of map iteration.
+func (s *State) learnToday() (noShowRate, noShowMinutes, gap float64) {
+	var done, noShows int
+	var noShowSum, gapSum time.Duration
+	type call struct{ at, end time.Time }
+	byCounter := map[string][]call{}
+	for _, t := range s.Tickets {
+		if t.Day != s.Day || t.CalledAt.IsZero() {
+			continue
+		}
+		switch t.Status {
+		case StatusDone:
+			done++
+		case StatusNoShow:
+			noShows++
+			noShowSum += max(t.FinishedAt.Sub(t.CalledAt), 0)
+		}
+		byCounter[t.Counter] = append(byCounter[t.Counter], call{t.CalledAt, t.FinishedAt})
+	}
+	gaps := 0
+	for _, calls := range byCounter {
+		slices.SortFunc(calls, func(a, b call) int { return a.at.Compare(b.at) })
+		for i := 1; i < len(calls); i++ {
+			if calls[i-1].end.IsZero() {
+				continue
+			}
+			if g := calls[i].at.Sub(calls[i-1].end); g >= 0 && g <= 3*time.Minute {
+				gapSum += g
+				gaps++
+			}
+		}
+	}
+	// Priors: 5 % no-shows, 3 minutes each, half a minute between services.
+	noShowRate = (float64(noShows) + 0.5) / float64(done+noShows+10)
+	noShowMinutes = (noShowSum.Minutes() + 2*3) / float64(noShows+2)
+	gap = (gapSum.Minutes() + 5*0.5) / float64(gaps+5)
+	return noShowRate, noShowMinutes, gap
 }
 
 // compete reports whether tickets of services a and b wait for at least one

@@ -25,6 +25,8 @@ type Snapshot struct {
 	Numbers  map[string]int    `json:"numbers"`
 	Recent   []Call            `json:"recent"`
 	Applied  uint64            `json:"applied"`
+	// Last is the latest event time folded in (zero in older snapshots).
+	Last time.Time `json:"last,omitzero"`
 }
 
 type siteSnapshot struct {
@@ -47,6 +49,9 @@ func (s *State) Snapshot() Snapshot {
 		Site:    siteSnapshot{ID: s.Site.ID, Name: s.Site.Name, TimeZone: s.Site.Location.String(), Hours: s.Site.Hours},
 		Day:     s.Day, Waiting: append([]string(nil), s.waiting...), Numbers: map[string]int{},
 		Recent: append([]Call(nil), s.recent...), Applied: s.Applied,
+	}
+	if !s.last.IsZero() {
+		snap.Last = s.last.UTC()
 	}
 	for i := range snap.Recent {
 		snap.Recent[i].At = snap.Recent[i].At.UTC()
@@ -117,6 +122,7 @@ func Restore(snap Snapshot) (*State, error) {
 		snap.Recent[i].At = asFolded(snap.Recent[i].At)
 	}
 	s.Day, s.waiting, s.recent, s.Applied = snap.Day, snap.Waiting, snap.Recent, snap.Applied
+	s.last = asFolded(snap.Last)
 	for k, v := range snap.Numbers {
 		s.numbers[k] = v
 	}

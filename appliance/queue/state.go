@@ -96,6 +96,11 @@ type State struct {
 	waiting []string // IDs of waiting tickets, in order of arrival
 	numbers map[string]int
 	recent  []Call
+	// last is the latest event time folded in: the site's "now" for wait
+	// estimates (from its own clock, never the reader's).
+	last time.Time
+	// est caches the wait estimates of one Applied count.
+	est *estimateCache
 	// Applied counts the events folded in, for diagnostics and tests.
 	Applied uint64
 }
@@ -109,6 +114,7 @@ func NewState(siteID string) *State {
 		Tickets:  map[string]*Ticket{},
 		byToken:  map[string]string{},
 		numbers:  map[string]int{},
+		est:      &estimateCache{},
 	}
 }
 
@@ -152,6 +158,9 @@ func (s *State) RecentCalls() []Call {
 // are pointers, as NewPayload and the commands create them.
 func (s *State) Apply(e Event) {
 	s.Applied++
+	if known(e.Payload) && e.At.After(s.last) {
+		s.last = e.At
+	}
 	switch p := e.Payload.(type) {
 	case *SiteDescribed:
 		s.Site.ID, s.Site.Name, s.Site.Hours = p.ID, p.Name, slices.Clone(p.Hours)
@@ -229,6 +238,17 @@ func (s *State) Apply(e Event) {
 			s.closeTicket(t, StatusNoShow, e.At)
 		}
 	}
+}
+
+// known reports whether Apply folds a payload: only those move the state's
+// clock, so that an event of a newer version changes nothing here.
+func known(p any) bool {
+	switch p.(type) {
+	case *SiteDescribed, *ServiceDefined, *CounterDefined, *CounterOpened, *CounterClosed,
+		*TicketIssued, *TicketCalled, *TicketRecalled, *TicketFinished, *TicketNoShow:
+		return true
+	}
+	return false
 }
 
 func (s *State) closeTicket(t *Ticket, status string, at time.Time) {
