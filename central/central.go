@@ -239,21 +239,24 @@ func (c *Central) Sites() []SiteSummary {
 
 // TicketStatus is what the portal shows for a ticket token.
 type TicketStatus struct {
-	Number               string    `json:"number"`
-	Site                 string    `json:"site"`
-	SiteName             string    `json:"site_name"`
-	Service              string    `json:"service"`
-	ServiceName          string    `json:"service_name"`
-	ServiceNameEN        string    `json:"service_name_en"`
-	Status               string    `json:"status"`
-	Position             int       `json:"position"`
-	EstimatedWaitMinutes int       `json:"estimated_wait_minutes"`
-	Counter              string    `json:"counter,omitempty"`
-	CounterName          string    `json:"counter_name,omitempty"`
-	IssuedAt             time.Time `json:"issued_at"`
-	CalledAt             time.Time `json:"called_at,omitzero"`
-	LastSync             time.Time `json:"last_sync"`
-	Stale                bool      `json:"stale"`
+	Number               string `json:"number"`
+	Site                 string `json:"site"`
+	SiteName             string `json:"site_name"`
+	Service              string `json:"service"`
+	ServiceName          string `json:"service_name"`
+	ServiceNameEN        string `json:"service_name_en"`
+	Status               string `json:"status"`
+	Position             int    `json:"position"`
+	EstimatedWaitMinutes int    `json:"estimated_wait_minutes"`
+	// EstimatedWaitP90Minutes: nine in ten citizens in this position are
+	// called within this many minutes.
+	EstimatedWaitP90Minutes int       `json:"estimated_wait_p90_minutes"`
+	Counter                 string    `json:"counter,omitempty"`
+	CounterName             string    `json:"counter_name,omitempty"`
+	IssuedAt                time.Time `json:"issued_at"`
+	CalledAt                time.Time `json:"called_at,omitzero"`
+	LastSync                time.Time `json:"last_sync"`
+	Stale                   bool      `json:"stale"`
 }
 
 // Ticket finds a ticket by its token in any site's read model.
@@ -282,7 +285,7 @@ func (c *Central) Ticket(token string) (TicketStatus, bool) {
 			st.Counter, st.CounterName = ctr.ID, ctr.Name
 		}
 		est := m.state.EstimateTicket(t.ID)
-		st.Position, st.EstimatedWaitMinutes = est.Position, est.Minutes
+		st.Position, st.EstimatedWaitMinutes, st.EstimatedWaitP90Minutes = est.Position, est.Minutes, est.P90
 		m.mu.Unlock()
 		return st, true
 	}

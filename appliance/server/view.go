@@ -8,32 +8,35 @@ import (
 
 // TicketView is a ticket as the API and the pages show it.
 type TicketView struct {
-	ID                   string    `json:"id"`
-	Number               string    `json:"number"`
-	Token                string    `json:"token"`
-	Service              string    `json:"service"`
-	ServiceName          string    `json:"service_name"`
-	ServiceNameEN        string    `json:"service_name_en"`
-	Status               string    `json:"status"`
-	Position             int       `json:"position"`
-	EstimatedWaitMinutes int       `json:"estimated_wait_minutes"`
-	Counter              string    `json:"counter,omitempty"`
-	CounterName          string    `json:"counter_name,omitempty"`
-	IssuedAt             time.Time `json:"issued_at"`
-	CalledAt             time.Time `json:"called_at,omitzero"`
-	StatusURL            string    `json:"status_url"`
-	WaitedMinutes        int       `json:"-"`
+	ID                   string `json:"id"`
+	Number               string `json:"number"`
+	Token                string `json:"token"`
+	Service              string `json:"service"`
+	ServiceName          string `json:"service_name"`
+	ServiceNameEN        string `json:"service_name_en"`
+	Status               string `json:"status"`
+	Position             int    `json:"position"`
+	EstimatedWaitMinutes int    `json:"estimated_wait_minutes"`
+	// EstimatedWaitP90Minutes: nine in ten are called within this.
+	EstimatedWaitP90Minutes int       `json:"estimated_wait_p90_minutes"`
+	Counter                 string    `json:"counter,omitempty"`
+	CounterName             string    `json:"counter_name,omitempty"`
+	IssuedAt                time.Time `json:"issued_at"`
+	CalledAt                time.Time `json:"called_at,omitzero"`
+	StatusURL               string    `json:"status_url"`
+	WaitedMinutes           int       `json:"-"`
 }
 
 // ServiceView is a service with its current figures.
 type ServiceView struct {
-	ID                   string `json:"id"`
-	Name                 string `json:"name"`
-	NameEN               string `json:"name_en"`
-	Prefix               string `json:"prefix"`
-	ExpectedMinutes      int    `json:"expected_minutes"`
-	Waiting              int    `json:"waiting"`
-	EstimatedWaitMinutes int    `json:"estimated_wait_minutes"`
+	ID                      string `json:"id"`
+	Name                    string `json:"name"`
+	NameEN                  string `json:"name_en"`
+	Prefix                  string `json:"prefix"`
+	ExpectedMinutes         int    `json:"expected_minutes"`
+	Waiting                 int    `json:"waiting"`
+	EstimatedWaitMinutes    int    `json:"estimated_wait_minutes"`
+	EstimatedWaitP90Minutes int    `json:"estimated_wait_p90_minutes"`
 }
 
 // CounterView is a counter as the API shows it.
@@ -56,7 +59,7 @@ func (s *Server) ticketView(st *queue.State, t *queue.Ticket, at time.Time) Tick
 		v.CounterName = c.Name
 	}
 	est := st.EstimateTicket(t.ID)
-	v.Position, v.EstimatedWaitMinutes = est.Position, est.Minutes
+	v.Position, v.EstimatedWaitMinutes, v.EstimatedWaitP90Minutes = est.Position, est.Minutes, est.P90
 	if t.Status == queue.StatusWaiting {
 		v.WaitedMinutes = int(at.Sub(t.IssuedAt).Minutes())
 	}
@@ -71,8 +74,9 @@ func serviceViews(st *queue.State) []ServiceView {
 	out := make([]ServiceView, 0, len(st.ServiceOrder))
 	for _, id := range st.ServiceOrder {
 		svc := st.Services[id]
+		est := st.EstimateNew(id)
 		out = append(out, ServiceView{ID: svc.ID, Name: svc.Name, NameEN: svc.NameEN, Prefix: svc.Prefix,
-			ExpectedMinutes: svc.ExpectedMinutes, Waiting: waiting[id], EstimatedWaitMinutes: st.EstimateNew(id).Minutes})
+			ExpectedMinutes: svc.ExpectedMinutes, Waiting: waiting[id], EstimatedWaitMinutes: est.Minutes, EstimatedWaitP90Minutes: est.P90})
 	}
 	return out
 }

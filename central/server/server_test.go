@@ -608,9 +608,12 @@ func TestTicketAPI(t *testing.T) {
 		got := e.ticket(tokenB)
 		want := central.TicketStatus{Number: "A002", Site: siteID, SiteName: siteName, Service: "ausweis",
 			ServiceName: "Personalausweis", ServiceNameEN: "Identity card", Status: queue.StatusWaiting,
-			Position: 2, EstimatedWaitMinutes: 10, IssuedAt: got.IssuedAt, LastSync: got.LastSync}
+			Position: 2, EstimatedWaitMinutes: 10, EstimatedWaitP90Minutes: got.EstimatedWaitP90Minutes, IssuedAt: got.IssuedAt, LastSync: got.LastSync}
 		if got != want {
 			t.Errorf("ticket = %+v, want %+v", got, want)
+		}
+		if got.EstimatedWaitP90Minutes < got.EstimatedWaitMinutes {
+			t.Errorf("P90 bound %d below the estimate %d", got.EstimatedWaitP90Minutes, got.EstimatedWaitMinutes)
 		}
 		if !got.LastSync.Equal(start) {
 			t.Errorf("last_sync = %v, want %v", got.LastSync, start)
@@ -719,7 +722,8 @@ func TestStatusPage(t *testing.T) {
 	contains(t, "waiting ticket", body, siteName, `data-field="number" dir="ltr"><bdi>A002</bdi><`, "Personalausweis",
 		`data-field="state">Wartend<`, `data-field="position">2<`, `data-field="wait">10</b> <span class="unit" data-field="wait-unit">Min.<`,
 		`data-show="waiting">`, `data-show="called" hidden>`, `aria-live="polite"`, "Stand 10:00",
-		`data-events="/t/`+tokenB+`/events"`)
+		`data-events="/t/`+tokenB+`/events"`,
+		`class="p90" data-field="p90">meist höchstens <bdi>`) // the P90 bound beside the estimate
 	if strings.Contains(body, "Sie sind dran") && !strings.Contains(body, `data-show="called" hidden>`) {
 		t.Error("waiting ticket shows the call")
 	}

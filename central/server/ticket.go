@@ -22,6 +22,7 @@ type ticketData struct {
 	CounterLabel string // "Platz 3": the counter named in "status.called"
 	WaitValue    string // "12", or "Gleich" when next
 	WaitUnit     bool   // WaitValue is in minutes
+	ShowP90      bool   // the P90 bound is worth showing
 	Next         bool   // waiting and next in line
 	Updated      string // "Stand 10:42"
 	Events       string
@@ -54,10 +55,11 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request) {
 		CounterLabel: counterLabel(t),
 		WaitValue:    waitValue(lang, t.EstimatedWaitMinutes),
 		WaitUnit:     t.EstimatedWaitMinutes > 0,
+		ShowP90:      showP90(t.EstimatedWaitMinutes, t.EstimatedWaitP90Minutes),
 		Next:         t.Status == queue.StatusWaiting && t.Position == 1,
 		Updated:      freshness(lang, t.LastSync, s.now()),
 		Events:       r.URL.EscapedPath() + "/events",
-		Texts: liveTexts(lang, "portal.updated", "portal.never", "status.called", "status.soon",
+		Texts: liveTexts(lang, "portal.updated", "portal.never", "status.called", "status.soon", "status.p90",
 			"status.state.waiting", "status.state.called", "status.state.done", "status.state.no_show", "status.state.expired"),
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -99,3 +101,7 @@ func waitValue(lang string, minutes int) string {
 	}
 	return strconv.Itoa(minutes)
 }
+
+// showP90 says whether the upper bound adds anything: not while the wait
+// is "shortly", and not when it equals the estimate.
+func showP90(minutes, p90 int) bool { return minutes > 0 && p90 > minutes }

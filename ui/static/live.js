@@ -77,6 +77,15 @@
       setText(f('position'), String(t.position));
       setText(f('wait'), t.estimated_wait_minutes > 0 ? String(t.estimated_wait_minutes) : T['status.soon']);
       show(f('wait-unit'), t.estimated_wait_minutes > 0);
+      var p90 = f('p90');
+      if (p90) {
+        p90.replaceChildren();
+        var bound = document.createElement('bdi');
+        bound.textContent = String(t.estimated_wait_p90_minutes);
+        var parts = String(T['status.p90']).split(/%[ds]/);
+        p90.append(parts[0] || '', bound, parts[1] || '');
+        show(p90, t.estimated_wait_minutes > 0 && t.estimated_wait_p90_minutes > t.estimated_wait_minutes);
+      }
       // The counter's name sits in its own <bdi> inside the rendered
       // sentence, so that "Platz 3" reads right inside Arabic text.
       var called = f('called'), counter = called && called.querySelector('bdi');
