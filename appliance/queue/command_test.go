@@ -345,8 +345,8 @@ func TestFinishAndNoShow(t *testing.T) {
 				f := newFixture(t)
 				f.issue(monday(8, 0), "ausweis")
 				f.call(monday(8, 1), "1", "anna")
-				f.must(tc.command(f.st, monday(8, 2), "1"))
-				_, err := tc.command(f.st, monday(8, 3), "1")
+				f.must(tc.command(f.st, monday(8, 5), "1"))
+				_, err := tc.command(f.st, monday(8, 6), "1")
 				wantCode(t, err, veedel.ECONFLICT)
 			})
 

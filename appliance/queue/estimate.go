@@ -215,6 +215,7 @@ func (s *State) computeEstimates(c *estimateCache) {
 	// The open counters, in order of definition, with what they serve and
 	// how long their current service has run.
 	type counter struct {
+		c       *Counter
 		serves  []bool
 		busy    int // service index of the current ticket, or -1
 		elapsed float64
@@ -225,7 +226,7 @@ func (s *State) computeEstimates(c *estimateCache) {
 		if !ctr.Open {
 			continue
 		}
-		k := counter{serves: make([]bool, len(models)), busy: -1}
+		k := counter{c: ctr, serves: make([]bool, len(models)), busy: -1}
 		for _, sid := range ctr.Services {
 			if i, ok := svcIndex[sid]; ok {
 				k.serves[i] = true
@@ -233,34 +234,43 @@ func (s *State) computeEstimates(c *estimateCache) {
 		}
 		if t := s.Tickets[ctr.Current]; t != nil && t.Status == StatusCalled && t.Day == s.Day {
 			if i, ok := svcIndex[t.Service]; ok {
+				from := t.CalledAt
+				if !t.StartedAt.IsZero() {
+					from = t.StartedAt // service times are measured from the start
+				}
 				k.busy = i
-				k.elapsed = max(now.Sub(t.CalledAt).Minutes(), 0) // never negative
+				k.elapsed = max(now.Sub(from).Minutes(), 0) // never negative
 			}
 		}
 		counters = append(counters, k)
 	}
 	waiting := make([]int, 0, len(s.waiting))
+	classes := make([]string, 0, len(s.waiting))
+	slots := make([]time.Time, 0, len(s.waiting))
 	for _, id := range s.waiting {
-		i, ok := svcIndex[s.Tickets[id].Service]
+		t := s.Tickets[id]
+		i, ok := svcIndex[t.Service]
 		if !ok {
 			i = -1
 		}
 		waiting = append(waiting, i)
+		classes, slots = append(classes, t.Class), append(slots, t.Slot)
+	}
+	n, ns := len(waiting), len(models)
+	// may[k*n+i]: open counter k may call waiting ticket i.
+	may := make([]bool, len(counters)*n)
+	for k, ctr := range counters {
+		for i, id := range s.waiting {
+			may[k*n+i] = waiting[i] >= 0 && ctr.c.MayCall(s.Tickets[id])
+		}
 	}
 
 	// Simulate estimateRuns futures; calls[i*estimateRuns+r] is ticket i's
 	// call time in run r (NaN when no open counter serves it), and
-	// idle[j*estimateRuns+r] when the first counter serving service j runs
-	// out of waiting tickets. byService lists the waiting tickets of each
-	// service in order; a free counter calls the first uncalled one over
-	// the services it serves.
-	n, ns := len(waiting), len(models)
-	byService := make([][]int, ns)
-	for i, j := range waiting {
-		if j >= 0 {
-			byService[j] = append(byService[j], i)
-		}
-	}
+	// idle[j*estimateRuns+r] when the first counter serving service j
+	// would call a new walk-in of j: it runs out of waiting tickets, or
+	// would call only an appointment not yet due. A free counter calls by
+	// the real calling rule (pickNext) at its simulated time.
 	calls := make([]float64, estimateRuns*n)
 	for i := range calls {
 		calls[i] = math.NaN()
@@ -268,7 +278,6 @@ func (s *State) computeEstimates(c *estimateCache) {
 	idle := make([]float64, estimateRuns*ns)
 	free := make([]float64, len(counters))
 	active := make([]bool, len(counters))
-	head := make([]int, ns)
 	called := make([]bool, n)
 	// Seeded from the state itself, so every node draws the same futures.
 	h := fnv.New64a()
@@ -276,7 +285,7 @@ func (s *State) computeEstimates(c *estimateCache) {
 	rnd := rand.New(rand.NewPCG(h.Sum64(), uint64(now.UnixMilli())<<16^uint64(n)))
 	for r := range estimateRuns {
 		clear(called)
-		clear(head)
+		lo := 0 // tickets before lo are all called
 		for j := range ns {
 			idle[j*estimateRuns+r] = math.Inf(1)
 		}
@@ -297,28 +306,27 @@ func (s *State) computeEstimates(c *estimateCache) {
 				break
 			}
 			ctr := &counters[k]
-			next := n
-			for j, ok := range ctr.serves {
-				if !ok {
-					continue
-				}
-				list := byService[j]
-				for head[j] < len(list) && called[list[head[j]]] {
-					head[j]++
-				}
-				if head[j] < len(list) {
-					next = min(next, list[head[j]])
-				}
+			for lo < n && called[lo] {
+				lo++
 			}
-			if next == n {
-				active[k] = false
+			at := now.Add(time.Duration(free[k] * float64(time.Minute)))
+			mk := may[k*n : (k+1)*n]
+			next, tier := pickNext(n-lo, at, func(i int) (bool, string, time.Time) {
+				i += lo
+				return !called[i] && mk[i], classes[i], slots[i]
+			})
+			if next < 0 || tier == tierEarly {
 				for j, ok := range ctr.serves {
 					if ok {
 						idle[j*estimateRuns+r] = min(idle[j*estimateRuns+r], free[k])
 					}
 				}
+			}
+			if next < 0 {
+				active[k] = false
 				continue
 			}
+			next += lo
 			called[next], calls[next*estimateRuns+r] = true, free[k]
 			d := models[waiting[next]].draw(rnd, 0)
 			if rnd.Float64() < noShowRate {
@@ -343,24 +351,36 @@ func (s *State) computeEstimates(c *estimateCache) {
 		return e, true
 	}
 
-	competes := make([]bool, ns*ns)
-	for a, ida := range s.ServiceOrder {
-		for b, idb := range s.ServiceOrder {
-			competes[a*ns+b] = s.compete(ida, idb)
-		}
-	}
-	ahead := make([]int, ns) // waiting tickets so far per service
-	unknown := 0             // waiting tickets of services not defined
+	// Positions: the waiting tickets that compete for a counter with a
+	// ticket and that the calling rule, as of now, calls before it.
+	tickets := make([]*Ticket, n)
 	for i, id := range s.waiting {
-		t := s.Tickets[id]
+		tickets[i] = s.Tickets[id]
+	}
+	before := func(a, b int) bool { // a is called before b (a < b is arrival order)
+		ta, tb := callTier(classes[a], slots[a], now), callTier(classes[b], slots[b], now)
+		switch {
+		case ta != tb:
+			return ta < tb
+		case (ta == tierDue || ta == tierEarly) && !slots[a].Equal(slots[b]):
+			return slots[a].Before(slots[b])
+		}
+		return a < b
+	}
+	for i, t := range tickets {
 		pos := 1
-		if waiting[i] < 0 {
-			pos += unknown
-		} else {
-			for j, a := range ahead {
-				if a > 0 && competes[j*ns+waiting[i]] {
-					pos += a
+		for m, o := range tickets {
+			if m == i || !before(m, i) {
+				continue
+			}
+			if waiting[i] < 0 || waiting[m] < 0 {
+				if waiting[i] < 0 && waiting[m] < 0 {
+					pos++
 				}
+				continue
+			}
+			if s.competeTickets(o, t) {
+				pos++
 			}
 		}
 		e, ok := summarise(calls[i*estimateRuns : (i+1)*estimateRuns])
@@ -368,18 +388,16 @@ func (s *State) computeEstimates(c *estimateCache) {
 			e = s.naive(t.Service, pos-1)
 		}
 		e.Position = pos
-		c.tickets[id] = e
-		if waiting[i] >= 0 {
-			ahead[waiting[i]]++
-		} else {
-			unknown++
-		}
+		c.tickets[t.ID] = e
 	}
+	// A new walk-in of service j goes behind every competing ticket but an
+	// appointment not yet due.
 	for j, id := range s.ServiceOrder {
 		pos := 1
-		for k, a := range ahead {
-			if a > 0 && competes[k*ns+j] {
-				pos += a
+		walkIn := &Ticket{Service: id}
+		for i, t := range tickets {
+			if waiting[i] >= 0 && callTier(classes[i], slots[i], now) != tierEarly && s.competeTickets(t, walkIn) {
+				pos++
 			}
 		}
 		e, ok := summarise(idle[j*estimateRuns : (j+1)*estimateRuns])
@@ -486,14 +504,14 @@ func (s *State) learnToday() (noShowRate, noShowMinutes, gap float64) {
 	return noShowRate, noShowMinutes, gap
 }
 
-// compete reports whether tickets of services a and b wait for at least one
-// common counter, so that one can be called before the other.
-func (s *State) compete(a, b string) bool {
-	if a == b {
+// competeTickets reports whether two tickets wait for at least one common
+// counter (open or not), so that one can be called before the other.
+func (s *State) competeTickets(a, b *Ticket) bool {
+	if a.Target == "" && b.Target == "" && a.Service == b.Service {
 		return true
 	}
 	for _, c := range s.Counters {
-		if c.Serves(a) && c.Serves(b) {
+		if c.MayCall(a) && c.MayCall(b) {
 			return true
 		}
 	}

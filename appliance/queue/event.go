@@ -15,6 +15,21 @@ const (
 	TypeTicketRecalled = "queue.ticket_recalled"
 	TypeTicketFinished = "queue.ticket_finished"
 	TypeTicketNoShow   = "queue.ticket_no_show"
+
+	// Calling rules and the full ticket lifecycle.
+	TypeBookingCreated    = "queue.booking_created"
+	TypeTicketStarted     = "queue.ticket_started"
+	TypeTicketParked      = "queue.ticket_parked"
+	TypeTicketCalledBack  = "queue.ticket_called_back"
+	TypeTicketTransferred = "queue.ticket_transferred"
+	TypeTicketCancelled   = "queue.ticket_cancelled"
+)
+
+// Ticket classes: the calling rule (NextFor) ranks them.
+const (
+	ClassWalkIn        = ""              // the default: longest waiting first
+	ClassAppointment   = "appointment"   // checked in with a booking code; called around its slot
+	ClassAccessibility = "accessibility" // accessibility needs: before walk-ins
 )
 
 // Event is one state change of a site's queue. At is the site's time of the
@@ -78,6 +93,18 @@ type TicketIssued struct {
 	Number  string `cbor:"3,keyasint"`
 	Service string `cbor:"4,keyasint"`
 	Channel string `cbor:"5,keyasint"`
+	// Estimate is the wait (Minutes, P90) a walk-in of this service was
+	// shown just before the ticket was issued, for the statistics'
+	// estimate accuracy. Optional and additive: nil in entries written
+	// before it existed, ignored by older folds. Keys 20 and 21 keep clear
+	// of the low keys other ticket fields take.
+	EstimateMinutes *int `cbor:"20,keyasint,omitempty"`
+	EstimateP90     *int `cbor:"21,keyasint,omitempty"`
+	// Class is the priority class (ClassWalkIn when empty). Booking and
+	// Slot (Unix milliseconds) are set for an appointment check-in.
+	Class   string `cbor:"6,keyasint,omitempty"`
+	Booking string `cbor:"7,keyasint,omitempty"`
+	Slot    int64  `cbor:"8,keyasint,omitempty"`
 }
 
 // TicketCalled records that a counter called a ticket.
@@ -104,6 +131,51 @@ type TicketNoShow struct {
 	Counter string `cbor:"2,keyasint"`
 }
 
+// BookingCreated records an appointment a citizen booked: the code they
+// type (or scan) at the kiosk, the service, and the slot (Unix
+// milliseconds). Created by the desk, an admin or a seed; later sent down
+// by central.
+type BookingCreated struct {
+	Code    string `cbor:"1,keyasint"`
+	Service string `cbor:"2,keyasint"`
+	Slot    int64  `cbor:"3,keyasint"`
+}
+
+// TicketStarted records that the called citizen arrived at the counter:
+// the service time runs from here.
+type TicketStarted struct {
+	ID      string `cbor:"1,keyasint"`
+	Counter string `cbor:"2,keyasint"`
+}
+
+// TicketParked records that a counter set its ticket aside (the citizen
+// fetches a document); the counter may call it back later.
+type TicketParked struct {
+	ID      string `cbor:"1,keyasint"`
+	Counter string `cbor:"2,keyasint"`
+}
+
+// TicketCalledBack records that a counter called its parked ticket again.
+type TicketCalledBack struct {
+	ID      string `cbor:"1,keyasint"`
+	Counter string `cbor:"2,keyasint"`
+}
+
+// TicketTransferred records that a counter handed its ticket on: to
+// another service (any counter serving it) or to one counter. The ticket
+// waits again with its original arrival time.
+type TicketTransferred struct {
+	ID        string `cbor:"1,keyasint"`
+	Counter   string `cbor:"2,keyasint"` // the counter that transferred it
+	Service   string `cbor:"3,keyasint"` // the service it waits for now
+	ToCounter string `cbor:"4,keyasint,omitempty"`
+}
+
+// TicketCancelled records that the citizen gave up their ticket.
+type TicketCancelled struct {
+	ID string `cbor:"1,keyasint"`
+}
+
 // NewPayload returns a pointer to a zero payload for an event type, for
 // decoders, or false for a type this version does not know.
 func NewPayload(eventType string) (any, bool) {
@@ -128,6 +200,18 @@ func NewPayload(eventType string) (any, bool) {
 		return &TicketFinished{}, true
 	case TypeTicketNoShow:
 		return &TicketNoShow{}, true
+	case TypeBookingCreated:
+		return &BookingCreated{}, true
+	case TypeTicketStarted:
+		return &TicketStarted{}, true
+	case TypeTicketParked:
+		return &TicketParked{}, true
+	case TypeTicketCalledBack:
+		return &TicketCalledBack{}, true
+	case TypeTicketTransferred:
+		return &TicketTransferred{}, true
+	case TypeTicketCancelled:
+		return &TicketCancelled{}, true
 	}
 	return nil, false
 }

@@ -9,7 +9,9 @@ import (
 
 // SnapshotVersion changes whenever Snapshot's shape does; Restore refuses
 // other versions, and the store then folds the whole log instead.
-const SnapshotVersion = 1
+// Version 2 added ticket classes, slots, targets, start and call-back
+// times, and bookings; Restore still reads version 1 (none of those).
+const SnapshotVersion = 2
 
 // Snapshot is a State frozen into plain data, so that a site can start from
 // it instead of folding its whole change-log, and can compact old entries
@@ -27,6 +29,8 @@ type Snapshot struct {
 	Applied  uint64            `json:"applied"`
 	// Last is the latest event time folded in (zero in older snapshots).
 	Last time.Time `json:"last,omitzero"`
+	// Bookings are the known appointments, by code (since version 2).
+	Bookings []Booking `json:"bookings,omitempty"`
 }
 
 type siteSnapshot struct {
@@ -68,6 +72,7 @@ func (s *State) Snapshot() Snapshot {
 	for _, t := range s.Tickets {
 		c := *t
 		c.IssuedAt, c.CalledAt, c.FinishedAt = c.IssuedAt.UTC(), c.CalledAt.UTC(), c.FinishedAt.UTC()
+		c.Slot, c.FirstCalledAt, c.LastCalledAt, c.StartedAt = c.Slot.UTC(), c.FirstCalledAt.UTC(), c.LastCalledAt.UTC(), c.StartedAt.UTC()
 		snap.Tickets = append(snap.Tickets, c)
 	}
 	slices.SortFunc(snap.Tickets, func(a, b Ticket) int {
@@ -79,12 +84,18 @@ func (s *State) Snapshot() Snapshot {
 	for k, v := range s.numbers {
 		snap.Numbers[k] = v
 	}
+	for _, b := range s.bookings {
+		c := *b
+		c.Slot = c.Slot.UTC()
+		snap.Bookings = append(snap.Bookings, c)
+	}
+	slices.SortFunc(snap.Bookings, func(a, b Booking) int { return strings.Compare(a.Code, b.Code) })
 	return snap
 }
 
 // Restore thaws a snapshot into a State.
 func Restore(snap Snapshot) (*State, error) {
-	if snap.Version != SnapshotVersion {
+	if snap.Version != SnapshotVersion && snap.Version != 1 {
 		return nil, fmt.Errorf("queue: snapshot version %d, this build reads %d", snap.Version, SnapshotVersion)
 	}
 	s := NewState(snap.Site.ID)
@@ -110,6 +121,11 @@ func Restore(snap Snapshot) (*State, error) {
 	for i := range snap.Tickets {
 		t := snap.Tickets[i]
 		t.IssuedAt, t.CalledAt, t.FinishedAt = asFolded(t.IssuedAt), asFolded(t.CalledAt), asFolded(t.FinishedAt)
+		t.Slot, t.FirstCalledAt, t.LastCalledAt, t.StartedAt = asFolded(t.Slot), asFolded(t.FirstCalledAt), asFolded(t.LastCalledAt), asFolded(t.StartedAt)
+		if snap.Version == 1 && t.FirstCalledAt.IsZero() {
+			// Version 1 knew one call time per ticket.
+			t.FirstCalledAt, t.LastCalledAt = t.CalledAt, t.CalledAt
+		}
 		s.Tickets[t.ID] = &t
 		s.byToken[t.Token] = t.ID
 	}
@@ -125,6 +141,11 @@ func Restore(snap Snapshot) (*State, error) {
 	s.last = asFolded(snap.Last)
 	for k, v := range snap.Numbers {
 		s.numbers[k] = v
+	}
+	for i := range snap.Bookings {
+		b := snap.Bookings[i]
+		b.Slot = asFolded(b.Slot)
+		s.bookings[b.Code] = &b
 	}
 	return s, nil
 }

@@ -26,7 +26,7 @@ func randomDay(t *testing.T, f *fixture, rnd *rand.Rand, day func(int, int) time
 		var events []queue.Event
 		var e queue.Event
 		var err error
-		switch rnd.IntN(6) {
+		switch rnd.IntN(14) {
 		case 0, 1:
 			e, err = f.st.IssueTicket(at, services[rnd.IntN(len(services))], f.token(), "kiosk")
 			events = []queue.Event{e}
@@ -40,6 +40,52 @@ func randomDay(t *testing.T, f *fixture, rnd *rand.Rand, day func(int, int) time
 			events = []queue.Event{e}
 		case 5:
 			e, err = f.st.Recall(at, c)
+			events = []queue.Event{e}
+		case 6:
+			code := fmt.Sprintf("BK%04d", rnd.IntN(40))
+			e, err = f.st.CreateBooking(at, code, services[rnd.IntN(len(services))], at.Add(time.Duration(rnd.IntN(60)-10)*time.Minute))
+			events = []queue.Event{e}
+		case 7:
+			var existing *queue.Ticket
+			e, existing, err = f.st.CheckIn(at, fmt.Sprintf("BK%04d", rnd.IntN(40)), f.token(), "kiosk")
+			if err != nil && veedel.ErrorCode(err) == veedel.ENOTFOUND {
+				err = veedel.Errorf(veedel.ECONFLICT, "unknown")
+			}
+			if existing != nil {
+				continue
+			}
+			events = []queue.Event{e}
+		case 8:
+			e, err = f.st.Start(at, c)
+			events = []queue.Event{e}
+		case 9:
+			e, err = f.st.Park(at, c)
+			events = []queue.Event{e}
+		case 10:
+			if parked := f.st.Parked(c); len(parked) > 0 {
+				events, err = f.st.CallBack(at, c, "staff"+c, parked[0].ID)
+			} else {
+				continue
+			}
+		case 11:
+			if rnd.IntN(2) == 0 {
+				e, err = f.st.Transfer(at, c, services[rnd.IntN(len(services))], "")
+			} else {
+				e, err = f.st.Transfer(at, c, "", counters[rnd.IntN(len(counters))])
+			}
+			if err != nil && veedel.ErrorCode(err) == veedel.EINVALID {
+				continue
+			}
+			events = []queue.Event{e}
+		case 12:
+			if w := f.st.Waiting(); len(w) > 0 {
+				e, err = f.st.Cancel(at, w[rnd.IntN(len(w))].Token)
+				events = []queue.Event{e}
+			} else {
+				continue
+			}
+		case 13:
+			e, err = f.st.IssueTicketClass(at, services[rnd.IntN(len(services))], f.token(), "kiosk", queue.ClassAccessibility)
 			events = []queue.Event{e}
 		}
 		if err != nil {
@@ -118,10 +164,15 @@ func sameObservation(t *testing.T, what string, got, want *queue.State) {
 func utcObservation(o observation) observation {
 	for id, tk := range o.Tickets {
 		tk.IssuedAt, tk.CalledAt, tk.FinishedAt = tk.IssuedAt.UTC(), tk.CalledAt.UTC(), tk.FinishedAt.UTC()
+		tk.Slot, tk.FirstCalledAt, tk.LastCalledAt, tk.StartedAt = tk.Slot.UTC(), tk.FirstCalledAt.UTC(), tk.LastCalledAt.UTC(), tk.StartedAt.UTC()
 		o.Tickets[id] = tk
 	}
 	for i := range o.Recent {
 		o.Recent[i].At = o.Recent[i].At.UTC()
+	}
+	for code, b := range o.Bookings {
+		b.Slot = b.Slot.UTC()
+		o.Bookings[code] = b
 	}
 	return o
 }

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -12,6 +13,9 @@ const (
 	StatusDone    = "done"    // served
 	StatusNoShow  = "no_show" // called, did not come
 	StatusExpired = "expired" // still open when the day ended
+	StatusParked  = "parked"  // set aside by its counter, to be called back
+	// StatusCancelled: the citizen gave the ticket up.
+	StatusCancelled = "cancelled"
 )
 
 // MaxRecalls is how often a clerk may call the same ticket again.
@@ -69,6 +73,28 @@ type Ticket struct {
 	IssuedAt   time.Time
 	CalledAt   time.Time
 	FinishedAt time.Time
+	// Class is the priority class (ClassWalkIn, ClassAppointment,
+	// ClassAccessibility). An appointment has its Booking code and Slot.
+	Class   string    `json:",omitempty"`
+	Booking string    `json:",omitempty"`
+	Slot    time.Time `json:",omitzero"`
+	// Target is the one counter a counter-targeted transfer sent it to.
+	Target string `json:",omitempty"`
+	// FirstCalledAt is the first call (the end of the citizen's wait);
+	// CalledAt the latest call, LastCalledAt also counts a call-back of a
+	// parked ticket (the no-show grace runs from it). StartedAt is when
+	// the citizen arrived at the counter (zero: not recorded).
+	FirstCalledAt time.Time `json:",omitzero"`
+	LastCalledAt  time.Time `json:",omitzero"`
+	StartedAt     time.Time `json:",omitzero"`
+}
+
+// Booking is an appointment a citizen can check in with.
+type Booking struct {
+	Code    string
+	Service string
+	Slot    time.Time
+	Ticket  string // the ticket its check-in issued, or ""
 }
 
 // Call is one entry of the call display.
@@ -96,6 +122,12 @@ type State struct {
 	waiting []string // IDs of waiting tickets, in order of arrival
 	numbers map[string]int
 	recent  []Call
+	// bookings are the appointments known to the site, by code.
+	bookings map[string]*Booking
+	// NoShowGrace is how long after a call a clerk must wait before
+	// marking a no-show (zero: DefaultNoShowGrace). It is configuration,
+	// read only by the NoShow command, never by Apply.
+	NoShowGrace time.Duration
 	// last is the latest event time folded in: the site's "now" for wait
 	// estimates (from its own clock, never the reader's).
 	last time.Time
@@ -114,6 +146,7 @@ func NewState(siteID string) *State {
 		Tickets:  map[string]*Ticket{},
 		byToken:  map[string]string{},
 		numbers:  map[string]int{},
+		bookings: map[string]*Booking{},
 		est:      &estimateCache{},
 	}
 }
@@ -143,6 +176,30 @@ func (s *State) Waiting() []*Ticket {
 		out = append(out, s.Tickets[id])
 	}
 	return out
+}
+
+// Parked returns the parked tickets of today, in order of arrival; with a
+// counter, only those it parked.
+func (s *State) Parked(counter string) []*Ticket {
+	var out []*Ticket
+	for _, t := range s.Tickets {
+		if t.Status == StatusParked && t.Day == s.Day && (counter == "" || t.Counter == counter) {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Ticket) int { return compareArrival(a, b) })
+	return out
+}
+
+// BookingByCode returns a booking, or nil; the code is normalised first.
+func (s *State) BookingByCode(code string) *Booking { return s.bookings[NormalizeBookingCode(code)] }
+
+// compareArrival orders tickets by arrival (issue time, then ID).
+func compareArrival(a, b *Ticket) int {
+	if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
 }
 
 // RecentCalls returns the latest calls, newest first.
@@ -196,7 +253,14 @@ func (s *State) Apply(e Event) {
 	case *TicketIssued:
 		s.advanceDay(e.At)
 		t := &Ticket{ID: p.ID, Day: s.DayOf(e.At), Token: p.Token, Number: p.Number,
-			Service: p.Service, Channel: p.Channel, Status: StatusWaiting, IssuedAt: e.At}
+			Service: p.Service, Channel: p.Channel, Status: StatusWaiting, IssuedAt: e.At,
+			Class: p.Class, Booking: p.Booking}
+		if p.Slot != 0 {
+			t.Slot = time.UnixMilli(p.Slot)
+		}
+		if b := s.bookings[p.Booking]; b != nil && p.Booking != "" {
+			b.Ticket = t.ID
+		}
 		s.Tickets[t.ID] = t
 		s.byToken[t.Token] = t.ID
 		s.waiting = append(s.waiting, t.ID)
@@ -210,7 +274,11 @@ func (s *State) Apply(e Event) {
 			return
 		}
 		s.removeWaiting(t.ID)
-		t.Status, t.Counter, t.CalledAt = StatusCalled, c.ID, e.At
+		t.Status, t.Counter, t.CalledAt, t.LastCalledAt = StatusCalled, c.ID, e.At, e.At
+		t.StartedAt, t.Target, t.Recalls = time.Time{}, "", 0
+		if t.FirstCalledAt.IsZero() {
+			t.FirstCalledAt = e.At
+		}
 		c.Current = t.ID
 		s.addCall(Call{Ticket: t.ID, Number: t.Number, Counter: c.ID, At: e.At})
 	case *TicketRecalled:
@@ -226,8 +294,12 @@ func (s *State) Apply(e Event) {
 			return
 		}
 		s.closeTicket(t, StatusDone, e.At)
-		if svc := s.Services[t.Service]; svc != nil && !t.CalledAt.IsZero() {
-			svc.durations = append(svc.durations, e.At.Sub(t.CalledAt))
+		from := t.CalledAt
+		if !t.StartedAt.IsZero() {
+			from = t.StartedAt
+		}
+		if svc := s.Services[t.Service]; svc != nil && !from.IsZero() {
+			svc.durations = append(svc.durations, e.At.Sub(from))
 			if len(svc.durations) > serviceSamples {
 				svc.durations = svc.durations[len(svc.durations)-serviceSamples:]
 			}
@@ -237,7 +309,71 @@ func (s *State) Apply(e Event) {
 		if t := s.Tickets[p.ID]; t != nil {
 			s.closeTicket(t, StatusNoShow, e.At)
 		}
+	case *BookingCreated:
+		b := s.bookings[p.Code]
+		if b == nil {
+			b = &Booking{Code: p.Code}
+			s.bookings[p.Code] = b
+		}
+		b.Service, b.Slot = p.Service, time.UnixMilli(p.Slot)
+	case *TicketStarted:
+		s.advanceDay(e.At)
+		if t := s.Tickets[p.ID]; t != nil && t.Status == StatusCalled {
+			t.StartedAt = e.At
+		}
+	case *TicketParked:
+		s.advanceDay(e.At)
+		t := s.Tickets[p.ID]
+		if t == nil {
+			return
+		}
+		if c := s.Counters[t.Counter]; c != nil && c.Current == t.ID {
+			c.Current = ""
+		}
+		t.Status, t.Counter, t.StartedAt = StatusParked, p.Counter, time.Time{}
+	case *TicketCalledBack:
+		s.advanceDay(e.At)
+		t, c := s.Tickets[p.ID], s.Counters[p.Counter]
+		if t == nil || c == nil {
+			return
+		}
+		t.Status, t.Counter, t.LastCalledAt, t.Recalls = StatusCalled, c.ID, e.At, 0
+		c.Current = t.ID
+		s.addCall(Call{Ticket: t.ID, Number: t.Number, Counter: c.ID, At: e.At})
+	case *TicketTransferred:
+		s.advanceDay(e.At)
+		t := s.Tickets[p.ID]
+		if t == nil {
+			return
+		}
+		if c := s.Counters[t.Counter]; c != nil && c.Current == t.ID {
+			c.Current = ""
+		}
+		if p.Service != "" {
+			t.Service = p.Service
+		}
+		t.Status, t.Counter, t.Target, t.StartedAt, t.Recalls = StatusWaiting, "", p.ToCounter, time.Time{}, 0
+		s.insertWaiting(t)
+	case *TicketCancelled:
+		s.advanceDay(e.At)
+		if t := s.Tickets[p.ID]; t != nil {
+			s.closeTicket(t, StatusCancelled, e.At)
+		}
 	}
+}
+
+// insertWaiting puts a ticket back into the waiting list at its place by
+// arrival, so that a transfer keeps the original arrival time.
+func (s *State) insertWaiting(t *Ticket) {
+	s.removeWaiting(t.ID)
+	i := len(s.waiting)
+	for j, id := range s.waiting {
+		if compareArrival(t, s.Tickets[id]) < 0 {
+			i = j
+			break
+		}
+	}
+	s.waiting = slices.Insert(s.waiting, i, t.ID)
 }
 
 // known reports whether Apply folds a payload: only those move the state's
@@ -245,7 +381,8 @@ func (s *State) Apply(e Event) {
 func known(p any) bool {
 	switch p.(type) {
 	case *SiteDescribed, *ServiceDefined, *CounterDefined, *CounterOpened, *CounterClosed,
-		*TicketIssued, *TicketCalled, *TicketRecalled, *TicketFinished, *TicketNoShow:
+		*TicketIssued, *TicketCalled, *TicketRecalled, *TicketFinished, *TicketNoShow,
+		*BookingCreated, *TicketStarted, *TicketParked, *TicketCalledBack, *TicketTransferred, *TicketCancelled:
 		return true
 	}
 	return false
@@ -286,7 +423,7 @@ func (s *State) advanceDay(at time.Time) {
 		return
 	}
 	for _, t := range s.Tickets {
-		if t.Status == StatusWaiting || t.Status == StatusCalled {
+		if t.Status == StatusWaiting || t.Status == StatusCalled || t.Status == StatusParked {
 			t.Status, t.FinishedAt = StatusExpired, at
 		}
 		if t.Day < previous {
@@ -300,4 +437,29 @@ func (s *State) advanceDay(at time.Time) {
 	}
 	clear(s.numbers)
 	s.recent = nil
+	// Bookings of days before the new one are over.
+	for code, b := range s.bookings {
+		if s.DayOf(b.Slot) < day {
+			delete(s.bookings, code)
+		}
+	}
+}
+
+// Now is the latest event time folded in: the site's "now" as far as the
+// state knows.
+func (s *State) Now() time.Time { return s.last }
+
+// Bookings returns the known bookings, ordered by slot and code.
+func (s *State) Bookings() []Booking {
+	out := make([]Booking, 0, len(s.bookings))
+	for _, b := range s.bookings {
+		out = append(out, *b)
+	}
+	slices.SortFunc(out, func(a, b Booking) int {
+		if c := a.Slot.Compare(b.Slot); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Code, b.Code)
+	})
+	return out
 }

@@ -168,6 +168,8 @@ type observation struct {
 	SiteWait     int
 	Recent       []queue.Call
 	ByToken      map[string]string
+	Bookings     map[string]queue.Booking
+	Next         map[string]string // what each counter would call now
 }
 
 func observe(st *queue.State) observation {
@@ -176,7 +178,7 @@ func observe(st *queue.State) observation {
 		Tickets: map[string]queue.Ticket{}, Counters: map[string]queue.Counter{},
 		Waiting: waitingIDs(st), Estimates: map[string]queue.Estimate{}, New: map[string]queue.Estimate{},
 		Minutes: map[string]float64{}, SiteWait: st.SiteWaitMinutes(), Recent: st.RecentCalls(),
-		ByToken: map[string]string{},
+		ByToken: map[string]string{}, Bookings: map[string]queue.Booking{}, Next: map[string]string{},
 	}
 	o.Site.Location, o.Location = nil, st.Site.Location.String() // one *Location per LoadLocation call
 	for id, t := range st.Tickets {
@@ -188,6 +190,12 @@ func observe(st *queue.State) observation {
 	}
 	for id, c := range st.Counters {
 		o.Counters[id] = *c
+		if t := st.NextFor(c, st.Now()); t != nil {
+			o.Next[id] = t.ID
+		}
+	}
+	for _, b := range st.Bookings() {
+		o.Bookings[b.Code] = b
 	}
 	for id := range st.Services {
 		o.New[id] = st.EstimateNew(id)

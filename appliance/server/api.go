@@ -18,6 +18,8 @@ func (s *Server) apiServices(w http.ResponseWriter, r *http.Request) {
 
 type issueRequest struct {
 	Service string `json:"service"`
+	// Class is "" (walk-in) or "accessibility".
+	Class string `json:"class,omitempty"`
 }
 
 // apiIssue issues a ticket. A retried request with the same Idempotency-Key
@@ -40,7 +42,7 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		key = "api-" + key
 	}
-	t, replayed, err := s.Store.IssueTicket(r.Context(), req.Service, "api", key)
+	t, replayed, err := s.Store.IssueTicketClass(r.Context(), req.Service, req.Class, "api", key)
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -103,25 +105,58 @@ func (s *Server) apiCounters(w http.ResponseWriter, r *http.Request) {
 	web.JSON(w, http.StatusOK, out)
 }
 
-// apiCounterAction runs call-next, recall, finish or no-show at a counter
-// for staff authenticated with HTTP Basic.
-func (s *Server) apiCounterAction(w http.ResponseWriter, r *http.Request) {
+// staff authenticates a request with HTTP Basic, answering 401 itself.
+func (s *Server) staff(w http.ResponseWriter, r *http.Request) (string, bool) {
 	name, password, ok := r.BasicAuth()
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="veedel desk", charset="UTF-8"`)
 		web.Error(w, r, veedel.Errorf(veedel.EUNAUTHORIZED, "staff credentials required (HTTP Basic)"))
-		return
+		return "", false
 	}
 	u, err := s.Store.Authenticate(r.Context(), name, password)
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="veedel desk", charset="UTF-8"`)
 		web.Error(w, r, err)
+		return "", false
+	}
+	return u.Name, true
+}
+
+// apiCounterAction runs a counter action (call-next, recall, start,
+// finish, no-show, park, transfer) for staff authenticated with HTTP Basic.
+// transfer takes {"service": "…"} or {"counter": "…"}; recall with
+// {"ticket": "…"} calls back a ticket the counter parked. 200 with the
+// ticket, 409 when the queue does not allow it, 400 for a bad body.
+func (s *Server) apiCounterAction(w http.ResponseWriter, r *http.Request) {
+	staff, ok := s.staff(w, r)
+	if !ok {
 		return
 	}
 	counter, action := chi.URLParam(r, "counter"), chi.URLParam(r, "action")
-	decide, ok := counterCommand(action, counter, u.Name)
+	var args actionArgs
+	switch {
+	case action == "transfer":
+		if err := web.DecodeJSON(r, &args); err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		if (args.Service == "") == (args.Counter == "") || args.Ticket != "" {
+			web.Error(w, r, veedel.Errorf(veedel.EINVALID, `transfer takes {"service": "<id>"} or {"counter": "<id>"}`))
+			return
+		}
+	case action == "recall" && r.ContentLength != 0:
+		if err := web.DecodeJSON(r, &args); err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		if args.Service != "" || args.Counter != "" {
+			web.Error(w, r, veedel.Errorf(veedel.EINVALID, `recall takes no body, or {"ticket": "<id or number>"} to call back a parked ticket`))
+			return
+		}
+	}
+	decide, ok := counterCommand(action, counter, staff, args)
 	if !ok {
-		web.Error(w, r, veedel.Errorf(veedel.ENOTFOUND, "unknown action %q: use call-next, recall, finish or no-show", action))
+		web.Error(w, r, veedel.Errorf(veedel.ENOTFOUND, "unknown action %q: use %s", action, counterActions))
 		return
 	}
 	events, err := s.Store.Execute(r.Context(), decide)
@@ -136,4 +171,90 @@ func (s *Server) apiCounterAction(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	web.JSON(w, http.StatusOK, v)
+}
+
+// apiCancel cancels a waiting ticket for the citizen holding its token
+// (the status page's button).
+func (s *Server) apiCancel(w http.ResponseWriter, r *http.Request) {
+	token := chi.URLParam(r, "token")
+	events, err := s.Store.Execute(r.Context(), func(st *queue.State, at time.Time) ([]queue.Event, error) {
+		e, err := st.Cancel(at, token)
+		return []queue.Event{e}, err
+	})
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	var v TicketView
+	s.Store.View(func(st *queue.State) { v = s.ticketView(st, st.Tickets[ticketOf(events)], time.Now()) })
+	web.JSON(w, http.StatusOK, v)
+}
+
+type bookingRequest struct {
+	Code    string    `json:"code"`
+	Service string    `json:"service"`
+	Slot    time.Time `json:"slot"`
+}
+
+// BookingView is an appointment as the API shows it.
+type BookingView struct {
+	Code    string    `json:"code"`
+	Service string    `json:"service"`
+	Slot    time.Time `json:"slot"`
+	Ticket  string    `json:"ticket,omitempty"` // number once checked in
+}
+
+// apiCreateBooking records an appointment (staff, HTTP Basic): until
+// central sends bookings down, the desk or an admin enters them.
+func (s *Server) apiCreateBooking(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.staff(w, r); !ok {
+		return
+	}
+	var req bookingRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if _, err := s.Store.Execute(r.Context(), func(st *queue.State, at time.Time) ([]queue.Event, error) {
+		e, err := st.CreateBooking(at, req.Code, req.Service, req.Slot)
+		return []queue.Event{e}, err
+	}); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	var v BookingView
+	s.Store.View(func(st *queue.State) {
+		b := st.BookingByCode(req.Code)
+		v = BookingView{Code: b.Code, Service: b.Service, Slot: b.Slot}
+	})
+	web.JSON(w, http.StatusCreated, v)
+}
+
+type checkInRequest struct {
+	Code string `json:"code"`
+}
+
+// apiCheckIn checks an appointment in by its booking code and returns its
+// ticket: 201 for a new one, 200 (Idempotent-Replayed: true) when the code
+// checked in before.
+func (s *Server) apiCheckIn(w http.ResponseWriter, r *http.Request) {
+	var req checkInRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	t, replayed, err := s.Store.CheckIn(r.Context(), req.Code, "api")
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	var v TicketView
+	s.Store.View(func(st *queue.State) { v = s.ticketView(st, &t, time.Now()) })
+	w.Header().Set("Location", "/api/v1/tickets/"+t.Token)
+	status := http.StatusCreated
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+		status = http.StatusOK
+	}
+	web.JSON(w, status, v)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -108,6 +109,8 @@ type deskPage struct {
 	Counters    []CounterView
 	Services    []ServiceView
 	ServiceName map[string]string
+	Started     bool         // the current citizen has arrived at the counter
+	Parked      []TicketView // tickets this counter parked, to call back
 }
 
 func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
@@ -141,7 +144,10 @@ func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, 
 		}
 		if t := st.Tickets[c.Current]; t != nil && t.Status == queue.StatusCalled && t.Day == st.DayOf(now) {
 			v := s.ticketView(st, t, now)
-			p.Current, p.CanRecall = &v, t.Recalls < queue.MaxRecalls
+			p.Current, p.CanRecall, p.Started = &v, t.Recalls < queue.MaxRecalls, !t.StartedAt.IsZero()
+		}
+		for _, t := range st.Parked(c.ID) {
+			p.Parked = append(p.Parked, s.ticketView(st, t, now))
 		}
 	})
 	lang := ui.Lang(w, r)
@@ -189,7 +195,22 @@ func (s *Server) deskChooseCounter(w http.ResponseWriter, r *http.Request) {
 // counter. Errors a clerk can act on (nobody waiting…) are shown on the desk.
 func (s *Server) deskAction(w http.ResponseWriter, r *http.Request) {
 	sess := session(r)
-	decide, ok := counterCommand(chi.URLParam(r, "action"), sess.Counter, sess.User.Name)
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return
+	}
+	args := actionArgs{Ticket: r.PostForm.Get("ticket")}
+	// The transfer form has one select of "service:<id>" and "counter:<id>".
+	if kind, id, ok := strings.Cut(r.PostForm.Get("to"), ":"); ok {
+		switch kind {
+		case "service":
+			args.Service = id
+		case "counter":
+			args.Counter = id
+		}
+	}
+	decide, ok := counterCommand(chi.URLParam(r, "action"), sess.Counter, sess.User.Name, args)
 	if !ok {
 		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannte Aktion / unknown action"))
 		return
@@ -199,7 +220,7 @@ func (s *Server) deskAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.Store.Execute(r.Context(), decide); err != nil {
-		if code := veedel.ErrorCode(err); code == veedel.ECONFLICT || code == veedel.ENOTFOUND {
+		if code := veedel.ErrorCode(err); code == veedel.ECONFLICT || code == veedel.ENOTFOUND || code == veedel.EINVALID {
 			s.renderDesk(w, r, http.StatusConflict, veedel.ErrorMessage(err))
 			return
 		}
@@ -209,8 +230,20 @@ func (s *Server) deskAction(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/desk", http.StatusSeeOther)
 }
 
+// actionArgs are the optional arguments of a counter action: the target of
+// a transfer (Service or Counter) and, for recall, a parked Ticket (ID or
+// number) to call back.
+type actionArgs struct {
+	Service string `json:"service"`
+	Counter string `json:"counter"`
+	Ticket  string `json:"ticket"`
+}
+
+// counterActions are the actions of POST /api/v1/counters/{counter}/{action}.
+const counterActions = "call-next, recall, start, finish, no-show, park or transfer"
+
 // counterCommand maps a desk action to its queue command.
-func counterCommand(action, counter, staff string) (sqlite.Decider, bool) {
+func counterCommand(action, counter, staff string, args actionArgs) (sqlite.Decider, bool) {
 	one := func(f func(st *queue.State, at time.Time, counter string) (queue.Event, error)) sqlite.Decider {
 		return func(st *queue.State, at time.Time) ([]queue.Event, error) {
 			e, err := f(st, at, counter)
@@ -221,11 +254,25 @@ func counterCommand(action, counter, staff string) (sqlite.Decider, bool) {
 	case "call-next":
 		return func(st *queue.State, at time.Time) ([]queue.Event, error) { return st.CallNext(at, counter, staff) }, true
 	case "recall":
+		if args.Ticket != "" {
+			return func(st *queue.State, at time.Time) ([]queue.Event, error) {
+				return st.CallBack(at, counter, staff, args.Ticket)
+			}, true
+		}
 		return one((*queue.State).Recall), true
+	case "start":
+		return one((*queue.State).Start), true
 	case "finish":
 		return one((*queue.State).Finish), true
 	case "no-show":
 		return one((*queue.State).NoShow), true
+	case "park":
+		return one((*queue.State).Park), true
+	case "transfer":
+		return func(st *queue.State, at time.Time) ([]queue.Event, error) {
+			e, err := st.Transfer(at, counter, args.Service, args.Counter)
+			return []queue.Event{e}, err
+		}, true
 	}
 	return nil, false
 }

@@ -25,6 +25,11 @@ import (
 
 const portal = "http://portal.test"
 
+// openMorning is Tuesday 14 January 2025, 09:00 in Cologne: Kalk is open.
+func openMorning() time.Time {
+	return time.Date(2025, time.January, 14, 9, 0, 0, 0, time.FixedZone("CET", 3600))
+}
+
 // syncBuffer is a bytes.Buffer the server's logger and the test can share.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -54,8 +59,15 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	// No no-show grace: the flows below mark no-shows right after a call
+	// (TestNoShowGrace covers the grace).
+	return newHarnessOpts(t, sqlite.Options{NoShowGrace: time.Nanosecond})
+}
+
+func newHarnessOpts(t *testing.T, opts sqlite.Options) *harness {
+	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kalk.db"), "kalk", sqlite.Options{})
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kalk.db"), "kalk", opts)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -74,7 +86,9 @@ func newHarness(t *testing.T) *harness {
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer((&server.Server{Store: store, Renderer: renderer, Logger: logger, PortalURL: portal}).Handler())
+	// The kiosk's opening-hours notes read Now: a fixed Tuesday morning,
+	// well inside Kalk's hours, so that no test depends on the wall clock.
+	srv := httptest.NewServer((&server.Server{Store: store, Renderer: renderer, Logger: logger, PortalURL: portal, Now: openMorning}).Handler())
 	t.Cleanup(srv.Close)
 	client := srv.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -9,6 +10,8 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/ui"
 )
 
 type kioskPage struct {
@@ -17,16 +20,33 @@ type kioskPage struct {
 	// Key is a fresh idempotency key per rendering: a double tap sends the
 	// same key twice and gets one ticket.
 	Key string
+	// Late marks the services whose wait would probably run past closing;
+	// Hours says whether the site is open (kiosk_overload.go).
+	Late  map[string]bool
+	Hours kioskHours
+	// Code is the booking code typed before a failed check-in.
+	Code string
 }
 
 func (s *Server) kiosk(w http.ResponseWriter, r *http.Request) {
+	s.renderKiosk(w, r, http.StatusOK, "", "")
+}
+
+// renderKiosk renders the kiosk; after a failed appointment check-in with
+// the message (in the kiosk's language) and the code typed.
+func (s *Server) renderKiosk(w http.ResponseWriter, r *http.Request, status int, errMsg, code string) {
 	var p kioskPage
 	s.Store.View(func(st *queue.State) {
 		p.SiteName, p.Services = st.Site.Name, serviceViews(st)
+		p.Late, p.Hours = kioskLate(st, s.now())
 	})
 	p.Key = "kiosk-" + sqlite.RandomToken()
+	p.Code = code
 	w.Header().Set("Cache-Control", "no-store")
-	s.render(w, r, http.StatusOK, "kiosk", "kiosk", p.SiteName, p)
+	offered := langsOf("kiosk")
+	lang := ui.Lang(w, r, offered...)
+	s.Renderer.Render(w, status, "kiosk", ui.Page{Lang: lang, Title: p.SiteName, Surface: "kiosk", Path: "/kiosk",
+		Langs: offered, Error: errMsg, Data: p})
 }
 
 func (s *Server) kioskIssue(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +56,9 @@ func (s *Server) kioskIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PostForm.Get("key")
+	if s.kioskConfirm(w, r, r.PostForm.Get("service"), key) {
+		return // asked first: the wait probably runs past closing
+	}
 	if key != "" {
 		// Kiosk keys have their own namespace, apart from the API's "api-"
 		// keys: a posted key must never replay (and reveal) an API ticket.
@@ -55,6 +78,7 @@ type ticketPage struct {
 	Ahead    int
 	QR       string
 	Print    bool
+	SMS      smsForm // the SMS sign-up (sms.go)
 }
 
 func (s *Server) ticketPage(r *http.Request) (ticketPage, bool) {
@@ -78,6 +102,7 @@ func (s *Server) kioskTicket(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Ticket nicht gefunden / ticket not found"))
 		return
 	}
+	p.SMS = s.smsForm(r, p.Ticket)
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, http.StatusOK, "ticket", "kiosk", p.SiteName, p)
 }
@@ -108,4 +133,50 @@ func (s *Server) kioskQR(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "private, max-age=86400")
 	w.Write(png)
+}
+
+// kioskCheckIn checks an appointment in by its booking code (typed, or
+// filled in by a QR scanner acting as a keyboard) and shows its ticket. A
+// wrong or unknown code issues nothing: the kiosk shows why, in the
+// citizen's language. Checking in twice shows the same ticket.
+func (s *Server) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return
+	}
+	code := strings.TrimSpace(r.PostForm.Get("code"))
+	lang := ui.Lang(w, r, ui.CitizenLangs...)
+	if queue.NormalizeBookingCode(code) == "" {
+		s.renderKiosk(w, r, http.StatusBadRequest, ui.Translate(lang, "kiosk.checkin.empty"), code)
+		return
+	}
+	t, _, err := s.Store.CheckIn(r.Context(), code, "kiosk")
+	if err != nil {
+		var msg string
+		switch veedel.ErrorCode(err) {
+		case veedel.ENOTFOUND:
+			msg = ui.Translate(lang, "kiosk.checkin.unknown")
+		case veedel.ECONFLICT:
+			s.Store.View(func(st *queue.State) {
+				b := st.BookingByCode(code)
+				if b == nil {
+					return
+				}
+				slot := b.Slot.In(st.Site.Location)
+				if st.DayOf(b.Slot) != st.DayOf(time.Now()) {
+					msg = ui.Translate(lang, "kiosk.checkin.wrongday", slot.Format("02.01.2006 15:04"))
+				} else {
+					msg = ui.Translate(lang, "kiosk.checkin.late", slot.Format("15:04"))
+				}
+			})
+		}
+		if msg == "" {
+			s.renderError(w, r, err)
+			return
+		}
+		s.renderKiosk(w, r, web.Status(err), msg, code)
+		return
+	}
+	http.Redirect(w, r, "/kiosk/tickets/"+t.Token, http.StatusSeeOther)
 }

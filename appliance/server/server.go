@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/veedel/veedel"
@@ -33,6 +34,9 @@ type Server struct {
 	// {counter}; empty: the text "display.announce" ("Nummer {number},
 	// bitte zu {counter}.").
 	Announce string
+	// Now is the wall clock for the kiosk's opening-hours notes; nil:
+	// time.Now. Tests set it.
+	Now func() time.Time
 }
 
 // Handler returns the appliance's routes.
@@ -48,15 +52,19 @@ func (s *Server) Handler() http.Handler {
 
 	r.Get("/kiosk", s.kiosk)
 	r.Post("/kiosk/tickets", s.kioskIssue)
+	r.Post("/kiosk/checkin", s.kioskCheckIn)
 	r.Get("/kiosk/tickets/{token}", s.kioskTicket)
 	r.Get("/kiosk/tickets/{token}/print", s.kioskPrint)
 	r.Get("/kiosk/tickets/{token}/qr.png", s.kioskQR)
+	r.Post("/kiosk/tickets/{token}/sms", s.kioskSMS)
 
 	r.Get("/desk/login", s.loginForm)
 	r.Post("/desk/login", s.login)
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireSession)
 		r.Get("/desk", s.desk)
+		r.Get("/desk/stats", s.deskStats)
+		r.Get("/desk/stats.csv", s.deskStatsCSV)
 		r.Post("/desk/counter", s.deskChooseCounter)
 		r.Post("/desk/logout", s.logout)
 		r.Post("/desk/{action}", s.deskAction)
@@ -69,6 +77,9 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/services", s.apiServices)
 		r.Post("/tickets", s.apiIssue)
 		r.Get("/tickets/{token}", s.apiTicket)
+		r.Post("/tickets/{token}/cancel", s.apiCancel)
+		r.Post("/bookings", s.apiCreateBooking)
+		r.Post("/checkins", s.apiCheckIn)
 		r.Get("/queue", s.apiQueue)
 		r.Get("/counters", s.apiCounters)
 		r.Post("/counters/{counter}/{action}", s.apiCounterAction)
@@ -152,6 +163,16 @@ func ticketOf(events []queue.Event) string {
 		case *queue.TicketFinished:
 			return p.ID
 		case *queue.TicketNoShow:
+			return p.ID
+		case *queue.TicketStarted:
+			return p.ID
+		case *queue.TicketParked:
+			return p.ID
+		case *queue.TicketCalledBack:
+			return p.ID
+		case *queue.TicketTransferred:
+			return p.ID
+		case *queue.TicketCancelled:
 			return p.ID
 		}
 	}

@@ -23,8 +23,14 @@ type TicketView struct {
 	CounterName             string    `json:"counter_name,omitempty"`
 	IssuedAt                time.Time `json:"issued_at"`
 	CalledAt                time.Time `json:"called_at,omitzero"`
-	StatusURL               string    `json:"status_url"`
-	WaitedMinutes           int       `json:"-"`
+	StartedAt               time.Time `json:"started_at,omitzero"`
+	// Class is "" (walk-in), "appointment" or "accessibility"; an
+	// appointment has its Slot. Target is the counter a transfer sent it to.
+	Class         string    `json:"class,omitempty"`
+	Slot          time.Time `json:"slot,omitzero"`
+	Target        string    `json:"target_counter,omitempty"`
+	StatusURL     string    `json:"status_url"`
+	WaitedMinutes int       `json:"-"`
 }
 
 // ServiceView is a service with its current figures.
@@ -51,7 +57,8 @@ type CounterView struct {
 // ticketView requires the store's lock (call inside Store.View).
 func (s *Server) ticketView(st *queue.State, t *queue.Ticket, at time.Time) TicketView {
 	v := TicketView{ID: t.ID, Number: t.Number, Token: t.Token, Service: t.Service, Status: t.Status,
-		Counter: t.Counter, IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, StatusURL: s.PortalURL + "/t/" + t.Token}
+		Counter: t.Counter, IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, StatusURL: s.PortalURL + "/t/" + t.Token,
+		StartedAt: t.StartedAt, Class: t.Class, Slot: t.Slot, Target: t.Target}
 	if svc := st.Services[t.Service]; svc != nil {
 		v.ServiceName, v.ServiceNameEN = svc.Name, svc.NameEN
 	}

@@ -33,6 +33,9 @@ type Options struct {
 	NewToken func() string
 	// Synchronous overrides PRAGMA synchronous (benchmarks only).
 	Synchronous string
+	// NoShowGrace is how long after a call a clerk must wait before
+	// marking a no-show (zero: queue.DefaultNoShowGrace).
+	NoShowGrace time.Duration
 }
 
 // Store is a site's durable queue. It is safe for concurrent use; commands
@@ -76,6 +79,7 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 		db.Close()
 		return nil, err
 	}
+	s.state.NoShowGrace = opts.NoShowGrace
 	var last changelog.HLC
 	if s.last != nil {
 		last = s.last.HLC
@@ -253,8 +257,8 @@ func project(ctx context.Context, tx *sql.Tx, e queue.Event, day string) error {
 	at := e.At.UnixMilli()
 	switch p := e.Payload.(type) {
 	case *queue.TicketIssued:
-		_, err = tx.ExecContext(ctx, `INSERT INTO tickets (id, day, token, number, service, channel, status, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, day, p.Token, p.Number, p.Service, p.Channel, queue.StatusWaiting, at)
+		_, err = tx.ExecContext(ctx, `INSERT INTO tickets (id, day, token, number, service, channel, status, issued_at, estimate_minutes, estimate_p90) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, day, p.Token, p.Number, p.Service, p.Channel, queue.StatusWaiting, at, p.EstimateMinutes, p.EstimateP90)
 	case *queue.TicketCalled:
 		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, counter = ?, called_at = ? WHERE id = ?`, queue.StatusCalled, p.Counter, at, p.ID)
 	case *queue.TicketRecalled:
@@ -263,6 +267,14 @@ func project(ctx context.Context, tx *sql.Tx, e queue.Event, day string) error {
 		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusDone, at, p.ID)
 	case *queue.TicketNoShow:
 		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusNoShow, at, p.ID)
+	case *queue.TicketParked:
+		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, counter = ? WHERE id = ?`, queue.StatusParked, p.Counter, p.ID)
+	case *queue.TicketCalledBack:
+		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, counter = ? WHERE id = ?`, queue.StatusCalled, p.Counter, p.ID)
+	case *queue.TicketTransferred:
+		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, service = ?, counter = '' WHERE id = ?`, queue.StatusWaiting, p.Service, p.ID)
+	case *queue.TicketCancelled:
+		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusCancelled, at, p.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("store: project %s: %w", e.Type, err)
@@ -275,7 +287,8 @@ func project(ctx context.Context, tx *sql.Tx, e queue.Event, day string) error {
 func startsDay(e queue.Event) bool {
 	switch e.Payload.(type) {
 	case *queue.CounterOpened, *queue.CounterClosed, *queue.TicketIssued, *queue.TicketCalled,
-		*queue.TicketRecalled, *queue.TicketFinished, *queue.TicketNoShow:
+		*queue.TicketRecalled, *queue.TicketFinished, *queue.TicketNoShow,
+		*queue.TicketStarted, *queue.TicketParked, *queue.TicketCalledBack, *queue.TicketTransferred, *queue.TicketCancelled:
 		return true
 	}
 	return false
@@ -284,8 +297,8 @@ func startsDay(e queue.Event) bool {
 // expireBefore keeps the tickets table in step with the reducer when a new
 // business day starts: tickets of earlier days still open expire at.
 func expireBefore(ctx context.Context, tx *sql.Tx, day string, at time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE day < ? AND status IN (?, ?)`,
-		queue.StatusExpired, at.UnixMilli(), day, queue.StatusWaiting, queue.StatusCalled)
+	_, err := tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE day < ? AND status IN (?, ?, ?)`,
+		queue.StatusExpired, at.UnixMilli(), day, queue.StatusWaiting, queue.StatusCalled, queue.StatusParked)
 	if err != nil {
 		return fmt.Errorf("store: expire tickets before %s: %w", day, err)
 	}
@@ -296,6 +309,12 @@ func expireBefore(ctx context.Context, tx *sql.Tx, day string, at time.Time) err
 // that was used before returns the ticket of that first request (replayed
 // true) instead of issuing a second one.
 func (s *Store) IssueTicket(ctx context.Context, service, channel, idempotencyKey string) (t queue.Ticket, replayed bool, err error) {
+	return s.IssueTicketClass(ctx, service, queue.ClassWalkIn, channel, idempotencyKey)
+}
+
+// IssueTicketClass is IssueTicket for a priority class (queue.ClassWalkIn
+// or queue.ClassAccessibility).
+func (s *Store) IssueTicketClass(ctx context.Context, service, class, channel, idempotencyKey string) (t queue.Ticket, replayed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if idempotencyKey != "" {
@@ -315,8 +334,12 @@ func (s *Store) IssueTicket(ctx context.Context, service, channel, idempotencyKe
 	}
 	token := s.newToken()
 	events, err := s.execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
-		e, err := st.IssueTicket(at, service, token, channel)
-		return []queue.Event{e}, err
+		e, err := st.IssueTicketClass(at, service, token, channel, class)
+		if err != nil {
+			return nil, err
+		}
+		recordEstimate(st, e)
+		return []queue.Event{e}, nil
 	}, func(tx *sql.Tx, events []queue.Event) error {
 		if idempotencyKey == "" {
 			return nil
@@ -330,6 +353,45 @@ func (s *Store) IssueTicket(ctx context.Context, service, channel, idempotencyKe
 		return t, false, err
 	}
 	return *s.state.Tickets[events[0].Payload.(*queue.TicketIssued).ID], false, nil
+}
+
+// CheckIn issues the ticket of an appointment by its booking code. A
+// second check-in with the same code returns the first ticket (replayed
+// true): a double tap or a re-scan never issues two tickets.
+func (s *Store) CheckIn(ctx context.Context, code, channel string) (t queue.Ticket, replayed bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	token := s.newToken()
+	var existing *queue.Ticket
+	events, err := s.execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
+		e, old, err := st.CheckIn(at, code, token, channel)
+		if err != nil || old != nil {
+			existing = old
+			return nil, err
+		}
+		// No recorded estimate: an appointment is not shown a walk-in's wait.
+		return []queue.Event{e}, nil
+	}, nil)
+	switch {
+	case err != nil:
+		return t, false, err
+	case existing != nil:
+		return *existing, true, nil
+	}
+	return *s.state.Tickets[events[0].Payload.(*queue.TicketIssued).ID], false, nil
+}
+
+// recordEstimate puts the wait a walk-in of the ticket's service is shown
+// right now (the kiosk's figure, from the state before the ticket) into the
+// TicketIssued event, so that the statistics can measure the estimate's
+// accuracy on the site and at central alike.
+func recordEstimate(st *queue.State, e queue.Event) {
+	p, ok := e.Payload.(*queue.TicketIssued)
+	if !ok || p.EstimateMinutes != nil {
+		return
+	}
+	est := st.EstimateNew(p.Service)
+	p.EstimateMinutes, p.EstimateP90 = &est.Minutes, &est.P90
 }
 
 // Subscribe returns a channel that receives a value after every commit

@@ -22,7 +22,7 @@ import (
 const adminCookie = "veedel_admin"
 
 // adminPages are the templates the admin surface needs.
-var adminPages = []string{"admin_login", "admin", "admin_service", "admin_hours", "admin_sync", "error"}
+var adminPages = []string{"admin_login", "admin", "admin_service", "admin_hours", "admin_sync", "admin_stats", "error"}
 
 type adminCtxKey struct{}
 
@@ -45,6 +45,8 @@ func (s *Server) adminRoutes(r chi.Router) {
 		r.Use(s.requireAdmin)
 		r.Get("/", s.adminCatalog)
 		r.Get("/sync", s.adminSync)
+		r.Get("/stats", s.adminStats)
+		r.Get("/stats.csv", s.adminStatsCSV)
 		r.Post("/logout", s.adminLogout)
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireEditor)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/appliance"
+	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/internal/web"
@@ -49,6 +50,8 @@ type applianceConfig struct {
 	// Retention is how long acknowledged change-log entries are kept (0:
 	// for ever, with snapshots only).
 	Retention time.Duration
+	// NoShowGrace is how long after a call a no-show may be marked (0: 3 minutes).
+	NoShowGrace time.Duration
 	// KeyFile holds the site's ed25519 key, created on first start
 	// ("" = <directory of DB>/<site>.key).
 	KeyFile string
@@ -61,6 +64,12 @@ type applianceConfig struct {
 	// Announce is the call display's spoken text with {number} and
 	// {counter} ("" = the built-in German text).
 	Announce string
+	// SMSSender sends the citizens' SMS (nil: notify.LogSender, the demo's:
+	// it only logs, with the number masked).
+	SMSSender notify.Sender
+	// SMSLead is how long before the expected call the "noch ca. 10
+	// Minuten" SMS goes out (0: notify.DefaultLead).
+	SMSLead time.Duration
 }
 
 type userSpec struct {
@@ -113,7 +122,7 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{Now: cfg.Now})
+	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{Now: cfg.Now, NoShowGrace: cfg.NoShowGrace})
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +206,15 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		defer wg.Done()
 		n.retentionLoop(ctx, time.Hour)
 	}()
+	sms := &notify.Worker{Store: n.Store, Sender: n.cfg.SMSSender, Logger: n.cfg.Logger, Lead: n.cfg.SMSLead, Now: n.cfg.Now}
+	if sms.Sender == nil {
+		sms.Sender = notify.LogSender{Logger: n.cfg.Logger}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sms.Run(ctx)
+	}()
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	err = web.Serve(ctx, httpSrv, n.listener)
 	wg.Wait()
@@ -211,10 +229,16 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	listen := fs.String("listen", "127.0.0.1:8081", "address for the kiosk, desk, display and API")
 	central := fs.String("central", "", "central's URL for sync, e.g. https://central.example (empty: no sync)")
 	portal := fs.String("portal", "", "public portal URL that ticket QR codes link to (default: the -central URL)")
+	noShowGrace := fs.Duration("no-show-grace", 3*time.Minute, "how long after a call a clerk must wait before marking a no-show")
 	retention := fs.Duration("retention", DefaultRetention, "keep change-log entries central has acknowledged this long, then compact them into a snapshot (0: keep all)")
 	enrollToken := fs.String("enroll-token", "", "one-time token from veedel central enroll (or set VEEDEL_ENROLL_TOKEN)")
 	centralCA := fs.String("central-ca", "", "PEM file of CA certificates to trust for central's HTTPS, besides the system's")
 	announce := fs.String("announce", os.Getenv("VEEDEL_ANNOUNCE"), "the call display's spoken German text, with {number} (spelled digit by digit) and {counter} (or set VEEDEL_ANNOUNCE; default \"Nummer {number}, bitte zu {counter}.\")")
+	smsGateway := fs.String("sms-gateway", os.Getenv("VEEDEL_SMS_GATEWAY"), "URL of an SMS gateway's HTTP API (or set VEEDEL_SMS_GATEWAY; empty: SMS are only logged, number masked); set VEEDEL_SMS_AUTHORIZATION for its Authorization header")
+	smsBody := fs.String("sms-body", envOr("VEEDEL_SMS_BODY", notify.DefaultGatewayBody), "the gateway request's body with {to} and {text}, escaped for -sms-content-type (or set VEEDEL_SMS_BODY)")
+	smsType := fs.String("sms-content-type", envOr("VEEDEL_SMS_CONTENT_TYPE", "application/json"), "the gateway request's Content-Type: JSON and form bodies escape {to} and {text} (or set VEEDEL_SMS_CONTENT_TYPE)")
+	smsMethod := fs.String("sms-method", http.MethodPost, "the gateway request's HTTP method")
+	smsLead := fs.Duration("sms-lead", notify.DefaultLead, "send the \"noch ca. 10 Minuten\" SMS when the estimated wait drops to this")
 	verbose := fs.Bool("v", false, "log every request")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel appliance -site ID [flags]
@@ -245,9 +269,20 @@ one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
 	if *enrollToken == "" {
 		*enrollToken = os.Getenv("VEEDEL_ENROLL_TOKEN")
 	}
-	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention,
+	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, NoShowGrace: *noShowGrace,
 		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose),
 		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce}
+	if *smsLead <= 0 {
+		return usageErrorf("appliance: -sms-lead must be positive")
+	}
+	cfg.SMSLead = *smsLead
+	if *smsGateway != "" {
+		header := http.Header{"Content-Type": {*smsType}}
+		if auth := os.Getenv("VEEDEL_SMS_AUTHORIZATION"); auth != "" {
+			header.Set("Authorization", auth)
+		}
+		cfg.SMSSender = &notify.HTTPSender{URL: *smsGateway, Method: *smsMethod, Header: header, Body: *smsBody}
+	}
 	if pw := os.Getenv("VEEDEL_ADMIN_PASSWORD"); pw != "" {
 		cfg.Users = append(cfg.Users, userSpec{Name: "admin", Password: pw, Role: sqlite.RoleLead})
 	}
@@ -263,3 +298,11 @@ one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
 }
 
 var errUsage = errors.New("usage")
+
+// envOr is the environment variable's value, or def when it is unset.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}

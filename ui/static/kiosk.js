@@ -11,6 +11,11 @@
   });
   var done = document.getElementById("done");
   if (done) {
-    setTimeout(function () { window.location.href = done.getAttribute("href"); }, 60000);
+    var back = function () { window.location.href = done.getAttribute("href"); };
+    var timer = setTimeout(back, 60000);
+    // Typing a number for the SMS sign-up keeps the ticket on screen.
+    document.querySelectorAll(".sms-form input").forEach(function (input) {
+      input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(back, 60000); });
+    });
   }
 })();

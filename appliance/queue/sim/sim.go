@@ -335,7 +335,8 @@ func (d *day) ready(e event) error {
 		// Called twice more, then marked as not having come.
 		d.push(event{at: e.at.Add(time.Minute), kind: recall, counter: e.counter})
 		d.push(event{at: e.at.Add(2 * time.Minute), kind: recall, counter: e.counter})
-		grace := 2.5 + d.rnd.Float64()
+		// No-show only after the grace period (3 minutes by default).
+		grace := 3 + d.rnd.Float64()
 		d.push(event{at: e.at.Add(time.Duration(grace * float64(time.Minute))), kind: done, counter: e.counter})
 		return nil
 	}

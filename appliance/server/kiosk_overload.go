@@ -1,0 +1,118 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/veedel/veedel/appliance/queue"
+)
+
+// Overload at the kiosk: a service whose wait would probably (P90) run
+// past today's closing time gets a note on its button, and taking its
+// ticket asks first ("kiosk_confirm": take it anyway, book an appointment
+// on the portal, or go back). Nothing is issued before the citizen
+// confirms, and nothing is ever refused. Outside the opening hours the
+// kiosk says that the site is closed and when it opens again.
+
+// kioskHours is what the kiosk says about the opening hours.
+type kioskHours struct {
+	Known  bool
+	Closed bool
+	// CloseClock is today's closing time ("15:00") while open.
+	CloseClock string
+	// Next says when the site opens next: "today", "tomorrow", "later"
+	// (on NextDate) or "" when unknown; NextClock is the time ("07:30").
+	Next      string
+	NextClock string
+	NextDate  string
+}
+
+func kioskHoursOf(h queue.Hours, now time.Time, loc *time.Location) kioskHours {
+	k := kioskHours{Known: h.Known, Closed: h.Known && !h.Open}
+	if h.Open {
+		k.CloseClock = h.ClosesAt.In(loc).Format("15:04")
+	}
+	if !h.NextOpen.IsZero() {
+		next, today := h.NextOpen.In(loc), now.In(loc)
+		k.NextClock, k.NextDate = next.Format("15:04"), next.Format("02.01.")
+		y, m, d := today.Date()
+		switch next.Format(time.DateOnly) {
+		case time.Date(y, m, d, 12, 0, 0, 0, loc).Format(time.DateOnly):
+			k.Next = "today"
+		case time.Date(y, m, d+1, 12, 0, 0, 0, loc).Format(time.DateOnly):
+			k.Next = "tomorrow"
+		default:
+			k.Next = "later"
+		}
+	}
+	return k
+}
+
+// kioskLate returns, per service, whether its ticket would probably not be
+// called before closing, and the opening hours at now. Call inside
+// Store.View.
+func kioskLate(st *queue.State, now time.Time) (map[string]bool, kioskHours) {
+	late := map[string]bool{}
+	var h queue.Hours
+	for _, id := range st.ServiceOrder {
+		var runs bool
+		runs, h = st.RunsPastClosing(id, now)
+		late[id] = runs
+	}
+	if len(st.ServiceOrder) == 0 {
+		h = st.HoursAt(now)
+	}
+	return late, kioskHoursOf(h, now, st.Site.Location)
+}
+
+type kioskConfirmPage struct {
+	SiteName string
+	Service  ServiceView
+	Key      string
+	Hours    kioskHours
+	// BookURL is where appointments are booked: the citizen portal.
+	BookURL string
+}
+
+// kioskConfirm renders the confirmation step instead of issuing when the
+// service's wait would probably run past closing and the citizen has not
+// confirmed yet. It reports whether it did.
+func (s *Server) kioskConfirm(w http.ResponseWriter, r *http.Request, service, key string) bool {
+	if r.PostForm.Get("confirm") == "1" {
+		return false
+	}
+	var p kioskConfirmPage
+	var late bool
+	s.Store.View(func(st *queue.State) {
+		if st.Services[service] == nil {
+			return
+		}
+		now := s.now()
+		var h queue.Hours
+		late, h = st.RunsPastClosing(service, now)
+		if !late {
+			return
+		}
+		p.SiteName, p.Hours = st.Site.Name, kioskHoursOf(h, now, st.Site.Location)
+		for _, v := range serviceViews(st) {
+			if v.ID == service {
+				p.Service = v
+			}
+		}
+	})
+	if !late {
+		return false
+	}
+	p.Key, p.BookURL = key, s.PortalURL+"/"
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, http.StatusOK, "kiosk_confirm", "kiosk", p.SiteName, p)
+	return true
+}
+
+// now is the server's clock (Server.Now, or the wall clock).
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
