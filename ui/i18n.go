@@ -84,7 +84,7 @@ var texts = map[string]map[string]string{
 		"desk.recall":        "Erneut aufrufen",
 		"desk.noshow":        "Nicht erschienen",
 		"desk.finish":        "Abschließen",
-		"desk.start":         "Bürger ist da (Beginn)",
+		"desk.start":         "Ist da – Bearbeitung beginnen",
 		"desk.started":       "Bedienung seit %s",
 		"desk.park":          "Zurückstellen",
 		"desk.transfer":      "Weiterleiten",

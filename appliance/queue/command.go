@@ -271,8 +271,11 @@ func (s *State) NoShow(at time.Time, counter string) (Event, error) {
 		return Event{}, veedel.Errorf(veedel.ECONFLICT, "%s ist schon am Platz (Bedienung begonnen): bitte abschließen / %s has arrived (service started): finish it", t.Number, t.Number)
 	}
 	grace := s.NoShowGrace
-	if grace <= 0 {
+	switch {
+	case grace == 0:
 		grace = DefaultNoShowGrace
+	case grace < 0:
+		grace = 0 // no grace at all (tests of other rules)
 	}
 	called := t.LastCalledAt
 	if called.IsZero() {

@@ -61,7 +61,7 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	// No no-show grace: the flows below mark no-shows right after a call
 	// (TestNoShowGrace covers the grace).
-	return newHarnessOpts(t, sqlite.Options{NoShowGrace: time.Nanosecond})
+	return newHarnessOpts(t, sqlite.Options{NoShowGrace: -1})
 }
 
 func newHarnessOpts(t *testing.T, opts sqlite.Options) *harness {

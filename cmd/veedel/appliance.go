@@ -269,6 +269,9 @@ one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
 	if *enrollToken == "" {
 		*enrollToken = os.Getenv("VEEDEL_ENROLL_TOKEN")
 	}
+	if *noShowGrace <= 0 {
+		return usageErrorf("appliance: -no-show-grace must be positive, e.g. 3m")
+	}
 	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, NoShowGrace: *noShowGrace,
 		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose),
 		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce}
