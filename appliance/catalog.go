@@ -19,15 +19,21 @@ type SiteSeed struct {
 // hm is minutes since midnight.
 func hm(h, m int) int { return h*60 + m }
 
-// customerCentreHours are the Cologne customer centres' opening hours
-// (walk-ins Monday 7:30–15:00 and Wednesday 7:30–12:00; appointments on the
-// other days).
+// customerCentreHours are the Cologne customer centres' opening hours;
+// customerCentreWalkIn the hours within them in which walk-ins are served
+// (Monday 7:30–15:00 and Wednesday 7:30–12:00); on the other days, and
+// outside those hours, by appointment only.
 var customerCentreHours = []queue.OpeningHours{
 	{Weekday: time.Monday, Open: hm(7, 30), Close: hm(15, 0)},
 	{Weekday: time.Tuesday, Open: hm(8, 0), Close: hm(16, 0)},
 	{Weekday: time.Wednesday, Open: hm(7, 30), Close: hm(12, 0)},
 	{Weekday: time.Thursday, Open: hm(8, 0), Close: hm(18, 0)},
 	{Weekday: time.Friday, Open: hm(8, 0), Close: hm(12, 0)},
+}
+
+var customerCentreWalkIn = []queue.OpeningHours{
+	{Weekday: time.Monday, Open: hm(7, 30), Close: hm(15, 0)},
+	{Weekday: time.Wednesday, Open: hm(7, 30), Close: hm(12, 0)},
 }
 
 var customerCentreServices = []queue.ServiceDefined{
@@ -39,7 +45,8 @@ var customerCentreServices = []queue.ServiceDefined{
 
 func customerCentre(id, name string, counters int) SiteSeed {
 	s := SiteSeed{
-		Site:     queue.SiteDescribed{ID: id, Name: name, TimeZone: "Europe/Berlin", Hours: customerCentreHours},
+		Site: queue.SiteDescribed{ID: id, Name: name, TimeZone: "Europe/Berlin", Hours: customerCentreHours,
+			WalkIn: customerCentreWalkIn},
 		Services: customerCentreServices,
 	}
 	all := []string{"ausweis", "meldung", "bescheinigung", "abholung"}

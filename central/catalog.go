@@ -129,6 +129,9 @@ type SiteInfo struct {
 	Name     string
 	TimeZone string
 	Hours    []queue.OpeningHours // sorted, Monday first
+	// WalkIn are the walk-in hours within Hours, sorted; none: walk-ins
+	// whenever open.
+	WalkIn []queue.OpeningHours
 }
 
 // SiteInfos returns every known site's name and opening hours as its read
@@ -139,7 +142,7 @@ func (c *Central) SiteInfos() []SiteInfo {
 	for _, m := range models {
 		m.mu.Lock()
 		out = append(out, SiteInfo{ID: m.state.Site.ID, Name: m.state.Site.Name, TimeZone: m.state.Site.Location.String(),
-			Hours: queue.SortedHours(m.state.Site.Hours)})
+			Hours: queue.SortedHours(m.state.Site.Hours), WalkIn: queue.SortedHours(m.state.Site.WalkIn)})
 		m.mu.Unlock()
 	}
 	slices.SortFunc(out, func(a, b SiteInfo) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
@@ -156,10 +159,19 @@ func (c *Central) SiteInfo(site string) (SiteInfo, bool) {
 	return SiteInfo{}, false
 }
 
-// SetOpeningHours sends a site its new opening hours (the whole week: a
-// weekday without intervals is closed). Name and time zone stay as the
-// site has them.
+// SetOpeningHours sends a site new opening hours without walk-in hours
+// (walk-ins whenever open): SetSiteHours with none.
 func (c *Central) SetOpeningHours(ctx context.Context, site string, hours []queue.OpeningHours) error {
+	return c.SetSiteHours(ctx, site, hours, nil)
+}
+
+// SetSiteHours sends a site its new opening hours and walk-in hours (the
+// whole week: a weekday without opening intervals is closed, one without
+// walk-in intervals by appointment only; no walk-in hours at all means
+// walk-ins whenever open). Walk-in hours must lie within the opening hours.
+// Name and time zone stay as the site has them. The site decides again
+// (queue.State.AcceptSiteDescription) when the description arrives.
+func (c *Central) SetSiteHours(ctx context.Context, site string, hours, walkIn []queue.OpeningHours) error {
 	info, ok := c.SiteInfo(site)
 	if !ok {
 		return veedel.Errorf(veedel.ENOTFOUND, "Standort %q ist der Zentrale nicht bekannt / site %q is not known to central", site, site)
@@ -167,10 +179,16 @@ func (c *Central) SetOpeningHours(ctx context.Context, site string, hours []queu
 	if err := queue.ValidateHours(hours); err != nil {
 		return err
 	}
+	if err := queue.ValidateWalkIn(hours, walkIn); err != nil {
+		return err
+	}
 	desc := queue.SiteDescribed{ID: info.ID, Name: info.Name, TimeZone: info.TimeZone, Hours: queue.SortedHours(hours)}
+	if len(walkIn) > 0 {
+		desc.WalkIn = queue.SortedHours(walkIn)
+	}
 	if err := c.SendToSite(ctx, site, queue.Event{Type: queue.TypeSiteDescribed, Entity: "site/" + site, Payload: &desc}); err != nil {
 		return err
 	}
-	c.log.Info("opening hours sent", "site", site, "intervals", len(hours))
+	c.log.Info("opening hours sent", "site", site, "intervals", len(hours), "walk_in_intervals", len(walkIn))
 	return nil
 }

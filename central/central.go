@@ -190,9 +190,12 @@ func freshHeartbeat(sentAt changelog.HLC, now time.Time) bool {
 
 // SiteSummary is a site as the portal lists it.
 type SiteSummary struct {
-	ID                   string    `json:"id"`
-	Name                 string    `json:"name"`
-	Open                 bool      `json:"open"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Open bool   `json:"open"`
+	// AppointmentsOnly: open, but outside the site's walk-in hours (only
+	// a site with walk-in hours is ever appointments only).
+	AppointmentsOnly     bool      `json:"appointments_only"`
 	Waiting              int       `json:"waiting"`
 	EstimatedWaitMinutes int       `json:"estimated_wait_minutes"`
 	LastSync             time.Time `json:"last_sync"`
@@ -220,7 +223,8 @@ func (c *Central) Sites() []SiteSummary {
 		}
 		out = append(out, SiteSummary{
 			ID: m.state.Site.ID, Name: m.state.Site.Name, Open: m.state.IsOpen(now),
-			Waiting: m.state.WaitingCount(), EstimatedWaitMinutes: m.state.SiteWaitMinutes(),
+			AppointmentsOnly: m.state.AppointmentsOnly(now),
+			Waiting:          m.state.WaitingCount(), EstimatedWaitMinutes: m.state.SiteWaitMinutes(),
 			LastSync: m.cursor.LastContact, Stale: now.Sub(m.cursor.LastContact) > StaleAfter,
 			AckedSeq: m.cursor.Acked,
 		})

@@ -37,6 +37,10 @@ var texts = map[string]map[string]string{
 		"kiosk.confirm.yes":     "Ja, trotzdem",
 		"kiosk.confirm.book":    "Termin buchen",
 
+		// Outside the walk-in hours (open for appointments only).
+		"kiosk.appointments":        "Heute nur mit Termin: bitte Buchungscode eingeben",
+		"kiosk.appointments.walkin": "Ohne Termin",
+
 		"kiosk.checkin.title":    "Termin? Buchungscode eingeben",
 		"kiosk.checkin.label":    "Buchungscode (steht in Ihrer Terminbestätigung)",
 		"kiosk.checkin.submit":   "Einchecken",
@@ -47,6 +51,7 @@ var texts = map[string]map[string]string{
 		"ticket.title":           "Ihre Wartenummer",
 		"ticket.service":         "Anliegen",
 		"ticket.time":            "Gezogen um",
+		"ticket.appointment":     "Termin um %s",
 		"ticket.ahead":           "Vor Ihnen: %d",
 		"ticket.est":             "Voraussichtliche Wartezeit: ca. %d Min.",
 		"ticket.p90":             "Meist nicht länger als %d Min.",
@@ -224,6 +229,10 @@ var texts = map[string]map[string]string{
 		"admin.hours.close":          "Schließung",
 		"admin.hours.closed":         "geschlossen",
 		"admin.hours.hint":           "Format HH:MM, z. B. 07:30–15:00. Beide Felder eines Zeitraums leer lassen, um ihn zu entfernen.",
+		"admin.walkin.title":         "Sprechzeiten ohne Termin",
+		"admin.walkin.lead":          "Innerhalb der Öffnungszeiten: wann Kundinnen und Kunden ohne Termin bedient werden (Köln: Mo 07:30–15:00, Mi 07:30–12:00). Außerhalb nur mit Termin. Ganz leer: ohne Termin während der ganzen Öffnungszeit.",
+		"admin.walkin.short":         "ohne Termin",
+		"admin.walkin.none":          "nur mit Termin",
 		"admin.weekday":              "Wochentag",
 		"admin.site":                 "Standort",
 		"admin.site.unknown":         "Diesen Standort kennt die Zentrale nicht.",
@@ -308,6 +317,10 @@ var texts = map[string]map[string]string{
 		"kiosk.confirm.yes":     "Yes, anyway",
 		"kiosk.confirm.book":    "Book an appointment",
 
+		// Outside the walk-in hours (open for appointments only).
+		"kiosk.appointments":        "Appointments only today: please enter your booking code",
+		"kiosk.appointments.walkin": "Without an appointment",
+
 		"kiosk.checkin.title":    "Appointment? Enter your booking code",
 		"kiosk.checkin.label":    "Booking code (in your appointment confirmation)",
 		"kiosk.checkin.submit":   "Check in",
@@ -318,6 +331,7 @@ var texts = map[string]map[string]string{
 		"ticket.title":           "Your ticket number",
 		"ticket.service":         "Service",
 		"ticket.time":            "Issued at",
+		"ticket.appointment":     "Appointment at %s",
 		"ticket.ahead":           "Ahead of you: %d",
 		"ticket.est":             "Estimated wait: approx. %d min",
 		"ticket.p90":             "Usually no longer than %d min",
@@ -493,6 +507,10 @@ var texts = map[string]map[string]string{
 		"admin.hours.close":          "Closes",
 		"admin.hours.closed":         "closed",
 		"admin.hours.hint":           "Format HH:MM, e.g. 07:30–15:00. Leave both fields of an interval empty to remove it.",
+		"admin.walkin.title":         "Walk-in hours",
+		"admin.walkin.lead":          "Within the opening hours: when citizens are served without an appointment (Cologne: Mon 07:30–15:00, Wed 07:30–12:00). Otherwise by appointment only. All empty: walk-ins during all opening hours.",
+		"admin.walkin.short":         "walk-in",
+		"admin.walkin.none":          "appointments only",
 		"admin.weekday":              "Weekday",
 		"admin.site":                 "Site",
 		"admin.site.unknown":         "Central does not know this site.",

@@ -49,6 +49,10 @@ func init() {
 		"kiosk.confirm.yes":     "Evet, yine de",
 		"kiosk.confirm.book":    "Randevu al",
 
+		// Outside the walk-in hours (open for appointments only).
+		"kiosk.appointments":        "Bugün yalnızca randevu ile: lütfen rezervasyon kodunuzu girin",
+		"kiosk.appointments.walkin": "Randevusuz",
+
 		"kiosk.checkin.title":    "Randevunuz mu var? Rezervasyon kodunu girin",
 		"kiosk.checkin.label":    "Rezervasyon kodu (randevu onayınızda yazar)",
 		"kiosk.checkin.submit":   "Giriş yap",
@@ -59,6 +63,7 @@ func init() {
 		"ticket.title":           "Sıra numaranız",
 		"ticket.service":         "İşlem",
 		"ticket.time":            "Alınma saati",
+		"ticket.appointment":     "Randevu saati: %s",
 		"ticket.ahead":           "Önünüzde: %d kişi",
 		"ticket.est":             "Tahmini bekleme süresi: yaklaşık %d dk.",
 		"ticket.p90":             "Genellikle %d dk.'dan uzun sürmez",
@@ -149,6 +154,10 @@ func init() {
 		"kiosk.confirm.yes":     "نعم، على أي حال",
 		"kiosk.confirm.book":    "حجز موعد",
 
+		// Outside the walk-in hours (open for appointments only).
+		"kiosk.appointments":        "اليوم بموعد فقط: يُرجى إدخال رمز الحجز",
+		"kiosk.appointments.walkin": "بدون موعد",
+
 		"kiosk.checkin.title":    "لديك موعد؟ أدخل رمز الحجز",
 		"kiosk.checkin.label":    "رمز الحجز (مذكور في تأكيد الموعد)",
 		"kiosk.checkin.submit":   "تسجيل الحضور",
@@ -159,6 +168,7 @@ func init() {
 		"ticket.title":           "رقم انتظارك",
 		"ticket.service":         "الخدمة",
 		"ticket.time":            "وقت الإصدار",
+		"ticket.appointment":     "موعدك الساعة %s",
 		"ticket.ahead":           "عدد المنتظرين قبلك: %d",
 		"ticket.est":             "مدة الانتظار المتوقعة: نحو %d دقيقة",
 		"ticket.p90":             "عادةً لا تزيد عن %d دقيقة",

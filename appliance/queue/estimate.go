@@ -109,10 +109,28 @@ func (s *State) SiteWaitMinutes() int {
 func (s *State) WaitingCount() int { return len(s.waiting) }
 
 // IsOpen reports whether the site is open at t by its opening hours.
-func (s *State) IsOpen(t time.Time) bool {
+func (s *State) IsOpen(t time.Time) bool { return s.within(s.Site.Hours, t) }
+
+// IsWalkIn reports whether t lies inside one of the site's walk-in
+// intervals. A site without walk-in hours has none: see WalkInsServed for
+// "are walk-ins served now".
+func (s *State) IsWalkIn(t time.Time) bool { return s.within(s.Site.WalkIn, t) }
+
+// AppointmentsOnly reports whether the site is open at t but serves
+// appointments only: it has walk-in hours and t lies outside them.
+func (s *State) AppointmentsOnly(t time.Time) bool {
+	return len(s.Site.WalkIn) > 0 && s.IsOpen(t) && !s.IsWalkIn(t)
+}
+
+// WalkInsServed reports whether a citizen without an appointment is served
+// at t: the site is open and, when it has walk-in hours, t lies inside one.
+func (s *State) WalkInsServed(t time.Time) bool { return s.IsOpen(t) && !s.AppointmentsOnly(t) }
+
+// within reports whether t (in the site's time zone) lies in one of hours.
+func (s *State) within(hours []OpeningHours, t time.Time) bool {
 	local := t.In(s.Site.Location)
 	minute := local.Hour()*60 + local.Minute()
-	for _, h := range s.Site.Hours {
+	for _, h := range hours {
 		if h.Weekday == local.Weekday() && minute >= h.Open && minute < h.Close {
 			return true
 		}

@@ -48,6 +48,14 @@ type SiteDescribed struct {
 	Name     string         `cbor:"2,keyasint" json:"name"`
 	TimeZone string         `cbor:"3,keyasint" json:"time_zone"`
 	Hours    []OpeningHours `cbor:"4,keyasint" json:"hours"`
+	// WalkIn are the walk-in hours (Cologne: Monday 7:30–15:00, Wednesday
+	// 7:30–12:00): the opening hours in which citizens are served without
+	// an appointment. They lie within Hours. None (nil or empty: the two
+	// are the same on the wire) means walk-ins whenever the site is open,
+	// as before walk-in hours existed. Optional and additive: absent in
+	// entries written before it existed, ignored by older folds. A
+	// description is whole: one without walk-in hours clears them.
+	WalkIn []OpeningHours `cbor:"5,keyasint,omitempty" json:"walk_in,omitempty"`
 }
 
 // OpeningHours is one opening interval on a weekday, in the site's time

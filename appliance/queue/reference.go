@@ -66,6 +66,31 @@ func ValidateHours(hours []OpeningHours) error {
 	return nil
 }
 
+// ValidateWalkIn checks walk-in hours against the opening hours: every
+// walk-in interval passes ValidateHours' rules and lies within one opening
+// interval of its weekday (walk-ins are served only while the site is
+// open). No walk-in hours at all is valid: walk-ins whenever open.
+func ValidateWalkIn(hours, walkIn []OpeningHours) error {
+	if err := ValidateHours(walkIn); err != nil {
+		de, en, _ := strings.Cut(veedel.ErrorMessage(err), " / ")
+		return veedel.Errorf(veedel.EINVALID, "Ohne Termin: %s / walk-in hours: %s", de, en)
+	}
+	for _, w := range SortedHours(walkIn) {
+		inside := false
+		for _, h := range hours {
+			if h.Weekday == w.Weekday && h.Open <= w.Open && w.Close <= h.Close {
+				inside = true
+			}
+		}
+		if !inside {
+			de, en := weekdayNames(w.Weekday)
+			return veedel.Errorf(veedel.EINVALID, "%s: Sprechzeit ohne Termin %s–%s liegt nicht innerhalb der Öffnungszeiten / %s: walk-in hours %s–%s lie outside the opening hours",
+				de, Clock(w.Open), Clock(w.Close), en, Clock(w.Open), Clock(w.Close))
+		}
+	}
+	return nil
+}
+
 // SortedHours returns a copy of hours ordered by weekday (Monday first) and
 // opening time.
 func SortedHours(hours []OpeningHours) []OpeningHours {
@@ -144,14 +169,18 @@ func (s *State) servesAll(c *Counter) bool {
 	return true
 }
 
-// AcceptSiteDescription takes over the site's name, time zone and opening
-// hours as the city describes them. An empty name or time zone keeps the
-// site's own.
+// AcceptSiteDescription takes over the site's name, time zone, opening
+// hours and walk-in hours as the city describes them. An empty name or
+// time zone keeps the site's own; walk-in hours must lie within the opening
+// hours, and a description without any means walk-ins whenever open.
 func (s *State) AcceptSiteDescription(at time.Time, p SiteDescribed) ([]Event, error) {
 	if p.ID != s.Site.ID {
 		return nil, veedel.Errorf(veedel.EINVALID, "Beschreibung für Standort %q, hier ist %q / description of site %q sent to %q", p.ID, s.Site.ID, p.ID, s.Site.ID)
 	}
 	if err := ValidateHours(p.Hours); err != nil {
+		return nil, err
+	}
+	if err := ValidateWalkIn(p.Hours, p.WalkIn); err != nil {
 		return nil, err
 	}
 	if p.Name == "" {
@@ -163,7 +192,11 @@ func (s *State) AcceptSiteDescription(at time.Time, p SiteDescribed) ([]Event, e
 		return nil, veedel.Errorf(veedel.EINVALID, "Unbekannte Zeitzone %q / unknown time zone %q", p.TimeZone, p.TimeZone)
 	}
 	p.Hours = SortedHours(p.Hours)
-	if p.Name == s.Site.Name && p.TimeZone == s.Site.Location.String() && slices.Equal(p.Hours, SortedHours(s.Site.Hours)) {
+	if p.WalkIn = SortedHours(p.WalkIn); len(p.WalkIn) == 0 {
+		p.WalkIn = nil
+	}
+	if p.Name == s.Site.Name && p.TimeZone == s.Site.Location.String() && slices.Equal(p.Hours, SortedHours(s.Site.Hours)) &&
+		slices.Equal(p.WalkIn, SortedHours(s.Site.WalkIn)) {
 		return nil, nil
 	}
 	return []Event{{Type: TypeSiteDescribed, Entity: "site/" + p.ID, At: at, Payload: &p}}, nil

@@ -11,7 +11,11 @@ import (
 // other versions, and the store then folds the whole log instead.
 // Version 2 added ticket classes, slots, targets, start and call-back
 // times, and bookings; Restore still reads version 1 (none of those).
-const SnapshotVersion = 2
+// Version 3 added the site's walk-in hours; a version 1 or 2 snapshot
+// restores without them (walk-ins whenever open), as its builds knew none.
+// The bump keeps older builds from restoring a version 3 snapshot and
+// dropping the walk-in hours: they fold the log instead.
+const SnapshotVersion = 3
 
 // Snapshot is a State frozen into plain data, so that a site can start from
 // it instead of folding its whole change-log, and can compact old entries
@@ -38,6 +42,8 @@ type siteSnapshot struct {
 	Name     string         `json:"name"`
 	TimeZone string         `json:"time_zone"`
 	Hours    []OpeningHours `json:"hours"`
+	// WalkIn are the walk-in hours (since version 3).
+	WalkIn []OpeningHours `json:"walk_in,omitempty"`
 }
 
 type serviceSnapshot struct {
@@ -50,7 +56,7 @@ type serviceSnapshot struct {
 func (s *State) Snapshot() Snapshot {
 	snap := Snapshot{
 		Version: SnapshotVersion,
-		Site:    siteSnapshot{ID: s.Site.ID, Name: s.Site.Name, TimeZone: s.Site.Location.String(), Hours: s.Site.Hours},
+		Site:    siteSnapshot{ID: s.Site.ID, Name: s.Site.Name, TimeZone: s.Site.Location.String(), Hours: s.Site.Hours, WalkIn: s.Site.WalkIn},
 		Day:     s.Day, Waiting: append([]string(nil), s.waiting...), Numbers: map[string]int{},
 		Recent: append([]Call(nil), s.recent...), Applied: s.Applied,
 	}
@@ -95,11 +101,11 @@ func (s *State) Snapshot() Snapshot {
 
 // Restore thaws a snapshot into a State.
 func Restore(snap Snapshot) (*State, error) {
-	if snap.Version != SnapshotVersion && snap.Version != 1 {
+	if snap.Version < 1 || snap.Version > SnapshotVersion {
 		return nil, fmt.Errorf("queue: snapshot version %d, this build reads %d", snap.Version, SnapshotVersion)
 	}
 	s := NewState(snap.Site.ID)
-	s.Site.Name, s.Site.Hours = snap.Site.Name, snap.Site.Hours
+	s.Site.Name, s.Site.Hours, s.Site.WalkIn = snap.Site.Name, snap.Site.Hours, snap.Site.WalkIn
 	if snap.Site.TimeZone != "" {
 		loc, err := time.LoadLocation(snap.Site.TimeZone)
 		if err != nil {

@@ -33,6 +33,9 @@ type Site struct {
 	Name     string
 	Location *time.Location
 	Hours    []OpeningHours
+	// WalkIn are the walk-in hours within Hours; none: walk-ins whenever
+	// open (SiteDescribed.WalkIn).
+	WalkIn []OpeningHours
 }
 
 // Service is something citizens come for, with its ticket prefix.
@@ -221,6 +224,7 @@ func (s *State) Apply(e Event) {
 	switch p := e.Payload.(type) {
 	case *SiteDescribed:
 		s.Site.ID, s.Site.Name, s.Site.Hours = p.ID, p.Name, slices.Clone(p.Hours)
+		s.Site.WalkIn = slices.Clone(p.WalkIn)
 		if loc, err := time.LoadLocation(p.TimeZone); err == nil && p.TimeZone != "" {
 			s.Site.Location = loc
 		}

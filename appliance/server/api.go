@@ -80,7 +80,8 @@ type queueView struct {
 	Called  []TicketView `json:"called"`
 }
 
-// apiQueue lists today's waiting tickets in calling order, and those
+// apiQueue lists today's waiting tickets in order of arrival (each with its
+// position under the calling rules), and those
 // being served.
 func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()

@@ -13,11 +13,20 @@ import (
 // on the portal, or go back). Nothing is issued before the citizen
 // confirms, and nothing is ever refused. Outside the opening hours the
 // kiosk says that the site is closed and when it opens again.
+//
+// Outside the walk-in hours (open for appointments only) the kiosk says
+// "Heute nur mit Termin: bitte Buchungscode eingeben", puts the booking
+// code check-in first and shows the walk-in services as secondary buttons
+// below. Taking a walk-in ticket then still works at once, without a
+// question: staff may serve walk-ins anyway, and a kiosk that behaves
+// differently by weekday would surprise citizens and tests alike.
 
 // kioskHours is what the kiosk says about the opening hours.
 type kioskHours struct {
 	Known  bool
 	Closed bool
+	// AppointmentsOnly: open, but outside the site's walk-in hours.
+	AppointmentsOnly bool
 	// CloseClock is today's closing time ("15:00") while open.
 	CloseClock string
 	// Next says when the site opens next: "today", "tomorrow", "later"
@@ -62,7 +71,9 @@ func kioskLate(st *queue.State, now time.Time) (map[string]bool, kioskHours) {
 	if len(st.ServiceOrder) == 0 {
 		h = st.HoursAt(now)
 	}
-	return late, kioskHoursOf(h, now, st.Site.Location)
+	k := kioskHoursOf(h, now, st.Site.Location)
+	k.AppointmentsOnly = st.AppointmentsOnly(now)
+	return late, k
 }
 
 type kioskConfirmPage struct {

@@ -37,6 +37,7 @@ type catalogData struct {
 type siteHoursRow struct {
 	ID, Name string
 	Days     [][]string // per weekday (Monday first), its intervals "07:30–15:00"
+	WalkIn   [][]string // per weekday, its walk-in intervals; nil: walk-ins whenever open
 }
 
 func (s *Server) adminCatalog(w http.ResponseWriter, r *http.Request) {
@@ -55,6 +56,13 @@ func (s *Server) adminCatalog(w http.ResponseWriter, r *http.Request) {
 		for _, h := range site.Hours {
 			i := (int(h.Weekday) + 6) % 7
 			row.Days[i] = append(row.Days[i], queue.Clock(h.Open)+"–"+queue.Clock(h.Close))
+		}
+		if len(site.WalkIn) > 0 {
+			row.WalkIn = make([][]string, len(weekOrder))
+		}
+		for _, h := range site.WalkIn {
+			i := (int(h.Weekday) + 6) % 7
+			row.WalkIn[i] = append(row.WalkIn[i], queue.Clock(h.Open)+"–"+queue.Clock(h.Close))
 		}
 		d.Sites = append(d.Sites, row)
 	}
@@ -160,7 +168,12 @@ type hoursFormData struct {
 	Frame adminFrame
 	Site  central.SiteInfo
 	Days  []hoursDay
+	// WalkIn are the walk-in hours' rows (fields prefixed walkinPrefix).
+	WalkIn []hoursDay
 }
+
+// walkinPrefix prefixes the walk-in hours' form fields: walkin-open-1-0.
+const walkinPrefix = "walkin-"
 
 type hoursDay struct {
 	Name  string
@@ -173,13 +186,13 @@ type hoursSlot struct {
 	Open, Close         string // HH:MM or ""
 }
 
-func slotNames(wd time.Weekday, i int) (string, string) {
-	return fmt.Sprintf("open-%d-%d", wd, i), fmt.Sprintf("close-%d-%d", wd, i)
+func slotNames(prefix string, wd time.Weekday, i int) (string, string) {
+	return fmt.Sprintf("%sopen-%d-%d", prefix, wd, i), fmt.Sprintf("%sclose-%d-%d", prefix, wd, i)
 }
 
-// hoursForm builds the form rows from hours, or from the posted form when
-// form is set.
-func hoursForm(lang string, hours []queue.OpeningHours, form func(string) string) []hoursDay {
+// hoursForm builds the form rows (field names prefixed with prefix) from
+// hours, or from the posted form when form is set.
+func hoursForm(lang, prefix string, hours []queue.OpeningHours, form func(string) string) []hoursDay {
 	byDay := map[time.Weekday][]queue.OpeningHours{}
 	for _, h := range queue.SortedHours(hours) {
 		byDay[h.Weekday] = append(byDay[h.Weekday], h)
@@ -193,7 +206,7 @@ func hoursForm(lang string, hours []queue.OpeningHours, form func(string) string
 		day := hoursDay{Name: ui.Translate(lang, fmt.Sprintf("weekday.%d", wd))}
 		for i := range slots {
 			slot := hoursSlot{N: i + 1}
-			slot.OpenName, slot.CloseName = slotNames(wd, i)
+			slot.OpenName, slot.CloseName = slotNames(prefix, wd, i)
 			if form != nil {
 				slot.Open, slot.Close = form(slot.OpenName), form(slot.CloseName)
 			} else if i < len(byDay[wd]) {
@@ -212,15 +225,18 @@ func (s *Server) adminHoursForm(w http.ResponseWriter, r *http.Request) {
 		s.renderAdminError(w, r, veedel.Errorf(veedel.ENOTFOUND, "%s", ui.Translate(ui.Lang(w, r), "admin.site.unknown")))
 		return
 	}
-	d := hoursFormData{Frame: s.frame(r, "catalog"), Site: site, Days: hoursForm(ui.Lang(w, r), site.Hours, nil)}
+	lang := ui.Lang(w, r)
+	d := hoursFormData{Frame: s.frame(r, "catalog"), Site: site, Days: hoursForm(lang, "", site.Hours, nil),
+		WalkIn: hoursForm(lang, walkinPrefix, site.WalkIn, nil)}
 	s.renderAdmin(w, r, http.StatusOK, "admin_hours", "admin.hours.title", "", "", d)
 }
 
 // maxHoursSlots bounds the intervals per weekday read from a form.
 const maxHoursSlots = 6
 
-// adminSaveHours validates the week's opening hours and sends them to the
-// site. Bad input is shown again with the message and status 400.
+// adminSaveHours validates the week's opening hours and walk-in hours and
+// sends them to the site. Bad input is shown again with the message and
+// status 400.
 func (s *Server) adminSaveHours(w http.ResponseWriter, r *http.Request) {
 	lang := ui.Lang(w, r)
 	site, ok := s.Central.SiteInfo(chi.URLParam(r, "site"))
@@ -234,36 +250,45 @@ func (s *Server) adminSaveHours(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	get := func(name string) string { return strings.TrimSpace(r.PostForm.Get(name)) }
-	hours, err := parseHours(get)
+	hours, err := parseHours("", get)
+	var walkIn []queue.OpeningHours
 	if err == nil {
-		err = s.Central.SetOpeningHours(r.Context(), site.ID, hours)
+		walkIn, err = parseHours(walkinPrefix, get)
+	}
+	if err == nil {
+		err = s.Central.SetSiteHours(r.Context(), site.ID, hours, walkIn)
 	}
 	if err != nil {
 		if veedel.ErrorCode(err) == veedel.EINTERNAL {
 			s.renderAdminError(w, r, err)
 			return
 		}
-		d := hoursFormData{Frame: s.frame(r, "catalog"), Site: site, Days: hoursForm(lang, site.Hours, get)}
+		d := hoursFormData{Frame: s.frame(r, "catalog"), Site: site, Days: hoursForm(lang, "", site.Hours, get),
+			WalkIn: hoursForm(lang, walkinPrefix, site.WalkIn, get)}
 		s.renderAdmin(w, r, http.StatusBadRequest, "admin_hours", "admin.hours.title", veedel.ErrorMessage(err), "", d)
 		return
 	}
-	s.Logger.Info("admin saved opening hours", "admin", currentAdmin(r).Name, "site", site.ID)
+	s.Logger.Info("admin saved opening hours", "admin", currentAdmin(r).Name, "site", site.ID, "walk_in_intervals", len(walkIn))
 	http.Redirect(w, r, "/admin?saved=hours", http.StatusSeeOther)
 }
 
 // parseHours reads the week's intervals from the form fields open-D-I and
-// close-D-I (D the weekday, 0 = Sunday; I the interval). A pair left empty
-// is no interval.
-func parseHours(get func(string) string) ([]queue.OpeningHours, error) {
+// close-D-I (D the weekday, 0 = Sunday; I the interval), each name
+// prefixed with prefix (walkinPrefix for the walk-in hours, whose messages
+// say so). A pair left empty is no interval.
+func parseHours(prefix string, get func(string) string) ([]queue.OpeningHours, error) {
 	var hours []queue.OpeningHours
 	for _, wd := range weekOrder {
 		for i := range maxHoursSlots {
-			openName, closeName := slotNames(wd, i)
+			openName, closeName := slotNames(prefix, wd, i)
 			open, close := get(openName), get(closeName)
 			if open == "" && close == "" {
 				continue
 			}
 			de, en := weekdayNames(wd)
+			if prefix == walkinPrefix {
+				de, en = "Ohne Termin: "+de, "walk-in hours: "+en
+			}
 			if open == "" || close == "" {
 				return nil, veedel.Errorf(veedel.EINVALID, "%s: bitte Öffnung und Schließung angeben / %s: give both opening and closing time", de, en)
 			}

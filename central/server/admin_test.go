@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -344,6 +345,102 @@ func TestAdminOpeningHours(t *testing.T) {
 		wantStatus(t, "GET", resp, http.StatusNotFound)
 		resp, _ = a.post("/admin/sites/atlantis/hours", url.Values{})
 		wantStatus(t, "POST", resp, http.StatusNotFound)
+	})
+}
+
+// TestAdminWalkInHours: the hours page edits the walk-in hours too, with
+// the same validation plus "within the opening hours", and sends both in
+// one site description; the catalogue shows what the site has.
+func TestAdminWalkInHours(t *testing.T) {
+	e := newEnv(t)
+	e.createAdmin("anna", central.RoleAdmin, "geheim123")
+	l := opening(t, e.Clock)
+	// The site describes itself again with Cologne's walk-in hours (seq 6).
+	var weekdays []queue.OpeningHours
+	for d := time.Monday; d <= time.Friday; d++ {
+		weekdays = append(weekdays, queue.OpeningHours{Weekday: d, Open: 7*60 + 30, Close: 18 * 60})
+	}
+	l.add(queue.TypeSiteDescribed, "site/"+siteID, &queue.SiteDescribed{ID: siteID, Name: siteName, TimeZone: "Europe/Berlin", Hours: weekdays,
+		WalkIn: []queue.OpeningHours{{Weekday: time.Monday, Open: 450, Close: 900}, {Weekday: time.Wednesday, Open: 450, Close: 720}}})
+	e.mustPost(l.batch(1, 6))
+	a := e.newAdmin()
+	a.login("anna", "geheim123")
+	path := "/admin/sites/" + siteID + "/hours"
+
+	_, body := a.get("/admin")
+	contains(t, "catalogue", body, "ohne Termin: 07:30–15:00", "ohne Termin: 07:30–12:00", "ohne Termin: nur mit Termin")
+	resp, body := a.get(path)
+	wantStatus(t, "hours form", resp, http.StatusOK)
+	contains(t, "hours form", body, `id="walkin-table"`, "Sprechzeiten ohne Termin",
+		`name="walkin-open-1-0" value="07:30"`, `name="walkin-close-1-0" value="15:00"`, `name="walkin-close-3-0" value="12:00"`,
+		`name="walkin-open-2-0" value=""`, `name="open-2-0" value="07:30"`)
+
+	week := url.Values{"open-1-0": {"07:30"}, "close-1-0": {"15:00"}, "open-2-0": {"08:00"}, "close-2-0": {"16:00"},
+		"open-3-0": {"07:30"}, "close-3-0": {"12:00"}}
+	with := func(pairs ...string) url.Values {
+		v := url.Values{}
+		for k, vs := range week {
+			v[k] = vs
+		}
+		for i := 0; i+1 < len(pairs); i += 2 {
+			v.Set(pairs[i], pairs[i+1])
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"ErrNotHHMM", with("walkin-open-1-0", "7:30", "walkin-close-1-0", "15:00"), "Ohne Termin: Montag: „7:30“ ist keine Uhrzeit im Format HH:MM"},
+		{"ErrHalf", with("walkin-open-1-0", "07:30"), "Ohne Termin: Montag: bitte Öffnung und Schließung angeben"},
+		{"ErrOpenAfterClose", with("walkin-open-1-0", "12:00", "walkin-close-1-0", "08:00"), "Ohne Termin: Montag: Öffnung 12:00 muss vor Schließung 08:00 liegen"},
+		{"ErrBeforeOpening", with("walkin-open-1-0", "07:00", "walkin-close-1-0", "15:00"), "Montag: Sprechzeit ohne Termin 07:00–15:00 liegt nicht innerhalb der Öffnungszeiten"},
+		{"ErrClosedDay", with("walkin-open-4-0", "08:00", "walkin-close-4-0", "12:00"), "Donnerstag: Sprechzeit ohne Termin 08:00–12:00 liegt nicht innerhalb der Öffnungszeiten"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := a.post(path, tc.form)
+			wantStatus(t, "POST", resp, http.StatusBadRequest)
+			contains(t, "400 page", body, `class="error" role="alert"`, tc.want, `id="hours-form"`, `id="walkin-table"`)
+			if head := e.outboundHead(siteID); head != 0 {
+				t.Errorf("bad input sent %d outbound entries", head)
+			}
+		})
+	}
+	sent := func(t *testing.T, seq int) queue.SiteDescribed {
+		t.Helper()
+		entries, _, _ := e.Store.Outbound(context.Background(), siteID, 0, 10, 1<<20)
+		if len(entries) != seq || entries[seq-1].Type != queue.TypeSiteDescribed {
+			t.Fatalf("outbound = %+v, want %d entries, the last a site description", entries, seq)
+		}
+		var d queue.SiteDescribed
+		if err := changelog.Unmarshal(entries[seq-1].Payload, &d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	t.Run("OK", func(t *testing.T) {
+		resp, _ := a.post(path, with("walkin-open-1-0", "07:30", "walkin-close-1-0", "15:00", "walkin-open-3-0", "07:30", "walkin-close-3-0", "12:00"))
+		wantRedirect(t, "POST", resp, "/admin?saved=hours")
+		d := sent(t, 1)
+		wantHours := []queue.OpeningHours{{Weekday: time.Monday, Open: 450, Close: 900}, {Weekday: time.Tuesday, Open: 480, Close: 960}, {Weekday: time.Wednesday, Open: 450, Close: 720}}
+		wantWalkIn := []queue.OpeningHours{{Weekday: time.Monday, Open: 450, Close: 900}, {Weekday: time.Wednesday, Open: 450, Close: 720}}
+		if d.ID != siteID || d.Name != siteName || !slices.Equal(d.Hours, wantHours) || !slices.Equal(d.WalkIn, wantWalkIn) {
+			t.Errorf("sent %+v, want hours %+v and walk-in %+v", d, wantHours, wantWalkIn)
+		}
+		// The site takes it over as it is.
+		st := queue.NewState(siteID)
+		st.Apply(queue.Event{Type: queue.TypeSiteDescribed, Payload: &queue.SiteDescribed{ID: siteID, Name: siteName, TimeZone: "Europe/Berlin", Hours: weekdays}})
+		if events, err := st.AcceptSiteDescription(e.Clock.Now(), d); err != nil || len(events) != 1 {
+			t.Errorf("site accepts the description: %+v, %v", events, err)
+		}
+	})
+	t.Run("OKNoWalkInHours", func(t *testing.T) {
+		resp, _ := a.post(path, week)
+		wantRedirect(t, "POST", resp, "/admin?saved=hours")
+		if d := sent(t, 2); d.WalkIn != nil || len(d.Hours) != 3 {
+			t.Errorf("sent %+v, want three opening intervals and no walk-in hours", d)
+		}
 	})
 }
 

@@ -69,10 +69,10 @@ type odItem struct {
 
 // openDataOD serves the city's first shape.
 //
-// status is "1" while the site is open by its opening hours and "2"
-// otherwise. "3" (appointments only) needs walk-in hours, which the site
-// description does not carry yet (issue 4, configuration): until it does,
-// no site is reported as "3".
+// status is "2" while the site is closed by its opening hours, "3"
+// (appointments only) while it is open but outside its walk-in hours, and
+// "1" otherwise. A site without walk-in hours serves walk-ins whenever it
+// is open: it is never "3".
 //
 // A stale site keeps its item (consumers look sites up by title_anz, and a
 // vanished site reads as "closed for good"), and keeps the status of its
@@ -90,7 +90,7 @@ func (s *Server) openDataOD(w http.ResponseWriter, r *http.Request) {
 			TitleAnz:         siteTitle(site),
 			Timestamp:        odTimestamp(site.LastSync),
 			Link:             siteLink(base, site.ID),
-			Status:           odStatus(site.Open, false),
+			Status:           odStatus(site.Open, site.AppointmentsOnly),
 			WartezeitMinuten: strconv.Itoa(site.EstimatedWaitMinutes),
 		}
 		if site.Stale {
@@ -172,7 +172,10 @@ type wzEintrag struct {
 // group ordered by waiting time then name; all three groups are always
 // there, empty or not. A stale site is left out and named in sondertext
 // ("Keine aktuellen Daten: Porz"); a closed one is simply left out, as in
-// the city's feed outside opening hours. status is 1 when at least one site
+// the city's feed outside opening hours, and so is one that is open for
+// appointments only (outside its walk-in hours): the groups are walk-in
+// waits, and a figure there would send people to an office that does not
+// take them now. status is 1 when at least one site
 // is listed (open with live data), else 2: a feed with nothing live must not
 // say it is in service.
 func (s *Server) openDataWartezeiten(w http.ResponseWriter, r *http.Request) {
@@ -191,7 +194,7 @@ func (s *Server) openDataWartezeiten(w http.ResponseWriter, r *http.Request) {
 			stale = append(stale, name)
 			continue
 		}
-		if !site.Open {
+		if !site.Open || site.AppointmentsOnly {
 			continue
 		}
 		g := &groups[wzGroup(site.EstimatedWaitMinutes)]
@@ -242,6 +245,9 @@ type wtSite struct {
 	Name string `json:"name"`
 	URL  string `json:"url"`
 	Open bool   `json:"open"`
+	// WalkIn: walk-ins are served now (open, and inside the walk-in hours
+	// when the site has any); false while open for appointments only.
+	WalkIn bool `json:"walk_in"`
 	// Waiting and EstimatedWaitMinutes are null while the site is stale.
 	Waiting              *int   `json:"waiting"`
 	EstimatedWaitMinutes *int   `json:"estimated_wait_minutes"`
@@ -251,7 +257,8 @@ type wtSite struct {
 }
 
 // openDataWaitingTimes serves Veedel's own shape: every site with its
-// figures and their age. Times are RFC 3339 in Cologne's time. A stale site
+// figures and their age; open and walk_in follow the opening and walk-in
+// hours (reference data, so also for a stale site). Times are RFC 3339 in Cologne's time. A stale site
 // has stale true and waiting and estimated_wait_minutes null: a consumer
 // that ignores the flag still shows no figure as live.
 func (s *Server) openDataWaitingTimes(w http.ResponseWriter, r *http.Request) {
@@ -265,7 +272,7 @@ func (s *Server) openDataWaitingTimes(w http.ResponseWriter, r *http.Request) {
 	for _, site := range s.Central.Sites() {
 		ws := wtSite{
 			ID: site.ID, Name: siteTitle(site), URL: siteLink(base, site.ID), Open: site.Open,
-			Stale: site.Stale,
+			WalkIn: site.Open && !site.AppointmentsOnly, Stale: site.Stale,
 		}
 		if !site.LastSync.IsZero() {
 			ws.LastSync = site.LastSync.In(berlin).Format(time.RFC3339)

@@ -41,6 +41,12 @@ func (c *clock) set(t time.Time) {
 // ticket waiting (none for 0).
 func (e *env) addSite(id, name string, minutes int) {
 	e.t.Helper()
+	e.addSiteWalkIn(id, name, minutes, nil)
+}
+
+// addSiteWalkIn is addSite with walk-in hours.
+func (e *env) addSiteWalkIn(id, name string, minutes int, walkIn []queue.OpeningHours) {
+	e.t.Helper()
 	if id != siteID {
 		e.enroll(id, siteKey(id))
 	}
@@ -49,7 +55,7 @@ func (e *env) addSite(id, name string, minutes int) {
 	for d := time.Monday; d <= time.Friday; d++ {
 		hours = append(hours, queue.OpeningHours{Weekday: d, Open: 7*60 + 30, Close: 18 * 60})
 	}
-	l.add(queue.TypeSiteDescribed, "site/"+id, &queue.SiteDescribed{ID: id, Name: name, TimeZone: "Europe/Berlin", Hours: hours})
+	l.add(queue.TypeSiteDescribed, "site/"+id, &queue.SiteDescribed{ID: id, Name: name, TimeZone: "Europe/Berlin", Hours: hours, WalkIn: walkIn})
 	l.add(queue.TypeServiceDefined, "service/meldung", &queue.ServiceDefined{ID: "meldung", Name: "An- und Ummeldung", NameEN: "Registering an address", Prefix: "B", ExpectedMinutes: max(minutes, 1)})
 	l.add(queue.TypeCounterDefined, "counter/1", &queue.CounterDefined{ID: "1", Name: "Platz 1", Services: []string{"meldung"}})
 	if minutes > 0 {
@@ -274,7 +280,7 @@ func richSites(t *testing.T, base string) (map[string]any, map[string]map[string
 	out := map[string]map[string]any{}
 	for _, v := range asArray(t, "sites", f["sites"]) {
 		m := asObject(t, "site", v)
-		wantKeys(t, "site", m, "id", "name", "url", "open", "waiting", "estimated_wait_minutes", "last_sync", "age_seconds", "stale")
+		wantKeys(t, "site", m, "id", "name", "url", "open", "walk_in", "waiting", "estimated_wait_minutes", "last_sync", "age_seconds", "stale")
 		id, _ := m["id"].(string)
 		out[id] = m
 	}
@@ -399,6 +405,79 @@ func TestOpenData_Closed(t *testing.T) {
 	}
 	if got, want := sites["kalk"]["stale"], any(false); got != want {
 		t.Errorf("waiting-times stale = %#v, want %#v", got, want)
+	}
+}
+
+// TestOpenData_AppointmentsOnly: a site with walk-in hours (Cologne's:
+// Monday 7:30–15:00, Wednesday 7:30–12:00) is "3" while open outside them,
+// is left out of the walk-in groups then, and says walk_in false; a site
+// without walk-in hours serves walk-ins whenever open. The clock starts on
+// Wednesday 4 March 2026, 10:00.
+func TestOpenData_AppointmentsOnly(t *testing.T) {
+	e := newEnv(t)
+	e.addSiteWalkIn("kalk", "Kundenzentrum Kalk", 28, []queue.OpeningHours{
+		{Weekday: time.Monday, Open: 7*60 + 30, Close: 15 * 60},
+		{Weekday: time.Wednesday, Open: 7*60 + 30, Close: 12 * 60},
+	})
+	e.addSite("porz", "Kundenzentrum Porz", 45)
+
+	for _, tc := range []struct {
+		name            string
+		after           time.Duration // from Wednesday 10:00
+		kalk, porz      string        // waiting-od status
+		kalkOpen        bool
+		kalkWalkIn      bool
+		porzWalkIn      bool
+		listed          []string // wartezeiten.json names, in order
+		wartezeitStatus int
+	}{
+		{"WednesdayWalkIn", 0, "1", "1", true, true, true, []string{"Kalk", "Porz"}, 1},
+		{"WednesdayLastWalkInMinute", time.Hour + 59*time.Minute, "1", "1", true, true, true, []string{"Kalk", "Porz"}, 1},
+		{"WednesdayAfternoon", 2 * time.Hour, "3", "1", true, false, true, []string{"Porz"}, 1},
+		{"WednesdayEvening", 9 * time.Hour, "2", "2", false, false, false, nil, 2},
+		{"ThursdayMorning", 23 * time.Hour, "3", "1", true, false, true, []string{"Porz"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.Clock.set(time.Date(2026, 3, 4, 10, 0, 0, 0, berlin).Add(tc.after))
+			e.alive("kalk", "porz")
+			stamp := e.Clock.Now().In(berlin).Format(time.DateTime)
+
+			items := odItems(t, e.URL)
+			wantKalk := map[string]string{
+				"title_anz": "Kundenzentrum Kalk", "timestamp": stamp, "link": e.URL + "/#site-kalk",
+				"status": tc.kalk, "sondertext": "", "wartezeit_minuten": "28",
+			}
+			for k, w := range wantKalk {
+				if got := items["Kundenzentrum Kalk"][k]; got != w {
+					t.Errorf("waiting-od Kalk %s = %q, want %q", k, got, w)
+				}
+			}
+			if got := items["Kundenzentrum Porz"]["status"]; got != tc.porz {
+				t.Errorf("waiting-od Porz status = %q, want %q (no walk-in hours: never \"3\")", got, tc.porz)
+			}
+
+			top, names, _ := wartezeiten(t, e.URL)
+			if !slices.Equal(names, tc.listed) {
+				t.Errorf("wartezeiten.json lists %q, want %q", names, tc.listed)
+			}
+			if got := asInt(t, "status", top["status"]); got != tc.wartezeitStatus {
+				t.Errorf("wartezeiten.json status = %d, want %d", got, tc.wartezeitStatus)
+			}
+
+			_, sites := richSites(t, e.URL)
+			if got, want := sites["kalk"]["open"], any(tc.kalkOpen); got != want {
+				t.Errorf("waiting-times kalk open = %#v, want %#v", got, want)
+			}
+			if got, want := sites["kalk"]["walk_in"], any(tc.kalkWalkIn); got != want {
+				t.Errorf("waiting-times kalk walk_in = %#v, want %#v", got, want)
+			}
+			if got, want := sites["porz"]["walk_in"], any(tc.porzWalkIn); got != want {
+				t.Errorf("waiting-times porz walk_in = %#v, want %#v", got, want)
+			}
+			if got, want := sites["kalk"]["estimated_wait_minutes"], any(json.Number("28")); got != want {
+				t.Errorf("waiting-times kalk estimated_wait_minutes = %#v, want %#v", got, want)
+			}
+		})
 	}
 }
 

@@ -70,6 +70,12 @@
     function f(name) { return root.querySelector('[data-field="' + name + '"]'); }
     listen(root.dataset.events, 'ticket', function (t) {
       var was = root.dataset.status;
+      if (root.dataset.service && t.service !== root.dataset.service) {
+        // Transferred to another service: its name is translated on the
+        // server, so render the page anew.
+        window.location.reload();
+        return;
+      }
       root.dataset.status = t.status;
       root.classList.toggle('stale', t.stale);
       setText(f('state'), T['status.state.' + t.status] || t.status);
