@@ -140,22 +140,7 @@ func (s *Store) Scan(ctx context.Context, site string, after uint64, fn func(cha
 	if err != nil {
 		return fmt.Errorf("store: scan %s: %w", site, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		e := changelog.Entry{Site: site}
-		var hlc int64
-		if err := rows.Scan(&e.Seq, &e.Version, &hlc, &e.Type, &e.Entity, &e.Payload, &e.Prev, &e.Hash); err != nil {
-			return fmt.Errorf("store: scan %s: %w", site, err)
-		}
-		e.HLC = changelog.HLC(hlc)
-		if len(e.Prev) == 0 {
-			e.Prev = nil
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachEntry(rows, site, fn)
 }
 
 var _ central.RangeScanner = (*Store)(nil)
@@ -168,12 +153,18 @@ func (s *Store) ScanRange(ctx context.Context, site string, from, to changelog.H
 	if err != nil {
 		return fmt.Errorf("store: scan range %s: %w", site, err)
 	}
+	return eachEntry(rows, site, fn)
+}
+
+// eachEntry reads site_log rows (seq, version, hlc, type, entity, payload,
+// prev, hash) into entries of site and calls fn with each; it closes rows.
+func eachEntry(rows *sql.Rows, site string, fn func(changelog.Entry) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		e := changelog.Entry{Site: site}
 		var hlc int64
 		if err := rows.Scan(&e.Seq, &e.Version, &hlc, &e.Type, &e.Entity, &e.Payload, &e.Prev, &e.Hash); err != nil {
-			return fmt.Errorf("store: scan range %s: %w", site, err)
+			return fmt.Errorf("store: read %s's log: %w", site, err)
 		}
 		e.HLC = changelog.HLC(hlc)
 		if len(e.Prev) == 0 {
