@@ -96,6 +96,9 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 		}
 		c.sites[cur.Site] = m
 	}
+	if err := c.loadCancels(ctx); err != nil {
+		return nil, fmt.Errorf("central: load cancellation requests: %w", err)
+	}
 	return c, nil
 }
 
@@ -261,10 +264,19 @@ type TicketStatus struct {
 	CalledAt                time.Time `json:"called_at,omitzero"`
 	LastSync                time.Time `json:"last_sync"`
 	Stale                   bool      `json:"stale"`
+	// CancelRequested: the citizen asked to cancel the ticket and its site
+	// has not decided yet (cancel.go).
+	CancelRequested bool `json:"cancel_requested,omitempty"`
 }
 
 // Ticket finds a ticket by its token in any site's read model.
 func (c *Central) Ticket(token string) (TicketStatus, bool) {
+	st, _, ok := c.ticket(token)
+	return st, ok
+}
+
+// ticket is Ticket, also returning the ticket's ID.
+func (c *Central) ticket(token string) (TicketStatus, string, bool) {
 	c.mu.RLock()
 	models := make([]*siteModel, 0, len(c.sites))
 	for _, m := range c.sites {
@@ -290,10 +302,14 @@ func (c *Central) Ticket(token string) (TicketStatus, bool) {
 		}
 		est := m.state.EstimateTicket(t.ID)
 		st.Position, st.EstimatedWaitMinutes, st.EstimatedWaitP90Minutes = est.Position, est.Minutes, est.P90
+		id := t.ID
 		m.mu.Unlock()
-		return st, true
+		if st.Status == queue.StatusWaiting || st.Status == queue.StatusParked {
+			st.CancelRequested = c.cancelPending(st.Site, id)
+		}
+		return st, id, true
 	}
-	return TicketStatus{}, false
+	return TicketStatus{}, "", false
 }
 
 // ViewSite runs fn with a site's read model under its lock; false if the

@@ -44,6 +44,10 @@ type OutboundStore interface {
 	// LastOutboundHLC is the highest timestamp in any outbound log, so that
 	// central's clock continues after it when restarted.
 	LastOutboundHLC(ctx context.Context) (changelog.HLC, error)
+	// OutboundOfType returns the entries of eventType appended to any
+	// site's outbound log at or after since (Site, Seq, Type, Entity and
+	// HLC; no payload), oldest first.
+	OutboundOfType(ctx context.Context, eventType string, since time.Time) ([]changelog.Entry, error)
 }
 
 // Outgoing is one event central sends down. Payload is a payload of the
@@ -69,6 +73,9 @@ type outbound struct {
 	polls    map[string]poll          // the latest downlink poll per site
 	reported map[string]uint64        // the site's last seq, as its uplink reported it
 	joined   map[string]bool          // sites known to have joined, this process
+
+	cancelMu sync.Mutex        // serialises RequestCancel (cancel.go)
+	cancels  map[string]uint64 // site+"/"+ticket ID -> outbound seq of the pending request
 }
 
 // poll is what a downlink poll told central.

@@ -121,6 +121,19 @@ func init() {
 		"status.state.expired":  "Süresi doldu",
 		"status.stale.note":     "Merkezle bağlantı kesildi: sıranız ve bekleme süreniz güncel değil. Lütfen yerindeki çağrı ekranını da takip edin.",
 		"status.notfound.title": "Sıra numarası bulunamadı",
+
+		"status.state.parked":      "Beklemeye alındı",
+		"status.state.cancelled":   "İptal edildi",
+		"status.cancelled":         "Sıra numaranız iptal edildi. Artık beklemeniz gerekmiyor.",
+		"status.cancel":            "Sıra numarasını iptal et",
+		"status.cancel.confirm":    "Sıra numaranızı gerçekten iptal etmek istiyor musunuz? Sıradaki yerinizi kaybedersiniz.",
+		"status.cancel.submit":     "Evet, iptal et",
+		"status.cancel.requested":  "İptal talep edildi. Birim kısa süre içinde onaylayacak.",
+		"status.cancel.impossible": "İptal mümkün değil",
+		"status.cancel.called":     "Çağrıldınız ve işleminiz yapılıyor: sıra numarası artık iptal edilemez.",
+		"status.cancel.ended":      "Bu sıra numarası zaten sona erdi ve artık iptal edilemez.",
+		"status.cancel.failed":     "İptal talebi şu anda gönderilemedi. Lütfen birazdan tekrar deneyin.",
+		"status.back":              "Sıra numarasına dön",
 	}
 	// Modern Standard Arabic. Numbers stay in Western digits: they must
 	// match the call display and the printed ticket ("A042").
@@ -226,5 +239,18 @@ func init() {
 		"status.state.expired":  "منتهي الصلاحية",
 		"status.stale.note":     "انقطع الاتصال بالمركز: الترتيب ومدة الانتظار غير محدّثين. يُرجى متابعة شاشة النداء في المكان أيضًا.",
 		"status.notfound.title": "رقم الانتظار غير موجود",
+
+		"status.state.parked":      "مؤجَّل",
+		"status.state.cancelled":   "ملغى",
+		"status.cancelled":         "تم إلغاء رقم انتظارك. لم تعد بحاجة إلى الانتظار.",
+		"status.cancel":            "إلغاء رقم الانتظار",
+		"status.cancel.confirm":    "هل تريد حقًا إلغاء رقم انتظارك؟ ستفقد مكانك في الطابور.",
+		"status.cancel.submit":     "نعم، ألغِ رقم الانتظار",
+		"status.cancel.requested":  "تم طلب الإلغاء. سيؤكده المكتب قريبًا.",
+		"status.cancel.impossible": "الإلغاء غير ممكن",
+		"status.cancel.called":     "لقد نودي على رقمك ويجري خدمتك الآن: لم يعد بالإمكان إلغاء رقم الانتظار.",
+		"status.cancel.ended":      "انتهى رقم الانتظار هذا بالفعل ولم يعد بالإمكان إلغاؤه.",
+		"status.cancel.failed":     "تعذّر إرسال طلب الإلغاء الآن. يُرجى المحاولة مرة أخرى بعد قليل.",
+		"status.back":              "العودة إلى رقم الانتظار",
 	}
 }

@@ -23,6 +23,11 @@ const (
 	TypeTicketCalledBack  = "queue.ticket_called_back"
 	TypeTicketTransferred = "queue.ticket_transferred"
 	TypeTicketCancelled   = "queue.ticket_cancelled"
+
+	// TypeCancelRequested comes from central only (the citizen pressed
+	// "cancel" on the status page): the site decides what it changes
+	// (AcceptCancel) and never keeps it in its own change-log.
+	TypeCancelRequested = "queue.cancel_requested"
 )
 
 // Ticket classes: the calling rule (NextFor) ranks them.
@@ -184,6 +189,12 @@ type TicketCancelled struct {
 	ID string `cbor:"1,keyasint"`
 }
 
+// CancelRequested asks the site to cancel a ticket at the citizen's
+// request, sent down by central. No personal data: the ticket's ID only.
+type CancelRequested struct {
+	ID string `cbor:"1,keyasint"`
+}
+
 // NewPayload returns a pointer to a zero payload for an event type, for
 // decoders, or false for a type this version does not know.
 func NewPayload(eventType string) (any, bool) {
@@ -220,6 +231,8 @@ func NewPayload(eventType string) (any, bool) {
 		return &TicketTransferred{}, true
 	case TypeTicketCancelled:
 		return &TicketCancelled{}, true
+	case TypeCancelRequested:
+		return &CancelRequested{}, true
 	}
 	return nil, false
 }

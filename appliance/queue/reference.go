@@ -124,6 +124,8 @@ func (s *State) AcceptFromCentral(at time.Time, e Event) ([]Event, error) {
 		return s.AcceptService(at, *p)
 	case *SiteDescribed:
 		return s.AcceptSiteDescription(at, *p)
+	case *CancelRequested:
+		return s.AcceptCancel(at, *p)
 	}
 	return nil, veedel.Errorf(veedel.EINVALID, "Ereignis %s wird von der Zentrale nicht angenommen / event %s is not accepted from central", e.Type, e.Type)
 }

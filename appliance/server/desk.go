@@ -111,6 +111,7 @@ type deskPage struct {
 	ServiceName map[string]string
 	Started     bool         // the current citizen has arrived at the counter
 	Parked      []TicketView // tickets this counter parked, to call back
+	CanSetup    bool         // a site lead: may open /desk/setup
 }
 
 func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
@@ -120,7 +121,7 @@ func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
 	sess := session(r)
 	now := time.Now()
-	p := deskPage{User: sess.User, ServiceName: map[string]string{}}
+	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User)}
 	s.Store.View(func(st *queue.State) {
 		p.SiteName, p.Counters, p.Services = st.Site.Name, counterViews(st), serviceViews(st)
 		for _, svc := range st.Services {

@@ -68,6 +68,13 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/desk/counter", s.deskChooseCounter)
 		r.Post("/desk/logout", s.logout)
 		r.Post("/desk/{action}", s.deskAction)
+		// The site lead's setup: counters and the services they serve.
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireLead)
+			r.Get("/desk/setup", s.setup)
+			r.Post("/desk/setup/counters", s.setupAdd)
+			r.Post("/desk/setup/counters/{counter}", s.setupSave)
+		})
 	})
 
 	r.Get("/display", s.display)

@@ -73,6 +73,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/events", s.portalEvents)
 	r.Get("/t/{token}", s.ticketPage)
 	r.Get("/t/{token}/events", s.ticketEvents)
+	r.Post("/t/{token}/cancel", s.cancelTicket)
 
 	for path, h := range map[string]http.HandlerFunc{
 		"/open-data/waiting-od.json":    s.openDataOD,
@@ -138,13 +139,19 @@ func isAPI(r *http.Request) bool {
 type notFoundData struct {
 	Heading string
 	Text    string
+	Back    string // a link back to the ticket's status page, or ""
 }
 
 func (s *Server) renderNotFound(w http.ResponseWriter, r *http.Request, lang, heading, text string) {
+	s.renderMessage(w, r, http.StatusNotFound, lang, notFoundData{Heading: heading, Text: text})
+}
+
+// renderMessage renders a citizen's message page (page_notfound.html)
+// with status.
+func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, status int, lang string, d notFoundData) {
 	w.Header().Set("Cache-Control", "no-store")
-	s.Renderer.Render(w, http.StatusNotFound, "notfound", ui.Page{
-		Lang: lang, Title: heading, Surface: "portal", Path: r.URL.Path, Langs: ui.CitizenLangs,
-		Data: notFoundData{Heading: heading, Text: text},
+	s.Renderer.Render(w, status, "notfound", ui.Page{
+		Lang: lang, Title: d.Heading, Surface: "portal", Path: r.URL.Path, Langs: ui.CitizenLangs, Data: d,
 	})
 }
 

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/ui"
@@ -26,6 +28,8 @@ type ticketData struct {
 	Next         bool   // waiting and next in line
 	Updated      string // "Stand 10:42"
 	Events       string
+	CancelAction string            // where the cancel form posts
+	CanCancel    bool              // waiting or parked, and no cancellation requested yet
 	Texts        map[string]string // for live.js
 }
 
@@ -59,8 +63,11 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request) {
 		Next:         t.Status == queue.StatusWaiting && t.Position == 1,
 		Updated:      freshness(lang, t.LastSync, s.now()),
 		Events:       r.URL.EscapedPath() + "/events",
+		CancelAction: r.URL.EscapedPath() + "/cancel",
+		CanCancel:    (t.Status == queue.StatusWaiting || t.Status == queue.StatusParked) && !t.CancelRequested,
 		Texts: liveTexts(lang, "portal.updated", "portal.never", "status.called", "status.soon", "status.p90",
-			"status.state.waiting", "status.state.called", "status.state.done", "status.state.no_show", "status.state.expired"),
+			"status.state.waiting", "status.state.called", "status.state.done", "status.state.no_show", "status.state.expired",
+			"status.state.parked", "status.state.cancelled"),
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.Renderer.Render(w, http.StatusOK, "status", ui.Page{
@@ -86,6 +93,38 @@ func (s *Server) ticketEvents(w http.ResponseWriter, r *http.Request) {
 		data, _ := json.Marshal(t)
 		return "ticket", data
 	})
+}
+
+// cancelTicket asks the ticket's site to cancel it (central.RequestCancel:
+// the site decides) and sends the citizen back to the status page, which
+// shows the request until the site's decision arrives. Unknown token: 404;
+// a ticket no longer waiting or parked: 409 with its status. The router's
+// cross-origin protection refuses forged posts.
+func (s *Server) cancelTicket(w http.ResponseWriter, r *http.Request) {
+	lang := ui.Lang(w, r, ui.CitizenLangs...)
+	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
+	token := chi.URLParam(r, "token")
+	if token == "" || len(token) > maxTokenLen {
+		s.renderNotFound(w, r, lang, ui.Translate(lang, "status.notfound.title"), ui.Translate(lang, "status.notfound"))
+		return
+	}
+	back := strings.TrimSuffix(r.URL.EscapedPath(), "/cancel")
+	t, err := s.Central.RequestCancel(r.Context(), token)
+	switch veedel.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, back, http.StatusSeeOther)
+	case veedel.ENOTFOUND:
+		s.renderNotFound(w, r, lang, ui.Translate(lang, "status.notfound.title"), ui.Translate(lang, "status.notfound"))
+	case veedel.ECONFLICT:
+		text := ui.Translate(lang, "status.cancel.ended")
+		if t.Status == queue.StatusCalled {
+			text = ui.Translate(lang, "status.cancel.called")
+		}
+		s.renderMessage(w, r, http.StatusConflict, lang, notFoundData{Heading: ui.Translate(lang, "status.cancel.impossible"), Text: text, Back: back})
+	default:
+		s.Logger.Error("cancel request", "err", err)
+		s.renderMessage(w, r, http.StatusInternalServerError, lang, notFoundData{Heading: ui.Translate(lang, "error.title"), Text: ui.Translate(lang, "status.cancel.failed"), Back: back})
+	}
 }
 
 func counterLabel(t central.TicketStatus) string {

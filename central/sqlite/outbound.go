@@ -266,3 +266,24 @@ func (s *Store) LastOutboundHLC(ctx context.Context) (changelog.HLC, error) {
 	}
 	return changelog.HLC(hlc), nil
 }
+
+// OutboundOfType returns the entries of eventType appended to any site's
+// outbound log at or after since, without payloads, oldest first.
+func (s *Store) OutboundOfType(ctx context.Context, eventType string, since time.Time) ([]changelog.Entry, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT site, seq, hlc, type, entity FROM outbound WHERE type = ? AND created_at >= ? ORDER BY hlc`, eventType, since.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("store: outbound of type %s: %w", eventType, err)
+	}
+	defer rows.Close()
+	var out []changelog.Entry
+	for rows.Next() {
+		var e changelog.Entry
+		var hlc int64
+		if err := rows.Scan(&e.Site, &e.Seq, &hlc, &e.Type, &e.Entity); err != nil {
+			return nil, fmt.Errorf("store: outbound of type %s: %w", eventType, err)
+		}
+		e.HLC = changelog.HLC(hlc)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

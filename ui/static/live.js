@@ -103,7 +103,9 @@
         var when = shown[i].dataset.show;
         show(shown[i], when === t.status ||
           (when === 'next' && t.status === 'waiting' && t.position === 1) ||
-          (when === 'stale' && t.stale));
+          (when === 'stale' && t.stale) ||
+          (when === 'cancel_requested' && t.cancel_requested === true) ||
+          (when === 'cancel' && (t.status === 'waiting' || t.status === 'parked') && !t.cancel_requested));
       }
       if (t.status === 'called' && was !== 'called') {
         document.title = f('called').textContent + ' · ' + title;

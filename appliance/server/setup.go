@@ -1,0 +1,164 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/ui"
+)
+
+// The site lead's setup (/desk/setup): the counters, their names and the
+// services each serves. Services and opening hours are the city's, edited
+// at central; here only what is the site's own. Every save is a
+// CounterDefined event through Store.Execute, so it syncs like any other
+// site event; the rules are the domain's (queue.State.DefineCounter,
+// AddCounter).
+
+// mayConfigure reports whether a staff member may change the site's setup.
+func mayConfigure(u sqlite.User) bool { return u.Role == sqlite.RoleLead || u.Role == sqlite.RoleAdmin }
+
+// requireLead lets site leads and admins through; clerks get 403.
+func (s *Server) requireLead(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !mayConfigure(session(r).User) {
+			s.renderError(w, r, veedel.Errorf(veedel.EFORBIDDEN, "Die Einrichtung des Standorts ist der Standortleitung vorbehalten: bitte wenden Sie sich an sie / the site setup is for the site lead only: please ask them"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type setupPage struct {
+	SiteName string
+	Counters []setupCounter
+	New      setupCounter // the form adding a counter
+}
+
+// setupCounter is one counter's form: Title is its saved name, Name the
+// form's value (what the lead typed when the save was refused).
+type setupCounter struct {
+	ID       string
+	Title    string
+	Name     string
+	Open     bool
+	Current  string // number being served
+	Services []setupService
+	Error    string // why this form's save was refused
+}
+
+type setupService struct {
+	ID, Name, NameEN string
+	Checked          bool
+}
+
+// counterForm is what a counter form posted.
+type counterForm struct {
+	id       string // the counter (for a new one: the number the form offered)
+	add      bool
+	name     string
+	services []string
+	err      string
+}
+
+func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
+	var flash string
+	q := r.URL.Query()
+	lang := ui.Lang(w, r)
+	s.Store.View(func(st *queue.State) {
+		for _, k := range []string{"saved", "added", "unchanged"} {
+			if c := st.Counters[q.Get(k)]; c != nil {
+				flash = ui.Translate(lang, "setup."+k, c.Name)
+			}
+		}
+	})
+	s.renderSetup(w, r, http.StatusOK, flash, nil)
+}
+
+// renderSetup shows the setup page; failed, when set, is a refused form
+// shown again with what the lead entered.
+func (s *Server) renderSetup(w http.ResponseWriter, r *http.Request, status int, flash string, failed *counterForm) {
+	var p setupPage
+	s.Store.View(func(st *queue.State) {
+		p.SiteName = st.Site.Name
+		form := func(v setupCounter, checked []string) setupCounter {
+			for _, id := range st.ServiceOrder {
+				svc := st.Services[id]
+				v.Services = append(v.Services, setupService{ID: id, Name: svc.Name, NameEN: svc.NameEN, Checked: slices.Contains(checked, id)})
+			}
+			return v
+		}
+		for _, c := range counterViews(st) {
+			v := setupCounter{ID: c.ID, Title: c.Name, Name: c.Name, Open: c.Open, Current: c.Current}
+			checked := c.Services
+			if failed != nil && !failed.add && failed.id == c.ID {
+				v.Name, v.Error, checked = failed.name, failed.err, failed.services
+			}
+			p.Counters = append(p.Counters, form(v, checked))
+		}
+		next := st.NextCounterID()
+		p.New = form(setupCounter{ID: next, Name: queue.DefaultCounterName(next)}, nil)
+		if failed != nil && failed.add {
+			p.New = form(setupCounter{ID: next, Name: failed.name, Error: failed.err}, failed.services)
+		}
+	})
+	lang := ui.Lang(w, r)
+	w.Header().Set("Cache-Control", "no-store")
+	errMsg := ""
+	if failed != nil {
+		errMsg = failed.err
+	}
+	s.Renderer.Render(w, status, "desk_setup", ui.Page{Lang: lang, Title: ui.Translate(lang, "setup.title") + " · " + p.SiteName,
+		Surface: "desk", Path: "/desk/setup", Flash: flash, Error: errMsg, Data: p})
+}
+
+// setupSave renames a counter and sets its services.
+func (s *Server) setupSave(w http.ResponseWriter, r *http.Request) {
+	s.saveCounter(w, r, counterForm{id: chi.URLParam(r, "counter")})
+}
+
+// setupAdd adds a counter with the number the form offered.
+func (s *Server) setupAdd(w http.ResponseWriter, r *http.Request) {
+	s.saveCounter(w, r, counterForm{add: true})
+}
+
+func (s *Server) saveCounter(w http.ResponseWriter, r *http.Request, f counterForm) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return
+	}
+	f.name, f.services = r.PostForm.Get("name"), r.PostForm["service"]
+	if f.add {
+		f.id = r.PostForm.Get("id")
+	}
+	events, err := s.Store.Execute(r.Context(), func(st *queue.State, at time.Time) ([]queue.Event, error) {
+		if f.add {
+			return st.AddCounter(at, f.id, f.name, f.services)
+		}
+		return st.DefineCounter(at, f.id, f.name, f.services)
+	})
+	if err != nil {
+		if status := web.Status(err); status < 500 && veedel.ErrorCode(err) != veedel.ENOTFOUND {
+			f.err = veedel.ErrorMessage(err)
+			s.renderSetup(w, r, status, "", &f)
+			return
+		}
+		s.renderError(w, r, err)
+		return
+	}
+	outcome := "saved"
+	switch {
+	case f.add:
+		outcome = "added"
+	case len(events) == 0:
+		outcome = "unchanged"
+	}
+	http.Redirect(w, r, "/desk/setup?"+url.Values{outcome: {f.id}}.Encode(), http.StatusSeeOther)
+}

@@ -1,0 +1,245 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/appliance/sqlite"
+)
+
+type apiCounter struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Services []string `json:"services"`
+	Open     bool     `json:"open"`
+}
+
+func (h *harness) apiCounters(t *testing.T) map[string]apiCounter {
+	t.Helper()
+	res := h.get(t, nil, "/api/v1/counters")
+	if res.status != http.StatusOK {
+		t.Fatalf("GET /api/v1/counters: status %d: %s", res.status, res)
+	}
+	out := map[string]apiCounter{}
+	for _, c := range decode[[]apiCounter](t, res) {
+		out[c.ID] = c
+	}
+	return out
+}
+
+// lead returns a browser logged in as demo, the harness's site lead.
+func (h *harness) lead(t *testing.T) *http.Client {
+	t.Helper()
+	b := h.browser(t)
+	h.login(t, b)
+	return b
+}
+
+func TestSetupRenameAndServices(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := h.lead(t)
+
+	// The desk links the setup for a lead.
+	if page := h.get(t, b, "/desk").String(); !strings.Contains(page, `href="/desk/setup"`) {
+		t.Errorf("desk has no link to /desk/setup for a lead")
+	}
+	res := h.get(t, b, "/desk/setup")
+	wantStatus(t, "GET /desk/setup", res, http.StatusOK)
+	page := res.String()
+	for _, want := range []string{`<html lang="de"`, "Plätze einrichten", `action="/desk/setup/counters/2"`, "<fieldset", "<legend>Anliegen, die Platz 2 bedient</legend>",
+		`<label for="name-2">`, `name="service" value="meldung" checked`, `value="5"`, "Platz 5"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("setup page lacks %q", want)
+		}
+	}
+	if en := h.get(t, b, "/desk/setup?lang=en").String(); !strings.Contains(en, "Counter setup") || !strings.Contains(en, "Registering an address") {
+		t.Errorf("English setup page lacks its texts")
+	}
+
+	before := h.store.LastSeq()
+	res = h.postForm(t, b, "/desk/setup/counters/2", url.Values{"name": {" Anmeldung & Abholung "}, "service": {"abholung", "meldung"}}.Encode())
+	wantStatus(t, "save counter 2", res, http.StatusSeeOther)
+	if got, want := res.header.Get("Location"), "/desk/setup?saved=2"; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+	if got, want := h.store.LastSeq(), before+1; got != want {
+		t.Errorf("LastSeq = %d, want %d (one CounterDefined)", got, want)
+	}
+	h.store.View(func(st *queue.State) {
+		c := st.Counters["2"]
+		if c.Name != "Anmeldung & Abholung" || !slices.Equal(c.Services, []string{"meldung", "abholung"}) {
+			t.Errorf("state: counter 2 = %+v", *c)
+		}
+	})
+	if c := h.apiCounters(t)["2"]; c.Name != "Anmeldung & Abholung" || !slices.Equal(c.Services, []string{"meldung", "abholung"}) {
+		t.Errorf("API: counter 2 = %+v", c)
+	}
+	if page := h.get(t, b, "/desk/setup?saved=2&lang=de").String(); !strings.Contains(page, `<p class="flash" role="status">Anmeldung &amp; Abholung gespeichert.</p>`) {
+		t.Errorf("no confirmation after saving: %s", page)
+	}
+
+	// Saving the same again commits nothing and says so.
+	before = h.store.LastSeq()
+	res = h.postForm(t, b, "/desk/setup/counters/2", "name=Anmeldung+%26+Abholung&service=meldung&service=abholung")
+	wantStatus(t, "save unchanged", res, http.StatusSeeOther)
+	if got, want := res.header.Get("Location"), "/desk/setup?unchanged=2"; got != want || h.store.LastSeq() != before {
+		t.Errorf("unchanged save: Location = %q (want %q), LastSeq %d → %d", got, want, before, h.store.LastSeq())
+	}
+}
+
+func TestSetupAddCounter(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := h.lead(t)
+	before := h.store.LastSeq()
+	res := h.postForm(t, b, "/desk/setup/counters", "id=5&name=Platz+5&service=ausweis&service=bescheinigung")
+	wantStatus(t, "add counter", res, http.StatusSeeOther)
+	if got, want := res.header.Get("Location"), "/desk/setup?added=5"; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+	if got, want := h.store.LastSeq(), before+1; got != want {
+		t.Errorf("LastSeq = %d, want %d", got, want)
+	}
+	counters := h.apiCounters(t)
+	if c, ok := counters["5"]; !ok || c.Name != "Platz 5" || !slices.Equal(c.Services, []string{"ausweis", "bescheinigung"}) || c.Open {
+		t.Errorf("API: counter 5 = %+v (present %v), want closed Platz 5 serving ausweis, bescheinigung", c, ok)
+	}
+	if len(counters) != 5 {
+		t.Errorf("API lists %d counters, want 5", len(counters))
+	}
+	// A double submit adds it once.
+	res = h.postForm(t, b, "/desk/setup/counters", "id=5&name=Platz+5&service=ausweis&service=bescheinigung")
+	wantStatus(t, "add counter again", res, http.StatusSeeOther)
+	if got, want := h.store.LastSeq(), before+1; got != want {
+		t.Errorf("double submit: LastSeq = %d, want %d", got, want)
+	}
+	page := h.get(t, b, "/desk/setup?added=5").String()
+	for _, want := range []string{"Platz 5 hinzugefügt.", `action="/desk/setup/counters/5"`, `name="id" value="6"`, `value="Platz 6"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("setup page after adding lacks %q", want)
+		}
+	}
+	// The new counter can be staffed and called from.
+	h.issue(t, "bescheinigung")
+	wantStatus(t, "call at the new counter", h.counterAction(t, "5", "call-next"), http.StatusOK)
+}
+
+func TestSetupClerkForbidden(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	if err := h.store.CreateUser(context.Background(), sqlite.User{Name: "clara", DisplayName: "Clara", Role: sqlite.RoleClerk}, "clara"); err != nil {
+		t.Fatal(err)
+	}
+	b := h.browser(t)
+	h.loginAs(t, b, "clara")
+	if page := h.get(t, b, "/desk").String(); strings.Contains(page, "/desk/setup") {
+		t.Errorf("a clerk's desk links the setup")
+	}
+	before := h.store.LastSeq()
+	for _, res := range []response{
+		h.get(t, b, "/desk/setup"),
+		h.postForm(t, b, "/desk/setup/counters/1", "name=Meins&service=ausweis"),
+		h.postForm(t, b, "/desk/setup/counters", "id=5&name=Platz+5&service=ausweis"),
+	} {
+		wantStatus(t, "clerk", res, http.StatusForbidden)
+		if !strings.Contains(res.String(), "Standortleitung vorbehalten") || !strings.Contains(res.String(), `href="/desk"`) {
+			t.Errorf("403 page does not explain or lead back: %s", res)
+		}
+	}
+	if got := h.store.LastSeq(); got != before {
+		t.Errorf("a clerk's request committed: LastSeq %d → %d", before, got)
+	}
+	// Not logged in: to the login form, as elsewhere on the desk.
+	if res := h.get(t, h.browser(t), "/desk/setup"); res.status != http.StatusSeeOther || res.header.Get("Location") != "/desk/login" {
+		t.Errorf("anonymous: status %d, Location %q", res.status, res.header.Get("Location"))
+	}
+}
+
+func TestSetupBadInput(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := h.lead(t)
+	for _, tc := range []struct {
+		name, path, form string
+		status           int
+		want             []string // in the page
+	}{
+		{"EmptyName", "/desk/setup/counters/1", "name=+++&service=ausweis", http.StatusBadRequest, []string{"Der Name des Platzes fehlt"}},
+		{"LongName", "/desk/setup/counters/1", "name=" + strings.Repeat("x", 41) + "&service=ausweis", http.StatusBadRequest,
+			[]string{"höchstens 40 Zeichen", `value="` + strings.Repeat("x", 41) + `"`, `aria-invalid="true"`}},
+		{"NoService", "/desk/setup/counters/1", "name=Neuer+Name", http.StatusBadRequest, []string{"mindestens ein Anliegen", `value="Neuer Name"`}},
+		{"UnknownService", "/desk/setup/counters/1", "name=Platz+1&service=ausweis&service=hundesteuer", http.StatusBadRequest, []string{"Unbekanntes Anliegen"}},
+		{"DuplicateName", "/desk/setup/counters/1", "name=Platz+2&service=ausweis", http.StatusConflict, []string{"Namen müssen eindeutig sein"}},
+		{"AddNoService", "/desk/setup/counters", "id=5&name=Platz+5", http.StatusBadRequest, []string{"mindestens ein Anliegen", `id="counter-new-error"`}},
+		{"AddWrongNumber", "/desk/setup/counters", "id=7&name=Platz+7&service=ausweis", http.StatusBadRequest, []string{"Nummer 5"}},
+		{"AddNoNumber", "/desk/setup/counters", "name=Platz+7&service=ausweis", http.StatusBadRequest, []string{"Platznummer"}},
+		{"UnknownCounter", "/desk/setup/counters/9", "name=Platz+9&service=ausweis", http.StatusNotFound, []string{"Unbekannter Platz"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := h.store.LastSeq()
+			res := h.postForm(t, b, tc.path, tc.form)
+			wantStatus(t, tc.name, res, tc.status)
+			for _, want := range tc.want {
+				if !strings.Contains(res.String(), want) {
+					t.Errorf("page lacks %q", want)
+				}
+			}
+			if got := h.store.LastSeq(); got != before {
+				t.Errorf("refused input committed: LastSeq %d → %d", before, got)
+			}
+		})
+	}
+	// The state is as seeded.
+	if c := h.apiCounters(t)["1"]; c.Name != "Platz 1" || !slices.Equal(c.Services, []string{"ausweis", "meldung"}) {
+		t.Errorf("counter 1 = %+v, want as seeded", c)
+	}
+	// Cross-origin posts are refused by the router.
+	req := h.newRequest(t, http.MethodPost, "/desk/setup/counters/1", strings.NewReader("name=Evil&service=ausweis"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if res := h.send(t, b, req); res.status != http.StatusForbidden {
+		t.Errorf("cross-site post: status %d, want 403", res.status)
+	}
+}
+
+func TestSetupServingTicket(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := h.lead(t)
+	tk := h.issue(t, "ausweis")
+	wantStatus(t, "call", h.counterAction(t, "1", "call-next"), http.StatusOK)
+
+	// Dropping the service of the ticket being served: conflict, nothing committed.
+	before := h.store.LastSeq()
+	res := h.postForm(t, b, "/desk/setup/counters/1", "name=Platz+1&service=meldung")
+	wantStatus(t, "drop served service", res, http.StatusConflict)
+	if page := res.String(); !strings.Contains(page, "bedient gerade "+tk.Number) || !strings.Contains(page, "erst nach dem Abschließen") {
+		t.Errorf("conflict page does not explain: %s", page)
+	}
+	if got := h.store.LastSeq(); got != before {
+		t.Errorf("conflict committed: LastSeq %d → %d", before, got)
+	}
+	// The setup shows what the counter is serving.
+	if page := h.get(t, b, "/desk/setup").String(); !strings.Contains(page, "bedient gerade "+tk.Number) {
+		t.Errorf("setup does not show the ticket being served")
+	}
+	// Renaming while serving is fine.
+	res = h.postForm(t, b, "/desk/setup/counters/1", "name=Platz+1+am+Fenster&service=ausweis&service=meldung")
+	wantStatus(t, "rename while serving", res, http.StatusSeeOther)
+	if c := h.apiCounters(t)["1"]; c.Name != "Platz 1 am Fenster" {
+		t.Errorf("counter 1 = %+v after rename", c)
+	}
+	// Once finished, the service can go.
+	wantStatus(t, "finish", h.counterAction(t, "1", "finish"), http.StatusOK)
+	res = h.postForm(t, b, "/desk/setup/counters/1", "name=Platz+1+am+Fenster&service=meldung")
+	wantStatus(t, "drop service after finishing", res, http.StatusSeeOther)
+	if c := h.apiCounters(t)["1"]; !slices.Equal(c.Services, []string{"meldung"}) {
+		t.Errorf("counter 1 = %+v, want serving meldung only", c)
+	}
+}
