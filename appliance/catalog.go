@@ -1,6 +1,9 @@
 package appliance
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -11,9 +14,9 @@ import (
 // it opens, what it serves and at which counters. A new appliance commits it
 // as its first events, so central learns the site from the log itself.
 type SiteSeed struct {
-	Site     queue.SiteDescribed
-	Services []queue.ServiceDefined
-	Counters []queue.CounterDefined
+	Site     queue.SiteDescribed    `json:"site"`
+	Services []queue.ServiceDefined `json:"services"`
+	Counters []queue.CounterDefined `json:"counters"`
 }
 
 // hm is minutes since midnight.
@@ -92,4 +95,52 @@ func (s SiteSeed) Events(at time.Time) []queue.Event {
 		events = append(events, queue.Event{Type: queue.TypeCounterDefined, Entity: "counter/" + c.ID, At: at, Payload: &c})
 	}
 	return events
+}
+
+// Validate checks a seed read from a file before a site commits it: a
+// site ID and name, services with a one-letter prefix and a duration, and
+// counters that serve only services the seed defines.
+func (s SiteSeed) Validate() error {
+	if s.Site.ID == "" || s.Site.Name == "" {
+		return fmt.Errorf("seed: site needs an id and a name")
+	}
+	if s.Site.TimeZone != "" {
+		if _, err := time.LoadLocation(s.Site.TimeZone); err != nil {
+			return fmt.Errorf("seed: time zone %q: %v", s.Site.TimeZone, err)
+		}
+	}
+	if len(s.Services) == 0 || len(s.Counters) == 0 {
+		return fmt.Errorf("seed: at least one service and one counter are needed")
+	}
+	services := map[string]bool{}
+	for i := range s.Services {
+		svc := &s.Services[i]
+		if err := svc.Validate(); err != nil {
+			return fmt.Errorf("seed: service %q: %v", svc.ID, err)
+		}
+		services[svc.ID] = true
+	}
+	for _, c := range s.Counters {
+		if c.ID == "" || c.Name == "" || len(c.Services) == 0 {
+			return fmt.Errorf("seed: counter %q needs an id, a name and services", c.ID)
+		}
+		for _, id := range c.Services {
+			if !services[id] {
+				return fmt.Errorf("seed: counter %q serves unknown service %q", c.ID, id)
+			}
+		}
+	}
+	return nil
+}
+
+// ReadSeed reads a site's seed from JSON (the shape of SiteSeed, with the
+// payloads' json names) and validates it.
+func ReadSeed(r io.Reader) (SiteSeed, error) {
+	var s SiteSeed
+	dec := json.NewDecoder(io.LimitReader(r, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return SiteSeed{}, fmt.Errorf("seed: %v", err)
+	}
+	return s, s.Validate()
 }

@@ -47,6 +47,9 @@ type applianceConfig struct {
 	// Now is the site's wall clock for its log and uplink (nil: time.Now);
 	// tests skew it.
 	Now func() time.Time
+	// SeedFile, when set, is a JSON site seed used instead of the built-in
+	// catalogue on the first start.
+	SeedFile string
 	// Retention is how long acknowledged change-log entries are kept (0:
 	// for ever, with snapshots only).
 	Retention time.Duration
@@ -102,8 +105,21 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 		cfg.Logger = slog.Default()
 	}
 	seed, ok := appliance.Catalog[cfg.Site]
-	if !ok {
-		return nil, usageErrorf("unknown site %q: known sites are %s", cfg.Site, strings.Join(siteIDs(), ", "))
+	if cfg.SeedFile != "" {
+		f, err := os.Open(cfg.SeedFile)
+		if err != nil {
+			return nil, usageErrorf("-seed: %v", err)
+		}
+		seed, err = appliance.ReadSeed(f)
+		f.Close()
+		if err != nil {
+			return nil, usageErrorf("-seed %s: %v", cfg.SeedFile, err)
+		}
+		if seed.Site.ID != cfg.Site {
+			return nil, usageErrorf("-seed %s describes site %q, not %q", cfg.SeedFile, seed.Site.ID, cfg.Site)
+		}
+	} else if !ok {
+		return nil, usageErrorf("unknown site %q: known sites are %s (or give -seed FILE)", cfg.Site, strings.Join(siteIDs(), ", "))
 	}
 	if dir := filepath.Dir(cfg.DB); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -230,6 +246,7 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	central := fs.String("central", "", "central's URL for sync, e.g. https://central.example (empty: no sync)")
 	portal := fs.String("portal", "", "public portal URL that ticket QR codes link to (default: the -central URL)")
 	noShowGrace := fs.Duration("no-show-grace", 3*time.Minute, "how long after a call a clerk must wait before marking a no-show")
+	seedFile := fs.String("seed", "", "JSON file with the site's first configuration (site, services, counters, hours), used on the first start instead of the built-in catalogue; e.g. cmd/veedel/testdata/seed-kfz-poll.json")
 	retention := fs.Duration("retention", DefaultRetention, "keep change-log entries central has acknowledged this long, then compact them into a snapshot (0: keep all)")
 	enrollToken := fs.String("enroll-token", "", "one-time token from veedel central enroll (or set VEEDEL_ENROLL_TOKEN)")
 	centralCA := fs.String("central-ca", "", "PEM file of CA certificates to trust for central's HTTPS, besides the system's")
@@ -272,7 +289,7 @@ one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
 	if *noShowGrace <= 0 {
 		return usageErrorf("appliance: -no-show-grace must be positive, e.g. 3m")
 	}
-	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, NoShowGrace: *noShowGrace,
+	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, SeedFile: *seedFile, NoShowGrace: *noShowGrace,
 		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose),
 		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce}
 	if *smsLead <= 0 {
