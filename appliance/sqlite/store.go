@@ -14,10 +14,12 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/internal/sqlitedb"
 	"github.com/veedel/veedel/sync/changelog"
 )
@@ -52,11 +54,14 @@ type Store struct {
 	last  *changelog.Entry // last committed entry, nil for an empty log
 	// snapshotSeq is the seq the newest snapshot was taken at.
 	snapshotSeq uint64
+	// compacted mirrors the durable compaction mark, so that the uplink's
+	// every read of the outbox does not query it again.
+	compacted atomic.Uint64
 
 	subMu sync.Mutex
 	subs  map[chan struct{}]struct{}
 
-	auth authCache
+	logins login.Checker
 }
 
 // Open opens the store at path for site, applying migrations and folding the
@@ -79,6 +84,12 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 		db.Close()
 		return nil, err
 	}
+	compacted, err := s.compactedThroughWriter(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.compacted.Store(compacted)
 	s.state.NoShowGrace = opts.NoShowGrace
 	var last changelog.HLC
 	if s.last != nil {

@@ -2,18 +2,14 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
-	"golang.org/x/crypto/bcrypt"
+	"github.com/veedel/veedel/internal/login"
 )
 
 var errBadAdminLogin = veedel.Errorf(veedel.EUNAUTHORIZED, "Benutzername oder Passwort falsch / wrong user name or password")
@@ -24,13 +20,13 @@ func (s *Store) CreateAdmin(ctx context.Context, name, role, password string, at
 	if err := central.ValidateAdmin(name, role, password); err != nil {
 		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := login.HashPassword(password)
 	if err != nil {
 		return fmt.Errorf("store: hash password: %w", err)
 	}
 	_, err = s.db.Write.ExecContext(ctx, `INSERT INTO admins (name, password_hash, role, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role`,
-		name, string(hash), role, at.UnixMilli())
+		name, hash, role, at.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: create admin: %w", err)
 	}
@@ -47,36 +43,21 @@ func (s *Store) AuthenticateAdmin(ctx context.Context, name, password string) (c
 	var hash string
 	err := s.db.Read.QueryRowContext(ctx, `SELECT name, role, password_hash FROM admins WHERE name = ?`, name).Scan(&a.Name, &a.Role, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		// The same cost as a wrong password: timing must not tell which
-		// names exist.
-		bcrypt.CompareHashAndPassword(dummyAdminHash(), []byte(password))
+		login.Unknown(password)
 		return central.Admin{}, errBadAdminLogin
 	} else if err != nil {
 		return central.Admin{}, fmt.Errorf("store: authenticate admin: %w", err)
 	}
-	key := sha256.Sum256([]byte(name + "\x00" + password + "\x00" + hash))
-	if s.adminAuth.ok(key, time.Now()) {
-		return a, nil
-	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+	if !s.adminLogins.Check(name, password, hash, time.Now()) {
 		return central.Admin{}, errBadAdminLogin
 	}
-	s.adminAuth.put(key, time.Now())
 	return a, nil
 }
-
-var dummyAdminHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("veedel-dummy"), bcrypt.DefaultCost)
-	return h
-})
 
 // CreateAdminSession starts a session and returns the cookie value: 256
 // random bits; only their SHA-256 is stored.
 func (s *Store) CreateAdminSession(ctx context.Context, name string, now, expires time.Time) (string, error) {
-	b := make([]byte, 32)
-	rand.Read(b)
-	token := base64.RawURLEncoding.EncodeToString(b)
-	sum := sha256.Sum256([]byte(token))
+	token, sum := login.NewSession()
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return "", fmt.Errorf("store: begin: %w", err)
@@ -86,7 +67,7 @@ func (s *Store) CreateAdminSession(ctx context.Context, name string, now, expire
 		return "", fmt.Errorf("store: expire admin sessions: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO admin_sessions (token_hash, admin_name, expires_at) VALUES (?, ?, ?)`,
-		sum[:], name, expires.UnixMilli()); err != nil {
+		sum, name, expires.UnixMilli()); err != nil {
 		return "", fmt.Errorf("store: create admin session: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -97,10 +78,10 @@ func (s *Store) CreateAdminSession(ctx context.Context, name string, now, expire
 
 // AdminSession returns the admin of a live session.
 func (s *Store) AdminSession(ctx context.Context, token string, now time.Time) (central.Admin, error) {
-	sum := sha256.Sum256([]byte(token))
+	sum := login.SessionHash(token)
 	var a central.Admin
 	err := s.db.Read.QueryRowContext(ctx, `SELECT a.name, a.role FROM admin_sessions s JOIN admins a ON a.name = s.admin_name
-		WHERE s.token_hash = ? AND s.expires_at > ?`, sum[:], now.UnixMilli()).Scan(&a.Name, &a.Role)
+		WHERE s.token_hash = ? AND s.expires_at > ?`, sum, now.UnixMilli()).Scan(&a.Name, &a.Role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, veedel.Errorf(veedel.EUNAUTHORIZED, "Bitte anmelden / please log in")
 	} else if err != nil {
@@ -111,34 +92,9 @@ func (s *Store) AdminSession(ctx context.Context, token string, now time.Time) (
 
 // DeleteAdminSession ends a session.
 func (s *Store) DeleteAdminSession(ctx context.Context, token string) error {
-	sum := sha256.Sum256([]byte(token))
-	if _, err := s.db.Write.ExecContext(ctx, `DELETE FROM admin_sessions WHERE token_hash = ?`, sum[:]); err != nil {
+	sum := login.SessionHash(token)
+	if _, err := s.db.Write.ExecContext(ctx, `DELETE FROM admin_sessions WHERE token_hash = ?`, sum); err != nil {
 		return fmt.Errorf("store: delete admin session: %w", err)
 	}
 	return nil
-}
-
-// authCache remembers recent successful password checks by a hash of
-// name, password and stored hash.
-type authCache struct {
-	mu      sync.Mutex
-	entries map[[32]byte]time.Time // expiry
-}
-
-const authCacheTTL = 5 * time.Minute
-
-func (c *authCache) ok(key [32]byte, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	exp, found := c.entries[key]
-	return found && now.Before(exp)
-}
-
-func (c *authCache) put(key [32]byte, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) > 1000 {
-		c.entries = map[[32]byte]time.Time{}
-	}
-	c.entries[key] = now.Add(authCacheTTL)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/internal/sqlitedb"
 	"github.com/veedel/veedel/sync/changelog"
 )
@@ -24,9 +25,9 @@ var migrationFiles embed.FS
 
 // Store implements central.LogStore on a SQLite file.
 type Store struct {
-	db        *sqlitedb.DB
-	adminAuth authCache // recent successful admin logins (admin.go)
-	fault     faultHook // tests: a full disk or a crash before commit (fault.go)
+	db          *sqlitedb.DB
+	adminLogins login.Checker // recent successful admin logins (admin.go)
+	fault       faultHook     // tests: a full disk or a crash before commit (fault.go)
 }
 
 var _ central.LogStore = (*Store)(nil)

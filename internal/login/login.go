@@ -1,0 +1,82 @@
+// Package login owns how Veedel checks staff passwords and keeps login
+// sessions, for the appliance's desk and central's admin pages alike:
+// bcrypt hashes, a short-lived memory of successful checks (so HTTP Basic
+// clients do not pay for bcrypt on every request), constant work for
+// unknown names, and session tokens of which only a hash is stored.
+package login
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// CheckTTL is how long a successful password check is remembered.
+const CheckTTL = 5 * time.Minute
+
+// HashPassword returns the bcrypt hash to store for a password.
+func HashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return string(h), err
+}
+
+// Checker verifies passwords against stored hashes. The zero value is
+// ready to use and safe for concurrent use.
+type Checker struct {
+	mu     sync.Mutex
+	passed map[[32]byte]time.Time // key -> expiry
+}
+
+// Check reports whether password matches the stored hash of name. A
+// success is remembered for CheckTTL, keyed by name, password and the
+// stored hash, so that a password changed elsewhere (another process)
+// takes effect at the next check.
+func (c *Checker) Check(name, password, storedHash string, now time.Time) bool {
+	key := sha256.Sum256([]byte(name + "\x00" + password + "\x00" + storedHash))
+	c.mu.Lock()
+	exp, ok := c.passed[key]
+	c.mu.Unlock()
+	if ok && now.Before(exp) {
+		return true
+	}
+	if bcrypt.CompareHashAndPassword([]byte(storedHash), []byte(password)) != nil {
+		return false
+	}
+	c.mu.Lock()
+	if c.passed == nil || len(c.passed) > 1000 {
+		c.passed = map[[32]byte]time.Time{}
+	}
+	c.passed[key] = now.Add(CheckTTL)
+	c.mu.Unlock()
+	return true
+}
+
+// Unknown spends the time a wrong password costs, for a name that does
+// not exist: timing must not tell which names do.
+func Unknown(password string) {
+	bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+}
+
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("veedel-dummy"), bcrypt.DefaultCost)
+	return h
+})
+
+// NewSession returns a session cookie value (256 random bits) and the
+// hash to store in its place, so a copy of the database cannot log in.
+func NewSession() (token string, hash []byte) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, SessionHash(token)
+}
+
+// SessionHash is what is stored for a session cookie value.
+func SessionHash(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
