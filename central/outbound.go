@@ -203,15 +203,9 @@ func (c *Central) Outbound(ctx context.Context, site string, after uint64, limit
 
 // hasLog reports whether central stores at least one entry of site's log.
 func (c *Central) hasLog(site string) bool {
-	c.mu.RLock()
-	m := c.sites[site]
-	c.mu.RUnlock()
-	if m == nil {
-		return false
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.cursor.Acked > 0
+	stored := false
+	c.ViewSite(site, func(_ *queue.State, cur SiteCursor) { stored = cur.Acked > 0 })
+	return stored
 }
 
 // joinSite lets a site receive the city-wide reference data. Failures are

@@ -10,6 +10,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/ui"
 )
 
@@ -71,7 +72,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
 		p.User = name
 		lang := ui.Lang(w, r)
-		s.Renderer.Render(w, web401(err), "login", ui.Page{Lang: lang, Title: ui.Translate(lang, "desk.login"), Surface: "desk", Path: r.URL.Path, Error: veedel.ErrorMessage(err), Data: p})
+		s.Renderer.Render(w, web.Status(err), "login", ui.Page{Lang: lang, Title: ui.Translate(lang, "desk.login"), Surface: "desk", Path: r.URL.Path, Error: veedel.ErrorMessage(err), Data: p})
 		return
 	}
 	token, err := s.Store.CreateSession(r.Context(), u.Name)
@@ -82,13 +83,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/desk", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(sqlite.SessionLifetime / time.Second)})
 	http.Redirect(w, r, "/desk", http.StatusSeeOther)
-}
-
-func web401(err error) int {
-	if veedel.ErrorCode(err) == veedel.EUNAUTHORIZED {
-		return http.StatusUnauthorized
-	}
-	return http.StatusInternalServerError
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

@@ -19,9 +19,7 @@ const cursorKey = "sync.acked_seq"
 // stopping before maxBytes of payload are exceeded (at least one entry is
 // returned when there is one).
 func (s *Store) EntriesAfter(ctx context.Context, after uint64, limit, maxBytes int) ([]changelog.Entry, error) {
-	if compacted, err := s.CompactedThrough(ctx); err != nil {
-		return nil, err
-	} else if after < compacted {
+	if compacted := s.compacted.Load(); after < compacted {
 		return nil, errCompacted(after, compacted)
 	}
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT seq, version, hlc, type, entity, payload, prev, hash FROM changelog WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)

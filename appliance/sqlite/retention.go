@@ -146,6 +146,7 @@ func (s *Store) Compact(ctx context.Context, before time.Time, acked uint64) (in
 		compactedKey, strconv.FormatInt(through.Int64, 10)); err != nil {
 		return removed, fmt.Errorf("store: record compaction: %w", err)
 	}
+	s.compacted.Store(max(s.compacted.Load(), uint64(through.Int64)))
 	if _, err := s.db.Write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return removed, fmt.Errorf("store: checkpoint after compaction: %w", err)
 	}

@@ -180,12 +180,16 @@ func (n *applianceNode) signPoll(r *http.Request) error {
 	if !n.Uplink.Status().Enrolled {
 		return fmt.Errorf("%w: waiting for the enrollment at central", downlink.ErrNotReady)
 	}
-	now := time.Now
-	if n.cfg.Now != nil {
-		now = n.cfg.Now
-	}
-	changelog.SignRequest(r, n.cfg.Site, n.Key, now())
+	changelog.SignRequest(r, n.cfg.Site, n.Key, n.now())
 	return nil
+}
+
+// now is the site's clock: cfg.Now in tests, the wall clock otherwise.
+func (n *applianceNode) now() time.Time {
+	if n.cfg.Now != nil {
+		return n.cfg.Now()
+	}
+	return time.Now()
 }
 
 // Run serves HTTP and runs the uplink until ctx ends, then closes the store.

@@ -26,6 +26,7 @@ import (
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/internal/faultproxy"
+	"github.com/veedel/veedel/sync/retry"
 )
 
 // The fault-injection suite. Each schedule, drawn from a seed, runs central
@@ -564,17 +565,6 @@ func request(url string, body any, header map[string]string) (int, http.Header, 
 	return resp.StatusCode, resp.Header, out
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 // kiosk issues tickets through the API, a third of them with an
 // Idempotency-Key; a request without an answer is retried with its key,
 // and keys that worked are sometimes sent again: the answer must be the
@@ -582,13 +572,13 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 func (c *chaosRun) kiosk(ctx context.Context, s *chaosSite, r *rand.Rand) {
 	services := []string{"ausweis", "meldung", "bescheinigung", "abholung"}
 	type attempt struct{ key, service string }
-	var retry *attempt
+	var again *attempt
 	var done []attempt
-	for sleepCtx(ctx, time.Duration(5+r.IntN(25))*time.Millisecond) {
+	for retry.Sleep(ctx, time.Duration(5+r.IntN(25))*time.Millisecond) {
 		a := attempt{service: services[r.IntN(len(services))]}
 		switch {
-		case retry != nil:
-			a, retry = *retry, nil
+		case again != nil:
+			a, again = *again, nil
 		case len(done) > 0 && r.IntN(10) == 0:
 			a = done[r.IntN(len(done))]
 		case r.IntN(3) == 0:
@@ -623,7 +613,7 @@ func (c *chaosRun) kiosk(ctx context.Context, s *chaosSite, r *rand.Rand) {
 		default:
 			s.counts.failed++
 			if a.key != "" {
-				retry = &a
+				again = &a
 			}
 		}
 		s.mu.Unlock()
@@ -635,7 +625,7 @@ func (c *chaosRun) kiosk(ctx context.Context, s *chaosSite, r *rand.Rand) {
 func (c *chaosRun) clerk(ctx context.Context, s *chaosSite, r *rand.Rand) {
 	counters := len(appliance.Catalog[s.cfg.Site].Counters)
 	auth := "Basic " + basicAuth("clerk", "clerk-pass")
-	for sleepCtx(ctx, time.Duration(5+r.IntN(25))*time.Millisecond) {
+	for retry.Sleep(ctx, time.Duration(5+r.IntN(25))*time.Millisecond) {
 		action := "call-next"
 		switch x := r.IntN(20); {
 		case x < 7:

@@ -39,7 +39,7 @@ func (n *applianceNode) retain(ctx context.Context) {
 		}
 		// Never beyond what this site wrote, whatever the cursor says.
 		acked = min(acked, n.Store.LastSeq())
-		removed, err := n.Store.Compact(ctx, time.Now().Add(-n.cfg.Retention), acked)
+		removed, err := n.Store.Compact(ctx, n.now().Add(-n.cfg.Retention), acked)
 		if err != nil {
 			log.Error("retention: compact", "err", err)
 			return
