@@ -233,6 +233,8 @@ func NewPayload(eventType string) (any, bool) {
 		return &TicketCancelled{}, true
 	case TypeCancelRequested:
 		return &CancelRequested{}, true
+	case TypeDeviceReported:
+		return &DeviceReported{}, true
 	}
 	return nil, false
 }

@@ -15,7 +15,9 @@ import (
 // restores without them (walk-ins whenever open), as its builds knew none.
 // The bump keeps older builds from restoring a version 3 snapshot and
 // dropping the walk-in hours: they fold the log instead.
-const SnapshotVersion = 3
+// Version 4 added the devices' health; older snapshots restore without
+// it (the next report fills it in).
+const SnapshotVersion = 4
 
 // Snapshot is a State frozen into plain data, so that a site can start from
 // it instead of folding its whole change-log, and can compact old entries
@@ -35,6 +37,9 @@ type Snapshot struct {
 	Last time.Time `json:"last,omitzero"`
 	// Bookings are the known appointments, by code (since version 2).
 	Bookings []Booking `json:"bookings,omitempty"`
+	// Devices are the devices' health in order of first report (since
+	// version 4).
+	Devices []Device `json:"devices,omitempty"`
 }
 
 type siteSnapshot struct {
@@ -96,6 +101,7 @@ func (s *State) Snapshot() Snapshot {
 		snap.Bookings = append(snap.Bookings, c)
 	}
 	slices.SortFunc(snap.Bookings, func(a, b Booking) int { return strings.Compare(a.Code, b.Code) })
+	snap.Devices = s.snapshotDevices()
 	return snap
 }
 
@@ -153,6 +159,7 @@ func Restore(snap Snapshot) (*State, error) {
 		b.Slot = asFolded(b.Slot)
 		s.bookings[b.Code] = &b
 	}
+	s.restoreDevices(snap.Devices)
 	return s, nil
 }
 

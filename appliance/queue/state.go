@@ -138,6 +138,10 @@ type State struct {
 	est *estimateCache
 	// Applied counts the events folded in, for diagnostics and tests.
 	Applied uint64
+	// Devices are the site's devices by name, DeviceOrder the order in
+	// which they first reported (device.go).
+	Devices     map[string]*Device
+	DeviceOrder []string
 }
 
 // NewState returns an empty state for a site.
@@ -222,6 +226,8 @@ func (s *State) Apply(e Event) {
 		s.last = e.At
 	}
 	switch p := e.Payload.(type) {
+	case *DeviceReported:
+		s.applyDevice(p, e.At)
 	case *SiteDescribed:
 		s.Site.ID, s.Site.Name, s.Site.Hours = p.ID, p.Name, slices.Clone(p.Hours)
 		s.Site.WalkIn = slices.Clone(p.WalkIn)
@@ -386,7 +392,8 @@ func known(p any) bool {
 	switch p.(type) {
 	case *SiteDescribed, *ServiceDefined, *CounterDefined, *CounterOpened, *CounterClosed,
 		*TicketIssued, *TicketCalled, *TicketRecalled, *TicketFinished, *TicketNoShow,
-		*BookingCreated, *TicketStarted, *TicketParked, *TicketCalledBack, *TicketTransferred, *TicketCancelled:
+		*BookingCreated, *TicketStarted, *TicketParked, *TicketCalledBack, *TicketTransferred, *TicketCancelled,
+		*DeviceReported:
 		return true
 	}
 	return false
