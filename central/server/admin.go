@@ -22,7 +22,7 @@ import (
 const adminCookie = "veedel_admin"
 
 // adminPages are the templates the admin surface needs.
-var adminPages = []string{"admin_login", "admin", "admin_service", "admin_hours", "admin_sync", "admin_stats", "error"}
+var adminPages = []string{"admin_login", "admin", "admin_service", "admin_hours", "admin_sync", "admin_stats", "admin_devices", "error"}
 
 type adminCtxKey struct{}
 
@@ -47,6 +47,7 @@ func (s *Server) adminRoutes(r chi.Router) {
 		r.Get("/sync", s.adminSync)
 		r.Get("/stats", s.adminStats)
 		r.Get("/stats.csv", s.adminStatsCSV)
+		r.Get("/devices", s.adminDevices)
 		r.Post("/logout", s.adminLogout)
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireEditor)

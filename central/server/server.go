@@ -92,6 +92,7 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/rejections", s.apiRejections)
 	r.Get("/api/v1/sync/outbound", s.getOutbound)
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/status", s.apiSyncStatus)
+	r.With(s.requireAdminAPI).Get("/api/v1/devices", s.apiDevices)
 	r.Route("/admin", s.adminRoutes)
 	return r
 }

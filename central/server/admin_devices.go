@@ -1,0 +1,119 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/ui"
+)
+
+// The fleet view: every site's ticket printers and GSM modems as the sites
+// last reported them (device.reported events in their change-logs), faults
+// first, so a technician sees a printer out of paper before the citizens
+// do. The same data as JSON at GET /api/v1/devices for monitoring.
+
+type devicesPageData struct {
+	Frame    adminFrame
+	Now      string
+	Sites    []deviceSiteRow
+	Problems int
+}
+
+type deviceSiteRow struct {
+	central.SiteDevices
+	Contact ago
+	Devices []deviceRow
+}
+
+type deviceRow struct {
+	queue.Device
+	// State is ok, attention or fault: a CSS class; StateText says it.
+	State, StateText string
+	// Details are the reasons in words ("Papier fast leer", "-71 dBm").
+	Details []string
+	Since   ago
+	ErrorAt ago
+}
+
+func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request) {
+	lang := ui.Lang(w, r)
+	now := s.now()
+	moment := func(t time.Time) ago {
+		if t.IsZero() {
+			return ago{Ago: "–"}
+		}
+		return ago{Ago: ui.Translate(lang, "admin.ago", age(int64(now.Sub(t)/time.Second))), At: when(t, now)}
+	}
+	d := devicesPageData{Frame: s.frame(r, "devices"), Now: when(now, now)}
+	for _, site := range s.Central.Devices() {
+		row := deviceSiteRow{SiteDevices: site, Contact: moment(site.LastContact)}
+		for _, dev := range site.Devices {
+			dr := deviceRow{Device: dev, Since: moment(dev.Since), ErrorAt: moment(dev.ErrorAt), Details: deviceDetails(lang, dev)}
+			switch {
+			case !dev.Healthy():
+				dr.State = "fault"
+				d.Problems++
+			case dev.Attention():
+				dr.State = "attention"
+			default:
+				dr.State = "ok"
+			}
+			dr.StateText = ui.Translate(lang, "admin.devices.state."+dr.State)
+			row.Devices = append(row.Devices, dr)
+		}
+		d.Sites = append(d.Sites, row)
+	}
+	s.renderAdmin(w, r, http.StatusOK, "admin_devices", "admin.devices.title", "", "", d)
+}
+
+// deviceDetails says what is wrong or notable with a device, in lang.
+func deviceDetails(lang string, d queue.Device) []string {
+	var out []string
+	add := func(key string, args ...any) { out = append(out, ui.Translate(lang, key, args...)) }
+	if !d.Up {
+		add("admin.devices.down")
+	}
+	if d.PaperOut {
+		add("admin.devices.paperout")
+	} else if d.PaperLow {
+		add("admin.devices.paperlow")
+	}
+	if d.CoverOpen {
+		add("admin.devices.cover")
+	}
+	if d.Kind == queue.DeviceModem {
+		if d.Network != "" {
+			add("admin.devices.network", d.Network)
+		}
+		if d.SignalDBM != 0 {
+			add("admin.devices.signal", d.SignalDBM)
+		}
+	}
+	if d.Error != "" {
+		out = append(out, d.Error)
+	}
+	return out
+}
+
+// devicesStatus is the JSON of GET /api/v1/devices.
+type devicesStatus struct {
+	Now   time.Time             `json:"now"`
+	Sites []central.SiteDevices `json:"sites"`
+}
+
+// apiDevices answers GET /api/v1/devices (admin login required).
+func (s *Server) apiDevices(w http.ResponseWriter, r *http.Request) {
+	sites := s.Central.Devices()
+	if sites == nil {
+		sites = []central.SiteDevices{}
+	}
+	for i := range sites {
+		if sites[i].Devices == nil {
+			sites[i].Devices = []queue.Device{}
+		}
+	}
+	web.JSON(w, http.StatusOK, devicesStatus{Now: s.now().UTC(), Sites: sites})
+}

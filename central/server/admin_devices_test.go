@@ -1,0 +1,86 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/central"
+)
+
+// The fleet view shows what the sites' change-logs last said about their
+// devices, faults first, and marks a site that stopped reporting as stale.
+func TestAdminDevices(t *testing.T) {
+	e := newEnv(t)
+	e.createAdmin("anna", central.RoleAdmin, "geheim123")
+	e.createAdmin("tom", central.RoleTechnician, "technik42")
+	l := opening(t, e.Clock)
+	l.add(queue.TypeDeviceReported, "device/printer", &queue.DeviceReported{Device: "printer", Kind: queue.DevicePrinter, Address: "tcp://192.0.2.10:9100", Up: true})
+	l.add(queue.TypeDeviceReported, "device/modem", &queue.DeviceReported{Device: "modem", Kind: queue.DeviceModem, Address: "serial:///dev/ttyUSB0", Up: true, SignalDBM: -71, Network: "registered"})
+	e.mustPost(l.batch(1, 7))
+
+	t.Run("ErrAnonymous", func(t *testing.T) {
+		resp, _ := e.newAdmin().get("/admin/devices")
+		wantRedirect(t, "GET /admin/devices", resp, "/admin/login")
+		resp, _ = e.get("/api/v1/devices")
+		wantStatus(t, "GET /api/v1/devices", resp, http.StatusUnauthorized)
+	})
+
+	t.Run("OK", func(t *testing.T) {
+		a := e.newAdmin()
+		a.login("tom", "technik42")
+		resp, body := a.get("/admin/devices")
+		wantStatus(t, "GET", resp, http.StatusOK)
+		contains(t, "fleet page", body, `data-device="printer"`, "Ticketdrucker", "In Ordnung", "-71 dBm", "Alle Geräte in Ordnung")
+	})
+
+	// The printer runs out of paper: the page says so, with the error.
+	l.add(queue.TypeDeviceReported, "device/printer", &queue.DeviceReported{Device: "printer", Kind: queue.DevicePrinter, Address: "tcp://192.0.2.10:9100", Up: true, PaperOut: true, Error: "Papier leer: Rolle wechseln"})
+	e.mustPost(l.batch(8, 8))
+	t.Run("Fault", func(t *testing.T) {
+		a := e.newAdmin()
+		a.login("anna", "geheim123")
+		_, body := a.get("/admin/devices?lang=en")
+		contains(t, "fleet page", body, "1 device(s) faulty", "Paper out", "Papier leer: Rolle wechseln")
+		row := body[strings.Index(body, `data-device="printer"`):]
+		row = row[:strings.Index(row, "</tr>")]
+		contains(t, "printer row", row, `state-fault`, "Faulty")
+	})
+
+	t.Run("JSON", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, e.URL+"/api/v1/devices", nil)
+		req.SetBasicAuth("anna", "geheim123")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		wantStatus(t, "GET", resp, http.StatusOK)
+		var got struct {
+			Sites []central.SiteDevices `json:"sites"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Sites) != 1 || len(got.Sites[0].Devices) != 2 {
+			t.Fatalf("sites = %+v, want one site with two devices", got.Sites)
+		}
+		p := got.Sites[0].Devices[0]
+		if p.Device != "printer" || !p.PaperOut || p.Healthy() || got.Sites[0].Stale {
+			t.Errorf("printer = %+v (stale %v), want paper out, fresh", p, got.Sites[0].Stale)
+		}
+	})
+
+	// A site silent for longer than the stale window: its devices' state
+	// is as old as its last contact, and the page says so.
+	e.Clock.Add(central.StaleAfter + time.Minute)
+	t.Run("Stale", func(t *testing.T) {
+		a := e.newAdmin()
+		a.login("anna", "geheim123")
+		_, body := a.get("/admin/devices")
+		contains(t, "fleet page", body, "Veraltet")
+	})
+}
