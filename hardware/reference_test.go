@@ -1,0 +1,119 @@
+package hardware_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/veedel/veedel/hardware"
+	"github.com/veedel/veedel/hardware/printer"
+	"github.com/veedel/veedel/hardware/printersim"
+)
+
+var updatePNG = flag.Bool("update", false, "rewrite the simulator's PNGs of the reference ticket in testdata/")
+
+// The reference ticket end to end: the driver sends it over TCP to the
+// printer simulator; what arrives is byte for byte the golden stream of
+// hardware/escpos/testdata, the text reads back with its umlauts and euro
+// sign, and the QR code in the rendered PNG decodes to the status URL:
+// with a native QR (GS ( k) and with the raster fallback (GS v 0). The
+// PNGs in testdata/ are what the simulator drew.
+func TestReferenceTicketThroughSimulator(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticket := hardware.Ticket{
+		Site:      "Kundenzentrum Kalk",
+		Service:   "Führerschein – Umschreibung",
+		Number:    "A042",
+		IssuedAt:  time.Date(2026, 11, 29, 10, 42, 0, 0, berlin),
+		StatusURL: "https://termine.stadt-koeln.de/t/tk_3f9a1c7e5b2d",
+		Lines:     []string{"Wartezeit ca. 25 Min. · Größe ÄÖÜ äöü ß €"},
+	}
+	for _, tc := range []struct{ name, query, golden string }{
+		{"Native", "", "ticket-native.escpos"},
+		{"Raster", "?qr=raster", "ticket-raster.escpos"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := printersim.New(printersim.Options{})
+			if err := sim.Listen("127.0.0.1:0"); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sim.Close() })
+			p, err := printer.Open(sim.Addr()+tc.query, printer.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := p.Print(ctx, ticket); err != nil {
+				t.Fatal(err)
+			}
+			got, err := sim.WaitTickets(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("simulator kept %d tickets, want 1", len(got))
+			}
+			tk := got[0]
+			if len(tk.Errors) > 0 || tk.Partial {
+				t.Fatalf("simulator found errors %q (partial %v)", tk.Errors, tk.Partial)
+			}
+			want, err := os.ReadFile(filepath.Join("escpos", "testdata", tc.golden))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(tk.Raw, want) {
+				t.Errorf("the printer received %d bytes that differ from the golden %s (%d bytes)", len(tk.Raw), tc.golden, len(want))
+			}
+			text := strings.Join(tk.Text, "\n")
+			for _, w := range []string{"Kundenzentrum Kalk", "Führerschein - Umschreibung", "A042", "29.11.2026 10:42", "Größe ÄÖÜ äöü ß €"} {
+				if !strings.Contains(text, w) {
+					t.Errorf("printed text lacks %q:\n%s", w, text)
+				}
+			}
+			if got := decodeQR(t, tk.PNG); got != ticket.StatusURL {
+				t.Errorf("QR code in the PNG decodes to %q, want %q", got, ticket.StatusURL)
+			}
+			// The rendering is pinned too: a change to the simulator's
+			// drawing shows up here and in the PNG a reviewer opens.
+			pngPath := filepath.Join("testdata", "reference-"+strings.ToLower(tc.name)+".png")
+			if *updatePNG {
+				if err := os.WriteFile(pngPath, tk.PNG, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if wantPNG, err := os.ReadFile(pngPath); err != nil || !bytes.Equal(tk.PNG, wantPNG) {
+				t.Errorf("the simulator's PNG differs from %s (%v); look at it and run go test -update if the change is meant", pngPath, err)
+			}
+		})
+	}
+}
+
+func decodeQR(tb testing.TB, data []byte) string {
+	tb.Helper()
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		tb.Fatalf("no QR code found in the PNG: %v", err)
+	}
+	return res.GetText()
+}
