@@ -63,6 +63,7 @@ type Central struct {
 	subs  map[chan struct{}]string // channel -> site ("" = all)
 
 	out outbound // the download side of sync (outbound.go)
+	sms smsBox   // SMS sign-ups on their way to sites, memory only (smshandover.go)
 }
 
 // siteModel is central's picture of one site: the fold of its log.
@@ -206,14 +207,21 @@ type SiteSummary struct {
 	AckedSeq             uint64    `json:"acked_seq"`
 }
 
-// Sites lists every site, ordered by name.
-func (c *Central) Sites() []SiteSummary {
+// siteModels returns the sites' read models; each is read under its own
+// lock, so c.mu is held only for the copy.
+func (c *Central) siteModels() []*siteModel {
 	c.mu.RLock()
+	defer c.mu.RUnlock()
 	models := make([]*siteModel, 0, len(c.sites))
 	for _, m := range c.sites {
 		models = append(models, m)
 	}
-	c.mu.RUnlock()
+	return models
+}
+
+// Sites lists every site, ordered by name.
+func (c *Central) Sites() []SiteSummary {
+	models := c.siteModels()
 	now := c.now()
 	out := make([]SiteSummary, 0, len(models))
 	for _, m := range models {
@@ -277,12 +285,7 @@ func (c *Central) Ticket(token string) (TicketStatus, bool) {
 
 // ticket is Ticket, also returning the ticket's ID.
 func (c *Central) ticket(token string) (TicketStatus, string, bool) {
-	c.mu.RLock()
-	models := make([]*siteModel, 0, len(c.sites))
-	for _, m := range c.sites {
-		models = append(models, m)
-	}
-	c.mu.RUnlock()
+	models := c.siteModels()
 	now := c.now()
 	for _, m := range models {
 		m.mu.Lock()

@@ -33,12 +33,7 @@ func (s SiteDevices) NeedsAttention() int {
 // Devices lists every site that has reported at least one device, sites
 // with unhealthy devices first, then by name.
 func (c *Central) Devices() []SiteDevices {
-	c.mu.RLock()
-	models := make([]*siteModel, 0, len(c.sites))
-	for _, m := range c.sites {
-		models = append(models, m)
-	}
-	c.mu.RUnlock()
+	models := c.siteModels()
 	now := c.now()
 	var out []SiteDevices
 	for _, m := range models {

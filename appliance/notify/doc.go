@@ -8,5 +8,27 @@
 //
 // Phone numbers are personal data: they live only in the site-local
 // sms_signups table of the appliance's store, never in the change-log, URLs
-// or logs (Mask them), and are erased when the ticket ends.
+// or logs (Mask them). The rule for erasing them:
+//
+//   - The transaction that ends a ticket (finished, no-show, cancelled,
+//     and the first event of a new day, which expires the open tickets of
+//     earlier days) deletes its sign-up and its outbox rows: once that
+//     command returns, the number is gone from the store.
+//   - Outbox rows hold the text ("A042 bitte zu Platz 3"), never the
+//     number: sending joins the sign-up. So a message not yet handed to the
+//     gateway when its ticket ends is not sent; it could only mislead (the
+//     citizen was served, missed the call, cancelled, or the day is over).
+//     The call message is queued and sent as soon as the worker sees the
+//     call commit, normally long before the ticket ends; when the gateway
+//     fails, its retries last as long as the ticket does, at most
+//     MaxAttempts.
+//   - A message being sent when its ticket ends holds the number in the
+//     worker's memory only, for at most the send timeout (30 s).
+//   - What no event ends (a ticket of yesterday before today's first
+//     event, a ticket the state no longer knows) the worker erases on its
+//     next scan, at most Poll later.
+//
+// A sign-up left on central's status page reaches the site as a
+// changelog.SMSHandover through the downlink (docs/SYNC.md) and is stored
+// by sqlite.Store.ApplySMSHandover exactly like one made at the kiosk.
 package notify

@@ -30,9 +30,11 @@ const (
 
 // Worker turns the queue into SMS: after every commit (and every Poll) it
 // scans the signed-up tickets, queues a message in the store's outbox when
-// a trigger fires (the estimate reaches Lead; the ticket is called), erases
-// the sign-ups of tickets that ended, and sends due messages, retrying
-// failures with doubling backoff up to MaxAttempts. Queueing is idempotent
+// a trigger fires (the estimate reaches Lead; the ticket is called), and
+// sends due messages, retrying failures with doubling backoff up to
+// MaxAttempts. The store erases a sign-up in the transaction that ends its
+// ticket; the worker only erases what no event ends (a ticket of an
+// earlier day before the new day's first event, an unknown ticket). Queueing is idempotent
 // (one message per kind and ticket), so a restart or a second scan never
 // sends twice; a crash between a gateway's success and the outbox update
 // may (at least once).
@@ -110,8 +112,9 @@ type action struct {
 }
 
 // Scan applies the triggers to every signed-up ticket and erases the
-// sign-ups of tickets that ended (done, no-show, cancelled, expired, of an
-// earlier day, or no longer known).
+// sign-ups the store has not erased yet: of tickets of an earlier day
+// before the new day's first event, or no longer known (and, as a safety
+// net, of ended tickets: the store erases those when they end).
 func (w *Worker) Scan(ctx context.Context) error {
 	signups, err := w.Store.SMSSignups(ctx)
 	if err != nil || len(signups) == 0 {

@@ -5,15 +5,23 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/sync/changelog"
 )
 
 // SMS notifications: the citizen's number in the site-local sms_signups
 // table (never in the change-log, so never synced), and the SMS outbox.
 // Package notify decides what to send; these methods only keep the rows.
+//
+// Erasure: the transaction that ends a ticket (finished, no-show,
+// cancelled; the day rollover that expires the open tickets of earlier
+// days) also deletes its sign-up and its outbox rows (project and
+// expireBefore in store.go). Outbox rows never hold the number: a message
+// not yet handed to the gateway when its ticket ends is not sent.
 
 // SMS outbox statuses.
 const (
@@ -93,23 +101,106 @@ func (s *Store) SMSSignups(ctx context.Context) ([]SMSSignup, error) {
 }
 
 // EraseSMS deletes a ticket's number and its outbox rows, in one
-// transaction: called when the ticket ends.
+// transaction. Ending a ticket does this by itself (eraseSMS); the worker
+// calls it for what no event ends: a ticket of an earlier day before the
+// new day's first event, or one the state no longer knows.
 func (s *Store) EraseSMS(ctx context.Context, ticketID string) error {
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: erase sms: %w", err)
 	}
 	defer tx.Rollback()
+	if err := eraseSMS(ctx, tx, ticketID); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: erase sms: %w", err)
+	}
+	return nil
+}
+
+// eraseSMS deletes a ticket's sign-up and outbox rows inside tx: part of
+// the transaction that ends the ticket.
+func eraseSMS(ctx context.Context, tx *sql.Tx, ticketID string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sms_signups WHERE ticket_id = ?`, ticketID); err != nil {
 		return fmt.Errorf("store: erase sms: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sms_outbox WHERE ticket_id = ?`, ticketID); err != nil {
 		return fmt.Errorf("store: erase sms: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: erase sms: %w", err)
+	return nil
+}
+
+// eraseSMSBefore deletes, inside the transaction that starts day, the
+// sign-ups and outbox rows of every ticket of an earlier day, and the
+// hand-over IDs older than a day.
+func eraseSMSBefore(ctx context.Context, tx *sql.Tx, day string, at time.Time) error {
+	for _, q := range []string{
+		`DELETE FROM sms_signups WHERE ticket_id IN (SELECT id FROM tickets WHERE day < ?)`,
+		`DELETE FROM sms_outbox WHERE ticket_id IN (SELECT id FROM tickets WHERE day < ?)`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, day); err != nil {
+			return fmt.Errorf("store: erase sms before %s: %w", day, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sms_handovers WHERE created_at < ?`, at.Add(-24*time.Hour).UnixMilli()); err != nil {
+		return fmt.Errorf("store: forget sms hand-overs: %w", err)
 	}
 	return nil
+}
+
+// Outcomes of ApplySMSHandover.
+const (
+	HandoverApplied   = "applied"   // the sign-up is recorded
+	HandoverRefused   = "refused"   // the ticket is unknown or no longer waiting or called
+	HandoverDuplicate = "duplicate" // this hand-over was taken before: nothing changed
+)
+
+// ApplySMSHandover records a sign-up that a citizen left on central's
+// status page (changelog.SMSHandover), exactly once per hand-over ID: the
+// first time, the sign-up is recorded like the kiosk's (SignUpSMS: the
+// ticket must be waiting or called) together with the ID, in one
+// transaction; a refusal is recorded too; the same ID again changes
+// nothing, so a later kiosk sign-up is never overwritten by a resent
+// hand-over. The number is checked for shape only: central normalised it.
+func (s *Store) ApplySMSHandover(ctx context.Context, h changelog.SMSHandover) (string, error) {
+	if !changelog.ValidHandoverID(h.ID) || !strings.HasPrefix(h.Phone, "+") {
+		return "", veedel.Errorf(veedel.EINVALID, "store: malformed sms hand-over")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var one int
+	err := s.db.Write.QueryRowContext(ctx, `SELECT 1 FROM sms_handovers WHERE id = ?`, h.ID).Scan(&one)
+	if err == nil {
+		return HandoverDuplicate, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("store: read sms hand-over: %w", err)
+	}
+	outcome := HandoverRefused
+	if t := s.state.Tickets[h.Ticket]; t != nil && (t.Status == queue.StatusWaiting || t.Status == queue.StatusCalled) && t.Day >= s.state.DayOf(s.now()) {
+		outcome = HandoverApplied
+	}
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("store: sms hand-over: %w", err)
+	}
+	defer tx.Rollback()
+	now := s.now().UnixMilli()
+	if outcome == HandoverApplied {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sms_signups (ticket_id, phone, lang, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (ticket_id) DO UPDATE SET phone = excluded.phone, lang = excluded.lang`,
+			h.Ticket, h.Phone, h.Lang, now); err != nil {
+			return "", fmt.Errorf("store: sms hand-over: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sms_handovers (id, ticket_id, outcome, created_at) VALUES (?, ?, ?, ?)`,
+		h.ID, h.Ticket, outcome, now); err != nil {
+		return "", fmt.Errorf("store: sms hand-over: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("store: sms hand-over: %w", err)
+	}
+	return outcome, nil
 }
 
 // EnqueueSMS queues a message of kind for a signed-up ticket, due at. It

@@ -275,9 +275,13 @@ func project(ctx context.Context, tx *sql.Tx, e queue.Event, day string) error {
 	case *queue.TicketRecalled:
 		_, err = tx.ExecContext(ctx, `UPDATE tickets SET recalls = recalls + 1 WHERE id = ?`, p.ID)
 	case *queue.TicketFinished:
-		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusDone, at, p.ID)
+		if _, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusDone, at, p.ID); err == nil {
+			err = eraseSMS(ctx, tx, p.ID)
+		}
 	case *queue.TicketNoShow:
-		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusNoShow, at, p.ID)
+		if _, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusNoShow, at, p.ID); err == nil {
+			err = eraseSMS(ctx, tx, p.ID)
+		}
 	case *queue.TicketParked:
 		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, counter = ? WHERE id = ?`, queue.StatusParked, p.Counter, p.ID)
 	case *queue.TicketCalledBack:
@@ -285,7 +289,9 @@ func project(ctx context.Context, tx *sql.Tx, e queue.Event, day string) error {
 	case *queue.TicketTransferred:
 		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, service = ?, counter = '' WHERE id = ?`, queue.StatusWaiting, p.Service, p.ID)
 	case *queue.TicketCancelled:
-		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusCancelled, at, p.ID)
+		if _, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusCancelled, at, p.ID); err == nil {
+			err = eraseSMS(ctx, tx, p.ID)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("store: project %s: %w", e.Type, err)
@@ -306,10 +312,15 @@ func startsDay(e queue.Event) bool {
 }
 
 // expireBefore keeps the tickets table in step with the reducer when a new
-// business day starts: tickets of earlier days still open expire at.
+// business day starts: tickets of earlier days still open expire at, and
+// the SMS sign-ups of earlier days' tickets go in the same transaction
+// (sms.go).
 func expireBefore(ctx context.Context, tx *sql.Tx, day string, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE day < ? AND status IN (?, ?, ?)`,
 		queue.StatusExpired, at.UnixMilli(), day, queue.StatusWaiting, queue.StatusCalled, queue.StatusParked)
+	if err == nil {
+		err = eraseSMSBefore(ctx, tx, day, at)
+	}
 	if err != nil {
 		return fmt.Errorf("store: expire tickets before %s: %w", day, err)
 	}

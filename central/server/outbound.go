@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/veedel/veedel"
@@ -37,6 +38,13 @@ var sitePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 //     is beyond central's head (central's outbound log is older than the
 //     site's inbox: restored from a backup); Error says why.
 //
+// SMS hand-overs (central/smshandover.go, docs/SYNC.md): a poll with sms=1
+// asks for them; its answer (CBOR only) carries the sign-ups waiting for
+// the site in Download.SMS, and comes at once when one is waiting or is
+// added while the poll waits. sms_ok and sms_no list the hand-over IDs
+// (comma-separated) the site recorded or refused since its last answered
+// poll; they are taken only after the poll's signature is checked.
+//
 // Every poll is recorded as the site's download position (admin sync page).
 func (s *Server) getOutbound(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -66,12 +74,21 @@ func (s *Server) getOutbound(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
+	smsOK, okErr := handoverIDs(q.Get("sms_ok"))
+	smsNo, noErr := handoverIDs(q.Get("sms_no"))
+	if okErr != nil || noErr != nil {
+		s.writeDownload(w, r, http.StatusBadRequest, changelog.Download{Site: site, Error: "sms_ok and sms_no must list sms hand-over ids, separated by commas"})
+		return
+	}
 	// The poll must be signed by the site's enrolled key (Authorize), so
 	// that nobody reads another site's work.
 	if err := s.Authorize(r, site); err != nil {
 		s.writeDownload(w, r, web.Status(err), changelog.Download{Site: site, Error: veedel.ErrorMessage(err)})
 		return
 	}
+	// Hand-overs travel in CBOR only (Download.SMS is not in the JSON).
+	takesSMS := q.Get("sms") == "1" && !wantsJSON(r)
+	s.Central.ConfirmSMS(site, takesSMS, smsOK, smsNo)
 
 	// Take the wake-up channel before reading, so that an entry appended
 	// between the read and the wait is not missed; wait again after a
@@ -82,7 +99,10 @@ func (s *Server) getOutbound(w http.ResponseWriter, r *http.Request) {
 	for {
 		changed := s.Central.OutboundChanged(site)
 		dl, err = s.Central.Outbound(r.Context(), site, after, limit)
-		if err != nil || len(dl.Entries) > 0 || wait == 0 {
+		if err == nil && takesSMS {
+			dl.SMS = s.Central.SMSHandovers(site)
+		}
+		if err != nil || len(dl.Entries) > 0 || len(dl.SMS) > 0 || wait == 0 {
 			break
 		}
 		select {
@@ -102,12 +122,29 @@ func (s *Server) getOutbound(w http.ResponseWriter, r *http.Request) {
 		s.writeDownload(w, r, http.StatusOK, dl)
 	case veedel.ECONFLICT:
 		s.Logger.Warn("download conflict", "site", site, "after", after, "head", dl.Head, "err", err)
-		dl.Entries, dl.Error = nil, veedel.ErrorMessage(err)
+		dl.Entries, dl.SMS, dl.Error = nil, nil, veedel.ErrorMessage(err)
 		s.writeDownload(w, r, http.StatusConflict, dl)
 	default:
 		s.Logger.Error("download", "site", site, "err", err)
 		s.writeDownload(w, r, http.StatusInternalServerError, changelog.Download{Site: site, Error: veedel.ErrorMessage(err)})
 	}
+}
+
+// handoverIDs parses a comma-separated list of SMS hand-over IDs.
+func handoverIDs(v string) ([]string, error) {
+	if v == "" {
+		return nil, nil
+	}
+	ids := strings.Split(v, ",")
+	if len(ids) > 2*changelog.MaxSMSHandovers {
+		return nil, veedel.Errorf(veedel.EINVALID, "too many sms hand-over ids")
+	}
+	for _, id := range ids {
+		if !changelog.ValidHandoverID(id) {
+			return nil, veedel.Errorf(veedel.EINVALID, "malformed sms hand-over id")
+		}
+	}
+	return ids, nil
 }
 
 func parseUint(v string) (uint64, error) {

@@ -74,6 +74,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/t/{token}", s.ticketPage)
 	r.Get("/t/{token}/events", s.ticketEvents)
 	r.Post("/t/{token}/cancel", s.cancelTicket)
+	r.Post("/t/{token}/sms", s.signUpSMS)
 
 	for path, h := range map[string]http.HandlerFunc{
 		"/open-data/waiting-od.json":    s.openDataOD,

@@ -30,6 +30,7 @@ type ticketData struct {
 	Events       string
 	CancelAction string            // where the cancel form posts
 	CanCancel    bool              // waiting or parked, and no cancellation requested yet
+	SMS          smsView           // the SMS sign-up (smsportal.go)
 	Texts        map[string]string // for live.js
 }
 
@@ -52,6 +53,12 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request) {
 		s.renderNotFound(w, r, lang, ui.Translate(lang, "status.notfound.title"), ui.Translate(lang, "status.notfound"))
 		return
 	}
+	sms := s.smsView(r, t, r.URL.EscapedPath())
+	s.renderTicket(w, r, http.StatusOK, lang, t, r.URL.EscapedPath(), sms)
+}
+
+// renderTicket renders the status page of t, whose page is at base.
+func (s *Server) renderTicket(w http.ResponseWriter, r *http.Request, status int, lang string, t central.TicketStatus, base string, sms smsView) {
 	d := ticketData{
 		TicketStatus: t,
 		ServiceLabel: ui.ServiceName(lang, t.Service, t.ServiceName, t.ServiceNameEN),
@@ -62,16 +69,21 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request) {
 		ShowP90:      showP90(t.EstimatedWaitMinutes, t.EstimatedWaitP90Minutes),
 		Next:         t.Status == queue.StatusWaiting && t.Position == 1,
 		Updated:      freshness(lang, t.LastSync, s.now()),
-		Events:       r.URL.EscapedPath() + "/events",
-		CancelAction: r.URL.EscapedPath() + "/cancel",
+		Events:       base + "/events",
+		CancelAction: base + "/cancel",
+		SMS:          sms,
 		CanCancel:    (t.Status == queue.StatusWaiting || t.Status == queue.StatusParked) && !t.CancelRequested,
 		Texts: liveTexts(lang, "portal.updated", "portal.never", "status.called", "status.soon", "status.p90",
 			"status.state.waiting", "status.state.called", "status.state.done", "status.state.no_show", "status.state.expired",
 			"status.state.parked", "status.state.cancelled"),
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	s.Renderer.Render(w, http.StatusOK, "status", ui.Page{
-		Lang: lang, Title: ui.Translate(lang, "status.title") + " " + t.Number, Surface: "portal", Path: r.URL.Path, Langs: ui.CitizenLangs, Data: d,
+	path := r.URL.Path
+	if r.Method != http.MethodGet {
+		path = strings.TrimSuffix(path, "/sms")
+	}
+	s.Renderer.Render(w, status, "status", ui.Page{
+		Lang: lang, Title: ui.Translate(lang, "status.title") + " " + t.Number, Surface: "portal", Path: path, Langs: ui.CitizenLangs, Data: d,
 	})
 }
 

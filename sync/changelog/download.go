@@ -2,6 +2,8 @@ package changelog
 
 import (
 	"io"
+	"log/slog"
+	"strings"
 
 	"github.com/veedel/veedel"
 )
@@ -11,12 +13,80 @@ import (
 // (Entry.Site is the receiving site; Prev links them like a site's own log).
 // Head is the highest seq of the outbound log, so the site can tell that
 // more is waiting when the answer was bounded. Error explains a refusal.
+//
+// SMS carries the SMS sign-ups citizens left on central's status page for
+// this site's tickets (see SMSHandover). It is optional and added after
+// version 1 shipped: the decoder ignores map keys it does not know, so a
+// site built before it decodes a download with key 5 as before and never
+// sees the sign-ups (central only offers them to polls that ask, see
+// docs/SYNC.md), and a download without key 5 decodes into this type with
+// SMS nil. No version bump: the envelope's meaning is unchanged.
 type Download struct {
-	Version uint    `cbor:"0,keyasint"`
-	Site    string  `cbor:"1,keyasint"`
-	Entries []Entry `cbor:"2,keyasint"`
-	Head    uint64  `cbor:"3,keyasint"`
-	Error   string  `cbor:"4,keyasint,omitempty"`
+	Version uint          `cbor:"0,keyasint"`
+	Site    string        `cbor:"1,keyasint"`
+	Entries []Entry       `cbor:"2,keyasint"`
+	Head    uint64        `cbor:"3,keyasint"`
+	Error   string        `cbor:"4,keyasint,omitempty"`
+	SMS     []SMSHandover `cbor:"5,keyasint,omitempty" json:"-"`
+}
+
+// SMSHandover hands one SMS sign-up from central's status page to the
+// ticket's site. Phone is personal data: central keeps a hand-over only in
+// memory until the site confirms it by ID, and it never enters a change-log,
+// a URL or a log line (LogValue masks it). ID is random and carries nothing
+// personal, so a site may confirm it in its signed poll's query.
+type SMSHandover struct {
+	ID     string `cbor:"0,keyasint"`
+	Ticket string `cbor:"1,keyasint"` // the site's ticket ID
+	Phone  string `cbor:"2,keyasint"` // E.164, as notify.NormalizeMobile makes it
+	Lang   string `cbor:"3,keyasint"` // the citizen's language, for the texts
+}
+
+// Bounds of the hand-overs of one download.
+const (
+	MaxSMSHandovers  = 100
+	MaxHandoverIDLen = 64
+)
+
+// LogValue keeps the number out of logs, whatever logs a hand-over.
+func (h SMSHandover) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", h.ID), slog.String("ticket", h.Ticket))
+}
+
+// String keeps the number out of fmt's %v as well.
+func (h SMSHandover) String() string { return "sms-handover " + h.ID + " ticket " + h.Ticket }
+
+// ValidHandoverID reports whether id may be a hand-over's ID: 1 to 64
+// characters of A-Z, a-z, 0-9, '-' and '_' (base64url), so that it travels
+// in a query unescaped and cannot smuggle anything into a signed target.
+func ValidHandoverID(id string) bool {
+	if id == "" || len(id) > MaxHandoverIDLen {
+		return false
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validate checks a hand-over's shape; whether its ticket may take it is
+// the site's decision.
+func (h SMSHandover) validate() error {
+	switch {
+	case !ValidHandoverID(h.ID):
+		return veedel.Errorf(veedel.EINVALID, "download: sms hand-over with a malformed id")
+	case h.Ticket == "" || len(h.Ticket) > 128:
+		return veedel.Errorf(veedel.EINVALID, "download: sms hand-over %s without a ticket", h.ID)
+	case len(h.Phone) < 9 || len(h.Phone) > 16 || !strings.HasPrefix(h.Phone, "+") || strings.Trim(h.Phone[1:], "0123456789") != "":
+		return veedel.Errorf(veedel.EINVALID, "download: sms hand-over %s with a malformed number", h.ID)
+	case len(h.Lang) > 8:
+		return veedel.Errorf(veedel.EINVALID, "download: sms hand-over %s with a malformed language", h.ID)
+	}
+	return nil
 }
 
 // Validate checks the download's own shape and every entry's hash and site,
@@ -29,6 +99,14 @@ func (d *Download) Validate() error {
 	}
 	if n := len(d.Entries); n > 0 && d.Entries[n-1].Seq > d.Head {
 		return veedel.Errorf(veedel.EINVALID, "download: entry %d beyond head %d", d.Entries[n-1].Seq, d.Head)
+	}
+	if len(d.SMS) > MaxSMSHandovers {
+		return veedel.Errorf(veedel.EINVALID, "download: %d sms hand-overs, at most %d", len(d.SMS), MaxSMSHandovers)
+	}
+	for _, h := range d.SMS {
+		if err := h.validate(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -5,6 +5,12 @@
 // cursor after any failure or restart. New entries arrive within a round
 // trip of being appended at central, because central answers a waiting poll
 // as soon as the site's outbound log grows.
+//
+// A download may also carry SMS sign-ups that citizens left on central's
+// status page (changelog.SMSHandover): the downlink hands each to the
+// site's SMSInbox and confirms its ID in the next poll's signed query
+// (sms_ok, sms_no), after which central forgets the number. The downlink
+// asks for them (sms=1) only when it has an SMSInbox.
 package downlink
 
 import (
@@ -35,6 +41,18 @@ type Inbox interface {
 	ApplyInbound(ctx context.Context, e changelog.Entry) (string, error)
 }
 
+// SMSInbox takes the SMS sign-ups central hands over with a download.
+type SMSInbox interface {
+	// ApplySMSHandover records the sign-up exactly once per hand-over ID
+	// and returns the outcome ("applied", "duplicate" or "refused").
+	ApplySMSHandover(ctx context.Context, h changelog.SMSHandover) (string, error)
+}
+
+// maxConfirmations bounds the hand-over IDs a poll confirms; more wait for
+// the next poll (central offers an unconfirmed hand-over again, and the
+// site's second application changes nothing).
+const maxConfirmations = 2 * changelog.MaxSMSHandovers
+
 // Defaults for the zero values of Downlink's tuning fields.
 const (
 	DefaultWait       = 25 * time.Second
@@ -56,6 +74,10 @@ type Downlink struct {
 	// Authorize prepares each poll for central's check of the site's
 	// identity: cmd/veedel signs it with the site's ed25519 key.
 	Authorize func(*http.Request) error
+	// SMS takes the SMS sign-ups central hands over. nil: the Inbox when
+	// it is an SMSInbox (the appliance's store is); otherwise the downlink
+	// does not ask for them.
+	SMS SMSInbox
 
 	// Wait is how long central may hold a poll open when nothing is new.
 	Wait time.Duration
@@ -66,6 +88,10 @@ type Downlink struct {
 
 	mu     sync.Mutex
 	status Status
+
+	// Hand-over IDs to confirm in the next poll; only Run's goroutine
+	// touches them.
+	smsOK, smsNo []string
 }
 
 // Status is the downlink's health, for /healthz.
@@ -76,6 +102,9 @@ type Status struct {
 	LastContact time.Time `json:"last_contact,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	Failures    int       `json:"consecutive_failures"`
+	// SMSHandovers counts the SMS sign-ups taken from central (applied
+	// or refused) since start.
+	SMSHandovers uint64 `json:"sms_handovers"`
 }
 
 // Status returns a snapshot of the downlink's state.
@@ -151,7 +180,7 @@ func (d *Downlink) round(ctx context.Context, cursor uint64) (uint64, error) {
 	if err != nil {
 		return cursor, err
 	}
-	if len(dl.Entries) == 0 && time.Since(start) < minEmptyRound {
+	if len(dl.Entries) == 0 && len(dl.SMS) == 0 && time.Since(start) < minEmptyRound {
 		// Central answered "nothing new" without waiting (it is shutting
 		// down, or does not hold polls): do not poll in a tight loop.
 		retry.Sleep(ctx, minEmptyRound)
@@ -180,8 +209,53 @@ func (d *Downlink) round(ctx context.Context, cursor uint64) (uint64, error) {
 		}
 		d.mu.Unlock()
 	}
+	if err := d.takeSMS(ctx, dl.SMS); err != nil {
+		return cursor, err
+	}
 	d.ok()
 	return cursor, nil
+}
+
+// takeSMS hands the download's SMS sign-ups to the site and notes their
+// IDs for confirmation. Neither logs nor errors carry the number.
+func (d *Downlink) takeSMS(ctx context.Context, handovers []changelog.SMSHandover) error {
+	if len(handovers) == 0 || d.SMS == nil {
+		return nil
+	}
+	for _, h := range handovers {
+		outcome, err := d.SMS.ApplySMSHandover(ctx, h)
+		if err != nil {
+			return fmt.Errorf("apply sms hand-over %s: %w", h.ID, err)
+		}
+		switch outcome {
+		case "refused":
+			d.smsNo = appendConfirmation(d.smsNo, h.ID)
+		default:
+			d.smsOK = appendConfirmation(d.smsOK, h.ID)
+		}
+		if outcome != "duplicate" {
+			d.Logger.Info("sms sign-up taken from central", "site", d.Site, "ticket", h.Ticket, "handover", h.ID, "outcome", outcome)
+			d.mu.Lock()
+			d.status.SMSHandovers++
+			d.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+// appendConfirmation adds id unless it is there, dropping the oldest
+// beyond maxConfirmations.
+func appendConfirmation(ids []string, id string) []string {
+	for _, have := range ids {
+		if have == id {
+			return ids
+		}
+	}
+	ids = append(ids, id)
+	if len(ids) > maxConfirmations {
+		ids = ids[len(ids)-maxConfirmations:]
+	}
+	return ids
 }
 
 // poll asks central for the entries after cursor, waiting up to d.Wait.
@@ -191,6 +265,18 @@ func (d *Downlink) poll(ctx context.Context, cursor uint64) (*changelog.Download
 	q.Set("after", strconv.FormatUint(cursor, 10))
 	q.Set("wait", d.Wait.String())
 	q.Set("limit", strconv.Itoa(d.Limit))
+	// The hand-over IDs are random and carry nothing personal; the query
+	// is part of what Authorize signs, so nobody else can confirm them.
+	smsOK, smsNo := len(d.smsOK), len(d.smsNo)
+	if d.SMS != nil {
+		q.Set("sms", "1")
+		if smsOK > 0 {
+			q.Set("sms_ok", strings.Join(d.smsOK, ","))
+		}
+		if smsNo > 0 {
+			q.Set("sms_no", strings.Join(d.smsNo, ","))
+		}
+	}
 	// Central may hold the request for Wait; allow for the round trip.
 	ctx, cancel := context.WithTimeout(ctx, d.Wait+15*time.Second)
 	defer cancel()
@@ -218,6 +304,8 @@ func (d *Downlink) poll(ctx context.Context, cursor uint64) (*changelog.Download
 		if err := dl.Validate(); err != nil {
 			return nil, fmt.Errorf("central's answer: %w", err)
 		}
+		// Central has the confirmations: forget those sent.
+		d.smsOK, d.smsNo = d.smsOK[smsOK:], d.smsNo[smsNo:]
 		if n := len(dl.Entries); n > 0 && dl.Entries[0].Seq != cursor+1 {
 			return nil, fmt.Errorf("central answered from entry %d, asked for entries after %d", dl.Entries[0].Seq, cursor)
 		}
@@ -253,6 +341,9 @@ func (d *Downlink) defaults() {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.SMS == nil {
+		d.SMS, _ = d.Inbox.(SMSInbox)
 	}
 }
 
