@@ -14,7 +14,11 @@ import (
 // it opens, what it serves and at which counters. A new appliance commits it
 // as its first events, so central learns the site from the log itself.
 type SiteSeed struct {
-	Site     queue.SiteDescribed    `json:"site"`
+	Site queue.SiteDescribed `json:"site"`
+	// Groups are the service groups: a service naming one (its "group")
+	// takes the group's ticket prefix and number sequence. In a seed file a
+	// grouped service may leave its own prefix out: it gets the group's.
+	Groups   []queue.GroupDefined   `json:"groups,omitempty"`
 	Services []queue.ServiceDefined `json:"services"`
 	Counters []queue.CounterDefined `json:"counters"`
 }
@@ -39,17 +43,29 @@ var customerCentreWalkIn = []queue.OpeningHours{
 	{Weekday: time.Wednesday, Open: hm(7, 30), Close: hm(12, 0)},
 }
 
+// customerCentreGroups: ID cards, passports and their pick-up share the
+// A numbers; address matters and certificates from the register the B
+// numbers (the letters the customer centres' main services always had, so
+// that "A042" and "B017" keep meaning what citizens know).
+var customerCentreGroups = []queue.GroupDefined{
+	{ID: "ausweis-pass", Name: "Ausweis und Pass", NameEN: "ID card and passport", Prefix: "A"},
+	{ID: "meldewesen", Name: "Meldewesen", NameEN: "Residents' registration", Prefix: "B"},
+}
+
+// customerCentreServices: a grouped service's own prefix is its group's,
+// so that a fold that knows no groups shows the same letter.
 var customerCentreServices = []queue.ServiceDefined{
-	{ID: "ausweis", Name: "Personalausweis und Reisepass", NameEN: "ID card and passport", Prefix: "A", ExpectedMinutes: 12},
-	{ID: "meldung", Name: "An- und Ummeldung", NameEN: "Registering an address", Prefix: "B", ExpectedMinutes: 9},
-	{ID: "bescheinigung", Name: "Meldebescheinigung und Führungszeugnis", NameEN: "Certificates", Prefix: "C", ExpectedMinutes: 6},
-	{ID: "abholung", Name: "Abholung von Dokumenten", NameEN: "Document pick-up", Prefix: "D", ExpectedMinutes: 3},
+	{ID: "ausweis", Name: "Personalausweis und Reisepass", NameEN: "ID card and passport", Prefix: "A", ExpectedMinutes: 12, Group: "ausweis-pass"},
+	{ID: "meldung", Name: "An- und Ummeldung", NameEN: "Registering an address", Prefix: "B", ExpectedMinutes: 9, Group: "meldewesen"},
+	{ID: "bescheinigung", Name: "Meldebescheinigung und Führungszeugnis", NameEN: "Certificates", Prefix: "B", ExpectedMinutes: 6, Group: "meldewesen"},
+	{ID: "abholung", Name: "Abholung von Dokumenten", NameEN: "Document pick-up", Prefix: "A", ExpectedMinutes: 3, Group: "ausweis-pass"},
 }
 
 func customerCentre(id, name string, counters int) SiteSeed {
 	s := SiteSeed{
 		Site: queue.SiteDescribed{ID: id, Name: name, TimeZone: "Europe/Berlin", Hours: customerCentreHours,
 			WalkIn: customerCentreWalkIn},
+		Groups:   customerCentreGroups,
 		Services: customerCentreServices,
 	}
 	all := []string{"ausweis", "meldung", "bescheinigung", "abholung"}
@@ -86,6 +102,10 @@ var Catalog = map[string]SiteSeed{
 func (s SiteSeed) Events(at time.Time) []queue.Event {
 	site := s.Site
 	events := []queue.Event{{Type: queue.TypeSiteDescribed, Entity: "site/" + site.ID, At: at, Payload: &site}}
+	for i := range s.Groups {
+		g := s.Groups[i]
+		events = append(events, queue.Event{Type: queue.TypeGroupDefined, Entity: "group/" + g.ID, At: at, Payload: &g})
+	}
 	for i := range s.Services {
 		svc := s.Services[i]
 		events = append(events, queue.Event{Type: queue.TypeServiceDefined, Entity: "service/" + svc.ID, At: at, Payload: &svc})
@@ -98,7 +118,9 @@ func (s SiteSeed) Events(at time.Time) []queue.Event {
 }
 
 // Validate checks a seed read from a file before a site commits it: a
-// site ID and name, services with a one-letter prefix and a duration, and
+// site ID and name, groups with an ID, a name and a one-letter prefix,
+// services with a one-letter prefix, a duration and a known group (if
+// any), every prefix used by one group or one ungrouped service only, and
 // counters that serve only services the seed defines.
 func (s SiteSeed) Validate() error {
 	if s.Site.ID == "" || s.Site.Name == "" {
@@ -112,13 +134,41 @@ func (s SiteSeed) Validate() error {
 	if len(s.Services) == 0 || len(s.Counters) == 0 {
 		return fmt.Errorf("seed: at least one service and one counter are needed")
 	}
+	groups := map[string]bool{}
+	prefixes := map[string]string{} // prefix -> who numbers with it
+	for i := range s.Groups {
+		g := &s.Groups[i]
+		if err := g.Validate(); err != nil {
+			return fmt.Errorf("seed: group %q: %v", g.ID, err)
+		}
+		if groups[g.ID] {
+			return fmt.Errorf("seed: group %q is defined twice", g.ID)
+		}
+		if other, ok := prefixes[g.Prefix]; ok {
+			return fmt.Errorf("seed: group %q: prefix %q is used by %s already", g.ID, g.Prefix, other)
+		}
+		groups[g.ID], prefixes[g.Prefix] = true, fmt.Sprintf("group %q", g.ID)
+	}
 	services := map[string]bool{}
 	for i := range s.Services {
 		svc := &s.Services[i]
 		if err := svc.Validate(); err != nil {
 			return fmt.Errorf("seed: service %q: %v", svc.ID, err)
 		}
+		if services[svc.ID] {
+			return fmt.Errorf("seed: service %q is defined twice", svc.ID)
+		}
 		services[svc.ID] = true
+		if svc.Group != "" {
+			if !groups[svc.Group] {
+				return fmt.Errorf("seed: service %q belongs to unknown group %q", svc.ID, svc.Group)
+			}
+			continue
+		}
+		if other, ok := prefixes[svc.Prefix]; ok {
+			return fmt.Errorf("seed: service %q: prefix %q is used by %s already", svc.ID, svc.Prefix, other)
+		}
+		prefixes[svc.Prefix] = fmt.Sprintf("service %q", svc.ID)
 	}
 	for _, c := range s.Counters {
 		if c.ID == "" || c.Name == "" || len(c.Services) == 0 {
@@ -141,6 +191,18 @@ func ReadSeed(r io.Reader) (SiteSeed, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return SiteSeed{}, fmt.Errorf("seed: %v", err)
+	}
+	// A grouped service without a prefix of its own gets its group's.
+	for i := range s.Services {
+		svc := &s.Services[i]
+		if svc.Prefix != "" || svc.Group == "" {
+			continue
+		}
+		for _, g := range s.Groups {
+			if g.ID == svc.Group {
+				svc.Prefix = g.Prefix
+			}
+		}
 	}
 	return s, s.Validate()
 }

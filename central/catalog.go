@@ -27,6 +27,114 @@ type CatalogService struct {
 	Current, Sites int
 }
 
+// CatalogGroup is a service group of the catalogue: its services share its
+// ticket prefix and one number sequence a day.
+type CatalogGroup struct {
+	queue.GroupDefined
+	// City is true when central defined the group; false for one only
+	// known from the sites' own seeds.
+	City bool
+	// Current counts the sites that have exactly this group; Sites the
+	// sites central knows.
+	Current, Sites int
+}
+
+// Groups returns the city's service groups: those central defined, and
+// those the sites brought along from their seeds, ordered by prefix.
+func (c *Central) Groups(ctx context.Context) ([]CatalogGroup, error) {
+	refs, err := c.store.CityReference(ctx, queue.TypeGroupDefined)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*CatalogGroup{}
+	for _, r := range refs {
+		var g queue.GroupDefined
+		raw, ok := r.Payload.([]byte)
+		if !ok {
+			continue
+		}
+		if err := changelog.Unmarshal(raw, &g); err != nil {
+			return nil, err
+		}
+		byID[g.ID] = &CatalogGroup{GroupDefined: g, City: true}
+	}
+	models := c.knownModels()
+	for _, m := range models {
+		m.mu.Lock()
+		for _, id := range m.state.GroupOrder {
+			if _, ok := byID[id]; !ok {
+				g := m.state.Groups[id]
+				byID[id] = &CatalogGroup{GroupDefined: queue.GroupDefined{ID: id, Name: g.Name, NameEN: g.NameEN, Prefix: g.Prefix}}
+			}
+		}
+		m.mu.Unlock()
+	}
+	out := make([]CatalogGroup, 0, len(byID))
+	for _, cg := range byID {
+		cg.Sites = len(models)
+		for _, m := range models {
+			m.mu.Lock()
+			if g := m.state.Groups[cg.ID]; g != nil && g.Name == cg.Name && g.NameEN == cg.NameEN && g.Prefix == cg.Prefix {
+				cg.Current++
+			}
+			m.mu.Unlock()
+		}
+		out = append(out, *cg)
+	}
+	slices.SortFunc(out, func(a, b CatalogGroup) int { return cmp.Or(cmp.Compare(a.Prefix, b.Prefix), cmp.Compare(a.ID, b.ID)) })
+	return out, nil
+}
+
+// prefixUser names who in the catalogue numbers tickets with prefix: a
+// group other than group, or a service other than service in no group
+// (of the catalogue); "" and "" when nobody does. A grouped service's own
+// prefix is free: its tickets take the group's.
+func prefixUser(services []CatalogService, groups []CatalogGroup, prefix, service, group string) (de, en string) {
+	known := map[string]bool{}
+	for _, g := range groups {
+		known[g.ID] = true
+		if g.ID != group && g.Prefix == prefix {
+			return "Gruppe „" + g.Name + "“", "group “" + g.NameEN + "”"
+		}
+	}
+	for _, svc := range services {
+		if svc.ID != service && !known[svc.Group] && svc.Prefix == prefix {
+			return "„" + svc.Name + "“", "“" + svc.NameEN + "”"
+		}
+	}
+	return "", ""
+}
+
+// DefineGroup adds a service group to the city's catalogue or changes one,
+// and sends it to every site. The English name defaults to the German one.
+// Its prefix must not be another group's or an ungrouped service's. It
+// returns the sites the definition went to.
+func (c *Central) DefineGroup(ctx context.Context, g queue.GroupDefined) ([]string, error) {
+	if g.NameEN == "" {
+		g.NameEN = g.Name
+	}
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	services, err := c.Catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := c.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if de, en := prefixUser(services, groups, g.Prefix, "", g.ID); de != "" {
+		return nil, veedel.Errorf(veedel.EINVALID, "Kennbuchstabe %s ist schon an %s vergeben / prefix %s is already used by %s", g.Prefix, de, g.Prefix, en)
+	}
+	sites, err := c.SendToAll(ctx, queue.Event{Type: queue.TypeGroupDefined, Entity: "group/" + g.ID, Payload: &g})
+	if err != nil {
+		return nil, err
+	}
+	c.log.Info("service group defined", "group", g.ID, "prefix", g.Prefix, "sites", len(sites))
+	return sites, nil
+}
+
 // Catalog returns the city's services: those central defined, and those
 // the sites brought along from their seeds, ordered by prefix.
 func (c *Central) Catalog(ctx context.Context) ([]CatalogService, error) {
@@ -53,7 +161,7 @@ func (c *Central) Catalog(ctx context.Context) ([]CatalogService, error) {
 			if _, ok := byID[id]; !ok {
 				svc := m.state.Services[id]
 				byID[id] = &CatalogService{ServiceDefined: queue.ServiceDefined{ID: id, Name: svc.Name, NameEN: svc.NameEN,
-					Prefix: svc.Prefix, ExpectedMinutes: svc.ExpectedMinutes}}
+					Prefix: svc.Prefix, ExpectedMinutes: svc.ExpectedMinutes, Group: svc.Group}}
 			}
 		}
 		m.mu.Unlock()
@@ -64,7 +172,7 @@ func (c *Central) Catalog(ctx context.Context) ([]CatalogService, error) {
 		for _, m := range models {
 			m.mu.Lock()
 			if svc := m.state.Services[cs.ID]; svc != nil && svc.Name == cs.Name && svc.NameEN == cs.NameEN &&
-				svc.Prefix == cs.Prefix && svc.ExpectedMinutes == cs.ExpectedMinutes {
+				svc.Prefix == cs.Prefix && svc.ExpectedMinutes == cs.ExpectedMinutes && svc.Group == cs.Group {
 				cs.Current++
 			}
 			m.mu.Unlock()
@@ -97,11 +205,28 @@ func (c *Central) knownModels() []*siteModel {
 
 // DefineService adds a service to the city's catalogue or changes one, and
 // sends it to every site. The English name defaults to the German one. A
-// prefix another service uses already is refused: ticket numbers must tell
-// services apart. It returns the sites the definition went to.
+// service in a group (svc.Group) takes the group's ticket prefix, and its
+// own prefix defaults to the group's. A prefix another group or ungrouped
+// service uses already is refused: ticket numbers must tell services (or
+// groups) apart. It returns the sites the definition went to.
 func (c *Central) DefineService(ctx context.Context, svc queue.ServiceDefined) ([]string, error) {
 	if svc.NameEN == "" {
 		svc.NameEN = svc.Name
+	}
+	var groups []CatalogGroup
+	prefix := svc.Prefix
+	if svc.Group != "" {
+		var err error
+		if groups, err = c.Groups(ctx); err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(groups, func(g CatalogGroup) bool { return g.ID == svc.Group })
+		if i < 0 {
+			return nil, veedel.Errorf(veedel.EINVALID, "Unbekannte Gruppe %q / unknown group %q", svc.Group, svc.Group)
+		}
+		if prefix = groups[i].Prefix; svc.Prefix == "" {
+			svc.Prefix = prefix
+		}
 	}
 	if err := svc.Validate(); err != nil {
 		return nil, err
@@ -110,10 +235,13 @@ func (c *Central) DefineService(ctx context.Context, svc queue.ServiceDefined) (
 	if err != nil {
 		return nil, err
 	}
-	for _, other := range catalog {
-		if other.ID != svc.ID && other.Prefix == svc.Prefix {
-			return nil, veedel.Errorf(veedel.EINVALID, "Kennbuchstabe %s ist schon an „%s“ vergeben / prefix %s is already used by “%s”", svc.Prefix, other.Name, svc.Prefix, other.NameEN)
+	if groups == nil {
+		if groups, err = c.Groups(ctx); err != nil {
+			return nil, err
 		}
+	}
+	if de, en := prefixUser(catalog, groups, prefix, svc.ID, svc.Group); de != "" {
+		return nil, veedel.Errorf(veedel.EINVALID, "Kennbuchstabe %s ist schon an %s vergeben / prefix %s is already used by %s", prefix, de, prefix, en)
 	}
 	sites, err := c.SendToAll(ctx, queue.Event{Type: queue.TypeServiceDefined, Entity: "service/" + svc.ID, Payload: &svc})
 	if err != nil {

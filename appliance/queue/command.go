@@ -38,11 +38,12 @@ func (s *State) issue(at time.Time, service, token, channel string, p *TicketIss
 		return Event{}, veedel.Errorf(veedel.EINTERNAL, "ticket token too short")
 	}
 	day := s.DayOf(at)
+	prefix := s.TicketPrefix(svc.ID)
 	n := 1
 	if day == s.Day {
-		n = s.numbers[svc.Prefix] + 1
+		n = s.numbers[prefix] + 1
 	}
-	number := fmt.Sprintf("%s%03d", svc.Prefix, n)
+	number := fmt.Sprintf("%s%03d", prefix, n)
 	id := day + "/" + number
 	p.ID, p.Token, p.Number, p.Service, p.Channel = id, token, number, svc.ID, channel
 	return Event{Type: TypeTicketIssued, Entity: "ticket/" + id, At: at, Payload: p}, nil

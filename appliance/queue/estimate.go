@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -28,9 +29,14 @@ type Estimate struct {
 // every waiting ticket takes a service time drawn from its service's
 // learned distribution, or the time a no-show keeps the counter busy. The
 // point estimate is the median of the simulated call times, the P90 their
-// 90th percentile. Tickets that arrive later never overtake a waiting one
-// under this rule, so they need not be simulated. A new ticket of a service
-// is called when the first counter serving it runs out of earlier tickets.
+// 90th percentile. Walk-ins that arrive later never overtake a waiting one
+// under this rule, so they need not be simulated; appointments do (a due
+// appointment goes first). So the day's known bookings that have not
+// checked in yet and may still do so arrive in the simulation too: each at
+// its slot minus the early arrival learned today, and in each simulated
+// future with the show-up rate learned today (bookingShows). A new ticket
+// of a service is called when the first counter serving it runs out of
+// earlier tickets and due appointments.
 const (
 	// estimateRuns is the number of simulated futures per recompute.
 	estimateRuns = 64
@@ -49,6 +55,11 @@ const (
 	// the model does not know (breaks, clerks leaving, extra counters).
 	p90Scale = 1.1
 	p90Slack = 2.0
+	// Priors of the bookings' behaviour before today taught any: the
+	// share that checks in, and how early before the slot they arrive.
+	priorShowRate  = 0.85
+	priorShowsSeen = 10.0
+	priorEarly     = 5.0 // minutes
 )
 
 // estimateCache holds the estimates of one State version (Applied).
@@ -275,11 +286,44 @@ func (s *State) computeEstimates(c *estimateCache) {
 		classes, slots = append(classes, t.Class), append(slots, t.Slot)
 	}
 	n, ns := len(waiting), len(models)
-	// may[k*n+i]: open counter k may call waiting ticket i.
-	may := make([]bool, len(counters)*n)
+	// The bookings expected to check in, in order of arrival; they follow
+	// the waiting tickets in the candidate index space (n+b).
+	expected := s.expectedBookings(now, svcIndex)
+	nb := len(expected)
+	for _, b := range expected {
+		waiting, classes, slots = append(waiting, b.service), append(classes, ClassAppointment), append(slots, b.slot)
+	}
+	all := n + nb
+	// may[k*all+i]: open counter k may call waiting ticket (or booking) i.
+	may := make([]bool, len(counters)*all)
 	for k, ctr := range counters {
 		for i, id := range s.waiting {
-			may[k*n+i] = waiting[i] >= 0 && ctr.c.MayCall(s.Tickets[id])
+			may[k*all+i] = waiting[i] >= 0 && ctr.c.MayCall(s.Tickets[id])
+		}
+		for b := range expected {
+			may[k*all+n+b] = ctr.serves[expected[b].service]
+		}
+	}
+	shows := make([]bool, nb)
+	present := make([]int, 0, nb)
+	// A run ends once every waiting ticket an open counter may call is
+	// called and every service an open counter serves has its idle time:
+	// later calls of bookings change no estimate.
+	callable, served := 0, 0
+	for i := range n {
+		for k := range counters {
+			if may[k*all+i] {
+				callable++
+				break
+			}
+		}
+	}
+	for j := range ns {
+		for _, ctr := range counters {
+			if ctr.serves[j] {
+				served++
+				break
+			}
 		}
 	}
 
@@ -296,24 +340,34 @@ func (s *State) computeEstimates(c *estimateCache) {
 	idle := make([]float64, estimateRuns*ns)
 	free := make([]float64, len(counters))
 	active := make([]bool, len(counters))
-	called := make([]bool, n)
+	called := make([]bool, all)
 	// Seeded from the state itself, so every node draws the same futures.
 	h := fnv.New64a()
 	h.Write([]byte(s.Site.ID))
 	rnd := rand.New(rand.NewPCG(h.Sum64(), uint64(now.UnixMilli())<<16^uint64(n)))
+	// Whether a booking comes, and its service time, are drawn from a
+	// stream of their own, so that bookings that delay no ticket change no
+	// ticket's draws either.
+	rndBook := rand.New(rand.NewPCG(h.Sum64()^0xb00c, uint64(now.UnixMilli())))
 	for r := range estimateRuns {
 		clear(called)
-		lo := 0 // tickets before lo are all called
+		lo := 0      // tickets before lo are all called
+		arrived := 0 // bookings before arrived have arrived (or not come)
+		present = present[:0]
+		for b := range expected {
+			shows[b] = rndBook.Float64() < expected[b].show
+		}
 		for j := range ns {
 			idle[j*estimateRuns+r] = math.Inf(1)
 		}
+		calledN, idleN := 0, 0
 		for k, ctr := range counters {
 			free[k], active[k] = 0, true
 			if ctr.busy >= 0 {
 				free[k] = models[ctr.busy].draw(rnd, ctr.elapsed) + gap
 			}
 		}
-		for {
+		for calledN < callable || idleN < served {
 			k := -1
 			for j := range counters {
 				if active[j] && (k < 0 || free[j] < free[k]) {
@@ -327,33 +381,70 @@ func (s *State) computeEstimates(c *estimateCache) {
 			for lo < n && called[lo] {
 				lo++
 			}
+			// Counters take turns in time order, so arrivals only advance;
+			// present holds the bookings that came and wait uncalled.
+			for arrived < nb && expected[arrived].arrive <= free[k] {
+				if shows[arrived] {
+					present = append(present, n+arrived)
+				}
+				arrived++
+			}
 			at := now.Add(time.Duration(free[k] * float64(time.Minute)))
-			mk := may[k*n : (k+1)*n]
-			next, tier := pickNext(n-lo, at, func(i int) (bool, string, time.Time) {
+			mk := may[k*all : (k+1)*all]
+			rest := n - lo
+			next, tier := pickNext(rest+len(present), at, func(i int) (bool, string, time.Time) {
+				if i >= rest {
+					i = present[i-rest]
+					return mk[i], ClassAppointment, slots[i]
+				}
 				i += lo
 				return !called[i] && mk[i], classes[i], slots[i]
 			})
 			if next < 0 || tier == tierEarly {
 				for j, ok := range ctr.serves {
-					if ok {
-						idle[j*estimateRuns+r] = min(idle[j*estimateRuns+r], free[k])
+					if ok && math.IsInf(idle[j*estimateRuns+r], 1) {
+						idle[j*estimateRuns+r] = free[k]
+						idleN++
 					}
 				}
 			}
 			if next < 0 {
+				// Nothing to call now: wait for the next booking this
+				// counter may call, or stop.
 				active[k] = false
+				for b := arrived; b < nb; b++ {
+					if shows[b] && mk[n+b] {
+						free[k], active[k] = expected[b].arrive, true
+						break
+					}
+				}
 				continue
 			}
-			next += lo
-			called[next], calls[next*estimateRuns+r] = true, free[k]
-			d := models[waiting[next]].draw(rnd, 0)
-			if rnd.Float64() < noShowRate {
+			if next >= rest {
+				p := next - rest
+				next = present[p]
+				present = slices.Delete(present, p, p+1)
+			} else {
+				next += lo
+			}
+			called[next] = true
+			if next < n {
+				calls[next*estimateRuns+r] = free[k]
+				calledN++
+			}
+			src := rnd
+			if next >= n {
+				src = rndBook
+			}
+			d := models[waiting[next]].draw(src, 0)
+			if src.Float64() < noShowRate {
 				d = noShowMinutes
 			}
 			free[k] += d + gap
 		}
 	}
 
+	waiting, classes, slots = waiting[:n], classes[:n], slots[:n]
 	summarise := func(sample []float64) (Estimate, bool) {
 		for _, x := range sample {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -520,6 +611,100 @@ func (s *State) learnToday() (noShowRate, noShowMinutes, gap float64) {
 	noShowMinutes = (noShowSum.Minutes() + 2*3) / float64(noShows+2)
 	gap = (gapSum.Minutes() + 5*0.5) / float64(gaps+5)
 	return noShowRate, noShowMinutes, gap
+}
+
+// expectedBooking is a booking of today that has not checked in yet and
+// still may: its service's index, slot, when it is expected to arrive
+// (minutes from now) and the chance that it comes at all.
+type expectedBooking struct {
+	service int
+	slot    time.Time
+	arrive  float64
+	show    float64
+}
+
+// expectedBookings returns today's bookings expected to check in after
+// now, ordered by arrival (then slot and code, so the order never depends
+// on map iteration). A booking arrives at its slot minus the early arrival
+// learned today, never before now; one whose expected arrival has passed
+// comes later or not at all, so its chance shrinks with the time left
+// until check-in closes (LateCheckIn after the slot).
+func (s *State) expectedBookings(now time.Time, svcIndex map[string]int) []expectedBooking {
+	if len(s.bookings) == 0 {
+		return nil
+	}
+	showRate, early := s.learnBookings(now)
+	type item struct {
+		expectedBooking
+		code string
+	}
+	var items []item
+	for _, b := range s.bookings {
+		i, ok := svcIndex[b.Service]
+		if !ok || b.Ticket != "" || s.DayOf(b.Slot) != s.Day {
+			continue
+		}
+		closes := b.Slot.Add(LateCheckIn)
+		if !closes.After(now) {
+			continue // too late to check in
+		}
+		arrive := b.Slot.Add(-time.Duration(early * float64(time.Minute)))
+		show := showRate
+		if !arrive.After(now) {
+			// Not here yet though expected: later, or not at all.
+			window := closes.Sub(arrive)
+			show *= float64(closes.Sub(now)) / float64(max(window, time.Minute))
+			arrive = now
+		}
+		items = append(items, item{expectedBooking{service: i, slot: b.Slot, arrive: arrive.Sub(now).Minutes(), show: show}, b.Code})
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if c := cmpFloat(a.arrive, b.arrive); c != 0 {
+			return c
+		}
+		if c := a.slot.Compare(b.slot); c != 0 {
+			return c
+		}
+		return strings.Compare(a.code, b.code)
+	})
+	out := make([]expectedBooking, len(items))
+	for i, it := range items {
+		out[i] = it.expectedBooking
+	}
+	return out
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// learnBookings learns from today's bookings: the share that checked in of
+// those whose check-in has closed or that came, and how many minutes
+// before their slot those who came checked in (late ones count negative),
+// each pulled towards a prior.
+func (s *State) learnBookings(now time.Time) (showRate, early float64) {
+	var came, missed int
+	var earlySum time.Duration
+	for _, b := range s.bookings {
+		if s.DayOf(b.Slot) != s.Day {
+			continue
+		}
+		if t := s.Tickets[b.Ticket]; t != nil && b.Ticket != "" {
+			came++
+			earlySum += b.Slot.Sub(t.IssuedAt)
+		} else if !b.Slot.Add(LateCheckIn).After(now) {
+			missed++
+		}
+	}
+	showRate = (float64(came) + priorShowRate*priorShowsSeen) / (float64(came+missed) + priorShowsSeen)
+	early = (earlySum.Minutes() + priorEarly*3) / float64(came+3)
+	return showRate, early
 }
 
 // competeTickets reports whether two tickets wait for at least one common

@@ -1,6 +1,7 @@
 package queue_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -133,8 +134,17 @@ func TestEstimateTicket(t *testing.T) {
 // (the cache is invalidated by an event each round) with 100 waiting
 // tickets and four busy counters.
 func BenchmarkEstimateRecompute(b *testing.B) {
+	b.Run("Plain", func(b *testing.B) { benchmarkRecompute(b, 0) })
+	// With 60 bookings of the day still to come, every 5 minutes.
+	b.Run("Bookings", func(b *testing.B) { benchmarkRecompute(b, 60) })
+}
+
+func benchmarkRecompute(b *testing.B, bookings int) {
 	f := newFixture(b)
 	at := monday(7, 30)
+	for i := range bookings {
+		f.book(monday(6, 0), fmt.Sprintf("BENCH%03d", i), []string{"ausweis", "meldung", "kfz"}[i%3], at.Add(time.Duration(5*(i+1))*time.Minute))
+	}
 	for _, c := range []string{"1", "2", "3", "4"} {
 		f.open(at, c, "staff"+c)
 	}
@@ -232,6 +242,73 @@ func TestServiceMinutes(t *testing.T) {
 		}
 		if got := f.st.ServiceMinutes("nope"); got != 0 {
 			t.Errorf("ServiceMinutes(unknown) = %v, want 0", got)
+		}
+	})
+}
+
+// Bookings that have not checked in yet will come and, when due, go first:
+// a walk-in's estimate counts them, weighted by how many bookings come.
+func TestEstimateCountsBookings(t *testing.T) {
+	// Counter 3 alone serves kfz (20 min); one kfz walk-in is being served.
+	setup := func(t *testing.T) *fixture {
+		f := newFixture(t)
+		f.issue(monday(8, 0), "kfz")
+		f.call(monday(8, 0), "3", "carla")
+		return f
+	}
+	base := setup(t).st.EstimateNew("kfz")
+
+	t.Run("DueSoonPushesBack", func(t *testing.T) {
+		f := setup(t)
+		for i, slot := range []time.Time{monday(8, 10), monday(8, 20), monday(8, 30)} {
+			f.book(monday(7, 0), fmt.Sprintf("KFZ%d000", i), "kfz", slot)
+		}
+		f.apply(queue.Event{Type: queue.TypeCounterOpened, At: monday(8, 1), Payload: &queue.CounterOpened{Counter: "1", Staff: "anna"}})
+		got := f.st.EstimateNew("kfz")
+		if got.Minutes < base.Minutes+20 {
+			t.Errorf("walk-in estimate with three kfz bookings due soon = %+v, want at least 20 minutes more than %+v", got, base)
+		}
+		if got.Position != base.Position {
+			t.Errorf("position %d, want %d: bookings not here yet are nobody ahead", got.Position, base.Position)
+		}
+	})
+	t.Run("OtherServicesAndPastCheckInIgnored", func(t *testing.T) {
+		f := setup(t)
+		f.book(monday(7, 0), "MELD0001", "meldung", monday(8, 10)) // counter 3 does not serve meldung
+		f.book(monday(7, 0), "LATE0001", "kfz", monday(7, 30))     // check-in closed at 7:45
+		f.book(monday(7, 0), "TUES0001", "kfz", tuesday(8, 10))    // another day
+		f.apply(queue.Event{Type: queue.TypeCounterOpened, At: monday(8, 1), Payload: &queue.CounterOpened{Counter: "1", Staff: "anna"}})
+		b := setup(t)
+		b.apply(queue.Event{Type: queue.TypeCounterOpened, At: monday(8, 1), Payload: &queue.CounterOpened{Counter: "1", Staff: "anna"}})
+		if got, want := f.st.EstimateNew("kfz"), b.st.EstimateNew("kfz"); got != want {
+			t.Errorf("estimate with irrelevant bookings %+v, want %+v as without", got, want)
+		}
+	})
+	t.Run("FarAheadDoesNotMatter", func(t *testing.T) {
+		f := setup(t)
+		f.book(monday(7, 0), "KFZ14000", "kfz", monday(14, 0))
+		b := setup(t)
+		f.apply(queue.Event{Type: queue.TypeCounterOpened, At: monday(8, 1), Payload: &queue.CounterOpened{Counter: "1", Staff: "anna"}})
+		b.apply(queue.Event{Type: queue.TypeCounterOpened, At: monday(8, 1), Payload: &queue.CounterOpened{Counter: "1", Staff: "anna"}})
+		if got, want := f.st.EstimateNew("kfz"), b.st.EstimateNew("kfz"); got.Minutes != want.Minutes {
+			t.Errorf("estimate with a booking at 14:00 %+v, want %+v", got, want)
+		}
+	})
+	t.Run("MissedBookingsLowerTheWeight", func(t *testing.T) {
+		// Many bookings of the morning never came: the coming ones count
+		// less.
+		f, g := setup(t), setup(t)
+		for i := range 20 {
+			f.book(monday(6, 0), fmt.Sprintf("GONE%04d", i), "meldung", monday(7, 0).Add(time.Duration(i)*time.Minute))
+		}
+		for _, x := range []*fixture{f, g} {
+			for i := range 3 {
+				x.book(monday(7, 0), fmt.Sprintf("KFZ%d000", i), "kfz", monday(8, 10+10*i))
+			}
+			x.apply(queue.Event{Type: queue.TypeCounterOpened, At: monday(8, 1), Payload: &queue.CounterOpened{Counter: "1", Staff: "anna"}})
+		}
+		if got, more := f.st.EstimateNew("kfz"), g.st.EstimateNew("kfz"); got.Minutes >= more.Minutes {
+			t.Errorf("after 20 missed bookings %+v, want less than %+v", got, more)
 		}
 	})
 }

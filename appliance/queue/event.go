@@ -28,6 +28,10 @@ const (
 	// "cancel" on the status page): the site decides what it changes
 	// (AcceptCancel) and never keeps it in its own change-log.
 	TypeCancelRequested = "queue.cancel_requested"
+
+	// TypeGroupDefined adds or changes a service group: services that
+	// share one ticket prefix and one number sequence.
+	TypeGroupDefined = "queue.group_defined"
 )
 
 // Ticket classes: the calling rule (NextFor) ranks them.
@@ -78,6 +82,23 @@ type ServiceDefined struct {
 	NameEN          string `cbor:"3,keyasint" json:"name_en"`
 	Prefix          string `cbor:"4,keyasint" json:"prefix"`
 	ExpectedMinutes int    `cbor:"5,keyasint" json:"expected_minutes"`
+	// Group is the service group (GroupDefined.ID) the service belongs
+	// to, or "" for none. A grouped service's tickets take the group's
+	// prefix and number sequence; Prefix is then its own prefix only for
+	// folds that know no groups. Optional and additive: absent in entries
+	// written before groups existed, ignored by older folds. A definition
+	// is whole: one without a group takes the service out of its group.
+	Group string `cbor:"6,keyasint,omitempty" json:"group,omitempty"`
+}
+
+// GroupDefined adds or changes a service group (e.g. "A" Ausweis und
+// Pass): its services share the group's ticket prefix and one number
+// sequence a day (A001, A002 across all of them).
+type GroupDefined struct {
+	ID     string `cbor:"1,keyasint" json:"id"`
+	Name   string `cbor:"2,keyasint" json:"name"`
+	NameEN string `cbor:"3,keyasint" json:"name_en"`
+	Prefix string `cbor:"4,keyasint" json:"prefix"`
 }
 
 // CounterDefined adds or changes a counter (Platz) and what it serves.
@@ -235,6 +256,8 @@ func NewPayload(eventType string) (any, bool) {
 		return &CancelRequested{}, true
 	case TypeDeviceReported:
 		return &DeviceReported{}, true
+	case TypeGroupDefined:
+		return &GroupDefined{}, true
 	}
 	return nil, false
 }

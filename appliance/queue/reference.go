@@ -36,12 +36,61 @@ func (p *ServiceDefined) Validate() error {
 		return veedel.Errorf(veedel.EINVALID, "Der deutsche Name fehlt / the German name is required")
 	case utf8.RuneCountInString(p.Name) > maxNameRunes || utf8.RuneCountInString(p.NameEN) > maxNameRunes:
 		return veedel.Errorf(veedel.EINVALID, "Namen dürfen höchstens %d Zeichen lang sein / names must not be longer than %d characters", maxNameRunes, maxNameRunes)
-	case len(p.Prefix) != 1 || p.Prefix[0] < 'A' || p.Prefix[0] > 'Z':
-		return veedel.Errorf(veedel.EINVALID, "Kennbuchstabe %q ungültig: genau ein Großbuchstabe A–Z / prefix %q invalid: exactly one capital letter A–Z", p.Prefix, p.Prefix)
+	case p.Group != "" && !serviceIDPattern.MatchString(p.Group):
+		return veedel.Errorf(veedel.EINVALID, "Gruppe %q ungültig / group %q invalid", p.Group, p.Group)
+	}
+	if err := validPrefix(p.Prefix); err != nil {
+		return err
+	}
+	switch {
 	case p.ExpectedMinutes < 1 || p.ExpectedMinutes > MaxExpectedMinutes:
 		return veedel.Errorf(veedel.EINVALID, "Erwartete Dauer %d ungültig: 1 bis %d Minuten / expected minutes %d invalid: 1 to %d", p.ExpectedMinutes, MaxExpectedMinutes, p.ExpectedMinutes, MaxExpectedMinutes)
 	}
 	return nil
+}
+
+// validPrefix checks a ticket prefix: exactly one capital letter.
+func validPrefix(prefix string) error {
+	switch {
+	case strings.TrimSpace(prefix) == "":
+		return veedel.Errorf(veedel.EINVALID, "Der Kennbuchstabe fehlt: genau ein Großbuchstabe A–Z / the prefix is missing: exactly one capital letter A–Z")
+	case len(prefix) != 1 || prefix[0] < 'A' || prefix[0] > 'Z':
+		return veedel.Errorf(veedel.EINVALID, "Kennbuchstabe %q ungültig: genau ein Großbuchstabe A–Z / prefix %q invalid: exactly one capital letter A–Z", prefix, prefix)
+	}
+	return nil
+}
+
+// Validate checks a service group's definition: an ID like a service's, a
+// German name and one capital letter as its prefix.
+func (p *GroupDefined) Validate() error {
+	switch {
+	case !serviceIDPattern.MatchString(p.ID):
+		return veedel.Errorf(veedel.EINVALID, "Kennung der Gruppe %q ungültig: 2–32 Kleinbuchstaben, Ziffern oder Bindestriche, beginnend mit einem Buchstaben / group id %q invalid: 2–32 lower-case letters, digits or hyphens, starting with a letter", p.ID, p.ID)
+	case strings.TrimSpace(p.Name) == "":
+		return veedel.Errorf(veedel.EINVALID, "Der deutsche Name der Gruppe fehlt / the group's German name is required")
+	case utf8.RuneCountInString(p.Name) > maxNameRunes || utf8.RuneCountInString(p.NameEN) > maxNameRunes:
+		return veedel.Errorf(veedel.EINVALID, "Namen dürfen höchstens %d Zeichen lang sein / names must not be longer than %d characters", maxNameRunes, maxNameRunes)
+	}
+	return validPrefix(p.Prefix)
+}
+
+// PrefixUser names who else numbers tickets with prefix at this site: a
+// group other than group, or a service other than service that belongs to
+// no group; "" when nobody does. A grouped service's own prefix is not in
+// use: its tickets take the group's.
+func (s *State) PrefixUser(prefix, service, group string) string {
+	for _, id := range s.GroupOrder {
+		if g := s.Groups[id]; id != group && g.Prefix == prefix {
+			return g.Name
+		}
+	}
+	for _, id := range s.ServiceOrder {
+		svc := s.Services[id]
+		if id != service && s.GroupOf(id) == nil && svc.Prefix == prefix {
+			return svc.Name
+		}
+	}
+	return ""
 }
 
 // ValidateHours checks opening hours: every interval lies within one day
@@ -126,6 +175,8 @@ func (s *State) AcceptFromCentral(at time.Time, e Event) ([]Event, error) {
 		return s.AcceptSiteDescription(at, *p)
 	case *CancelRequested:
 		return s.AcceptCancel(at, *p)
+	case *GroupDefined:
+		return s.AcceptGroup(at, *p)
 	}
 	return nil, veedel.Errorf(veedel.EINVALID, "Ereignis %s wird von der Zentrale nicht angenommen / event %s is not accepted from central", e.Type, e.Type)
 }
@@ -133,18 +184,35 @@ func (s *State) AcceptFromCentral(at time.Time, e Event) ([]Event, error) {
 // AcceptService takes over a service definition of the city's catalogue.
 // A new service is also served by every counter that served all services
 // so far (the site's all-round counters), so that its tickets can be
-// called; a site without such a counter assigns it at the desk.
+// called; a site without such a counter assigns it at the desk. A service
+// in a group numbers with the group's prefix; a definition without a group
+// whose prefix is the service's current group's keeps it in the group.
 func (s *State) AcceptService(at time.Time, p ServiceDefined) ([]Event, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	for _, id := range s.ServiceOrder {
-		if other := s.Services[id]; id != p.ID && other.Prefix == p.Prefix {
-			return nil, veedel.Errorf(veedel.ECONFLICT, "Kennbuchstabe %s gehört hier schon zu %q / prefix %s is already used by %q here", p.Prefix, other.Name, p.Prefix, other.Name)
+	if old := s.Services[p.ID]; old != nil && p.Group == "" && old.Group != "" {
+		if g := s.Groups[old.Group]; g != nil && g.Prefix == p.Prefix {
+			// A definition without a group (from a central that knows
+			// none) keeping the group's letter keeps the group: leaving it
+			// takes a letter of the service's own.
+			p.Group = old.Group
 		}
 	}
+	prefix := p.Prefix
+	if p.Group != "" {
+		g := s.Groups[p.Group]
+		if g == nil {
+			return nil, veedel.Errorf(veedel.ECONFLICT, "Gruppe %q ist hier nicht bekannt / group %q is not known here", p.Group, p.Group)
+		}
+		prefix = g.Prefix
+	}
+	if other := s.PrefixUser(prefix, p.ID, p.Group); other != "" {
+		return nil, veedel.Errorf(veedel.ECONFLICT, "Kennbuchstabe %s gehört hier schon zu %q / prefix %s is already used by %q here", prefix, other, prefix, other)
+	}
 	old, exists := s.Services[p.ID]
-	if exists && old.Name == p.Name && old.NameEN == p.NameEN && old.Prefix == p.Prefix && old.ExpectedMinutes == p.ExpectedMinutes {
+	if exists && old.Name == p.Name && old.NameEN == p.NameEN && old.Prefix == p.Prefix && old.ExpectedMinutes == p.ExpectedMinutes &&
+		old.Group == p.Group {
 		return nil, nil
 	}
 	events := []Event{{Type: TypeServiceDefined, Entity: "service/" + p.ID, At: at, Payload: &p}}
@@ -160,6 +228,23 @@ func (s *State) AcceptService(at time.Time, p ServiceDefined) ([]Event, error) {
 			Payload: &CounterDefined{ID: c.ID, Name: c.Name, Services: append(slices.Clone(c.Services), p.ID)}})
 	}
 	return events, nil
+}
+
+// AcceptGroup takes over a service group of the city's catalogue. Its
+// prefix must not be another group's or an ungrouped service's here. A
+// changed prefix applies to the group's next tickets; numbers issued
+// already stay (each prefix keeps its own sequence of the day).
+func (s *State) AcceptGroup(at time.Time, p GroupDefined) ([]Event, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if other := s.PrefixUser(p.Prefix, "", p.ID); other != "" {
+		return nil, veedel.Errorf(veedel.ECONFLICT, "Kennbuchstabe %s gehört hier schon zu %q / prefix %s is already used by %q here", p.Prefix, other, p.Prefix, other)
+	}
+	if g := s.Groups[p.ID]; g != nil && g.Name == p.Name && g.NameEN == p.NameEN && g.Prefix == p.Prefix {
+		return nil, nil
+	}
+	return []Event{{Type: TypeGroupDefined, Entity: "group/" + p.ID, At: at, Payload: &p}}, nil
 }
 
 func (s *State) servesAll(c *Counter) bool {

@@ -17,7 +17,11 @@ import (
 // dropping the walk-in hours: they fold the log instead.
 // Version 4 added the devices' health; older snapshots restore without
 // it (the next report fills it in).
-const SnapshotVersion = 4
+// Version 5 added service groups (and each service's group); older
+// snapshots restore without any (every service numbers with its own
+// prefix, as their builds did). The bump keeps older builds from
+// restoring a version 5 snapshot and dropping the groups.
+const SnapshotVersion = 5
 
 // Snapshot is a State frozen into plain data, so that a site can start from
 // it instead of folding its whole change-log, and can compact old entries
@@ -40,6 +44,9 @@ type Snapshot struct {
 	// Devices are the devices' health in order of first report (since
 	// version 4).
 	Devices []Device `json:"devices,omitempty"`
+	// Groups are the service groups in order of definition (since
+	// version 5; the services carry their group).
+	Groups []Group `json:"groups,omitempty"`
 }
 
 type siteSnapshot struct {
@@ -77,6 +84,9 @@ func (s *State) Snapshot() Snapshot {
 	}
 	for _, id := range s.CounterOrder {
 		snap.Counters = append(snap.Counters, *s.Counters[id])
+	}
+	for _, id := range s.GroupOrder {
+		snap.Groups = append(snap.Groups, *s.Groups[id])
 	}
 	// Tickets in order of issue, so that a snapshot of the same state is
 	// always the same bytes.
@@ -124,6 +134,11 @@ func Restore(snap Snapshot) (*State, error) {
 		svc.durations = ss.Durations
 		s.Services[svc.ID] = &svc
 		s.ServiceOrder = append(s.ServiceOrder, svc.ID)
+	}
+	for i := range snap.Groups {
+		g := snap.Groups[i]
+		s.Groups[g.ID] = &g
+		s.GroupOrder = append(s.GroupOrder, g.ID)
 	}
 	for i := range snap.Counters {
 		c := snap.Counters[i]

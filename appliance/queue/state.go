@@ -45,8 +45,19 @@ type Service struct {
 	NameEN          string
 	Prefix          string
 	ExpectedMinutes int
+	// Group is the service group it belongs to, or "" (ServiceDefined.Group).
+	Group string `json:",omitempty"`
 	// durations holds the most recent service durations, oldest first.
 	durations []time.Duration
+}
+
+// Group is a service group: its services share its ticket prefix and one
+// number sequence a day.
+type Group struct {
+	ID     string
+	Name   string
+	NameEN string
+	Prefix string
 }
 
 // Counter is a place where a clerk serves citizens.
@@ -116,9 +127,13 @@ type State struct {
 	Services map[string]*Service
 	Counters map[string]*Counter
 	Tickets  map[string]*Ticket
-	// ServiceOrder and CounterOrder keep the order of definition for display.
+	// Groups are the service groups by ID (GroupDefined).
+	Groups map[string]*Group
+	// ServiceOrder, CounterOrder and GroupOrder keep the order of
+	// definition for display.
 	ServiceOrder []string
 	CounterOrder []string
+	GroupOrder   []string
 	// Day is the current business day; numbers restart each day.
 	Day     string
 	byToken map[string]string
@@ -151,6 +166,7 @@ func NewState(siteID string) *State {
 		Services: map[string]*Service{},
 		Counters: map[string]*Counter{},
 		Tickets:  map[string]*Ticket{},
+		Groups:   map[string]*Group{},
 		byToken:  map[string]string{},
 		numbers:  map[string]int{},
 		bookings: map[string]*Booking{},
@@ -163,6 +179,27 @@ func berlin() *time.Location {
 		return loc
 	}
 	return time.UTC
+}
+
+// TicketPrefix is the prefix of a service's ticket numbers: its group's
+// when it belongs to a group the site knows, else its own.
+func (s *State) TicketPrefix(service string) string {
+	svc := s.Services[service]
+	if svc == nil {
+		return ""
+	}
+	if g := s.Groups[svc.Group]; g != nil && svc.Group != "" {
+		return g.Prefix
+	}
+	return svc.Prefix
+}
+
+// GroupOf returns the group a service belongs to, or nil.
+func (s *State) GroupOf(service string) *Group {
+	if svc := s.Services[service]; svc != nil && svc.Group != "" {
+		return s.Groups[svc.Group]
+	}
+	return nil
 }
 
 // DayOf returns the business day of t in the site's time zone.
@@ -242,6 +279,15 @@ func (s *State) Apply(e Event) {
 			s.ServiceOrder = append(s.ServiceOrder, p.ID)
 		}
 		svc.Name, svc.NameEN, svc.Prefix, svc.ExpectedMinutes = p.Name, p.NameEN, p.Prefix, p.ExpectedMinutes
+		svc.Group = p.Group
+	case *GroupDefined:
+		g, ok := s.Groups[p.ID]
+		if !ok {
+			g = &Group{ID: p.ID}
+			s.Groups[p.ID] = g
+			s.GroupOrder = append(s.GroupOrder, p.ID)
+		}
+		g.Name, g.NameEN, g.Prefix = p.Name, p.NameEN, p.Prefix
 	case *CounterDefined:
 		c, ok := s.Counters[p.ID]
 		if !ok {
@@ -274,9 +320,7 @@ func (s *State) Apply(e Event) {
 		s.Tickets[t.ID] = t
 		s.byToken[t.Token] = t.ID
 		s.waiting = append(s.waiting, t.ID)
-		if svc := s.Services[t.Service]; svc != nil {
-			s.numbers[svc.Prefix]++
-		}
+		s.countNumber(p.Number, t.Service)
 	case *TicketCalled:
 		s.advanceDay(e.At)
 		t, c := s.Tickets[p.ID], s.Counters[p.Counter]
@@ -372,6 +416,29 @@ func (s *State) Apply(e Event) {
 	}
 }
 
+// countNumber records an issued ticket number in its prefix's sequence of
+// the day. The prefix is the one the number was issued with (a service may
+// have changed its group since), so numbers stay unique per day and prefix
+// however services move between groups. A number not of the form
+// prefix+digits counts one more for the service's prefix, as before groups.
+func (s *State) countNumber(number, service string) {
+	i := len(number)
+	for i > 0 && number[i-1] >= '0' && number[i-1] <= '9' {
+		i--
+	}
+	if i > 0 && i < len(number) && len(number)-i <= 9 {
+		n := 0
+		for _, r := range number[i:] {
+			n = n*10 + int(r-'0')
+		}
+		s.numbers[number[:i]] = max(s.numbers[number[:i]], n)
+		return
+	}
+	if svc := s.Services[service]; svc != nil {
+		s.numbers[s.TicketPrefix(service)]++
+	}
+}
+
 // insertWaiting puts a ticket back into the waiting list at its place by
 // arrival, so that a transfer keeps the original arrival time.
 func (s *State) insertWaiting(t *Ticket) {
@@ -393,7 +460,7 @@ func known(p any) bool {
 	case *SiteDescribed, *ServiceDefined, *CounterDefined, *CounterOpened, *CounterClosed,
 		*TicketIssued, *TicketCalled, *TicketRecalled, *TicketFinished, *TicketNoShow,
 		*BookingCreated, *TicketStarted, *TicketParked, *TicketCalledBack, *TicketTransferred, *TicketCancelled,
-		*DeviceReported:
+		*DeviceReported, *GroupDefined:
 		return true
 	}
 	return false

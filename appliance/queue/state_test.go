@@ -170,6 +170,9 @@ type observation struct {
 	ByToken      map[string]string
 	Bookings     map[string]queue.Booking
 	Next         map[string]string // what each counter would call now
+	Groups       map[string]queue.Group
+	GroupOrder   []string
+	Prefixes     map[string]string // each service's ticket prefix
 }
 
 func observe(st *queue.State) observation {
@@ -179,6 +182,13 @@ func observe(st *queue.State) observation {
 		Waiting: waitingIDs(st), Estimates: map[string]queue.Estimate{}, New: map[string]queue.Estimate{},
 		Minutes: map[string]float64{}, SiteWait: st.SiteWaitMinutes(), Recent: st.RecentCalls(),
 		ByToken: map[string]string{}, Bookings: map[string]queue.Booking{}, Next: map[string]string{},
+		Groups: map[string]queue.Group{}, GroupOrder: st.GroupOrder, Prefixes: map[string]string{},
+	}
+	for id, g := range st.Groups {
+		o.Groups[id] = *g
+	}
+	for _, id := range st.ServiceOrder {
+		o.Prefixes[id] = st.TicketPrefix(id)
 	}
 	o.Site.Location, o.Location = nil, st.Site.Location.String() // one *Location per LoadLocation call
 	for id, t := range st.Tickets {

@@ -82,7 +82,7 @@ func serviceViews(st *queue.State) []ServiceView {
 	for _, id := range st.ServiceOrder {
 		svc := st.Services[id]
 		est := st.EstimateNew(id)
-		out = append(out, ServiceView{ID: svc.ID, Name: svc.Name, NameEN: svc.NameEN, Prefix: svc.Prefix,
+		out = append(out, ServiceView{ID: svc.ID, Name: svc.Name, NameEN: svc.NameEN, Prefix: st.TicketPrefix(id),
 			ExpectedMinutes: svc.ExpectedMinutes, Waiting: waiting[id], EstimatedWaitMinutes: est.Minutes, EstimatedWaitP90Minutes: est.P90})
 	}
 	return out

@@ -72,6 +72,8 @@ func (s *Server) adminCatalog(w http.ResponseWriter, r *http.Request) {
 		flash = ui.Translate(lang, "admin.saved.service")
 	case "hours":
 		flash = ui.Translate(lang, "admin.saved.hours")
+	case "group":
+		flash = ui.Translate(lang, "admin.saved.group")
 	}
 	s.renderAdmin(w, r, http.StatusOK, "admin", "admin.catalog.title", "", flash, d)
 }
@@ -83,18 +85,49 @@ type serviceFormData struct {
 	// Minutes is the expected minutes as typed (it may not be a number).
 	Minutes string
 	Sites   int
+	// Groups are the catalogue's service groups, each with the names of
+	// its services (Members, by group ID), for the group choice and the
+	// groups' own form below the service's.
+	Groups  []central.CatalogGroup
+	Members map[string][]string
+	// GroupForm is the group form's values; GroupNew when it adds one.
+	GroupForm queue.GroupDefined
+	GroupNew  bool
 }
 
-// adminServiceForm shows the form for a new service or an existing one.
+// loadGroups fills the page's groups and their members, and the group form
+// with group (or a new one when "" or unknown).
+func (s *Server) loadGroups(r *http.Request, d *serviceFormData, services []central.CatalogService, group string) error {
+	groups, err := s.Central.Groups(r.Context())
+	if err != nil {
+		return err
+	}
+	d.Groups, d.Members, d.GroupNew = groups, map[string][]string{}, true
+	for _, svc := range services {
+		if svc.Group != "" {
+			d.Members[svc.Group] = append(d.Members[svc.Group], svc.Name)
+		}
+	}
+	for _, g := range groups {
+		if g.ID == group && group != "" {
+			d.GroupForm, d.GroupNew = g.GroupDefined, false
+		}
+	}
+	return nil
+}
+
+// adminServiceForm shows the form for a new service or an existing one,
+// and below it the service groups with a form for a new group (or, with
+// ?group=ID, for changing that one).
 func (s *Server) adminServiceForm(w http.ResponseWriter, r *http.Request) {
 	d := serviceFormData{Frame: s.frame(r, "catalog"), New: true, Sites: len(s.Central.SiteInfos())}
+	services, err := s.Central.Catalog(r.Context())
+	if err != nil {
+		s.renderAdminError(w, r, err)
+		return
+	}
 	if id := chi.URLParam(r, "id"); id != "" {
 		found := false
-		services, err := s.Central.Catalog(r.Context())
-		if err != nil {
-			s.renderAdminError(w, r, err)
-			return
-		}
 		for _, svc := range services {
 			if svc.ID == id {
 				d.New, d.Form, d.Minutes, found = false, svc.ServiceDefined, strconv.Itoa(svc.ExpectedMinutes), true
@@ -105,11 +138,72 @@ func (s *Server) adminServiceForm(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if err := s.loadGroups(r, &d, services, r.URL.Query().Get("group")); err != nil {
+		s.renderAdminError(w, r, err)
+		return
+	}
 	title := "admin.service.edit"
 	if d.New {
 		title = "admin.service.new"
 	}
 	s.renderAdmin(w, r, http.StatusOK, "admin_service", title, "", "", d)
+}
+
+// adminSaveGroup validates the group form (posted to /admin/services with
+// form=group) and sends the group to every site. Bad input shows the page
+// again, the service form as it was (service: its ID, "" for a new one),
+// with the message and status 400.
+func (s *Server) adminSaveGroup(w http.ResponseWriter, r *http.Request) {
+	f := r.PostForm
+	g := queue.GroupDefined{ID: strings.TrimSpace(f.Get("group_id")), Name: strings.TrimSpace(f.Get("group_name")),
+		NameEN: strings.TrimSpace(f.Get("group_name_en")), Prefix: strings.TrimSpace(f.Get("group_prefix"))}
+	isNew := f.Get("group_new") == "1"
+	fail := func(err error) {
+		if veedel.ErrorCode(err) == veedel.EINTERNAL {
+			s.renderAdminError(w, r, err)
+			return
+		}
+		d := serviceFormData{Frame: s.frame(r, "catalog"), New: true, Sites: len(s.Central.SiteInfos())}
+		services, lerr := s.Central.Catalog(r.Context())
+		if lerr == nil {
+			lerr = s.loadGroups(r, &d, services, "")
+		}
+		if lerr != nil {
+			s.renderAdminError(w, r, lerr)
+			return
+		}
+		id := strings.TrimSpace(f.Get("service"))
+		for _, svc := range services {
+			if svc.ID == id && id != "" {
+				d.New, d.Form, d.Minutes = false, svc.ServiceDefined, strconv.Itoa(svc.ExpectedMinutes)
+			}
+		}
+		d.GroupForm, d.GroupNew = g, isNew
+		title, path := "admin.service.edit", "/admin/services/"+url.PathEscape(d.Form.ID)
+		if d.New {
+			title, path = "admin.service.new", "/admin/services/new"
+		}
+		s.renderAdminAt(w, r, path, http.StatusBadRequest, "admin_service", title, veedel.ErrorMessage(err), "", d)
+	}
+	if isNew {
+		groups, err := s.Central.Groups(r.Context())
+		if err != nil {
+			fail(err)
+			return
+		}
+		for _, other := range groups {
+			if other.ID == g.ID {
+				fail(veedel.Errorf(veedel.EINVALID, "Gruppe %q gibt es schon („%s“): dort bearbeiten / group %q exists already: edit it there", g.ID, other.Name, g.ID))
+				return
+			}
+		}
+	}
+	if _, err := s.Central.DefineGroup(r.Context(), g); err != nil {
+		fail(err)
+		return
+	}
+	s.Logger.Info("admin saved a service group", "admin", currentAdmin(r).Name, "group", g.ID)
+	http.Redirect(w, r, "/admin?saved=group", http.StatusSeeOther)
 }
 
 // adminSaveService validates the form and sends the service to every site.
@@ -122,9 +216,14 @@ func (s *Server) adminSaveService(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
+	if f.Get("form") == "group" {
+		s.adminSaveGroup(w, r)
+		return
+	}
 	d := serviceFormData{Frame: s.frame(r, "catalog"), New: f.Get("new") == "1", Sites: len(s.Central.SiteInfos()),
 		Form: queue.ServiceDefined{ID: strings.TrimSpace(f.Get("id")), Name: strings.TrimSpace(f.Get("name")),
-			NameEN: strings.TrimSpace(f.Get("name_en")), Prefix: strings.TrimSpace(f.Get("prefix"))},
+			NameEN: strings.TrimSpace(f.Get("name_en")), Prefix: strings.TrimSpace(f.Get("prefix")),
+			Group: strings.TrimSpace(f.Get("group"))},
 		Minutes: strings.TrimSpace(f.Get("expected_minutes"))}
 	fail := func(err error) {
 		title, path := "admin.service.edit", "/admin/services/"+url.PathEscape(d.Form.ID)
@@ -135,6 +234,12 @@ func (s *Server) adminSaveService(w http.ResponseWriter, r *http.Request) {
 			s.renderAdminError(w, r, err)
 			return
 		}
+		if services, err := s.Central.Catalog(r.Context()); err == nil {
+			if err := s.loadGroups(r, &d, services, ""); err != nil {
+				s.renderAdminError(w, r, err)
+				return
+			}
+		}
 		s.renderAdminAt(w, r, path, http.StatusBadRequest, "admin_service", title, veedel.ErrorMessage(err), "", d)
 	}
 	minutes, err := strconv.Atoi(d.Minutes)
@@ -143,6 +248,20 @@ func (s *Server) adminSaveService(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Form.ExpectedMinutes = minutes
+	if _, ok := f["group"]; !ok && !d.New {
+		// A post without the group field at all (the form always sends
+		// it, "" for none) keeps the service's group.
+		services, err := s.Central.Catalog(r.Context())
+		if err != nil {
+			fail(err)
+			return
+		}
+		for _, svc := range services {
+			if svc.ID == d.Form.ID {
+				d.Form.Group = svc.Group
+			}
+		}
+	}
 	if d.New {
 		services, err := s.Central.Catalog(r.Context())
 		if err != nil {

@@ -3,8 +3,10 @@
 // its commands and Apply — and records, for every ticket at the moment it
 // is issued, Veedel's wait estimate with its P90, the ZMS estimate
 // (position × configured average ÷ logged-in counters) and, once the ticket
-// is called, the actual wait. Everything is seeded: the same seed gives the
-// same day.
+// is called, the actual wait. Appointments are booked as on a real day
+// (most before opening, some during the day; some citizens never come) and
+// check in with their code, so that the calling rule puts them first when
+// due. Everything is seeded: the same seed gives the same day.
 package sim
 
 import (
@@ -50,8 +52,14 @@ var (
 
 const (
 	noShowShare      = 0.065 // citizens who leave before their call
-	appointmentShare = 0.12  // tickets issued for a booked slot
-	site             = "kalk"
+	appointmentShare = 0.12  // of the day's citizens, those with a booked slot
+	// bookedAhead is the share of the day's bookings known before opening;
+	// the others are booked during the day, from half an hour to a few
+	// hours before their slot (online, by phone).
+	bookedAhead = 0.8
+	// missedShare is the share of bookings whose citizen never comes.
+	missedShare = 0.12
+	site        = "kalk"
 )
 
 type kind int
@@ -61,6 +69,7 @@ const (
 	ready       // a counter's clerk is ready to call the next ticket
 	done        // a service (or a no-show's grace period) ends
 	recall      // a called citizen has not come: call again
+	book        // an appointment is booked (sent down by central)
 )
 
 type event struct {
@@ -70,6 +79,8 @@ type event struct {
 	service string
 	channel string
 	counter string
+	code    string    // booking code (book, and arrive with a booking)
+	slot    time.Time // booked slot (book)
 }
 
 type events []event
@@ -172,8 +183,9 @@ func (d *day) push(e event) {
 	heap.Push(&d.q, e)
 }
 
-// arrivals schedules the day's walk-ins (Poisson by hour) and appointment
-// holders (a booked slot every few minutes, arriving 0–10 minutes early).
+// arrivals schedules the day's walk-ins (Poisson by hour), the bookings
+// and the appointment holders (a booked slot every few minutes, arriving
+// 0–10 minutes early to check in).
 func (d *day) arrivals(at func(h, m int) time.Time) {
 	services := d.st.ServiceOrder
 	pick := func() string {
@@ -207,12 +219,28 @@ func (d *day) arrivals(at func(h, m int) time.Time) {
 	for _, r := range hourly {
 		total += r
 	}
+	// Bookings: most are known before opening, the rest come in during
+	// the day; some citizens never come. Those who come check in with
+	// their code 0–10 minutes before the slot.
 	slots := int(total * appointmentShare)
 	span := d.close.Sub(at(7, 40))
 	for i := range slots {
 		slot := at(7, 40).Add(span * time.Duration(i) / time.Duration(slots))
+		code := fmt.Sprintf("SIM%04d", i)
+		svc := pick()
+		booked := at(6, 0)
+		if d.rnd.Float64() >= bookedAhead {
+			lead := time.Duration((30 + 150*d.rnd.Float64()) * float64(time.Minute))
+			if booked = slot.Add(-lead); booked.Before(at(7, 0)) {
+				booked = at(7, 0)
+			}
+		}
+		d.push(event{at: booked, kind: book, service: svc, code: code, slot: slot})
+		if d.rnd.Float64() < missedShare {
+			continue
+		}
 		early := time.Duration(d.rnd.Float64() * float64(10*time.Minute))
-		d.push(event{at: slot.Add(-early), kind: arrive, service: pick(), channel: "appointment"})
+		d.push(event{at: slot.Add(-early), kind: arrive, service: svc, channel: "appointment", code: code})
 	}
 }
 
@@ -222,6 +250,13 @@ func (d *day) handle(e event) error {
 		return d.issue(e)
 	case ready:
 		return d.ready(e)
+	case book:
+		ev, err := d.st.CreateBooking(e.at, e.code, e.service, e.slot)
+		if err != nil {
+			return err
+		}
+		d.st.Apply(ev)
+		return nil
 	case recall:
 		ev, err := d.st.Recall(e.at, e.counter)
 		if err != nil {
@@ -250,7 +285,14 @@ func (d *day) handle(e event) error {
 
 func (d *day) issue(e event) error {
 	d.tokens++
-	ev, err := d.st.IssueTicket(e.at, e.service, fmt.Sprintf("sim-%022d", d.tokens), e.channel)
+	token := fmt.Sprintf("sim-%022d", d.tokens)
+	var ev queue.Event
+	var err error
+	if e.code != "" {
+		ev, _, err = d.st.CheckIn(e.at, e.code, token, e.channel)
+	} else {
+		ev, err = d.st.IssueTicket(e.at, e.service, token, e.channel)
+	}
 	if err != nil {
 		return err
 	}

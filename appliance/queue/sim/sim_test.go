@@ -74,6 +74,7 @@ var (
 	tuningSeeds     = seeds(1, 10)
 	evaluationSeeds = seeds(1001, 20)
 	testSeeds       = seeds(1001, 3)
+	heavySeeds      = seeds(2001, 3)
 )
 
 func TestTune(t *testing.T) {
@@ -116,9 +117,10 @@ func TestSeeded(t *testing.T) {
 }
 
 func BenchmarkEstimateAccuracy(b *testing.B) {
-	var m Metrics
+	var m, h Metrics
 	for b.Loop() {
 		m = measure(b, evaluationSeeds)
+		h = measure(b, heavySeeds)
 	}
 	b.ReportMetric(m.VeedelMAE, "veedel-mae-min")
 	b.ReportMetric(m.ZMSMAE, "zms-mae-min")
@@ -126,4 +128,8 @@ func BenchmarkEstimateAccuracy(b *testing.B) {
 	b.ReportMetric(m.VeedelMAEU60, "veedel-mae-under60-min")
 	b.ReportMetric(m.BeyondP90, "beyond-p90-share")
 	b.ReportMetric(float64(m.Tickets), "tickets")
+	b.ReportMetric(h.Ratio, "heavy-mae-ratio")
+	b.ReportMetric(h.VeedelMAEU60, "heavy-mae-under60-min")
+	b.ReportMetric(h.BeyondP90, "heavy-beyond-p90-share")
+	b.ReportMetric(h.MeanWait, "heavy-mean-wait-min")
 }
