@@ -1,0 +1,198 @@
+package modem
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"time"
+)
+
+// conn is one opened port: a goroutine reads it into data, the AT layer
+// cuts lines and prompts from buf. A conn whose reader ended (an I/O
+// error: the device is gone) or that lost track of the dialogue (a
+// timeout) is closed and replaced by a fresh one.
+type conn struct {
+	port io.ReadWriteCloser
+	data chan []byte
+	stop chan struct{}
+	done chan struct{} // closed when the reader ends; err is then set
+	err  error
+	buf  []byte
+}
+
+func newConn(port io.ReadWriteCloser) *conn {
+	c := &conn{
+		port: port,
+		data: make(chan []byte, 64),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	go c.read()
+	return c
+}
+
+func (c *conn) read() {
+	defer close(c.done)
+	for {
+		b := make([]byte, 512)
+		n, err := c.port.Read(b)
+		if n > 0 {
+			select {
+			case c.data <- b[:n]:
+			case <-c.stop:
+				return
+			}
+		}
+		if err != nil {
+			c.err = err
+			return
+		}
+	}
+}
+
+// close closes the port and waits for the reader to end.
+func (c *conn) close() {
+	close(c.stop)
+	c.port.Close()
+	<-c.done
+}
+
+// errGone is the reader's error, once it ended.
+func (c *conn) errGone() error {
+	if c.err == nil || errors.Is(c.err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return c.err
+}
+
+// discard drops what arrived unasked (unsolicited result codes, a late
+// answer) before a new command.
+func (c *conn) discard() {
+	c.buf = c.buf[:0]
+	for {
+		select {
+		case <-c.data:
+		default:
+			return
+		}
+	}
+}
+
+// ioError is a failure of the port itself: the conn is dead.
+type ioError struct{ err error }
+
+func (e *ioError) Error() string { return "i/o: " + e.err.Error() }
+func (e *ioError) Unwrap() error { return e.err }
+
+// timeoutError is a missing answer: the conn lost track of the dialogue.
+type timeoutError struct{ err error }
+
+func (e *timeoutError) Error() string { return e.err.Error() }
+func (e *timeoutError) Unwrap() error { return e.err }
+
+func (c *conn) write(ctx context.Context, b []byte) error {
+	if _, err := c.port.Write(b); err != nil {
+		return &ioError{err}
+	}
+	return nil
+}
+
+// more waits for data until deadline or ctx ends.
+func (c *conn) more(ctx context.Context, deadline time.Time) error {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case b := <-c.data:
+		c.buf = append(c.buf, b...)
+		return nil
+	case <-c.done:
+		// Take what the reader delivered before it ended.
+		select {
+		case b := <-c.data:
+			c.buf = append(c.buf, b...)
+			return nil
+		default:
+		}
+		return &ioError{c.errGone()}
+	case <-ctx.Done():
+		return &timeoutError{ctx.Err()}
+	case <-t.C:
+		return &timeoutError{ErrNoAnswer}
+	}
+}
+
+// line returns the next non-empty line (without CR LF).
+func (c *conn) line(ctx context.Context, deadline time.Time) (string, error) {
+	for {
+		if i := bytes.IndexAny(c.buf, "\r\n"); i >= 0 {
+			l := strings.TrimSpace(string(c.buf[:i]))
+			c.buf = c.buf[i+1:]
+			if l != "" {
+				return l, nil
+			}
+			continue
+		}
+		if err := c.more(ctx, deadline); err != nil {
+			return "", err
+		}
+	}
+}
+
+// prompt waits for the "> " of AT+CMGS, skipping echoed lines; a final
+// result instead is the command's error.
+func (c *conn) prompt(ctx context.Context, deadline time.Time) error {
+	for {
+		c.buf = bytes.TrimLeft(c.buf, "\r\n")
+		if len(c.buf) > 0 && c.buf[0] == '>' {
+			c.buf = bytes.TrimPrefix(c.buf[1:], []byte(" "))
+			return nil
+		}
+		if i := bytes.IndexAny(c.buf, "\r\n"); i >= 0 {
+			l := strings.TrimSpace(string(c.buf[:i]))
+			c.buf = c.buf[i+1:]
+			if final, rerr := parseResult(l); final {
+				if rerr != nil {
+					return rerr
+				}
+				return errNotAnswered // OK without a prompt
+			}
+			continue
+		}
+		if err := c.more(ctx, deadline); err != nil {
+			return err
+		}
+	}
+}
+
+// command sends cmd and collects its information lines (those starting
+// with prefix, if any) until the final result. Echoed command lines and
+// unsolicited result codes are skipped.
+func (c *conn) command(ctx context.Context, cmd, prefix string, timeout time.Duration) ([]string, error) {
+	c.discard()
+	if err := c.write(ctx, []byte(cmd+"\r")); err != nil {
+		return nil, err
+	}
+	return c.result(ctx, prefix, time.Now().Add(timeout))
+}
+
+// result reads lines until a final result code.
+func (c *conn) result(ctx context.Context, prefix string, deadline time.Time) ([]string, error) {
+	var info []string
+	for {
+		l, err := c.line(ctx, deadline)
+		if err != nil {
+			return info, err
+		}
+		if final, rerr := parseResult(l); final {
+			if rerr != nil {
+				return info, rerr
+			}
+			return info, nil
+		}
+		if prefix != "" && strings.HasPrefix(l, prefix) {
+			info = append(info, strings.TrimSpace(l[len(prefix):]))
+		}
+	}
+}

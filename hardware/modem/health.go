@@ -1,0 +1,115 @@
+package modem
+
+import (
+	"context"
+	"strconv"
+	"strings"
+)
+
+// SIMState is what AT+CPIN? says of the SIM.
+type SIMState string
+
+const (
+	SIMUnknown SIMState = ""
+	SIMReady   SIMState = "ready"
+	SIMMissing SIMState = "missing"
+	SIMPIN     SIMState = "pin required"
+	SIMPUK     SIMState = "puk required"
+	SIMFailure SIMState = "failure"
+)
+
+// Registration is the network registration of AT+CREG? (3GPP TS 27.007
+// 7.2; the values are the <stat> codes).
+type Registration int
+
+const (
+	NotRegistered Registration = 0 // not registered, not searching
+	Registered    Registration = 1 // home network
+	Searching     Registration = 2
+	Denied        Registration = 3
+	UnknownReg    Registration = 4
+	Roaming       Registration = 5
+)
+
+func (r Registration) String() string {
+	switch r {
+	case NotRegistered:
+		return "not registered"
+	case Registered:
+		return "registered"
+	case Searching:
+		return "searching"
+	case Denied:
+		return "denied"
+	case Roaming:
+		return "roaming"
+	}
+	return "unknown"
+}
+
+// CanSend reports whether the registration lets SMS go out.
+func (r Registration) CanSend() bool { return r == Registered || r == Roaming }
+
+// Health is the modem's state as it reports it.
+type Health struct {
+	// Up: the port is open and the modem answers.
+	Up bool
+	// SignalDBM is the received signal strength from AT+CSQ (-113 to -51
+	// dBm), 0 when unknown.
+	SignalDBM int
+	Network   Registration
+	SIM       SIMState
+	// LastError is the last failure of Send or Health, "" if none yet.
+	LastError string
+}
+
+// Health asks the modem for its signal, registration and SIM. The error
+// is the first failure; the Health returned then holds what is known.
+func (m *Modem) Health(ctx context.Context) (Health, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h, err := m.health(ctx)
+	m.fail(err)
+	if m.c == nil {
+		h.Up = false // the port failed or the modem stopped answering
+	}
+	h.LastError = m.lastErr
+	return h, err
+}
+
+func (m *Modem) health(ctx context.Context) (Health, error) {
+	h := Health{Network: UnknownReg}
+	if err := m.sync(ctx); err != nil {
+		return h, err
+	}
+	h.Up = true
+	sim, err := m.sim(ctx)
+	if err != nil {
+		return h, err
+	}
+	h.SIM = sim
+	info, err := m.cmd(ctx, "AT+CSQ", "+CSQ:")
+	if err != nil {
+		return h, classify("AT+CSQ", err)
+	}
+	if len(info) > 0 {
+		rssi, _, _ := strings.Cut(info[0], ",")
+		if n, err := strconv.Atoi(strings.TrimSpace(rssi)); err == nil && n >= 0 && n <= 31 {
+			h.SignalDBM = -113 + 2*n
+		}
+	}
+	info, err = m.cmd(ctx, "AT+CREG?", "+CREG:")
+	if err != nil {
+		return h, classify("AT+CREG?", err)
+	}
+	if len(info) > 0 {
+		// +CREG: <n>,<stat>[,<lac>,<ci>]
+		f := strings.Split(info[0], ",")
+		if len(f) >= 2 {
+			if n, err := strconv.Atoi(strings.TrimSpace(f[1])); err == nil {
+				h.Network = Registration(n)
+			}
+		}
+	}
+	return h, nil
+}
