@@ -20,6 +20,18 @@ type issueRequest struct {
 	Service string `json:"service"`
 	// Class is "" (walk-in) or "accessibility".
 	Class string `json:"class,omitempty"`
+	// Print asks the site's ticket printer to print the ticket (a kiosk
+	// that is not a browser). A retry with the same Idempotency-Key never
+	// prints it twice.
+	Print bool `json:"print,omitempty"`
+}
+
+// issueResponse is the issued ticket and, when printing was asked for,
+// whether it printed and, if not, why (a short reason, no personal data).
+type issueResponse struct {
+	TicketView
+	Printed    *bool  `json:"printed,omitempty"`
+	PrintError string `json:"print_error,omitempty"`
 }
 
 // apiIssue issues a ticket. A retried request with the same Idempotency-Key
@@ -47,8 +59,15 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	var v TicketView
-	s.Store.View(func(st *queue.State) { v = s.ticketView(st, &t, time.Now()) })
+	var v issueResponse
+	if req.Print {
+		printed, reason := s.printFirst(r.Context(), t, "de")
+		v.Printed = &printed
+		if !printed {
+			v.PrintError = reason
+		}
+	}
+	s.Store.View(func(st *queue.State) { v.TicketView = s.ticketView(st, &t, time.Now()) })
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}

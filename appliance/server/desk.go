@@ -106,6 +106,10 @@ type deskPage struct {
 	Started     bool         // the current citizen has arrived at the counter
 	Parked      []TicketView // tickets this counter parked, to call back
 	CanSetup    bool         // a site lead: may open /desk/setup
+	// DeviceBanner is the printer's and modem's trouble (devices.go);
+	// Reprint offers reprinting tickets (a ticket printer is configured).
+	DeviceBanner deviceBanner
+	Reprint      bool
 }
 
 func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
@@ -115,9 +119,10 @@ func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
 	sess := session(r)
 	now := time.Now()
-	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User)}
+	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User), Reprint: s.Printer != nil}
 	s.Store.View(func(st *queue.State) {
 		p.SiteName, p.Counters, p.Services = st.Site.Name, counterViews(st), serviceViews(st)
+		p.DeviceBanner = deviceBannerOf(st)
 		for _, svc := range st.Services {
 			p.ServiceName[svc.ID] = svc.Name
 		}

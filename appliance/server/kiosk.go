@@ -69,7 +69,17 @@ func (s *Server) kioskIssue(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
+	s.kioskPrintTicket(w, r, t)
 	http.Redirect(w, r, "/kiosk/tickets/"+t.Token, http.StatusSeeOther)
+}
+
+// kioskPrintTicket prints a ticket the kiosk just issued (or found again
+// for a double tap: then it is not printed twice), before the ticket page
+// is shown, so that the page can say whether it printed (print.go).
+func (s *Server) kioskPrintTicket(w http.ResponseWriter, r *http.Request, t queue.Ticket) {
+	if s.Printer != nil {
+		s.printFirst(r.Context(), t, ui.Lang(w, r, ui.CitizenLangs...))
+	}
 }
 
 type ticketPage struct {
@@ -79,6 +89,8 @@ type ticketPage struct {
 	QR       string
 	Print    bool
 	SMS      smsForm // the SMS sign-up (sms.go)
+	// Paper is whether the kiosk's printer printed the ticket (print.go).
+	Paper printView
 }
 
 func (s *Server) ticketPage(r *http.Request) (ticketPage, bool) {
@@ -93,6 +105,9 @@ func (s *Server) ticketPage(r *http.Request) (ticketPage, bool) {
 		}
 	})
 	p.QR = "/kiosk/tickets/" + token + "/qr.png"
+	if found {
+		p.Paper = s.printState(r, p.Ticket.ID)
+	}
 	return p, found
 }
 
@@ -178,5 +193,6 @@ func (s *Server) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 		s.renderKiosk(w, r, web.Status(err), msg, code)
 		return
 	}
+	s.kioskPrintTicket(w, r, t)
 	http.Redirect(w, r, "/kiosk/tickets/"+t.Token, http.StatusSeeOther)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/hardware"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/sync/downlink"
 	"github.com/veedel/veedel/sync/uplink"
@@ -37,6 +38,13 @@ type Server struct {
 	// Now is the wall clock for the kiosk's opening-hours notes; nil:
 	// time.Now. Tests set it.
 	Now func() time.Time
+	// Printer is the kiosk's ticket printer (nil: none; the kiosk offers
+	// the browser's print view). PrintTimeout bounds one ticket (0:
+	// DefaultPrintTimeout); AfterPrint, if set, hears every print's
+	// outcome (the device monitor: print.go).
+	Printer      hardware.Printer
+	PrintTimeout time.Duration
+	AfterPrint   func(error)
 }
 
 // Handler returns the appliance's routes.
@@ -67,6 +75,8 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/desk/stats.csv", s.deskStatsCSV)
 		r.Post("/desk/counter", s.deskChooseCounter)
 		r.Post("/desk/logout", s.logout)
+		r.Get("/desk/devices", s.deskDevices)
+		r.Post("/desk/tickets/{id}/reprint", s.deskReprint)
 		r.Post("/desk/{action}", s.deskAction)
 		// The site lead's setup: counters and the services they serve.
 		r.Group(func(r chi.Router) {

@@ -17,9 +17,11 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/appliance"
+	"github.com/veedel/veedel/appliance/devices"
 	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/hardware"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/sync/downlink"
@@ -73,6 +75,22 @@ type applianceConfig struct {
 	// SMSLead is how long before the expected call the "noch ca. 10
 	// Minuten" SMS goes out (0: notify.DefaultLead).
 	SMSLead time.Duration
+	// SMSBackoff is the SMS outbox's pause after a failed send (tests; 0:
+	// notify.DefaultBackoff).
+	SMSBackoff time.Duration
+	// Printer is the kiosk's ticket printer (nil: none, the kiosk offers
+	// the browser's print view), at PrinterAddress (for display).
+	Printer        hardware.Printer
+	PrinterAddress string
+	// Modem is the GSM modem whose health is watched (nil: none), at
+	// ModemAddress.
+	Modem        devices.Modem
+	ModemAddress string
+	// DeviceInterval is how often the devices are polled (0: 15 s).
+	DeviceInterval time.Duration
+	// Mount are extra handlers on the appliance's router by path prefix
+	// (the demo's printer simulator under /sim/printer/).
+	Mount map[string]http.Handler
 }
 
 type userSpec struct {
@@ -226,7 +244,16 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		defer wg.Done()
 		n.retentionLoop(ctx, time.Hour)
 	}()
-	sms := &notify.Worker{Store: n.Store, Sender: n.cfg.SMSSender, Logger: n.cfg.Logger, Lead: n.cfg.SMSLead, Now: n.cfg.Now}
+	monitor := &devices.Monitor{Store: n.Store, Printer: n.cfg.Printer, PrinterAddress: n.cfg.PrinterAddress,
+		Modem: n.cfg.Modem, ModemAddress: n.cfg.ModemAddress, Interval: n.cfg.DeviceInterval, Logger: n.cfg.Logger}
+	srv.Printer, srv.AfterPrint = n.cfg.Printer, monitor.PrintDone
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		monitor.Run(ctx)
+	}()
+	sms := &notify.Worker{Store: n.Store, Sender: n.cfg.SMSSender, Logger: n.cfg.Logger, Lead: n.cfg.SMSLead, Now: n.cfg.Now,
+		Backoff: n.cfg.SMSBackoff}
 	if sms.Sender == nil {
 		sms.Sender = notify.LogSender{Logger: n.cfg.Logger}
 	}
@@ -235,7 +262,16 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		defer wg.Done()
 		sms.Run(ctx)
 	}()
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	handler := srv.Handler()
+	if len(n.cfg.Mount) > 0 {
+		mux := http.NewServeMux()
+		for prefix, h := range n.cfg.Mount {
+			mux.Handle(prefix, h)
+		}
+		mux.Handle("/", handler)
+		handler = mux
+	}
+	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	err = web.Serve(ctx, httpSrv, n.listener)
 	wg.Wait()
 	return err
@@ -260,6 +296,10 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	smsType := fs.String("sms-content-type", envOr("VEEDEL_SMS_CONTENT_TYPE", "application/json"), "the gateway request's Content-Type: JSON and form bodies escape {to} and {text} (or set VEEDEL_SMS_CONTENT_TYPE)")
 	smsMethod := fs.String("sms-method", http.MethodPost, "the gateway request's HTTP method")
 	smsLead := fs.Duration("sms-lead", notify.DefaultLead, "send the \"noch ca. 10 Minuten\" SMS when the estimated wait drops to this")
+	printerAddr := fs.String("printer", os.Getenv("VEEDEL_PRINTER"), "the kiosk's ESC/POS ticket printer: tcp://host[:9100], usb:///dev/usb/lp0 or serial:///dev/ttyUSB0?baud=19200 (add qr=raster for printers without QR codes; or set VEEDEL_PRINTER; empty: no printer, the kiosk offers the browser's print view)")
+	modemAddr := fs.String("modem", os.Getenv("VEEDEL_MODEM"), "the GSM modem for SMS: serial:///dev/ttyUSB2?baud=115200 (or set VEEDEL_MODEM); its health is shown to staff")
+	smsSender := fs.String("sms-sender", "", "what sends the SMS: log (only logs them, number masked), gateway (-sms-gateway) or modem (-modem); default: gateway when -sms-gateway is set, else log")
+	deviceInterval := fs.Duration("device-interval", devices.DefaultInterval, "how often the printer and modem are asked for their health")
 	verbose := fs.Bool("v", false, "log every request")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel appliance -site ID [flags]
@@ -300,7 +340,20 @@ one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
 		return usageErrorf("appliance: -sms-lead must be positive")
 	}
 	cfg.SMSLead = *smsLead
-	if *smsGateway != "" {
+	if *deviceInterval <= 0 {
+		return usageErrorf("appliance: -device-interval must be positive, e.g. 15s")
+	}
+	cfg.DeviceInterval = *deviceInterval
+	sender, err := configureDevices(&cfg, *printerAddr, *modemAddr, *smsSender, *smsGateway != "")
+	if err != nil {
+		return err
+	}
+	if closer, ok := cfg.SMSSender.(io.Closer); ok {
+		defer closer.Close()
+	} else if closer, ok := cfg.Modem.(io.Closer); ok {
+		defer closer.Close()
+	}
+	if sender == "gateway" {
 		header := http.Header{"Content-Type": {*smsType}}
 		if auth := os.Getenv("VEEDEL_SMS_AUTHORIZATION"); auth != "" {
 			header.Set("Authorization", auth)

@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/hardware/printer"
+	"github.com/veedel/veedel/hardware/printersim"
 	"github.com/veedel/veedel/sync/sitekey"
 )
 
@@ -24,6 +28,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./var/demo", "directory for the SQLite files (central.db, kalk.db, porz.db)")
 	port := fs.Int("port", 8080, "central's port; the sites use the next ports")
+	printerAddr := fs.String("printer", "", "a real ticket printer for Kalk's kiosk (tcp://, usb:// or serial://); default: every site prints on a simulated printer shown at /sim/printer/")
 	verbose := fs.Bool("v", false, "log every request")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel demo [flags]
@@ -31,7 +36,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 Runs central on 127.0.0.1:PORT and the customer centres Kalk (PORT+1) and
 Porz (PORT+2), each on its own SQLite file under -data, syncing to central.
 Every site has the staff login demo / demo; central's admin pages (/admin)
-have the login admin / admin. Ctrl-C stops everything cleanly;
+have the login admin / admin. Each kiosk prints its tickets on a simulated
+ESC/POS printer whose tickets are shown at the site's /sim/printer/
+(-printer ADDR: Kalk prints on a real printer instead). Ctrl-C stops everything cleanly;
 starting again on the same -data resumes with all data.
 
 `)
@@ -53,12 +60,23 @@ starting again on the same -data resumes with all data.
 		return err
 	}
 	var nodes []*applianceNode
+	var sims []*printersim.Sim
+	defer func() {
+		for _, sim := range sims {
+			sim.Close()
+		}
+	}()
 	for i, site := range demoSites {
-		n, err := openAppliance(ctx, applianceConfig{
+		cfg := applianceConfig{
 			Site: site, DB: filepath.Join(*data, site+".db"), Listen: net.JoinHostPort(host, strconv.Itoa(*port+1+i)),
 			CentralURL: centralURL, PortalURL: centralURL, Logger: logger,
 			Users: []userSpec{{Name: "demo", Password: "demo", Role: sqlite.RoleLead}},
-		})
+		}
+		err := demoPrinter(&cfg, site == "kalk", *printerAddr, &sims)
+		var n *applianceNode
+		if err == nil {
+			n, err = openAppliance(ctx, cfg)
+		}
 		if err == nil {
 			nodes = append(nodes, n)
 			// The demo enrolls its sites itself: a token straight into
@@ -86,6 +104,11 @@ starting again on the same -data resumes with all data.
 		fmt.Fprintf(stdout, "    Desk           %s/desk      login: demo / demo\n", n.URL)
 		fmt.Fprintf(stdout, "    Call display   %s/display\n", n.URL)
 		fmt.Fprintf(stdout, "    API            %s/api/v1/services\n", n.URL)
+		if n.cfg.Mount[simPrinterPath] != nil {
+			fmt.Fprintf(stdout, "    Printed tickets %s%s   (simulated printer %s)\n", n.URL, simPrinterPath, n.cfg.PrinterAddress)
+		} else if n.cfg.PrinterAddress != "" {
+			fmt.Fprintf(stdout, "    Ticket printer %s\n", n.cfg.PrinterAddress)
+		}
 	}
 	fmt.Fprintln(stdout)
 
@@ -113,5 +136,34 @@ starting again on the same -data resumes with all data.
 		return err
 	}
 	fmt.Fprintln(stdout, "Veedel demo stopped; all data is in", *data)
+	return nil
+}
+
+// simPrinterPath is where a demo site shows its simulated printer's tickets.
+const simPrinterPath = "/sim/printer/"
+
+// demoPrinter gives a demo site its ticket printer: the real one at addr
+// for Kalk when given, else a printer simulator on loopback whose tickets
+// the site shows at /sim/printer/.
+func demoPrinter(cfg *applianceConfig, kalk bool, addr string, sims *[]*printersim.Sim) error {
+	if kalk && addr != "" {
+		p, err := printer.Open(addr, printer.Options{})
+		if err != nil {
+			return usageErrorf("demo: -printer: %v", err)
+		}
+		cfg.Printer, cfg.PrinterAddress = p, p.Address()
+		return nil
+	}
+	sim := printersim.New(printersim.Options{})
+	if err := sim.Listen("127.0.0.1:0"); err != nil {
+		return err
+	}
+	*sims = append(*sims, sim)
+	p, err := printer.Open(sim.Addr(), printer.Options{})
+	if err != nil {
+		return err
+	}
+	cfg.Printer, cfg.PrinterAddress = p, p.Address()
+	cfg.Mount = map[string]http.Handler{simPrinterPath: http.StripPrefix(strings.TrimSuffix(simPrinterPath, "/"), sim.Handler())}
 	return nil
 }

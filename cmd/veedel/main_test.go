@@ -29,6 +29,13 @@ func TestCommandLine(t *testing.T) {
 		{"StrayArgument", []string{"demo", "now"}, 2, `unexpected argument "now"`, ""},
 		{"BadPort", []string{"demo", "-port", "70000", "-data", dir}, 2, "-port 70000 out of range", ""},
 		{"BusyPort", []string{"central", "-listen", "256.0.0.1:1", "-data", filepath.Join(dir, "c")}, 2, "cannot listen on 256.0.0.1:1", ""},
+		{"BadPrinter", []string{"appliance", "-site", "kalk", "-data", dir, "-printer", "lpt1"}, 2, "appliance: -printer: printer address \"lpt1\": scheme must be tcp, usb or serial", ""},
+		{"PrinterWithPassword", []string{"appliance", "-site", "kalk", "-data", dir, "-printer", "tcp://u:secret@192.0.2.1"}, 2, "user info is not allowed", ""},
+		{"BadModem", []string{"appliance", "-site", "kalk", "-data", dir, "-modem", "tcp://192.0.2.1"}, 2, "appliance: -modem: modem: bad address", ""},
+		{"BadSMSSender", []string{"appliance", "-site", "kalk", "-data", dir, "-sms-sender", "pigeon"}, 2, `-sms-sender "pigeon": want log, gateway or modem`, ""},
+		{"ModemSenderWithoutModem", []string{"appliance", "-site", "kalk", "-data", dir, "-sms-sender", "modem"}, 2, "-sms-sender modem needs -modem", ""},
+		{"GatewaySenderWithoutGateway", []string{"appliance", "-site", "kalk", "-data", dir, "-sms-sender", "gateway", "-sms-gateway", ""}, 2, "-sms-sender gateway needs -sms-gateway", ""},
+		{"BadDeviceInterval", []string{"appliance", "-site", "kalk", "-data", dir, "-device-interval", "0s"}, 2, "-device-interval must be positive", ""},
 		{"BadPublicURL", []string{"central", "-public-url", "portal.example", "-data", filepath.Join(dir, "c")}, 2, `-public-url "portal.example" is not an http(s) address`, ""},
 	}
 	for _, tt := range tests {
