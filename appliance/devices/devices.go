@@ -176,7 +176,9 @@ func (m *Monitor) printerReport(ctx context.Context) queue.DeviceReported {
 	case err != nil:
 		r.Error = "no status: " + Reason(err)
 	default:
-		r.Up, r.PaperLow, r.PaperOut, r.CoverOpen = st.Online, st.PaperLow && !st.PaperOut, st.PaperOut, st.CoverOpen
+		// Up means the printer answers; a printer out of paper says it is
+		// offline too, but staff need "paper out", not "unreachable".
+		r.Up, r.PaperLow, r.PaperOut, r.CoverOpen = true, st.PaperLow && !st.PaperOut, st.PaperOut, st.CoverOpen
 		switch {
 		case st.Error:
 			r.Error = "printer reports an error (mechanism or cutter): open the cover, clear any jam, switch it off and on"

@@ -124,8 +124,18 @@ func (s *Server) paperTicket(st *queue.State, t *queue.Ticket, lang string) hard
 	if t.Class == queue.ClassAppointment && !t.Slot.IsZero() {
 		p.Lines = append(p.Lines, ui.Translate(lang, "ticket.appointment", t.Slot.In(loc).Format("15:04")))
 	} else if t.Status == queue.StatusWaiting {
-		p.Lines = append(p.Lines, ui.Translate(lang, "ticket.est", v.EstimatedWaitMinutes),
-			ui.Translate(lang, "ticket.ahead", max(v.Position-1, 0)))
+		ahead := max(v.Position-1, 0)
+		switch {
+		case ahead == 0 && v.EstimatedWaitMinutes == 0:
+			// "ca. 0 Min." reads like a fault on paper.
+			p.Lines = append(p.Lines, ui.Translate(lang, "kiosk.nowait"))
+		default:
+			p.Lines = append(p.Lines, ui.Translate(lang, "ticket.est", v.EstimatedWaitMinutes))
+			if v.EstimatedWaitP90Minutes > v.EstimatedWaitMinutes {
+				p.Lines = append(p.Lines, ui.Translate(lang, "ticket.p90", v.EstimatedWaitP90Minutes))
+			}
+			p.Lines = append(p.Lines, ui.Translate(lang, "ticket.ahead", ahead))
+		}
 	}
 	return p
 }

@@ -13,8 +13,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veedel/veedel/appliance/devices"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/hardware/modem"
+	"github.com/veedel/veedel/hardware/modemsim"
 	"github.com/veedel/veedel/hardware/printer"
 	"github.com/veedel/veedel/hardware/printersim"
 	"github.com/veedel/veedel/sync/sitekey"
@@ -61,8 +64,12 @@ starting again on the same -data resumes with all data.
 	}
 	var nodes []*applianceNode
 	var sims []*printersim.Sim
+	var modems []*modemsim.Sim
 	defer func() {
 		for _, sim := range sims {
+			sim.Close()
+		}
+		for _, sim := range modems {
 			sim.Close()
 		}
 	}()
@@ -73,6 +80,9 @@ starting again on the same -data resumes with all data.
 			Users: []userSpec{{Name: "demo", Password: "demo", Role: sqlite.RoleLead}},
 		}
 		err := demoPrinter(&cfg, site == "kalk", *printerAddr, &sims)
+		if err == nil && site == "kalk" {
+			err = demoModem(&cfg, &modems)
+		}
 		var n *applianceNode
 		if err == nil {
 			n, err = openAppliance(ctx, cfg)
@@ -104,8 +114,11 @@ starting again on the same -data resumes with all data.
 		fmt.Fprintf(stdout, "    Desk           %s/desk      login: demo / demo\n", n.URL)
 		fmt.Fprintf(stdout, "    Call display   %s/display\n", n.URL)
 		fmt.Fprintf(stdout, "    API            %s/api/v1/services\n", n.URL)
+		if n.cfg.ModemAddress != "" {
+			fmt.Fprintf(stdout, "    SMS            sent through a simulated GSM modem at %s\n", n.cfg.ModemAddress)
+		}
 		if n.cfg.Mount[simPrinterPath] != nil {
-			fmt.Fprintf(stdout, "    Printed tickets %s%s   (simulated printer %s)\n", n.URL, simPrinterPath, n.cfg.PrinterAddress)
+			fmt.Fprintf(stdout, "    Ticket printer %s%s   (simulated, %s)\n", n.URL, simPrinterPath, n.cfg.PrinterAddress)
 		} else if n.cfg.PrinterAddress != "" {
 			fmt.Fprintf(stdout, "    Ticket printer %s\n", n.cfg.PrinterAddress)
 		}
@@ -165,5 +178,25 @@ func demoPrinter(cfg *applianceConfig, kalk bool, addr string, sims *[]*printers
 	}
 	cfg.Printer, cfg.PrinterAddress = p, p.Address()
 	cfg.Mount = map[string]http.Handler{simPrinterPath: http.StripPrefix(strings.TrimSuffix(simPrinterPath, "/"), sim.Handler())}
+	return nil
+}
+
+// demoModem gives Kalk a simulated GSM modem on a pseudo-terminal as its
+// SMS sender, so the demo shows the modem's health on the desk and in
+// central's fleet view. Where no pseudo-terminal can be had, Kalk keeps
+// the log sender and the demo says so in its log.
+func demoModem(cfg *applianceConfig, sims *[]*modemsim.Sim) error {
+	sim, err := modemsim.Start(modemsim.Options{})
+	if err != nil {
+		cfg.Logger.Warn("demo: no simulated GSM modem (SMS are only logged)", "err", err)
+		return nil
+	}
+	*sims = append(*sims, sim)
+	m, err := modem.Open("serial://"+sim.Path(), modem.Options{})
+	if err != nil {
+		return err
+	}
+	cfg.SMSSender = m
+	cfg.Modem, cfg.ModemAddress = modemHealth(m), devices.PublicAddress("serial://"+sim.Path())
 	return nil
 }
