@@ -117,3 +117,32 @@ func decodeQR(tb testing.TB, data []byte) string {
 	}
 	return res.GetText()
 }
+
+// BenchmarkPrintTicket is one kiosk print: connect, DLE EOT before and
+// after, the reference ticket's bytes, over loopback TCP to the simulator
+// (which parses and renders each ticket, so this is an upper bound of the
+// driver's own cost).
+func BenchmarkPrintTicket(b *testing.B) {
+	for _, tc := range []struct{ name, query string }{{"Native", ""}, {"Raster", "?qr=raster"}} {
+		b.Run(tc.name, func(b *testing.B) {
+			sim := printersim.New(printersim.Options{Keep: 1})
+			if err := sim.Listen("127.0.0.1:0"); err != nil {
+				b.Fatal(err)
+			}
+			defer sim.Close()
+			p, err := printer.Open(sim.Addr()+tc.query, printer.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ticket := hardware.Ticket{Site: "Kundenzentrum Kalk", Service: "Führerschein – Umschreibung", Number: "A042",
+				IssuedAt: time.Date(2026, 11, 29, 10, 42, 0, 0, time.UTC), StatusURL: "https://termine.stadt-koeln.de/t/tk_3f9a1c7e5b2d",
+				Lines: []string{"Wartezeit ca. 25 Min. · Größe ÄÖÜ äöü ß €"}}
+			ctx := context.Background()
+			for b.Loop() {
+				if err := p.Print(ctx, ticket); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
