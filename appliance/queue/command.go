@@ -190,8 +190,9 @@ func callTier(class string, slot, at time.Time) int {
 	return tierWalkIn
 }
 
-// pickNext is the calling rule, the one function both CallNext and the
-// wait estimator's simulation use: of n waiting tickets in order of
+// pickNext is the calling rule CallNext uses (the wait estimator keeps an
+// indexed copy for speed, held equal to this one by
+// TestEstimateMatchesReference): of n waiting tickets in order of
 // arrival, cand tells which the counter may call (with their class and
 // slot); pickNext returns the index of the one called at time at and its
 // tier, or -1. Due appointments go first (earliest slot first), then

@@ -304,8 +304,6 @@ func (s *State) computeEstimates(c *estimateCache) {
 			may[k*all+n+b] = ctr.serves[expected[b].service]
 		}
 	}
-	shows := make([]bool, nb)
-	present := make([]int, 0, nb)
 	// A run ends once every waiting ticket an open counter may call is
 	// called and every service an open counter serves has its idle time:
 	// later calls of bookings change no estimate.
@@ -327,12 +325,71 @@ func (s *State) computeEstimates(c *estimateCache) {
 		}
 	}
 
+	// An index of the candidates, so that a step of a run costs the
+	// counters and services rather than a scan of everything waiting. The
+	// calling rule (pickNext) picks the lowest tier; among appointments,
+	// due or early, the earliest slot, on equal slots a waiting ticket
+	// before a booking and else the earlier arrival; among the others the
+	// earliest arrival. So each counter keeps the waiting tickets it may
+	// call in three lists: appointments by slot, accessibility needs and
+	// walk-ins by arrival; its candidate in each is the first not yet
+	// called. The bookings that came and wait form a queue per service in
+	// order of arrival, which is the order of their slots
+	// (expectedBookings), so each queue's head has its earliest slot.
+	const (
+		listAppointment = iota
+		listAccessibility
+		listWalkIn
+		lists
+	)
+	listOf := func(i int) int {
+		switch callTier(classes[i], slots[i], now) {
+		case tierAccessibility:
+			return listAccessibility
+		case tierWalkIn:
+			return listWalkIn
+		}
+		return listAppointment
+	}
+	var bySlot []int // the waiting appointments by slot, then arrival
+	for i := range n {
+		if listOf(i) == listAppointment {
+			bySlot = append(bySlot, i)
+		}
+	}
+	slices.SortStableFunc(bySlot, func(a, b int) int { return slots[a].Compare(slots[b]) })
+	cands := make([][lists][]int, len(counters))
+	for k := range counters {
+		mk := may[k*all : k*all+n]
+		for _, i := range bySlot {
+			if mk[i] {
+				cands[k][listAppointment] = append(cands[k][listAppointment], i)
+			}
+		}
+		for i := range n {
+			if l := listOf(i); mk[i] && l != listAppointment {
+				cands[k][l] = append(cands[k][l], i)
+			}
+		}
+	}
+	bySvc := make([][]int, ns) // the bookings of each service, in order of arrival
+	for b, e := range expected {
+		bySvc[e.service] = append(bySvc[e.service], b)
+	}
+	// Per run: next[k][l] is the position of counter k's candidate in list
+	// l; came[j] how many bookings of service j arrived, head[j] the
+	// position of the first of them that may still wait (those before it
+	// were called or did not come).
+	next := make([][lists]int, len(counters))
+	came, head := make([]int, ns), make([]int, ns)
+	shows := make([]bool, nb)
+
 	// Simulate estimateRuns futures; calls[i*estimateRuns+r] is ticket i's
 	// call time in run r (NaN when no open counter serves it), and
 	// idle[j*estimateRuns+r] when the first counter serving service j
 	// would call a new walk-in of j: it runs out of waiting tickets, or
 	// would call only an appointment not yet due. A free counter calls by
-	// the real calling rule (pickNext) at its simulated time.
+	// the real calling rule at its simulated time.
 	calls := make([]float64, estimateRuns*n)
 	for i := range calls {
 		calls[i] = math.NaN()
@@ -340,7 +397,7 @@ func (s *State) computeEstimates(c *estimateCache) {
 	idle := make([]float64, estimateRuns*ns)
 	free := make([]float64, len(counters))
 	active := make([]bool, len(counters))
-	called := make([]bool, all)
+	called := make([]bool, n)
 	// Seeded from the state itself, so every node draws the same futures.
 	h := fnv.New64a()
 	h.Write([]byte(s.Site.ID))
@@ -351,9 +408,10 @@ func (s *State) computeEstimates(c *estimateCache) {
 	rndBook := rand.New(rand.NewPCG(h.Sum64()^0xb00c, uint64(now.UnixMilli())))
 	for r := range estimateRuns {
 		clear(called)
-		lo := 0      // tickets before lo are all called
+		clear(next)
+		clear(came)
+		clear(head)
 		arrived := 0 // bookings before arrived have arrived (or not come)
-		present = present[:0]
 		for b := range expected {
 			shows[b] = rndBook.Float64() < expected[b].show
 		}
@@ -378,29 +436,64 @@ func (s *State) computeEstimates(c *estimateCache) {
 				break
 			}
 			ctr := &counters[k]
-			for lo < n && called[lo] {
-				lo++
-			}
-			// Counters take turns in time order, so arrivals only advance;
-			// present holds the bookings that came and wait uncalled.
+			// Counters take turns in time order, so arrivals only advance.
 			for arrived < nb && expected[arrived].arrive <= free[k] {
-				if shows[arrived] {
-					present = append(present, n+arrived)
-				}
+				came[expected[arrived].service]++
 				arrived++
 			}
 			at := now.Add(time.Duration(free[k] * float64(time.Minute)))
-			mk := may[k*all : (k+1)*all]
-			rest := n - lo
-			next, tier := pickNext(rest+len(present), at, func(i int) (bool, string, time.Time) {
-				if i >= rest {
-					i = present[i-rest]
-					return mk[i], ClassAppointment, slots[i]
+			// The counter's candidate in each list, and the booking of
+			// the earliest slot (then arrival) among the services it
+			// serves.
+			var cand [lists]int
+			for l := range lists {
+				list, p := cands[k][l], next[k][l]
+				for p < len(list) && called[list[p]] {
+					p++
 				}
-				i += lo
-				return !called[i] && mk[i], classes[i], slots[i]
-			})
-			if next < 0 || tier == tierEarly {
+				next[k][l], cand[l] = p, -1
+				if p < len(list) {
+					cand[l] = list[p]
+				}
+			}
+			book := -1
+			for j, ok := range ctr.serves {
+				if !ok {
+					continue
+				}
+				q := bySvc[j]
+				for head[j] < came[j] && !shows[q[head[j]]] {
+					head[j]++
+				}
+				if head[j] < came[j] {
+					b := q[head[j]]
+					if book < 0 || expected[b].slot.Before(expected[book].slot) ||
+						(expected[b].slot.Equal(expected[book].slot) && b < book) {
+						book = b
+					}
+				}
+			}
+			// The appointment first in line, due or early.
+			pick, isBook, slot := cand[listAppointment], false, time.Time{}
+			if pick >= 0 {
+				slot = slots[pick]
+			}
+			if book >= 0 && (pick < 0 || expected[book].slot.Before(slot)) {
+				pick, isBook, slot = book, true, expected[book].slot
+			}
+			tier := -1
+			if pick >= 0 {
+				tier = callTier(ClassAppointment, slot, at)
+			}
+			if tier != tierDue {
+				switch {
+				case cand[listAccessibility] >= 0:
+					pick, isBook, tier = cand[listAccessibility], false, tierAccessibility
+				case cand[listWalkIn] >= 0:
+					pick, isBook, tier = cand[listWalkIn], false, tierWalkIn
+				}
+			}
+			if pick < 0 || tier == tierEarly {
 				for j, ok := range ctr.serves {
 					if ok && math.IsInf(idle[j*estimateRuns+r], 1) {
 						idle[j*estimateRuns+r] = free[k]
@@ -408,35 +501,40 @@ func (s *State) computeEstimates(c *estimateCache) {
 					}
 				}
 			}
-			if next < 0 {
-				// Nothing to call now: wait for the next booking this
-				// counter may call, or stop.
+			if pick < 0 {
+				// Nothing to call now: wait for the next booking that
+				// comes and this counter may call, or stop.
 				active[k] = false
-				for b := arrived; b < nb; b++ {
-					if shows[b] && mk[n+b] {
-						free[k], active[k] = expected[b].arrive, true
-						break
+				wake := -1
+				for j, ok := range ctr.serves {
+					if !ok {
+						continue
 					}
+					q := bySvc[j]
+					for p := came[j]; p < len(q) && (wake < 0 || q[p] < wake); p++ {
+						if shows[q[p]] {
+							wake = q[p]
+							break
+						}
+					}
+				}
+				if wake >= 0 {
+					free[k], active[k] = expected[wake].arrive, true
 				}
 				continue
 			}
-			if next >= rest {
-				p := next - rest
-				next = present[p]
-				present = slices.Delete(present, p, p+1)
-			} else {
-				next += lo
-			}
-			called[next] = true
-			if next < n {
-				calls[next*estimateRuns+r] = free[k]
-				calledN++
-			}
-			src := rnd
-			if next >= n {
+			src, svc := rnd, 0
+			if isBook {
+				svc = expected[pick].service
+				head[svc]++ // the head of its queue
 				src = rndBook
+			} else {
+				called[pick] = true
+				calls[pick*estimateRuns+r] = free[k]
+				calledN++
+				svc = waiting[pick]
 			}
-			d := models[waiting[next]].draw(src, 0)
+			d := models[svc].draw(src, 0)
 			if src.Float64() < noShowRate {
 				d = noShowMinutes
 			}
@@ -628,7 +726,9 @@ type expectedBooking struct {
 // on map iteration). A booking arrives at its slot minus the early arrival
 // learned today, never before now; one whose expected arrival has passed
 // comes later or not at all, so its chance shrinks with the time left
-// until check-in closes (LateCheckIn after the slot).
+// until check-in closes (LateCheckIn after the slot). The arrival never
+// decreases with the slot, so this is the order of the slots too, on which
+// the simulation's index of the bookings relies.
 func (s *State) expectedBookings(now time.Time, svcIndex map[string]int) []expectedBooking {
 	if len(s.bookings) == 0 {
 		return nil

@@ -3,6 +3,7 @@ package queue_test
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -131,19 +132,20 @@ func TestEstimateTicket(t *testing.T) {
 }
 
 // BenchmarkEstimateRecompute measures one full recompute of every estimate
-// (the cache is invalidated by an event each round) with 100 waiting
-// tickets and four busy counters.
+// (the cache is invalidated by an event each round) with 116 waiting
+// tickets and four busy counters, and 0, 60 or 400 bookings of the day
+// still to come (every 5 minutes, or every 1.2 minutes all day).
 func BenchmarkEstimateRecompute(b *testing.B) {
-	b.Run("Plain", func(b *testing.B) { benchmarkRecompute(b, 0) })
-	// With 60 bookings of the day still to come, every 5 minutes.
-	b.Run("Bookings", func(b *testing.B) { benchmarkRecompute(b, 60) })
+	b.Run("Bookings0", func(b *testing.B) { benchmarkRecompute(b, 0, 0) })
+	b.Run("Bookings60", func(b *testing.B) { benchmarkRecompute(b, 60, 5*time.Minute) })
+	b.Run("Bookings400", func(b *testing.B) { benchmarkRecompute(b, 400, 72*time.Second) })
 }
 
-func benchmarkRecompute(b *testing.B, bookings int) {
+func benchmarkRecompute(b *testing.B, bookings int, every time.Duration) {
 	f := newFixture(b)
 	at := monday(7, 30)
 	for i := range bookings {
-		f.book(monday(6, 0), fmt.Sprintf("BENCH%03d", i), []string{"ausweis", "meldung", "kfz"}[i%3], at.Add(time.Duration(5*(i+1))*time.Minute))
+		f.book(monday(6, 0), fmt.Sprintf("BENCH%03d", i), []string{"ausweis", "meldung", "kfz"}[i%3], at.Add(time.Duration(i+1)*every))
 	}
 	for _, c := range []string{"1", "2", "3", "4"} {
 		f.open(at, c, "staff"+c)
@@ -311,4 +313,83 @@ func TestEstimateCountsBookings(t *testing.T) {
 			t.Errorf("after 20 missed bookings %+v, want less than %+v", got, more)
 		}
 	})
+}
+
+// The indexed simulation calls exactly as the calling rule does: on random
+// days (walk-ins, accessibility needs, bookings checked in early, due and
+// late or never, transfers, counters opening and closing), every estimate
+// equals the reference simulation's that scans every waiting ticket and
+// booking per call.
+func TestEstimateMatchesReference(t *testing.T) {
+	services := []string{"ausweis", "meldung", "kfz"}
+	counters := []string{"1", "2", "3", "4"}
+	checked := 0
+	for seed := range uint64(6) {
+		rnd := rand.New(rand.NewPCG(seed, 7))
+		f := newFixture(t)
+		at := monday(7, 0)
+		var codes []string
+		try := func(e queue.Event, err error) {
+			if err == nil {
+				f.apply(e)
+			}
+		}
+		// Bookings of the day, some known before opening.
+		for i := range rnd.IntN(80) {
+			code := fmt.Sprintf("S%02dB%03d", seed, i)
+			slot := monday(7, 30).Add(time.Duration(rnd.IntN(7*60)) * time.Minute)
+			try(f.st.CreateBooking(at, code, services[rnd.IntN(3)], slot))
+			codes = append(codes, code)
+		}
+		for step := range 300 {
+			at = at.Add(time.Duration(rnd.IntN(90)) * time.Second)
+			ctr := counters[rnd.IntN(len(counters))]
+			switch x := rnd.IntN(20); {
+			case x < 6:
+				try(f.st.IssueTicket(at, services[rnd.IntN(3)], f.token(), "kiosk"))
+			case x < 7:
+				try(f.st.IssueTicketClass(at, services[rnd.IntN(3)], f.token(), "kiosk", queue.ClassAccessibility))
+			case x < 9 && len(codes) > 0:
+				e, _, err := f.st.CheckIn(at, codes[rnd.IntN(len(codes))], f.token(), "kiosk")
+				try(e, err)
+			case x < 10:
+				code := fmt.Sprintf("S%02dL%03d", seed, step)
+				try(f.st.CreateBooking(at, code, services[rnd.IntN(3)], at.Add(time.Duration(rnd.IntN(180))*time.Minute)))
+				codes = append(codes, code)
+			case x < 11:
+				try(f.st.OpenCounter(at, ctr, "staff"+ctr))
+			case x < 12 && rnd.IntN(4) == 0:
+				try(f.st.CloseCounter(at, ctr))
+			case x < 15:
+				if events, err := f.st.CallNext(at, ctr, "staff"+ctr); err == nil {
+					f.apply(events...)
+				}
+			case x < 18:
+				try(f.st.Finish(at, ctr))
+			case x < 19:
+				try(f.st.NoShow(at, ctr))
+			default:
+				try(f.st.Transfer(at, ctr, services[rnd.IntN(3)], counters[rnd.IntN(len(counters))]))
+			}
+			if step%30 != 29 {
+				continue
+			}
+			tickets, fresh := f.st.ReferenceEstimates()
+			for _, tk := range f.st.Waiting() {
+				if got, want := f.st.EstimateTicket(tk.ID), tickets[tk.ID]; got != want {
+					t.Errorf("seed %d step %d: EstimateTicket(%s) = %+v, reference %+v", seed, step, tk.Number, got, want)
+				}
+				checked++
+			}
+			for _, svc := range services {
+				if got, want := f.st.EstimateNew(svc), fresh[svc]; got != want {
+					t.Errorf("seed %d step %d: EstimateNew(%s) = %+v, reference %+v", seed, step, svc, got, want)
+				}
+			}
+		}
+	}
+	t.Logf("checked %d", checked)
+	if checked < 200 {
+		t.Errorf("compared only %d estimates of waiting tickets", checked)
+	}
 }
