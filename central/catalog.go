@@ -105,6 +105,23 @@ func prefixUser(services []CatalogService, groups []CatalogGroup, prefix, servic
 	return "", ""
 }
 
+// referenceOrder lists the types of city-wide reference data so that every
+// type comes after the types its events refer to: a service names its group
+// (queue.AcceptService refuses a service whose group the site does not
+// know). Counters and opening hours are no city-wide reference data.
+var referenceOrder = []string{queue.TypeGroupDefined, queue.TypeServiceDefined}
+
+// ReferenceRank orders city-wide reference events by dependency: a site
+// that joins takes the city's current reference data sorted by rank (then
+// by age), so that it knows every group before the services in it, however
+// often the group was edited since. Unknown types rank last.
+func ReferenceRank(eventType string) int {
+	if i := slices.Index(referenceOrder, eventType); i >= 0 {
+		return i
+	}
+	return len(referenceOrder)
+}
+
 // DefineGroup adds a service group to the city's catalogue or changes one,
 // and sends it to every site. The English name defaults to the German one.
 // Its prefix must not be another group's or an ungrouped service's. It

@@ -35,7 +35,6 @@ const (
 	smsOutcomeTTL        = 24 * time.Hour // a ticket lives one day
 	smsOutcomesMax       = 50000
 	smsSweepEvery        = time.Second
-	smsPhoneMaxLen       = 16 // E.164: "+" and at most 15 digits
 	smsLangMaxLen        = 8
 	smsOfferedPollsValid = 2 * time.Minute // how long a poll's "no sms" stands
 )
@@ -65,7 +64,16 @@ type smsBox struct {
 	byTicket  map[string]string      // site+"/"+ticket ID -> pending hand-over ID
 	outcomes  map[string]SMSSignup   // site+"/"+ticket ID -> the latest sign-up's state
 	noSMS     map[string]time.Time   // sites whose latest poll did not ask for hand-overs
+	expired   map[string]smsExpired  // by hand-over ID: expired ones a late poll may still confirm
 	lastSweep time.Time
+}
+
+// smsExpired is what central keeps of an expired hand-over, without the
+// number, until its outcome is forgotten: the site may have applied it
+// and confirm it late (its WAN dropped for longer than SMSHandoverTTL).
+type smsExpired struct {
+	site, ticket string
+	at           time.Time
 }
 
 type smsPending struct {
@@ -81,7 +89,10 @@ type smsPending struct {
 // a full box is EUNAVAILABLE. The site's waiting download poll is woken,
 // so an online site has the number within a round trip.
 func (c *Central) SignUpSMS(ctx context.Context, token, phone, lang string) (SMSSignup, error) {
-	if len(phone) > smsPhoneMaxLen || len(phone) < 2 || phone[0] != '+' || len(lang) > smsLangMaxLen {
+	// The site's check (changelog.SMSHandover.Validate): what central
+	// boxes, every site's downlink accepts.
+	h := changelog.SMSHandover{ID: rand.Text(), Phone: phone, Lang: lang}
+	if !changelog.ValidPhone(phone) || len(lang) > smsLangMaxLen {
 		return SMSSignup{}, veedel.Errorf(veedel.EINVALID, "Ungültige Nummer / invalid number")
 	}
 	st, id, ok := c.ticket(token)
@@ -94,25 +105,33 @@ func (c *Central) SignUpSMS(ctx context.Context, token, phone, lang string) (SMS
 	if !c.SMSOffered(st.Site) {
 		return SMSSignup{}, veedel.Errorf(veedel.EUNAVAILABLE, "Der Standort nimmt keine SMS-Anmeldungen von hier an / the site does not take sms sign-ups from here")
 	}
+	if h.Ticket = id; h.Validate() != nil {
+		return SMSSignup{}, veedel.Errorf(veedel.EINVALID, "Ungültige Nummer / invalid number")
+	}
 	b := &c.sms
 	now := c.now()
 	b.mu.Lock()
 	b.sweep(now)
 	key := st.Site + "/" + id
-	if old, ok := b.byTicket[key]; ok {
-		b.remove(old) // signing up again replaces the pending number
+	// Check the bounds before changing anything, counting the slot a
+	// sign-up again frees: a refused sign-up leaves the earlier one (and
+	// its outcome) as it was.
+	old, replaces := b.byTicket[key]
+	freed := 0
+	if replaces {
+		freed = 1
 	}
-	if b.perSite[st.Site] >= smsPendingPerSite || len(b.pending) >= smsPendingTotal {
+	if b.perSite[st.Site]-freed >= smsPendingPerSite || len(b.pending)-freed >= smsPendingTotal {
 		b.mu.Unlock()
 		return SMSSignup{}, veedel.Errorf(veedel.EUNAVAILABLE, "Zu viele SMS-Anmeldungen gerade / too many sms sign-ups right now")
+	}
+	if replaces {
+		b.remove(old) // signing up again replaces the pending number
 	}
 	if b.pending == nil {
 		b.pending, b.perSite, b.byTicket = map[string]*smsPending{}, map[string]int{}, map[string]string{}
 	}
-	p := &smsPending{
-		h:    changelog.SMSHandover{ID: rand.Text(), Ticket: id, Phone: phone, Lang: lang},
-		site: st.Site, created: now, done: make(chan struct{}),
-	}
+	p := &smsPending{h: h, site: st.Site, created: now, done: make(chan struct{})}
 	b.pending[p.h.ID] = p
 	b.perSite[p.site]++
 	b.byTicket[key] = p.h.ID
@@ -188,8 +207,9 @@ func (c *Central) SMSHandovers(site string) []changelog.SMSHandover {
 
 // ConfirmSMS takes what a signed download poll of site says about the
 // hand-overs: whether it asks for them at all (capable), and the IDs it
-// recorded (ok) or refused. IDs of other sites or unknown IDs (expired,
-// replaced, or before a restart) are ignored.
+// recorded (ok) or refused. A hand-over that expired before the poll came
+// still gets its outcome (the site has the number after all). IDs of other
+// sites or unknown IDs (replaced, or before a restart) are ignored.
 func (c *Central) ConfirmSMS(site string, capable bool, ok, refused []string) {
 	b := &c.sms
 	now := c.now()
@@ -208,12 +228,23 @@ func (c *Central) ConfirmSMS(site string, capable bool, ok, refused []string) {
 		state string
 	}{{ok, SMSConfirmed}, {refused, SMSRefused}} {
 		for _, id := range ids.ids {
-			p := b.pending[id]
-			if p == nil || p.site != site {
+			if p := b.pending[id]; p != nil && p.site == site {
+				b.remove(id)
+				b.setOutcome(site+"/"+p.h.Ticket, SMSSignup{ID: id, State: ids.state, At: now})
 				continue
 			}
-			b.remove(id)
-			b.setOutcome(site+"/"+p.h.Ticket, SMSSignup{ID: id, State: ids.state, At: now})
+			// Confirmed after it expired: the site has the number after
+			// all. Unless the citizen signed up again meanwhile (that
+			// sign-up's outcome stands), the sign-up is what the site says.
+			x, ok := b.expired[id]
+			if !ok || x.site != site {
+				continue
+			}
+			delete(b.expired, id)
+			key := site + "/" + x.ticket
+			if o, ok := b.outcomes[key]; ok && o.ID == id {
+				b.setOutcome(key, SMSSignup{ID: id, State: ids.state, At: now})
+			}
 		}
 	}
 }
@@ -255,8 +286,28 @@ func (b *smsBox) setOutcome(key string, su SMSSignup) {
 	b.outcomes[key] = su
 }
 
+// keepExpired remembers an expired hand-over's ID (never its number) for
+// a late confirmation, evicting the oldest beyond the bound; it requires
+// b.mu.
+func (b *smsBox) keepExpired(id string, x smsExpired) {
+	if b.expired == nil {
+		b.expired = map[string]smsExpired{}
+	}
+	if len(b.expired) >= smsOutcomesMax {
+		oldest := ""
+		for k, o := range b.expired {
+			if oldest == "" || o.at.Before(b.expired[oldest].at) {
+				oldest = k
+			}
+		}
+		delete(b.expired, oldest)
+	}
+	b.expired[id] = x
+}
+
 // sweep expires hand-overs older than SMSHandoverTTL (dropping their
-// numbers) and forgets outcomes older than a day; at most once a second.
+// numbers, keeping their IDs for a late confirmation) and forgets outcomes
+// and expired IDs older than a day; at most once a second.
 // It requires b.mu.
 func (b *smsBox) sweep(now time.Time) {
 	if now.Sub(b.lastSweep) < smsSweepEvery && !now.Before(b.lastSweep) {
@@ -267,11 +318,17 @@ func (b *smsBox) sweep(now time.Time) {
 		if now.Sub(p.created) >= SMSHandoverTTL {
 			b.remove(id)
 			b.setOutcome(p.site+"/"+p.h.Ticket, SMSSignup{ID: id, State: SMSExpired, At: now})
+			b.keepExpired(id, smsExpired{site: p.site, ticket: p.h.Ticket, at: now})
 		}
 	}
 	for k, o := range b.outcomes {
 		if now.Sub(o.At) > smsOutcomeTTL {
 			delete(b.outcomes, k)
+		}
+	}
+	for id, x := range b.expired {
+		if now.Sub(x.at) > smsOutcomeTTL {
+			delete(b.expired, id)
 		}
 	}
 }

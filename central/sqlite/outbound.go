@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -122,12 +124,21 @@ func joinSite(ctx context.Context, tx *sql.Tx, site string, at time.Time, clock 
 			rows.Close()
 			return false, fmt.Errorf("store: read reference data: %w", err)
 		}
-		e.Payload, e.hlc = cbor.RawMessage(payload), clock()
+		e.Payload = cbor.RawMessage(payload)
 		events = append(events, e)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return false, fmt.Errorf("store: read reference data: %w", err)
+	}
+	// Rows are updated in place, so age alone would put a group edited
+	// after its services behind them, and the site would refuse the
+	// services: dependencies first, then by age.
+	slices.SortStableFunc(events, func(a, b stampedEvent) int {
+		return cmp.Compare(central.ReferenceRank(a.Type), central.ReferenceRank(b.Type))
+	})
+	for i := range events {
+		events[i].hlc = clock()
 	}
 	return true, appendOutbound(ctx, tx, site, events, at)
 }

@@ -78,31 +78,45 @@ func TestDownloadSMSWireCompatible(t *testing.T) {
 func TestSMSHandoverValidate(t *testing.T) {
 	ok := changelog.SMSHandover{ID: "aZ09-_", Ticket: "2026-10-05/B001", Phone: "+4915123456789", Lang: "de"}
 	for name, mod := range map[string]func(*changelog.SMSHandover){
-		"ErrID":        func(h *changelog.SMSHandover) { h.ID = "a&b=c" },
-		"ErrIDEmpty":   func(h *changelog.SMSHandover) { h.ID = "" },
-		"ErrIDLong":    func(h *changelog.SMSHandover) { h.ID = strings.Repeat("a", 65) },
-		"ErrTicket":    func(h *changelog.SMSHandover) { h.Ticket = "" },
-		"ErrPhone":     func(h *changelog.SMSHandover) { h.Phone = "015123456789" },
-		"ErrPhoneText": func(h *changelog.SMSHandover) { h.Phone = "+49151abc6789" },
-		"ErrLang":      func(h *changelog.SMSHandover) { h.Lang = strings.Repeat("x", 9) },
+		"ErrID":         func(h *changelog.SMSHandover) { h.ID = "a&b=c" },
+		"ErrIDEmpty":    func(h *changelog.SMSHandover) { h.ID = "" },
+		"ErrIDLong":     func(h *changelog.SMSHandover) { h.ID = strings.Repeat("a", 65) },
+		"ErrTicket":     func(h *changelog.SMSHandover) { h.Ticket = "" },
+		"ErrPhone":      func(h *changelog.SMSHandover) { h.Phone = "015123456789" },
+		"ErrPhoneText":  func(h *changelog.SMSHandover) { h.Phone = "+49151abc6789" },
+		"ErrPhoneShort": func(h *changelog.SMSHandover) { h.Phone = "+12" },
+		"ErrLang":       func(h *changelog.SMSHandover) { h.Lang = strings.Repeat("x", 9) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := ok
 			mod(&h)
-			d := changelog.Download{Version: 1, Site: "kalk", SMS: []changelog.SMSHandover{h}}
-			if err := d.Validate(); err == nil {
+			if err := h.Validate(); err == nil {
 				t.Error("valid, want an error")
+			} else if strings.Contains(err.Error(), "23456789") {
+				t.Errorf("number in %q", err)
+			}
+			// The download stays valid: the site refuses the hand-over
+			// alone, and the entries are not held up.
+			d := changelog.Download{Version: 1, Site: "kalk", Entries: fixtureEntries(t), Head: 7, SMS: []changelog.SMSHandover{ok, h}}
+			if err := d.Validate(); err != nil {
+				t.Errorf("download with one malformed hand-over: %v, want valid", err)
 			}
 		})
 	}
-	d := changelog.Download{Version: 1, Site: "kalk", SMS: []changelog.SMSHandover{ok}}
-	if err := d.Validate(); err != nil {
+	if err := ok.Validate(); err != nil {
 		t.Errorf("OK: %v", err)
+	}
+	d := changelog.Download{Version: 1, Site: "kalk", SMS: make([]changelog.SMSHandover, changelog.MaxSMSHandovers+1)}
+	if err := d.Validate(); err == nil {
+		t.Errorf("download with %d hand-overs valid, want an error", len(d.SMS))
 	}
 	// Neither slog nor fmt shows the number.
 	var buf bytes.Buffer
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "h", ok)
-	if s := buf.String() + fmt.Sprint(ok) + fmt.Sprintf("%v %s", ok, ok); strings.Contains(s, "23456789") {
+	if s := buf.String() + fmt.Sprint(ok) + fmt.Sprintf("%v %s %#v %+v", ok, ok, ok, ok) + fmt.Sprintf("%#v", []changelog.SMSHandover{ok}); strings.Contains(s, "23456789") {
 		t.Errorf("number in %q", s)
+	}
+	if s := fmt.Sprintf("%#v", ok); !strings.Contains(s, ok.ID) || !strings.Contains(s, ok.Ticket) {
+		t.Errorf("%%#v = %q, want the id and the ticket", s)
 	}
 }

@@ -180,7 +180,7 @@ func (d *Downlink) round(ctx context.Context, cursor uint64) (uint64, error) {
 	if err != nil {
 		return cursor, err
 	}
-	if len(dl.Entries) == 0 && len(dl.SMS) == 0 && time.Since(start) < minEmptyRound {
+	if len(dl.Entries) == 0 && !anyValid(dl.SMS) && time.Since(start) < minEmptyRound {
 		// Central answered "nothing new" without waiting (it is shutting
 		// down, or does not hold polls): do not poll in a tight loop.
 		retry.Sleep(ctx, minEmptyRound)
@@ -216,13 +216,32 @@ func (d *Downlink) round(ctx context.Context, cursor uint64) (uint64, error) {
 	return cursor, nil
 }
 
+// anyValid reports whether one of the hand-overs is well-formed.
+func anyValid(handovers []changelog.SMSHandover) bool {
+	for _, h := range handovers {
+		if h.Validate() == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // takeSMS hands the download's SMS sign-ups to the site and notes their
-// IDs for confirmation. Neither logs nor errors carry the number.
+// IDs for confirmation. A malformed hand-over is refused alone (sms_no,
+// when its ID can be named), so that it holds up neither the entries nor
+// the other sign-ups. Neither logs nor errors carry the number.
 func (d *Downlink) takeSMS(ctx context.Context, handovers []changelog.SMSHandover) error {
 	if len(handovers) == 0 || d.SMS == nil {
 		return nil
 	}
 	for _, h := range handovers {
+		if err := h.Validate(); err != nil {
+			d.Logger.Warn("malformed sms sign-up from central refused", "site", d.Site, "handover", h, "err", err)
+			if changelog.ValidHandoverID(h.ID) {
+				d.smsNo = appendConfirmation(d.smsNo, h.ID)
+			}
+			continue
+		}
 		outcome, err := d.SMS.ApplySMSHandover(ctx, h)
 		if err != nil {
 			return fmt.Errorf("apply sms hand-over %s: %w", h.ID, err)
