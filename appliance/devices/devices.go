@@ -1,7 +1,8 @@
 // Package devices watches the site's devices, the kiosk's ticket printer
 // and the GSM modem, and records their health in the site's change-log: a
 // queue.DeviceReported is committed whenever a device's health differs from
-// the last report in the state, never on every poll. Staff see it on the
+// the last report in the state, never on every poll (the modem's signal is
+// reported in 10 dBm steps, so that its jitter is no change). Staff see it on the
 // desk, central sees it after sync.
 package devices
 
@@ -203,8 +204,27 @@ func (m *Monitor) modemReport(ctx context.Context) queue.DeviceReported {
 		r.Error = "no answer: " + Reason(err)
 		return r
 	}
-	r.Up, r.SignalDBM, r.Network, r.Error = h.Up, h.SignalDBM, h.Network, clip(h.LastError)
+	r.Up, r.SignalDBM, r.Network, r.Error = h.Up, SignalBand(h.SignalDBM), h.Network, clip(h.LastError)
 	return r
+}
+
+// SignalBand is a signal strength in steps of 10 dBm, rounded to the
+// nearer step (-73 → -70, -75 → -70, -76 → -80), 0 staying unknown. A
+// modem's reading moves by a few dBm from poll to poll; reported raw, every
+// poll would commit a new report (and sync it to central).
+func SignalBand(dbm int) int {
+	if dbm == 0 {
+		return 0
+	}
+	b := (dbm + 5) / 10 * 10 // rounds toward zero: right for dbm >= -5
+	if dbm+5 < 0 && (dbm+5)%10 != 0 {
+		b -= 10 // floor for negative readings
+	}
+	if b == 0 {
+		// A reading of -5 dBm or more is no real modem's; keep it known.
+		return -10
+	}
+	return b
 }
 
 // commit records r when it differs from the device's report in the state.

@@ -151,7 +151,7 @@ func TestModemReport(t *testing.T) {
 		})}
 	m.Poll(ctx)
 	d, ok := device(store, "modem")
-	if !ok || !d.Healthy() || d.SignalDBM != -71 || d.Address != "serial:///dev/ttyUSB0?baud=115200" {
+	if !ok || !d.Healthy() || d.SignalDBM != -70 || d.Address != "serial:///dev/ttyUSB0?baud=115200" {
 		t.Fatalf("modem: %+v (found %v)", d, ok)
 	}
 	mu.Lock()
@@ -167,6 +167,45 @@ func TestModemReport(t *testing.T) {
 	m.Poll(ctx)
 	if d, _ := device(store, "modem"); d.Up || d.Error == "" {
 		t.Errorf("unplugged modem: %+v", d)
+	}
+}
+
+// TestModemSignalBanded: the signal's jitter between polls is no change:
+// -71, -73 and -75 dBm commit one report (-70), -85 another (-80).
+func TestModemSignalBanded(t *testing.T) {
+	ctx := context.Background()
+	store := mustOpenStore(t)
+	var mu sync.Mutex
+	var dbm int
+	m := &devices.Monitor{Store: store, Logger: quiet, ModemAddress: "serial:///dev/ttyUSB0",
+		Modem: devices.ModemFunc(func(context.Context) (devices.ModemHealth, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return devices.ModemHealth{Up: true, SignalDBM: dbm, Network: "registered"}, nil
+		})}
+	start := store.LastSeq()
+	for _, tc := range []struct{ dbm, band, reports int }{
+		{-71, -70, 1}, {-73, -70, 1}, {-75, -70, 1}, {-85, -80, 2}, {-81, -80, 2},
+	} {
+		mu.Lock()
+		dbm = tc.dbm
+		mu.Unlock()
+		if err := m.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := device(store, "modem")
+		if got := int(store.LastSeq() - start); d.SignalDBM != tc.band || got != tc.reports {
+			t.Errorf("after %d dBm: reported %d dBm, %d reports; want %d dBm, %d", tc.dbm, d.SignalDBM, got, tc.band, tc.reports)
+		}
+	}
+}
+
+func TestSignalBand(t *testing.T) {
+	for in, want := range map[int]int{0: 0, -51: -50, -64: -60, -65: -60, -66: -70, -71: -70, -73: -70, -75: -70,
+		-76: -80, -85: -80, -113: -110, -3: -10} {
+		if got := devices.SignalBand(in); got != want {
+			t.Errorf("SignalBand(%d) = %d, want %d", in, got, want)
+		}
 	}
 }
 

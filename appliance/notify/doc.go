@@ -23,10 +23,23 @@
 //     fails, its retries last as long as the ticket does, at most
 //     MaxAttempts.
 //   - A message being sent when its ticket ends holds the number in the
-//     worker's memory only, for at most the send timeout (30 s).
+//     worker's memory only, for at most the send timeout (75 s).
 //   - What no event ends (a ticket of yesterday before today's first
 //     event, a ticket the state no longer knows) the worker erases on its
 //     next scan, at most Poll later.
+//
+// The rule for failed sends: at most once where a send is ambiguous. A
+// Sender whose error says the message may have gone out (MaybeSentError:
+// a GSM modem took it and gave no answer in time, or the send's deadline
+// ended while it waited for that answer) gets it recorded as sent and
+// never sent again: a second "A042 bitte zu Platz 3" sends a citizen to a
+// counter twice, which is worse than the rare message lost. A failure that
+// retrying cannot fix (PermanentError: no SIM, PIN required, a rejected
+// number or PDU) is recorded as failed at once and logged by ticket,
+// without the number. Everything else (no network, a gateway's 5xx, a
+// modem unplugged) is retried with backoff up to MaxAttempts; a message
+// handed over whose outcome is lost to a crash before it is recorded may
+// still go out twice.
 //
 // A sign-up left on central's status page reaches the site as a
 // changelog.SMSHandover through the downlink (docs/SYNC.md) and is stored

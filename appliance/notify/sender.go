@@ -83,10 +83,27 @@ func (s *HTTPSender) Send(ctx context.Context, to, text string) error {
 	defer res.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return fmt.Errorf("sms gateway: status %d", res.StatusCode)
+		return &GatewayError{Status: res.StatusCode}
 	}
 	return nil
 }
+
+// GatewayError is a gateway's refusal. A 4xx other than 408 (timeout) and
+// 429 (rate limit) means the request itself is wrong (a bad number, a
+// rejected text, bad credentials): sending it again cannot help, so the
+// outbox fails it at once; everything else is retried.
+type GatewayError struct {
+	Status int
+}
+
+func (e *GatewayError) Error() string { return fmt.Sprintf("sms gateway: status %d", e.Status) }
+
+// Permanent reports whether retrying cannot help (PermanentError).
+func (e *GatewayError) Permanent() bool {
+	return e.Status >= 400 && e.Status < 500 && e.Status != http.StatusRequestTimeout && e.Status != http.StatusTooManyRequests
+}
+
+var _ PermanentError = (*GatewayError)(nil)
 
 // escaper returns how a placeholder's value is escaped in a body of ctype.
 func escaper(ctype string) func(string) string {

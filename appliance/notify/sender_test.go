@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -130,6 +131,23 @@ func TestHTTPSenderFailure(t *testing.T) {
 	err := (&notify.HTTPSender{URL: srv.URL + "/sms?key=secret"}).Send(context.Background(), "+4915123456789", "x")
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("unreachable gateway: error %v", err)
+	}
+}
+
+// A gateway that rejects the request itself fails it for good; timeouts,
+// rate limits and server errors are retried by the outbox.
+func TestHTTPSenderPermanent(t *testing.T) {
+	t.Parallel()
+	for status, want := range map[int]bool{
+		http.StatusBadRequest: true, http.StatusUnauthorized: true, http.StatusUnprocessableEntity: true,
+		http.StatusRequestTimeout: false, http.StatusTooManyRequests: false, http.StatusBadGateway: false, http.StatusServiceUnavailable: false,
+	} {
+		_, srv := newGateway(t, status)
+		err := (&notify.HTTPSender{URL: srv.URL}).Send(context.Background(), "+4915123456789", "x")
+		var p notify.PermanentError
+		if got := errors.As(err, &p) && p.Permanent(); got != want {
+			t.Errorf("status %d: permanent %v, want %v (err %v)", status, got, want, err)
+		}
 	}
 }
 

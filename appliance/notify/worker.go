@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -24,15 +25,53 @@ const (
 	DefaultBackoff     = 30 * time.Second
 	maxBackoff         = 15 * time.Minute
 	defaultPoll        = 2 * time.Second
-	sendTimeout        = 30 * time.Second
-	drainBatch         = 20
+	// sendTimeout bounds one Send. It leaves room for a GSM modem's
+	// normal worst case (hardware/modem waits up to 60 s for the network
+	// to accept a submit, after a few seconds of set-up), so that a slow
+	// but accepted SMS is reported sent, not "maybe sent".
+	sendTimeout = 75 * time.Second
+	// recordTimeout bounds recording a send's outcome, which is done even
+	// when the worker is stopping: a message sent must not be sent again.
+	recordTimeout = 5 * time.Second
+	drainBatch    = 20
 )
+
+// MaybeSentError is implemented by a Sender's error when the message may
+// have gone out (a modem took it and did not answer in time). With
+// MaybeSent() true the worker records the message as sent and never sends
+// it again: a second "A042 bitte zu Platz 3" is worse than a rare lost one.
+type MaybeSentError interface {
+	error
+	MaybeSent() bool
+}
+
+// PermanentError is implemented by a Sender's error that trying again
+// cannot fix (no SIM, PIN required, a number or text the network
+// rejects). With Permanent() true the worker marks the message failed at
+// once, without retries.
+type PermanentError interface {
+	error
+	Permanent() bool
+}
+
+// maybeSent reports whether err says the message may have gone out.
+func maybeSent(err error) bool {
+	var e MaybeSentError
+	return errors.As(err, &e) && e.MaybeSent()
+}
+
+// permanent reports whether err says retrying cannot help.
+func permanent(err error) bool {
+	var e PermanentError
+	return errors.As(err, &e) && e.Permanent()
+}
 
 // Worker turns the queue into SMS: after every commit (and every Poll) it
 // scans the signed-up tickets, queues a message in the store's outbox when
 // a trigger fires (the estimate reaches Lead; the ticket is called), and
 // sends due messages, retrying failures with doubling backoff up to
-// MaxAttempts. The store erases a sign-up in the transaction that ends its
+// MaxAttempts; a message that may have been sent (MaybeSentError) counts
+// as sent, and a permanent failure (PermanentError) is not retried. The store erases a sign-up in the transaction that ends its
 // ticket; the worker only erases what no event ends (a ticket of an
 // earlier day before the new day's first event, an unknown ticket). Queueing is idempotent
 // (one message per kind and ticket), so a restart or a second scan never
@@ -232,26 +271,45 @@ func (w *Worker) Drain(ctx context.Context) error {
 			sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 			err := w.Sender.Send(sctx, m.To, m.Text)
 			cancel()
+			if err == nil || maybeSent(err) {
+				// Recorded even when ctx ended meanwhile: it went out (or
+				// may have), and must not go out again after a restart.
+				rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+				merr := w.Store.MarkSMSSent(rctx, m.ID, w.now())
+				rcancel()
+				if merr != nil {
+					return merr
+				}
+				if err == nil {
+					w.logger().Info("sms sent", "ticket", m.TicketID, "kind", m.Kind, "to", Mask(m.To))
+				} else {
+					w.logger().Warn("sms may have been sent: not sent again", "ticket", m.TicketID, "kind", m.Kind,
+						"to", Mask(m.To), "err", scrub(err.Error(), m.To))
+				}
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				continue
+			}
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if err == nil {
-				if err := w.Store.MarkSMSSent(ctx, m.ID, w.now()); err != nil {
-					return err
-				}
-				w.logger().Info("sms sent", "ticket", m.TicketID, "kind", m.Kind, "to", Mask(m.To))
-				continue
-			}
 			attempts := m.Attempts + 1
 			reason := scrub(err.Error(), m.To)
-			giveUp := attempts >= maxAttempts
+			perm := permanent(err)
+			giveUp := perm || attempts >= maxAttempts
 			next := w.now().Add(w.backoff(attempts))
 			if err := w.Store.MarkSMSRetry(ctx, m.ID, next, giveUp, reason); err != nil {
 				return err
 			}
-			if giveUp {
+			switch {
+			case perm:
+				// Not even masked: a permanent failure is about the modem
+				// or the SIM, and the ticket identifies the message.
+				w.logger().Error("sms failed, not retried: permanent error", "ticket", m.TicketID, "kind", m.Kind, "attempts", attempts, "err", reason)
+			case giveUp:
 				w.logger().Error("sms failed for good", "ticket", m.TicketID, "kind", m.Kind, "to", Mask(m.To), "attempts", attempts, "err", reason)
-			} else {
+			default:
 				w.logger().Warn("sms failed, will retry", "ticket", m.TicketID, "kind", m.Kind, "to", Mask(m.To), "attempts", attempts, "retry_at", next, "err", reason)
 			}
 		}

@@ -17,8 +17,17 @@ import (
 )
 
 // DefaultPrintTimeout bounds one ticket's printing: the citizen waits for
-// it in front of the kiosk, and the page must say whether it printed.
-const DefaultPrintTimeout = 4 * time.Second
+// it in front of the kiosk, and the page must say whether it printed. It
+// must not cut short a printer that is slow but works (a cut ticket is
+// marked failed, and staff reprint: two tickets), so it covers the
+// driver's own worst case for a ticket with hardware/printer's default
+// Options: connecting (5 s), sending the ticket (20 s: an 18 kB raster
+// ticket takes 10 s at 19200 baud) and the status replies before and
+// after it (1 s each, five of them). A printer that cannot print still
+// fails fast, on the driver's own timeouts: refused at once, unreachable
+// after the dial timeout, paper out or cover open at the first status
+// reply, silent after one reply timeout.
+const DefaultPrintTimeout = 5*time.Second + 20*time.Second + 5*time.Second
 
 // printView is what the ticket page says about the paper ticket.
 type printView struct {
@@ -64,6 +73,7 @@ func (s *Server) printFirst(ctx context.Context, t queue.Ticket, lang string) (p
 }
 
 // print sends a claimed print job to the printer and records its outcome.
+// ctx's values are kept but not its end: only the print timeout ends it.
 func (s *Server) print(ctx context.Context, ticketID, lang string) (printed bool, reason string) {
 	var paper hardware.Ticket
 	found := false
@@ -76,7 +86,12 @@ func (s *Server) print(ctx context.Context, ticketID, lang string) (printed bool
 	if !found {
 		err = errors.New("ticket gone")
 	} else {
-		pctx, cancel := context.WithTimeout(ctx, s.printTimeout())
+		// The job is claimed: from here the ticket is printed whole even
+		// when the request ends (a client timeout, a closed browser). The
+		// driver closes the printer's connection when its context ends,
+		// which would cut the ticket short, and a claimed job is never
+		// printed again on its own.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.printTimeout())
 		err = s.Printer.Print(pctx, paper)
 		cancel()
 	}

@@ -20,6 +20,10 @@ type conn struct {
 	done chan struct{} // closed when the reader ends; err is then set
 	err  error
 	buf  []byte
+	// owed is set when a command's caller gave up (its context ended)
+	// before the final result: the modem still owes it, until owed at
+	// the latest. begin reads it away before the next command.
+	owed time.Time
 }
 
 func newConn(port io.ReadWriteCloser) *conn {
@@ -86,6 +90,14 @@ type ioError struct{ err error }
 func (e *ioError) Error() string { return "i/o: " + e.err.Error() }
 func (e *ioError) Unwrap() error { return e.err }
 
+// canceledError is a command whose caller's context ended before the
+// modem answered. Not the modem's fault: the conn stays and owes the
+// answer (conn.owed).
+type canceledError struct{ err error }
+
+func (e *canceledError) Error() string { return "gave up waiting for the answer: " + e.err.Error() }
+func (e *canceledError) Unwrap() error { return e.err }
+
 // timeoutError is a missing answer: the conn lost track of the dialogue.
 type timeoutError struct{ err error }
 
@@ -99,8 +111,15 @@ func (c *conn) write(ctx context.Context, b []byte) error {
 	return nil
 }
 
-// more waits for data until deadline or ctx ends.
+// more waits for data until deadline or ctx ends. Data that has arrived
+// is taken even when the deadline has passed or ctx has ended.
 func (c *conn) more(ctx context.Context, deadline time.Time) error {
+	select {
+	case b := <-c.data:
+		c.buf = append(c.buf, b...)
+		return nil
+	default:
+	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
@@ -169,12 +188,55 @@ func (c *conn) prompt(ctx context.Context, deadline time.Time) error {
 // command sends cmd and collects its information lines (those starting
 // with prefix, if any) until the final result. Echoed command lines and
 // unsolicited result codes are skipped.
+//
+// The commands sent here only ask or set (AT, AT+CPIN?, AT+CMGF, …):
+// when ctx ends before the answer, the conn is kept, owing the answer,
+// and the error is a canceledError. A modem that does not answer within
+// timeout is a timeoutError (the conn is dropped), as before.
 func (c *conn) command(ctx context.Context, cmd, prefix string, timeout time.Duration) ([]string, error) {
-	c.discard()
+	if err := c.begin(ctx); err != nil {
+		return nil, err
+	}
 	if err := c.write(ctx, []byte(cmd+"\r")); err != nil {
 		return nil, err
 	}
-	return c.result(ctx, prefix, time.Now().Add(timeout))
+	deadline := time.Now().Add(timeout)
+	info, err := c.result(ctx, prefix, deadline)
+	if ce, ok := c.canceled(ctx, err); ok {
+		c.owed = deadline
+		return info, ce
+	}
+	return info, err
+}
+
+// canceled reports whether err is ctx's end rather than the modem's
+// silence, and returns it as a canceledError.
+func (c *conn) canceled(ctx context.Context, err error) (*canceledError, bool) {
+	var te *timeoutError
+	if ctx.Err() == nil || !errors.As(err, &te) || !errors.Is(te.err, ctx.Err()) {
+		return nil, false
+	}
+	return &canceledError{ctx.Err()}, true
+}
+
+// begin readies the conn for a new command: it waits for the final
+// result a command before still owes (until that command's deadline; a
+// modem that stays silent is a timeoutError), then drops what arrived
+// unasked.
+func (c *conn) begin(ctx context.Context) error {
+	if !c.owed.IsZero() {
+		_, err := c.result(ctx, "", c.owed)
+		if ce, ok := c.canceled(ctx, err); ok {
+			return ce // still owed
+		}
+		var r *resultError
+		if err != nil && !errors.As(err, &r) {
+			return err
+		}
+		c.owed = time.Time{}
+	}
+	c.discard()
+	return nil
 }
 
 // result reads lines until a final result code.

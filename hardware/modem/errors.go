@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/veedel/veedel/appliance/notify"
 )
 
 // Kind classifies a failure by what the caller may assume and do.
@@ -78,6 +80,20 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// The outbox (appliance/notify) reads these without importing the driver.
+var (
+	_ notify.MaybeSentError = (*Error)(nil)
+	_ notify.PermanentError = (*Error)(nil)
+)
+
+// MaybeSent reports whether the SMS may have gone out (Ambiguous): the
+// outbox must not send it again (notify's rule against duplicates).
+func (e *Error) MaybeSent() bool { return e.Kind == Ambiguous }
+
+// Permanent reports whether trying again as is cannot help (no SIM, PIN
+// required, a rejected number or PDU): the outbox gives up at once.
+func (e *Error) Permanent() bool { return e.Kind == Permanent }
 
 // KindOf returns the kind of err (Temporary for errors not from this
 // package, e.g. a context's).

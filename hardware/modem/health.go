@@ -2,6 +2,7 @@ package modem
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -65,16 +66,38 @@ type Health struct {
 
 // Health asks the modem for its signal, registration and SIM. The error
 // is the first failure; the Health returned then holds what is known.
+//
+// Health does not wait for a busy modem: when ctx ends before it gets the
+// modem (a Send waiting up to a minute for the network) or before the
+// modem answered, it returns the last health it read (Up as last seen;
+// before any, not Up), without touching the port, and no error. A modem
+// that really stopped answering is found by the next call: the answer
+// it still owes must come within the command timeout.
 func (m *Modem) Health(ctx context.Context) (Health, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	if err := m.acquire(ctx); err != nil {
+		return m.lastHealth(), nil
+	}
+	defer m.release()
 	h, err := m.health(ctx)
+	var ce *canceledError
+	if errors.As(err, &ce) {
+		return m.lastHealth(), nil
+	}
 	m.fail(err)
 	if m.c == nil {
 		h.Up = false // the port failed or the modem stopped answering
 	}
 	h.LastError = m.lastErr
+	m.lastMu.Lock()
+	m.last = h
+	m.lastMu.Unlock()
 	return h, err
+}
+
+func (m *Modem) lastHealth() Health {
+	m.lastMu.Lock()
+	defer m.lastMu.Unlock()
+	return m.last
 }
 
 func (m *Modem) health(ctx context.Context) (Health, error) {

@@ -87,15 +87,39 @@ type Modem struct {
 	mode Mode
 	opt  Options
 
-	mu      sync.Mutex // serialises all AT traffic and guards what follows
-	c       *conn      // nil: closed, opened on next use
-	synced  bool       // AT, ATE0, AT+CMEE done on c
-	ready   bool       // SIM ready and message format set on c
-	charset string     // text mode: the AT+CSCS in effect ("" unknown)
-	ref     byte       // the last concatenation reference used
+	// lock holds a token while a caller talks to the modem: it serialises
+	// all AT traffic and guards what follows. A channel, not a mutex, so
+	// that a caller can give up waiting when its context ends (Health
+	// while a Send waits minutes for the network).
+	lock    chan struct{}
+	c       *conn  // nil: closed, opened on next use
+	synced  bool   // AT, ATE0, AT+CMEE done on c
+	ready   bool   // SIM ready and message format set on c
+	charset string // text mode: the AT+CSCS in effect ("" unknown)
+	ref     byte   // the last concatenation reference used
 	pending map[string]*progress
 	lastErr string
+
+	// last is the last health Health read from the modem, returned while
+	// the modem is busy; guarded by lastMu, not by lock.
+	lastMu sync.Mutex
+	last   Health
 }
+
+// acquire takes the modem's lock, or gives up when ctx ends first.
+func (m *Modem) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case m.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (m *Modem) release() { <-m.lock }
 
 var _ notify.Sender = (*Modem)(nil)
 
@@ -136,7 +160,8 @@ func Open(address string, opt Options) (*Modem, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Modem{path: path, baud: baud, mode: mode, opt: opt, pending: map[string]*progress{}}, nil
+	return &Modem{path: path, baud: baud, mode: mode, opt: opt, pending: map[string]*progress{},
+		lock: make(chan struct{}, 1), last: Health{Network: UnknownReg}}, nil
 }
 
 func parseAddress(address string) (path string, baud int, mode Mode, err error) {
@@ -181,8 +206,8 @@ func openSerial(path string, baud int) (io.ReadWriteCloser, error) {
 
 // Close closes the port; a later call opens it again.
 func (m *Modem) Close() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.acquire(context.Background())
+	defer m.release()
 	m.drop()
 	return nil
 }
@@ -197,7 +222,9 @@ func (m *Modem) drop() {
 }
 
 // fail records err as the last error and drops the conn when the port
-// failed or lost the dialogue.
+// failed or lost the dialogue. A caller's context that ended while a
+// harmless command's answer was pending (canceledError) keeps the conn:
+// the answer is read away before the next command.
 func (m *Modem) fail(err error) {
 	var ioe *ioError
 	var te *timeoutError
@@ -331,8 +358,11 @@ func (m *Modem) sim(ctx context.Context) (SIMState, error) {
 // after submitting is returned as Ambiguous, not retried. Errors are
 // *Error and never contain the number or the text.
 func (m *Modem) Send(ctx context.Context, to, text string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	if err := m.acquire(ctx); err != nil {
+		// Nothing was submitted.
+		return &Error{Kind: Temporary, Op: "send: waiting for the modem", Err: err}
+	}
+	defer m.release()
 	err := m.send(ctx, to, text)
 	m.fail(err)
 	return err
@@ -475,7 +505,9 @@ func (m *Modem) submit(ctx context.Context, op, to string, p part, c *concat) er
 			return err
 		}
 	}
-	m.c.discard()
+	if err := m.c.begin(ctx); err != nil {
+		return err
+	}
 	if err := m.c.write(ctx, []byte(cmd+"\r")); err != nil {
 		return err
 	}
