@@ -125,3 +125,17 @@ func (s *Store) knownTicket(id string) error {
 	}
 	return nil
 }
+
+// keepPrintJobs is how long print records are kept: long enough for staff
+// to answer "did my ticket print last week?", short enough that the table
+// stays small on a box that prints thousands of tickets a month.
+const keepPrintJobs = 14 * 24 * time.Hour
+
+// prunePrintJobs forgets print records older than keepPrintJobs; it runs
+// in the transaction that starts a business day (expireBefore).
+func prunePrintJobs(ctx context.Context, tx *sql.Tx, at time.Time) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM print_jobs WHERE created_at < ?`, at.Add(-keepPrintJobs).UnixMilli()); err != nil {
+		return fmt.Errorf("store: prune print jobs: %w", err)
+	}
+	return nil
+}

@@ -65,3 +65,48 @@ func TestPrintJobs(t *testing.T) {
 		}
 	})
 }
+
+// Print records go after two weeks, with the day that starts after them.
+func TestPrintJobsPruned(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kalk.db"), "kalk", sqlite.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.Execute(ctx, func(_ *queue.State, at time.Time) ([]queue.Event, error) {
+		return appliance.Catalog["kalk"].Events(at), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	service := appliance.Catalog["kalk"].Services[0].ID
+	old, _, err := store.IssueTicket(ctx, service, "kiosk", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := store.BeginPrint(ctx, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(13 * 24 * time.Hour)
+	recent, _, err := store.IssueTicket(ctx, service, "kiosk", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := store.BeginPrint(ctx, recent.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := store.PrintJob(ctx, old.ID); !found {
+		t.Fatal("a 13-day-old print record is gone already")
+	}
+	now = now.Add(2 * 24 * time.Hour)
+	if _, _, err := store.IssueTicket(ctx, service, "kiosk", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := store.PrintJob(ctx, old.ID); found {
+		t.Error("a 15-day-old print record is still kept")
+	}
+	if _, found, _ := store.PrintJob(ctx, recent.ID); !found {
+		t.Error("a 2-day-old print record is gone")
+	}
+}

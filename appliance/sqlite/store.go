@@ -314,12 +314,15 @@ func startsDay(e queue.Event) bool {
 // expireBefore keeps the tickets table in step with the reducer when a new
 // business day starts: tickets of earlier days still open expire at, and
 // the SMS sign-ups of earlier days' tickets go in the same transaction
-// (sms.go).
+// (sms.go), and so do print records past their keeping (print.go).
 func expireBefore(ctx context.Context, tx *sql.Tx, day string, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE day < ? AND status IN (?, ?, ?)`,
 		queue.StatusExpired, at.UnixMilli(), day, queue.StatusWaiting, queue.StatusCalled, queue.StatusParked)
 	if err == nil {
 		err = eraseSMSBefore(ctx, tx, day, at)
+	}
+	if err == nil {
+		err = prunePrintJobs(ctx, tx, at)
 	}
 	if err != nil {
 		return fmt.Errorf("store: expire tickets before %s: %w", day, err)
