@@ -1,7 +1,6 @@
 package queue_test
 
 import (
-	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -37,18 +36,7 @@ func TestDeviceReports(t *testing.T) {
 		t.Fatalf("device order = %v", st.DeviceOrder)
 	}
 
-	data, err := json.Marshal(st.Snapshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var snap queue.Snapshot
-	if err := json.Unmarshal(data, &snap); err != nil {
-		t.Fatal(err)
-	}
-	restored, err := queue.Restore(snap)
-	if err != nil {
-		t.Fatal(err)
-	}
+	restored := restoreViaJSON(t, st)
 	if !reflect.DeepEqual(restored.Devices, st.Devices) || !reflect.DeepEqual(restored.DeviceOrder, st.DeviceOrder) {
 		t.Fatalf("restored devices %+v, want %+v", restored.Devices, st.Devices)
 	}

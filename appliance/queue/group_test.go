@@ -183,15 +183,7 @@ func TestSnapshotGroups(t *testing.T) {
 	f := newFixture(t)
 	f.apply(groupEvent(monday(6, 0), "pass", "Ausweis und Pass", "P"), f.serviceEvent(monday(6, 0), "meldung", "pass"))
 	f.issue(monday(8, 0), "meldung")
-	data, _ := json.Marshal(f.st.Snapshot())
-	var snap queue.Snapshot
-	if err := json.Unmarshal(data, &snap); err != nil {
-		t.Fatal(err)
-	}
-	restored, err := queue.Restore(snap)
-	if err != nil {
-		t.Fatal(err)
-	}
+	restored := restoreViaJSON(t, f.st)
 	sameObservation(t, "restored", restored, f.st)
 	if got := restored.TicketPrefix("meldung"); got != "P" {
 		t.Errorf("restored TicketPrefix(meldung) = %q, want P", got)
@@ -201,7 +193,7 @@ func TestSnapshotGroups(t *testing.T) {
 	old.issue(monday(8, 0), "meldung")
 	v4 := old.st.Snapshot()
 	v4.Version, v4.Groups = 4, nil
-	data, _ = json.Marshal(v4)
+	data, _ := json.Marshal(v4)
 	if strings.Contains(string(data), "Group") {
 		t.Fatalf("a snapshot without groups mentions them: %s", data)
 	}
@@ -209,7 +201,7 @@ func TestSnapshotGroups(t *testing.T) {
 	if err := json.Unmarshal(data, &snap4); err != nil {
 		t.Fatal(err)
 	}
-	restored, err = queue.Restore(snap4)
+	restored, err := queue.Restore(snap4)
 	if err != nil {
 		t.Fatalf("Restore(version 4): %v", err)
 	}

@@ -100,6 +100,25 @@ func randomDay(t *testing.T, f *fixture, rnd *rand.Rand, day func(int, int) time
 	return all
 }
 
+// restoreViaJSON freezes st into a snapshot, sends it through JSON as the
+// store keeps it, and thaws it again.
+func restoreViaJSON(t *testing.T, st *queue.State) *queue.State {
+	t.Helper()
+	data, err := json.Marshal(st.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap queue.Snapshot
+	if err := json.Unmarshal(data, &snap); err != nil {
+		t.Fatal(err)
+	}
+	restored, err := queue.Restore(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return restored
+}
+
 // A state restored from a snapshot (through JSON, as the store keeps it)
 // must behave exactly like the original for every later event, also across
 // a day rollover.

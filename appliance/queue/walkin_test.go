@@ -221,18 +221,7 @@ func TestSiteDescribedWireCompatible(t *testing.T) {
 func TestSnapshotWalkIn(t *testing.T) {
 	f := newFixture(t)
 	withWalkIn(f, cologneWalkIn)
-	data, err := json.Marshal(f.st.Snapshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var snap queue.Snapshot
-	if err := json.Unmarshal(data, &snap); err != nil {
-		t.Fatal(err)
-	}
-	restored, err := queue.Restore(snap)
-	if err != nil {
-		t.Fatal(err)
-	}
+	restored := restoreViaJSON(t, f.st)
 	sameObservation(t, "restored", restored, f.st)
 	if !slices.Equal(restored.Site.WalkIn, cologneWalkIn) || !restored.AppointmentsOnly(tuesday(9, 0)) {
 		t.Errorf("restored walk-in = %+v", restored.Site.WalkIn)
