@@ -136,8 +136,9 @@ func busyDay(r *rand.Rand, seed appliance.SiteSeed, day string, n int) ([]queue.
 			}
 		default:
 			svc := seed.Services[r.IntN(len(seed.Services))].ID
-			numbers[svc]++
-			number := fmt.Sprintf("%s%03d", prefix[svc], numbers[svc])
+			// One number range per prefix: services of a group share it.
+			numbers[prefix[svc]]++
+			number := fmt.Sprintf("%s%03d", prefix[svc], numbers[prefix[svc]])
 			id := day + "/" + number
 			events = append(events, queue.Event{Type: queue.TypeTicketIssued, Entity: "ticket/" + id,
 				Payload: &queue.TicketIssued{ID: id, Token: sqlite.RandomToken(), Number: number, Service: svc, Channel: "kiosk"}})
