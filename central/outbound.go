@@ -33,6 +33,15 @@ type OutboundStore interface {
 	// JoinSite lets site receive the city-wide reference data. The first
 	// time, it appends all of it to the site's outbound log and reports true.
 	JoinSite(ctx context.Context, site string, at time.Time, clock func() changelog.HLC) (bool, error)
+	// RejoinSite appends the current reference data to a joined site's
+	// log again (the city's in join order, then the newest entry of each
+	// entity of SiteReferenceTypes in the site's log), at most once per
+	// request: after is the site's cursor when it asked, and a request at
+	// or below the last replayed one's cursor is the same request (done,
+	// nothing appended). A replay within minInterval of the last is not
+	// done. It reports whether the request is done and the entries
+	// appended.
+	RejoinSite(ctx context.Context, site string, after uint64, at time.Time, minInterval time.Duration, clock func() changelog.HLC) (bool, int, error)
 	// Outbound returns up to limit entries (and about maxBytes) of site's
 	// outbound log after seq, and the log's head.
 	Outbound(ctx context.Context, site string, after uint64, limit, maxBytes int) ([]changelog.Entry, uint64, error)
@@ -57,6 +66,17 @@ type Outgoing struct {
 	Entity  string
 	Payload any
 }
+
+// SiteReferenceTypes are the types of reference data central sends to one
+// site (its opening hours): a rejoin replays the newest entry of each of
+// their entities from the site's own outbound log, after the city's
+// reference data. Commands (queue.cancel_requested) are not reference
+// data and are never replayed.
+var SiteReferenceTypes = []string{queue.TypeSiteDescribed}
+
+// RejoinInterval is the least time between two replays of the reference
+// data to one site.
+const RejoinInterval = time.Minute
 
 // Download bounds.
 const (
@@ -229,6 +249,28 @@ func (c *Central) joinSite(ctx context.Context, site string) {
 		}
 	}
 	c.log.Error("join site to the reference data", "site", site, "err", err)
+}
+
+// Rejoin answers a site that asks for the current reference data again
+// (its build now knows a type its inbox skipped, docs/SYNC.md): it appends
+// the reference data to the site's outbound log, at most once per request
+// and once a minute per site (see OutboundStore.RejoinSite). after is the
+// site's download cursor. It reports whether the request is done: the
+// replay lies in the site's log after after.
+func (c *Central) Rejoin(ctx context.Context, site string, after uint64) (bool, error) {
+	clock, err := c.outboundClock(ctx)
+	if err != nil {
+		return false, err
+	}
+	done, appended, err := c.store.RejoinSite(ctx, site, after, c.now(), RejoinInterval, clock)
+	if err != nil {
+		return false, fmt.Errorf("central: rejoin %s: %w", site, err)
+	}
+	if appended > 0 {
+		c.log.Info("reference data replayed to a site", "site", site, "after", after, "entries", appended)
+		c.outboundGrew(site)
+	}
+	return done, nil
 }
 
 // sawBatch notes what a site's batch tells beyond its entries (its last

@@ -25,6 +25,7 @@ const (
 	InboxUnchanged = "unchanged" // the site had it already: nothing to commit
 	InboxRefused   = "refused"   // the site's rules refused it; recorded, skipped
 	InboxDuplicate = "duplicate" // delivered again; not recorded a second time
+	InboxSkipped   = "skipped"   // its type is unknown to this build; recorded, skipped
 )
 
 // InboxCursor returns the seq of the last entry of central's outbound log
@@ -44,21 +45,36 @@ func (s *Store) InboxCursor(ctx context.Context) (uint64, error) {
 // that change the site are committed through the change-log like any
 // command, in the same transaction as the inbox row. An entry the site's
 // rules refuse is recorded as refused and skipped, so that it cannot block
-// the entries after it; an entry of a type this version does not know
-// stops the inbox (EUNAVAILABLE) until the appliance is updated.
+// the entries after it. An entry of a type this build does not know is
+// skipped too (InboxSkipped): the inbox row and a row in inbox_skipped are
+// committed together, and a later build that knows the type catches up
+// through a replay of the reference data (RejoinNeeded, ClearSkipped).
+// A malformed entry of a known type is refused with EINVALID and stops the
+// inbox: central sent something wrong, and skipping it would hide that.
 func (s *Store) ApplyInbound(ctx context.Context, e changelog.Entry) (string, error) {
+	return s.applyInbound(ctx, e, knownType)
+}
+
+// knownType reports whether this build applies entries of eventType.
+func knownType(eventType string) bool {
+	_, known := queue.NewPayload(eventType)
+	return known
+}
+
+func (s *Store) applyInbound(ctx context.Context, e changelog.Entry, known func(string) bool) (string, error) {
 	if e.Site != s.site {
 		return "", veedel.Errorf(veedel.EINVALID, "outbound entry %d is for site %q, this is %q", e.Seq, e.Site, s.site)
 	}
 	if err := e.Verify(); err != nil {
 		return "", err
 	}
-	payload, err := changelog.DecodePayload(&e, queue.NewPayload)
-	if err != nil {
-		if _, known := queue.NewPayload(e.Type); !known {
-			return "", veedel.Errorf(veedel.EUNAVAILABLE, "outbound entry %d has type %s, unknown to this version: update the appliance", e.Seq, e.Type)
+	var payload any
+	skip := !known(e.Type)
+	if !skip {
+		var err error
+		if payload, err = changelog.DecodePayload(&e, queue.NewPayload); err != nil {
+			return "", veedel.Errorf(veedel.EINVALID, "outbound entry %d: %v", e.Seq, err)
 		}
-		return "", veedel.Errorf(veedel.EINVALID, "outbound entry %d: %v", e.Seq, err)
 	}
 
 	s.mu.Lock()
@@ -80,6 +96,9 @@ func (s *Store) ApplyInbound(ctx context.Context, e changelog.Entry) (string, er
 	}
 	if !e.Follows(head, headHash) {
 		return "", veedel.Errorf(veedel.ECONFLICT, "outbound entry %d does not continue the inbox after %d", e.Seq, head)
+	}
+	if skip {
+		return InboxSkipped, s.recordSkipped(ctx, e)
 	}
 
 	ev := queue.Event{Type: e.Type, Entity: e.Entity, At: e.At(), Payload: payload}
@@ -104,6 +123,163 @@ func (s *Store) ApplyInbound(ctx context.Context, e changelog.Entry) (string, er
 		return InboxUnchanged, s.recordInbox(ctx, e, InboxUnchanged, "")
 	}
 	return InboxApplied, nil
+}
+
+// recordSkipped records an entry of a type this build does not know: the
+// inbox row (the cursor moves past it) and the row that a later build
+// catches up on, in one transaction; requires s.mu.
+func (s *Store) recordSkipped(ctx context.Context, e changelog.Entry) error {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	at := s.now()
+	if err := insertInbox(ctx, tx, e, InboxSkipped, "type unknown to this build", 0, 0, at); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_skipped (seq, type, at) VALUES (?, ?, ?)`, e.Seq, e.Type, at.UnixMilli()); err != nil {
+		return fmt.Errorf("store: record skipped entry %d: %w", e.Seq, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit skipped entry %d: %w", e.Seq, err)
+	}
+	return nil
+}
+
+// SkippedEntry is an entry of central's outbound log that the inbox skipped
+// because its type was unknown to the build that took it in, and that no
+// replay has caught up on yet.
+type SkippedEntry struct {
+	Seq  uint64
+	Type string
+	At   time.Time
+}
+
+// SkippedEntries returns the skipped entries still to catch up, oldest first.
+func (s *Store) SkippedEntries(ctx context.Context) ([]SkippedEntry, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT seq, type, at FROM inbox_skipped ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("store: read skipped entries: %w", err)
+	}
+	defer rows.Close()
+	var out []SkippedEntry
+	for rows.Next() {
+		var e SkippedEntry
+		var at int64
+		if err := rows.Scan(&e.Seq, &e.Type, &at); err != nil {
+			return nil, fmt.Errorf("store: read skipped entries: %w", err)
+		}
+		e.At = time.UnixMilli(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// RejoinNeeded reports whether the inbox skipped an entry of a type this
+// build applies (it was taken in by an older build): the downlink then
+// asks central to replay the reference data.
+func (s *Store) RejoinNeeded(ctx context.Context) (bool, error) {
+	return s.rejoinNeeded(ctx, knownType)
+}
+
+func (s *Store) rejoinNeeded(ctx context.Context, known func(string) bool) (bool, error) {
+	skipped, err := s.SkippedEntries(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range skipped {
+		if known(e.Type) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ClearSkipped forgets the skipped entries at or below seq whose types this
+// build applies, once central's replay of the reference data has been
+// applied (see downlink), and returns how many it forgot. Entries of types
+// still unknown stay for a later build.
+func (s *Store) ClearSkipped(ctx context.Context, through uint64) (int, error) {
+	return s.clearSkipped(ctx, through, knownType)
+}
+
+func (s *Store) clearSkipped(ctx context.Context, through uint64, known func(string) bool) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT seq, type FROM inbox_skipped WHERE seq <= ?`, through)
+	if err != nil {
+		return 0, fmt.Errorf("store: read skipped entries: %w", err)
+	}
+	var clear []uint64
+	for rows.Next() {
+		var seq uint64
+		var typ string
+		if err := rows.Scan(&seq, &typ); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store: read skipped entries: %w", err)
+		}
+		if known(typ) {
+			clear = append(clear, seq)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("store: read skipped entries: %w", err)
+	}
+	for _, seq := range clear {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inbox_skipped WHERE seq = ?`, seq); err != nil {
+			return 0, fmt.Errorf("store: clear skipped entry %d: %w", seq, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: commit cleared skipped entries: %w", err)
+	}
+	return len(clear), nil
+}
+
+// OlderBuildInbox is the store's inbox as a build that does not know some
+// event types would run it: entries of those types are skipped, and they
+// count as unknown for RejoinNeeded and ClearSkipped. It is the seam for
+// tests of a fleet with mixed versions (an "older" site, then the same
+// store opened as the current build); production uses the Store itself.
+type OlderBuildInbox struct {
+	*Store
+	unknown map[string]bool
+}
+
+// AsOlderBuild returns the store's inbox as a build that does not know the
+// given types.
+func (s *Store) AsOlderBuild(unknown ...string) *OlderBuildInbox {
+	in := &OlderBuildInbox{Store: s, unknown: map[string]bool{}}
+	for _, t := range unknown {
+		in.unknown[t] = true
+	}
+	return in
+}
+
+func (in *OlderBuildInbox) known(eventType string) bool {
+	return !in.unknown[eventType] && knownType(eventType)
+}
+
+// ApplyInbound is Store.ApplyInbound for the older build.
+func (in *OlderBuildInbox) ApplyInbound(ctx context.Context, e changelog.Entry) (string, error) {
+	return in.applyInbound(ctx, e, in.known)
+}
+
+// RejoinNeeded is Store.RejoinNeeded for the older build.
+func (in *OlderBuildInbox) RejoinNeeded(ctx context.Context) (bool, error) {
+	return in.rejoinNeeded(ctx, in.known)
+}
+
+// ClearSkipped is Store.ClearSkipped for the older build.
+func (in *OlderBuildInbox) ClearSkipped(ctx context.Context, through uint64) (int, error) {
+	return in.clearSkipped(ctx, through, in.known)
 }
 
 // inboxHead returns the last entry taken in; requires s.mu.

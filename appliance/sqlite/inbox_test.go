@@ -225,14 +225,28 @@ func TestApplyInbound(t *testing.T) {
 		}
 	})
 
-	t.Run("ErrUnknownTypeStops", func(t *testing.T) {
+	t.Run("UnknownTypeSkipped", func(t *testing.T) {
 		e := newEnv(t)
 		e.seed(2)
 		out := newOutboundLog(t, "kalk")
-		_, err := e.store.ApplyInbound(context.Background(), out.add("booking.created", "booking/1", map[int]string{1: "x"}))
-		wantCode(t, err, veedel.EUNAVAILABLE)
+		if got := e.apply(out.add("booking.created", "booking/1", map[int]string{1: "x"})); got != sqlite.InboxSkipped {
+			t.Errorf("outcome = %q, want %q", got, sqlite.InboxSkipped)
+		}
+		if got := e.inboxCursor(); got != 1 {
+			t.Errorf("inbox cursor = %d, want 1: the entry is passed", got)
+		}
+	})
+
+	t.Run("ErrMalformedKnownType", func(t *testing.T) {
+		// A payload its known type cannot decode stops the inbox, as
+		// before: central sent something wrong.
+		e := newEnv(t)
+		e.seed(2)
+		out := newOutboundLog(t, "kalk")
+		_, err := e.store.ApplyInbound(context.Background(), out.add(queue.TypeServiceDefined, "service/ausweis", "not a service"))
+		wantCode(t, err, veedel.EINVALID)
 		if got := e.inboxCursor(); got != 0 {
-			t.Errorf("inbox cursor = %d, want 0: the entry waits for an update", got)
+			t.Errorf("inbox cursor = %d, want 0", got)
 		}
 	})
 

@@ -18,6 +18,11 @@ const (
 	maxOutboundEntries = changelog.MaxBatchEntries
 )
 
+// RejoinedHeader acknowledges a poll's rejoin=1: its value is the poll's
+// after, and the replay of the reference data lies in the outbound log
+// after it, up to the answer's Head at most.
+const RejoinedHeader = "Veedel-Rejoined"
+
 var sitePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
 // getOutbound is the download endpoint the appliance's downlink long-polls.
@@ -44,6 +49,16 @@ var sitePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 // added while the poll waits. sms_ok and sms_no list the hand-over IDs
 // (comma-separated) the site recorded or refused since its last answered
 // poll; they are taken only after the poll's signature is checked.
+//
+// Rejoin (docs/SYNC.md, "Adding a new outbound event type"): a poll with
+// rejoin=1 asks central to append the current reference data to the
+// site's outbound log again, because the site's build now applies a type
+// its inbox skipped before. Central does so at most once per request
+// (the same after again is the same request) and once a minute per site
+// (central.Central.Rejoin), and, when the replay lies in the log after
+// after, says so in the answer's header RejoinedHeader (the value is
+// after); a poll whose answer lacks it asks again. A failed rejoin is
+// logged and does not fail the download.
 //
 // Every poll is recorded as the site's download position (admin sync page).
 func (s *Server) getOutbound(w http.ResponseWriter, r *http.Request) {
@@ -85,6 +100,15 @@ func (s *Server) getOutbound(w http.ResponseWriter, r *http.Request) {
 	if err := s.Authorize(r, site); err != nil {
 		s.writeDownload(w, r, web.Status(err), changelog.Download{Site: site, Error: veedel.ErrorMessage(err)})
 		return
+	}
+	if q.Get("rejoin") == "1" {
+		done, err := s.Central.Rejoin(r.Context(), site, after)
+		switch {
+		case err != nil:
+			s.Logger.Error("rejoin", "site", site, "after", after, "err", err)
+		case done:
+			w.Header().Set(RejoinedHeader, strconv.FormatUint(after, 10))
+		}
 	}
 	// Hand-overs travel in CBOR only (Download.SMS is not in the JSON).
 	takesSMS := q.Get("sms") == "1" && !wantsJSON(r)

@@ -112,35 +112,133 @@ func joinSite(ctx context.Context, tx *sql.Tx, site string, at time.Time, clock 
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return false, err
 	}
+	events, err := referenceEvents(ctx, tx)
+	if err != nil {
+		return false, err
+	}
+	for i := range events {
+		events[i].hlc = clock()
+	}
+	return true, appendOutbound(ctx, tx, site, events, at)
+}
+
+// referenceEvents returns the city's current reference data in the order a
+// site must apply it. Rows are updated in place, so age alone would put a
+// group edited after its services behind them, and the site would refuse
+// the services: dependencies first, then by age.
+func referenceEvents(ctx context.Context, tx *sql.Tx) ([]stampedEvent, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT entity, type, payload FROM city_reference ORDER BY hlc, entity`)
 	if err != nil {
-		return false, fmt.Errorf("store: read reference data: %w", err)
+		return nil, fmt.Errorf("store: read reference data: %w", err)
 	}
+	defer rows.Close()
 	var events []stampedEvent
 	for rows.Next() {
 		var e stampedEvent
 		var payload []byte
 		if err := rows.Scan(&e.Entity, &e.Type, &payload); err != nil {
-			rows.Close()
-			return false, fmt.Errorf("store: read reference data: %w", err)
+			return nil, fmt.Errorf("store: read reference data: %w", err)
 		}
 		e.Payload = cbor.RawMessage(payload)
 		events = append(events, e)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("store: read reference data: %w", err)
+		return nil, fmt.Errorf("store: read reference data: %w", err)
 	}
-	// Rows are updated in place, so age alone would put a group edited
-	// after its services behind them, and the site would refuse the
-	// services: dependencies first, then by age.
 	slices.SortStableFunc(events, func(a, b stampedEvent) int {
 		return cmp.Compare(central.ReferenceRank(a.Type), central.ReferenceRank(b.Type))
 	})
+	return events, nil
+}
+
+// RejoinSite appends the current reference data to a joined site's
+// outbound log again: the city's, in the order a join uses, then the
+// newest entry of each entity of the site's own reference data
+// (central.SiteReferenceTypes) from its log. after is the site's download
+// cursor when it asked. A request with after at or below the last
+// replayed request's is that request again (its replay still lies ahead of
+// the site's cursor): nothing is appended and it counts as done. Another
+// replay within minInterval of the last one is not done yet (the site asks
+// again). It reports whether the request is done and how many entries it
+// appended; a site that has not joined is not done.
+func (s *Store) RejoinSite(ctx context.Context, site string, after uint64, at time.Time, minInterval time.Duration, clock func() changelog.HLC) (bool, int, error) {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, 0, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	var lastAfter, lastAt sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT rejoin_after, rejoined_at FROM outbound_sites WHERE site = ?`, site).Scan(&lastAfter, &lastAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, 0, nil
+	case err != nil:
+		return false, 0, fmt.Errorf("store: read rejoin of %s: %w", site, err)
+	case lastAfter.Valid && after <= uint64(lastAfter.Int64):
+		return true, 0, nil
+	case lastAt.Valid && at.Sub(time.UnixMilli(lastAt.Int64)) < minInterval:
+		return false, 0, nil
+	}
+	var head uint64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM outbound WHERE site = ?`, site).Scan(&head); err != nil {
+		return false, 0, fmt.Errorf("store: outbound head of %s: %w", site, err)
+	}
+	if after > head {
+		// The site applied more than central's log holds (central was
+		// restored from a backup): the download refuses that poll anyway.
+		return false, 0, nil
+	}
+	events, err := referenceEvents(ctx, tx)
+	if err != nil {
+		return false, 0, err
+	}
+	own, err := siteReference(ctx, tx, site)
+	if err != nil {
+		return false, 0, err
+	}
+	events = append(events, own...)
 	for i := range events {
 		events[i].hlc = clock()
 	}
-	return true, appendOutbound(ctx, tx, site, events, at)
+	if err := appendOutbound(ctx, tx, site, events, at); err != nil {
+		return false, 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE outbound_sites SET rejoin_after = ?, rejoined_at = ? WHERE site = ?`, after, at.UnixMilli(), site); err != nil {
+		return false, 0, fmt.Errorf("store: record rejoin of %s: %w", site, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, 0, fmt.Errorf("store: commit rejoin: %w", err)
+	}
+	return true, len(events), nil
+}
+
+// siteReference returns the newest entry of each entity of the site's own
+// reference data in its outbound log, oldest first.
+func siteReference(ctx context.Context, tx *sql.Tx, site string) ([]stampedEvent, error) {
+	var events []stampedEvent
+	for _, typ := range central.SiteReferenceTypes {
+		rows, err := tx.QueryContext(ctx, `SELECT o.entity, o.type, o.payload FROM outbound o
+			WHERE o.site = ? AND o.type = ? AND o.seq = (SELECT max(seq) FROM outbound WHERE site = o.site AND entity = o.entity)
+			ORDER BY o.seq`, site, typ)
+		if err != nil {
+			return nil, fmt.Errorf("store: read %s's reference data: %w", site, err)
+		}
+		for rows.Next() {
+			var e stampedEvent
+			var payload []byte
+			if err := rows.Scan(&e.Entity, &e.Type, &payload); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: read %s's reference data: %w", site, err)
+			}
+			e.Payload = cbor.RawMessage(payload)
+			events = append(events, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: read %s's reference data: %w", site, err)
+		}
+	}
+	return events, nil
 }
 
 // appendOutbound appends events to site's outbound log after its head.

@@ -11,6 +11,17 @@
 // site's SMSInbox and confirms its ID in the next poll's signed query
 // (sms_ok, sms_no), after which central forgets the number. The downlink
 // asks for them (sms=1) only when it has an SMSInbox.
+//
+// An entry of a type the site's build does not know is skipped, not a
+// stall: the inbox records it (InboxSkipped) and the downlink goes on with
+// the next entry. When a later build starts and knows a skipped type
+// (SkipRecorder.RejoinNeeded), the downlink asks central in its signed
+// poll (rejoin=1) to append the current reference data to the site's log
+// again; once central acknowledged (header Veedel-Rejoined) and the site
+// has applied its log up to the head central reported with that answer,
+// the inbox forgets the skips of the types it now knows (ClearSkipped).
+// Only reference data is replayed: a skipped command is lost, so central
+// must send a command type only to sites that apply it (docs/SYNC.md).
 package downlink
 
 import (
@@ -37,9 +48,28 @@ type Inbox interface {
 	// ApplyInbound applies one entry exactly once: the entry after the
 	// cursor is applied together with the cursor's move in one
 	// transaction; one at or below the cursor changes nothing. It returns
-	// the outcome ("applied", "unchanged", "refused", "duplicate").
+	// the outcome ("applied", "unchanged", "refused", "duplicate", or
+	// "skipped" for an entry of a type this build does not know, recorded
+	// and passed like an applied one).
 	ApplyInbound(ctx context.Context, e changelog.Entry) (string, error)
 }
+
+// SkipRecorder is an Inbox that records the entries it skipped for their
+// type, so that a later build catches up on them. The appliance's store
+// is one.
+type SkipRecorder interface {
+	// RejoinNeeded reports whether an entry was skipped whose type this
+	// build applies: central should replay the reference data.
+	RejoinNeeded(ctx context.Context) (bool, error)
+	// ClearSkipped forgets the skipped entries at or below seq whose
+	// types this build applies, once the replay has been applied, and
+	// returns how many.
+	ClearSkipped(ctx context.Context, through uint64) (int, error)
+}
+
+// RejoinedHeader is central's acknowledgement of rejoin=1: its value is the
+// poll's after (central/server.RejoinedHeader).
+const RejoinedHeader = "Veedel-Rejoined"
 
 // SMSInbox takes the SMS sign-ups central hands over with a download.
 type SMSInbox interface {
@@ -59,8 +89,8 @@ const (
 	DefaultLimit      = 500
 	DefaultMaxBackoff = 5 * time.Second
 	// RefusedBackoff is how long the downlink waits after central refused
-	// a poll (a 4xx) or an entry cannot be applied by this version:
-	// repeating at once would not help.
+	// a poll (a 4xx) or the inbox refused an entry as not continuing its
+	// chain (ECONFLICT): repeating at once would not help.
 	RefusedBackoff = 30 * time.Second
 )
 
@@ -92,6 +122,14 @@ type Downlink struct {
 	// Hand-over IDs to confirm in the next poll; only Run's goroutine
 	// touches them.
 	smsOK, smsNo []string
+
+	// The catch-up after an update, only Run's goroutine touches it:
+	// rejoin asks for a replay in every poll until central acknowledges;
+	// then the skips at or below rejoinAfter are cleared once the cursor
+	// reaches rejoinThrough (central's head in the acknowledging answer).
+	skips                      SkipRecorder
+	rejoin, replaying          bool
+	rejoinAfter, rejoinThrough uint64
 }
 
 // Status is the downlink's health, for /healthz.
@@ -105,6 +143,13 @@ type Status struct {
 	// SMSHandovers counts the SMS sign-ups taken from central (applied
 	// or refused) since start.
 	SMSHandovers uint64 `json:"sms_handovers"`
+	// Skipped counts the entries skipped since start because this build
+	// does not know their type.
+	Skipped uint64 `json:"skipped"`
+	// Rejoin is "asked" while central has not acknowledged a requested
+	// replay of the reference data, "applying" until the site has applied
+	// it, "" otherwise.
+	Rejoin string `json:"rejoin,omitempty"`
 }
 
 // Status returns a snapshot of the downlink's state.
@@ -139,6 +184,20 @@ func (d *Downlink) Run(ctx context.Context) error {
 	d.mu.Lock()
 	d.status.Cursor = cursor
 	d.mu.Unlock()
+	if d.skips != nil {
+		// A build that now applies a type an older one skipped asks for
+		// the reference data again. (Known types change only with a new
+		// build, so once per start is enough.)
+		need, err := d.skips.RejoinNeeded(ctx)
+		if err != nil {
+			return err
+		}
+		if need {
+			d.Logger.Info("this build applies entries an older one skipped: asking central to replay the reference data", "site", d.Site)
+			d.rejoin = true
+			d.setRejoin("asked")
+		}
+	}
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		next, err := d.round(ctx, cursor)
@@ -199,15 +258,33 @@ func (d *Downlink) round(ctx context.Context, cursor uint64) (uint64, error) {
 		if e.Seq > cursor {
 			cursor = e.Seq
 		}
-		if outcome == "refused" {
+		switch outcome {
+		case "refused":
 			d.Logger.Warn("the site refused an entry from central", "site", d.Site, "seq", e.Seq, "type", e.Type, "entity", e.Entity)
+		case "skipped":
+			// Type and seq only: the entity of an unknown type may name
+			// anything (a ticket, a citizen's booking).
+			d.Logger.Warn("entry of a type unknown to this build skipped; an update catches up on reference data", "site", d.Site, "seq", e.Seq, "type", e.Type)
 		}
 		d.mu.Lock()
 		d.status.Cursor = cursor
-		if outcome != "duplicate" {
+		switch outcome {
+		case "duplicate":
+		case "skipped":
+			d.status.Skipped++
+		default:
 			d.status.Applied++
 		}
 		d.mu.Unlock()
+	}
+	if d.replaying && cursor >= d.rejoinThrough {
+		n, err := d.skips.ClearSkipped(ctx, d.rejoinAfter)
+		if err != nil {
+			return cursor, fmt.Errorf("clear skipped entries: %w", err)
+		}
+		d.Logger.Info("reference data replayed and applied; skipped entries caught up", "site", d.Site, "through", d.rejoinThrough, "cleared", n)
+		d.replaying = false
+		d.setRejoin("")
 	}
 	if err := d.takeSMS(ctx, dl.SMS); err != nil {
 		return cursor, err
@@ -287,6 +364,11 @@ func (d *Downlink) poll(ctx context.Context, cursor uint64) (*changelog.Download
 	// The hand-over IDs are random and carry nothing personal; the query
 	// is part of what Authorize signs, so nobody else can confirm them.
 	smsOK, smsNo := len(d.smsOK), len(d.smsNo)
+	if d.rejoin {
+		// Signed with the rest of the query: nobody else can make central
+		// replay to this site.
+		q.Set("rejoin", "1")
+	}
 	if d.SMS != nil {
 		q.Set("sms", "1")
 		if smsOK > 0 {
@@ -328,6 +410,13 @@ func (d *Downlink) poll(ctx context.Context, cursor uint64) (*changelog.Download
 		if n := len(dl.Entries); n > 0 && dl.Entries[0].Seq != cursor+1 {
 			return nil, fmt.Errorf("central answered from entry %d, asked for entries after %d", dl.Entries[0].Seq, cursor)
 		}
+		if d.rejoin && resp.Header.Get(RejoinedHeader) == strconv.FormatUint(cursor, 10) {
+			// The replay lies in the log after cursor, up to dl.Head.
+			d.rejoin, d.replaying = false, true
+			d.rejoinAfter, d.rejoinThrough = cursor, dl.Head
+			d.setRejoin("applying")
+			d.Logger.Info("central replays the reference data", "site", d.Site, "after", cursor, "head", dl.Head)
+		}
 		return dl, nil
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
 		msg := resp.Status
@@ -364,6 +453,13 @@ func (d *Downlink) defaults() {
 	if d.SMS == nil {
 		d.SMS, _ = d.Inbox.(SMSInbox)
 	}
+	d.skips, _ = d.Inbox.(SkipRecorder)
+}
+
+func (d *Downlink) setRejoin(state string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.status.Rejoin = state
 }
 
 func (d *Downlink) ok() {

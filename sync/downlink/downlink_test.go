@@ -31,6 +31,7 @@ type centralEnv struct {
 	t       *testing.T
 	URL     string
 	Central *central.Central
+	Store   *censqlite.Store
 	srv     *httptest.Server
 }
 
@@ -56,7 +57,7 @@ func startCentral(t *testing.T, l net.Listener) *centralEnv {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &centralEnv{t: t, URL: srv.URL, Central: c, srv: srv}
+	return &centralEnv{t: t, URL: srv.URL, Central: c, Store: store, srv: srv}
 }
 
 // sendMinutes appends a definition of ausweis with the given minutes to

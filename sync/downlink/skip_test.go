@@ -1,0 +1,321 @@
+package downlink_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/veedel/veedel/appliance/queue"
+	appsqlite "github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/sync/downlink"
+)
+
+// joinKalk lets kalk receive the city's reference data, as central does
+// when it first stores kalk's log. Call it before any reference data is
+// defined (the join then appends nothing).
+func (c *centralEnv) joinKalk() {
+	c.t.Helper()
+	if joined, err := c.Store.JoinSite(context.Background(), "kalk", time.Now(), func() changelog.HLC { return 0 }); err != nil || !joined {
+		c.t.Fatalf("JoinSite(kalk) = %v, %v", joined, err)
+	}
+}
+
+// head is kalk's outbound head at central.
+func (c *centralEnv) head() uint64 {
+	c.t.Helper()
+	heads, err := c.Store.OutboundHeads(context.Background())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return heads["kalk"]
+}
+
+// cursor is the site's inbox cursor.
+func (s *site) cursor() uint64 {
+	s.t.Helper()
+	c, err := s.store.InboxCursor(context.Background())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return c
+}
+
+func (s *site) skipped() []appsqlite.SkippedEntry {
+	s.t.Helper()
+	skipped, err := s.store.SkippedEntries(context.Background())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return skipped
+}
+
+// catalogue lists the site's groups, services and counters, sorted.
+func (s *site) catalogue() []string {
+	var out []string
+	s.store.View(func(st *queue.State) {
+		for _, g := range st.Groups {
+			out = append(out, fmt.Sprintf("group %s %q %q %s", g.ID, g.Name, g.NameEN, g.Prefix))
+		}
+		for _, svc := range st.Services {
+			out = append(out, fmt.Sprintf("service %s %q %q %s %d group=%s", svc.ID, svc.Name, svc.NameEN, svc.Prefix, svc.ExpectedMinutes, svc.Group))
+		}
+		for _, c := range st.Counters {
+			out = append(out, fmt.Sprintf("counter %s %q %v", c.ID, c.Name, c.Services))
+		}
+	})
+	slices.Sort(out)
+	return out
+}
+
+// syncBuffer is a log destination safe for the downlink's goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestDownlinkSkipsUnknownType: an entry of a type this build does not
+// know, in the middle of the outbound log, is recorded and skipped; the
+// service edit and the citizen's cancel request behind it arrive at once.
+func TestDownlinkSkipsUnknownType(t *testing.T) {
+	ctx := context.Background()
+	c := startCentral(t, nil)
+	s := openSite(t)
+	var ticket string
+	if _, err := s.store.Execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
+		e, err := st.IssueTicket(at, "ausweis", "token-that-is-long-enough", "kiosk")
+		if err == nil {
+			ticket = e.Payload.(*queue.TicketIssued).ID
+		}
+		return []queue.Event{e}, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	d := &downlink.Downlink{Inbox: s.store, Site: "kalk", CentralURL: c.URL, Wait: 20 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	stop := run(t, d)
+	time.Sleep(300 * time.Millisecond) // the first poll waits at central
+
+	sent := time.Now()
+	if err := c.Central.SendToSite(ctx, "kalk", queue.Event{Type: "queue.tomorrows_thing", Entity: "ticket/" + ticket,
+		Payload: map[string]string{"note": "from a newer central"}}); err != nil {
+		t.Fatal(err)
+	}
+	c.sendMinutes(41)
+	if err := c.Central.SendToSite(ctx, "kalk", queue.Event{Type: queue.TypeCancelRequested, Entity: "ticket/" + ticket,
+		Payload: &queue.CancelRequested{ID: ticket}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, "the edit and the cancel request behind the unknown entry apply", func() bool {
+		cancelled := false
+		s.store.View(func(st *queue.State) { cancelled = st.Tickets[ticket].Status == queue.StatusCancelled })
+		return s.minutes() == 41 && cancelled
+	})
+	t.Logf("both applied %v after they were sent", time.Since(sent).Round(time.Millisecond))
+
+	if got := s.skipped(); len(got) != 1 || got[0].Seq != 1 || got[0].Type != "queue.tomorrows_thing" {
+		t.Errorf("skipped entries = %+v, want seq 1 of queue.tomorrows_thing", got)
+	}
+	rows, err := s.store.InboxEntries(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0].Outcome != appsqlite.InboxSkipped || rows[1].Outcome != appsqlite.InboxApplied || rows[2].Outcome != appsqlite.InboxApplied {
+		t.Errorf("inbox rows = %+v, want skipped, applied, applied", rows)
+	}
+	if st := d.Status(); st.Cursor != 3 || st.Skipped != 1 || st.Applied != 2 || st.Failures != 0 || st.Rejoin != "" {
+		t.Errorf("status = %+v, want cursor 3, 1 skipped, 2 applied, no failure, no rejoin", st)
+	}
+	stop()
+	var skipLines []string
+	for line := range strings.SplitSeq(logs.String(), "\n") {
+		if strings.Contains(line, "skipped") {
+			skipLines = append(skipLines, line)
+		}
+	}
+	if len(skipLines) != 1 || !strings.Contains(skipLines[0], "seq=1") || !strings.Contains(skipLines[0], "type=queue.tomorrows_thing") || strings.Contains(skipLines[0], ticket) {
+		t.Errorf("log lines about the skip = %q, want one with seq and type, without the entity", skipLines)
+	}
+
+	// A restart of the same build: the type is still unknown, so the site
+	// asks for no replay and the skip stays recorded.
+	s.reopen()
+	d = &downlink.Downlink{Inbox: s.store, Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: time.Second}
+	stop = run(t, d)
+	eventually(t, 2*time.Second, "a poll answered", func() bool { return !d.Status().LastContact.IsZero() })
+	stop()
+	if st := d.Status(); st.Rejoin != "" || c.head() != 3 || len(s.skipped()) != 1 {
+		t.Errorf("after a restart: rejoin %q, head %d, %d skipped; want no rejoin, head 3, the skip kept", st.Rejoin, c.head(), len(s.skipped()))
+	}
+}
+
+// unpluggedInbox loses power the moment the first entry is to be applied.
+type unpluggedInbox struct {
+	*appsqlite.Store
+	cancel context.CancelFunc
+}
+
+func (i unpluggedInbox) ApplyInbound(ctx context.Context, e changelog.Entry) (string, error) {
+	i.cancel()
+	return "", errors.New("power cut")
+}
+
+// TestDownlinkCatchesUpAfterUpdate: a site whose build did not know groups
+// skipped a group (and refused the service in it); updated, it asks
+// central for the reference data again, applies the replay once even when
+// it asks twice, and ends up with the catalogue of a site that never
+// skipped. Replayed definitions the site has already commit nothing.
+func TestDownlinkCatchesUpAfterUpdate(t *testing.T) {
+	ctx := context.Background()
+	c := startCentral(t, nil)
+	c.joinKalk()
+	old := openSite(t)  // kalk on a build that knows no groups
+	twin := openSite(t) // kalk's twin on the current build from the start
+	stopOld := run(t, &downlink.Downlink{Inbox: old.store.AsOlderBuild(queue.TypeGroupDefined), Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: 20 * time.Second})
+	twinDL := &downlink.Downlink{Inbox: twin.store, Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: 20 * time.Second}
+	run(t, twinDL)
+
+	if _, err := c.Central.DefineService(ctx, queue.ServiceDefined{ID: "fundbuero", Name: "Fundbüro", NameEN: "Lost property", Prefix: "F", ExpectedMinutes: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Central.DefineGroup(ctx, queue.GroupDefined{ID: "kfz", Name: "Kfz-Angelegenheiten", NameEN: "Vehicles", Prefix: "K"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Central.DefineService(ctx, queue.ServiceDefined{ID: "zulassung", Name: "Zulassung", NameEN: "Registration", Prefix: "K", ExpectedMinutes: 20, Group: "kfz"}); err != nil {
+		t.Fatal(err)
+	}
+	c.sendMinutes(14) // kalk's own edit
+	const before = 4
+	if h := c.head(); h != before {
+		t.Fatalf("kalk's outbound head = %d, want %d", h, before)
+	}
+	eventually(t, 2*time.Second, "both sites take in the log", func() bool { return old.cursor() == before && twin.cursor() == before })
+	stopOld()
+	if got := old.skipped(); len(got) != 1 || got[0].Seq != 2 || got[0].Type != queue.TypeGroupDefined {
+		t.Fatalf("old build skipped %+v, want the group at seq 2", got)
+	}
+	var hasZulassung bool
+	old.store.View(func(st *queue.State) { hasZulassung = st.Services["zulassung"] != nil })
+	if hasZulassung || old.minutes() != 14 {
+		t.Fatalf("old build: zulassung known %v, ausweis %d minutes; want the grouped service refused, the edit applied", hasZulassung, old.minutes())
+	}
+	if slices.Equal(old.catalogue(), twin.catalogue()) {
+		t.Fatal("the old build's catalogue already equals the twin's")
+	}
+	twinSeq := twin.store.LastSeq()
+
+	// The update. The appliance asks for the replay, central appends it,
+	// and the power fails before the site applied any of it.
+	old.reopen()
+	ctx1, cancel := context.WithCancel(ctx)
+	d := &downlink.Downlink{Inbox: unpluggedInbox{Store: old.store, cancel: cancel}, Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: time.Second}
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx1) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("downlink did not stop at the power cut")
+	}
+	const replayed = 3 // kfz, fundbuero, zulassung: groups first
+	if h := c.head(); h != before+replayed {
+		t.Fatalf("after the rejoin kalk's outbound head = %d, want %d", h, before+replayed)
+	}
+	entries, _, err := c.Store.Outbound(ctx, "kalk", before, 100, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range entries {
+		types = append(types, e.Entity)
+	}
+	if want := []string{"group/kfz", "service/fundbuero", "service/zulassung"}; !slices.Equal(types, want) {
+		t.Errorf("replay = %v, want %v", types, want)
+	}
+	if old.cursor() != before || len(old.skipped()) != 1 {
+		t.Fatalf("after the power cut: cursor %d, %d skipped; want %d and the skip kept", old.cursor(), len(old.skipped()), before)
+	}
+
+	// Restarted, the site asks again from the same cursor: the same
+	// request, so central appends nothing and acknowledges.
+	old.reopen()
+	d = &downlink.Downlink{Inbox: old.store, Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: 20 * time.Second}
+	stop := run(t, d)
+	eventually(t, 2*time.Second, "the site applies the replay and clears its skips", func() bool {
+		return old.cursor() == before+replayed && len(old.skipped()) == 0 && d.Status().Rejoin == ""
+	})
+	if h := c.head(); h != before+replayed {
+		t.Errorf("after the second request kalk's outbound head = %d, want still %d", h, before+replayed)
+	}
+	if got, want := old.catalogue(), twin.catalogue(); !slices.Equal(got, want) {
+		t.Errorf("updated site's catalogue:\n%s\nwant the twin's:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The replay of what a site has already commits nothing: the twin had
+	// all of it, the old site only lacked the group and its service.
+	eventually(t, 2*time.Second, "the twin takes in the replay", func() bool { return twin.cursor() == before+replayed })
+	if got := twin.store.LastSeq(); got != twinSeq {
+		t.Errorf("the twin committed %d events for a replay of what it had, want none", got-twinSeq)
+	}
+	var fromReplay []string
+	siteEntries, err := old.store.EntriesAfter(ctx, 0, 1_000_000, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := old.store.InboxEntries(ctx, before, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		for _, e := range siteEntries {
+			if e.Seq >= r.FirstSeq && e.Seq <= r.LastSeq && r.FirstSeq > 0 {
+				fromReplay = append(fromReplay, e.Entity)
+			}
+		}
+	}
+	if slices.Contains(fromReplay, "service/fundbuero") || !slices.Contains(fromReplay, "group/kfz") || !slices.Contains(fromReplay, "service/zulassung") {
+		t.Errorf("the replay became site events %v, want the group and its service, nothing for the unchanged fundbuero", fromReplay)
+	}
+	stop()
+
+	// Started again, nothing is left to catch up on: no request.
+	old.reopen()
+	d = &downlink.Downlink{Inbox: old.store, Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: time.Second}
+	stop = run(t, d)
+	eventually(t, 2*time.Second, "a poll answered", func() bool { return !d.Status().LastContact.IsZero() })
+	stop()
+	if h := c.head(); h != before+replayed || d.Status().Rejoin != "" {
+		t.Errorf("a restart with nothing skipped: head %d, rejoin %q; want %d and none", h, d.Status().Rejoin, before+replayed)
+	}
+
+	// A new request (a later cursor) within a minute of the replay is
+	// not done yet: no acknowledgement, nothing appended.
+	resp, err := http.Get(c.URL + fmt.Sprintf("/api/v1/sync/outbound?site=kalk&after=%d&rejoin=1", before+replayed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get(downlink.RejoinedHeader) != "" || c.head() != before+replayed {
+		t.Errorf("rejoin within a minute: %s, header %q, head %d; want 200, no acknowledgement, head %d",
+			resp.Status, resp.Header.Get(downlink.RejoinedHeader), c.head(), before+replayed)
+	}
+}
