@@ -211,6 +211,11 @@ func (c *Central) SMSHandovers(site string) []changelog.SMSHandover {
 // still gets its outcome (the site has the number after all). IDs of other
 // sites or unknown IDs (replaced, or before a restart) are ignored.
 func (c *Central) ConfirmSMS(site string, capable bool, ok, refused []string) {
+	if len(ok)+len(refused) > 0 {
+		// The ticket's page follows the site's event stream: wake it, so
+		// "wird übermittelt" turns into the outcome without a reload.
+		defer c.notify(site)
+	}
 	b := &c.sms
 	now := c.now()
 	b.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,5 +150,31 @@ func TestSignUpSMS_FullBox(t *testing.T) {
 	}
 	if got := e.Central.TicketSMS(tokenB); got.State != central.SMSPending {
 		t.Errorf("B's sign-up %+v, want still pending", got)
+	}
+}
+
+// The status page's event stream carries the sign-up's state and wakes
+// when the site confirms it, so the page turns from "wird übermittelt" to
+// "eingerichtet" by itself; the number is never in it.
+func TestTicketEventsSMS(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := newEnv(t)
+	e.mustPost(opening(t, e.Clock).batch(1, 5))
+	su, err := e.Central.SignUpSMS(ctx, tokenA, mobile, "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := openStream(t, ctx, e.URL+"/t/"+tokenA+"/events")
+	if ev := nextEvent(t, events); ev.Name != "ticket" || !strings.Contains(ev.Data, `"sms":"pending"`) {
+		t.Fatalf("first event %+v, want the ticket with its sign-up pending", ev)
+	}
+	e.handedOver("&sms_ok=" + su.ID)
+	ev := nextEvent(t, events)
+	if !strings.Contains(ev.Data, `"sms":"confirmed"`) {
+		t.Errorf("after the site's confirmation: %+v, want sms confirmed", ev)
+	}
+	if strings.Contains(ev.Data, "12345678") {
+		t.Errorf("the stream carries the number: %s", ev.Data)
 	}
 }

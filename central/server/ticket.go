@@ -102,9 +102,17 @@ func (s *Server) ticketEvents(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return "gone", []byte("{}")
 		}
-		data, _ := json.Marshal(t)
+		data, _ := json.Marshal(liveTicket{TicketStatus: t, SMS: s.Central.TicketSMS(token).State})
 		return "ticket", data
 	})
+}
+
+// liveTicket is a ticket's status as its page's event stream sends it:
+// with the state of its SMS sign-up ("pending", "confirmed", …; never the
+// number), so the page can say when the site confirmed it.
+type liveTicket struct {
+	central.TicketStatus
+	SMS string `json:"sms,omitempty"`
 }
 
 // cancelTicket asks the ticket's site to cancel it (central.RequestCancel:

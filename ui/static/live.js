@@ -76,6 +76,12 @@
         window.location.reload();
         return;
       }
+      if (root.dataset.sms !== undefined && (t.sms || '') !== root.dataset.sms) {
+        // The site confirmed (or refused) the SMS sign-up: the page says
+        // so in the citizen's language, rendered on the server.
+        window.location.reload();
+        return;
+      }
       root.dataset.status = t.status;
       root.classList.toggle('stale', t.stale);
       setText(f('state'), T['status.state.' + t.status] || t.status);

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestStatusPageSMSLiveInBrowser: a citizen signs up for SMS on central's
+// status page while the site is offline; the page says the number is on
+// its way. When the site comes back and confirms it, the open page turns
+// to "eingerichtet" by itself (live.js follows the ticket's event stream).
+func TestStatusPageSMSLiveInBrowser(t *testing.T) {
+	browser := newBrowser(t)
+	shots := screenshotDir(t)
+	dir := t.TempDir()
+	_, cent := startCentral(t, dir, freeAddr(t))
+	cfg := applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"), CentralURL: cent.URL, PortalURL: cent.URL, Heartbeat: time.Second}
+	app, appNode := startAppliance(t, cfg)
+	token := issueTickets(t, app.URL, 2, "ausweis")[1]
+	synced(t, cent.URL, app, 5*time.Second)
+	appNode.stop() // the site's WAN is down
+
+	runIn(t, browser, "sign up while the site is offline",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(cent.URL+"/t/"+token),
+		chromedp.WaitVisible(chromedp.ID("sms-phone")),
+		chromedp.SendKeys(chromedp.ID("sms-phone"), smsTyped),
+		chromedp.Click(chromedp.CSS(`#sms input[name="consent"]`)),
+		chromedp.Click(chromedp.ID("sms-submit")),
+		chromedp.WaitVisible(chromedp.ID("sms-pending")),
+		until(`!document.querySelector('.js-only').hidden`), // live.js runs
+		screenshot(shots, "sms-1-status-pending"),
+	)
+
+	cfg.Listen = ""
+	startAppliance(t, cfg) // the WAN is back: the downlink takes the number
+	// live.js reloads the page when the state changes: ask until the
+	// reloaded page says so (a question asked mid-reload fails; ask again).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var ok bool
+		err := chromedp.Do(browser, into(&ok, chromedp.Evaluate[bool](`!!document.querySelector('#sms-ok')`)))
+		if err == nil && ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the open status page did not turn to 'eingerichtet' within 10 s (last error %v)", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	runIn(t, browser, "screenshot", screenshot(shots, "sms-2-status-confirmed"))
+}
