@@ -3,7 +3,9 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +178,29 @@ func TestTicketEventsSMS(t *testing.T) {
 	}
 	if strings.Contains(ev.Data, "12345678") {
 		t.Errorf("the stream carries the number: %s", ev.Data)
+	}
+}
+
+// An error page (a mistyped number after an earlier sign-up) shows the
+// form again but tells live.js the sign-up's real state, so the page does
+// not take the difference for news and re-post itself.
+func TestSMSErrorPageKeepsLiveState(t *testing.T) {
+	e := newEnv(t)
+	e.mustPost(opening(t, e.Clock).batch(1, 5))
+	if _, err := e.Central.SignUpSMS(context.Background(), tokenA, mobile, "de"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.PostForm(e.URL+"/t/"+tokenA+"/sms", url.Values{"phone": {"12345"}, "consent": {"yes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("POST a bad number = %d, want 400", resp.StatusCode)
+	}
+	page := string(body)
+	if !strings.Contains(page, `data-sms="pending"`) || !strings.Contains(page, `data-page="/t/`+tokenA+`"`) || !strings.Contains(page, `name="phone"`) {
+		t.Errorf("error page: want the form, data-sms=\"pending\" and its own address for live.js")
 	}
 }

@@ -32,13 +32,17 @@ type smsView struct {
 	Phone   string // what the citizen typed, after an error
 	Action  string // where the form posts
 	Refresh string // the page again, while the site has not confirmed
+	// Live is the sign-up's state as the ticket's event stream reports
+	// it: an error page shows the form (State "") while an earlier
+	// sign-up stands, and live.js must not take that for a change.
+	Live string
 }
 
 func (s *Server) smsView(r *http.Request, t central.TicketStatus, base string) smsView {
 	v := smsView{Action: base + "/sms", Refresh: base + "#sms"}
 	v.Show = t.Status == queue.StatusWaiting && s.Central.SMSOffered(t.Site)
 	su := s.Central.TicketSMS(chi.URLParam(r, "token"))
-	v.State = su.State
+	v.State, v.Live = su.State, su.State
 	switch su.State {
 	case central.SMSExpired:
 		v.Notice = "status.sms.unreachable"

@@ -28,6 +28,7 @@ type ticketData struct {
 	Next         bool   // waiting and next in line
 	Updated      string // "Stand 10:42"
 	Events       string
+	Page         string            // the page's own address, for live.js to go back to
 	CancelAction string            // where the cancel form posts
 	CanCancel    bool              // waiting or parked, and no cancellation requested yet
 	SMS          smsView           // the SMS sign-up (smsportal.go)
@@ -70,6 +71,7 @@ func (s *Server) renderTicket(w http.ResponseWriter, r *http.Request, status int
 		Next:         t.Status == queue.StatusWaiting && t.Position == 1,
 		Updated:      freshness(lang, t.LastSync, s.now()),
 		Events:       base + "/events",
+		Page:         base,
 		CancelAction: base + "/cancel",
 		SMS:          sms,
 		CanCancel:    (t.Status == queue.StatusWaiting || t.Status == queue.StatusParked) && !t.CancelRequested,

@@ -192,6 +192,11 @@ func (s *Store) RejoinSite(ctx context.Context, site string, after uint64, at ti
 	if err != nil {
 		return false, 0, err
 	}
+	// Twice: the site refused edits while it skipped, so its letters may
+	// differ from central's, and a group can be refused on the first pass
+	// only because a service that the same pass moves still holds its
+	// letter. What the site has by the second pass is "unchanged" there.
+	events = append(events, events...)
 	own, err := siteReference(ctx, tx, site)
 	if err != nil {
 		return false, 0, err

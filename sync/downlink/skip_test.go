@@ -237,7 +237,7 @@ func TestDownlinkCatchesUpAfterUpdate(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("downlink did not stop at the power cut")
 	}
-	const replayed = 3 // kfz, fundbuero, zulassung: groups first
+	const replayed = 6 // kfz, fundbuero, zulassung: groups first; twice
 	if h := c.head(); h != before+replayed {
 		t.Fatalf("after the rejoin kalk's outbound head = %d, want %d", h, before+replayed)
 	}
@@ -249,7 +249,7 @@ func TestDownlinkCatchesUpAfterUpdate(t *testing.T) {
 	for _, e := range entries {
 		types = append(types, e.Entity)
 	}
-	if want := []string{"group/kfz", "service/fundbuero", "service/zulassung"}; !slices.Equal(types, want) {
+	if want := []string{"group/kfz", "service/fundbuero", "service/zulassung", "group/kfz", "service/fundbuero", "service/zulassung"}; !slices.Equal(types, want) {
 		t.Errorf("replay = %v, want %v", types, want)
 	}
 	if old.cursor() != before || len(old.skipped()) != 1 {
@@ -317,5 +317,64 @@ func TestDownlinkCatchesUpAfterUpdate(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get(downlink.RejoinedHeader) != "" || c.head() != before+replayed {
 		t.Errorf("rejoin within a minute: %s, header %q, head %d; want 200, no acknowledgement, head %d",
 			resp.Status, resp.Header.Get(downlink.RejoinedHeader), c.head(), before+replayed)
+	}
+}
+
+// TestDownlinkCatchesUpAcrossALetterMove: while the old build skipped
+// groups, central moved a service into a new group and gave its old letter
+// to another group. On the replay's first pass that group is refused (the
+// site's service still holds the letter) until the service moves; the
+// second pass brings it and its service, so the site ends up like one
+// that never skipped.
+func TestDownlinkCatchesUpAcrossALetterMove(t *testing.T) {
+	ctx := context.Background()
+	c := startCentral(t, nil)
+	c.joinKalk()
+	old := openSite(t)
+	twin := openSite(t)
+	stopOld := run(t, &downlink.Downlink{Inbox: old.store.AsOlderBuild(queue.TypeGroupDefined), Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: 20 * time.Second})
+	run(t, &downlink.Downlink{Inbox: twin.store, Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: 20 * time.Second})
+
+	for _, step := range []func() error{
+		func() error {
+			_, err := c.Central.DefineService(ctx, queue.ServiceDefined{ID: "fundbuero", Name: "Fundbüro", NameEN: "Lost property", Prefix: "Q", ExpectedMinutes: 5})
+			return err
+		},
+		func() error {
+			_, err := c.Central.DefineGroup(ctx, queue.GroupDefined{ID: "buergerdienste", Name: "Bürgerdienste", NameEN: "Citizen services", Prefix: "Z"})
+			return err
+		},
+		func() error {
+			_, err := c.Central.DefineService(ctx, queue.ServiceDefined{ID: "fundbuero", Name: "Fundbüro", NameEN: "Lost property", Prefix: "Z", ExpectedMinutes: 5, Group: "buergerdienste"})
+			return err
+		},
+		func() error {
+			_, err := c.Central.DefineGroup(ctx, queue.GroupDefined{ID: "kfz", Name: "Kfz", NameEN: "Vehicles", Prefix: "Q"})
+			return err
+		},
+		func() error {
+			_, err := c.Central.DefineService(ctx, queue.ServiceDefined{ID: "zulassung", Name: "Zulassung", NameEN: "Registration", Prefix: "Q", ExpectedMinutes: 20, Group: "kfz"})
+			return err
+		},
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := c.head()
+	eventually(t, 2*time.Second, "both sites take in the log", func() bool { return old.cursor() == before && twin.cursor() == before })
+	stopOld()
+	if slices.Equal(old.catalogue(), twin.catalogue()) {
+		t.Fatal("the old build's catalogue already equals the twin's")
+	}
+
+	old.reopen()
+	d := &downlink.Downlink{Inbox: old.store, Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: 20 * time.Second}
+	run(t, d)
+	eventually(t, 3*time.Second, "the updated site applies the replay and clears its skips", func() bool {
+		return old.cursor() == c.head() && c.head() > before && len(old.skipped()) == 0 && d.Status().Rejoin == ""
+	})
+	if got, want := old.catalogue(), twin.catalogue(); !slices.Equal(got, want) {
+		t.Errorf("updated site's catalogue:\n%s\nwant the twin's:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

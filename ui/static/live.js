@@ -78,8 +78,9 @@
       }
       if (root.dataset.sms !== undefined && (t.sms || '') !== root.dataset.sms) {
         // The site confirmed (or refused) the SMS sign-up: the page says
-        // so in the citizen's language, rendered on the server.
-        window.location.reload();
+        // so in the citizen's language, rendered on the server. Go to the
+        // page's own address: this one may answer a form post.
+        window.location.replace(root.dataset.page || window.location.href);
         return;
       }
       root.dataset.status = t.status;
