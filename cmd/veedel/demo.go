@@ -114,8 +114,8 @@ starting again on the same -data resumes with all data.
 		fmt.Fprintf(stdout, "    Desk           %s/desk      login: demo / demo\n", n.URL)
 		fmt.Fprintf(stdout, "    Call display   %s/display\n", n.URL)
 		fmt.Fprintf(stdout, "    API            %s/api/v1/services\n", n.URL)
-		if n.cfg.ModemAddress != "" {
-			fmt.Fprintf(stdout, "    SMS            sent through a simulated GSM modem at %s\n", n.cfg.ModemAddress)
+		if n.cfg.Mount[simModemPath] != nil {
+			fmt.Fprintf(stdout, "    SMS sent       %s%s   (simulated GSM modem, %s)\n", n.URL, simModemPath, n.cfg.ModemAddress)
 		}
 		if n.cfg.Mount[simPrinterPath] != nil {
 			fmt.Fprintf(stdout, "    Ticket printer %s%s   (simulated, %s)\n", n.URL, simPrinterPath, n.cfg.PrinterAddress)
@@ -198,5 +198,13 @@ func demoModem(cfg *applianceConfig, sims *[]*modemsim.Sim) error {
 	}
 	cfg.SMSSender = m
 	cfg.Modem, cfg.ModemAddress = modemHealth(m), devices.PublicAddress("serial://"+sim.Path())
+	if cfg.Mount == nil {
+		cfg.Mount = map[string]http.Handler{}
+	}
+	cfg.Mount[simModemPath] = http.StripPrefix(strings.TrimSuffix(simModemPath, "/"), sim.Handler())
 	return nil
 }
+
+// simModemPath is where the demo's Kalk shows the SMS its simulated modem
+// sent.
+const simModemPath = "/sim/modem/"
