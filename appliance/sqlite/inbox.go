@@ -199,7 +199,8 @@ func (s *Store) rejoinNeeded(ctx context.Context, known func(string) bool) (bool
 // ClearSkipped forgets the skipped entries at or below seq whose types this
 // build applies, once central's replay of the reference data has been
 // applied (see downlink), and returns how many it forgot. Entries of types
-// still unknown stay for a later build.
+// still unknown stay for a later build. The acknowledged replay
+// (ReplayAcknowledged) is forgotten in the same transaction.
 func (s *Store) ClearSkipped(ctx context.Context, through uint64) (int, error) {
 	return s.clearSkipped(ctx, through, knownType)
 }
@@ -237,10 +238,49 @@ func (s *Store) clearSkipped(ctx context.Context, through uint64, known func(str
 			return 0, fmt.Errorf("store: clear skipped entry %d: %w", seq, err)
 		}
 	}
+	// The replay that brought them is applied: nothing to resume.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM inbox_replay`); err != nil {
+		return 0, fmt.Errorf("store: forget acknowledged replay: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("store: commit cleared skipped entries: %w", err)
 	}
 	return len(clear), nil
+}
+
+// ReplayAcknowledged records that central acknowledged the site's request
+// for a replay of the reference data made with cursor after, and that the
+// replay lies in the outbound log up to through (central's head in the
+// acknowledging answer). The record survives a restart (PendingReplay), so
+// that the site finishes applying that replay instead of asking again; it
+// replaces an earlier one and goes with ClearSkipped.
+func (s *Store) ReplayAcknowledged(ctx context.Context, after, through uint64) error {
+	if through < after {
+		return veedel.Errorf(veedel.EINVALID, "replay acknowledged after %d through %d: through is below after", after, through)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.db.Write.ExecContext(ctx, `INSERT INTO inbox_replay (id, after, through, at) VALUES (1, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET after = excluded.after, through = excluded.through, at = excluded.at`,
+		after, through, s.now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: record acknowledged replay: %w", err)
+	}
+	return nil
+}
+
+// PendingReplay returns the replay central acknowledged that the site has
+// not finished applying (ReplayAcknowledged); ok is false when there is
+// none.
+func (s *Store) PendingReplay(ctx context.Context) (after, through uint64, ok bool, err error) {
+	err = s.db.Read.QueryRowContext(ctx, `SELECT after, through FROM inbox_replay WHERE id = 1`).Scan(&after, &through)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, 0, false, nil
+	case err != nil:
+		return 0, 0, false, fmt.Errorf("store: read acknowledged replay: %w", err)
+	}
+	return after, through, true, nil
 }
 
 // OlderBuildInbox is the store's inbox as a build that does not know some

@@ -77,3 +77,66 @@ func TestInboxSkipsUnknownTypes(t *testing.T) {
 		t.Errorf("RejoinNeeded after clearing = %v, %v; want false", need, err)
 	}
 }
+
+// TestInboxRecordsAcknowledgedReplay: the replay central acknowledged is
+// recorded durably until ClearSkipped forgets it with the skips it caught
+// up on.
+func TestInboxRecordsAcknowledgedReplay(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.seed(1)
+	pending := func() (uint64, uint64, bool) {
+		t.Helper()
+		after, through, ok, err := e.store.PendingReplay(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return after, through, ok
+	}
+	if _, _, ok := pending(); ok {
+		t.Fatal("a new store has a pending replay")
+	}
+	out := newOutboundLog(t, "kalk")
+	out.add(queue.TypeGroupDefined, "group/kfz", &queue.GroupDefined{ID: "kfz", Name: "Kfz", NameEN: "Vehicles", Prefix: "K"})
+	older := e.store.AsOlderBuild(queue.TypeGroupDefined)
+	if got, err := older.ApplyInbound(ctx, out.entries[0]); err != nil || got != sqlite.InboxSkipped {
+		t.Fatalf("group on the older build = %q, %v; want skipped", got, err)
+	}
+
+	if err := e.store.ReplayAcknowledged(ctx, 1, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.ReplayAcknowledged(ctx, 1, 7); err != nil {
+		t.Fatalf("a second acknowledgement: %v, want it to replace the first", err)
+	}
+	if err := e.store.ReplayAcknowledged(ctx, 5, 4); err == nil {
+		t.Error("an acknowledgement through a seq below its after was recorded")
+	}
+	e.reopen()
+	if after, through, ok := pending(); !ok || after != 1 || through != 7 {
+		t.Fatalf("pending replay after a reopen = %d..%d (%v), want 1..7", after, through, ok)
+	}
+
+	if n, err := e.store.ClearSkipped(ctx, 1); err != nil || n != 1 {
+		t.Fatalf("ClearSkipped(1) = %d, %v; want the group's skip cleared", n, err)
+	}
+	if _, _, ok := pending(); ok {
+		t.Error("the replay is still pending after ClearSkipped")
+	}
+	e.reopen()
+	if _, _, ok := pending(); ok {
+		t.Error("the replay is pending again after a reopen")
+	}
+
+	// The older build's wrapper records and clears the same row.
+	older = e.store.AsOlderBuild(queue.TypeGroupDefined)
+	if err := older.ReplayAcknowledged(ctx, 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := older.ClearSkipped(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := pending(); ok {
+		t.Error("the replay is still pending after the older build's ClearSkipped")
+	}
+}

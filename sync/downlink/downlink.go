@@ -20,6 +20,10 @@
 // again; once central acknowledged (header Veedel-Rejoined) and the site
 // has applied its log up to the head central reported with that answer,
 // the inbox forgets the skips of the types it now knows (ClearSkipped).
+// The acknowledged replay is recorded at the site (ReplayAcknowledged) as
+// soon as the answer arrives, so that a downlink restarted before it
+// finished resumes applying it (PendingReplay) instead of asking again,
+// which would make central append a second replay.
 // Only reference data is replayed: a skipped command is lost, so central
 // must send a command type only to sites that apply it (docs/SYNC.md).
 package downlink
@@ -61,9 +65,17 @@ type SkipRecorder interface {
 	// RejoinNeeded reports whether an entry was skipped whose type this
 	// build applies: central should replay the reference data.
 	RejoinNeeded(ctx context.Context) (bool, error)
+	// ReplayAcknowledged durably records that central acknowledged the
+	// request made with cursor after and that its replay lies in the
+	// outbound log up to through.
+	ReplayAcknowledged(ctx context.Context, after, through uint64) error
+	// PendingReplay returns the acknowledged replay not yet finished (ok
+	// false for none), for a downlink that starts again.
+	PendingReplay(ctx context.Context) (after, through uint64, ok bool, err error)
 	// ClearSkipped forgets the skipped entries at or below seq whose
 	// types this build applies, once the replay has been applied, and
-	// returns how many.
+	// returns how many; it forgets the acknowledged replay in the same
+	// transaction.
 	ClearSkipped(ctx context.Context, through uint64) (int, error)
 }
 
@@ -127,6 +139,8 @@ type Downlink struct {
 	// rejoin asks for a replay in every poll until central acknowledges;
 	// then the skips at or below rejoinAfter are cleared once the cursor
 	// reaches rejoinThrough (central's head in the acknowledging answer).
+	// The acknowledgement is recorded in the inbox (SkipRecorder), and a
+	// start with one pending resumes replaying without asking.
 	skips                      SkipRecorder
 	rejoin, replaying          bool
 	rejoinAfter, rejoinThrough uint64
@@ -185,17 +199,8 @@ func (d *Downlink) Run(ctx context.Context) error {
 	d.status.Cursor = cursor
 	d.mu.Unlock()
 	if d.skips != nil {
-		// A build that now applies a type an older one skipped asks for
-		// the reference data again. (Known types change only with a new
-		// build, so once per start is enough.)
-		need, err := d.skips.RejoinNeeded(ctx)
-		if err != nil {
+		if err := d.startRejoin(ctx, cursor); err != nil {
 			return err
-		}
-		if need {
-			d.Logger.Info("this build applies entries an older one skipped: asking central to replay the reference data", "site", d.Site)
-			d.rejoin = true
-			d.setRejoin("asked")
 		}
 	}
 	backoff := 100 * time.Millisecond
@@ -277,20 +282,65 @@ func (d *Downlink) round(ctx context.Context, cursor uint64) (uint64, error) {
 		}
 		d.mu.Unlock()
 	}
-	if d.replaying && cursor >= d.rejoinThrough {
-		n, err := d.skips.ClearSkipped(ctx, d.rejoinAfter)
-		if err != nil {
-			return cursor, fmt.Errorf("clear skipped entries: %w", err)
-		}
-		d.Logger.Info("reference data replayed and applied; skipped entries caught up", "site", d.Site, "through", d.rejoinThrough, "cleared", n)
-		d.replaying = false
-		d.setRejoin("")
+	if err := d.finishReplay(ctx, cursor); err != nil {
+		return cursor, err
 	}
 	if err := d.takeSMS(ctx, dl.SMS); err != nil {
 		return cursor, err
 	}
 	d.ok()
 	return cursor, nil
+}
+
+// startRejoin decides at start whether the site catches up after an
+// update: it resumes a replay central acknowledged before a restart, or
+// else asks for one when this build applies a type an older one skipped.
+// (Known types change only with a new build, so once per start is enough.)
+func (d *Downlink) startRejoin(ctx context.Context, cursor uint64) error {
+	after, through, pending, err := d.skips.PendingReplay(ctx)
+	if err != nil {
+		return err
+	}
+	if pending {
+		// Asking again from a cursor above after would be a new request:
+		// central would append the whole replay a second time.
+		d.Logger.Info("resuming the replay of the reference data central acknowledged before the restart", "site", d.Site, "after", after, "head", through, "cursor", cursor)
+		d.replaying, d.rejoinAfter, d.rejoinThrough = true, after, through
+		d.setRejoin("applying")
+		// Applied in full before the restart: clear the skips now rather
+		// than after the first answer, which may wait for d.Wait.
+		if err := d.finishReplay(ctx, cursor); err != nil && ctx.Err() == nil {
+			// Not fatal: the next round tries again.
+			d.fail(err)
+		}
+		return nil
+	}
+	need, err := d.skips.RejoinNeeded(ctx)
+	if err != nil {
+		return err
+	}
+	if need {
+		d.Logger.Info("this build applies entries an older one skipped: asking central to replay the reference data", "site", d.Site)
+		d.rejoin = true
+		d.setRejoin("asked")
+	}
+	return nil
+}
+
+// finishReplay clears the skipped entries once the cursor has reached the
+// end of the acknowledged replay.
+func (d *Downlink) finishReplay(ctx context.Context, cursor uint64) error {
+	if !d.replaying || cursor < d.rejoinThrough {
+		return nil
+	}
+	n, err := d.skips.ClearSkipped(ctx, d.rejoinAfter)
+	if err != nil {
+		return fmt.Errorf("clear skipped entries: %w", err)
+	}
+	d.Logger.Info("reference data replayed and applied; skipped entries caught up", "site", d.Site, "through", d.rejoinThrough, "cleared", n)
+	d.replaying = false
+	d.setRejoin("")
+	return nil
 }
 
 // anyValid reports whether one of the hand-overs is well-formed.
@@ -412,6 +462,12 @@ func (d *Downlink) poll(ctx context.Context, cursor uint64) (*changelog.Download
 		}
 		if d.rejoin && resp.Header.Get(RejoinedHeader) == strconv.FormatUint(cursor, 10) {
 			// The replay lies in the log after cursor, up to dl.Head.
+			// Recorded before any of it is applied: a restart from here
+			// on resumes it. If recording fails, the next poll asks from
+			// the same cursor, which central takes for the same request.
+			if err := d.skips.ReplayAcknowledged(ctx, cursor, dl.Head); err != nil {
+				return nil, fmt.Errorf("record central's acknowledged replay: %w", err)
+			}
 			d.rejoin, d.replaying = false, true
 			d.rejoinAfter, d.rejoinThrough = cursor, dl.Head
 			d.setRejoin("applying")

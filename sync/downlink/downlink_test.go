@@ -37,13 +37,19 @@ type centralEnv struct {
 
 func startCentral(t *testing.T, l net.Listener) *centralEnv {
 	t.Helper()
+	return startCentralAt(t, l, nil)
+}
+
+// startCentralAt is startCentral with central's clock (nil: time.Now).
+func startCentralAt(t *testing.T, l net.Listener, now func() time.Time) *centralEnv {
+	t.Helper()
 	ctx := context.Background()
 	store, err := censqlite.Open(ctx, filepath.Join(t.TempDir(), "central.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	c, err := central.New(ctx, store, nil, quiet())
+	c, err := central.New(ctx, store, now, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}

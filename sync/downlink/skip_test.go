@@ -15,6 +15,7 @@ import (
 
 	"github.com/veedel/veedel/appliance/queue"
 	appsqlite "github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/sync/downlink"
 )
@@ -183,11 +184,77 @@ func (i unpluggedInbox) ApplyInbound(ctx context.Context, e changelog.Entry) (st
 	return "", errors.New("power cut")
 }
 
+// pollRecorder is a transport that notes the query of every poll.
+type pollRecorder struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (r *pollRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.queries = append(r.queries, req.URL.RawQuery)
+	r.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// rejoins counts the polls that asked for a replay, of n polls.
+func (r *pollRecorder) rejoins() (asked, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, q := range r.queries {
+		if strings.Contains("&"+q+"&", "&rejoin=1&") {
+			asked++
+		}
+	}
+	return asked, len(r.queries)
+}
+
+// clock is central's clock, moved by the test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// unclearedInbox loses power the moment it is to clear its skips.
+type unclearedInbox struct {
+	*appsqlite.Store
+	cancel context.CancelFunc
+}
+
+func (i unclearedInbox) ClearSkipped(ctx context.Context, through uint64) (int, error) {
+	i.cancel()
+	return 0, errors.New("power cut")
+}
+
+// pending is the site's acknowledged replay not yet finished.
+func (s *site) pending() (after, through uint64, ok bool) {
+	s.t.Helper()
+	after, through, ok, err := s.store.PendingReplay(context.Background())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return after, through, ok
+}
+
 // TestDownlinkCatchesUpAfterUpdate: a site whose build did not know groups
 // skipped a group (and refused the service in it); updated, it asks
 // central for the reference data again, applies the replay once even when
-// it asks twice, and ends up with the catalogue of a site that never
-// skipped. Replayed definitions the site has already commit nothing.
+// it loses power right after central acknowledged (it resumes; and a
+// request repeated from the same cursor appends nothing), and ends up
+// with the catalogue of a site that never skipped. Replayed definitions
+// the site has already commit nothing.
 func TestDownlinkCatchesUpAfterUpdate(t *testing.T) {
 	ctx := context.Background()
 	c := startCentral(t, nil)
@@ -257,17 +324,41 @@ func TestDownlinkCatchesUpAfterUpdate(t *testing.T) {
 	if old.cursor() != before || len(old.skipped()) != 1 {
 		t.Fatalf("after the power cut: cursor %d, %d skipped; want %d and the skip kept", old.cursor(), len(old.skipped()), before)
 	}
+	// The site recorded the acknowledgement before the power failed.
+	if after, through, ok := old.pending(); !ok || after != before || through != before+replayed {
+		t.Fatalf("pending replay after the power cut = %d..%d (%v), want %d..%d", after, through, ok, before, before+replayed)
+	}
 
-	// Restarted, the site asks again from the same cursor: the same
-	// request, so central appends nothing and acknowledges.
+	// A site that lost the answer before recording it asks again from the
+	// same cursor: the same request, so central appends nothing and
+	// acknowledges again.
+	resp, err := http.Get(c.URL + fmt.Sprintf("/api/v1/sync/outbound?site=kalk&after=%d&rejoin=1&limit=1", before))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get(downlink.RejoinedHeader); resp.StatusCode != http.StatusOK || got != fmt.Sprint(before) || c.head() != before+replayed {
+		t.Errorf("the same request again: %s, header %q, head %d; want 200, acknowledged %d, head still %d",
+			resp.Status, got, c.head(), before, before+replayed)
+	}
+
+	// Restarted, the site resumes the acknowledged replay without asking.
 	old.reopen()
-	d = &downlink.Downlink{Inbox: old.store, Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: 20 * time.Second}
+	polls := &pollRecorder{}
+	d = &downlink.Downlink{Inbox: old.store, Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: 20 * time.Second,
+		Client: &http.Client{Transport: polls}}
 	stop := run(t, d)
 	eventually(t, 2*time.Second, "the site applies the replay and clears its skips", func() bool {
 		return old.cursor() == before+replayed && len(old.skipped()) == 0 && d.Status().Rejoin == ""
 	})
 	if h := c.head(); h != before+replayed {
-		t.Errorf("after the second request kalk's outbound head = %d, want still %d", h, before+replayed)
+		t.Errorf("after the restart kalk's outbound head = %d, want still %d", h, before+replayed)
+	}
+	if asked, n := polls.rejoins(); asked != 0 {
+		t.Errorf("%d of %d polls after the restart asked for a replay, want none: it was acknowledged", asked, n)
+	}
+	if _, _, ok := old.pending(); ok {
+		t.Error("the replay is still pending after the site cleared its skips")
 	}
 	if got, want := old.catalogue(), twin.catalogue(); !slices.Equal(got, want) {
 		t.Errorf("updated site's catalogue:\n%s\nwant the twin's:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -311,7 +402,7 @@ func TestDownlinkCatchesUpAfterUpdate(t *testing.T) {
 
 	// A new request (a later cursor) within a minute of the replay is
 	// not done yet: no acknowledgement, nothing appended.
-	resp, err := http.Get(c.URL + fmt.Sprintf("/api/v1/sync/outbound?site=kalk&after=%d&rejoin=1", before+replayed))
+	resp, err = http.Get(c.URL + fmt.Sprintf("/api/v1/sync/outbound?site=kalk&after=%d&rejoin=1", before+replayed))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,5 +469,113 @@ func TestDownlinkCatchesUpAcrossALetterMove(t *testing.T) {
 	})
 	if got, want := old.catalogue(), twin.catalogue(); !slices.Equal(got, want) {
 		t.Errorf("updated site's catalogue:\n%s\nwant the twin's:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestDownlinkResumesAcknowledgedReplay: central acknowledged the replay,
+// and the appliance crashed before it was done with it and came back more
+// than a minute later, when central would take a request from its new
+// cursor for a new one and append the whole replay again. The site asks
+// for nothing: it resumes the replay it recorded, applies the rest and
+// clears its skips, and central's log does not grow.
+func TestDownlinkResumesAcknowledgedReplay(t *testing.T) {
+	const before, replayed = 4, 6 // as in TestDownlinkCatchesUpAfterUpdate
+	for _, tc := range []struct {
+		name    string
+		crash   func(*appsqlite.Store, context.CancelFunc) downlink.Inbox
+		applied uint64 // of the replay before the crash
+	}{
+		{"after part of the replay", func(s *appsqlite.Store, cancel context.CancelFunc) downlink.Inbox {
+			return &crashingInbox{Store: s, after: 2, cancel: cancel}
+		}, 2},
+		{"after the replay, before clearing the skips", func(s *appsqlite.Store, cancel context.CancelFunc) downlink.Inbox {
+			return unclearedInbox{Store: s, cancel: cancel}
+		}, replayed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			now := &clock{t: time.Now()}
+			c := startCentralAt(t, nil, now.Now)
+			c.joinKalk()
+			old := openSite(t)
+			stopOld := run(t, &downlink.Downlink{Inbox: old.store.AsOlderBuild(queue.TypeGroupDefined), Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: 20 * time.Second})
+			if _, err := c.Central.DefineService(ctx, queue.ServiceDefined{ID: "fundbuero", Name: "Fundbüro", NameEN: "Lost property", Prefix: "F", ExpectedMinutes: 5}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Central.DefineGroup(ctx, queue.GroupDefined{ID: "kfz", Name: "Kfz-Angelegenheiten", NameEN: "Vehicles", Prefix: "K"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Central.DefineService(ctx, queue.ServiceDefined{ID: "zulassung", Name: "Zulassung", NameEN: "Registration", Prefix: "K", ExpectedMinutes: 20, Group: "kfz"}); err != nil {
+				t.Fatal(err)
+			}
+			c.sendMinutes(14)
+			eventually(t, 2*time.Second, "the old build takes in the log", func() bool { return c.head() == before && old.cursor() == before })
+			stopOld()
+			if got := old.skipped(); len(got) != 1 {
+				t.Fatalf("old build skipped %+v, want the group", got)
+			}
+
+			// The update: central acknowledges and appends the replay; the
+			// appliance crashes before it is done with it.
+			old.reopen()
+			ctx1, cancel := context.WithCancel(ctx)
+			d := &downlink.Downlink{Inbox: tc.crash(old.store, cancel), Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: time.Second}
+			done := make(chan struct{})
+			go func() { defer close(done); d.Run(ctx1) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("downlink did not stop at the crash")
+			}
+			if h := c.head(); h != before+replayed {
+				t.Fatalf("after the rejoin kalk's outbound head = %d, want %d", h, before+replayed)
+			}
+			if got := old.cursor(); got != before+tc.applied || len(old.skipped()) != 1 {
+				t.Fatalf("after the crash: cursor %d, %d skipped; want %d and the skip kept", got, len(old.skipped()), before+tc.applied)
+			}
+			if after, through, ok := old.pending(); !ok || after != before || through != before+replayed {
+				t.Fatalf("pending replay after the crash = %d..%d (%v), want %d..%d", after, through, ok, before, before+replayed)
+			}
+
+			// Back after more than a minute.
+			now.advance(central.RejoinInterval + time.Second)
+			old.reopen()
+			polls := &pollRecorder{}
+			d = &downlink.Downlink{Inbox: old.store, Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: 20 * time.Second,
+				Client: &http.Client{Transport: polls}}
+			stop := run(t, d)
+			eventually(t, 3*time.Second, "the site finishes the replay and clears its skips", func() bool {
+				return old.cursor() == before+replayed && len(old.skipped()) == 0 && d.Status().Rejoin == ""
+			})
+			stop()
+			if h := c.head(); h != before+replayed {
+				t.Errorf("after the restart kalk's outbound head = %d, want still %d: no second replay", h, before+replayed)
+			}
+			if asked, n := polls.rejoins(); asked != 0 {
+				t.Errorf("%d of %d polls after the restart asked for a replay, want none", asked, n)
+			}
+			if _, _, ok := old.pending(); ok {
+				t.Error("the replay is still pending after the site cleared its skips")
+			}
+			var group string
+			old.store.View(func(st *queue.State) {
+				if svc := st.Services["zulassung"]; svc != nil && st.Groups["kfz"] != nil {
+					group = svc.Group
+				}
+			})
+			if group != "kfz" {
+				t.Errorf("after the replay zulassung is in group %q, want kfz with its group", group)
+			}
+
+			// Started again: nothing pending, nothing to ask.
+			old.reopen()
+			d = &downlink.Downlink{Inbox: old.store, Site: "kalk", CentralURL: c.URL, Logger: quiet(), Wait: time.Second}
+			stop = run(t, d)
+			eventually(t, 2*time.Second, "a poll answered", func() bool { return !d.Status().LastContact.IsZero() })
+			stop()
+			if h := c.head(); h != before+replayed || d.Status().Rejoin != "" {
+				t.Errorf("a restart with nothing pending: head %d, rejoin %q; want %d and none", h, d.Status().Rejoin, before+replayed)
+			}
+		})
 	}
 }
