@@ -202,12 +202,7 @@ func (c *Central) Catalog(ctx context.Context) ([]CatalogService, error) {
 
 // knownModels returns the read models of the sites central stores a log of.
 func (c *Central) knownModels() []*siteModel {
-	c.mu.RLock()
-	all := make([]*siteModel, 0, len(c.sites))
-	for _, m := range c.sites {
-		all = append(all, m)
-	}
-	c.mu.RUnlock()
+	all := c.siteModels()
 	out := make([]*siteModel, 0, len(all))
 	for _, m := range all {
 		m.mu.Lock()

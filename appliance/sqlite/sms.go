@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/veedel/veedel"
@@ -58,13 +57,26 @@ func (s *Store) SignUpSMS(ctx context.Context, ticketID, phone, lang string) err
 	if t == nil {
 		return veedel.Errorf(veedel.ENOTFOUND, "Ticket nicht gefunden / ticket not found")
 	}
-	if t.Status != queue.StatusWaiting && t.Status != queue.StatusCalled {
+	if !smsActive(t) {
 		return veedel.Errorf(veedel.ECONFLICT, "Dieses Ticket ist nicht mehr aktiv / this ticket is no longer active")
 	}
-	_, err := s.db.Write.ExecContext(ctx, `INSERT INTO sms_signups (ticket_id, phone, lang, created_at) VALUES (?, ?, ?, ?)
+	return upsertSignup(ctx, s.db.Write, ticketID, phone, lang, s.now())
+}
+
+// smsActive reports whether a ticket may still get SMS: it waits or is
+// being called.
+func smsActive(t *queue.Ticket) bool {
+	return t.Status == queue.StatusWaiting || t.Status == queue.StatusCalled
+}
+
+// upsertSignup records a ticket's number and language; signing up again
+// replaces them.
+func upsertSignup(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, ticketID, phone, lang string, at time.Time) error {
+	if _, err := db.ExecContext(ctx, `INSERT INTO sms_signups (ticket_id, phone, lang, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (ticket_id) DO UPDATE SET phone = excluded.phone, lang = excluded.lang`,
-		ticketID, phone, lang, s.now().UnixMilli())
-	if err != nil {
+		ticketID, phone, lang, at.UnixMilli()); err != nil {
 		return fmt.Errorf("store: sms sign-up: %w", err)
 	}
 	return nil
@@ -164,7 +176,7 @@ const (
 // nothing, so a later kiosk sign-up is never overwritten by a resent
 // hand-over. The number is checked for shape only: central normalised it.
 func (s *Store) ApplySMSHandover(ctx context.Context, h changelog.SMSHandover) (string, error) {
-	if !changelog.ValidHandoverID(h.ID) || !strings.HasPrefix(h.Phone, "+") {
+	if h.Validate() != nil {
 		return "", veedel.Errorf(veedel.EINVALID, "store: malformed sms hand-over")
 	}
 	s.mu.Lock()
@@ -177,7 +189,7 @@ func (s *Store) ApplySMSHandover(ctx context.Context, h changelog.SMSHandover) (
 		return "", fmt.Errorf("store: read sms hand-over: %w", err)
 	}
 	outcome := HandoverRefused
-	if t := s.state.Tickets[h.Ticket]; t != nil && (t.Status == queue.StatusWaiting || t.Status == queue.StatusCalled) && t.Day >= s.state.DayOf(s.now()) {
+	if t := s.state.Tickets[h.Ticket]; t != nil && smsActive(t) && t.Day >= s.state.DayOf(s.now()) {
 		outcome = HandoverApplied
 	}
 	tx, err := s.db.Write.BeginTx(ctx, nil)
@@ -185,16 +197,14 @@ func (s *Store) ApplySMSHandover(ctx context.Context, h changelog.SMSHandover) (
 		return "", fmt.Errorf("store: sms hand-over: %w", err)
 	}
 	defer tx.Rollback()
-	now := s.now().UnixMilli()
+	now := s.now()
 	if outcome == HandoverApplied {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sms_signups (ticket_id, phone, lang, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (ticket_id) DO UPDATE SET phone = excluded.phone, lang = excluded.lang`,
-			h.Ticket, h.Phone, h.Lang, now); err != nil {
-			return "", fmt.Errorf("store: sms hand-over: %w", err)
+		if err := upsertSignup(ctx, tx, h.Ticket, h.Phone, h.Lang, now); err != nil {
+			return "", err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO sms_handovers (id, ticket_id, outcome, created_at) VALUES (?, ?, ?, ?)`,
-		h.ID, h.Ticket, outcome, now); err != nil {
+		h.ID, h.Ticket, outcome, now.UnixMilli()); err != nil {
 		return "", fmt.Errorf("store: sms hand-over: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -41,17 +41,11 @@ type deviceRow struct {
 func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request) {
 	lang := ui.Lang(w, r)
 	now := s.now()
-	moment := func(t time.Time) ago {
-		if t.IsZero() {
-			return ago{Ago: "–"}
-		}
-		return ago{Ago: ui.Translate(lang, "admin.ago", age(int64(now.Sub(t)/time.Second))), At: when(t, now)}
-	}
 	d := devicesPageData{Frame: s.frame(r, "devices"), Now: when(now, now)}
 	for _, site := range s.Central.Devices() {
-		row := deviceSiteRow{SiteDevices: site, Contact: moment(site.LastContact)}
+		row := deviceSiteRow{SiteDevices: site, Contact: moment(lang, site.LastContact, now)}
 		for _, dev := range site.Devices {
-			dr := deviceRow{Device: dev, Since: moment(dev.Since), ErrorAt: moment(dev.ErrorAt), Details: deviceDetails(lang, dev)}
+			dr := deviceRow{Device: dev, Since: moment(lang, dev.Since, now), ErrorAt: moment(lang, dev.ErrorAt, now), Details: deviceDetails(lang, dev)}
 			switch {
 			case !dev.Healthy():
 				dr.State = "fault"

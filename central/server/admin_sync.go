@@ -47,6 +47,14 @@ type ago struct {
 	Ago, At string
 }
 
+// moment is t as an admin page shows it at now, in lang ("–" for never).
+func moment(lang string, t, now time.Time) ago {
+	if t.IsZero() {
+		return ago{Ago: "–"}
+	}
+	return ago{Ago: ui.Translate(lang, "admin.ago", age(int64(now.Sub(t)/time.Second))), At: when(t, now)}
+}
+
 type rejectionRow struct {
 	central.Rejection
 	When string
@@ -78,13 +86,7 @@ func (s *Server) adminSync(w http.ResponseWriter, r *http.Request) {
 	d := syncPageData{Frame: s.frame(r, "sync"), Now: when(now, now)}
 	for _, site := range sites {
 		row := syncRow{SiteSync: site, SiteSeqS: "–", LagS: "–", Cursor: "–", PendingS: "–", KeyID: keys[site.Site]}
-		moment := func(t time.Time) ago {
-			if t.IsZero() {
-				return ago{Ago: "–"}
-			}
-			return ago{Ago: ui.Translate(lang, "admin.ago", age(int64(now.Sub(t)/time.Second))), At: when(t, now)}
-		}
-		row.Contact, row.LastEntry, row.Poll = moment(site.LastContact), moment(site.LastEntryAt), moment(site.LastPoll)
+		row.Contact, row.LastEntry, row.Poll = moment(lang, site.LastContact, now), moment(lang, site.LastEntryAt, now), moment(lang, site.LastPoll, now)
 		if site.SiteSeq != nil {
 			row.SiteSeqS = strconv.FormatUint(*site.SiteSeq, 10)
 			row.LagS = strconv.FormatUint(*site.LagEvents, 10)

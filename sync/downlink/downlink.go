@@ -136,13 +136,14 @@ type Downlink struct {
 	smsOK, smsNo []string
 
 	// The catch-up after an update, only Run's goroutine touches it:
-	// rejoin asks for a replay in every poll until central acknowledges;
-	// then the skips at or below rejoinAfter are cleared once the cursor
-	// reaches rejoinThrough (central's head in the acknowledging answer).
-	// The acknowledgement is recorded in the inbox (SkipRecorder), and a
-	// start with one pending resumes replaying without asking.
+	// while rejoin is rejoinAsked every poll asks for a replay until
+	// central acknowledges; then (rejoinApplying) the skips at or below
+	// rejoinAfter are cleared once the cursor reaches rejoinThrough
+	// (central's head in the acknowledging answer). The acknowledgement is
+	// recorded in the inbox (SkipRecorder), and a start with one pending
+	// resumes applying without asking. Status.Rejoin mirrors rejoin.
 	skips                      SkipRecorder
-	rejoin, replaying          bool
+	rejoin                     string
 	rejoinAfter, rejoinThrough uint64
 }
 
@@ -305,8 +306,8 @@ func (d *Downlink) startRejoin(ctx context.Context, cursor uint64) error {
 		// Asking again from a cursor above after would be a new request:
 		// central would append the whole replay a second time.
 		d.Logger.Info("resuming the replay of the reference data central acknowledged before the restart", "site", d.Site, "after", after, "head", through, "cursor", cursor)
-		d.replaying, d.rejoinAfter, d.rejoinThrough = true, after, through
-		d.setRejoin("applying")
+		d.rejoinAfter, d.rejoinThrough = after, through
+		d.setRejoin(rejoinApplying)
 		// Applied in full before the restart: clear the skips now rather
 		// than after the first answer, which may wait for d.Wait.
 		if err := d.finishReplay(ctx, cursor); err != nil && ctx.Err() == nil {
@@ -321,8 +322,7 @@ func (d *Downlink) startRejoin(ctx context.Context, cursor uint64) error {
 	}
 	if need {
 		d.Logger.Info("this build applies entries an older one skipped: asking central to replay the reference data", "site", d.Site)
-		d.rejoin = true
-		d.setRejoin("asked")
+		d.setRejoin(rejoinAsked)
 	}
 	return nil
 }
@@ -330,7 +330,7 @@ func (d *Downlink) startRejoin(ctx context.Context, cursor uint64) error {
 // finishReplay clears the skipped entries once the cursor has reached the
 // end of the acknowledged replay.
 func (d *Downlink) finishReplay(ctx context.Context, cursor uint64) error {
-	if !d.replaying || cursor < d.rejoinThrough {
+	if d.rejoin != rejoinApplying || cursor < d.rejoinThrough {
 		return nil
 	}
 	n, err := d.skips.ClearSkipped(ctx, d.rejoinAfter)
@@ -338,7 +338,6 @@ func (d *Downlink) finishReplay(ctx context.Context, cursor uint64) error {
 		return fmt.Errorf("clear skipped entries: %w", err)
 	}
 	d.Logger.Info("reference data replayed and applied; skipped entries caught up", "site", d.Site, "through", d.rejoinThrough, "cleared", n)
-	d.replaying = false
 	d.setRejoin("")
 	return nil
 }
@@ -414,7 +413,7 @@ func (d *Downlink) poll(ctx context.Context, cursor uint64) (*changelog.Download
 	// The hand-over IDs are random and carry nothing personal; the query
 	// is part of what Authorize signs, so nobody else can confirm them.
 	smsOK, smsNo := len(d.smsOK), len(d.smsNo)
-	if d.rejoin {
+	if d.rejoin == rejoinAsked {
 		// Signed with the rest of the query: nobody else can make central
 		// replay to this site.
 		q.Set("rejoin", "1")
@@ -460,7 +459,7 @@ func (d *Downlink) poll(ctx context.Context, cursor uint64) (*changelog.Download
 		if n := len(dl.Entries); n > 0 && dl.Entries[0].Seq != cursor+1 {
 			return nil, fmt.Errorf("central answered from entry %d, asked for entries after %d", dl.Entries[0].Seq, cursor)
 		}
-		if d.rejoin && resp.Header.Get(RejoinedHeader) == strconv.FormatUint(cursor, 10) {
+		if d.rejoin == rejoinAsked && resp.Header.Get(RejoinedHeader) == strconv.FormatUint(cursor, 10) {
 			// The replay lies in the log after cursor, up to dl.Head.
 			// Recorded before any of it is applied: a restart from here
 			// on resumes it. If recording fails, the next poll asks from
@@ -468,9 +467,8 @@ func (d *Downlink) poll(ctx context.Context, cursor uint64) (*changelog.Download
 			if err := d.skips.ReplayAcknowledged(ctx, cursor, dl.Head); err != nil {
 				return nil, fmt.Errorf("record central's acknowledged replay: %w", err)
 			}
-			d.rejoin, d.replaying = false, true
 			d.rejoinAfter, d.rejoinThrough = cursor, dl.Head
-			d.setRejoin("applying")
+			d.setRejoin(rejoinApplying)
 			d.Logger.Info("central replays the reference data", "site", d.Site, "after", cursor, "head", dl.Head)
 		}
 		return dl, nil
@@ -512,7 +510,16 @@ func (d *Downlink) defaults() {
 	d.skips, _ = d.Inbox.(SkipRecorder)
 }
 
+// The phases of the catch-up after an update (Status.Rejoin).
+const (
+	rejoinAsked    = "asked"
+	rejoinApplying = "applying"
+)
+
+// setRejoin moves the catch-up to state ("" when none is under way); only
+// Run's goroutine calls it.
 func (d *Downlink) setRejoin(state string) {
+	d.rejoin = state
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.status.Rejoin = state
