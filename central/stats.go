@@ -50,7 +50,7 @@ func (c *Central) DayStats(ctx context.Context, site, day string) (SiteDayStats,
 		return SiteDayStats{}, veedel.Errorf(veedel.EINVALID, "Tag %q ungültig, erwartet JJJJ-MM-TT / invalid day, want YYYY-MM-DD", day)
 	}
 	end := start.AddDate(0, 0, 1)
-	from, to := hlcAt(start), hlcAt(end)
+	from, to := changelog.HLCAt(start), changelog.HLCAt(end)
 	f := NewStatFold(loc)
 	fold := func(e changelog.Entry) error { f.Add(e); return nil }
 	if rs, ok := c.store.(RangeScanner); ok {
@@ -82,9 +82,6 @@ func (c *Central) AllDayStats(ctx context.Context, day string) ([]SiteDayStats, 
 	}
 	return out, nil
 }
-
-// hlcAt is the smallest HLC at wall time t.
-func hlcAt(t time.Time) changelog.HLC { return changelog.HLC(t.UnixMilli()) << 16 }
 
 // StatFold folds a day's log entries into the tickets the appliance's
 // tickets projection holds for that day, for queue.SummariseDay.

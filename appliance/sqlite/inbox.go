@@ -98,7 +98,7 @@ func (s *Store) applyInbound(ctx context.Context, e changelog.Entry, known func(
 		return "", veedel.Errorf(veedel.ECONFLICT, "outbound entry %d does not continue the inbox after %d", e.Seq, head)
 	}
 	if skip {
-		return InboxSkipped, s.recordSkipped(ctx, e)
+		return InboxSkipped, s.recordInbox(ctx, e, InboxSkipped, "type unknown to this build")
 	}
 
 	ev := queue.Event{Type: e.Type, Entity: e.Entity, At: e.At(), Payload: payload}
@@ -123,28 +123,6 @@ func (s *Store) applyInbound(ctx context.Context, e changelog.Entry, known func(
 		return InboxUnchanged, s.recordInbox(ctx, e, InboxUnchanged, "")
 	}
 	return InboxApplied, nil
-}
-
-// recordSkipped records an entry of a type this build does not know: the
-// inbox row (the cursor moves past it) and the row that a later build
-// catches up on, in one transaction; requires s.mu.
-func (s *Store) recordSkipped(ctx context.Context, e changelog.Entry) error {
-	tx, err := s.db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	defer tx.Rollback()
-	at := s.now()
-	if err := insertInbox(ctx, tx, e, InboxSkipped, "type unknown to this build", 0, 0, at); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_skipped (seq, type, at) VALUES (?, ?, ?)`, e.Seq, e.Type, at.UnixMilli()); err != nil {
-		return fmt.Errorf("store: record skipped entry %d: %w", e.Seq, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit skipped entry %d: %w", e.Seq, err)
-	}
-	return nil
 }
 
 // SkippedEntry is an entry of central's outbound log that the inbox skipped
@@ -335,16 +313,23 @@ func (s *Store) inboxHead(ctx context.Context) (uint64, []byte, error) {
 	return seq, hash, nil
 }
 
-// recordInbox records an entry that changed nothing in the change-log;
-// requires s.mu.
+// recordInbox records an entry that changed nothing in the change-log; a
+// skipped one also goes on the list a later build catches up on, in the
+// same transaction. It requires s.mu.
 func (s *Store) recordInbox(ctx context.Context, e changelog.Entry, outcome, detail string) error {
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
-	if err := insertInbox(ctx, tx, e, outcome, detail, 0, 0, s.now()); err != nil {
+	at := s.now()
+	if err := insertInbox(ctx, tx, e, outcome, detail, 0, 0, at); err != nil {
 		return err
+	}
+	if outcome == InboxSkipped {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_skipped (seq, type, at) VALUES (?, ?, ?)`, e.Seq, e.Type, at.UnixMilli()); err != nil {
+			return fmt.Errorf("store: record skipped entry %d: %w", e.Seq, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit inbox: %w", err)

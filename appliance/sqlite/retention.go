@@ -119,7 +119,7 @@ func (s *Store) Compact(ctx context.Context, before time.Time, acked uint64) (in
 	if err != nil || snapSeq == 0 {
 		return 0, err
 	}
-	cutoffHLC := int64(changelog.HLC(before.UnixMilli()) << 16)
+	cutoffHLC := int64(changelog.HLCAt(before))
 	var through sql.NullInt64
 	err = s.db.Read.QueryRowContext(ctx, `SELECT max(seq) FROM changelog WHERE seq <= ? AND seq <= ? AND hlc < ?`,
 		acked, snapSeq, cutoffHLC).Scan(&through)

@@ -16,6 +16,10 @@ const logicalBits = 16
 // Time returns the wall-clock part.
 func (h HLC) Time() time.Time { return time.UnixMilli(int64(h >> logicalBits)) }
 
+// HLCAt is the earliest timestamp of t's millisecond (logical counter 0):
+// the bound for "entries before t".
+func HLCAt(t time.Time) HLC { return HLC(t.UnixMilli()) << logicalBits }
+
 // Clock issues HLC timestamps. It is safe for concurrent use.
 type Clock struct {
 	mu   sync.Mutex
@@ -36,7 +40,7 @@ func NewClock(now func() time.Time, last HLC) *Clock {
 func (c *Clock) Now() HLC {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	wall := HLC(c.now().UnixMilli()) << logicalBits
+	wall := HLCAt(c.now())
 	if wall > c.last {
 		c.last = wall
 	} else {

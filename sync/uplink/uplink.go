@@ -223,7 +223,7 @@ func (u *Uplink) defaults() {
 // on the way).
 func (u *Uplink) push(ctx context.Context, entries []changelog.Entry) (changelog.Ack, error) {
 	batch := changelog.Batch{Version: changelog.SchemaVersion, Site: u.Site, Entries: entries, Last: u.Outbox.LastSeq(),
-		SentAt: changelog.HLC(u.Now().UnixMilli()) << 16}
+		SentAt: changelog.HLCAt(u.Now())}
 	if u.Key != nil {
 		if err := batch.Sign(u.Key); err != nil {
 			return changelog.Ack{}, err
