@@ -74,6 +74,8 @@ type Monitor struct {
 
 	once  sync.Once
 	nudge chan struct{}
+	// printerAddr and modemAddr are the addresses as shown, set once.
+	printerAddr, modemAddr string
 
 	mu        sync.Mutex
 	printFail string // why the last print failed ("": it printed)
@@ -82,6 +84,7 @@ type Monitor struct {
 func (m *Monitor) init() {
 	m.once.Do(func() {
 		m.nudge = make(chan struct{}, 1)
+		m.printerAddr, m.modemAddr = PublicAddress(m.PrinterAddress), PublicAddress(m.ModemAddress)
 		if m.Logger == nil {
 			m.Logger = slog.Default()
 		}
@@ -169,7 +172,7 @@ func (m *Monitor) timeout() time.Duration {
 }
 
 func (m *Monitor) printerReport(ctx context.Context) queue.DeviceReported {
-	r := queue.DeviceReported{Device: queue.DevicePrinter, Kind: queue.DevicePrinter, Address: PublicAddress(m.PrinterAddress)}
+	r := queue.DeviceReported{Device: queue.DevicePrinter, Kind: queue.DevicePrinter, Address: m.printerAddr}
 	ctx, cancel := context.WithTimeout(ctx, m.timeout())
 	defer cancel()
 	st, err := m.Printer.Status(ctx)
@@ -196,7 +199,7 @@ func (m *Monitor) printerReport(ctx context.Context) queue.DeviceReported {
 }
 
 func (m *Monitor) modemReport(ctx context.Context) queue.DeviceReported {
-	r := queue.DeviceReported{Device: queue.DeviceModem, Kind: queue.DeviceModem, Address: PublicAddress(m.ModemAddress)}
+	r := queue.DeviceReported{Device: queue.DeviceModem, Kind: queue.DeviceModem, Address: m.modemAddr}
 	ctx, cancel := context.WithTimeout(ctx, m.timeout())
 	defer cancel()
 	h, err := m.Modem.Health(ctx)
@@ -204,15 +207,15 @@ func (m *Monitor) modemReport(ctx context.Context) queue.DeviceReported {
 		r.Error = "no answer: " + Reason(err)
 		return r
 	}
-	r.Up, r.SignalDBM, r.Network, r.Error = h.Up, SignalBand(h.SignalDBM), h.Network, clip(h.LastError)
+	r.Up, r.SignalDBM, r.Network, r.Error = h.Up, signalBand(h.SignalDBM), h.Network, clip(h.LastError)
 	return r
 }
 
-// SignalBand is a signal strength in steps of 10 dBm, rounded to the
+// signalBand is a signal strength in steps of 10 dBm, rounded to the
 // nearer step (-73 → -70, -75 → -70, -76 → -80), 0 staying unknown. A
 // modem's reading moves by a few dBm from poll to poll; reported raw, every
 // poll would commit a new report (and sync it to central).
-func SignalBand(dbm int) int {
+func signalBand(dbm int) int {
 	if dbm == 0 {
 		return 0
 	}
@@ -241,16 +244,16 @@ func (m *Monitor) commit(ctx context.Context, r queue.DeviceReported) error {
 	}
 	d := queue.Device{DeviceReported: r}
 	if d.Healthy() {
-		m.Logger.Info("device health", "device", r.Device, "address", r.Address, "state", Summary(r))
+		m.Logger.Info("device health", "device", r.Device, "address", r.Address, "state", summary(r))
 	} else {
-		m.Logger.Warn("device needs attention", "device", r.Device, "address", r.Address, "state", Summary(r))
+		m.Logger.Warn("device needs attention", "device", r.Device, "address", r.Address, "state", summary(r))
 	}
 	return nil
 }
 
-// Summary is a report in a few English words for logs: "ok", "paper out",
+// summary is a report in a few English words for logs: "ok", "paper out",
 // "down: no answer: …".
-func Summary(r queue.DeviceReported) string {
+func summary(r queue.DeviceReported) string {
 	var parts []string
 	if !r.Up {
 		parts = append(parts, "down")

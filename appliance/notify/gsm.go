@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"errors"
+	"strings"
 	"unicode/utf16"
 )
 
@@ -91,6 +93,48 @@ func EncodeGSM7(text string) ([]byte, bool) {
 	return out, true
 }
 
+// ErrSeptet is returned by DecodeGSM7 for a septet with no GSM 03.38
+// character.
+var ErrSeptet = errors.New("septet outside GSM 03.38")
+
+// DecodeGSM7 returns the text of unpacked GSM 03.38 septets (one byte
+// each, extension characters as the escape and their septet): the inverse
+// of EncodeGSM7. A byte above 0x7F, an escape at the end or an escape
+// before a septet the extension table leaves empty is ErrSeptet.
+func DecodeGSM7(septets []byte) (string, error) {
+	var sb strings.Builder
+	for i := 0; i < len(septets); i++ {
+		s := septets[i]
+		if s == escape {
+			i++
+			if i == len(septets) {
+				return "", ErrSeptet
+			}
+			r, ok := gsmExtensionRune(septets[i])
+			if !ok {
+				return "", ErrSeptet
+			}
+			sb.WriteRune(r)
+			continue
+		}
+		if s >= 0x80 {
+			return "", ErrSeptet
+		}
+		sb.WriteRune(gsmBasic[s])
+	}
+	return sb.String(), nil
+}
+
+// gsmExtensionRune returns the extension table's character for septet b.
+func gsmExtensionRune(b byte) (rune, bool) {
+	for r, s := range gsmExtension {
+		if s == b {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
 // EncodeUCS2 returns text as UTF-16 big-endian (characters beyond the
 // basic plane as surrogate pairs, as phones read UCS-2 today).
 func EncodeUCS2(text string) []byte {
@@ -122,8 +166,17 @@ func Split(text string) Message {
 	if septets, ok := EncodeGSM7(text); ok {
 		return split(text, GSM7, len(septets), gsmSingle, gsmPart, func(r rune) int { return len(gsmSeptets(r)) })
 	}
+	return splitUCS2(text)
+}
+
+// SplitUCS2 splits text into UCS-2 segments (70 units single, 67 per
+// part, a surrogate pair never split) whatever its characters, for a
+// transport that cannot carry a GSM-7 text as Split chose it.
+func SplitUCS2(text string) []string { return splitUCS2(text).Parts }
+
+func splitUCS2(text string) Message {
 	units := len(utf16.Encode([]rune(text)))
-	return split(text, UCS2, units, ucs2Single, ucs2Part, func(r rune) int { return utf16.RuneLen(r) })
+	return split(text, UCS2, units, ucs2Single, ucs2Part, utf16.RuneLen)
 }
 
 func split(text string, enc Encoding, total, single, part int, size func(rune) int) Message {

@@ -123,3 +123,59 @@ func TestEncodeUCS2(t *testing.T) {
 		t.Fatalf("emoji is %d units", n)
 	}
 }
+
+func TestDecodeGSM7(t *testing.T) {
+	t.Parallel()
+	// Every septet of the basic table and every extension character round-trips.
+	var all []byte
+	for s := byte(0); s < 0x80; s++ {
+		if s != 0x1B {
+			all = append(all, s)
+		}
+	}
+	for _, s := range []byte{0x0A, 0x14, 0x28, 0x29, 0x2F, 0x3C, 0x3D, 0x3E, 0x40, 0x65} {
+		all = append(all, 0x1B, s)
+	}
+	text, err := notify.DecodeGSM7(all)
+	if err != nil {
+		t.Fatalf("DecodeGSM7: %v", err)
+	}
+	if got, ok := notify.EncodeGSM7(text); !ok || !bytes.Equal(got, all) {
+		t.Errorf("EncodeGSM7(DecodeGSM7(all)) = % X, %v; want % X", got, ok, all)
+	}
+	for _, text := range []string{"", "@A", "Ä ß ü", "€ [~] {|}\\^", "é\n\f", "A042 bitte zu Platz 3"} {
+		septets, ok := notify.EncodeGSM7(text)
+		if !ok {
+			t.Fatalf("EncodeGSM7(%q) not ok", text)
+		}
+		if got, err := notify.DecodeGSM7(septets); err != nil || got != text {
+			t.Errorf("DecodeGSM7(EncodeGSM7(%q)) = %q, %v", text, got, err)
+		}
+	}
+	for _, bad := range [][]byte{{0x80}, {0x41, 0x1B}, {0x1B, 0x41}, {0x1B, 0x1B}} {
+		if _, err := notify.DecodeGSM7(bad); err != notify.ErrSeptet {
+			t.Errorf("DecodeGSM7(% X) err = %v, want ErrSeptet", bad, err)
+		}
+	}
+}
+
+func TestSplitUCS2(t *testing.T) {
+	t.Parallel()
+	text := strings.Repeat("€", 140) // GSM-7 by Split
+	parts := notify.SplitUCS2(text)
+	if got, want := len(parts), 3; got != want {
+		t.Fatalf("parts = %d, want %d", got, want)
+	}
+	if strings.Join(parts, "") != text {
+		t.Error("parts joined differ")
+	}
+	if parts := notify.SplitUCS2("€"); len(parts) != 1 || parts[0] != "€" {
+		t.Errorf("SplitUCS2(€) = %q", parts)
+	}
+	emoji := strings.Repeat("a", 66) + strings.Repeat("😀", 3)
+	for i, p := range notify.SplitUCS2(emoji) {
+		if n := len(utf16.Encode([]rune(p))); n > 67 {
+			t.Errorf("part %d is %d units", i+1, n)
+		}
+	}
+}

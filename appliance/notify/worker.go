@@ -247,7 +247,7 @@ func served(st *queue.State, service string) bool {
 // ended reports whether a ticket status is final: the number goes.
 func ended(status string) bool {
 	switch status {
-	case queue.StatusDone, queue.StatusNoShow, queue.StatusExpired, "cancelled":
+	case queue.StatusDone, queue.StatusNoShow, queue.StatusExpired, queue.StatusCancelled:
 		return true
 	}
 	return false

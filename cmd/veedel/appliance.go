@@ -344,14 +344,12 @@ one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
 		return usageErrorf("appliance: -device-interval must be positive, e.g. 15s")
 	}
 	cfg.DeviceInterval = *deviceInterval
-	sender, err := configureDevices(&cfg, *printerAddr, *modemAddr, *smsSender, *smsGateway != "")
+	sender, m, err := configureDevices(&cfg, *printerAddr, *modemAddr, *smsSender, *smsGateway != "")
+	if m != nil {
+		defer m.Close()
+	}
 	if err != nil {
 		return err
-	}
-	if closer, ok := cfg.SMSSender.(io.Closer); ok {
-		defer closer.Close()
-	} else if closer, ok := cfg.Modem.(io.Closer); ok {
-		defer closer.Close()
 	}
 	if sender == "gateway" {
 		header := http.Header{"Content-Type": {*smsType}}

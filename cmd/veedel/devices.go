@@ -12,13 +12,14 @@ import (
 // configureDevices sets up the appliance's printer and modem from their
 // addresses, and which sender the SMS outbox uses: sender is "log",
 // "gateway", "modem" or "" (gateway when one is configured, else log).
-// It returns the sender chosen; the gateway's HTTPSender is made by the
-// caller.
-func configureDevices(cfg *applianceConfig, printerAddr, modemAddr, sender string, gateway bool) (string, error) {
+// It returns the sender chosen (the gateway's HTTPSender is made by the
+// caller) and the modem opened, nil without one: the caller closes it
+// when the appliance stops.
+func configureDevices(cfg *applianceConfig, printerAddr, modemAddr, sender string, gateway bool) (string, *modem.Modem, error) {
 	if printerAddr != "" {
 		p, err := printer.Open(printerAddr, printer.Options{})
 		if err != nil {
-			return "", usageErrorf("appliance: -printer: %v", err)
+			return "", nil, usageErrorf("appliance: -printer: %v", err)
 		}
 		cfg.Printer, cfg.PrinterAddress = p, p.Address()
 	}
@@ -26,7 +27,7 @@ func configureDevices(cfg *applianceConfig, printerAddr, modemAddr, sender strin
 	if modemAddr != "" {
 		var err error
 		if m, err = modem.Open(modemAddr, modem.Options{}); err != nil {
-			return "", usageErrorf("appliance: -modem: %v", err)
+			return "", nil, usageErrorf("appliance: -modem: %v", err)
 		}
 		cfg.Modem, cfg.ModemAddress = modemHealth(m), devices.PublicAddress(modemAddr)
 	}
@@ -39,33 +40,24 @@ func configureDevices(cfg *applianceConfig, printerAddr, modemAddr, sender strin
 	case "log":
 	case "gateway":
 		if !gateway {
-			return "", usageErrorf("appliance: -sms-sender gateway needs -sms-gateway URL")
+			return "", m, usageErrorf("appliance: -sms-sender gateway needs -sms-gateway URL")
 		}
 	case "modem":
 		if m == nil {
-			return "", usageErrorf("appliance: -sms-sender modem needs -modem serial:///dev/...")
+			return "", m, usageErrorf("appliance: -sms-sender modem needs -modem serial:///dev/...")
 		}
 		cfg.SMSSender = m
 	default:
-		return "", usageErrorf("appliance: -sms-sender %q: want log, gateway or modem", sender)
+		return "", m, usageErrorf("appliance: -sms-sender %q: want log, gateway or modem", sender)
 	}
-	return sender, nil
+	return sender, m, nil
 }
-
-// modemCloser closes a modem with the appliance.
-type modemCloser struct {
-	devices.ModemFunc
-	m *modem.Modem
-}
-
-func (c modemCloser) Close() error { return c.m.Close() }
 
 // modemHealth turns the modem driver's health into the monitor's words.
-func modemHealth(m *modem.Modem) devices.Modem {
-	return modemCloser{m: m, ModemFunc: func(ctx context.Context) (devices.ModemHealth, error) {
-		// The driver's LastError stays after the modem recovered: the
-		// report's error is the current failure only (the site's state
-		// keeps the last one for staff).
+func modemHealth(m *modem.Modem) devices.ModemFunc {
+	return func(ctx context.Context) (devices.ModemHealth, error) {
+		// The report's error is the current failure only (the site's
+		// state keeps the last one for staff).
 		h, err := m.Health(ctx)
 		out := devices.ModemHealth{Up: h.Up, SignalDBM: h.SignalDBM}
 		if !h.Up {
@@ -83,5 +75,5 @@ func modemHealth(m *modem.Modem) devices.Modem {
 			out.LastError = strings.TrimSpace(err.Error())
 		}
 		return out, nil
-	}}
+	}
 }

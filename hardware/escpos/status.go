@@ -47,16 +47,16 @@ const (
 	paperEnd     = 0x60
 )
 
-// IsStatusByte reports whether b has the fixed bits of a DLE EOT reply; a
+// isStatusByte reports whether b has the fixed bits of a DLE EOT reply; a
 // byte that does not is something else (a stale reply of another command,
 // line noise, a printer that speaks no ESC/POS).
-func IsStatusByte(b byte) bool {
+func isStatusByte(b byte) bool {
 	return b&statusFixedMask == statusFixed
 }
 
-// ParseStatus reads the replies to StatusQueries, in their order, without
+// parseStatus reads the replies to StatusQueries, in their order, without
 // checking that they are status bytes; see ParseStatusStrict.
-func ParseStatus(printer, offline, paper byte) hardware.PrinterStatus {
+func parseStatus(printer, offline, paper byte) hardware.PrinterStatus {
 	// Epson sets both bits of a pair together; any one of them counts, as a
 	// ticket that prints nothing is worse than one shown on screen.
 	return hardware.PrinterStatus{
@@ -68,14 +68,15 @@ func ParseStatus(printer, offline, paper byte) hardware.PrinterStatus {
 	}
 }
 
-// ParseStatusStrict is ParseStatus that fails when a reply is not a status
-// byte (see IsStatusByte), naming which.
+// ParseStatusStrict reads the replies to StatusQueries, in their order,
+// and fails when a reply is not a status byte (a stale reply of another
+// command, line noise), naming which.
 func ParseStatusStrict(printer, offline, paper byte) (hardware.PrinterStatus, error) {
 	for i, b := range []byte{printer, offline, paper} {
-		if !IsStatusByte(b) {
+		if !isStatusByte(b) {
 			n := [...]int{1, 2, 4}[i]
 			return hardware.PrinterStatus{}, fmt.Errorf("escpos: reply 0x%02X to DLE EOT %d is not a status byte", b, n)
 		}
 	}
-	return ParseStatus(printer, offline, paper), nil
+	return parseStatus(printer, offline, paper), nil
 }

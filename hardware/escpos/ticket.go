@@ -80,8 +80,9 @@ func (o Options) Validate() error {
 	return err
 }
 
-// Columns is the number of font A characters on one line of the paper.
-func (o Options) Columns() int {
+// columns is the number of font A characters on one line of the paper, 0
+// for bad options.
+func (o Options) columns() int {
 	o, err := o.withDefaults()
 	if err != nil {
 		return 0
@@ -105,7 +106,7 @@ func Ticket(t hardware.Ticket, opt Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	cols := opt.Width / dotsPerColumn
+	cols := opt.columns()
 	var b bytes.Buffer
 	b.Write([]byte{esc, '@'})
 	b.Write([]byte{esc, 't', 19})

@@ -48,9 +48,6 @@ func (r Registration) String() string {
 	return "unknown"
 }
 
-// CanSend reports whether the registration lets SMS go out.
-func (r Registration) CanSend() bool { return r == Registered || r == Roaming }
-
 // Health is the modem's state as it reports it.
 type Health struct {
 	// Up: the port is open and the modem answers.
@@ -60,8 +57,6 @@ type Health struct {
 	SignalDBM int
 	Network   Registration
 	SIM       SIMState
-	// LastError is the last failure of Send or Health, "" if none yet.
-	LastError string
 }
 
 // Health asks the modem for its signal, registration and SIM. The error
@@ -87,7 +82,6 @@ func (m *Modem) Health(ctx context.Context) (Health, error) {
 	if m.c == nil {
 		h.Up = false // the port failed or the modem stopped answering
 	}
-	h.LastError = m.lastErr
 	m.lastMu.Lock()
 	m.last = h
 	m.lastMu.Unlock()

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,7 +99,6 @@ type Modem struct {
 	charset string // text mode: the AT+CSCS in effect ("" unknown)
 	ref     byte   // the last concatenation reference used
 	pending map[string]*progress
-	lastErr string
 
 	// last is the last health Health read from the modem, returned while
 	// the modem is busy; guarded by lastMu, not by lock.
@@ -172,12 +172,25 @@ func parseAddress(address string) (path string, baud int, mode Mode, err error) 
 	if u.Scheme != "serial" {
 		return "", 0, 0, fmt.Errorf("%w: scheme %q, want serial:///dev/…", ErrBadAddress, u.Scheme)
 	}
-	if u.Host != "" || !strings.HasPrefix(u.Path, "/") || u.Path == "/" {
+	switch {
+	case u.User != nil:
+		// A modem takes no credentials; keep them out of configs and logs.
+		return "", 0, 0, fmt.Errorf("%w: user info is not allowed", ErrBadAddress)
+	case u.Fragment != "":
+		return "", 0, 0, fmt.Errorf("%w: fragment is not allowed", ErrBadAddress)
+	case u.Host != "" || !strings.HasPrefix(u.Path, "/") || u.Path == "/":
 		return "", 0, 0, fmt.Errorf("%w: want an absolute device path, serial:///dev/ttyUSB0", ErrBadAddress)
 	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "", 0, 0, fmt.Errorf("%w: query: %v", ErrBadAddress, err)
+	}
 	baud, mode = DefaultBaud, PDU
-	for k, vs := range u.Query() {
-		v := vs[len(vs)-1]
+	for k, vs := range q {
+		if len(vs) > 1 {
+			return "", 0, 0, fmt.Errorf("%w: parameter %q given %d times", ErrBadAddress, k, len(vs))
+		}
+		v := vs[0]
 		switch k {
 		case "baud":
 			baud, err = strconv.Atoi(v)
@@ -221,18 +234,15 @@ func (m *Modem) drop() {
 	m.synced, m.ready, m.charset = false, false, ""
 }
 
-// fail records err as the last error and drops the conn when the port
-// failed or lost the dialogue. A caller's context that ended while a
-// harmless command's answer was pending (canceledError) keeps the conn:
-// the answer is read away before the next command.
+// fail drops the conn when err says the port failed or the dialogue was
+// lost. A caller's context that ended while a harmless command's answer
+// was pending (canceledError) keeps the conn: the answer is read away
+// before the next command.
 func (m *Modem) fail(err error) {
 	var ioe *ioError
 	var te *timeoutError
 	if errors.As(err, &ioe) || errors.As(err, &te) {
 		m.drop()
-	}
-	if err != nil {
-		m.lastErr = err.Error()
 	}
 }
 
@@ -395,7 +405,7 @@ func (m *Modem) send(ctx context.Context, to, text string) error {
 			c = &concat{ref: p.ref, total: byte(len(parts)), seq: byte(i + 1)}
 		}
 		if err := m.sendPart(ctx, op, to, part, c); err != nil {
-			if len(parts) > 1 && slicesAny(p.accepted) {
+			if len(parts) > 1 && slices.Contains(p.accepted, true) {
 				m.remember(key, p)
 			}
 			return err
@@ -404,15 +414,6 @@ func (m *Modem) send(ctx context.Context, to, text string) error {
 	}
 	delete(m.pending, key)
 	return nil
-}
-
-func slicesAny(b []bool) bool {
-	for _, v := range b {
-		if v {
-			return true
-		}
-	}
-	return false
 }
 
 func (m *Modem) remember(key string, p *progress) {
@@ -447,7 +448,7 @@ func (m *Modem) parts(text string) []part {
 	s := notify.Split(text)
 	if m.mode == Text && s.Encoding == notify.GSM7 && !textModeGSM(text) {
 		var out []part
-		for _, t := range splitUCS2(text) {
+		for _, t := range notify.SplitUCS2(text) {
 			out = append(out, part{notify.UCS2, t})
 		}
 		return out
@@ -563,7 +564,7 @@ func (m *Modem) textSubmit(ctx context.Context, op, to string, p part) (string, 
 	}
 	if charset == "UCS2" {
 		// String parameters are in the character set too.
-		return fmt.Sprintf(`AT+CMGS="%X",%d`, ucs2(to), toa), []byte(fmt.Sprintf("%X", ucs2(p.text))), nil
+		return fmt.Sprintf(`AT+CMGS="%X",%d`, notify.EncodeUCS2(to), toa), []byte(fmt.Sprintf("%X", notify.EncodeUCS2(p.text))), nil
 	}
 	septets, _ := notify.EncodeGSM7(p.text)
 	return fmt.Sprintf(`AT+CMGS="%s",%d`, to, toa), septets, nil

@@ -2,7 +2,6 @@ package modem
 
 import (
 	"errors"
-	"unicode/utf16"
 
 	"github.com/veedel/veedel/appliance/notify"
 )
@@ -116,7 +115,7 @@ func submitPDU(to string, enc notify.Encoding, text string, c *concat) ([]byte, 
 		pdu = append(pdu, udh...)
 		pdu = append(pdu, packSeptets(septets, fill)...)
 	case notify.UCS2:
-		ud := append(udh, ucs2(text)...)
+		ud := append(udh, notify.EncodeUCS2(text)...)
 		if len(ud) > 140 {
 			return nil, errors.New("text too long for one segment")
 		}
@@ -126,31 +125,4 @@ func submitPDU(to string, enc notify.Encoding, text string, c *concat) ([]byte, 
 		return nil, errors.New("unknown encoding")
 	}
 	return pdu, nil
-}
-
-// ucs2 is text as UTF-16 big-endian.
-func ucs2(text string) []byte { return notify.EncodeUCS2(text) }
-
-// splitUCS2 splits text into UCS-2 segments (70 units single, 67 per
-// part, a surrogate pair kept whole), for text mode when notify.Split
-// chose GSM-7 but the text cannot travel in the modem's GSM character set
-// (the euro's escape would end the input).
-func splitUCS2(text string) []string {
-	if len(utf16.Encode([]rune(text))) <= 70 {
-		return []string{text}
-	}
-	var parts []string
-	start, used := 0, 0
-	for i, r := range text {
-		n := utf16.RuneLen(r)
-		if n < 0 {
-			n = 1
-		}
-		if used+n > 67 {
-			parts = append(parts, text[start:i])
-			start, used = i, 0
-		}
-		used += n
-	}
-	return append(parts, text[start:])
 }

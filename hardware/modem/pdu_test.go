@@ -2,6 +2,7 @@ package modem
 
 import (
 	"encoding/hex"
+	"errors"
 	"strings"
 	"testing"
 
@@ -127,18 +128,6 @@ func TestSubmitPDUConcatenated(t *testing.T) {
 	}
 }
 
-func TestSplitUCS2(t *testing.T) {
-	t.Parallel()
-	text := strings.Repeat("€", 140) // GSM-7 by Split, UCS-2 in text mode
-	parts := splitUCS2(text)
-	if got, want := len(parts), 3; got != want {
-		t.Fatalf("parts = %d, want %d", got, want)
-	}
-	if strings.Join(parts, "") != text {
-		t.Error("parts joined differ")
-	}
-}
-
 func TestParseAddress(t *testing.T) {
 	t.Parallel()
 	path, baud, mode, err := parseAddress("serial:///dev/ttyUSB0?baud=9600&mode=text")
@@ -150,9 +139,13 @@ func TestParseAddress(t *testing.T) {
 		t.Errorf("defaults: got %q %d %v %v", path, baud, mode, err)
 	}
 	for _, bad := range []string{"", "tcp://host:1", "serial://dev/ttyUSB0", "serial:///", "serial:///dev/x?baud=fast",
-		"serial:///dev/x?baud=-1", "serial:///dev/x?mode=fax", "serial:///dev/x?parity=even"} {
-		if _, _, _, err := parseAddress(bad); err == nil {
-			t.Errorf("%q: no error", bad)
+		"serial:///dev/x?baud=-1", "serial:///dev/x?mode=fax", "serial:///dev/x?parity=even",
+		"serial://user:secret@/dev/x", "serial://user@/dev/x", "serial:///dev/x#frag",
+		"serial:///dev/x?baud=9600&baud=115200", "serial:///dev/x?mode=pdu&mode=text", "serial:///dev/x?baud=%zz"} {
+		if _, _, _, err := parseAddress(bad); !errors.Is(err, ErrBadAddress) {
+			t.Errorf("%q: err = %v, want ErrBadAddress", bad, err)
+		} else if strings.Contains(err.Error(), "secret") {
+			t.Errorf("%q: error names the password: %v", bad, err)
 		}
 	}
 }

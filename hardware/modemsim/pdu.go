@@ -79,7 +79,7 @@ func decodeSubmit(b []byte, tpduLen int) (submit, error) {
 		if (udl*7+7)/8 != len(ud) || udl < skip {
 			return s, errPDU
 		}
-		s.text, err = decodeGSM7(unpack(ud, udl)[skip:])
+		s.text, err = notify.DecodeGSM7(unpack(ud, udl)[skip:])
 	case 0x08:
 		s.enc = notify.UCS2
 		if udl != len(ud) || (udl-hlen)%2 != 0 {
@@ -138,59 +138,6 @@ func unpack(b []byte, n int) []byte {
 		out[i] = byte(v>>(p%8)) & 0x7F
 	}
 	return out
-}
-
-// gsmTable is GSM 03.38 read back: septet (basic) or 0x80|septet
-// (extension, after the escape) to rune. It is derived from
-// notify.EncodeGSM7, the one place the alphabet is written down.
-type gsmTable map[uint16]rune
-
-func newGSMTable() gsmTable {
-	t := gsmTable{}
-	probe := func(r rune) {
-		s, ok := notify.EncodeGSM7(string(r))
-		switch {
-		case !ok:
-		case len(s) == 1:
-			t[uint16(s[0])] = r
-		case len(s) == 2:
-			t[0x100|uint16(s[1])] = r
-		}
-	}
-	for r := rune(0); r < 0x400; r++ {
-		probe(r)
-	}
-	probe('€')
-	return t
-}
-
-var errSeptet = errors.New("septet outside GSM 03.38")
-
-// decodeGSM7 maps unpacked septets to text.
-func decodeGSM7(septets []byte) (string, error) {
-	t := gsm
-	var sb strings.Builder
-	for i := 0; i < len(septets); i++ {
-		s := septets[i]
-		if s == 0x1B {
-			i++
-			if i == len(septets) {
-				return "", errSeptet
-			}
-			r, ok := t[0x100|uint16(septets[i])]
-			if !ok {
-				return "", errSeptet
-			}
-			sb.WriteRune(r)
-			continue
-		}
-		r, ok := t[uint16(s)]
-		if !ok {
-			return "", errSeptet
-		}
-		sb.WriteRune(r)
-	}
-	return sb.String(), nil
 }
 
 func decodeUCS2(b []byte) string {

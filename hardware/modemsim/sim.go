@@ -22,8 +22,6 @@ import (
 	"github.com/veedel/veedel/appliance/notify"
 )
 
-var gsm = newGSMTable()
-
 // Options configure a simulator.
 type Options struct {
 	// Link, if set, is a symlink kept pointing at the current pty, like
@@ -516,7 +514,7 @@ func (s *Sim) decodeText(arg string, input []byte) (Part, error) {
 		p.Text, p.Encoding = decodeUCS2(b), notify.UCS2
 	case "GSM":
 		p.To = da
-		text, err := decodeGSM7(input)
+		text, err := notify.DecodeGSM7(input)
 		if err != nil {
 			return p, err
 		}
