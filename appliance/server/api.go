@@ -221,7 +221,6 @@ type BookingView struct {
 	Code    string    `json:"code"`
 	Service string    `json:"service"`
 	Slot    time.Time `json:"slot"`
-	Ticket  string    `json:"ticket,omitempty"` // number once checked in
 }
 
 // apiCreateBooking records an appointment (staff, HTTP Basic): until

@@ -122,7 +122,7 @@ func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, 
 	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User), Reprint: s.Printer != nil}
 	s.Store.View(func(st *queue.State) {
 		p.SiteName, p.Counters, p.Services = st.Site.Name, counterViews(st), serviceViews(st)
-		p.DeviceBanner = deviceBannerOf(st)
+		p.DeviceBanner = deviceBannerOf(deviceViews(st))
 		for _, svc := range st.Services {
 			p.ServiceName[svc.ID] = svc.Name
 		}

@@ -73,10 +73,10 @@ func deviceViews(st *queue.State) []deviceView {
 	return out
 }
 
-// deviceBannerOf requires the store's lock.
-func deviceBannerOf(st *queue.State) deviceBanner {
+// deviceBannerOf sorts the views deviceViews built into alerts and notices.
+func deviceBannerOf(views []deviceView) deviceBanner {
 	var b deviceBanner
-	for _, v := range deviceViews(st) {
+	for _, v := range views {
 		switch {
 		case !v.Healthy:
 			b.Alerts = append(b.Alerts, v)
@@ -99,7 +99,8 @@ type devicesPage struct {
 func (s *Server) deskDevices(w http.ResponseWriter, r *http.Request) {
 	p := devicesPage{Printer: s.Printer != nil}
 	s.Store.View(func(st *queue.State) {
-		p.SiteName, p.Devices, p.DeviceBanner = st.Site.Name, deviceViews(st), deviceBannerOf(st)
+		p.SiteName, p.Devices = st.Site.Name, deviceViews(st)
+		p.DeviceBanner = deviceBannerOf(p.Devices)
 	})
 	lang := ui.Lang(w, r)
 	w.Header().Set("Cache-Control", "no-store")

@@ -53,9 +53,9 @@ func (s *Store) BeginPrint(ctx context.Context, ticketID string) (job PrintJob, 
 // ReprintTicket claims a print that staff asked for explicitly: allowed
 // whatever became of the earlier attempts, except while one is still
 // running (ECONFLICT).
-func (s *Store) ReprintTicket(ctx context.Context, ticketID string) (PrintJob, error) {
+func (s *Store) ReprintTicket(ctx context.Context, ticketID string) error {
 	if err := s.knownTicket(ticketID); err != nil {
-		return PrintJob{}, err
+		return err
 	}
 	now := s.now().UnixMilli()
 	res, err := s.db.Write.ExecContext(ctx, `INSERT INTO print_jobs (ticket_id, state, attempts, created_at, updated_at)
@@ -64,13 +64,12 @@ func (s *Store) ReprintTicket(ctx context.Context, ticketID string) (PrintJob, e
 		WHERE print_jobs.state != ? OR print_jobs.updated_at < ?`,
 		ticketID, PrintPrinting, now, now, PrintPrinting, now-stalePrint.Milliseconds())
 	if err != nil {
-		return PrintJob{}, fmt.Errorf("store: reprint: %w", err)
+		return fmt.Errorf("store: reprint: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return PrintJob{}, veedel.Errorf(veedel.ECONFLICT, "Das Ticket wird gerade gedruckt / the ticket is being printed right now")
+		return veedel.Errorf(veedel.ECONFLICT, "Das Ticket wird gerade gedruckt / the ticket is being printed right now")
 	}
-	job, _, err := s.printJob(ctx, s.db.Write, ticketID)
-	return job, err
+	return nil
 }
 
 // stalePrint is how long a job may stay "printing" before staff may

@@ -42,7 +42,7 @@ func TestPrintJobs(t *testing.T) {
 		if err != nil || claimed || job.State != sqlite.PrintPrinting {
 			t.Fatalf("second BeginPrint: %+v claimed %v err %v, want the running job, unclaimed", job, claimed, err)
 		}
-		if _, err := store.ReprintTicket(ctx, tk.ID); veedel.ErrorCode(err) != veedel.ECONFLICT {
+		if err := store.ReprintTicket(ctx, tk.ID); veedel.ErrorCode(err) != veedel.ECONFLICT {
 			t.Errorf("reprint while printing = %v, want ECONFLICT", err)
 		}
 		if err := store.FinishPrint(ctx, tk.ID, "paper out"); err != nil {
@@ -54,12 +54,15 @@ func TestPrintJobs(t *testing.T) {
 		}
 	})
 	t.Run("Reprint", func(t *testing.T) {
-		job, err := store.ReprintTicket(ctx, tk.ID)
-		if err != nil || job.Attempts != 2 || job.State != sqlite.PrintPrinting {
-			t.Fatalf("reprint: %+v, %v", job, err)
+		if err := store.ReprintTicket(ctx, tk.ID); err != nil {
+			t.Fatalf("reprint: %v", err)
+		}
+		job, ok, err := store.PrintJob(ctx, tk.ID)
+		if err != nil || !ok || job.Attempts != 2 || job.State != sqlite.PrintPrinting {
+			t.Fatalf("reprint: %+v, %v, %v", job, ok, err)
 		}
 		store.FinishPrint(ctx, tk.ID, "")
-		job, ok, err := store.PrintJob(ctx, tk.ID)
+		job, ok, err = store.PrintJob(ctx, tk.ID)
 		if err != nil || !ok || job.State != sqlite.PrintPrinted || job.Error != "" {
 			t.Errorf("after reprint: %+v %v %v", job, ok, err)
 		}
