@@ -6,7 +6,7 @@ package ui
 // English.
 func CitizenKey(key string) bool {
 	switch key {
-	case "city", "lang.name", "lang.menu", "skip", "minutes", "minutes.long", "error.title", "back",
+	case "city", "lang.name", "lang.menu", "skip", "minutes", "error.title", "back",
 		"notfound", "notfound.text", "unit.min", "refresh":
 		return true
 	}
@@ -25,7 +25,6 @@ func init() {
 		"lang.menu":     "Dil",
 		"skip":          "İçeriğe geç",
 		"minutes":       "%d dk.",
-		"minutes.long":  "%d dakika",
 		"error.title":   "Bu işlem gerçekleştirilemedi",
 		"back":          "Geri",
 		"notfound":      "Sayfa bulunamadı",
@@ -70,7 +69,6 @@ func init() {
 		"ticket.qr":              "QR kodunu tarayın: bekleme sürenizi telefonunuzdan takip edebilir, bekleme salonundan ayrılabilirsiniz.",
 		"ticket.print":           "Yazdır",
 		"ticket.done":            "Tamam",
-		"ticket.again":           "Yeni numara al",
 
 		// SMS notifications (package appliance/notify).
 		"ticket.sms.title":     "SMS bildirimi",
@@ -92,7 +90,6 @@ func init() {
 		"portal.open":       "Açık",
 		"portal.closed":     "Kapalı",
 		"portal.stale":      "Güncel veri yok",
-		"portal.stale.long": "%d dakikadır bu merkezle bağlantı yok. Bilgiler güncel değil.",
 		"portal.updated":    "Son güncelleme: %s",
 		"portal.never":      "henüz veri yok",
 		"portal.empty":      "Henüz bağlı merkez yok.",
@@ -143,7 +140,6 @@ func init() {
 		"lang.menu":     "اللغة",
 		"skip":          "الانتقال إلى المحتوى",
 		"minutes":       "%d دقيقة",
-		"minutes.long":  "%d دقيقة",
 		"error.title":   "تعذّر إتمام العملية",
 		"back":          "رجوع",
 		"notfound":      "الصفحة غير موجودة",
@@ -188,7 +184,6 @@ func init() {
 		"ticket.qr":              "امسح رمز QR لتتابع مدة انتظارك على هاتفك، ويمكنك مغادرة قاعة الانتظار.",
 		"ticket.print":           "طباعة",
 		"ticket.done":            "تم",
-		"ticket.again":           "رقم آخر",
 
 		// SMS notifications (package appliance/notify).
 		"ticket.sms.title":     "إشعار عبر الرسائل القصيرة",
@@ -210,7 +205,6 @@ func init() {
 		"portal.open":       "مفتوح",
 		"portal.closed":     "مغلق",
 		"portal.stale":      "لا توجد بيانات حديثة",
-		"portal.stale.long": "لا يوجد اتصال بهذا المركز منذ %d دقيقة. البيانات غير محدّثة.",
 		"portal.updated":    "آخر تحديث: %s",
 		"portal.never":      "لا توجد بيانات بعد",
 		"portal.empty":      "لا توجد مراكز متصلة بعد.",

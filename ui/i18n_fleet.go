@@ -6,7 +6,7 @@ func init() {
 	for lang, m := range map[string]map[string]string{"de": {
 		"admin.nav.devices":             "Geräte",
 		"admin.devices.title":           "Geräte der Standorte",
-		"admin.devices.lead":            "Drucker und GSM-Modems, wie die Standorte sie zuletzt gemeldet haben (Stand %s; die Seite lädt alle 15 s neu).",
+		"admin.devices.lead":            "Drucker und SMS-Modems, wie die Standorte sie zuletzt gemeldet haben (Stand %s; die Seite lädt alle 15 s neu).",
 		"admin.devices.sites":           "Standorte mit Geräten",
 		"admin.devices.problems":        "%d Gerät(e) gestört",
 		"admin.devices.allok":           "Alle Geräte in Ordnung",
@@ -22,18 +22,10 @@ func init() {
 		"admin.devices.state.ok":        "In Ordnung",
 		"admin.devices.state.attention": "Bitte prüfen",
 		"admin.devices.state.fault":     "Gestört",
-		"admin.devices.kind.printer":    "Ticketdrucker",
-		"admin.devices.kind.modem":      "GSM-Modem",
-		"admin.devices.down":            "Nicht erreichbar",
-		"admin.devices.paperout":        "Papier leer",
-		"admin.devices.paperlow":        "Papier fast leer",
-		"admin.devices.cover":           "Deckel offen",
-		"admin.devices.network":         "Netz: %s",
-		"admin.devices.signal":          "Signal: %d dBm",
 	}, "en": {
 		"admin.nav.devices":             "Devices",
 		"admin.devices.title":           "Site devices",
-		"admin.devices.lead":            "Printers and GSM modems as the sites last reported them (as of %s; the page reloads every 15 s).",
+		"admin.devices.lead":            "Printers and SMS modems as the sites last reported them (as of %s; the page reloads every 15 s).",
 		"admin.devices.sites":           "Sites with devices",
 		"admin.devices.problems":        "%d device(s) faulty",
 		"admin.devices.allok":           "All devices fine",
@@ -49,14 +41,6 @@ func init() {
 		"admin.devices.state.ok":        "Fine",
 		"admin.devices.state.attention": "Check soon",
 		"admin.devices.state.fault":     "Faulty",
-		"admin.devices.kind.printer":    "Ticket printer",
-		"admin.devices.kind.modem":      "GSM modem",
-		"admin.devices.down":            "Not reachable",
-		"admin.devices.paperout":        "Paper out",
-		"admin.devices.paperlow":        "Paper low",
-		"admin.devices.cover":           "Cover open",
-		"admin.devices.network":         "Network: %s",
-		"admin.devices.signal":          "Signal: %d dBm",
 	}} {
 		for k, v := range m {
 			texts[lang][k] = v

@@ -21,7 +21,6 @@ func init() {
 		"admin.group.prefix":             "Kennbuchstabe der Gruppe",
 		"admin.group.prefix.hint":        "Ein Großbuchstabe A–Z, den keine andere Gruppe und keine Dienstleistung ohne Gruppe trägt.",
 		"admin.group.save":               "Gruppe speichern und an alle Standorte senden",
-		"admin.group.unknown":            "Diese Gruppe gibt es nicht.",
 		"admin.saved.group":              "Gespeichert. Die Gruppe wird an alle Standorte übertragen.",
 	}, "en": {
 		"admin.service.group":            "Group",
@@ -41,7 +40,6 @@ func init() {
 		"admin.group.prefix":             "Group prefix",
 		"admin.group.prefix.hint":        "One capital letter A–Z that no other group and no ungrouped service has.",
 		"admin.group.save":               "Save the group and send it to all sites",
-		"admin.group.unknown":            "This group does not exist.",
 		"admin.saved.group":              "Saved. The group is being sent to all sites.",
 	}} {
 		for k, v := range m {

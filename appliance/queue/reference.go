@@ -98,7 +98,7 @@ func (s *State) PrefixUser(prefix, service, group string) string {
 func ValidateHours(hours []OpeningHours) error {
 	sorted := SortedHours(hours)
 	for i, h := range sorted {
-		de, en := weekdayNames(h.Weekday)
+		de, en := WeekdayNames(h.Weekday)
 		switch {
 		case h.Weekday < time.Sunday || h.Weekday > time.Saturday:
 			return veedel.Errorf(veedel.EINVALID, "Unbekannter Wochentag %d / unknown weekday %d", h.Weekday, h.Weekday)
@@ -132,7 +132,7 @@ func ValidateWalkIn(hours, walkIn []OpeningHours) error {
 			}
 		}
 		if !inside {
-			de, en := weekdayNames(w.Weekday)
+			de, en := WeekdayNames(w.Weekday)
 			return veedel.Errorf(veedel.EINVALID, "%s: Sprechzeit ohne Termin %s–%s liegt nicht innerhalb der Öffnungszeiten / %s: walk-in hours %s–%s lie outside the opening hours",
 				de, Clock(w.Open), Clock(w.Close), en, Clock(w.Open), Clock(w.Close))
 		}
@@ -155,8 +155,8 @@ func Clock(minutes int) string { return fmt.Sprintf("%02d:%02d", minutes/60, min
 
 var wochentage = [...]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"}
 
-// weekdayNames names a weekday in German and English, for messages.
-func weekdayNames(d time.Weekday) (string, string) {
+// WeekdayNames names a weekday in German and English, for messages.
+func WeekdayNames(d time.Weekday) (string, string) {
 	if d < time.Sunday || d > time.Saturday {
 		return fmt.Sprint(int(d)), fmt.Sprint(int(d))
 	}

@@ -130,18 +130,7 @@ func TestSnapshotRestore(t *testing.T) {
 			randomDay(t, f, rnd, monday)
 			randomDay(t, f, rnd, tuesday)
 
-			data, err := json.Marshal(f.st.Snapshot())
-			if err != nil {
-				t.Fatal(err)
-			}
-			var snap queue.Snapshot
-			if err := json.Unmarshal(data, &snap); err != nil {
-				t.Fatal(err)
-			}
-			restored, err := queue.Restore(snap)
-			if err != nil {
-				t.Fatal(err)
-			}
+			restored := restoreViaJSON(t, f.st)
 			sameObservation(t, "restored", restored, f.st)
 
 			later := randomDay(t, f, rnd, wednesday)

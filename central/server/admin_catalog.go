@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,16 +128,12 @@ func (s *Server) adminServiceForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id := chi.URLParam(r, "id"); id != "" {
-		found := false
-		for _, svc := range services {
-			if svc.ID == id {
-				d.New, d.Form, d.Minutes, found = false, svc.ServiceDefined, strconv.Itoa(svc.ExpectedMinutes), true
-			}
-		}
-		if !found {
+		svc, ok := findService(services, id)
+		if !ok {
 			s.renderAdminError(w, r, veedel.Errorf(veedel.ENOTFOUND, "%s", ui.Translate(ui.Lang(w, r), "admin.service.unknown")))
 			return
 		}
+		d.New, d.Form, d.Minutes = false, svc.ServiceDefined, strconv.Itoa(svc.ExpectedMinutes)
 	}
 	if err := s.loadGroups(r, &d, services, r.URL.Query().Get("group")); err != nil {
 		s.renderAdminError(w, r, err)
@@ -172,11 +169,8 @@ func (s *Server) adminSaveGroup(w http.ResponseWriter, r *http.Request) {
 			s.renderAdminError(w, r, lerr)
 			return
 		}
-		id := strings.TrimSpace(f.Get("service"))
-		for _, svc := range services {
-			if svc.ID == id && id != "" {
-				d.New, d.Form, d.Minutes = false, svc.ServiceDefined, strconv.Itoa(svc.ExpectedMinutes)
-			}
+		if svc, ok := findService(services, strings.TrimSpace(f.Get("service"))); ok {
+			d.New, d.Form, d.Minutes = false, svc.ServiceDefined, strconv.Itoa(svc.ExpectedMinutes)
 		}
 		d.GroupForm, d.GroupNew = g, isNew
 		title, path := "admin.service.edit", "/admin/services/"+url.PathEscape(d.Form.ID)
@@ -225,6 +219,11 @@ func (s *Server) adminSaveService(w http.ResponseWriter, r *http.Request) {
 			NameEN: strings.TrimSpace(f.Get("name_en")), Prefix: strings.TrimSpace(f.Get("prefix")),
 			Group: strings.TrimSpace(f.Get("group"))},
 		Minutes: strings.TrimSpace(f.Get("expected_minutes"))}
+	services, err := s.Central.Catalog(r.Context())
+	if err != nil {
+		s.renderAdminError(w, r, err)
+		return
+	}
 	fail := func(err error) {
 		title, path := "admin.service.edit", "/admin/services/"+url.PathEscape(d.Form.ID)
 		if d.New {
@@ -234,11 +233,9 @@ func (s *Server) adminSaveService(w http.ResponseWriter, r *http.Request) {
 			s.renderAdminError(w, r, err)
 			return
 		}
-		if services, err := s.Central.Catalog(r.Context()); err == nil {
-			if err := s.loadGroups(r, &d, services, ""); err != nil {
-				s.renderAdminError(w, r, err)
-				return
-			}
+		if err := s.loadGroups(r, &d, services, ""); err != nil {
+			s.renderAdminError(w, r, err)
+			return
 		}
 		s.renderAdminAt(w, r, path, http.StatusBadRequest, "admin_service", title, veedel.ErrorMessage(err), "", d)
 	}
@@ -251,29 +248,13 @@ func (s *Server) adminSaveService(w http.ResponseWriter, r *http.Request) {
 	if _, ok := f["group"]; !ok && !d.New {
 		// A post without the group field at all (the form always sends
 		// it, "" for none) keeps the service's group.
-		services, err := s.Central.Catalog(r.Context())
-		if err != nil {
-			fail(err)
-			return
-		}
-		for _, svc := range services {
-			if svc.ID == d.Form.ID {
-				d.Form.Group = svc.Group
-			}
+		if svc, ok := findService(services, d.Form.ID); ok {
+			d.Form.Group = svc.Group
 		}
 	}
-	if d.New {
-		services, err := s.Central.Catalog(r.Context())
-		if err != nil {
-			fail(err)
-			return
-		}
-		for _, svc := range services {
-			if svc.ID == d.Form.ID {
-				fail(veedel.Errorf(veedel.EINVALID, "Kennung %q gibt es schon („%s“): dort bearbeiten / id %q exists already: edit it there", svc.ID, svc.Name, svc.ID))
-				return
-			}
-		}
+	if svc, ok := findService(services, d.Form.ID); ok && d.New {
+		fail(veedel.Errorf(veedel.EINVALID, "Kennung %q gibt es schon („%s“): dort bearbeiten / id %q exists already: edit it there", svc.ID, svc.Name, svc.ID))
+		return
 	}
 	if _, err := s.Central.DefineService(r.Context(), d.Form); err != nil {
 		fail(err)
@@ -283,13 +264,34 @@ func (s *Server) adminSaveService(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin?saved=service", http.StatusSeeOther)
 }
 
+// findService is the service of the catalogue with id ("" finds none).
+func findService(services []central.CatalogService, id string) (central.CatalogService, bool) {
+	i := slices.IndexFunc(services, func(svc central.CatalogService) bool { return svc.ID == id && id != "" })
+	if i < 0 {
+		return central.CatalogService{}, false
+	}
+	return services[i], true
+}
+
 type hoursFormData struct {
 	Frame adminFrame
 	Site  central.SiteInfo
-	Days  []hoursDay
+	Days  hoursTable
 	// WalkIn are the walk-in hours' rows (fields prefixed walkinPrefix).
-	WalkIn []hoursDay
+	WalkIn hoursTable
 }
+
+// hoursTable is one week's table of the hours form (template
+// "hours_rows").
+type hoursTable struct {
+	lang string
+	// Label leads each field's hidden label ("Freie Sprechzeit"), or "".
+	Label string
+	Days  []hoursDay
+}
+
+// T translates key into the page's language.
+func (t hoursTable) T(key string, args ...any) string { return ui.Translate(t.lang, key, args...) }
 
 // walkinPrefix prefixes the walk-in hours' form fields: walkin-open-1-0.
 const walkinPrefix = "walkin-"
@@ -311,7 +313,7 @@ func slotNames(prefix string, wd time.Weekday, i int) (string, string) {
 
 // hoursForm builds the form rows (field names prefixed with prefix) from
 // hours, or from the posted form when form is set.
-func hoursForm(lang, prefix string, hours []queue.OpeningHours, form func(string) string) []hoursDay {
+func hoursForm(lang, prefix string, hours []queue.OpeningHours, form func(string) string) hoursTable {
 	byDay := map[time.Weekday][]queue.OpeningHours{}
 	for _, h := range queue.SortedHours(hours) {
 		byDay[h.Weekday] = append(byDay[h.Weekday], h)
@@ -320,7 +322,10 @@ func hoursForm(lang, prefix string, hours []queue.OpeningHours, form func(string
 	for _, hs := range byDay {
 		slots = max(slots, len(hs))
 	}
-	var days []hoursDay
+	t := hoursTable{lang: lang}
+	if prefix == walkinPrefix {
+		t.Label = ui.Translate(lang, "admin.walkin.title")
+	}
 	for _, wd := range weekOrder {
 		day := hoursDay{Name: ui.Translate(lang, fmt.Sprintf("weekday.%d", wd))}
 		for i := range slots {
@@ -333,9 +338,9 @@ func hoursForm(lang, prefix string, hours []queue.OpeningHours, form func(string
 			}
 			day.Slots = append(day.Slots, slot)
 		}
-		days = append(days, day)
+		t.Days = append(t.Days, day)
 	}
-	return days
+	return t
 }
 
 func (s *Server) adminHoursForm(w http.ResponseWriter, r *http.Request) {
@@ -404,7 +409,7 @@ func parseHours(prefix string, get func(string) string) ([]queue.OpeningHours, e
 			if open == "" && close == "" {
 				continue
 			}
-			de, en := weekdayNames(wd)
+			de, en := queue.WeekdayNames(wd)
 			if prefix == walkinPrefix {
 				de, en = "Ohne Termin: "+de, "walk-in hours: "+en
 			}
@@ -438,7 +443,3 @@ func parseClock(v string) (int, error) {
 	}
 	return h*60 + m, nil
 }
-
-var wochentage = [...]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"}
-
-func weekdayNames(d time.Weekday) (string, string) { return wochentage[d], d.String() }

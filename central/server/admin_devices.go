@@ -10,7 +10,7 @@ import (
 	"github.com/veedel/veedel/ui"
 )
 
-// The fleet view: every site's ticket printers and GSM modems as the sites
+// The fleet view: every site's ticket printers and SMS modems as the sites
 // last reported them (device.reported events in their change-logs), faults
 // first, so a technician sees a printer out of paper before the citizens
 // do. The same data as JSON at GET /api/v1/devices for monitoring.
@@ -30,6 +30,8 @@ type deviceSiteRow struct {
 
 type deviceRow struct {
 	queue.Device
+	// Name is the device's kind in words ("Ticketdrucker").
+	Name string
 	// State is ok, attention or fault: a CSS class; StateText says it.
 	State, StateText string
 	// Details are the reasons in words ("Papier fast leer", "-71 dBm").
@@ -45,7 +47,7 @@ func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request) {
 	for _, site := range s.Central.Devices() {
 		row := deviceSiteRow{SiteDevices: site, Contact: moment(lang, site.LastContact, now)}
 		for _, dev := range site.Devices {
-			dr := deviceRow{Device: dev, Since: moment(lang, dev.Since, now), ErrorAt: moment(lang, dev.ErrorAt, now), Details: deviceDetails(lang, dev)}
+			dr := deviceRow{Device: dev, Name: deviceName(lang, dev.Kind), Since: moment(lang, dev.Since, now), ErrorAt: moment(lang, dev.ErrorAt, now), Details: deviceDetails(lang, dev)}
 			switch {
 			case !dev.Healthy():
 				dr.State = "fault"
@@ -63,27 +65,35 @@ func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request) {
 	s.renderAdmin(w, r, http.StatusOK, "admin_devices", "admin.devices.title", "", "", d)
 }
 
+// deviceName is a device's kind in lang, in the desk's words.
+func deviceName(lang, kind string) string {
+	if kind != queue.DevicePrinter && kind != queue.DeviceModem {
+		kind = "other"
+	}
+	return ui.Translate(lang, "devices.name."+kind)
+}
+
 // deviceDetails says what is wrong or notable with a device, in lang.
 func deviceDetails(lang string, d queue.Device) []string {
 	var out []string
 	add := func(key string, args ...any) { out = append(out, ui.Translate(lang, key, args...)) }
 	if !d.Up {
-		add("admin.devices.down")
+		add("devices.state.down")
 	}
 	if d.PaperOut {
-		add("admin.devices.paperout")
+		add("devices.state.paperout")
 	} else if d.PaperLow {
-		add("admin.devices.paperlow")
+		add("devices.state.paperlow")
 	}
 	if d.CoverOpen {
-		add("admin.devices.cover")
+		add("devices.state.cover")
 	}
 	if d.Kind == queue.DeviceModem {
 		if d.Network != "" {
-			add("admin.devices.network", d.Network)
+			add("devices.network", d.Network)
 		}
 		if d.SignalDBM != 0 {
-			add("admin.devices.signal", d.SignalDBM)
+			add("devices.signal", d.SignalDBM)
 		}
 	}
 	if d.Error != "" {

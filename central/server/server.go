@@ -149,11 +149,16 @@ func (s *Server) renderNotFound(w http.ResponseWriter, r *http.Request, lang, he
 }
 
 // renderMessage renders a citizen's message page (page_notfound.html)
-// with status.
+// with status. Its language menu links to d.Back when set: the request's
+// own path may accept only POST (a cancellation, an SMS sign-up).
 func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, status int, lang string, d notFoundData) {
 	w.Header().Set("Cache-Control", "no-store")
+	path := r.URL.Path
+	if d.Back != "" {
+		path = d.Back
+	}
 	s.Renderer.Render(w, status, "notfound", ui.Page{
-		Lang: lang, Title: d.Heading, Surface: "portal", Path: r.URL.Path, Langs: ui.CitizenLangs, Data: d,
+		Lang: lang, Title: d.Heading, Surface: "portal", Path: path, Langs: ui.CitizenLangs, Data: d,
 	})
 }
 

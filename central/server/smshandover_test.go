@@ -204,3 +204,107 @@ func TestSMSErrorPageKeepsLiveState(t *testing.T) {
 		t.Errorf("error page: want the form, data-sms=\"pending\" and its own address for live.js")
 	}
 }
+
+// postSMS posts the status page's SMS form of token and returns the status
+// and the page.
+func (e *env) postSMS(token string, form url.Values) (int, string) {
+	e.t.Helper()
+	resp, err := http.PostForm(e.URL+"/t/"+token+"/sms", form)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// tag returns the first HTML tag of page that contains marker, or "".
+func tag(page, marker string) string {
+	i := strings.Index(page, marker)
+	if i < 0 {
+		return ""
+	}
+	start := strings.LastIndex(page[:i], "<")
+	end := strings.Index(page[i:], ">")
+	if start < 0 || end < 0 {
+		return ""
+	}
+	return page[start : i+end+1]
+}
+
+// A refused sign-up shows the form again as the citizen left it (the
+// number typed, the consent ticked) and ties the message to the field it
+// is about.
+func TestSMSErrorKeepsConsentAndNamesTheField(t *testing.T) {
+	e := newEnv(t)
+	e.mustPost(opening(t, e.Clock).batch(1, 5))
+	for _, tt := range []struct {
+		name    string
+		form    url.Values
+		checked bool
+		field   string // the input described by the message
+	}{
+		{"BadNumberConsented", url.Values{"phone": {"12345"}, "consent": {"yes"}}, true, `id="sms-phone"`},
+		{"BadNumberNoConsent", url.Values{"phone": {"12345"}}, false, `id="sms-phone"`},
+		{"NoConsent", url.Values{"phone": {"0170 1234 5678"}}, false, `name="consent"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, page := e.postSMS(tokenA, tt.form)
+			if status != http.StatusBadRequest {
+				t.Fatalf("POST = %d, want 400", status)
+			}
+			contains(t, "error page", page, `id="sms-error"`, `value="`+tt.form.Get("phone")+`"`)
+			phone, consent := tag(page, `id="sms-phone"`), tag(page, `name="consent"`)
+			if got := strings.Contains(consent, " checked"); got != tt.checked {
+				t.Errorf("consent %s: checked %v, want %v", consent, got, tt.checked)
+			}
+			for _, in := range []string{phone, consent} {
+				described := strings.Contains(in, `aria-describedby="sms-error"`) && strings.Contains(in, `aria-invalid="true"`)
+				if want := strings.Contains(in, tt.field); described != want {
+					t.Errorf("%s: described by the error %v, want %v", in, described, want)
+				}
+			}
+		})
+	}
+}
+
+// The language menu of a page answering a post (an SMS sign-up's error, a
+// refused cancellation) links to the ticket's status page: the posted
+// address takes no GET.
+func TestLanguageMenuAfterAPost(t *testing.T) {
+	e := newEnv(t)
+	l := opening(t, e.Clock)
+	e.mustPost(l.batch(1, 5))
+	call(l) // A is called: it can no longer be cancelled
+	e.mustPost(l.batch(6, 7))
+	links := func(what, page, token string) {
+		t.Helper()
+		contains(t, what, page, `href="/t/`+token+`?lang=tr"`, `href="/t/`+token+`?lang=en"`)
+		for _, bad := range []string{"/sms?lang=", "/cancel?lang="} {
+			if strings.Contains(page, bad) {
+				t.Errorf("%s: a language link goes to %s…", what, bad)
+			}
+		}
+	}
+
+	status, _, page := e.postCancel(tokenA)
+	if status != http.StatusConflict {
+		t.Fatalf("POST cancel of a called ticket = %d, want 409", status)
+	}
+	links("refused cancellation", page, tokenA)
+
+	status, page = e.postSMS(tokenB, url.Values{"phone": {"12345"}, "consent": {"yes"}})
+	if status != http.StatusBadRequest {
+		t.Fatalf("POST a bad number = %d, want 400", status)
+	}
+	links("status page with the SMS error", page, tokenB)
+
+	status, page = e.postSMS(tokenB, url.Values{"phone": {strings.Repeat("0", 8<<10)}})
+	if status != http.StatusBadRequest || !strings.Contains(page, `id="notfound-heading"`) {
+		t.Fatalf("POST an oversized form = %d, want 400 with the message page", status)
+	}
+	links("unreadable SMS form", page, tokenB)
+}

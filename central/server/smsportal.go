@@ -30,6 +30,8 @@ type smsView struct {
 	Notice  string // text key: what became of an earlier sign-up
 	Error   string // text key: why the number was not taken
 	Phone   string // what the citizen typed, after an error
+	Consent bool   // the citizen ticked the consent, after an error
+	Field   string // the field Error is about: "phone", "consent" or ""
 	Action  string // where the form posts
 	Refresh string // the page again, while the site has not confirmed
 	// Live is the sign-up's state as the ticket's event stream reports
@@ -71,7 +73,7 @@ func (s *Server) signUpSMS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	t, ok := s.ticket(r)
 	if !ok {
-		s.renderNotFound(w, r, lang, ui.Translate(lang, "status.notfound.title"), ui.Translate(lang, "status.notfound"))
+		s.ticketNotFound(w, r, lang)
 		return
 	}
 	token := chi.URLParam(r, "token")
@@ -92,14 +94,15 @@ func (s *Server) signUpSMS(w http.ResponseWriter, r *http.Request) {
 	number, err := notify.NormalizeMobile(typed)
 	switch {
 	case errors.Is(err, notify.ErrLandline):
-		v.Error = "ticket.sms.landline"
+		v.Error, v.Field = "ticket.sms.landline", "phone"
 	case err != nil:
-		v.Error = "ticket.sms.invalid"
+		v.Error, v.Field = "ticket.sms.invalid", "phone"
 	case r.PostForm.Get("consent") != "yes":
-		v.Error = "ticket.sms.noconsent"
+		v.Error, v.Field = "ticket.sms.noconsent", "consent"
 	}
 	if v.Error != "" {
 		v.Show, v.State, v.Phone = true, central.SMSNone, strings.TrimSpace(typed)
+		v.Consent = r.PostForm.Get("consent") == "yes"
 		s.renderTicket(w, r, http.StatusBadRequest, lang, t, base, v)
 		return
 	}
@@ -107,7 +110,7 @@ func (s *Server) signUpSMS(w http.ResponseWriter, r *http.Request) {
 	switch veedel.ErrorCode(err) {
 	case "":
 	case veedel.ENOTFOUND:
-		s.renderNotFound(w, r, lang, ui.Translate(lang, "status.notfound.title"), ui.Translate(lang, "status.notfound"))
+		s.ticketNotFound(w, r, lang)
 		return
 	case veedel.ECONFLICT:
 		v.Error = "status.sms.closed"

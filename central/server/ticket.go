@@ -51,11 +51,17 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 	t, ok := s.ticket(r)
 	if !ok {
-		s.renderNotFound(w, r, lang, ui.Translate(lang, "status.notfound.title"), ui.Translate(lang, "status.notfound"))
+		s.ticketNotFound(w, r, lang)
 		return
 	}
 	sms := s.smsView(r, t, r.URL.EscapedPath())
 	s.renderTicket(w, r, http.StatusOK, lang, t, r.URL.EscapedPath(), sms)
+}
+
+// ticketNotFound renders the citizen's page for a token that names no
+// ticket (any longer).
+func (s *Server) ticketNotFound(w http.ResponseWriter, r *http.Request, lang string) {
+	s.renderNotFound(w, r, lang, ui.Translate(lang, "status.notfound.title"), ui.Translate(lang, "status.notfound"))
 }
 
 // renderTicket renders the status page of t, whose page is at base.
@@ -75,17 +81,13 @@ func (s *Server) renderTicket(w http.ResponseWriter, r *http.Request, status int
 		CancelAction: base + "/cancel",
 		SMS:          sms,
 		CanCancel:    (t.Status == queue.StatusWaiting || t.Status == queue.StatusParked) && !t.CancelRequested,
-		Texts: liveTexts(lang, "portal.updated", "portal.never", "status.called", "status.soon", "status.p90",
+		Texts: liveTexts(lang, "portal.updated", "portal.never", "status.soon", "status.p90",
 			"status.state.waiting", "status.state.called", "status.state.done", "status.state.no_show", "status.state.expired",
 			"status.state.parked", "status.state.cancelled"),
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	path := r.URL.Path
-	if r.Method != http.MethodGet {
-		path = strings.TrimSuffix(path, "/sms")
-	}
 	s.Renderer.Render(w, status, "status", ui.Page{
-		Lang: lang, Title: ui.Translate(lang, "status.title") + " " + t.Number, Surface: "portal", Path: path, Langs: ui.CitizenLangs, Data: d,
+		Lang: lang, Title: ui.Translate(lang, "status.title") + " " + t.Number, Surface: "portal", Path: base, Langs: ui.CitizenLangs, Data: d,
 	})
 }
 
@@ -127,7 +129,7 @@ func (s *Server) cancelTicket(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 	token := chi.URLParam(r, "token")
 	if token == "" || len(token) > maxTokenLen {
-		s.renderNotFound(w, r, lang, ui.Translate(lang, "status.notfound.title"), ui.Translate(lang, "status.notfound"))
+		s.ticketNotFound(w, r, lang)
 		return
 	}
 	back := strings.TrimSuffix(r.URL.EscapedPath(), "/cancel")
@@ -136,7 +138,7 @@ func (s *Server) cancelTicket(w http.ResponseWriter, r *http.Request) {
 	case "":
 		http.Redirect(w, r, back, http.StatusSeeOther)
 	case veedel.ENOTFOUND:
-		s.renderNotFound(w, r, lang, ui.Translate(lang, "status.notfound.title"), ui.Translate(lang, "status.notfound"))
+		s.ticketNotFound(w, r, lang)
 	case veedel.ECONFLICT:
 		text := ui.Translate(lang, "status.cancel.ended")
 		if t.Status == queue.StatusCalled {

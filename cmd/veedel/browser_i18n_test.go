@@ -211,18 +211,7 @@ func TestTurkishStatusPageInBrowser(t *testing.T) {
 	token := issueTickets(t, app.URL, 1, "ausweis")[0]
 	// The status page needs central to know the ticket (the uplink pushes
 	// after every commit).
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Get(cent.URL + "/api/v1/tickets/" + token)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("central does not know the ticket after 15 s")
-		}
-	}
+	waitForCentral(t, cent.URL, token)
 
 	phone := newTab(t, browser)
 	var lang, state, service string

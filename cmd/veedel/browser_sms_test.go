@@ -9,8 +9,9 @@ import (
 )
 
 // TestStatusPageSMSLiveInBrowser: a citizen signs up for SMS on central's
-// status page while the site is offline; the page says the number is on
-// its way. When the site comes back and confirms it, the open page turns
+// status page while the site is offline; a landline number is refused with
+// the ticked consent kept, then the page says the mobile number is on its
+// way. When the site comes back and confirms it, the open page turns
 // to "eingerichtet" by itself (live.js follows the ticket's event stream).
 func TestStatusPageSMSLiveInBrowser(t *testing.T) {
 	browser := newBrowser(t)
@@ -23,12 +24,27 @@ func TestStatusPageSMSLiveInBrowser(t *testing.T) {
 	synced(t, cent.URL, app, 5*time.Second)
 	appNode.stop() // the site's WAN is down
 
-	runIn(t, browser, "sign up while the site is offline",
+	var consent bool
+	var phoneDesc, consentDesc string
+	runIn(t, browser, "a landline is refused",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
 		chromedp.Navigate(cent.URL+"/t/"+token),
 		chromedp.WaitVisible(chromedp.ID("sms-phone")),
-		chromedp.SendKeys(chromedp.ID("sms-phone"), smsTyped),
+		chromedp.SendKeys(chromedp.ID("sms-phone"), "0221 123456"),
 		chromedp.Click(chromedp.CSS(`#sms input[name="consent"]`)),
+		chromedp.Click(chromedp.ID("sms-submit")),
+		chromedp.WaitVisible(chromedp.ID("sms-error")),
+		into(&consent, chromedp.Evaluate[bool](`document.querySelector('#sms input[name="consent"]').checked`)),
+		into(&phoneDesc, chromedp.Evaluate[string](`document.getElementById('sms-phone').getAttribute('aria-describedby') || ''`)),
+		into(&consentDesc, chromedp.Evaluate[string](`document.querySelector('#sms input[name="consent"]').getAttribute('aria-describedby') || ''`)),
+		screenshot(shots, "sms-0-status-error"),
+	)
+	if !consent || phoneDesc != "sms-error" || consentDesc != "" {
+		t.Errorf("after a refused landline: consent ticked %v, phone described by %q, consent by %q; want ticked, sms-error, none", consent, phoneDesc, consentDesc)
+	}
+
+	runIn(t, browser, "sign up while the site is offline",
+		chromedp.SetValue(chromedp.ID("sms-phone"), smsTyped),
 		chromedp.Click(chromedp.ID("sms-submit")),
 		chromedp.WaitVisible(chromedp.ID("sms-pending")),
 		until(`!document.querySelector('.js-only').hidden`), // live.js runs
@@ -39,17 +55,12 @@ func TestStatusPageSMSLiveInBrowser(t *testing.T) {
 	startAppliance(t, cfg) // the WAN is back: the downlink takes the number
 	// live.js reloads the page when the state changes: ask until the
 	// reloaded page says so (a question asked mid-reload fails; ask again).
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, 10*time.Second, "the open status page turns to 'eingerichtet'", func() (bool, string) {
 		var ok bool
-		err := chromedp.Do(browser, into(&ok, chromedp.Evaluate[bool](`!!document.querySelector('#sms-ok')`)))
-		if err == nil && ok {
-			break
+		if err := chromedp.Do(browser, into(&ok, chromedp.Evaluate[bool](`!!document.querySelector('#sms-ok')`))); err != nil {
+			return false, err.Error()
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the open status page did not turn to 'eingerichtet' within 10 s (last error %v)", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return ok, "no #sms-ok"
+	})
 	runIn(t, browser, "screenshot", screenshot(shots, "sms-2-status-confirmed"))
 }

@@ -103,7 +103,6 @@
       // sentence, so that "Platz 3" reads right inside Arabic text.
       var called = f('called'), counter = called && called.querySelector('bdi');
       if (counter) { setText(counter, t.counter_name || t.counter || ''); }
-      else { setText(called, fmt(T['status.called'], t.counter_name || t.counter || '')); }
       setText(f('updated'), updated(t.last_sync));
       var shown = root.querySelectorAll('[data-show]');
       for (var i = 0; i < shown.length; i++) {
