@@ -59,7 +59,6 @@ type Sim struct {
 	master   *os.File
 	slave    *os.File // held open: a pty master reads EIO when no slave is open
 	wg       sync.WaitGroup
-	closed   bool
 	echo     bool
 	cmee     int
 	cmgf     int
@@ -109,7 +108,8 @@ func (s *Sim) plug() error {
 	if s.opt.Link != "" {
 		tmp := s.opt.Link + ".tmp"
 		os.Remove(tmp)
-		if err := os.Symlink(slave.Name(), tmp); err == nil {
+		err := os.Symlink(slave.Name(), tmp)
+		if err == nil {
 			err = os.Rename(tmp, s.opt.Link)
 		}
 		if err != nil {

@@ -3,6 +3,7 @@ package modemsim_test
 import (
 	"bufio"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,4 +71,15 @@ func TestSession(t *testing.T) {
 	until("OK")
 	f.WriteString("AT+CPIN?\r")
 	until("+CME ERROR: 10")
+}
+
+// A link the simulator cannot create is an error at Start, not a modem
+// that silently has no stable path (it used to be swallowed).
+func TestStartFailsWhenLinkCannotBeMade(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "no-such-dir", "modem")
+	s, err := modemsim.Start(modemsim.Options{Link: link})
+	if err == nil {
+		s.Close()
+		t.Fatalf("Start with link %s in a missing directory: no error", link)
+	}
 }

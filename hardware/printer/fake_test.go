@@ -33,12 +33,6 @@ func newFakeDevice(printer, offline, paper byte) *fakeDevice {
 	return &fakeDevice{status: map[byte]byte{1: printer, 2: offline, 4: paper}}
 }
 
-func (d *fakeDevice) setStatus(printer, offline, paper byte) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.status = map[byte]byte{1: printer, 2: offline, 4: paper}
-}
-
 // received is everything the device got, all connections joined.
 func (d *fakeDevice) received() []byte {
 	d.mu.Lock()
