@@ -9,10 +9,15 @@ PKGS := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/veedel/veedel.Version=$(VERSION)
 
-.PHONY: run build test test-short bench chaos offline lint fmt clean screenshots
+.PHONY: run build test test-short bench chaos offline lint staticcheck vuln fmt clean screenshots
 
-run: ## the demo: central plus the sites kalk and porz on embedded SQLite
-	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/veedel demo
+# The demo on PORT (central) and the next ports (the sites); its simulated
+# printers listen on PORT+11 onwards. Built first and exec'd, so that Ctrl-C
+# reaches veedel itself, which stops cleanly and exits 0 (go run would
+# report exit status 1 and make an error).
+PORT ?= 8080
+run: build ## the demo: central plus the sites on embedded SQLite
+	exec bin/veedel demo -port $(PORT)
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/veedel ./cmd/veedel
@@ -41,6 +46,16 @@ offline: ## a busy site's 30 days offline (300,000 entries) catching up; not run
 lint:
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet $(PKGS)
+
+# staticcheck at a pinned version, built by the go command (CI runs it).
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+# govulncheck against the Go vulnerability database, built offline from the
+# golang.org/x/vulndb module the proxy serves (scripts/vuln.sh says how).
+vuln:
+	GO=$(GO) scripts/vuln.sh
 
 fmt:
 	gofmt -w .
