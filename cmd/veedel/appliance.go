@@ -63,6 +63,9 @@ type applianceConfig struct {
 	// EnrollToken is the one-time token from `veedel central enroll`; the
 	// uplink enrolls the key with it once (see sync/uplink/enroll.go).
 	EnrollToken string
+	// CentralEnrolls is set by the demo, which enrolls a new key at its
+	// central itself: the log then does not ask the operator to.
+	CentralEnrolls bool
 	// CentralCA is a PEM file of CA certificates trusted for central's
 	// HTTPS besides the system's ("" = system roots only).
 	CentralCA string
@@ -149,8 +152,11 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 		return nil, err
 	}
 	if created {
-		cfg.Logger.Info("created the site's key: enroll it at central with a token from veedel central enroll", "site", cfg.Site,
-			"file", cfg.keyFile(), "key_id", changelog.KeyIDString(changelog.KeyID(sitekey.Public(key))))
+		msg := "created the site's key: enroll it at central with a token from veedel central enroll"
+		if cfg.CentralEnrolls {
+			msg = "created the site's key"
+		}
+		cfg.Logger.Info(msg, "site", cfg.Site, "file", cfg.keyFile(), "key_id", changelog.KeyIDString(changelog.KeyID(sitekey.Public(key))))
 	}
 	client, err := centralClient(cfg.CentralCA)
 	if err != nil {

@@ -40,8 +40,8 @@ Runs central on 127.0.0.1:PORT and the customer centres Kalk (PORT+1) and
 Porz (PORT+2), each on its own SQLite file under -data, syncing to central.
 Every site has the staff login demo / demo; central's admin pages (/admin)
 have the login admin / admin. Each kiosk prints its tickets on a simulated
-ESC/POS printer whose tickets are shown at the site's /sim/printer/
-(-printer ADDR: Kalk prints on a real printer instead). Ctrl-C stops everything cleanly;
+ESC/POS printer (on PORT+11, PORT+12) whose tickets are shown at the site's
+/sim/printer/ (-printer ADDR: Kalk prints on a real printer instead). Ctrl-C stops everything cleanly;
 starting again on the same -data resumes with all data.
 
 `)
@@ -50,8 +50,8 @@ starting again on the same -data resumes with all data.
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *port < 1 || *port > 65533 {
-		return usageErrorf("demo: -port %d out of range (1–65533)", *port)
+	if max := 65535 - demoPrinterPorts - len(demoSites); *port < 1 || *port > max {
+		return usageErrorf("demo: -port %d out of range (1–%d: the sites and their simulated printers take the ports above it)", *port, max)
 	}
 	logger := newLogger(stderr, *verbose)
 	host := "127.0.0.1"
@@ -76,10 +76,11 @@ starting again on the same -data resumes with all data.
 	for i, site := range demoSites {
 		cfg := applianceConfig{
 			Site: site, DB: filepath.Join(*data, site+".db"), Listen: net.JoinHostPort(host, strconv.Itoa(*port+1+i)),
-			CentralURL: centralURL, PortalURL: centralURL, Logger: logger,
+			CentralURL: centralURL, PortalURL: centralURL, Logger: logger, CentralEnrolls: true,
 			Users: []userSpec{{Name: "demo", Password: "demo", Role: sqlite.RoleLead}},
 		}
-		err := demoPrinter(&cfg, site == "kalk", *printerAddr, &sims)
+		printerListen := net.JoinHostPort(host, strconv.Itoa(*port+demoPrinterPorts+1+i))
+		err := demoPrinter(&cfg, site == "kalk", *printerAddr, printerListen, &sims)
 		if err == nil && site == "kalk" {
 			err = demoModem(&cfg, &modems)
 		}
@@ -155,10 +156,15 @@ starting again on the same -data resumes with all data.
 // simPrinterPath is where a demo site shows its simulated printer's tickets.
 const simPrinterPath = "/sim/printer/"
 
+// demoPrinterPorts: the simulated printer of the site on PORT+1+i listens
+// on PORT+demoPrinterPorts+1+i (8091, 8092, … for the default 8080), so a
+// firewall or a second printer driver can be pointed at a known port.
+const demoPrinterPorts = 10
+
 // demoPrinter gives a demo site its ticket printer: the real one at addr
 // for Kalk when given, else a printer simulator on loopback whose tickets
-// the site shows at /sim/printer/.
-func demoPrinter(cfg *applianceConfig, kalk bool, addr string, sims *[]*printersim.Sim) error {
+// the site shows at /sim/printer/, listening on listen.
+func demoPrinter(cfg *applianceConfig, kalk bool, addr, listen string, sims *[]*printersim.Sim) error {
 	if kalk && addr != "" {
 		p, err := printer.Open(addr, printer.Options{})
 		if err != nil {
@@ -168,8 +174,8 @@ func demoPrinter(cfg *applianceConfig, kalk bool, addr string, sims *[]*printers
 		return nil
 	}
 	sim := printersim.New(printersim.Options{})
-	if err := sim.Listen("127.0.0.1:0"); err != nil {
-		return err
+	if err := sim.Listen(listen); err != nil {
+		return fmt.Errorf("demo: simulated printer: %w (the demo's printers take PORT+%d onwards; choose another -port)", err, demoPrinterPorts+1)
 	}
 	*sims = append(*sims, sim)
 	p, err := printer.Open(sim.Addr(), printer.Options{})

@@ -40,7 +40,7 @@ func main() {
 // 2 for bad usage (with one line saying what is wrong), 1 for other errors.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprintln(stderr, "veedel: no command given (want appliance, central, demo or version; veedel -help says more)")
 		return 2
 	}
 	var err error
@@ -76,17 +76,24 @@ func usageErrorf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
 }
 
-// parseFlags parses flags, turning a flag error into a usage error. The
-// flag package has already printed the details and the usage text.
+// parseFlags parses flags, turning a flag error into a usage error of one
+// line ("appliance: flag provided but not defined: -x"); the usage text is
+// printed only when asked for with -help (then flag.ErrHelp is returned).
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageErrorf("%s: %v", fs.Name(), err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return err
+	case err != nil:
+		return usageErrorf("%s: %v (see veedel %s -help)", fs.Name(), err, fs.Name())
+	case fs.NArg() > 0:
+		return usageErrorf("%s: unexpected argument %q (see veedel %s -help)", fs.Name(), fs.Arg(0), fs.Name())
 	}
 	return nil
 }

@@ -17,13 +17,18 @@ func TestCommandLine(t *testing.T) {
 		wantErr  string // in stderr, on the last line for usage errors
 		wantOut  string
 	}{
-		{"NoCommand", nil, 2, "Usage: veedel", ""},
+		{"NoCommand", nil, 2, "no command given", ""},
+		{"Help", []string{"-help"}, 0, "", "Usage: veedel"},
 		{"UnknownCommand", []string{"frobnicate"}, 2, `unknown command "frobnicate"`, ""},
 		{"Version", []string{"version"}, 0, "", "veedel "},
 		{"ApplianceHelp", []string{"appliance", "-help"}, 0, "Usage: veedel appliance", ""},
 		{"CentralHelp", []string{"central", "--help"}, 0, "Usage: veedel central", ""},
 		{"DemoHelp", []string{"demo", "-h"}, 0, "Usage: veedel demo", ""},
 		{"BadFlag", []string{"central", "-nope"}, 2, "central: flag provided but not defined: -nope", ""},
+		{"BadApplianceFlag", []string{"appliance", "-site"}, 2, "appliance: flag needs an argument: -site", ""},
+		{"BadAdduserFlag", []string{"central", "adduser", "-nope"}, 2, "central adduser: flag provided but not defined: -nope", ""},
+		{"BadEnrollFlag", []string{"central", "enroll", "-ttl", "soon"}, 2, "central enroll: invalid value", ""},
+		{"BadRevokeFlag", []string{"central", "revoke", "-x"}, 2, "central revoke: flag provided but not defined: -x", ""},
 		{"ApplianceWithoutSite", []string{"appliance", "-data", dir}, 2, "appliance: -site is required", ""},
 		{"UnknownSite", []string{"appliance", "-site", "atlantis", "-data", dir}, 2, `unknown site "atlantis"`, ""},
 		{"StrayArgument", []string{"demo", "now"}, 2, `unexpected argument "now"`, ""},
@@ -48,10 +53,10 @@ func TestCommandLine(t *testing.T) {
 			if !strings.Contains(stderr.String(), tt.wantErr) {
 				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.wantErr)
 			}
-			if tt.wantCode == 2 && tt.args != nil {
-				lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-				if last := lines[len(lines)-1]; !strings.HasPrefix(last, "veedel: ") {
-					t.Errorf("last stderr line %q should be one line starting with \"veedel: \"", last)
+			// A usage error is one line, never the whole usage text.
+			if tt.wantCode == 2 {
+				if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "veedel: ") {
+					t.Errorf("stderr should be one line starting with \"veedel: \", got %d lines:\n%s", len(lines), stderr.String())
 				}
 			}
 			if !strings.Contains(stdout.String(), tt.wantOut) {
