@@ -136,12 +136,12 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
        veedel central enroll -site ID [-data DIR] [-ttl 24h]
        veedel central revoke -site ID [-data DIR]
-       veedel central adduser -name NAME -role admin|technician [-data DIR]
+       veedel central adduser -name NAME [-role admin|technician] [-data DIR]
 
 Runs the central node: the citizen portal (/), ticket status pages (/t/…),
 the JSON API (/api/v1), the open data (/open-data) and the sync endpoint
-appliances push to. With
--tls-cert and -tls-key it serves HTTPS (files re-read when they change).
+appliances push to. With -tls-cert and -tls-key it serves HTTPS (the files
+are re-read when they change).
 "enroll" prints a one-time token an appliance enrolls its key with,
 "revoke" revokes a site's key; "adduser" creates an admin login for /admin
 (password from stdin or VEEDEL_PASSWORD); all three work while central runs.
