@@ -198,6 +198,23 @@ func (c *Central) reloadDirectory(ctx context.Context) error {
 	return nil
 }
 
+// Kinds returns the kinds of the directory's sites, in the order of
+// SiteKinds: the open data has a section for each.
+func (c *Central) Kinds() []SiteKind {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []SiteKind
+	for _, k := range SiteKinds {
+		for _, s := range c.directory {
+			if s.Kind == k {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // directorySite is the in-memory record of a site.
 func (c *Central) directorySite(id string) (Site, bool) {
 	c.mu.RLock()
