@@ -86,23 +86,30 @@ func (s *Site) Normalize() {
 // Validate checks a site before it goes into the directory. Messages are
 // German / English, for the admin form and the command line.
 func (s Site) Validate() error {
+	_, err := s.Check()
+	return err
+}
+
+// Check is Validate, also naming the field at fault ("id", "name", "kind",
+// "address", "page"), so that a form can show the message next to it.
+func (s Site) Check() (field string, err error) {
 	kinds := make([]string, len(SiteKinds))
 	for i, k := range SiteKinds {
 		kinds[i] = string(k)
 	}
 	switch {
 	case !siteIDPattern.MatchString(s.ID):
-		return veedel.Errorf(veedel.EINVALID, "Kennung %q ungültig: 1–64 Kleinbuchstaben, Ziffern oder Bindestriche, z. B. kfz-poll / site id %q invalid: 1–64 lower-case letters, digits or hyphens, e.g. kfz-poll", s.ID, s.ID)
+		return "id", veedel.Errorf(veedel.EINVALID, "Kennung %q ungültig: 1–64 Kleinbuchstaben, Ziffern oder Bindestriche, z. B. kfz-poll / site id %q invalid: 1–64 lower-case letters, digits or hyphens, e.g. kfz-poll", s.ID, s.ID)
 	case s.Name == "" || len(s.Name) > maxSiteName:
-		return veedel.Errorf(veedel.EINVALID, "Der Name fehlt oder ist länger als %d Zeichen / the name is missing or longer than %d characters", maxSiteName, maxSiteName)
+		return "name", veedel.Errorf(veedel.EINVALID, "Der Name fehlt oder ist länger als %d Zeichen / the name is missing or longer than %d characters", maxSiteName, maxSiteName)
 	case !s.Kind.Valid():
-		return veedel.Errorf(veedel.EINVALID, "Art %q unbekannt: %s / unknown kind %q: %s", s.Kind, strings.Join(kinds, ", "), s.Kind, strings.Join(kinds, ", "))
+		return "kind", veedel.Errorf(veedel.EINVALID, "Art %q unbekannt: %s / unknown kind %q: %s", s.Kind, strings.Join(kinds, ", "), s.Kind, strings.Join(kinds, ", "))
 	case len(s.Address) > maxSiteAddress:
-		return veedel.Errorf(veedel.EINVALID, "Die Anschrift ist länger als %d Zeichen / the address is longer than %d characters", maxSiteAddress, maxSiteAddress)
+		return "address", veedel.Errorf(veedel.EINVALID, "Die Anschrift ist länger als %d Zeichen / the address is longer than %d characters", maxSiteAddress, maxSiteAddress)
 	case !validPage(s.Page):
-		return veedel.Errorf(veedel.EINVALID, "Öffentliche Seite %q: eine http(s)-Adresse oder ein Pfad wie /service/adressen/00181/index.html / public page %q: an http(s) URL or a path like /service/adressen/00181/index.html", s.Page, s.Page)
+		return "page", veedel.Errorf(veedel.EINVALID, "Öffentliche Seite %q: eine http(s)-Adresse oder ein Pfad wie /service/adressen/00181/index.html / public page %q: an http(s) URL or a path like /service/adressen/00181/index.html", s.Page, s.Page)
 	}
-	return nil
+	return "", nil
 }
 
 // validPage accepts "", an absolute http(s) URL, or an absolute path.
