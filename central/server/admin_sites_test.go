@@ -21,6 +21,12 @@ func TestAdminSites(t *testing.T) {
 	e.createAdmin("anna", central.RoleAdmin, "geheim123")
 	e.createAdmin("tom", central.RoleTechnician, "geheim123")
 	e.addSite("kalk", "Kundenzentrum Kalk", 28)
+	// A site enrolled with a token from before the directory: recorded
+	// from its log as it describes itself.
+	e.addSite("kz-neu", "Kundenzentrum Neu", 5)
+	if got, err := e.Store.DirectorySite(ctx, "kz-neu"); err != nil || got.Name != "Kundenzentrum Neu" || got.Kind != central.KindCustomerCentre {
+		t.Errorf("kz-neu in the directory = %+v, %v; want it recorded from its log", got, err)
+	}
 	a := e.newAdmin()
 	a.login("anna", "geheim123")
 
