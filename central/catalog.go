@@ -285,6 +285,9 @@ func (c *Central) SiteInfos() []SiteInfo {
 			Hours: queue.SortedHours(m.state.Site.Hours), WalkIn: queue.SortedHours(m.state.Site.WalkIn)})
 		m.mu.Unlock()
 	}
+	for i := range out {
+		out[i].Name = c.siteName(out[i].ID, out[i].Name)
+	}
 	slices.SortFunc(out, func(a, b SiteInfo) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
 	return out
 }

@@ -38,6 +38,8 @@ type LogStore interface {
 	TrustStore
 	// OutboundStore keeps the outbound log per site (outbound.go).
 	OutboundStore
+	// SiteStore keeps the site directory (sites.go).
+	SiteStore
 	// AdminStore keeps the admin users and their sessions (admin.go).
 	AdminStore
 }
@@ -58,6 +60,8 @@ type Central struct {
 
 	mu    sync.RWMutex
 	sites map[string]*siteModel
+	// directory is the store's site directory (sites.go), guarded by mu.
+	directory map[string]Site
 
 	subMu sync.Mutex
 	subs  map[chan struct{}]string // channel -> site ("" = all)
@@ -99,6 +103,12 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 	}
 	if err := c.loadCancels(ctx); err != nil {
 		return nil, fmt.Errorf("central: load cancellation requests: %w", err)
+	}
+	if err := c.reloadDirectory(ctx); err != nil {
+		return nil, fmt.Errorf("central: load the site directory: %w", err)
+	}
+	if err := c.recordLoggedSites(ctx); err != nil {
+		return nil, fmt.Errorf("central: record logged sites: %w", err)
 	}
 	return c, nil
 }
@@ -171,6 +181,9 @@ func (c *Central) Ingest(ctx context.Context, b *changelog.Batch) (changelog.Ack
 	}
 	m.cursor.LastContact = now
 	m.mu.Unlock()
+	if _, ok := c.directorySite(b.Site); !ok && len(accepted) > 0 {
+		c.learnSite(ctx, b.Site)
+	}
 	if len(accepted) > 0 {
 		c.notify(b.Site)
 	}
@@ -196,7 +209,11 @@ func freshHeartbeat(sentAt changelog.HLC, now time.Time) bool {
 type SiteSummary struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-	Open bool   `json:"open"`
+	// Kind, Page and Address are the directory's (sites.go).
+	Kind    SiteKind `json:"kind"`
+	Page    string   `json:"page,omitempty"`
+	Address string   `json:"address,omitempty"`
+	Open    bool     `json:"open"`
 	// AppointmentsOnly: open, but outside the site's walk-in hours (only
 	// a site with walk-in hours is ever appointments only).
 	AppointmentsOnly     bool      `json:"appointments_only"`
@@ -219,7 +236,8 @@ func (c *Central) siteModels() []*siteModel {
 	return models
 }
 
-// Sites lists every site, ordered by name.
+// Sites lists every site of the directory that has sent its log, ordered
+// by name: named, typed and linked as the directory says.
 func (c *Central) Sites() []SiteSummary {
 	models := c.siteModels()
 	now := c.now()
@@ -232,14 +250,21 @@ func (c *Central) Sites() []SiteSummary {
 			m.mu.Unlock()
 			continue
 		}
-		out = append(out, SiteSummary{
-			ID: m.state.Site.ID, Name: m.state.Site.Name, Open: m.state.IsOpen(now),
+		sum := SiteSummary{
+			ID: m.state.Site.ID, Name: m.state.Site.Name, Kind: KindCustomerCentre, Open: m.state.IsOpen(now),
 			AppointmentsOnly: m.state.AppointmentsOnly(now),
 			Waiting:          m.state.WaitingCount(), EstimatedWaitMinutes: m.state.SiteWaitMinutes(),
 			LastSync: m.cursor.LastContact, Stale: now.Sub(m.cursor.LastContact) > StaleAfter,
 			AckedSeq: m.cursor.Acked,
-		})
+		}
 		m.mu.Unlock()
+		if sum.ID == "" {
+			sum.ID = m.cursor.Site
+		}
+		if d, ok := c.directorySite(sum.ID); ok {
+			sum.Name, sum.Kind, sum.Page, sum.Address = d.Name, d.Kind, d.Page, d.Address
+		}
+		out = append(out, sum)
 	}
 	slices.SortFunc(out, func(a, b SiteSummary) int {
 		if a.Name < b.Name {
@@ -307,6 +332,7 @@ func (c *Central) ticket(token string) (TicketStatus, string, bool) {
 		st.Position, st.EstimatedWaitMinutes, st.EstimatedWaitP90Minutes = est.Position, est.Minutes, est.P90
 		id := t.ID
 		m.mu.Unlock()
+		st.SiteName = c.siteName(st.Site, st.SiteName)
 		if st.Status == queue.StatusWaiting || st.Status == queue.StatusParked {
 			st.CancelRequested = c.cancelPending(st.Site, id)
 		}

@@ -22,7 +22,7 @@ import (
 const adminCookie = "veedel_admin"
 
 // adminPages are the templates the admin surface needs.
-var adminPages = []string{"admin_login", "admin", "admin_service", "admin_hours", "admin_sync", "admin_stats", "admin_devices", "error"}
+var adminPages = []string{"admin_login", "admin", "admin_service", "admin_hours", "admin_sync", "admin_stats", "admin_devices", "admin_sites", "admin_site", "error"}
 
 type adminCtxKey struct{}
 
@@ -48,12 +48,16 @@ func (s *Server) adminRoutes(r chi.Router) {
 		r.Get("/stats", s.adminStats)
 		r.Get("/stats.csv", s.adminStatsCSV)
 		r.Get("/devices", s.adminDevices)
+		r.Get("/sites", s.adminSites)
 		r.Post("/logout", s.adminLogout)
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireEditor)
 			r.Get("/services/new", s.adminServiceForm)
 			r.Get("/services/{id}", s.adminServiceForm)
 			r.Post("/services", s.adminSaveService)
+			r.Get("/sites/new", s.adminSiteForm)
+			r.Get("/sites/{site}", s.adminSiteForm)
+			r.Post("/sites", s.adminSaveSite)
 			r.Get("/sites/{site}/hours", s.adminHoursForm)
 			r.Post("/sites/{site}/hours", s.adminSaveHours)
 		})

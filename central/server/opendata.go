@@ -32,8 +32,9 @@ import (
 const openDataMaxAge = 30 * time.Second
 
 // Group thresholds of the second shape, in whole minutes: a wait below
-// unter30 is "Unter 30 Minuten", below unter60 "Unter 60 Minuten", anything
-// else (60 included: it is not under 60) "Über 60 Minuten".
+// unter30 is "Unter 30 Minuten", below unter60 "Unter 1 Stunde", anything
+// else (60 included: it is not under an hour) "Über 1 Stunde", as the
+// city titles them.
 const (
 	unter30 = 30
 	unter60 = 60
@@ -49,8 +50,42 @@ const (
 // staleText opens every German "no current data" note.
 const staleText = "Keine aktuellen Daten"
 
-// kuzPrefix is left out of the names in the second shape ("Kalk").
-const kuzPrefix = "Kundenzentrum "
+// appointmentsOnlyText is the first shape's sondertext with status "3", in
+// the city's words.
+const appointmentsOnlyText = "nur mit Terminvereinbarung"
+
+// wzSection is the second shape's section (bereich) of a kind of site, as
+// the city names them; prefixes are left out of the names listed there
+// ("Kalk", "Poll").
+type wzSection struct {
+	id, title string
+	prefixes  []string
+}
+
+var wzSections = map[central.SiteKind]wzSection{
+	central.KindCustomerCentre:      {"meldeangelegenheiten", "Wartezeiten in den Kundenzentren", []string{"Kundenzentrum "}},
+	central.KindVehicleRegistration: {"fuehrerscheinwesen", "Wartezeiten in der Kfz-Zulassung und im Führerscheinwesen", []string{"Kfz-Zulassungsstelle ", "Kfz-Zulassung ", "Führerscheinstelle "}},
+	central.KindSchoolHealth:        {"schulgesundheit", "Wartezeiten im Schulgesundheitsdienst", []string{"Schulgesundheit ", "Schulärztlicher Dienst "}},
+}
+
+// section is the second shape's section of a kind; an unknown kind counts
+// as a customer centre.
+func section(kind central.SiteKind) (central.SiteKind, wzSection) {
+	if sec, ok := wzSections[kind]; ok {
+		return kind, sec
+	}
+	return central.KindCustomerCentre, wzSections[central.KindCustomerCentre]
+}
+
+// shortName is a site's name without its kind's prefix.
+func (sec wzSection) shortName(name string) string {
+	for _, p := range sec.prefixes {
+		if short, ok := strings.CutPrefix(name, p); ok && short != "" {
+			return short
+		}
+	}
+	return name
+}
 
 // odFeed is the city's first shape. Every item value is a string.
 type odFeed struct {
@@ -72,7 +107,10 @@ type odItem struct {
 // status is "2" while the site is closed by its opening hours, "3"
 // (appointments only) while it is open but outside its walk-in hours, and
 // "1" otherwise. A site without walk-in hours serves walk-ins whenever it
-// is open: it is never "3".
+// is open: it is never "3". With "3" sondertext says so, as the city's
+// does: "nur mit Terminvereinbarung". link is the site's public page from
+// central's directory, as configured (the city's feed links address pages
+// by path), or the portal's anchor of the site when it has none.
 //
 // A stale site keeps its item (consumers look sites up by title_anz, and a
 // vanished site reads as "closed for good"), and keeps the status of its
@@ -89,9 +127,12 @@ func (s *Server) openDataOD(w http.ResponseWriter, r *http.Request) {
 		it := odItem{
 			TitleAnz:         siteTitle(site),
 			Timestamp:        odTimestamp(site.LastSync),
-			Link:             siteLink(base, site.ID),
+			Link:             sitePage(base, site),
 			Status:           odStatus(site.Open, site.AppointmentsOnly),
 			WartezeitMinuten: strconv.Itoa(site.EstimatedWaitMinutes),
+		}
+		if it.Status == odAppointmentsOnly {
+			it.Sondertext = appointmentsOnlyText
 		}
 		if site.Stale {
 			it.WartezeitMinuten = ""
@@ -153,6 +194,8 @@ type wzBereich struct {
 	Gruppen []wzGruppe `json:"gruppen"`
 }
 
+// wzGruppe is a group of the second shape; the city leaves a group without
+// entries out.
 type wzGruppe struct {
 	ID        string      `json:"id"`
 	Titel     string      `json:"titel"`
@@ -167,10 +210,16 @@ type wzEintrag struct {
 
 // openDataWartezeiten serves the city's second shape.
 //
-// stand and stand_iso are central's time now, in Cologne's time. The groups
-// list only sites that are open by their hours and whose data is fresh, each
-// group ordered by waiting time then name; all three groups are always
-// there, empty or not. A stale site is left out and named in sondertext
+// stand and stand_iso are central's time now, in Cologne's time. There is
+// one section (bereich) per kind of site in central's directory, in the order
+// of central.SiteKinds: "meldeangelegenheiten" for the customer centres,
+// "fuehrerscheinwesen" for vehicle registration, "schulgesundheit". The
+// groups list only sites that are open by their hours and whose data is
+// fresh, each group ordered by waiting time then name; a group without
+// entries is left out, as the city does (a section with none has
+// "gruppen": []). Names lose their kind's prefix ("Kalk"), url is the
+// site's public page (as link in the first shape). A stale site is left
+// out and named in sondertext
 // ("Keine aktuellen Daten: Porz"); a closed one is simply left out, as in
 // the city's feed outside opening hours, and so is one that is open for
 // appointments only (outside its walk-in hours): the groups are walk-in
@@ -181,15 +230,17 @@ type wzEintrag struct {
 func (s *Server) openDataWartezeiten(w http.ResponseWriter, r *http.Request) {
 	now := s.now().In(berlin)
 	base := s.publicBase(r)
-	groups := []wzGruppe{
-		{ID: "unter_30", Titel: "Unter 30 Minuten", Eintraege: []wzEintrag{}},
-		{ID: "unter_60", Titel: "Unter 60 Minuten", Eintraege: []wzEintrag{}},
-		{ID: "ueber_60", Titel: "Über 60 Minuten", Eintraege: []wzEintrag{}},
-	}
+	groups := map[central.SiteKind]*[3][]wzEintrag{}
 	var stale []string
 	listed := 0
 	for _, site := range s.Central.Sites() {
-		name := strings.TrimPrefix(siteTitle(site), kuzPrefix)
+		kind, sec := section(site.Kind)
+		byWait := groups[kind]
+		if byWait == nil {
+			byWait = new([3][]wzEintrag)
+			groups[kind] = byWait
+		}
+		name := sec.shortName(siteTitle(site))
 		if site.Stale {
 			stale = append(stale, name)
 			continue
@@ -197,20 +248,42 @@ func (s *Server) openDataWartezeiten(w http.ResponseWriter, r *http.Request) {
 		if !site.Open || site.AppointmentsOnly {
 			continue
 		}
-		g := &groups[wzGroup(site.EstimatedWaitMinutes)]
-		g.Eintraege = append(g.Eintraege, wzEintrag{Name: name, URL: siteLink(base, site.ID), Wartezeit: site.EstimatedWaitMinutes})
+		g := wzGroup(site.EstimatedWaitMinutes)
+		byWait[g] = append(byWait[g], wzEintrag{Name: name, URL: sitePage(base, site), Wartezeit: site.EstimatedWaitMinutes})
 		listed++
-	}
-	for _, g := range groups {
-		slices.SortStableFunc(g.Eintraege, func(a, b wzEintrag) int {
-			return cmp.Or(cmp.Compare(a.Wartezeit, b.Wartezeit), strings.Compare(a.Name, b.Name))
-		})
 	}
 	feed := wzFeed{
 		Stand:    now.Format("15:04"),
 		StandISO: now.Format(time.RFC3339),
 		Status:   2,
-		Bereiche: []wzBereich{{ID: "meldeangelegenheiten", Titel: "Wartezeiten in den Kundenzentren", Gruppen: groups}},
+		Bereiche: []wzBereich{},
+	}
+	kinds := s.Central.Kinds()
+	for kind := range groups {
+		if !slices.Contains(kinds, kind) { // a site recorded with a kind since
+			kinds = append(kinds, kind)
+		}
+	}
+	slices.SortFunc(kinds, func(a, b central.SiteKind) int {
+		return cmp.Compare(slices.Index(central.SiteKinds, a), slices.Index(central.SiteKinds, b))
+	})
+	for _, kind := range kinds {
+		byWait := groups[kind]
+		if byWait == nil {
+			byWait = new([3][]wzEintrag)
+		}
+		sec := wzSections[kind]
+		b := wzBereich{ID: sec.id, Titel: sec.title, Gruppen: []wzGruppe{}}
+		for i, entries := range byWait {
+			if len(entries) == 0 {
+				continue
+			}
+			slices.SortStableFunc(entries, func(a, b wzEintrag) int {
+				return cmp.Or(cmp.Compare(a.Wartezeit, b.Wartezeit), strings.Compare(a.Name, b.Name))
+			})
+			b.Gruppen = append(b.Gruppen, wzGruppe{ID: wzGroups[i].id, Titel: wzGroups[i].title, Eintraege: entries})
+		}
+		feed.Bereiche = append(feed.Bereiche, b)
 	}
 	if listed > 0 {
 		feed.Status = 1
@@ -219,6 +292,13 @@ func (s *Server) openDataWartezeiten(w http.ResponseWriter, r *http.Request) {
 		feed.Sondertext = staleText + ": " + strings.Join(stale, ", ")
 	}
 	s.writeOpenData(w, r, feed)
+}
+
+// wzGroups are the second shape's groups, as the city titles them.
+var wzGroups = [3]struct{ id, title string }{
+	{"unter_30", "Unter 30 Minuten"},
+	{"unter_60", "Unter 1 Stunde"},
+	{"ueber_60", "Über 1 Stunde"},
 }
 
 // wzGroup is the index of the group for a wait in minutes.
@@ -243,7 +323,12 @@ type wtFeed struct {
 type wtSite struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-	URL  string `json:"url"`
+	// Kind is the kind of site (central.SiteKinds).
+	Kind central.SiteKind `json:"kind"`
+	URL  string           `json:"url"`
+	// Page is the site's public page from central's directory, "" when
+	// it has none.
+	Page string `json:"page"`
 	Open bool   `json:"open"`
 	// WalkIn: walk-ins are served now (open, and inside the walk-in hours
 	// when the site has any); false while open for appointments only.
@@ -271,7 +356,7 @@ func (s *Server) openDataWaitingTimes(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, site := range s.Central.Sites() {
 		ws := wtSite{
-			ID: site.ID, Name: siteTitle(site), URL: siteLink(base, site.ID), Open: site.Open,
+			ID: site.ID, Name: siteTitle(site), Kind: site.Kind, URL: siteLink(base, site.ID), Page: site.Page, Open: site.Open,
 			WalkIn: site.Open && !site.AppointmentsOnly, Stale: site.Stale,
 		}
 		if !site.LastSync.IsZero() {
@@ -298,6 +383,15 @@ func siteTitle(site central.SiteSummary) string {
 // siteLink is the site on the portal.
 func siteLink(base, id string) string {
 	return base + "/#site-" + id
+}
+
+// sitePage is the site's public page as central's directory has it, or
+// else the site on the portal.
+func sitePage(base string, site central.SiteSummary) string {
+	if site.Page != "" {
+		return site.Page
+	}
+	return siteLink(base, site.ID)
 }
 
 // publicBase is the portal's absolute base URL without a trailing slash:

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/server"
 	"github.com/veedel/veedel/sync/changelog"
 )
@@ -214,15 +216,31 @@ func odItems(t *testing.T, base string) map[string]map[string]string {
 	return out
 }
 
-// wzEntry is one entry of the second shape, with the group it is in.
+// wzEntry is one entry of the second shape, with the section and group it
+// is in.
 type wzEntry struct {
+	Section   string
 	Group     string
 	URL       string
 	Wartezeit int
 }
 
+// wzSectionTitles are the second shape's sections, as the city names them.
+var wzSectionTitles = map[string]string{
+	"meldeangelegenheiten": "Wartezeiten in den Kundenzentren",
+	"fuehrerscheinwesen":   "Wartezeiten in der Kfz-Zulassung und im Führerscheinwesen",
+	"schulgesundheit":      "Wartezeiten im Schulgesundheitsdienst",
+}
+
+// wzGroupTitles are the second shape's groups in order, titled as the city
+// does.
+var wzGroupTitles = [][2]string{{"unter_30", "Unter 30 Minuten"}, {"unter_60", "Unter 1 Stunde"}, {"ueber_60", "Über 1 Stunde"}}
+
 // wartezeiten reads the second shape as a consumer does and returns the
-// top level and the entries by name, in the order listed.
+// top level and the entries by name, in the order listed. Every section
+// and group must be one the city has, with its title; groups come in order
+// and only with entries, as in the city's feed; the customer centres'
+// section is always there (central's directory starts with them).
 func wartezeiten(t *testing.T, base string) (top map[string]any, names []string, entries map[string]wzEntry) {
 	t.Helper()
 	f := feed(t, base, feedWartezeiten)
@@ -235,38 +253,45 @@ func wartezeiten(t *testing.T, base string) (top map[string]any, names []string,
 	if status := asInt(t, "status", f["status"]); status != 1 && status != 2 {
 		t.Errorf("status = %d, want 1 or 2", status)
 	}
-	bereiche := asArray(t, "bereiche", f["bereiche"])
-	if len(bereiche) != 1 {
-		t.Fatalf("bereiche: %d, want 1", len(bereiche))
-	}
-	b := asObject(t, "bereiche[0]", bereiche[0])
-	wantKeys(t, "bereiche[0]", b, "id", "titel", "gruppen")
-	if b["id"] != "meldeangelegenheiten" || b["titel"] != "Wartezeiten in den Kundenzentren" {
-		t.Errorf("bereiche[0] = %q %q, want meldeangelegenheiten, Wartezeiten in den Kundenzentren", b["id"], b["titel"])
-	}
-	gruppen := asArray(t, "gruppen", b["gruppen"])
-	wantGroups := [][2]string{{"unter_30", "Unter 30 Minuten"}, {"unter_60", "Unter 60 Minuten"}, {"ueber_60", "Über 60 Minuten"}}
-	if len(gruppen) != len(wantGroups) {
-		t.Fatalf("gruppen: %d, want %d (all three, even when empty)", len(gruppen), len(wantGroups))
-	}
 	entries = map[string]wzEntry{}
-	for i, g := range gruppen {
-		gm := asObject(t, "gruppen[i]", g)
-		wantKeys(t, "gruppe "+wantGroups[i][0], gm, "id", "titel", "eintraege")
-		if gm["id"] != wantGroups[i][0] || gm["titel"] != wantGroups[i][1] {
-			t.Errorf("gruppen[%d] = %q %q, want %q %q", i, gm["id"], gm["titel"], wantGroups[i][0], wantGroups[i][1])
+	seen := map[string]bool{}
+	for i, bv := range asArray(t, "bereiche", f["bereiche"]) {
+		b := asObject(t, "bereiche[i]", bv)
+		wantKeys(t, "bereiche["+strconv.Itoa(i)+"]", b, "id", "titel", "gruppen")
+		id, _ := b["id"].(string)
+		if title, ok := wzSectionTitles[id]; !ok || b["titel"] != title || seen[id] {
+			t.Errorf("bereiche[%d] = %q %q: not a section of the city's, or twice", i, b["id"], b["titel"])
 		}
-		for _, en := range asArray(t, "eintraege", gm["eintraege"]) {
-			em := asObject(t, "eintrag", en)
-			wantKeys(t, "eintrag", em, "name", "url", "wartezeit")
-			name, _ := em["name"].(string)
-			u, ok := em["url"].(string)
-			if name == "" || !ok {
-				t.Errorf("eintrag %#v: name and url must be strings", em)
+		seen[id] = true
+		next := 0 // groups in order, each once
+		for _, g := range asArray(t, "gruppen", b["gruppen"]) {
+			gm := asObject(t, "gruppe", g)
+			wantKeys(t, "gruppe", gm, "id", "titel", "eintraege")
+			j := slices.IndexFunc(wzGroupTitles, func(w [2]string) bool { return w[0] == gm["id"] })
+			if j < next || wzGroupTitles[j][1] != gm["titel"] {
+				t.Errorf("%s: gruppe %q %q: unknown, out of order or titled otherwise than the city's", id, gm["id"], gm["titel"])
+				continue
 			}
-			names = append(names, name)
-			entries[name] = wzEntry{Group: wantGroups[i][0], URL: u, Wartezeit: asInt(t, "wartezeit", em["wartezeit"])}
+			next = j + 1
+			eintraege := asArray(t, "eintraege", gm["eintraege"])
+			if len(eintraege) == 0 {
+				t.Errorf("%s: gruppe %q has no entries: the city leaves such a group out", id, gm["id"])
+			}
+			for _, en := range eintraege {
+				em := asObject(t, "eintrag", en)
+				wantKeys(t, "eintrag", em, "name", "url", "wartezeit")
+				name, _ := em["name"].(string)
+				u, ok := em["url"].(string)
+				if name == "" || !ok {
+					t.Errorf("eintrag %#v: name and url must be strings", em)
+				}
+				names = append(names, name)
+				entries[name] = wzEntry{Section: id, Group: wzGroupTitles[j][0], URL: u, Wartezeit: asInt(t, "wartezeit", em["wartezeit"])}
+			}
 		}
+	}
+	if !seen["meldeangelegenheiten"] {
+		t.Errorf("wartezeiten.json has no section meldeangelegenheiten")
 	}
 	return f, names, entries
 }
@@ -280,25 +305,31 @@ func richSites(t *testing.T, base string) (map[string]any, map[string]map[string
 	out := map[string]map[string]any{}
 	for _, v := range asArray(t, "sites", f["sites"]) {
 		m := asObject(t, "site", v)
-		wantKeys(t, "site", m, "id", "name", "url", "open", "walk_in", "waiting", "estimated_wait_minutes", "last_sync", "age_seconds", "stale")
+		wantKeys(t, "site", m, "id", "name", "kind", "url", "page", "open", "walk_in", "waiting", "estimated_wait_minutes", "last_sync", "age_seconds", "stale")
 		id, _ := m["id"].(string)
 		out[id] = m
 	}
 	return f, out
 }
 
+// kalkPage is Kalk's public page in the Cologne seed of central's
+// directory.
+const kalkPage = "https://www.stadt-koeln.de/service/adressen/00184/index.html"
+
 func TestOpenData_WaitingOD(t *testing.T) {
 	e := newEnv(t)
 	e.addSite("kalk", "Kundenzentrum Kalk", 28)
 	e.addSite("porz", "Kundenzentrum Porz", 0)
+	// A site recorded from its log, without a public page of its own.
+	e.addSite("kz-neu", "Kundenzentrum Neu", 5)
 
 	items := odItems(t, e.URL)
-	if got, want := len(items), 2; got != want {
+	if got, want := len(items), 3; got != want {
 		t.Fatalf("items: %d, want %d: %v", got, want, items)
 	}
 	kalk := items["Kundenzentrum Kalk"]
 	want := map[string]string{
-		"title_anz": "Kundenzentrum Kalk", "timestamp": "2026-03-04 10:00:00", "link": e.URL + "/#site-kalk",
+		"title_anz": "Kundenzentrum Kalk", "timestamp": "2026-03-04 10:00:00", "link": kalkPage,
 		"status": "1", "sondertext": "", "wartezeit_minuten": "28",
 	}
 	for k, w := range want {
@@ -309,13 +340,14 @@ func TestOpenData_WaitingOD(t *testing.T) {
 	if got, want := items["Kundenzentrum Porz"]["wartezeit_minuten"], "0"; got != want {
 		t.Errorf("Porz wartezeit_minuten = %q, want %q", got, want)
 	}
-	u, err := url.Parse(kalk["link"])
-	if err != nil || !u.IsAbs() || u.Host == "" {
-		t.Errorf("link %q is not an absolute URL", kalk["link"])
+	// A site without a public page links the portal.
+	neu := items["Kundenzentrum Neu"]["link"]
+	u, err := url.Parse(neu)
+	if err != nil || !u.IsAbs() || u.Host == "" || neu != e.URL+"/#site-kz-neu" {
+		t.Errorf("link %q is not the portal's absolute URL of the site", neu)
 	}
-	// The link leads to the portal.
-	if resp, _ := request(t, http.MethodGet, kalk["link"]); resp.StatusCode != http.StatusOK {
-		t.Errorf("GET link %s: status %d", kalk["link"], resp.StatusCode)
+	if resp, _ := request(t, http.MethodGet, neu); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET link %s: status %d", neu, resp.StatusCode)
 	}
 }
 
@@ -444,8 +476,11 @@ func TestOpenData_AppointmentsOnly(t *testing.T) {
 
 			items := odItems(t, e.URL)
 			wantKalk := map[string]string{
-				"title_anz": "Kundenzentrum Kalk", "timestamp": stamp, "link": e.URL + "/#site-kalk",
+				"title_anz": "Kundenzentrum Kalk", "timestamp": stamp, "link": kalkPage,
 				"status": tc.kalk, "sondertext": "", "wartezeit_minuten": "28",
+			}
+			if tc.kalk == "3" { // in the city's words
+				wantKalk["sondertext"] = "nur mit Terminvereinbarung"
 			}
 			for k, w := range wantKalk {
 				if got := items["Kundenzentrum Kalk"][k]; got != w {
@@ -520,8 +555,12 @@ func TestOpenData_Groups(t *testing.T) {
 		if got.Group != s.group || got.Wartezeit != s.minutes {
 			t.Errorf("%s: group %s, wartezeit %d; want %s, %d", s.name, got.Group, got.Wartezeit, s.group, s.minutes)
 		}
-		if want := e.URL + "/#site-" + s.id; got.URL != want {
-			t.Errorf("%s: url %q, want %q", s.name, got.URL, want)
+		d, err := e.Store.DirectorySite(context.Background(), s.id)
+		if err != nil || d.Page == "" {
+			t.Fatalf("%s in the directory: %+v, %v; want it with a page", s.id, d, err)
+		}
+		if got.URL != d.Page {
+			t.Errorf("%s: url %q, want its page %q", s.name, got.URL, d.Page)
 		}
 	}
 	if !slices.Equal(names, wantNames) {
@@ -630,8 +669,9 @@ func TestOpenData_Empty(t *testing.T) {
 	for path, want := range map[string]string{
 		feedOD:   `{"success":true,"items":[]}`,
 		feedRich: `"sites":[]`,
-		feedWartezeiten: `"gruppen":[{"id":"unter_30","titel":"Unter 30 Minuten","eintraege":[]},` +
-			`{"id":"unter_60","titel":"Unter 60 Minuten","eintraege":[]},{"id":"ueber_60","titel":"Über 60 Minuten","eintraege":[]}]`,
+		// The directory's customer centres have their section, without
+		// groups: the city leaves empty ones out.
+		feedWartezeiten: `"bereiche":[{"id":"meldeangelegenheiten","titel":"Wartezeiten in den Kundenzentren","gruppen":[]}]`,
 	} {
 		_, body := e.get(path)
 		if !strings.Contains(body, want) {
@@ -700,23 +740,72 @@ func TestOpenData_Headers(t *testing.T) {
 	}
 }
 
-// TestOpenData_PublicURL: with Server.PublicURL the links use it, not the
-// request's host.
+// TestOpenData_PublicURL: with Server.PublicURL the links to the portal
+// use it, not the request's host.
 func TestOpenData_PublicURL(t *testing.T) {
 	e := newEnv(t)
-	e.addSite("kalk", "Kundenzentrum Kalk", 28)
+	e.addSite("kz-neu", "Kundenzentrum Neu", 28) // no public page: linked to the portal
 	s := &server.Server{Central: e.Central, Now: e.Clock.Now, PublicURL: "https://wartezeiten.example.org/"}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 
-	want := "https://wartezeiten.example.org/#site-kalk"
-	if got := odItems(t, ts.URL)["Kundenzentrum Kalk"]["link"]; got != want {
+	want := "https://wartezeiten.example.org/#site-kz-neu"
+	if got := odItems(t, ts.URL)["Kundenzentrum Neu"]["link"]; got != want {
 		t.Errorf("waiting-od link = %q, want %q", got, want)
 	}
-	if _, _, entries := wartezeiten(t, ts.URL); entries["Kalk"].URL != want {
-		t.Errorf("wartezeiten url = %q, want %q", entries["Kalk"].URL, want)
+	if _, _, entries := wartezeiten(t, ts.URL); entries["Neu"].URL != want {
+		t.Errorf("wartezeiten url = %q, want %q", entries["Neu"].URL, want)
 	}
-	if _, sites := richSites(t, ts.URL); sites["kalk"]["url"] != want {
-		t.Errorf("waiting-times url = %q, want %q", sites["kalk"]["url"], want)
+	if _, sites := richSites(t, ts.URL); sites["kz-neu"]["url"] != want {
+		t.Errorf("waiting-times url = %q, want %q", sites["kz-neu"]["url"], want)
+	}
+}
+
+// TestOpenData_Sections: the second shape has a section per kind of site,
+// as the city's feed does (fuehrerscheinwesen beside the customer
+// centres); each site is listed in its kind's section, named without its
+// kind's prefix and linked to the public page its directory record names
+// (a path on the city's site stays a path, as in the city's feed); the
+// first shape links the same page.
+func TestOpenData_Sections(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, s := range []central.Site{
+		{ID: "kfz-poll", Name: "Kfz-Zulassungsstelle Poll", Kind: central.KindVehicleRegistration, Page: "/service/adressen/00190/index.html"},
+		{ID: "sgd-mitte", Name: "Schulgesundheit Mitte", Kind: central.KindSchoolHealth},
+	} {
+		if err := e.Central.AddSite(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.addSite("kalk", "Kundenzentrum Kalk", 28)
+	e.addSite("kfz-poll", "Kfz-Zulassungsstelle Poll", 45)
+	e.addSite("sgd-mitte", "Schulgesundheit Mitte", 0)
+
+	f := feed(t, e.URL, feedWartezeiten)
+	var ids []string
+	for _, b := range asArray(t, "bereiche", f["bereiche"]) {
+		ids = append(ids, asObject(t, "bereich", b)["id"].(string))
+	}
+	if want := []string{"meldeangelegenheiten", "fuehrerscheinwesen", "schulgesundheit"}; !slices.Equal(ids, want) {
+		t.Errorf("sections %q, want %q", ids, want)
+	}
+	_, names, entries := wartezeiten(t, e.URL)
+	for name, want := range map[string]wzEntry{
+		"Kalk":  {Section: "meldeangelegenheiten", Group: "unter_30", URL: kalkPage, Wartezeit: 28},
+		"Poll":  {Section: "fuehrerscheinwesen", Group: "unter_60", URL: "/service/adressen/00190/index.html", Wartezeit: 45},
+		"Mitte": {Section: "schulgesundheit", Group: "unter_30", URL: e.URL + "/#site-sgd-mitte", Wartezeit: 0},
+	} {
+		if got := entries[name]; got != want {
+			t.Errorf("%s = %+v, want %+v (names %q)", name, got, want, names)
+		}
+	}
+	if got, want := odItems(t, e.URL)["Kfz-Zulassungsstelle Poll"]["link"], "/service/adressen/00190/index.html"; got != want {
+		t.Errorf("waiting-od Poll link = %q, want %q", got, want)
+	}
+	_, sites := richSites(t, e.URL)
+	if got := sites["kfz-poll"]; got["kind"] != "kfz-zulassung" || got["page"] != "/service/adressen/00190/index.html" ||
+		got["url"] != e.URL+"/#site-kfz-poll" {
+		t.Errorf("waiting-times kfz-poll = %v, want its kind, its page and the portal's url", got)
 	}
 }

@@ -32,14 +32,20 @@ type Store struct {
 
 var _ central.LogStore = (*Store)(nil)
 
-// Open opens or creates central's SQLite store at path.
+// Open opens or creates central's SQLite store at path. A new store's site
+// directory starts from the seeds its migrations name (sites.go).
 func Open(ctx context.Context, path string) (*Store, error) {
 	migrations, _ := fs.Sub(migrationFiles, "migrations")
 	db, err := sqlitedb.Open(ctx, path, migrations, sqlitedb.Options{})
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	if err := s.applySiteSeeds(ctx, time.Now()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close closes the database.

@@ -120,6 +120,8 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return runCentralEnroll(ctx, args[1:], stdout, stderr)
 		case "revoke":
 			return runCentralRevoke(ctx, args[1:], stdout, stderr)
+		case "site":
+			return runCentralSite(ctx, args[1:], stdout, stderr)
 		case "adduser":
 			return runCentralAddUser(ctx, args[1:], os.Stdin, stdout, stderr)
 		}
@@ -136,15 +138,19 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
        veedel central enroll -site ID [-data DIR] [-ttl 24h]
        veedel central revoke -site ID [-data DIR]
+       veedel central site add -id ID -name NAME [-kind KIND] [-page URL] [-address TEXT] [-data DIR]
+       veedel central site list [-data DIR]
        veedel central adduser -name NAME [-role admin|technician] [-data DIR]
 
 Runs the central node: the citizen portal (/), ticket status pages (/t/…),
 the JSON API (/api/v1), the open data (/open-data) and the sync endpoint
 appliances push to. With -tls-cert and -tls-key it serves HTTPS (the files
 are re-read when they change).
-"enroll" prints a one-time token an appliance enrolls its key with,
-"revoke" revokes a site's key; "adduser" creates an admin login for /admin
-(password from stdin or VEEDEL_PASSWORD); all three work while central runs.
+"site add" adds a site to central's directory (a new central knows
+Cologne's customer centres), "enroll" prints a one-time token a site's
+appliance enrolls its key with, "revoke" revokes a site's key; "adduser"
+creates an admin login for /admin (password from stdin or
+VEEDEL_PASSWORD); all of them work while central runs.
 
 `)
 		fs.PrintDefaults()

@@ -6,18 +6,15 @@ import (
 	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/veedel/veedel/appliance"
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/sqlite"
 	"github.com/veedel/veedel/sync/changelog"
@@ -31,14 +28,16 @@ import (
 func runCentralEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("central enroll", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	site := fs.String("site", "", "site ID (required), one of: "+strings.Join(siteIDs(), ", "))
+	site := fs.String("site", "", "site ID (required): a site of central's directory (veedel central site list)")
 	data := fs.String("data", "./var", "directory of central's SQLite file (as for veedel central)")
 	ttl := fs.Duration("ttl", central.DefaultEnrollTTL, "how long the token stays valid")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central enroll -site ID [flags]
 
 Creates a one-time enrollment token for a site's appliance and prints it
-(only the token, on stdout). Give it to the appliance once, with
+(only the token, on stdout). The site must be in central's directory: a
+new central knows Cologne's customer centres; add any other site first
+with veedel central site add. Give it to the appliance once, with
 -enroll-token or VEEDEL_ENROLL_TOKEN: on its first contact with central it
 registers its public key with the token. Enrolling a site again replaces
 its appliance: the previous key is revoked as soon as the new one enrolls.
@@ -51,26 +50,21 @@ Works while central runs. Central stores only the token's SHA-256.
 		return err
 	}
 	if *site == "" {
-		return usageErrorf("central enroll: -site is required (one of %s)", strings.Join(siteIDs(), ", "))
-	}
-	if _, ok := appliance.Catalog[*site]; !ok {
-		return usageErrorf("central enroll: unknown site %q: known sites are %s", *site, strings.Join(siteIDs(), ", "))
+		return usageErrorf("central enroll: -site is required (veedel central site list shows the sites)")
 	}
 	if *ttl <= 0 {
 		return usageErrorf("central enroll: -ttl %v must be positive", *ttl)
 	}
-	path := filepath.Join(*data, "central.db")
-	if err := os.MkdirAll(*data, 0o750); err != nil {
-		return err
-	}
-	store, err := sqlite.Open(ctx, path)
+	store, path, err := openCentralFile(ctx, "central enroll", *data, true)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	now := time.Now()
-	token, err := store.CreateEnrollmentToken(ctx, *site, now, now.Add(*ttl))
-	if err != nil {
+	token, err := central.NewEnrollmentToken(ctx, store, *site, now, *ttl)
+	if veedel.ErrorCode(err) == veedel.ENOTFOUND {
+		return usageErrorf("central enroll: %s", veedel.ErrorMessage(err))
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, token)
@@ -100,11 +94,7 @@ again with a new token from veedel central enroll. Works while central runs.
 	if *site == "" {
 		return usageErrorf("central revoke: -site is required")
 	}
-	path := filepath.Join(*data, "central.db")
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("central revoke: no central database at %s (check -data)", path)
-	}
-	store, err := sqlite.Open(ctx, path)
+	store, _, err := openCentralFile(ctx, "central revoke", *data, false)
 	if err != nil {
 		return err
 	}
@@ -135,8 +125,7 @@ func enrollmentToken(ctx context.Context, store *sqlite.Store, site string, pub 
 			return "", nil
 		}
 	}
-	now := time.Now()
-	return store.CreateEnrollmentToken(ctx, site, now, now.Add(ttl))
+	return central.NewEnrollmentToken(ctx, store, site, time.Now(), ttl)
 }
 
 // serverTLS loads central's certificate and key for HTTPS. The files are

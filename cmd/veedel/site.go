@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/central/sqlite"
+)
+
+// `veedel central site add|list`: central's site directory on the command
+// line. Like enroll, it works on central's SQLite file directly, also while
+// central runs (a running central picks a new site up with its first batch,
+// its admin pages at once).
+
+func runCentralSite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "add":
+			return runCentralSiteAdd(ctx, args[1:], stdout, stderr)
+		case "list":
+			return runCentralSiteList(ctx, args[1:], stdout, stderr)
+		case "-h", "-help", "--help":
+			fmt.Fprint(stderr, siteUsage)
+			return flag.ErrHelp
+		}
+		return usageErrorf("central site: unknown command %q: add or list", args[0])
+	}
+	return usageErrorf("central site: add or list (veedel central site add -help)")
+}
+
+const siteUsage = `Usage: veedel central site add -id ID -name NAME [-kind KIND] [-page URL] [-address TEXT] [-data DIR]
+       veedel central site list [-data DIR]
+
+Central's site directory: only a site in it can be enrolled, and the portal
+and the open data name, group and link sites as it says. A new central
+knows Cologne's customer centres; add every other site here (or on the
+admin pages). Works while central runs.
+`
+
+func siteKinds() string {
+	kinds := make([]string, len(central.SiteKinds))
+	for i, k := range central.SiteKinds {
+		kinds[i] = string(k)
+	}
+	return strings.Join(kinds, ", ")
+}
+
+func runCentralSiteAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("central site add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	id := fs.String("id", "", "site ID (required): lower-case letters, digits and hyphens, as the appliance's -site")
+	name := fs.String("name", "", "the site's name (required), e.g. \"Kfz-Zulassungsstelle Poll\"")
+	kind := fs.String("kind", string(central.KindCustomerCentre), "kind of site, one of: "+siteKinds())
+	page := fs.String("page", "", "the site's public page, linked from the open data: an http(s) URL or a path on the city's site (default: the portal)")
+	address := fs.String("address", "", "the site's address, e.g. \"Am Butzweilerhof 1, 50829 Köln\"")
+	data := fs.String("data", "./var", "directory of central's SQLite file (as for veedel central)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, siteUsage+"\n")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *id == "" || *name == "" {
+		return usageErrorf("central site add: -id and -name are required")
+	}
+	site := central.Site{ID: *id, Name: *name, Kind: central.SiteKind(*kind), Page: *page, Address: *address}
+	site.Normalize()
+	if err := site.Validate(); err != nil {
+		return usageErrorf("central site add: %s", veedel.ErrorMessage(err))
+	}
+	store, path, err := openCentralFile(ctx, "central site add", *data, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	site.AddedAt = time.Now()
+	if err := store.AddSite(ctx, site); err != nil {
+		if veedel.ErrorCode(err) == veedel.ECONFLICT {
+			return usageErrorf("central site add: site %q exists already (change it on the admin pages)", site.ID)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "added site %s (%s, %s) to central's directory %s; enroll its appliance with: veedel central enroll -site %s -data %s\n",
+		site.ID, site.Name, site.Kind, path, site.ID, *data)
+	return nil
+}
+
+func runCentralSiteList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("central site list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "./var", "directory of central's SQLite file (as for veedel central)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, siteUsage+"\n")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	store, _, err := openCentralFile(ctx, "central site list", *data, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	sites, err := store.Directory(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tNAME\tPAGE\tADDRESS")
+	for _, s := range sites {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Kind, s.Name, s.Page, s.Address)
+	}
+	return tw.Flush()
+}
+
+// openCentralFile opens central's SQLite file in dir (creating it when
+// create is set) and returns it with its path; cmd names the command in
+// errors.
+func openCentralFile(ctx context.Context, cmd, dir string, create bool) (*sqlite.Store, string, error) {
+	path := filepath.Join(dir, "central.db")
+	if create {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, "", err
+		}
+	} else if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, "", fmt.Errorf("%s: no central database at %s (check -data)", cmd, path)
+	}
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, "", err
+	}
+	return store, path, nil
+}
