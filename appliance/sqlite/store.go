@@ -20,6 +20,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/internal/login"
+	"github.com/veedel/veedel/internal/login/loginsql"
 	"github.com/veedel/veedel/internal/sqlitedb"
 	"github.com/veedel/veedel/sync/changelog"
 )
@@ -62,6 +63,10 @@ type Store struct {
 	subs  map[chan struct{}]struct{}
 
 	logins login.Checker
+	// guard throttles password guesses; journal keeps failed logins and
+	// the machines staff logged in from (user.go).
+	guard   *login.Guard
+	journal loginsql.Journal
 
 	// appendEntry is the change-log's INSERT, prepared once on the writer
 	// connection: every command runs it, and parsing it each time cost
@@ -89,6 +94,8 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 	}
 	s := &Store{db: db, site: site, now: opts.Now, newToken: opts.NewToken,
 		state: queue.NewState(site), subs: map[chan struct{}]struct{}{}}
+	s.journal = loginsql.Journal{Write: db.Write, Read: db.Read}
+	s.guard = login.NewGuard(login.DefaultPolicy, s.journal, opts.Now, nil)
 	if err := s.load(ctx); err != nil {
 		db.Close()
 		return nil, err
