@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -193,6 +194,16 @@ func ClientOf(remoteAddr string) string {
 	return ip.String()
 }
 
+// accountKey is the counter key of a name: a long one (no account has
+// it) by its hash, so that the map stays small.
+func accountKey(name string) string {
+	if len(name) <= 64 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return string(sum[:])
+}
+
 // counter is one client's or account's failures.
 type counter struct {
 	fails   int
@@ -294,8 +305,9 @@ func (g *Guard) Login(ctx context.Context, a Attempt, check func() error) error 
 
 	// Is the account locked? Then whether the client is known to it
 	// decides, and that may need the journal: asked outside the lock.
+	account := accountKey(a.Name)
 	g.mu.Lock()
-	accountWait := g.get(g.accounts, a.Name, now).wait(p.AccountFree, now)
+	accountWait := g.get(g.accounts, account, now).wait(p.AccountFree, now)
 	g.mu.Unlock()
 	known := false
 	if accountWait > 0 {
@@ -303,7 +315,7 @@ func (g *Guard) Login(ctx context.Context, a Attempt, check func() error) error 
 	}
 
 	g.mu.Lock()
-	cc, ac := g.get(g.clients, client, now), g.get(g.accounts, a.Name, now)
+	cc, ac := g.get(g.clients, client, now), g.get(g.accounts, account, now)
 	wait := cc.wait(p.ClientFree, now)
 	if !known {
 		wait = max(wait, ac.wait(p.AccountFree, now))
