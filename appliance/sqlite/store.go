@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +40,8 @@ type Options struct {
 	// NoShowGrace is how long after a call a clerk must wait before
 	// marking a no-show (zero: queue.DefaultNoShowGrace).
 	NoShowGrace time.Duration
+	// Logger hears failed logins (nil: slog.Default()).
+	Logger *slog.Logger
 }
 
 // Store is a site's durable queue. It is safe for concurrent use; commands
@@ -95,7 +98,7 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 	s := &Store{db: db, site: site, now: opts.Now, newToken: opts.NewToken,
 		state: queue.NewState(site), subs: map[chan struct{}]struct{}{}}
 	s.journal = loginsql.Journal{Write: db.Write, Read: db.Read}
-	s.guard = login.NewGuard(login.DefaultPolicy, s.journal, opts.Now, nil)
+	s.guard = login.NewGuard(login.DefaultPolicy, s.journal, opts.Now, opts.Logger)
 	if err := s.load(ctx); err != nil {
 		db.Close()
 		return nil, err
