@@ -208,6 +208,7 @@ func TestLoginFailuresRecordedAndKnownClientsSurviveReboot(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	e.reopen() // the record outlives a restart
 	failures, err := e.store.LoginFailures(ctx, 100)
 	if err != nil {
 		t.Fatal(err)
