@@ -12,6 +12,7 @@ import (
 
 func init() {
 	for lang, m := range map[string]map[string]string{"de": {
+		"login.throttled.second":  "Zu viele Fehlversuche. Bitte in einer Sekunde erneut versuchen.",
 		"login.throttled.seconds": "Zu viele Fehlversuche. Bitte in %d Sekunden erneut versuchen.",
 		"login.throttled.minutes": "Zu viele Fehlversuche. Bitte in %d Minuten erneut versuchen.",
 		"logins.title":            "Fehlgeschlagene Anmeldungen",
@@ -33,6 +34,7 @@ func init() {
 		"logins.reason.account":   "Konto für unbekannte Geräte gesperrt bis %s",
 		"logins.unknown":          "(unbekannt)",
 	}, "en": {
+		"login.throttled.second":  "Too many failed attempts. Please try again in a second.",
 		"login.throttled.seconds": "Too many failed attempts. Please try again in %d seconds.",
 		"login.throttled.minutes": "Too many failed attempts. Please try again in %d minutes.",
 		"logins.title":            "Failed logins",
@@ -64,7 +66,10 @@ func init() {
 // viele Fehlversuche. Bitte in 30 Sekunden erneut versuchen."
 func ThrottledText(lang string, wait time.Duration) string {
 	n, de, _ := login.WaitText(wait)
-	if de == "Sekunden" {
+	switch de {
+	case "Sekunde":
+		return Translate(lang, "login.throttled.second")
+	case "Sekunden":
 		return Translate(lang, "login.throttled.seconds", n)
 	}
 	return Translate(lang, "login.throttled.minutes", n)

@@ -2,7 +2,9 @@
 // sessions, for the appliance's desk and central's admin pages alike:
 // bcrypt hashes, a short-lived memory of successful checks (so HTTP Basic
 // clients do not pay for bcrypt on every request), constant work for
-// unknown names, and session tokens of which only a hash is stored.
+// unknown names, session tokens of which only a hash is stored, and the
+// throttle on password guesses with its record of failed logins
+// (throttle.go, attempt.go; the SQL journal is loginsql).
 package login
 
 import (

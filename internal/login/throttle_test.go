@@ -262,3 +262,9 @@ func TestThrottledMessage(t *testing.T) {
 		t.Errorf("4m59s: %d %s", n, de)
 	}
 }
+
+func TestThrottledOneSecond(t *testing.T) {
+	if n, de, en := login.WaitText(time.Second); n != 1 || de != "Sekunde" || en != "second" {
+		t.Errorf("1s: %d %s %s", n, de, en)
+	}
+}
