@@ -189,3 +189,31 @@ func TestAPIBasicThrottleSparesKnownClient(t *testing.T) {
 		t.Errorf("recorded %d Basic failures and %d account locks, want %d and 1: %+v", basic, locks, p.AccountFree, failures)
 	}
 }
+
+// The finding of issue 9: 200 wrong passwords in a row, each answered,
+// and the right one worked at once after. Now five reach bcrypt, the
+// rest are refused with 429, and so is the right password right after.
+func TestTwoHundredGuesses(t *testing.T) {
+	h, _ := newLoginHarness(t)
+	attacker := clientFrom(t, "127.0.0.2")
+	runs := login.BcryptRuns()
+	statuses := map[int]int{}
+	for i := range 200 {
+		var res response
+		if i%2 == 0 {
+			res = h.deskLogin(t, attacker, "anna", fmt.Sprintf("rate-%d", i))
+		} else {
+			res = h.basicCall(t, attacker, "anna", fmt.Sprintf("rate-%d", i))
+		}
+		statuses[res.status]++
+	}
+	if n := login.BcryptRuns() - runs; n != uint64(login.DefaultPolicy.ClientFree) {
+		t.Errorf("%d bcrypt runs for 200 guesses, want %d", n, login.DefaultPolicy.ClientFree)
+	}
+	if statuses[http.StatusUnauthorized] != login.DefaultPolicy.ClientFree || statuses[http.StatusTooManyRequests] != 200-login.DefaultPolicy.ClientFree {
+		t.Errorf("statuses %v", statuses)
+	}
+	if res := h.deskLogin(t, attacker, "anna", "geheim123"); res.status != http.StatusTooManyRequests {
+		t.Errorf("right password right after the guesses: %d, want 429", res.status)
+	}
+}

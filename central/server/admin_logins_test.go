@@ -165,3 +165,30 @@ func TestAdminBasicThrottleSparesKnownClient(t *testing.T) {
 		t.Errorf("recorded %d Basic failures and %d account locks, want %d and 1: %s", basic, locks, p.AccountFree, data)
 	}
 }
+
+// The finding of issue 9 at central: 200 wrong passwords, form and Basic
+// alternating; five reach bcrypt, the rest get 429, so does the right one.
+func TestAdminTwoHundredGuesses(t *testing.T) {
+	e := newEnv(t)
+	e.createAdmin("anna", central.RoleAdmin, "geheim123")
+	attacker := e.adminFrom("127.0.0.2")
+	runs := login.BcryptRuns()
+	statuses := map[int]int{}
+	for i := range 200 {
+		var resp *http.Response
+		if i%2 == 0 {
+			resp, _ = attacker.post("/admin/login", url.Values{"user": {"anna"}, "password": {fmt.Sprintf("rate-%d", i)}})
+		} else {
+			resp, _ = attacker.basic("anna", fmt.Sprintf("rate-%d", i))
+		}
+		statuses[resp.StatusCode]++
+	}
+	if n := login.BcryptRuns() - runs; n != uint64(login.DefaultPolicy.ClientFree) {
+		t.Errorf("%d bcrypt runs for 200 guesses, want %d", n, login.DefaultPolicy.ClientFree)
+	}
+	if statuses[http.StatusUnauthorized] != login.DefaultPolicy.ClientFree || statuses[http.StatusTooManyRequests] != 200-login.DefaultPolicy.ClientFree {
+		t.Errorf("statuses %v", statuses)
+	}
+	resp, _ := attacker.post("/admin/login", url.Values{"user": {"anna"}, "password": {"geheim123"}})
+	wantStatus(t, "right password right after the guesses", resp, http.StatusTooManyRequests)
+}
