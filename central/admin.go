@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/internal/login"
 )
 
 // Central's admin users: the city's IT staff, who edit the city-wide
@@ -39,8 +40,9 @@ type AdminStore interface {
 	// CreateAdmin adds an admin user or resets an existing one's password
 	// and role.
 	CreateAdmin(ctx context.Context, name, role, password string, at time.Time) error
-	// AuthenticateAdmin checks a name and password: EUNAUTHORIZED when
-	// either is wrong (the same error, so that names cannot be probed).
+	// AuthenticateAdmin checks a name and password: login.ErrUnknownName
+	// or login.ErrWrongPassword (both EUNAUTHORIZED with the same message,
+	// so that names cannot be probed).
 	AuthenticateAdmin(ctx context.Context, name, password string) (Admin, error)
 	// CreateAdminSession starts a session until expires and returns the
 	// random cookie value; only its SHA-256 is stored.
@@ -50,6 +52,12 @@ type AdminStore interface {
 	AdminSession(ctx context.Context, token string, now time.Time) (Admin, error)
 	// DeleteAdminSession ends a session.
 	DeleteAdminSession(ctx context.Context, token string) error
+	// Journal keeps failed admin logins and the addresses admins logged
+	// in from, for the login throttle (internal/login).
+	login.Journal
+	// LoginFailures returns the newest limit failed logins and locks,
+	// newest first.
+	LoginFailures(ctx context.Context, limit int) ([]login.Failure, error)
 }
 
 var adminNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`)
@@ -67,15 +75,32 @@ func ValidateAdmin(name, role, password string) error {
 	return nil
 }
 
-// AuthenticateAdmin checks an admin's name and password.
-func (c *Central) AuthenticateAdmin(ctx context.Context, name, password string) (Admin, error) {
-	return c.store.AuthenticateAdmin(ctx, name, password)
+// AuthenticateAdmin checks an admin's name and password (HTTP Basic on
+// the admin API) under the login throttle: a throttled attempt is refused
+// with a *login.ThrottledError before the password is checked; every
+// failure is logged and recorded (LoginFailures).
+func (c *Central) AuthenticateAdmin(ctx context.Context, a login.Attempt) (Admin, error) {
+	var admin Admin
+	err := c.logins.Login(ctx, a, func() (err error) {
+		admin, err = c.store.AuthenticateAdmin(ctx, a.Name, a.Password)
+		return err
+	})
+	if err != nil {
+		return Admin{}, err
+	}
+	return admin, nil
 }
 
-// LoginAdmin checks an admin's name and password and starts a session; it
-// returns the admin and the session's cookie value.
-func (c *Central) LoginAdmin(ctx context.Context, name, password string) (Admin, string, error) {
-	a, err := c.store.AuthenticateAdmin(ctx, name, password)
+// LoginFailures returns the newest limit failed admin logins and locks.
+func (c *Central) LoginFailures(ctx context.Context, limit int) ([]login.Failure, error) {
+	return c.store.LoginFailures(ctx, limit)
+}
+
+// LoginAdmin checks an admin's name and password (the login form, under
+// the same throttle) and starts a session; it returns the admin and the
+// session's cookie value.
+func (c *Central) LoginAdmin(ctx context.Context, at login.Attempt) (Admin, string, error) {
+	a, err := c.AuthenticateAdmin(ctx, at)
 	if err != nil {
 		return Admin{}, "", err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/sync/changelog"
 )
 
@@ -68,6 +69,8 @@ type Central struct {
 
 	out outbound // the download side of sync (outbound.go)
 	sms smsBox   // SMS sign-ups on their way to sites, memory only (smshandover.go)
+
+	logins *login.Guard // throttles admin logins (admin.go)
 }
 
 // siteModel is central's picture of one site: the fold of its log.
@@ -87,6 +90,7 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 		logger = slog.Default()
 	}
 	c := &Central{store: store, now: now, log: logger, sites: map[string]*siteModel{}, subs: map[chan struct{}]string{}}
+	c.logins = login.NewGuard(login.DefaultPolicy, store, now, logger)
 	cursors, err := store.Sites(ctx)
 	if err != nil {
 		return nil, err

@@ -2,11 +2,13 @@ package server
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/internal/web"
 )
 
@@ -133,8 +135,12 @@ func (s *Server) staff(w http.ResponseWriter, r *http.Request) (string, bool) {
 		web.Error(w, r, veedel.Errorf(veedel.EUNAUTHORIZED, "staff credentials required (HTTP Basic)"))
 		return "", false
 	}
-	u, err := s.Store.Authenticate(r.Context(), name, password)
-	if err != nil {
+	u, err := s.Store.Authenticate(r.Context(), login.Attempt{Name: name, Password: password, Client: r.RemoteAddr, Via: login.ViaBasic})
+	if th, ok := login.RetryAfter(err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(th.Seconds()))
+		web.JSON(w, http.StatusTooManyRequests, map[string]string{"error": veedel.ErrorMessage(err)})
+		return "", false
+	} else if err != nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="veedel desk", charset="UTF-8"`)
 		web.Error(w, r, err)
 		return "", false

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/ui"
 )
@@ -66,13 +68,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostForm.Get("user")
-	u, err := s.Store.Authenticate(r.Context(), name, r.PostForm.Get("password"))
+	u, err := s.Store.Authenticate(r.Context(), login.Attempt{Name: name, Password: r.PostForm.Get("password"), Client: r.RemoteAddr, Via: login.ViaForm})
 	if err != nil {
 		var p loginPage
 		s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
-		p.User = name
+		if len(name) <= 64 {
+			p.User = name
+		}
 		lang := ui.Lang(w, r)
-		s.Renderer.Render(w, web.Status(err), "login", ui.Page{Lang: lang, Title: ui.Translate(lang, "desk.login"), Surface: "desk", Path: r.URL.Path, Error: veedel.ErrorMessage(err), Data: p})
+		status, msg := web.Status(err), veedel.ErrorMessage(err)
+		if th, ok := login.RetryAfter(err); ok {
+			status, msg = http.StatusTooManyRequests, ui.ThrottledText(lang, th.Wait)
+			w.Header().Set("Retry-After", strconv.Itoa(th.Seconds()))
+		} else if status >= 500 {
+			s.Logger.Error("desk login", "err", err)
+		}
+		s.Renderer.Render(w, status, "login", ui.Page{Lang: lang, Title: ui.Translate(lang, "desk.login"), Surface: "desk", Path: r.URL.Path, Error: msg, Data: p})
 		return
 	}
 	token, err := s.Store.CreateSession(r.Context(), u.Name)

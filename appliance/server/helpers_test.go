@@ -67,6 +67,11 @@ func newHarness(t *testing.T) *harness {
 func newHarnessOpts(t *testing.T, opts sqlite.Options) *harness {
 	t.Helper()
 	ctx := context.Background()
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if opts.Logger == nil {
+		opts.Logger = logger
+	}
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kalk.db"), "kalk", opts)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -84,8 +89,6 @@ func newHarnessOpts(t *testing.T, opts sqlite.Options) *harness {
 	if err != nil {
 		t.Fatalf("renderer: %v", err)
 	}
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// The kiosk's opening-hours notes read Now: a fixed Tuesday morning,
 	// well inside Kalk's hours, so that no test depends on the wall clock.
 	srv := httptest.NewServer((&server.Server{Store: store, Renderer: renderer, Logger: logger, PortalURL: portal, Now: openMorning}).Handler())

@@ -82,6 +82,7 @@ func (s *Server) Handler() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireLead)
 			r.Get("/desk/setup", s.setup)
+			r.Get("/desk/logins", s.deskLogins)
 			r.Post("/desk/setup/counters", s.setupAdd)
 			r.Post("/desk/setup/counters/{counter}", s.setupSave)
 		})

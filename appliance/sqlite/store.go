@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/internal/login"
+	"github.com/veedel/veedel/internal/login/loginsql"
 	"github.com/veedel/veedel/internal/sqlitedb"
 	"github.com/veedel/veedel/sync/changelog"
 )
@@ -38,6 +40,8 @@ type Options struct {
 	// NoShowGrace is how long after a call a clerk must wait before
 	// marking a no-show (zero: queue.DefaultNoShowGrace).
 	NoShowGrace time.Duration
+	// Logger hears failed logins (nil: slog.Default()).
+	Logger *slog.Logger
 }
 
 // Store is a site's durable queue. It is safe for concurrent use; commands
@@ -62,6 +66,10 @@ type Store struct {
 	subs  map[chan struct{}]struct{}
 
 	logins login.Checker
+	// guard throttles password guesses; journal keeps failed logins and
+	// the machines staff logged in from (user.go).
+	guard   *login.Guard
+	journal loginsql.Journal
 
 	// appendEntry is the change-log's INSERT, prepared once on the writer
 	// connection: every command runs it, and parsing it each time cost
@@ -89,6 +97,8 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 	}
 	s := &Store{db: db, site: site, now: opts.Now, newToken: opts.NewToken,
 		state: queue.NewState(site), subs: map[chan struct{}]struct{}{}}
+	s.journal = loginsql.Journal{Write: db.Write, Read: db.Read}
+	s.guard = login.NewGuard(login.DefaultPolicy, s.journal, opts.Now, opts.Logger)
 	if err := s.load(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -54,25 +54,38 @@ func (s *Store) HasUsers(ctx context.Context) (bool, error) {
 	return n > 0, err
 }
 
-var errBadLogin = veedel.Errorf(veedel.EUNAUTHORIZED, "Benutzername oder Passwort falsch / wrong user name or password")
-
-// Authenticate checks a user name and password (internal/login: bcrypt,
-// successful checks remembered for a few minutes, so API clients using
-// HTTP Basic do not pay for bcrypt on every request).
-func (s *Store) Authenticate(ctx context.Context, name, password string) (User, error) {
+// Authenticate checks a staff login (the desk form or the API's HTTP
+// Basic) under the login throttle (internal/login: per client and per
+// account, a throttled attempt is refused with a *login.ThrottledError
+// before bcrypt runs; every failure is logged and recorded, listed by
+// LoginFailures). Successful checks are remembered for a few minutes, so
+// API clients using HTTP Basic do not pay for bcrypt on every request.
+func (s *Store) Authenticate(ctx context.Context, a login.Attempt) (User, error) {
 	var u User
-	var hash string
-	err := s.db.Read.QueryRowContext(ctx, `SELECT name, display_name, role, password_hash FROM users WHERE name = ?`, name).Scan(&u.Name, &u.DisplayName, &u.Role, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		login.Unknown(password)
-		return User{}, errBadLogin
-	} else if err != nil {
-		return User{}, fmt.Errorf("store: authenticate: %w", err)
-	}
-	if !s.logins.Check(name, password, hash, s.now()) {
-		return User{}, errBadLogin
+	err := s.guard.Login(ctx, a, func() error {
+		var hash string
+		err := s.db.Read.QueryRowContext(ctx, `SELECT name, display_name, role, password_hash FROM users WHERE name = ?`, a.Name).Scan(&u.Name, &u.DisplayName, &u.Role, &hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			login.Unknown(a.Password)
+			return login.ErrUnknownName
+		} else if err != nil {
+			return fmt.Errorf("store: authenticate: %w", err)
+		}
+		if !s.logins.Check(a.Name, a.Password, hash, s.now()) {
+			return login.ErrWrongPassword
+		}
+		return nil
+	})
+	if err != nil {
+		return User{}, err
 	}
 	return u, nil
+}
+
+// LoginFailures returns the newest limit failed logins and locks, newest
+// first.
+func (s *Store) LoginFailures(ctx context.Context, limit int) ([]login.Failure, error) {
+	return s.journal.LoginFailures(ctx, limit)
 }
 
 // CreateSession starts a desk session and returns the cookie value. Only its

@@ -3,11 +3,13 @@ package sqlite_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/internal/login"
 )
 
 func mustCreateUser(tb testing.TB, e *env, name, password, role string) {
@@ -30,7 +32,7 @@ func TestAuthenticate(t *testing.T) {
 
 	t.Run("OK", func(t *testing.T) {
 		for range 2 { // the second answer comes from the cache
-			u, err := e.store.Authenticate(ctx, "anna", "geheim123")
+			u, err := e.store.Authenticate(ctx, login.Attempt{Name: "anna", Password: "geheim123", Client: "10.0.0.9:1"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,22 +43,22 @@ func TestAuthenticate(t *testing.T) {
 	})
 
 	t.Run("ErrWrongPassword", func(t *testing.T) {
-		_, err := e.store.Authenticate(ctx, "anna", "geheim124")
+		_, err := e.store.Authenticate(ctx, login.Attempt{Name: "anna", Password: "geheim124", Client: "10.0.0.9:1"})
 		wantCode(t, err, veedel.EUNAUTHORIZED)
-		_, err = e.store.Authenticate(ctx, "anna", "")
+		_, err = e.store.Authenticate(ctx, login.Attempt{Name: "anna", Password: "", Client: "10.0.0.9:1"})
 		wantCode(t, err, veedel.EUNAUTHORIZED)
 	})
 
 	t.Run("ErrUnknownUser", func(t *testing.T) {
-		_, err := e.store.Authenticate(ctx, "bernd", "geheim123")
+		_, err := e.store.Authenticate(ctx, login.Attempt{Name: "bernd", Password: "geheim123", Client: "10.0.0.9:1"})
 		wantCode(t, err, veedel.EUNAUTHORIZED)
 	})
 
 	t.Run("PasswordChange", func(t *testing.T) {
 		mustCreateUser(t, e, "anna", "neues-passwort", sqlite.RoleLead)
-		_, err := e.store.Authenticate(ctx, "anna", "geheim123")
+		_, err := e.store.Authenticate(ctx, login.Attempt{Name: "anna", Password: "geheim123", Client: "10.0.0.9:1"})
 		wantCode(t, err, veedel.EUNAUTHORIZED) // not from the cache
-		u, err := e.store.Authenticate(ctx, "anna", "neues-passwort")
+		u, err := e.store.Authenticate(ctx, login.Attempt{Name: "anna", Password: "neues-passwort", Client: "10.0.0.9:1"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,4 +175,57 @@ func TestSessions(t *testing.T) {
 			t.Errorf("CreateSession for an unknown user: err = nil, want a foreign key error")
 		}
 	})
+}
+
+// Failed logins are recorded in the site database, without the name
+// when no account has it; the machines staff logged in from are kept
+// there too, so that after a reboot (a new Store on the file) an attack
+// on a clerk's name still does not lock her own machine out.
+func TestLoginFailuresRecordedAndKnownClientsSurviveReboot(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	mustCreateUser(t, e, "anna", "geheim123", sqlite.RoleClerk)
+	clerk := login.Attempt{Name: "anna", Password: "geheim123", Client: "10.0.0.20:5000", Via: login.ViaForm}
+	if _, err := e.store.Authenticate(ctx, clerk); err != nil {
+		t.Fatal(err)
+	}
+	e.reopen()
+	start := e.clock.Now()
+	p := login.DefaultPolicy
+	for i := range p.AccountFree + 2 {
+		e.clock.Set(start.Add(time.Duration(i) * p.AccountMax)) // each lock is over
+		_, err := e.store.Authenticate(ctx, login.Attempt{Name: "anna", Password: "rate", Client: fmt.Sprintf("10.0.3.%d:1", i), Via: login.ViaBasic})
+		wantCode(t, err, veedel.EUNAUTHORIZED)
+	}
+	_, err := e.store.Authenticate(ctx, login.Attempt{Name: "anna", Password: "geheim123", Client: "10.0.0.21:1"})
+	if _, ok := login.RetryAfter(err); !ok {
+		t.Fatalf("unknown machine during the attack: %v, want throttled", err)
+	}
+	if _, err := e.store.Authenticate(ctx, clerk); err != nil {
+		t.Fatalf("the clerk's machine after a reboot, during the attack: %v", err)
+	}
+	if _, err := e.store.Authenticate(ctx, login.Attempt{Name: "geheim123", Password: "x", Client: "10.0.0.22:1", Via: login.ViaForm}); veedel.ErrorCode(err) != veedel.EUNAUTHORIZED {
+		t.Fatal(err)
+	}
+
+	e.reopen() // the record outlives a restart
+	failures, err := e.store.LoginFailures(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := failures[0]; f.Name != "" || f.Reason != login.ReasonUnknownName || f.Client != "10.0.0.22" {
+		t.Errorf("newest failure %+v: want an unknown name, not recorded, from 10.0.0.22", f)
+	}
+	var wrong, locks int
+	for _, f := range failures {
+		switch {
+		case f.Reason == login.ReasonPassword && f.Name == "anna" && f.Via == login.ViaBasic:
+			wrong++
+		case f.Reason == login.ReasonLockedAccount && f.Name == "anna" && f.Until.After(f.At):
+			locks++
+		}
+	}
+	if wrong != p.AccountFree+2 || locks != 3 {
+		t.Errorf("recorded %d wrong passwords and %d account locks, want %d and 3: %+v", wrong, locks, p.AccountFree+2, failures)
+	}
 }

@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/ui"
 )
@@ -22,7 +24,7 @@ import (
 const adminCookie = "veedel_admin"
 
 // adminPages are the templates the admin surface needs.
-var adminPages = []string{"admin_login", "admin", "admin_service", "admin_hours", "admin_sync", "admin_stats", "admin_devices", "admin_sites", "admin_site", "error"}
+var adminPages = []string{"admin_login", "admin", "admin_service", "admin_hours", "admin_sync", "admin_stats", "admin_devices", "admin_sites", "admin_site", "admin_logins", "error"}
 
 type adminCtxKey struct{}
 
@@ -49,6 +51,7 @@ func (s *Server) adminRoutes(r chi.Router) {
 		r.Get("/stats.csv", s.adminStatsCSV)
 		r.Get("/devices", s.adminDevices)
 		r.Get("/sites", s.adminSites)
+		r.With(s.requireEditor).Get("/logins", s.adminLogins)
 		r.Post("/logout", s.adminLogout)
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireEditor)
@@ -97,8 +100,12 @@ func (s *Server) requireEditor(next http.Handler) http.Handler {
 func (s *Server) requireAdminAPI(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if name, password, ok := r.BasicAuth(); ok {
-			a, err := s.Central.AuthenticateAdmin(r.Context(), name, password)
-			if err != nil {
+			a, err := s.Central.AuthenticateAdmin(r.Context(), login.Attempt{Name: name, Password: password, Client: r.RemoteAddr, Via: login.ViaBasic})
+			if th, ok := login.RetryAfter(err); ok {
+				w.Header().Set("Retry-After", strconv.Itoa(th.Seconds()))
+				web.JSON(w, http.StatusTooManyRequests, map[string]string{"error": veedel.ErrorMessage(err)})
+				return
+			} else if err != nil {
 				w.Header().Set("WWW-Authenticate", `Basic realm="veedel admin", charset="UTF-8"`)
 				web.Error(w, r, err)
 				return
@@ -169,18 +176,21 @@ func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostForm.Get("user")
-	_, token, err := s.Central.LoginAdmin(r.Context(), name, r.PostForm.Get("password"))
+	_, token, err := s.Central.LoginAdmin(r.Context(), login.Attempt{Name: name, Password: r.PostForm.Get("password"), Client: r.RemoteAddr, Via: login.ViaForm})
 	if err != nil {
-		status := web.Status(err)
-		if status >= 500 {
+		// Refusals are logged (name and reason, no address) and recorded
+		// by the login throttle (central.Central.AuthenticateAdmin).
+		status, msg := web.Status(err), veedel.ErrorMessage(err)
+		if th, ok := login.RetryAfter(err); ok {
+			status, msg = http.StatusTooManyRequests, ui.ThrottledText(ui.Lang(w, r), th.Wait)
+			w.Header().Set("Retry-After", strconv.Itoa(th.Seconds()))
+		} else if status >= 500 {
 			s.Logger.Error("admin login", "err", err)
-		} else {
-			s.Logger.Warn("admin login refused", "remote_addr", r.RemoteAddr)
 		}
 		if len(name) > 64 {
 			name = ""
 		}
-		s.renderAdminLogin(w, r, status, name, veedel.ErrorMessage(err))
+		s.renderAdminLogin(w, r, status, name, msg)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: token, Path: "/admin", HttpOnly: true, Secure: r.TLS != nil,

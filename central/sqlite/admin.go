@@ -10,9 +10,8 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/internal/login"
+	"github.com/veedel/veedel/internal/login/loginsql"
 )
-
-var errBadAdminLogin = veedel.Errorf(veedel.EUNAUTHORIZED, "Benutzername oder Passwort falsch / wrong user name or password")
 
 // CreateAdmin adds an admin user or resets one's password and role. It
 // works while central runs: another process may hold the file open.
@@ -44,12 +43,12 @@ func (s *Store) AuthenticateAdmin(ctx context.Context, name, password string) (c
 	err := s.db.Read.QueryRowContext(ctx, `SELECT name, role, password_hash FROM admins WHERE name = ?`, name).Scan(&a.Name, &a.Role, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		login.Unknown(password)
-		return central.Admin{}, errBadAdminLogin
+		return central.Admin{}, login.ErrUnknownName
 	} else if err != nil {
 		return central.Admin{}, fmt.Errorf("store: authenticate admin: %w", err)
 	}
 	if !s.adminLogins.Check(name, password, hash, time.Now()) {
-		return central.Admin{}, errBadAdminLogin
+		return central.Admin{}, login.ErrWrongPassword
 	}
 	return a, nil
 }
@@ -97,4 +96,31 @@ func (s *Store) DeleteAdminSession(ctx context.Context, token string) error {
 		return fmt.Errorf("store: delete admin session: %w", err)
 	}
 	return nil
+}
+
+// The login throttle's journal (internal/login/loginsql): failed admin
+// logins and the addresses admins logged in from.
+
+func (s *Store) journal() loginsql.Journal {
+	return loginsql.Journal{Write: s.db.Write, Read: s.db.Read}
+}
+
+// RecordLoginFailure stores a failed admin login or a lock.
+func (s *Store) RecordLoginFailure(ctx context.Context, f login.Failure) error {
+	return s.journal().RecordLoginFailure(ctx, f)
+}
+
+// LoginFailures returns the newest limit failed admin logins, newest first.
+func (s *Store) LoginFailures(ctx context.Context, limit int) ([]login.Failure, error) {
+	return s.journal().LoginFailures(ctx, limit)
+}
+
+// KnownLoginClient reports whether an admin logged in from client since.
+func (s *Store) KnownLoginClient(ctx context.Context, name, client string, since time.Time) (bool, error) {
+	return s.journal().KnownLoginClient(ctx, name, client, since)
+}
+
+// RememberLoginClient records an admin's successful login from client.
+func (s *Store) RememberLoginClient(ctx context.Context, name, client string, at time.Time) error {
+	return s.journal().RememberLoginClient(ctx, name, client, at)
 }

@@ -162,7 +162,7 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{Now: cfg.Now, NoShowGrace: cfg.NoShowGrace})
+	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{Now: cfg.Now, NoShowGrace: cfg.NoShowGrace, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
