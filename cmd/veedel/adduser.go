@@ -14,6 +14,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/sqlite"
+	"github.com/veedel/veedel/internal/login"
 )
 
 // runCentralAddUser creates an admin login for central's /admin pages, or
@@ -32,7 +33,8 @@ func runCentralAddUser(ctx context.Context, args []string, stdin io.Reader, stdo
 Creates a login for central's admin pages (/admin) and the admin API, or
 resets the password and role of an existing one. The password is read from
 the environment variable VEEDEL_PASSWORD or, without it, from the first line
-of standard input (at least `+fmt.Sprint(central.MinAdminPassword)+` characters). Works while central runs.
+of standard input: at least `+fmt.Sprint(login.MinPasswordLength)+` characters (a phrase of several words
+is good), not a common password. Works while central runs.
 
 `)
 		fs.PrintDefaults()
@@ -50,6 +52,11 @@ of standard input (at least `+fmt.Sprint(central.MinAdminPassword)+` characters)
 			return fmt.Errorf("central adduser: read the password from stdin: %w", err)
 		}
 		password = strings.TrimRight(line, "\r\n")
+	}
+	// The operator's password policy first (it is stricter than the
+	// store's minimum, which the demo's admin/admin must pass).
+	if err := login.CheckNewPassword(*name, password); err != nil {
+		return usageErrorf("central adduser: %v", err)
 	}
 	if err := central.ValidateAdmin(*name, *role, password); err != nil {
 		return usageErrorf("central adduser: %s", veedel.ErrorMessage(err))

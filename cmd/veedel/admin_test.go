@@ -117,7 +117,7 @@ func TestAdminEditReachesSite(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	cn, cent := startCentral(t, dir, addr)
-	if err := cn.store.CreateAdmin(context.Background(), "anna", central.RoleAdmin, "geheim123", time.Now()); err != nil {
+	if err := cn.store.CreateAdmin(context.Background(), "anna", central.RoleAdmin, "Domplatte am Rhein", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	app, _ := startAppliance(t, applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"),
@@ -125,7 +125,7 @@ func TestAdminEditReachesSite(t *testing.T) {
 	synced(t, cent.URL, app, 5*time.Second)
 
 	admin := newAdminClient(t, cent.URL)
-	admin.login("anna", "geheim123")
+	admin.login("anna", "Domplatte am Rhein")
 
 	// 1. Change a service of the city's catalogue.
 	before := app.Store.LastSeq()
@@ -243,38 +243,40 @@ func TestCentralAddUser(t *testing.T) {
 	}
 	// While central runs: the new login works at once.
 	_, cent := startCentral(t, dir, freeAddr(t))
-	code, out, errOut := adduser("geheim123\n", "-name", "anna", "-role", "admin", "-data", dir)
+	code, out, errOut := adduser("Domplatte am Rhein\n", "-name", "anna", "-role", "admin", "-data", dir)
 	if code != 0 || !strings.Contains(out, "anna (admin)") {
 		t.Fatalf("adduser: code %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	newAdminClient(t, cent.URL).login("anna", "geheim123")
+	newAdminClient(t, cent.URL).login("anna", "Domplatte am Rhein")
 
 	t.Run("PasswordFromEnvironment", func(t *testing.T) {
-		t.Setenv("VEEDEL_PASSWORD", "technik42")
+		t.Setenv("VEEDEL_PASSWORD", "Technik im Keller")
 		if code, _, errOut := adduser("", "-name", "tom", "-role", "technician", "-data", dir); code != 0 {
 			t.Fatalf("adduser: %s", errOut)
 		}
-		newAdminClient(t, cent.URL).login("tom", "technik42")
+		newAdminClient(t, cent.URL).login("tom", "Technik im Keller")
 	})
 	t.Run("ResetPassword", func(t *testing.T) {
-		if code, _, errOut := adduser("anders123\n", "-name", "anna", "-data", dir); code != 0 {
+		if code, _, errOut := adduser("ganz anders jetzt\n", "-name", "anna", "-data", dir); code != 0 {
 			t.Fatalf("adduser: %s", errOut)
 		}
 		a := newAdminClient(t, cent.URL)
-		if resp, _ := a.do(http.MethodPost, "/admin/login", url.Values{"user": {"anna"}, "password": {"geheim123"}}); resp.StatusCode != http.StatusUnauthorized {
+		if resp, _ := a.do(http.MethodPost, "/admin/login", url.Values{"user": {"anna"}, "password": {"Domplatte am Rhein"}}); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("old password after reset: %s, want 401", resp.Status)
 		}
-		a.login("anna", "anders123")
+		a.login("anna", "ganz anders jetzt")
 	})
 	for _, tc := range []struct {
 		name, stdin string
 		args        []string
 		want        string
 	}{
-		{"ErrNoName", "geheim123\n", []string{"-data", dir}, "-name is required"},
-		{"ErrRole", "geheim123\n", []string{"-name", "x", "-role", "root", "-data", dir}, "Rolle"},
-		{"ErrShortPassword", "abc\n", []string{"-name", "x", "-data", dir}, "mindestens 5 Zeichen"},
-		{"ErrNoPassword", "", []string{"-name", "x", "-data", dir}, "mindestens 5 Zeichen"},
+		{"ErrNoName", "Domplatte am Rhein\n", []string{"-data", dir}, "-name is required"},
+		{"ErrRole", "Domplatte am Rhein\n", []string{"-name", "x", "-role", "root", "-data", dir}, "Rolle"},
+		{"ErrShortPassword", "abc\n", []string{"-name", "x", "-data", dir}, "mindestens 12 Zeichen"},
+		{"ErrStillShortPassword", "geheim123\n", []string{"-name", "x", "-data", dir}, "mindestens 12 Zeichen"},
+		{"ErrCommonPassword", "Passwort1234\n", []string{"-name", "x", "-data", dir}, "zu bekannt"},
+		{"ErrNoPassword", "", []string{"-name", "x", "-data", dir}, "mindestens 12 Zeichen"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := adduser(tc.stdin, tc.args...)
@@ -371,4 +373,15 @@ func TestAdminInBrowser(t *testing.T) {
 		screenshot(shots, "admin-7-sync-en"),
 	)
 	t.Logf("screenshots in %s", shots)
+}
+
+// The site lead's password from VEEDEL_ADMIN_PASSWORD follows the
+// operator policy: a weak one stops the start with one line.
+func TestApplianceAdminPasswordPolicy(t *testing.T) {
+	t.Setenv("VEEDEL_ADMIN_PASSWORD", "admin")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"appliance", "-site", "kalk", "-data", t.TempDir(), "-listen", "127.0.0.1:0"}, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "VEEDEL_ADMIN_PASSWORD: das Passwort braucht mindestens 12 Zeichen") || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
+		t.Errorf("weak VEEDEL_ADMIN_PASSWORD: code %d, stderr %q; want 2 and one line", code, stderr.String())
+	}
 }

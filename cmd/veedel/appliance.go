@@ -22,6 +22,7 @@ import (
 	"github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/hardware"
+	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/sync/downlink"
@@ -365,6 +366,9 @@ one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
 		cfg.SMSSender = &notify.HTTPSender{URL: *smsGateway, Method: *smsMethod, Header: header, Body: *smsBody}
 	}
 	if pw := os.Getenv("VEEDEL_ADMIN_PASSWORD"); pw != "" {
+		if err := login.CheckNewPassword("admin", pw); err != nil {
+			return usageErrorf("appliance: VEEDEL_ADMIN_PASSWORD: %v", err)
+		}
 		cfg.Users = append(cfg.Users, userSpec{Name: "admin", Password: pw, Role: sqlite.RoleLead})
 	}
 	node, err := openAppliance(ctx, cfg)
