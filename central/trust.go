@@ -103,6 +103,9 @@ func (c *Central) authenticate(ctx context.Context, b *changelog.Batch) (fresh b
 	if !b.Fresh() {
 		return false, nil
 	}
+	if err := c.checkTime(b.SentAt.Time(), "batch"); err != nil {
+		return false, err
+	}
 	if err := c.useNonce(ctx, b.Site, b.Nonce, b.SentAt.Time(), "batch"); err != nil {
 		return false, err
 	}
@@ -143,14 +146,11 @@ func (c *Central) checkTime(at time.Time, what string) error {
 	return nil
 }
 
-// useNonce checks a signed time and uses up a nonce of site. The nonce is
-// remembered durably (the store) until at + FreshWindow, after which
-// checkTime refuses the request anyway: a replay is refused whenever it
-// comes, a restart of central included.
+// useNonce uses up a nonce of site signed at at (checkTime passed). The
+// nonce is remembered durably (the store) until at + FreshWindow, after
+// which checkTime refuses the request anyway: a replay is refused whenever
+// it comes, a restart of central included.
 func (c *Central) useNonce(ctx context.Context, site string, nonce []byte, at time.Time, what string) error {
-	if err := c.checkTime(at, what); err != nil {
-		return err
-	}
 	ok, err := c.store.UseNonce(ctx, site, nonce, c.now(), at.Add(changelog.FreshWindow))
 	if err != nil {
 		return err

@@ -55,7 +55,7 @@ func (c *CentralClock) Observe(resp *http.Response, local time.Time) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if d := measured - c.offset; d > -offsetTolerance && d < offsetTolerance && (measured == 0) == (c.offset == 0) {
+	if d := measured - c.offset; d > -offsetTolerance && d < offsetTolerance {
 		return false
 	}
 	c.offset = measured
