@@ -47,9 +47,10 @@ var sitePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 // and a box key (changelog.HeaderBoxKey, signed with a nonce) asks for
 // them; its answer (CBOR only) carries the sign-ups waiting for the site
 // in Download.SMS, each number sealed to that key (changelog.SealSMS), and
-// comes at once when one is waiting or is added while the poll waits. sms_ok and sms_no list the hand-over IDs
-// (comma-separated) the site recorded or refused since its last answered
-// poll; they are taken only after the poll's signature is checked.
+// comes at once when one is waiting or is added while the poll waits.
+// sms_ok and sms_no list the hand-over IDs (comma-separated) the site
+// recorded or refused since its last answered poll; they are taken only
+// after the poll's signature is checked.
 //
 // Rejoin (docs/SYNC.md, "Adding a new outbound event type"): a poll with
 // rejoin=1 asks central to append the current reference data to the
