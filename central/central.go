@@ -28,8 +28,10 @@ type LogStore interface {
 	// Append stores the batch's entries that continue the site's chain and
 	// returns those newly stored and the acked seq after commit. A refused
 	// entry stops the batch with an ECONFLICT error; what came before it is
-	// still stored and acked.
-	Append(ctx context.Context, b *changelog.Batch, receivedAt time.Time) (accepted []changelog.Entry, acked uint64, err error)
+	// still stored and acked. contact: the batch was fresh and verified,
+	// so receivedAt becomes the site's last contact; otherwise the last
+	// contact stays as it was.
+	Append(ctx context.Context, b *changelog.Batch, receivedAt time.Time, contact bool) (accepted []changelog.Entry, acked uint64, err error)
 	// Sites returns every site's sync position.
 	Sites(ctx context.Context) ([]SiteCursor, error)
 	// Scan calls fn with each stored entry of a site after seq, in order.
@@ -67,11 +69,16 @@ type Central struct {
 	subMu sync.Mutex
 	subs  map[chan struct{}]string // channel -> site ("" = all)
 
-	out outbound // the download side of sync (outbound.go)
-	sms smsBox   // SMS sign-ups on their way to sites, memory only (smshandover.go)
+	out     outbound // the download side of sync (outbound.go)
+	sms     smsBox   // SMS sign-ups on their way to sites, memory only (smshandover.go)
+	rejects rejects  // refused sync requests, counted and throttled (rejections.go)
 
 	logins *login.Guard // throttles admin logins (admin.go)
 }
+
+// Now is central's clock, which sync answers tell the sites (their Date
+// header), so that they sign with it (changelog.CentralClock).
+func (c *Central) Now() time.Time { return c.now() }
 
 // siteModel is central's picture of one site: the fold of its log.
 type siteModel struct {
@@ -150,26 +157,32 @@ func (c *Central) model(site string) *siteModel {
 
 // Ingest stores a site's batch and folds what was new into the read model.
 // The returned Ack is valid even with an error: it says where to resume.
-// A batch not signed by its site's active key is refused before anything is
-// stored, with an EUNAUTHORIZED or EFORBIDDEN error and an Ack without
-// position.
+// A batch not signed by its site's active key, or one with a nonce that is
+// stale or replayed (authenticate), is refused before anything is stored,
+// with an EUNAUTHORIZED or EFORBIDDEN error and an Ack without position.
+//
+// Only a fresh batch (with a nonce, within the window, first use) is the
+// site's contact: it moves the last contact and with it the portal's
+// staleness. A batch without a nonce comes from an appliance built before
+// nonces: its entries are stored as always (resending is safe: they are
+// known by seq and hash), but it does not count as contact, since it may
+// be a captured batch replayed to make a silent site look live; an empty
+// one (a heartbeat) changes nothing at all.
 func (c *Central) Ingest(ctx context.Context, b *changelog.Batch) (changelog.Ack, error) {
-	if err := c.authenticate(ctx, b); err != nil {
+	fresh, err := c.authenticate(ctx, b)
+	if err != nil {
 		return changelog.Ack{Site: b.Site}, err
 	}
 	m := c.model(b.Site)
 	now := c.now()
-	if len(b.Entries) == 0 && !freshHeartbeat(b.SentAt, now) {
-		// A heartbeat carries no data, only "I am alive". One sent long ago
-		// (or replayed by someone who captured it) must not make a silent
-		// site look live on the portal, so it is acknowledged and ignored.
+	if len(b.Entries) == 0 && !fresh {
 		m.mu.Lock()
 		acked := m.cursor.Acked
 		m.mu.Unlock()
 		return changelog.Ack{Site: b.Site, Acked: acked}, nil
 	}
 	m.mu.Lock()
-	accepted, acked, err := c.store.Append(ctx, b, now)
+	accepted, acked, err := c.store.Append(ctx, b, now, fresh)
 	if err != nil && veedel.ErrorCode(err) != veedel.ECONFLICT {
 		m.mu.Unlock()
 		return changelog.Ack{Site: b.Site, Acked: m.cursor.Acked}, err
@@ -183,7 +196,9 @@ func (c *Central) Ingest(ctx context.Context, b *changelog.Batch) (changelog.Ack
 	if n := len(accepted); n > 0 {
 		m.cursor.LastHLC = accepted[n-1].HLC
 	}
-	m.cursor.LastContact = now
+	if fresh {
+		m.cursor.LastContact = now
+	}
 	m.mu.Unlock()
 	if _, ok := c.directorySite(b.Site); !ok && len(accepted) > 0 {
 		c.learnSite(ctx, b.Site)
@@ -193,20 +208,6 @@ func (c *Central) Ingest(ctx context.Context, b *changelog.Batch) (changelog.Ack
 	}
 	c.sawBatch(ctx, b, acked)
 	return changelog.Ack{Site: b.Site, Acked: acked}, err
-}
-
-// HeartbeatWindow is how far a heartbeat's send time may be from central's
-// clock and still count as contact. It is wide, because a site's clock may
-// be hours off and must still count as live; a replayed heartbeat from
-// yesterday does not.
-const HeartbeatWindow = 24 * time.Hour
-
-func freshHeartbeat(sentAt changelog.HLC, now time.Time) bool {
-	if sentAt == 0 {
-		return false
-	}
-	d := now.Sub(sentAt.Time())
-	return d < HeartbeatWindow && d > -HeartbeatWindow
 }
 
 // SiteSummary is a site as the portal lists it.

@@ -19,10 +19,6 @@ import (
 // DefaultEnrollTTL is how long an enrollment token stays valid by default.
 const DefaultEnrollTTL = 24 * time.Hour
 
-// maxRecordedText bounds what a rejection record keeps of strings a client
-// chose (the claimed site), so that junk cannot bloat the table.
-const maxRecordedText = 200
-
 // TrustStore keeps enrollment tokens, the sites' public keys and the
 // record of rejected batches. Every LogStore is one.
 type TrustStore interface {
@@ -43,10 +39,18 @@ type TrustStore interface {
 	// RevokeSiteKeys revokes the site's active key and returns the keys
 	// revoked (none if the site had no active key).
 	RevokeSiteKeys(ctx context.Context, site string, at time.Time) ([]SiteKey, error)
-	// RecordRejection stores a rejection, keeping only the newest ones.
+	// RecordRejection adds r (r.Count rejections of one source and kind,
+	// seen from r.FirstAt to r.At) to the aggregate of its source, kind and
+	// status, keeping r's site, key, reason and address as the sample when
+	// it is the newest; it keeps a bounded number of aggregates, dropping
+	// those seen longest ago.
 	RecordRejection(ctx context.Context, r Rejection) error
-	// Rejections returns the newest limit rejections, newest first.
+	// Rejections returns the limit aggregates seen last, newest first.
 	Rejections(ctx context.Context, limit int) ([]Rejection, error)
+	// UseNonce records that site used nonce in a signed request or batch,
+	// remembered until expires, and reports false when the site used it
+	// before (a replay). Nonces expired at now are forgotten.
+	UseNonce(ctx context.Context, site string, nonce []byte, now, expires time.Time) (bool, error)
 }
 
 // SiteKey is a site's enrolled public key.
@@ -61,39 +65,100 @@ type SiteKey struct {
 // Active reports whether the key is not revoked.
 func (k SiteKey) Active() bool { return k.RevokedAt.IsZero() }
 
-// Rejection is a batch (or an enrollment) central refused, as the admin
-// page lists it. It holds no personal data: the site is as the client
-// claimed it, the remote address is the appliance's or an attacker's.
+// Rejection is what central refused from one source: the requests of one
+// kind (a route) answered with one status, counted, with when it was first
+// and last seen and the newest one's details as a sample (rejections.go).
+// It holds no personal data: the site is as the client claimed it, the
+// remote address is the appliance's or an attacker's.
 type Rejection struct {
-	At         time.Time `json:"at"`
-	Site       string    `json:"site"`             // as claimed, may be anything
-	KeyID      string    `json:"key_id,omitempty"` // as claimed
+	At         time.Time `json:"at"`       // last seen
+	FirstAt    time.Time `json:"first_at"` // first seen
+	Count      int       `json:"count"`
+	Source     string    `json:"source"`           // the remote host (IPv6: its /64)
+	Kind       string    `json:"kind"`             // what was refused: the route, e.g. "POST /api/v1/sync/batches"
+	Site       string    `json:"site"`             // as claimed, may be anything (sample)
+	KeyID      string    `json:"key_id,omitempty"` // as claimed (sample)
 	Status     int       `json:"status"`           // the HTTP status answered
-	Reason     string    `json:"reason"`
-	RemoteAddr string    `json:"remote_addr"`
-	Entries    int       `json:"entries"`
+	Reason     string    `json:"reason"`           // the sample's reason
+	RemoteAddr string    `json:"remote_addr"`      // the sample's address
+	Entries    int       `json:"entries"`          // the sample's entries
 }
 
-// authenticate checks that b is signed by its site's active key. It runs
-// before anything of the batch is stored. Errors are EUNAUTHORIZED (unsigned,
-// unknown key, bad signature) or EFORBIDDEN (a revoked key, another site's
-// key), or an internal error when the keys cannot be read.
-func (c *Central) authenticate(ctx context.Context, b *changelog.Batch) error {
+// authenticate checks that b is signed by its site's active key and, for a
+// batch with a nonce, that it is fresh: sent within changelog.FreshWindow of
+// central's clock and its nonce never used before (the nonce is used up
+// here). It runs before anything of the batch is stored. fresh reports a
+// batch that passed the freshness check; a batch without a nonce (an older
+// appliance) is authentic but not fresh. Errors are EUNAUTHORIZED
+// (unsigned, unknown key, bad signature, stale, replayed) or EFORBIDDEN (a
+// revoked key, another site's key), or an internal error when the keys or
+// nonces cannot be read.
+func (c *Central) authenticate(ctx context.Context, b *changelog.Batch) (fresh bool, err error) {
 	if len(b.Sig) == 0 || len(b.KeyID) == 0 {
-		return veedel.Errorf(veedel.EUNAUTHORIZED, "batch is not signed: enroll the appliance (veedel central enroll -site %s) and run a version that signs", b.Site)
+		return false, veedel.Errorf(veedel.EUNAUTHORIZED, "batch is not signed: enroll the appliance (veedel central enroll -site %s) and run a version that signs", b.Site)
 	}
-	return c.checkSiteKey(ctx, b.Site, b.KeyID, b.VerifySignature)
+	if err := c.checkSiteKey(ctx, b.Site, b.KeyID, b.VerifySignature); err != nil {
+		return false, err
+	}
+	if !b.Fresh() {
+		return false, nil
+	}
+	if err := c.checkTime(b.SentAt.Time(), "batch"); err != nil {
+		return false, err
+	}
+	if err := c.useNonce(ctx, b.Site, b.Nonce, b.SentAt.Time(), "batch"); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // VerifySiteRequest checks a request a site signed with
-// changelog.SignRequest: its time is within changelog.MaxRequestSkew of
-// central's clock and it is signed by the site's active key. Errors as for
-// batches: EUNAUTHORIZED or EFORBIDDEN.
+// changelog.SignRequest: its time is within changelog.FreshWindow of
+// central's clock, it is signed by the site's active key, and its nonce,
+// if it has one, was never used before (it is used up here). A request
+// without a nonce (an older appliance's) passes the other checks but may
+// be a replay from within the window: req.Nonce == nil tells the caller
+// not to hand it personal data. Errors as for batches: EUNAUTHORIZED or
+// EFORBIDDEN.
 func (c *Central) VerifySiteRequest(ctx context.Context, req changelog.RequestSignature) error {
-	if d := c.now().Sub(req.At); d > changelog.MaxRequestSkew || d < -changelog.MaxRequestSkew {
-		return veedel.Errorf(veedel.EUNAUTHORIZED, "request signed at %s, more than %v from central's clock: check the appliance's clock", req.At.UTC().Format(time.RFC3339), changelog.MaxRequestSkew)
+	if err := c.checkTime(req.At, "request"); err != nil {
+		return err
 	}
-	return c.checkSiteKey(ctx, req.Site, req.KeyID, req.Verify)
+	if err := c.checkSiteKey(ctx, req.Site, req.KeyID, req.Verify); err != nil {
+		return err
+	}
+	if req.Nonce == nil {
+		return nil
+	}
+	return c.useNonce(ctx, req.Site, req.Nonce, req.At, "request")
+}
+
+// checkTime refuses a signed time more than changelog.FreshWindow from
+// central's clock (what is called "request" or "batch" in the message).
+// The answer's Date header tells the site central's time, and its uplink
+// and downlink sign again with it (changelog.CentralClock).
+func (c *Central) checkTime(at time.Time, what string) error {
+	now := c.now()
+	if d := now.Sub(at); d > changelog.FreshWindow || d < -changelog.FreshWindow {
+		return veedel.Errorf(veedel.EUNAUTHORIZED, "%s signed at %s, more than %v from central's clock (%s): a replay, or the appliance's clock is off and it signs without correcting it",
+			what, at.UTC().Format(time.RFC3339), changelog.FreshWindow, now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// useNonce uses up a nonce of site signed at at (checkTime passed). The
+// nonce is remembered durably (the store) until at + FreshWindow, after
+// which checkTime refuses the request anyway: a replay is refused whenever
+// it comes, a restart of central included.
+func (c *Central) useNonce(ctx context.Context, site string, nonce []byte, at time.Time, what string) error {
+	ok, err := c.store.UseNonce(ctx, site, nonce, c.now(), at.Add(changelog.FreshWindow))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return veedel.Errorf(veedel.EUNAUTHORIZED, "%s of site %s was received before (nonce used): a replay is refused", what, site)
+	}
+	return nil
 }
 
 // checkSiteKey finds the key keyID among site's keys and verifies with it.
@@ -144,43 +209,8 @@ func (c *Central) Enroll(ctx context.Context, e changelog.Enrollment) (SiteKey, 
 	return k, nil
 }
 
-// RecordRejection logs a refused batch or enrollment (without the remote
-// address) and records it for the admin page. It never fails the request:
-// a failure to record is logged.
-func (c *Central) RecordRejection(ctx context.Context, r Rejection) {
-	if r.At.IsZero() {
-		r.At = c.now()
-	}
-	r.Site, r.Reason, r.RemoteAddr = clip(r.Site), clip(r.Reason), clip(r.RemoteAddr)
-	c.log.Warn("sync request rejected", "site", r.Site, "key_id", r.KeyID, "status", r.Status, "entries", r.Entries, "reason", r.Reason)
-	// The request may be gone already; the record should still be written.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := c.store.RecordRejection(ctx, r); err != nil {
-		c.log.Error("record rejection", "site", r.Site, "err", err)
-	}
-}
-
-// Rejections returns the newest limit rejected batches and enrollments,
-// newest first, for the admin page.
-func (c *Central) Rejections(ctx context.Context, limit int) ([]Rejection, error) {
-	return c.store.Rejections(ctx, limit)
-}
-
 // SiteKeys returns every site's keys, active and revoked, for the admin
 // page.
 func (c *Central) SiteKeys(ctx context.Context) ([]SiteKey, error) {
 	return c.store.SiteKeys(ctx)
-}
-
-func clip(s string) string {
-	if len(s) <= maxRecordedText {
-		return s
-	}
-	// Cut at a rune boundary.
-	cut := maxRecordedText
-	for cut > 0 && s[cut]&0xc0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
 }

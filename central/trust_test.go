@@ -77,3 +77,48 @@ func TestIngest_Trust(t *testing.T) {
 		t.Errorf("stored %d entries, want 3", stored)
 	}
 }
+
+// TestIngest_ReplayRefusedAfterRestart: central remembers the nonces it
+// took on disk, so a batch replayed right after a restart of central is
+// refused as well, stores nothing and is not contact.
+func TestIngest_ReplayRefusedAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "central.db")
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := central.New(ctx, store, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := enrollTestKey(t, c, store, "kalk")
+	b := &changelog.Batch{Version: changelog.SchemaVersion, Site: "kalk", Entries: siteLog(t, 3)}
+	if err := b.SignFresh(key, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	n := uint64(len(b.Entries))
+	if ack, err := c.Ingest(ctx, b); err != nil || ack.Acked != n {
+		t.Fatalf("first: %+v, %v; want acked %d", ack, err, n)
+	}
+	contact := c.Sites()[0].LastSync
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	store, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	c, err = central.New(ctx, store, func() time.Time { return time.Now().Add(time.Minute) }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Ingest(ctx, b); veedel.ErrorCode(err) != veedel.EUNAUTHORIZED {
+		t.Errorf("replay after restart: %v, want %s", err, veedel.EUNAUTHORIZED)
+	}
+	if s := c.Sites(); len(s) != 1 || s[0].AckedSeq != n || s[0].LastSync.UnixMilli() != contact.UnixMilli() {
+		t.Errorf("after the replay: %+v, want acked %d, last contact unchanged", s, n)
+	}
+}

@@ -103,7 +103,7 @@ func (e *env) push(st *appsqlite.Store) {
 		e.t.Fatal(err)
 	}
 	for i := 0; i < len(all); i += 200 {
-		e.mustPost(mustBatch(e.t, siteID, all[i:min(i+200, len(all))]))
+		e.mustPost(mustBatch(e.t, e.Clock, siteID, all[i:min(i+200, len(all))]))
 	}
 }
 

@@ -55,9 +55,10 @@ func moment(lang string, t, now time.Time) ago {
 	return ago{Ago: ui.Translate(lang, "admin.ago", age(int64(now.Sub(t)/time.Second))), At: when(t, now)}
 }
 
+// rejectionRow is one aggregate of rejections: when last and first seen.
 type rejectionRow struct {
 	central.Rejection
-	When string
+	When, First string
 }
 
 func (s *Server) adminSync(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +114,7 @@ func (s *Server) adminSync(w http.ResponseWriter, r *http.Request) {
 		d.Sites = append(d.Sites, row)
 	}
 	for _, rej := range rejections {
-		d.Rejections = append(d.Rejections, rejectionRow{Rejection: rej, When: when(rej.At, now)})
+		d.Rejections = append(d.Rejections, rejectionRow{Rejection: rej, When: when(rej.At, now), First: when(rej.FirstAt, now)})
 	}
 	s.renderAdmin(w, r, http.StatusOK, "admin_sync", "admin.sync.title", "", "", d)
 }

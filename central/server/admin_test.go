@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -503,8 +505,8 @@ func TestSyncStatus(t *testing.T) {
 	})
 	t.Run("OKSessionAndPage", func(t *testing.T) {
 		// The site reports its last seq in a batch and polls downloads.
-		b := changelog.Batch{Version: changelog.SchemaVersion, Site: siteID, Last: 9, SentAt: changelog.HLC(e.Clock.Now().UnixMilli()) << 16}
-		if err := b.Sign(siteKey(siteID)); err != nil {
+		b := changelog.Batch{Version: changelog.SchemaVersion, Site: siteID, Last: 9}
+		if err := b.SignFresh(siteKey(siteID), e.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		data, _ := changelog.Marshal(b)
@@ -542,6 +544,7 @@ func TestSyncStatus(t *testing.T) {
 type pollResult struct {
 	status int
 	dl     changelog.Download
+	raw    []byte // the answer's bytes as they travelled
 	took   time.Duration
 }
 
@@ -552,6 +555,10 @@ func (e *env) poll(query string) pollResult {
 	req, _ := http.NewRequest(http.MethodGet, e.URL+"/api/v1/sync/outbound?"+query, nil)
 	req.Header.Set("Accept", "application/cbor")
 	if site := req.URL.Query().Get("site"); site != "" {
+		if req.URL.Query().Get("sms") == "1" {
+			// A site that takes hand-overs sends its box key.
+			req.Header.Set(changelog.HeaderBoxKey, base64.RawURLEncoding.EncodeToString(siteBox(site).PublicKey().Bytes()))
+		}
 		changelog.SignRequest(req, site, siteKey(site), e.Clock.Now())
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -560,12 +567,13 @@ func (e *env) poll(query string) pollResult {
 		return pollResult{}
 	}
 	defer resp.Body.Close()
-	dl, err := changelog.ReadDownload(resp.Body)
+	raw, _ := io.ReadAll(resp.Body)
+	dl, err := changelog.ReadDownload(bytes.NewReader(raw))
 	if err != nil {
 		e.t.Errorf("poll %s: %v", query, err)
 		return pollResult{}
 	}
-	return pollResult{status: resp.StatusCode, dl: *dl, took: time.Since(start)}
+	return pollResult{status: resp.StatusCode, dl: *dl, raw: raw, took: time.Since(start)}
 }
 
 func TestOutboundLongPoll(t *testing.T) {

@@ -91,7 +91,7 @@ func TestBrowser_Live(t *testing.T) {
 	other.site = "kz-porz"
 	other.add("queue.site_described", "site/kz-porz", map[int]any{1: "kz-porz", 2: "Kundenzentrum Porz", 3: "Europe/Berlin"})
 	e.enroll("kz-porz", siteKey("kz-porz"))
-	e.mustPost(mustBatch(t, "kz-porz", other.slice(1, 1)))
+	e.mustPost(mustBatch(t, e.Clock, "kz-porz", other.slice(1, 1)))
 	// The list changed (a new site): live.js renders it anew.
 	waitText(t, ctx, `[data-site="kz-porz"] h2`, "Kundenzentrum Porz")
 	waitText(t, ctx, `[data-site="kz-innenstadt"] [data-field="stale"]`, "Keine aktuellen Daten")

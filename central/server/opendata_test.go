@@ -52,7 +52,7 @@ func (e *env) addSiteWalkIn(id, name string, minutes int, walkIn []queue.Opening
 	if id != siteID {
 		e.enroll(id, siteKey(id))
 	}
-	l := &siteLog{t: e.t, site: id, hlc: changelog.NewClock(e.Clock.Now, 0)}
+	l := &siteLog{t: e.t, clk: e.Clock, site: id, hlc: changelog.NewClock(e.Clock.Now, 0)}
 	var hours []queue.OpeningHours
 	for d := time.Monday; d <= time.Friday; d++ {
 		hours = append(hours, queue.OpeningHours{Weekday: d, Open: 7*60 + 30, Close: 18 * 60})
@@ -79,7 +79,7 @@ func (e *env) addSiteWalkIn(id, name string, minutes int, walkIn []queue.Opening
 func (e *env) alive(sites ...string) {
 	e.t.Helper()
 	for _, s := range sites {
-		e.mustPost(heartbeat(e.t, s, e.Clock.Now()))
+		e.mustPost(heartbeat(e.t, s, e.Clock.Now(), true))
 	}
 }
 

@@ -44,11 +44,13 @@ var sitePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 //     site's inbox: restored from a backup); Error says why.
 //
 // SMS hand-overs (central/smshandover.go, docs/SYNC.md): a poll with sms=1
-// asks for them; its answer (CBOR only) carries the sign-ups waiting for
-// the site in Download.SMS, and comes at once when one is waiting or is
-// added while the poll waits. sms_ok and sms_no list the hand-over IDs
-// (comma-separated) the site recorded or refused since its last answered
-// poll; they are taken only after the poll's signature is checked.
+// and a box key (changelog.HeaderBoxKey, signed with a nonce) asks for
+// them; its answer (CBOR only) carries the sign-ups waiting for the site
+// in Download.SMS, each number sealed to that key (changelog.SealSMS), and
+// comes at once when one is waiting or is added while the poll waits.
+// sms_ok and sms_no list the hand-over IDs (comma-separated) the site
+// recorded or refused since its last answered poll; they are taken only
+// after the poll's signature is checked.
 //
 // Rejoin (docs/SYNC.md, "Adding a new outbound event type"): a poll with
 // rejoin=1 asks central to append the current reference data to the
@@ -110,8 +112,12 @@ func (s *Server) getOutbound(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set(RejoinedHeader, strconv.FormatUint(after, 10))
 		}
 	}
-	// Hand-overs travel in CBOR only (Download.SMS is not in the JSON).
-	takesSMS := q.Get("sms") == "1" && !wantsJSON(r)
+	// Hand-overs travel in CBOR only (Download.SMS is not in the JSON),
+	// each number sealed to the box key the poll's signature covers: only
+	// the site can read it, and a poll without a nonce (which could be
+	// replayed) or without a box key gets none.
+	boxKey := sealTo(r)
+	takesSMS := q.Get("sms") == "1" && !wantsJSON(r) && boxKey != nil
 	s.Central.ConfirmSMS(site, takesSMS, smsOK, smsNo)
 
 	// Take the wake-up channel before reading, so that an entry appended
@@ -124,7 +130,7 @@ func (s *Server) getOutbound(w http.ResponseWriter, r *http.Request) {
 		changed := s.Central.OutboundChanged(site)
 		dl, err = s.Central.Outbound(r.Context(), site, after, limit)
 		if err == nil && takesSMS {
-			dl.SMS = s.Central.SMSHandovers(site)
+			dl.SMS, err = sealHandovers(s.Central.SMSHandovers(site), site, boxKey)
 		}
 		if err != nil || len(dl.Entries) > 0 || len(dl.SMS) > 0 || wait == 0 {
 			break
@@ -154,6 +160,22 @@ func (s *Server) getOutbound(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// sealHandovers seals each hand-over's number to the site's box key.
+func sealHandovers(hs []changelog.SMSHandover, site string, boxKey []byte) ([]changelog.SMSHandover, error) {
+	out := make([]changelog.SMSHandover, 0, len(hs))
+	for _, h := range hs {
+		sealed, err := changelog.SealSMS(h, site, boxKey)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sealed)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
 // handoverIDs parses a comma-separated list of SMS hand-over IDs.
 func handoverIDs(v string) ([]string, error) {
 	if v == "" {
@@ -179,8 +201,9 @@ func parseUint(v string) (uint64, error) {
 }
 
 // writeDownload sends a Download as CBOR, or as JSON when the client
-// prefers it.
+// prefers it, dated by central's clock (syncDate).
 func (s *Server) writeDownload(w http.ResponseWriter, r *http.Request, status int, d changelog.Download) {
+	s.syncDate(w)
 	w.Header().Set("Cache-Control", "no-store")
 	if d.Version == 0 {
 		d.Version = changelog.SchemaVersion
@@ -198,4 +221,11 @@ func (s *Server) writeDownload(w http.ResponseWriter, r *http.Request, status in
 	w.Header().Set("Content-Type", "application/cbor")
 	w.WriteHeader(status)
 	w.Write(data)
+}
+
+// syncDate sets an answer's Date header from central's clock just before it
+// is written: the site signs its next request with it
+// (changelog.CentralClock), however far off its own clock is.
+func (s *Server) syncDate(w http.ResponseWriter) {
+	w.Header().Set("Date", s.Central.Now().UTC().Format(http.TimeFormat))
 }

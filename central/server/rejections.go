@@ -9,24 +9,29 @@ import (
 	"github.com/veedel/veedel/internal/web"
 )
 
-// Rejections: every sync request central refuses (a malformed, unsigned or
-// wrongly signed batch, a bad enrollment) is logged and recorded by
-// central.Central.RecordRejection, and listed here, newest first.
+// Rejections: every sync request central refuses (a malformed, unsigned,
+// wrongly signed, stale or replayed batch or poll, a bad enrollment) is
+// counted per source, kind (the route) and status by
+// central.Central.RecordRejection, which also throttles its logging and
+// storing, and listed here, the aggregates seen last first.
 
 const (
 	defaultRejections = 100
 	maxRejections     = 1000
 )
 
-// reject records a refused sync request with the peer's address.
+// reject records a refused sync request with the peer's address and the
+// route as its kind.
 func (s *Server) reject(r *http.Request, rej central.Rejection) {
 	rej.RemoteAddr = r.RemoteAddr
+	rej.Kind = r.Method + " " + web.Route(r)
 	s.Central.RecordRejection(r.Context(), rej)
 }
 
-// apiRejections answers GET /api/v1/sync/rejections[?limit=N] with the
-// newest N (default 100, at most 1000) rejections as JSON: at, site (as
-// claimed), key_id, status, reason, remote_addr, entries.
+// apiRejections answers GET /api/v1/sync/rejections[?limit=N] with the N
+// (default 100, at most 1000) aggregates seen last as JSON: source, kind,
+// status, count, first_at, at (last seen), and the newest one's site (as
+// claimed), key_id, reason, remote_addr and entries.
 //
 // Admins only: server.go serves it behind the admin login (requireAdminAPI,
 // admin.go); the handler itself checks nothing, and it lists remote

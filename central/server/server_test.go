@@ -121,13 +121,14 @@ func newEnv(t *testing.T) *env {
 // siteLog builds a site's change-log the way the appliance does.
 type siteLog struct {
 	t       *testing.T
+	clk     *clock
 	site    string
 	hlc     *changelog.Clock
 	entries []changelog.Entry
 }
 
 func newSiteLog(t *testing.T, clk *clock) *siteLog {
-	return &siteLog{t: t, site: siteID, hlc: changelog.NewClock(clk.Now, 0)}
+	return &siteLog{t: t, clk: clk, site: siteID, hlc: changelog.NewClock(clk.Now, 0)}
 }
 
 func (l *siteLog) add(eventType, entity string, payload any) {
@@ -156,14 +157,15 @@ func (l *siteLog) slice(from, to uint64) []changelog.Entry {
 
 func (l *siteLog) batch(from, to uint64) []byte {
 	l.t.Helper()
-	return mustBatch(l.t, l.site, l.slice(from, to))
+	return mustBatch(l.t, l.clk, l.site, l.slice(from, to))
 }
 
-// mustBatch encodes a batch signed with siteKey(site).
-func mustBatch(t *testing.T, site string, entries []changelog.Entry) []byte {
+// mustBatch encodes a batch signed with siteKey(site), fresh at clk's time
+// (a new nonce), as an appliance sends it.
+func mustBatch(t *testing.T, clk *clock, site string, entries []changelog.Entry) []byte {
 	t.Helper()
 	b := changelog.Batch{Version: changelog.SchemaVersion, Site: site, Entries: entries}
-	if err := b.Sign(siteKey(site)); err != nil {
+	if err := b.SignFresh(siteKey(site), clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 	data, err := changelog.Marshal(b)
@@ -173,10 +175,14 @@ func mustBatch(t *testing.T, site string, entries []changelog.Entry) []byte {
 	return data
 }
 
-// heartbeat encodes a signed empty batch sent at the given time.
-func heartbeat(t *testing.T, site string, sentAt time.Time) []byte {
+// heartbeat encodes a signed empty batch sent at the given time, with a
+// nonce (fresh) or without one (as an appliance built before nonces).
+func heartbeat(t *testing.T, site string, sentAt time.Time, nonce bool) []byte {
 	t.Helper()
 	b := changelog.Batch{Version: changelog.SchemaVersion, Site: site, SentAt: changelog.HLC(sentAt.UnixMilli()) << 16}
+	if nonce {
+		b.Nonce = changelog.NewNonce()
+	}
 	if err := b.Sign(siteKey(site)); err != nil {
 		t.Fatal(err)
 	}
@@ -391,17 +397,26 @@ func TestSync(t *testing.T) {
 		if got, want := e.site().Stale, true; got != want {
 			t.Fatalf("stale before heartbeat = %v, want %v", got, want)
 		}
-		// A heartbeat captured yesterday and replayed is acknowledged but
-		// does not make the silent site look live.
-		ack := e.mustPost(heartbeat(t, siteID, e.Clock.Now().Add(-25*time.Hour)))
-		if got, want := ack, (changelog.Ack{Site: siteID, Acked: 5}); got != want {
-			t.Errorf("ack of an old heartbeat = %+v, want %+v", got, want)
+		// A heartbeat captured yesterday and replayed is refused: it is
+		// outside the freshness window.
+		if status, _ := e.post(heartbeat(t, siteID, e.Clock.Now().Add(-25*time.Hour), true)); status != http.StatusUnauthorized {
+			t.Errorf("old heartbeat: status %d, want 401", status)
 		}
 		if got, want := e.site().Stale, true; got != want {
 			t.Errorf("stale after an old heartbeat = %v, want %v", got, want)
 		}
-		// A current one does, even from a site whose clock is an hour off.
-		ack = e.mustPost(heartbeat(t, siteID, e.Clock.Now().Add(-time.Hour)))
+		// One without a nonce (an appliance built before nonces) may be a
+		// replay: acknowledged, but not contact, however current it says
+		// it is.
+		ack := e.mustPost(heartbeat(t, siteID, e.Clock.Now(), false))
+		if got, want := ack, (changelog.Ack{Site: siteID, Acked: 5}); got != want {
+			t.Errorf("ack of a heartbeat without nonce = %+v, want %+v", got, want)
+		}
+		if got, want := e.site().Stale, true; got != want {
+			t.Errorf("stale after a heartbeat without nonce = %v, want %v", got, want)
+		}
+		// A fresh one is contact.
+		ack = e.mustPost(heartbeat(t, siteID, e.Clock.Now().Add(-time.Minute), true))
 		if got, want := ack, (changelog.Ack{Site: siteID, Acked: 5}); got != want {
 			t.Errorf("ack = %+v, want %+v", got, want)
 		}
@@ -420,9 +435,9 @@ func TestSync(t *testing.T) {
 	t.Run("Resend", func(t *testing.T) {
 		e := newEnv(t)
 		l := opening(t, e.Clock)
-		batch := l.batch(1, 5)
-		e.mustPost(batch)
-		ack := e.mustPost(batch)
+		e.mustPost(l.batch(1, 5))
+		// The uplink resends the same entries in a new batch (new nonce).
+		ack := e.mustPost(l.batch(1, 5))
 		if got, want := ack, (changelog.Ack{Site: siteID, Acked: 5}); got != want {
 			t.Errorf("ack of resend = %+v, want %+v", got, want)
 		}
@@ -560,10 +575,10 @@ func TestSync_ErrBadBatch(t *testing.T) {
 		{name: "Empty", body: nil},
 		{name: "Truncated", body: good[:len(good)-9]},
 		{name: "TrailingBytes", body: append(bytes.Clone(good), 0x00), wantSite: ""},
-		{name: "TamperedHash", body: mustBatch(t, siteID, tamperedHash), wantSite: siteID},
-		{name: "TamperedPayload", body: mustBatch(t, siteID, tamperedPayload), wantSite: siteID},
-		{name: "ForeignEntry", body: mustBatch(t, siteID, other.slice(1, 1)), wantSite: siteID},
-		{name: "NoSite", body: mustBatch(t, "", nil)},
+		{name: "TamperedHash", body: mustBatch(t, e.Clock, siteID, tamperedHash), wantSite: siteID},
+		{name: "TamperedPayload", body: mustBatch(t, e.Clock, siteID, tamperedPayload), wantSite: siteID},
+		{name: "ForeignEntry", body: mustBatch(t, e.Clock, siteID, other.slice(1, 1)), wantSite: siteID},
+		{name: "NoSite", body: mustBatch(t, e.Clock, "", nil)},
 		{name: "WrongContentType", body: good, header: []string{"Content-Type", "application/json"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

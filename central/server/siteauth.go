@@ -10,11 +10,14 @@ import (
 )
 
 // AuthorizeSite checks that a request without a body (a download poll)
-// comes from site: it carries changelog.SignRequest's headers for that
-// site, signed by the site's active key at a time close to central's
-// clock. It is meant for Server.Authorize (set it to s.AuthorizeSite).
-// Refusals are EUNAUTHORIZED or EFORBIDDEN errors, logged and recorded as
-// rejections.
+// comes from site and is fresh: it carries changelog.SignRequest's headers
+// for that site, signed by the site's active key at a time within
+// changelog.FreshWindow of central's clock, with a nonce never used before
+// (central.Central.VerifySiteRequest uses it up). It is meant for
+// Server.Authorize (set it to s.AuthorizeSite). Refusals (a replay
+// included) are EUNAUTHORIZED or EFORBIDDEN errors, logged and recorded as
+// rejections. An older appliance's request without a nonce passes; see
+// sealTo for what it does not get.
 func (s *Server) AuthorizeSite(r *http.Request, site string) error {
 	req, err := changelog.ParseRequest(r)
 	if err == nil && req.Site != site {
@@ -31,9 +34,21 @@ func (s *Server) AuthorizeSite(r *http.Request, site string) error {
 		if req.KeyID != nil {
 			keyID = changelog.KeyIDString(req.KeyID)
 		}
-		s.reject(r, central.Rejection{Site: site, KeyID: keyID, Status: web.Status(err), Reason: web.Route(r) + ": " + veedel.ErrorMessage(err)})
+		s.reject(r, central.Rejection{Site: site, KeyID: keyID, Status: web.Status(err), Reason: veedel.ErrorMessage(err)})
 	default:
 		s.Logger.Error("authorize site request", "site", site, "err", err)
 	}
 	return err
+}
+
+// sealTo returns the box key a poll that passed Authorize asks central to
+// seal personal data to: nil unless the request has a nonce (only then
+// does its signature cover the key, and only then can it not be replayed).
+// A poll without one gets no personal data.
+func sealTo(r *http.Request) []byte {
+	req, err := changelog.ParseRequest(r)
+	if err != nil || req.Nonce == nil {
+		return nil
+	}
+	return req.BoxKey
 }

@@ -30,7 +30,12 @@ func TestAuthorizeSite(t *testing.T) {
 		wantCode string
 	}{
 		{"OK", func(e *env) *http.Request { return sign(e, siteID, siteKey(siteID), e.Clock.Now()) }, ""},
-		{"OKClockAnHourOff", func(e *env) *http.Request { return sign(e, siteID, siteKey(siteID), e.Clock.Now().Add(-time.Hour)) }, ""},
+		{"OKClockFourMinutesOff", func(e *env) *http.Request { return sign(e, siteID, siteKey(siteID), e.Clock.Now().Add(-4*time.Minute)) }, ""},
+		{"OKClockFourMinutesAhead", func(e *env) *http.Request { return sign(e, siteID, siteKey(siteID), e.Clock.Now().Add(4*time.Minute)) }, ""},
+		// Beyond the window either way: the appliance signs with central's
+		// clock as measured from the Date header (changelog.CentralClock).
+		{"ErrClockAnHourBehind", func(e *env) *http.Request { return sign(e, siteID, siteKey(siteID), e.Clock.Now().Add(-time.Hour)) }, veedel.EUNAUTHORIZED},
+		{"ErrFutureDated", func(e *env) *http.Request { return sign(e, siteID, siteKey(siteID), e.Clock.Now().Add(6*time.Minute)) }, veedel.EUNAUTHORIZED},
 		{"ErrUnsigned", func(e *env) *http.Request { return httptest.NewRequest(http.MethodGet, target, nil) }, veedel.EUNAUTHORIZED},
 		{"ErrStale", func(e *env) *http.Request { return sign(e, siteID, siteKey(siteID), e.Clock.Now().Add(-3*time.Hour)) }, veedel.EUNAUTHORIZED},
 		{"ErrUnknownKey", func(e *env) *http.Request { return sign(e, siteID, siteKey("stranger"), e.Clock.Now()) }, veedel.EUNAUTHORIZED},

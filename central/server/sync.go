@@ -29,7 +29,10 @@ import (
 //     checks (a hash, the site, the order); nothing is stored; Error says
 //     why; Site and Acked tell central's position when the site could be read;
 //   - 401: the batch is not signed, or signed by a key central does not
-//     know, or its signature does not verify; 403: it is
+//     know, or its signature does not verify, or it has a nonce and was
+//     sent more than changelog.FreshWindow from central's clock (the Date
+//     header says central's time) or was received before (a replay);
+//     403: it is
 //     signed by a revoked key or by another site's key (a batch replayed
 //     for another site). Nothing is stored; Error says why; Acked is 0 and
 //     means nothing. The site must be enrolled (again): see enroll.go;
@@ -100,8 +103,10 @@ func (s *Server) position(data []byte) changelog.Ack {
 	return ack
 }
 
-// writeAck sends an Ack as CBOR, or as JSON when the client prefers it.
+// writeAck sends an Ack as CBOR, or as JSON when the client prefers it,
+// dated by central's clock (syncDate).
 func (s *Server) writeAck(w http.ResponseWriter, r *http.Request, status int, ack changelog.Ack) {
+	s.syncDate(w)
 	w.Header().Set("Cache-Control", "no-store")
 	if wantsJSON(r) {
 		web.JSON(w, status, ack)

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
@@ -15,12 +16,22 @@ import (
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/sync/sitekey"
 )
 
 // siteKey is a deterministic test key per site.
 func siteKey(site string) ed25519.PrivateKey {
 	seed := sha256.Sum256([]byte("test key of " + site))
 	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// siteBox is the box key of siteKey(site), as the appliance derives it.
+func siteBox(site string) *ecdh.PrivateKey {
+	box, err := sitekey.BoxKey(siteKey(site))
+	if err != nil {
+		panic(err)
+	}
+	return box
 }
 
 func pub(key ed25519.PrivateKey) ed25519.PublicKey { return key.Public().(ed25519.PublicKey) }
@@ -58,11 +69,11 @@ func (e *env) postEnroll(req any) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// signedWith encodes a batch of site signed with key.
-func signedWith(t *testing.T, key ed25519.PrivateKey, site string, entries []changelog.Entry) []byte {
+// signedWith encodes a batch of site signed with key, fresh at clk's time.
+func signedWith(t *testing.T, clk *clock, key ed25519.PrivateKey, site string, entries []changelog.Entry) []byte {
 	t.Helper()
 	b := changelog.Batch{Version: changelog.SchemaVersion, Site: site, Entries: entries}
-	if err := b.Sign(key); err != nil {
+	if err := b.SignFresh(key, clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 	data, err := changelog.Marshal(b)
@@ -206,7 +217,7 @@ func TestSync_ErrTrust(t *testing.T) {
 			return data
 		}, http.StatusUnauthorized, "not signed"},
 		{"UnknownKey", func(e *env, l *siteLog) []byte {
-			return signedWith(t, siteKey("stranger"), siteID, l.slice(6, 7))
+			return signedWith(t, e.Clock, siteKey("stranger"), siteID, l.slice(6, 7))
 		}, http.StatusUnauthorized, "unknown key"},
 		{"BadSignature", func(e *env, l *siteLog) []byte {
 			b := changelog.Batch{Version: changelog.SchemaVersion, Site: siteID, Entries: l.slice(6, 7)}
@@ -224,7 +235,7 @@ func TestSync_ErrTrust(t *testing.T) {
 		{"OtherSitesKey", func(e *env, l *siteLog) []byte {
 			// Site kz-porz's appliance signs entries claiming to be siteID.
 			e.enroll(otherSite, siteKey(otherSite))
-			return signedWith(t, siteKey(otherSite), siteID, l.slice(6, 7))
+			return signedWith(t, e.Clock, siteKey(otherSite), siteID, l.slice(6, 7))
 		}, http.StatusForbidden, "belongs to another site"},
 		{"ReplayedForOtherSite", func(e *env, l *siteLog) []byte {
 			// siteID's heartbeat, sent again as kz-porz's.
@@ -307,7 +318,7 @@ func TestSync_Reenroll(t *testing.T) {
 	if status != http.StatusForbidden || !strings.Contains(ack.Error, "revoked") {
 		t.Fatalf("old key after re-enrollment: status %d, ack %+v; want 403 revoked", status, ack)
 	}
-	status, ack = e.post(signedWith(t, replacement, siteID, l.slice(6, 7)))
+	status, ack = e.post(signedWith(t, e.Clock, replacement, siteID, l.slice(6, 7)))
 	if status != http.StatusOK || ack.Acked != 7 {
 		t.Fatalf("new key: status %d, ack %+v; want 200 acked 7", status, ack)
 	}
@@ -337,13 +348,19 @@ func TestRejections(t *testing.T) {
 	for range 3 {
 		e.post([]byte{0xff}) // malformed: recorded too
 	}
-	e.post(mustBatch(t, "kz-unknown", nil))
+	e.post(mustBatch(t, e.Clock, "kz-unknown", nil))
 	got := e.rejections()
-	if len(got) != 4 {
-		t.Fatalf("rejections = %d, want 4", len(got))
+	// Aggregated per source, kind and status: the three malformed ones
+	// are one record that counts three.
+	if len(got) != 2 {
+		t.Fatalf("rejections = %+v, want 2 aggregates", got)
 	}
-	if got[0].Site != "kz-unknown" || got[0].Status != http.StatusUnauthorized || got[3].Status != http.StatusBadRequest {
-		t.Errorf("rejections not newest first: %+v", got)
+	if got[0].Site != "kz-unknown" || got[0].Status != http.StatusUnauthorized || got[0].Count != 1 ||
+		got[1].Status != http.StatusBadRequest || got[1].Count != 3 {
+		t.Errorf("rejections not newest first, or miscounted: %+v", got)
+	}
+	if got[1].Source != "127.0.0.1" || got[1].Kind != "POST /api/v1/sync/batches" {
+		t.Errorf("source %q, kind %q; want 127.0.0.1 and the route", got[1].Source, got[1].Kind)
 	}
 	latest, err := e.Central.Rejections(context.Background(), 2)
 	if err != nil || len(latest) != 2 {
@@ -353,7 +370,7 @@ func TestRejections(t *testing.T) {
 		t.Errorf("Central.Rejections(2)[0] = %+v, want %+v", a, b)
 	}
 	// A claimed site of any length is recorded cut short.
-	e.post(mustBatch(t, strings.Repeat("x", 5000), nil))
+	e.post(mustBatch(t, e.Clock, strings.Repeat("x", 5000), nil))
 	if got := e.rejections()[0].Site; len(got) > 210 {
 		t.Errorf("recorded site has %d bytes", len(got))
 	}
@@ -366,7 +383,7 @@ func TestRejectionsAPI(t *testing.T) {
 	if err := e.Store.CreateAdmin(context.Background(), "it-ops", central.RoleTechnician, "secret-password", e.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e.post(mustBatch(t, "kz-unknown", nil))
+	e.post(mustBatch(t, e.Clock, "kz-unknown", nil))
 	e.post([]byte{0xff})
 	get := func(query string, auth bool) (int, []byte) {
 		t.Helper()

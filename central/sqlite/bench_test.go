@@ -56,7 +56,7 @@ func BenchmarkIngest(b *testing.B) {
 	for lo := 0; lo < len(entries); lo += batch {
 		hi := min(lo+batch, len(entries))
 		start := time.Now()
-		if _, _, err := store.Append(ctx, &changelog.Batch{Version: changelog.SchemaVersion, Site: "kalk", Entries: entries[lo:hi]}, time.Now()); err != nil {
+		if _, _, err := store.Append(ctx, &changelog.Batch{Version: changelog.SchemaVersion, Site: "kalk", Entries: entries[lo:hi]}, time.Now(), true); err != nil {
 			b.Fatal(err)
 		}
 		ingest += time.Since(start)

@@ -41,7 +41,7 @@ func TestFaultFullDisk(t *testing.T) {
 		stages = append(stages, stage)
 		return fmt.Errorf("database or disk is full: %w", syscall.ENOSPC)
 	})
-	if _, _, err := store.Append(ctx, batch, time.Now()); !errors.Is(err, syscall.ENOSPC) {
+	if _, _, err := store.Append(ctx, batch, time.Now(), true); !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("Append on a full disk: %v, want ENOSPC", err)
 	}
 	if len(stages) != 1 || stages[0] != "commit" {
@@ -53,7 +53,7 @@ func TestFaultFullDisk(t *testing.T) {
 	}
 
 	store.SetFault(nil)
-	accepted, acked, err := store.Append(ctx, batch, time.Now())
+	accepted, acked, err := store.Append(ctx, batch, time.Now(), true)
 	if err != nil || len(accepted) != 5 || acked != 5 {
 		t.Fatalf("Append after the disk has room: %d accepted, acked %d, %v; want 5, 5, nil", len(accepted), acked, err)
 	}

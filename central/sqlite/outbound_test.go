@@ -76,7 +76,7 @@ func knownSite(t *testing.T, s *sqlite.Store, site string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Append(context.Background(), &changelog.Batch{Version: changelog.SchemaVersion, Site: site, Entries: []changelog.Entry{e}}, start); err != nil {
+	if _, _, err := s.Append(context.Background(), &changelog.Batch{Version: changelog.SchemaVersion, Site: site, Entries: []changelog.Entry{e}}, start, true); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -52,10 +52,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func (s *Store) Close() error { return s.db.Close() }
 
 // Append stores the entries of a batch that continue the site's chain, in
-// one transaction, and records the contact. Entries central already has are
+// one transaction, and records the contact (when contact is true). Entries
+// central already has are
 // skipped if their hash matches (a resend) and refused if not (a fork). It
 // returns the entries newly stored and the site's acked seq after commit.
-func (s *Store) Append(ctx context.Context, b *changelog.Batch, receivedAt time.Time) ([]changelog.Entry, uint64, error) {
+func (s *Store) Append(ctx context.Context, b *changelog.Batch, receivedAt time.Time, contact bool) ([]changelog.Entry, uint64, error) {
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: begin: %w", err)
@@ -105,8 +106,9 @@ func (s *Store) Append(ctx context.Context, b *changelog.Batch, receivedAt time.
 		accepted = append(accepted, *e)
 		acked, lastHash, lastHLC = e.Seq, e.Hash, int64(e.HLC)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sites SET acked_seq = ?, last_hash = ?, last_hlc = ?, last_contact = ? WHERE id = ?`,
-		acked, lastHash, lastHLC, receivedAt.UnixMilli(), b.Site); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE sites SET acked_seq = ?, last_hash = ?, last_hlc = ?,
+		last_contact = CASE WHEN ? THEN ? ELSE last_contact END WHERE id = ?`,
+		acked, lastHash, lastHLC, contact, receivedAt.UnixMilli(), b.Site); err != nil {
 		return nil, 0, fmt.Errorf("store: update site %s: %w", b.Site, err)
 	}
 	if err := s.fault.before(ctx, "commit"); err != nil {

@@ -16,8 +16,9 @@ import (
 	"github.com/veedel/veedel/sync/changelog"
 )
 
-// keepRejections is how many rejection records the store keeps; older ones
-// are deleted as new ones arrive, so that a flood of junk stays bounded.
+// keepRejections is how many rejection aggregates (source, kind, status)
+// the store keeps; those seen longest ago are deleted beyond it, so that
+// junk from many sources stays bounded.
 const keepRejections = 10000
 
 // CreateEnrollmentToken stores the SHA-256 of a new random token for site,
@@ -159,23 +160,33 @@ func keysWhere(ctx context.Context, q querier, where string, args ...any) ([]cen
 	return out, rows.Err()
 }
 
-// RecordRejection stores a rejection and deletes all but the newest
-// keepRejections.
+// RecordRejection adds r to the aggregate of its source, kind and status
+// (r's details become the sample when it is the newest) and drops the
+// aggregates seen longest ago beyond keepRejections.
 func (s *Store) RecordRejection(ctx context.Context, r central.Rejection) error {
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO rejected_batches (at, site, key_id, status, reason, remote_addr, entries) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		r.At.UnixMilli(), r.Site, r.KeyID, r.Status, r.Reason, r.RemoteAddr, r.Entries)
+	_, err = tx.ExecContext(ctx, `INSERT INTO sync_rejections (source, kind, status, count, first_at, last_at, site, key_id, reason, remote_addr, entries)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source, kind, status) DO UPDATE SET
+			count = count + excluded.count,
+			first_at = MIN(first_at, excluded.first_at),
+			site = CASE WHEN excluded.last_at >= last_at THEN excluded.site ELSE site END,
+			key_id = CASE WHEN excluded.last_at >= last_at THEN excluded.key_id ELSE key_id END,
+			reason = CASE WHEN excluded.last_at >= last_at THEN excluded.reason ELSE reason END,
+			remote_addr = CASE WHEN excluded.last_at >= last_at THEN excluded.remote_addr ELSE remote_addr END,
+			entries = CASE WHEN excluded.last_at >= last_at THEN excluded.entries ELSE entries END,
+			last_at = MAX(last_at, excluded.last_at)`,
+		r.Source, r.Kind, r.Status, r.Count, r.FirstAt.UnixMilli(), r.At.UnixMilli(), r.Site, r.KeyID, r.Reason, r.RemoteAddr, r.Entries)
 	if err != nil {
 		return fmt.Errorf("store: record rejection: %w", err)
 	}
-	if id, err := res.LastInsertId(); err == nil && id > keepRejections {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM rejected_batches WHERE id <= ?`, id-keepRejections); err != nil {
-			return fmt.Errorf("store: prune rejections: %w", err)
-		}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sync_rejections WHERE rowid IN
+		(SELECT rowid FROM sync_rejections ORDER BY last_at DESC LIMIT -1 OFFSET ?)`, keepRejections); err != nil {
+		return fmt.Errorf("store: prune rejections: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit rejection: %w", err)
@@ -183,9 +194,10 @@ func (s *Store) RecordRejection(ctx context.Context, r central.Rejection) error 
 	return nil
 }
 
-// Rejections returns the newest limit rejections, newest first.
+// Rejections returns the limit aggregates seen last, newest first.
 func (s *Store) Rejections(ctx context.Context, limit int) ([]central.Rejection, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT at, site, key_id, status, reason, remote_addr, entries FROM rejected_batches ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT source, kind, status, count, first_at, last_at, site, key_id, reason, remote_addr, entries
+		FROM sync_rejections ORDER BY last_at DESC, rowid DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: read rejections: %w", err)
 	}
@@ -193,12 +205,39 @@ func (s *Store) Rejections(ctx context.Context, limit int) ([]central.Rejection,
 	out := []central.Rejection{}
 	for rows.Next() {
 		var r central.Rejection
-		var at int64
-		if err := rows.Scan(&at, &r.Site, &r.KeyID, &r.Status, &r.Reason, &r.RemoteAddr, &r.Entries); err != nil {
+		var first, last int64
+		if err := rows.Scan(&r.Source, &r.Kind, &r.Status, &r.Count, &first, &last, &r.Site, &r.KeyID, &r.Reason, &r.RemoteAddr, &r.Entries); err != nil {
 			return nil, fmt.Errorf("store: read rejections: %w", err)
 		}
-		r.At = time.UnixMilli(at)
+		r.FirstAt, r.At = time.UnixMilli(first), time.UnixMilli(last)
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// UseNonce records site's nonce until expires and reports false when it
+// is there already (a replay); expired nonces are deleted in the same
+// transaction.
+func (s *Store) UseNonce(ctx context.Context, site string, nonce []byte, now, expires time.Time) (bool, error) {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sync_nonces WHERE expires_at < ?`, now.UnixMilli()); err != nil {
+		return false, fmt.Errorf("store: forget old nonces: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO sync_nonces (site, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		site, nonce, expires.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("store: use nonce: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: use nonce: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("store: commit nonce: %w", err)
+	}
+	return n == 1, nil
 }

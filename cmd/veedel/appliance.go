@@ -108,8 +108,12 @@ type applianceNode struct {
 	Uplink   *uplink.Uplink
 	Downlink *downlink.Downlink // applies central's outbound log (nil without sync)
 	Key      ed25519.PrivateKey // the site's key, signs every batch
-	listener net.Listener
-	URL      string
+	// centralClock is central's clock as the uplink and downlink measure
+	// it from its answers: batches and polls are signed with it, so that
+	// they are fresh at central however far off the site's clock is.
+	centralClock *changelog.CentralClock
+	listener     net.Listener
+	URL          string
 }
 
 // keyFile is where the site's key is kept.
@@ -187,25 +191,29 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			return fail(usageErrorf("cannot listen on %s: %v", cfg.Listen, err))
 		}
 	}
-	n := &applianceNode{cfg: cfg, Store: store, Key: key, listener: l, URL: "http://" + l.Addr().String()}
+	box, err := sitekey.BoxKey(key)
+	if err != nil {
+		return fail(err)
+	}
+	n := &applianceNode{cfg: cfg, Store: store, Key: key, centralClock: &changelog.CentralClock{}, listener: l, URL: "http://" + l.Addr().String()}
 	if cfg.CentralURL != "" {
 		n.Uplink = &uplink.Uplink{Outbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
 			Heartbeat: cfg.Heartbeat, BatchEntries: cfg.BatchEntries, RefusedBackoff: cfg.RefusedBackoff, Now: cfg.Now,
-			Client: client, Key: key, EnrollToken: cfg.EnrollToken, Enrollments: store}
+			Client: client, Key: key, EnrollToken: cfg.EnrollToken, Enrollments: store, Central: n.centralClock}
 		n.Downlink = &downlink.Downlink{Inbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
-			Client: client, Now: cfg.Now, Authorize: n.signPoll}
+			Client: client, Now: cfg.Now, Authorize: n.signPoll, BoxKey: box, Central: n.centralClock}
 	}
 	return n, nil
 }
 
-// signPoll signs a download poll with the site's key (central checks it:
-// server.Server.AuthorizeSite). Until the uplink has enrolled the key the
+// signPoll signs a download poll with the site's key, fresh at central's
+// clock as measured (central checks it: server.Server.AuthorizeSite). Until the uplink has enrolled the key the
 // poll is not sent: central would refuse it.
 func (n *applianceNode) signPoll(r *http.Request) error {
 	if !n.Uplink.Status().Enrolled {
 		return fmt.Errorf("%w: waiting for the enrollment at central", downlink.ErrNotReady)
 	}
-	changelog.SignRequest(r, n.cfg.Site, n.Key, n.now())
+	changelog.SignRequest(r, n.cfg.Site, n.Key, n.centralClock.Now(n.now()))
 	return nil
 }
 

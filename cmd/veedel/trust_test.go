@@ -419,7 +419,8 @@ func TestTLS(t *testing.T) {
 func TestDemo_EnrollsItsSites(t *testing.T) {
 	dir := t.TempDir()
 	for round := 1; round <= 2; round++ {
-		port := freePorts(t, 3)
+		// central, the sites, and their simulated printers (PORT+11 …)
+		port := freePorts(t, demoPrinterPorts+len(demoSites)+1)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int, 1)
 		var stdout, stderr bytes.Buffer
@@ -427,7 +428,12 @@ func TestDemo_EnrollsItsSites(t *testing.T) {
 			done <- run(ctx, []string{"demo", "-data", dir, "-port", strconv.Itoa(port)}, &stdout, &stderr)
 		}()
 		url := "http://127.0.0.1:" + strconv.Itoa(port)
-		eventually(t, 10*time.Second, describe("round %d: both demo sites at central", round), func() (bool, string) {
+		eventually(t, 30*time.Second, describe("round %d: both demo sites at central", round), func() (bool, string) {
+			select {
+			case code := <-done:
+				t.Fatalf("round %d: the demo exited with %d: %s", round, code, stderr.String())
+			default:
+			}
 			_, kalk, ok1 := siteSummary(url, "kalk")
 			_, porz, ok2 := siteSummary(url, "porz")
 			return ok1 && ok2 && kalk > 0 && porz > 0, describe("kalk %d, porz %d", kalk, porz)

@@ -36,11 +36,16 @@ type Download struct {
 // memory until the site confirms it by ID, and it never enters a change-log,
 // a URL or a log line (LogValue masks it). ID is random and carries nothing
 // personal, so a site may confirm it in its signed poll's query.
+//
+// On the wire the number travels sealed to the receiving site (SealSMS):
+// Phone is empty and Sealed holds it, readable only with the site's box
+// key; the site opens it (OpenSMS) before it applies the hand-over.
 type SMSHandover struct {
 	ID     string `cbor:"0,keyasint"`
-	Ticket string `cbor:"1,keyasint"` // the site's ticket ID
-	Phone  string `cbor:"2,keyasint"` // E.164, as notify.NormalizeMobile makes it
-	Lang   string `cbor:"3,keyasint"` // the citizen's language, for the texts
+	Ticket string `cbor:"1,keyasint"`           // the site's ticket ID
+	Phone  string `cbor:"2,keyasint,omitempty"` // E.164, as notify.NormalizeMobile makes it; empty on the wire
+	Lang   string `cbor:"3,keyasint"`           // the citizen's language, for the texts
+	Sealed []byte `cbor:"4,keyasint,omitempty"` // the number sealed to the site (SealSMS)
 }
 
 // Bounds of the hand-overs of one download.
@@ -119,6 +124,11 @@ func (d *Download) Validate() error {
 	}
 	if len(d.SMS) > MaxSMSHandovers {
 		return veedel.Errorf(veedel.EINVALID, "download: %d sms hand-overs, at most %d", len(d.SMS), MaxSMSHandovers)
+	}
+	for _, h := range d.SMS {
+		if len(h.Sealed) > maxSealedLen {
+			return veedel.Errorf(veedel.EINVALID, "download: sms hand-over with %d sealed bytes, at most %d", len(h.Sealed), maxSealedLen)
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"time"
 
 	"github.com/veedel/veedel"
 )
@@ -42,6 +43,14 @@ func (b *Batch) Sign(priv ed25519.PrivateKey) error {
 	}
 	b.Sig = ed25519.Sign(priv, msg)
 	return nil
+}
+
+// SignFresh makes the batch single-use and signs it: SentAt becomes at
+// (the site's estimate of central's clock, CentralClock), Nonce a new
+// random one, then Sign. Every batch an appliance sends is signed so.
+func (b *Batch) SignFresh(priv ed25519.PrivateKey, at time.Time) error {
+	b.SentAt, b.Nonce = HLCAt(at), NewNonce()
+	return b.Sign(priv)
 }
 
 // VerifySignature checks that the batch is signed by pub: KeyID names pub

@@ -10,7 +10,16 @@
 // status page (changelog.SMSHandover): the downlink hands each to the
 // site's SMSInbox and confirms its ID in the next poll's signed query
 // (sms_ok, sms_no), after which central forgets the number. The downlink
-// asks for them (sms=1) only when it has an SMSInbox.
+// asks for them (sms=1) only when it has an SMSInbox and a BoxKey: it sends
+// the box key's public half with every poll (changelog.HeaderBoxKey,
+// covered by the poll's signature), central seals each number to it
+// (changelog.SealSMS), and the downlink opens it (changelog.OpenSMS); a
+// number that is not sealed to this site is refused.
+//
+// Every poll is signed fresh (Authorize): central refuses one whose time
+// is more than changelog.FreshWindow from its clock. The downlink learns
+// central's clock from each answer's Date header (Central) and, when a
+// refused poll shows that the site's clock is off, signs it again at once.
 //
 // An entry of a type the site's build does not know is skipped, not a
 // stall: the inbox records it (InboxSkipped) and the downlink goes on with
@@ -30,6 +39,8 @@ package downlink
 
 import (
 	"context"
+	"crypto/ecdh"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -120,6 +131,14 @@ type Downlink struct {
 	// it is an SMSInbox (the appliance's store is); otherwise the downlink
 	// does not ask for them.
 	SMS SMSInbox
+	// BoxKey is the site's X25519 key (sitekey.BoxKey) that central seals
+	// the hand-overs' numbers to. Without it the downlink does not ask for
+	// hand-overs.
+	BoxKey *ecdh.PrivateKey
+	// Central is the site's estimate of central's clock, learnt from the
+	// answers' Date headers; Authorize should sign with it (cmd/veedel
+	// shares one with the uplink). nil: the downlink keeps its own.
+	Central *changelog.CentralClock
 
 	// Wait is how long central may hold a poll open when nothing is new.
 	Wait time.Duration
@@ -342,10 +361,11 @@ func (d *Downlink) finishReplay(ctx context.Context, cursor uint64) error {
 	return nil
 }
 
-// anyValid reports whether one of the hand-overs is well-formed.
+// anyValid reports whether one of the hand-overs may be well-formed: named
+// and sealed (whether it opens is takeSMS's check).
 func anyValid(handovers []changelog.SMSHandover) bool {
 	for _, h := range handovers {
-		if h.Validate() == nil {
+		if changelog.ValidHandoverID(h.ID) && len(h.Sealed) > 0 {
 			return true
 		}
 	}
@@ -353,15 +373,23 @@ func anyValid(handovers []changelog.SMSHandover) bool {
 }
 
 // takeSMS hands the download's SMS sign-ups to the site and notes their
-// IDs for confirmation. A malformed hand-over is refused alone (sms_no,
-// when its ID can be named), so that it holds up neither the entries nor
-// the other sign-ups. Neither logs nor errors carry the number.
+// IDs for confirmation. Each number must be sealed to this site
+// (changelog.OpenSMS). A malformed hand-over, or one that does not open,
+// is refused alone (sms_no, when its ID can be named), so that it holds up
+// neither the entries nor the other sign-ups. Neither logs nor errors
+// carry the number.
 func (d *Downlink) takeSMS(ctx context.Context, handovers []changelog.SMSHandover) error {
 	if len(handovers) == 0 || d.SMS == nil {
 		return nil
 	}
-	for _, h := range handovers {
-		if err := h.Validate(); err != nil {
+	for _, sealed := range handovers {
+		h, err := changelog.OpenSMS(sealed, d.Site, d.BoxKey)
+		if err == nil {
+			err = h.Validate()
+		} else {
+			h = sealed
+		}
+		if err != nil {
 			d.Logger.Warn("malformed sms sign-up from central refused", "site", d.Site, "handover", h, "err", err)
 			if changelog.ValidHandoverID(h.ID) {
 				d.smsNo = appendConfirmation(d.smsNo, h.ID)
@@ -418,7 +446,7 @@ func (d *Downlink) poll(ctx context.Context, cursor uint64) (*changelog.Download
 		// replay to this site.
 		q.Set("rejoin", "1")
 	}
-	if d.SMS != nil {
+	if d.SMS != nil && d.BoxKey != nil {
 		q.Set("sms", "1")
 		if smsOK > 0 {
 			q.Set("sms_ok", strings.Join(d.smsOK, ","))
@@ -430,19 +458,20 @@ func (d *Downlink) poll(ctx context.Context, cursor uint64) (*changelog.Download
 	// Central may hold the request for Wait; allow for the round trip.
 	ctx, cancel := context.WithTimeout(ctx, d.Wait+15*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(d.CentralURL, "/")+"/api/v1/sync/outbound?"+q.Encode(), nil)
+	target := strings.TrimRight(d.CentralURL, "/") + "/api/v1/sync/outbound?" + q.Encode()
+	resp, err := d.send(ctx, target)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/cbor")
-	if d.Authorize != nil {
-		if err := d.Authorize(req); err != nil {
+	if d.Central.Observe(resp, d.Now()) && resp.StatusCode == http.StatusUnauthorized {
+		// Refused, and central's Date header says the site's clock is
+		// off: sign again at once with the corrected time (once).
+		resp.Body.Close()
+		d.Logger.Warn("central refused the poll; signing again with central's clock", "site", d.Site, "offset", d.Central.Offset().String())
+		if resp, err = d.send(ctx, target); err != nil {
 			return nil, err
 		}
-	}
-	resp, err := d.Client.Do(req)
-	if err != nil {
-		return nil, err
+		d.Central.Observe(resp, d.Now())
 	}
 	defer resp.Body.Close()
 	dl, decodeErr := changelog.ReadDownload(resp.Body)
@@ -485,6 +514,25 @@ func (d *Downlink) poll(ctx context.Context, cursor uint64) (*changelog.Download
 	}
 }
 
+// send signs (Authorize) and sends one poll, with the box key when the
+// downlink takes hand-overs.
+func (d *Downlink) send(ctx context.Context, target string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/cbor")
+	if d.SMS != nil && d.BoxKey != nil {
+		req.Header.Set(changelog.HeaderBoxKey, base64.RawURLEncoding.EncodeToString(d.BoxKey.PublicKey().Bytes()))
+	}
+	if d.Authorize != nil {
+		if err := d.Authorize(req); err != nil {
+			return nil, err
+		}
+	}
+	return d.Client.Do(req)
+}
+
 func (d *Downlink) defaults() {
 	if d.Client == nil {
 		d.Client = &http.Client{}
@@ -503,6 +551,9 @@ func (d *Downlink) defaults() {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Central == nil {
+		d.Central = &changelog.CentralClock{}
 	}
 	if d.SMS == nil {
 		d.SMS, _ = d.Inbox.(SMSInbox)

@@ -8,11 +8,19 @@
 // writes; `openssl pkey -in kalk.key -pubout` shows the public key), with
 // mode 0600. A lost file cannot be recovered: the appliance generates a new
 // key and has to be enrolled again.
+//
+// The same file also yields the site's box key (BoxKey), the X25519 key
+// central seals personal data to (changelog.SealSMS): derived from the
+// ed25519 seed, so nothing more is kept on disk and a site enrolled before
+// box keys existed has one without enrolling again.
 package sitekey
 
 import (
+	"crypto/ecdh"
 	"crypto/ed25519"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -119,4 +127,23 @@ func Create(path string, key ed25519.PrivateKey) error {
 // Public returns the public half of key.
 func Public(key ed25519.PrivateKey) ed25519.PublicKey {
 	return key.Public().(ed25519.PublicKey)
+}
+
+// boxKeyInfo separates the box key from the signing key: the box key is
+// HKDF-SHA256 of the ed25519 seed with this info, so knowing one key's use
+// tells nothing about the other's.
+const boxKeyInfo = "veedel site box key v1 (X25519, sealed hand-overs)"
+
+// BoxKey derives the site's X25519 box key from its signing key. The same
+// signing key always gives the same box key.
+func BoxKey(key ed25519.PrivateKey) (*ecdh.PrivateKey, error) {
+	raw, err := hkdf.Key(sha256.New, key.Seed(), nil, boxKeyInfo, 32)
+	if err != nil {
+		return nil, fmt.Errorf("sitekey: derive box key: %w", err)
+	}
+	box, err := ecdh.X25519().NewPrivateKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("sitekey: derive box key: %w", err)
+	}
+	return box, nil
 }

@@ -107,3 +107,24 @@ func TestLoad(t *testing.T) {
 		}
 	})
 }
+
+// TestBoxKey: the box key is derived from the signing key, the same every
+// time, different for another key, and not the signing key's own bytes.
+func TestBoxKey(t *testing.T) {
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32))
+	a, err := sitekey.BoxKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := sitekey.BoxKey(key)
+	if !a.Equal(b) {
+		t.Error("two box keys from one signing key")
+	}
+	other, _ := sitekey.BoxKey(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{2}, 32)))
+	if a.Equal(other) {
+		t.Error("two signing keys give the same box key")
+	}
+	if bytes.Equal(a.Bytes(), key.Seed()) || bytes.Equal(a.PublicKey().Bytes(), sitekey.Public(key)) {
+		t.Error("the box key is the signing key")
+	}
+}

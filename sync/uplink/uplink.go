@@ -61,6 +61,10 @@ type Uplink struct {
 	// Key signs every batch, heartbeats included (see enroll.go). Without
 	// it batches go unsigned, which central refuses: for tests only.
 	Key ed25519.PrivateKey
+	// Central is the site's estimate of central's clock, which a batch's
+	// signed time must be close to (changelog.FreshWindow); it learns from
+	// every answer's Date header. nil: the uplink keeps its own.
+	Central *changelog.CentralClock
 	// EnrollToken is the one-time token from `veedel central enroll`. When
 	// set and not the token of the enrollment Enrollments recorded, the
 	// uplink enrolls Key with it before it pushes.
@@ -119,6 +123,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 	defer unsubscribe()
 	backoff := 100 * time.Millisecond
 	refusals := 0
+	resigned := false
 	var lastContact time.Time
 	for ctx.Err() == nil {
 		if err := u.ensureEnrolled(ctx); err != nil {
@@ -157,6 +162,15 @@ func (u *Uplink) Run(ctx context.Context) error {
 			// compact entries central never had.
 			err = fmt.Errorf("central acknowledged seq %d, but this site's last seq is %d: ignoring the answer", ack.Acked, u.Outbox.LastSeq())
 		}
+		if errors.Is(err, errClockCorrected) && !resigned {
+			// Refused, and central's Date header says the site's clock
+			// is off: sign again at once with the corrected time (once;
+			// a second refusal takes the usual way).
+			u.Logger.Warn("central refused the batch; signing again with central's clock", "site", u.Site, "offset", u.Central.Offset().String())
+			resigned = true
+			continue
+		}
+		resigned = false
 		if err != nil {
 			u.fail(err)
 			wait := backoff
@@ -216,7 +230,14 @@ func (u *Uplink) defaults() {
 	if u.Now == nil {
 		u.Now = time.Now
 	}
+	if u.Central == nil {
+		u.Central = &changelog.CentralClock{}
+	}
 }
+
+// errClockCorrected is a refusal after which the measured offset to
+// central's clock changed: the batch is signed again at once.
+var errClockCorrected = errors.New("central refused the batch; clock offset corrected")
 
 // push sends one batch. A 409 is not an error: its ack says where central
 // wants the site to resume (after a central restore, or after a batch lost
@@ -225,7 +246,9 @@ func (u *Uplink) push(ctx context.Context, entries []changelog.Entry) (changelog
 	batch := changelog.Batch{Version: changelog.SchemaVersion, Site: u.Site, Entries: entries, Last: u.Outbox.LastSeq(),
 		SentAt: changelog.HLCAt(u.Now())}
 	if u.Key != nil {
-		if err := batch.Sign(u.Key); err != nil {
+		// Fresh and single-use: central's time as the site measured it,
+		// and a new nonce, so that a captured batch cannot be replayed.
+		if err := batch.SignFresh(u.Key, u.Central.Now(u.Now())); err != nil {
 			return changelog.Ack{}, err
 		}
 	}
@@ -244,6 +267,10 @@ func (u *Uplink) push(ctx context.Context, entries []changelog.Entry) (changelog
 		return changelog.Ack{}, err
 	}
 	defer resp.Body.Close()
+	corrected := u.Central.Observe(resp, u.Now())
+	if resp.StatusCode == http.StatusUnauthorized && corrected {
+		return changelog.Ack{}, errClockCorrected
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
 		return changelog.Ack{}, err
