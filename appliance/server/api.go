@@ -67,7 +67,7 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
 			v.PrintError = reason
 		}
 	}
-	s.Store.View(func(st *queue.State) { v.TicketView = s.ticketView(st, &t, time.Now()) })
+	s.Store.View(func(st *queue.State) { v.TicketView = s.holderView(st, &t, time.Now()) })
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
@@ -81,7 +81,7 @@ func (s *Server) apiTicket(w http.ResponseWriter, r *http.Request) {
 	found := false
 	s.Store.View(func(st *queue.State) {
 		if t := st.TicketByToken(token); t != nil {
-			v, found = s.ticketView(st, t, time.Now()), true
+			v, found = s.holderView(st, t, time.Now()), true
 		}
 	})
 	if !found {
@@ -91,20 +91,29 @@ func (s *Server) apiTicket(w http.ResponseWriter, r *http.Request) {
 	web.JSON(w, http.StatusOK, v)
 }
 
-type queueView struct {
-	Site    string       `json:"site"`
-	Day     string       `json:"day"`
-	Waiting int          `json:"waiting"`
-	Tickets []TicketView `json:"tickets"`
-	Called  []TicketView `json:"called"`
+type queueView[T any] struct {
+	Site    string `json:"site"`
+	Day     string `json:"day"`
+	Waiting int    `json:"waiting"`
+	Tickets []T    `json:"tickets"`
+	Called  []T    `json:"called"`
 }
 
 // apiQueue lists today's waiting tickets in order of arrival (each with its
-// position under the calling rules), and those
-// being served.
+// position under the calling rules), and those being served. Without a
+// login it shows what the call display shows: numbers, services, places
+// and counters (QueueTicket); staff with HTTP Basic get the whole
+// TicketView. Neither carries a ticket's token.
 func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request) {
+	staff := false
+	if _, _, ok := r.BasicAuth(); ok {
+		if _, ok := s.staff(w, r); !ok {
+			return
+		}
+		staff = true
+	}
 	now := time.Now()
-	out := queueView{Tickets: []TicketView{}, Called: []TicketView{}}
+	out := queueView[TicketView]{Tickets: []TicketView{}, Called: []TicketView{}}
 	s.Store.View(func(st *queue.State) {
 		out.Site, out.Day, out.Waiting = st.Site.ID, st.Day, st.WaitingCount()
 		for _, t := range st.Waiting() {
@@ -116,7 +125,13 @@ func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	})
-	web.JSON(w, http.StatusOK, out)
+	w.Header().Set("Cache-Control", "no-store")
+	if staff {
+		web.JSON(w, http.StatusOK, out)
+		return
+	}
+	web.JSON(w, http.StatusOK, queueView[QueueTicket]{Site: out.Site, Day: out.Day, Waiting: out.Waiting,
+		Tickets: queueTickets(out.Tickets), Called: queueTickets(out.Called)})
 }
 
 func (s *Server) apiCounters(w http.ResponseWriter, r *http.Request) {
@@ -206,7 +221,7 @@ func (s *Server) apiCancel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v TicketView
-	s.Store.View(func(st *queue.State) { v = s.ticketView(st, st.Tickets[ticketOf(events)], time.Now()) })
+	s.Store.View(func(st *queue.State) { v = s.holderView(st, st.Tickets[ticketOf(events)], time.Now()) })
 	web.JSON(w, http.StatusOK, v)
 }
 
@@ -268,7 +283,7 @@ func (s *Server) apiCheckIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v TicketView
-	s.Store.View(func(st *queue.State) { v = s.ticketView(st, &t, time.Now()) })
+	s.Store.View(func(st *queue.State) { v = s.holderView(st, &t, time.Now()) })
 	w.Header().Set("Location", "/api/v1/tickets/"+t.Token)
 	status := http.StatusCreated
 	if replayed {
