@@ -35,8 +35,14 @@ type issueResponse struct {
 }
 
 // apiIssue issues a ticket. A retried request with the same Idempotency-Key
-// gets the same ticket (and the header Idempotent-Replayed: true).
+// from the same caller gets the same ticket (and the header
+// Idempotent-Replayed: true). Paired kiosks and staff issue without limit,
+// anonymous clients within issueLimit (429 with Retry-After past it).
 func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.apiCaller(w, r)
+	if !ok {
+		return
+	}
 	var req issueRequest
 	if err := web.DecodeJSON(r, &req); err != nil {
 		web.Error(w, r, err)
@@ -51,8 +57,14 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, veedel.Errorf(veedel.EINVALID, "Idempotency-Key longer than 200 characters"))
 		return
 	}
+	if ok, wait := s.admitIssue(c); !ok {
+		tooManyAPI(w, wait)
+		return
+	}
 	if key != "" {
-		key = "api-" + key
+		// Scoped by caller: someone else's key (a guessable "retry-1")
+		// must not replay, and so reveal, their ticket.
+		key = "api-" + c.scope() + "-" + key
 	}
 	t, replayed, err := s.Store.IssueTicketClass(r.Context(), req.Service, req.Class, "api", key)
 	if err != nil {
@@ -270,11 +282,20 @@ type checkInRequest struct {
 
 // apiCheckIn checks an appointment in by its booking code and returns its
 // ticket: 201 for a new one, 200 (Idempotent-Replayed: true) when the code
-// checked in before.
+// checked in before. Anonymous callers are limited as for issuing, which
+// also bounds guessing booking codes.
 func (s *Server) apiCheckIn(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.apiCaller(w, r)
+	if !ok {
+		return
+	}
 	var req checkInRequest
 	if err := web.DecodeJSON(r, &req); err != nil {
 		web.Error(w, r, err)
+		return
+	}
+	if ok, wait := s.admitIssue(c); !ok {
+		tooManyAPI(w, wait)
 		return
 	}
 	t, replayed, err := s.Store.CheckIn(r.Context(), req.Code, "api")
