@@ -71,14 +71,27 @@ func startAppliance(t testing.TB, cfg applianceConfig) (*applianceNode, runningN
 	if err != nil {
 		t.Fatal(err)
 	}
-	kioskTokens.Store(n.URL, pairTestKiosk(t, n.Store))
+	// The site's kiosk: paired once per site file, and the same kiosk
+	// after a restart, as in a real site (its retries must replay).
+	token, ok := kioskByDB.Load(cfg.DB)
+	if ok {
+		if _, err := n.Store.KioskByToken(context.Background(), token.(string)); err != nil {
+			ok = false
+		}
+	}
+	if !ok {
+		token = pairTestKiosk(t, n.Store)
+		kioskByDB.Store(cfg.DB, token)
+	}
+	kioskTokens.Store(n.URL, token)
 	return n, serveInBackground(t, n.URL, n.Run)
 }
 
 // kioskTokens holds, by appliance URL, the device token of the kiosk
-// startAppliance pairs: the tests issue as the site's kiosk
-// (issueTickets), not as anonymous clients, whom the appliance limits.
-var kioskTokens sync.Map
+// startAppliance paired (kioskByDB: by the site's file): the tests issue
+// as the site's kiosk (issueTickets), not as anonymous clients, whom the
+// appliance limits.
+var kioskTokens, kioskByDB sync.Map
 
 // pairTestKiosk pairs a kiosk in the appliance's store, as a site lead and
 // the kiosk would at /desk/kiosks and /kiosk/pair, and returns its device
