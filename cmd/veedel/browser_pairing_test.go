@@ -77,11 +77,24 @@ func TestKioskPairingInBrowser(t *testing.T) {
 		t.Errorf("pairing page says %q", paired)
 	}
 	var unpairedNow bool
-	run(kiosk, "paired kiosk shows no hint",
+	var afterBack string
+	run(kiosk, "paired kiosk: a ticket, done, and back",
 		into(&unpairedNow, chromedp.Evaluate[bool](`document.getElementById("kiosk-unpaired") !== null`)),
+		chromedp.Click(chromedp.CSS(`button[data-service="ausweis"]`)),
+		chromedp.WaitVisible(chromedp.ID(`ticket-number`)),
+		chromedp.Click(chromedp.ID(`done`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-service="ausweis"]`)),
+		chromedp.NavigateBack(),
+		chromedp.WaitVisible(chromedp.CSS(`body`)),
+		into(&afterBack, chromedp.Location()),
 	)
 	if unpairedNow {
 		t.Errorf("the paired kiosk still shows the hint")
+	}
+	// The next citizen's "back" must not reach the ticket's page: its
+	// address carries the token, which cancels the ticket.
+	if strings.Contains(afterBack, "/kiosk/tickets/") {
+		t.Errorf("back after Done shows %s: the ticket's page stayed in the kiosk's history", afterBack)
 	}
 	var listed string
 	run(desk, "desk lists the kiosk",
