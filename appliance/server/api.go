@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -64,7 +65,8 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		// Scoped by caller: someone else's key (a guessable "retry-1")
 		// must not replay, and so reveal, their ticket.
-		key = "api-" + c.scope() + "-" + key
+		scope := c.scope()
+		key = "api-" + strconv.Itoa(len(scope)) + ":" + scope + "-" + key
 	}
 	t, replayed, err := s.Store.IssueTicketClass(r.Context(), req.Service, req.Class, "api", key)
 	if err != nil {
