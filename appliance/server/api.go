@@ -37,8 +37,14 @@ type issueResponse struct {
 }
 
 // apiIssue issues a ticket. A retried request with the same Idempotency-Key
-// gets the same ticket (and the header Idempotent-Replayed: true).
+// from the same caller gets the same ticket (and the header
+// Idempotent-Replayed: true). Paired kiosks and staff issue without limit,
+// anonymous clients within issueLimit (429 with Retry-After past it).
 func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.apiCaller(w, r)
+	if !ok {
+		return
+	}
 	var req issueRequest
 	if err := web.DecodeJSON(r, &req); err != nil {
 		web.Error(w, r, err)
@@ -53,8 +59,15 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, veedel.Errorf(veedel.EINVALID, "Idempotency-Key longer than 200 characters"))
 		return
 	}
+	if ok, wait := s.admitIssue(c); !ok {
+		tooManyAPI(w, wait)
+		return
+	}
 	if key != "" {
-		key = "api-" + key
+		// Scoped by caller: someone else's key (a guessable "retry-1")
+		// must not replay, and so reveal, their ticket.
+		scope := c.scope()
+		key = "api-" + strconv.Itoa(len(scope)) + ":" + scope + "-" + key
 	}
 	t, replayed, err := s.Store.IssueTicketClass(r.Context(), req.Service, req.Class, "api", key)
 	if err != nil {
@@ -69,7 +82,7 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
 			v.PrintError = reason
 		}
 	}
-	s.Store.View(func(st *queue.State) { v.TicketView = s.ticketView(st, &t, time.Now()) })
+	s.Store.View(func(st *queue.State) { v.TicketView = s.holderView(st, &t, time.Now()) })
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
@@ -83,7 +96,7 @@ func (s *Server) apiTicket(w http.ResponseWriter, r *http.Request) {
 	found := false
 	s.Store.View(func(st *queue.State) {
 		if t := st.TicketByToken(token); t != nil {
-			v, found = s.ticketView(st, t, time.Now()), true
+			v, found = s.holderView(st, t, time.Now()), true
 		}
 	})
 	if !found {
@@ -93,20 +106,29 @@ func (s *Server) apiTicket(w http.ResponseWriter, r *http.Request) {
 	web.JSON(w, http.StatusOK, v)
 }
 
-type queueView struct {
-	Site    string       `json:"site"`
-	Day     string       `json:"day"`
-	Waiting int          `json:"waiting"`
-	Tickets []TicketView `json:"tickets"`
-	Called  []TicketView `json:"called"`
+type queueView[T any] struct {
+	Site    string `json:"site"`
+	Day     string `json:"day"`
+	Waiting int    `json:"waiting"`
+	Tickets []T    `json:"tickets"`
+	Called  []T    `json:"called"`
 }
 
 // apiQueue lists today's waiting tickets in order of arrival (each with its
-// position under the calling rules), and those
-// being served.
+// position under the calling rules), and those being served. Without a
+// login it shows what the call display shows: numbers, services, places
+// and counters (QueueTicket); staff with HTTP Basic get the whole
+// TicketView. Neither carries a ticket's token.
 func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request) {
+	staff := false
+	if _, _, ok := r.BasicAuth(); ok {
+		if _, ok := s.staff(w, r); !ok {
+			return
+		}
+		staff = true
+	}
 	now := time.Now()
-	out := queueView{Tickets: []TicketView{}, Called: []TicketView{}}
+	out := queueView[TicketView]{Tickets: []TicketView{}, Called: []TicketView{}}
 	s.Store.View(func(st *queue.State) {
 		out.Site, out.Day, out.Waiting = st.Site.ID, st.Day, st.WaitingCount()
 		for _, t := range st.Waiting() {
@@ -118,7 +140,13 @@ func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	})
-	web.JSON(w, http.StatusOK, out)
+	w.Header().Set("Cache-Control", "no-store")
+	if staff {
+		web.JSON(w, http.StatusOK, out)
+		return
+	}
+	web.JSON(w, http.StatusOK, queueView[QueueTicket]{Site: out.Site, Day: out.Day, Waiting: out.Waiting,
+		Tickets: queueTickets(out.Tickets), Called: queueTickets(out.Called)})
 }
 
 func (s *Server) apiCounters(w http.ResponseWriter, r *http.Request) {
@@ -212,7 +240,7 @@ func (s *Server) apiCancel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v TicketView
-	s.Store.View(func(st *queue.State) { v = s.ticketView(st, st.Tickets[ticketOf(events)], time.Now()) })
+	s.Store.View(func(st *queue.State) { v = s.holderView(st, st.Tickets[ticketOf(events)], time.Now()) })
 	web.JSON(w, http.StatusOK, v)
 }
 
@@ -261,11 +289,20 @@ type checkInRequest struct {
 
 // apiCheckIn checks an appointment in by its booking code and returns its
 // ticket: 201 for a new one, 200 (Idempotent-Replayed: true) when the code
-// checked in before.
+// checked in before. Anonymous callers are limited as for issuing, which
+// also bounds guessing booking codes.
 func (s *Server) apiCheckIn(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.apiCaller(w, r)
+	if !ok {
+		return
+	}
 	var req checkInRequest
 	if err := web.DecodeJSON(r, &req); err != nil {
 		web.Error(w, r, err)
+		return
+	}
+	if ok, wait := s.admitIssue(c); !ok {
+		tooManyAPI(w, wait)
 		return
 	}
 	t, replayed, err := s.Store.CheckIn(r.Context(), req.Code, "api")
@@ -274,7 +311,7 @@ func (s *Server) apiCheckIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v TicketView
-	s.Store.View(func(st *queue.State) { v = s.ticketView(st, &t, time.Now()) })
+	s.Store.View(func(st *queue.State) { v = s.holderView(st, &t, time.Now()) })
 	w.Header().Set("Location", "/api/v1/tickets/"+t.Token)
 	status := http.StatusCreated
 	if replayed {

@@ -20,7 +20,7 @@ type displayState struct {
 }
 
 type displayCall struct {
-	Key         string `json:"key"` // changes with every call and recall
+	Key         string `json:"key"` // changes with every call and recall: number and time, nothing else of the ticket
 	Number      string `json:"number"`
 	CounterName string `json:"counter_name"`
 	At          string `json:"at"`
@@ -39,7 +39,7 @@ func (s *Server) displayState() displayState {
 			if ctr := st.Counters[c.Counter]; ctr != nil {
 				name = ctr.Name
 			}
-			d.Calls = append(d.Calls, displayCall{Key: c.Ticket + "@" + c.At.Format(time.RFC3339Nano), Number: c.Number,
+			d.Calls = append(d.Calls, displayCall{Key: c.Number + "@" + c.At.Format(time.RFC3339Nano), Number: c.Number,
 				CounterName: name, At: c.At.In(st.Site.Location).Format("15:04"), Recall: c.Recall,
 				Announce: ui.Announcement(s.Announce, c.Number, name)})
 		}

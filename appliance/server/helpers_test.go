@@ -49,12 +49,50 @@ func (b *syncBuffer) String() string {
 }
 
 // harness is an appliance for the Kalk customer centre served over real
-// HTTP on loopback, with one lead clerk "demo" (password "demo").
+// HTTP on loopback, with one lead clerk "demo" (password "demo") and one
+// kiosk paired at the start, as whose device h.client calls the API.
 type harness struct {
 	store  *sqlite.Store
 	url    string
-	client *http.Client // follows no redirects, keeps no cookies
-	logs   *syncBuffer
+	client *http.Client // follows no redirects, keeps no cookies; the paired kiosk
+	// anon is a client without credentials, like h.client otherwise.
+	anon *http.Client
+	// transport reaches the server with no credentials; browsers use it.
+	transport http.RoundTripper
+	// kioskToken is the paired kiosk's device token.
+	kioskToken string
+	logs       *syncBuffer
+}
+
+// pairedKiosk sends a paired kiosk's device token (Authorization: Bearer)
+// with every request that carries no other credentials: integrators'
+// kiosks issue without the anonymous limit.
+type pairedKiosk struct {
+	base  http.RoundTripper
+	token string
+}
+
+func (p pairedKiosk) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("Authorization") == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("Authorization", "Bearer "+p.token)
+	}
+	return p.base.RoundTrip(req)
+}
+
+// pairKiosk pairs a kiosk directly in the store, as a lead and the kiosk
+// would, and returns its device token.
+func pairKiosk(t *testing.T, store *sqlite.Store, name string) string {
+	t.Helper()
+	code, _, err := store.CreateKioskPairing(context.Background(), name, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := store.PairKiosk(context.Background(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
 }
 
 func newHarness(t *testing.T) *harness {
@@ -93,9 +131,12 @@ func newHarnessOpts(t *testing.T, opts sqlite.Options) *harness {
 	// well inside Kalk's hours, so that no test depends on the wall clock.
 	srv := httptest.NewServer((&server.Server{Store: store, Renderer: renderer, Logger: logger, PortalURL: portal, Now: openMorning}).Handler())
 	t.Cleanup(srv.Close)
-	client := srv.Client()
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &harness{store: store, url: srv.URL, client: client, logs: logs}
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	transport := srv.Client().Transport
+	kioskToken := pairKiosk(t, store, "Test-Kiosk")
+	client := &http.Client{Transport: pairedKiosk{base: transport, token: kioskToken}, CheckRedirect: noRedirect, Timeout: 30 * time.Second}
+	anon := &http.Client{Transport: transport, CheckRedirect: noRedirect, Timeout: 30 * time.Second}
+	return &harness{store: store, url: srv.URL, client: client, anon: anon, transport: transport, kioskToken: kioskToken, logs: logs}
 }
 
 // browser returns a client with a cookie jar that follows no redirects.
@@ -107,10 +148,19 @@ func (h *harness) browser(t *testing.T) *http.Client {
 	}
 	return &http.Client{
 		Jar:           jar,
-		Transport:     h.client.Transport,
+		Transport:     h.transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Timeout:       30 * time.Second,
 	}
+}
+
+// kioskBrowser is a browser paired as a kiosk: it carries the harness's
+// kiosk's device cookie, as after /kiosk/pair.
+func (h *harness) kioskBrowser(t *testing.T) *http.Client {
+	t.Helper()
+	b := h.browser(t)
+	b.Jar.SetCookies(mustURL(t, h.url), []*http.Cookie{{Name: "veedel_kiosk", Value: h.kioskToken, Path: "/"}})
+	return b
 }
 
 // response is a finished HTTP exchange with its body read.

@@ -26,6 +26,9 @@ type kioskPage struct {
 	Hours kioskHours
 	// Code is the booking code typed before a failed check-in.
 	Code string
+	// Paired: this browser is a kiosk paired at the desk (pairing.go);
+	// if not, the page has a note for staff on how to pair it.
+	Paired bool
 }
 
 func (s *Server) kiosk(w http.ResponseWriter, r *http.Request) {
@@ -42,6 +45,10 @@ func (s *Server) renderKiosk(w http.ResponseWriter, r *http.Request, status int,
 	})
 	p.Key = "kiosk-" + sqlite.RandomToken()
 	p.Code = code
+	if c := s.kioskCaller(w, r); c.kiosk != nil {
+		p.Paired = true
+		setKioskCookie(w, r, deviceToken(r)) // renewed: the cookie lasts while the kiosk is used
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	offered := langsOf("kiosk")
 	lang := ui.Lang(w, r, offered...)
@@ -56,8 +63,16 @@ func (s *Server) kioskIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PostForm.Get("key")
+	if len(key) > 200 {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return
+	}
 	if s.kioskConfirm(w, r, r.PostForm.Get("service"), key) {
 		return // asked first: the wait probably runs past closing
+	}
+	if ok, wait := s.admitIssue(s.kioskCaller(w, r)); !ok {
+		s.tooManyKiosk(w, r, wait)
+		return
 	}
 	if key != "" {
 		// Kiosk keys have their own namespace, apart from the API's "api-"
@@ -100,7 +115,7 @@ func (s *Server) ticketPage(r *http.Request) (ticketPage, bool) {
 	s.Store.View(func(st *queue.State) {
 		if t := st.TicketByToken(token); t != nil {
 			found = true
-			p.SiteName, p.Ticket = st.Site.Name, s.ticketView(st, t, time.Now())
+			p.SiteName, p.Ticket = st.Site.Name, s.holderView(st, t, time.Now())
 			p.Ahead = max(p.Ticket.Position-1, 0)
 		}
 	})
@@ -164,6 +179,10 @@ func (s *Server) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 	lang := ui.Lang(w, r, ui.CitizenLangs...)
 	if queue.NormalizeBookingCode(code) == "" {
 		s.renderKiosk(w, r, http.StatusBadRequest, ui.Translate(lang, "kiosk.checkin.empty"), code)
+		return
+	}
+	if ok, wait := s.admitIssue(s.kioskCaller(w, r)); !ok {
+		s.tooManyKiosk(w, r, wait)
 		return
 	}
 	t, _, err := s.Store.CheckIn(r.Context(), code, "kiosk")

@@ -35,8 +35,9 @@ type Server struct {
 	// {counter}; empty: the text "display.announce" ("Nummer {number},
 	// bitte zu {counter}.").
 	Announce string
-	// Now is the wall clock for the kiosk's opening-hours notes; nil:
-	// time.Now. Tests set it.
+	// Now is the wall clock for the kiosk's opening-hours notes and the
+	// limits of anonymous clients (kiosk_limit.go); nil: time.Now. Tests
+	// set it.
 	Now func() time.Time
 	// Printer is the kiosk's ticket printer (nil: none; the kiosk offers
 	// the browser's print view). PrintTimeout bounds one ticket (0:
@@ -45,6 +46,10 @@ type Server struct {
 	Printer      hardware.Printer
 	PrintTimeout time.Duration
 	AfterPrint   func(error)
+
+	// Anonymous issuing and pairing attempts, limited per client
+	// (kiosk_limit.go); made by Handler.
+	issueLimiter, pairLimiter *limiter
 }
 
 // Handler returns the appliance's routes.
@@ -52,6 +57,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
+	s.issueLimiter, s.pairLimiter = newLimiter(issueLimit), newLimiter(pairLimit)
 	r := web.Router(s.Logger)
 	r.NotFound(s.notFound)
 	r.Get("/healthz", s.health)
@@ -65,6 +71,8 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/kiosk/tickets/{token}/print", s.kioskPrint)
 	r.Get("/kiosk/tickets/{token}/qr.png", s.kioskQR)
 	r.Post("/kiosk/tickets/{token}/sms", s.kioskSMS)
+	r.Get("/kiosk/pair", s.kioskPairForm)
+	r.Post("/kiosk/pair", s.kioskPair)
 
 	r.Get("/desk/login", s.loginForm)
 	r.Post("/desk/login", s.login)
@@ -85,6 +93,9 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/desk/logins", s.deskLogins)
 			r.Post("/desk/setup/counters", s.setupAdd)
 			r.Post("/desk/setup/counters/{counter}", s.setupSave)
+			r.Get("/desk/kiosks", s.deskKiosks)
+			r.Post("/desk/kiosks", s.deskKioskCreate)
+			r.Post("/desk/kiosks/{id}/unpair", s.deskKioskUnpair)
 		})
 	})
 
@@ -98,6 +109,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/tickets/{token}/cancel", s.apiCancel)
 		r.Post("/bookings", s.apiCreateBooking)
 		r.Post("/checkins", s.apiCheckIn)
+		r.Post("/kiosks/pair", s.apiPair)
 		r.Get("/queue", s.apiQueue)
 		r.Get("/counters", s.apiCounters)
 		r.Post("/counters/{counter}/{action}", s.apiCounterAction)

@@ -6,11 +6,15 @@ import (
 	"github.com/veedel/veedel/appliance/queue"
 )
 
-// TicketView is a ticket as the API and the pages show it.
+// TicketView is a ticket as the API and the pages show it. Token and
+// StatusURL (which carries the token) are set only for whoever took the
+// ticket or holds its token already (holderView): with the token anyone
+// can cancel the ticket or sign it up for SMS, so no listing, staff view
+// or stream ever carries it.
 type TicketView struct {
 	ID                   string `json:"id"`
 	Number               string `json:"number"`
-	Token                string `json:"token"`
+	Token                string `json:"token,omitempty"`
 	Service              string `json:"service"`
 	ServiceName          string `json:"service_name"`
 	ServiceNameEN        string `json:"service_name_en"`
@@ -29,8 +33,34 @@ type TicketView struct {
 	Class         string    `json:"class,omitempty"`
 	Slot          time.Time `json:"slot,omitzero"`
 	Target        string    `json:"target_counter,omitempty"`
-	StatusURL     string    `json:"status_url"`
+	StatusURL     string    `json:"status_url,omitempty"`
 	WaitedMinutes int       `json:"-"`
+}
+
+// QueueTicket is a ticket in the public listing of the queue: what the
+// waiting room sees anyway (number, service, place in line, counter).
+// Nothing in it lets anyone act on the ticket.
+type QueueTicket struct {
+	Number                  string `json:"number"`
+	Service                 string `json:"service"`
+	ServiceName             string `json:"service_name"`
+	ServiceNameEN           string `json:"service_name_en"`
+	Status                  string `json:"status"`
+	Position                int    `json:"position"`
+	EstimatedWaitMinutes    int    `json:"estimated_wait_minutes"`
+	EstimatedWaitP90Minutes int    `json:"estimated_wait_p90_minutes"`
+	Counter                 string `json:"counter,omitempty"`
+	CounterName             string `json:"counter_name,omitempty"`
+}
+
+func queueTickets(vs []TicketView) []QueueTicket {
+	out := make([]QueueTicket, len(vs))
+	for i, v := range vs {
+		out[i] = QueueTicket{Number: v.Number, Service: v.Service, ServiceName: v.ServiceName, ServiceNameEN: v.ServiceNameEN,
+			Status: v.Status, Position: v.Position, EstimatedWaitMinutes: v.EstimatedWaitMinutes,
+			EstimatedWaitP90Minutes: v.EstimatedWaitP90Minutes, Counter: v.Counter, CounterName: v.CounterName}
+	}
+	return out
 }
 
 // ServiceView is a service with its current figures.
@@ -54,10 +84,21 @@ type CounterView struct {
 	Current  string   `json:"current,omitempty"` // number being served
 }
 
-// ticketView requires the store's lock (call inside Store.View).
+// holderView is ticketView with the ticket's token and the address of its
+// status page, for whoever took the ticket (the issuing request's answer,
+// the kiosk's ticket page and print) or asks by its token. Requires the
+// store's lock.
+func (s *Server) holderView(st *queue.State, t *queue.Ticket, at time.Time) TicketView {
+	v := s.ticketView(st, t, at)
+	v.Token, v.StatusURL = t.Token, s.PortalURL+"/t/"+t.Token
+	return v
+}
+
+// ticketView is a ticket without its token, as staff see it. Requires the
+// store's lock (call inside Store.View).
 func (s *Server) ticketView(st *queue.State, t *queue.Ticket, at time.Time) TicketView {
-	v := TicketView{ID: t.ID, Number: t.Number, Token: t.Token, Service: t.Service, Status: t.Status,
-		Counter: t.Counter, IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, StatusURL: s.PortalURL + "/t/" + t.Token,
+	v := TicketView{ID: t.ID, Number: t.Number, Service: t.Service, Status: t.Status,
+		Counter: t.Counter, IssuedAt: t.IssuedAt, CalledAt: t.CalledAt,
 		StartedAt: t.StartedAt, Class: t.Class, Slot: t.Slot, Target: t.Target}
 	if svc := st.Services[t.Service]; svc != nil {
 		v.ServiceName, v.ServiceNameEN = svc.Name, svc.NameEN

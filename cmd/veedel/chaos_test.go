@@ -584,7 +584,7 @@ func (c *chaosRun) kiosk(ctx context.Context, s *chaosSite, r *rand.Rand) {
 		case r.IntN(3) == 0:
 			a.key = fmt.Sprintf("%s-%x", s.cfg.Site, r.Uint64())
 		}
-		header := map[string]string{}
+		header := kioskHeader(s.url) // the site's paired kiosk: no anonymous limit
 		if a.key != "" {
 			header["Idempotency-Key"] = a.key
 		}

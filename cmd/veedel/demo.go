@@ -63,6 +63,7 @@ starting again on the same -data resumes with all data.
 		return err
 	}
 	var nodes []*applianceNode
+	kioskCodes := map[string]string{}
 	var sims []*printersim.Sim
 	var modems []*modemsim.Sim
 	defer func() {
@@ -95,6 +96,14 @@ starting again on the same -data resumes with all data.
 			// (none when central knows the appliance's key already).
 			n.Uplink.EnrollToken, err = enrollmentToken(ctx, c.store, site, sitekey.Public(n.Key), time.Hour)
 		}
+		if err == nil {
+			// A kiosk is a device paired by staff (Desk → Kiosks): the
+			// demo creates a code per site, so that the first browser
+			// opening the printed link becomes the site's kiosk. /kiosk
+			// works without it too, within the anonymous limit and with
+			// a hint for staff.
+			kioskCodes[site], _, err = n.Store.CreateKioskPairing(ctx, "Demo-Kiosk", "demo")
+		}
 		if err != nil {
 			for _, n := range nodes {
 				n.Store.Close()
@@ -111,7 +120,8 @@ starting again on the same -data resumes with all data.
 	fmt.Fprintf(stdout, "  Admin (central)            %s/admin      login: admin / admin\n", c.URL)
 	for _, n := range nodes {
 		fmt.Fprintf(stdout, "\n  Site %s\n", n.cfg.Site)
-		fmt.Fprintf(stdout, "    Kiosk          %s/kiosk\n", n.URL)
+		fmt.Fprintf(stdout, "    Kiosk          %s/kiosk/pair?code=%s   (pairs this browser as the kiosk: once, within %d min; later: Desk → Kiosks)\n",
+			n.URL, kioskCodes[n.cfg.Site], int(sqlite.PairingCodeLifetime/time.Minute))
 		fmt.Fprintf(stdout, "    Desk           %s/desk      login: demo / demo\n", n.URL)
 		fmt.Fprintf(stdout, "    Call display   %s/display\n", n.URL)
 		fmt.Fprintf(stdout, "    API            %s/api/v1/services\n", n.URL)

@@ -142,6 +142,15 @@ func killNine(t *testing.T, bin string, seed uint64) {
 	services := []string{"ausweis", "meldung", "bescheinigung", "abholung"}
 	serviceOf := func(key string) string { return services[len(key)%len(services)] }
 
+	// The writers are the site's kiosk, paired in its file before the
+	// first start: issuing as fast as they can is not limited then.
+	kioskStore, err := sqlite.Open(context.Background(), cfg.DB, cfg.Site, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kiosk := pairTestKiosk(t, kioskStore)
+	kioskStore.Close()
+
 	var mu sync.Mutex
 	tokens := map[string]string{} // Idempotency-Key -> token of the 201
 	unanswered := map[string]bool{}
@@ -150,6 +159,7 @@ func killNine(t *testing.T, bin string, seed uint64) {
 		req, _ := http.NewRequest(http.MethodPost, url+"/api/v1/tickets", body)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", key)
+		req.Header.Set("Authorization", "Bearer "+kiosk)
 		resp, err := client.Do(req)
 		if err != nil {
 			return "", 0

@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/veedel/veedel/appliance/sqlite"
 	centralsqlite "github.com/veedel/veedel/central/sqlite"
 	"github.com/veedel/veedel/sync/sitekey"
 )
@@ -69,7 +71,51 @@ func startAppliance(t testing.TB, cfg applianceConfig) (*applianceNode, runningN
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The site's kiosk: paired once per site file, and the same kiosk
+	// after a restart, as in a real site (its retries must replay).
+	token, ok := kioskByDB.Load(cfg.DB)
+	if ok {
+		if _, err := n.Store.KioskByToken(context.Background(), token.(string)); err != nil {
+			ok = false
+		}
+	}
+	if !ok {
+		token = pairTestKiosk(t, n.Store)
+		kioskByDB.Store(cfg.DB, token)
+	}
+	kioskTokens.Store(n.URL, token)
 	return n, serveInBackground(t, n.URL, n.Run)
+}
+
+// kioskTokens holds, by appliance URL, the device token of the kiosk
+// startAppliance paired (kioskByDB: by the site's file): the tests issue
+// as the site's kiosk (issueTickets), not as anonymous clients, whom the
+// appliance limits.
+var kioskTokens, kioskByDB sync.Map
+
+// pairTestKiosk pairs a kiosk in the appliance's store, as a site lead and
+// the kiosk would at /desk/kiosks and /kiosk/pair, and returns its device
+// token.
+func pairTestKiosk(t testing.TB, store *sqlite.Store) string {
+	t.Helper()
+	code, _, err := store.CreateKioskPairing(context.Background(), "Test-Kiosk", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := store.PairKiosk(context.Background(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// kioskHeader is the Authorization header of the kiosk paired at the
+// appliance (none for an appliance startAppliance did not start).
+func kioskHeader(applianceURL string) map[string]string {
+	if token, ok := kioskTokens.Load(applianceURL); ok {
+		return map[string]string{"Authorization": "Bearer " + token.(string)}
+	}
+	return map[string]string{}
 }
 
 // enrollmentTokenFor returns a one-time enrollment token for cfg's
@@ -204,7 +250,7 @@ func issueTickets(t testing.TB, applianceURL string, n int, service string) []st
 	t.Helper()
 	tokens := make([]string, 0, n)
 	for i := 0; i < n; i++ {
-		resp, body := postJSON(t, applianceURL+"/api/v1/tickets", map[string]string{"service": service}, nil)
+		resp, body := postJSON(t, applianceURL+"/api/v1/tickets", map[string]string{"service": service}, kioskHeader(applianceURL))
 		if resp.StatusCode != http.StatusCreated {
 			t.Fatalf("issue ticket %d: %s: %s", i, resp.Status, body)
 		}

@@ -11,7 +11,11 @@
   });
   var done = document.getElementById("done");
   if (done) {
-    var back = function () { window.location.href = done.getAttribute("href"); };
+    // Replace, not follow: the ticket's page (its address has the token,
+    // which cancels the ticket) must not stay in the shared kiosk's
+    // history for the next citizen's "back".
+    var back = function () { window.location.replace(done.getAttribute("href")); };
+    done.addEventListener("click", function (ev) { ev.preventDefault(); back(); });
     var timer = setTimeout(back, 60000);
     // Typing a number for the SMS sign-up keeps the ticket on screen.
     document.querySelectorAll(".sms-form input").forEach(function (input) {
