@@ -1,6 +1,9 @@
 package clock
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // Transport returns an http.RoundTripper that sends through next (nil:
 // http.DefaultTransport) and measures the clock with the Date header of
@@ -29,4 +32,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.c.Observe(sent, received, date)
 	}
 	return resp, nil
+}
+
+// Client returns a copy of base (nil: a new client with timeout) whose
+// transport measures the clock.
+func (c *Clock) Client(base *http.Client, timeout time.Duration) *http.Client {
+	cl := &http.Client{Timeout: timeout}
+	if base != nil {
+		*cl = *base
+	}
+	cl.Transport = c.Transport(cl.Transport)
+	return cl
 }

@@ -29,15 +29,22 @@ type deviceView struct {
 type deviceBanner struct {
 	Alerts  []deviceView
 	Notices []deviceView
+	// Clock is the site's clock (clock.go; nil: not checked here).
+	Clock *clockView
 }
 
 // Any reports whether the banner has something to say.
-func (b deviceBanner) Any() bool { return len(b.Alerts)+len(b.Notices) > 0 }
+func (b deviceBanner) Any() bool {
+	return len(b.Alerts)+len(b.Notices) > 0 || b.Clock != nil && b.Clock.Warn
+}
 
 // deviceViews requires the store's lock.
 func deviceViews(st *queue.State) []deviceView {
 	var out []deviceView
 	for _, d := range st.DeviceList() {
+		if d.Kind == queue.DeviceClock {
+			continue // the desk shows the clock as it is now (clock.go)
+		}
 		v := deviceView{Name: "devices.name." + d.Kind, Device: d.Device, Address: d.Address, Healthy: d.Healthy(), Attention: d.Attention(),
 			SignalDBM: d.SignalDBM, Network: d.Network, Error: d.Error, LastError: d.LastError, Since: d.Since, ErrorAt: d.ErrorAt}
 		if d.Kind != queue.DevicePrinter && d.Kind != queue.DeviceModem {
@@ -103,6 +110,7 @@ func (s *Server) deskDevices(w http.ResponseWriter, r *http.Request) {
 		p.DeviceBanner = deviceBannerOf(p.Devices)
 	})
 	lang := ui.Lang(w, r)
+	p.DeviceBanner.Clock = s.clockViewOf(lang)
 	w.Header().Set("Cache-Control", "no-store")
 	s.Renderer.Render(w, http.StatusOK, "desk_devices", ui.Page{Lang: lang, Title: ui.Translate(lang, "devices.title") + " · " + p.SiteName,
 		Surface: "desk", Path: r.URL.Path, Data: p})

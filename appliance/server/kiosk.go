@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/skip2/go-qrcode"
@@ -26,6 +25,9 @@ type kioskPage struct {
 	Hours kioskHours
 	// Code is the booking code typed before a failed check-in.
 	Code string
+	// ClockRefused: the site's clock is wrong, no ticket can be issued
+	// (clock.go).
+	ClockRefused bool
 }
 
 func (s *Server) kiosk(w http.ResponseWriter, r *http.Request) {
@@ -42,6 +44,7 @@ func (s *Server) renderKiosk(w http.ResponseWriter, r *http.Request, status int,
 	})
 	p.Key = "kiosk-" + sqlite.RandomToken()
 	p.Code = code
+	p.ClockRefused = s.clockRefused()
 	w.Header().Set("Cache-Control", "no-store")
 	offered := langsOf("kiosk")
 	lang := ui.Lang(w, r, offered...)
@@ -56,6 +59,9 @@ func (s *Server) kioskIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PostForm.Get("key")
+	if s.kioskClockRefused(w, r) {
+		return
+	}
 	if s.kioskConfirm(w, r, r.PostForm.Get("service"), key) {
 		return // asked first: the wait probably runs past closing
 	}
@@ -100,7 +106,7 @@ func (s *Server) ticketPage(r *http.Request) (ticketPage, bool) {
 	s.Store.View(func(st *queue.State) {
 		if t := st.TicketByToken(token); t != nil {
 			found = true
-			p.SiteName, p.Ticket = st.Site.Name, s.ticketView(st, t, time.Now())
+			p.SiteName, p.Ticket = st.Site.Name, s.ticketView(st, t, s.current())
 			p.Ahead = max(p.Ticket.Position-1, 0)
 		}
 	})
@@ -161,6 +167,9 @@ func (s *Server) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := strings.TrimSpace(r.PostForm.Get("code"))
+	if s.kioskClockRefused(w, r) {
+		return
+	}
 	lang := ui.Lang(w, r, ui.CitizenLangs...)
 	if queue.NormalizeBookingCode(code) == "" {
 		s.renderKiosk(w, r, http.StatusBadRequest, ui.Translate(lang, "kiosk.checkin.empty"), code)
@@ -179,7 +188,7 @@ func (s *Server) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 					return
 				}
 				slot := b.Slot.In(st.Site.Location)
-				if st.DayOf(b.Slot) != st.DayOf(time.Now()) {
+				if st.DayOf(b.Slot) != st.DayOf(s.current()) {
 					msg = ui.Translate(lang, "kiosk.checkin.wrongday", slot.Format("02.01.2006 15:04"))
 				} else {
 					msg = ui.Translate(lang, "kiosk.checkin.late", slot.Format("15:04"))

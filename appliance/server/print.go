@@ -129,7 +129,7 @@ func paperLang(lang string) string {
 // paperTicket is what the printer prints for t; requires the store's lock.
 func (s *Server) paperTicket(st *queue.State, t *queue.Ticket, lang string) hardware.Ticket {
 	lang = paperLang(lang)
-	v := s.ticketView(st, t, time.Now())
+	v := s.ticketView(st, t, s.current())
 	loc := st.Site.Location
 	if loc == nil {
 		loc = time.Local

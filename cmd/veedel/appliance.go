@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/appliance"
+	"github.com/veedel/veedel/appliance/clock"
 	"github.com/veedel/veedel/appliance/devices"
 	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/appliance/server"
@@ -103,6 +104,7 @@ type applianceNode struct {
 	Store    *sqlite.Store
 	Uplink   *uplink.Uplink
 	Downlink *downlink.Downlink // applies central's outbound log (nil without sync)
+	Clock    *clock.Clock       // the site's clock, checked against central's
 	Key      ed25519.PrivateKey // the site's key, signs every batch
 	listener net.Listener
 	URL      string
@@ -156,7 +158,10 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{Now: cfg.Now, NoShowGrace: cfg.NoShowGrace})
+	// The site goes by its checked clock: central's time when its own is
+	// off, read from the Date of every answer central gives (appliance/clock).
+	clk := clock.New(cfg.Now)
+	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{Now: clk.Now, CheckClock: clk.Check, NoShowGrace: cfg.NoShowGrace})
 	if err != nil {
 		return nil, err
 	}
@@ -180,13 +185,14 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			return fail(usageErrorf("cannot listen on %s: %v", cfg.Listen, err))
 		}
 	}
-	n := &applianceNode{cfg: cfg, Store: store, Key: key, listener: l, URL: "http://" + l.Addr().String()}
+	cfg.Now = clk.Now // everything below goes by the checked clock
+	n := &applianceNode{cfg: cfg, Store: store, Clock: clk, Key: key, listener: l, URL: "http://" + l.Addr().String()}
 	if cfg.CentralURL != "" {
 		n.Uplink = &uplink.Uplink{Outbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
 			Heartbeat: cfg.Heartbeat, BatchEntries: cfg.BatchEntries, RefusedBackoff: cfg.RefusedBackoff, Now: cfg.Now,
-			Client: client, Key: key, EnrollToken: cfg.EnrollToken, Enrollments: store}
+			Client: clk.Client(client, 15*time.Second), Key: key, EnrollToken: cfg.EnrollToken, Enrollments: store}
 		n.Downlink = &downlink.Downlink{Inbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
-			Client: client, Now: cfg.Now, Authorize: n.signPoll}
+			Client: clk.Client(client, 0), Now: cfg.Now, Authorize: n.signPoll}
 	}
 	return n, nil
 }
@@ -219,7 +225,7 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		return err
 	}
 	srv := &server.Server{Store: n.Store, Renderer: renderer, Logger: n.cfg.Logger, PortalURL: strings.TrimRight(n.cfg.PortalURL, "/"),
-		Announce: n.cfg.Announce}
+		Announce: n.cfg.Announce, Clock: n.Clock}
 	var wg sync.WaitGroup
 	if n.Uplink != nil {
 		srv.SyncStatus = n.Uplink.Status
@@ -243,6 +249,11 @@ func (n *applianceNode) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		n.retentionLoop(ctx, time.Hour)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		(&devices.ClockWatch{Store: n.Store, Clock: n.Clock, Logger: n.cfg.Logger}).Run(ctx)
 	}()
 	monitor := &devices.Monitor{Store: n.Store, Printer: n.cfg.Printer, PrinterAddress: n.cfg.PrinterAddress,
 		Modem: n.cfg.Modem, ModemAddress: n.cfg.ModemAddress, Interval: n.cfg.DeviceInterval, Logger: n.cfg.Logger}
