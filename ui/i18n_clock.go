@@ -8,6 +8,9 @@ func ClockOffset(lang string, d time.Duration) string {
 	if d < 0 {
 		d = -d
 	}
+	if d >= time.Minute {
+		d = d.Round(time.Minute)
+	}
 	switch {
 	case d < time.Minute:
 		return Translate(lang, "clock.dur.under")
