@@ -23,9 +23,6 @@ type ClockWatch struct {
 
 // Run records after every measurement until ctx ends.
 func (w *ClockWatch) Run(ctx context.Context) {
-	if w.Logger == nil {
-		w.Logger = slog.Default()
-	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -33,7 +30,7 @@ func (w *ClockWatch) Run(ctx context.Context) {
 		case <-w.Clock.Measured():
 		}
 		if err := w.Record(ctx); err != nil && ctx.Err() == nil {
-			w.Logger.Error("record the clock's state", "err", err)
+			w.logger().Error("record the clock's state", "err", err)
 		}
 	}
 }
@@ -58,11 +55,18 @@ func (w *ClockWatch) Record(ctx context.Context) error {
 		return err
 	}
 	if r.Error != "" {
-		w.Logger.Warn("clock is off central's: going by central's time", "offset", st.Offset.Round(time.Second).String())
+		w.logger().Warn("clock is off central's: going by central's time", "offset", st.Offset.Round(time.Second).String())
 	} else {
-		w.Logger.Info("clock agrees with central's", "offset", st.Offset.Round(time.Second).String())
+		w.logger().Info("clock agrees with central's", "offset", st.Offset.Round(time.Second).String())
 	}
 	return nil
+}
+
+func (w *ClockWatch) logger() *slog.Logger {
+	if w.Logger == nil {
+		return slog.Default()
+	}
+	return w.Logger
 }
 
 // ClockReport is the clock's state as a device report: Error, in words a
