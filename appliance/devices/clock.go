@@ -12,9 +12,10 @@ import (
 
 // ClockWatch records the site's clock, as measured against central's, as
 // the device "clock" in the change-log, so that central's fleet view shows
-// every site's clock. It commits only when the clock's state changes (within
-// a minute of central's, or off), or an off clock's offset moves by a
-// minute, never on every measurement.
+// it. It commits when the clock is found more than a minute off, when an
+// off clock's offset moves by a minute, and when an off clock is right
+// again; never on every measurement, and nothing for a clock that was
+// never off (every report is an entry in the site's log).
 type ClockWatch struct {
 	Store  Store
 	Clock  *clock.Clock
@@ -44,8 +45,12 @@ func (w *ClockWatch) Record(ctx context.Context) error {
 	}
 	r := ClockReport(st)
 	events, err := w.Store.Execute(ctx, func(s *queue.State, at time.Time) ([]queue.Event, error) {
-		if d := s.Devices[r.Device]; d != nil && (d.Error == "") == (r.Error == "") &&
-			(r.Error == "" || abs(d.ClockOffsetMS-r.ClockOffsetMS) < clock.Tolerance.Milliseconds()) {
+		d := s.Devices[r.Device]
+		switch {
+		case d == nil && r.Error == "":
+			return nil, nil // never off: nothing to tell
+		case d != nil && (d.Error == "") == (r.Error == "") &&
+			(r.Error == "" || abs(d.ClockOffsetMS-r.ClockOffsetMS) < clock.Tolerance.Milliseconds()):
 			return nil, nil
 		}
 		p := r

@@ -10,9 +10,10 @@ import (
 	"github.com/veedel/veedel/appliance/queue"
 )
 
-// The clock's report is committed when its state changes or an off
-// clock's offset moves by a minute, not on every measurement: every report
-// is a change-log entry synced to central.
+// The clock's report is committed when the clock is found off, when an off
+// clock's offset moves by a minute and when it is right again; not on every
+// measurement, and not for a clock that was never off: every report is a
+// change-log entry synced to central.
 func TestClockWatchReportsChangesOnly(t *testing.T) {
 	store := mustOpenStore(t)
 	base := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
@@ -39,18 +40,22 @@ func TestClockWatchReportsChangesOnly(t *testing.T) {
 		reports uint64 // entries so far
 		warn    bool
 	}{
-		{2 * time.Second, 1, false},              // first measurement: ok
-		{20 * time.Second, 1, false},             // still ok: nothing new
-		{24 * time.Hour, 2, true},                // off: reported
-		{24*time.Hour + 30*time.Second, 2, true}, // moved by less than a minute
-		{24*time.Hour + 2*time.Minute, 3, true},  // moved by two
-		{0, 4, false},                            // set right
+		{2 * time.Second, 0, false},              // right: nothing to tell
+		{20 * time.Second, 0, false},             // still right
+		{24 * time.Hour, 1, true},                // off: reported
+		{24*time.Hour + 30*time.Second, 1, true}, // moved by less than a minute
+		{24*time.Hour + 2*time.Minute, 2, true},  // moved by two
+		{0, 3, false},                            // set right: reported
+		{10 * time.Second, 3, false},             // still right
 	}
 	for _, s := range steps {
 		skew = s.skew
 		measure()
 		if got := store.LastSeq(); got != s.reports {
 			t.Fatalf("skew %v: %d reports, want %d", s.skew, got, s.reports)
+		}
+		if s.reports == 0 {
+			continue
 		}
 		d, ok := device(store, queue.DeviceClock)
 		if !ok || d.Healthy() == s.warn {
