@@ -34,9 +34,7 @@ type deviceBanner struct {
 }
 
 // Any reports whether the banner has something to say.
-func (b deviceBanner) Any() bool {
-	return len(b.Alerts)+len(b.Notices) > 0 || b.Clock != nil && b.Clock.Warn
-}
+func (b deviceBanner) Any() bool { return len(b.Alerts)+len(b.Notices) > 0 }
 
 // deviceViews requires the store's lock.
 func deviceViews(st *queue.State) []deviceView {
