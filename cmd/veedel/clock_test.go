@@ -50,9 +50,13 @@ func TestWrongClock(t *testing.T) {
 	wall.Set(24 * time.Hour)
 	node, app = startAppliance(t, cfg)
 	waitClock(t, app.URL, "corrected")
-	desk := deskPage(t, app.URL)
+	desk := deskPage(t, app.URL, "/desk")
 	if !strings.Contains(desk, `id="clock-banner"`) || !strings.Contains(desk, "geht 24 Std. 0 Min. vor") {
 		t.Errorf("desk does not warn of the fast clock:\n%s", desk)
+	}
+	if page := deskPage(t, app.URL, "/desk/devices"); !strings.Contains(page, `id="clock"`) || !strings.Contains(page, `data-state="corrected"`) ||
+		!strings.Contains(page, "24 Std. 0 Min.") {
+		t.Errorf("desk's devices page does not show the clock:\n%s", page)
 	}
 	second := issueOne(t, app.URL, "meldung", http.StatusCreated)
 	clockReported(t, node, 24*time.Hour)
@@ -82,7 +86,7 @@ func TestWrongClock(t *testing.T) {
 	if body := issueOne(t, app.URL, "meldung", http.StatusServiceUnavailable); !strings.Contains(body.raw, "Die Uhr dieses Geräts geht falsch") {
 		t.Errorf("API with a wrong clock says: %s", body.raw)
 	}
-	desk = deskPage(t, app.URL)
+	desk = deskPage(t, app.URL, "/desk")
 	if !strings.Contains(desk, `data-state="wrong"`) || !strings.Contains(desk, "Die Uhr dieses Geräts geht falsch") || !strings.Contains(desk, "Bitte Zeit prüfen") {
 		t.Errorf("desk does not say the clock is wrong:\n%s", desk)
 	}
@@ -96,7 +100,7 @@ func TestWrongClock(t *testing.T) {
 	defer cent.stop()
 	waitClock(t, app.URL, "corrected")
 	third := issueOne(t, app.URL, "meldung", http.StatusCreated)
-	if desk := deskPage(t, app.URL); !strings.Contains(desk, "geht 365 Tage nach") {
+	if desk := deskPage(t, app.URL, "/desk"); !strings.Contains(desk, "geht 365 Tage nach") {
 		t.Errorf("desk does not warn of the slow clock:\n%s", desk)
 	}
 	clockReported(t, node, -365*24*time.Hour)
@@ -201,8 +205,8 @@ func get(t *testing.T, u string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// deskPage logs the clerk in and returns the desk.
-func deskPage(t *testing.T, applianceURL string) string {
+// deskPage logs the clerk in and returns the desk's page at path.
+func deskPage(t *testing.T, applianceURL, path string) string {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	staff := &http.Client{Jar: jar, Timeout: 20 * time.Second}
@@ -214,6 +218,18 @@ func deskPage(t *testing.T, applianceURL string) string {
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("desk after login: %s", res.Status)
+	}
+	if path == "/desk" {
+		return string(b)
+	}
+	res2, err := staff.Get(applianceURL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res2.Body.Close()
+	b, _ = io.ReadAll(res2.Body)
+	if res2.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %s", path, res2.Status)
 	}
 	return string(b)
 }
