@@ -17,6 +17,24 @@ type SiteDevices struct {
 	LastContact time.Time      `json:"last_contact"`
 	Stale       bool           `json:"stale"`
 	Devices     []queue.Device `json:"devices"`
+	// Clock is the site's clock as the site last measured it against
+	// central's (nil: never reported).
+	Clock *SiteClock `json:"clock,omitempty"`
+}
+
+// SiteClock is a site's clock in the fleet view. The site measures it
+// from the Date header of central's answers and reports a change (within
+// a minute, or off; an off clock's offset moving by a minute) as the
+// device "clock"; a report stays true while the site keeps in contact, so
+// Stale is the site's.
+type SiteClock struct {
+	// OffsetSeconds is how far the site's own clock is ahead of central's
+	// (negative: behind) when it was reported.
+	OffsetSeconds int64 `json:"offset_seconds"`
+	// Warn: more than a minute off; the site goes by central's time.
+	Warn       bool      `json:"warn"`
+	ReportedAt time.Time `json:"reported_at"`
+	Stale      bool      `json:"stale"`
 }
 
 // NeedsAttention counts the devices that are not healthy.
@@ -43,6 +61,9 @@ func (c *Central) Devices() []SiteDevices {
 				Stale: now.Sub(m.cursor.LastContact) > StaleAfter}
 			for _, d := range m.state.DeviceList() {
 				row.Devices = append(row.Devices, *d)
+				if d.Kind == queue.DeviceClock {
+					row.Clock = &SiteClock{OffsetSeconds: d.ClockOffsetMS / 1000, Warn: !d.Healthy(), ReportedAt: d.Since, Stale: row.Stale}
+				}
 			}
 			out = append(out, row)
 		}

@@ -15,6 +15,9 @@ const TypeDeviceReported = "device.reported"
 const (
 	DevicePrinter = "printer"
 	DeviceModem   = "modem"
+	// DeviceClock is the site's clock as measured against central's
+	// (appliance/clock): Error says when it is more than a minute off.
+	DeviceClock = "clock"
 )
 
 // DeviceReported is the whole health of one device at a moment: a report
@@ -39,6 +42,9 @@ type DeviceReported struct {
 	// Error is the last error in words a technician can act on, never
 	// with personal data (no numbers, no ticket contents).
 	Error string `cbor:"10,keyasint,omitempty"`
+	// ClockOffsetMS is how far a clock's device time is ahead of
+	// central's (negative: behind), in milliseconds, when it was reported.
+	ClockOffsetMS int64 `cbor:"11,keyasint,omitempty" json:",omitempty"`
 }
 
 // Device is a device's health as the site last reported it.

@@ -82,7 +82,7 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
 			v.PrintError = reason
 		}
 	}
-	s.Store.View(func(st *queue.State) { v.TicketView = s.holderView(st, &t, time.Now()) })
+	s.Store.View(func(st *queue.State) { v.TicketView = s.holderView(st, &t, s.current()) })
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
@@ -96,7 +96,7 @@ func (s *Server) apiTicket(w http.ResponseWriter, r *http.Request) {
 	found := false
 	s.Store.View(func(st *queue.State) {
 		if t := st.TicketByToken(token); t != nil {
-			v, found = s.holderView(st, t, time.Now()), true
+			v, found = s.holderView(st, t, s.current()), true
 		}
 	})
 	if !found {
@@ -127,7 +127,7 @@ func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request) {
 		}
 		staff = true
 	}
-	now := time.Now()
+	now := s.current()
 	out := queueView[TicketView]{Tickets: []TicketView{}, Called: []TicketView{}}
 	s.Store.View(func(st *queue.State) {
 		out.Site, out.Day, out.Waiting = st.Site.ID, st.Day, st.WaitingCount()
@@ -221,7 +221,7 @@ func (s *Server) apiCounterAction(w http.ResponseWriter, r *http.Request) {
 	var v TicketView
 	s.Store.View(func(st *queue.State) {
 		if t := st.Tickets[ticketOf(events)]; t != nil {
-			v = s.ticketView(st, t, time.Now())
+			v = s.ticketView(st, t, s.current())
 		}
 	})
 	web.JSON(w, http.StatusOK, v)
@@ -240,7 +240,7 @@ func (s *Server) apiCancel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v TicketView
-	s.Store.View(func(st *queue.State) { v = s.holderView(st, st.Tickets[ticketOf(events)], time.Now()) })
+	s.Store.View(func(st *queue.State) { v = s.holderView(st, st.Tickets[ticketOf(events)], s.current()) })
 	web.JSON(w, http.StatusOK, v)
 }
 
@@ -311,7 +311,7 @@ func (s *Server) apiCheckIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v TicketView
-	s.Store.View(func(st *queue.State) { v = s.holderView(st, &t, time.Now()) })
+	s.Store.View(func(st *queue.State) { v = s.holderView(st, &t, s.current()) })
 	w.Header().Set("Location", "/api/v1/tickets/"+t.Token)
 	status := http.StatusCreated
 	if replayed {

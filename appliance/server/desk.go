@@ -129,7 +129,7 @@ func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
 	sess := session(r)
-	now := time.Now()
+	now := s.current()
 	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User), Reprint: s.Printer != nil}
 	s.Store.View(func(st *queue.State) {
 		p.SiteName, p.Counters, p.Services = st.Site.Name, counterViews(st), serviceViews(st)
@@ -162,6 +162,7 @@ func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	})
 	lang := ui.Lang(w, r)
+	p.DeviceBanner.Clock = s.clockViewOf(lang)
 	page := "desk"
 	if !p.HasCounter {
 		page = "desk_counter"

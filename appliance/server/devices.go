@@ -29,6 +29,8 @@ type deviceView struct {
 type deviceBanner struct {
 	Alerts  []deviceView
 	Notices []deviceView
+	// Clock is the site's clock (clock.go; nil: not checked here).
+	Clock *clockView
 }
 
 // Any reports whether the banner has something to say.
@@ -38,6 +40,9 @@ func (b deviceBanner) Any() bool { return len(b.Alerts)+len(b.Notices) > 0 }
 func deviceViews(st *queue.State) []deviceView {
 	var out []deviceView
 	for _, d := range st.DeviceList() {
+		if d.Kind == queue.DeviceClock {
+			continue // the desk shows the clock as it is now (clock.go)
+		}
 		v := deviceView{Name: "devices.name." + d.Kind, Device: d.Device, Address: d.Address, Healthy: d.Healthy(), Attention: d.Attention(),
 			SignalDBM: d.SignalDBM, Network: d.Network, Error: d.Error, LastError: d.LastError, Since: d.Since, ErrorAt: d.ErrorAt}
 		if d.Kind != queue.DevicePrinter && d.Kind != queue.DeviceModem {
@@ -103,6 +108,7 @@ func (s *Server) deskDevices(w http.ResponseWriter, r *http.Request) {
 		p.DeviceBanner = deviceBannerOf(p.Devices)
 	})
 	lang := ui.Lang(w, r)
+	p.DeviceBanner.Clock = s.clockViewOf(lang)
 	w.Header().Set("Cache-Control", "no-store")
 	s.Renderer.Render(w, http.StatusOK, "desk_devices", ui.Page{Lang: lang, Title: ui.Translate(lang, "devices.title") + " · " + p.SiteName,
 		Surface: "desk", Path: r.URL.Path, Data: p})

@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/skip2/go-qrcode"
@@ -29,6 +28,9 @@ type kioskPage struct {
 	// Paired: this browser is a kiosk paired at the desk (pairing.go);
 	// if not, the page has a note for staff on how to pair it.
 	Paired bool
+	// ClockRefused: the site's clock is wrong, no ticket can be issued
+	// (clock.go).
+	ClockRefused bool
 }
 
 func (s *Server) kiosk(w http.ResponseWriter, r *http.Request) {
@@ -49,6 +51,7 @@ func (s *Server) renderKiosk(w http.ResponseWriter, r *http.Request, status int,
 		p.Paired = true
 		setKioskCookie(w, r, deviceToken(r)) // renewed: the cookie lasts while the kiosk is used
 	}
+	p.ClockRefused = s.clockRefused()
 	w.Header().Set("Cache-Control", "no-store")
 	offered := langsOf("kiosk")
 	lang := ui.Lang(w, r, offered...)
@@ -63,6 +66,9 @@ func (s *Server) kioskIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PostForm.Get("key")
+	if s.kioskClockRefused(w, r) {
+		return
+	}
 	if len(key) > 200 {
 		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
 		return
@@ -115,7 +121,7 @@ func (s *Server) ticketPage(r *http.Request) (ticketPage, bool) {
 	s.Store.View(func(st *queue.State) {
 		if t := st.TicketByToken(token); t != nil {
 			found = true
-			p.SiteName, p.Ticket = st.Site.Name, s.holderView(st, t, time.Now())
+			p.SiteName, p.Ticket = st.Site.Name, s.holderView(st, t, s.current())
 			p.Ahead = max(p.Ticket.Position-1, 0)
 		}
 	})
@@ -176,6 +182,9 @@ func (s *Server) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := strings.TrimSpace(r.PostForm.Get("code"))
+	if s.kioskClockRefused(w, r) {
+		return
+	}
 	lang := ui.Lang(w, r, ui.CitizenLangs...)
 	if queue.NormalizeBookingCode(code) == "" {
 		s.renderKiosk(w, r, http.StatusBadRequest, ui.Translate(lang, "kiosk.checkin.empty"), code)
@@ -198,7 +207,7 @@ func (s *Server) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 					return
 				}
 				slot := b.Slot.In(st.Site.Location)
-				if st.DayOf(b.Slot) != st.DayOf(time.Now()) {
+				if st.DayOf(b.Slot) != st.DayOf(s.current()) {
 					msg = ui.Translate(lang, "kiosk.checkin.wrongday", slot.Format("02.01.2006 15:04"))
 				} else {
 					msg = ui.Translate(lang, "kiosk.checkin.late", slot.Format("15:04"))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/clock"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/hardware"
@@ -50,6 +51,10 @@ type Server struct {
 	// Anonymous issuing and pairing attempts, limited per client
 	// (kiosk_limit.go); made by Handler.
 	issueLimiter, pairLimiter *limiter
+	// Clock is the site's checked clock (nil: the wall clock, unchecked):
+	// every page goes by its time (Now, when set, only the kiosk's hours),
+	// the desk warns and the kiosk refuses by it (clock.go).
+	Clock *clock.Clock
 }
 
 // Handler returns the appliance's routes.
@@ -124,6 +129,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.DownlinkStatus != nil {
 		out["download"] = s.DownlinkStatus()
+	}
+	if st, ok := s.clockStatus(); ok {
+		out["clock"] = st
 	}
 	web.JSON(w, http.StatusOK, out)
 }

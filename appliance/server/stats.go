@@ -36,7 +36,7 @@ func (s *Server) statDay(r *http.Request) (string, time.Time) {
 	if d, err := time.ParseInLocation(time.DateOnly, r.URL.Query().Get("day"), loc); err == nil {
 		return d.Format(time.DateOnly), d
 	}
-	now := time.Now().In(loc)
+	now := s.current().In(loc)
 	d := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	return d.Format(time.DateOnly), d
 }
@@ -61,7 +61,7 @@ func (s *Server) deskStats(w http.ResponseWriter, r *http.Request) {
 	total := ui.Translate(lang, "stats.total")
 	p := statsPage{Day: day, Days: days, Prev: start.AddDate(0, 0, -1).Format(time.DateOnly),
 		Total: statcsv.RowOf(stats.Total, mark, total), CSV: "/desk/stats.csv?day=" + day}
-	if next := start.AddDate(0, 0, 1); !next.After(time.Now()) {
+	if next := start.AddDate(0, 0, 1); !next.After(s.current()) {
 		p.Next = next.Format(time.DateOnly)
 	}
 	for _, f := range stats.Hours {

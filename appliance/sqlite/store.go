@@ -31,8 +31,13 @@ var migrationFiles embed.FS
 
 // Options configure a Store. Zero values are production defaults.
 type Options struct {
-	// Now is the wall clock; tests set it.
+	// Now is the clock the site goes by (the appliance's checked clock,
+	// appliance/clock); tests set it.
 	Now func() time.Time
+	// CheckClock, when set, is asked before every commit with the time of
+	// the log's last entry (zero: none); an error refuses the command and
+	// commits nothing (appliance/clock.Clock.Check: a clock clearly wrong).
+	CheckClock func(last time.Time) error
 	// NewToken returns a random ticket token of at least 128 bits.
 	NewToken func() string
 	// Synchronous overrides PRAGMA synchronous (benchmarks only).
@@ -52,6 +57,8 @@ type Store struct {
 	clock    *changelog.Clock
 	now      func() time.Time
 	newToken func() string
+	// checkClock is Options.CheckClock.
+	checkClock func(last time.Time) error
 
 	mu    sync.Mutex
 	state *queue.State
@@ -95,7 +102,7 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, site: site, now: opts.Now, newToken: opts.NewToken,
+	s := &Store{db: db, site: site, now: opts.Now, checkClock: opts.CheckClock, newToken: opts.NewToken,
 		state: queue.NewState(site), subs: map[chan struct{}]struct{}{}}
 	s.journal = loginsql.Journal{Write: db.Write, Read: db.Read}
 	s.guard = login.NewGuard(login.DefaultPolicy, s.journal, opts.Now, opts.Logger)
@@ -132,6 +139,22 @@ func (s *Store) Close() error {
 
 // Site is the site this store belongs to.
 func (s *Store) Site() string { return s.site }
+
+// LastEntryAt is the time of the log's newest entry (zero for none): the
+// site's clock must not run behind it.
+func (s *Store) LastEntryAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastAt()
+}
+
+// lastAt requires s.mu.
+func (s *Store) lastAt() time.Time {
+	if s.last == nil {
+		return time.Time{}
+	}
+	return s.last.HLC.Time()
+}
 
 // RandomToken returns 128 random bits, URL-safe (22 characters).
 func RandomToken() string {
@@ -238,6 +261,11 @@ func (s *Store) execute(ctx context.Context, decide Decider, extra func(*sql.Tx,
 	events, err := decide(s.state, first.Time())
 	if err != nil || len(events) == 0 {
 		return nil, err
+	}
+	if s.checkClock != nil {
+		if err := s.checkClock(s.lastAt()); err != nil {
+			return nil, err
+		}
 	}
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {

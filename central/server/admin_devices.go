@@ -67,7 +67,7 @@ func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request) {
 
 // deviceName is a device's kind in lang, in the desk's words.
 func deviceName(lang, kind string) string {
-	if kind != queue.DevicePrinter && kind != queue.DeviceModem {
+	if kind != queue.DevicePrinter && kind != queue.DeviceModem && kind != queue.DeviceClock {
 		kind = "other"
 	}
 	return ui.Translate(lang, "devices.name."+kind)
@@ -95,6 +95,20 @@ func deviceDetails(lang string, d queue.Device) []string {
 		if d.SignalDBM != 0 {
 			add("devices.signal", d.SignalDBM)
 		}
+	}
+	if d.Kind == queue.DeviceClock {
+		// The site's own words are for technicians at the site; say the
+		// offset here in the page's language.
+		off := time.Duration(d.ClockOffsetMS) * time.Millisecond
+		switch {
+		case d.Healthy():
+			add("devices.clock.ok", ui.ClockOffset(lang, off))
+		case off < 0:
+			add("devices.clock.behind", ui.ClockOffset(lang, off))
+		default:
+			add("devices.clock.ahead", ui.ClockOffset(lang, off))
+		}
+		return out
 	}
 	if d.Error != "" {
 		out = append(out, d.Error)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/appliance"
+	"github.com/veedel/veedel/appliance/clock"
 	"github.com/veedel/veedel/appliance/devices"
 	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/appliance/server"
@@ -107,6 +108,7 @@ type applianceNode struct {
 	Store    *sqlite.Store
 	Uplink   *uplink.Uplink
 	Downlink *downlink.Downlink // applies central's outbound log (nil without sync)
+	Clock    *clock.Clock       // the site's clock, checked against central's
 	Key      ed25519.PrivateKey // the site's key, signs every batch
 	// centralClock is central's clock as the uplink and downlink measure
 	// it from its answers: batches and polls are signed with it, so that
@@ -167,7 +169,10 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{Now: cfg.Now, NoShowGrace: cfg.NoShowGrace, Logger: cfg.Logger})
+	// The site goes by its checked clock: central's time when its own is
+	// off, read from the Date of every answer central gives (appliance/clock).
+	clk := clock.New(cfg.Now)
+	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{Now: clk.Now, CheckClock: clk.Check, NoShowGrace: cfg.NoShowGrace, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -195,13 +200,18 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	if err != nil {
 		return fail(err)
 	}
-	n := &applianceNode{cfg: cfg, Store: store, Key: key, centralClock: &changelog.CentralClock{}, listener: l, URL: "http://" + l.Addr().String()}
+	cfg.Now = clk.Now // everything below goes by the checked clock
+	// The uplink and downlink also keep the residual offset to central's
+	// clock for signing (changelog.CentralClock): near zero once clk goes
+	// by central's time, it lets the first request after a start that
+	// central refused as not fresh be signed again at once.
+	n := &applianceNode{cfg: cfg, Store: store, Clock: clk, Key: key, centralClock: &changelog.CentralClock{}, listener: l, URL: "http://" + l.Addr().String()}
 	if cfg.CentralURL != "" {
 		n.Uplink = &uplink.Uplink{Outbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
 			Heartbeat: cfg.Heartbeat, BatchEntries: cfg.BatchEntries, RefusedBackoff: cfg.RefusedBackoff, Now: cfg.Now,
-			Client: client, Key: key, EnrollToken: cfg.EnrollToken, Enrollments: store, Central: n.centralClock}
+			Client: clk.Client(client, 15*time.Second), Key: key, EnrollToken: cfg.EnrollToken, Enrollments: store, Central: n.centralClock}
 		n.Downlink = &downlink.Downlink{Inbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
-			Client: client, Now: cfg.Now, Authorize: n.signPoll, BoxKey: box, Central: n.centralClock}
+			Client: clk.Client(client, 0), Now: cfg.Now, Authorize: n.signPoll, BoxKey: box, Central: n.centralClock}
 	}
 	return n, nil
 }
@@ -234,7 +244,7 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		return err
 	}
 	srv := &server.Server{Store: n.Store, Renderer: renderer, Logger: n.cfg.Logger, PortalURL: strings.TrimRight(n.cfg.PortalURL, "/"),
-		Announce: n.cfg.Announce}
+		Announce: n.cfg.Announce, Clock: n.Clock}
 	var wg sync.WaitGroup
 	if n.Uplink != nil {
 		srv.SyncStatus = n.Uplink.Status
@@ -258,6 +268,11 @@ func (n *applianceNode) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		n.retentionLoop(ctx, time.Hour)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		(&devices.ClockWatch{Store: n.Store, Clock: n.Clock, Logger: n.cfg.Logger}).Run(ctx)
 	}()
 	monitor := &devices.Monitor{Store: n.Store, Printer: n.cfg.Printer, PrinterAddress: n.cfg.PrinterAddress,
 		Modem: n.cfg.Modem, ModemAddress: n.cfg.ModemAddress, Interval: n.cfg.DeviceInterval, Logger: n.cfg.Logger}
