@@ -88,6 +88,9 @@ type applianceConfig struct {
 	ModemAddress string
 	// DeviceInterval is how often the devices are polled (0: 15 s).
 	DeviceInterval time.Duration
+	// Timeouts bound slow clients (zero: web.DefaultTimeouts; tests
+	// shorten them).
+	Timeouts web.Timeouts
 	// Mount are extra handlers on the appliance's router by path prefix
 	// (the demo's printer simulator under /sim/printer/).
 	Mount map[string]http.Handler
@@ -271,7 +274,7 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		mux.Handle("/", handler)
 		handler = mux
 	}
-	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := web.NewServer(handler, n.cfg.Timeouts)
 	err = web.Serve(ctx, httpSrv, n.listener)
 	wg.Wait()
 	return err
