@@ -64,4 +64,3 @@ func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Error(w, "method not allowed: use "+allow, http.StatusMethodNotAllowed)
 }
-

@@ -14,7 +14,9 @@ import (
 
 func testRouter() http.Handler {
 	r := web.Router(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ok := func(w http.ResponseWriter, r *http.Request) { web.JSON(w, http.StatusOK, map[string]string{"ok": "yes"}) }
+	ok := func(w http.ResponseWriter, r *http.Request) {
+		web.JSON(w, http.StatusOK, map[string]string{"ok": "yes"})
+	}
 	r.Get("/api/v1/things", ok)
 	r.Post("/api/v1/things", ok)
 	r.Get("/page", ok)
