@@ -56,6 +56,10 @@ func (s *Server) kioskIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PostForm.Get("key")
+	if err := checkIdempotencyKey(key); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
 	if s.kioskConfirm(w, r, r.PostForm.Get("service"), key) {
 		return // asked first: the wait probably runs past closing
 	}
