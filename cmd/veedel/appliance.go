@@ -147,6 +147,10 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			return nil, err
 		}
 	}
+	data, err := checkDataDir(cfg)
+	if err != nil {
+		return nil, err
+	}
 	key, created, err := sitekey.LoadOrCreate(cfg.keyFile())
 	if err != nil {
 		return nil, err
@@ -166,6 +170,9 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	fail := func(err error) (*applianceNode, error) {
 		store.Close()
 		return nil, err
+	}
+	if err := data.afterOpen(store.LastSeq()); err != nil {
+		return fail(err)
 	}
 	if store.LastSeq() == 0 {
 		if _, err := store.Execute(ctx, seedDecider(seed)); err != nil {
