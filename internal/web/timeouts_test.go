@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/internal/web/webtest"
 )
 
 // short are timeouts a test can outwait.
@@ -31,36 +32,6 @@ func serve(t *testing.T, h http.Handler, to web.Timeouts) string {
 	return l.Addr().String()
 }
 
-// drip sends a POST whose body comes one byte per interval and reports
-// how many body bytes were sent before the server answered or closed the
-// connection (want: fewer than the body's length), and what it answered.
-func drip(t *testing.T, addr, path string, body string, interval time.Duration) (sent int, answer string) {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, addr, len(body))
-	got := make(chan string, 1)
-	go func() {
-		conn.SetReadDeadline(time.Now().Add(time.Minute)) // the test's own safety net only
-		b, _ := io.ReadAll(conn)
-		got <- string(b)
-	}()
-	for sent = 0; sent < len(body); sent++ {
-		select {
-		case answer = <-got:
-			return sent, answer
-		case <-time.After(interval):
-		}
-		if _, err := conn.Write([]byte{body[sent]}); err != nil {
-			return sent, <-got
-		}
-	}
-	return sent, <-got
-}
-
 func TestSlowBodyIsCutOff(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var v struct{ Service string }
@@ -72,7 +43,7 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 	})
 	addr := serve(t, h, short)
 	body := `{"service":"ausweis-und-reisepass-beantragen"}`
-	sent, answer := drip(t, addr, "/", body, 100*time.Millisecond)
+	sent, answer := webtest.Drip(t, addr, "/", "application/json", []byte(body), 100*time.Millisecond)
 	if sent >= len(body) {
 		t.Fatalf("the server waited for the whole dripped body (%d bytes); answered %q", sent, answer)
 	}
@@ -93,22 +64,8 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 
 func TestIdleKeepAliveIsClosed(t *testing.T) {
 	addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }), short)
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.ReadAll(resp.Body)
-	// Now idle: the server must close the connection by itself.
-	conn.SetReadDeadline(time.Now().Add(time.Minute))
-	if _, err := br.ReadByte(); err != io.EOF {
-		t.Errorf("idle keep-alive connection: read %v, want the server to close it (EOF)", err)
+	if !webtest.IdleClosed(t, addr, "/") {
+		t.Error("the server kept an idle keep-alive connection open")
 	}
 }
 
