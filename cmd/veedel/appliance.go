@@ -281,10 +281,22 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		mux.Handle("/", handler)
 		handler = mux
 	}
-	httpSrv := web.NewServer(handler, n.cfg.Timeouts)
+	httpSrv := web.NewServer(handler, n.applianceTimeouts())
 	err = web.Serve(ctx, httpSrv, n.listener)
 	wg.Wait()
 	return err
+}
+
+// applianceTimeouts are the configured timeouts, with room to answer
+// after a print: a kiosk request waits for its ticket's print (up to
+// server.DefaultPrintTimeout) before it answers, and must not lose its
+// answer to the general write timeout.
+func (n *applianceNode) applianceTimeouts() web.Timeouts {
+	t := n.cfg.Timeouts
+	if n.cfg.Printer != nil && t.Write == 0 {
+		t.Write = server.DefaultPrintTimeout + web.DefaultTimeouts.Write
+	}
+	return t
 }
 
 func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -70,13 +70,16 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 	c, central := startCentral(t, dir, "127.0.0.1:0")
 	site, appliance := startAppliance(t, applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"),
 		Users: []userSpec{{Name: "lead", Password: "geheim-123", Role: sqlite.RoleLead}}})
-	send := func(t *testing.T, base, path, body, contentType string, staff bool) (int, http.Header, []byte) {
+	sendAs := func(t *testing.T, method, base, path, body, contentType string, staff bool, header ...string) (int, http.Header, []byte) {
 		t.Helper()
-		req, err := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", contentType)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
 		if staff {
 			req.SetBasicAuth("lead", "geheim-123")
 		}
@@ -87,6 +90,10 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, resp.Header, b
+	}
+	send := func(t *testing.T, base, path, body, contentType string, staff bool) (int, http.Header, []byte) {
+		t.Helper()
+		return sendAs(t, "POST", base, path, body, contentType, staff)
 	}
 	lastSeq := func() string { return fmt.Sprint(site.Store.LastSeq()) }
 
@@ -176,8 +183,26 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 						t.Errorf("%s %s: stored something (%s -> %s)", e.path, name, before, after)
 					}
 				}
-				// The same request with the valid body is accepted.
+				// The valid body from another origin (a page on the LAN
+				// or the web posting in a citizen's browser): a JSON 403.
 				before := e.stored()
+				status, header, b := sendAs(t, "POST", node.base, e.path, e.valid, "application/json", e.staff, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+				var body struct {
+					Error string `json:"error"`
+				}
+				if status != http.StatusForbidden || !strings.HasPrefix(header.Get("Content-Type"), "application/json") || json.Unmarshal(b, &body) != nil || body.Error == "" {
+					t.Errorf("%s cross-origin: %d %s %.200s, want a JSON 403", e.path, status, header.Get("Content-Type"), b)
+				}
+				// OPTIONS says what the route takes, without CORS headers.
+				status, header, _ = sendAs(t, "OPTIONS", node.base, e.path, "", "", false, "Origin", "https://evil.example", "Access-Control-Request-Method", "POST")
+				if status != http.StatusNoContent || !strings.Contains(header.Get("Allow"), "POST") || header.Get("Access-Control-Allow-Origin") != "" {
+					t.Errorf("%s OPTIONS: %d Allow %q ACAO %q, want 204 with Allow and no CORS", e.path, status, header.Get("Allow"), header.Get("Access-Control-Allow-Origin"))
+				}
+				if after := e.stored(); after != before {
+					t.Errorf("%s: a cross-origin or OPTIONS request stored something (%s -> %s)", e.path, before, after)
+				}
+				// The same request with the valid body is accepted.
+				before = e.stored()
 				if status, _, b := send(t, node.base, e.path, e.valid, "application/json", e.staff); status >= 300 {
 					t.Errorf("%s: the valid body got %d: %s", e.path, status, b)
 				}
