@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -45,6 +46,29 @@ func reason(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// checkHeader refuses a file that is not empty but does not start with
+// SQLite's header: SQLite would take a file shorter than its header for a
+// new database and overwrite it.
+func checkHeader(file string) error {
+	f, err := os.Open(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: cannot read %s (%s): make it readable for the user running veedel", file, reason(err))
+	}
+	defer f.Close()
+	header := make([]byte, 16)
+	n, err := io.ReadFull(f, header)
+	switch {
+	case n == 0:
+		return nil // empty: a new database (callers that know better check first)
+	case err != nil || string(header) != "SQLite format 3\x00":
+		return damaged(file, errors.New("no SQLite header"))
+	}
+	return nil
 }
 
 // checkIntegrity runs PRAGMA quick_check (every page read once, without
@@ -88,5 +112,5 @@ func damaged(file string, err error) error {
 // (SQLITE_CORRUPT) or no database at all (SQLITE_NOTADB).
 func isDamage(err error) bool {
 	s := err.Error()
-	return strings.Contains(s, "malformed") || strings.Contains(s, "not a database") || strings.Contains(s, "(11)") || strings.Contains(s, "(26)")
+	return strings.Contains(s, "database disk image is malformed") || strings.Contains(s, "file is not a database")
 }

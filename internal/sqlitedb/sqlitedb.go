@@ -58,6 +58,9 @@ func Open(ctx context.Context, file string, migrations fs.FS, opts Options) (*DB
 	if err := checkWritable(file); err != nil {
 		return nil, err
 	}
+	if err := checkHeader(file); err != nil {
+		return nil, err
+	}
 	w := pragmas
 	w.Set("_txlock", "immediate")
 	write, err := sql.Open("sqlite", "file:"+file+"?"+w.Encode())

@@ -320,3 +320,19 @@ func TestOpenRefusesReadOnlyFile(t *testing.T) {
 		t.Errorf("Open on a read-only file: %v", err)
 	}
 }
+
+// A short file of garbage would be taken for a new database and
+// overwritten: Open refuses it and leaves it as it is.
+func TestOpenRefusesGarbageFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "central.db")
+	if err := os.WriteFile(path, []byte("garbage\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sqlitedb.Open(context.Background(), path, migrations(twoMigrations), sqlitedb.Options{})
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("Open on a garbage file: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "garbage\n" {
+		t.Errorf("Open changed the file: %q", b)
+	}
+}
