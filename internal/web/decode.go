@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -32,9 +33,14 @@ func DecodeJSON(r *http.Request, v any) error {
 		}
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, MaxJSONBody+1))
+	var tooBig *http.MaxBytesError
 	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return veedel.Errorf(veedel.EINVALID, "the request body did not arrive in time: send it at once")
+	case errors.As(err, &tooBig):
+		return veedel.Errorf(veedel.EINVALID, "request body is larger than %d KiB", tooBig.Limit>>10)
 	case err != nil:
-		return veedel.Errorf(veedel.EINVALID, "request body could not be read: %v", err)
+		return veedel.Errorf(veedel.EINVALID, "request body could not be read")
 	case len(data) > MaxJSONBody:
 		return veedel.Errorf(veedel.EINVALID, "request body is larger than %d KiB", MaxJSONBody>>10)
 	case len(bytes.TrimSpace(data)) == 0:
