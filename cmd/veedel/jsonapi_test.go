@@ -29,6 +29,9 @@ type jsonEndpoint struct {
 	// stored reports what the node has stored so far; a refused body must
 	// not change it.
 	stored func() string
+	// setup, if set, prepares the site before the bad bodies and returns
+	// the valid body (when it depends on the setup).
+	setup func(t *testing.T) string
 }
 
 // badBodies derives, from an endpoint's valid body, the bodies every JSON
@@ -135,9 +138,21 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 				wrongType: `{"code":"ABCD1234","service":"ausweis","slot":1735689600}`, stored: lastSeq},
 			{path: "/api/v1/checkins", valid: `{"code":"CHECK123"}`, wrongType: `{"code":12345678}`, stored: lastSeq},
 			{path: "/api/v1/counters/1/transfer", staff: true, valid: `{"service":"meldung"}`, wrongType: `{"service":true}`, stored: lastSeq},
+			{path: "/api/v1/counters/1/recall", staff: true, wrongType: `{"ticket":1}`, stored: lastSeq, setup: func(t *testing.T) string {
+				// Park a ticket at counter 1: recall with its number calls it back.
+				if status, _, b := send(t, appliance.URL, "/api/v1/counters/1/call-next", "", "application/json", true); status != http.StatusOK {
+					t.Fatalf("call-next: %d %s", status, b)
+				}
+				status, _, b := send(t, appliance.URL, "/api/v1/counters/1/park", "", "application/json", true)
+				var parked struct{ Number string }
+				if status != http.StatusOK || json.Unmarshal(b, &parked) != nil || parked.Number == "" {
+					t.Fatalf("park: %d %s", status, b)
+				}
+				return `{"ticket":"` + parked.Number + `"}`
+			}},
 		}, []string{
 			"/api/v1/tickets/{token}/cancel",      // no body: the token is in the path
-			"/api/v1/counters/{counter}/{action}", // no body but for transfer (above) and recall of a parked ticket
+			"/api/v1/counters/{counter}/{action}", // no body but for transfer and recall (above)
 		}},
 		{"central", central.URL, (&centralserver.Server{Central: c.Central}).Handler(), []jsonEndpoint{
 			{path: "/api/v1/sync/enroll", valid: enrollBody, wrongType: `{"site":"porz","token":` + fmt.Sprint(len(token)) + `,"public_key":"AAAA"}`,
@@ -165,6 +180,11 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 				return nil
 			})
 			for _, e := range node.endpoints {
+				if e.setup != nil {
+					if valid := e.setup(t); valid != "" {
+						e.valid = valid
+					}
+				}
 				for name, bad := range badBodies(e) {
 					before := e.stored()
 					status, header, b := send(t, node.base, e.path, bad.body, bad.contentType, e.staff)
