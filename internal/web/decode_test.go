@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -89,4 +91,39 @@ func TestDecodeJSONContentType(t *testing.T) {
 	if err := web.DecodeJSON(r, &v); veedel.ErrorCode(err) != veedel.EINVALID || !strings.Contains(err.Error(), "application/json") {
 		t.Errorf("text/plain body: %v", err)
 	}
+}
+
+// FuzzDecodeJSON: whatever the body, DecodeJSON answers EINVALID or
+// decodes exactly what encoding/json decodes, and what it accepts has no
+// key twice and no unsafe character in any string.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"service":"ausweis"}`, `{"service":"a","service":"b"}`, `{"inner":{"name":"x"},"list":["a"]}`,
+		`{"count":1e400}`, `{"service":"a\u202eb"}`, `{"slot":"2026-05-04T09:30:00+02:00"}`, `{} {}`, `[]`, `{"key":"AAAA"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(string(body)))
+		var got decodeTarget
+		err := web.DecodeJSON(r, &got)
+		if err != nil {
+			if veedel.ErrorCode(err) != veedel.EINVALID || veedel.ErrorMessage(err) == "" {
+				t.Fatalf("DecodeJSON(%q) = %v, want EINVALID with a message", body, err)
+			}
+			return
+		}
+		var want decodeTarget
+		if err := json.Unmarshal(body, &want); err != nil {
+			t.Fatalf("DecodeJSON accepted %q, which encoding/json refuses: %v", body, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeJSON(%q) = %+v, encoding/json %+v", body, got, want)
+		}
+		for _, s := range append([]string{got.Service, got.Inner.Name}, got.List...) {
+			if _, bad := veedel.UnsafeRune(s); bad {
+				t.Fatalf("DecodeJSON accepted the unsafe string %q", s)
+			}
+		}
+	})
 }
