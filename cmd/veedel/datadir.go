@@ -38,12 +38,9 @@ func checkDataDir(cfg applianceConfig) (*dataCheck, error) {
 	fi, err := os.Stat(c.db)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if cfg.EnrollToken != "" {
-			// A new appliance whose key was made before its first start
-			// (then enrolled with this token).
-			return c, nil
-		}
-		return nil, fmt.Errorf("%w; for a new appliance whose key was made beforehand, start it with -enroll-token", c.lost("is missing"))
+		// Even with an enrollment token: one left in the configuration
+		// must not turn a lost database into a silent fork.
+		return nil, c.lost("is missing")
 	case err != nil:
 		return nil, fmt.Errorf("cannot read the site database %s (%v): make it readable for the user running veedel", c.db, pathless(err))
 	case fi.IsDir():
@@ -66,8 +63,8 @@ func (c *dataCheck) afterOpen(lastSeq uint64) error {
 
 // lost is the error for a site database that lost the site's data.
 func (c *dataCheck) lost(what string) error {
-	return fmt.Errorf("the site database %s %s, but the site's key %s exists: the site's data was lost; restore %s from the backup (starting a new log would fork the site's log at central, which refuses it)",
-		c.db, what, c.key, filepath.Base(c.db))
+	return fmt.Errorf("the site database %s %s, but the site's key %s exists: the site's data was lost; restore %s from the backup (a new log would fork the site's log at central, which refuses it); only if this appliance never served anybody, remove %s to start anew",
+		c.db, what, c.key, filepath.Base(c.db), c.key)
 }
 
 // pathless is err without the path an *fs.PathError repeats.

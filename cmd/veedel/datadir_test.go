@@ -85,7 +85,11 @@ func TestStartRefusesLostSiteData(t *testing.T) {
 			os.Remove(f)
 		}
 		code, stderr := runApplianceOn(t, dir)
-		wantOneLine(t, code, stderr, db, "is missing", key, "-enroll-token")
+		wantOneLine(t, code, stderr, db, "is missing", key, "restore kalk.db from the backup")
+		// A token left in the configuration changes nothing: the data is
+		// still lost.
+		code, stderr = runApplianceOn(t, dir, "-enroll-token", "left-over-token")
+		wantOneLine(t, code, stderr, db, "is missing", key)
 		if _, err := os.Stat(db); err == nil {
 			t.Errorf("the refused start created %s", db)
 		}
