@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 )
 
@@ -125,6 +126,9 @@ func (s SiteSeed) Events(at time.Time) []queue.Event {
 func (s SiteSeed) Validate() error {
 	if s.Site.ID == "" || s.Site.Name == "" {
 		return fmt.Errorf("seed: site needs an id and a name")
+	}
+	if err := veedel.CheckText("Der Name des Standorts", "the site's name", s.Site.Name); err != nil {
+		return fmt.Errorf("seed: %s", veedel.ErrorMessage(err))
 	}
 	if s.Site.TimeZone != "" {
 		if _, err := time.LoadLocation(s.Site.TimeZone); err != nil {

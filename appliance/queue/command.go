@@ -76,7 +76,16 @@ func NormalizeBookingCode(code string) string {
 	}, code)
 }
 
-// CreateBooking records an appointment (desk, admin or seed).
+// The horizon of a booking's slot: from a day back (an appointment the
+// desk enters late the same day) to a year ahead. Further is a typo or an
+// attack (9999-12-31), not an appointment.
+const (
+	MaxBookingPast  = 24 * time.Hour
+	MaxBookingAhead = 366 * 24 * time.Hour
+)
+
+// CreateBooking records an appointment (desk, admin or seed) for a slot
+// within the horizon above.
 func (s *State) CreateBooking(at time.Time, code, service string, slot time.Time) (Event, error) {
 	code = NormalizeBookingCode(code)
 	if !bookingCodePattern.MatchString(code) {
@@ -85,8 +94,15 @@ func (s *State) CreateBooking(at time.Time, code, service string, slot time.Time
 	if s.Services[service] == nil {
 		return Event{}, veedel.Errorf(veedel.EINVALID, "Unbekanntes Anliegen %q / unknown service", service)
 	}
-	if slot.IsZero() {
+	switch {
+	case slot.IsZero():
 		return Event{}, veedel.Errorf(veedel.EINVALID, "Termin ohne Uhrzeit / booking without a slot")
+	case slot.Before(at.Add(-MaxBookingPast)):
+		return Event{}, veedel.Errorf(veedel.EINVALID, "Der Termin %s liegt in der Vergangenheit / the slot %s lies in the past",
+			slot.Format(time.DateOnly), slot.Format(time.DateOnly))
+	case slot.After(at.Add(MaxBookingAhead)):
+		return Event{}, veedel.Errorf(veedel.EINVALID, "Der Termin %s liegt mehr als ein Jahr voraus / the slot %s is more than a year ahead",
+			slot.Format(time.DateOnly), slot.Format(time.DateOnly))
 	}
 	if b := s.bookings[code]; b != nil && b.Ticket != "" {
 		return Event{}, veedel.Errorf(veedel.ECONFLICT, "Buchung %s ist schon eingecheckt / booking %s has checked in already", code, code)

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/veedel/veedel"
@@ -96,8 +95,9 @@ func (s *State) validCounter(id, name string, services []string) (*CounterDefine
 		return nil, veedel.Errorf(veedel.EINVALID, "Der Name des Platzes fehlt / the counter's name is required")
 	case n > MaxCounterName:
 		return nil, veedel.Errorf(veedel.EINVALID, "Der Name darf höchstens %d Zeichen lang sein (jetzt %d) / the name must not be longer than %d characters (it has %d)", MaxCounterName, n, MaxCounterName, n)
-	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
-		return nil, veedel.Errorf(veedel.EINVALID, "Der Name enthält unzulässige Zeichen / the name contains characters that are not allowed")
+	}
+	if err := veedel.CheckText("Der Name", "the name", name); err != nil {
+		return nil, err
 	}
 	for _, oid := range s.CounterOrder {
 		if o := s.Counters[oid]; oid != id && strings.EqualFold(o.Name, name) {

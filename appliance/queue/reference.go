@@ -39,6 +39,9 @@ func (p *ServiceDefined) Validate() error {
 	case p.Group != "" && !serviceIDPattern.MatchString(p.Group):
 		return veedel.Errorf(veedel.EINVALID, "Gruppe %q ungültig / group %q invalid", p.Group, p.Group)
 	}
+	if err := validNames(p.Name, p.NameEN); err != nil {
+		return err
+	}
 	if err := validPrefix(p.Prefix); err != nil {
 		return err
 	}
@@ -71,7 +74,21 @@ func (p *GroupDefined) Validate() error {
 	case utf8.RuneCountInString(p.Name) > maxNameRunes || utf8.RuneCountInString(p.NameEN) > maxNameRunes:
 		return veedel.Errorf(veedel.EINVALID, "Namen dürfen höchstens %d Zeichen lang sein / names must not be longer than %d characters", maxNameRunes, maxNameRunes)
 	}
+	if err := validNames(p.Name, p.NameEN); err != nil {
+		return err
+	}
 	return validPrefix(p.Prefix)
+}
+
+// validNames refuses German and English names with characters that have
+// no place in a name shown to citizens: control characters and the
+// bidirectional formatting characters that could show "A042" as "240A"
+// or reverse a whole line on the display (veedel.UnsafeRune).
+func validNames(de, en string) error {
+	if err := veedel.CheckText("Der deutsche Name", "the German name", de); err != nil {
+		return err
+	}
+	return veedel.CheckText("Der englische Name", "the English name", en)
 }
 
 // PrefixUser names who else numbers tickets with prefix at this site: a
@@ -256,6 +273,22 @@ func (s *State) servesAll(c *Counter) bool {
 	return true
 }
 
+// Validate checks a site description as central sends it: a name (if
+// any) of at most 80 characters without control or bidirectional
+// formatting characters, valid opening hours and walk-in hours within them.
+func (p *SiteDescribed) Validate() error {
+	if utf8.RuneCountInString(p.Name) > maxNameRunes {
+		return veedel.Errorf(veedel.EINVALID, "Namen dürfen höchstens %d Zeichen lang sein / names must not be longer than %d characters", maxNameRunes, maxNameRunes)
+	}
+	if err := veedel.CheckText("Der Name des Standorts", "the site's name", p.Name); err != nil {
+		return err
+	}
+	if err := ValidateHours(p.Hours); err != nil {
+		return err
+	}
+	return ValidateWalkIn(p.Hours, p.WalkIn)
+}
+
 // AcceptSiteDescription takes over the site's name, time zone, opening
 // hours and walk-in hours as the city describes them. An empty name or
 // time zone keeps the site's own; walk-in hours must lie within the opening
@@ -264,10 +297,7 @@ func (s *State) AcceptSiteDescription(at time.Time, p SiteDescribed) ([]Event, e
 	if p.ID != s.Site.ID {
 		return nil, veedel.Errorf(veedel.EINVALID, "Beschreibung für Standort %q, hier ist %q / description of site %q sent to %q", p.ID, s.Site.ID, p.ID, s.Site.ID)
 	}
-	if err := ValidateHours(p.Hours); err != nil {
-		return nil, err
-	}
-	if err := ValidateWalkIn(p.Hours, p.WalkIn); err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	if p.Name == "" {

@@ -55,8 +55,8 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.Header.Get("Idempotency-Key")
-	if len(key) > 200 {
-		web.Error(w, r, veedel.Errorf(veedel.EINVALID, "Idempotency-Key longer than 200 characters"))
+	if err := checkIdempotencyKey(key); err != nil {
+		web.Error(w, r, err)
 		return
 	}
 	if ok, wait := s.admitIssue(c); !ok {

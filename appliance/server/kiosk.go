@@ -69,8 +69,8 @@ func (s *Server) kioskIssue(w http.ResponseWriter, r *http.Request) {
 	if s.kioskClockRefused(w, r) {
 		return
 	}
-	if len(key) > 200 {
-		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+	if err := checkIdempotencyKey(key); err != nil {
+		s.renderError(w, r, err)
 		return
 	}
 	if s.kioskConfirm(w, r, r.PostForm.Get("service"), key) {

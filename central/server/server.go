@@ -91,7 +91,9 @@ func (s *Server) Handler() http.Handler {
 	r.Post("/api/v1/sync/batches", s.postBatch)
 	r.Post("/api/v1/sync/enroll", s.postEnroll)
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/rejections", s.apiRejections)
-	r.Get("/api/v1/sync/outbound", s.getOutbound)
+	// A long poll waits up to MaxOutboundWait: longer than the server's
+	// write timeout.
+	r.With(web.WriteTimeout(MaxOutboundWait+30*time.Second)).Get("/api/v1/sync/outbound", s.getOutbound)
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/status", s.apiSyncStatus)
 	r.With(s.requireAdminAPI).Get("/api/v1/devices", s.apiDevices)
 	r.Route("/admin", s.adminRoutes)

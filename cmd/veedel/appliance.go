@@ -93,6 +93,9 @@ type applianceConfig struct {
 	ModemAddress string
 	// DeviceInterval is how often the devices are polled (0: 15 s).
 	DeviceInterval time.Duration
+	// Timeouts bound slow clients (zero: web.DefaultTimeouts; tests
+	// shorten them).
+	Timeouts web.Timeouts
 	// Mount are extra handlers on the appliance's router by path prefix
 	// (the demo's printer simulator under /sim/printer/).
 	Mount map[string]http.Handler
@@ -154,6 +157,10 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			return nil, err
 		}
 	}
+	data, err := checkDataDir(cfg)
+	if err != nil {
+		return nil, err
+	}
 	key, created, err := sitekey.LoadOrCreate(cfg.keyFile())
 	if err != nil {
 		return nil, err
@@ -179,6 +186,9 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	fail := func(err error) (*applianceNode, error) {
 		store.Close()
 		return nil, err
+	}
+	if err := data.afterOpen(store.LastSeq()); err != nil {
+		return fail(err)
 	}
 	if store.LastSeq() == 0 {
 		if _, err := store.Execute(ctx, seedDecider(seed)); err != nil {
@@ -301,10 +311,22 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		mux.Handle("/", handler)
 		handler = mux
 	}
-	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := web.NewServer(handler, n.applianceTimeouts())
 	err = web.Serve(ctx, httpSrv, n.listener)
 	wg.Wait()
 	return err
+}
+
+// applianceTimeouts are the configured timeouts, with room to answer
+// after a print: a kiosk request waits for its ticket's print (up to
+// server.DefaultPrintTimeout) before it answers, and must not lose its
+// answer to the general write timeout.
+func (n *applianceNode) applianceTimeouts() web.Timeouts {
+	t := n.cfg.Timeouts
+	if n.cfg.Printer != nil && t.Write == 0 {
+		t.Write = server.DefaultPrintTimeout + web.DefaultTimeouts.Write
+	}
+	return t
 }
 
 func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) error {

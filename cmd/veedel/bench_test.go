@@ -103,7 +103,7 @@ func BenchmarkCatchUp(b *testing.B) {
 	b.ReportMetric(float64(down)/float64(month.Entries)/n, "wire-down-B/entry")
 }
 
-func copyFile(b *testing.B, from, to string) {
+func copyFile(b testing.TB, from, to string) {
 	b.Helper()
 	src, err := os.Open(from)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,6 +32,9 @@ type centralConfig struct {
 	// PublicURL is the portal's public address, for the links in the open
 	// data; "" = the address each request was sent to.
 	PublicURL string
+	// Timeouts bound slow clients (zero: web.DefaultTimeouts; tests
+	// shorten them).
+	Timeouts web.Timeouts
 	// Admins are created (or their passwords reset) at start, e.g. the
 	// demo's; Role is admin or technician.
 	Admins []userSpec
@@ -105,7 +107,7 @@ func (n *centralNode) Run(ctx context.Context) error {
 	}
 	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now, PublicURL: n.cfg.PublicURL}
 	srv.Authorize = srv.AuthorizeSite // download polls signed by their site (trust.go)
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := web.NewServer(srv.Handler(), n.cfg.Timeouts)
 	l := n.listener
 	if n.tls != nil {
 		l = tls.NewListener(l, n.tls)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -121,11 +123,15 @@ func kioskHeader(applianceURL string) map[string]string {
 // enrollmentTokenFor returns a one-time enrollment token for cfg's
 // appliance, created in central's SQLite file centralDB whether central
 // runs or not (the file is created if need be), or "" when central knows
-// the appliance's key already. It creates the appliance's key file if there
-// is none yet.
+// the appliance's key already. An appliance without a key file yet gets a
+// token; it makes its key at its first start, as in production (a key
+// file without a database is refused as lost data: datadir.go).
 func enrollmentTokenFor(t testing.TB, centralDB string, cfg applianceConfig) string {
 	t.Helper()
-	key, _, err := sitekey.LoadOrCreate(cfg.keyFile())
+	if _, err := os.Stat(cfg.keyFile()); errors.Is(err, fs.ErrNotExist) {
+		return newEnrollmentToken(t, centralDB, cfg.Site, time.Hour)
+	}
+	key, err := sitekey.Load(cfg.keyFile())
 	if err != nil {
 		t.Fatal(err)
 	}

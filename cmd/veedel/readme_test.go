@@ -233,3 +233,41 @@ func demoTestPort(t *testing.T) int {
 	t.Fatal("no free ports for the demo")
 	return 0
 }
+
+// TestSecurityTableNamesRealTests: every test docs/SECURITY.md cites as
+// evidence exists, so the table cannot point at a test that was renamed
+// or removed.
+func TestSecurityTableNamesRealTests(t *testing.T) {
+	root := filepath.Join("..", "..")
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "SECURITY.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defined := map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range regexp.MustCompile(`(?m)^func ((?:Test|Fuzz)\w+)\(`).FindAllSubmatch(b, -1) {
+			defined[string(m[1])] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cited := regexp.MustCompile("`((?:Test|Fuzz)[A-Z]\\w*)`").FindAllStringSubmatch(string(doc), -1)
+	if len(cited) < 30 {
+		t.Fatalf("docs/SECURITY.md cites only %d tests", len(cited))
+	}
+	for _, m := range cited {
+		if !defined[m[1]] {
+			t.Errorf("docs/SECURITY.md cites %s, which no test file defines", m[1])
+			defined[m[1]] = true // once
+		}
+	}
+}

@@ -38,7 +38,9 @@ type Options struct {
 }
 
 // Open opens (creating if needed) the SQLite file at path and applies the
-// migrations found as NNNN_name.sql files in migrations.
+// migrations found as NNNN_name.sql files in migrations. It refuses, with
+// the file's name and what to do, a file it could not write (check.go) and
+// a damaged one (PRAGMA quick_check).
 func Open(ctx context.Context, file string, migrations fs.FS, opts Options) (*DB, error) {
 	sync := opts.Synchronous
 	if sync == "" {
@@ -52,6 +54,12 @@ func Open(ctx context.Context, file string, migrations fs.FS, opts Options) (*DB
 		// catch-up of weeks of entries does not leave a huge WAL behind.
 		"journal_size_limit(67108864)"} {
 		pragmas.Add("_pragma", p)
+	}
+	if err := checkWritable(file); err != nil {
+		return nil, err
+	}
+	if err := checkHeader(file); err != nil {
+		return nil, err
 	}
 	w := pragmas
 	w.Set("_txlock", "immediate")
@@ -67,15 +75,25 @@ func Open(ctx context.Context, file string, migrations fs.FS, opts Options) (*DB
 	var mode string
 	if err := write.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		write.Close()
+		if isDamage(err) {
+			return nil, damaged(file, err)
+		}
 		return nil, fmt.Errorf("sqlite: %s: %w", file, err)
 	}
 	if !strings.EqualFold(mode, "wal") {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: %s: journal mode is %q, want wal", file, mode)
 	}
-	if err := db.migrate(ctx, migrations); err != nil {
+	if err := checkIntegrity(ctx, write, file); err != nil {
 		write.Close()
 		return nil, err
+	}
+	if err := db.migrate(ctx, migrations); err != nil {
+		write.Close()
+		if isDamage(err) {
+			return nil, damaged(file, err)
+		}
+		return nil, fmt.Errorf("sqlite: %s: %w", file, err)
 	}
 
 	r := url.Values{}

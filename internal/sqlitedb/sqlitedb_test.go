@@ -1,9 +1,11 @@
 package sqlitedb_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -270,4 +272,67 @@ func TestMigrate(t *testing.T) {
 			t.Fatal("Open with a migration without number: err = nil, want an error")
 		}
 	})
+}
+
+// A damaged file stops Open with its name and what to do, instead of
+// opening and failing later, request by request.
+func TestOpenRefusesDamagedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "site.db")
+	db := mustOpen(t, path, map[string]string{
+		"0001_things.sql": "CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT NOT NULL);" +
+			"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000) INSERT INTO things (name) SELECT printf('thing %d with some text', i) FROM n;",
+	}, sqlitedb.Options{})
+	db.Close()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	if fi.Size() < 4*4096 {
+		t.Fatalf("file too small to damage: %d bytes", fi.Size())
+	}
+	// Damage the last page: a table page nothing reads at open.
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xa5}, 4096), fi.Size()-4096); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = sqlitedb.Open(context.Background(), path, migrations(nil), sqlitedb.Options{})
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "backup") {
+		t.Errorf("Open on a damaged file: %v; want an error naming %s and what to do", err, path)
+	}
+}
+
+// A read-only file would open and then fail every write: Open refuses it.
+// (Root writes any file: the binary test in cmd/veedel runs as nobody.)
+func TestOpenRefusesReadOnlyFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("file modes do not bind root; cmd/veedel's TestStartRefusesUnwritableDataAndUnreadableKey covers this")
+	}
+	path := filepath.Join(t.TempDir(), "site.db")
+	mustOpen(t, path, twoMigrations, sqlitedb.Options{}).Close()
+	os.Remove(path + "-wal")
+	os.Remove(path + "-shm")
+	if err := os.Chmod(path, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sqlitedb.Open(context.Background(), path, migrations(twoMigrations), sqlitedb.Options{})
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "cannot be written") {
+		t.Errorf("Open on a read-only file: %v", err)
+	}
+}
+
+// A short file of garbage would be taken for a new database and
+// overwritten: Open refuses it and leaves it as it is.
+func TestOpenRefusesGarbageFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "central.db")
+	if err := os.WriteFile(path, []byte("garbage\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sqlitedb.Open(context.Background(), path, migrations(twoMigrations), sqlitedb.Options{})
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("Open on a garbage file: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "garbage\n" {
+		t.Errorf("Open changed the file: %q", b)
+	}
 }

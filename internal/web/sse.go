@@ -8,12 +8,21 @@ import (
 	"time"
 )
 
+// sseKeepAlive is how often an idle event stream sends a comment.
+const sseKeepAlive = 20 * time.Second
+
+// sseWriteWindow is how long one event may take to reach the client: the
+// stream outlives the server's write timeout, a client that stops reading
+// does not.
+const sseWriteWindow = 10 * time.Second
+
 // SSE streams Server-Sent Events: it sends render()'s event once at the
 // start and again whenever wake fires, with a comment every 20 s so that
-// proxies keep the connection open. It returns when the client goes away.
+// proxies keep the connection open. It returns when the client goes away
+// or stops reading. Each write gets its own deadline, so the stream lives
+// beyond the server's write timeout (Timeouts.Write).
 func SSE(w http.ResponseWriter, r *http.Request, wake <-chan struct{}, render func() (event string, data []byte)) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
+	if _, ok := w.(http.Flusher); !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
@@ -21,29 +30,36 @@ func SSE(w http.ResponseWriter, r *http.Request, wake <-chan struct{}, render fu
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
+	rc := http.NewResponseController(w)
+	// The deadline always reaches past the next keep-alive.
+	extend := func() { rc.SetWriteDeadline(time.Now().Add(sseKeepAlive + sseWriteWindow)) }
+	extend()
 	w.WriteHeader(http.StatusOK)
 	send := func() bool {
+		extend()
 		event, data := render()
 		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, data); err != nil {
 			return false
 		}
-		flusher.Flush()
-		return true
+		return rc.Flush() == nil
 	}
 	if !send() {
 		return
 	}
-	keepAlive := time.NewTicker(20 * time.Second)
+	keepAlive := time.NewTicker(sseKeepAlive)
 	defer keepAlive.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case <-keepAlive.C:
+			extend()
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return
 			}
-			flusher.Flush()
+			if rc.Flush() != nil {
+				return
+			}
 		case <-wake:
 			if !send() {
 				return

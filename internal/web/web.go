@@ -7,10 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -65,40 +65,12 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	JSON(w, status, map[string]string{"error": veedel.ErrorMessage(err)})
 }
 
-// DecodeJSON reads a bounded JSON body into v, refusing unknown fields and
-// trailing data, with errors a client can act on.
-func DecodeJSON(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
-			return veedel.Errorf(veedel.EINVALID, "Content-Type must be application/json, not %q", mt)
-		}
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, MaxJSONBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.Is(err, io.EOF):
-			return veedel.Errorf(veedel.EINVALID, "request body is empty: send a JSON object")
-		case errors.As(err, &syn):
-			return veedel.Errorf(veedel.EINVALID, "malformed JSON at byte %d", syn.Offset)
-		case errors.As(err, &typ):
-			return veedel.Errorf(veedel.EINVALID, "field %q must be a %s", typ.Field, typ.Type)
-		default:
-			return veedel.Errorf(veedel.EINVALID, "malformed JSON: %v", err)
-		}
-	}
-	if dec.More() {
-		return veedel.Errorf(veedel.EINVALID, "malformed JSON: extra data after the object")
-	}
-	return nil
-}
-
 // Router returns a chi router with the standard middleware: request IDs,
 // structured access logs without query strings (tokens and personal data
-// stay out of logs), panic recovery, security headers and cross-origin
-// request forgery protection for every unsafe method.
+// stay out of logs), panic recovery, security headers (HSTS on TLS),
+// cross-origin request forgery protection for every unsafe method (a JSON
+// 403 under /api/), and OPTIONS and wrong methods answered with the route's
+// Allow header (methods.go).
 func Router(logger *slog.Logger) chi.Router {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
@@ -106,9 +78,33 @@ func Router(logger *slog.Logger) chi.Router {
 	r.Use(middleware.Recoverer)
 	r.Use(securityHeaders)
 	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(crossOriginRefused))
 	r.Use(csrf.Handler)
+	r.Use(allowedMethods)
+	r.MethodNotAllowed(MethodNotAllowed)
 	return r
 }
+
+// IsAPI reports whether r is for the JSON API (/api/…), whose errors are
+// JSON.
+func IsAPI(r *http.Request) bool {
+	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+}
+
+// crossOriginRefused answers a cross-origin unsafe request: the JSON error
+// under /api/, plain text elsewhere (a browser form posted from another
+// site; nobody legitimate sees it).
+func crossOriginRefused(w http.ResponseWriter, r *http.Request) {
+	if IsAPI(r) {
+		Error(w, r, veedel.Errorf(veedel.EFORBIDDEN, "cross-origin request refused: this API takes requests only from its own origin"))
+		return
+	}
+	http.Error(w, "cross-origin request refused", http.StatusForbidden)
+}
+
+// HSTSMaxAge is how long browsers keep to HTTPS once they have seen a
+// node over TLS (two years, the HSTS preload minimum's double).
+const HSTSMaxAge = 2 * 365 * 24 * time.Hour
 
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -117,6 +113,11 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+		if r.TLS != nil {
+			// Only over TLS (RFC 6797 7.2): a node that serves HTTPS
+			// must never be reached in plain text again.
+			h.Set("Strict-Transport-Security", "max-age="+strconv.Itoa(int(HSTSMaxAge.Seconds())))
+		}
 		next.ServeHTTP(w, r)
 	})
 }

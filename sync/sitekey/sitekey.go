@@ -59,20 +59,23 @@ func LoadOrCreate(path string) (key ed25519.PrivateKey, created bool, err error)
 // fs.ErrNotExist.
 func Load(path string) (ed25519.PrivateKey, error) {
 	data, err := os.ReadFile(path)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("sitekey: %w", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sitekey: cannot read the site's key %s (%w): make it readable (mode 0600) for the user running veedel", path, pathless(err))
 	}
 	block, _ := pem.Decode(data)
 	if block == nil || block.Type != pemType {
-		return nil, fmt.Errorf("sitekey: %s: no PEM %q block", path, pemType)
+		return nil, fmt.Errorf("sitekey: %s is no site key (no PEM %q block): %s", path, pemType, restore)
 	}
 	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("sitekey: %s: %w", path, err)
+		return nil, fmt.Errorf("sitekey: %s is no site key (%v): %s", path, err, restore)
 	}
 	key, ok := parsed.(ed25519.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("sitekey: %s: a %T, not an ed25519 key", path, parsed)
+		return nil, fmt.Errorf("sitekey: %s holds a %T, not an ed25519 key: %s", path, parsed, restore)
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		if err := os.Chmod(path, 0o600); err != nil {
@@ -80,6 +83,18 @@ func Load(path string) (ed25519.PrivateKey, error) {
 		}
 	}
 	return key, nil
+}
+
+// restore is what to do about a damaged key file.
+const restore = "restore it from the backup, or move it away and enroll the new key the appliance then makes (veedel central enroll)"
+
+// pathless is err without the path an *fs.PathError repeats.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Create writes key to path with mode 0600, durably (written and synced

@@ -62,8 +62,13 @@ func TestLoad(t *testing.T) {
 	t.Run("ErrGarbage", func(t *testing.T) {
 		path := filepath.Join(dir, "garbage.key")
 		os.WriteFile(path, []byte("not a key"), 0o600)
-		if _, err := sitekey.Load(path); err == nil || errors.Is(err, fs.ErrNotExist) {
+		_, err := sitekey.Load(path)
+		if err == nil || errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("err = %v, want a format error", err)
+		}
+		// One line that names the file and what to do.
+		if msg := err.Error(); !strings.Contains(msg, path) || !strings.Contains(msg, "restore it from the backup") || strings.Contains(msg, "\n") {
+			t.Errorf("message %q does not name the file and what to do in one line", msg)
 		}
 		// LoadOrCreate must not replace a damaged key silently.
 		if _, _, err := sitekey.LoadOrCreate(path); err == nil {

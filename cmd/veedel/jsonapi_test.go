@@ -1,0 +1,249 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	applianceserver "github.com/veedel/veedel/appliance/server"
+	"github.com/veedel/veedel/appliance/sqlite"
+	centralserver "github.com/veedel/veedel/central/server"
+)
+
+// jsonEndpoint is a route that takes a JSON body, with a body it accepts
+// (and commits something for) and one whose field has the wrong type.
+type jsonEndpoint struct {
+	path      string
+	staff     bool   // HTTP Basic as the site lead
+	valid     string // a body the endpoint accepts
+	wrongType string
+	// stored reports what the node has stored so far; a refused body must
+	// not change it.
+	stored func() string
+	// setup, if set, prepares the site before the bad bodies and returns
+	// the valid body (when it depends on the setup).
+	setup func(t *testing.T) string
+}
+
+// badBodies derives, from an endpoint's valid body, the bodies every JSON
+// endpoint must refuse with a JSON 4xx: each is the valid request but for
+// one flaw, so a lax decoder would store something.
+func badBodies(e jsonEndpoint) map[string]struct{ body, contentType string } {
+	valid := e.valid
+	inner := strings.TrimSuffix(strings.TrimPrefix(valid, "{"), "}")
+	firstKV := strings.SplitN(inner, `,"`, 2)[0]
+	key := strings.SplitN(firstKV, ":", 2)[0]
+	ct := "application/json"
+	return map[string]struct{ body, contentType string }{
+		"Malformed":         {valid[:len(valid)/2], ct},
+		"Empty":             {"", ct},
+		"NotAnObject":       {"[" + valid + "]", ct},
+		"Oversized":         {"{" + inner + strings.Repeat(" ", 70<<10) + "}", ct},
+		"WrongType":         {e.wrongType, ct},
+		"DuplicateKey":      {"{" + firstKV + "," + inner + "}", ct},
+		"DuplicateKeyCase":  {"{" + strings.ToUpper(key) + ":" + strings.SplitN(firstKV, ":", 2)[1] + "," + inner + "}", ct},
+		"UnknownField":      {"{" + inner + `,"admin":true}`, ct},
+		"TrailingData":      {valid + valid, ct},
+		"BidiOverride":      {strings.Replace(valid, `":"`, `":"x\u202e`, 1), ct},
+		"ControlCharacter":  {strings.Replace(valid, `":"`, `":"\u0007`, 1), ct},
+		"NotUTF8":           {strings.Replace(valid, `":"`, "\":\"\xff", 1), ct},
+		"WrongContentType":  {valid, "text/plain"},
+		"DeepNesting":       {strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000), ct},
+		"NumberForString":   {strings.Replace(valid, `":"`, `":1,"x":"`, 1), ct},
+		"NullByteInKeyName": {"{" + `"serv\u0000ice":"x",` + inner + "}", ct},
+	}
+}
+
+// TestEveryJSONEndpointRefusesBadBodies sends every JSON endpoint of the
+// appliance and of central the bad bodies above: each must get a 4xx with
+// a JSON error message, and nothing may be stored. The valid body, sent
+// last, must then be accepted and stored: the bad ones were refused for
+// their flaw, not for the request around it.
+func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
+	dir := t.TempDir()
+	c, central := startCentral(t, dir, "127.0.0.1:0")
+	site, appliance := startAppliance(t, applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"),
+		Users: []userSpec{{Name: "lead", Password: "geheim-123", Role: sqlite.RoleLead}}})
+	sendAs := func(t *testing.T, method, base, path, body, contentType string, staff bool, header ...string) (int, http.Header, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", contentType)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		if staff {
+			req.SetBasicAuth("lead", "geheim-123")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, b
+	}
+	send := func(t *testing.T, base, path, body, contentType string, staff bool) (int, http.Header, []byte) {
+		t.Helper()
+		return sendAs(t, "POST", base, path, body, contentType, staff)
+	}
+	lastSeq := func() string { return fmt.Sprint(site.Store.LastSeq()) }
+	pairedKiosks := func() string {
+		devices, err := site.Store.KioskDevices(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(len(devices))
+	}
+
+	// A ticket at counter 1, so that a counter action has something to
+	// act on; a booking of today to check in.
+	if status, _, b := send(t, appliance.URL, "/api/v1/tickets", `{"service":"ausweis"}`, "application/json", false); status != http.StatusCreated {
+		t.Fatalf("issue: %d %s", status, b)
+	}
+	if status, _, b := send(t, appliance.URL, "/api/v1/counters/1/call-next", "", "application/json", true); status != http.StatusOK {
+		t.Fatalf("call-next: %d %s", status, b)
+	}
+	slot := time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
+	if status, _, b := send(t, appliance.URL, "/api/v1/bookings", `{"code":"CHECK123","service":"ausweis","slot":"`+slot+`"}`, "application/json", true); status != http.StatusCreated {
+		t.Fatalf("booking: %d %s", status, b)
+	}
+
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	token := newEnrollmentToken(t, filepath.Join(dir, "central.db"), "porz", time.Hour)
+	enrollBody := fmt.Sprintf(`{"site":"porz","token":%q,"public_key":%q}`, token, base64.StdEncoding.EncodeToString(pub))
+	enrolledKeys := func() string {
+		keys, err := c.Central.SiteKeys(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(len(keys))
+	}
+
+	nodes := []struct {
+		name      string
+		base      string
+		handler   http.Handler
+		endpoints []jsonEndpoint
+		// notJSON are the unsafe API routes that take no JSON body.
+		notJSON []string
+	}{
+		{"appliance", appliance.URL, (&applianceserver.Server{Store: site.Store}).Handler(), []jsonEndpoint{
+			{path: "/api/v1/tickets", valid: `{"service":"ausweis"}`, wrongType: `{"service":["ausweis"]}`, stored: lastSeq},
+			{path: "/api/v1/bookings", staff: true, valid: `{"code":"ABCD1234","service":"ausweis","slot":"` + slot + `"}`,
+				wrongType: `{"code":"ABCD1234","service":"ausweis","slot":1735689600}`, stored: lastSeq},
+			{path: "/api/v1/checkins", valid: `{"code":"CHECK123"}`, wrongType: `{"code":12345678}`, stored: lastSeq},
+			{path: "/api/v1/counters/1/transfer", staff: true, valid: `{"service":"meldung"}`, wrongType: `{"service":true}`, stored: lastSeq},
+			{path: "/api/v1/counters/1/recall", staff: true, wrongType: `{"ticket":1}`, stored: lastSeq, setup: func(t *testing.T) string {
+				// Park a ticket at counter 1: recall with its number calls it back.
+				if status, _, b := send(t, appliance.URL, "/api/v1/counters/1/call-next", "", "application/json", true); status != http.StatusOK {
+					t.Fatalf("call-next: %d %s", status, b)
+				}
+				status, _, b := send(t, appliance.URL, "/api/v1/counters/1/park", "", "application/json", true)
+				var parked struct{ Number string }
+				if status != http.StatusOK || json.Unmarshal(b, &parked) != nil || parked.Number == "" {
+					t.Fatalf("park: %d %s", status, b)
+				}
+				return `{"ticket":"` + parked.Number + `"}`
+			}},
+			{path: "/api/v1/kiosks/pair", wrongType: `{"code":12345678}`, stored: pairedKiosks, setup: func(t *testing.T) string {
+				code, _, err := site.Store.CreateKioskPairing(t.Context(), "Kiosk Eingang", "lead")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return `{"code":"` + code + `"}`
+			}},
+		}, []string{
+			"/api/v1/tickets/{token}/cancel",      // no body: the token is in the path
+			"/api/v1/counters/{counter}/{action}", // no body but for transfer and recall (above)
+		}},
+		{"central", central.URL, (&centralserver.Server{Central: c.Central}).Handler(), []jsonEndpoint{
+			{path: "/api/v1/sync/enroll", valid: enrollBody, wrongType: `{"site":"porz","token":` + fmt.Sprint(len(token)) + `,"public_key":"AAAA"}`,
+				stored: enrolledKeys},
+		}, []string{
+			"/api/v1/sync/batches", // CBOR, signed (sync.go)
+		}},
+	}
+	for _, node := range nodes {
+		t.Run(node.name, func(t *testing.T) {
+			// Every unsafe API route is in the table: a new JSON endpoint
+			// must join it.
+			known := map[string]bool{}
+			for _, e := range node.endpoints {
+				known[e.path] = true
+			}
+			for _, p := range node.notJSON {
+				known[p] = true
+			}
+			chi.Walk(node.handler.(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+				route = strings.ReplaceAll(route, "/*/", "/")
+				if strings.HasPrefix(route, "/api/") && method != "GET" && method != "HEAD" && method != "OPTIONS" && !known[route] {
+					t.Errorf("%s %s takes a body but is not in this test's table", method, route)
+				}
+				return nil
+			})
+			for _, e := range node.endpoints {
+				if e.setup != nil {
+					if valid := e.setup(t); valid != "" {
+						e.valid = valid
+					}
+				}
+				for name, bad := range badBodies(e) {
+					before := e.stored()
+					status, header, b := send(t, node.base, e.path, bad.body, bad.contentType, e.staff)
+					var body struct {
+						Error string `json:"error"`
+					}
+					switch {
+					case status < 400 || status >= 500:
+						t.Errorf("%s %s: status %d, want 4xx: %.200s", e.path, name, status, b)
+					case !strings.HasPrefix(header.Get("Content-Type"), "application/json"):
+						t.Errorf("%s %s: Content-Type %q, want JSON", e.path, name, header.Get("Content-Type"))
+					case json.Unmarshal(b, &body) != nil || body.Error == "":
+						t.Errorf("%s %s: no JSON error message: %.200s", e.path, name, b)
+					}
+					if after := e.stored(); after != before {
+						t.Errorf("%s %s: stored something (%s -> %s)", e.path, name, before, after)
+					}
+				}
+				// The valid body from another origin (a page on the LAN
+				// or the web posting in a citizen's browser): a JSON 403.
+				before := e.stored()
+				status, header, b := sendAs(t, "POST", node.base, e.path, e.valid, "application/json", e.staff, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+				var body struct {
+					Error string `json:"error"`
+				}
+				if status != http.StatusForbidden || !strings.HasPrefix(header.Get("Content-Type"), "application/json") || json.Unmarshal(b, &body) != nil || body.Error == "" {
+					t.Errorf("%s cross-origin: %d %s %.200s, want a JSON 403", e.path, status, header.Get("Content-Type"), b)
+				}
+				// OPTIONS says what the route takes, without CORS headers.
+				status, header, _ = sendAs(t, "OPTIONS", node.base, e.path, "", "", false, "Origin", "https://evil.example", "Access-Control-Request-Method", "POST")
+				if status != http.StatusNoContent || !strings.Contains(header.Get("Allow"), "POST") || header.Get("Access-Control-Allow-Origin") != "" {
+					t.Errorf("%s OPTIONS: %d Allow %q ACAO %q, want 204 with Allow and no CORS", e.path, status, header.Get("Allow"), header.Get("Access-Control-Allow-Origin"))
+				}
+				if after := e.stored(); after != before {
+					t.Errorf("%s: a cross-origin or OPTIONS request stored something (%s -> %s)", e.path, before, after)
+				}
+				// The same request with the valid body is accepted.
+				before = e.stored()
+				if status, _, b := send(t, node.base, e.path, e.valid, "application/json", e.staff); status >= 300 {
+					t.Errorf("%s: the valid body got %d: %s", e.path, status, b)
+				}
+				if e.stored() == before {
+					t.Errorf("%s: the valid body stored nothing: the table cannot tell refusal from no-op", e.path)
+				}
+			}
+		})
+	}
+}
