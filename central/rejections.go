@@ -2,10 +2,10 @@ package central
 
 import (
 	"context"
-	"net"
-	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/veedel/veedel/internal/login"
 )
 
 // Rejections: every sync request central refuses (a malformed, unsigned,
@@ -170,26 +170,10 @@ func (c *Central) Rejections(ctx context.Context, limit int) ([]Rejection, error
 	return c.store.Rejections(ctx, limit)
 }
 
-// RejectionSource is the source a rejection is counted under: the host of
-// a remote address ("192.0.2.7" of "192.0.2.7:5123"), an IPv6 address as
-// its /64 (a client usually has a whole /64 to pick addresses from), and
-// anything unparsable as it is.
-func RejectionSource(remoteAddr string) string {
-	host := remoteAddr
-	if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
-		host = h
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	ip = ip.Unmap().WithZone("")
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
-}
+// RejectionSource is the source a rejection is counted under: the client
+// key the login throttle uses too (the host of a remote address, an IPv6
+// address as its /64, a client usually has a whole /64 to pick from).
+func RejectionSource(remoteAddr string) string { return login.ClientOf(remoteAddr) }
 
 func clip(s string) string {
 	if len(s) <= maxRecordedText {

@@ -2,11 +2,11 @@ package server
 
 import (
 	"math"
-	"net"
 	"net/http"
-	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/veedel/veedel/internal/login"
 )
 
 // Anonymous issuing is limited per client: a token bucket per remote
@@ -96,23 +96,8 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 }
 
 // clientKey is the limiter's key for a request: the peer's IP address, or
-// its /64 for IPv6.
-func clientKey(r *http.Request) string {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			return r.RemoteAddr
-		}
-		return host
-	}
-	addr := ap.Addr().Unmap()
-	if addr.Is6() {
-		p, _ := addr.Prefix(64)
-		return p.String()
-	}
-	return addr.String()
-}
+// its /64 for IPv6, as the login throttle keys clients.
+func clientKey(r *http.Request) string { return login.ClientOf(r.RemoteAddr) }
 
 // retryAfter is the Retry-After header's value for wait: whole seconds,
 // at least one.
