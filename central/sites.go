@@ -62,6 +62,10 @@ type SiteStore interface {
 	DirectorySite(ctx context.Context, id string) (Site, error)
 	// Directory returns every site of the directory, ordered by ID.
 	Directory(ctx context.Context) ([]Site, error)
+	// RemoveSite takes a site that never enrolled a key nor sent its log
+	// out of the directory; ECONFLICT for one that did, ENOTFOUND when
+	// there is no such site.
+	RemoveSite(ctx context.Context, id string) error
 }
 
 var siteIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)

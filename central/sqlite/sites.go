@@ -44,6 +44,39 @@ func (s *Store) UpdateSite(ctx context.Context, site central.Site) error {
 	return nil
 }
 
+// RemoveSite takes a site out of the directory, with its unused
+// enrollment tokens: a seed's site the city does not have, or one added by
+// mistake. A site that has ever enrolled a key or sent its log is part of
+// the city's record and stays (ECONFLICT: revoke its key instead);
+// ENOTFOUND when the directory has no such site.
+func (s *Store) RemoveSite(ctx context.Context, id string) error {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: remove site %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	var keys, logged int
+	if err := tx.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM site_keys WHERE site = ?),
+		(SELECT COUNT(*) FROM sites WHERE id = ?)`, id, id).Scan(&keys, &logged); err != nil {
+		return fmt.Errorf("store: remove site %s: %w", id, err)
+	}
+	if keys > 0 || logged > 0 {
+		return veedel.Errorf(veedel.ECONFLICT, "Standort %q hat schon einen Schlüssel oder Daten bei der Zentrale und bleibt; zum Sperren: veedel central revoke -site %s / site %q has enrolled or sent data and stays; to lock it out: veedel central revoke -site %s", id, id, id, id)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM enrollment_tokens WHERE site = ? AND used_at IS NULL`, id); err != nil {
+		return fmt.Errorf("store: remove site %s: %w", id, err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM site_directory WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("store: remove site %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return veedel.Errorf(veedel.ENOTFOUND, "Standort %q unbekannt / unknown site %q", id, id)
+	}
+	return tx.Commit()
+}
+
 // DirectorySite returns one site of the directory.
 func (s *Store) DirectorySite(ctx context.Context, id string) (central.Site, error) {
 	site, err := scanSite(s.db.Read.QueryRowContext(ctx, `SELECT `+siteColumns+` FROM site_directory WHERE id = ?`, id))

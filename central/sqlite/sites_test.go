@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,5 +104,46 @@ func TestNewEnrollmentToken_UnknownSite(t *testing.T) {
 	}
 	if token, err := central.NewEnrollmentToken(ctx, s, "kfz-poll", now, time.Hour); err != nil || token == "" {
 		t.Errorf("token for an added site: %q, %v", token, err)
+	}
+}
+
+// A site that never enrolled nor sent anything can be removed (a seed's
+// site the city does not have), with its unused tokens; one that enrolled
+// stays, and the refusal says what to do instead.
+func TestSiteDirectory_Remove(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpen(t, filepath.Join(t.TempDir(), "central.db"))
+	now := time.Now()
+	token, err := s.CreateEnrollmentToken(ctx, "rodenkirchen", now, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveSite(ctx, "rodenkirchen"); err != nil {
+		t.Fatalf("RemoveSite of a seeded, never enrolled site: %v", err)
+	}
+	if _, err := s.DirectorySite(ctx, "rodenkirchen"); veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Errorf("DirectorySite after RemoveSite: %v, want ENOTFOUND", err)
+	}
+	pub, _, _ := ed25519.GenerateKey(nil)
+	if _, err := s.Enroll(ctx, "rodenkirchen", token, pub, now); err == nil {
+		t.Error("the removed site's token still enrolls a key")
+	}
+	if err := s.RemoveSite(ctx, "rodenkirchen"); veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Errorf("RemoveSite twice: %v, want ENOTFOUND", err)
+	}
+
+	token, err = s.CreateEnrollmentToken(ctx, "kalk", now, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Enroll(ctx, "kalk", token, pub, now); err != nil {
+		t.Fatal(err)
+	}
+	err = s.RemoveSite(ctx, "kalk")
+	if veedel.ErrorCode(err) != veedel.ECONFLICT || !strings.Contains(veedel.ErrorMessage(err), "veedel central revoke -site kalk") {
+		t.Errorf("RemoveSite of an enrolled site: %v, want ECONFLICT saying to revoke", err)
+	}
+	if _, err := s.DirectorySite(ctx, "kalk"); err != nil {
+		t.Errorf("the refused removal took kalk away: %v", err)
 	}
 }

@@ -29,22 +29,27 @@ func runCentralSite(ctx context.Context, args []string, stdout, stderr io.Writer
 			return runCentralSiteAdd(ctx, args[1:], stdout, stderr)
 		case "list":
 			return runCentralSiteList(ctx, args[1:], stdout, stderr)
+		case "remove":
+			return runCentralSiteRemove(ctx, args[1:], stdout, stderr)
 		case "-h", "-help", "--help":
 			fmt.Fprint(stderr, siteUsage)
 			return flag.ErrHelp
 		}
-		return usageErrorf("central site: unknown command %q: add or list", args[0])
+		return usageErrorf("central site: unknown command %q: add, list or remove", args[0])
 	}
-	return usageErrorf("central site: add or list (veedel central site add -help)")
+	return usageErrorf("central site: add, list or remove (veedel central site add -help)")
 }
 
 const siteUsage = `Usage: veedel central site add -id ID -name NAME [-kind KIND] [-page URL] [-address TEXT] [-data DIR]
        veedel central site list [-data DIR]
+       veedel central site remove -id ID [-data DIR]
 
 Central's site directory: only a site in it can be enrolled, and the portal
 and the open data name, group and link sites as it says. A new central
 knows Cologne's customer centres; add every other site here (or on the
-admin pages). Works while central runs.
+admin pages), and remove those a city does not have ("remove" refuses a
+site that has enrolled or sent data: revoke its key instead). Works while
+central runs.
 `
 
 func siteKinds() string {
@@ -122,6 +127,36 @@ func runCentralSiteList(ctx context.Context, args []string, stdout, stderr io.Wr
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Kind, s.Name, s.Page, s.Address)
 	}
 	return tw.Flush()
+}
+
+func runCentralSiteRemove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("central site remove", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	id := fs.String("id", "", "site ID (required)")
+	data := fs.String("data", "./var", "directory of central's SQLite file (as for veedel central)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, siteUsage+"\n")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *id == "" {
+		return usageErrorf("central site remove: -id is required")
+	}
+	store, path, err := openCentralFile(ctx, "central site remove", *data, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.RemoveSite(ctx, *id); err != nil {
+		if code := veedel.ErrorCode(err); code == veedel.ECONFLICT || code == veedel.ENOTFOUND {
+			return usageErrorf("central site remove: %s", veedel.ErrorMessage(err))
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "removed site %s from central's directory %s\n", *id, path)
+	return nil
 }
 
 // openCentralFile opens central's SQLite file in dir (creating it when

@@ -43,8 +43,10 @@ func TestCommandLine_Site(t *testing.T) {
 		{"BadID", []string{"central", "site", "add", "-id", "Kfz Poll", "-name", "Poll"}, `site id "Kfz Poll" invalid`},
 		{"BadKind", []string{"central", "site", "add", "-id", "kfz-poll", "-name", "Poll", "-kind", "zoo"}, `unknown kind "zoo"`},
 		{"BadPage", []string{"central", "site", "add", "-id", "kfz-poll", "-name", "Poll", "-page", "javascript:alert(1)"}, "public page"},
-		{"NoCommand", []string{"central", "site"}, "add or list"},
-		{"UnknownCommand", []string{"central", "site", "remove"}, `unknown command "remove"`},
+		{"NoCommand", []string{"central", "site"}, "add, list or remove"},
+		{"UnknownCommand", []string{"central", "site", "move"}, `unknown command "move"`},
+		{"RemoveWithoutID", []string{"central", "site", "remove"}, "-id is required"},
+		{"RemoveUnknown", []string{"central", "site", "remove", "-id", "atlantis"}, `unknown site "atlantis"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCmd(tc.args...)
@@ -66,6 +68,13 @@ func TestCommandLine_Site(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "kfz-poll") || !strings.Contains(stdout, "kfz-zulassung") ||
 		!strings.Contains(stdout, "/service/adressen/00190/index.html") || !strings.Contains(stdout, "Kundenzentrum Kalk") {
 		t.Errorf("site list: exit %d, stdout:\n%s\nwant kfz-poll with its kind and page, and the Cologne seed", code, stdout)
+	}
+	// A seed's site this city does not have goes; a site once enrolled stays.
+	if code, stdout, stderr := runCmd("central", "site", "remove", "-id", "rodenkirchen"); code != 0 || !strings.Contains(stdout, "removed site rodenkirchen") {
+		t.Errorf("site remove: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if code, stdout, _ := runCmd("central", "site", "list"); code != 0 || strings.Contains(stdout, "rodenkirchen") {
+		t.Errorf("site list after removing rodenkirchen: exit %d, stdout:\n%s", code, stdout)
 	}
 	code, stdout, stderr = runCmd("central", "enroll", "-site", "kfz-poll")
 	if code != 0 || len(strings.TrimSpace(stdout)) < 20 {
