@@ -21,6 +21,13 @@ import (
 //     has a handful of aggregates at most (three routes, three statuses),
 //     however much it sends; the store keeps maxRejectionRows of them and
 //     drops those seen longest ago.
+//   - A rejection signed with a key of its site (a stale or replayed
+//     request, the site's revoked key: SignedBySite) is counted under the
+//     site (source "site:" and its ID) rather than the sender: nobody
+//     without the site's key or a request it signed can cause one, they
+//     are few (sites × routes × statuses), the store never drops them for
+//     junk and lists them first. A flood from any number of addresses
+//     cannot hide them.
 //   - Writes are rate-limited per aggregate: the first rejection is stored
 //     at once, later ones are counted in memory and stored at most once per
 //     rejectWriteEvery (and before Rejections reads).
@@ -39,6 +46,10 @@ const (
 	// client chose (the claimed site), so that junk cannot bloat the table.
 	maxRecordedText = 200
 )
+
+// SiteSource prefixes the source of rejections SignedBySite; no remote
+// address starts with it.
+const SiteSource = "site:"
 
 type rejectKey struct {
 	source, kind string
@@ -74,6 +85,9 @@ func (c *Central) RecordRejection(ctx context.Context, r Rejection) {
 	r.FirstAt = r.At
 	r.Site, r.Reason, r.RemoteAddr, r.Kind = clip(r.Site), clip(r.Reason), clip(r.RemoteAddr), clip(r.Kind)
 	r.Source = RejectionSource(r.RemoteAddr)
+	if r.SignedBySite {
+		r.Source = SiteSource + r.Site
+	}
 	k := rejectKey{r.Source, r.Kind, r.Status}
 
 	b := &c.rejects

@@ -3,6 +3,7 @@ package central
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"time"
 
 	"github.com/veedel/veedel"
@@ -71,17 +72,21 @@ func (k SiteKey) Active() bool { return k.RevokedAt.IsZero() }
 // It holds no personal data: the site is as the client claimed it, the
 // remote address is the appliance's or an attacker's.
 type Rejection struct {
-	At         time.Time `json:"at"`       // last seen
-	FirstAt    time.Time `json:"first_at"` // first seen
-	Count      int       `json:"count"`
-	Source     string    `json:"source"`           // the remote host (IPv6: its /64)
-	Kind       string    `json:"kind"`             // what was refused: the route, e.g. "POST /api/v1/sync/batches"
-	Site       string    `json:"site"`             // as claimed, may be anything (sample)
-	KeyID      string    `json:"key_id,omitempty"` // as claimed (sample)
-	Status     int       `json:"status"`           // the HTTP status answered
-	Reason     string    `json:"reason"`           // the sample's reason
-	RemoteAddr string    `json:"remote_addr"`      // the sample's address
-	Entries    int       `json:"entries"`          // the sample's entries
+	At      time.Time `json:"at"`       // last seen
+	FirstAt time.Time `json:"first_at"` // first seen
+	Count   int       `json:"count"`
+	Source  string    `json:"source"` // the remote host (IPv6: its /64), or "site:" and the site for a rejection SignedBySite
+	// SignedBySite marks a rejection whose signature verified with a key
+	// of its site (SignedBySite(err)); it is recorded under the site, not
+	// the sender (rejections.go).
+	SignedBySite bool   `json:"-"`
+	Kind         string `json:"kind"`             // what was refused: the route, e.g. "POST /api/v1/sync/batches"
+	Site         string `json:"site"`             // as claimed, may be anything (sample)
+	KeyID        string `json:"key_id,omitempty"` // as claimed (sample)
+	Status       int    `json:"status"`           // the HTTP status answered
+	Reason       string `json:"reason"`           // the sample's reason
+	RemoteAddr   string `json:"remote_addr"`      // the sample's address
+	Entries      int    `json:"entries"`          // the sample's entries
 }
 
 // authenticate checks that b is signed by its site's active key and, for a
@@ -104,10 +109,10 @@ func (c *Central) authenticate(ctx context.Context, b *changelog.Batch) (fresh b
 		return false, nil
 	}
 	if err := c.checkTime(b.SentAt.Time(), "batch"); err != nil {
-		return false, err
+		return false, signedBySite(err)
 	}
 	if err := c.useNonce(ctx, b.Site, b.Nonce, b.SentAt.Time(), "batch"); err != nil {
-		return false, err
+		return false, signedBySite(err)
 	}
 	return true, nil
 }
@@ -121,16 +126,40 @@ func (c *Central) authenticate(ctx context.Context, b *changelog.Batch) (fresh b
 // not to hand it personal data. Errors as for batches: EUNAUTHORIZED or
 // EFORBIDDEN.
 func (c *Central) VerifySiteRequest(ctx context.Context, req changelog.RequestSignature) error {
-	if err := c.checkTime(req.At, "request"); err != nil {
-		return err
-	}
 	if err := c.checkSiteKey(ctx, req.Site, req.KeyID, req.Verify); err != nil {
 		return err
+	}
+	if err := c.checkTime(req.At, "request"); err != nil {
+		return signedBySite(err)
 	}
 	if req.Nonce == nil {
 		return nil
 	}
-	return c.useNonce(ctx, req.Site, req.Nonce, req.At, "request")
+	return signedBySite(c.useNonce(ctx, req.Site, req.Nonce, req.At, "request"))
+}
+
+// siteSigned marks a refusal of a request or batch whose signature
+// verified with a key the site has or had: a stale or replayed one, or one
+// signed with the site's revoked key. Nobody without that key can cause
+// one (a replay needs a request the site signed), so central records these
+// under the site rather than the sender's address (RecordRejection): a
+// flood of junk from many addresses cannot push them out of sight.
+type siteSigned struct{ error }
+
+func (e siteSigned) Unwrap() error { return e.error }
+
+func signedBySite(err error) error {
+	if err == nil {
+		return nil
+	}
+	return siteSigned{err}
+}
+
+// SignedBySite reports whether err refused a request or batch that was
+// signed with a key of its site (see siteSigned).
+func SignedBySite(err error) bool {
+	var s siteSigned
+	return errors.As(err, &s)
 }
 
 // checkTime refuses a signed time more than changelog.FreshWindow from
@@ -182,7 +211,13 @@ func (c *Central) checkSiteKey(ctx context.Context, site string, keyID []byte, v
 	id := changelog.KeyIDString(keyID)
 	switch {
 	case revoked != nil:
-		return veedel.Errorf(veedel.EFORBIDDEN, "key %s of site %s was revoked at %s: enroll the appliance again", id, site, revoked.RevokedAt.UTC().Format(time.RFC3339))
+		// Only the holder of the revoked key (the site's old appliance,
+		// or whoever has it now) hears that it was revoked, and only its
+		// rejection is recorded as the site's own (SignedBySite).
+		if err := verify(revoked.PublicKey); err != nil {
+			return err
+		}
+		return signedBySite(veedel.Errorf(veedel.EFORBIDDEN, "key %s of site %s was revoked at %s: enroll the appliance again", id, site, revoked.RevokedAt.UTC().Format(time.RFC3339)))
 	case foreign != nil:
 		return veedel.Errorf(veedel.EFORBIDDEN, "signed for site %s with key %s, which belongs to another site", site, id)
 	default:

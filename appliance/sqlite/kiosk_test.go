@@ -1,7 +1,9 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +40,9 @@ func TestKioskPairing(t *testing.T) {
 	if len(token) < 43 || dev.Name != "Kiosk Eingang" || dev.PairedBy != "demo" {
 		t.Errorf("paired %+v with token %q", dev, token)
 	}
+	// Neither the code nor the device token is in the database's files:
+	// only their hashes.
+	e.secretsNotStored("pairing code and device token", code, strings.ReplaceAll(code, "-", ""), token)
 	// Single use.
 	if _, _, err := e.store.PairKiosk(ctx, code); veedel.ErrorCode(err) != veedel.EUNAUTHORIZED {
 		t.Errorf("second use of the code: %v, want unauthorized", err)
@@ -103,5 +108,28 @@ func TestKioskName(t *testing.T) {
 	}
 	if got, err := sqlite.KioskName(" Kiosk Eingang "); err != nil || got != "Kiosk Eingang" {
 		t.Errorf("KioskName = %q, %v", got, err)
+	}
+}
+
+// secretsNotStored fails when any of secrets appears in the site
+// database's files (the database, its WAL), as text or in the base64 a
+// token is written in.
+func (e *env) secretsNotStored(what string, secrets ...string) {
+	e.t.Helper()
+	var files []byte
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(e.path + suffix)
+		if err != nil && !os.IsNotExist(err) {
+			e.t.Fatal(err)
+		}
+		files = append(files, b...)
+	}
+	if len(files) == 0 {
+		e.t.Fatal("no database files to look in")
+	}
+	for _, secret := range secrets {
+		if bytes.Contains(files, []byte(secret)) {
+			e.t.Errorf("%s: %q is stored in the clear", what, secret)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -387,4 +388,61 @@ func TestRejections_AdminPage(t *testing.T) {
 	resp, body := a.get("/admin/sync")
 	wantStatus(t, "GET /admin/sync", resp, http.StatusOK)
 	contains(t, "sync page", body, `data-field="count">7<`, "127.0.0.1", "POST /api/v1/sync/batches", "Anzahl", "Zuerst")
+}
+
+// TestRejections_FloodFromManySources: a flood from more sources than the
+// admin page lists (an IPv6 /56 has 256 /64s) cannot push the rejection
+// that matters off it: a batch of a real site, signed with its revoked
+// key. Junk that claims the revoked key without its signature is a 401
+// (the signature does not verify), never the site's 403 (issue 9,
+// finding 6).
+func TestRejections_FloodFromManySources(t *testing.T) {
+	e := newEnv(t)
+	h := (&server.Server{Central: e.Central, Logger: slog.New(&countingHandler{}), Now: e.Clock.Now}).Handler()
+	post := func(remote string, body []byte) int {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/sync/batches", bytes.NewReader(body))
+		req.RemoteAddr = remote
+		req.Header.Set("Content-Type", "application/cbor")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	if _, err := e.Store.RevokeSiteKeys(context.Background(), siteID, e.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	l := opening(t, e.Clock)
+	if status := post("198.51.100.9:4711", signedWith(t, e.Clock, siteKey(siteID), siteID, l.slice(1, 3))); status != http.StatusForbidden {
+		t.Fatalf("the site's batch signed with its revoked key: status %d, want 403", status)
+	}
+	// The forgery: the revoked key's ID, someone else's signature.
+	forged := changelog.Batch{Version: changelog.SchemaVersion, Site: siteID, Entries: l.slice(1, 3)}
+	if err := forged.SignFresh(siteKey("attacker"), e.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	forged.KeyID = changelog.KeyID(pub(siteKey(siteID)))
+	forgedData, err := changelog.Marshal(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		if status := post(fmt.Sprintf("[2001:db8:0:%x::1]:443", i), forgedData); status != http.StatusUnauthorized {
+			t.Fatalf("forged batch %d claiming the revoked key: status %d, want 401", i, status)
+		}
+		if status := post(fmt.Sprintf("[2001:db8:1:%x::1]:443", i), []byte{0xff}); status != http.StatusBadRequest {
+			t.Fatalf("junk %d: status %d, want 400", i, status)
+		}
+	}
+	got, err := e.Central.Rejections(context.Background(), 20) // what the admin page shows
+	if err != nil {
+		t.Fatal(err)
+	}
+	var real []central.Rejection
+	for _, r := range got {
+		if r.Status == http.StatusForbidden {
+			real = append(real, r)
+		}
+	}
+	if len(real) != 1 || real[0].Count != 1 || real[0].Site != siteID || !strings.Contains(real[0].Reason, "revoked") || real[0].RemoteAddr != "198.51.100.9:4711" {
+		t.Errorf("the admin page's 20 rejections hold %+v as 403s; want the site's one revoked-key batch from 198.51.100.9", real)
+	}
 }

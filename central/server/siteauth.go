@@ -34,7 +34,7 @@ func (s *Server) AuthorizeSite(r *http.Request, site string) error {
 		if req.KeyID != nil {
 			keyID = changelog.KeyIDString(req.KeyID)
 		}
-		s.reject(r, central.Rejection{Site: site, KeyID: keyID, Status: web.Status(err), Reason: veedel.ErrorMessage(err)})
+		s.reject(r, central.Rejection{Site: site, KeyID: keyID, Status: web.Status(err), Reason: veedel.ErrorMessage(err), SignedBySite: central.SignedBySite(err)})
 	default:
 		s.Logger.Error("authorize site request", "site", site, "err", err)
 	}

@@ -75,7 +75,7 @@ func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeAck(w, r, http.StatusOK, ack)
 	case veedel.EUNAUTHORIZED, veedel.EFORBIDDEN:
 		ack.Error = veedel.ErrorMessage(err)
-		s.reject(r, central.Rejection{Site: b.Site, KeyID: changelog.KeyIDString(b.KeyID), Status: web.Status(err), Reason: ack.Error, Entries: len(b.Entries)})
+		s.reject(r, central.Rejection{Site: b.Site, KeyID: changelog.KeyIDString(b.KeyID), Status: web.Status(err), Reason: ack.Error, Entries: len(b.Entries), SignedBySite: central.SignedBySite(err)})
 		s.writeAck(w, r, web.Status(err), ack)
 	case veedel.ECONFLICT:
 		s.Logger.Warn("sync conflict", "site", b.Site, "acked", ack.Acked, "err", err)

@@ -184,8 +184,10 @@ func (s *Store) RecordRejection(ctx context.Context, r central.Rejection) error 
 	if err != nil {
 		return fmt.Errorf("store: record rejection: %w", err)
 	}
+	// The site's own rejections (central.SiteSource) are few and never
+	// dropped for junk.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sync_rejections WHERE rowid IN
-		(SELECT rowid FROM sync_rejections ORDER BY last_at DESC LIMIT -1 OFFSET ?)`, keepRejections); err != nil {
+		(SELECT rowid FROM sync_rejections WHERE source NOT LIKE ? || '%' ORDER BY last_at DESC LIMIT -1 OFFSET ?)`, central.SiteSource, keepRejections); err != nil {
 		return fmt.Errorf("store: prune rejections: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -194,10 +196,11 @@ func (s *Store) RecordRejection(ctx context.Context, r central.Rejection) error 
 	return nil
 }
 
-// Rejections returns the limit aggregates seen last, newest first.
+// Rejections returns limit aggregates: the sites' own (central.SiteSource)
+// first, then the others, each newest first.
 func (s *Store) Rejections(ctx context.Context, limit int) ([]central.Rejection, error) {
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT source, kind, status, count, first_at, last_at, site, key_id, reason, remote_addr, entries
-		FROM sync_rejections ORDER BY last_at DESC, rowid DESC LIMIT ?`, limit)
+		FROM sync_rejections ORDER BY source LIKE ? || '%' DESC, last_at DESC, rowid DESC LIMIT ?`, central.SiteSource, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: read rejections: %w", err)
 	}

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
+
+	"github.com/veedel/veedel/internal/login"
 )
 
 // sseKeepAlive is how often an idle event stream sends a comment.
@@ -16,16 +19,63 @@ const sseKeepAlive = 20 * time.Second
 // does not.
 const sseWriteWindow = 10 * time.Second
 
+// MaxStreamsPerClient bounds the event streams one client (its address;
+// IPv6 its /64, as the login throttle keys clients) holds open at once on
+// one server. A stream lasts as long as the client wants and costs a
+// connection and some 40 kB: without a bound one phone on the LAN fills an
+// appliance's memory (5,000 streams took 200 MB). A call display, a
+// browser's tabs and a household behind one address stay far below it.
+const MaxStreamsPerClient = 64
+
+// streams counts the open streams per server and client.
+var streams = struct {
+	sync.Mutex
+	n map[streamKey]int
+}{n: map[streamKey]int{}}
+
+type streamKey struct {
+	server any // the *http.Server serving the request, if known
+	client string
+}
+
+// openStream counts a stream of r's client, or reports false when the
+// client has MaxStreamsPerClient open already; done uncounts it.
+func openStream(r *http.Request) (done func(), ok bool) {
+	k := streamKey{r.Context().Value(http.ServerContextKey), login.ClientOf(r.RemoteAddr)}
+	streams.Lock()
+	defer streams.Unlock()
+	if streams.n[k] >= MaxStreamsPerClient {
+		return nil, false
+	}
+	streams.n[k]++
+	return func() {
+		streams.Lock()
+		defer streams.Unlock()
+		if streams.n[k]--; streams.n[k] <= 0 {
+			delete(streams.n, k)
+		}
+	}, true
+}
+
 // SSE streams Server-Sent Events: it sends render()'s event once at the
 // start and again whenever wake fires, with a comment every 20 s so that
 // proxies keep the connection open. It returns when the client goes away
 // or stops reading. Each write gets its own deadline, so the stream lives
-// beyond the server's write timeout (Timeouts.Write).
+// beyond the server's write timeout (Timeouts.Write). A client with
+// MaxStreamsPerClient streams open gets 429 and Retry-After instead.
 func SSE(w http.ResponseWriter, r *http.Request, wake <-chan struct{}, render func() (event string, data []byte)) {
 	if _, ok := w.(http.Flusher); !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
+	done, ok := openStream(r)
+	if !ok {
+		w.Header().Set("Retry-After", "30")
+		w.Header().Set("Connection", "close") // not even an idle connection
+		http.Error(w, fmt.Sprintf("too many open event streams from this address (at most %d): close one and try again", MaxStreamsPerClient), http.StatusTooManyRequests)
+		return
+	}
+	defer done()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
