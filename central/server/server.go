@@ -70,9 +70,12 @@ func (s *Server) Handler() http.Handler {
 	r.Handle("/static/*", http.StripPrefix("/static", ui.Static()))
 
 	r.Get("/", s.portal)
-	r.Get("/events", s.portalEvents)
+	// Citizens' phones share carrier NAT addresses: a wide per-client
+	// bound on event streams here, the LAN's narrow one at appliances.
+	public := r.With(web.StreamLimit(web.PublicStreamsPerClient))
+	public.Get("/events", s.portalEvents)
 	r.Get("/t/{token}", s.ticketPage)
-	r.Get("/t/{token}/events", s.ticketEvents)
+	public.Get("/t/{token}/events", s.ticketEvents)
 	r.Post("/t/{token}/cancel", s.cancelTicket)
 	r.Post("/t/{token}/sms", s.signUpSMS)
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/server"
 	"github.com/veedel/veedel/central/sqlite"
+	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/ui"
 )
@@ -942,5 +944,26 @@ func TestPortalEvents(t *testing.T) {
 	e.mustPost(l.batch(6, 6))
 	if got, want := waiting(nextEvent(t, events)), 3; got != want {
 		t.Errorf("waiting after new ticket = %d, want %d", got, want)
+	}
+}
+
+// TestPublicStreamsAllowCarrierNAT: many citizens' phones reach central
+// from one carrier NAT address, so the portal's and ticket pages' event
+// streams take far more than an appliance's LAN bound from one address.
+func TestPublicStreamsAllowCarrierNAT(t *testing.T) {
+	e := newEnv(t)
+	e.mustPost(opening(t, e.Clock).batch(1, 5))
+	addr := strings.TrimPrefix(e.URL, "http://")
+	for i := 1; i <= web.MaxStreamsPerClient+1; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"))
+		status, _ := bufio.NewReader(c).ReadString('\n')
+		if got := strings.TrimSpace(status); got != "HTTP/1.1 200 OK" {
+			t.Fatalf("stream %d from one address: %q, want 200 (phones behind one carrier NAT)", i, got)
+		}
 	}
 }

@@ -27,6 +27,32 @@ const sseWriteWindow = 10 * time.Second
 // browser's tabs and a household behind one address stay far below it.
 const MaxStreamsPerClient = 64
 
+// PublicStreamsPerClient is the bound for a public server on the internet
+// (central's portal and ticket pages), where many citizens' phones share
+// one address behind a mobile carrier's NAT: high enough for them, still a
+// bound on one attacker. Set per route with StreamLimit.
+const PublicStreamsPerClient = 2048
+
+type streamLimitKey struct{}
+
+// StreamLimit sets the bound on open event streams per client for the
+// routes it wraps (default MaxStreamsPerClient).
+func StreamLimit(n int) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), streamLimitKey{}, n)))
+		})
+	}
+}
+
+// streamLimit is the bound for r's route.
+func streamLimit(r *http.Request) int {
+	if n, ok := r.Context().Value(streamLimitKey{}).(int); ok {
+		return n
+	}
+	return MaxStreamsPerClient
+}
+
 // streams counts the open streams per server and client.
 var streams = struct {
 	sync.Mutex
@@ -39,13 +65,14 @@ type streamKey struct {
 }
 
 // openStream counts a stream of r's client, or reports false when the
-// client has MaxStreamsPerClient open already; done uncounts it.
-func openStream(r *http.Request) (done func(), ok bool) {
+// client has its route's limit open already (streamLimit); done uncounts it.
+func openStream(r *http.Request) (done func(), limit int, ok bool) {
 	k := streamKey{r.Context().Value(http.ServerContextKey), login.ClientOf(r.RemoteAddr)}
+	limit = streamLimit(r)
 	streams.Lock()
 	defer streams.Unlock()
-	if streams.n[k] >= MaxStreamsPerClient {
-		return nil, false
+	if streams.n[k] >= limit {
+		return nil, limit, false
 	}
 	streams.n[k]++
 	return func() {
@@ -54,7 +81,7 @@ func openStream(r *http.Request) (done func(), ok bool) {
 		if streams.n[k]--; streams.n[k] <= 0 {
 			delete(streams.n, k)
 		}
-	}, true
+	}, limit, true
 }
 
 // SSE streams Server-Sent Events: it sends render()'s event once at the
@@ -62,17 +89,18 @@ func openStream(r *http.Request) (done func(), ok bool) {
 // proxies keep the connection open. It returns when the client goes away
 // or stops reading. Each write gets its own deadline, so the stream lives
 // beyond the server's write timeout (Timeouts.Write). A client with
-// MaxStreamsPerClient streams open gets 429 and Retry-After instead.
+// its route's limit of streams open (MaxStreamsPerClient unless StreamLimit
+// says otherwise) gets 429 and Retry-After instead.
 func SSE(w http.ResponseWriter, r *http.Request, wake <-chan struct{}, render func() (event string, data []byte)) {
 	if _, ok := w.(http.Flusher); !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	done, ok := openStream(r)
+	done, limit, ok := openStream(r)
 	if !ok {
 		w.Header().Set("Retry-After", "30")
 		w.Header().Set("Connection", "close") // not even an idle connection
-		http.Error(w, fmt.Sprintf("too many open event streams from this address (at most %d): close one and try again", MaxStreamsPerClient), http.StatusTooManyRequests)
+		http.Error(w, fmt.Sprintf("too many open event streams from this address (at most %d): close one and try again", limit), http.StatusTooManyRequests)
 		return
 	}
 	defer done()

@@ -69,3 +69,29 @@ func TestSSEStreamsPerClientAreCapped(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestStreamLimitPerRoute: a route wrapped in StreamLimit has its own
+// bound (central's public pages, where phones share carrier addresses).
+func TestStreamLimitPerRoute(t *testing.T) {
+	wake := make(chan struct{})
+	h := web.StreamLimit(3)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		web.SSE(w, r, wake, func() (string, []byte) { return "queue", []byte("{}") })
+	}))
+	addr := serve(t, h, web.DefaultTimeouts)
+	for i := 1; i <= 4; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"))
+		status, _ := bufio.NewReader(c).ReadString('\n')
+		want := "HTTP/1.1 200 OK"
+		if i == 4 {
+			want = "HTTP/1.1 429 Too Many Requests"
+		}
+		if got := strings.TrimSpace(status); got != want {
+			t.Fatalf("stream %d under StreamLimit(3): %q, want %q", i, got, want)
+		}
+	}
+}
