@@ -33,8 +33,8 @@ func runCentralAddUser(ctx context.Context, args []string, stdin io.Reader, stdo
 Creates a login for central's admin pages (/admin) and the admin API, or
 resets the password and role of an existing one. The password is read from
 the environment variable VEEDEL_PASSWORD or, without it, from the first line
-of standard input: at least `+fmt.Sprint(login.MinPasswordLength)+` characters (a phrase of several words
-is good), not a common password. Works while central runs.
+of standard input: at least `+fmt.Sprint(login.MinPasswordLength)+` characters (a phrase of several words is
+good), not a common password. Works while central runs.
 
 `)
 		fs.PrintDefaults()
