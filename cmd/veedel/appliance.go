@@ -167,8 +167,11 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	}
 	if created {
 		msg := "created the site's key: enroll it at central with a token from veedel central enroll"
-		if cfg.CentralEnrolls {
+		switch {
+		case cfg.CentralEnrolls:
 			msg = "created the site's key"
+		case cfg.EnrollToken != "":
+			msg = "created the site's key: enrolling it at central with the given token"
 		}
 		cfg.Logger.Info(msg, "site", cfg.Site, "file", cfg.keyFile(), "key_id", changelog.KeyIDString(changelog.KeyID(sitekey.Public(key))))
 	}
