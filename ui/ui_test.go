@@ -216,3 +216,18 @@ func TestAnnouncement(t *testing.T) {
 		}
 	}
 }
+
+// A modem's network state, as the sites report it in English, reads in
+// the page's language; an unknown state stays as reported.
+func TestNetworkName(t *testing.T) {
+	for _, tc := range []struct{ lang, state, want string }{
+		{"de", "registered", "eingebucht"},
+		{"de", "no SIM", "keine SIM-Karte"},
+		{"en", "SIM pin required", "SIM PIN required"},
+		{"de", "warp drive", "warp drive"},
+	} {
+		if got := ui.NetworkName(tc.lang, tc.state); got != tc.want {
+			t.Errorf("NetworkName(%s, %q) = %q, want %q", tc.lang, tc.state, got, tc.want)
+		}
+	}
+}

@@ -95,7 +95,7 @@ func deviceDetails(lang string, d queue.Device) []string {
 	}
 	if d.Kind == queue.DeviceModem {
 		if d.Network != "" {
-			add("devices.network", d.Network)
+			add("devices.network", ui.NetworkName(lang, d.Network))
 		}
 		if d.SignalDBM != 0 {
 			add("devices.signal", d.SignalDBM)

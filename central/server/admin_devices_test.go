@@ -34,7 +34,7 @@ func TestAdminDevices(t *testing.T) {
 		a.login("tom", "technik42")
 		resp, body := a.get("/admin/devices")
 		wantStatus(t, "GET", resp, http.StatusOK)
-		contains(t, "fleet page", body, `data-device="printer"`, "Ticketdrucker", "In Ordnung", "-71 dBm", "Alle Geräte in Ordnung")
+		contains(t, "fleet page", body, `data-device="printer"`, "Ticketdrucker", "In Ordnung", "-71 dBm", "Alle Geräte in Ordnung", "Netz: eingebucht")
 	})
 
 	// The printer runs out of paper: the page says so, with the error.
