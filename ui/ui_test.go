@@ -231,3 +231,20 @@ func TestNetworkName(t *testing.T) {
 		}
 	}
 }
+
+// A form on a German page shows the German half of a domain error, the
+// English page the English half; anything else stays whole.
+func TestInLang(t *testing.T) {
+	msg := `Kennung "Kfz Poll" ungültig / site id "Kfz Poll" invalid`
+	for _, tc := range []struct{ lang, msg, want string }{
+		{"de", msg, `Kennung "Kfz Poll" ungültig`},
+		{"en", msg, `site id "Kfz Poll" invalid`},
+		{"tr", msg, msg},
+		{"de", "nur Deutsch", "nur Deutsch"},
+		{"de", "a / b / c", "a / b / c"},
+	} {
+		if got := ui.InLang(tc.lang, tc.msg); got != tc.want {
+			t.Errorf("InLang(%s, %q) = %q, want %q", tc.lang, tc.msg, got, tc.want)
+		}
+	}
+}

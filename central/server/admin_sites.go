@@ -125,7 +125,7 @@ func (s *Server) adminSaveSite(w http.ResponseWriter, r *http.Request) {
 			s.renderAdminError(w, r, err)
 			return
 		}
-		d.Field, d.Error = field, veedel.ErrorMessage(err)
+		d.Field, d.Error = field, ui.InLang(ui.Lang(w, r), veedel.ErrorMessage(err))
 		title, path := "admin.site.edit", "/admin/sites/"+url.PathEscape(d.Form.ID)
 		if d.New {
 			title, path = "admin.site.new", "/admin/sites/new"
