@@ -49,7 +49,7 @@ func init() {
 		"admin.site.new":            "New site",
 		"admin.site.edit":           "Edit site",
 		"admin.site.lead":           "What central says about the site: on the portal and in the open data.",
-		"admin.site.id":             "Id",
+		"admin.site.id":             "ID",
 		"admin.site.id.hint":        "1–64 lower-case letters, digits or hyphens, e.g. “kfz-poll”; the same as the appliance's -site. Cannot be changed later.",
 		"admin.site.name":           "Name",
 		"admin.site.name.hint":      "As citizens know it, e.g. “Kfz-Zulassungsstelle Poll”.",
