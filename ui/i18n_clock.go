@@ -61,7 +61,7 @@ var clockTexts = map[string]map[string]string{
 		"devices.clock.ok":     "Abweichung %s",
 		// The fleet view's "last error" of a clock, in place of the site's
 		// own (English) words.
-		"devices.clock.lasterror": "Uhr ging falsch: am Gerät richtig stellen lassen (Zeitserver, RTC-Batterie)",
+		"devices.clock.lasterror": "Uhr falsch: am Gerät richtig stellen lassen (Zeitserver, RTC-Batterie)",
 	},
 	"en": {
 		"kiosk.clock": "Tickets cannot be issued right now. Please ask a member of staff.",
@@ -95,7 +95,7 @@ var clockTexts = map[string]map[string]string{
 		"devices.clock.ahead":     "%s fast; the site goes by central's time",
 		"devices.clock.behind":    "%s slow; the site goes by central's time",
 		"devices.clock.ok":        "offset %s",
-		"devices.clock.lasterror": "clock was off: have it set on the device (time server, RTC battery)",
+		"devices.clock.lasterror": "clock off: have it set on the device (time server, RTC battery)",
 	},
 	"tr": {
 		"kiosk.clock": "Şu anda bilet verilemiyor. Lütfen personele başvurun.",

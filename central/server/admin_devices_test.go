@@ -100,10 +100,10 @@ func TestAdminDevicesClockInPageLanguage(t *testing.T) {
 	_, body := a.get("/admin/devices")
 	row := body[strings.Index(body, `data-device="clock"`):]
 	row = row[:strings.Index(row, "</tr>")]
-	contains(t, "clock row", row, "geht 24 Std. 0 Min. vor", "Uhr ging falsch")
+	contains(t, "clock row", row, "geht 24 Std. 0 Min. vor", "Uhr falsch: am Gerät")
 	if strings.Contains(row, "ahead of central") {
 		t.Errorf("the German fleet view shows the site's English words:\n%s", row)
 	}
 	_, body = a.get("/admin/devices?lang=en")
-	contains(t, "English fleet page", body, "24 h 0 min fast", "clock was off")
+	contains(t, "English fleet page", body, "24 h 0 min fast", "clock off: have it set")
 }
