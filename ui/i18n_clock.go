@@ -36,7 +36,7 @@ var clockTexts = map[string]map[string]string{
 		"clock.ahead":           "Die Uhr dieses Geräts geht %s vor (verglichen mit der Zentrale um %s).",
 		"clock.behind":          "Die Uhr dieses Geräts geht %s nach (verglichen mit der Zentrale um %s).",
 		"clock.corrected.todo":  "Veedel rechnet bis dahin mit der Zeit der Zentrale: Wartenummern, Öffnungszeiten und Datum stimmen. Bitte die Uhr des Geräts richtig stellen lassen (Technik).",
-		"clock.logahead":        "Das Protokoll hat Einträge, die %s nach der jetzigen Zeit liegen (die Uhr ging vor). Neue Einträge tragen bis dahin deren Zeit. Bitte die Technik informieren.",
+		"clock.logahead":        "Im Protokoll stehen Einträge mit einer Zeit bis zu %s nach jetzt (die Uhr ging vor); bis diese Zeit erreicht ist, erhalten neue Einträge dieselbe Zeit. Bitte die Technik informieren.",
 		"clock.more":            "Uhr ansehen",
 		"clock.title":           "Uhr",
 		"clock.state":           "Zustand",
@@ -59,6 +59,9 @@ var clockTexts = map[string]map[string]string{
 		"devices.clock.ahead":  "geht %s vor; der Standort rechnet mit der Zeit der Zentrale",
 		"devices.clock.behind": "geht %s nach; der Standort rechnet mit der Zeit der Zentrale",
 		"devices.clock.ok":     "Abweichung %s",
+		// The fleet view's "last error" of a clock, in place of the site's
+		// own (English) words.
+		"devices.clock.lasterror": "Uhr falsch: am Gerät richtig stellen lassen (Zeitserver, RTC-Batterie)",
 	},
 	"en": {
 		"kiosk.clock": "Tickets cannot be issued right now. Please ask a member of staff.",
@@ -69,7 +72,7 @@ var clockTexts = map[string]map[string]string{
 		"clock.ahead":           "This device's clock is %s fast (compared with central at %s).",
 		"clock.behind":          "This device's clock is %s slow (compared with central at %s).",
 		"clock.corrected.todo":  "Until it is set, Veedel goes by central's time: ticket numbers, opening hours and dates are right. Please have the device's clock set (technicians).",
-		"clock.logahead":        "The log has entries %s later than the time now (the clock was fast). Until then new entries carry their time. Please tell the technicians.",
+		"clock.logahead":        "The log has entries up to %s later than now (the clock was fast); until that time is reached, new entries get the same time. Please tell the technicians.",
 		"clock.more":            "See the clock",
 		"clock.title":           "Clock",
 		"clock.state":           "State",
@@ -88,10 +91,11 @@ var clockTexts = map[string]map[string]string{
 		"clock.dur.hours":       "%d h %d min",
 		"clock.dur.days":        "%d days",
 
-		"devices.name.clock":   "Clock",
-		"devices.clock.ahead":  "%s fast; the site goes by central's time",
-		"devices.clock.behind": "%s slow; the site goes by central's time",
-		"devices.clock.ok":     "offset %s",
+		"devices.name.clock":      "Clock",
+		"devices.clock.ahead":     "%s fast; the site goes by central's time",
+		"devices.clock.behind":    "%s slow; the site goes by central's time",
+		"devices.clock.ok":        "offset %s",
+		"devices.clock.lasterror": "clock off: have it set on the device (time server, RTC battery)",
 	},
 	"tr": {
 		"kiosk.clock": "Şu anda bilet verilemiyor. Lütfen personele başvurun.",

@@ -7,11 +7,11 @@ package ui
 var pairingTexts = map[string]map[string]string{
 	"de": {
 		"kiosk.limited":       "Bitte einen Moment Geduld: An diesem Gerät wurden gerade viele Nummern gezogen. Bitte in %d Sekunden noch einmal versuchen oder am Schalter fragen.",
-		"kiosk.unpaired":      "Dieses Gerät ist nicht als Kiosk gekoppelt und zieht nur wenige Nummern kurz hintereinander.",
+		"kiosk.unpaired":      "Dieses Gerät ist nicht als Kiosk gekoppelt und gibt nur wenige Nummern kurz hintereinander aus.",
 		"kiosk.unpaired.link": "Für das Personal: Kiosk koppeln",
 
 		"pair.title":        "Kiosk koppeln",
-		"pair.lead":         "Ein gekoppelter Kiosk zieht Nummern ohne Begrenzung. Ein nicht gekoppeltes Gerät zieht nur wenige Nummern kurz hintereinander, damit niemand im WLAN die Warteschlange füllen kann.",
+		"pair.lead":         "Ein gekoppelter Kiosk gibt Nummern ohne Begrenzung aus. Ein nicht gekoppeltes Gerät gibt nur wenige Nummern kurz hintereinander aus, damit niemand im WLAN die Warteschlange füllen kann.",
 		"pair.step1":        "Am Schalter anmelden (Teamleitung) und „Kiosks“ öffnen.",
 		"pair.step2":        "Einen Namen für dieses Gerät eingeben, z. B. „Kiosk Eingang“, und „Kopplungscode erzeugen“ wählen.",
 		"pair.step3":        "Den angezeigten Code hier eingeben. Er gilt 15 Minuten und nur einmal.",
@@ -28,7 +28,7 @@ var pairingTexts = map[string]map[string]string{
 
 		"kiosks.link":          "Kiosks",
 		"kiosks.title":         "Kiosks",
-		"kiosks.lead":          "Kiosks sind die Geräte im Wartebereich, an denen Nummern gezogen werden. Gekoppelte Kiosks ziehen ohne Begrenzung; jedes andere Gerät im Netz zieht höchstens %d Nummern kurz hintereinander und dann eine alle %d Sekunden.",
+		"kiosks.lead":          "Kiosks sind die Geräte im Wartebereich, an denen Nummern gezogen werden. Gekoppelte Kiosks geben Nummern ohne Begrenzung aus; jedes andere Gerät im Netz höchstens %d kurz hintereinander und dann eine alle %d Sekunden.",
 		"kiosks.new":           "Kopplungscode für „%s“:",
 		"kiosks.new.expires":   "Gültig bis %s Uhr, nur einmal.",
 		"kiosks.new.step1":     "Am Kiosk im Browser öffnen:",
@@ -41,7 +41,7 @@ var pairingTexts = map[string]map[string]string{
 		"kiosks.col.seen":      "Zuletzt gesehen",
 		"kiosks.unpair":        "Entkoppeln",
 		"kiosks.unpair.name":   "%s entkoppeln",
-		"kiosks.unpair.hint":   "Entkoppeln wirkt sofort: das Gerät zieht danach nur noch begrenzt Nummern, bis es neu gekoppelt wird. Ein verlorenes oder ersetztes Gerät bitte entkoppeln.",
+		"kiosks.unpair.hint":   "Entkoppeln wirkt sofort: das Gerät gibt danach nur noch begrenzt Nummern aus, bis es neu gekoppelt wird. Ein verlorenes oder ersetztes Gerät bitte entkoppeln.",
 		"kiosks.none":          "Noch ist kein Kiosk gekoppelt.",
 		"kiosks.open":          "Offene Kopplungscodes",
 		"kiosks.open.until":    "gültig bis %s Uhr",

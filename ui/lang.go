@@ -90,3 +90,21 @@ func Announcement(tmpl, number, counter string) string {
 	}
 	return strings.NewReplacer("{number}", SpellNumber(number), "{counter}", counter).Replace(tmpl)
 }
+
+// InLang picks lang's half of a two-language message "deutsch / english",
+// the form of veedel.Errorf's messages: the German half for "de", the
+// English one for "en"; for any other language, or a message not made of
+// exactly two halves, the message as it is.
+func InLang(lang, msg string) string {
+	de, en, ok := strings.Cut(msg, " / ")
+	if !ok || strings.Contains(en, " / ") || de == "" || en == "" {
+		return msg
+	}
+	switch lang {
+	case "de":
+		return de
+	case "en":
+		return en
+	}
+	return msg
+}

@@ -60,6 +60,9 @@ func (p Page) TB(key string, args ...any) template.HTML {
 	return Isolated(p.Lang, key, args...)
 }
 
+// Network is a modem's network state in the page's language (NetworkName).
+func (p Page) Network(state string) string { return NetworkName(p.Lang, state) }
+
 // Dir is the text direction of the page's language.
 func (p Page) Dir() string { return Dir(p.Lang) }
 

@@ -216,3 +216,35 @@ func TestAnnouncement(t *testing.T) {
 		}
 	}
 }
+
+// A modem's network state, as the sites report it in English, reads in
+// the page's language; an unknown state stays as reported.
+func TestNetworkName(t *testing.T) {
+	for _, tc := range []struct{ lang, state, want string }{
+		{"de", "registered", "eingebucht"},
+		{"de", "no SIM", "keine SIM-Karte"},
+		{"en", "SIM pin required", "SIM PIN required"},
+		{"de", "warp drive", "warp drive"},
+	} {
+		if got := ui.NetworkName(tc.lang, tc.state); got != tc.want {
+			t.Errorf("NetworkName(%s, %q) = %q, want %q", tc.lang, tc.state, got, tc.want)
+		}
+	}
+}
+
+// A form on a German page shows the German half of a domain error, the
+// English page the English half; anything else stays whole.
+func TestInLang(t *testing.T) {
+	msg := `Kennung "Kfz Poll" ungültig / site id "Kfz Poll" invalid`
+	for _, tc := range []struct{ lang, msg, want string }{
+		{"de", msg, `Kennung "Kfz Poll" ungültig`},
+		{"en", msg, `site id "Kfz Poll" invalid`},
+		{"tr", msg, msg},
+		{"de", "nur Deutsch", "nur Deutsch"},
+		{"de", "a / b / c", "a / b / c"},
+	} {
+		if got := ui.InLang(tc.lang, tc.msg); got != tc.want {
+			t.Errorf("InLang(%s, %q) = %q, want %q", tc.lang, tc.msg, got, tc.want)
+		}
+	}
+}

@@ -137,6 +137,9 @@ func TestDeskLoginThrottle(t *testing.T) {
 	if !strings.Contains(h.get(t, lead, "/desk/setup").String(), `href="/desk/logins"`) {
 		t.Error("the setup page does not link the failed logins")
 	}
+	if !strings.Contains(h.get(t, lead, "/desk").String(), `id="logins-link"`) {
+		t.Error("the lead's first desk page does not link the failed logins")
+	}
 	if res := h.get(t, attacker, "/desk/logins"); res.status != http.StatusForbidden {
 		t.Errorf("logins page for a clerk: %d, want 403", res.status)
 	}

@@ -326,7 +326,7 @@ func (s *Server) deskKioskCreate(w http.ResponseWriter, r *http.Request) {
 			s.renderError(w, r, err)
 			return
 		}
-		s.renderKiosks(w, r, http.StatusBadRequest, kiosksPage{Name: name, Error: veedel.ErrorMessage(err)})
+		s.renderKiosks(w, r, http.StatusBadRequest, kiosksPage{Name: name, Error: ui.InLang(ui.Lang(w, r), veedel.ErrorMessage(err))})
 		return
 	}
 	clean, _ := sqlite.KioskName(name)

@@ -149,6 +149,9 @@ func TestKioskPairing(t *testing.T) {
 	if res.status != http.StatusBadRequest || !strings.Contains(res.String(), `id="kiosk-name-error"`) || !strings.Contains(res.String(), `aria-invalid="true"`) {
 		t.Errorf("empty name: status %d, want 400 with the error next to the field", res.status)
 	}
+	if msg := res.String()[strings.Index(res.String(), `id="kiosk-name-error"`):]; strings.Contains(msg[:strings.Index(msg, "</p>")], " / ") {
+		t.Errorf("the German desk's message is in two languages: %s", msg[:strings.Index(msg, "</p>")])
+	}
 	res = h.postForm(t, lead, "/desk/kiosks", url.Values{"name": {"Kiosk Eingang"}}.Encode())
 	m := pairCodeRE.FindStringSubmatch(res.String())
 	if res.status != http.StatusOK || m == nil {

@@ -48,6 +48,11 @@ func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request) {
 		row := deviceSiteRow{SiteDevices: site, Contact: moment(lang, site.LastContact, now)}
 		for _, dev := range site.Devices {
 			dr := deviceRow{Device: dev, Name: deviceName(lang, dev.Kind), Since: moment(lang, dev.Since, now), ErrorAt: moment(lang, dev.ErrorAt, now), Details: deviceDetails(lang, dev)}
+			if dev.Kind == queue.DeviceClock && dev.LastError != "" {
+				// The site reports its clock in English, for its log;
+				// the page says it in its own language.
+				dr.LastError = ui.Translate(lang, "devices.clock.lasterror")
+			}
 			switch {
 			case !dev.Healthy():
 				dr.State = "fault"
@@ -90,7 +95,7 @@ func deviceDetails(lang string, d queue.Device) []string {
 	}
 	if d.Kind == queue.DeviceModem {
 		if d.Network != "" {
-			add("devices.network", d.Network)
+			add("devices.network", ui.NetworkName(lang, d.Network))
 		}
 		if d.SignalDBM != 0 {
 			add("devices.signal", d.SignalDBM)

@@ -34,7 +34,7 @@ func TestAdminDevices(t *testing.T) {
 		a.login("tom", "technik42")
 		resp, body := a.get("/admin/devices")
 		wantStatus(t, "GET", resp, http.StatusOK)
-		contains(t, "fleet page", body, `data-device="printer"`, "Ticketdrucker", "In Ordnung", "-71 dBm", "Alle Geräte in Ordnung")
+		contains(t, "fleet page", body, `data-device="printer"`, "Ticketdrucker", "In Ordnung", "-71 dBm", "Alle Geräte in Ordnung", "Netz: eingebucht")
 	})
 
 	// The printer runs out of paper: the page says so, with the error.
@@ -83,4 +83,27 @@ func TestAdminDevices(t *testing.T) {
 		_, body := a.get("/admin/devices")
 		contains(t, "fleet page", body, "Veraltet")
 	})
+}
+
+// A site's clock report carries the site's English words for its log; the
+// fleet view says it in the page's language, in every column.
+func TestAdminDevicesClockInPageLanguage(t *testing.T) {
+	e := newEnv(t)
+	e.createAdmin("anna", central.RoleAdmin, "geheim123")
+	l := opening(t, e.Clock)
+	l.add(queue.TypeDeviceReported, "device/clock", &queue.DeviceReported{Device: queue.DeviceClock, Kind: queue.DeviceClock, Up: true,
+		ClockOffsetMS: (24 * time.Hour).Milliseconds(),
+		Error:         "clock is 24h0m0s ahead of central's: the site goes by central's time; set the device's clock (time server, RTC battery)"})
+	e.mustPost(l.batch(1, 6))
+	a := e.newAdmin()
+	a.login("anna", "geheim123")
+	_, body := a.get("/admin/devices")
+	row := body[strings.Index(body, `data-device="clock"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	contains(t, "clock row", row, "geht 24 Std. 0 Min. vor", "Uhr falsch: am Gerät")
+	if strings.Contains(row, "ahead of central") {
+		t.Errorf("the German fleet view shows the site's English words:\n%s", row)
+	}
+	_, body = a.get("/admin/devices?lang=en")
+	contains(t, "English fleet page", body, "24 h 0 min fast", "clock off: have it set")
 }

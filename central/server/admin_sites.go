@@ -71,6 +71,8 @@ type siteFormData struct {
 	// Field is the field the error is about ("id", "name", …), Error the
 	// message shown next to it.
 	Field, Error string
+	// Existing is the site whose ID a new site wanted: the error links it.
+	Existing string
 }
 
 // adminSiteForm shows the form for a new site (/admin/sites/new) or for
@@ -114,7 +116,7 @@ func (s *Server) adminSaveSite(w http.ResponseWriter, r *http.Request) {
 			err = s.Central.UpdateSite(r.Context(), d.Form)
 		}
 		if veedel.ErrorCode(err) == veedel.ECONFLICT {
-			field = "id"
+			field, d.Existing = "id", d.Form.ID
 			err = veedel.Errorf(veedel.ECONFLICT, "%s", ui.Translate(ui.Lang(w, r), "admin.site.exists", d.Form.ID))
 		}
 	}
@@ -125,7 +127,7 @@ func (s *Server) adminSaveSite(w http.ResponseWriter, r *http.Request) {
 			s.renderAdminError(w, r, err)
 			return
 		}
-		d.Field, d.Error = field, veedel.ErrorMessage(err)
+		d.Field, d.Error = field, ui.InLang(ui.Lang(w, r), veedel.ErrorMessage(err))
 		title, path := "admin.site.edit", "/admin/sites/"+url.PathEscape(d.Form.ID)
 		if d.New {
 			title, path = "admin.site.new", "/admin/sites/new"

@@ -67,6 +67,14 @@ func TestAdminSites(t *testing.T) {
 			if n := strings.Count(body, `aria-invalid="true"`); n != 1 {
 				t.Errorf("%d fields marked invalid, want 1", n)
 			}
+			if tc.name == "ErrIDTaken" {
+				contains(t, "the existing site's link", body, `id="existing-link"`, `href="/admin/sites/kalk"`)
+			}
+			// The German page's message is German only.
+			msg := body[strings.Index(body, `id="`+tc.field+`-error"`):]
+			if msg = msg[:strings.Index(msg, "</p>")]; strings.Contains(msg, " / ") {
+				t.Errorf("the German form's message is in two languages: %s", msg)
+			}
 		})
 	}
 	if _, err := e.Store.DirectorySite(ctx, "kfz-poll"); err == nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/sqlite"
 	"github.com/veedel/veedel/internal/login"
+	"github.com/veedel/veedel/ui"
 )
 
 // runCentralAddUser creates an admin login for central's /admin pages, or
@@ -33,8 +34,8 @@ func runCentralAddUser(ctx context.Context, args []string, stdin io.Reader, stdo
 Creates a login for central's admin pages (/admin) and the admin API, or
 resets the password and role of an existing one. The password is read from
 the environment variable VEEDEL_PASSWORD or, without it, from the first line
-of standard input: at least `+fmt.Sprint(login.MinPasswordLength)+` characters (a phrase of several words
-is good), not a common password. Works while central runs.
+of standard input: at least `+fmt.Sprint(login.MinPasswordLength)+` characters (a phrase of several words is
+good), not a common password. Works while central runs.
 
 `)
 		fs.PrintDefaults()
@@ -56,10 +57,10 @@ is good), not a common password. Works while central runs.
 	// The operator's password policy first (it is stricter than the
 	// store's minimum, which the demo's admin/admin must pass).
 	if err := login.CheckNewPassword(*name, password); err != nil {
-		return usageErrorf("central adduser: %v", err)
+		return usageErrorf("central adduser: %s", ui.InLang("en", err.Error()))
 	}
 	if err := central.ValidateAdmin(*name, *role, password); err != nil {
-		return usageErrorf("central adduser: %s", veedel.ErrorMessage(err))
+		return usageErrorf("central adduser: %s", ui.InLang("en", veedel.ErrorMessage(err)))
 	}
 	// Creating the file is fine: an admin may be set up before central's
 	// first start. The path is printed, so a wrong -data shows.

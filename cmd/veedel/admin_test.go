@@ -272,16 +272,21 @@ func TestCentralAddUser(t *testing.T) {
 		want        string
 	}{
 		{"ErrNoName", "Domplatte am Rhein\n", []string{"-data", dir}, "-name is required"},
-		{"ErrRole", "Domplatte am Rhein\n", []string{"-name", "x", "-role", "root", "-data", dir}, "Rolle"},
-		{"ErrShortPassword", "abc\n", []string{"-name", "x", "-data", dir}, "mindestens 12 Zeichen"},
-		{"ErrStillShortPassword", "geheim123\n", []string{"-name", "x", "-data", dir}, "mindestens 12 Zeichen"},
-		{"ErrCommonPassword", "Passwort1234\n", []string{"-name", "x", "-data", dir}, "zu bekannt"},
-		{"ErrNoPassword", "", []string{"-name", "x", "-data", dir}, "mindestens 12 Zeichen"},
+		{"ErrRole", "Domplatte am Rhein\n", []string{"-name", "x", "-role", "root", "-data", dir}, `unknown role "root"`},
+		{"ErrShortPassword", "abc\n", []string{"-name", "x", "-data", dir}, "at least 12 characters"},
+		{"ErrStillShortPassword", "geheim123\n", []string{"-name", "x", "-data", dir}, "at least 12 characters"},
+		{"ErrCommonPassword", "Passwort1234\n", []string{"-name", "x", "-data", dir}, "too common"},
+		{"ErrNoPassword", "", []string{"-name", "x", "-data", dir}, "at least 12 characters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := adduser(tc.stdin, tc.args...)
 			if code != 2 || !strings.Contains(errOut, tc.want) {
 				t.Errorf("code %d, stderr %q; want 2 with %q", code, errOut, tc.want)
+			}
+			// The command line speaks English, as its help does: not
+			// the German half of a two-language message.
+			if strings.Contains(errOut, " / ") {
+				t.Errorf("stderr %q is in two languages", errOut)
 			}
 		})
 	}

@@ -150,7 +150,7 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			return nil, usageErrorf("-seed %s describes site %q, not %q", cfg.SeedFile, seed.Site.ID, cfg.Site)
 		}
 	} else if !ok {
-		return nil, usageErrorf("unknown site %q: known sites are %s (or give -seed FILE)", cfg.Site, strings.Join(siteIDs(), ", "))
+		return nil, usageErrorf("appliance: unknown site %q: known sites are %s (or give -seed FILE)", cfg.Site, strings.Join(siteIDs(), ", "))
 	}
 	if dir := filepath.Dir(cfg.DB); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -167,8 +167,11 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	}
 	if created {
 		msg := "created the site's key: enroll it at central with a token from veedel central enroll"
-		if cfg.CentralEnrolls {
+		switch {
+		case cfg.CentralEnrolls:
 			msg = "created the site's key"
+		case cfg.EnrollToken != "":
+			msg = "created the site's key: enrolling it at central with the given token"
 		}
 		cfg.Logger.Info(msg, "site", cfg.Site, "file", cfg.keyFile(), "key_id", changelog.KeyIDString(changelog.KeyID(sitekey.Public(key))))
 	}
@@ -332,7 +335,7 @@ func (n *applianceNode) applianceTimeouts() web.Timeouts {
 func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("appliance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	site := fs.String("site", "", "site ID (required), one of: "+strings.Join(siteIDs(), ", "))
+	site := fs.String("site", "", "site ID (required): a built-in site ("+strings.Join(siteIDs(), ", ")+") or, with -seed, any other")
 	data := fs.String("data", "./var", "directory for the site's SQLite file")
 	listen := fs.String("listen", "127.0.0.1:8081", "address for the kiosk, desk, display and API")
 	central := fs.String("central", "", "central's URL for sync, e.g. https://central.example (empty: no sync)")
@@ -358,7 +361,8 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 Runs one site's appliance: kiosk (/kiosk), desk (/desk), call display
 (/display) and JSON API (/api/v1), on its own SQLite file, syncing to central
-when it can. On first start it seeds the site from the built-in catalogue.
+when it can. On first start it seeds the site from the built-in catalogue,
+or from -seed FILE for any other site.
 Set VEEDEL_ADMIN_PASSWORD to create (or reset) the site lead's login "admin".
 The site's signing key is kept in <data>/<site>.key (created on first start);
 central accepts the site's batches once the appliance has enrolled it with a

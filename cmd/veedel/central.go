@@ -148,11 +148,12 @@ Runs the central node: the citizen portal (/), ticket status pages (/t/…),
 the JSON API (/api/v1), the open data (/open-data) and the sync endpoint
 appliances push to. With -tls-cert and -tls-key it serves HTTPS (the files
 are re-read when they change).
+
 "site add" adds a site to central's directory (a new central knows
 Cologne's customer centres), "enroll" prints a one-time token a site's
-appliance enrolls its key with, "revoke" revokes a site's key; "adduser"
-creates an admin login for /admin (password from stdin or
-VEEDEL_PASSWORD); all of them work while central runs.
+appliance enrolls its key with, "revoke" revokes a site's key, "adduser"
+creates an admin login for /admin (password from stdin or VEEDEL_PASSWORD).
+All of them work while central runs.
 
 `)
 		fs.PrintDefaults()

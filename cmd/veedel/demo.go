@@ -41,8 +41,9 @@ Porz (PORT+2), each on its own SQLite file under -data, syncing to central.
 Every site has the staff login demo / demo; central's admin pages (/admin)
 have the login admin / admin. Each kiosk prints its tickets on a simulated
 ESC/POS printer (on PORT+11, PORT+12) whose tickets are shown at the site's
-/sim/printer/ (-printer ADDR: Kalk prints on a real printer instead). Ctrl-C stops everything cleanly;
-starting again on the same -data resumes with all data.
+/sim/printer/ (-printer ADDR: Kalk prints on a real printer instead). Each
+kiosk URL it prints pairs the browser as the site's kiosk. Ctrl-C stops
+everything cleanly; starting again on the same -data resumes with all data.
 
 `)
 		fs.PrintDefaults()

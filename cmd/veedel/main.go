@@ -22,7 +22,8 @@ const usage = `Usage: veedel <command> [flags]
 Commands:
   appliance   run a site's appliance (kiosk, desk, call display, API, sync)
   central     run the central node (citizen portal, sync ingest, API);
-              "central enroll" / "central revoke" manage the sites' keys,
+              "central site" keeps the directory of sites,
+              "central enroll" / "central revoke" manage their keys,
               "central adduser" creates an admin login
   demo        run central and the sites kalk and porz on this machine
   version     print the version
@@ -71,10 +72,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// usageErrorf is an error in how veedel was called: exit code 2.
+// usageErrorf is an error in how veedel was called: exit code 2. Its text
+// is the line the operator reads ("veedel: central enroll: -site is
+// required"), with no "usage" label in front: a taken port or an unknown
+// site is not a matter of syntax.
 func usageErrorf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+	return usageError{fmt.Errorf(format, args...)}
 }
+
+type usageError struct{ err error }
+
+func (e usageError) Error() string        { return e.err.Error() }
+func (e usageError) Unwrap() error        { return e.err }
+func (e usageError) Is(target error) bool { return target == errUsage }
 
 // parseFlags parses flags, turning a flag error into a usage error of one
 // line ("appliance: flag provided but not defined: -x"); the usage text is

@@ -30,7 +30,7 @@ func TestCommandLine(t *testing.T) {
 		{"BadEnrollFlag", []string{"central", "enroll", "-ttl", "soon"}, 2, "central enroll: invalid value", ""},
 		{"BadRevokeFlag", []string{"central", "revoke", "-x"}, 2, "central revoke: flag provided but not defined: -x", ""},
 		{"ApplianceWithoutSite", []string{"appliance", "-data", dir}, 2, "appliance: -site is required", ""},
-		{"UnknownSite", []string{"appliance", "-site", "atlantis", "-data", dir}, 2, `unknown site "atlantis"`, ""},
+		{"UnknownSite", []string{"appliance", "-site", "atlantis", "-data", dir}, 2, `appliance: unknown site "atlantis"`, ""},
 		{"StrayArgument", []string{"demo", "now"}, 2, `unexpected argument "now"`, ""},
 		{"BadPort", []string{"demo", "-port", "70000", "-data", dir}, 2, "-port 70000 out of range", ""},
 		{"BusyPort", []string{"central", "-listen", "256.0.0.1:1", "-data", filepath.Join(dir, "c")}, 2, "cannot listen on 256.0.0.1:1", ""},
@@ -57,6 +57,10 @@ func TestCommandLine(t *testing.T) {
 			if tt.wantCode == 2 {
 				if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "veedel: ") {
 					t.Errorf("stderr should be one line starting with \"veedel: \", got %d lines:\n%s", len(lines), stderr.String())
+				}
+				// The line says what is wrong, not that it is a usage error.
+				if strings.HasPrefix(stderr.String(), "veedel: usage:") {
+					t.Errorf("stderr starts with a \"usage:\" label: %s", stderr.String())
 				}
 			}
 			if !strings.Contains(stdout.String(), tt.wantOut) {

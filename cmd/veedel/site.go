@@ -15,6 +15,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/sqlite"
+	"github.com/veedel/veedel/ui"
 )
 
 // `veedel central site add|list`: central's site directory on the command
@@ -82,7 +83,7 @@ func runCentralSiteAdd(ctx context.Context, args []string, stdout, stderr io.Wri
 	site := central.Site{ID: *id, Name: *name, Kind: central.SiteKind(*kind), Page: *page, Address: *address}
 	site.Normalize()
 	if err := site.Validate(); err != nil {
-		return usageErrorf("central site add: %s", veedel.ErrorMessage(err))
+		return usageErrorf("central site add: %s", ui.InLang("en", veedel.ErrorMessage(err)))
 	}
 	store, path, err := openCentralFile(ctx, "central site add", *data, true)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/sqlite"
 	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/ui"
 )
 
 // Trust on the command line: `veedel central enroll` and `veedel central
@@ -63,7 +64,7 @@ Works while central runs. Central stores only the token's SHA-256.
 	now := time.Now()
 	token, err := central.NewEnrollmentToken(ctx, store, *site, now, *ttl)
 	if veedel.ErrorCode(err) == veedel.ENOTFOUND {
-		return usageErrorf("central enroll: %s", veedel.ErrorMessage(err))
+		return usageErrorf("central enroll: %s", ui.InLang("en", veedel.ErrorMessage(err)))
 	} else if err != nil {
 		return err
 	}

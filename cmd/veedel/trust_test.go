@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -485,4 +486,20 @@ func freePorts(t *testing.T, n int) int {
 	}
 	t.Fatal("no consecutive free ports")
 	return 0
+}
+
+// An appliance given a token on its first start says it enrolls with it,
+// not that the operator should go and fetch one.
+func TestEnrollment_FirstStartLogSaysTokenIsUsed(t *testing.T) {
+	dir := t.TempDir()
+	_, centRun := startCentral(t, dir, "127.0.0.1:0")
+	logs := &lockedBuffer{}
+	cfg := applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"), CentralURL: centRun.URL,
+		EnrollToken: newEnrollmentToken(t, filepath.Join(dir, "central.db"), "kalk", time.Hour),
+		Logger:      slog.New(slog.NewTextHandler(logs, nil))}
+	startAppliance(t, cfg)
+	got := logs.String()
+	if !strings.Contains(got, "created the site's key: enrolling it at central with the given token") || strings.Contains(got, "with a token from veedel central enroll") {
+		t.Errorf("first start with a token logs:\n%s", got)
+	}
 }

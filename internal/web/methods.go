@@ -27,7 +27,11 @@ func allowedMethods(next http.Handler) http.Handler {
 		if path == "" {
 			path = r.URL.Path
 		}
-		if rctx.Routes.Match(chi.NewRouteContext(), r.Method, path) {
+		method := r.Method
+		if method == http.MethodHead {
+			method = http.MethodGet // a GET route answers HEAD too (middleware.GetHead)
+		}
+		if rctx.Routes.Match(chi.NewRouteContext(), method, path) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -84,6 +84,37 @@ func TestOptionsAnswersAllow(t *testing.T) {
 	}
 }
 
+// HEAD is answered by the GET route, without a body: a monitor's or
+// curl -I's check of /healthz must not see 405.
+func TestHeadAnsweredByGet(t *testing.T) {
+	srv := httptest.NewServer(testRouter())
+	defer srv.Close()
+	for _, path := range []string{"/page", "/api/v1/things"} {
+		resp, err := http.Head(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(body) != 0 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("HEAD %s: %d %q %q, want 200, the GET's headers, no body", path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
+	// A path without a GET route still refuses HEAD.
+	r := web.Router(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r.Post("/only-post", func(w http.ResponseWriter, r *http.Request) {})
+	srv2 := httptest.NewServer(r)
+	defer srv2.Close()
+	resp, err := http.Head(srv2.URL + "/only-post")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("HEAD on a POST-only route: %d, want 405", resp.StatusCode)
+	}
+}
+
 func TestWrongMethodIsJSON405WithAllow(t *testing.T) {
 	srv := httptest.NewServer(testRouter())
 	defer srv.Close()

@@ -69,8 +69,9 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 // structured access logs without query strings (tokens and personal data
 // stay out of logs), panic recovery, security headers (HSTS on TLS),
 // cross-origin request forgery protection for every unsafe method (a JSON
-// 403 under /api/), and OPTIONS and wrong methods answered with the route's
-// Allow header (methods.go).
+// 403 under /api/), OPTIONS and wrong methods answered with the route's
+// Allow header (methods.go), and HEAD answered by the GET route (monitors
+// and curl -I ask /healthz that way).
 func Router(logger *slog.Logger) chi.Router {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
@@ -81,6 +82,7 @@ func Router(logger *slog.Logger) chi.Router {
 	csrf.SetDenyHandler(http.HandlerFunc(crossOriginRefused))
 	r.Use(csrf.Handler)
 	r.Use(allowedMethods)
+	r.Use(middleware.GetHead)
 	r.MethodNotAllowed(MethodNotAllowed)
 	return r
 }
