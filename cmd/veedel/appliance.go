@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -68,6 +69,10 @@ type applianceConfig struct {
 	// CentralEnrolls is set by the demo, which enrolls a new key at its
 	// central itself: the log then does not ask the operator to.
 	CentralEnrolls bool
+	// TLSCert and TLSKey are PEM files; with both set the appliance serves
+	// its LAN (kiosk, desk, display, API) over HTTPS, re-reading them when
+	// they change, as central does.
+	TLSCert, TLSKey string
 	// CentralCA is a PEM file of CA certificates trusted for central's
 	// HTTPS besides the system's ("" = system roots only).
 	CentralCA string
@@ -209,6 +214,21 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			return fail(usageErrorf("cannot listen on %s: %v", cfg.Listen, err))
 		}
 	}
+	scheme := "http://"
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		// Desk passwords and session cookies cross the site's LAN: HTTPS
+		// keeps them from a citizen's phone on the same network.
+		if cfg.TLSCert == "" || cfg.TLSKey == "" {
+			l.Close()
+			return fail(usageErrorf("appliance: -tls-cert and -tls-key go together"))
+		}
+		tlsConfig, err := serverTLS(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			l.Close()
+			return fail(err)
+		}
+		l, scheme = tls.NewListener(l, tlsConfig), "https://"
+	}
 	box, err := sitekey.BoxKey(key)
 	if err != nil {
 		return fail(err)
@@ -218,7 +238,7 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	// clock for signing (changelog.CentralClock): near zero once clk goes
 	// by central's time, it lets the first request after a start that
 	// central refused as not fresh be signed again at once.
-	n := &applianceNode{cfg: cfg, Store: store, Clock: clk, Key: key, centralClock: &changelog.CentralClock{}, listener: l, URL: "http://" + l.Addr().String()}
+	n := &applianceNode{cfg: cfg, Store: store, Clock: clk, Key: key, centralClock: &changelog.CentralClock{}, listener: l, URL: scheme + l.Addr().String()}
 	if cfg.CentralURL != "" {
 		n.Uplink = &uplink.Uplink{Outbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
 			Heartbeat: cfg.Heartbeat, BatchEntries: cfg.BatchEntries, RefusedBackoff: cfg.RefusedBackoff, Now: cfg.Now,
@@ -345,6 +365,8 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	retention := fs.Duration("retention", DefaultRetention, "keep change-log entries central has acknowledged this long, then compact them into a snapshot (0: keep all)")
 	enrollToken := fs.String("enroll-token", "", "one-time token from veedel central enroll (or set VEEDEL_ENROLL_TOKEN)")
 	centralCA := fs.String("central-ca", "", "PEM file of CA certificates to trust for central's HTTPS, besides the system's")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve the kiosk, desk, display and API over HTTPS (with -tls-key)")
+	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
 	announce := fs.String("announce", os.Getenv("VEEDEL_ANNOUNCE"), "the call display's spoken German text, with {number} (spelled digit by digit) and {counter} (or set VEEDEL_ANNOUNCE; default \"Nummer {number}, bitte zu {counter}.\")")
 	smsGateway := fs.String("sms-gateway", os.Getenv("VEEDEL_SMS_GATEWAY"), "URL of an SMS gateway's HTTP API (or set VEEDEL_SMS_GATEWAY; empty: SMS are only logged, number masked); set VEEDEL_SMS_AUTHORIZATION for its Authorization header")
 	smsBody := fs.String("sms-body", envOr("VEEDEL_SMS_BODY", notify.DefaultGatewayBody), "the gateway request's body with {to} and {text}, escaped for -sms-content-type (or set VEEDEL_SMS_BODY)")
@@ -367,6 +389,8 @@ Set VEEDEL_ADMIN_PASSWORD to create (or reset) the site lead's login "admin".
 The site's signing key is kept in <data>/<site>.key (created on first start);
 central accepts the site's batches once the appliance has enrolled it with a
 one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
+Outside a demo, serve the LAN over HTTPS with -tls-cert and -tls-key: staff
+passwords and sessions cross it (the files are re-read when they change).
 
 `)
 		fs.PrintDefaults()
@@ -391,7 +415,7 @@ one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
 	}
 	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, SeedFile: *seedFile, NoShowGrace: *noShowGrace,
 		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose),
-		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce}
+		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce, TLSCert: *tlsCert, TLSKey: *tlsKey}
 	if *smsLead <= 0 {
 		return usageErrorf("appliance: -sms-lead must be positive")
 	}

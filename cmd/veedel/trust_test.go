@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -14,6 +15,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -501,5 +503,65 @@ func TestEnrollment_FirstStartLogSaysTokenIsUsed(t *testing.T) {
 	got := logs.String()
 	if !strings.Contains(got, "created the site's key: enrolling it at central with the given token") || strings.Contains(got, "with a token from veedel central enroll") {
 		t.Errorf("first start with a token logs:\n%s", got)
+	}
+}
+
+// TestApplianceTLS: with -tls-cert/-tls-key the appliance serves its LAN
+// over HTTPS (staff passwords and sessions cross it): the desk's session
+// cookie is Secure, HSTS is sent, and plain HTTP to the port gets nowhere.
+func TestApplianceTLS(t *testing.T) {
+	dir := t.TempDir()
+	certDir := filepath.Join(dir, "tls")
+	os.MkdirAll(certDir, 0o700)
+	certFile, keyFile := writeTestCert(t, certDir)
+	_, app := startAppliance(t, applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"), TLSCert: certFile, TLSKey: keyFile,
+		Users: []userSpec{{Name: "anna", Password: "Domplatte am Rhein", Role: "clerk"}}})
+	if !strings.HasPrefix(app.URL, "https://") {
+		t.Fatalf("URL = %s, want https", app.URL)
+	}
+	pool := x509.NewCertPool()
+	pemBytes, _ := os.ReadFile(certFile)
+	pool.AppendCertsFromPEM(pemBytes)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	resp, err := client.Get(app.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("GET /healthz over HTTPS: %s, HSTS %q; want 200 with HSTS", resp.Status, resp.Header.Get("Strict-Transport-Security"))
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, app.URL+"/desk/login", strings.NewReader(url.Values{"user": {"anna"}, "password": {"Domplatte am Rhein"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", app.URL)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Value != "" {
+			session = c
+		}
+	}
+	if session == nil || !session.Secure || !session.HttpOnly {
+		t.Errorf("desk login over HTTPS: %s, cookie %+v; want a Secure, HttpOnly session cookie", resp.Status, session)
+	}
+
+	if resp, err := http.Get("http://" + strings.TrimPrefix(app.URL, "https://") + "/healthz"); err == nil {
+		if resp.StatusCode == http.StatusOK {
+			t.Error("plain HTTP answered 200 on the appliance's HTTPS port")
+		}
+		resp.Body.Close()
+	}
+
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"appliance", "-site", "kalk", "-data", t.TempDir(), "-listen", "127.0.0.1:0", "-tls-cert", certFile}, &stdout, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), "-tls-cert and -tls-key go together") {
+		t.Errorf("-tls-cert without -tls-key: exit %d, %q; want 2 and one line", code, stderr.String())
 	}
 }
