@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/text/language"
 )
 
 //go:embed templates/*.html
@@ -188,19 +190,71 @@ var (
 // when none are given): ?lang= (remembered in a cookie), then the cookie,
 // then German. A language the page does not offer is ignored, so a citizen
 // who chose Arabic at the kiosk sees the desk in German, and the choice is
-// kept for the next citizen page.
+// kept for the next citizen page. The kiosk uses Lang: it is a shared
+// device, whose browser's languages say nothing about the citizen.
 func Lang(w http.ResponseWriter, r *http.Request, offered ...string) string {
+	if l := chosen(w, r, offered); l != "" {
+		return l
+	}
+	return "de"
+}
+
+// LangOrBrowser is Lang for a citizen's own device (the ticket status page,
+// the portal): when neither ?lang= nor the cookie has chosen, the
+// browser's Accept-Language picks among the offered languages, else German.
+func LangOrBrowser(w http.ResponseWriter, r *http.Request, offered ...string) string {
+	if l := chosen(w, r, offered); l != "" {
+		return l
+	}
+	w.Header().Add("Vary", "Accept-Language")
+	return AcceptLang(r.Header.Get("Accept-Language"), offered...)
+}
+
+// Chosen is the language a request has chosen among the offered ones
+// (StaffLangs when none are given): ?lang=, else the cookie; "" when
+// neither names an offered language. Unlike Lang it sets no cookie.
+func Chosen(r *http.Request, offered ...string) string {
+	return chosen(nil, r, offered)
+}
+
+// chosen is Chosen that, given w, remembers a ?lang= in the cookie.
+func chosen(w http.ResponseWriter, r *http.Request, offered []string) string {
 	if len(offered) == 0 {
 		offered = StaffLangs
 	}
 	if l := r.URL.Query().Get("lang"); slices.Contains(offered, l) {
-		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true})
+		if w != nil {
+			http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true})
+		}
 		return l
 	}
 	if c, err := r.Cookie("lang"); err == nil && slices.Contains(offered, c.Value) {
 		return c.Value
 	}
-	return "de"
+	return ""
+}
+
+// AcceptLang is the offered language (StaffLangs when none are given) that
+// an Accept-Language header prefers, by its q-values and with regional
+// variants matching their language ("ar-EG" is "ar"); German when it
+// names none of them or does not parse.
+func AcceptLang(header string, offered ...string) string {
+	if len(offered) == 0 {
+		offered = StaffLangs
+	}
+	prefs, _, err := language.ParseAcceptLanguage(header)
+	if err != nil || len(prefs) == 0 {
+		return "de"
+	}
+	tags := make([]language.Tag, len(offered))
+	for i, l := range offered {
+		tags[i] = language.Make(l)
+	}
+	_, i, conf := language.NewMatcher(tags).Match(prefs...)
+	if conf == language.No {
+		return "de"
+	}
+	return offered[i]
 }
 
 // Dir is the text direction of a language: rtl for Arabic.
