@@ -38,7 +38,7 @@ type siteView struct {
 
 // portal renders every site's waiting figures.
 func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
-	lang := ui.Lang(w, r, ui.CitizenLangs...)
+	lang := ui.LangOrBrowser(w, r, ui.CitizenLangs...)
 	now := s.now()
 	sites := s.Central.Sites()
 	views := make([]siteView, 0, len(sites))

@@ -126,7 +126,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannte Adresse / unknown path"))
 		return
 	}
-	lang := ui.Lang(w, r, ui.CitizenLangs...)
+	lang := ui.LangOrBrowser(w, r, ui.CitizenLangs...)
 	s.renderNotFound(w, r, lang, ui.Translate(lang, "notfound"), ui.Translate(lang, "notfound.text"))
 }
 

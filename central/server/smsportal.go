@@ -68,7 +68,7 @@ func (s *Server) smsView(r *http.Request, t central.TicketStatus, base string) s
 // goes back to the status page (303). The number is neither logged nor put
 // in a URL; the router's cross-origin protection refuses forged posts.
 func (s *Server) signUpSMS(w http.ResponseWriter, r *http.Request) {
-	lang := ui.Lang(w, r, ui.CitizenLangs...)
+	lang := ui.LangOrBrowser(w, r, ui.CitizenLangs...)
 	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 	w.Header().Set("Cache-Control", "no-store")
 	t, ok := s.ticket(r)

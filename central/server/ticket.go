@@ -47,7 +47,7 @@ func (s *Server) ticket(r *http.Request) (central.TicketStatus, bool) {
 
 // ticketPage renders a ticket's status for its QR code.
 func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request) {
-	lang := ui.Lang(w, r, ui.CitizenLangs...)
+	lang := ui.LangOrBrowser(w, r, ui.CitizenLangs...)
 	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 	t, ok := s.ticket(r)
 	if !ok {
@@ -125,7 +125,7 @@ type liveTicket struct {
 // a ticket no longer waiting or parked: 409 with its status. The router's
 // cross-origin protection refuses forged posts.
 func (s *Server) cancelTicket(w http.ResponseWriter, r *http.Request) {
-	lang := ui.Lang(w, r, ui.CitizenLangs...)
+	lang := ui.LangOrBrowser(w, r, ui.CitizenLangs...)
 	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 	token := chi.URLParam(r, "token")
 	if token == "" || len(token) > maxTokenLen {
