@@ -10,6 +10,7 @@ import (
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/ui"
 )
 
 func (s *Server) apiServices(w http.ResponseWriter, r *http.Request) {
@@ -75,14 +76,15 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v issueResponse
+	lang := ui.Chosen(r, ui.CitizenLangs...) // a kiosk's browser: its cookie
 	if req.Print {
-		printed, reason := s.printFirst(r.Context(), t, "de")
+		printed, reason := s.printFirst(r.Context(), t, lang)
 		v.Printed = &printed
 		if !printed {
 			v.PrintError = reason
 		}
 	}
-	s.Store.View(func(st *queue.State) { v.TicketView = s.holderView(st, &t, s.current()) })
+	s.Store.View(func(st *queue.State) { v.TicketView = s.holderView(st, &t, s.current(), lang) })
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
@@ -96,7 +98,7 @@ func (s *Server) apiTicket(w http.ResponseWriter, r *http.Request) {
 	found := false
 	s.Store.View(func(st *queue.State) {
 		if t := st.TicketByToken(token); t != nil {
-			v, found = s.holderView(st, t, s.current()), true
+			v, found = s.holderView(st, t, s.current(), ui.Chosen(r, ui.CitizenLangs...)), true
 		}
 	})
 	if !found {
@@ -240,7 +242,9 @@ func (s *Server) apiCancel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v TicketView
-	s.Store.View(func(st *queue.State) { v = s.holderView(st, st.Tickets[ticketOf(events)], s.current()) })
+	s.Store.View(func(st *queue.State) {
+		v = s.holderView(st, st.Tickets[ticketOf(events)], s.current(), ui.Chosen(r, ui.CitizenLangs...))
+	})
 	web.JSON(w, http.StatusOK, v)
 }
 
@@ -311,7 +315,7 @@ func (s *Server) apiCheckIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v TicketView
-	s.Store.View(func(st *queue.State) { v = s.holderView(st, &t, s.current()) })
+	s.Store.View(func(st *queue.State) { v = s.holderView(st, &t, s.current(), ui.Chosen(r, ui.CitizenLangs...)) })
 	w.Header().Set("Location", "/api/v1/tickets/"+t.Token)
 	status := http.StatusCreated
 	if replayed {

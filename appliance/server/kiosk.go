@@ -121,7 +121,7 @@ func (s *Server) ticketPage(r *http.Request) (ticketPage, bool) {
 	s.Store.View(func(st *queue.State) {
 		if t := st.TicketByToken(token); t != nil {
 			found = true
-			p.SiteName, p.Ticket = st.Site.Name, s.holderView(st, t, s.current())
+			p.SiteName, p.Ticket = st.Site.Name, s.holderView(st, t, s.current(), ui.Chosen(r, ui.CitizenLangs...))
 			p.Ahead = max(p.Ticket.Position-1, 0)
 		}
 	})

@@ -128,8 +128,8 @@ func paperLang(lang string) string {
 
 // paperTicket is what the printer prints for t; requires the store's lock.
 func (s *Server) paperTicket(st *queue.State, t *queue.Ticket, lang string) hardware.Ticket {
+	v := s.holderView(st, t, s.current(), lang) // the paper's QR code is the status page, in the kiosk's language
 	lang = paperLang(lang)
-	v := s.holderView(st, t, s.current()) // the paper's QR code is the status page
 	loc := st.Site.Location
 	if loc == nil {
 		loc = time.Local

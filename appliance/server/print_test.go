@@ -116,7 +116,7 @@ func TestKioskPrints(t *testing.T) {
 	if pt.Number != "A001" && !strings.HasPrefix(pt.Number, "A") {
 		t.Errorf("printed number %q", pt.Number)
 	}
-	if want := portal + "/t/" + token; pt.StatusURL != want {
+	if want := portal + "/t/" + token + "?lang=en"; pt.StatusURL != want { // the kiosk's language goes with it
 		t.Errorf("printed QR %q, want %q", pt.StatusURL, want)
 	}
 	if pt.Site == "" || pt.Service == "" || pt.IssuedAt.Location().String() != "Europe/Berlin" || len(pt.Lines) == 0 {

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"slices"
 	"time"
 
 	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/ui"
 )
 
 // TicketView is a ticket as the API and the pages show it. Token and
@@ -86,12 +88,25 @@ type CounterView struct {
 
 // holderView is ticketView with the ticket's token and the address of its
 // status page, for whoever took the ticket (the issuing request's answer,
-// the kiosk's ticket page and print) or asks by its token. Requires the
-// store's lock.
-func (s *Server) holderView(st *queue.State, t *queue.Ticket, at time.Time) TicketView {
+// the kiosk's ticket page and print) or asks by its token; lang is the
+// language the citizen chose (see statusURL). Requires the store's lock.
+func (s *Server) holderView(st *queue.State, t *queue.Ticket, at time.Time, lang string) TicketView {
 	v := s.ticketView(st, t, at)
-	v.Token, v.StatusURL = t.Token, s.PortalURL+"/t/"+t.Token
+	v.Token, v.StatusURL = t.Token, s.statusURL(t.Token, lang)
 	return v
+}
+
+// statusURL is the address of a ticket's status page at central (the QR
+// code on screen and paper). It carries lang, the language the citizen
+// chose at the kiosk, so that the page opens in it on their phone; not
+// German, the kiosk's default (nor "", unknown): the phone's own language
+// then decides (central's ui.LangOrBrowser), German failing that.
+func (s *Server) statusURL(token, lang string) string {
+	u := s.PortalURL + "/t/" + token
+	if lang != "de" && slices.Contains(ui.CitizenLangs, lang) {
+		u += "?lang=" + lang
+	}
+	return u
 }
 
 // ticketView is a ticket without its token, as staff see it. Requires the

@@ -1,0 +1,94 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/veedel/veedel/hardware"
+)
+
+// The language a citizen chose at the kiosk goes with the ticket to their
+// phone: the QR code on screen and paper and the API's status_url open
+// the status page in it. German, the kiosk's default, adds nothing: the
+// phone's own language then decides at central.
+func TestStatusURLCarriesKioskLanguage(t *testing.T) {
+	t.Parallel()
+	p := &fakePrinter{status: hardware.PrinterStatus{Online: true}}
+	h, _ := newPrinterHarness(t, p)
+	for i, tt := range []struct{ lang, query string }{
+		{"ar", "?lang=ar"},
+		{"tr", "?lang=tr"},
+		{"en", "?lang=en"},
+		{"de", ""},
+	} {
+		b := h.kioskBrowser(t)
+		if res := h.get(t, b, "/kiosk?lang="+tt.lang); res.status != http.StatusOK {
+			t.Fatalf("%s: kiosk: status %d", tt.lang, res.status)
+		}
+		// The choice is the kiosk's cookie: the ticket form carries no language.
+		res := h.postForm(t, b, "/kiosk/tickets", "service=ausweis&key=lang-"+tt.lang)
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("%s: issue: status %d: %s", tt.lang, res.status, res)
+		}
+		loc := res.header.Get("Location")
+		token := strings.TrimPrefix(loc, "/kiosk/tickets/")
+		want := portal + "/t/" + token + tt.query
+
+		if got := decodeQR(t, h.get(t, b, loc+"/qr.png")); got != want {
+			t.Errorf("%s: screen's QR code = %q, want %q", tt.lang, got, want)
+		}
+		if printed := p.tickets(); len(printed) != i+1 || printed[i].StatusURL != want {
+			t.Errorf("%s: printed QR code: %+v, want %q", tt.lang, printed, want)
+		}
+		var v apiTicket
+		if err := json.Unmarshal(h.get(t, b, "/api/v1/tickets/"+token).body, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.StatusURL != want {
+			t.Errorf("%s: API status_url (kiosk's browser) = %q, want %q", tt.lang, v.StatusURL, want)
+		}
+		// Asked without the kiosk's cookie, the language is unknown.
+		if err := json.Unmarshal(h.get(t, nil, "/api/v1/tickets/"+token).body, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.StatusURL != portal+"/t/"+token {
+			t.Errorf("%s: API status_url (no cookie) = %q, want no language", tt.lang, v.StatusURL)
+		}
+	}
+	// The API's own issuing: ?lang= chooses, as on the kiosk's pages.
+	res := h.postJSON(t, "/api/v1/tickets?lang=ar", `{"service":"ausweis"}`)
+	if res.status != http.StatusCreated {
+		t.Fatalf("API issue: status %d: %s", res.status, res)
+	}
+	var v apiTicket
+	if err := json.Unmarshal(res.body, &v); err != nil {
+		t.Fatal(err)
+	}
+	if want := portal + "/t/" + v.Token + "?lang=ar"; v.StatusURL != want {
+		t.Errorf("API issue ?lang=ar: status_url = %q, want %q", v.StatusURL, want)
+	}
+}
+
+// decodeQR reads the QR code of a PNG answer.
+func decodeQR(t *testing.T, res response) string {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(res.body))
+	if err != nil {
+		t.Fatalf("QR is not a PNG (status %d): %v", res.status, err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("QR does not decode: %v", err)
+	}
+	return r.GetText()
+}
