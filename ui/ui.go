@@ -50,6 +50,10 @@ type Page struct {
 	Flash string
 	Error string
 	Data  any
+	// IdleSeconds, when set, is how long the page waits for a touch
+	// before it returns to its start (the kiosk: kiosk.js reads it from
+	// the body's data-idle).
+	IdleSeconds int
 }
 
 // T translates a key into the page's language.

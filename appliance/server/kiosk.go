@@ -56,7 +56,7 @@ func (s *Server) renderKiosk(w http.ResponseWriter, r *http.Request, status int,
 	offered := langsOf("kiosk")
 	lang := ui.Lang(w, r, offered...)
 	s.Renderer.Render(w, status, "kiosk", ui.Page{Lang: lang, Title: p.SiteName, Surface: "kiosk", Path: "/kiosk",
-		Langs: offered, Error: errMsg, Data: p})
+		Langs: offered, Error: errMsg, Data: p, IdleSeconds: s.kioskIdleSeconds()})
 }
 
 func (s *Server) kioskIssue(w http.ResponseWriter, r *http.Request) {

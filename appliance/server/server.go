@@ -40,6 +40,10 @@ type Server struct {
 	// limits of anonymous clients (kiosk_limit.go); nil: time.Now. Tests
 	// set it.
 	Now func() time.Time
+	// KioskIdle is how long a kiosk page (in another language than
+	// German, or showing a ticket) waits for a touch before it returns to
+	// the German start page for the next citizen (0: DefaultKioskIdle).
+	KioskIdle time.Duration
 	// Printer is the kiosk's ticket printer (nil: none; the kiosk offers
 	// the browser's print view). PrintTimeout bounds one ticket (0:
 	// DefaultPrintTimeout); AfterPrint, if set, hears every print's
@@ -154,7 +158,25 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, surface, title string, data any) {
 	offered := langsOf(surface)
 	lang := ui.Lang(w, r, offered...)
-	s.Renderer.Render(w, status, page, ui.Page{Lang: lang, Title: title, Surface: surface, Path: r.URL.Path, Langs: offered, Data: data})
+	p := ui.Page{Lang: lang, Title: title, Surface: surface, Path: r.URL.Path, Langs: offered, Data: data}
+	if surface == "kiosk" {
+		p.IdleSeconds = s.kioskIdleSeconds()
+	}
+	s.Renderer.Render(w, status, page, p)
+}
+
+// DefaultKioskIdle is how long a kiosk page waits for a touch before it
+// returns to the German start page for the next citizen.
+const DefaultKioskIdle = 60 * time.Second
+
+// kioskIdleSeconds is KioskIdle (DefaultKioskIdle when unset) in whole
+// seconds, at least one, for the kiosk pages' data-idle (kiosk.js).
+func (s *Server) kioskIdleSeconds() int {
+	d := s.KioskIdle
+	if d <= 0 {
+		d = DefaultKioskIdle
+	}
+	return max(int(d/time.Second), 1)
 }
 
 // langsOf is the languages a surface offers: the kiosk and its printed

@@ -60,6 +60,9 @@ type applianceConfig struct {
 	Retention time.Duration
 	// NoShowGrace is how long after a call a no-show may be marked (0: 3 minutes).
 	NoShowGrace time.Duration
+	// KioskIdle is how long the kiosk waits for a touch before it returns
+	// to its German start page (0: server.DefaultKioskIdle).
+	KioskIdle time.Duration
 	// KeyFile holds the site's ed25519 key, created on first start
 	// ("" = <directory of DB>/<site>.key).
 	KeyFile string
@@ -277,7 +280,7 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		return err
 	}
 	srv := &server.Server{Store: n.Store, Renderer: renderer, Logger: n.cfg.Logger, PortalURL: strings.TrimRight(n.cfg.PortalURL, "/"),
-		Announce: n.cfg.Announce, Clock: n.Clock}
+		Announce: n.cfg.Announce, Clock: n.Clock, KioskIdle: n.cfg.KioskIdle}
 	var wg sync.WaitGroup
 	if n.Uplink != nil {
 		srv.SyncStatus = n.Uplink.Status
@@ -377,6 +380,7 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	modemAddr := fs.String("modem", os.Getenv("VEEDEL_MODEM"), "the GSM modem for SMS: serial:///dev/ttyUSB2?baud=115200 (or set VEEDEL_MODEM); its health is shown to staff")
 	smsSender := fs.String("sms-sender", "", "what sends the SMS: log (only logs them, number masked), gateway (-sms-gateway) or modem (-modem); default: gateway when -sms-gateway is set, else log")
 	deviceInterval := fs.Duration("device-interval", devices.DefaultInterval, "how often the printer and modem are asked for their health")
+	kioskIdle := fs.Duration("kiosk-idle", server.DefaultKioskIdle, "how long the kiosk waits for a touch before it returns to its German start page for the next citizen")
 	verbose := fs.Bool("v", false, "log every request")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel appliance -site ID [flags]
@@ -413,7 +417,10 @@ passwords and sessions cross it (the files are re-read when they change).
 	if *noShowGrace <= 0 {
 		return usageErrorf("appliance: -no-show-grace must be positive, e.g. 3m")
 	}
-	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, SeedFile: *seedFile, NoShowGrace: *noShowGrace,
+	if *kioskIdle < time.Second {
+		return usageErrorf("appliance: -kiosk-idle must be at least 1s, e.g. 60s")
+	}
+	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, SeedFile: *seedFile, NoShowGrace: *noShowGrace, KioskIdle: *kioskIdle,
 		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose),
 		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce, TLSCert: *tlsCert, TLSKey: *tlsKey}
 	if *smsLead <= 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -257,4 +258,52 @@ func TestTurkishStatusPageInBrowser(t *testing.T) {
 		t.Errorf("Arabic status page dir %q, called %q", arDir, arCalled)
 	}
 	t.Logf("screenshots in %s", shots)
+}
+
+// TestKioskReturnsToGermanWhenIdle: a kiosk left in Arabic, on its start
+// page or on a ticket, returns by itself (after -kiosk-idle) to the German
+// start page, and stays German for the next citizen.
+func TestKioskReturnsToGermanWhenIdle(t *testing.T) {
+	browser := newBrowser(t)
+	_, app := startAppliance(t, applianceConfig{Site: "kalk", DB: filepath.Join(t.TempDir(), "kalk.db"), PortalURL: "http://central.example",
+		KioskIdle: 3 * time.Second})
+	german := `location.pathname === "/kiosk" && location.search === "?lang=de" && document.documentElement.lang === "de" && !document.getElementById("done")`
+	var idle string
+	runIn(t, browser, "Arabic start page left alone",
+		chromedp.Navigate(app.URL+"/kiosk?lang=ar"),
+		into(&idle, chromedp.Evaluate[string](`document.body.dataset.idle`)),
+		untilNavigated(german),
+		// The next citizen's kiosk is German, not the last one's Arabic.
+		chromedp.Navigate(app.URL+"/kiosk"),
+		until(`document.documentElement.lang === "de"`),
+	)
+	if idle != "3" {
+		t.Errorf("kiosk's data-idle = %q, want 3 (from -kiosk-idle)", idle)
+	}
+	runIn(t, browser, "Arabic ticket left alone",
+		chromedp.Navigate(app.URL+"/kiosk?lang=ar"),
+		chromedp.Click(chromedp.CSS(`button[data-service="ausweis"]`)),
+		untilNavigated(`document.documentElement.lang === "ar" && !!document.getElementById("done")`),
+		untilNavigated(german),
+		chromedp.Navigate(app.URL+"/kiosk"),
+		until(`document.documentElement.lang === "de"`),
+	)
+}
+
+// untilNavigated waits for a JavaScript condition across the page's own
+// navigations (which end a running poll): it asks again until it holds.
+func untilNavigated(expr string) step {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for {
+			ok, err := chromedp.Evaluate[bool](expr)(ctx, t)
+			if err == nil && ok {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s never held (last error %v): %w", expr, err, ctx.Err())
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	})
 }

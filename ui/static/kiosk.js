@@ -1,5 +1,6 @@
 // Kiosk: a double tap must not issue two tickets (the server also
-// deduplicates by key), and a ticket screen returns to the start by itself.
+// deduplicates by key), and a kiosk left alone returns to its German start
+// page for the next citizen.
 (function () {
   "use strict";
   document.querySelectorAll("form.take").forEach(function (form) {
@@ -9,17 +10,28 @@
       setTimeout(function () { buttons.forEach(function (b) { b.disabled = true; }); }, 0);
     });
   });
+  // The start page for the next citizen: German (?lang=de also resets the
+  // kiosk's language cookie, which keeps the last citizen's choice).
+  var start = "/kiosk?lang=de";
+  // Replace, not follow: the ticket's page (its address has the token,
+  // which cancels the ticket) must not stay in the shared kiosk's
+  // history for the next citizen's "back".
+  var back = function () { window.location.replace(start); };
   var done = document.getElementById("done");
   if (done) {
-    // Replace, not follow: the ticket's page (its address has the token,
-    // which cancels the ticket) must not stay in the shared kiosk's
-    // history for the next citizen's "back".
-    var back = function () { window.location.replace(done.getAttribute("href")); };
+    start = done.getAttribute("href");
     done.addEventListener("click", function (ev) { ev.preventDefault(); back(); });
-    var timer = setTimeout(back, 60000);
-    // Typing a number for the SMS sign-up keeps the ticket on screen.
-    document.querySelectorAll(".sms-form input").forEach(function (input) {
-      input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(back, 60000); });
-    });
   }
+  // Nothing to return to on the German start page itself.
+  var home = window.location.pathname === "/kiosk" && document.documentElement.lang === "de";
+  if (home && !done) {
+    return;
+  }
+  // The idle time comes from the appliance (-kiosk-idle) as data-idle.
+  var idle = (parseInt(document.body.getAttribute("data-idle"), 10) || 60) * 1000;
+  var timer = setTimeout(back, idle);
+  // Any touch or typing (a number for the SMS sign-up) keeps the page.
+  ["pointerdown", "keydown", "input"].forEach(function (type) {
+    document.addEventListener(type, function () { clearTimeout(timer); timer = setTimeout(back, idle); }, true);
+  });
 })();
