@@ -41,6 +41,7 @@ func TestCommandLine(t *testing.T) {
 		{"ModemSenderWithoutModem", []string{"appliance", "-site", "kalk", "-data", dir, "-sms-sender", "modem"}, 2, "-sms-sender modem needs -modem", ""},
 		{"GatewaySenderWithoutGateway", []string{"appliance", "-site", "kalk", "-data", dir, "-sms-sender", "gateway", "-sms-gateway", ""}, 2, "-sms-sender gateway needs -sms-gateway", ""},
 		{"BadDeviceInterval", []string{"appliance", "-site", "kalk", "-data", dir, "-device-interval", "0s"}, 2, "-device-interval must be positive", ""},
+		{"BadKioskIdle", []string{"appliance", "-site", "kalk", "-data", dir, "-kiosk-idle", "500ms"}, 2, "-kiosk-idle must be at least 1s", ""},
 		{"BadPublicURL", []string{"central", "-public-url", "portal.example", "-data", filepath.Join(dir, "c")}, 2, `-public-url "portal.example" is not an http(s) address`, ""},
 	}
 	for _, tt := range tests {
