@@ -34,6 +34,11 @@ type siteView struct {
 	central.SiteSummary
 	Updated string // "Stand 10:42", or "noch keine Daten"
 	Hours   string // today's opening hours, "" if the site has none described
+	// Shut: closed by the site's opening hours. The portal then shows no
+	// wait in minutes (nobody is called before it opens: issue 14) but
+	// Opens, when it opens next ("Wieder geöffnet morgen ab 07:30.").
+	Shut  bool
+	Opens string
 }
 
 // portal renders every site's waiting figures.
@@ -46,6 +51,9 @@ func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
 		v := siteView{SiteSummary: sum, Updated: freshness(lang, sum.LastSync, now)}
 		s.Central.ViewSite(sum.ID, func(st *queue.State, _ central.SiteCursor) {
 			v.Hours = hoursToday(lang, st, now)
+			if h := st.HoursAt(now); h.Known && !h.Open {
+				v.Shut, v.Opens = true, ui.Opens(lang, h.NextOpen, now, st.Site.Location)
+			}
 		})
 		views = append(views, v)
 	}

@@ -48,6 +48,14 @@
         location.reload(); // a site joined or left: render the list anew
         return;
       }
+      var turned = sites.some(function (s) {
+        var li = byID[s.id];
+        return li.hasAttribute('data-hours') && li.hasAttribute('data-shut') === s.open;
+      });
+      if (turned) {
+        location.reload(); // a site opened or closed: its wait or "opens at" is rendered on the server
+        return;
+      }
       sites.forEach(function (s) {
         var li = byID[s.id];
         function f(name) { return li.querySelector('[data-field="' + name + '"]'); }
