@@ -91,6 +91,12 @@
         window.location.replace(root.dataset.page || window.location.href);
         return;
       }
+      if (root.hasAttribute('data-shut') !== !!t.shut) {
+        // The site opened or closed: the wait in minutes, or when it
+        // opens, is rendered on the server.
+        window.location.replace(root.dataset.page || window.location.href);
+        return;
+      }
       root.dataset.status = t.status;
       root.classList.toggle('stale', t.stale);
       setText(f('state'), T['status.state.' + t.status] || t.status);
