@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -68,6 +69,13 @@ func TestKioskClosedHonest(t *testing.T) {
 		wantNoBody(t, "ticket", res, "Min.", "Keine Wartezeit")
 	})
 
+	t.Run("Display", func(t *testing.T) {
+		waits := between(h.get(t, nil, "/display").String(), `id="waits">`, "</ul>")
+		if !strings.Contains(waits, "Jetzt geschlossen. Wieder geöffnet morgen ab 07:30.") || strings.Contains(waits, "Min.") {
+			t.Errorf("display's waits at night = %q, want when it opens and no minutes", waits)
+		}
+	})
+
 	t.Run("Open", func(t *testing.T) {
 		// Monday 09:00, open: minutes as before, and no question.
 		clk.Set(jan2025(20, 9, 0))
@@ -78,6 +86,9 @@ func TestKioskClosedHonest(t *testing.T) {
 			res = h.get(t, nil, ticket)
 			wantBody(t, "ticket", res, "Voraussichtliche Wartezeit: ca. <bdi>")
 			wantNoBody(t, "ticket", res, `id="ticket-closed"`)
+		}
+		if waits := between(h.get(t, nil, "/display").String(), `id="waits">`, "</ul>"); !strings.Contains(waits, "Min.") || strings.Contains(waits, "geschlossen") {
+			t.Errorf("display's waits when open = %q, want minutes", waits)
 		}
 		res = h.postForm(t, nil, "/kiosk/tickets", "service=meldung&key=o1")
 		if res.status != http.StatusSeeOther {
