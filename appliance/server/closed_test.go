@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/veedel/veedel/hardware"
 )
 
 // Issue 14: outside the opening hours the kiosk promises no wait in
@@ -95,4 +98,21 @@ func TestKioskClosedHonest(t *testing.T) {
 			t.Fatalf("open: status %d, want 303 (issued at once): %s", res.status, res)
 		}
 	})
+}
+
+// A ticket printed after hours carries when the site opens, not minutes.
+func TestKioskPrintsClosed(t *testing.T) {
+	p := &fakePrinter{status: hardware.PrinterStatus{Online: true}}
+	h, _ := newPrinterHarnessAt(t, p, func() time.Time { return jan2025(19, 3, 50) })
+	if res := h.postForm(t, nil, "/kiosk/tickets", "service=meldung&key=p1&confirm=1"); res.status != http.StatusSeeOther {
+		t.Fatalf("confirmed: status %d, want 303: %s", res.status, res)
+	}
+	printed := p.tickets()
+	if len(printed) != 1 {
+		t.Fatalf("printed %d tickets, want 1", len(printed))
+	}
+	lines := strings.Join(printed[0].Lines, "\n")
+	if !strings.Contains(lines, "Jetzt geschlossen.\nWieder geöffnet morgen ab 07:30.") || strings.Contains(lines, "Min.") || strings.Contains(lines, "Keine Wartezeit") {
+		t.Errorf("paper after hours:\n%s\nwant when it opens and no minutes", lines)
+	}
 }
