@@ -123,7 +123,7 @@ func TestArabicKioskInBrowser(t *testing.T) {
 	var ticket ticketLayout
 	runIn(t, browser, "Arabic ticket",
 		chromedp.EmulateViewport(1280, 1280),
-		chromedp.Click(chromedp.CSS(`button[data-service="ausweis"]`)),
+		takeTicket("ausweis"),
 		chromedp.WaitVisible(chromedp.ID(`ticket-number`)),
 		into(&ticket, chromedp.Evaluate[ticketLayout](`(() => {
 			const n = document.getElementById('ticket-number');
