@@ -34,6 +34,7 @@ var texts = map[string]map[string]string{
 		"kiosk.late.later":      "Heute wahrscheinlich nicht mehr: bitte Termin buchen oder am %s ab %s wiederkommen",
 		"kiosk.confirm":         "Ihre Wartezeit reicht wahrscheinlich über die Schließzeit (%s) hinaus. Trotzdem Ticket ziehen?",
 		"kiosk.confirm.yes":     "Ja, trotzdem",
+		"kiosk.confirm.closed":  "Jetzt geschlossen. Trotzdem eine Nummer ziehen?",
 		"kiosk.confirm.book":    "Termin buchen",
 
 		// Outside the walk-in hours (open for appointments only).
@@ -344,6 +345,7 @@ var texts = map[string]map[string]string{
 		"kiosk.late.later":      "Probably not today any more: please book an appointment or come back on %s from %s",
 		"kiosk.confirm":         "Your wait will probably run past closing time (%s). Take a ticket anyway?",
 		"kiosk.confirm.yes":     "Yes, anyway",
+		"kiosk.confirm.closed":  "Closed now. Take a number anyway?",
 		"kiosk.confirm.book":    "Book an appointment",
 
 		// Outside the walk-in hours (open for appointments only).

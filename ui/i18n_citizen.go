@@ -46,6 +46,7 @@ func init() {
 		"kiosk.late.later":      "Muhtemelen bugün sıra gelmeyecek: lütfen randevu alın veya %s tarihinde saat %s itibarıyla tekrar gelin",
 		"kiosk.confirm":         "Bekleme süreniz muhtemelen kapanış saatini (%s) aşacak. Yine de sıra numarası alınsın mı?",
 		"kiosk.confirm.yes":     "Evet, yine de",
+		"kiosk.confirm.closed":  "Şu an kapalı. Yine de sıra numarası almak istiyor musunuz?",
 		"kiosk.confirm.book":    "Randevu al",
 
 		// Outside the walk-in hours (open for appointments only).
@@ -161,6 +162,7 @@ func init() {
 		"kiosk.late.later":      "على الأرجح لن يحين دورك اليوم: يرجى حجز موعد أو العودة يوم %s من الساعة %s",
 		"kiosk.confirm":         "من المرجح أن يمتد انتظارك إلى ما بعد وقت الإغلاق (%s). هل تريد أخذ تذكرة على أي حال؟",
 		"kiosk.confirm.yes":     "نعم، على أي حال",
+		"kiosk.confirm.closed":  "مغلق الآن. هل تريد سحب رقم على أي حال؟",
 		"kiosk.confirm.book":    "حجز موعد",
 
 		// Outside the walk-in hours (open for appointments only).

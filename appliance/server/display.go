@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/veedel/veedel/appliance/queue"
@@ -17,6 +18,10 @@ type displayState struct {
 	Calls    []displayCall `json:"calls"`
 	Waits    []ServiceView `json:"waits"`
 	Waiting  int           `json:"waiting"`
+	// Closed: the site is closed by its opening hours, and when it opens
+	// ("Jetzt geschlossen. Wieder geöffnet morgen ab 07:30."), in the
+	// display's language; shown instead of the waits in minutes (issue 14).
+	Closed string `json:"closed,omitempty"`
 }
 
 type displayCall struct {
@@ -30,10 +35,14 @@ type displayCall struct {
 	Announce string `json:"announce"`
 }
 
-func (s *Server) displayState() displayState {
+func (s *Server) displayState(lang string) displayState {
 	var d displayState
 	s.Store.View(func(st *queue.State) {
 		d.SiteName, d.Waits, d.Waiting = st.Site.Name, serviceViews(st), st.WaitingCount()
+		now := s.now()
+		if h := st.HoursAt(now); h.Known && !h.Open {
+			d.Closed = strings.TrimSpace(ui.Translate(lang, "kiosk.closed") + " " + ui.Opens(lang, h.NextOpen, now, st.Site.Location))
+		}
 		for _, c := range st.RecentCalls() {
 			name := c.Counter
 			if ctr := st.Counters[c.Counter]; ctr != nil {
@@ -51,16 +60,17 @@ func (s *Server) displayState() displayState {
 }
 
 func (s *Server) display(w http.ResponseWriter, r *http.Request) {
-	d := s.displayState()
+	d := s.displayState(ui.Lang(w, r, langsOf("display")...))
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, http.StatusOK, "display", "display", d.SiteName, d)
 }
 
 func (s *Server) displayEvents(w http.ResponseWriter, r *http.Request) {
+	lang := ui.Lang(w, r, langsOf("display")...)
 	wake, cancel := s.Store.Subscribe()
 	defer cancel()
 	web.SSE(w, r, wake, func() (string, []byte) {
-		data, _ := json.Marshal(s.displayState())
+		data, _ := json.Marshal(s.displayState(lang))
 		return "display", data
 	})
 }

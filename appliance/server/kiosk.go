@@ -112,6 +112,9 @@ type ticketPage struct {
 	SMS      smsForm // the SMS sign-up (sms.go)
 	// Paper is whether the kiosk's printer printed the ticket (print.go).
 	Paper printView
+	// Hours: while the site is closed the page says when it opens
+	// instead of a wait in minutes (kiosk_overload.go).
+	Hours kioskHours
 }
 
 func (s *Server) ticketPage(r *http.Request) (ticketPage, bool) {
@@ -123,6 +126,8 @@ func (s *Server) ticketPage(r *http.Request) (ticketPage, bool) {
 			found = true
 			p.SiteName, p.Ticket = st.Site.Name, s.holderView(st, t, s.current(), ui.Chosen(r, ui.CitizenLangs...))
 			p.Ahead = max(p.Ticket.Position-1, 0)
+			now := s.now()
+			p.Hours = kioskHoursOf(st.HoursAt(now), now, st.Site.Location)
 		}
 	})
 	p.QR = "/kiosk/tickets/" + token + "/qr.png"

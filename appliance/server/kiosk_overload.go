@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/ui"
 )
 
 // Overload at the kiosk: a service whose wait would probably (P90) run
@@ -42,17 +43,9 @@ func kioskHoursOf(h queue.Hours, now time.Time, loc *time.Location) kioskHours {
 		k.CloseClock = h.ClosesAt.In(loc).Format("15:04")
 	}
 	if !h.NextOpen.IsZero() {
-		next, today := h.NextOpen.In(loc), now.In(loc)
+		next := h.NextOpen.In(loc)
 		k.NextClock, k.NextDate = next.Format("15:04"), next.Format("02.01.")
-		y, m, d := today.Date()
-		switch next.Format(time.DateOnly) {
-		case time.Date(y, m, d, 12, 0, 0, 0, loc).Format(time.DateOnly):
-			k.Next = "today"
-		case time.Date(y, m, d+1, 12, 0, 0, 0, loc).Format(time.DateOnly):
-			k.Next = "tomorrow"
-		default:
-			k.Next = "later"
-		}
+		k.Next = ui.NextDay(h.NextOpen, now, loc)
 	}
 	return k
 }
@@ -86,22 +79,24 @@ type kioskConfirmPage struct {
 }
 
 // kioskConfirm renders the confirmation step instead of issuing when the
-// service's wait would probably run past closing and the citizen has not
-// confirmed yet. It reports whether it did.
+// citizen has not confirmed yet and the site is closed by its opening
+// hours (issue 14: a ticket taken after hours is not called before the
+// site opens), or the service's wait would probably run past closing. It
+// reports whether it did.
 func (s *Server) kioskConfirm(w http.ResponseWriter, r *http.Request, service, key string) bool {
 	if r.PostForm.Get("confirm") == "1" {
 		return false
 	}
 	var p kioskConfirmPage
-	var late bool
+	var ask bool
 	s.Store.View(func(st *queue.State) {
 		if st.Services[service] == nil {
 			return
 		}
 		now := s.now()
-		var h queue.Hours
-		late, h = st.RunsPastClosing(service, now)
-		if !late {
+		late, h := st.RunsPastClosing(service, now)
+		ask = late || (h.Known && !h.Open)
+		if !ask {
 			return
 		}
 		p.SiteName, p.Hours = st.Site.Name, kioskHoursOf(h, now, st.Site.Location)
@@ -111,7 +106,7 @@ func (s *Server) kioskConfirm(w http.ResponseWriter, r *http.Request, service, k
 			}
 		}
 	})
-	if !late {
+	if !ask {
 		return false
 	}
 	p.Key, p.BookURL = key, s.PortalURL+"/"

@@ -188,8 +188,9 @@ func TestKioskClosed(t *testing.T) {
 		})
 	}
 	t.Run("StillIssues", func(t *testing.T) {
-		// Closed is said, never enforced: staff may still serve.
-		res := h.postForm(t, nil, "/kiosk/tickets", "service=meldung&key=c1")
+		// Closed is said, never enforced: staff may still serve. The kiosk
+		// asks first (issue 14; TestKioskClosedHonest), then issues.
+		res := h.postForm(t, nil, "/kiosk/tickets", "service=meldung&key=c1&confirm=1")
 		if res.status != http.StatusSeeOther {
 			t.Fatalf("closed: status %d, want 303: %s", res.status, res)
 		}

@@ -140,7 +140,15 @@ func (s *Server) paperTicket(st *queue.State, t *queue.Ticket, lang string) hard
 		p.Lines = append(p.Lines, ui.Translate(lang, "ticket.appointment", t.Slot.In(loc).Format("15:04")))
 	} else if t.Status == queue.StatusWaiting {
 		ahead := max(v.Position-1, 0)
-		switch {
+		now := s.now()
+		switch h := st.HoursAt(now); {
+		case h.Known && !h.Open:
+			// Closed: no minutes, but when the site opens (issue 14).
+			p.Lines = append(p.Lines, ui.Translate(lang, "kiosk.closed"))
+			if o := ui.Opens(lang, h.NextOpen, now, loc); o != "" {
+				p.Lines = append(p.Lines, o)
+			}
+			p.Lines = append(p.Lines, ui.Translate(lang, "ticket.ahead", ahead))
 		case ahead == 0 && v.EstimatedWaitMinutes == 0:
 			// "ca. 0 Min." reads like a fault on paper.
 			p.Lines = append(p.Lines, ui.Translate(lang, "kiosk.nowait"))

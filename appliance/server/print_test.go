@@ -62,6 +62,12 @@ func (p *fakePrinter) tickets() []hardware.Ticket {
 // printer, watched by a device monitor (polled by the test: mon.Poll).
 func newPrinterHarness(t *testing.T, printer hardware.Printer) (*harness, *devices.Monitor) {
 	t.Helper()
+	return newPrinterHarnessAt(t, printer, openMorning)
+}
+
+// newPrinterHarnessAt is newPrinterHarness with the server's clock at now.
+func newPrinterHarnessAt(t *testing.T, printer hardware.Printer, now func() time.Time) (*harness, *devices.Monitor) {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kalk.db"), "kalk", sqlite.Options{NoShowGrace: -1})
 	if err != nil {
@@ -85,7 +91,7 @@ func newPrinterHarness(t *testing.T, printer hardware.Printer) (*harness, *devic
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mon := &devices.Monitor{Store: store, Printer: printer, PrinterAddress: "tcp://192.0.2.10:9100", Logger: logger}
-	srv := httptest.NewServer((&server.Server{Store: store, Renderer: renderer, Logger: logger, PortalURL: portal, Now: openMorning,
+	srv := httptest.NewServer((&server.Server{Store: store, Renderer: renderer, Logger: logger, PortalURL: portal, Now: now,
 		Printer: printer, PrintTimeout: 2 * time.Second, AfterPrint: mon.PrintDone}).Handler())
 	t.Cleanup(srv.Close)
 	client := srv.Client()

@@ -34,6 +34,11 @@ type siteView struct {
 	central.SiteSummary
 	Updated string // "Stand 10:42", or "noch keine Daten"
 	Hours   string // today's opening hours, "" if the site has none described
+	// Shut: closed by the site's opening hours. The portal then shows no
+	// wait in minutes (nobody is called before it opens: issue 14) but
+	// Opens, when it opens next ("Wieder geöffnet morgen ab 07:30.").
+	Shut  bool
+	Opens string
 }
 
 // portal renders every site's waiting figures.
@@ -46,6 +51,7 @@ func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
 		v := siteView{SiteSummary: sum, Updated: freshness(lang, sum.LastSync, now)}
 		s.Central.ViewSite(sum.ID, func(st *queue.State, _ central.SiteCursor) {
 			v.Hours = hoursToday(lang, st, now)
+			v.Shut, v.Opens = shut(lang, st, now)
 		})
 		views = append(views, v)
 	}
@@ -101,6 +107,19 @@ func hoursToday(lang string, st *queue.State, now time.Time) string {
 		parts[i] = fmt.Sprintf("%02d:%02d–%02d:%02d", h.Open/60, h.Open%60, h.Close/60, h.Close%60)
 	}
 	return ui.Translate(lang, "portal.hours", strings.Join(parts, ", "))
+}
+
+// shut reports whether a site is closed by its opening hours at now and,
+// if so, when it opens next in lang ("Wieder geöffnet morgen ab 07:30.").
+// A site without opening hours is never shut: nothing is said about them.
+// While shut, citizen pages show no wait in minutes (issue 14); the JSON
+// APIs keep their figures, which name no time of opening.
+func shut(lang string, st *queue.State, now time.Time) (bool, string) {
+	h := st.HoursAt(now)
+	if !h.Known || h.Open {
+		return false, ""
+	}
+	return true, ui.Opens(lang, h.NextOpen, now, st.Site.Location)
 }
 
 // liveTexts collects the untranslated formats live.js needs, keyed as in

@@ -691,7 +691,20 @@ func TestPortal(t *testing.T) {
 
 	e.Clock.Add(9 * time.Hour) // 21:00: closed
 	body = e.html("/", http.StatusOK)
-	contains(t, "portal at night", body, `class="badge closed" data-field="open">Geschlossen<`)
+	contains(t, "portal at night", body, `class="badge closed" data-field="open">Geschlossen<`,
+		`data-field="opens">Wieder geöffnet morgen ab 07:30.<`, " data-shut")
+	// Closed, nobody is called before it opens: no wait in minutes (issue 14).
+	if strings.Contains(body, `data-field="minutes"`) || strings.Contains(body, "Min.") {
+		t.Errorf("portal at night shows a wait in minutes:\n%s", body)
+	}
+	contains(t, "portal at night in English", e.html("/?lang=en", http.StatusOK), `data-field="opens">Opens again tomorrow at 07:30.<`)
+
+	e.Clock.Add(11 * time.Hour) // 08:00 the next morning: open, minutes as before
+	body = e.html("/", http.StatusOK)
+	contains(t, "portal next morning", body, `data-field="minutes">`, "Min.")
+	if strings.Contains(body, `data-field="opens"`) || strings.Contains(body, " data-shut") {
+		t.Errorf("open portal says when it opens:\n%s", body)
+	}
 }
 
 func TestPortal_Empty(t *testing.T) {

@@ -25,6 +25,10 @@ type ticketData struct {
 	WaitValue    string // "12", or "Gleich" when next
 	WaitUnit     bool   // WaitValue is in minutes
 	ShowP90      bool   // the P90 bound is worth showing
+	// Shut: the site is closed by its opening hours; the page says when it
+	// opens (Opens) instead of a wait in minutes (issue 14).
+	Shut         bool
+	Opens        string
 	Next         bool   // waiting and next in line
 	Updated      string // "Stand 10:42"
 	Events       string
@@ -85,6 +89,7 @@ func (s *Server) renderTicket(w http.ResponseWriter, r *http.Request, status int
 			"status.state.waiting", "status.state.called", "status.state.done", "status.state.no_show", "status.state.expired",
 			"status.state.parked", "status.state.cancelled"),
 	}
+	d.Shut, d.Opens = s.siteShut(lang, t.Site)
 	w.Header().Set("Cache-Control", "no-store")
 	s.Renderer.Render(w, status, "status", ui.Page{
 		Lang: lang, Title: ui.Translate(lang, "status.title") + " " + t.Number, Surface: "portal", Path: base, Langs: ui.CitizenLangs, Data: d,
@@ -106,7 +111,8 @@ func (s *Server) ticketEvents(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return "gone", []byte("{}")
 		}
-		data, _ := json.Marshal(liveTicket{TicketStatus: t, SMS: s.Central.TicketSMS(token).State})
+		closed, _ := s.siteShut("de", t.Site)
+		data, _ := json.Marshal(liveTicket{TicketStatus: t, SMS: s.Central.TicketSMS(token).State, Shut: closed})
 		return "ticket", data
 	})
 }
@@ -117,6 +123,19 @@ func (s *Server) ticketEvents(w http.ResponseWriter, r *http.Request) {
 type liveTicket struct {
 	central.TicketStatus
 	SMS string `json:"sms,omitempty"`
+	// Shut: the site is closed by its opening hours now; the page, which
+	// then shows when it opens instead of minutes, renders anew when this
+	// changes.
+	Shut bool `json:"shut,omitempty"`
+}
+
+// siteShut is shut (portal.go) for the site of a ticket.
+func (s *Server) siteShut(lang, site string) (closed bool, opens string) {
+	now := s.now()
+	s.Central.ViewSite(site, func(st *queue.State, _ central.SiteCursor) {
+		closed, opens = shut(lang, st, now)
+	})
+	return closed, opens
 }
 
 // cancelTicket asks the ticket's site to cancel it (central.RequestCancel:

@@ -49,7 +49,7 @@ func TestPrinterOutOfPaperInBrowser(t *testing.T) {
 		chromedp.EmulateViewport(1280, 900),
 		chromedp.Navigate(app.URL+"/kiosk"),
 		chromedp.WaitVisible(chromedp.CSS(`button[data-service="meldung"]`)),
-		chromedp.Click(chromedp.CSS(`button[data-service="meldung"]`)),
+		takeTicket("meldung"),
 		chromedp.WaitVisible(chromedp.ID(`ticket-number`)),
 		into(&number, chromedp.Text(chromedp.ID("ticket-number"))),
 		into(&alert, chromedp.Text(chromedp.ID("print-failed"))),

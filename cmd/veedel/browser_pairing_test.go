@@ -80,7 +80,7 @@ func TestKioskPairingInBrowser(t *testing.T) {
 	var afterBack string
 	run(kiosk, "paired kiosk: a ticket, done, and back",
 		into(&unpairedNow, chromedp.Evaluate[bool](`document.getElementById("kiosk-unpaired") !== null`)),
-		chromedp.Click(chromedp.CSS(`button[data-service="ausweis"]`)),
+		takeTicket("ausweis"),
 		chromedp.WaitVisible(chromedp.ID(`ticket-number`)),
 		chromedp.Click(chromedp.ID(`done`)),
 		chromedp.WaitVisible(chromedp.CSS(`button[data-service="ausweis"]`)),
@@ -115,7 +115,7 @@ func TestKioskPairingInBrowser(t *testing.T) {
 		steps = append(steps,
 			chromedp.Navigate(app.URL+"/kiosk"),
 			chromedp.WaitVisible(chromedp.CSS(`button[data-service="meldung"]`)),
-			chromedp.Click(chromedp.CSS(`button[data-service="meldung"]`)),
+			takeTicket("meldung"),
 			chromedp.WaitVisible(chromedp.CSS(`#ticket-number, [role="alert"]`)),
 		)
 	}

@@ -139,7 +139,7 @@ func TestTicketJourneyInBrowser(t *testing.T) {
 		chromedp.Navigate(app.URL+"/kiosk"),
 		chromedp.WaitVisible(chromedp.CSS(`button[data-service="meldung"]`)),
 		screenshot(shots, "1-kiosk"),
-		chromedp.Click(chromedp.CSS(`button[data-service="meldung"]`)),
+		takeTicket("meldung"),
 		chromedp.WaitVisible(chromedp.ID(`ticket-number`)),
 		into(&number, chromedp.Text(chromedp.ID("ticket-number"))),
 		into(&ticketURL, chromedp.Location()),

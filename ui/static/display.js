@@ -88,7 +88,14 @@
     if (!state.calls.length) { recent.appendChild(row(none, "")); }
     var waits = document.getElementById("waits");
     waits.replaceChildren();
-    state.waits.forEach(function (w) { waits.appendChild(row(w.prefix + " · " + w.name, w.estimated_wait_minutes + unit)); });
+    if (state.closed) {
+      // Closed by the opening hours: when it opens, not minutes (issue 14).
+      var shut = row(state.closed, "");
+      shut.className = "closed";
+      waits.appendChild(shut);
+    } else {
+      state.waits.forEach(function (w) { waits.appendChild(row(w.prefix + " · " + w.name, w.estimated_wait_minutes + unit)); });
+    }
     var key = latest ? latest.key : "";
     if (key && key !== lastKey) {
       now.classList.remove("flash-in");

@@ -10,6 +10,21 @@
       setTimeout(function () { buttons.forEach(function (b) { b.disabled = true; }); }, 0);
     });
   });
+  // "Ja, trotzdem" on the kiosk's question (closed, or a wait past
+  // closing): the question was the answer to a post, so it must not stay
+  // in the shared kiosk's history either: a "back" to it would offer to
+  // post again, and its key would show the earlier ticket. Post in the
+  // background and replace the question with the ticket's page.
+  var question = document.querySelector("form.confirm");
+  if (question && window.fetch) {
+    question.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      question.querySelector("button").disabled = true;
+      fetch(question.action, { method: "POST", body: new URLSearchParams(new FormData(question)) }).then(function (res) {
+        if (res.redirected && res.ok) { window.location.replace(res.url); } else { question.submit(); }
+      }, function () { question.submit(); });
+    });
+  }
   // The start page for the next citizen: German (?lang=de also resets the
   // kiosk's language cookie, which keeps the last citizen's choice).
   var start = "/kiosk?lang=de";

@@ -48,6 +48,14 @@
         location.reload(); // a site joined or left: render the list anew
         return;
       }
+      var turned = sites.some(function (s) {
+        var li = byID[s.id];
+        return li.hasAttribute('data-hours') && li.hasAttribute('data-shut') === s.open;
+      });
+      if (turned) {
+        location.reload(); // a site opened or closed: its wait or "opens at" is rendered on the server
+        return;
+      }
       sites.forEach(function (s) {
         var li = byID[s.id];
         function f(name) { return li.querySelector('[data-field="' + name + '"]'); }
@@ -80,6 +88,12 @@
         // The site confirmed (or refused) the SMS sign-up: the page says
         // so in the citizen's language, rendered on the server. Go to the
         // page's own address: this one may answer a form post.
+        window.location.replace(root.dataset.page || window.location.href);
+        return;
+      }
+      if (root.hasAttribute('data-shut') !== !!t.shut) {
+        // The site opened or closed: the wait in minutes, or when it
+        // opens, is rendered on the server.
         window.location.replace(root.dataset.page || window.location.href);
         return;
       }
