@@ -16,7 +16,11 @@ func takeTicket(service string) step {
 		if _, err := chromedp.Click(chromedp.CSS(`button[data-service="`+service+`"]`))(ctx, t); err != nil {
 			return err
 		}
-		if _, err := chromedp.WaitVisible(chromedp.CSS(`#ticket-number, #confirm-yes, [role="alert"]`))(ctx, t); err != nil {
+		// The tap posts and the page navigates: wait across the navigation
+		// (a query of the old page may lose its context mid-call) for the
+		// ticket, the kiosk's question or an error page, all under
+		// /kiosk/tickets.
+		if _, err := untilNavigated(`location.pathname.startsWith("/kiosk/tickets") && document.readyState === "complete" && !!document.querySelector("#ticket-number, #confirm-yes, [role=alert]")`)(ctx, t); err != nil {
 			return err
 		}
 		asked, err := chromedp.Evaluate[bool](`document.getElementById("confirm-yes") !== null`)(ctx, t)
