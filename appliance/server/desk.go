@@ -121,6 +121,9 @@ type deskPage struct {
 	// Reprint offers reprinting tickets (a ticket printer is configured).
 	DeviceBanner deviceBanner
 	Reprint      bool
+	// ConfirmNoShow asks the clerk to confirm a no-show of Current before
+	// it is recorded (a no-show ends the citizen's ticket).
+	ConfirmNoShow bool
 }
 
 func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
@@ -128,6 +131,12 @@ func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+	s.renderDeskPage(w, r, status, errMsg, false)
+}
+
+// renderDeskPage renders the desk; confirmNoShow asks before a no-show of
+// the current ticket (when there is one).
+func (s *Server) renderDeskPage(w http.ResponseWriter, r *http.Request, status int, errMsg string, confirmNoShow bool) {
 	sess := session(r)
 	now := s.current()
 	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User), Reprint: s.Printer != nil}
@@ -160,6 +169,7 @@ func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, 
 		for _, t := range st.Parked(c.ID) {
 			p.Parked = append(p.Parked, s.ticketView(st, t, now))
 		}
+		p.ConfirmNoShow = confirmNoShow && p.Current != nil && !p.Started
 	})
 	lang := ui.Lang(w, r)
 	p.DeviceBanner.Clock = s.clockViewOf(lang)
@@ -222,7 +232,8 @@ func (s *Server) deskAction(w http.ResponseWriter, r *http.Request) {
 			args.Counter = id
 		}
 	}
-	decide, ok := counterCommand(chi.URLParam(r, "action"), sess.Counter, sess.User.Name, args)
+	action := chi.URLParam(r, "action")
+	decide, ok := counterCommand(action, sess.Counter, sess.User.Name, args)
 	if !ok {
 		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannte Aktion / unknown action"))
 		return
@@ -230,6 +241,17 @@ func (s *Server) deskAction(w http.ResponseWriter, r *http.Request) {
 	if sess.Counter == "" {
 		http.Redirect(w, r, "/desk", http.StatusSeeOther)
 		return
+	}
+	if action == "no-show" {
+		// A no-show ends the citizen's ticket: the desk asks first, and
+		// the confirmation names the ticket, so that it cannot end the
+		// next one called in between.
+		confirmed := r.PostForm.Get("confirm")
+		if confirmed == "" {
+			s.renderDeskPage(w, r, http.StatusOK, "", true)
+			return
+		}
+		decide = noShowOf(confirmed, sess.Counter, decide)
 	}
 	if _, err := s.Store.Execute(r.Context(), decide); err != nil {
 		if code := veedel.ErrorCode(err); code == veedel.ECONFLICT || code == veedel.ENOTFOUND || code == veedel.EINVALID {
@@ -240,6 +262,17 @@ func (s *Server) deskAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/desk", http.StatusSeeOther)
+}
+
+// noShowOf is the no-show decider for a confirmed ticket: it refuses when
+// the counter no longer has that ticket called.
+func noShowOf(ticket, counter string, decide sqlite.Decider) sqlite.Decider {
+	return func(st *queue.State, at time.Time) ([]queue.Event, error) {
+		if c := st.Counters[counter]; c == nil || c.Current != ticket {
+			return nil, veedel.Errorf(veedel.ECONFLICT, "Diese Nummer ist hier nicht mehr aufgerufen: nichts geändert / this number is no longer called here: nothing changed")
+		}
+		return decide(st, at)
+	}
 }
 
 // actionArgs are the optional arguments of a counter action: the target of
