@@ -34,9 +34,23 @@ var localeFiles embed.FS
 
 // texts holds every language's texts by key (for a plural text its
 // "other" form); plurals holds the plural texts' forms by language, key
-// and CLDR category. Both are loaded from localeFiles once, before any
-// init function runs.
-var texts, plurals = mustLoadLocales(localeFiles)
+// and CLDR category; notes the translators' descriptions. All are loaded
+// from localeFiles once, before any init function runs. (Code that still
+// adds texts to texts in an init function compiles and works, but
+// TestLocalesCanonical asks for them to move into the files.)
+var texts, plurals, notes = mustLoadLocales(localeFiles)
+
+// fileKeys are the keys each language's file defines.
+var fileKeys = func() map[string]map[string]bool {
+	m := map[string]map[string]bool{}
+	for lang, t := range texts {
+		m[lang] = map[string]bool{}
+		for k := range t {
+			m[lang][k] = true
+		}
+	}
+	return m
+}()
 
 // pluralForms are the CLDR plural categories a locale file may use, by the
 // names the files use.
@@ -45,65 +59,70 @@ var pluralForms = map[string]plural.Form{
 	"few": plural.Few, "many": plural.Many, "other": plural.Other,
 }
 
-func mustLoadLocales(fsys fs.FS) (map[string]map[string]string, map[string]map[string]map[string]string) {
-	t, p, err := loadLocales(fsys)
+func mustLoadLocales(fsys fs.FS) (texts map[string]map[string]string, plurals map[string]map[string]map[string]string, notes map[string]map[string]string) {
+	c, err := loadLocales(fsys)
 	if err != nil {
 		// The files are embedded: a broken one is a build mistake that
 		// every test of this package reports at once.
 		panic(err)
 	}
-	return t, p
+	return c.texts, c.plurals, c.notes
+}
+
+// catalog is what the message files hold, by language and key.
+type catalog struct {
+	texts   map[string]map[string]string
+	plurals map[string]map[string]map[string]string
+	notes   map[string]map[string]string // translators' descriptions
 }
 
 // loadLocales reads every locales/*.json in fsys.
-func loadLocales(fsys fs.FS) (map[string]map[string]string, map[string]map[string]map[string]string, error) {
+func loadLocales(fsys fs.FS) (catalog, error) {
+	c := catalog{texts: map[string]map[string]string{}, plurals: map[string]map[string]map[string]string{}, notes: map[string]map[string]string{}}
 	names, err := fs.Glob(fsys, "locales/*.json")
 	if err != nil {
-		return nil, nil, err
+		return c, err
 	}
-	texts := map[string]map[string]string{}
-	plurals := map[string]map[string]map[string]string{}
 	for _, name := range names {
 		lang := strings.TrimSuffix(path.Base(name), ".json")
 		b, err := fs.ReadFile(fsys, name)
 		if err != nil {
-			return nil, nil, err
+			return c, err
 		}
-		t, p, err := parseLocale(b)
+		t, p, n, err := parseLocale(b)
 		if err != nil {
-			return nil, nil, fmt.Errorf("ui: %s: %w", name, err)
+			return c, fmt.Errorf("ui: %s: %w", name, err)
 		}
-		texts[lang], plurals[lang] = t, p
+		c.texts[lang], c.plurals[lang], c.notes[lang] = t, p, n
 	}
-	if len(texts["de"]) == 0 {
-		return nil, nil, fmt.Errorf("ui: locales/de.json is missing or empty")
+	if len(c.texts["de"]) == 0 {
+		return c, fmt.Errorf("ui: locales/de.json is missing or empty")
 	}
-	return texts, plurals, nil
+	return c, nil
 }
 
 // parseLocale reads one message file. Unlike encoding/json's maps it
 // refuses a key given twice (a translator's copy-paste would otherwise
 // silently win or lose) and any value that is neither a text nor an
 // object of plural forms with "other".
-func parseLocale(b []byte) (map[string]string, map[string]map[string]string, error) {
+func parseLocale(b []byte) (texts map[string]string, plurals map[string]map[string]string, notes map[string]string, err error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, nil, fmt.Errorf("not a JSON object of texts")
+		return nil, nil, nil, fmt.Errorf("not a JSON object of texts")
 	}
-	texts := map[string]string{}
-	plurals := map[string]map[string]string{}
+	texts, plurals, notes = map[string]string{}, map[string]map[string]string{}, map[string]string{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		key := tok.(string) // inside an object, a token before the value is its key
 		if _, dup := texts[key]; dup {
-			return nil, nil, fmt.Errorf("key %q is given twice", key)
+			return nil, nil, nil, fmt.Errorf("key %q is given twice", key)
 		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, fmt.Errorf("key %q: %w", key, err)
+			return nil, nil, nil, fmt.Errorf("key %q: %w", key, err)
 		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err == nil {
@@ -112,16 +131,19 @@ func parseLocale(b []byte) (map[string]string, map[string]map[string]string, err
 		}
 		var forms map[string]string
 		if err := json.Unmarshal(raw, &forms); err != nil {
-			return nil, nil, fmt.Errorf("key %q: want a text or an object of plural forms", key)
+			return nil, nil, nil, fmt.Errorf("key %q: want a text or an object of plural forms", key)
 		}
-		delete(forms, "description")
+		if d, ok := forms["description"]; ok {
+			notes[key] = d
+			delete(forms, "description")
+		}
 		for f := range forms {
 			if _, ok := pluralForms[f]; !ok {
-				return nil, nil, fmt.Errorf("key %q: %q is not a plural form (zero, one, two, few, many, other)", key, f)
+				return nil, nil, nil, fmt.Errorf("key %q: %q is not a plural form (zero, one, two, few, many, other)", key, f)
 			}
 		}
 		if _, ok := forms["other"]; !ok {
-			return nil, nil, fmt.Errorf("key %q: plural forms need \"other\"", key)
+			return nil, nil, nil, fmt.Errorf("key %q: plural forms need \"other\"", key)
 		}
 		texts[key] = forms["other"]
 		if len(forms) > 1 {
@@ -129,12 +151,12 @@ func parseLocale(b []byte) (map[string]string, map[string]map[string]string, err
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, fmt.Errorf("text after the closing brace")
+		return nil, nil, nil, fmt.Errorf("text after the closing brace")
 	}
-	return texts, plurals, nil
+	return texts, plurals, notes, nil
 }
 
 // Translate returns the text for key in lang, formatted with args. For a
