@@ -103,6 +103,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 type deskPage struct {
+	// ConfirmNoShow asks the clerk to confirm a no-show of Current before
+	// it is recorded (a no-show ends the citizen's ticket).
+	ConfirmNoShow bool
+
 	SiteName    string
 	User        sqlite.User
 	Counter     CounterView
@@ -121,9 +125,6 @@ type deskPage struct {
 	// Reprint offers reprinting tickets (a ticket printer is configured).
 	DeviceBanner deviceBanner
 	Reprint      bool
-	// ConfirmNoShow asks the clerk to confirm a no-show of Current before
-	// it is recorded (a no-show ends the citizen's ticket).
-	ConfirmNoShow bool
 }
 
 func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
@@ -131,12 +132,6 @@ func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
-	s.renderDeskPage(w, r, status, errMsg, false)
-}
-
-// renderDeskPage renders the desk; confirmNoShow asks before a no-show of
-// the current ticket (when there is one).
-func (s *Server) renderDeskPage(w http.ResponseWriter, r *http.Request, status int, errMsg string, confirmNoShow bool) {
 	sess := session(r)
 	now := s.current()
 	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User), Reprint: s.Printer != nil}
@@ -169,7 +164,7 @@ func (s *Server) renderDeskPage(w http.ResponseWriter, r *http.Request, status i
 		for _, t := range st.Parked(c.ID) {
 			p.Parked = append(p.Parked, s.ticketView(st, t, now))
 		}
-		p.ConfirmNoShow = confirmNoShow && p.Current != nil && !p.Started
+		p.ConfirmNoShow = askingNoShow(r) && p.Current != nil && !p.Started
 	})
 	lang := ui.Lang(w, r)
 	p.DeviceBanner.Clock = s.clockViewOf(lang)
@@ -246,12 +241,11 @@ func (s *Server) deskAction(w http.ResponseWriter, r *http.Request) {
 		// A no-show ends the citizen's ticket: the desk asks first, and
 		// the confirmation names the ticket, so that it cannot end the
 		// next one called in between.
-		confirmed := r.PostForm.Get("confirm")
-		if confirmed == "" {
-			s.renderDeskPage(w, r, http.StatusOK, "", true)
+		if askingNoShow(r) {
+			s.renderDesk(w, r, http.StatusOK, "")
 			return
 		}
-		decide = noShowOf(confirmed, sess.Counter, decide)
+		decide = noShowOf(r.PostForm.Get("confirm"), sess.Counter, decide)
 	}
 	if _, err := s.Store.Execute(r.Context(), decide); err != nil {
 		if code := veedel.ErrorCode(err); code == veedel.ECONFLICT || code == veedel.ENOTFOUND || code == veedel.EINVALID {
@@ -262,6 +256,12 @@ func (s *Server) deskAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/desk", http.StatusSeeOther)
+}
+
+// askingNoShow reports whether r is a desk's no-show not yet confirmed:
+// the desk answers it with the question.
+func askingNoShow(r *http.Request) bool {
+	return r.Method == http.MethodPost && chi.URLParam(r, "action") == "no-show" && r.PostForm.Get("confirm") == ""
 }
 
 // noShowOf is the no-show decider for a confirmed ticket: it refuses when

@@ -59,7 +59,7 @@
       var old = document.querySelector('[data-live="' + fresh.dataset.live + '"]');
       if (!old || old.outerHTML === fresh.outerHTML) { return; }
       // An open question (no-show?) stays until the clerk answers it.
-      if (!messages && old.querySelector(".confirm")) { return; }
+      if (!messages && old.querySelector(".desk-confirm")) { return; }
       var keep = values(old);
       var had = active && old.contains(active) ? active : null;
       var node = document.importNode(fresh, true);
