@@ -29,21 +29,24 @@ func TestKioskTicketPageInBrowser(t *testing.T) {
 	dir := t.TempDir()
 	_, app := startAppliance(t, applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"), KioskIdle: 8 * time.Second})
 
-	for _, size := range []struct{ w, h int }{{1280, 800}, {1080, 1920}} {
+	for _, size := range []struct {
+		w, h int
+		lang string
+	}{{1280, 800, "de"}, {1280, 800, "ar"}, {1080, 1920, "de"}} {
 		kiosk := newTab(t, browser)
 		var done, form bool
-		runIn(t, kiosk, fmt.Sprintf("ticket at %d×%d", size.w, size.h),
+		runIn(t, kiosk, fmt.Sprintf("ticket at %d×%d in %s", size.w, size.h, size.lang),
 			chromedp.EmulateViewport(int64(size.w), int64(size.h)),
-			chromedp.Navigate(app.URL+"/kiosk"),
+			chromedp.Navigate(app.URL+"/kiosk?lang="+size.lang),
 			chromedp.WaitVisible(chromedp.CSS(`button[data-service="meldung"]`)),
 			takeTicket("meldung"),
 			chromedp.WaitVisible(chromedp.ID(`ticket-number`)),
 			into(&done, chromedp.Evaluate[bool](inView("done"))),
 			into(&form, chromedp.Evaluate[bool](inView("sms-submit"))),
-			screenshot(shots, fmt.Sprintf("kiosk-ticket-%dx%d", size.w, size.h)),
+			screenshot(shots, fmt.Sprintf("kiosk-ticket-%dx%d-%s", size.w, size.h, size.lang)),
 		)
 		if !done || !form {
-			t.Errorf("%d×%d: Fertig on screen %v, SMS form on screen %v; want both without scrolling", size.w, size.h, done, form)
+			t.Errorf("%d×%d in %s: Fertig on screen %v, SMS form on screen %v; want both without scrolling", size.w, size.h, size.lang, done, form)
 		}
 	}
 
