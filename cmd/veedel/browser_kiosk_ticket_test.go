@@ -83,6 +83,29 @@ func TestKioskTicketPageInBrowser(t *testing.T) {
 		t.Errorf("error %q is not the Turkish landline text", errorText)
 	}
 
+	// A booking code that does not exist: said at the field, which is
+	// marked invalid and focused, with the code as typed.
+	checkin := newTab(t, browser)
+	var codeFocus, codeInvalid, codeValue string
+	var codeNear bool
+	runIn(t, checkin, "a wrong booking code",
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(app.URL+"/kiosk?lang=de"),
+		chromedp.WaitVisible(chromedp.ID(`booking-code`)),
+		chromedp.SendKeys(chromedp.ID(`booking-code`), "wrong-999"),
+		chromedp.Click(chromedp.ID(`checkin`)),
+		untilNavigated(`document.readyState === "complete" && !!document.getElementById("booking-code-error")`),
+		into(&codeFocus, chromedp.Evaluate[string](`document.activeElement.id`)),
+		into(&codeInvalid, chromedp.Evaluate[string](`document.getElementById("booking-code").getAttribute("aria-invalid") || ""`)),
+		into(&codeValue, chromedp.Value(chromedp.ID(`booking-code`))),
+		into(&codeNear, chromedp.Evaluate[bool](`(() => { const e = document.getElementById("booking-code-error").getBoundingClientRect(), f = document.getElementById("booking-code").getBoundingClientRect(); return f.top - e.bottom < 80 && f.top > e.top; })()`)),
+		screenshot(shots, "kiosk-checkin-wrong-code"),
+	)
+	if codeFocus != "booking-code" || codeInvalid != "true" || codeValue != "wrong-999" || !codeNear {
+		t.Errorf("after a wrong code: focus on %q, aria-invalid %q, value %q, message right above the field %v; want booking-code, true, wrong-999, true",
+			codeFocus, codeInvalid, codeValue, codeNear)
+	}
+
 	// Idle: a warning with time left and a button for more time; the
 	// button keeps the page; left alone, it goes back to the German start.
 	var warning, stillThere string
