@@ -168,7 +168,7 @@ func (m Message) Validate() error {
 			return veedel.Errorf(veedel.EINVALID, "Dateiname darf keinen Pfad enthalten / file name must not contain a path")
 		}
 		mt, _, err := mime.ParseMediaType(a.ContentType)
-		if err != nil || strings.HasPrefix(mt, "multipart/") || strings.HasPrefix(mt, "message/") {
+		if err != nil || !strings.Contains(mt, "/") || strings.HasPrefix(mt, "multipart/") || strings.HasPrefix(mt, "message/") {
 			return veedel.Errorf(veedel.EINVALID, "Anhang hat keinen gültigen Medientyp wie application/pdf / attachment needs a media type such as application/pdf")
 		}
 		if len(a.Data) > MaxAttachment {

@@ -19,7 +19,7 @@ func sendOne(t *testing.T, sim *mailsim.Sim, msg mail.Message) mailsim.Message {
 	ctx := context.Background()
 	db := mustOpenDB(t, tempDB(t))
 	defer db.Close()
-	o := &mail.Outbox{DB: db.Write, From: from, Sender: relayTo(sim)}
+	o := &mail.Outbox{DB: db.Write, From: from, Sender: relayTo(sim), Logger: quiet}
 	if _, err := o.Enqueue(ctx, db.Write, msg); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestRelaySTARTTLSAndAuth(t *testing.T) {
 		r.TLS, r.TLSConfig, r.Username, r.Password = mail.TLSRequired, &tls.Config{RootCAs: roots}, "veedel", "geheim"
 		db := mustOpenDB(t, tempDB(t))
 		defer db.Close()
-		o := &mail.Outbox{DB: db.Write, From: from, Sender: r}
+		o := &mail.Outbox{DB: db.Write, From: from, Sender: r, Logger: quiet}
 		o.Enqueue(ctx, db.Write, msg)
 		if n, err := o.Step(ctx); n != 1 || err != nil {
 			t.Fatalf("Step = %d, %v", n, err)
