@@ -73,7 +73,7 @@ func parse(raw []byte) *Message {
 		return m
 	}
 	for _, f := range headerOrder(raw) {
-		for _, v := range msg.Header[f] {
+		for _, v := range msg.Header[textproto.CanonicalMIMEHeaderKey(f)] {
 			m.Header = append(m.Header, Field{Name: f, Value: decodeHeader(v)})
 		}
 	}
@@ -85,8 +85,8 @@ func parse(raw []byte) *Message {
 	return m
 }
 
-// headerOrder lists the canonical names of the header fields of raw in
-// order of first appearance.
+// headerOrder lists the names of the header fields of raw as written, in
+// order of first appearance, each once (compared case-insensitively).
 func headerOrder(raw []byte) []string {
 	var names []string
 	seen := map[string]bool{}
@@ -99,9 +99,9 @@ func headerOrder(raw []byte) []string {
 		if !ok {
 			continue
 		}
-		name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))
-		if !seen[name] {
-			seen[name] = true
+		name = strings.TrimSpace(name)
+		if key := textproto.CanonicalMIMEHeaderKey(name); !seen[key] {
+			seen[key] = true
 			names = append(names, name)
 		}
 	}
