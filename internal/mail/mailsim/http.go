@@ -60,6 +60,9 @@ func (s *Sim) Handler() http.Handler {
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		// The pages carry their style inline and no script at all; this
+		// policy holds whether or not the node's own middleware runs first.
+		w.Header().Set("Content-Security-Policy", pagePolicy)
 		path := strings.Trim(r.URL.Path, "/")
 		switch {
 		case path == "":
@@ -108,6 +111,8 @@ func (s *Sim) Handler() http.Handler {
 		}
 	})
 }
+
+const pagePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 func notFound(w http.ResponseWriter) {
 	http.Error(w, "Keine solche Nachricht (der Simulator behält nur die letzten) / no such message", http.StatusNotFound)

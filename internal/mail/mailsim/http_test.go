@@ -82,7 +82,10 @@ func TestHandler(t *testing.T) {
 	})
 	send(t, s, sample)
 	t.Run("List", func(t *testing.T) {
-		_, body := get(t, srv, "/sim/mail/")
+		resp, body := get(t, srv, "/sim/mail/")
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'") || strings.Contains(csp, "script") {
+			t.Errorf("CSP = %q: no script may run on the page", csp)
+		}
 		for _, want := range []string{"Empfänger", "Betreff", "Zeit", "buerger@example.org", `href="1"`, "Termin &lt;script&gt;alert(1)&lt;/script&gt; bestätigt", "Anhang"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("list lacks %q", want)
