@@ -112,6 +112,22 @@ func ValidateAddress(email string) error {
 	return nil
 }
 
+// ParseAddress reads a sender or recipient as given on a command line or in
+// a form: "name@example.de" or "Stadt Köln <noreply@stadt-koeln.de>".
+func ParseAddress(s string) (Address, error) {
+	a, err := netmail.ParseAddress(s)
+	if err != nil {
+		return Address{}, veedel.Errorf(veedel.EINVALID, "E-Mail-Adresse %q ist ungültig, Beispiel: Stadt Köln <noreply@example.de> / not a valid address", s)
+	}
+	if err := ValidateAddress(a.Address); err != nil {
+		return Address{}, err
+	}
+	if err := headerText("Name", a.Name, MaxName); err != nil {
+		return Address{}, err
+	}
+	return Address{Name: a.Name, Email: a.Address}, nil
+}
+
 // headerText checks a header's human text: valid UTF-8, no line breaks
 // or other control characters, at most max runes.
 func headerText(what, s string, max int) error {

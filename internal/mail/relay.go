@@ -55,10 +55,11 @@ func isPermanent(err error) bool {
 	return errors.As(err, &se) && se.Permanent
 }
 
-// TLS policies for Relay.
+// TLS policies for Relay. Implicit TLS (SMTPS, port 465) is not
+// supported: use the submission port 587 with STARTTLS.
 const (
-	// TLSOpportunistic uses STARTTLS when the relay offers it.
-	TLSOpportunistic = ""
+	// TLSOpportunistic (or "") uses STARTTLS when the relay offers it.
+	TLSOpportunistic = "opportunistic"
 	// TLSRequired refuses to send unless STARTTLS succeeds.
 	TLSRequired = "required"
 	// TLSOff never uses STARTTLS (a relay on the loopback interface).
@@ -86,6 +87,17 @@ type Relay struct {
 	Timeout time.Duration
 }
 
+// ParseTLSPolicy checks a TLS policy as given on the command line.
+func ParseTLSPolicy(s string) (string, error) {
+	switch s {
+	case "", TLSOpportunistic:
+		return TLSOpportunistic, nil
+	case TLSRequired, TLSOff:
+		return s, nil
+	}
+	return "", veedel.Errorf(veedel.EINVALID, "SMTP-TLS %q: erlaubt sind opportunistic, required, off / want opportunistic, required or off", s)
+}
+
 // ParseRelay checks a relay's host:port as given on the command line.
 func ParseRelay(addr string) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
@@ -106,6 +118,9 @@ func (r *Relay) Send(ctx context.Context, env Envelope, data []byte) (err error)
 	host, _, err := net.SplitHostPort(r.Addr)
 	if err != nil {
 		return &SendError{Stage: "connect", Permanent: true, Err: err}
+	}
+	if _, err := ParseTLSPolicy(r.TLS); err != nil {
+		return &SendError{Stage: "tls", Permanent: true, Err: err}
 	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", r.Addr)

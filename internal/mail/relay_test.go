@@ -220,3 +220,25 @@ func TestRelayReplies(t *testing.T) {
 		})
 	}
 }
+
+func TestParse(t *testing.T) {
+	if a, err := mail.ParseAddress("Stadt Köln <noreply@stadt-koeln.example>"); err != nil || a != (mail.Address{Name: "Stadt Köln", Email: "noreply@stadt-koeln.example"}) {
+		t.Errorf("ParseAddress = %+v, %v", a, err)
+	}
+	for _, bad := range []string{"", "Stadt Köln", "noreply@localhost", "a@b.example, c@d.example"} {
+		if _, err := mail.ParseAddress(bad); err == nil {
+			t.Errorf("ParseAddress(%q) accepted", bad)
+		}
+	}
+	for in, want := range map[string]string{"": mail.TLSOpportunistic, "required": mail.TLSRequired, "off": mail.TLSOff} {
+		if got, err := mail.ParseTLSPolicy(in); got != want || err != nil {
+			t.Errorf("ParseTLSPolicy(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := mail.ParseTLSPolicy("starttls"); err == nil {
+		t.Error("ParseTLSPolicy accepted starttls")
+	}
+	if _, err := mail.ParseRelay("mail.example"); err == nil {
+		t.Error("ParseRelay accepted a host without port")
+	}
+}
