@@ -183,6 +183,10 @@ func (m Message) Validate() error {
 		if strings.ContainsAny(a.Filename, `/\`) {
 			return veedel.Errorf(veedel.EINVALID, "Dateiname darf keinen Pfad enthalten / file name must not contain a path")
 		}
+		if strings.Contains(a.Filename, "=?") {
+			// Mail programs would decode it as RFC 2047 words.
+			return veedel.Errorf(veedel.EINVALID, "Dateiname darf „=?“ nicht enthalten / file name must not contain \"=?\"")
+		}
 		mt, _, err := mime.ParseMediaType(a.ContentType)
 		if err != nil || !strings.Contains(mt, "/") || strings.HasPrefix(mt, "multipart/") || strings.HasPrefix(mt, "message/") {
 			return veedel.Errorf(veedel.EINVALID, "Anhang hat keinen gültigen Medientyp wie application/pdf / attachment needs a media type such as application/pdf")
@@ -279,14 +283,15 @@ func attachmentPart(w io.Writer, a *Attachment) {
 }
 
 // plainASCII reports whether s can stand in a header as it is: printable
-// ASCII that no decoder could take for an encoded word.
+// ASCII that no decoder could take for an encoded word, and without the
+// spaces that unfolding would lose (leading, trailing, or two in a row).
 func plainASCII(s string) bool {
 	for _, r := range s {
 		if r < ' ' || r > '~' {
 			return false
 		}
 	}
-	return !strings.Contains(s, "=?")
+	return !strings.Contains(s, "=?") && !strings.Contains(s, "  ") && strings.TrimSpace(s) == s
 }
 
 // encodeText returns s for an unstructured header whose name and ": " take

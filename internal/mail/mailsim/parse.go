@@ -160,7 +160,11 @@ func (m *Message) walk(h partHeader, body io.Reader, depth int) error {
 	if filename == "" {
 		filename = params["name"]
 	}
-	filename = decodeHeader(filename)
+	if !strings.Contains(h.Get("Content-Disposition")+h.Get("Content-Type"), "*=") {
+		// Not RFC 2231: many senders put RFC 2047 words in the quoted
+		// file name, and mail programs decode them.
+		filename = decodeHeader(filename)
+	}
 	if disp != "attachment" && filename == "" && (mt == "text/plain" && m.Text == "" || mt == "text/html" && m.HTML == "") {
 		cs := strings.ToLower(params["charset"])
 		if cs != "" && cs != "utf-8" && cs != "us-ascii" {
