@@ -356,6 +356,9 @@ func (o *Outbox) Lookup(ctx context.Context, key string) (Record, error) {
 // Counts is the number of messages per status, for health pages.
 type Counts struct {
 	Pending, Sent, Failed int
+	// OldestPending is when the oldest message still waiting was queued
+	// (zero when none waits): a relay down for long shows here.
+	OldestPending time.Time
 }
 
 // Counts counts the messages in the outbox by status.
@@ -369,12 +372,13 @@ func (o *Outbox) Counts(ctx context.Context) (Counts, error) {
 	for rows.Next() {
 		var status string
 		var n int
-		if err := rows.Scan(&status, &n); err != nil {
+		var oldest int64
+		if err := rows.Scan(&status, &n, &oldest); err != nil {
 			return c, fmt.Errorf("mail: counts: %w", err)
 		}
 		switch status {
 		case StatusPending:
-			c.Pending = n
+			c.Pending, c.OldestPending = n, time.UnixMilli(oldest)
 		case StatusSent:
 			c.Sent = n
 		case StatusFailed:

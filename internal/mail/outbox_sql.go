@@ -40,7 +40,7 @@ const (
 
 	sqlSweep = `DELETE FROM mail_outbox WHERE done_at IS NOT NULL AND done_at < ?`
 
-	sqlCounts = `SELECT status, count(*) FROM mail_outbox GROUP BY status`
+	sqlCounts = `SELECT status, count(*), min(created_at) FROM mail_outbox GROUP BY status`
 
 	sqlLookup = `SELECT id, message_id, status, attempts, last_error, created_at, sent_at
 		FROM mail_outbox WHERE dedupe_key = ?`

@@ -106,6 +106,9 @@ func TestOutboxRetriesThenDeliversOnce(t *testing.T) {
 	if got := len(sim.Messages()); got != 0 {
 		t.Fatalf("sim kept %d messages it refused", got)
 	}
+	if got := mustCounts(t, o); got.Pending != 1 || !got.OldestPending.Equal(newClock().Now()) {
+		t.Fatalf("counts while refused = %+v, want 1 pending since %v", got, newClock().Now())
+	}
 
 	sim.ClearFault()
 	if n, err := o.Step(ctx); n != 1 || err != nil {
