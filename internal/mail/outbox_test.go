@@ -447,3 +447,53 @@ func TestMigrationsMatchSchema(t *testing.T) {
 		}
 	}
 }
+
+// markFails is a Sender that delivers, then makes the database refuse
+// writes, as if the process lost its disk (or died) between the relay's
+// 250 and the commit that marks the row sent.
+type markFails struct {
+	mail.Sender
+	db *sql.DB
+}
+
+func (m markFails) Send(ctx context.Context, env mail.Envelope, data []byte) error {
+	err := m.Sender.Send(ctx, env, data)
+	if _, perr := m.db.ExecContext(ctx, `PRAGMA query_only = 1`); perr != nil {
+		panic(perr)
+	}
+	return err
+}
+
+// TestOutboxMarkFails: the relay took the message but the outbox could not
+// record it. Step says so; the row stays pending under its lease and goes
+// again afterwards with the same Message-ID (at least once), then is sent.
+func TestOutboxMarkFails(t *testing.T) {
+	ctx := context.Background()
+	sim := mustSim(t, mailsim.Options{})
+	db := mustOpenDB(t, tempDB(t))
+	defer db.Close()
+	c := newClock()
+	o := newOutbox(db.Write, sim, c)
+	enqueueCommitted(t, o, db.Write, citizenMail("k"))
+	o.Sender = markFails{Sender: relayTo(sim), db: db.Write} // db.Write has one connection: the pragma holds for the outbox
+	if _, err := o.Step(ctx); err == nil || !strings.Contains(err.Error(), "could not be marked sent") {
+		t.Fatalf("Step err = %v, want the failed mark reported", err)
+	}
+	db.Write.ExecContext(ctx, `PRAGMA query_only = 0`)
+	o.Sender = relayTo(sim)
+	if n, _ := o.Step(ctx); n != 0 {
+		t.Fatal("sent again within the lease")
+	}
+	c.Advance(mail.DefaultSendTimeout + 11*time.Second)
+	if n, err := o.Step(ctx); n != 1 || err != nil {
+		t.Fatalf("Step after the lease = %d, %v", n, err)
+	}
+	msgs := sim.Messages()
+	if len(msgs) != 2 || msgs[0].MessageID != msgs[1].MessageID {
+		t.Fatalf("sim has %d messages, want the same Message-ID twice", len(msgs))
+	}
+	c.Advance(time.Hour)
+	if n, _ := o.Step(ctx); n != 0 || len(sim.Messages()) != 2 {
+		t.Fatal("sent a third time after it was marked")
+	}
+}
