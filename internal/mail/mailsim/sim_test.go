@@ -2,6 +2,7 @@ package mailsim_test
 
 import (
 	"bufio"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"strings"
@@ -192,4 +193,22 @@ func TestFaults(t *testing.T) {
 		c.do("MAIL FROM:<a@example.org>", 250)
 		c.do("RCPT TO:<b@example.org>", 450)
 	})
+}
+
+func TestAuth(t *testing.T) {
+	s := mustStart(t, mailsim.Options{Users: map[string]string{"veedel": "geheim"}, RequireAuth: true})
+	c := dial(t, s)
+	c.greet()
+	if ehlo := c.do("EHLO client.test", 250); !strings.Contains(ehlo, "AUTH PLAIN") || strings.Contains(ehlo, "STARTTLS") {
+		t.Fatalf("EHLO on loopback without TLS config: %q", ehlo)
+	}
+	c.do("MAIL FROM:<a@example.org>", 530)
+	c.do("AUTH LOGIN", 504)
+	c.do("AUTH PLAIN "+base64.StdEncoding.EncodeToString([]byte("\x00veedel\x00falsch")), 535)
+	c.do("AUTH PLAIN", 334)
+	c.do(base64.StdEncoding.EncodeToString([]byte("\x00veedel\x00geheim")), 235)
+	c.do("AUTH PLAIN x", 503)
+	c.do("MAIL FROM:<a@example.org>", 250)
+	c.do("STARTTLS", 502)
+	c.do("QUIT", 221)
 }
