@@ -42,7 +42,10 @@ type Execer interface {
 // Outbox is the durable e-mail queue in table mail_outbox and the worker
 // that sends it. Set the exported fields, then call Enqueue from the
 // business transactions and Run once in the background. Safe for
-// concurrent use. One worker (Run or Step) per database.
+// concurrent use. Workers in several processes may share one database
+// (central nodes on one PostgreSQL): a claim is one UPDATE that holds the
+// row for the attempt's lease, so their clocks must agree to well within
+// SendTimeout.
 type Outbox struct {
 	// DB holds mail_outbox; the worker's short transactions go to it (the
 	// appliance: the store's writer pool).

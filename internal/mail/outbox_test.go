@@ -3,11 +3,13 @@ package mail_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -496,4 +498,47 @@ func TestOutboxMarkFails(t *testing.T) {
 	if n, _ := o.Step(ctx); n != 0 || len(sim.Messages()) != 2 {
 		t.Fatal("sent a third time after it was marked")
 	}
+}
+
+// TestOutboxSharedDatabase: three workers sharing one database (two central nodes
+// on one PostgreSQL, or a stray second process) never send a message
+// twice: a claim is one UPDATE that holds the row for its lease.
+func TestOutboxSharedDatabase(t *testing.T) {
+	ctx := context.Background()
+	sim := mustSim(t, mailsim.Options{MaxMessages: 1000})
+	db := mustOpenDB(t, tempDB(t))
+	defer db.Close()
+	c := newClock()
+	const n = 60
+	for i := range n {
+		enqueueCommitted(t, newOutbox(db.Write, sim, c), db.Write, citizenMail(fmt.Sprint("k", i)))
+	}
+	var wg sync.WaitGroup
+	sent := make([]int, 3)
+	for w := range sent {
+		o := newOutbox(db.Write, sim, c) // each its own Outbox: no shared mutex
+		wg.Go(func() {
+			for range 5 {
+				k, err := o.Step(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				sent[w] += k
+			}
+		})
+	}
+	wg.Wait()
+	ids := map[string]int{}
+	for _, m := range sim.Messages() {
+		ids[m.MessageID]++
+	}
+	if len(ids) != n || sent[0]+sent[1]+sent[2] != n {
+		t.Fatalf("%d distinct messages, %v sent per worker; want %d in all", len(ids), sent, n)
+	}
+	for id, k := range ids {
+		if k != 1 {
+			t.Fatalf("%s delivered %d times", id, k)
+		}
+	}
+	t.Logf("sent per worker: %v", sent)
 }
