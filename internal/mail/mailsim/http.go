@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,16 +64,25 @@ func (s *Sim) Handler() http.Handler {
 		// The pages carry their style inline and no script at all; this
 		// policy holds whether or not the node's own middleware runs first.
 		w.Header().Set("Content-Security-Policy", pagePolicy)
-		path := strings.Trim(r.URL.Path, "/")
-		switch {
-		case path == "":
+		switch r.URL.Path {
+		case "":
+			// Mounted by StripPrefix at "/prefix" without the slash: send
+			// the browser to "/prefix/" so that relative links work.
+			orig := "/"
+			if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
+				orig = u.Path
+			}
+			w.Header().Set("Location", orig[strings.LastIndex(orig, "/")+1:]+"/")
+			w.WriteHeader(http.StatusMovedPermanently)
+			return
+		case "/":
 			s.serveIndex(w)
 			return
-		case path == "messages.json":
+		case "/messages.json":
 			s.serveJSON(w)
 			return
 		}
-		parts := strings.Split(path, "/")
+		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
 		id, err := strconv.Atoi(parts[0])
 		if err != nil || id <= 0 || len(parts) > 3 {
 			notFound(w)

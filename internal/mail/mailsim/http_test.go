@@ -142,7 +142,7 @@ func TestHandler(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		for _, p := range []string{"/sim/mail/2", "/sim/mail/x", "/sim/mail/1/attachments/2", "/sim/mail/1/other", "/sim/mail/0"} {
+		for _, p := range []string{"/sim/mail/2", "/sim/mail/x", "/sim/mail/1/attachments/2", "/sim/mail/1/other", "/sim/mail/0", "/sim/mail/1/"} {
 			if resp, _ := get(t, srv, p); resp.StatusCode != 404 {
 				t.Errorf("%s → %d, want 404", p, resp.StatusCode)
 			}
@@ -158,4 +158,14 @@ func TestHandler(t *testing.T) {
 			t.Fatalf("POST → %d", resp.StatusCode)
 		}
 	})
+}
+
+func TestHandlerRedirect(t *testing.T) {
+	s := mustStart(t, mailsim.Options{})
+	h := http.StripPrefix("/sim/mail", s.Handler())
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/sim/mail", nil))
+	if rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != "mail/" {
+		t.Errorf("status %d, Location %q, want 301 to mail/", rec.Code, rec.Header().Get("Location"))
+	}
 }
