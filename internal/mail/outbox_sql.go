@@ -3,8 +3,8 @@ package mail
 import _ "embed"
 
 // SchemaSQLite creates table mail_outbox in SQLite. The stores apply it as
-// their migration (appliance/sqlite/migrations/0021_mail_outbox.sql,
-// central/sqlite/migrations/0009_mail_outbox.sql: copies, checked by
+// their migration (appliance/sqlite/migrations/0015_mail_outbox.sql,
+// central/sqlite/migrations/0012_mail_outbox.sql: copies, checked by
 // TestMigrationsMatchSchema).
 //
 //go:embed schema/sqlite.sql
