@@ -82,7 +82,7 @@ type hold struct {
 	// can be confirmed or cancelled meanwhile.
 	confirming bool
 	contact    Contact
-	lang     string
+	lang       string
 }
 
 type slotKey struct {
@@ -338,6 +338,11 @@ func (c *Central) Hold(ctx context.Context, host Host, n Notifier, r Request, no
 		return Held{}, veedel.Errorf(veedel.EUNAVAILABLE, "Bestätigungscodes können gerade nicht verschickt werden / confirmation codes cannot be sent right now")
 	}
 	contact := Contact{Name: name, Phone: r.Phone, Email: r.Email}
+	if rn, ok := n.(interface{ CanReach(Contact) error }); ok {
+		if err := rn.CanReach(contact); err != nil {
+			return Held{}, err
+		}
+	}
 	hash := c.contactHash(r)
 
 	c.mu.Lock()
@@ -532,4 +537,18 @@ func newToken() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Holds is the number of live holds.
+func (c *Central) Holds(now time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.expire(now)
+	n := 0
+	for _, a := range c.byCode {
+		if a.hold != nil {
+			n++
+		}
+	}
+	return n
 }

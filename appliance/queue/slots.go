@@ -153,4 +153,6 @@ func (s *State) CancelBooking(at time.Time, code string) ([]Event, error) {
 	return []Event{{Type: TypeBookingCancelled, Entity: "booking/" + code, At: at, Payload: &BookingCancelled{Code: code}}}, nil
 }
 
-func (sl Slot) String() string { return fmt.Sprintf("%s+%v×%d", sl.Start.Format(time.RFC3339), sl.Length, sl.Capacity) }
+func (sl Slot) String() string {
+	return fmt.Sprintf("%s+%v×%d", sl.Start.Format(time.RFC3339), sl.Length, sl.Capacity)
+}

@@ -20,7 +20,7 @@ import (
 // private status, calendar file and cancellation.
 
 // BookLimit bounds holds per client: five at once, then one every two
-// minutes. A family books a few; a script that sweeps slots does not get
+// minutes (refused bodies and taken slots do not count). A family books a few; a script that sweeps slots does not get
 // far, and each hold still needs a code sent to a real phone or mailbox.
 var BookLimit = ratelimit.Limit{Burst: 5, Every: 2 * time.Minute}
 
@@ -62,7 +62,9 @@ func (s *Server) apiSlots(w http.ResponseWriter, r *http.Request) {
 
 // apiHoldAppointment: POST /api/v1/appointments.
 func (s *Server) apiHoldAppointment(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := s.bookLimiter.Allow(ratelimit.ClientKey(r), s.Central.Now()); !ok {
+	// Only holds made count: a citizen correcting the form is not a bot.
+	client := ratelimit.ClientKey(r)
+	if ok, wait := s.bookLimiter.Peek(client, s.Central.Now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfter(wait)))
 		web.JSON(w, http.StatusTooManyRequests, map[string]string{"error": "Zu viele Buchungen von diesem Anschluss: bitte später erneut / too many bookings from this connection: please try later"})
 		return
@@ -78,6 +80,7 @@ func (s *Server) apiHoldAppointment(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
+	s.bookLimiter.Allow(client, s.Central.Now())
 	w.Header().Set("Cache-Control", "no-store")
 	web.JSON(w, http.StatusCreated, map[string]any{
 		"code": held.Code, "token": held.Token, "site": held.Site, "service": held.Service, "start": held.Start,

@@ -93,3 +93,24 @@ func ClientKey(r *http.Request) string { return login.ClientOf(r.RemoteAddr) }
 func RetryAfter(wait time.Duration) int {
 	return max(1, int(math.Ceil(wait.Seconds())))
 }
+
+// Peek reports whether key's bucket has a token now, without taking it,
+// and how long until it has one: for limits that count only what
+// succeeded (take it with Allow then). Concurrent requests may pass Peek
+// together and overdraw the bucket by their number, no more.
+func (l *Limiter) Peek(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		if len(l.buckets) < MaxClients {
+			return true, 0
+		}
+		b = &l.overflow
+	}
+	l.refill(b, now)
+	if b.tokens >= 1 {
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) * float64(l.Every))
+}

@@ -65,3 +65,19 @@ func TestLimiterRefill(t *testing.T) {
 	}
 }
 
+// TestPeek: Peek never takes a token; it says what Allow would.
+func TestPeek(t *testing.T) {
+	l := New(Limit{Burst: 1, Every: time.Minute})
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	for range 3 {
+		if ok, _ := l.Peek("a", now); !ok {
+			t.Fatal("Peek refused a full bucket")
+		}
+	}
+	if ok, _ := l.Allow("a", now); !ok {
+		t.Fatal("Allow refused after Peeks")
+	}
+	if ok, wait := l.Peek("a", now.Add(15*time.Second)); ok || wait != 45*time.Second {
+		t.Fatalf("Peek of an empty bucket: %v %v", ok, wait)
+	}
+}
