@@ -67,6 +67,13 @@ type Site struct {
 	// (outside the change-log: the workflow's tables) and returns how
 	// many records it erased. Nil: the workflow keeps none.
 	Erase func(ctx context.Context, q Querier, now time.Time) (int64, error)
+	// CheckIn takes a code typed or scanned at the kiosk (the box that
+	// takes booking codes) when it is one of the workflow's: it returns
+	// the record the ticket is for (ref, "order/U…") and the service to
+	// queue it in; ENOTFOUND when the code is not the workflow's; another
+	// error when it is but cannot check in now (the message says why).
+	// Nil: the workflow has no codes.
+	CheckIn func(ctx context.Context, q Querier, at time.Time, code string) (ref, service string, err error)
 }
 
 // Central is a workflow's read model at central, folded from the logs.

@@ -139,6 +139,7 @@ var Site = workflow.Site{
 	NewPayload: NewPayload,
 	Project:    project,
 	Accept:     accept,
+	CheckIn:    checkIn,
 	Erase: func(ctx context.Context, q workflow.Querier, now time.Time) (int64, error) {
 		return EraseDetails(ctx, q, now.Add(-KeepDetails))
 	},

@@ -520,8 +520,12 @@ func (s *Store) CheckIn(ctx context.Context, code, channel string) (t queue.Tick
 	defer s.mu.Unlock()
 	token := s.newToken()
 	var existing *queue.Ticket
-	events, err := s.execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
+	events, err := s.executeTx(ctx, func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
 		e, old, err := st.CheckIn(at, code, token, channel)
+		if veedel.ErrorCode(err) == veedel.ENOTFOUND {
+			// Not a booking: perhaps a workflow's code (a pickup).
+			e, old, err = s.checkInWorkflow(ctx, st, q, at, code, token, channel, err)
+		}
 		if err != nil || old != nil {
 			existing = old
 			return nil, err
@@ -575,4 +579,24 @@ func (s *Store) notify() {
 		default:
 		}
 	}
+}
+
+// checkInWorkflow offers a code the queue does not know to the workflows
+// that take codes at the kiosk; notFound is the queue's answer, kept when
+// none of them knows the code either.
+func (s *Store) checkInWorkflow(ctx context.Context, st *queue.State, q workflow.Querier, at time.Time, code, token, channel string, notFound error) (queue.Event, *queue.Ticket, error) {
+	for _, wf := range s.workflows {
+		if wf.CheckIn == nil {
+			continue
+		}
+		ref, service, err := wf.CheckIn(ctx, q, at, code)
+		switch {
+		case veedel.ErrorCode(err) == veedel.ENOTFOUND:
+			continue
+		case err != nil:
+			return queue.Event{}, nil, err
+		}
+		return st.IssueFor(at, ref, service, token, channel)
+	}
+	return queue.Event{}, nil, notFound
 }
