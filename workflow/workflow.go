@@ -74,6 +74,20 @@ type Site struct {
 	// error when it is but cannot check in now (the message says why).
 	// Nil: the workflow has no codes.
 	CheckIn func(ctx context.Context, q Querier, at time.Time, code string) (ref, service string, err error)
+	// Messages returns what a new event tells the citizen (the order is
+	// ready): the store queues them in the same transaction as the event,
+	// so they go out exactly when it commits, and never on a replay. Nil:
+	// the workflow sends nothing.
+	Messages func(ctx context.Context, q Querier, e Event) ([]Message, error)
+}
+
+// Message is a message to a citizen: by e-mail when Email is set.
+type Message struct {
+	Name, Email string
+	Subject     string
+	Text        string
+	// Key makes the message unique: queued twice, it is sent once.
+	Key string
 }
 
 // Central is a workflow's read model at central, folded from the logs.

@@ -140,6 +140,7 @@ var Site = workflow.Site{
 	Project:    project,
 	Accept:     accept,
 	CheckIn:    checkIn,
+	Messages:   messages,
 	Erase: func(ctx context.Context, q workflow.Querier, now time.Time) (int64, error) {
 		return EraseDetails(ctx, q, now.Add(-KeepDetails))
 	},

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/veedel/veedel/internal/mail"
+
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/internal/login"
@@ -100,6 +102,10 @@ type Store struct {
 	// more than writing the row.
 	appendEntry *sql.Stmt
 
+	// mail queues the workflows' messages (UseMail); nil: none are sent.
+	mail   atomic.Pointer[mail.Outbox]
+	logger *slog.Logger
+
 	// skipEstimates leaves the wait estimate out of issued tickets; only
 	// BenchmarkCaptureOverhead sets it, to measure the change-log alone.
 	skipEstimates bool
@@ -132,6 +138,9 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 	}}
 	s.journal = loginsql.Journal{Write: db.Write, Read: db.Read}
 	s.guard = login.NewGuard(login.DefaultPolicy, s.journal, opts.Now, opts.Logger)
+	if s.logger = opts.Logger; s.logger == nil {
+		s.logger = slog.Default()
+	}
 	if err := s.load(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -381,6 +390,10 @@ func (s *Store) commit(ctx context.Context, tx *sql.Tx, first changelog.HLC, eve
 			return nil, err
 		}
 	}
+	queued, err := s.queueMessages(ctx, tx, events)
+	if err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: commit: %w", err)
 	}
@@ -389,7 +402,54 @@ func (s *Store) commit(ctx context.Context, tx *sql.Tx, first changelog.HLC, eve
 	}
 	s.last = prev
 	s.notify()
+	if queued {
+		s.mail.Load().Kick()
+	}
 	return events, nil
+}
+
+// UseMail makes the store queue the workflows' messages to citizens in o
+// (internal/mail), whose table is in this file; o.DB must be Writer().
+func (s *Store) UseMail(o *mail.Outbox) { s.mail.Store(o) }
+
+// Writer is the store's one write connection, for the mail outbox.
+func (s *Store) Writer() *sql.DB { return s.db.Write }
+
+// queueMessages queues, in tx, what the events tell citizens, and reports
+// whether it queued any.
+func (s *Store) queueMessages(ctx context.Context, tx *sql.Tx, events []queue.Event) (bool, error) {
+	o := s.mail.Load()
+	if o == nil {
+		return false, nil
+	}
+	queued := false
+	for _, e := range events {
+		wf, ok := workflow.Of(s.workflows, e.Type)
+		if !ok || wf.Messages == nil {
+			continue
+		}
+		msgs, err := wf.Messages(ctx, tx, e)
+		if err != nil {
+			return false, fmt.Errorf("store: messages of %s: %w", e.Type, err)
+		}
+		for _, m := range msgs {
+			if m.Email == "" {
+				continue
+			}
+			_, err := o.Enqueue(ctx, tx, mail.Message{To: mail.Address{Name: m.Name, Email: m.Email}, Subject: m.Subject, Text: m.Text, Key: m.Key})
+			if err != nil && veedel.ErrorCode(err) != veedel.EINVALID {
+				return false, err
+			}
+			if err != nil {
+				// A contact the outbox refuses must not undo the clerk's
+				// step: the status page still tells the citizen.
+				s.logger.Warn("message not queued", "type", e.Type, "err", veedel.ErrorMessage(err))
+				continue
+			}
+			queued = true
+		}
+	}
+	return queued, nil
 }
 
 // project keeps the tickets table in step with the event.

@@ -92,6 +92,7 @@ everything cleanly; starting again on the same -data resumes with all data.
 			Site: site, DB: filepath.Join(*data, site+".db"), Listen: net.JoinHostPort(host, strconv.Itoa(*port+1+i)),
 			CentralURL: centralURL, PortalURL: centralURL, Logger: logger, CentralEnrolls: true,
 			Users: []userSpec{{Name: "demo", Password: "demo", Role: sqlite.RoleLead}},
+			Mail:  &mailConfig{Relay: mailSim.Addr(), TLS: mail.TLSOff, From: "Stadt Köln, " + site + " (Demo) <noreply@veedel.invalid>", Retention: mail.DefaultRetention},
 		}
 		printerListen := net.JoinHostPort(host, strconv.Itoa(*port+demoPrinterPorts+1+i))
 		err := demoPrinter(&cfg, site == "kalk", *printerAddr, printerListen, &sims)
