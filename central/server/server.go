@@ -38,6 +38,8 @@ type Server struct {
 	// used for the absolute links in the open-data feeds. "" = the scheme and
 	// host of each request (opendata.go).
 	PublicURL string
+
+	orderSubmissions submissions // the order form's posts, against placing one twice (orders_portal.go)
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page
@@ -78,6 +80,11 @@ func (s *Server) Handler() http.Handler {
 	public.Get("/t/{token}/events", s.ticketEvents)
 	r.Post("/t/{token}/cancel", s.cancelTicket)
 	r.Post("/t/{token}/sms", s.signUpSMS)
+	r.Get(orderFormPath, s.orderForm)
+	r.Post(orderFormPath, s.placeOrderForm)
+	r.Get("/o/{token}", s.orderStatusPage)
+	r.Get("/o/{token}/bestaetigung", s.orderPlacedPage)
+	public.Get("/o/{token}/events", s.orderEvents)
 
 	for path, h := range map[string]http.HandlerFunc{
 		"/open-data/waiting-od.json":    s.openDataOD,
