@@ -142,9 +142,9 @@ var orderInputs = []orderField{
 }
 
 // summaryOrder is the order of the error summary: the form's own.
-var summaryOrder = []string{"kind", "copies", "delivery", "site",
+var summaryOrder = []string{"kind", "copies", "purpose", "delivery", "site",
 	"person.family_name", "person.given_names", "person.birth_date", "person.birth_place",
-	"event.date", "event.place", "event.register_number", "relation", "purpose",
+	"event.date", "event.place", "event.register_number", "relation",
 	"address.street", "address.postcode", "address.city",
 	"contact.email", "contact.phone", "consent"}
 

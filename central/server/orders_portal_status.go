@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"time"
 
@@ -28,7 +29,7 @@ type orderView struct {
 	Pickup    bool
 	SiteName  string
 	Status    string
-	StateText string
+	StateText template.HTML // the site's name isolated (<bdi>) inside Arabic text
 	Reason    string
 	Steps     []orderStep
 	Changed   string // "Letzte Änderung: 06.12.2026 10:42"
@@ -66,9 +67,9 @@ func (s *Server) orderView(r *http.Request, lang string, o registration.CentralO
 		Pickup: o.Delivery != registration.DeliveryPost, SiteName: s.siteName(o.Site), Status: o.Status, Reason: o.Reason,
 		Page: page, Events: page + "/events", StatusURL: s.publicBase(r) + page,
 	}
-	v.StateText = ui.Translate(lang, "portal.order.state."+o.Status)
+	v.StateText = ui.Isolated(lang, "portal.order.state."+o.Status)
 	if o.Status == registration.StatusReady {
-		v.StateText = ui.Translate(lang, "portal.order.state.ready", v.SiteName)
+		v.StateText = ui.Isolated(lang, "portal.order.state.ready", v.SiteName)
 	}
 	v.Steps = orderSteps(lang, o.Status, v.Pickup)
 	if !o.UpdatedAt.IsZero() {

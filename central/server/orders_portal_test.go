@@ -12,6 +12,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/registration"
 	"github.com/veedel/veedel/sync/sitekey"
 )
@@ -245,9 +246,6 @@ func TestOrderFormPlaces(t *testing.T) {
 	if p.Kind != registration.KindMelde || p.Copies != 2 || p.FeeCents != 2000 || p.Lang != "de" {
 		t.Fatalf("placed %+v", p)
 	}
-	grouped := p.Code[:1] + ` </span><span class="group">` // "U" then groups of three
-	_ = grouped
-
 	resp, body := e.get(loc)
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Referrer-Policy") != "no-referrer" {
 		t.Fatalf("confirmation: %d %v", resp.StatusCode, resp.Header)
@@ -277,7 +275,7 @@ func TestOrderFormPlaces(t *testing.T) {
 	e.mustPost(l.batch(n-2, n))
 	e.Clock.Add(3 * time.Minute)
 	body = e.html("/o/"+token, http.StatusOK)
-	contains(t, "ready", body, "Ihre Urkunde liegt zur Abholung bereit: "+siteName+".", "Stand: vor 3 Minuten",
+	contains(t, "ready", body, "Ihre Urkunde liegt zur Abholung bereit: <bdi>"+siteName+"</bdi>.", "Stand: vor 3 Minuten",
 		`<li class="step done"><span class="dot" aria-hidden="true"></span><span class="label">In Bearbeitung</span><span class="visually-hidden"> (erledigt)</span></li>`,
 		`<li class="step current" aria-current="step"><span class="dot" aria-hidden="true"></span><span class="label">Abholbereit</span>`)
 	contains(t, "Arabic ready", e.html("/o/"+token+"?lang=ar", http.StatusOK), `dir="rtl"`, "جاهز للاستلام", "آخر تحديث: منذ 3 دقائق")
@@ -339,4 +337,42 @@ func TestOrderFormSiteWithoutKey(t *testing.T) {
 	if got := len(e.outboundLog(siteID)); got != 0 {
 		t.Fatalf("%d entries appended", got)
 	}
+}
+
+// TestOrderFormCivilStatus: a birth certificate goes to the civil-status
+// office whatever site was chosen; the form says so, the confirmation
+// names the office for the pickup.
+func TestOrderFormCivilStatus(t *testing.T) {
+	e, _ := orderSite(t)
+	const office = "standesamt"
+	other := newSiteLog(t, e.Clock)
+	other.site = office
+	other.add(queue.TypeSiteDescribed, "site/"+office, &queue.SiteDescribed{ID: office, Name: "Standesamt Köln", TimeZone: "Europe/Berlin"})
+	e.enroll(office, siteKey(office))
+	e.mustPost(mustBatch(t, e.Clock, office, other.slice(1, 1)))
+	box, err := sitekey.BoxKey(siteKey(office))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Central.RecordBoxKey(context.Background(), office, box.PublicKey().Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	e.Central.Workflow(registration.Prefix).(*registration.Central).CivilStatusSite = office
+
+	contains(t, "form", e.html("/bestellen", http.StatusOK), "stellt das Standesamt aus; Sie holen sie dort ab: Standesamt Köln.")
+	before := len(e.outboundLog(siteID))
+	form := with(goodOrderForm(), "kind", registration.KindGeburt, "event.date", "28.02.1990", "event.place", "Köln",
+		"event.register_number", "G 1234/1990", "relation", "self", "purpose", "Eheschließung")
+	resp, _ := e.postForm("/bestellen", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if got := len(e.outboundLog(siteID)); got != before {
+		t.Fatalf("the chosen customer centre got %d entries", got-before)
+	}
+	entries := e.outboundLog(office)
+	if entries[len(entries)-1].Type != registration.TypeOrderPlaced {
+		t.Fatalf("the office's last entry is %s", entries[len(entries)-1].Type)
+	}
+	contains(t, "confirmation", e.html(resp.Header.Get("Location"), http.StatusOK), "Geburtsurkunde", "<bdi>18,00 €</bdi>", "Standesamt Köln")
 }
