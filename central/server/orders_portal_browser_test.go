@@ -36,6 +36,17 @@ func orderShot(dir, name string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// orderViewShot saves what the phone's screen shows (not the whole page).
+func orderViewShot(dir, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		buf, err := chromedp.CaptureScreenshot()(ctx, t)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+	})
+}
+
 func orderEval[T any](dst *T, expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		v, err := chromedp.Evaluate[T](expr)(ctx, t)
@@ -105,6 +116,7 @@ func TestBrowser_OrderJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("error-summary")),
 		orderUntil(`document.activeElement && document.activeElement.id === "error-summary"`),
 		orderEval(&focused, `document.activeElement.id`),
+		orderViewShot(shots, "order-3-errors-screen"),
 		orderShot(shots, "order-3-errors"),
 	)
 	if focused != "error-summary" {

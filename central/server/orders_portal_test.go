@@ -2,11 +2,13 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -375,4 +377,120 @@ func TestOrderFormCivilStatus(t *testing.T) {
 		t.Fatalf("the office's last entry is %s", entries[len(entries)-1].Type)
 	}
 	contains(t, "confirmation", e.html(resp.Header.Get("Location"), http.StatusOK), "Geburtsurkunde", "<bdi>18,00 €</bdi>", "Standesamt Köln")
+}
+
+// TestOrderEvents: the status page's stream sends the order's status at
+// once and again when the site logs a step; nothing personal, and 404
+// for an unknown token.
+func TestOrderEvents(t *testing.T) {
+	e, l := orderSite(t)
+	resp, _ := e.postForm("/bestellen", goodOrderForm())
+	token := strings.TrimSuffix(strings.TrimPrefix(resp.Header.Get("Location"), "/o/"), "/bestaetigung")
+	if r, _ := e.get("/o/nope/events"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown token: %d", r.StatusCode)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+"/o/"+token+"/events", nil)
+	stream, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	if ct := stream.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	events := make(chan string, 10)
+	go func() {
+		var b strings.Builder
+		buf := make([]byte, 4096)
+		for {
+			n, err := stream.Body.Read(buf)
+			b.WriteString(string(buf[:n]))
+			for {
+				s := b.String()
+				i := strings.Index(s, "\n\n")
+				if i < 0 {
+					break
+				}
+				events <- s[:i]
+				b.Reset()
+				b.WriteString(s[i+2:])
+			}
+			if err != nil {
+				close(events)
+				return
+			}
+		}
+	}()
+	next := func() string {
+		t.Helper()
+		for {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					t.Fatal("stream ended")
+				}
+				if strings.HasPrefix(ev, "event: ") {
+					return ev
+				}
+			case <-ctx.Done():
+				t.Fatal("no event")
+			}
+		}
+	}
+	first := next()
+	contains(t, "first event", first, "event: order", `"status":"received"`)
+	entries := e.outboundLog(siteID)
+	var p registration.OrderPlaced
+	if err := cbor.Unmarshal(entries[len(entries)-1].Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	l.add(registration.TypeOrderReceived, "order/"+p.Code, &registration.OrderReceived{OrderPlaced: p})
+	n := uint64(len(l.entries))
+	e.mustPost(l.batch(n, n))
+	second := next()
+	contains(t, "after the site took it", second, "event: order", `"status":"at_site"`)
+	for _, personal := range []string{"Kowalczyk", "Zofia", "zofia@", p.Code} {
+		if strings.Contains(first+second, personal) {
+			t.Errorf("stream carries %q", personal)
+		}
+	}
+}
+
+// TestOrderFormParallelRepeats: the same form posted 20 times at once (a
+// phone resending on a flaky connection) places exactly one order, and
+// every post lands on its confirmation.
+func TestOrderFormParallelRepeats(t *testing.T) {
+	e, _ := orderSite(t)
+	before := len(e.outboundLog(siteID))
+	const n = 20
+	locs := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, _ := e.postForm("/bestellen", goodOrderForm())
+			locs <- fmt.Sprint(resp.StatusCode, " ", resp.Header.Get("Location"))
+		}()
+	}
+	wg.Wait()
+	close(locs)
+	seen := map[string]int{}
+	for l := range locs {
+		seen[l]++
+	}
+	if len(seen) != 1 {
+		t.Fatalf("answers: %v, want one confirmation for all", seen)
+	}
+	for l := range seen {
+		if !strings.HasPrefix(l, "303 /o/") {
+			t.Fatalf("answer %q", l)
+		}
+	}
+	if got := len(e.outboundLog(siteID)) - before; got != 1 {
+		t.Fatalf("%d orders placed, want 1", got)
+	}
 }
