@@ -58,7 +58,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.Renderer = r
 	}
-	for _, page := range []string{"portal", "status", "notfound"} {
+	for _, page := range []string{"portal", "status", "notfound", "order_form", "order_placed", "order_status"} {
 		if !s.Renderer.Has(page) {
 			panic("server: template page_" + page + ".html missing")
 		}
