@@ -112,6 +112,15 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 	c.logins = login.NewGuard(login.DefaultPolicy, store, now, logger)
 	c.workflows = workflows.Central()
 	c.payloads = centralPayloads(c.workflows)
+	for _, wf := range c.workflows {
+		if k, ok := wf.(interface{ UseKey([]byte) }); ok {
+			key, err := store.Secret(ctx, wf.Prefix()+"key", 32, now())
+			if err != nil {
+				return nil, fmt.Errorf("central: key of %s: %w", wf.Prefix(), err)
+			}
+			k.UseKey(key)
+		}
+	}
 	cursors, err := store.Sites(ctx)
 	if err != nil {
 		return nil, err

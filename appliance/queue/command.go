@@ -107,6 +107,14 @@ func (s *State) CreateBooking(at time.Time, code, service string, slot time.Time
 	if b := s.bookings[code]; b != nil && b.Ticket != "" {
 		return Event{}, veedel.Errorf(veedel.ECONFLICT, "Buchung %s ist schon eingecheckt / booking %s has checked in already", code, code)
 	}
+	if b := s.bookings[code]; b != nil && b.Online {
+		return Event{}, veedel.Errorf(veedel.ECONFLICT, "Buchung %s wurde online gebucht und gehört der Zentrale / booking %s was sold online", code, code)
+	}
+	if b := s.bookings[code]; b == nil || b.Service != service || !b.Slot.Equal(slot) {
+		if err := s.checkSiteShare(service, slot); err != nil {
+			return Event{}, err
+		}
+	}
 	return Event{Type: TypeBookingCreated, Entity: "booking/" + code, At: at,
 		Payload: &BookingCreated{Code: code, Service: service, Slot: slot.UnixMilli()}}, nil
 }

@@ -109,6 +109,7 @@ type Booking struct {
 	Service string
 	Slot    time.Time
 	Ticket  string // the ticket its check-in issued, or ""
+	Online  bool   // sold by central from its share (slots.go)
 }
 
 // Call is one entry of the call display.
@@ -369,7 +370,11 @@ func (s *State) Apply(e Event) {
 			b = &Booking{Code: p.Code}
 			s.bookings[p.Code] = b
 		}
-		b.Service, b.Slot = p.Service, time.UnixMilli(p.Slot)
+		b.Service, b.Slot, b.Online = p.Service, time.UnixMilli(p.Slot), p.Online
+	case *BookingCancelled:
+		if b := s.bookings[p.Code]; b != nil && b.Ticket == "" {
+			delete(s.bookings, p.Code)
+		}
 	case *TicketStarted:
 		s.advanceDay(e.At)
 		if t := s.Tickets[p.ID]; t != nil && t.Status == StatusCalled {
