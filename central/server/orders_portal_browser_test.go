@@ -66,6 +66,18 @@ func orderUntil(expr string) chromedp.Action[chromedp.Void] {
 // width (WCAG 1.4.10 reflow).
 const noSideways = `document.documentElement.scrollWidth <= screen.width`
 
+// a11yProblems lists what a screen reader would stumble over (the project
+// has no axe-core): inputs without a label, aria-describedby naming no
+// element, duplicate ids, summary links to nowhere, images without alt.
+const a11yProblems = `(function(){var bad=[];
+document.querySelectorAll('input:not([type=hidden]),select,textarea').forEach(function(e){if(!e.labels||e.labels.length===0){bad.push('no label: '+e.id);}});
+document.querySelectorAll('[aria-describedby]').forEach(function(e){e.getAttribute('aria-describedby').split(/\s+/).forEach(function(id){if(!document.getElementById(id)){bad.push('describedby '+id+' missing');}});});
+var ids={};document.querySelectorAll('[id]').forEach(function(e){if(ids[e.id]){bad.push('duplicate id '+e.id);}ids[e.id]=1;});
+document.querySelectorAll('.error-summary a').forEach(function(a){if(!document.getElementById(a.hash.slice(1))){bad.push('summary link to nowhere: '+a.hash);}});
+document.querySelectorAll('img:not([alt])').forEach(function(e){bad.push('img without alt');});
+document.querySelectorAll('fieldset').forEach(function(f){if(!f.querySelector(':scope > legend')){bad.push('fieldset without legend: '+f.id);}});
+return bad.join('; ');})()`
+
 // TestBrowser_OrderJourney: on a 390×844 phone a citizen opens the portal,
 // goes to "Urkunde bestellen", sends the form half filled (the error
 // summary takes the focus and links to the fields), completes it and
@@ -92,6 +104,14 @@ func TestBrowser_OrderJourney(t *testing.T) {
 		}
 	}
 	var ok bool
+	var problems string
+	check := func(page string) {
+		t.Helper()
+		run("a11y "+page, orderEval(&problems, a11yProblems))
+		if problems != "" {
+			t.Errorf("%s: %s", page, problems)
+		}
+	}
 	var focused, code, state string
 
 	run("portal to the form",
@@ -107,6 +127,7 @@ func TestBrowser_OrderJourney(t *testing.T) {
 	if !ok {
 		t.Error("the form scrolls sideways at 390 px")
 	}
+	check("form")
 
 	// Half filled: the name only, then send.
 	run("half-filled form",
@@ -122,6 +143,7 @@ func TestBrowser_OrderJourney(t *testing.T) {
 	if focused != "error-summary" {
 		t.Errorf("after the failed post the focus is on %q, want the error summary", focused)
 	}
+	check("form with errors")
 	// The summary's link moves to its field; what was typed is still there.
 	var typed string
 	run("summary link",
@@ -151,6 +173,7 @@ func TestBrowser_OrderJourney(t *testing.T) {
 	if len(code) != 10 || code[0] != 'U' {
 		t.Fatalf("order code %q", code)
 	}
+	check("confirmation")
 	var fee string
 	run("fee", orderEval(&fee, `document.getElementById("order-fee").textContent`))
 	if fee != "10,00 €" {
@@ -194,6 +217,7 @@ func TestBrowser_OrderJourney(t *testing.T) {
 	if focused != "/" {
 		t.Errorf("the live update moved the focus to %q", focused)
 	}
+	check("status")
 	if !ok {
 		t.Error("the status page scrolls sideways at 390 px")
 	}
