@@ -243,6 +243,27 @@ func TestBrowser_OrderJourney(t *testing.T) {
 			t.Errorf("%s scrolls sideways at 320 px: widest element %s", page.name, wide)
 		}
 	}
+	// Arabic, right to left: a failed post speaks Arabic beside each field.
+	var msg string
+	run("Arabic errors",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(e.URL+"/bestellen?lang=ar"),
+		chromedp.WaitVisible(chromedp.ID("order-submit")),
+		chromedp.Click(chromedp.ID("order-submit")),
+		chromedp.WaitVisible(chromedp.ID("error-summary")),
+		orderUntil(`document.activeElement && document.activeElement.id === "error-summary"`),
+		orderEval(&msg, `document.getElementById("f-person-family_name-error").textContent`),
+		orderEval(&ok, noSideways),
+		orderViewShot(shots, "order-7-errors-ar-screen"),
+	)
+	if !strings.Contains(msg, "يُرجى إدخال اسم العائلة.") {
+		t.Errorf("Arabic message beside the family name: %q", msg)
+	}
+	if !ok {
+		t.Error("the Arabic form with errors scrolls sideways")
+	}
+	check("Arabic form with errors")
+
 	// Back to German for whoever uses the browser's cookie next.
 	run("reset", chromedp.Navigate(e.URL+"/?lang=de"))
 }
