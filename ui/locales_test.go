@@ -204,6 +204,10 @@ func TestPlurals(t *testing.T) {
 		{"ar", "minutes", []any{100}, "100 دقيقة"},
 		{"ar", "kiosk.wait", []any{2, 7}, "مدة الانتظار نحو دقيقتين · عدد المنتظرين: 7"},
 		{"ar", "ticket.sms.soon", []any{"A042", 1}, "رقمك A042: تبقّت نحو دقيقة واحدة"},
+		{"de", "portal.order.fresh.ago", []any{1}, "Stand: vor 1 Minute"},
+		{"ar", "portal.order.fresh.ago", []any{2}, "آخر تحديث: منذ دقيقتين"},
+		{"ar", "portal.order.fresh.ago", []any{7}, "آخر تحديث: منذ 7 دقائق"},
+		{"ar", "portal.order.fresh.ago", []any{42}, "آخر تحديث: منذ 42 دقيقة"},
 		{"tr", "minutes", []any{1}, "1 dk."},
 		{"tr", "minutes", []any{7}, "7 dk."},
 		// A staff text in Turkish falls back to German, plural forms and all.
