@@ -48,6 +48,7 @@ var orderTexts = map[string]map[string]string{
 		"orders.filter.show":   "Anzeigen",
 		"orders.filter.bad":    "Diesen Filter gibt es nicht. Bitte aus der Liste wählen.",
 		"orders.count":         "%d Bestellungen",
+		"orders.count.one":     "1 Bestellung",
 		"orders.limited":       "Es werden die ältesten %d angezeigt.",
 		"orders.none":          "Keine Bestellungen für diesen Filter.",
 		"orders.code":          "Bestellcode",
@@ -167,6 +168,7 @@ var orderTexts = map[string]map[string]string{
 		"orders.filter.show":   "Show",
 		"orders.filter.bad":    "There is no such filter. Please choose from the list.",
 		"orders.count":         "%d orders",
+		"orders.count.one":     "1 order",
 		"orders.limited":       "The oldest %d are shown.",
 		"orders.none":          "No orders for this filter.",
 		"orders.code":          "Order code",
@@ -334,6 +336,20 @@ func Age(lang string, since, now time.Time) string {
 	return Translate(lang, "orders.age.days", int(d/(24*time.Hour)))
 }
 
+// Day is a date of the form YYYY-MM-DD (a birth date, an event's date) as
+// lang writes it: "14.03.1987", "14 Mar 1987"; unchanged when it does not
+// parse.
+func Day(lang, iso string) string {
+	d, err := time.Parse(time.DateOnly, iso)
+	if err != nil {
+		return iso
+	}
+	if lang == "en" {
+		return d.Format("2 Jan 2006")
+	}
+	return d.Format("02.01.2006")
+}
+
 // OrderKind is the name of a certificate kind in lang (the kind itself
 // when unknown).
 func OrderKind(lang, kind string) string {
@@ -345,3 +361,6 @@ func OrderKind(lang, kind string) string {
 	}
 	return strings.ReplaceAll(kind, "_", " ")
 }
+
+// Day is a YYYY-MM-DD date in the page's language (ui.Day).
+func (p Page) Day(iso string) string { return Day(p.Lang, iso) }

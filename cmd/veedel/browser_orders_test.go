@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/veedel/veedel/appliance/registration"
+)
+
+// TestOrderBackOfficeInBrowser walks the back office of issue 10 in
+// chromium: a citizen orders a Meldebescheinigung for pickup at central's
+// API; it comes down to Kalk; a clerk logs in at the desk, sees the badge,
+// opens the orders, claims the order with the mouse and marks it ready
+// with the keyboard; the citizen's status at central says "ready".
+func TestOrderBackOfficeInBrowser(t *testing.T) {
+	browser := newBrowser(t)
+	shots := screenshotDir(t)
+	dir := t.TempDir()
+	_, cent := startCentral(t, dir, freeAddr(t))
+	_, app := startAppliance(t, applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"),
+		CentralURL: cent.URL, PortalURL: cent.URL, Heartbeat: 200 * time.Millisecond,
+		Users: []userSpec{{Name: "demo", Password: "demo", Role: "lead"}}})
+
+	body := `{"kind":"meldebescheinigung","site":"kalk","delivery":"pickup","copies":2,` +
+		`"person":{"family_name":"Yıldırım-Schäfer","given_names":"Ayşe","birth_date":"1987-03-14","birth_place":"Köln"},` +
+		`"contact":{"email":"ayse@example.de"},"consent":true}`
+	var placed struct{ Code, Token string }
+	// The order waits for the site's first signed poll (its box key).
+	eventually(t, 20*time.Second, "central takes the order", func() (bool, string) {
+		resp, err := http.Post(cent.URL+"/api/v1/orders", "application/json", strings.NewReader(body))
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return false, resp.Status
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&placed); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
+	eventually(t, 10*time.Second, "the order is at the site", func() (bool, string) {
+		req, _ := http.NewRequest(http.MethodGet, app.URL+"/api/v1/orders?status=at_site", nil)
+		req.SetBasicAuth("demo", "demo")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		var list []registration.Order
+		json.NewDecoder(resp.Body).Decode(&list)
+		return len(list) == 1 && list[0].Code == placed.Code, resp.Status
+	})
+
+	var badge, row, status, flash, name string
+	desk := newTab(t, browser)
+	runIn(t, desk, "desk to orders", append(deskLogin(app.URL, "demo", "demo", "3"),
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.WaitVisible(chromedp.ID("orders-badge")),
+		into(&badge, chromedp.Text(chromedp.ID("orders-link"))),
+		screenshot(shots, "orders-1-desk-badge"),
+		chromedp.Click(chromedp.ID("orders-link")),
+		chromedp.WaitVisible(chromedp.ID("orders")),
+		into(&row, chromedp.Text(chromedp.ID("order-"+placed.Code))),
+		screenshot(shots, "orders-2-list"),
+		chromedp.Click(chromedp.CSS(`#order-`+placed.Code+` a`)),
+		chromedp.WaitVisible(chromedp.ID("claim")),
+		into(&name, chromedp.Text(chromedp.ID("person-name"))),
+		screenshot(shots, "orders-3-detail"),
+		chromedp.Click(chromedp.ID("claim")),
+		chromedp.WaitVisible(chromedp.ID("ready")),
+		into(&status, chromedp.Text(chromedp.ID("order-status"))),
+		screenshot(shots, "orders-4-claimed"),
+	)...)
+	if !strings.Contains(badge, "1") {
+		t.Errorf("orders link %q: want the badge 1", badge)
+	}
+	for _, want := range []string{placed.Code, "Meldebescheinigung", "2", "20,00", "Abholung", "Neu"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("list row %q lacks %q", row, want)
+		}
+	}
+	if name != "Ayşe Yıldırım-Schäfer" {
+		t.Errorf("detail shows name %q", name)
+	}
+	if status != "In Bearbeitung" {
+		t.Errorf("status after claim %q, want In Bearbeitung", status)
+	}
+
+	// Ready with the keyboard: focus the button, press Enter.
+	runIn(t, desk, "ready by keyboard",
+		chromedp.Focus(chromedp.ID("ready")),
+		chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.ID("collect")),
+		into(&status, chromedp.Text(chromedp.ID("order-status"))),
+		into(&flash, chromedp.Text(chromedp.CSS(".flash"))),
+		screenshot(shots, "orders-5-ready"),
+	)
+	if status != "Fertig" || !strings.Contains(flash, "fertig") {
+		t.Errorf("after ready: status %q, flash %q", status, flash)
+	}
+
+	// The step went up: the citizen's status page says ready.
+	eventually(t, 10*time.Second, "central shows ready", func() (bool, string) {
+		var st struct{ Status string }
+		code, err := getJSON(cent.URL+"/api/v1/orders/"+placed.Token, &st)
+		if err != nil || code != http.StatusOK {
+			return false, http.StatusText(code)
+		}
+		return st.Status == registration.StatusReady, st.Status
+	})
+}
