@@ -2,7 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,4 +121,39 @@ func TestOrderBackOfficeInBrowser(t *testing.T) {
 		}
 		return st.Status == registration.StatusReady, st.Status
 	})
+
+	// The pickup slip, as the desk's link serves it, has the site's
+	// address from the wiring (siteAddress) and the citizen's name.
+	if _, err := exec.LookPath("pdftotext"); err != nil && os.Getenv("CI") == "" {
+		t.Log("pdftotext not installed: slip not read back")
+		return
+	}
+	jar, _ := cookiejar.New(nil)
+	clerk := &http.Client{Jar: jar}
+	resp, err := clerk.PostForm(app.URL+"/desk/login", url.Values{"user": {"demo"}, "password": {"demo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = clerk.Get(app.URL + "/desk/orders/" + placed.Code + "/slip.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	slip := filepath.Join(dir, "slip.pdf")
+	f, err := os.Create(slip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(f, resp.Body)
+	f.Close()
+	out, err := exec.Command("pdftotext", slip, "-").CombinedOutput()
+	if resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("slip: %s, pdftotext: %v %s", resp.Status, err, out)
+	}
+	for _, want := range []string{placed.Code, "Ayşe Yıldırım-Schäfer", "Kundenzentrum Kalk", "Kalker Hauptstraße 247–273", "51103 Köln"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("slip lacks %q:\n%s", want, out)
+		}
+	}
 }
