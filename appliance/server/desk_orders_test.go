@@ -160,6 +160,25 @@ func TestDeskOrdersNeedLogin(t *testing.T) {
 	}
 }
 
+// TestDeskOrderCrossSite: a logged-in clerk's browser sent to post a step
+// from another site (CSRF) is refused, as every desk form.
+func TestDeskOrderCrossSite(t *testing.T) {
+	h := newOrdersHarness(t)
+	h.place(t, pickupOrder("UPICKUP234"))
+	b := h.browser(t)
+	h.login(t, b)
+	seq := h.store.LastSeq()
+	for _, header := range [][2]string{{"Sec-Fetch-Site", "cross-site"}, {"Origin", "https://evil.example"}} {
+		req := h.newRequest(t, http.MethodPost, "/desk/orders/UPICKUP234/reject", strings.NewReader("reason=Spam"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(header[0], header[1])
+		wantCode(t, h.send(t, b, req), http.StatusForbidden)
+	}
+	if h.store.LastSeq() != seq || h.status(t, "UPICKUP234") != registration.StatusAtSite {
+		t.Error("a cross-site post changed the order")
+	}
+}
+
 // TestDeskOrdersList: the list shows the open orders by default, filters
 // by status and kind, refuses an unknown filter at its field, and the
 // desk's navigation counts the open orders.
