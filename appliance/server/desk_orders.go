@@ -173,7 +173,7 @@ func (s *Server) renderOrder(w http.ResponseWriter, r *http.Request, status int,
 	s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
 	w.Header().Set("Cache-Control", "no-store")
 	s.Renderer.Render(w, status, "desk_orders_detail", ui.Page{Lang: lang, Title: ui.Translate(lang, "orders.detail.title", o.Code) + " · " + p.SiteName,
-		Surface: "desk", Path: r.URL.Path, Flash: flash, Error: errMsg, Data: p})
+		Surface: "desk", Path: "/desk/orders/" + o.Code, Flash: flash, Error: errMsg, Data: p})
 }
 
 // deskOrderStep: POST /desk/orders/{code}/{action}; reject takes the form

@@ -257,7 +257,8 @@ func TestDeskOrderSteps(t *testing.T) {
 	seq := h.store.LastSeq()
 	res = h.postForm(t, b, "/desk/orders/UPICKUP234/ready", "")
 	wantCode(t, res, http.StatusConflict)
-	wantPage(t, res, `role="alert">Bestellung UPICKUP234 erst übernehmen<`)
+	// The refusal's page switches language on the order, not on the step.
+	wantPage(t, res, `role="alert">Bestellung UPICKUP234 erst übernehmen<`, `href="/desk/orders/UPICKUP234?lang=en"`)
 	if h.store.LastSeq() != seq {
 		t.Error("a refused step wrote to the change-log")
 	}
