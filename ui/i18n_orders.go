@@ -33,10 +33,10 @@ var orderTexts = map[string]map[string]string{
 		"order.delivery.post":                     "Post",
 		"order.payment.at_pickup":                 "bei Abholung zu zahlen",
 		"order.payment.online":                    "online bezahlt",
-		"order.copies":                            "%d Exemplar(e)",
 
 		"orders.link":          "Bestellungen",
 		"orders.open.count":    "%d offene Bestellungen",
+		"orders.open.one":      "1 offene Bestellung",
 		"orders.title":         "Bestellungen",
 		"orders.lead":          "Urkunden und Bescheinigungen, die Bürgerinnen und Bürger online bestellt haben und die dieser Standort bearbeitet.",
 		"orders.filter":        "Filter",
@@ -67,8 +67,6 @@ var orderTexts = map[string]map[string]string{
 
 		"orders.detail.title":    "Bestellung %s",
 		"orders.back":            "← Bestellungen",
-		"orders.facts":           "Bestellung",
-		"orders.payment":         "Bezahlung",
 		"orders.received":        "Am Standort seit",
 		"orders.placed":          "Bestellt am",
 		"orders.updated":         "Zuletzt geändert",
@@ -153,10 +151,10 @@ var orderTexts = map[string]map[string]string{
 		"order.delivery.post":                     "Post",
 		"order.payment.at_pickup":                 "to be paid at pickup",
 		"order.payment.online":                    "paid online",
-		"order.copies":                            "%d cop(ies)",
 
 		"orders.link":          "Orders",
 		"orders.open.count":    "%d open orders",
+		"orders.open.one":      "1 open order",
 		"orders.title":         "Orders",
 		"orders.lead":          "Certificates citizens ordered online that this site works on.",
 		"orders.filter":        "Filter",
@@ -187,8 +185,6 @@ var orderTexts = map[string]map[string]string{
 
 		"orders.detail.title":    "Order %s",
 		"orders.back":            "← Orders",
-		"orders.facts":           "Order",
-		"orders.payment":         "Payment",
 		"orders.received":        "At this site since",
 		"orders.placed":          "Ordered on",
 		"orders.updated":         "Last changed",
@@ -273,7 +269,6 @@ var orderTexts = map[string]map[string]string{
 		"order.delivery.post":                     "Posta",
 		"order.payment.at_pickup":                 "teslim alırken ödenecek",
 		"order.payment.online":                    "çevrimiçi ödendi",
-		"order.copies":                            "%d nüsha",
 	},
 	"ar": {
 		"order.kind.meldebescheinigung":           "شهادة تسجيل السكن",
@@ -293,7 +288,6 @@ var orderTexts = map[string]map[string]string{
 		"order.delivery.post":                     "البريد",
 		"order.payment.at_pickup":                 "الدفع عند الاستلام",
 		"order.payment.online":                    "مدفوع عبر الإنترنت",
-		"order.copies":                            "%d نسخة",
 	},
 }
 
