@@ -293,6 +293,34 @@ func TestDeskOrderSteps(t *testing.T) {
 	wantCode(t, h.get(t, b, "/desk/orders/UNKNOWN234"), http.StatusNotFound)
 }
 
+// TestDeskOrderDispatch: an order by post is dispatched, never collected;
+// the page offers the steps for its delivery.
+func TestDeskOrderDispatch(t *testing.T) {
+	h := newOrdersHarness(t)
+	h.place(t, postOrder("UPOST23456"))
+	b := h.browser(t)
+	h.login(t, b)
+	res := h.get(t, b, "/desk/orders/UPOST23456")
+	wantPage(t, res, `id="letter"`, "Venloer Straße 12", "01.05.1990, Düsseldorf", "G 1234/1990", "0171 1234567")
+	if strings.Contains(res.String(), `id="slip"`) {
+		t.Error("an order by post offers a pickup slip")
+	}
+	wantCode(t, h.postForm(t, b, "/desk/orders/UPOST23456/claim", ""), http.StatusSeeOther)
+	res = h.get(t, b, "/desk/orders/UPOST23456")
+	wantPage(t, res, `id="ready"`, `id="dispatch"`)
+	if strings.Contains(res.String(), `id="collect"`) {
+		t.Error("an order by post offers collection")
+	}
+	res = h.postForm(t, b, "/desk/orders/UPOST23456/collect", "")
+	wantCode(t, res, http.StatusConflict)
+	wantPage(t, res, "wird verschickt, nicht abgeholt")
+	wantCode(t, h.postForm(t, b, "/desk/orders/UPOST23456/dispatch", ""), http.StatusSeeOther)
+	if got := h.status(t, "UPOST23456"); got != registration.StatusDispatched {
+		t.Errorf("status %q, want dispatched", got)
+	}
+	wantPage(t, h.get(t, b, "/desk/orders/UPOST23456?done=dispatch"), "Als verschickt markiert.", "Verschickt", `id="steps-none"`)
+}
+
 // TestDeskOrderReject: the reason is required, bounded and shown to the
 // citizen; a refused reason is marked at its field in the page's language,
 // kept in the field, and nothing is written.
