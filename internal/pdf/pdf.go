@@ -126,10 +126,11 @@ func newDoc(orientation, size, lang, title string, date time.Time) *fpdf.Fpdf {
 
 // Write writes the letter as a PDF.
 func (l Letter) Write(w io.Writer) error {
-	if len(l.Recipient) > addressLines {
-		return fmt.Errorf("pdf: letter: %d address lines, at most %d", len(l.Recipient), addressLines)
-	}
 	f := newDoc("P", "A4", l.Lang, l.Title, l.Date)
+	address := windowLines(f, l.Recipient)
+	if len(address) > addressLines {
+		return fmt.Errorf("pdf: letter: the address takes %d lines in the window, at most %d", len(address), addressLines)
+	}
 	f.SetMargins(marginLeft, 20, marginRight)
 	f.SetAutoPageBreak(true, 25)
 	f.AddPage()
@@ -163,12 +164,11 @@ func (l Letter) Write(w io.Writer) error {
 		f.SetXY(addressLeft, addressTop+returnZone-4)
 		f.CellFormat(addressWidth, 4, l.ReturnLine, "B", 0, "L", false, 0, "")
 	}
-	// The address, one line each, fitted into the window.
-	for i, line := range l.Recipient {
-		size := fit(f, "", line, bodyFontSize, 7, addressWidth)
-		f.SetFont(family, "", size)
+	// The address, fitted into the window.
+	for i, line := range address {
+		f.SetFont(family, "", line.size)
 		f.SetXY(addressLeft, addressTop+returnZone+float64(i)*addressLineH)
-		f.CellFormat(addressWidth, addressLineH, line, "", 0, "L", false, 0, "")
+		f.CellFormat(addressWidth, addressLineH, line.text, "", 0, "L", false, 0, "")
 	}
 
 	// Information block.
@@ -286,6 +286,32 @@ func table(f *fpdf.Fpdf, facts []Fact, width, labelW float64) {
 		f.MultiCell(width-labelW, bodyLineHeight, fact.Value, "", "L", false)
 		f.SetXY(x, max(yl, f.GetY()))
 	}
+}
+
+// windowLine is a line of the address as set in the window.
+type windowLine struct {
+	text string
+	size float64
+}
+
+// windowLines fits the address into the window's width: each line at the
+// body's size, or smaller down to 8 pt, or wrapped at 8 pt between words
+// (a long name on two lines rather than out of the window).
+func windowLines(f *fpdf.Fpdf, lines []string) []windowLine {
+	const min = 8.0
+	var out []windowLine
+	for _, text := range lines {
+		size := fit(f, "", text, bodyFontSize, min, addressWidth)
+		f.SetFont(family, "", size)
+		if f.GetStringWidth(text) <= addressWidth {
+			out = append(out, windowLine{text, size})
+			continue
+		}
+		for _, part := range f.SplitText(text, addressWidth) {
+			out = append(out, windowLine{strings.TrimSpace(part), min})
+		}
+	}
+	return out
 }
 
 // fit is the largest font size from size down to min (in half points) at

@@ -112,7 +112,28 @@ func TestLetter(t *testing.T) {
 // envelope (DIN 5008 form B: 20 mm from the left, 45 mm from the top,
 // 85 × 45 mm), read back from the rendered page with its coordinates.
 func TestLetterAddressWindow(t *testing.T) {
-	b, err := pdf.Bytes(letter())
+	inWindow(t, letter(), "Yıldırım-Schäfer", "Venloer", "50672")
+}
+
+// TestLetterLongNameWraps: a name too long for one line even at 8 pt (the
+// register takes 120 characters of given names and 80 of family name)
+// wraps between words and stays in the window.
+func TestLetterLongNameWraps(t *testing.T) {
+	l := letter()
+	l.Recipient[0] = "Maria-Magdalena Anneliese Çiğdem Zoë Ευαγγελία Aleksandra Ngozi " + strings.Repeat("Wiederkehr ", 6) + "Oberschwarzenbach-Yıldırım"
+	inWindow(t, l, "Maria-Magdalena", "Ευαγγελία", "Oberschwarzenbach-Yıldırım", "Venloer", "50672")
+	// More than the window's six lines is refused, never set outside it.
+	l.Recipient = append(l.Recipient, "c/o Hausverwaltung", "Hinterhaus, 3. Etage")
+	l.Recipient[0] += " " + strings.Repeat("Verylongname ", 12)
+	if _, err := pdf.Bytes(l); err == nil || !strings.Contains(err.Error(), "at most 6") {
+		t.Fatalf("an address of more than six lines: %v", err)
+	}
+}
+
+// inWindow checks that words lie in the window of a DL envelope.
+func inWindow(t *testing.T, l pdf.Letter, words ...string) {
+	t.Helper()
+	b, err := pdf.Bytes(l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +143,7 @@ func TestLetterAddressWindow(t *testing.T) {
 		t.Fatalf("pdftotext -bbox: %v\n%s", err, out)
 	}
 	const pt = 72 / 25.4 // points per millimetre
-	for _, word := range []string{"Yıldırım-Schäfer", "Venloer", "50672"} {
+	for _, word := range words {
 		i := strings.Index(string(out), ">"+word+"<")
 		if i < 0 {
 			t.Fatalf("%q not in the page:\n%s", word, out)
