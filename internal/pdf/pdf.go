@@ -21,6 +21,8 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/skip2/go-qrcode"
+
+	"github.com/veedel/veedel"
 )
 
 //go:embed fonts/DejaVuSans.ttf
@@ -129,7 +131,8 @@ func (l Letter) Write(w io.Writer) error {
 	f := newDoc("P", "A4", l.Lang, l.Title, l.Date)
 	address := windowLines(f, l.Recipient)
 	if len(address) > addressLines {
-		return fmt.Errorf("pdf: letter: the address takes %d lines in the window, at most %d", len(address), addressLines)
+		return veedel.Errorf(veedel.EINVALID, "Die Anschrift braucht %d Zeilen, das Fenster des Umschlags fasst %d: bitte das Anschreiben von Hand schreiben / the address takes %d lines, the envelope's window holds %d: please write the letter by hand",
+			len(address), addressLines, len(address), addressLines)
 	}
 	f.SetMargins(marginLeft, 20, marginRight)
 	f.SetAutoPageBreak(true, 25)

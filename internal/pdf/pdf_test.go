@@ -16,6 +16,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/internal/pdf"
 )
 
@@ -125,7 +126,7 @@ func TestLetterLongNameWraps(t *testing.T) {
 	// More than the window's six lines is refused, never set outside it.
 	l.Recipient = append(l.Recipient, "c/o Hausverwaltung", "Hinterhaus, 3. Etage")
 	l.Recipient[0] += " " + strings.Repeat("Verylongname ", 12)
-	if _, err := pdf.Bytes(l); err == nil || !strings.Contains(err.Error(), "at most 6") {
+	if _, err := pdf.Bytes(l); veedel.ErrorCode(err) != veedel.EINVALID || !strings.Contains(err.Error(), "window holds 6") {
 		t.Fatalf("an address of more than six lines: %v", err)
 	}
 }
