@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -197,10 +199,10 @@ func (s *Server) deskOrderStep(w http.ResponseWriter, r *http.Request) {
 		status := web.Status(err)
 		switch veedel.ErrorCode(err) {
 		case veedel.EINVALID:
-			form := orderPage{Reason: reason, ReasonError: ui.InLang(lang, veedel.ErrorMessage(err))}
+			form := orderPage{Reason: reason, ReasonError: sentence(ui.InLang(lang, veedel.ErrorMessage(err)))}
 			s.renderOrder(w, r, status, "", "", form)
 		case veedel.ECONFLICT:
-			s.renderOrder(w, r, status, "", ui.InLang(lang, veedel.ErrorMessage(err)), orderPage{})
+			s.renderOrder(w, r, status, "", sentence(ui.InLang(lang, veedel.ErrorMessage(err))), orderPage{})
 		default:
 			s.renderError(w, r, err)
 		}
@@ -208,4 +210,11 @@ func (s *Server) deskOrderStep(w http.ResponseWriter, r *http.Request) {
 	}
 	code = strings.ToUpper(strings.TrimSpace(code))
 	http.Redirect(w, r, "/desk/orders/"+url.PathEscape(code)+"?done="+action, http.StatusSeeOther)
+}
+
+// sentence starts msg with a capital letter: the domain's English halves
+// start small ("order U… is closed already").
+func sentence(msg string) string {
+	r, n := utf8.DecodeRuneInString(msg)
+	return string(unicode.ToUpper(r)) + msg[n:]
 }

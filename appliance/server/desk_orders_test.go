@@ -337,7 +337,7 @@ func TestDeskOrderReject(t *testing.T) {
 		"Bitte keine persönlichen Daten eintragen")
 	res = h.postForm(t, b, "/desk/orders/UPOST23456/reject?lang=en", "reason="+strings.Repeat("x", registration.MaxReason+1))
 	wantCode(t, res, http.StatusBadRequest)
-	wantPage(t, res, `id="reason-error">reason too long<`, ">"+strings.Repeat("x", registration.MaxReason+1)+"</textarea>", "Please do not enter personal data")
+	wantPage(t, res, `id="reason-error">Reason too long<`, ">"+strings.Repeat("x", registration.MaxReason+1)+"</textarea>", "Please do not enter personal data")
 	res = h.postForm(t, b, "/desk/orders/UPOST23456/reject?lang=de", "reason=Unterlagen+fehlen%E2%80%AE")
 	wantCode(t, res, http.StatusBadRequest)
 	wantPage(t, res, `id="reason-error">Grund enthält`)

@@ -112,6 +112,25 @@ func TestOrderBackOfficeInBrowser(t *testing.T) {
 		t.Errorf("after ready: status %q, flash %q", status, flash)
 	}
 
+	// A reason of blanks is refused at its field, in the page's language
+	// (English here), and the order stays ready.
+	var reasonErr, invalid, described string
+	runIn(t, desk, "refused reason",
+		chromedp.Navigate(app.URL+"/desk/orders/"+placed.Code+"?lang=en"),
+		chromedp.WaitVisible(chromedp.ID("reason")),
+		chromedp.SendKeys(chromedp.ID("reason"), "   "),
+		chromedp.Click(chromedp.ID("reject")),
+		chromedp.WaitVisible(chromedp.ID("reason-error")),
+		into(&reasonErr, chromedp.Text(chromedp.ID("reason-error"))),
+		into(&invalid, chromedp.Evaluate[string](`document.getElementById("reason").getAttribute("aria-invalid")`)),
+		into(&described, chromedp.Evaluate[string](`document.getElementById("reason").getAttribute("aria-describedby")`)),
+		into(&status, chromedp.Text(chromedp.ID("order-status"))),
+		screenshot(shots, "orders-6-reason-refused-en"),
+	)
+	if reasonErr != "Give a reason the citizen can read" || invalid != "true" || described != "reason-hint reason-error" || status != "Ready" {
+		t.Errorf("refused reason: error %q, aria-invalid %q, aria-describedby %q, status %q", reasonErr, invalid, described, status)
+	}
+
 	// The step went up: the citizen's status page says ready.
 	eventually(t, 10*time.Second, "central shows ready", func() (bool, string) {
 		var st struct{ Status string }
