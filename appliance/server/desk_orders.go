@@ -216,5 +216,8 @@ func (s *Server) deskOrderStep(w http.ResponseWriter, r *http.Request) {
 // start small ("order U… is closed already").
 func sentence(msg string) string {
 	r, n := utf8.DecodeRuneInString(msg)
+	if n == 0 {
+		return msg
+	}
 	return string(unicode.ToUpper(r)) + msg[n:]
 }
