@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,9 @@ type ordersHarness struct {
 	box []byte
 	out []changelog.Entry
 	hlc changelog.HLC
+	// ahead moves the store's clock forward (erasure after the keeping
+	// time), without touching package state other tests read.
+	ahead *atomic.Int64
 }
 
 const kalkAddress = "Kalker Hauptstraße 247–273, 51103 Köln"
@@ -46,7 +50,9 @@ func newOrdersHarness(t *testing.T) *ordersHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarnessOpts(t, sqlite.Options{NoShowGrace: -1, BoxKey: box})
+	ahead := new(atomic.Int64)
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	h := newHarnessOpts(t, sqlite.Options{NoShowGrace: -1, BoxKey: box, Now: now})
 	// The same store behind a server that knows the site's address, the
 	// sender of its letters.
 	renderer, err := ui.NewRenderer()
@@ -56,7 +62,7 @@ func newOrdersHarness(t *testing.T) *ordersHarness {
 	srv := httptest.NewServer((&server.Server{Store: h.store, Renderer: renderer, PortalURL: portal, SiteAddress: kalkAddress}).Handler())
 	t.Cleanup(srv.Close)
 	h.url, h.transport = srv.URL, srv.Client().Transport
-	return &ordersHarness{harness: h, box: box.PublicKey().Bytes(), hlc: changelog.HLC(time.Now().UnixMilli()) << 16}
+	return &ordersHarness{harness: h, box: box.PublicKey().Bytes(), hlc: changelog.HLC(time.Now().UnixMilli()) << 16, ahead: ahead}
 }
 
 // order is what central places: the clear part and the sealed details.
@@ -140,6 +146,7 @@ func wantPage(t *testing.T, res response, parts ...string) {
 // TestDeskOrdersNeedLogin: the orders, their personal data and their
 // documents are for logged-in staff only, as every desk page.
 func TestDeskOrdersNeedLogin(t *testing.T) {
+	t.Parallel()
 	h := newOrdersHarness(t)
 	h.place(t, pickupOrder("UPICKUP234"))
 	anon := h.browser(t)
@@ -163,6 +170,7 @@ func TestDeskOrdersNeedLogin(t *testing.T) {
 // TestDeskOrderCrossSite: a logged-in clerk's browser sent to post a step
 // from another site (CSRF) is refused, as every desk form.
 func TestDeskOrderCrossSite(t *testing.T) {
+	t.Parallel()
 	h := newOrdersHarness(t)
 	h.place(t, pickupOrder("UPICKUP234"))
 	b := h.browser(t)
@@ -183,6 +191,7 @@ func TestDeskOrderCrossSite(t *testing.T) {
 // by status and kind, refuses an unknown filter at its field, and the
 // desk's navigation counts the open orders.
 func TestDeskOrdersList(t *testing.T) {
+	t.Parallel()
 	h := newOrdersHarness(t)
 	h.place(t, pickupOrder("UPICKUP234"))
 	h.place(t, postOrder("UPOST23456"))
@@ -236,6 +245,7 @@ func TestDeskOrdersList(t *testing.T) {
 // one change-log entry; a step the status does not allow is refused with
 // why and changes nothing; the page offers only the steps Decide allows.
 func TestDeskOrderSteps(t *testing.T) {
+	t.Parallel()
 	h := newOrdersHarness(t)
 	h.place(t, pickupOrder("UPICKUP234"))
 	b := h.browser(t)
@@ -296,6 +306,7 @@ func TestDeskOrderSteps(t *testing.T) {
 // TestDeskOrderDispatch: an order by post is dispatched, never collected;
 // the page offers the steps for its delivery.
 func TestDeskOrderDispatch(t *testing.T) {
+	t.Parallel()
 	h := newOrdersHarness(t)
 	h.place(t, postOrder("UPOST23456"))
 	b := h.browser(t)
@@ -325,6 +336,7 @@ func TestDeskOrderDispatch(t *testing.T) {
 // citizen; a refused reason is marked at its field in the page's language,
 // kept in the field, and nothing is written.
 func TestDeskOrderReject(t *testing.T) {
+	t.Parallel()
 	h := newOrdersHarness(t)
 	h.place(t, postOrder("UPOST23456"))
 	b := h.browser(t)
@@ -363,6 +375,7 @@ func TestDeskOrderReject(t *testing.T) {
 // order code, the letter's address is the citizen's; each document only
 // for its delivery, and none once the details are erased.
 func TestDeskOrderDocuments(t *testing.T) {
+	t.Parallel()
 	h := newOrdersHarness(t)
 	h.place(t, pickupOrder("UPICKUP234"))
 	h.place(t, postOrder("UPOST23456"))
@@ -405,13 +418,13 @@ func TestDeskOrderDocuments(t *testing.T) {
 	if res := h.postForm(t, b, "/desk/orders/UPOST23456/reject", "reason=Doppelt+bestellt."); res.status != http.StatusSeeOther {
 		t.Fatalf("reject: %d", res.status)
 	}
-	keep := registration.KeepDetails
-	registration.KeepDetails = -time.Hour // as if 90 days had passed
+	h.ahead.Store(int64(registration.KeepDetails + time.Hour))
 	n, err := h.store.ErasePersonalData(context.Background())
-	registration.KeepDetails = keep
 	if err != nil || n != 1 {
 		t.Fatalf("erase: %d, %v", n, err)
 	}
+	h.login(t, b) // the session ended meanwhile
+
 	res = h.get(t, b, "/desk/orders/UPOST23456/letter.pdf")
 	wantCode(t, res, http.StatusConflict)
 	wantPage(t, res, "nicht mehr vorhanden")
