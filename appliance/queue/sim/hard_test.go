@@ -1,0 +1,77 @@
+package sim
+
+import (
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// Hard-day seeds: tuning looked at histories 1–6 only; the figures and
+// the test come from histories 101–106 (one per site profile), unseen by
+// the tuning. Each history has hardWarm warm-up days, then measured days.
+const (
+	hardWarm = 6
+	hardDays = 6
+)
+
+var (
+	hardTuningSeeds     = seeds(1, 6)
+	hardEvaluationSeeds = seeds(101, 6)
+)
+
+func hardRecords(t testing.TB, seeds []uint64, cond Conditions, warm, days int) []HardRecord {
+	t.Helper()
+	var all []HardRecord
+	for _, s := range seeds {
+		r, err := History(s, cond, warm, days)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, r...)
+	}
+	return all
+}
+
+func report(t testing.TB, name string, recs []HardRecord) {
+	t.Helper()
+	t.Logf("%-28s %v", name, Summarise(recs))
+	for _, key := range []struct {
+		name string
+		f    func(HardRecord) string
+	}{{"load", func(r HardRecord) string { return r.Load }}, {"hour", func(r HardRecord) string { return r.Hour }},
+		{"site", func(r HardRecord) string { return r.Site }}} {
+		groups := By(recs, key.f)
+		keys := make([]string, 0, len(groups))
+		for k := range groups {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			t.Logf("  %-26s %v", key.name+" "+k, Summarise(groups[k]))
+		}
+	}
+}
+
+// TestHardTune prints the figures of the tuning histories, all conditions
+// on and each alone (HARD_EVAL=1: the evaluation histories instead).
+func TestHardTune(t *testing.T) {
+	if testing.Short() || os.Getenv("HARD_TUNE") == "" {
+		t.Skip("HARD_TUNE=1 to run")
+	}
+	s := hardTuningSeeds
+	if os.Getenv("HARD_EVAL") != "" {
+		s = hardEvaluationSeeds
+	}
+	days := hardDays
+	if n, err := strconv.Atoi(os.Getenv("HARD_DAYS")); err == nil {
+		days = n
+	}
+	report(t, "all conditions", hardRecords(t, s, HardDays(), hardWarm, days))
+	if os.Getenv("HARD_EACH") != "" {
+		report(t, "none", hardRecords(t, s, Conditions{}, hardWarm, days))
+		for _, c := range ConditionNames {
+			report(t, "only "+c, hardRecords(t, s, Only(c), hardWarm, days))
+		}
+	}
+}
