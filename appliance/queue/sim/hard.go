@@ -204,7 +204,8 @@ func History(seed uint64, cond Conditions, warm, days int) ([]HardRecord, error)
 		d := &hardDay{day: &day{rnd: rand.New(rand.NewPCG(seed, uint64(i)+1)), st: st, factor: map[string]float64{},
 			counters: map[string]*counterPlan{}, records: map[string]*Record{}, noShow: map[string]bool{}},
 			cond: cond, planned: map[string]*hardPlan{}, out: &out, index: i, siteID: prof.id, measured: i >= warm, spread: spread}
-		for id, f := range factor {
+		for _, svc := range services { // in order: the draws are the seed's
+			id, f := svc.ID, factor[svc.ID]
 			d.factor[id] = f * (0.92 + 0.16*d.rnd.Float64()) // a day's own pace
 			if !cond.ConfigOff {
 				d.factor[id] = 0.8 + 0.45*d.rnd.Float64() // as Run's days
@@ -294,8 +295,8 @@ func (d *hardDay) run(date time.Time, habits map[string]*habit, spread map[strin
 	// configured minutes are off is not busier for it.
 	scale *= min(float64(staffed), 4+0.5*float64(max(staffed-4, 0))) / 4
 	pace := 0.0
-	for svc, share := range mix {
-		pace += share * d.factor[svc]
+	for _, svc := range []string{"ausweis", "meldung", "bescheinigung", "abholung"} {
+		pace += mix[svc] * d.factor[svc]
 	}
 	scale /= pace
 	if date.Weekday() == time.Wednesday {

@@ -75,3 +75,20 @@ func TestHardTune(t *testing.T) {
 		}
 	}
 }
+
+// Deterministic: the same seed gives the same history.
+func TestHistorySeeded(t *testing.T) {
+	a, err := History(3, HardDays(), 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := History(3, HardDays(), 1, 2)
+	if len(a) != len(b) || len(a) < 100 {
+		t.Fatalf("histories of seed 3: %d and %d walk-ins", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("record %d differs: %+v, %+v", i, a[i], b[i])
+		}
+	}
+}
