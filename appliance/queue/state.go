@@ -101,6 +101,11 @@ type Ticket struct {
 	FirstCalledAt time.Time `json:",omitzero"`
 	LastCalledAt  time.Time `json:",omitzero"`
 	StartedAt     time.Time `json:",omitzero"`
+	// ShownMinutes and ShownP90 are the estimate the kiosk showed when the
+	// ticket was issued (TicketIssued's Estimate), nil when not recorded;
+	// the estimator calibrates itself with them.
+	ShownMinutes *int `json:",omitempty"`
+	ShownP90     *int `json:",omitempty"`
 }
 
 // Booking is an appointment a citizen can check in with.
@@ -151,6 +156,8 @@ type State struct {
 	last time.Time
 	// est caches the wait estimates of one Applied count.
 	est *estimateCache
+	// learn is what the estimator learned over the days (estimate_learn.go).
+	learn *Learned
 	// Applied counts the events folded in, for diagnostics and tests.
 	Applied uint64
 	// Devices are the site's devices by name, DeviceOrder the order in
@@ -299,18 +306,24 @@ func (s *State) Apply(e Event) {
 	case *CounterOpened:
 		s.advanceDay(e.At)
 		if c := s.Counters[p.Counter]; c != nil {
+			if !c.Open {
+				s.noteOpened(c, e.At)
+			}
 			c.Open, c.Staff = true, p.Staff
 		}
 	case *CounterClosed:
 		s.advanceDay(e.At)
 		if c := s.Counters[p.Counter]; c != nil {
+			if c.Open {
+				s.noteClosed(c, e.At)
+			}
 			c.Open, c.Staff = false, ""
 		}
 	case *TicketIssued:
 		s.advanceDay(e.At)
 		t := &Ticket{ID: p.ID, Day: s.DayOf(e.At), Token: p.Token, Number: p.Number,
 			Service: p.Service, Channel: p.Channel, Status: StatusWaiting, IssuedAt: e.At,
-			Class: p.Class, Booking: p.Booking}
+			Class: p.Class, Booking: p.Booking, ShownMinutes: p.EstimateMinutes, ShownP90: p.EstimateP90}
 		if p.Slot != 0 {
 			t.Slot = time.UnixMilli(p.Slot)
 		}
@@ -332,6 +345,7 @@ func (s *State) Apply(e Event) {
 		t.StartedAt, t.Target, t.Recalls = time.Time{}, "", 0
 		if t.FirstCalledAt.IsZero() {
 			t.FirstCalledAt = e.At
+			s.noteFirstCall(t, e.At)
 		}
 		c.Current = t.ID
 		s.addCall(Call{Ticket: t.ID, Number: t.Number, Counter: c.ID, At: e.At})
@@ -348,6 +362,7 @@ func (s *State) Apply(e Event) {
 			return
 		}
 		s.closeTicket(t, StatusDone, e.At)
+		s.noteClosedTicket(false, 0)
 		from := t.CalledAt
 		if !t.StartedAt.IsZero() {
 			from = t.StartedAt
@@ -361,6 +376,9 @@ func (s *State) Apply(e Event) {
 	case *TicketNoShow:
 		s.advanceDay(e.At)
 		if t := s.Tickets[p.ID]; t != nil {
+			if t.Status == StatusCalled {
+				s.noteClosedTicket(true, max(e.At.Sub(t.LastCalledAt).Minutes(), 0))
+			}
 			s.closeTicket(t, StatusNoShow, e.At)
 		}
 	case *BookingCreated:
@@ -500,6 +518,7 @@ func (s *State) advanceDay(at time.Time) {
 	if previous == "" {
 		return
 	}
+	s.endStaffDay(previous)
 	for _, t := range s.Tickets {
 		if t.Status == StatusWaiting || t.Status == StatusCalled || t.Status == StatusParked {
 			t.Status, t.FinishedAt = StatusExpired, at

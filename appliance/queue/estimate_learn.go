@@ -1,0 +1,538 @@
+package queue
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// What the estimator learns across days (issue 17). Everything here is
+// folded from the site's own events by Apply, so it is the same on every
+// node and survives a snapshot (Snapshot.Learned):
+//
+//   - staffing: each counter's open intervals of its recent days, so that
+//     the forward simulations sample when a closed counter opens (late
+//     openings, the return from a break) and when an open one closes
+//     (breaks, leaving early) as they sample service times;
+//   - the no-show share and cost of recent days, the prior of today's;
+//   - calibration: for each service and phase of the day (first hour,
+//     other, last hour), the coverage of the estimates shown at the kiosk
+//     (recorded in TicketIssued) is measured when the ticket is called,
+//     and two scales are adjusted online (stochastic approximation of
+//     quantiles): the point estimate's, so that half wait longer, and the
+//     P90's margin above it, so that a tenth wait longer than the P90.
+
+// Learned is what the estimator carries over days.
+type Learned struct {
+	// Staff holds each counter's recent days, oldest first.
+	Staff map[string][]StaffDay `json:"staff,omitempty"`
+	// Today holds each counter's open intervals of the current day.
+	Today map[string][]Interval `json:"today,omitempty"`
+	// Calib holds the calibration scales by service and phase.
+	Calib map[string]*Calibration `json:"calib,omitempty"`
+	// Decayed counts of recent days' served tickets and no-shows, and
+	// the no-shows' minutes.
+	Served, NoShows, NoShowMinutes float64 `json:",omitempty"`
+}
+
+// StaffDay is one counter's day: its weekday and open intervals.
+type StaffDay struct {
+	Weekday time.Weekday `json:"weekday"`
+	Close   int          `json:"close"` // the site's closing minute that day (0: unknown)
+	Open    []Interval   `json:"open,omitempty"`
+}
+
+// Interval is an open interval in minutes since midnight (site time).
+type Interval struct {
+	From, To int // To < 0: still open
+}
+
+// Calibration is a service's calibration in one phase of the day.
+type Calibration struct {
+	Point float64 `json:"point"` // scales the simulated median
+	P90   float64 `json:"p90"`   // scales the P90's margin above the median
+	Seen  int     `json:"seen"`  // tickets measured
+	Over  int     `json:"over"`  // of those, waited longer than the P90 shown
+}
+
+const (
+	staffDays   = 12    // recent days kept per counter
+	noShowDecay = 0.995 // per closed ticket
+	// Steps of the calibration (in log scale): a ticket moves the point
+	// scale by calibPoint/2 and the P90 scale by up to calibP90.
+	calibPoint = 0.02
+	calibP90   = 0.05
+	// endSlack: a counter closing this close to the site's closing time
+	// (or later) closed for the day, not early: the queue is served.
+	endSlack = 20
+)
+
+// Phases of the day for the calibration.
+const (
+	phaseFirst = iota // the first hour after opening
+	phaseMid
+	phaseLast // the last hour before closing
+)
+
+func (s *State) learned() *Learned {
+	if s.learn == nil {
+		s.learn = &Learned{}
+	}
+	return s.learn
+}
+
+func minuteOfDay(s *State, t time.Time) int {
+	l := t.In(s.Site.Location)
+	return l.Hour()*60 + l.Minute()
+}
+
+// openingOf returns the opening interval of the site containing t (or the
+// day's first and last minute when none does).
+func (s *State) openingOf(t time.Time) (open, close int) {
+	l := t.In(s.Site.Location)
+	m := l.Hour()*60 + l.Minute()
+	open, close = -1, -1
+	for _, h := range s.Site.Hours {
+		if h.Weekday != l.Weekday() {
+			continue
+		}
+		if open < 0 || h.Open < open {
+			open = h.Open
+		}
+		close = max(close, h.Close)
+		if m >= h.Open && m < h.Close {
+			return h.Open, h.Close
+		}
+	}
+	if open < 0 {
+		return 0, 24 * 60
+	}
+	return open, close
+}
+
+// phase is the phase of the day of t.
+func (s *State) phase(t time.Time) int {
+	open, close := s.openingOf(t)
+	m := minuteOfDay(s, t)
+	switch {
+	case m < open+60:
+		return phaseFirst
+	case m >= close-60:
+		return phaseLast
+	}
+	return phaseMid
+}
+
+// noteOpened records that a closed counter opened.
+func (s *State) noteOpened(c *Counter, at time.Time) {
+	l := s.learned()
+	if l.Today == nil {
+		l.Today = map[string][]Interval{}
+	}
+	l.Today[c.ID] = append(l.Today[c.ID], Interval{From: minuteOfDay(s, at), To: -1})
+}
+
+// noteClosed records that an open counter closed.
+func (s *State) noteClosed(c *Counter, at time.Time) {
+	l := s.learned()
+	iv := l.Today[c.ID]
+	if len(iv) > 0 && iv[len(iv)-1].To < 0 {
+		iv[len(iv)-1].To = max(minuteOfDay(s, at), iv[len(iv)-1].From)
+	}
+}
+
+// endStaffDay moves the day's intervals into the counters' history when a
+// new day starts (day is the day that ended).
+func (s *State) endStaffDay(day string) {
+	l := s.learn
+	if l == nil || len(l.Today) == 0 {
+		return
+	}
+	d, err := time.ParseInLocation(time.DateOnly, day, s.Site.Location)
+	if err != nil {
+		l.Today = nil
+		return
+	}
+	_, closeMin := s.openingOf(d.Add(12 * time.Hour))
+	if l.Staff == nil {
+		l.Staff = map[string][]StaffDay{}
+	}
+	// Every counter that was open that day, or has a history, gets the
+	// day (a day without opening is a day it was absent).
+	for _, id := range s.CounterOrder {
+		iv, ok := l.Today[id]
+		if !ok && len(l.Staff[id]) == 0 {
+			continue
+		}
+		iv = slices.Clone(iv)
+		for i := range iv {
+			if iv[i].To < 0 {
+				iv[i].To = 24 * 60
+			}
+		}
+		days := append(l.Staff[id], StaffDay{Weekday: d.Weekday(), Close: closeMin, Open: iv})
+		if len(days) > staffDays {
+			days = days[len(days)-staffDays:]
+		}
+		l.Staff[id] = days
+	}
+	l.Today = nil
+}
+
+// noteClosedTicket folds a served ticket or a no-show into the recent days'
+// no-show figures.
+func (s *State) noteClosedTicket(noShow bool, minutes float64) {
+	l := s.learned()
+	l.Served *= noShowDecay
+	l.NoShows *= noShowDecay
+	l.NoShowMinutes *= noShowDecay
+	if noShow {
+		l.NoShows++
+		l.NoShowMinutes += minutes
+	} else {
+		l.Served++
+	}
+}
+
+// noteFirstCall measures the estimate a walk-in was shown at the kiosk
+// against its wait, and adjusts its service's calibration.
+func (s *State) noteFirstCall(t *Ticket, at time.Time) {
+	if t.ShownMinutes == nil || t.ShownP90 == nil || (t.Class != ClassWalkIn && t.Class != "") || t.Target != "" {
+		return
+	}
+	wait := at.Sub(t.IssuedAt).Minutes()
+	c := s.calibration(t.Service, s.phase(t.IssuedAt), true)
+	c.Seen++
+	shown, p90 := float64(*t.ShownMinutes), float64(*t.ShownP90)
+	if shown >= 2 || wait >= 2 {
+		step := -calibPoint / 2
+		if wait > shown {
+			step = calibPoint / 2
+		}
+		c.Point = min(max(c.Point*math.Exp(step), 0.5), 2)
+	}
+	over := wait > p90
+	if over {
+		c.Over++
+	}
+	if p90 > shown || over {
+		step := -calibP90 * 0.1
+		if over {
+			step = calibP90 * 0.9
+		}
+		c.P90 = min(max(c.P90*math.Exp(step), 0.2), 5)
+	}
+}
+
+// calibration returns a service's calibration in a phase (neutral when
+// none was learned; created when create).
+func (s *State) calibration(service string, phase int, create bool) *Calibration {
+	key := service + "/" + string(rune('0'+phase))
+	if s.learn != nil {
+		if c := s.learn.Calib[key]; c != nil {
+			return c
+		}
+	}
+	c := &Calibration{Point: 1, P90: 1}
+	if create {
+		l := s.learned()
+		if l.Calib == nil {
+			l.Calib = map[string]*Calibration{}
+		}
+		l.Calib[key] = c
+	}
+	return c
+}
+
+// CalibrationOf returns the calibration of a service in the phase of the
+// day of t: how the simulated median and the P90's margin are scaled, and
+// how many of the measured walk-ins waited longer than the P90 shown.
+func (s *State) CalibrationOf(service string, t time.Time) Calibration {
+	return *s.calibration(service, s.phase(t), false)
+}
+
+// noShowPrior returns the recent days' no-show share and minutes, with
+// the weight they have against today's figures.
+func (s *State) noShowPrior() (rate, minutes, weight float64) {
+	l := s.learn
+	if l == nil || l.Served+l.NoShows < 1 {
+		return 0.05, 3, 0
+	}
+	n := l.Served + l.NoShows
+	rate = (l.NoShows + 0.5) / (n + 10)
+	minutes = (l.NoShowMinutes + 2*3) / (l.NoShows + 2)
+	return rate, minutes, min(n, 30)
+}
+
+// clone deep-copies the learned values (for snapshots).
+func (l *Learned) clone() *Learned {
+	if l == nil {
+		return nil
+	}
+	data, err := json.Marshal(l)
+	if err != nil {
+		return nil
+	}
+	var c Learned
+	if json.Unmarshal(data, &c) != nil {
+		return nil
+	}
+	return &c
+}
+
+// staffModel samples the counters' open intervals of the rest of the day.
+type staffModel struct {
+	now   float64 // minute of day
+	close int
+	// per counter (in the simulation's order)
+	mode []int        // staffOpen, staffNotYet, staffAway
+	days [][]StaffDay // the history days that fit its state now
+	gaps [][]float64  // staffAway: the gaps seen that last longer than this one has (+Inf: did not return)
+	away []float64    // staffAway: how long it has been closed
+}
+
+const (
+	staffOpen = iota
+	staffNotYet
+	staffAway
+)
+
+// schedule is one simulated counter's future: open intervals in minutes
+// from now, in order; to = +Inf: open until the queue is served.
+type schedule []span
+
+type span struct{ from, to float64 }
+
+// newStaffModel prepares the sampling of the counters' futures. ids are
+// the counters in the simulation's order, open whether each is open now.
+// A counter's history is its days of the same weekday (all its days while
+// fewer than two), the gaps those of all its days (of all counters while
+// fewer than five).
+func (s *State) newStaffModel(ids []string, open []bool) *staffModel {
+	now := s.last
+	m := &staffModel{now: float64(minuteOfDay(s, now))}
+	_, m.close = s.openingOf(now)
+	wd := now.In(s.Site.Location).Weekday()
+	var pooled []float64
+	allGaps := make([][]float64, len(ids))
+	for k, id := range ids {
+		var hist []StaffDay
+		var today []Interval
+		if s.learn != nil {
+			for _, d := range s.learn.Staff[id] {
+				if d.Weekday == wd {
+					hist = append(hist, d)
+				}
+			}
+			if len(hist) < 2 {
+				hist = s.learn.Staff[id]
+			}
+			today = s.learn.Today[id]
+		}
+		for _, d := range s.learn.staffOf(id) {
+			allGaps[k] = appendGaps(allGaps[k], d)
+		}
+		pooled = append(pooled, allGaps[k]...)
+		var fit []StaffDay
+		mode, away := staffOpen, 0.0
+		switch {
+		case open[k]:
+			fit = hist
+		case len(today) == 0:
+			// Not open yet today: the days on which it had not opened by
+			// now either decide.
+			mode = staffNotYet
+			for _, d := range hist {
+				if len(d.Open) == 0 || float64(d.Open[0].From) > m.now {
+					fit = append(fit, d)
+				}
+			}
+		default:
+			mode = staffAway
+			last := today[len(today)-1]
+			away = m.now - float64(last.To)
+			if m.close > 0 && last.To >= m.close-endSlack {
+				away = math.Inf(1) // closed for the day
+			}
+		}
+		m.mode, m.days, m.away = append(m.mode, mode), append(m.days, fit), append(m.away, away)
+	}
+	for k := range ids {
+		gaps := allGaps[k]
+		if len(gaps) < 5 {
+			gaps = pooled
+		}
+		var fit []float64
+		if m.mode[k] == staffAway {
+			for _, g := range gaps {
+				if g > m.away[k] {
+					fit = append(fit, g)
+				}
+			}
+		}
+		m.gaps = append(m.gaps, fit)
+	}
+	return m
+}
+
+func (l *Learned) staffOf(id string) []StaffDay {
+	if l == nil {
+		return nil
+	}
+	return l.Staff[id]
+}
+
+// appendGaps appends a day's closed gaps between intervals, and +Inf for
+// a close before the end of the day without return.
+func appendGaps(gaps []float64, d StaffDay) []float64 {
+	for i, iv := range d.Open {
+		if d.Close > 0 && iv.To >= d.Close-endSlack {
+			break
+		}
+		if i+1 < len(d.Open) {
+			gaps = append(gaps, float64(d.Open[i+1].From-iv.To))
+		} else {
+			gaps = append(gaps, math.Inf(1))
+		}
+	}
+	return gaps
+}
+
+// binding is the end of an interval as the simulation sees it: +Inf when
+// it closed for the day (near or after closing time).
+func binding(to, close int) float64 {
+	if close > 0 && to >= close-endSlack {
+		return math.Inf(1)
+	}
+	return float64(to)
+}
+
+// sample draws counter k's schedule. Without history a counter stays as it
+// is: open until the queue is served, or closed.
+func (m *staffModel) sample(rnd *rand.Rand, k int, out schedule) schedule {
+	out = out[:0]
+	now := m.now
+	rel := func(x float64) float64 { return max(x-now, 0) }
+	// follow appends day d's intervals that start after minute from.
+	follow := func(d StaffDay, from float64) {
+		for _, iv := range d.Open {
+			if float64(iv.From) > from {
+				out = append(out, span{rel(float64(iv.From)), rel(binding(iv.To, d.Close))})
+			}
+		}
+	}
+	days := m.days[k]
+	switch m.mode[k] {
+	case staffOpen:
+		if len(days) == 0 {
+			return append(out, span{0, math.Inf(1)})
+		}
+		d := days[rnd.IntN(len(days))]
+		for _, iv := range d.Open {
+			if end := binding(iv.To, d.Close); end > now {
+				// Open then, or opening later: open until that end.
+				out = append(out, span{0, rel(end)})
+				follow(d, float64(iv.From))
+				return out
+			}
+		}
+		return append(out, span{0, math.Inf(1)})
+	case staffNotYet:
+		if len(days) > 0 {
+			follow(days[rnd.IntN(len(days))], now-1)
+		}
+		return out
+	}
+	// Closed after being open: back after a gap seen before that lasted
+	// longer than this one has, or not at all.
+	if gaps := m.gaps[k]; len(gaps) > 0 {
+		if g := gaps[rnd.IntN(len(gaps))]; !math.IsInf(g, 1) {
+			out = append(out, span{g - m.away[k], math.Inf(1)})
+		}
+	}
+	return out
+}
+
+// may reports whether counter k can be open at some time in a sample.
+func (m *staffModel) may(k int) bool {
+	switch m.mode[k] {
+	case staffOpen:
+		return true
+	case staffNotYet:
+		for _, d := range m.days[k] {
+			if len(d.Open) > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, g := range m.gaps[k] {
+		if !math.IsInf(g, 1) {
+			return true
+		}
+	}
+	return false
+}
+
+// simStaff is the staffing of one simulated future: each simulated
+// counter's schedule, the span it is in, and whether it ran out of spans.
+type simStaff struct {
+	model *staffModel
+	index []int // the model's index of each simulated counter
+	sched []schedule
+	cur   []int
+	ended []bool
+}
+
+func newSimStaff(m *staffModel, index []int) *simStaff {
+	n := len(index)
+	return &simStaff{model: m, index: index, sched: make([]schedule, n), cur: make([]int, n), ended: make([]bool, n)}
+}
+
+// start draws a future's schedules: a counter open now stays free when its
+// draw says (free holds that), one closed now is free when it opens.
+func (st *simStaff) start(rnd *rand.Rand, free []float64, active []bool) {
+	for k, mi := range st.index {
+		st.sched[k] = st.model.sample(rnd, mi, st.sched[k])
+		st.cur[k], st.ended[k] = 0, false
+		if len(st.sched[k]) == 0 {
+			active[k] = false
+			continue
+		}
+		free[k] = max(free[k], st.sched[k][0].from)
+	}
+}
+
+// due moves counter k on when its free time lies past the end of its
+// span: to its next span, or out of the future (ended). It reports whether
+// it moved, so that the caller picks the next counter again.
+func (st *simStaff) due(k int, free []float64, active []bool) bool {
+	sc := st.sched[k]
+	if st.cur[k] >= len(sc) || free[k] < sc[st.cur[k]].to {
+		return false
+	}
+	for st.cur[k] < len(sc) && free[k] >= sc[st.cur[k]].to {
+		st.cur[k]++
+	}
+	if st.cur[k] < len(sc) {
+		free[k] = max(free[k], sc[st.cur[k]].from)
+		return true
+	}
+	active[k], st.ended[k] = false, true
+	return true
+}
+
+// revive brings the counters that left back when nobody else would serve
+// those still waiting: a site serves its queue before it closes.
+func (st *simStaff) revive(active []bool) bool {
+	any := false
+	for k, e := range st.ended {
+		if e {
+			st.ended[k], active[k], any = false, true, true
+			st.cur[k] = len(st.sched[k]) + 1 // past every span: no more ends
+		}
+	}
+	return any
+}
