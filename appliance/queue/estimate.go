@@ -565,7 +565,7 @@ func (s *State) computeEstimates(c *estimateCache) {
 	phase := s.phase(now)
 	calib := make([]Calibration, ns)
 	for j, id := range s.ServiceOrder {
-		calib[j] = *s.calibration(id, phase, false)
+		calib[j] = s.calibrationBlend(id, phase)
 	}
 	summarise := func(sample []float64, svc int) (Estimate, bool) {
 		// A future in which no counter serving the ticket opens counts

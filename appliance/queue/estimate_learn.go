@@ -62,8 +62,9 @@ const (
 	noShowDecay = 0.995 // per closed ticket
 	// Steps of the calibration (in log scale): a ticket moves the point
 	// scale by calibPoint/2 and the P90 scale by up to calibP90.
-	calibPoint = 0.02
-	calibP90   = 0.05
+	calibPoint = 0.005
+	calibP90   = 0.1
+	calibBlend = 100
 	// endSlack: a counter closing this close to the site's closing time
 	// (or later) closed for the day, not early: the queue is served.
 	endSlack = 20
@@ -203,9 +204,17 @@ func (s *State) noteFirstCall(t *Ticket, at time.Time) {
 		return
 	}
 	wait := at.Sub(t.IssuedAt).Minutes()
-	c := s.calibration(t.Service, s.phase(t.IssuedAt), true)
-	c.Seen++
+	phase := s.phase(t.IssuedAt)
 	shown, p90 := float64(*t.ShownMinutes), float64(*t.ShownP90)
+	// The service's own calibration, and the site's in the phase (all
+	// services together), which stands in while the service's has seen
+	// few tickets.
+	s.calibration(t.Service, phase, true).adjust(shown, p90, wait)
+	s.calibration("", phase, true).adjust(shown, p90, wait)
+}
+
+func (c *Calibration) adjust(shown, p90, wait float64) {
+	c.Seen++
 	if shown >= 2 || wait >= 2 {
 		step := -calibPoint / 2
 		if wait > shown {
@@ -222,7 +231,7 @@ func (s *State) noteFirstCall(t *Ticket, at time.Time) {
 		if over {
 			step = calibP90 * 0.9
 		}
-		c.P90 = min(max(c.P90*math.Exp(step), 0.2), 5)
+		c.P90 = min(max(c.P90*math.Exp(step), 0.1), 5)
 	}
 }
 
@@ -246,11 +255,21 @@ func (s *State) calibration(service string, phase int, create bool) *Calibration
 	return c
 }
 
+// calibrationBlend is a service's calibration in a phase as the estimate
+// applies it: the site's for all services, moving (in log scale) towards
+// the service's own as that sees tickets (half-way at calibBlend).
+func (s *State) calibrationBlend(service string, phase int) Calibration {
+	own, site := s.calibration(service, phase, false), s.calibration("", phase, false)
+	w := float64(own.Seen) / (float64(own.Seen) + calibBlend)
+	blend := func(a, b float64) float64 { return math.Exp(w*math.Log(a) + (1-w)*math.Log(b)) }
+	return Calibration{Point: blend(own.Point, site.Point), P90: blend(own.P90, site.P90), Seen: own.Seen, Over: own.Over}
+}
+
 // CalibrationOf returns the calibration of a service in the phase of the
 // day of t: how the simulated median and the P90's margin are scaled, and
 // how many of the measured walk-ins waited longer than the P90 shown.
 func (s *State) CalibrationOf(service string, t time.Time) Calibration {
-	return *s.calibration(service, s.phase(t), false)
+	return s.calibrationBlend(service, s.phase(t))
 }
 
 // noShowPrior returns the recent days' no-show share and minutes, with
