@@ -41,11 +41,14 @@ import (
 // Conditions switches the realities of hard days on.
 type Conditions struct {
 	LateOpen, Breaks, Bursts, HeavyTails, ConfigOff, NoShows, Punctuality bool
+	// Drift makes the service times drift across days: up to 35 % slower
+	// and faster in turn, over 24 days (not part of HardDays).
+	Drift bool
 }
 
 // HardDays has every condition on.
 func HardDays() Conditions {
-	return Conditions{true, true, true, true, true, true, true}
+	return Conditions{true, true, true, true, true, true, true, false}
 }
 
 // ConditionNames are the conditions in the order of Conditions' fields.
@@ -209,6 +212,9 @@ func History(seed uint64, cond Conditions, warm, days int) ([]HardRecord, error)
 			d.factor[id] = f * (0.92 + 0.16*d.rnd.Float64()) // a day's own pace
 			if !cond.ConfigOff {
 				d.factor[id] = 0.8 + 0.45*d.rnd.Float64() // as Run's days
+			}
+			if cond.Drift {
+				d.factor[id] *= math.Exp(0.3 * math.Sin(2*math.Pi*float64(i)/24))
 			}
 		}
 		if err := d.run(date, habits, spread, prof.kfz); err != nil {

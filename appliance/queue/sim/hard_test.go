@@ -92,3 +92,23 @@ func TestHistorySeeded(t *testing.T) {
 		}
 	}
 }
+
+// The P90 calibrates itself: on a site whose service times drift across
+// days (35 % slower, then faster, over 24 days), with every hard condition
+// on, about a tenth of the walk-ins wait longer than the P90 they were
+// shown, once the site has run a few days.
+func TestP90CoverageUnderDrift(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30 simulated days")
+	}
+	cond := HardDays()
+	cond.Drift = true
+	for _, seed := range []uint64{301, 302} {
+		recs := hardRecords(t, []uint64{seed}, cond, 6, 30)
+		f := Summarise(recs)
+		t.Logf("seed %d (%s): %v", seed, recs[0].Site, f)
+		if f.BeyondP90 < 0.08 || f.BeyondP90 > 0.12 {
+			t.Errorf("seed %d: %.1f %% waited longer than the P90 shown, want 10 ± 2 %%", seed, 100*f.BeyondP90)
+		}
+	}
+}
