@@ -176,19 +176,29 @@ type serviceModel struct {
 // learn builds a service's model: the recent measured durations (newer ones
 // weigh more) pulled towards the configured expected duration, and before
 // minSamples were measured a log-normal around that mean.
-func learn(svc *Service) serviceModel {
+func learn(svc *Service, longer []float64) serviceModel {
 	expected := float64(max(svc.ExpectedMinutes, 1))
 	var measured []float64
-	for _, d := range svc.durations {
-		if d > 0 {
-			measured = append(measured, max(d.Minutes(), 0.1))
+	if len(longer) > len(svc.durations) {
+		// The longer memory of recent days (Learned.Durations) holds the
+		// same durations and more: a heavy tail needs them.
+		measured = longer
+	} else {
+		for _, d := range svc.durations {
+			if d > 0 {
+				measured = append(measured, max(d.Minutes(), 0.1))
+			}
 		}
 	}
 	sum, weights, w := priorWeight*expected, priorWeight, 1.0
+	decay := sampleDecay
+	if len(measured) > serviceSamples {
+		decay = longDecay
+	}
 	for i := len(measured) - 1; i >= 0; i-- {
 		sum += w * measured[i]
 		weights += w
-		w *= sampleDecay
+		w *= decay
 	}
 	m := serviceModel{mean: sum / weights}
 	if len(measured) >= minSamples {
@@ -237,7 +247,7 @@ func (s *State) computeEstimates(c *estimateCache) {
 	models := make([]serviceModel, len(s.ServiceOrder))
 	for i, id := range s.ServiceOrder {
 		svcIndex[id] = i
-		models[i] = learn(s.Services[id])
+		models[i] = learn(s.Services[id], s.learn.durationsOf(id))
 	}
 	noShowRate, noShowMinutes, gap := s.learnToday()
 

@@ -28,7 +28,7 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 	models := make([]serviceModel, len(s.ServiceOrder))
 	for i, id := range s.ServiceOrder {
 		svcIndex[id] = i
-		models[i] = learn(s.Services[id])
+		models[i] = learn(s.Services[id], s.learn.durationsOf(id))
 	}
 	noShowRate, noShowMinutes, gap := s.learnToday()
 

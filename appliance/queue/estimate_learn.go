@@ -32,6 +32,10 @@ type Learned struct {
 	Today map[string][]Interval `json:"today,omitempty"`
 	// Calib holds the calibration scales by service and phase.
 	Calib map[string]*Calibration `json:"calib,omitempty"`
+	// Durations holds each service's recent service times in minutes,
+	// oldest first: more than the State's own (serviceSamples), since a
+	// heavy-tailed service needs many to show its tail.
+	Durations map[string][]float64 `json:"durations,omitempty"`
 	// Decayed counts of recent days' served tickets and no-shows, and
 	// the no-shows' minutes.
 	Served, NoShows, NoShowMinutes float64 `json:",omitempty"`
@@ -40,8 +44,23 @@ type Learned struct {
 // StaffDay is one counter's day: its weekday and open intervals.
 type StaffDay struct {
 	Weekday time.Weekday `json:"weekday"`
+	Opens   int          `json:"opens"` // the site's opening minute that day
 	Close   int          `json:"close"` // the site's closing minute that day (0: unknown)
 	Open    []Interval   `json:"open,omitempty"`
+}
+
+// shifted returns days as if they had opened at opens: a counter that
+// opened ten minutes after the site did then does so today too.
+func shifted(days []StaffDay, opens int) []StaffDay {
+	out := make([]StaffDay, len(days))
+	for i, d := range days {
+		shift := opens - d.Opens
+		out[i] = StaffDay{Weekday: d.Weekday, Opens: opens, Close: d.Close + shift, Open: make([]Interval, len(d.Open))}
+		for j, iv := range d.Open {
+			out[i].Open[j] = Interval{From: iv.From + shift, To: iv.To + shift}
+		}
+	}
+	return out
 }
 
 // Interval is an open interval in minutes since midnight (site time).
@@ -58,13 +77,17 @@ type Calibration struct {
 }
 
 const (
-	staffDays   = 12    // recent days kept per counter
+	staffDays   = 20    // recent days kept per counter
 	noShowDecay = 0.995 // per closed ticket
 	// Steps of the calibration (in log scale): a ticket moves the point
 	// scale by calibPoint/2 and the P90 scale by up to calibP90.
 	calibPoint = 0.005
 	calibP90   = 0.1
 	calibBlend = 100
+	// longSamples service times are kept per service; their weights decay
+	// by longDecay from the newest.
+	longSamples = 60
+	longDecay   = 0.98
 	// endSlack: a counter closing this close to the site's closing time
 	// (or later) closed for the day, not early: the queue is served.
 	endSlack = 20
@@ -156,7 +179,7 @@ func (s *State) endStaffDay(day string) {
 		l.Today = nil
 		return
 	}
-	_, closeMin := s.openingOf(d.Add(12 * time.Hour))
+	opens, closeMin := s.openingOf(d.Add(12 * time.Hour))
 	if l.Staff == nil {
 		l.Staff = map[string][]StaffDay{}
 	}
@@ -173,7 +196,7 @@ func (s *State) endStaffDay(day string) {
 				iv[i].To = 24 * 60
 			}
 		}
-		days := append(l.Staff[id], StaffDay{Weekday: d.Weekday(), Close: closeMin, Open: iv})
+		days := append(l.Staff[id], StaffDay{Weekday: d.Weekday(), Opens: opens, Close: closeMin, Open: iv})
 		if len(days) > staffDays {
 			days = days[len(days)-staffDays:]
 		}
@@ -334,20 +357,22 @@ func (s *State) newStaffModel(ids []string, open []bool) *staffModel {
 	m := &staffModel{now: float64(minuteOfDay(s, now))}
 	_, m.close = s.openingOf(now)
 	wd := now.In(s.Site.Location).Weekday()
+	opens, _ := s.openingOf(now)
 	var pooled []float64
 	allGaps := make([][]float64, len(ids))
 	for k, id := range ids {
 		var hist []StaffDay
 		var today []Interval
 		if s.learn != nil {
+			// All its recent days, those of today's weekday twice: they
+			// count double in the draw.
 			for _, d := range s.learn.Staff[id] {
+				hist = append(hist, d)
 				if d.Weekday == wd {
 					hist = append(hist, d)
 				}
 			}
-			if len(hist) < 2 {
-				hist = s.learn.Staff[id]
-			}
+			hist = shifted(hist, opens)
 			today = s.learn.Today[id]
 		}
 		for _, d := range s.learn.staffOf(id) {
@@ -554,4 +579,27 @@ func (st *simStaff) revive(active []bool) bool {
 		}
 	}
 	return any
+}
+
+// noteDuration keeps a served ticket's service time.
+func (s *State) noteDuration(service string, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	l := s.learned()
+	if l.Durations == nil {
+		l.Durations = map[string][]float64{}
+	}
+	ds := append(l.Durations[service], max(d.Minutes(), 0.1))
+	if len(ds) > longSamples {
+		ds = slices.Clone(ds[len(ds)-longSamples:])
+	}
+	l.Durations[service] = ds
+}
+
+func (l *Learned) durationsOf(service string) []float64 {
+	if l == nil {
+		return nil
+	}
+	return l.Durations[service]
 }

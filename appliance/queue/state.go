@@ -369,6 +369,7 @@ func (s *State) Apply(e Event) {
 		}
 		if svc := s.Services[t.Service]; svc != nil && !from.IsZero() {
 			svc.durations = append(svc.durations, e.At.Sub(from))
+			s.noteDuration(svc.ID, e.At.Sub(from))
 			if len(svc.durations) > serviceSamples {
 				svc.durations = svc.durations[len(svc.durations)-serviceSamples:]
 			}
