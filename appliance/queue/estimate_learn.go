@@ -78,7 +78,7 @@ type Calibration struct {
 
 const (
 	staffDays   = 20    // recent days kept per counter
-	noShowDecay = 0.995 // per closed ticket
+	noShowDecay = 0.8   // per day
 	// Steps of the calibration (in log scale): a ticket moves the point
 	// scale by calibPoint/2 and the P90 scale by up to calibP90.
 	calibPoint = 0.005
@@ -170,6 +170,7 @@ func (s *State) noteClosed(c *Counter, at time.Time) {
 // endStaffDay moves the day's intervals into the counters' history when a
 // new day starts (day is the day that ended).
 func (s *State) endStaffDay(day string) {
+	s.endNoShowDay(day)
 	l := s.learn
 	if l == nil || len(l.Today) == 0 {
 		return
@@ -205,19 +206,30 @@ func (s *State) endStaffDay(day string) {
 	l.Today = nil
 }
 
-// noteClosedTicket folds a served ticket or a no-show into the recent days'
-// no-show figures.
-func (s *State) noteClosedTicket(noShow bool, minutes float64) {
-	l := s.learned()
-	l.Served *= noShowDecay
-	l.NoShows *= noShowDecay
-	l.NoShowMinutes *= noShowDecay
-	if noShow {
-		l.NoShows++
-		l.NoShowMinutes += minutes
-	} else {
-		l.Served++
+// endNoShowDay folds a finished day's served tickets and no-shows into
+// the recent days' figures (each older day weighs noShowDecay less).
+func (s *State) endNoShowDay(day string) {
+	var served, noShows float64
+	var minutes float64
+	for _, t := range s.Tickets {
+		if t.Day != day || t.CalledAt.IsZero() {
+			continue
+		}
+		switch t.Status {
+		case StatusDone:
+			served++
+		case StatusNoShow:
+			noShows++
+			minutes += max(t.FinishedAt.Sub(t.CalledAt).Minutes(), 0)
+		}
 	}
+	if served+noShows == 0 {
+		return
+	}
+	l := s.learned()
+	l.Served = l.Served*noShowDecay + served
+	l.NoShows = l.NoShows*noShowDecay + noShows
+	l.NoShowMinutes = l.NoShowMinutes*noShowDecay + minutes
 }
 
 // noteFirstCall measures the estimate a walk-in was shown at the kiosk
@@ -305,7 +317,7 @@ func (s *State) noShowPrior() (rate, minutes, weight float64) {
 	n := l.Served + l.NoShows
 	rate = (l.NoShows + 0.5) / (n + 10)
 	minutes = (l.NoShowMinutes + 2*3) / (l.NoShows + 2)
-	return rate, minutes, min(n, 30)
+	return rate, minutes, min(n, 50)
 }
 
 // clone deep-copies the learned values (for snapshots).

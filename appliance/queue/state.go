@@ -362,7 +362,6 @@ func (s *State) Apply(e Event) {
 			return
 		}
 		s.closeTicket(t, StatusDone, e.At)
-		s.noteClosedTicket(false, 0)
 		from := t.CalledAt
 		if !t.StartedAt.IsZero() {
 			from = t.StartedAt
@@ -377,9 +376,6 @@ func (s *State) Apply(e Event) {
 	case *TicketNoShow:
 		s.advanceDay(e.At)
 		if t := s.Tickets[p.ID]; t != nil {
-			if t.Status == StatusCalled {
-				s.noteClosedTicket(true, max(e.At.Sub(t.LastCalledAt).Minutes(), 0))
-			}
 			s.closeTicket(t, StatusNoShow, e.At)
 		}
 	case *BookingCreated:

@@ -112,3 +112,57 @@ func TestP90CoverageUnderDrift(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEstimateHardDays: the estimate on hard days (every condition
+// on), 36 measured days of 6 site histories unseen by the tuning, each
+// after 6 warm-up days: overall (All) and by hour group and load level,
+// with the same columns as BenchmarkEstimateAccuracy's easy days. NoneOn
+// is the same histories with every condition off.
+func BenchmarkEstimateHardDays(b *testing.B) {
+	var recs []HardRecord
+	b.Run("All", func(b *testing.B) {
+		for b.Loop() {
+			recs = hardRecords(b, hardEvaluationSeeds, HardDays(), hardWarm, hardDays)
+		}
+		reportFigures(b, Summarise(recs))
+	})
+	if recs == nil {
+		return // filtered out
+	}
+	for _, g := range []struct {
+		name, key string
+		f         func(HardRecord) string
+	}{
+		{"FirstHour", FirstHour, func(r HardRecord) string { return r.Hour }},
+		{"Peak", Peak, func(r HardRecord) string { return r.Hour }},
+		{"Other", Other, func(r HardRecord) string { return r.Hour }},
+		{"LastHour", LastHour, func(r HardRecord) string { return r.Hour }},
+		{"Light", Light, func(r HardRecord) string { return r.Load }},
+		{"Normal", Normal, func(r HardRecord) string { return r.Load }},
+		{"Heavy", Heavy, func(r HardRecord) string { return r.Load }},
+	} {
+		b.Run(g.name, func(b *testing.B) {
+			var f Figures
+			for b.Loop() {
+				f = Summarise(By(recs, g.f)[g.key])
+			}
+			reportFigures(b, f)
+		})
+	}
+	b.Run("NoneOn", func(b *testing.B) {
+		var f Figures
+		for b.Loop() {
+			f = Summarise(hardRecords(b, hardEvaluationSeeds, Conditions{}, hardWarm, hardDays))
+		}
+		reportFigures(b, f)
+	})
+}
+
+func reportFigures(b *testing.B, f Figures) {
+	b.ReportMetric(f.VeedelMAE, "veedel-mae-min")
+	b.ReportMetric(f.ZMSMAE, "zms-mae-min")
+	b.ReportMetric(f.Ratio, "mae-ratio")
+	b.ReportMetric(f.VeedelMAEU60, "veedel-mae-under60-min")
+	b.ReportMetric(f.BeyondP90, "beyond-p90-share")
+	b.ReportMetric(float64(f.Tickets), "tickets")
+}
