@@ -77,8 +77,8 @@ type Calibration struct {
 }
 
 const (
-	staffDays   = 20    // recent days kept per counter
-	noShowDecay = 0.8   // per day
+	staffDays   = 20  // recent days kept per counter
+	noShowDecay = 0.8 // per day
 	// Steps of the calibration (in log scale): a ticket moves the point
 	// scale by calibPoint/2 and the P90 scale by up to calibP90.
 	calibPoint = 0.005
