@@ -256,9 +256,11 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 
 	waiting, classes, slots = waiting[:n], classes[:n], slots[:n]
 	phase := s.phase(now)
-	calib := make([]Calibration, ns)
+	calib := make([][2]Calibration, ns)
 	for j, id := range s.ServiceOrder {
-		calib[j] = s.calibrationBlend(id, phase)
+		for b := range 2 {
+			calib[j][b] = s.calibrationBlend(id, calibKey(phase, b))
+		}
 	}
 	summarise := func(sample []float64, svc int) (Estimate, bool) {
 		// A future in which no counter serving the ticket opens counts
@@ -286,7 +288,8 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 		median := (slices.Max(sample[:estimateRuns/2]) + hi) / 2
 		point, margin := 1.0, 1.0
 		if svc >= 0 {
-			point, margin = calib[svc].Point, calib[svc].P90
+			c := calib[svc][waitBucket(median*calib[svc][0].Point)]
+			point, margin = c.Point, c.P90
 		}
 		e := Estimate{Minutes: int(math.Round(median * point))}
 		e.P90 = max(int(math.Ceil(median*point+margin*max(q90*p90Scale+p90Slack-median, 0))), e.Minutes)

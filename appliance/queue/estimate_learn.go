@@ -82,8 +82,9 @@ const (
 	// Steps of the calibration (in log scale): a ticket moves the point
 	// scale by calibPoint/2 and the P90 scale by up to calibP90.
 	calibPoint = 0.005
-	calibP90   = 0.1
+	calibP90   = 0.15
 	calibBlend = 100
+	longWait   = 20 // minutes: waits shown from here on calibrate apart
 	// longSamples service times are kept per service; their weights decay
 	// by longDecay from the newest.
 	longSamples = 60
@@ -239,7 +240,7 @@ func (s *State) noteFirstCall(t *Ticket, at time.Time) {
 		return
 	}
 	wait := at.Sub(t.IssuedAt).Minutes()
-	phase := s.phase(t.IssuedAt)
+	phase := calibKey(s.phase(t.IssuedAt), waitBucket(float64(*t.ShownMinutes)))
 	shown, p90 := float64(*t.ShownMinutes), float64(*t.ShownP90)
 	// The service's own calibration, and the site's in the phase (all
 	// services together), which stands in while the service's has seen
@@ -268,6 +269,18 @@ func (c *Calibration) adjust(shown, p90, wait float64) {
 		}
 		c.P90 = min(max(c.P90*math.Exp(step), 0.1), 5)
 	}
+}
+
+// calibKey combines a phase of the day and a wait bucket (waitBucket).
+func calibKey(phase, bucket int) int { return phase*2 + bucket }
+
+// waitBucket tells short waits shown (0) from long ones (1): a long
+// queue's P90 needs its own margin.
+func waitBucket(minutes float64) int {
+	if minutes >= longWait {
+		return 1
+	}
+	return 0
 }
 
 // calibration returns a service's calibration in a phase (neutral when
@@ -304,7 +317,7 @@ func (s *State) calibrationBlend(service string, phase int) Calibration {
 // day of t: how the simulated median and the P90's margin are scaled, and
 // how many of the measured walk-ins waited longer than the P90 shown.
 func (s *State) CalibrationOf(service string, t time.Time) Calibration {
-	return s.calibrationBlend(service, s.phase(t))
+	return s.calibrationBlend(service, calibKey(s.phase(t), 0))
 }
 
 // noShowPrior returns the recent days' no-show share and minutes, with
