@@ -1,0 +1,198 @@
+package queue_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/veedel/veedel/appliance/queue"
+)
+
+// staffed opens and closes counters on a day as given: per counter its
+// open intervals as minutes since midnight.
+func (f *fixture) staffed(day time.Time, plan map[string][][2]int) {
+	f.t.Helper()
+	type ev struct {
+		at   time.Time
+		e    queue.Event
+		open bool
+	}
+	var all []ev
+	for c, ivs := range plan {
+		for _, iv := range ivs {
+			all = append(all,
+				ev{day.Add(time.Duration(iv[0]) * time.Minute), queue.Event{Type: queue.TypeCounterOpened, Entity: "counter/" + c, Payload: &queue.CounterOpened{Counter: c, Staff: "staff" + c}}, true},
+				ev{day.Add(time.Duration(iv[1]) * time.Minute), queue.Event{Type: queue.TypeCounterClosed, Entity: "counter/" + c, Payload: &queue.CounterClosed{Counter: c}}, false})
+		}
+	}
+	// In time order (opening before closing at the same minute).
+	for i := range all {
+		for j := i + 1; j < len(all); j++ {
+			if all[j].at.Before(all[i].at) || (all[j].at.Equal(all[i].at) && all[j].open && !all[i].open) {
+				all[i], all[j] = all[j], all[i]
+			}
+		}
+	}
+	for _, x := range all {
+		x.e.At = x.at
+		f.apply(x.e)
+	}
+}
+
+// history gives the fixture n Mondays (from 13 January) staffed by plan,
+// and returns the next Monday at midnight.
+func (f *fixture) history(n int, plan map[string][][2]int) time.Time {
+	day := monday(0, 0)
+	for range n {
+		f.staffed(day, plan)
+		day = day.AddDate(0, 0, 7)
+	}
+	return day
+}
+
+func hm(h, m int) int { return h*60 + m }
+
+// at is a time on day.
+func at(day time.Time, h, m int) time.Time {
+	return day.Add(time.Duration(hm(h, m)) * time.Minute)
+}
+
+// The staffing of recent days is foreseen: a counter that opens at 8:00
+// every day joins the queue, a counter that takes a break at 10:00 leaves
+// it, and one on its usual break comes back.
+func TestEstimateForeseesStaffing(t *testing.T) {
+	queueOf := func(f *fixture, from time.Time, n int) {
+		for i := range n {
+			f.issue(from.Add(time.Duration(i)*time.Second), "meldung")
+		}
+	}
+	t.Run("LateOpening", func(t *testing.T) {
+		plan := map[string][][2]int{"1": {{hm(7, 30), hm(15, 0)}}, "2": {{hm(8, 0), hm(15, 0)}}}
+		with := newFixture(t)
+		today := with.history(4, plan)
+		without := newFixture(t)
+		for _, f := range []*fixture{with, without} {
+			f.open(at(today, 7, 30), "1", "staff1")
+			queueOf(f, at(today, 7, 30), 12)
+		}
+		w, wo := with.st.EstimateNew("meldung"), without.st.EstimateNew("meldung")
+		t.Logf("with history %+v, without %+v", w, wo)
+		if w.Minutes > wo.Minutes-8 {
+			t.Errorf("counter 2 opens at 8:00 on every recent Monday: estimate %+v, want well below %+v", w, wo)
+		}
+	})
+	t.Run("Break", func(t *testing.T) {
+		plan := map[string][][2]int{"1": {{hm(7, 30), hm(15, 0)}},
+			"2": {{hm(7, 30), hm(10, 0)}, {hm(10, 45), hm(15, 0)}}, "4": {{hm(7, 30), hm(10, 0)}, {hm(10, 45), hm(15, 0)}}}
+		with := newFixture(t)
+		today := with.history(4, plan)
+		without := newFixture(t)
+		for _, f := range []*fixture{with, without} {
+			for _, c := range []string{"1", "2", "4"} {
+				f.open(at(today, 7, 30), c, "staff"+c)
+			}
+			queueOf(f, at(today, 9, 50), 20)
+		}
+		w, wo := with.st.EstimateNew("meldung"), without.st.EstimateNew("meldung")
+		t.Logf("with history %+v, without %+v", w, wo)
+		if w.Minutes < wo.Minutes+5 {
+			t.Errorf("counters 2 and 4 leave at 10:00 for 45 minutes on every recent Monday: estimate %+v, want well above %+v", w, wo)
+		}
+	})
+	t.Run("BackFromBreak", func(t *testing.T) {
+		plan := map[string][][2]int{"1": {{hm(7, 30), hm(15, 0)}}, "2": {{hm(7, 30), hm(10, 0)}, {hm(10, 30), hm(15, 0)}}}
+		with := newFixture(t)
+		today := with.history(6, plan)
+		without := newFixture(t)
+		for _, f := range []*fixture{with, without} {
+			f.open(at(today, 7, 30), "1", "staff1")
+			f.open(at(today, 7, 30), "2", "staff2")
+			f.apply(queue.Event{Type: queue.TypeCounterClosed, Entity: "counter/2", At: at(today, 10, 0), Payload: &queue.CounterClosed{Counter: "2"}})
+			queueOf(f, at(today, 10, 10), 10)
+		}
+		w, wo := with.st.EstimateNew("meldung"), without.st.EstimateNew("meldung")
+		t.Logf("with history %+v, without %+v", w, wo)
+		if w.Minutes > wo.Minutes-10 {
+			t.Errorf("counter 2 comes back from a 30-minute break on every recent Monday: estimate %+v, want well below %+v", w, wo)
+		}
+	})
+	t.Run("LeftForTheDay", func(t *testing.T) {
+		// Closed at closing time on every recent day: that is the end of
+		// the day, not a break, and the queue is still served.
+		plan := map[string][][2]int{"1": {{hm(7, 30), hm(15, 10)}}}
+		f := newFixture(t)
+		today := f.history(4, plan)
+		f.open(at(today, 7, 30), "1", "staff1")
+		queueOf(f, at(today, 14, 50), 6)
+		if got := f.st.EstimateNew("meldung"); got.Minutes < 25 || got.Minutes > 40 {
+			t.Errorf("six ahead at the only counter near closing: %+v, want about 30 minutes", got)
+		}
+	})
+}
+
+// What the estimator learned survives a snapshot: a restored state shows
+// the same estimates.
+func TestLearnedSnapshot(t *testing.T) {
+	plan := map[string][][2]int{"1": {{hm(7, 30), hm(15, 0)}}, "2": {{hm(8, 0), hm(10, 0)}, {hm(10, 30), hm(15, 0)}}}
+	f := newFixture(t)
+	today := f.history(3, plan)
+	f.open(at(today, 7, 30), "1", "staff1")
+	for i := range 8 {
+		f.issue(at(today, 7, 31).Add(time.Duration(i)*time.Second), "meldung")
+	}
+	data, err := json.Marshal(f.st.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap queue.Snapshot
+	if err := json.Unmarshal(data, &snap); err != nil {
+		t.Fatal(err)
+	}
+	if snap.Learned == nil || len(snap.Learned.Staff["2"]) != 3 {
+		t.Fatalf("snapshot's learned staffing = %+v, want 3 days of counter 2", snap.Learned)
+	}
+	r, err := queue.Restore(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range f.st.ServiceOrder {
+		if got, want := r.EstimateNew(svc), f.st.EstimateNew(svc); got != want {
+			t.Errorf("restored EstimateNew(%s) = %+v, want %+v", svc, got, want)
+		}
+	}
+}
+
+// The P90 calibrates itself from the estimates the kiosk recorded: when
+// walk-ins wait longer than the P90 they were shown, its margin grows;
+// when nobody comes near it, it shrinks.
+func TestCalibrationFollowsOutcomes(t *testing.T) {
+	// Build the tickets through events that carry the shown estimate, as
+	// the appliance's store records it.
+	calib := func(t *testing.T, shown, p90 int, wait time.Duration) queue.Calibration {
+		f := newFixture(t)
+		f.open(monday(9, 0), "2", "bernd")
+		at := monday(9, 0)
+		for range 60 {
+			e, err := f.st.IssueTicket(at, "meldung", f.token(), "kiosk")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, p := shown, p90
+			pl := e.Payload.(*queue.TicketIssued)
+			pl.EstimateMinutes, pl.EstimateP90 = &m, &p
+			f.apply(e)
+			at = at.Add(wait)
+			f.call(at, "2", "bernd")
+			f.finish(at, "2")
+		}
+		return f.st.CalibrationOf("meldung", monday(9, 0))
+	}
+	over := calib(t, 0, 1, 2*time.Minute)
+	if over.P90 <= 1.5 || over.Seen != 60 || over.Over != 60 {
+		t.Errorf("every walk-in waited past its P90: %+v, want the margin scaled up and 60 of 60 counted over", over)
+	}
+	under := calib(t, 1, 30, 2*time.Minute)
+	if under.P90 >= 1 || under.Over != 0 {
+		t.Errorf("nobody came near the P90: %+v, want the margin scaled down", under)
+	}
+}
