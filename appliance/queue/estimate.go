@@ -563,7 +563,7 @@ func (s *State) computeEstimates(c *estimateCache) {
 				calledN++
 				svc = waiting[pick]
 			}
-			d := models[svc].draw(src, 0)
+			d := models[svc].draw(src, 0) * staff.pace
 			if src.Float64() < noShowRate {
 				d = noShowMinutes
 			}

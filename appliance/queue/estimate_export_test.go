@@ -246,7 +246,7 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 			if next >= n {
 				src = rndBook
 			}
-			d := models[waiting[next]].draw(src, 0)
+			d := models[waiting[next]].draw(src, 0) * staff.pace
 			if src.Float64() < noShowRate {
 				d = noShowMinutes
 			}

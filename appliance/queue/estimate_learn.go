@@ -84,6 +84,9 @@ const (
 	calibPoint = 0.005
 	calibP90   = 0.15
 	calibBlend = 100
+	// paceSigma is the spread (log-normal) of a day's pace: the share by
+	// which all its service times are slower or faster together.
+	paceSigma = 0.1
 	longWait   = 20 // minutes: waits shown from here on calibrate apart
 	// longSamples service times are kept per service; their weights decay
 	// by longDecay from the newest.
@@ -553,6 +556,7 @@ type simStaff struct {
 	sched []schedule
 	cur   []int
 	ended []bool
+	pace  float64 // scales the future's service times
 }
 
 func newSimStaff(m *staffModel, index []int) *simStaff {
@@ -563,6 +567,9 @@ func newSimStaff(m *staffModel, index []int) *simStaff {
 // start draws a future's schedules: a counter open now stays free when its
 // draw says (free holds that), one closed now is free when it opens.
 func (st *simStaff) start(rnd *rand.Rand, free []float64, active []bool) {
+	// The day's pace: all of a future's service times are faster or
+	// slower together, as a day's are.
+	st.pace = math.Exp(paceSigma*rnd.NormFloat64() - paceSigma*paceSigma/2)
 	for k, mi := range st.index {
 		st.sched[k] = st.model.sample(rnd, mi, st.sched[k])
 		st.cur[k], st.ended[k] = 0, false
