@@ -87,7 +87,7 @@ const (
 	// paceSigma is the spread (log-normal) of a day's pace: the share by
 	// which all its service times are slower or faster together.
 	paceSigma = 0.1
-	longWait   = 20 // minutes: waits shown from here on calibrate apart
+	longWait  = 20 // minutes: waits shown from here on calibrate apart
 	// longSamples service times are kept per service; their weights decay
 	// by longDecay from the newest.
 	longSamples = 60
