@@ -32,6 +32,9 @@ type Learned struct {
 	Today map[string][]Interval `json:"today,omitempty"`
 	// Calib holds the calibration scales by service and phase.
 	Calib map[string]*Calibration `json:"calib,omitempty"`
+	// Planned is the site lead's planned staffing: each counter's open
+	// intervals by weekday (StaffingPlanned).
+	Planned map[string]map[time.Weekday][]OpeningHours `json:"planned,omitempty"`
 	// Durations holds each service's recent service times in minutes,
 	// oldest first: more than the State's own (serviceSamples), since a
 	// heavy-tailed service needs many to show its tail.
@@ -398,6 +401,13 @@ func (s *State) newStaffModel(ids []string, open []bool) *staffModel {
 				hist = append(hist, d)
 				if d.Weekday == wd {
 					hist = append(hist, d)
+				}
+			}
+			// The lead's plan counts as planWeight such days.
+			if d, ok := s.plannedDay(id, wd); ok {
+				for range planWeight {
+					hist = append(hist, d)
+					allGaps[k] = appendGaps(allGaps[k], d)
 				}
 			}
 			hist = shifted(hist, opens)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 )
 
@@ -194,5 +195,97 @@ func TestCalibrationFollowsOutcomes(t *testing.T) {
 	under := calib(t, 1, 30, 2*time.Minute)
 	if under.P90 >= 1 || under.Over != 0 {
 		t.Errorf("nobody came near the P90: %+v, want the margin scaled down", under)
+	}
+}
+
+// The lead's planned staffing is foreseen before the site has any
+// history: a counter planned from 8:00 joins the queue then, and one
+// planned to break at 10:00 leaves it.
+func TestEstimateForeseesPlan(t *testing.T) {
+	plan := func(f *fixture, counter string, text string) {
+		t.Helper()
+		open, err := queue.ParsePlan(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, err := f.st.PlanStaffing(monday(6, 0), counter, time.Monday, open)
+		if err != nil || len(events) != 1 {
+			t.Fatalf("PlanStaffing(%s, %q) = %v, %v", counter, text, events, err)
+		}
+		f.apply(events...)
+	}
+	with, without := newFixture(t), newFixture(t)
+	plan(with, "1", "7:30–15:00")
+	plan(with, "2", "8:00-15:00")
+	for _, f := range []*fixture{with, without} {
+		f.open(monday(7, 30), "1", "staff1")
+		for i := range 12 {
+			f.issue(monday(7, 30).Add(time.Duration(i)*time.Second), "meldung")
+		}
+	}
+	w, wo := with.st.EstimateNew("meldung"), without.st.EstimateNew("meldung")
+	if w.Minutes > wo.Minutes-8 {
+		t.Errorf("counter 2 planned from 8:00: estimate %+v, want well below %+v", w, wo)
+	}
+	// Another weekday's plan changes nothing on Monday.
+	other := newFixture(t)
+	events, err := other.st.PlanStaffing(monday(6, 0), "2", time.Tuesday, []queue.OpeningHours{{Open: 480, Close: 900}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.apply(events...)
+	other.open(monday(7, 30), "1", "staff1")
+	for i := range 12 {
+		other.issue(monday(7, 30).Add(time.Duration(i)*time.Second), "meldung")
+	}
+	if got := other.st.EstimateNew("meldung"); got != wo {
+		t.Errorf("with a Tuesday plan only: %+v, want %+v as without a plan", got, wo)
+	}
+}
+
+func TestPlanStaffing(t *testing.T) {
+	f := newFixture(t)
+	at := monday(6, 0)
+	for _, tc := range []struct {
+		name, counter, text string
+		code                string
+	}{
+		{"ErrUnknownCounter", "9", "8:00-15:00", veedel.ENOTFOUND},
+		{"ErrOverlap", "1", "8:00-12:00, 11:00-15:00", veedel.EINVALID},
+		{"ErrBackwards", "1", "15:00-8:00", veedel.EINVALID},
+		{"ErrTime", "1", "8:70-15:00", veedel.EINVALID},
+		{"ErrNoDash", "1", "8:00 15:00", veedel.EINVALID},
+		{"ErrPastMidnight", "1", "20:00-25:00", veedel.EINVALID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			open, err := queue.ParsePlan(tc.text)
+			if err == nil {
+				_, err = f.st.PlanStaffing(at, tc.counter, time.Monday, open)
+			}
+			wantCode(t, err, tc.code)
+		})
+	}
+	open, err := queue.ParsePlan(" 10:30–15 ; 7.30-10:00 ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := f.st.PlanStaffing(at, "1", time.Monday, open)
+	if err != nil || len(events) != 1 {
+		t.Fatalf("PlanStaffing = %v, %v; want one event", events, err)
+	}
+	f.apply(events...)
+	if got, want := queue.FormatPlan(f.st.PlannedStaffing("1", time.Monday)), "07:30–10:00, 10:30–15:00"; got != want {
+		t.Errorf("plan = %q, want %q (in order)", got, want)
+	}
+	if events, err := f.st.PlanStaffing(at, "1", time.Monday, open); err != nil || len(events) != 0 {
+		t.Errorf("the same plan again = %v, %v; want no event", events, err)
+	}
+	events, err = f.st.PlanStaffing(at, "1", time.Monday, nil)
+	if err != nil || len(events) != 1 {
+		t.Fatalf("clearing = %v, %v", events, err)
+	}
+	f.apply(events...)
+	if got := f.st.PlannedStaffing("1", time.Monday); got != nil {
+		t.Errorf("plan after clearing = %v, want none", got)
 	}
 }

@@ -258,6 +258,8 @@ func NewPayload(eventType string) (any, bool) {
 		return &DeviceReported{}, true
 	case TypeGroupDefined:
 		return &GroupDefined{}, true
+	case TypeStaffingPlanned:
+		return &StaffingPlanned{}, true
 	}
 	return nil, false
 }

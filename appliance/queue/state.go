@@ -423,6 +423,8 @@ func (s *State) Apply(e Event) {
 		}
 		t.Status, t.Counter, t.Target, t.StartedAt, t.Recalls = StatusWaiting, "", p.ToCounter, time.Time{}, 0
 		s.insertWaiting(t)
+	case *StaffingPlanned:
+		s.applyStaffingPlanned(p)
 	case *TicketCancelled:
 		s.advanceDay(e.At)
 		if t := s.Tickets[p.ID]; t != nil {
@@ -475,7 +477,7 @@ func known(p any) bool {
 	case *SiteDescribed, *ServiceDefined, *CounterDefined, *CounterOpened, *CounterClosed,
 		*TicketIssued, *TicketCalled, *TicketRecalled, *TicketFinished, *TicketNoShow,
 		*BookingCreated, *TicketStarted, *TicketParked, *TicketCalledBack, *TicketTransferred, *TicketCancelled,
-		*DeviceReported, *GroupDefined:
+		*DeviceReported, *GroupDefined, *StaffingPlanned:
 		return true
 	}
 	return false
