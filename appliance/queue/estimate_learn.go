@@ -292,7 +292,7 @@ func waitBucket(minutes float64) int {
 // calibration returns a service's calibration in a phase (neutral when
 // none was learned; created when create).
 func (s *State) calibration(service string, phase int, create bool) *Calibration {
-	key := service + "/" + string(rune('0'+phase))
+	key := calibName(service, phase)
 	if s.learn != nil {
 		if c := s.learn.Calib[key]; c != nil {
 			return c
@@ -645,3 +645,39 @@ func (l *Learned) durationsOf(service string) []float64 {
 	}
 	return l.Durations[service]
 }
+
+// CalibrationRow is one calibration as the statistics page shows it: a
+// service (or "" for the site's, all services together), the phase of the
+// day (0 the first hour after opening, 1 the rest of the day, 2 the last
+// hour before closing), whether it is that of long waits shown (from
+// longWait minutes), and its scales and coverage.
+type CalibrationRow struct {
+	Service string
+	Phase   int
+	Long    bool
+	Calibration
+}
+
+// Calibrations lists the calibrations measured so far, the site's first,
+// then by service in the site's order, phase and wait length.
+func (s *State) Calibrations() []CalibrationRow {
+	if s.learn == nil {
+		return nil
+	}
+	var out []CalibrationRow
+	for _, svc := range append([]string{""}, s.ServiceOrder...) {
+		for phase := phaseFirst; phase <= phaseLast; phase++ {
+			for b := range 2 {
+				c := s.learn.Calib[calibName(svc, calibKey(phase, b))]
+				if c == nil || c.Seen == 0 {
+					continue
+				}
+				out = append(out, CalibrationRow{Service: svc, Phase: phase, Long: b == 1, Calibration: *c})
+			}
+		}
+	}
+	return out
+}
+
+// calibName is the key of a calibration in Learned.Calib.
+func calibName(service string, key int) string { return service + "/" + string(rune('0'+key)) }
