@@ -859,8 +859,11 @@ func (s *State) learnBookings(now time.Time) (showRate, early float64) {
 			missed++
 		}
 	}
-	showRate = (float64(came) + priorShowRate*priorShowsSeen) / (float64(came+missed) + priorShowsSeen)
-	early = (earlySum.Minutes() + priorEarly*3) / float64(came+3)
+	// The priors, and the recent days' bookings (weighing at most as
+	// many as bookingsPrior).
+	hCame, hMissed, hEarly := s.bookingPrior()
+	showRate = (float64(came) + hCame + priorShowRate*priorShowsSeen) / (float64(came+missed) + hCame + hMissed + priorShowsSeen)
+	early = (earlySum.Minutes() + hEarly + priorEarly*3) / (float64(came) + hCame + 3)
 	return showRate, early
 }
 

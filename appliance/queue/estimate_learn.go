@@ -39,6 +39,9 @@ type Learned struct {
 	// oldest first: more than the State's own (serviceSamples), since a
 	// heavy-tailed service needs many to show its tail.
 	Durations map[string][]float64 `json:"durations,omitempty"`
+	// Decayed counts of recent days' bookings that came and that did
+	// not, and the minutes before their slot those who came checked in.
+	BookingsCame, BookingsMissed, BookingsEarly float64 `json:",omitempty"`
 	// Decayed counts of recent days' served tickets and no-shows, and
 	// the no-shows' minutes.
 	Served, NoShows, NoShowMinutes float64 `json:",omitempty"`
@@ -87,6 +90,9 @@ const (
 	calibPoint = 0.005
 	calibP90   = 0.15
 	calibBlend = 100
+	// bookingsPrior is how many bookings the recent days' weigh at most
+	// against today's.
+	bookingsPrior = 20.0
 	// paceSigma is the spread (log-normal) of a day's pace: the share by
 	// which all its service times are slower or faster together.
 	paceSigma = 0.1
@@ -178,6 +184,7 @@ func (s *State) noteClosed(c *Counter, at time.Time) {
 // new day starts (day is the day that ended).
 func (s *State) endStaffDay(day string) {
 	s.endNoShowDay(day)
+	s.endBookingDay(day)
 	l := s.learn
 	if l == nil || len(l.Today) == 0 {
 		return
@@ -324,6 +331,42 @@ func (s *State) calibrationBlend(service string, phase int) Calibration {
 // how many of the measured walk-ins waited longer than the P90 shown.
 func (s *State) CalibrationOf(service string, t time.Time) Calibration {
 	return s.calibrationBlend(service, calibKey(s.phase(t), 0))
+}
+
+// endBookingDay folds a finished day's bookings into the recent days'
+// (each older day weighs noShowDecay less): those that checked in, how
+// early, and those that did not.
+func (s *State) endBookingDay(day string) {
+	var came, missed, early float64
+	for _, b := range s.bookings {
+		if s.DayOf(b.Slot) != day {
+			continue
+		}
+		if t := s.Tickets[b.Ticket]; t != nil && b.Ticket != "" {
+			came++
+			early += b.Slot.Sub(t.IssuedAt).Minutes()
+		} else {
+			missed++
+		}
+	}
+	if came+missed == 0 {
+		return
+	}
+	l := s.learned()
+	l.BookingsCame = l.BookingsCame*noShowDecay + came
+	l.BookingsMissed = l.BookingsMissed*noShowDecay + missed
+	l.BookingsEarly = l.BookingsEarly*noShowDecay + early
+}
+
+// bookingPrior returns the recent days' bookings, scaled to weigh at most
+// as many as bookingsPrior bookings.
+func (s *State) bookingPrior() (came, missed, early float64) {
+	l := s.learn
+	if l == nil || l.BookingsCame+l.BookingsMissed == 0 {
+		return 0, 0, 0
+	}
+	w := min(1, bookingsPrior/(l.BookingsCame+l.BookingsMissed))
+	return w * l.BookingsCame, w * l.BookingsMissed, w * l.BookingsEarly
 }
 
 // noShowPrior returns the recent days' no-show share and minutes, with
