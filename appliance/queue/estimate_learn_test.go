@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -287,5 +288,30 @@ func TestPlanStaffing(t *testing.T) {
 	f.apply(events...)
 	if got := f.st.PlannedStaffing("1", time.Monday); got != nil {
 		t.Errorf("plan after clearing = %v, want none", got)
+	}
+}
+
+// Bookings of recent days teach today's show-up rate: when last Monday's
+// bookings all stayed away, today's count less in a walk-in's wait.
+func TestEstimateLearnsBookingsOverDays(t *testing.T) {
+	setup := func(t *testing.T, missedBefore bool) *fixture {
+		f := newFixture(t)
+		f.open(monday(7, 0), "2", "bernd") // the site's Monday
+		if missedBefore {
+			for i := range 20 {
+				f.book(monday(6, 0), fmt.Sprintf("GONE%04d", i), "kfz", monday(8, 0).Add(time.Duration(i)*10*time.Minute))
+			}
+		}
+		next := monday(0, 0).AddDate(0, 0, 7)
+		f.issue(at(next, 8, 0), "kfz")
+		f.call(at(next, 8, 0), "3", "carla")
+		for i := range 3 {
+			f.book(at(next, 7, 0), fmt.Sprintf("KFZ%d000", i), "kfz", at(next, 8, 10+10*i))
+		}
+		f.apply(queue.Event{Type: queue.TypeCounterOpened, At: at(next, 8, 1), Payload: &queue.CounterOpened{Counter: "1", Staff: "anna"}})
+		return f
+	}
+	if got, fresh := setup(t, true).st.EstimateNew("kfz"), setup(t, false).st.EstimateNew("kfz"); got.Minutes >= fresh.Minutes {
+		t.Errorf("after a day of 20 missed bookings %+v, want less than %+v", got, fresh)
 	}
 }
