@@ -90,6 +90,11 @@ const (
 	calibPoint = 0.005
 	calibP90   = 0.15
 	calibBlend = 100
+	// calibForget pulls a scale a little towards 1 at every step (in log
+	// scale), so that two folds that started from different points (a
+	// site restored from an older snapshot, central from the whole log)
+	// agree again within days, and old days fade.
+	calibForget = 0.0005
 	// bookingsPrior is how many bookings the recent days' weigh at most
 	// against today's.
 	bookingsPrior = 20.0
@@ -269,7 +274,7 @@ func (c *Calibration) adjust(shown, p90, wait float64) {
 		if wait > shown {
 			step = calibPoint / 2
 		}
-		c.Point = min(max(c.Point*math.Exp(step), 0.5), 2)
+		c.Point = min(max(math.Exp((1-calibForget)*math.Log(c.Point)+step), 0.5), 2)
 	}
 	over := wait > p90
 	if over {
@@ -280,7 +285,7 @@ func (c *Calibration) adjust(shown, p90, wait float64) {
 		if over {
 			step = calibP90 * 0.9
 		}
-		c.P90 = min(max(c.P90*math.Exp(step), 0.1), 5)
+		c.P90 = min(max(math.Exp((1-calibForget)*math.Log(c.P90)+step), 0.1), 5)
 	}
 }
 
