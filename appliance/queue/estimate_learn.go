@@ -12,17 +12,21 @@ import (
 // folded from the site's own events by Apply, so it is the same on every
 // node and survives a snapshot (Snapshot.Learned):
 //
-//   - staffing: each counter's open intervals of its recent days, so that
-//     the forward simulations sample when a closed counter opens (late
-//     openings, the return from a break) and when an open one closes
-//     (breaks, leaving early) as they sample service times;
-//   - the no-show share and cost of recent days, the prior of today's;
-//   - calibration: for each service and phase of the day (first hour,
-//     other, last hour), the coverage of the estimates shown at the kiosk
-//     (recorded in TicketIssued) is measured when the ticket is called,
-//     and two scales are adjusted online (stochastic approximation of
-//     quantiles): the point estimate's, so that half wait longer, and the
-//     P90's margin above it, so that a tenth wait longer than the P90.
+//   - staffing: each counter's open intervals of its recent days (and the
+//     lead's plan, staffing.go), so that the forward simulations sample
+//     when a closed counter opens (late openings, the return from a break)
+//     and when an open one closes (breaks, leaving early) as they sample
+//     service times;
+//   - the last longSamples service times of each service (heavy tails);
+//   - the no-show share and cost, and the bookings' show-up rate and
+//     punctuality, of recent days: the priors of today's;
+//   - calibration: for each service, and for the site, by phase of the day
+//     (first hour, mid-day, last hour) and wait shown (short, long), the
+//     coverage of the estimates shown at the kiosk (recorded in
+//     TicketIssued) is measured when the ticket is called, and two scales
+//     are adjusted online (stochastic approximation of quantiles): the
+//     point estimate's, so that half wait longer, and the P90's margin
+//     above it, so that a tenth wait longer than the P90.
 
 // Learned is what the estimator carries over days.
 type Learned struct {
@@ -89,6 +93,8 @@ const (
 	// scale by calibPoint/2 and the P90 scale by up to calibP90.
 	calibPoint = 0.005
 	calibP90   = 0.15
+	// calibBlend is how many tickets a service's own calibration must
+	// have seen to weigh as much as the site's.
 	calibBlend = 100
 	// calibForget pulls a scale a little towards 1 at every step (in log
 	// scale), so that two folds that started from different points (a
@@ -130,8 +136,9 @@ func minuteOfDay(s *State, t time.Time) int {
 	return l.Hour()*60 + l.Minute()
 }
 
-// openingOf returns the opening interval of the site containing t (or the
-// day's first and last minute when none does).
+// openingOf returns the opening interval of the site containing t; when
+// none does, the weekday's first opening and last closing, or the whole
+// day for a weekday without hours.
 func (s *State) openingOf(t time.Time) (open, close int) {
 	l := t.In(s.Site.Location)
 	m := l.Hour()*60 + l.Minute()

@@ -138,6 +138,11 @@ func TestLearnedSnapshot(t *testing.T) {
 	plan := map[string][][2]int{"1": {{hm(7, 30), hm(15, 0)}}, "2": {{hm(8, 0), hm(10, 0)}, {hm(10, 30), hm(15, 0)}}}
 	f := newFixture(t)
 	today := f.history(3, plan)
+	planned, err := f.st.PlanStaffing(today, "1", time.Monday, []queue.OpeningHours{{Open: hm(7, 30), Close: hm(10, 0)}, {Open: hm(10, 30), Close: hm(15, 0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.apply(planned...)
 	f.open(at(today, 7, 30), "1", "staff1")
 	for i := range 8 {
 		f.issue(at(today, 7, 31).Add(time.Duration(i)*time.Second), "meldung")
@@ -156,6 +161,9 @@ func TestLearnedSnapshot(t *testing.T) {
 	r, err := queue.Restore(snap)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got, want := queue.FormatPlan(r.PlannedStaffing("1", time.Monday)), "07:30–10:00, 10:30–15:00"; got != want {
+		t.Errorf("restored plan %q, want %q", got, want)
 	}
 	for _, svc := range f.st.ServiceOrder {
 		if got, want := r.EstimateNew(svc), f.st.EstimateNew(svc); got != want {
