@@ -234,9 +234,11 @@ func (s *State) endStaffDay(day string) {
 
 // endNoShowDay folds a finished day's served tickets and no-shows into
 // the recent days' figures (each older day weighs noShowDecay less).
+// The sums are whole durations, so that they do not depend on the order
+// of map iteration (a float sum would, in its last digit).
 func (s *State) endNoShowDay(day string) {
-	var served, noShows float64
-	var minutes float64
+	var served, noShows int
+	var cost time.Duration
 	for _, t := range s.Tickets {
 		if t.Day != day || t.CalledAt.IsZero() {
 			continue
@@ -246,16 +248,16 @@ func (s *State) endNoShowDay(day string) {
 			served++
 		case StatusNoShow:
 			noShows++
-			minutes += max(t.FinishedAt.Sub(t.CalledAt).Minutes(), 0)
+			cost += max(t.FinishedAt.Sub(t.CalledAt), 0)
 		}
 	}
 	if served+noShows == 0 {
 		return
 	}
 	l := s.learned()
-	l.Served = l.Served*noShowDecay + served
-	l.NoShows = l.NoShows*noShowDecay + noShows
-	l.NoShowMinutes = l.NoShowMinutes*noShowDecay + minutes
+	l.Served = l.Served*noShowDecay + float64(served)
+	l.NoShows = l.NoShows*noShowDecay + float64(noShows)
+	l.NoShowMinutes = l.NoShowMinutes*noShowDecay + cost.Minutes()
 }
 
 // noteFirstCall measures the estimate a walk-in was shown at the kiosk
@@ -349,14 +351,15 @@ func (s *State) CalibrationOf(service string, t time.Time) Calibration {
 // (each older day weighs noShowDecay less): those that checked in, how
 // early, and those that did not.
 func (s *State) endBookingDay(day string) {
-	var came, missed, early float64
+	var came, missed int
+	var early time.Duration // a whole sum: independent of the map's order
 	for _, b := range s.bookings {
 		if s.DayOf(b.Slot) != day {
 			continue
 		}
 		if t := s.Tickets[b.Ticket]; t != nil && b.Ticket != "" {
 			came++
-			early += b.Slot.Sub(t.IssuedAt).Minutes()
+			early += b.Slot.Sub(t.IssuedAt)
 		} else {
 			missed++
 		}
@@ -365,9 +368,9 @@ func (s *State) endBookingDay(day string) {
 		return
 	}
 	l := s.learned()
-	l.BookingsCame = l.BookingsCame*noShowDecay + came
-	l.BookingsMissed = l.BookingsMissed*noShowDecay + missed
-	l.BookingsEarly = l.BookingsEarly*noShowDecay + early
+	l.BookingsCame = l.BookingsCame*noShowDecay + float64(came)
+	l.BookingsMissed = l.BookingsMissed*noShowDecay + float64(missed)
+	l.BookingsEarly = l.BookingsEarly*noShowDecay + early.Minutes()
 }
 
 // bookingPrior returns the recent days' bookings, scaled to weigh at most
