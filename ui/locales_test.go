@@ -208,6 +208,8 @@ func TestPlurals(t *testing.T) {
 		{"ar", "portal.order.fresh.ago", []any{2}, "آخر تحديث: منذ دقيقتين"},
 		{"ar", "portal.order.fresh.ago", []any{7}, "آخر تحديث: منذ 7 دقائق"},
 		{"ar", "portal.order.fresh.ago", []any{42}, "آخر تحديث: منذ 42 دقيقة"},
+		{"de", "orders.count", []any{1}, "1 Bestellung"},
+		{"en", "orders.open.count", []any{3}, "3 open orders"},
 		{"tr", "minutes", []any{1}, "1 dk."},
 		{"tr", "minutes", []any{7}, "7 dk."},
 		// A staff text in Turkish falls back to German, plural forms and all.
