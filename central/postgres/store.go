@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -167,13 +168,20 @@ func (s *Store) Append(ctx context.Context, b *changelog.Batch, receivedAt time.
 	}
 	defer tx.Rollback(ctx)
 
-	if _, err := tx.Exec(ctx, `INSERT INTO sites (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`, b.Site); err != nil {
-		return nil, 0, fmt.Errorf("store: site %s: %w", b.Site, err)
-	}
 	var acked uint64
 	var lastHash []byte
 	var lastHLC int64
-	if err := tx.QueryRow(ctx, `SELECT acked_seq, last_hash, last_hlc FROM sites WHERE id = $1 FOR UPDATE`, b.Site).Scan(&acked, &lastHash, &lastHLC); err != nil {
+	lock := func() error {
+		return tx.QueryRow(ctx, `SELECT acked_seq, last_hash, last_hlc FROM sites WHERE id = $1 FOR UPDATE`, b.Site).Scan(&acked, &lastHash, &lastHLC)
+	}
+	err = lock()
+	if errors.Is(err, pgx.ErrNoRows) {
+		// A new site: whoever inserts it first, both then lock the row.
+		if _, err = tx.Exec(ctx, `INSERT INTO sites (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`, b.Site); err == nil {
+			err = lock()
+		}
+	}
+	if err != nil {
 		return nil, 0, fmt.Errorf("store: site %s: %w", b.Site, err)
 	}
 
