@@ -64,13 +64,18 @@ func Redact(db string) string {
 
 // Open connects to the database at url (postgres://user@host:port/db?…;
 // libpq's environment variables such as PGPASSWORD and the password file
-// apply), brings its schema up to date and applies pending site seeds.
+// apply, and pgxpool's pool_max_conns), brings its schema up to date and
+// applies pending site seeds.
 func Open(ctx context.Context, dbURL string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		return nil, veedel.Errorf(veedel.EINVALID, "PostgreSQL address %s: %v", Redact(dbURL), err)
 	}
-	if cfg.MaxConns < 8 {
+	if !strings.Contains(dbURL, "pool_max_conns") && cfg.MaxConns < 8 {
+		// pgxpool's default is the number of CPUs (at least 4); each
+		// store call holds a connection while it runs, and batches, polls
+		// and pages come in at once. pool_max_conns in the URL overrides
+		// this.
 		cfg.MaxConns = 8
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
