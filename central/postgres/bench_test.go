@@ -10,6 +10,7 @@ import (
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/central/postgres"
 	"github.com/veedel/veedel/central/postgres/pgtest"
+	"github.com/veedel/veedel/central/storetest"
 	"github.com/veedel/veedel/sync/changelog"
 )
 
@@ -113,4 +114,17 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(n/copied.Seconds(), "raw-copy-rows/s")
 	b.ReportMetric(insert.Seconds()/ingest.Seconds(), "ingest/insert-x")
 	b.ReportMetric(copied.Seconds()/ingest.Seconds(), "ingest/copy-x")
+}
+
+// BenchmarkStartup: central's start on PostgreSQL with 100,000 stored
+// events (10 sites of 10,000), before snapshots.
+func BenchmarkStartup(b *testing.B) {
+	url := pgtest.URL(b)
+	storetest.BenchStartup(b, func(ctx context.Context) (storetest.Store, error) {
+		s, err := postgres.Open(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}, 10, 10_000)
 }
