@@ -190,11 +190,16 @@ func (s *Store) Append(ctx context.Context, b *changelog.Batch, receivedAt time.
 		return nil, 0, fmt.Errorf("store: site %s: %w", b.Site, err)
 	}
 
-	// The hashes of the entries the batch resends, in one query.
+	// The hashes of the entries the batch resends, in one query (a
+	// validated batch is contiguous; the range covers any batch).
 	var have map[uint64][]byte
-	if len(b.Entries) > 0 && b.Entries[0].Seq <= acked {
+	lowest := acked + 1
+	for i := range b.Entries {
+		lowest = min(lowest, b.Entries[i].Seq)
+	}
+	if lowest <= acked {
 		have = map[uint64][]byte{}
-		rows, err := tx.Query(ctx, `SELECT seq, hash FROM site_log WHERE site = $1 AND seq >= $2 AND seq <= $3`, b.Site, b.Entries[0].Seq, acked)
+		rows, err := tx.Query(ctx, `SELECT seq, hash FROM site_log WHERE site = $1 AND seq >= $2 AND seq <= $3`, b.Site, int64(lowest), int64(acked))
 		if err != nil {
 			return nil, 0, fmt.Errorf("store: compare entries: %w", err)
 		}
