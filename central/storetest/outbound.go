@@ -3,7 +3,9 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -144,5 +146,87 @@ func testCityReference(t *testing.T, open Opener) {
 	}
 	if n := len(outbound(t, s, "kalk")); n != 3 {
 		t.Errorf("kalk outbound = %d entries, want 3", n)
+	}
+}
+
+// Writers (central nodes) append city-wide reference data and a site's
+// own events while sites join, all at once: every site's outbound log
+// stays one gap-free chain, and every joined site gets each city-wide
+// event exactly once, from the event or from its join.
+func testOutboundConcurrent(t *testing.T, open Opener) {
+	ctx := context.Background()
+	const writers, events = 3, 8
+	stores := make([]Store, writers)
+	for i := range stores {
+		stores[i] = mustOpen(t, open)
+	}
+	early := []string{"kalk", "porz"}
+	late := []string{"nippes", "ehrenfeld", "chorweiler"}
+	for _, site := range append(append([]string{}, early...), late...) {
+		knownSite(t, stores[0], site)
+	}
+	for _, site := range early {
+		if _, err := stores[0].JoinSite(ctx, site, start, hlcClock()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*writers+len(late))
+	for w := range writers {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			clock := hlcClock()
+			for i := range events {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				if _, err := stores[w].AppendOutbound(ctx, "", []central.Outgoing{service(id, "A", 5)}, start, clock); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			clock := hlcClock()
+			for i := range events {
+				o := central.Outgoing{Type: queue.TypeCancelRequested, Entity: fmt.Sprintf("ticket/w%d-%d", w, i), Payload: &queue.CancelRequested{ID: fmt.Sprintf("w%d-%d", w, i)}}
+				if _, err := stores[w].AppendOutbound(ctx, "kalk", []central.Outgoing{o}, start, clock); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i, site := range late {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := stores[i%writers].JoinSite(ctx, site, start, hlcClock()); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for _, site := range append(early, late...) {
+		count := map[string]int{}
+		for _, e := range outbound(t, stores[0], site) {
+			if e.Type == queue.TypeServiceDefined {
+				count[e.Entity]++
+			}
+		}
+		for w := range writers {
+			for i := range events {
+				if n := count[fmt.Sprintf("service/w%d-%d", w, i)]; n != 1 {
+					t.Errorf("%s got service w%d-%d %d times, want once", site, w, i, n)
+				}
+			}
+		}
+	}
+	if n := len(outbound(t, stores[0], "kalk")); n != 2*writers*events {
+		t.Errorf("kalk's outbound has %d entries, want %d", n, 2*writers*events)
 	}
 }

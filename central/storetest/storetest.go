@@ -41,6 +41,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"ScanRange", testScanRange},
 		{"OutboundLog", testOutboundLog},
 		{"CityReference", testCityReference},
+		{"OutboundConcurrent", testOutboundConcurrent},
 		{"JoinSite_GroupEditedAfterItsService", testJoinSiteGroupEditedAfterItsService},
 		{"RejoinSite", testRejoinSite},
 		{"Admins", testAdmins},
