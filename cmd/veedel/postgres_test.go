@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +18,8 @@ import (
 
 // Central on PostgreSQL, as a city runs it: the operator's commands
 // (site add and list, enroll, adduser, revoke, site remove) with -db, an
-// appliance enrolled with the token syncing its log in, and a restart of
+// appliance enrolled with the token syncing its log in, through commits
+// that fail, with the fault suite's invariants checked, and a restart of
 // central that finds everything again.
 func TestCentralOnPostgres(t *testing.T) {
 	db := pgtest.URL(t)
@@ -74,10 +77,30 @@ func TestCentralOnPostgres(t *testing.T) {
 		cn.Central.ViewSite("kalk", func(_ *queue.State, cur central.SiteCursor) { acked = cur.Acked })
 		return acked
 	}
-	eventually(t, 20*time.Second, "central on PostgreSQL has kalk's log", func() (bool, string) {
+	synced := func() (bool, string) {
 		a, last := acked(cn), node.Store.LastSeq()
 		return last > 0 && a == last, describe("%d of %d", a, last)
+	}
+	eventually(t, 20*time.Second, "central on PostgreSQL has kalk's log", synced)
+
+	// Tickets while every commit at central fails (the database refuses
+	// or goes away mid-batch), then after it heals: none lost, none twice.
+	issued := issueTickets(t, node.URL, 3, "meldung")
+	var failed atomic.Int64
+	cn.store.SetFault(func(context.Context, string) error {
+		failed.Add(1)
+		return errors.New("terminating connection due to administrator command")
 	})
+	issued = append(issued, issueTickets(t, node.URL, 3, "meldung")...)
+	eventually(t, 20*time.Second, "the uplink's batches fail at central", func() (bool, string) {
+		return failed.Load() >= 2, describe("%d failed commits", failed.Load())
+	})
+	cn.store.SetFault(nil)
+	issued = append(issued, issueTickets(t, node.URL, 2, "meldung")...)
+	eventually(t, 20*time.Second, "central on PostgreSQL has kalk's log after the failures", synced)
+	if problems := checkInvariants(ctx, cn, []siteUnderTest{{Site: "kalk", Store: node.Store, Issued: issued}}); len(problems) > 0 {
+		t.Errorf("after failed commits on PostgreSQL:\n%s", strings.Join(problems, "\n"))
+	}
 	app.stop()
 	cent.stop()
 	want := node.Store.LastSeq()
