@@ -117,7 +117,7 @@ func BenchmarkIngest(b *testing.B) {
 }
 
 // BenchmarkStartup: central's start on PostgreSQL with 100,000 stored
-// events (10 sites of 10,000), before snapshots.
+// events (10 sites; VEEDEL_BENCH_STARTUP_EVENTS for more), before snapshots.
 func BenchmarkStartup(b *testing.B) {
 	url := pgtest.URL(b)
 	storetest.BenchStartup(b, func(ctx context.Context) (storetest.Store, error) {
@@ -126,5 +126,5 @@ func BenchmarkStartup(b *testing.B) {
 			return nil, err
 		}
 		return s, nil
-	}, 10, 10_000)
+	}, 10, storetest.StartupEvents(b)/10)
 }

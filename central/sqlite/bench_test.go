@@ -90,7 +90,8 @@ func BenchmarkIngest(b *testing.B) {
 }
 
 // BenchmarkStartup: central's start on SQLite with 100,000 stored events
-// (10 sites of 10,000), before snapshots; central/postgres has the same.
+// (10 sites; VEEDEL_BENCH_STARTUP_EVENTS for more), before snapshots;
+// central/postgres has the same.
 func BenchmarkStartup(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "central.db")
 	storetest.BenchStartup(b, func(ctx context.Context) (storetest.Store, error) {
@@ -99,5 +100,5 @@ func BenchmarkStartup(b *testing.B) {
 			return nil, err
 		}
 		return s, nil
-	}, 10, 10_000)
+	}, 10, storetest.StartupEvents(b)/10)
 }
