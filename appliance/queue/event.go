@@ -1,6 +1,10 @@
 package queue
 
-import "time"
+import (
+	"time"
+
+	"github.com/veedel/veedel/workflow"
+)
 
 // Event types. They are part of the wire format of the change-log: never
 // rename one; add a new type instead.
@@ -32,6 +36,10 @@ const (
 	// TypeGroupDefined adds or changes a service group: services that
 	// share one ticket prefix and one number sequence.
 	TypeGroupDefined = "queue.group_defined"
+
+	// TypeBookingCancelled records that an appointment is off (the
+	// citizen cancelled it at central, or moved it).
+	TypeBookingCancelled = "queue.booking_cancelled"
 )
 
 // Ticket classes: the calling rule (NextFor) ranks them.
@@ -44,12 +52,10 @@ const (
 // Event is one state change of a site's queue. At is the site's time of the
 // change (from its hybrid logical clock); Payload is a pointer to one of the
 // payload types below (NewPayload makes them; Apply ignores anything else).
-type Event struct {
-	Type    string
-	Entity  string
-	At      time.Time
-	Payload any
-}
+//
+// It is the change-log's event of every workflow (workflow.Event); the
+// queue's payloads are the ones below.
+type Event = workflow.Event
 
 // SiteDescribed names the site and its opening hours.
 type SiteDescribed struct {
@@ -139,6 +145,9 @@ type TicketIssued struct {
 	Class   string `cbor:"6,keyasint,omitempty"`
 	Booking string `cbor:"7,keyasint,omitempty"`
 	Slot    int64  `cbor:"8,keyasint,omitempty"`
+	// Ref is the record of a workflow the ticket was issued for (a
+	// pickup: "order/U…"), for the clerk who calls it. Optional, additive.
+	Ref string `cbor:"9,keyasint,omitempty"`
 }
 
 // TicketCalled records that a counter called a ticket.
@@ -173,6 +182,14 @@ type BookingCreated struct {
 	Code    string `cbor:"1,keyasint"`
 	Service string `cbor:"2,keyasint"`
 	Slot    int64  `cbor:"3,keyasint"`
+	// Online: central sold it from its share of the slot (slots.go).
+	// Optional and additive: absent (false) for the site's own bookings.
+	Online bool `cbor:"4,keyasint,omitempty"`
+}
+
+// BookingCancelled records that an appointment is off.
+type BookingCancelled struct {
+	Code string `cbor:"1,keyasint"`
 }
 
 // TicketStarted records that the called citizen arrived at the counter:
@@ -258,6 +275,8 @@ func NewPayload(eventType string) (any, bool) {
 		return &DeviceReported{}, true
 	case TypeGroupDefined:
 		return &GroupDefined{}, true
+	case TypeBookingCancelled:
+		return &BookingCancelled{}, true
 	}
 	return nil, false
 }

@@ -124,6 +124,10 @@ func (s *Store) RevokeSiteKeys(ctx context.Context, site string, at time.Time) (
 	if _, err := tx.Exec(ctx, `UPDATE site_keys SET revoked_at = $1 WHERE site = $2 AND revoked_at IS NULL`, at.UnixMilli(), site); err != nil {
 		return nil, fmt.Errorf("store: revoke keys of %s: %w", site, err)
 	}
+	// Nothing more is sealed to a revoked site: its box key goes too.
+	if _, err := tx.Exec(ctx, `DELETE FROM site_box_keys WHERE site = $1`, site); err != nil {
+		return nil, fmt.Errorf("store: revoke keys of %s: %w", site, err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("store: commit revocation: %w", err)
 	}
@@ -242,4 +246,46 @@ func (s *Store) UseNonce(ctx context.Context, site string, nonce []byte, now, ex
 		return false, fmt.Errorf("store: commit nonce: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// RecordBoxKey keeps key as the site's box key.
+func (s *Store) RecordBoxKey(ctx context.Context, site string, key []byte, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO site_box_keys (site, box_key, recorded_at) VALUES ($1, $2, $3)
+		ON CONFLICT (site) DO UPDATE SET box_key = excluded.box_key, recorded_at = excluded.recorded_at`, site, key, at.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: record box key of %s: %w", site, err)
+	}
+	return nil
+}
+
+// BoxKey returns the site's recorded box key, nil when there is none.
+func (s *Store) BoxKey(ctx context.Context, site string) ([]byte, error) {
+	var key []byte
+	err := s.pool.QueryRow(ctx, `SELECT box_key FROM site_box_keys WHERE site = $1`, site).Scan(&key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read box key of %s: %w", site, err)
+	}
+	return key, nil
+}
+
+// Secret returns the secret called name, made of size random bytes the
+// first time it is asked for; central nodes asking at once all get the
+// one that was stored first.
+func (s *Store) Secret(ctx context.Context, name string, size int, at time.Time) ([]byte, error) {
+	fresh := make([]byte, size)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
+		name, fresh, at.UnixMilli()); err != nil {
+		return nil, fmt.Errorf("store: make secret %s: %w", name, err)
+	}
+	var value []byte
+	if err := s.pool.QueryRow(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&value); err != nil {
+		return nil, fmt.Errorf("store: read secret %s: %w", name, err)
+	}
+	return value, nil
 }

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/internal/ratelimit"
+
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/internal/web"
@@ -38,6 +41,14 @@ type Server struct {
 	// used for the absolute links in the open-data feeds. "" = the scheme and
 	// host of each request (opendata.go).
 	PublicURL string
+	// Notify sends citizens their confirmation codes (appointments.go);
+	// nil: online booking answers 503.
+	Notify appointment.Notifier
+
+	// BookLimit bounds holds per client (zero: the package's BookLimit).
+	BookLimit ratelimit.Limit
+
+	bookLimiter *ratelimit.Limiter // holds per client (appointments.go)
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page
@@ -48,6 +59,13 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()
+	}
+	if s.bookLimiter == nil {
+		l := s.BookLimit
+		if l.Burst == 0 {
+			l = BookLimit
+		}
+		s.bookLimiter = ratelimit.New(l)
 	}
 	if s.Renderer == nil {
 		r, err := ui.NewRenderer()
@@ -91,6 +109,14 @@ func (s *Server) Handler() http.Handler {
 
 	r.Get("/api/v1/sites", s.apiSites)
 	r.Get("/api/v1/tickets/{token}", s.apiTicket)
+	r.Get("/api/v1/booking/slots", s.apiSlots)
+	r.Post("/api/v1/appointments", s.apiHoldAppointment)
+	r.Get("/api/v1/appointments/{token}", s.apiAppointment)
+	r.Get("/api/v1/appointments/{token}/ics", s.apiAppointmentICS)
+	r.Post("/api/v1/appointments/{token}/confirm", s.apiConfirmAppointment)
+	r.Post("/api/v1/appointments/{token}/cancel", s.apiCancelAppointment)
+	r.Post("/api/v1/orders", s.apiPlaceOrder)
+	r.Get("/api/v1/orders/{token}", s.apiOrder)
 	r.Post("/api/v1/sync/batches", s.postBatch)
 	r.Post("/api/v1/sync/enroll", s.postEnroll)
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/rejections", s.apiRejections)

@@ -49,6 +49,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"Enroll", testEnroll},
 		{"Rejections", testRejections},
 		{"Nonces", testNonces},
+		{"BoxKeysAndSecrets", testBoxKeysAndSecrets},
 		{"SiteDirectory_SeededOnce", testSiteDirectorySeededOnce},
 		{"SiteDirectory_AddUpdate", testSiteDirectoryAddUpdate},
 		{"SiteDirectory_Remove", testSiteDirectoryRemove},

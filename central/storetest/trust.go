@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,5 +131,57 @@ func testNonces(t *testing.T, open Opener) {
 		if got := use(tc.site, tc.nonce, start.Add(tc.at)); got != tc.want {
 			t.Errorf("UseNonce(%s, %s) after %v = %v, want %v", tc.site, tc.nonce, tc.at, got, tc.want)
 		}
+	}
+}
+
+// A site's box key is replaced by a newer one and goes with its keys'
+// revocation; a secret is made once and is the same for every process on
+// the database, also when several ask for it first at once.
+func testBoxKeysAndSecrets(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := mustOpen(t, open)
+	if key, err := s.BoxKey(ctx, "kalk"); err != nil || key != nil {
+		t.Errorf("BoxKey before any = %x, %v; want none", key, err)
+	}
+	for _, key := range []string{"first box key", "second box key"} {
+		if err := s.RecordBoxKey(ctx, "kalk", []byte(key), start); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if key, err := s.BoxKey(ctx, "kalk"); err != nil || string(key) != "second box key" {
+		t.Errorf("BoxKey = %q, %v; want the second", key, err)
+	}
+	if _, err := s.RevokeSiteKeys(ctx, "kalk", start); err != nil {
+		t.Fatal(err)
+	}
+	if key, err := s.BoxKey(ctx, "kalk"); err != nil || key != nil {
+		t.Errorf("BoxKey after revoking = %x, %v; want none", key, err)
+	}
+
+	others := []Store{s, mustOpen(t, open), mustOpen(t, open)}
+	got := make([][]byte, len(others))
+	var wg sync.WaitGroup
+	for i, o := range others {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if got[i], err = o.Secret(ctx, "contact-hash", 32, start); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if len(got[i]) != 32 || !bytes.Equal(got[i], got[0]) {
+			t.Fatalf("Secret from process %d = %x, want the same 32 bytes as %x", i, got[i], got[0])
+		}
+	}
+	again, err := s.Secret(ctx, "contact-hash", 32, start.Add(time.Hour))
+	if err != nil || !bytes.Equal(again, got[0]) {
+		t.Errorf("Secret later = %x, %v; want the one made first", again, err)
+	}
+	if other, err := s.Secret(ctx, "other", 16, start); err != nil || len(other) != 16 || bytes.Equal(other, got[0][:16]) {
+		t.Errorf("another secret = %x, %v; want 16 bytes of its own", other, err)
 	}
 }

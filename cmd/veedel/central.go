@@ -8,15 +8,20 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
+
+	"github.com/veedel/veedel/internal/mail/mailsim"
 
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/postgres"
 	"github.com/veedel/veedel/central/server"
 	"github.com/veedel/veedel/central/sqlite"
+	"github.com/veedel/veedel/internal/mail"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/ui"
 )
@@ -41,6 +46,10 @@ type centralConfig struct {
 	// Admins are created (or their passwords reset) at start, e.g. the
 	// demo's; Role is admin or technician.
 	Admins []userSpec
+	// Mail is how central e-mails citizens (nil or no relay: it does not).
+	Mail *mailConfig
+	// Mount are extra handlers by path prefix (the demo's /sim/mail/).
+	Mount map[string]http.Handler
 }
 
 type centralNode struct {
@@ -50,6 +59,8 @@ type centralNode struct {
 	listener net.Listener
 	tls      *tls.Config // nil: plain HTTP
 	URL      string
+	outbox   *mail.Outbox // nil: no e-mail
+	mailSim  *mailsim.Sim // tests: the stand-in relay of the outbox
 }
 
 // openCentral opens central's store, loads the read models and binds the
@@ -67,6 +78,10 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 		if tlsConfig, err = serverTLS(cfg.TLSCert, cfg.TLSKey); err != nil {
 			return nil, err
 		}
+	}
+	sendsMail := cfg.Mail != nil && cfg.Mail.Relay != ""
+	if sendsMail && postgres.IsURL(cfg.DB) {
+		return nil, usageErrorf("central: -smtp needs central on SQLite for now: the mail outbox has no PostgreSQL table yet")
 	}
 	store, err := openStore(ctx, cfg.DB)
 	if err != nil {
@@ -94,7 +109,17 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 	if tlsConfig != nil {
 		scheme = "https://"
 	}
-	return &centralNode{cfg: cfg, store: store, Central: c, listener: l, tls: tlsConfig, URL: scheme + l.Addr().String()}, nil
+	var mailStore mailDB // the outbox's table is in the SQLite file
+	if sendsMail {
+		mailStore = store.(mailDB)
+	}
+	outbox, err := cfg.Mail.outbox(mailStore, cfg.Logger)
+	if err != nil {
+		store.Close()
+		l.Close()
+		return nil, err
+	}
+	return &centralNode{cfg: cfg, store: store, Central: c, listener: l, tls: tlsConfig, URL: scheme + l.Addr().String(), outbox: outbox}, nil
 }
 
 // Run serves until ctx ends, then closes the store.
@@ -107,7 +132,24 @@ func (n *centralNode) Run(ctx context.Context) error {
 	}
 	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now, PublicURL: n.cfg.PublicURL}
 	srv.Authorize = srv.AuthorizeSite // download polls signed by their site (trust.go)
-	httpSrv := web.NewServer(srv.Handler(), n.cfg.Timeouts)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if n.outbox != nil {
+		srv.Notify = mailNotifier{outbox: n.outbox}
+		wg.Go(func() { n.outbox.Run(ctx) })
+	} else {
+		n.cfg.Logger.Warn("no -smtp relay: central sends no e-mail, and online booking answers 503")
+	}
+	handler := srv.Handler()
+	if len(n.cfg.Mount) > 0 {
+		mux := http.NewServeMux()
+		for prefix, h := range n.cfg.Mount {
+			mux.Handle(prefix, h)
+		}
+		mux.Handle("/", handler)
+		handler = mux
+	}
+	httpSrv := web.NewServer(handler, n.cfg.Timeouts)
 	l := n.listener
 	if n.tls != nil {
 		l = tls.NewListener(l, n.tls)
@@ -137,6 +179,7 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
 	publicURL := fs.String("public-url", "", "the portal's public address, for the links in /open-data (default: the address requested)")
+	mailCfg := mailFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
        veedel central enroll -site ID [-data DIR | -db URL] [-ttl 24h]
@@ -164,6 +207,9 @@ All of them work while central runs.
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := mailCfg.check(); err != nil {
+		return err
+	}
 	if *publicURL != "" {
 		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usageErrorf("-public-url %q is not an http(s) address like https://portal.example", *publicURL)
@@ -174,7 +220,7 @@ All of them work while central runs.
 		return err
 	}
 	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose),
-		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL})
+		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg})
 	if err != nil {
 		return err
 	}

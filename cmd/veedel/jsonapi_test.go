@@ -13,10 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/sync/changelog"
+
 	"github.com/go-chi/chi/v5"
+	"github.com/veedel/veedel/appliance/registration"
 	applianceserver "github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
 	centralserver "github.com/veedel/veedel/central/server"
+	"github.com/veedel/veedel/sync/sitekey"
 )
 
 // jsonEndpoint is a route that takes a JSON body, with a body it accepts
@@ -32,6 +37,11 @@ type jsonEndpoint struct {
 	// setup, if set, prepares the site before the bad bodies and returns
 	// the valid body (when it depends on the setup).
 	setup func(t *testing.T) string
+	// route is the router's pattern when path fills in its parameters
+	// (then setup fills path in through the pointer it gets).
+	route string
+	// target, if set, returns the path to send to (after setup).
+	target func() string
 }
 
 // badBodies derives, from an endpoint's valid body, the bodies every JSON
@@ -131,6 +141,103 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 		return fmt.Sprint(len(keys))
 	}
 
+	// An order for kalk placed at central, sealed to the appliance's box
+	// key and taken in by the appliance: the back office's steps act on it.
+	key, err := sitekey.Load(filepath.Join(dir, "kalk.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := sitekey.BoxKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Central.RecordBoxKey(t.Context(), "kalk", box.PublicKey().Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	orderBody := `{"kind":"meldebescheinigung","site":"kalk","delivery":"pickup","copies":1,` +
+		`"person":{"family_name":"Muster","given_names":"Erika","birth_date":"1964-08-12"},"contact":{"email":"erika@example.de"},"consent":true}`
+	outboundHead := func() string {
+		heads, err := c.store.OutboundHeads(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(heads["kalk"])
+	}
+	// kalk's log at central, so that central knows its slots: enrolled
+	// and uploaded as its uplink would.
+	enrollTok, err := enrollmentToken(t.Context(), c.store, "kalk", sitekey.Public(key), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.store.Enroll(t.Context(), "kalk", enrollTok, sitekey.Public(key), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	siteEntries, err := site.Store.EntriesAfter(t.Context(), 0, 1000, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := changelog.Batch{Version: changelog.SchemaVersion, Site: "kalk", Entries: siteEntries}
+	if err := batch.SignFresh(key, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Central.Ingest(t.Context(), &batch); err != nil {
+		t.Fatal(err)
+	}
+	// A free slot of central's share on the next weekday kalk is open.
+	var free []string
+	for d := 1; d < 8 && len(free) < 2; d++ {
+		day := time.Now().AddDate(0, 0, d).Format(time.DateOnly)
+		resp, err := http.Get(central.URL + "/api/v1/booking/slots?site=kalk&service=ausweis&date=" + day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var slots []struct {
+			Start     time.Time
+			Available int
+		}
+		json.NewDecoder(resp.Body).Decode(&slots)
+		resp.Body.Close()
+		for _, sl := range slots {
+			if sl.Available > 0 && len(free) < 2 {
+				free = append(free, sl.Start.Format(time.RFC3339))
+			}
+		}
+	}
+	if len(free) < 2 {
+		t.Fatal("no two free slots at kalk in a week")
+	}
+	holdBody := func(email string) string {
+		start := free[0]
+		if email == "second@example.de" {
+			start = free[1]
+		}
+		return `{"site":"kalk","service":"ausweis","start":"` + start + `","name":"Erika Muster","email":"` + email + `","consent":true}`
+	}
+	appts := c.Central.Workflow(appointment.Prefix).(*appointment.Central)
+	holds := func() string { return fmt.Sprint(appts.Holds(time.Now())) }
+	var apptToken string
+
+	var orderCode string
+	takeOrder := func(t *testing.T) {
+		status, _, b := send(t, central.URL, "/api/v1/orders", orderBody, "application/json", false)
+		if status != http.StatusCreated {
+			t.Fatalf("place order: %d %s", status, b)
+		}
+		cursor, err := site.Store.InboxCursor(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, _, err := c.store.Outbound(t.Context(), "kalk", cursor, 1000, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if _, err := site.Store.ApplyInbound(t.Context(), e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
 	nodes := []struct {
 		name      string
 		base      string
@@ -164,15 +271,37 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 				}
 				return `{"code":"` + code + `"}`
 			}},
+			{route: "/api/v1/orders/{code}/{action}", target: func() string { return "/api/v1/orders/" + orderCode + "/reject" }, staff: true, wrongType: `{"reason":["lost"]}`, stored: lastSeq, setup: func(t *testing.T) string {
+				takeOrder(t)
+				orders, err := registration.List(t.Context(), site.Store.Read(), registration.StatusAtSite, 10)
+				if err != nil || len(orders) == 0 {
+					t.Fatalf("no order at the site: %v", err)
+				}
+				orderCode = orders[0].Code
+				return `{"reason":"Die Geburtsurkunde fehlt."}`
+			}},
 		}, []string{
 			"/api/v1/tickets/{token}/cancel",      // no body: the token is in the path
 			"/api/v1/counters/{counter}/{action}", // no body but for transfer and recall (above)
 		}},
 		{"central", central.URL, (&centralserver.Server{Central: c.Central}).Handler(), []jsonEndpoint{
+			{path: "/api/v1/orders", valid: orderBody, wrongType: `{"kind":1}`, stored: outboundHead},
+			{path: "/api/v1/appointments", valid: holdBody("first@example.de"), wrongType: `{"site":"kalk","start":1}`, stored: holds},
+			{route: "/api/v1/appointments/{token}/confirm", target: func() string { return "/api/v1/appointments/" + apptToken + "/confirm" },
+				wrongType: `{"code":123456}`, stored: outboundHead, setup: func(t *testing.T) string {
+					status, _, b := send(t, central.URL, "/api/v1/appointments", holdBody("second@example.de"), "application/json", false)
+					var held struct{ Token string }
+					if status != http.StatusCreated || json.Unmarshal(b, &held) != nil {
+						t.Fatalf("hold: %d %s", status, b)
+					}
+					apptToken = held.Token
+					return `{"code":"` + c.sentCode(t, "second@example.de") + `"}`
+				}},
 			{path: "/api/v1/sync/enroll", valid: enrollBody, wrongType: `{"site":"porz","token":` + fmt.Sprint(len(token)) + `,"public_key":"AAAA"}`,
 				stored: enrolledKeys},
 		}, []string{
-			"/api/v1/sync/batches", // CBOR, signed (sync.go)
+			"/api/v1/sync/batches",                // CBOR, signed (sync.go)
+			"/api/v1/appointments/{token}/cancel", // no body: the token is in the path
 		}},
 	}
 	for _, node := range nodes {
@@ -182,6 +311,7 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 			known := map[string]bool{}
 			for _, e := range node.endpoints {
 				known[e.path] = true
+				known[e.route] = true
 			}
 			for _, p := range node.notJSON {
 				known[p] = true
@@ -198,6 +328,9 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 					if valid := e.setup(t); valid != "" {
 						e.valid = valid
 					}
+				}
+				if e.target != nil {
+					e.path = e.target()
 				}
 				for name, bad := range badBodies(e) {
 					before := e.stored()

@@ -136,3 +136,13 @@ func TestCentralDBFlag(t *testing.T) {
 		t.Errorf("site add with a password in -db: exit %d, %q %q; want 0 and no password", code, stdout.String(), stderr.String())
 	}
 }
+
+// E-mail needs the mail outbox, which has only an SQLite table so far:
+// central refuses -smtp on PostgreSQL with one line, before connecting.
+func TestCentralOnPostgres_RefusesSMTP(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"central", "-db", "postgres://veedel@127.0.0.1:1/none", "-smtp", "127.0.0.1:2525", "-listen", "127.0.0.1:0"}, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "-smtp needs central on SQLite") {
+		t.Errorf("-smtp with -db: exit %d, %q; want 2 and why", code, stderr.String())
+	}
+}
