@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,13 +51,14 @@ func BaseURL(tb testing.TB) string {
 func URL(tb testing.TB) string {
 	tb.Helper()
 	base := BaseURL(tb)
-	schema := "veedel_test_" + strings.ToLower(rand.Text()[:16])
+	schema := fmt.Sprintf("%s%d_%s", prefix, time.Now().Unix(), strings.ToLower(rand.Text()[:12]))
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer conn.Close(ctx)
+	sweep.Do(func() { dropStale(ctx, conn) })
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		tb.Fatalf("create test schema: %v", err)
 	}
@@ -78,6 +81,31 @@ func URL(tb testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// prefix starts every test schema's name, followed by its creation time
+// (Unix seconds).
+const prefix = "veedel_test_"
+
+var sweep sync.Once
+
+// dropStale drops test schemas older than a day: those of test processes
+// that were killed before their cleanup ran.
+func dropStale(ctx context.Context, conn *pgx.Conn) {
+	rows, err := conn.Query(ctx, `SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)`, prefix)
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		ts, _, _ := strings.Cut(strings.TrimPrefix(name, prefix), "_")
+		if sec, err := strconv.ParseInt(ts, 10, 64); err == nil && time.Since(time.Unix(sec, 0)) > 24*time.Hour {
+			conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE")
+		}
+	}
 }
 
 func redact(s string) string {
