@@ -79,6 +79,11 @@ type Site struct {
 	// so they go out exactly when it commits, and never on a replay. Nil:
 	// the workflow sends nothing.
 	Messages func(ctx context.Context, q Querier, e Event) ([]Message, error)
+	// Due returns the messages due at now that no event brings (the
+	// reminder the day before an appointment). The store asks every few
+	// minutes and queues them by Key, so each goes out once however often
+	// it is returned. Nil: none.
+	Due func(ctx context.Context, q Querier, now time.Time) ([]Message, error)
 }
 
 // Message is a message to a citizen: by e-mail when Email is set.

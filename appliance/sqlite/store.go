@@ -660,3 +660,48 @@ func (s *Store) checkInWorkflow(ctx context.Context, st *queue.State, q workflow
 	}
 	return queue.Event{}, nil, notFound
 }
+
+// SendDue queues the messages the workflows have due now (reminders) and
+// returns how many were new. Each goes out once: the outbox knows its key.
+func (s *Store) SendDue(ctx context.Context) (int, error) {
+	o := s.mail.Load()
+	if o == nil {
+		return 0, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	n := 0
+	for _, wf := range s.workflows {
+		if wf.Due == nil {
+			continue
+		}
+		msgs, err := wf.Due(ctx, tx, s.now())
+		if err != nil {
+			return 0, fmt.Errorf("store: messages due of %s: %w", wf.Name, err)
+		}
+		for _, m := range msgs {
+			if m.Email == "" {
+				continue
+			}
+			added, err := o.Enqueue(ctx, tx, mail.Message{To: mail.Address{Name: m.Name, Email: m.Email}, Subject: m.Subject, Text: m.Text, Key: m.Key})
+			if err != nil && veedel.ErrorCode(err) != veedel.EINVALID {
+				return 0, err
+			}
+			if added {
+				n++
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: commit: %w", err)
+	}
+	if n > 0 {
+		o.Kick()
+	}
+	return n, nil
+}

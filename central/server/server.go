@@ -49,6 +49,8 @@ type Server struct {
 	BookLimit ratelimit.Limit
 
 	bookLimiter *ratelimit.Limiter // holds per client (appointments.go)
+
+	orderSubmissions submissions // the order form's posts, against placing one twice (orders_portal.go)
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page
@@ -74,7 +76,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.Renderer = r
 	}
-	for _, page := range []string{"portal", "status", "notfound"} {
+	for _, page := range []string{"portal", "status", "notfound", "order_form", "order_placed", "order_status"} {
 		if !s.Renderer.Has(page) {
 			panic("server: template page_" + page + ".html missing")
 		}
@@ -96,6 +98,11 @@ func (s *Server) Handler() http.Handler {
 	public.Get("/t/{token}/events", s.ticketEvents)
 	r.Post("/t/{token}/cancel", s.cancelTicket)
 	r.Post("/t/{token}/sms", s.signUpSMS)
+	r.Get(orderFormPath, s.orderForm)
+	r.Post(orderFormPath, s.placeOrderForm)
+	r.Get("/o/{token}", s.orderStatusPage)
+	r.Get("/o/{token}/bestaetigung", s.orderPlacedPage)
+	public.Get("/o/{token}/events", s.orderEvents)
 
 	for path, h := range map[string]http.HandlerFunc{
 		"/open-data/waiting-od.json":    s.openDataOD,

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veedel/veedel/appliance/registration"
+
 	"github.com/veedel/veedel/internal/mail/mailsim"
 
 	"github.com/veedel/veedel/central"
@@ -48,6 +50,9 @@ type centralConfig struct {
 	Admins []userSpec
 	// Mail is how central e-mails citizens (nil or no relay: it does not).
 	Mail *mailConfig
+	// CivilStatusSite owns the civil-status certificates (the Standesamt);
+	// "": they go to the site the citizen chose.
+	CivilStatusSite string
 	// Mount are extra handlers by path prefix (the demo's /sim/mail/).
 	Mount map[string]http.Handler
 }
@@ -92,6 +97,7 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 		store.Close()
 		return nil, err
 	}
+	c.Workflow(registration.Prefix).(*registration.Central).CivilStatusSite = cfg.CivilStatusSite
 	for _, a := range cfg.Admins {
 		if err := store.CreateAdmin(ctx, a.Name, a.Role, a.Password, time.Now()); err != nil {
 			store.Close()
@@ -180,6 +186,7 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
 	publicURL := fs.String("public-url", "", "the portal's public address, for the links in /open-data (default: the address requested)")
 	mailCfg := mailFlags(fs)
+	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
        veedel central enroll -site ID [-data DIR | -db URL] [-ttl 24h]
@@ -220,7 +227,7 @@ All of them work while central runs.
 		return err
 	}
 	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose),
-		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg})
+		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil})
 	if err != nil {
 		return err
 	}
