@@ -12,6 +12,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/veedel/veedel/appliance/registration"
+	"github.com/veedel/veedel/internal/web/webtest"
 )
 
 // orderShots is where the journey's screenshots go: $VEEDEL_SCREENSHOTS
@@ -28,6 +29,9 @@ func orderShots(t *testing.T) string {
 
 func orderShot(dir, name string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := webtest.Axe(name)(ctx, t); err != nil {
+			return err
+		}
 		buf, err := chromedp.FullScreenshot(100)(ctx, t)
 		if err != nil {
 			return err
@@ -39,6 +43,9 @@ func orderShot(dir, name string) chromedp.Action[chromedp.Void] {
 // orderViewShot saves what the phone's screen shows (not the whole page).
 func orderViewShot(dir, name string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := webtest.Axe(name)(ctx, t); err != nil {
+			return err
+		}
 		buf, err := chromedp.CaptureScreenshot()(ctx, t)
 		if err != nil {
 			return err

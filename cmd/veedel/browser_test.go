@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/veedel/veedel/internal/web/webtest"
 )
 
 // chromium finds Debian's chromium. Without it the browser tests skip,
@@ -80,9 +82,13 @@ func screenshotDir(t *testing.T) string {
 
 type step = chromedp.Action[chromedp.Void]
 
-// screenshot saves a full-page PNG as dir/name.png.
+// screenshot checks the page with axe-core (webtest.Axe: no WCAG 2.1 A/AA
+// violation) and saves a full-page PNG as dir/name.png.
 func screenshot(dir, name string) step {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := webtest.Axe(name)(ctx, t); err != nil {
+			return err
+		}
 		buf, err := chromedp.FullScreenshot(100)(ctx, t)
 		if err != nil {
 			return err
