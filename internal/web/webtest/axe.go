@@ -104,7 +104,7 @@ func Axe(name string) chromedp.Action[chromedp.Void] {
 			}
 			return nil
 		}
-		if _, err := chromedp.Evaluate[chromedp.Void](`if (!window.axe) {` + script + `}`)(ctx, t); err != nil {
+		if _, err := chromedp.Evaluate[chromedp.Void](`if (!window.axe) {`+script+`}`)(ctx, t); err != nil {
 			return fmt.Errorf("axe %s: inject axe-core: %w", name, err)
 		}
 		r, err := chromedp.Evaluate[axeResult](axeRun, chromedp.EvalAwaitPromise)(ctx, t)
