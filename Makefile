@@ -9,7 +9,7 @@ PKGS := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/veedel/veedel.Version=$(VERSION)
 
-.PHONY: run build test test-short bench chaos offline lint staticcheck vuln fmt clean screenshots
+.PHONY: axe run build test test-short bench chaos offline lint staticcheck vuln fmt clean screenshots
 
 # The demo on PORT (central) and the next ports (the sites); its simulated
 # printers listen on PORT+11 onwards. Built first and exec'd, so that Ctrl-C
@@ -22,7 +22,17 @@ run: build ## the demo: central plus the sites on embedded SQLite
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/veedel ./cmd/veedel
 
-test: ## every test, with the race detector (browser tests need chromium)
+# axe-core, which the browser tests inject into every page they visit
+# (internal/web/webtest/axe.go), from npm at a pinned version into an
+# ignored folder; without npm the browser tests skip the axe checks.
+AXE_VERSION := 4.14.1
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+axe:
+	@test -f $(AXE) && grep -q '$(AXE_VERSION)' $(AXE) || \
+	  { command -v npm >/dev/null 2>&1 && npm install --no-save --no-audit --no-fund --prefix .cache/axe axe-core@$(AXE_VERSION) >/dev/null; } || \
+	  echo "make: npm not found; browser tests skip the axe checks (apt-get install npm)"
+
+test: axe ## every test, with the race detector (browser tests need chromium)
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 test-short:
@@ -63,5 +73,5 @@ fmt:
 clean:
 	rm -rf bin var
 
-screenshots: ## browser test with screenshots of kiosk, desk, display and portal in ./screenshots
+screenshots: axe ## browser test with screenshots of kiosk, desk, display and portal in ./screenshots
 	VEEDEL_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run Browser -v ./cmd/veedel

@@ -80,6 +80,13 @@ func axeScript() (string, string) {
 			}
 			return
 		}
+		if head := string(b[:min(len(b), 40)]); !strings.Contains(head, "axe v"+AxeVersion+"\n") {
+			axe.missing = fmt.Sprintf("%s is not axe-core %s (make axe installs it)", path, AxeVersion)
+			if os.Getenv("CI") == "" {
+				fmt.Fprintln(os.Stderr, "webtest: "+axe.missing+"; skipping the axe checks")
+			}
+			return
+		}
 		axe.script = string(b)
 	})
 	return axe.script, axe.missing

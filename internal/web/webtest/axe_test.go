@@ -69,3 +69,15 @@ func TestAxeFindsViolations(t *testing.T) {
 		}
 	}
 }
+
+// TestAxeVersionMatchesMakefile: make test and .ci/run install the version
+// the helper expects.
+func TestAxeVersionMatchesMakefile(t *testing.T) {
+	b, err := os.ReadFile("../../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "AXE_VERSION := " + webtest.AxeVersion + "\n"; !strings.Contains(string(b), want) {
+		t.Errorf("Makefile does not say %q", want)
+	}
+}
