@@ -27,7 +27,8 @@ const AxeDefaultPath = ".cache/axe/node_modules/axe-core/axe.min.js"
 const axeRun = `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a","wcag21aa"]}, resultTypes: ["violations"]}).then(function(r){
 return {url: location.pathname, lang: document.documentElement.lang || "", w: innerWidth, h: innerHeight,
 violations: r.violations.map(function(v){return {id: v.id, impact: v.impact || "", help: v.help,
-nodes: v.nodes.map(function(n){return n.target.map(function(s){return String(s);}).join(" ");})};})};})`
+nodes: v.nodes.map(function(n){return n.target.map(function(s){return String(s);}).join(" ");}),
+why: v.nodes.length ? (v.nodes[0].failureSummary || "").replace(/\s+/g, " ") : ""};})};})`
 
 type axeResult struct {
 	URL        string `json:"url"`
@@ -39,6 +40,7 @@ type axeResult struct {
 		Impact string   `json:"impact"`
 		Help   string   `json:"help"`
 		Nodes  []string `json:"nodes"`
+		Why    string   `json:"why"` // the first element's failure summary
 	} `json:"violations"`
 }
 
@@ -134,7 +136,7 @@ func Axe(name string) chromedp.Action[chromedp.Void] {
 		var b strings.Builder
 		fmt.Fprintf(&b, "axe %s (%s, lang %q, %d×%d): %d violation(s):", name, r.URL, r.Lang, r.W, r.H, len(r.Violations))
 		for _, v := range r.Violations {
-			fmt.Fprintf(&b, "\n  %s [%s] %s: %s", v.ID, v.Impact, v.Help, strings.Join(v.Nodes, ", "))
+			fmt.Fprintf(&b, "\n  %s [%s] %s: %s\n    (%s)", v.ID, v.Impact, v.Help, strings.Join(v.Nodes, ", "), v.Why)
 		}
 		return errors.New(b.String())
 	})
