@@ -35,7 +35,7 @@ func (s *Server) apiPlaceOrder(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	placed, err := s.orders().Place(r.Context(), s.Central, req, s.Central.Now())
+	placed, err := s.orders().Place(r.Context(), s.orderHost(), req, s.Central.Now())
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -52,10 +52,21 @@ func (s *Server) apiPlaceOrder(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	web.JSON(w, http.StatusCreated, map[string]any{
+	out := map[string]any{
 		"code": placed.Code, "token": placed.Token, "site": placed.Site, "status": placed.Status,
 		"fee_cents": placed.FeeCents, "status_url": "/api/v1/orders/" + placed.Token,
-	})
+	}
+	if placed.Status == registration.StatusAwaitingPayment {
+		// Where to send the citizen: the provider's page, or, if the
+		// provider cannot be reached now, central's link that tries again.
+		to, err := s.startPayment(r.Context(), r, placed.Code, placed.Token, placed.FeeCents)
+		if err != nil {
+			s.Logger.Warn("payment not started", "err", err)
+			to = s.publicBase(r) + payAgainPath(placed.Token)
+		}
+		out["payment_url"] = to
+	}
+	web.JSON(w, http.StatusCreated, out)
 }
 
 // OrderStatus is an order as its citizen's status page and API show it.
