@@ -74,7 +74,10 @@ everything cleanly; starting again on the same -data resumes with all data.
 		// certificates ordered online go there.
 		CivilStatusSite: "porz",
 		Mail:            &mailConfig{Relay: mailSim.Addr(), TLS: mail.TLSOff, From: "Stadt Köln (Demo) <noreply@veedel.invalid>", Retention: mail.DefaultRetention},
-		Mount:           map[string]http.Handler{simMailPath: http.StripPrefix(strings.TrimSuffix(simMailPath, "/"), mailSim.Handler())}})
+		Mount:           map[string]http.Handler{simMailPath: http.StripPrefix(strings.TrimSuffix(simMailPath, "/"), mailSim.Handler())},
+		// Orders are paid online at the demo provider at /sim/pay/,
+		// which notifies central over HTTP like a real one.
+		DemoPayments: true, PaymentSecret: demoPaymentSecret})
 	if err != nil {
 		return err
 	}
@@ -137,6 +140,7 @@ everything cleanly; starting again on the same -data resumes with all data.
 	fmt.Fprintf(stdout, "  Admin (central)            %s/admin      login: admin / admin\n", c.URL)
 	fmt.Fprintf(stdout, "  Order a certificate        %s/bestellen   (civil-status certificates: Porz is the Standesamt)\n", c.URL)
 	fmt.Fprintf(stdout, "  E-mail sent (simulated)    %s%s\n", c.URL, simMailPath)
+	fmt.Fprintf(stdout, "  Payment (simulated)        %s%s   (delivery by post is paid online there: Bezahlen or Abbrechen)\n", c.URL, simPayPath)
 	for _, n := range nodes {
 		fmt.Fprintf(stdout, "\n  Site %s\n", n.cfg.Site)
 		fmt.Fprintf(stdout, "    Kiosk          %s/kiosk/pair?code=%s   (pairs this browser as the kiosk: once, within %d min; later: Desk → Kiosks)\n",
@@ -184,6 +188,10 @@ everything cleanly; starting again on the same -data resumes with all data.
 
 // simMailPath is where the demo's central shows the e-mail it sent.
 const simMailPath = "/sim/mail/"
+
+// demoPaymentSecret is the secret central and the demo payment provider
+// share: a demo's, public, never for a real provider.
+var demoPaymentSecret = []byte("veedel-demo-payment-secret")
 
 // simPrinterPath is where a demo site shows its simulated printer's tickets.
 const simPrinterPath = "/sim/printer/"

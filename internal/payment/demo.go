@@ -60,6 +60,8 @@ func randomID(prefix string) string {
 // ServeHTTP routes the provider's three endpoints.
 func (d *Demo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
+	case (r.URL.Path == "/" || r.URL.Path == "") && r.Method == http.MethodGet:
+		d.index(w)
 	case r.URL.Path == "/api/payments" && r.Method == http.MethodPost:
 		d.create(w, r)
 	case strings.HasPrefix(r.URL.Path, "/p/") && r.Method == http.MethodGet:
@@ -137,6 +139,25 @@ var demoPage = template.Must(template.New("pay").Parse(`<!doctype html>
 {{if .S.Outcome}}<p>Bereits entschieden: {{.S.Outcome}}.</p>{{end}}
 <form method="post"><button class="pay" name="action" value="pay">Bezahlen</button><button name="action" value="cancel">Abbrechen</button></form>
 </main></body></html>`))
+
+var demoIndex = template.Must(template.New("index").Parse(`<!doctype html>
+<html lang="de"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Demo-Bezahldienst</title></head>
+<body><main><h1>Demo-Bezahldienst</h1><p>Zahlungen, die das Portal hier angelegt hat :</p>
+<ul>{{range .}}<li><a href="p/{{.ID}}">{{.Reference}}</a>: {{.AmountCents}} Cent, {{if .Outcome}}{{.Outcome}} ({{.TxnID}}){{else}}offen{{end}}</li>{{else}}<li>noch keine</li>{{end}}</ul>
+</main></body></html>`))
+
+// index lists the sessions (references and amounts only).
+func (d *Demo) index(w http.ResponseWriter) {
+	d.mu.Lock()
+	list := make([]demoSession, 0, len(d.sessions))
+	for _, s := range d.sessions {
+		list = append(list, *s)
+	}
+	d.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	demoIndex.Execute(w, list)
+}
 
 func (d *Demo) page(w http.ResponseWriter, r *http.Request, id, problem string) {
 	s, ok := d.session(id)
