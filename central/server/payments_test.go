@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -415,5 +416,37 @@ func TestPaymentExpiry(t *testing.T) {
 		if o, ok := c2.Workflow(registration.Prefix).(*registration.Central).ByToken(tok); !ok || o.Status != registration.StatusPaymentFailed {
 			t.Fatalf("after restart: %+v %v", o, ok)
 		}
+	}
+}
+
+// TestPaymentNotificationConcurrentRepeats: the provider's retries racing
+// each other (20 at once, the same transaction) are all answered 200 and
+// the order goes down once.
+func TestPaymentNotificationConcurrentRepeats(t *testing.T) {
+	e := newPaymentEnv(t)
+	code, _, _ := e.placeOnline()
+	body := e.signed(payment.Notification{Reference: code, AmountCents: 2000, Currency: "EUR", Status: payment.StatusPaid,
+		TransactionID: "T-race", Timestamp: e.Clock.Now().Unix()})
+	var wg sync.WaitGroup
+	statuses := make([]int, 20)
+	for i := range statuses {
+		wg.Go(func() {
+			resp, err := http.Post(e.URL+"/api/v1/payments/notify", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != http.StatusOK {
+			t.Errorf("notification %d: %d", i, s)
+		}
+	}
+	if n := len(e.ordersSent(code)); n != 1 {
+		t.Fatalf("the order went down %d times", n)
 	}
 }
