@@ -130,7 +130,7 @@ func paymentSteps(lang, status string) []orderStep {
 	case registration.StatusPaymentFailed:
 		return []orderStep{{Label: ui.Translate(lang, "portal.order.step.payment_failed"), Current: true, Bad: true}}
 	}
-	return []orderStep{{Label: ui.Translate(lang, "portal.order.step.awaiting_payment"), Done: true}}
+	return []orderStep{{Label: ui.Translate(lang, "portal.order.step.paid"), Done: true}}
 }
 
 // orderFreshness says how fresh the status is: the owning site's last

@@ -344,7 +344,7 @@ func TestPaymentDemoFlow(t *testing.T) {
 	if sent := e.ordersSent(o.Code); len(sent) != 1 || sent[0].PaidTxn == "" {
 		t.Fatalf("sent down: %d", len(sent))
 	}
-	if page := e.page(back); !strings.Contains(page, "Bezahlung") || strings.Contains(page, "Erneut bezahlen") {
+	if page := e.page(back); !strings.Contains(page, "Bezahlt") || strings.Contains(page, "Erneut bezahlen") {
 		t.Fatalf("status page after paying:\n%s", page)
 	}
 
