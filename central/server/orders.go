@@ -46,6 +46,9 @@ func (s *Server) apiPlaceOrder(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimSpace(req.Person.GivenNames + " " + req.Person.FamilyName)
 		body := fmt.Sprintf("Ihre Bestellung %s ist eingegangen. Gebühr: %d,%02d €.\nStatus: %s/o/%s\n\nYour order %s has been received.",
 			placed.Code, placed.FeeCents/100, placed.FeeCents%100, s.publicBase(r), placed.Token, placed.Code)
+		if placed.Status == registration.StatusAwaitingPayment {
+			body += "\n\nBezahlung ausstehend: ohne Zahlung binnen 30 Minuten verfällt die Bestellung. / Payment pending: unpaid, the order lapses after 30 minutes."
+		}
 		if err := s.Notify.Notify(r.Context(), appointment.Contact{Name: name, Email: req.Contact.Email}, req.Lang,
 			"Bestellung "+placed.Code+" eingegangen / order received", body); err != nil {
 			s.Logger.Warn("order confirmation not queued", "err", err) // the order stands; the status link was shown
