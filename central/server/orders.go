@@ -88,6 +88,9 @@ type OrderStatus struct {
 	// may be older than what the site knows.
 	LastSync time.Time `json:"last_sync,omitzero"`
 	Stale    bool      `json:"stale"`
+	// PaymentURL starts a new attempt at the payment provider while the
+	// order awaits its payment.
+	PaymentURL string `json:"payment_url,omitempty"`
 }
 
 // apiOrder: GET /api/v1/orders/{token}.
@@ -100,6 +103,9 @@ func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	st := OrderStatus{Code: o.Code, Site: o.Site, Kind: o.Kind, Delivery: o.Delivery, Copies: o.Copies, FeeCents: o.FeeCents,
 		Status: o.Status, Reason: o.Reason, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt}
+	if o.Status == registration.StatusAwaitingPayment {
+		st.PaymentURL = s.publicBase(r) + payAgainPath(chi.URLParam(r, "token"))
+	}
 	if last, ok := s.Central.LastContact(o.Site); ok {
 		st.LastSync = last
 		st.Stale = s.Central.Now().Sub(last) > central.StaleAfter

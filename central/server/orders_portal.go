@@ -95,6 +95,7 @@ type orderFormData struct {
 	KindError     string
 	Deliveries    []orderChoice
 	DeliveryError string
+	Payments      []orderChoice // at pickup or online, when online payment is offered
 	Sites         []orderChoice
 	CivilSite     string // the civil-status office's name, when one is set
 	Relations     []orderChoice
@@ -180,6 +181,12 @@ func (s *Server) newOrderForm(lang string, form url.Values, fields map[string]st
 	for _, v := range []string{registration.DeliveryPickup, registration.DeliveryPost} {
 		d.Deliveries = append(d.Deliveries, orderChoice{Value: v, ID: "f-delivery-" + v, Label: ui.Translate(lang, "portal.order.delivery."+v),
 			Hint: ui.Translate(lang, s.deliveryHint(v)), Checked: form.Get("delivery") == v || (v == registration.DeliveryPickup && form.Get("delivery") == "")})
+	}
+	if _, online := s.orderHost().(registration.PaymentHolder); online {
+		for _, v := range []string{registration.PaymentAtPickup, registration.PaymentOnline} {
+			d.Payments = append(d.Payments, orderChoice{Value: v, ID: "f-payment-" + v, Label: ui.Translate(lang, "portal.order.payment."+v),
+				Hint: ui.Translate(lang, "portal.order.payment."+v+".hint"), Checked: form.Get("payment") == v || (v == registration.PaymentAtPickup && form.Get("payment") == "")})
+		}
 	}
 	for _, site := range s.Central.Sites() {
 		if site.Kind != central.KindCustomerCentre && site.ID != orders.CivilStatusSite {

@@ -62,11 +62,12 @@ func (s *Server) startPayment(ctx context.Context, r *http.Request, code, token 
 	return sess.RedirectURL, nil
 }
 
-// deliveryHint is the key of a delivery's hint in the order form: post
-// says how it is paid when online payment is offered.
+// deliveryHint is the key of a delivery's hint in the order form: with
+// online payment offered, post says it is paid online and pickup that
+// the citizen chooses.
 func (s *Server) deliveryHint(delivery string) string {
-	if _, online := s.orderHost().(registration.PaymentHolder); online && delivery == registration.DeliveryPost {
-		return "portal.order.delivery.post.hint.online"
+	if _, online := s.orderHost().(registration.PaymentHolder); online {
+		return "portal.order.delivery." + delivery + ".hint.online"
 	}
 	return "portal.order.delivery." + delivery + ".hint"
 }

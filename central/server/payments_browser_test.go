@@ -57,11 +57,16 @@ func TestBrowser_PaymentJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-address-city"), "Köln"),
 		chromedp.SendKeys(chromedp.ID("f-contact-email"), "zofia@example.de"),
 		chromedp.Click(chromedp.ID("f-consent")),
+		orderShot(shots, "payment-0-form"),
+		orderEval(&problems, a11yProblems),
 		chromedp.Click(chromedp.ID("order-submit")),
 		chromedp.WaitVisible(chromedp.CSS(`button[value="pay"]`)),
 		orderEval(&state, `document.title`),
 		orderShot(shots, "payment-1-provider"),
 	)
+	if problems != "" {
+		t.Errorf("form: %s", problems)
+	}
 	if state != "Demo-Bezahldienst" {
 		t.Errorf("after ordering the browser is at %q, want the provider's page", state)
 	}

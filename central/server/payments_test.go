@@ -363,6 +363,19 @@ func TestPaymentDemoFlow(t *testing.T) {
 	if page := e.page(e.URL + "/o/" + token2); !strings.Contains(page, "Bezahlung fehlgeschlagen") {
 		t.Fatalf("status page after cancelling:\n%s", page)
 	}
+
+	// Pickup: the citizen chooses to pay at the counter or online.
+	if page := e.page(e.URL + "/bestellen"); !strings.Contains(page, `id="f-payment-online"`) || !strings.Contains(page, `id="f-payment-at_pickup" value="at_pickup" checked`) {
+		t.Fatal("the form offers no choice of payment")
+	}
+	resp, _ = e.postForm("/bestellen", with(goodOrderForm(), "submission", "CCCCCCCCCCCCCCCCCCCCCC", "payment", "online"))
+	if to := resp.Header.Get("Location"); !strings.HasPrefix(to, e.URL+"/sim/pay/p/") {
+		t.Fatalf("pickup paid online goes to %q", to)
+	}
+	resp, _ = e.postForm("/bestellen", with(goodOrderForm(), "submission", "DDDDDDDDDDDDDDDDDDDDDD", "payment", "at_pickup"))
+	if to := resp.Header.Get("Location"); !strings.HasSuffix(to, "/bestaetigung") {
+		t.Fatalf("pickup paid at the counter goes to %q", to)
+	}
 }
 
 // TestPaymentExpiry: an order not paid within the window ends in
