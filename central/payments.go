@@ -138,6 +138,7 @@ func (c *Central) SettlePayment(ctx context.Context, reference string, report re
 		} else if wf := c.orders(); wf != nil {
 			wf.PaymentFailed(reference, now)
 		}
+		c.notify(held.Site) // the citizen's open status page follows
 		c.log.Info("payment settled", "reference", reference, "status", held.Status)
 	}
 	return held.Status, nil
@@ -157,7 +158,9 @@ func (c *Central) ExpirePayments(ctx context.Context) (int, error) {
 	}
 	if wf := c.orders(); wf != nil {
 		for _, ref := range refs {
-			wf.PaymentFailed(ref, now)
+			if site := wf.PaymentFailed(ref, now); site != "" {
+				c.notify(site)
+			}
 		}
 	}
 	return len(refs), nil

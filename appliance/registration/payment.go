@@ -96,13 +96,19 @@ func (c *Central) Hold(site string, p *OrderPlaced, at time.Time) {
 	}
 }
 
-// PaymentFailed ends an order that was not paid.
-func (c *Central) PaymentFailed(code string, at time.Time) {
+// PaymentFailed ends an order that was not paid and returns its site
+// ("" for an order it does not know).
+func (c *Central) PaymentFailed(code string, at time.Time) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if o := c.byCode[code]; o != nil && o.Status == StatusAwaitingPayment {
+	o := c.byCode[code]
+	if o == nil {
+		return ""
+	}
+	if o.Status == StatusAwaitingPayment {
 		o.Status, o.UpdatedAt = StatusPaymentFailed, at
 	}
+	return o.Site
 }
 
 // Paid returns the order as it goes down once paid: Payment "online" and

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/veedel/veedel/internal/payment"
 )
 
 // TestBrowser_PaymentJourney: on a phone, a citizen orders a
@@ -112,4 +114,15 @@ func TestBrowser_PaymentJourney(t *testing.T) {
 		t.Errorf("status after cancelling: %q, pay-again %q", state, text)
 	}
 	check("status after cancelling")
+
+	// The status page left open while the citizen pays elsewhere follows
+	// the notification at once (well before its 30 s refresh).
+	code3, token3, _ := e.placeOnline()
+	run("open status page", chromedp.Navigate(e.URL+"/o/"+token3), chromedp.WaitVisible(chromedp.ID("pay-again")),
+		orderUntil(`!document.querySelector("#order .js-only").hidden`))
+	if status, out := e.notify(e.signed(payment.Notification{Reference: code3, AmountCents: 2000, Currency: "EUR", Status: payment.StatusPaid,
+		TransactionID: "T-live", Timestamp: e.Clock.Now().Unix()})); status != 200 {
+		t.Fatalf("notify: %d %v", status, out)
+	}
+	run("live update", orderUntil(`document.querySelector('[data-field="state"]').textContent.indexOf("eingegangen") >= 0`))
 }
