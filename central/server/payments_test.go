@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -461,5 +463,35 @@ func TestPaymentNotificationConcurrentRepeats(t *testing.T) {
 	}
 	if n := len(e.ordersSent(code)); n != 1 {
 		t.Fatalf("the order went down %d times", n)
+	}
+}
+
+// TestPaymentNotificationFullDisk: a paid notification that central
+// cannot commit (a full disk) gets a 5xx, so the provider tries again;
+// nothing of it is stored or sent, the order still awaits its payment,
+// and the retry sends it down once.
+func TestPaymentNotificationFullDisk(t *testing.T) {
+	e := newPaymentEnv(t)
+	code, token, _ := e.placeOnline()
+	body := e.signed(payment.Notification{Reference: code, AmountCents: 2000, Currency: "EUR", Status: payment.StatusPaid,
+		TransactionID: "T-disk", Timestamp: e.Clock.Now().Unix()})
+	e.Store.SetFault(func(context.Context, string) error { return fmt.Errorf("database or disk is full: %w", syscall.ENOSPC) })
+	resp, err := http.Post(e.URL+"/api/v1/payments/notify", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 500 {
+		t.Fatalf("notification on a full disk: %d, want 5xx so that the provider retries", resp.StatusCode)
+	}
+	if st, sealed := e.row(code); st != registration.PaymentAwaiting || !sealed || len(e.ordersSent(code)) != 0 || e.orderStatus(token) != registration.StatusAwaitingPayment {
+		t.Fatalf("after the failed commit: %s sealed %v, %d sent, status %s", st, sealed, len(e.ordersSent(code)), e.orderStatus(token))
+	}
+	e.Store.SetFault(nil)
+	if status, out := e.notify(body); status != http.StatusOK || out["status"] != registration.PaymentPaid {
+		t.Fatalf("retry: %d %v", status, out)
+	}
+	if n := len(e.ordersSent(code)); n != 1 || e.orderStatus(token) != registration.StatusReceived {
+		t.Fatalf("after the retry: %d sent, status %s", n, e.orderStatus(token))
 	}
 }
