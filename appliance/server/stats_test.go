@@ -73,6 +73,9 @@ func TestDeskStats(t *testing.T) {
 			}
 			wantBody(t, "stats", res, `id="stats"`, "08:00–09:00", "20,0", "12,0", "Gesamt",
 				`href="/desk/stats.csv?day=2025-01-13"`, `href="/desk/stats?day=2025-01-12"`, `value="2025-01-13"`)
+			// The table scrolls sideways on a narrow screen: its region
+			// takes focus and is named by the heading (axe: scrollable-region-focusable).
+			wantBody(t, "stats region", res, `class="table-wrap" tabindex="0" role="region" aria-labelledby="stats-h"`, `id="stats-h"`)
 			res = h.get(t, b, "/desk/stats?day=2025-01-13&lang=en")
 			wantBody(t, "stats en", res, "Total", "20.0")
 			res = h.get(t, b, "/desk/stats?day=2025-01-20")
