@@ -62,6 +62,13 @@ func (c *Central) paymentStore() (PaymentStore, error) {
 	return ps, nil
 }
 
+// PaymentsSupported reports whether the store keeps orders for their
+// payment (the SQLite store does; the PostgreSQL store does not yet).
+func (c *Central) PaymentsSupported() bool {
+	_, ok := c.store.(PaymentStore)
+	return ok
+}
+
 func (c *Central) orders() *registration.Central {
 	wf, _ := c.Workflow(registration.Prefix).(*registration.Central)
 	return wf

@@ -31,9 +31,10 @@ type Payments struct {
 }
 
 // orderHost is what Place gets: central itself, which holds orders for
-// their payment, only when a provider is configured.
+// their payment, only when a provider is configured and the store can
+// hold them.
 func (s *Server) orderHost() registration.Host {
-	if s.Payments == nil || s.Payments.Provider == nil || len(s.Payments.Secret) == 0 {
+	if s.Payments == nil || s.Payments.Provider == nil || len(s.Payments.Secret) == 0 || !s.Central.PaymentsSupported() {
 		return hostOnly{s.Central}
 	}
 	return s.Central
