@@ -111,15 +111,14 @@ func (s *Server) payAgain(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiPaymentNotify(w http.ResponseWriter, r *http.Request) {
 	var n payment.Notification
 	r.Body = http.MaxBytesReader(w, r.Body, payment.MaxNotificationBody)
-	if err := web.DecodeJSON(r, &n); err != nil {
-		web.Error(w, r, err)
-		return
-	}
+	err := web.DecodeJSON(r, &n)
 	var secret []byte
 	if s.Payments != nil {
 		secret = s.Payments.Secret
 	}
-	err := payment.Verify(secret, &n, s.Central.Now())
+	if err == nil {
+		err = payment.Verify(secret, &n, s.Central.Now())
+	}
 	var status string
 	if err == nil {
 		status, err = s.Central.SettlePayment(r.Context(), n.Reference,
@@ -132,9 +131,14 @@ func (s *Server) apiPaymentNotify(w http.ResponseWriter, r *http.Request) {
 			})
 	}
 	if err != nil {
-		// The order code is no personal data; what was refused helps
-		// whoever runs the provider's side.
-		s.Logger.Warn("payment notification refused", "code", veedel.ErrorCode(err), "err", err)
+		if status := web.Status(err); status < 500 {
+			// Counted with the refused sync requests (admin: Sync), the
+			// logging throttled: a flood of forged notifications cannot
+			// flood the log. The order code is no personal data.
+			s.reject(r, central.Rejection{Status: status, Reason: veedel.ErrorMessage(err)})
+		} else {
+			s.Logger.Error("payment notification not recorded", "err", err)
+		}
 		web.Error(w, r, err)
 		return
 	}

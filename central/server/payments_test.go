@@ -250,6 +250,22 @@ func TestPaymentNotificationRefused(t *testing.T) {
 		})
 	}
 
+	// The refusals are counted for the admins, by status, not logged one
+	// by one.
+	rejs, err := e.Central.Rejections(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := 0
+	for _, r := range rejs {
+		if r.Kind == "POST /api/v1/payments/notify" {
+			counted += r.Count
+		}
+	}
+	if counted != 8 {
+		t.Errorf("%d refused notifications counted, want 8: %+v", counted, rejs)
+	}
+
 	// The good notification: the order goes down once, paid, its details
 	// sealed to the site; central keeps no sealed copy.
 	if status, out := e.notify(captured); status != http.StatusOK || out["status"] != registration.PaymentPaid {
