@@ -61,7 +61,8 @@ type PaymentReport struct {
 // now. It returns the new outcome and whether anything changes; a repeat
 // of the notification that decided the payment changes nothing and is no
 // error (the provider retries until it hears 2xx). Everything else on a
-// decided payment is ECONFLICT, and so is a payment after the window.
+// decided payment is ECONFLICT, and so is money paid after the window (it
+// must be refunded); a cancellation or failure after it changes nothing.
 func (p PaymentRecord) Settle(n PaymentReport, now time.Time) (string, bool, error) {
 	outcome := PaymentFailed
 	switch n.Status {
@@ -70,15 +71,16 @@ func (p PaymentRecord) Settle(n PaymentReport, now time.Time) (string, bool, err
 	case PaymentCancelled:
 		outcome = PaymentCancelled
 	}
+	expired := p.Outcome == PaymentExpired || (p.Outcome == PaymentAwaiting && now.Sub(p.Created) > PaymentWindow)
 	switch {
-	case p.Outcome == PaymentAwaiting && now.Sub(p.Created) > PaymentWindow:
+	case expired && outcome == PaymentPaid:
 		return "", false, veedel.Errorf(veedel.ECONFLICT, "payment for %s came after the %s window: the order has expired and must be refunded", p.Reference, PaymentWindow)
+	case expired:
+		return PaymentExpired, false, nil // nothing was paid: nothing to do
 	case p.Outcome == PaymentAwaiting:
 		return outcome, true, nil
 	case p.TxnID == n.TxnID && p.Outcome == outcome:
 		return outcome, false, nil // the same notification again
-	case p.Outcome == PaymentExpired:
-		return "", false, veedel.Errorf(veedel.ECONFLICT, "payment for %s came after the %s window: the order has expired and must be refunded", p.Reference, PaymentWindow)
 	case p.TxnID == n.TxnID:
 		return "", false, veedel.Errorf(veedel.ECONFLICT, "transaction %s of %s was reported %s before, now %s: refused", n.TxnID, p.Reference, p.Outcome, n.Status)
 	default:

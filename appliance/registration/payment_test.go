@@ -38,6 +38,8 @@ func TestSettle(t *testing.T) {
 		{"SecondPayment", paid, registration.PaymentReport{Status: "paid", TxnID: "T2"}, now, "", false, veedel.ECONFLICT},
 		{"PaidAfterCancel", cancelled, registration.PaymentReport{Status: "paid", TxnID: "T2"}, now, "", false, veedel.ECONFLICT},
 		{"PaidAfterExpiry", expired, registration.PaymentReport{Status: "paid", TxnID: "T2"}, now, "", false, veedel.ECONFLICT},
+		{"CancelledAfterExpiry", expired, registration.PaymentReport{Status: "cancelled", TxnID: "T2"}, now, registration.PaymentExpired, false, ""},
+		{"CancelledAfterWindow", awaiting, registration.PaymentReport{Status: "cancelled", TxnID: "T2"}, created.Add(time.Hour), registration.PaymentExpired, false, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, changed, err := c.rec.Settle(c.report, c.at)
