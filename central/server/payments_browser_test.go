@@ -35,6 +35,7 @@ func TestBrowser_PaymentJourney(t *testing.T) {
 		}
 	}
 	var problems, text, state string
+	var ok bool
 	check := func(page string) {
 		t.Helper()
 		run("a11y "+page, orderEval(&problems, a11yProblems))
@@ -101,6 +102,19 @@ func TestBrowser_PaymentJourney(t *testing.T) {
 		t.Errorf("status awaiting payment: %q", state)
 	}
 	check("status awaiting payment")
+	var dir string
+	run("awaiting payment, in Arabic",
+		chromedp.Navigate(e.URL+"/o/"+token+"?lang=ar"),
+		chromedp.WaitVisible(chromedp.ID("pay-again")),
+		orderEval(&dir, `document.documentElement.dir + " " + document.getElementById("pay-again").textContent`),
+		orderEval(&ok, noSideways),
+		orderShot(shots, "payment-3-awaiting-ar"),
+		chromedp.Navigate(e.URL+"/o/"+token+"?lang=de"),
+		chromedp.WaitVisible(chromedp.ID("pay-again")),
+	)
+	if dir != "rtl الدفع مرة أخرى" || !ok {
+		t.Errorf("Arabic status page: %q, reflows %v", dir, ok)
+	}
 	run("pay again, then cancel",
 		chromedp.Click(chromedp.ID("pay-again")),
 		chromedp.WaitVisible(chromedp.CSS(`button[value="cancel"]`)),
