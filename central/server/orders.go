@@ -74,16 +74,9 @@ func (s *Server) apiPlaceOrder(w http.ResponseWriter, r *http.Request) {
 
 // OrderStatus is an order as its citizen's status page and API show it.
 type OrderStatus struct {
-	Code      string    `json:"code"`
-	Site      string    `json:"site"`
-	Kind      string    `json:"kind"`
-	Delivery  string    `json:"delivery"`
-	Copies    int       `json:"copies"`
-	FeeCents  int       `json:"fee_cents"`
-	Status    string    `json:"status"`
-	Reason    string    `json:"reason,omitempty"`
-	PlacedAt  time.Time `json:"placed_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// The order as central knows it: status only, nothing personal
+	// (payment says how it is paid).
+	registration.CentralOrder
 	// LastSync is the owning site's last contact; Stale says the status
 	// may be older than what the site knows.
 	LastSync time.Time `json:"last_sync,omitzero"`
@@ -101,8 +94,7 @@ func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, veedel.Errorf(veedel.ENOTFOUND, "Bestellung nicht gefunden / order not found"))
 		return
 	}
-	st := OrderStatus{Code: o.Code, Site: o.Site, Kind: o.Kind, Delivery: o.Delivery, Copies: o.Copies, FeeCents: o.FeeCents,
-		Status: o.Status, Reason: o.Reason, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt}
+	st := OrderStatus{CentralOrder: o}
 	if o.Status == registration.StatusAwaitingPayment {
 		st.PaymentURL = s.publicBase(r) + payAgainPath(chi.URLParam(r, "token"))
 	}
