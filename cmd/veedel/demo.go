@@ -26,8 +26,9 @@ import (
 	"github.com/veedel/veedel/sync/sitekey"
 )
 
-// demoSites are the sites the demo runs, on port+1 and port+2.
-var demoSites = []string{"kalk", "porz"}
+// demoSites are the sites the demo runs, on port+1, port+2 and port+3:
+// two customer centres and the vehicle registration office.
+var demoSites = []string{"kalk", "porz", "zulassung"}
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
@@ -39,11 +40,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel demo [flags]
 
-Runs central on 127.0.0.1:PORT and the customer centres Kalk (PORT+1) and
-Porz (PORT+2), each on its own SQLite file under -data, syncing to central.
+Runs central on 127.0.0.1:PORT, the customer centres Kalk (PORT+1) and Porz
+(PORT+2; also the Standesamt) and the Kfz-Zulassungsstelle "zulassung"
+(PORT+3), each on its own SQLite file under -data, syncing to central.
 Every site has the staff login demo / demo; central's admin pages (/admin)
 have the login admin / admin. Each kiosk prints its tickets on a simulated
-ESC/POS printer (on PORT+11, PORT+12) whose tickets are shown at the site's
+ESC/POS printer (on PORT+11, PORT+12, PORT+13) whose tickets are shown at the site's
 /sim/printer/ (-printer ADDR: Kalk prints on a real printer instead). Each
 kiosk URL it prints pairs the browser as the site's kiosk. Ctrl-C stops
 everything cleanly; starting again on the same -data resumes with all data.
