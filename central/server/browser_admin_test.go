@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/internal/web/webtest"
 )
 
 // The fleet's devices page no longer reloads itself (axe: meta-refresh):
@@ -48,6 +49,7 @@ func TestBrowser_AdminDevicesUpdateInPlace(t *testing.T) {
 		chromedp.Navigate(e.URL+"/admin/devices"),
 		chromedp.WaitVisible(chromedp.ID("devices")),
 		chromedp.Evaluate[chromedp.Void](`window.mark = 1`),
+		webtest.Axe("admin devices"),
 	)
 	refreshes, _ = chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('meta[http-equiv="refresh"]').length`))
 	if refreshes != 0 {
@@ -68,6 +70,7 @@ func TestBrowser_AdminDevicesUpdateInPlace(t *testing.T) {
 		until(`document.getElementById("refresh-status").textContent === "1 Gerät gestört"`),
 		until(`document.querySelector('tr[data-device="printer"]').classList.contains("state-fault")`),
 		until(`document.activeElement.classList.contains("table-wrap") && window.mark === 1`),
+		webtest.Axe("admin devices after an automatic update"),
 	)
 
 	// The button: focus stays on it, the status says it is done.
@@ -78,6 +81,7 @@ func TestBrowser_AdminDevicesUpdateInPlace(t *testing.T) {
 		chromedp.KeyEvent("\r"),
 		until(`document.getElementById("refresh-status").textContent.startsWith("Aktualisiert") && document.getElementById("refresh-status").textContent.includes("1 Gerät gestört")`),
 		until(`document.activeElement.id === "refresh" && window.mark === 1`),
+		webtest.Axe("admin devices with a fault, updated in place"),
 	)
 	if dir := os.Getenv("VEEDEL_SCREENSHOTS"); dir != "" {
 		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

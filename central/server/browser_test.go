@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/veedel/veedel/internal/web/webtest"
 )
 
 // browser starts a headless Chromium for the test, or skips the test when
@@ -76,6 +78,9 @@ func TestBrowser_Live(t *testing.T) {
 	waitText(t, ctx, `[data-show="called"]`, "Sie sind dran! Bitte kommen Sie zu Platz 3.")
 	waitText(t, ctx, `[data-field="state"]`, "Aufgerufen")
 	waitText(t, ctx, `[data-show="waiting"]`, "(hidden)")
+	if err := chromedp.Do(ctx, webtest.Axe("status page after a live call")); err != nil {
+		t.Error(err)
+	}
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.URL+"/")); err != nil {
 		t.Fatal(err)
@@ -97,6 +102,9 @@ func TestBrowser_Live(t *testing.T) {
 	// The list changed (a new site): live.js renders it anew.
 	waitText(t, ctx, `[data-site="kz-porz"] h2`, "Kundenzentrum Porz")
 	waitText(t, ctx, `[data-site="kz-innenstadt"] [data-field="stale"]`, "Keine aktuellen Daten")
+	if err := chromedp.Do(ctx, webtest.Axe("portal with a stale site, updated live")); err != nil {
+		t.Error(err)
+	}
 	if resp, _ := e.get("/"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /: status = %d", resp.StatusCode)
 	}

@@ -130,7 +130,7 @@ var demoPage = template.Must(template.New("pay").Parse(`<!doctype html>
 <meta name="robots" content="noindex"><title>Demo-Bezahldienst</title>
 <style>body{font-family:system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
 .amount{font-size:2rem;font-weight:bold}button{font-size:1.1rem;padding:.6rem 1.4rem;margin:.3rem .5rem .3rem 0;min-height:44px}
-.pay{background:#0b5;color:#fff;border:0;border-radius:4px}.note{color:#555;font-size:.9rem}.err{color:#b00}</style></head>
+.pay{background:#06743a;color:#fff;border:0;border-radius:4px}.note{color:#555;font-size:.9rem}.err{color:#b00}</style></head>
 <body><main><h1>Demo-Bezahldienst</h1>
 <p class="note">Ein nachgebildeter Bezahldienst für die Vorführung: es fließt kein Geld.</p>
 {{with .Err}}<p class="err" role="alert">{{.}}</p>{{end}}
