@@ -33,7 +33,9 @@ axe:
 	  echo "make: npm not found; browser tests skip the axe checks (apt-get install npm)"
 
 test: axe ## every test, with the race detector (browser tests need chromium)
-	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+	@rm -f .cache/axe/summary.txt
+	VEEDEL_AXE_SUMMARY=$(CURDIR)/.cache/axe/summary.txt $(GO) test -race -count=1 -timeout 15m $(PKGS)
+	@cat .cache/axe/summary.txt 2>/dev/null || true
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

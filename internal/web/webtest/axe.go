@@ -55,24 +55,30 @@ var axe struct {
 	failed int
 }
 
+// repoRoot is the directory of go.mod, from the working directory up
+// ("" when there is none).
+func repoRoot() string {
+	dir, _ := os.Getwd()
+	for dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+	return ""
+}
+
 // axeScript reads axe.min.js once: from $VEEDEL_AXE, or AxeDefaultPath
 // under the repository root (found from the working directory up).
 func axeScript() (string, string) {
 	axe.once.Do(func() {
 		path := os.Getenv("VEEDEL_AXE")
 		if path == "" {
-			dir, _ := os.Getwd()
-			for dir != "" {
-				if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-					path = filepath.Join(dir, AxeDefaultPath)
-					break
-				}
-				parent := filepath.Dir(dir)
-				if parent == dir {
-					break
-				}
-				dir = parent
-			}
+			path = filepath.Join(repoRoot(), AxeDefaultPath)
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -154,8 +160,23 @@ func AxeMain(m *testing.M) int {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		fmt.Printf("axe-core %s: %d checks of %d distinct pages (path · language · viewport), %d with violations\n",
-			AxeVersion, axe.checks, len(axe.states), axe.failed)
+		pkg, _ := os.Getwd()
+		if root := repoRoot(); root != "" {
+			if rel, err := filepath.Rel(root, pkg); err == nil {
+				pkg = "./" + rel
+			}
+		}
+		line := fmt.Sprintf("axe-core %s, %s: %d checks of %d distinct pages (path · language · viewport), %d with violations\n",
+			AxeVersion, pkg, axe.checks, len(axe.states), axe.failed)
+		fmt.Print(line)
+		// go test shows a passing package's output only with -v; make
+		// test collects the lines here and prints them at the end.
+		if f := os.Getenv("VEEDEL_AXE_SUMMARY"); f != "" {
+			if w, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+				w.WriteString(line)
+				w.Close()
+			}
+		}
 		if testing.Verbose() {
 			for _, k := range keys {
 				fmt.Println("  axe checked " + k)
