@@ -55,6 +55,12 @@ var axe struct {
 	failed int
 }
 
+// underCI reports whether $CI is set (and not "0" or "false").
+func underCI() bool {
+	ci := os.Getenv("CI")
+	return ci != "" && ci != "0" && ci != "false"
+}
+
 // repoRoot is the directory of go.mod, from the working directory up
 // ("" when there is none).
 func repoRoot() string {
@@ -83,14 +89,14 @@ func axeScript() (string, string) {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			axe.missing = fmt.Sprintf("axe-core not found at %q (npm install --no-save --prefix .cache/axe axe-core@%s, or set VEEDEL_AXE)", path, AxeVersion)
-			if os.Getenv("CI") == "" {
+			if !underCI() {
 				fmt.Fprintln(os.Stderr, "webtest: "+axe.missing+"; skipping the axe checks")
 			}
 			return
 		}
 		if head := string(b[:min(len(b), 40)]); !strings.Contains(head, "axe v"+AxeVersion+"\n") {
 			axe.missing = fmt.Sprintf("%s is not axe-core %s (make axe installs it)", path, AxeVersion)
-			if os.Getenv("CI") == "" {
+			if !underCI() {
 				fmt.Fprintln(os.Stderr, "webtest: "+axe.missing+"; skipping the axe checks")
 			}
 			return
@@ -114,7 +120,7 @@ func Axe(name string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		script, missing := axeScript()
 		if script == "" {
-			if os.Getenv("CI") != "" {
+			if underCI() {
 				return errors.New(missing)
 			}
 			return nil
