@@ -9,7 +9,7 @@ PKGS := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/veedel/veedel.Version=$(VERSION)
 
-.PHONY: run build test test-short bench chaos offline lint staticcheck vuln fmt clean screenshots
+.PHONY: run build load test test-short bench chaos offline lint staticcheck vuln fmt clean screenshots
 
 # The demo on PORT (central) and the next ports (the sites); its simulated
 # printers listen on PORT+11 onwards. Built first and exec'd, so that Ctrl-C
@@ -18,6 +18,24 @@ LDFLAGS := -X github.com/veedel/veedel.Version=$(VERSION)
 PORT ?= 8080
 run: build ## the demo: central plus the sites on embedded SQLite
 	exec bin/veedel demo -port $(PORT)
+
+# Load on a site: LOAD_URL=http://127.0.0.1:8081 loads a running demo
+# (make run; its data in ./var/demo); without it, make load starts its own
+# demo on LOAD_PORT with fresh data in ./var/load and stops it afterwards.
+# LOAD_FLAGS are veedel load's flags (-kiosks 16 -counters 4 -readers 4
+# -duration 15s -single 5s -waiting 1000 by default).
+LOAD_URL ?=
+LOAD_PORT ?= 18080
+LOAD_FLAGS ?=
+load: build ## N kiosks, M counters and R readers on a demo site: throughput and p50/p99
+	@if [ -n "$(LOAD_URL)" ]; then \
+		exec bin/veedel load -url $(LOAD_URL) $(LOAD_FLAGS); \
+	fi; \
+	rm -rf var/load; mkdir -p var/load; \
+	bin/veedel demo -port $(LOAD_PORT) -data var/load >var/load/demo.log 2>&1 & demo=$$!; \
+	trap 'kill $$demo 2>/dev/null; wait $$demo 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 100); do curl -sf http://127.0.0.1:$$(($(LOAD_PORT)+1))/healthz >/dev/null && break; sleep 0.1; done; \
+	bin/veedel load -url http://127.0.0.1:$$(($(LOAD_PORT)+1)) -data var/load $(LOAD_FLAGS)
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/veedel ./cmd/veedel
