@@ -46,8 +46,11 @@ test: ## every test, with the race detector (browser tests need chromium)
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
+# BENCH_COUNT runs of every benchmark: the table shows each figure's
+# median and its minimum (make bench BENCH_COUNT=1 for a quick look).
+BENCH_COUNT ?= 3
 bench: ## benchmarks, printed as a table
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS) | $(GO) run ./internal/benchtable
+	$(GO) test -run '^$$' -bench . -benchmem -count=$(BENCH_COUNT) $(PKGS) | $(GO) run ./internal/benchtable
 
 # Fault injection: SEEDS random schedules (make chaos SEEDS=30), or the one
 # schedule of SEED (make chaos SEED=1234), plus kill -9 of the appliance;

@@ -121,7 +121,7 @@ concurrent run compares with the single kiosk.
 type loader struct {
 	base, user, password string
 	client               *http.Client
-	device               string // the paired kiosk's token the kiosks issue with
+	device               string   // the paired kiosk's token the kiosks issue with
 	services             []string // services some counter serves
 	counters             []string
 	seq                  atomic.Int64 // idempotency keys
