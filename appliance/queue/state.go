@@ -151,6 +151,9 @@ type State struct {
 	last time.Time
 	// est caches the wait estimates of one Applied count.
 	est *estimateCache
+	// published, when set, are the estimates s answers from instead
+	// (published.go).
+	published *Estimates
 	// Applied counts the events folded in, for diagnostics and tests.
 	Applied uint64
 	// Devices are the site's devices by name, DeviceOrder the order in

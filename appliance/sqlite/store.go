@@ -86,6 +86,10 @@ type Store struct {
 	// skipEstimates leaves the wait estimate out of issued tickets; only
 	// BenchmarkCaptureOverhead sets it, to measure the change-log alone.
 	skipEstimates bool
+
+	// estimator recomputes the wait estimates off the write path
+	// (estimates.go).
+	estimator *estimator
 }
 
 // Open opens the store at path for site, applying migrations and folding the
@@ -126,11 +130,13 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 		last = s.last.HLC
 	}
 	s.clock = changelog.NewClock(opts.Now, last)
+	s.startEstimates()
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stopEstimates()
 	if s.appendEntry != nil {
 		s.appendEntry.Close()
 	}
@@ -314,6 +320,7 @@ func (s *Store) execute(ctx context.Context, decide Decider, extra func(*sql.Tx,
 		s.state.Apply(ev)
 	}
 	s.last = prev
+	s.estimatesStale()
 	s.notify()
 	return events, nil
 }
