@@ -24,6 +24,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Fields names the fields at fault by their JSON path ("person.birth_date",
+	// "sepa.iban") with a message for each, for errors in a form or a body.
+	Fields map[string]string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
@@ -31,6 +34,36 @@ func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message)
 // Errorf returns an *Error with the given code and formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrors collects per-field messages of one input; Err returns an
+// EINVALID *Error naming them, or nil when there were none.
+type FieldErrors map[string]string
+
+// Add records msg for field unless the field has a message already (the
+// first problem found is the one to fix first).
+func (f FieldErrors) Add(field, msg string) {
+	if _, ok := f[field]; !ok {
+		f[field] = msg
+	}
+}
+
+// Err returns an EINVALID error with message and the fields, or nil when
+// no field had a problem.
+func (f FieldErrors) Err(message string) error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &Error{Code: EINVALID, Message: message, Fields: f}
+}
+
+// ErrorFields returns the field messages of the first *Error in err's chain.
+func ErrorFields(err error) map[string]string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for

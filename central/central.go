@@ -16,6 +16,8 @@ import (
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/workflow"
+	"github.com/veedel/veedel/workflows"
 )
 
 // StaleAfter is how long after its last contact a site's figures stop being
@@ -74,6 +76,15 @@ type Central struct {
 	rejects rejects  // refused sync requests, counted and throttled (rejections.go)
 
 	logins *login.Guard // throttles admin logins (admin.go)
+
+	// workflows are the read models of the workflows beside the queue
+	// (package workflows), payloads the decoder of every type they and
+	// the queue know.
+	workflows []workflow.Central
+	payloads  func(string) (any, bool)
+
+	boxMu sync.Mutex
+	boxes map[string][]byte // the sites' box keys as last recorded
 }
 
 // Now is central's clock, which sync answers tell the sites (their Date
@@ -96,8 +107,11 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 	if logger == nil {
 		logger = slog.Default()
 	}
-	c := &Central{store: store, now: now, log: logger, sites: map[string]*siteModel{}, subs: map[chan struct{}]string{}}
+	c := &Central{store: store, now: now, log: logger, sites: map[string]*siteModel{}, subs: map[chan struct{}]string{},
+		boxes: map[string][]byte{}}
 	c.logins = login.NewGuard(login.DefaultPolicy, store, now, logger)
+	c.workflows = workflows.Central()
+	c.payloads = centralPayloads(c.workflows)
 	cursors, err := store.Sites(ctx)
 	if err != nil {
 		return nil, err
@@ -105,12 +119,15 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 	for _, cur := range cursors {
 		m := &siteModel{state: queue.NewState(cur.Site), cursor: cur}
 		err := store.Scan(ctx, cur.Site, 0, func(e changelog.Entry) error {
-			return m.fold(e)
+			return c.fold(m, e)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("central: load %s: %w", cur.Site, err)
 		}
 		c.sites[cur.Site] = m
+	}
+	if err := c.loadSent(ctx); err != nil {
+		return nil, fmt.Errorf("central: load what was sent to the sites: %w", err)
 	}
 	if err := c.loadCancels(ctx); err != nil {
 		return nil, fmt.Errorf("central: load cancellation requests: %w", err)
@@ -124,17 +141,25 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 	return c, nil
 }
 
-func (m *siteModel) fold(e changelog.Entry) error {
-	p, err := changelog.DecodePayload(&e, queue.NewPayload)
+// fold folds one entry of m's site log into the read models: the queue's
+// and, for a workflow's type, the workflow's. It requires m.mu (or m not
+// yet shared).
+func (c *Central) fold(m *siteModel, e changelog.Entry) error {
+	p, err := changelog.DecodePayload(&e, c.payloads)
 	if err != nil {
 		// A type this central does not know yet (a newer site): keep the
 		// entry in the log, skip it in the read model.
-		if _, known := queue.NewPayload(e.Type); known {
+		if _, known := c.payloads(e.Type); known {
 			return err
 		}
 		return nil
 	}
-	m.state.Apply(queue.Event{Type: e.Type, Entity: e.Entity, At: e.At(), Payload: p})
+	ev := queue.Event{Type: e.Type, Entity: e.Entity, At: e.At(), Payload: p}
+	if wf := c.workflowOf(e.Type); wf != nil {
+		wf.FromSite(e.Site, ev)
+	} else {
+		m.state.Apply(ev)
+	}
 	m.lastEventAt = e.At()
 	return nil
 }
@@ -188,7 +213,7 @@ func (c *Central) Ingest(ctx context.Context, b *changelog.Batch) (changelog.Ack
 		return changelog.Ack{Site: b.Site, Acked: m.cursor.Acked}, err
 	}
 	for _, e := range accepted {
-		if ferr := m.fold(e); ferr != nil {
+		if ferr := c.fold(m, e); ferr != nil {
 			c.log.Error("fold entry", "site", b.Site, "seq", e.Seq, "err", ferr)
 		}
 	}

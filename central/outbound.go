@@ -148,6 +148,13 @@ func (c *Central) send(ctx context.Context, site string, events []queue.Event) (
 	if err != nil {
 		return nil, fmt.Errorf("central: send %d events: %w", len(events), err)
 	}
+	for _, s := range sites {
+		for _, e := range events {
+			if wf := c.workflowOf(e.Type); wf != nil {
+				wf.Sent(s, e)
+			}
+		}
+	}
 	if site == "" {
 		c.out.mu.Lock()
 		if c.out.joined == nil {

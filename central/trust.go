@@ -52,6 +52,12 @@ type TrustStore interface {
 	// remembered until expires, and reports false when the site used it
 	// before (a replay). Nonces expired at now are forgotten.
 	UseNonce(ctx context.Context, site string, nonce []byte, now, expires time.Time) (bool, error)
+	// RecordBoxKey keeps key as the site's box key (X25519 public, from a
+	// signed poll), replacing the one before.
+	RecordBoxKey(ctx context.Context, site string, key []byte, at time.Time) error
+	// BoxKey returns the site's recorded box key, nil when there is none
+	// (never polled with one, or its keys were revoked since).
+	BoxKey(ctx context.Context, site string) ([]byte, error)
 }
 
 // SiteKey is a site's enrolled public key.

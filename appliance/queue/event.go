@@ -1,6 +1,10 @@
 package queue
 
-import "time"
+import (
+	"time"
+
+	"github.com/veedel/veedel/workflow"
+)
 
 // Event types. They are part of the wire format of the change-log: never
 // rename one; add a new type instead.
@@ -44,12 +48,10 @@ const (
 // Event is one state change of a site's queue. At is the site's time of the
 // change (from its hybrid logical clock); Payload is a pointer to one of the
 // payload types below (NewPayload makes them; Apply ignores anything else).
-type Event struct {
-	Type    string
-	Entity  string
-	At      time.Time
-	Payload any
-}
+//
+// It is the change-log's event of every workflow (workflow.Event); the
+// queue's payloads are the ones below.
+type Event = workflow.Event
 
 // SiteDescribed names the site and its opening hours.
 type SiteDescribed struct {

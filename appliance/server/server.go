@@ -122,6 +122,8 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/queue", s.apiQueue)
 		r.Get("/counters", s.apiCounters)
 		r.Post("/counters/{counter}/{action}", s.apiCounterAction)
+		r.Get("/orders", s.apiOrders)
+		r.Post("/orders/{code}/{action}", s.apiOrderAction)
 	})
 	return r
 }

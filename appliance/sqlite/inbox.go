@@ -11,6 +11,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/workflow"
 )
 
 // The inbox is the site's end of central's outbound log: the downlink hands
@@ -52,12 +53,12 @@ func (s *Store) InboxCursor(ctx context.Context) (uint64, error) {
 // A malformed entry of a known type is refused with EINVALID and stops the
 // inbox: central sent something wrong, and skipping it would hide that.
 func (s *Store) ApplyInbound(ctx context.Context, e changelog.Entry) (string, error) {
-	return s.applyInbound(ctx, e, knownType)
+	return s.applyInbound(ctx, e, s.knownType)
 }
 
 // knownType reports whether this build applies entries of eventType.
-func knownType(eventType string) bool {
-	_, known := queue.NewPayload(eventType)
+func (s *Store) knownType(eventType string) bool {
+	_, known := s.payloads(eventType)
 	return known
 }
 
@@ -72,7 +73,7 @@ func (s *Store) applyInbound(ctx context.Context, e changelog.Entry, known func(
 	skip := !known(e.Type)
 	if !skip {
 		var err error
-		if payload, err = changelog.DecodePayload(&e, queue.NewPayload); err != nil {
+		if payload, err = changelog.DecodePayload(&e, s.payloads); err != nil {
 			return "", veedel.Errorf(veedel.EINVALID, "outbound entry %d: %v", e.Seq, err)
 		}
 	}
@@ -102,14 +103,22 @@ func (s *Store) applyInbound(ctx context.Context, e changelog.Entry, known func(
 	}
 
 	ev := queue.Event{Type: e.Type, Entity: e.Entity, At: e.At(), Payload: payload}
-	decide := func(st *queue.State, at time.Time) ([]queue.Event, error) { return st.AcceptFromCentral(at, ev) }
+	decide := func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
+		if wf, ok := workflow.Of(s.workflows, ev.Type); ok {
+			if wf.Accept == nil {
+				return nil, veedel.Errorf(veedel.EINVALID, "Ereignis %s wird von der Zentrale nicht angenommen / event %s is not accepted from central", ev.Type, ev.Type)
+			}
+			return wf.Accept(ctx, q, s.env, at, ev)
+		}
+		return st.AcceptFromCentral(at, ev)
+	}
 	var first uint64
 	if s.last != nil {
 		first = s.last.Seq + 1
 	} else {
 		first = 1
 	}
-	events, err := s.execute(ctx, decide, func(tx *sql.Tx, events []queue.Event) error {
+	events, err := s.executeTx(ctx, decide, func(tx *sql.Tx, events []queue.Event) error {
 		return insertInbox(ctx, tx, e, InboxApplied, "", first, first+uint64(len(events))-1, s.now())
 	})
 	switch {
@@ -158,7 +167,7 @@ func (s *Store) SkippedEntries(ctx context.Context) ([]SkippedEntry, error) {
 // build applies (it was taken in by an older build): the downlink then
 // asks central to replay the reference data.
 func (s *Store) RejoinNeeded(ctx context.Context) (bool, error) {
-	return s.rejoinNeeded(ctx, knownType)
+	return s.rejoinNeeded(ctx, s.knownType)
 }
 
 func (s *Store) rejoinNeeded(ctx context.Context, known func(string) bool) (bool, error) {
@@ -180,7 +189,7 @@ func (s *Store) rejoinNeeded(ctx context.Context, known func(string) bool) (bool
 // still unknown stay for a later build. The acknowledged replay
 // (ReplayAcknowledged) is forgotten in the same transaction.
 func (s *Store) ClearSkipped(ctx context.Context, through uint64) (int, error) {
-	return s.clearSkipped(ctx, through, knownType)
+	return s.clearSkipped(ctx, through, s.knownType)
 }
 
 func (s *Store) clearSkipped(ctx context.Context, through uint64, known func(string) bool) (int, error) {
@@ -282,7 +291,7 @@ func (s *Store) AsOlderBuild(unknown ...string) *OlderBuildInbox {
 }
 
 func (in *OlderBuildInbox) known(eventType string) bool {
-	return !in.unknown[eventType] && knownType(eventType)
+	return !in.unknown[eventType] && in.Store.knownType(eventType)
 }
 
 // ApplyInbound is Store.ApplyInbound for the older build.

@@ -157,3 +157,22 @@ func (s *Store) Compact(ctx context.Context, before time.Time, acked uint64) (in
 func errCompacted(after, through uint64) error {
 	return veedel.Errorf(veedel.ECONFLICT, "central asks for entries after %d, but entries up to %d were compacted after central had acknowledged them: central's copy of this site is older than its acknowledgement (restored from a backup?); see docs/SYNC.md", after, through)
 }
+
+// ErasePersonalData has every workflow erase the personal data whose
+// keeping time is over, on the writer, and returns how many records went.
+func (s *Store) ErasePersonalData(ctx context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var total int64
+	for _, wf := range s.workflows {
+		if wf.Erase == nil {
+			continue
+		}
+		n, err := wf.Erase(ctx, s.db.Write, s.now())
+		if err != nil {
+			return total, fmt.Errorf("store: erase personal data of %s: %w", wf.Name, err)
+		}
+		total += n
+	}
+	return total, nil
+}

@@ -6,6 +6,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/ecdh"
 	"crypto/rand"
 	"database/sql"
 	"embed"
@@ -24,6 +25,8 @@ import (
 	"github.com/veedel/veedel/internal/login/loginsql"
 	"github.com/veedel/veedel/internal/sqlitedb"
 	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/workflow"
+	"github.com/veedel/veedel/workflows"
 )
 
 //go:embed migrations/*.sql
@@ -47,6 +50,13 @@ type Options struct {
 	NoShowGrace time.Duration
 	// Logger hears failed logins (nil: slog.Default()).
 	Logger *slog.Logger
+	// BoxKey opens what central sealed to this site (sitekey.BoxKey):
+	// the personal data of orders and bookings made at central. Nil: such
+	// entries are refused until the site runs with its key.
+	BoxKey *ecdh.PrivateKey
+	// Workflows are the workflows beside the queue (nil: the ones
+	// registered in package workflows; tests may narrow them).
+	Workflows []workflow.Site
 }
 
 // Store is a site's durable queue. It is safe for concurrent use; commands
@@ -59,6 +69,13 @@ type Store struct {
 	newToken func() string
 	// checkClock is Options.CheckClock.
 	checkClock func(last time.Time) error
+
+	// workflows beside the queue, the decoder of every payload they and
+	// the queue know, and what their site parts get besides the
+	// transaction.
+	workflows []workflow.Site
+	payloads  func(string) (any, bool)
+	env       workflow.Env
 
 	mu    sync.Mutex
 	state *queue.State
@@ -108,6 +125,15 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 	}
 	s := &Store{db: db, site: site, now: opts.Now, checkClock: opts.CheckClock, newToken: opts.NewToken,
 		state: queue.NewState(site), subs: map[chan struct{}]struct{}{}}
+	s.workflows = opts.Workflows
+	if s.workflows == nil {
+		s.workflows = workflows.Site()
+	}
+	s.payloads = workflow.Payloads(queue.NewPayload, s.workflows)
+	box := opts.BoxKey
+	s.env = workflow.Env{Site: site, Open: func(info string, sealed []byte) ([]byte, error) {
+		return changelog.Open(box, info, sealed)
+	}}
 	s.journal = loginsql.Journal{Write: db.Write, Read: db.Read}
 	s.guard = login.NewGuard(login.DefaultPolicy, s.journal, opts.Now, opts.Logger)
 	if err := s.load(ctx); err != nil {
@@ -215,7 +241,7 @@ func (s *Store) load(ctx context.Context) error {
 		if err := e.Verify(); err != nil {
 			return fmt.Errorf("store: change-log entry %d is damaged: %w", e.Seq, err)
 		}
-		p, err := changelog.DecodePayload(&e, queue.NewPayload)
+		p, err := changelog.DecodePayload(&e, s.payloads)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
@@ -252,6 +278,12 @@ func (s *Store) View(fn func(*queue.State)) {
 // events to commit, or an error that leaves everything unchanged.
 type Decider func(st *queue.State, at time.Time) ([]queue.Event, error)
 
+// TxDecider is a command of a workflow beside the queue: it decides in the
+// command's transaction, reading the workflow's tables through q (and the
+// queue's state, for commands that touch both), and returns the events to
+// commit. It must not write: the events' projections do.
+type TxDecider func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error)
+
 // Execute runs a command: decide, commit the events with their change-log
 // entries in one transaction, then fold them into the state.
 func (s *Store) Execute(ctx context.Context, decide Decider) ([]queue.Event, error) {
@@ -259,6 +291,19 @@ func (s *Store) Execute(ctx context.Context, decide Decider) ([]queue.Event, err
 	defer s.mu.Unlock()
 	return s.execute(ctx, decide, nil)
 }
+
+// ExecuteTx runs a workflow's command as Execute runs the queue's: the
+// decision, the change-log entries and the projections in one
+// transaction.
+func (s *Store) ExecuteTx(ctx context.Context, decide TxDecider) ([]queue.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.executeTx(ctx, decide, nil)
+}
+
+// Read is the store's pool of read connections, for the workflows' queries
+// of their own tables.
+func (s *Store) Read() workflow.Querier { return s.db.Read }
 
 // execute requires s.mu. extra runs inside the transaction after the events
 // are written, for rows that belong to the same command.
@@ -268,16 +313,41 @@ func (s *Store) execute(ctx context.Context, decide Decider, extra func(*sql.Tx,
 	if err != nil || len(events) == 0 {
 		return nil, err
 	}
-	if s.checkClock != nil {
-		if err := s.checkClock(s.lastAt()); err != nil {
-			return nil, err
-		}
-	}
+	return s.commit(ctx, nil, first, events, extra)
+}
+
+// executeTx requires s.mu: execute for a TxDecider, which decides inside
+// the transaction.
+func (s *Store) executeTx(ctx context.Context, decide TxDecider, extra func(*sql.Tx, []queue.Event) error) ([]queue.Event, error) {
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
+	first := s.clock.Now()
+	events, err := decide(s.state, tx, first.Time())
+	if err != nil || len(events) == 0 {
+		return nil, err
+	}
+	return s.commit(ctx, tx, first, events, extra)
+}
+
+// commit requires s.mu: it appends events (stamped from first on) to the
+// change-log with their projections and extra in tx (begun here when nil),
+// commits, and folds them into the state.
+func (s *Store) commit(ctx context.Context, tx *sql.Tx, first changelog.HLC, events []queue.Event, extra func(*sql.Tx, []queue.Event) error) ([]queue.Event, error) {
+	if s.checkClock != nil {
+		if err := s.checkClock(s.lastAt()); err != nil {
+			return nil, err
+		}
+	}
+	if tx == nil {
+		var err error
+		if tx, err = s.db.Write.BeginTx(ctx, nil); err != nil {
+			return nil, fmt.Errorf("store: begin: %w", err)
+		}
+		defer tx.Rollback()
+	}
 	prev := s.last
 	day := s.state.Day
 	entries := make([]changelog.Entry, len(events))
@@ -302,7 +372,11 @@ func (s *Store) execute(ctx context.Context, decide Decider, extra func(*sql.Tx,
 			}
 			day = next
 		}
-		if err := project(ctx, tx, events[i], s.state.DayOf(events[i].At)); err != nil {
+		if wf, ok := workflow.Of(s.workflows, events[i].Type); ok {
+			if err := wf.Project(ctx, tx, s.env, events[i]); err != nil {
+				return nil, fmt.Errorf("store: project %s: %w", events[i].Type, err)
+			}
+		} else if err := project(ctx, tx, events[i], s.state.DayOf(events[i].At)); err != nil {
 			return nil, err
 		}
 		entries[i] = e

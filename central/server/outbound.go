@@ -117,6 +117,13 @@ func (s *Server) getOutbound(w http.ResponseWriter, r *http.Request) {
 	// the site can read it, and a poll without a nonce (which could be
 	// replayed) or without a box key gets none.
 	boxKey := sealTo(r)
+	if boxKey != nil {
+		// Kept durably, so that orders and bookings for this site can be
+		// sealed to it while it is offline.
+		if err := s.Central.RecordBoxKey(r.Context(), site, boxKey); err != nil {
+			s.Logger.Error("record box key", "site", site, "err", err)
+		}
+	}
 	takesSMS := q.Get("sms") == "1" && !wantsJSON(r) && boxKey != nil
 	s.Central.ConfirmSMS(site, takesSMS, smsOK, smsNo)
 

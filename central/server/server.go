@@ -91,6 +91,8 @@ func (s *Server) Handler() http.Handler {
 
 	r.Get("/api/v1/sites", s.apiSites)
 	r.Get("/api/v1/tickets/{token}", s.apiTicket)
+	r.Post("/api/v1/orders", s.apiPlaceOrder)
+	r.Get("/api/v1/orders/{token}", s.apiOrder)
 	r.Post("/api/v1/sync/batches", s.postBatch)
 	r.Post("/api/v1/sync/enroll", s.postEnroll)
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/rejections", s.apiRejections)

@@ -123,6 +123,10 @@ func (s *Store) RevokeSiteKeys(ctx context.Context, site string, at time.Time) (
 	if _, err := tx.ExecContext(ctx, `UPDATE site_keys SET revoked_at = ? WHERE site = ? AND revoked_at IS NULL`, at.UnixMilli(), site); err != nil {
 		return nil, fmt.Errorf("store: revoke keys of %s: %w", site, err)
 	}
+	// Nothing more is sealed to a revoked site: its box key goes too.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM site_box_keys WHERE site = ?`, site); err != nil {
+		return nil, fmt.Errorf("store: revoke keys of %s: %w", site, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: commit revocation: %w", err)
 	}
@@ -243,4 +247,27 @@ func (s *Store) UseNonce(ctx context.Context, site string, nonce []byte, now, ex
 		return false, fmt.Errorf("store: commit nonce: %w", err)
 	}
 	return n == 1, nil
+}
+
+// RecordBoxKey keeps key as the site's box key.
+func (s *Store) RecordBoxKey(ctx context.Context, site string, key []byte, at time.Time) error {
+	_, err := s.db.Write.ExecContext(ctx, `INSERT INTO site_box_keys (site, box_key, recorded_at) VALUES (?, ?, ?)
+		ON CONFLICT (site) DO UPDATE SET box_key = excluded.box_key, recorded_at = excluded.recorded_at`, site, key, at.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: record box key of %s: %w", site, err)
+	}
+	return nil
+}
+
+// BoxKey returns the site's recorded box key, nil when there is none.
+func (s *Store) BoxKey(ctx context.Context, site string) ([]byte, error) {
+	var key []byte
+	err := s.db.Read.QueryRowContext(ctx, `SELECT box_key FROM site_box_keys WHERE site = ?`, site).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read box key of %s: %w", site, err)
+	}
+	return key, nil
 }

@@ -190,7 +190,11 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	// The site goes by its checked clock: central's time when its own is
 	// off, read from the Date of every answer central gives (appliance/clock).
 	clk := clock.New(cfg.Now)
-	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{Now: clk.Now, CheckClock: clk.Check, NoShowGrace: cfg.NoShowGrace, Logger: cfg.Logger})
+	box, err := sitekey.BoxKey(key)
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlite.Open(ctx, cfg.DB, cfg.Site, sqlite.Options{Now: clk.Now, CheckClock: clk.Check, NoShowGrace: cfg.NoShowGrace, Logger: cfg.Logger, BoxKey: box})
 	if err != nil {
 		return nil, err
 	}
@@ -231,10 +235,6 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			return fail(err)
 		}
 		l, scheme = tls.NewListener(l, tlsConfig), "https://"
-	}
-	box, err := sitekey.BoxKey(key)
-	if err != nil {
-		return fail(err)
 	}
 	cfg.Now = clk.Now // everything below goes by the checked clock
 	// The uplink and downlink also keep the residual offset to central's

@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/veedel/veedel/appliance/registration"
 	applianceserver "github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
 	centralserver "github.com/veedel/veedel/central/server"
+	"github.com/veedel/veedel/sync/sitekey"
 )
 
 // jsonEndpoint is a route that takes a JSON body, with a body it accepts
@@ -32,6 +34,11 @@ type jsonEndpoint struct {
 	// setup, if set, prepares the site before the bad bodies and returns
 	// the valid body (when it depends on the setup).
 	setup func(t *testing.T) string
+	// route is the router's pattern when path fills in its parameters
+	// (then setup fills path in through the pointer it gets).
+	route string
+	// target, if set, returns the path to send to (after setup).
+	target func() string
 }
 
 // badBodies derives, from an endpoint's valid body, the bodies every JSON
@@ -131,6 +138,49 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 		return fmt.Sprint(len(keys))
 	}
 
+	// An order for kalk placed at central, sealed to the appliance's box
+	// key and taken in by the appliance: the back office's steps act on it.
+	key, err := sitekey.Load(filepath.Join(dir, "kalk.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := sitekey.BoxKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Central.RecordBoxKey(t.Context(), "kalk", box.PublicKey().Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	orderBody := `{"kind":"meldebescheinigung","site":"kalk","delivery":"pickup","copies":1,` +
+		`"person":{"family_name":"Muster","given_names":"Erika","birth_date":"1964-08-12"},"contact":{"email":"erika@example.de"},"consent":true}`
+	outboundHead := func() string {
+		heads, err := c.store.OutboundHeads(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(heads["kalk"])
+	}
+	var orderCode string
+	takeOrder := func(t *testing.T) {
+		status, _, b := send(t, central.URL, "/api/v1/orders", orderBody, "application/json", false)
+		if status != http.StatusCreated {
+			t.Fatalf("place order: %d %s", status, b)
+		}
+		cursor, err := site.Store.InboxCursor(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, _, err := c.store.Outbound(t.Context(), "kalk", cursor, 1000, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if _, err := site.Store.ApplyInbound(t.Context(), e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
 	nodes := []struct {
 		name      string
 		base      string
@@ -164,11 +214,21 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 				}
 				return `{"code":"` + code + `"}`
 			}},
+			{route: "/api/v1/orders/{code}/{action}", target: func() string { return "/api/v1/orders/" + orderCode + "/reject" }, staff: true, wrongType: `{"reason":["lost"]}`, stored: lastSeq, setup: func(t *testing.T) string {
+				takeOrder(t)
+				orders, err := registration.List(t.Context(), site.Store.Read(), registration.StatusAtSite, 10)
+				if err != nil || len(orders) == 0 {
+					t.Fatalf("no order at the site: %v", err)
+				}
+				orderCode = orders[0].Code
+				return `{"reason":"Die Geburtsurkunde fehlt."}`
+			}},
 		}, []string{
 			"/api/v1/tickets/{token}/cancel",      // no body: the token is in the path
 			"/api/v1/counters/{counter}/{action}", // no body but for transfer and recall (above)
 		}},
 		{"central", central.URL, (&centralserver.Server{Central: c.Central}).Handler(), []jsonEndpoint{
+			{path: "/api/v1/orders", valid: orderBody, wrongType: `{"kind":1}`, stored: outboundHead},
 			{path: "/api/v1/sync/enroll", valid: enrollBody, wrongType: `{"site":"porz","token":` + fmt.Sprint(len(token)) + `,"public_key":"AAAA"}`,
 				stored: enrolledKeys},
 		}, []string{
@@ -182,6 +242,7 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 			known := map[string]bool{}
 			for _, e := range node.endpoints {
 				known[e.path] = true
+				known[e.route] = true
 			}
 			for _, p := range node.notJSON {
 				known[p] = true
@@ -198,6 +259,9 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 					if valid := e.setup(t); valid != "" {
 						e.valid = valid
 					}
+				}
+				if e.target != nil {
+					e.path = e.target()
 				}
 				for name, bad := range badBodies(e) {
 					before := e.stored()

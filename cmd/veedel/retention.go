@@ -31,6 +31,13 @@ func (n *applianceNode) retentionLoop(ctx context.Context, interval time.Duratio
 
 func (n *applianceNode) retain(ctx context.Context) {
 	log := n.cfg.Logger
+	// Personal data of the workflows (orders) go when their keeping time
+	// is over, whatever the change-log's retention.
+	if erased, err := n.Store.ErasePersonalData(ctx); err != nil {
+		log.Error("retention: erase personal data", "err", err)
+	} else if erased > 0 {
+		log.Info("retention: erased personal data past its keeping time", "site", n.cfg.Site, "records", erased)
+	}
 	if n.cfg.Retention > 0 {
 		acked, err := n.Store.AckedSeq(ctx)
 		if err != nil {

@@ -48,7 +48,8 @@ func JSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// Error writes err as {"error": "..."} with its mapped status. Internal
+// Error writes err as {"error": "..."} with its mapped status, and
+// {"fields": {path: message}} when the error names fields. Internal
 // errors are logged with the request ID and shown without detail.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
@@ -62,7 +63,11 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		slog.Error("request failed", "method", r.Method, "route", Route(r), "request_id", middleware.GetReqID(r.Context()), "err", err)
 	}
-	JSON(w, status, map[string]string{"error": veedel.ErrorMessage(err)})
+	body := map[string]any{"error": veedel.ErrorMessage(err)}
+	if f := veedel.ErrorFields(err); len(f) > 0 && status < 500 {
+		body["fields"] = f
+	}
+	JSON(w, status, body)
 }
 
 // Router returns a chi router with the standard middleware: request IDs,

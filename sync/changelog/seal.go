@@ -69,3 +69,37 @@ func OpenSMS(h SMSHandover, site string, box *ecdh.PrivateKey) (SMSHandover, err
 	h.Phone, h.Sealed = string(phone), nil
 	return h, nil
 }
+
+// Seal seals plaintext to a site's box key (X25519 public, BoxKeySize
+// bytes) for a purpose: info binds the ciphertext to what it belongs to
+// (a workflow's record and site), so that it does not open anywhere else.
+// Workflows use it for the personal data central sends down: central
+// stores and forwards what it cannot read.
+func Seal(boxKey []byte, info string, plaintext []byte) ([]byte, error) {
+	pub, err := sealKEM.NewPublicKey(boxKey)
+	if err != nil {
+		return nil, veedel.Errorf(veedel.EINVALID, "seal: the site's box key is not an X25519 key")
+	}
+	sealed, err := hpke.Seal(pub, sealKDF, sealAEAD, []byte("veedel-sealed-v1\n"+info), plaintext)
+	if err != nil {
+		return nil, veedel.Errorf(veedel.EINVALID, "seal: %v", err)
+	}
+	return sealed, nil
+}
+
+// Open opens what Seal sealed to box with the same info. Anything else
+// (another key, another info, altered bytes) is an EINVALID error.
+func Open(box *ecdh.PrivateKey, info string, sealed []byte) ([]byte, error) {
+	if box == nil {
+		return nil, veedel.Errorf(veedel.EINVALID, "open sealed data: this site has no box key")
+	}
+	priv, err := hpke.NewDHKEMPrivateKey(box)
+	if err != nil {
+		return nil, veedel.Errorf(veedel.EINVALID, "open sealed data: %v", err)
+	}
+	plain, err := hpke.Open(priv, sealKDF, sealAEAD, []byte("veedel-sealed-v1\n"+info), sealed)
+	if err != nil {
+		return nil, veedel.Errorf(veedel.EINVALID, "sealed data does not open with this site's box key")
+	}
+	return plain, nil
+}

@@ -1,0 +1,110 @@
+// Package workflow is the seam between the change-log and the kinds of work
+// a site does: the queue, and the workflows beside it (certificate orders,
+// vehicle registration, school-entry exams). The site's store and central
+// know a workflow only through what it registers here (workflows.go at the
+// module root lists them): its event types, how its events change the
+// site's tables, what it takes from central, and how central folds them
+// into a read model. Everything else (domain rules, pages) stays in the
+// workflow's own package.
+package workflow
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+)
+
+// Event is one state change in a site's change-log. At is the site's time
+// of the change (from its hybrid logical clock); Payload is a pointer to
+// one of the event type's payload structs (as NewPayload makes them).
+type Event struct {
+	Type    string
+	Entity  string
+	At      time.Time
+	Payload any
+}
+
+// Querier is what a workflow may do in the command's transaction: *sql.Tx
+// (and, for reads, *sql.DB) satisfy it.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Env is what a workflow's site part gets from the store besides the
+// transaction: the site and the opener of what central sealed to it.
+type Env struct {
+	Site string
+	// Open opens data central sealed to this site's box key for info
+	// (changelog.Seal); an EINVALID error when it does not open.
+	Open func(info string, sealed []byte) ([]byte, error)
+}
+
+// Site is a workflow's part on the appliance.
+type Site struct {
+	// Name names the workflow in logs and errors ("registration").
+	Name string
+	// Prefix is the prefix of every one of its event types, dot included
+	// ("registration."). Prefixes do not overlap.
+	Prefix string
+	// NewPayload returns a pointer to a zero payload for one of its event
+	// types, or false for a type this build does not know.
+	NewPayload func(eventType string) (any, bool)
+	// Project keeps the workflow's tables in step with one of its events,
+	// inside the command's transaction. It must depend only on the event
+	// and on rows earlier events wrote, so that replaying the log through
+	// it rebuilds the tables.
+	Project func(ctx context.Context, q Querier, env Env, e Event) error
+	// Accept decides what an entry central sent changes at the site: the
+	// site's own events, committed in the same transaction as the inbox
+	// row; none when the site has it already; a veedel.Error when the
+	// site's rules refuse it (recorded, skipped). Nil: the workflow takes
+	// nothing from central.
+	Accept func(ctx context.Context, q Querier, env Env, at time.Time, e Event) ([]Event, error)
+	// Erase erases the personal data whose keeping time is over at now
+	// (outside the change-log: the workflow's tables) and returns how
+	// many records it erased. Nil: the workflow keeps none.
+	Erase func(ctx context.Context, q Querier, now time.Time) (int64, error)
+}
+
+// Central is a workflow's read model at central, folded from the logs.
+// Central calls it serially per site, in log order; implementations guard
+// their own state for readers.
+type Central interface {
+	// Prefix is the Site's prefix.
+	Prefix() string
+	// NewPayload is the Site's NewPayload.
+	NewPayload(eventType string) (any, bool)
+	// FromSite folds an entry of the site's own change-log.
+	FromSite(site string, e Event)
+	// Sent folds an entry central appended to the site's outbound log.
+	Sent(site string, e Event)
+}
+
+// Payloads returns a NewPayload for decoders that knows base's types (the
+// queue's) and those of every workflow registered.
+func Payloads(base func(string) (any, bool), sites []Site) func(string) (any, bool) {
+	return func(eventType string) (any, bool) {
+		if p, ok := base(eventType); ok {
+			return p, true
+		}
+		for _, s := range sites {
+			if strings.HasPrefix(eventType, s.Prefix) {
+				return s.NewPayload(eventType)
+			}
+		}
+		return nil, false
+	}
+}
+
+// Of returns the registered Site whose prefix eventType has.
+func Of(sites []Site, eventType string) (Site, bool) {
+	for _, s := range sites {
+		if strings.HasPrefix(eventType, s.Prefix) {
+			return s, true
+		}
+	}
+	return Site{}, false
+}
