@@ -15,6 +15,16 @@ type Estimates struct {
 	applied uint64
 	tickets map[string]Estimate
 	fresh   map[string]Estimate
+	// tail caches the positions of what came since (tailAhead); it
+	// changes with the state it is used by, under that state's owner.
+	tail *tailCache
+}
+
+// tailCache is, for one version of the state, how many competing tickets
+// that came since the estimates wait before each one that came since.
+type tailCache struct {
+	applied uint64
+	ahead   map[string]int
 }
 
 // Applied is the version (State.Applied) the estimates were computed for.
@@ -58,24 +68,60 @@ func (s *State) publishedTicket(t *Ticket) (Estimate, bool) {
 	if !ok {
 		return Estimate{}, false
 	}
-	// The tickets that came since are at the end of the queue (a
-	// transfer keeps its place by arrival: near enough); counted from the
-	// end back to the newest one the estimates know, so the cost is what
-	// came since, not the queue.
-	i := len(s.waiting) - 1
-	for i >= 0 && s.waiting[i] != t.ID {
-		i--
+	e.Position += s.tailAhead(p, t.ID)
+	return e, true
+}
+
+// tailAhead is how many of the tickets that came since the estimates p
+// compete with ticket id and wait before it. They are the end of the
+// queue, back to the newest ticket p knows (a ticket transferred since
+// keeps its place by arrival and counts as known: near enough). Worked
+// out once per version of the state, by kind of ticket (service and
+// target counter), so a listing of the whole queue costs what came
+// since, not the queue times that.
+func (s *State) tailAhead(p *Estimates, id string) int {
+	if c := p.tail; c != nil && c.applied == s.Applied {
+		return c.ahead[id]
 	}
-	for i--; i >= 0; i-- {
-		id := s.waiting[i]
-		if _, known := p.tickets[id]; known {
+	start := len(s.waiting)
+	for start > 0 {
+		if _, known := p.tickets[s.waiting[start-1]]; known {
 			break
 		}
-		if s.competeTickets(s.Tickets[id], t) {
-			e.Position++
-		}
+		start--
 	}
-	return e, true
+	type kind struct{ service, target string }
+	var kinds []kind
+	var counts []int
+	compete := map[[2]kind]bool{}
+	c := &tailCache{applied: s.Applied, ahead: make(map[string]int, len(s.waiting)-start)}
+	for _, wid := range s.waiting[start:] {
+		t := s.Tickets[wid]
+		k := kind{t.Service, t.Target}
+		n, own := 0, -1
+		for i, o := range kinds {
+			if o == k {
+				own = i
+			}
+			pair := [2]kind{o, k}
+			yes, ok := compete[pair]
+			if !ok {
+				yes = s.competeTickets(&Ticket{Service: o.service, Target: o.target}, &Ticket{Service: k.service, Target: k.target})
+				compete[pair] = yes
+			}
+			if yes {
+				n += counts[i]
+			}
+		}
+		c.ahead[wid] = n
+		if own < 0 {
+			kinds, counts = append(kinds, k), append(counts, 0)
+			own = len(kinds) - 1
+		}
+		counts[own]++
+	}
+	p.tail = c
+	return c.ahead[id]
 }
 
 // publishedNew is the published estimate of a new ticket of service.

@@ -107,6 +107,12 @@ type Store struct {
 	// estimator recomputes the wait estimates off the write path
 	// (estimates.go).
 	estimator *estimator
+
+	// group queues commands for the group commit (group.go); broken,
+	// when set, refuses every command (a failed commit whose state could
+	// not be folded again). broken requires mu.
+	group  grouper
+	broken error
 }
 
 // Open opens the store at path for site, applying migrations and folding the
@@ -286,38 +292,27 @@ type TxDecider func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.
 
 // Execute runs a command: decide, commit the events with their change-log
 // entries in one transaction, then fold them into the state.
+// Commands that arrive while a commit is in flight commit together
+// (group.go); each returns only once its events are durable.
 func (s *Store) Execute(ctx context.Context, decide Decider) ([]queue.Event, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.execute(ctx, decide, nil)
+	return s.submit(ctx, &groupCmd{decide: queueDecider(decide)})
 }
 
 // ExecuteTx runs a workflow's command as Execute runs the queue's: the
 // decision, the change-log entries and the projections in one
 // transaction.
 func (s *Store) ExecuteTx(ctx context.Context, decide TxDecider) ([]queue.Event, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.executeTx(ctx, decide, nil)
+	return s.submit(ctx, &groupCmd{decide: decide})
 }
 
 // Read is the store's pool of read connections, for the workflows' queries
 // of their own tables.
 func (s *Store) Read() workflow.Querier { return s.db.Read }
 
-// execute requires s.mu. extra runs inside the transaction after the events
-// are written, for rows that belong to the same command.
-func (s *Store) execute(ctx context.Context, decide Decider, extra func(*sql.Tx, []queue.Event) error) ([]queue.Event, error) {
-	first := s.clock.Now()
-	events, err := decide(s.state, first.Time())
-	if err != nil || len(events) == 0 {
-		return nil, err
-	}
-	return s.commit(ctx, nil, first, events, extra)
-}
-
-// executeTx requires s.mu: execute for a TxDecider, which decides inside
-// the transaction.
+// executeTx requires s.mu: it runs a command on its own, outside the group
+// commit (for callers that hold s.mu already, such as the inbox), deciding
+// inside the transaction. extra runs inside the transaction after the
+// events are written, for rows that belong to the same command.
 func (s *Store) executeTx(ctx context.Context, decide TxDecider, extra func(*sql.Tx, []queue.Event) error) ([]queue.Event, error) {
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {
@@ -348,6 +343,26 @@ func (s *Store) commit(ctx context.Context, tx *sql.Tx, first changelog.HLC, eve
 		}
 		defer tx.Rollback()
 	}
+	last, err := s.write(ctx, tx, first, events, extra)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: commit: %w", err)
+	}
+	for _, ev := range events {
+		s.state.Apply(ev)
+	}
+	s.last = last
+	s.estimatesStale()
+	s.notify()
+	return events, nil
+}
+
+// write requires s.mu: it appends events (stamped from first on) after
+// s.last to the change-log in tx, with their projections and extra, and
+// returns the last entry written. It neither commits nor folds.
+func (s *Store) write(ctx context.Context, tx *sql.Tx, first changelog.HLC, events []queue.Event, extra func(*sql.Tx, []queue.Event) error) (*changelog.Entry, error) {
 	prev := s.last
 	day := s.state.Day
 	entries := make([]changelog.Entry, len(events))
@@ -387,16 +402,7 @@ func (s *Store) commit(ctx context.Context, tx *sql.Tx, first changelog.HLC, eve
 			return nil, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: commit: %w", err)
-	}
-	for _, ev := range events {
-		s.state.Apply(ev)
-	}
-	s.last = prev
-	s.estimatesStale()
-	s.notify()
-	return events, nil
+	return prev, nil
 }
 
 // project keeps the tickets table in step with the event.
@@ -477,72 +483,84 @@ func (s *Store) IssueTicket(ctx context.Context, service, channel, idempotencyKe
 // IssueTicketClass is IssueTicket for a priority class (queue.ClassWalkIn
 // or queue.ClassAccessibility).
 func (s *Store) IssueTicketClass(ctx context.Context, service, class, channel, idempotencyKey string) (t queue.Ticket, replayed bool, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if idempotencyKey != "" {
-		var request, id string
-		err := s.db.Write.QueryRowContext(ctx, `SELECT request, ticket_id FROM idempotency_keys WHERE key = ?`, idempotencyKey).Scan(&request, &id)
-		switch {
-		case err == nil && request != service:
-			return t, false, veedel.Errorf(veedel.ECONFLICT, "Idempotency-Key wurde schon für ein anderes Anliegen benutzt / Idempotency-Key already used for another service")
-		case err == nil:
-			if old := s.state.Tickets[id]; old != nil {
-				return *old, true, nil
-			}
-			return t, false, veedel.Errorf(veedel.ECONFLICT, "Idempotency-Key belongs to a ticket of an earlier day")
-		case !errors.Is(err, sql.ErrNoRows):
-			return t, false, fmt.Errorf("store: idempotency: %w", err)
-		}
-	}
 	token := s.newToken()
-	events, err := s.execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
-		e, err := st.IssueTicketClass(at, service, token, channel, class)
-		if err != nil {
-			return nil, err
-		}
-		if !s.skipEstimates {
-			recordEstimate(st, e)
-		}
-		return []queue.Event{e}, nil
-	}, func(tx *sql.Tx, events []queue.Event) error {
-		if idempotencyKey == "" {
-			return nil
-		}
-		id := events[0].Payload.(*queue.TicketIssued).ID
-		_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, request, ticket_id, created_at) VALUES (?, ?, ?, ?)`,
-			idempotencyKey, service, id, s.now().UnixMilli())
-		return err
+	_, err = s.submit(ctx, &groupCmd{
+		// The key is looked up in the command's transaction: a retry in
+		// the same group sees the first request's key.
+		decide: func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
+			if idempotencyKey != "" {
+				var request, id string
+				err := q.QueryRowContext(ctx, `SELECT request, ticket_id FROM idempotency_keys WHERE key = ?`, idempotencyKey).Scan(&request, &id)
+				switch {
+				case err == nil && request != service:
+					return nil, veedel.Errorf(veedel.ECONFLICT, "Idempotency-Key wurde schon für ein anderes Anliegen benutzt / Idempotency-Key already used for another service")
+				case err == nil:
+					if old := st.Tickets[id]; old != nil {
+						t, replayed = *old, true
+						return nil, nil
+					}
+					return nil, veedel.Errorf(veedel.ECONFLICT, "Idempotency-Key belongs to a ticket of an earlier day")
+				case !errors.Is(err, sql.ErrNoRows):
+					return nil, fmt.Errorf("store: idempotency: %w", err)
+				}
+			}
+			e, err := st.IssueTicketClass(at, service, token, channel, class)
+			if err != nil {
+				return nil, err
+			}
+			if !s.skipEstimates {
+				recordEstimate(st, e)
+			}
+			return []queue.Event{e}, nil
+		},
+		extra: func(tx *sql.Tx, events []queue.Event) error {
+			if idempotencyKey == "" {
+				return nil
+			}
+			id := events[0].Payload.(*queue.TicketIssued).ID
+			_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, request, ticket_id, created_at) VALUES (?, ?, ?, ?)`,
+				idempotencyKey, service, id, s.now().UnixMilli())
+			return err
+		},
+		after: func(st *queue.State, events []queue.Event) {
+			if len(events) > 0 {
+				t = *st.Tickets[events[0].Payload.(*queue.TicketIssued).ID]
+			}
+		},
 	})
 	if err != nil {
-		return t, false, err
+		return queue.Ticket{}, false, err
 	}
-	return *s.state.Tickets[events[0].Payload.(*queue.TicketIssued).ID], false, nil
+	return t, replayed, nil
 }
 
 // CheckIn issues the ticket of an appointment by its booking code. A
 // second check-in with the same code returns the first ticket (replayed
 // true): a double tap or a re-scan never issues two tickets.
 func (s *Store) CheckIn(ctx context.Context, code, channel string) (t queue.Ticket, replayed bool, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	token := s.newToken()
-	var existing *queue.Ticket
-	events, err := s.execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
-		e, old, err := st.CheckIn(at, code, token, channel)
-		if err != nil || old != nil {
-			existing = old
-			return nil, err
-		}
-		// No recorded estimate: an appointment is not shown a walk-in's wait.
-		return []queue.Event{e}, nil
-	}, nil)
-	switch {
-	case err != nil:
-		return t, false, err
-	case existing != nil:
-		return *existing, true, nil
+	_, err = s.submit(ctx, &groupCmd{
+		decide: queueDecider(func(st *queue.State, at time.Time) ([]queue.Event, error) {
+			e, old, err := st.CheckIn(at, code, token, channel)
+			if err != nil || old != nil {
+				if old != nil {
+					t, replayed = *old, true
+				}
+				return nil, err
+			}
+			// No recorded estimate: an appointment is not shown a walk-in's wait.
+			return []queue.Event{e}, nil
+		}),
+		after: func(st *queue.State, events []queue.Event) {
+			if len(events) > 0 {
+				t = *st.Tickets[events[0].Payload.(*queue.TicketIssued).ID]
+			}
+		},
+	})
+	if err != nil {
+		return queue.Ticket{}, false, err
 	}
-	return *s.state.Tickets[events[0].Payload.(*queue.TicketIssued).ID], false, nil
+	return t, replayed, nil
 }
 
 // recordEstimate puts the wait a walk-in of the ticket's service is shown

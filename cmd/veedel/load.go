@@ -46,6 +46,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	duration := fs.Duration("duration", 15*time.Second, "how long the concurrent phase runs")
 	single := fs.Duration("single", 5*time.Second, "how long one kiosk issues alone first (the baseline)")
 	waiting := fs.Int("waiting", 1000, "tickets waiting before the load starts (issued first, not timed)")
+	steady := fs.Bool("steady", true, "keep the queue about -waiting long: after each ticket a kiosk's citizen gives up an earlier one of that kiosk (cancel)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel load [flags]
 
@@ -86,6 +87,7 @@ concurrent run compares with the single kiosk.
 	}
 	fmt.Fprintf(stdout, "raw SQLite commits (one row each, synchronous=FULL, in %s): %.0f/s\n\n", *data, raw)
 
+	l.steady = *steady
 	alone := l.run(ctx, *single, 1, 0, 0)
 	fmt.Fprintf(stdout, "one kiosk alone, %s:\n", *single)
 	alone.print(stdout)
@@ -122,6 +124,7 @@ type loader struct {
 	base, user, password string
 	client               *http.Client
 	device               string   // the paired kiosk's token the kiosks issue with
+	steady               bool     // kiosks cancel earlier tickets (-steady)
 	services             []string // services some counter serves
 	counters             []string
 	seq                  atomic.Int64 // idempotency keys
@@ -266,12 +269,12 @@ func (l *loader) waitingNow(ctx context.Context) int {
 }
 
 // issue issues one ticket and remembers its token for the readers.
-func (l *loader) issue(ctx context.Context, service string) error {
+func (l *loader) issue(ctx context.Context, service string) (string, error) {
 	var t struct {
 		Token string `json:"token"`
 	}
 	if _, err := l.call(ctx, http.MethodPost, "/api/v1/tickets", map[string]string{"service": service}, &t, false); err != nil {
-		return err
+		return "", err
 	}
 	l.tokens.Lock()
 	if len(l.tokens.list) < 4096 {
@@ -280,7 +283,7 @@ func (l *loader) issue(ctx context.Context, service string) error {
 		l.tokens.list[rand.IntN(len(l.tokens.list))] = t.Token
 	}
 	l.tokens.Unlock()
-	return nil
+	return t.Token, nil
 }
 
 // fill issues tickets until want wait, eight at a time.
@@ -296,7 +299,7 @@ func (l *loader) fill(ctx context.Context, want int) (int, error) {
 	for range 8 {
 		wg.Go(func() {
 			for i := next.Add(1); i <= int64(missing); i = next.Add(1) {
-				if err := l.issue(ctx, l.services[int(i)%len(l.services)]); err != nil {
+				if _, err := l.issue(ctx, l.services[int(i)%len(l.services)]); err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err
@@ -356,12 +359,12 @@ type loadRun struct {
 }
 
 // operations in the order they are printed.
-var loadOps = []string{"issue", "call-next", "finish", "read"}
+var loadOps = []string{"issue", "cancel", "call-next", "finish", "read"}
 
 // commands is the rate of everything that wrote.
 func (r *loadRun) commands() float64 {
 	n := 0
-	for _, name := range []string{"issue", "call-next", "finish"} {
+	for _, name := range []string{"issue", "cancel", "call-next", "finish"} {
 		n += len(r.ops[name].took)
 	}
 	return float64(n) / r.took.Seconds()
@@ -404,9 +407,28 @@ func (l *loader) run(ctx context.Context, d time.Duration, kiosks, counters, rea
 	var wg sync.WaitGroup
 	for k := range kiosks {
 		wg.Go(func() {
+			var mine []string // this kiosk's tickets, oldest first
 			for i := k; ctx.Err() == nil; i++ {
 				svc := l.services[i%len(l.services)]
-				timed(r.ops["issue"], func() error { return l.issue(ctx, svc) })
+				timed(r.ops["issue"], func() error {
+					token, err := l.issue(ctx, svc)
+					if err == nil {
+						mine = append(mine, token)
+					}
+					return err
+				})
+				if !l.steady || len(mine) < 2 {
+					continue
+				}
+				token := mine[0]
+				mine = mine[1:]
+				timed(r.ops["cancel"], func() error {
+					code, err := l.call(ctx, http.MethodPost, "/api/v1/tickets/"+token+"/cancel", nil, nil, false)
+					if code == http.StatusConflict {
+						return nil // called meanwhile: nothing to give up
+					}
+					return err
+				})
 			}
 		})
 	}
