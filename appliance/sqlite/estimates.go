@@ -20,12 +20,14 @@ const (
 	// EstimateDelay is how long the estimator gathers commits before it
 	// recomputes: one recomputation per burst, not per event.
 	EstimateDelay = 20 * time.Millisecond
+	// maxEstimateDelay caps the delay after a long recomputation.
+	maxEstimateDelay = 250 * time.Millisecond
 	// EstimateBound is the staleness the docs promise: an estimate shown
-	// misses no commit older than this. It is the delay (at least the
-	// last recomputation's time) plus one recomputation: at 1,000 waiting
-	// one takes about 80 ms on an idle core of the reference machine and
-	// TestEstimateStaleness, which measures it, saw at most 0.15–0.35 s
-	// on a busy one; the bound leaves room for a loaded machine.
+	// misses no commit older than this, with up to 1,000 waiting. It is
+	// the delay (twice the last recomputation's time, at most 250 ms)
+	// plus one recomputation: at 1,000 waiting one takes about 80 ms on
+	// an idle core of the reference machine, 0.2 s on an overloaded one;
+	// TestEstimateStaleness measures it.
 	EstimateBound = time.Second
 )
 
@@ -103,10 +105,10 @@ func (s *Store) estimate(e *estimator) {
 		// Gather the burst: the commits of the next EstimateDelay go into
 		// the same recomputation (not a sliding delay: a steady stream
 		// of commits must not postpone it forever). A long queue's
-		// recomputation takes longer than that: then as long as the last
-		// one took, so that the estimator takes at most half a core from
-		// the commands.
-		delay.Reset(max(EstimateDelay, took))
+		// recomputation takes longer than that: then twice as long as the
+		// last one took, so that the estimator takes at most a third of a
+		// core from the commands, but never more than maxEstimateDelay.
+		delay.Reset(min(max(EstimateDelay, 2*took), maxEstimateDelay))
 		select {
 		case <-e.stop:
 			return

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,6 +47,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	duration := fs.Duration("duration", 15*time.Second, "how long the concurrent phase runs")
 	single := fs.Duration("single", 5*time.Second, "how long one kiosk issues alone first (the baseline)")
 	waiting := fs.Int("waiting", 1000, "tickets waiting before the load starts (issued first, not timed)")
+	readEvery := fs.Duration("read-every", 50*time.Millisecond, "each reader's pace: one request per this long, as a display or status page polls (0: as fast as it can)")
 	steady := fs.Bool("steady", true, "keep the queue about -waiting long: after each ticket a kiosk's citizen gives up an earlier one of that kiosk (cancel)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel load [flags]
@@ -87,7 +89,7 @@ concurrent run compares with the single kiosk.
 	}
 	fmt.Fprintf(stdout, "raw SQLite commits (one row each, synchronous=FULL, in %s): %.0f/s\n\n", *data, raw)
 
-	l.steady = *steady
+	l.steady, l.readEvery = *steady, *readEvery
 	alone := l.run(ctx, *single, 1, 0, 0)
 	fmt.Fprintf(stdout, "one kiosk alone, %s:\n", *single)
 	alone.print(stdout)
@@ -108,6 +110,9 @@ concurrent run compares with the single kiosk.
 	fmt.Fprintf(stdout, "all commands together: %.1f/s, %.1f %% of the raw commit rate %.0f/s\n", together.commands(), 100*together.commands()/raw, raw)
 	fmt.Fprintf(stdout, "issue p99 together ÷ p50 alone: %.1f× (smaller is better)\n", float64(t.quantile(0.99))/float64(a.quantile(0.50)))
 	fmt.Fprintf(stdout, "errors: %d\n", errs)
+	if avg, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Fprintf(stdout, "machine: %d CPUs, load average %s (what else runs shares them)\n", runtime.NumCPU(), strings.Join(strings.Fields(string(avg))[:3], " "))
+	}
 	if errs > 0 {
 		for _, o := range together.ops {
 			if o.firstErr != "" {
@@ -123,8 +128,9 @@ concurrent run compares with the single kiosk.
 type loader struct {
 	base, user, password string
 	client               *http.Client
-	device               string   // the paired kiosk's token the kiosks issue with
-	steady               bool     // kiosks cancel earlier tickets (-steady)
+	device               string // the paired kiosk's token the kiosks issue with
+	steady               bool   // kiosks cancel earlier tickets (-steady)
+	readEvery            time.Duration
 	services             []string // services some counter serves
 	counters             []string
 	seq                  atomic.Int64 // idempotency keys
@@ -459,6 +465,9 @@ func (l *loader) run(ctx context.Context, d time.Duration, kiosks, counters, rea
 	for range readers {
 		wg.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
+				if i > 0 && l.readEvery > 0 {
+					sleepCtx(ctx, l.readEvery)
+				}
 				timed(r.ops["read"], func() error {
 					if i%2 == 0 {
 						_, err := l.call(ctx, http.MethodGet, "/api/v1/queue", nil, nil, false)
