@@ -23,16 +23,19 @@ run: build ## the demo: central plus the sites on embedded SQLite
 # (make run; its data in ./var/demo); without it, make load starts its own
 # demo on LOAD_PORT with fresh data in ./var/load and stops it afterwards.
 # LOAD_FLAGS are veedel load's flags (-kiosks 16 -counters 4 -readers 4
-# -duration 15s -single 5s -waiting 1000 by default).
+# -duration 15s -single 5s -waiting 1000 by default). LOAD_BIN is the
+# veedel that runs that demo: another build (of an older commit, say) for
+# a before/after comparison under the same load.
 LOAD_URL ?=
 LOAD_PORT ?= 18080
 LOAD_FLAGS ?=
+LOAD_BIN ?= bin/veedel
 load: build ## N kiosks, M counters and R readers on a demo site: throughput and p50/p99
 	@if [ -n "$(LOAD_URL)" ]; then \
 		exec bin/veedel load -url $(LOAD_URL) $(LOAD_FLAGS); \
 	fi; \
 	rm -rf var/load; mkdir -p var/load; \
-	bin/veedel demo -port $(LOAD_PORT) -data var/load >var/load/demo.log 2>&1 & demo=$$!; \
+	$(LOAD_BIN) demo -port $(LOAD_PORT) -data var/load >var/load/demo.log 2>&1 & demo=$$!; \
 	trap 'kill $$demo 2>/dev/null; wait $$demo 2>/dev/null' EXIT INT TERM; \
 	for i in $$(seq 100); do curl -sf http://127.0.0.1:$$(($(LOAD_PORT)+1))/healthz >/dev/null && break; sleep 0.1; done; \
 	bin/veedel load -url http://127.0.0.1:$$(($(LOAD_PORT)+1)) -data var/load $(LOAD_FLAGS)

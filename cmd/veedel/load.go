@@ -48,7 +48,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	single := fs.Duration("single", 5*time.Second, "how long one kiosk issues alone first (the baseline)")
 	waiting := fs.Int("waiting", 1000, "tickets waiting before the load starts (issued first, not timed)")
 	readEvery := fs.Duration("read-every", 50*time.Millisecond, "each reader's pace: one request per this long, as a display or status page polls (0: as fast as it can)")
-	steady := fs.Bool("steady", true, "keep the queue about -waiting long: after each ticket a kiosk's citizen gives up an earlier one of that kiosk (cancel)")
+	steady := fs.Bool("steady", true, "keep the queue about -waiting long: while it is longer, after each ticket a kiosk's citizen gives up an earlier one of that kiosk (cancel)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel load [flags]
 
@@ -89,7 +89,8 @@ concurrent run compares with the single kiosk.
 	}
 	fmt.Fprintf(stdout, "raw SQLite commits (one row each, synchronous=FULL, in %s): %.0f/s\n\n", *data, raw)
 
-	l.steady, l.readEvery = *steady, *readEvery
+	l.steady, l.readEvery, l.target = *steady, *readEvery, int64(*waiting)
+	l.queued.Store(int64(l.waitingNow(ctx)))
 	alone := l.run(ctx, *single, 1, 0, 0)
 	fmt.Fprintf(stdout, "one kiosk alone, %s:\n", *single)
 	alone.print(stdout)
@@ -131,7 +132,9 @@ type loader struct {
 	device               string // the paired kiosk's token the kiosks issue with
 	steady               bool   // kiosks cancel earlier tickets (-steady)
 	readEvery            time.Duration
-	services             []string // services some counter serves
+	target               int64        // -waiting
+	queued               atomic.Int64 // waiting tickets, as far as this load changed them
+	services             []string     // services some counter serves
 	counters             []string
 	seq                  atomic.Int64 // idempotency keys
 	tokens               struct {
@@ -420,10 +423,11 @@ func (l *loader) run(ctx context.Context, d time.Duration, kiosks, counters, rea
 					token, err := l.issue(ctx, svc)
 					if err == nil {
 						mine = append(mine, token)
+						l.queued.Add(1)
 					}
 					return err
 				})
-				if !l.steady || len(mine) < 2 {
+				if !l.steady || len(mine) < 2 || l.queued.Load() <= l.target {
 					continue
 				}
 				token := mine[0]
@@ -432,6 +436,9 @@ func (l *loader) run(ctx context.Context, d time.Duration, kiosks, counters, rea
 					code, err := l.call(ctx, http.MethodPost, "/api/v1/tickets/"+token+"/cancel", nil, nil, false)
 					if code == http.StatusConflict {
 						return nil // called meanwhile: nothing to give up
+					}
+					if err == nil {
+						l.queued.Add(-1)
 					}
 					return err
 				})
@@ -455,6 +462,7 @@ func (l *loader) run(ctx context.Context, d time.Duration, kiosks, counters, rea
 					sleepCtx(ctx, 20*time.Millisecond)
 					continue
 				}
+				l.queued.Add(-1)
 				timed(r.ops["finish"], func() error {
 					_, err := l.call(ctx, http.MethodPost, "/api/v1/counters/"+c+"/finish", nil, nil, true)
 					return err
