@@ -21,14 +21,15 @@ const (
 	// recomputes: one recomputation per burst, not per event.
 	EstimateDelay = 20 * time.Millisecond
 	// maxEstimateDelay caps the delay after a long recomputation.
-	maxEstimateDelay = 250 * time.Millisecond
+	maxEstimateDelay = time.Second
 	// EstimateBound is the staleness the docs promise: an estimate shown
 	// misses no commit older than this, with up to 1,000 waiting. It is
-	// the delay (twice the last recomputation's time, at most 250 ms)
+	// the delay (three times the last recomputation's time, at most 1 s)
 	// plus one recomputation: at 1,000 waiting one takes about 80 ms on
-	// an idle core of the reference machine, 0.2 s on an overloaded one;
-	// TestEstimateStaleness measures it.
-	EstimateBound = time.Second
+	// an idle core of the reference machine (0.3 s in all), 0.2–0.3 s on
+	// an overloaded one (about 1 s); TestEstimateStaleness measures it.
+	// A wait is told in minutes: a figure seconds old is as good.
+	EstimateBound = 2 * time.Second
 )
 
 // estimator recomputes a store's estimates in the background.
@@ -105,10 +106,11 @@ func (s *Store) estimate(e *estimator) {
 		// Gather the burst: the commits of the next EstimateDelay go into
 		// the same recomputation (not a sliding delay: a steady stream
 		// of commits must not postpone it forever). A long queue's
-		// recomputation takes longer than that: then twice as long as the
-		// last one took, so that the estimator takes at most a third of a
-		// core from the commands, but never more than maxEstimateDelay.
-		delay.Reset(min(max(EstimateDelay, 2*took), maxEstimateDelay))
+		// recomputation takes longer than that: then three times as long
+		// as the last one took, so that the estimator takes at most a
+		// quarter of a core from the commands, but never more than
+		// maxEstimateDelay.
+		delay.Reset(min(max(EstimateDelay, 3*took), maxEstimateDelay))
 		select {
 		case <-e.stop:
 			return
