@@ -162,6 +162,7 @@ func (s *Store) commitGroup(ctx context.Context, batch []*groupCmd) int {
 		s.refold(ctx)
 		return 0
 	}
+	s.publishLast()
 	s.estimatesStale()
 	s.notify()
 	return folded
@@ -220,6 +221,7 @@ func (s *Store) refold(ctx context.Context) {
 		return
 	}
 	s.state.NoShowGrace = grace
+	s.publishLast()
 	if published {
 		s.state.UseEstimates(s.state.ComputeEstimates())
 	}

@@ -113,6 +113,9 @@ type Store struct {
 	// not be folded again). broken requires mu.
 	group  grouper
 	broken error
+	// lastSeq is s.last's seq once committed (published), for readers
+	// that must not wait for a commit in flight.
+	lastSeq atomic.Uint64
 }
 
 // Open opens the store at path for site, applying migrations and folding the
@@ -162,6 +165,7 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 		last = s.last.HLC
 	}
 	s.clock = changelog.NewClock(opts.Now, last)
+	s.publishLast()
 	s.startEstimates()
 	return s, nil
 }
@@ -354,9 +358,19 @@ func (s *Store) commit(ctx context.Context, tx *sql.Tx, first changelog.HLC, eve
 		s.state.Apply(ev)
 	}
 	s.last = last
+	s.publishLast()
 	s.estimatesStale()
 	s.notify()
 	return events, nil
+}
+
+// publishLast requires s.mu: s.last is committed.
+func (s *Store) publishLast() {
+	if s.last == nil {
+		s.lastSeq.Store(0)
+		return
+	}
+	s.lastSeq.Store(s.last.Seq)
 }
 
 // write requires s.mu: it appends events (stamped from first on) after
