@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,4 +119,57 @@ func BenchmarkCaptureOverhead(b *testing.B) {
 	b.ReportMetric(float64(without.Nanoseconds())/float64(b.N), "bare-ns/op")
 	b.ReportMetric(float64(withLog)/float64(without), "capture-slowdown-x")
 	b.ReportMetric(float64(withEstimate)/float64(without), "issue-slowdown-x")
+}
+
+// BenchmarkIssueConcurrent: tickets per second from one client and from 16
+// at once, on a queue kept at 1,000 (each client's citizen gives up its
+// previous ticket after each new one, as veedel load -steady does), and
+// how many commands a commit carried (group commit). Compare the two
+// sub-benchmarks' tickets/s: what concurrency adds.
+func BenchmarkIssueConcurrent(b *testing.B) {
+	for _, clients := range []int{1, 16} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			ctx := context.Background()
+			s := openBenchStore(b, "site.db")
+			for range 1000 {
+				if _, _, err := s.IssueTicket(ctx, "meldung", "bench", ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s.SettleEstimates()
+			before := s.GroupStats()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			start := time.Now()
+			for range clients {
+				wg.Go(func() {
+					previous := ""
+					for next.Add(1) <= int64(b.N) {
+						t, _, err := s.IssueTicket(ctx, "meldung", "bench", "")
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						if previous != "" {
+							if _, err := s.Execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
+								e, err := st.Cancel(at, previous)
+								return []queue.Event{e}, err
+							}); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+						previous = t.Token
+					}
+				})
+			}
+			wg.Wait()
+			took := time.Since(start)
+			b.StopTimer()
+			after := s.GroupStats()
+			b.ReportMetric(float64(b.N)/took.Seconds(), "tickets/s")
+			b.ReportMetric(float64(after.Commands-before.Commands)/float64(max(after.Groups-before.Groups, 1)), "commands/commit")
+		})
+	}
 }

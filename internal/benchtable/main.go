@@ -150,9 +150,10 @@ func direction(unit string) dir {
 		strings.HasSuffix(unit, "/op"), strings.HasSuffix(unit, "-ms"), strings.HasSuffix(unit, "-s"),
 		strings.HasSuffix(unit, "B/entry"), strings.Contains(unit, "mae"):
 		return smaller
-	case unit == "tickets", strings.HasSuffix(unit, "-share"), strings.HasSuffix(unit, "wait-min"):
+	case unit == "tickets", unit == "commands/commit", strings.HasSuffix(unit, "-share"), strings.HasSuffix(unit, "wait-min"):
 		// A count, the share beyond a P90 (right near 0.10, not
-		// smallest) and a mean wait describe the run.
+		// smallest), a mean wait and how many commands shared a commit
+		// describe the run.
 		return neither
 	}
 	return unknown

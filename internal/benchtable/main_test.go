@@ -63,7 +63,7 @@ func TestDirections(t *testing.T) {
 		"issue-ns/op": smaller, "capture-ns/op": smaller, "bare-ns/op": smaller,
 		"catchup-s": smaller, "p50-ms": smaller, "p99-ms": smaller, "max-ms": smaller,
 		"wire-up-B/entry": smaller, "veedel-mae-min": smaller, "mae-ratio": smaller,
-		"tickets": neither, "beyond-p90-share": neither, "heavy-mean-wait-min": neither,
+		"tickets": neither, "commands/commit": neither, "tickets/s": bigger, "beyond-p90-share": neither, "heavy-mean-wait-min": neither,
 		"wobble": unknown,
 	} {
 		if got := direction(unit); got != want {
