@@ -177,7 +177,7 @@ func (s *Store) decideInGroup(ctx context.Context, tx *sql.Tx, c *groupCmd) (eve
 		return nil, nil, fmt.Errorf("store: savepoint: %w", err)
 	}
 	first := s.clock.Now()
-	events, err = c.decide(s.state, tx, first.Time())
+	events, err = c.decide(s.state, groupTx{tx: tx, ctx: ctx}, first.Time())
 	if err == nil && len(events) > 0 && s.checkClock != nil {
 		err = s.checkClock(s.lastAt())
 	}
@@ -225,6 +225,27 @@ func (s *Store) refold(ctx context.Context) {
 	if published {
 		s.state.UseEstimates(s.state.ComputeEstimates())
 	}
+}
+
+// groupTx is a group's transaction as a command's decision reads it: with
+// the group's context, not the caller's. A statement cancelled half-way
+// (its client went away) would make SQLite roll back the whole
+// transaction, and with it the group's other commands.
+type groupTx struct {
+	tx  *sql.Tx
+	ctx context.Context
+}
+
+func (g groupTx) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	return g.tx.ExecContext(g.ctx, query, args...)
+}
+
+func (g groupTx) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	return g.tx.QueryContext(g.ctx, query, args...)
+}
+
+func (g groupTx) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
+	return g.tx.QueryRowContext(g.ctx, query, args...)
 }
 
 // queueDecider makes a Decider a TxDecider.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/workflow"
 )
 
 // openGroupStore opens a store with one service and counter.
@@ -217,6 +218,35 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	s.View(func(st *queue.State) {
 		if n := len(st.Waiting()); n != clients*each/2 {
 			t.Errorf("%d waiting, want %d", n, clients*each/2)
+		}
+	})
+}
+
+// TestGroupCommitCallerGone: a command whose caller has gone away (its
+// context cancelled) is still decided with the group's context once
+// queued: a statement of it cancelled half-way would make SQLite roll back
+// the whole group's transaction.
+func TestGroupCommitCallerGone(t *testing.T) {
+	s := openGroupStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tk, _, err := s.IssueTicket(ctx, "meldung", "kiosk", "gone-1")
+	if err != nil {
+		t.Fatalf("issue for a caller gone: %v", err)
+	}
+	if _, err := s.ExecuteTx(ctx, func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
+		var n int
+		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM idempotency_keys`).Scan(&n); err != nil || n != 1 {
+			return nil, fmt.Errorf("read in the group: %d, %v", n, err)
+		}
+		e, err := st.IssueTicket(at, "meldung", "token-gone-00000000002", "kiosk")
+		return []queue.Event{e}, err
+	}); err != nil {
+		t.Fatalf("a decision reading with a cancelled context: %v", err)
+	}
+	s.View(func(st *queue.State) {
+		if len(st.Waiting()) != 2 || st.Tickets[tk.ID] == nil {
+			t.Errorf("%d waiting, want both tickets", len(st.Waiting()))
 		}
 	})
 }

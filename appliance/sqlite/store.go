@@ -497,6 +497,9 @@ func (s *Store) IssueTicket(ctx context.Context, service, channel, idempotencyKe
 // IssueTicketClass is IssueTicket for a priority class (queue.ClassWalkIn
 // or queue.ClassAccessibility).
 func (s *Store) IssueTicketClass(ctx context.Context, service, class, channel, idempotencyKey string) (t queue.Ticket, replayed bool, err error) {
+	// Its rows go into a group's transaction: a statement cut off by
+	// this caller's going away must not roll back the others'.
+	ctx = context.WithoutCancel(ctx)
 	token := s.newToken()
 	_, err = s.submit(ctx, &groupCmd{
 		// The key is looked up in the command's transaction: a retry in
