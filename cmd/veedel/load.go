@@ -43,7 +43,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	data := fs.String("data", "./var/demo", "directory the site's SQLite file is in: the raw commit rate is measured there, on the same disk")
 	kiosks := fs.Int("kiosks", 16, "concurrent kiosks issuing tickets")
 	counters := fs.Int("counters", 4, "concurrent counters calling and finishing (at most the site's counters)")
-	readers := fs.Int("readers", 4, "concurrent readers of the queue and of tickets' status")
+	readers := fs.Int("readers", 4, "concurrent readers: of tickets' status, every tenth request the whole queue")
 	duration := fs.Duration("duration", 15*time.Second, "how long the concurrent phase runs")
 	single := fs.Duration("single", 5*time.Second, "how long one kiosk issues alone first (the baseline)")
 	waiting := fs.Int("waiting", 1000, "tickets waiting before the load starts (issued first, not timed)")
@@ -477,7 +477,9 @@ func (l *loader) run(ctx context.Context, d time.Duration, kiosks, counters, rea
 					sleepCtx(ctx, l.readEvery)
 				}
 				timed(r.ops["read"], func() error {
-					if i%2 == 0 {
+					// Mostly a ticket's status, as citizens' phones poll it;
+					// every tenth the whole queue, as the desk or a display.
+					if i%10 == 0 {
 						_, err := l.call(ctx, http.MethodGet, "/api/v1/queue", nil, nil, false)
 						return err
 					}
