@@ -122,27 +122,24 @@ func (s *Store) commitGroup(ctx context.Context, batch []*groupCmd) int {
 	}
 	defer tx.Rollback()
 	folded := 0
-	for i, c := range batch {
+	for _, c := range batch {
 		var broken error
 		c.events, c.err, broken = s.decideInGroup(ctx, tx, c)
 		if broken != nil {
-			// The transaction cannot go on: nothing of it commits.
+			// The transaction cannot go on: nothing of it commits, and
+			// what the group folded (c itself perhaps half-way) is
+			// thrown away.
 			c.events = nil
 			if c.err == nil {
 				c.err = broken
 			}
-			for _, later := range batch[i+1:] {
-				later.err = broken
+			for _, other := range batch {
+				if other != c && (len(other.events) > 0 || other.err == nil) {
+					other.events, other.err = nil, broken
+				}
 			}
 			tx.Rollback()
-			if folded > 0 {
-				for _, done := range batch[:i] {
-					if len(done.events) > 0 {
-						done.events, done.err = nil, broken
-					}
-				}
-				s.refold(ctx)
-			}
+			s.refold(ctx)
 			return 0
 		}
 		if len(c.events) > 0 {
@@ -177,14 +174,25 @@ func (s *Store) decideInGroup(ctx context.Context, tx *sql.Tx, c *groupCmd) (eve
 		return nil, nil, fmt.Errorf("store: savepoint: %w", err)
 	}
 	first := s.clock.Now()
-	events, err = c.decide(s.state, groupTx{tx: tx, ctx: ctx}, first.Time())
-	if err == nil && len(events) > 0 && s.checkClock != nil {
-		err = s.checkClock(s.lastAt())
-	}
 	var last *changelog.Entry
-	if err == nil && len(events) > 0 {
-		last, err = s.write(ctx, tx, first, events, c.extra)
-	}
+	err = func() (err error) {
+		// A command that panics (a bug) fails alone, as it did when it
+		// ran on its own under the caller's recoverer: its savepoint is
+		// rolled back below, and the other commands go on.
+		defer func() {
+			if p := recover(); p != nil {
+				err = veedel.Errorf(veedel.EINTERNAL, "store: command failed: %v", p)
+			}
+		}()
+		events, err = c.decide(s.state, groupTx{tx: tx, ctx: ctx}, first.Time())
+		if err == nil && len(events) > 0 && s.checkClock != nil {
+			err = s.checkClock(s.lastAt())
+		}
+		if err == nil && len(events) > 0 {
+			last, err = s.write(ctx, tx, first, events, c.extra)
+		}
+		return err
+	}()
 	if err != nil {
 		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO command`); rerr != nil {
 			return nil, err, fmt.Errorf("store: roll back a failed command: %w", rerr)
@@ -197,6 +205,13 @@ func (s *Store) decideInGroup(ctx context.Context, tx *sql.Tx, c *groupCmd) (eve
 	if err != nil {
 		return nil, err, nil
 	}
+	// Folding cannot be undone: should it panic half-way, the group
+	// fails and the state is folded again from the file (commitGroup).
+	defer func() {
+		if p := recover(); p != nil {
+			events, err, broken = nil, nil, veedel.Errorf(veedel.EINTERNAL, "store: folding a command failed: %v", p)
+		}
+	}()
 	for _, ev := range events {
 		s.state.Apply(ev)
 	}

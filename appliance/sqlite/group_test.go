@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/workflow"
 )
@@ -249,4 +250,18 @@ func TestGroupCommitCallerGone(t *testing.T) {
 			t.Errorf("%d waiting, want both tickets", len(st.Waiting()))
 		}
 	})
+}
+
+// TestGroupCommitPanic: a command that panics (a bug) fails alone with an
+// internal error, as it did on its own; the store goes on.
+func TestGroupCommitPanic(t *testing.T) {
+	ctx := context.Background()
+	s := openGroupStore(t)
+	_, err := s.Execute(ctx, func(*queue.State, time.Time) ([]queue.Event, error) { panic("a bug") })
+	if veedel.ErrorCode(err) != veedel.EINTERNAL {
+		t.Fatalf("a panicking command: %v, want %s", err, veedel.EINTERNAL)
+	}
+	if _, _, err := s.IssueTicket(ctx, "meldung", "kiosk", ""); err != nil {
+		t.Fatalf("after it: %v", err)
+	}
 }
