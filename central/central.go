@@ -112,6 +112,15 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 	c.logins = login.NewGuard(login.DefaultPolicy, store, now, logger)
 	c.workflows = workflows.Central()
 	c.payloads = centralPayloads(c.workflows)
+	for _, wf := range c.workflows {
+		if k, ok := wf.(interface{ UseKey([]byte) }); ok {
+			key, err := store.Secret(ctx, wf.Prefix()+"key", 32, now())
+			if err != nil {
+				return nil, fmt.Errorf("central: key of %s: %w", wf.Prefix(), err)
+			}
+			k.UseKey(key)
+		}
+	}
 	cursors, err := store.Sites(ctx)
 	if err != nil {
 		return nil, err
@@ -155,10 +164,12 @@ func (c *Central) fold(m *siteModel, e changelog.Entry) error {
 		return nil
 	}
 	ev := queue.Event{Type: e.Type, Entity: e.Entity, At: e.At(), Payload: p}
+	// Every event goes through the queue's fold, as at the site (it
+	// ignores what is not the queue's, and counts it), and a workflow's
+	// also into the workflow's model.
+	m.state.Apply(ev)
 	if wf := c.workflowOf(e.Type); wf != nil {
 		wf.FromSite(e.Site, ev)
-	} else {
-		m.state.Apply(ev)
 	}
 	m.lastEventAt = e.At()
 	return nil

@@ -58,6 +58,9 @@ type TrustStore interface {
 	// BoxKey returns the site's recorded box key, nil when there is none
 	// (never polled with one, or its keys were revoked since).
 	BoxKey(ctx context.Context, site string) ([]byte, error)
+	// Secret returns central's secret called name, made of size random
+	// bytes the first time (at) it is asked for.
+	Secret(ctx context.Context, name string, size int, at time.Time) ([]byte, error)
 }
 
 // SiteKey is a site's enrolled public key.

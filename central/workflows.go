@@ -165,3 +165,22 @@ func (c *Central) LastContact(site string) (time.Time, bool) {
 	defer m.mu.Unlock()
 	return m.cursor.LastContact, !m.cursor.LastContact.IsZero()
 }
+
+// SlotPlan is the plan of service's slots at site on day (queue.State.Slots
+// of central's fold of the site's log).
+func (c *Central) SlotPlan(site, service, day string) ([]queue.Slot, error) {
+	var out []queue.Slot
+	var err error
+	if !c.ViewSite(site, func(st *queue.State, _ SiteCursor) { out, err = st.Slots(service, day) }) {
+		return nil, veedel.Errorf(veedel.ENOTFOUND, "Standort %q ist nicht bekannt / site %q is not known", site, site)
+	}
+	return out, err
+}
+
+// DayOf is site's business day of t (YYYY-MM-DD), in the city's time
+// zone for a site central has no log of.
+func (c *Central) DayOf(site string, t time.Time) string {
+	day := t.In(c.Location()).Format(time.DateOnly)
+	c.ViewSite(site, func(st *queue.State, _ SiteCursor) { day = st.DayOf(t) })
+	return day
+}

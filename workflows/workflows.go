@@ -4,6 +4,7 @@
 package workflows
 
 import (
+	"github.com/veedel/veedel/appliance/appointment"
 	"github.com/veedel/veedel/appliance/registration"
 	"github.com/veedel/veedel/workflow"
 )
@@ -12,6 +13,7 @@ import (
 func Site() []workflow.Site {
 	return []workflow.Site{
 		registration.Site,
+		appointment.Site,
 	}
 }
 
@@ -19,5 +21,6 @@ func Site() []workflow.Site {
 func Central() []workflow.Central {
 	return []workflow.Central{
 		registration.NewCentral(),
+		appointment.NewCentral(),
 	}
 }

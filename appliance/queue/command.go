@@ -107,6 +107,14 @@ func (s *State) CreateBooking(at time.Time, code, service string, slot time.Time
 	if b := s.bookings[code]; b != nil && b.Ticket != "" {
 		return Event{}, veedel.Errorf(veedel.ECONFLICT, "Buchung %s ist schon eingecheckt / booking %s has checked in already", code, code)
 	}
+	if b := s.bookings[code]; b != nil && b.Online {
+		return Event{}, veedel.Errorf(veedel.ECONFLICT, "Buchung %s wurde online gebucht und gehört der Zentrale / booking %s was sold online", code, code)
+	}
+	if b := s.bookings[code]; b == nil || b.Service != service || !b.Slot.Equal(slot) {
+		if err := s.checkSiteShare(service, slot); err != nil {
+			return Event{}, err
+		}
+	}
 	return Event{Type: TypeBookingCreated, Entity: "booking/" + code, At: at,
 		Payload: &BookingCreated{Code: code, Service: service, Slot: slot.UnixMilli()}}, nil
 }
@@ -131,6 +139,20 @@ func (s *State) CheckIn(at time.Time, code, token, channel string) (e Event, exi
 			b.Slot.In(s.Site.Location).Format("15:04"), b.Slot.In(s.Site.Location).Format("15:04"))
 	}
 	e, err = s.issue(at, b.Service, token, channel, &TicketIssued{Class: ClassAppointment, Booking: b.Code, Slot: b.Slot.UnixMilli()})
+	return e, nil, err
+}
+
+// IssueFor issues a ticket for a workflow's record (ref, e.g.
+// "order/U…": a pickup) in service, once a day: a second check-in with the
+// same record returns the first ticket (existing non-nil, no event).
+func (s *State) IssueFor(at time.Time, ref, service, token, channel string) (e Event, existing *Ticket, err error) {
+	day := s.DayOf(at)
+	for _, t := range s.Tickets {
+		if t.Ref == ref && t.Day == day {
+			return Event{}, t, nil
+		}
+	}
+	e, err = s.issue(at, service, token, channel, &TicketIssued{Ref: ref})
 	return e, nil, err
 }
 

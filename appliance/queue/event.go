@@ -36,6 +36,10 @@ const (
 	// TypeGroupDefined adds or changes a service group: services that
 	// share one ticket prefix and one number sequence.
 	TypeGroupDefined = "queue.group_defined"
+
+	// TypeBookingCancelled records that an appointment is off (the
+	// citizen cancelled it at central, or moved it).
+	TypeBookingCancelled = "queue.booking_cancelled"
 )
 
 // Ticket classes: the calling rule (NextFor) ranks them.
@@ -141,6 +145,9 @@ type TicketIssued struct {
 	Class   string `cbor:"6,keyasint,omitempty"`
 	Booking string `cbor:"7,keyasint,omitempty"`
 	Slot    int64  `cbor:"8,keyasint,omitempty"`
+	// Ref is the record of a workflow the ticket was issued for (a
+	// pickup: "order/U…"), for the clerk who calls it. Optional, additive.
+	Ref string `cbor:"9,keyasint,omitempty"`
 }
 
 // TicketCalled records that a counter called a ticket.
@@ -175,6 +182,14 @@ type BookingCreated struct {
 	Code    string `cbor:"1,keyasint"`
 	Service string `cbor:"2,keyasint"`
 	Slot    int64  `cbor:"3,keyasint"`
+	// Online: central sold it from its share of the slot (slots.go).
+	// Optional and additive: absent (false) for the site's own bookings.
+	Online bool `cbor:"4,keyasint,omitempty"`
+}
+
+// BookingCancelled records that an appointment is off.
+type BookingCancelled struct {
+	Code string `cbor:"1,keyasint"`
 }
 
 // TicketStarted records that the called citizen arrived at the counter:
@@ -260,6 +275,8 @@ func NewPayload(eventType string) (any, bool) {
 		return &DeviceReported{}, true
 	case TypeGroupDefined:
 		return &GroupDefined{}, true
+	case TypeBookingCancelled:
+		return &BookingCancelled{}, true
 	}
 	return nil, false
 }

@@ -11,9 +11,15 @@ import (
 )
 
 // book creates and applies a booking.
+// book records a booking as the state has it, however it came (the desk,
+// or central's online share): the fixtures place bookings where the test
+// needs them, beyond what a slot's site share would let the desk book
+// (slots_test.go tests that rule).
 func (f *fixture) book(at time.Time, code, service string, slot time.Time) {
 	f.t.Helper()
-	f.must(f.st.CreateBooking(at, code, service, slot))
+	code = queue.NormalizeBookingCode(code)
+	f.apply(queue.Event{Type: queue.TypeBookingCreated, Entity: "booking/" + code, At: at,
+		Payload: &queue.BookingCreated{Code: code, Service: service, Slot: slot.UnixMilli()}})
 }
 
 // checkIn checks a booking in and returns its (new) ticket.

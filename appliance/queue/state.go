@@ -92,6 +92,8 @@ type Ticket struct {
 	Class   string    `json:",omitempty"`
 	Booking string    `json:",omitempty"`
 	Slot    time.Time `json:",omitzero"`
+	// Ref is the workflow record it was issued for ("order/U…"), if any.
+	Ref string `json:",omitempty"`
 	// Target is the one counter a counter-targeted transfer sent it to.
 	Target string `json:",omitempty"`
 	// FirstCalledAt is the first call (the end of the citizen's wait);
@@ -109,6 +111,7 @@ type Booking struct {
 	Service string
 	Slot    time.Time
 	Ticket  string // the ticket its check-in issued, or ""
+	Online  bool   // sold by central from its share (slots.go)
 }
 
 // Call is one entry of the call display.
@@ -313,7 +316,7 @@ func (s *State) Apply(e Event) {
 		s.advanceDay(e.At)
 		t := &Ticket{ID: p.ID, Day: s.DayOf(e.At), Token: p.Token, Number: p.Number,
 			Service: p.Service, Channel: p.Channel, Status: StatusWaiting, IssuedAt: e.At,
-			Class: p.Class, Booking: p.Booking}
+			Class: p.Class, Booking: p.Booking, Ref: p.Ref}
 		if p.Slot != 0 {
 			t.Slot = time.UnixMilli(p.Slot)
 		}
@@ -372,7 +375,11 @@ func (s *State) Apply(e Event) {
 			b = &Booking{Code: p.Code}
 			s.bookings[p.Code] = b
 		}
-		b.Service, b.Slot = p.Service, time.UnixMilli(p.Slot)
+		b.Service, b.Slot, b.Online = p.Service, time.UnixMilli(p.Slot), p.Online
+	case *BookingCancelled:
+		if b := s.bookings[p.Code]; b != nil && b.Ticket == "" {
+			delete(s.bookings, p.Code)
+		}
 	case *TicketStarted:
 		s.advanceDay(e.At)
 		if t := s.Tickets[p.ID]; t != nil && t.Status == StatusCalled {

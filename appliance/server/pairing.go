@@ -112,7 +112,7 @@ func (s *Server) admitIssue(c caller) (bool, time.Duration) {
 	if c.kiosk != nil || c.staff != "" {
 		return true, 0
 	}
-	return s.issueLimiter.allow(c.addr, s.now())
+	return s.issueLimiter.Allow(c.addr, s.now())
 }
 
 // tooManyAPI answers 429 with Retry-After and a JSON error.
@@ -186,7 +186,7 @@ func (s *Server) kioskPair(w http.ResponseWriter, r *http.Request) {
 		s.renderPair(w, r, http.StatusBadRequest, pairPage{Error: ui.Translate(lang, "pair.code.empty")})
 		return
 	}
-	if ok, wait := s.pairLimiter.allow(clientKey(r), s.now()); !ok {
+	if ok, wait := s.pairLimiter.Allow(clientKey(r), s.now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		s.renderPair(w, r, http.StatusTooManyRequests, pairPage{Code: code, Error: ui.Translate(lang, "pair.code.limited", retryAfter(wait))})
 		return
@@ -234,7 +234,7 @@ func (s *Server) apiPair(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, veedel.Errorf(veedel.EINVALID, `field "code" is required: the pairing code shown on the desk's kiosk page (/desk/kiosks)`))
 		return
 	}
-	if ok, wait := s.pairLimiter.allow(clientKey(r), s.now()); !ok {
+	if ok, wait := s.pairLimiter.Allow(clientKey(r), s.now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		web.JSON(w, http.StatusTooManyRequests, map[string]string{"error": fmt.Sprintf("too many pairing attempts from this address: try again in %d s", retryAfter(wait))})
 		return
@@ -300,7 +300,7 @@ func (s *Server) renderKiosks(w http.ResponseWriter, r *http.Request, status int
 	if p.New != nil {
 		p.New.Link = p.PairURL + "?code=" + p.New.Code
 	}
-	p.Limit, p.LimitSec = int(issueLimit.burst), int(issueLimit.every/time.Second)
+	p.Limit, p.LimitSec = int(issueLimit.Burst), int(issueLimit.Every/time.Second)
 	lang := ui.Lang(w, r)
 	w.Header().Set("Cache-Control", "no-store")
 	s.Renderer.Render(w, status, "desk_kiosks", ui.Page{Lang: lang, Title: ui.Translate(lang, "kiosks.title") + " · " + p.SiteName,

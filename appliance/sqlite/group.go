@@ -37,6 +37,7 @@ type groupCmd struct {
 
 	events []queue.Event
 	err    error
+	mailed bool      // it queued a message for the mail outbox
 	turn   chan bool // true: lead the next group; false: answered
 }
 
@@ -162,6 +163,12 @@ func (s *Store) commitGroup(ctx context.Context, batch []*groupCmd) int {
 	s.publishLast()
 	s.estimatesStale()
 	s.notify()
+	for _, c := range batch {
+		if c.mailed && len(c.events) > 0 {
+			s.mail.Load().Kick()
+			break
+		}
+	}
 	return folded
 }
 
@@ -189,7 +196,7 @@ func (s *Store) decideInGroup(ctx context.Context, tx *sql.Tx, c *groupCmd) (eve
 			err = s.checkClock(s.lastAt())
 		}
 		if err == nil && len(events) > 0 {
-			last, err = s.write(ctx, tx, first, events, c.extra)
+			last, c.mailed, err = s.write(ctx, tx, first, events, c.extra)
 		}
 		return err
 	}()

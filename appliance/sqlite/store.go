@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/veedel/veedel/internal/mail"
+
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/internal/login"
@@ -100,6 +102,10 @@ type Store struct {
 	// more than writing the row.
 	appendEntry *sql.Stmt
 
+	// mail queues the workflows' messages (UseMail); nil: none are sent.
+	mail   atomic.Pointer[mail.Outbox]
+	logger *slog.Logger
+
 	// skipEstimates leaves the wait estimate out of issued tickets; only
 	// BenchmarkCaptureOverhead sets it, to measure the change-log alone.
 	skipEstimates bool
@@ -145,6 +151,9 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 	}}
 	s.journal = loginsql.Journal{Write: db.Write, Read: db.Read}
 	s.guard = login.NewGuard(login.DefaultPolicy, s.journal, opts.Now, opts.Logger)
+	if s.logger = opts.Logger; s.logger == nil {
+		s.logger = slog.Default()
+	}
 	if err := s.load(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -347,7 +356,7 @@ func (s *Store) commit(ctx context.Context, tx *sql.Tx, first changelog.HLC, eve
 		}
 		defer tx.Rollback()
 	}
-	last, err := s.write(ctx, tx, first, events, extra)
+	last, queued, err := s.write(ctx, tx, first, events, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -361,6 +370,9 @@ func (s *Store) commit(ctx context.Context, tx *sql.Tx, first changelog.HLC, eve
 	s.publishLast()
 	s.estimatesStale()
 	s.notify()
+	if queued {
+		s.mail.Load().Kick()
+	}
 	return events, nil
 }
 
@@ -374,9 +386,11 @@ func (s *Store) publishLast() {
 }
 
 // write requires s.mu: it appends events (stamped from first on) after
-// s.last to the change-log in tx, with their projections and extra, and
-// returns the last entry written. It neither commits nor folds.
-func (s *Store) write(ctx context.Context, tx *sql.Tx, first changelog.HLC, events []queue.Event, extra func(*sql.Tx, []queue.Event) error) (*changelog.Entry, error) {
+// s.last to the change-log in tx, with their projections, extra and the
+// messages they tell citizens, and returns the last entry written and
+// whether it queued a message (the mail outbox is kicked after commit).
+// It neither commits nor folds.
+func (s *Store) write(ctx context.Context, tx *sql.Tx, first changelog.HLC, events []queue.Event, extra func(*sql.Tx, []queue.Event) error) (*changelog.Entry, bool, error) {
 	prev := s.last
 	day := s.state.Day
 	entries := make([]changelog.Entry, len(events))
@@ -387,36 +401,84 @@ func (s *Store) write(ctx context.Context, tx *sql.Tx, first changelog.HLC, even
 		}
 		e, err := changelog.NewEntry(s.site, prev, hlc, events[i].Type, events[i].Entity, events[i].Payload)
 		if err != nil {
-			return nil, fmt.Errorf("store: encode %s: %w", events[i].Type, err)
+			return nil, false, fmt.Errorf("store: encode %s: %w", events[i].Type, err)
 		}
 		if _, err := tx.StmtContext(ctx, s.appendEntry).ExecContext(ctx,
 			e.Seq, e.Version, int64(e.HLC), e.Type, e.Entity, []byte(e.Payload), e.Prev, e.Hash); err != nil {
-			return nil, fmt.Errorf("store: append %s: %w", e.Type, err)
+			return nil, false, fmt.Errorf("store: append %s: %w", e.Type, err)
 		}
 		// Fold with the entry's own time, exactly as central will.
 		events[i].At = e.At()
 		if next := s.state.DayOf(events[i].At); next > day && startsDay(events[i]) {
 			if err := expireBefore(ctx, tx, next, events[i].At); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			day = next
 		}
 		if wf, ok := workflow.Of(s.workflows, events[i].Type); ok {
 			if err := wf.Project(ctx, tx, s.env, events[i]); err != nil {
-				return nil, fmt.Errorf("store: project %s: %w", events[i].Type, err)
+				return nil, false, fmt.Errorf("store: project %s: %w", events[i].Type, err)
 			}
 		} else if err := project(ctx, tx, events[i], s.state.DayOf(events[i].At)); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		entries[i] = e
 		prev = &entries[i]
 	}
 	if extra != nil {
 		if err := extra(tx, events); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return prev, nil
+	queued, err := s.queueMessages(ctx, tx, events)
+	if err != nil {
+		return nil, false, err
+	}
+	return prev, queued, nil
+}
+
+// UseMail makes the store queue the workflows' messages to citizens in o
+// (internal/mail), whose table is in this file; o.DB must be Writer().
+func (s *Store) UseMail(o *mail.Outbox) { s.mail.Store(o) }
+
+// Writer is the store's one write connection, for the mail outbox.
+func (s *Store) Writer() *sql.DB { return s.db.Write }
+
+// queueMessages queues, in tx, what the events tell citizens, and reports
+// whether it queued any.
+func (s *Store) queueMessages(ctx context.Context, tx *sql.Tx, events []queue.Event) (bool, error) {
+	o := s.mail.Load()
+	if o == nil {
+		return false, nil
+	}
+	queued := false
+	for _, e := range events {
+		wf, ok := workflow.Of(s.workflows, e.Type)
+		if !ok || wf.Messages == nil {
+			continue
+		}
+		msgs, err := wf.Messages(ctx, tx, e)
+		if err != nil {
+			return false, fmt.Errorf("store: messages of %s: %w", e.Type, err)
+		}
+		for _, m := range msgs {
+			if m.Email == "" {
+				continue
+			}
+			_, err := o.Enqueue(ctx, tx, mail.Message{To: mail.Address{Name: m.Name, Email: m.Email}, Subject: m.Subject, Text: m.Text, Key: m.Key})
+			if err != nil && veedel.ErrorCode(err) != veedel.EINVALID {
+				return false, err
+			}
+			if err != nil {
+				// A contact the outbox refuses must not undo the clerk's
+				// step: the status page still tells the citizen.
+				s.logger.Warn("message not queued", "type", e.Type, "err", veedel.ErrorMessage(err))
+				continue
+			}
+			queued = true
+		}
+	}
+	return queued, nil
 }
 
 // project keeps the tickets table in step with the event.
@@ -555,10 +617,15 @@ func (s *Store) IssueTicketClass(ctx context.Context, service, class, channel, i
 // second check-in with the same code returns the first ticket (replayed
 // true): a double tap or a re-scan never issues two tickets.
 func (s *Store) CheckIn(ctx context.Context, code, channel string) (t queue.Ticket, replayed bool, err error) {
+	ctx = context.WithoutCancel(ctx) // as IssueTicketClass: it decides in a group
 	token := s.newToken()
 	_, err = s.submit(ctx, &groupCmd{
-		decide: queueDecider(func(st *queue.State, at time.Time) ([]queue.Event, error) {
+		decide: func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
 			e, old, err := st.CheckIn(at, code, token, channel)
+			if veedel.ErrorCode(err) == veedel.ENOTFOUND {
+				// Not a booking: perhaps a workflow's code (a pickup).
+				e, old, err = s.checkInWorkflow(ctx, st, q, at, code, token, channel, err)
+			}
 			if err != nil || old != nil {
 				if old != nil {
 					t, replayed = *old, true
@@ -567,7 +634,7 @@ func (s *Store) CheckIn(ctx context.Context, code, channel string) (t queue.Tick
 			}
 			// No recorded estimate: an appointment is not shown a walk-in's wait.
 			return []queue.Event{e}, nil
-		}),
+		},
 		after: func(st *queue.State, events []queue.Event) {
 			if len(events) > 0 {
 				t = *st.Tickets[events[0].Payload.(*queue.TicketIssued).ID]
@@ -617,4 +684,69 @@ func (s *Store) notify() {
 		default:
 		}
 	}
+}
+
+// checkInWorkflow offers a code the queue does not know to the workflows
+// that take codes at the kiosk; notFound is the queue's answer, kept when
+// none of them knows the code either.
+func (s *Store) checkInWorkflow(ctx context.Context, st *queue.State, q workflow.Querier, at time.Time, code, token, channel string, notFound error) (queue.Event, *queue.Ticket, error) {
+	for _, wf := range s.workflows {
+		if wf.CheckIn == nil {
+			continue
+		}
+		ref, service, err := wf.CheckIn(ctx, q, at, code)
+		switch {
+		case veedel.ErrorCode(err) == veedel.ENOTFOUND:
+			continue
+		case err != nil:
+			return queue.Event{}, nil, err
+		}
+		return st.IssueFor(at, ref, service, token, channel)
+	}
+	return queue.Event{}, nil, notFound
+}
+
+// SendDue queues the messages the workflows have due now (reminders) and
+// returns how many were new. Each goes out once: the outbox knows its key.
+func (s *Store) SendDue(ctx context.Context) (int, error) {
+	o := s.mail.Load()
+	if o == nil {
+		return 0, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	n := 0
+	for _, wf := range s.workflows {
+		if wf.Due == nil {
+			continue
+		}
+		msgs, err := wf.Due(ctx, tx, s.now())
+		if err != nil {
+			return 0, fmt.Errorf("store: messages due of %s: %w", wf.Name, err)
+		}
+		for _, m := range msgs {
+			if m.Email == "" {
+				continue
+			}
+			added, err := o.Enqueue(ctx, tx, mail.Message{To: mail.Address{Name: m.Name, Email: m.Email}, Subject: m.Subject, Text: m.Text, Key: m.Key})
+			if err != nil && veedel.ErrorCode(err) != veedel.EINVALID {
+				return 0, err
+			}
+			if added {
+				n++
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: commit: %w", err)
+	}
+	if n > 0 {
+		o.Kick()
+	}
+	return n, nil
 }

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/internal/ratelimit"
+
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/internal/web"
@@ -38,6 +41,16 @@ type Server struct {
 	// used for the absolute links in the open-data feeds. "" = the scheme and
 	// host of each request (opendata.go).
 	PublicURL string
+	// Notify sends citizens their confirmation codes (appointments.go);
+	// nil: online booking answers 503.
+	Notify appointment.Notifier
+
+	// BookLimit bounds holds per client (zero: the package's BookLimit).
+	BookLimit ratelimit.Limit
+
+	bookLimiter *ratelimit.Limiter // holds per client (appointments.go)
+
+	orderSubmissions submissions // the order form's posts, against placing one twice (orders_portal.go)
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page
@@ -49,6 +62,13 @@ func (s *Server) Handler() http.Handler {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
+	if s.bookLimiter == nil {
+		l := s.BookLimit
+		if l.Burst == 0 {
+			l = BookLimit
+		}
+		s.bookLimiter = ratelimit.New(l)
+	}
 	if s.Renderer == nil {
 		r, err := ui.NewRenderer()
 		if err != nil {
@@ -56,7 +76,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.Renderer = r
 	}
-	for _, page := range []string{"portal", "status", "notfound"} {
+	for _, page := range []string{"portal", "status", "notfound", "order_form", "order_placed", "order_status"} {
 		if !s.Renderer.Has(page) {
 			panic("server: template page_" + page + ".html missing")
 		}
@@ -78,6 +98,11 @@ func (s *Server) Handler() http.Handler {
 	public.Get("/t/{token}/events", s.ticketEvents)
 	r.Post("/t/{token}/cancel", s.cancelTicket)
 	r.Post("/t/{token}/sms", s.signUpSMS)
+	r.Get(orderFormPath, s.orderForm)
+	r.Post(orderFormPath, s.placeOrderForm)
+	r.Get("/o/{token}", s.orderStatusPage)
+	r.Get("/o/{token}/bestaetigung", s.orderPlacedPage)
+	public.Get("/o/{token}/events", s.orderEvents)
 
 	for path, h := range map[string]http.HandlerFunc{
 		"/open-data/waiting-od.json":    s.openDataOD,
@@ -91,6 +116,12 @@ func (s *Server) Handler() http.Handler {
 
 	r.Get("/api/v1/sites", s.apiSites)
 	r.Get("/api/v1/tickets/{token}", s.apiTicket)
+	r.Get("/api/v1/booking/slots", s.apiSlots)
+	r.Post("/api/v1/appointments", s.apiHoldAppointment)
+	r.Get("/api/v1/appointments/{token}", s.apiAppointment)
+	r.Get("/api/v1/appointments/{token}/ics", s.apiAppointmentICS)
+	r.Post("/api/v1/appointments/{token}/confirm", s.apiConfirmAppointment)
+	r.Post("/api/v1/appointments/{token}/cancel", s.apiCancelAppointment)
 	r.Post("/api/v1/orders", s.apiPlaceOrder)
 	r.Get("/api/v1/orders/{token}", s.apiOrder)
 	r.Post("/api/v1/sync/batches", s.postBatch)

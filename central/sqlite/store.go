@@ -51,6 +51,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// Writer is the store's one write connection, for the mail outbox
+// (internal/mail), which keeps its table in this file.
+func (s *Store) Writer() *sql.DB { return s.db.Write }
+
 // Append stores the entries of a batch that continue the site's chain, in
 // one transaction, and records the contact (when contact is true). Entries
 // central already has are

@@ -271,3 +271,21 @@ func (s *Store) BoxKey(ctx context.Context, site string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// Secret returns the secret called name, made of size random bytes the
+// first time it is asked for.
+func (s *Store) Secret(ctx context.Context, name string, size int, at time.Time) ([]byte, error) {
+	fresh := make([]byte, size)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	if _, err := s.db.Write.ExecContext(ctx, `INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+		name, fresh, at.UnixMilli()); err != nil {
+		return nil, fmt.Errorf("store: make secret %s: %w", name, err)
+	}
+	var value []byte
+	if err := s.db.Write.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&value); err != nil {
+		return nil, fmt.Errorf("store: read secret %s: %w", name, err)
+	}
+	return value, nil
+}

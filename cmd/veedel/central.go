@@ -8,14 +8,21 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
+
+	"github.com/veedel/veedel/appliance/registration"
+
+	"github.com/veedel/veedel/internal/mail/mailsim"
 
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/server"
 	"github.com/veedel/veedel/central/sqlite"
+	"github.com/veedel/veedel/internal/mail"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/ui"
 )
@@ -38,6 +45,13 @@ type centralConfig struct {
 	// Admins are created (or their passwords reset) at start, e.g. the
 	// demo's; Role is admin or technician.
 	Admins []userSpec
+	// Mail is how central e-mails citizens (nil or no relay: it does not).
+	Mail *mailConfig
+	// CivilStatusSite owns the civil-status certificates (the Standesamt);
+	// "": they go to the site the citizen chose.
+	CivilStatusSite string
+	// Mount are extra handlers by path prefix (the demo's /sim/mail/).
+	Mount map[string]http.Handler
 }
 
 type centralNode struct {
@@ -47,6 +61,8 @@ type centralNode struct {
 	listener net.Listener
 	tls      *tls.Config // nil: plain HTTP
 	URL      string
+	outbox   *mail.Outbox // nil: no e-mail
+	mailSim  *mailsim.Sim // tests: the stand-in relay of the outbox
 }
 
 // openCentral opens central's store, loads the read models and binds the
@@ -77,6 +93,7 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 		store.Close()
 		return nil, err
 	}
+	c.Workflow(registration.Prefix).(*registration.Central).CivilStatusSite = cfg.CivilStatusSite
 	for _, a := range cfg.Admins {
 		if err := store.CreateAdmin(ctx, a.Name, a.Role, a.Password, time.Now()); err != nil {
 			store.Close()
@@ -94,7 +111,13 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 	if tlsConfig != nil {
 		scheme = "https://"
 	}
-	return &centralNode{cfg: cfg, store: store, Central: c, listener: l, tls: tlsConfig, URL: scheme + l.Addr().String()}, nil
+	outbox, err := cfg.Mail.outbox(store, cfg.Logger)
+	if err != nil {
+		store.Close()
+		l.Close()
+		return nil, err
+	}
+	return &centralNode{cfg: cfg, store: store, Central: c, listener: l, tls: tlsConfig, URL: scheme + l.Addr().String(), outbox: outbox}, nil
 }
 
 // Run serves until ctx ends, then closes the store.
@@ -107,7 +130,24 @@ func (n *centralNode) Run(ctx context.Context) error {
 	}
 	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now, PublicURL: n.cfg.PublicURL}
 	srv.Authorize = srv.AuthorizeSite // download polls signed by their site (trust.go)
-	httpSrv := web.NewServer(srv.Handler(), n.cfg.Timeouts)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if n.outbox != nil {
+		srv.Notify = mailNotifier{outbox: n.outbox}
+		wg.Go(func() { n.outbox.Run(ctx) })
+	} else {
+		n.cfg.Logger.Warn("no -smtp relay: central sends no e-mail, and online booking answers 503")
+	}
+	handler := srv.Handler()
+	if len(n.cfg.Mount) > 0 {
+		mux := http.NewServeMux()
+		for prefix, h := range n.cfg.Mount {
+			mux.Handle(prefix, h)
+		}
+		mux.Handle("/", handler)
+		handler = mux
+	}
+	httpSrv := web.NewServer(handler, n.cfg.Timeouts)
 	l := n.listener
 	if n.tls != nil {
 		l = tls.NewListener(l, n.tls)
@@ -136,6 +176,8 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
 	publicURL := fs.String("public-url", "", "the portal's public address, for the links in /open-data (default: the address requested)")
+	mailCfg := mailFlags(fs)
+	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
        veedel central enroll -site ID [-data DIR] [-ttl 24h]
@@ -161,13 +203,16 @@ All of them work while central runs.
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := mailCfg.check(); err != nil {
+		return err
+	}
 	if *publicURL != "" {
 		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usageErrorf("-public-url %q is not an http(s) address like https://portal.example", *publicURL)
 		}
 	}
 	node, err := openCentral(ctx, centralConfig{DB: filepath.Join(*data, "central.db"), Listen: *listen, Logger: newLogger(stderr, *verbose),
-		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL})
+		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veedel/veedel/internal/mail"
+	"github.com/veedel/veedel/internal/mail/mailsim"
+
 	"github.com/veedel/veedel/appliance/devices"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/central"
@@ -58,8 +61,20 @@ everything cleanly; starting again on the same -data resumes with all data.
 	host := "127.0.0.1"
 	centralURL := "http://" + net.JoinHostPort(host, strconv.Itoa(*port))
 
+	// E-mail to citizens goes to an SMTP stand-in that shows what it got
+	// at /sim/mail/ (internal/mail/mailsim).
+	mailSim, err := mailsim.Start(net.JoinHostPort(host, "0"), mailsim.Options{})
+	if err != nil {
+		return err
+	}
+	defer mailSim.Close()
 	c, err := openCentral(ctx, centralConfig{DB: filepath.Join(*data, "central.db"), Listen: net.JoinHostPort(host, strconv.Itoa(*port)), Logger: logger,
-		Admins: []userSpec{{Name: "admin", Password: "admin", Role: central.RoleAdmin}}})
+		Admins: []userSpec{{Name: "admin", Password: "admin", Role: central.RoleAdmin}},
+		// Porz is also the civil-status office: birth, marriage and death
+		// certificates ordered online go there.
+		CivilStatusSite: "porz",
+		Mail:            &mailConfig{Relay: mailSim.Addr(), TLS: mail.TLSOff, From: "Stadt Köln (Demo) <noreply@veedel.invalid>", Retention: mail.DefaultRetention},
+		Mount:           map[string]http.Handler{simMailPath: http.StripPrefix(strings.TrimSuffix(simMailPath, "/"), mailSim.Handler())}})
 	if err != nil {
 		return err
 	}
@@ -80,6 +95,7 @@ everything cleanly; starting again on the same -data resumes with all data.
 			Site: site, DB: filepath.Join(*data, site+".db"), Listen: net.JoinHostPort(host, strconv.Itoa(*port+1+i)),
 			CentralURL: centralURL, PortalURL: centralURL, Logger: logger, CentralEnrolls: true,
 			Users: []userSpec{{Name: "demo", Password: "demo", Role: sqlite.RoleLead}},
+			Mail:  &mailConfig{Relay: mailSim.Addr(), TLS: mail.TLSOff, From: "Stadt Köln " + site + " (Demo) <noreply@veedel.invalid>", Retention: mail.DefaultRetention},
 		}
 		printerListen := net.JoinHostPort(host, strconv.Itoa(*port+demoPrinterPorts+1+i))
 		err := demoPrinter(&cfg, site == "kalk", *printerAddr, printerListen, &sims)
@@ -119,6 +135,8 @@ everything cleanly; starting again on the same -data resumes with all data.
 	fmt.Fprintf(stdout, "\nVeedel demo is running (data in %s). Ctrl-C stops it.\n\n", *data)
 	fmt.Fprintf(stdout, "  Citizen portal (central)   %s/\n", c.URL)
 	fmt.Fprintf(stdout, "  Admin (central)            %s/admin      login: admin / admin\n", c.URL)
+	fmt.Fprintf(stdout, "  Order a certificate        %s/bestellen   (civil-status certificates: Porz is the Standesamt)\n", c.URL)
+	fmt.Fprintf(stdout, "  E-mail sent (simulated)    %s%s\n", c.URL, simMailPath)
 	for _, n := range nodes {
 		fmt.Fprintf(stdout, "\n  Site %s\n", n.cfg.Site)
 		fmt.Fprintf(stdout, "    Kiosk          %s/kiosk/pair?code=%s   (pairs this browser as the kiosk: once, within %d min; later: Desk → Kiosks)\n",
@@ -163,6 +181,9 @@ everything cleanly; starting again on the same -data resumes with all data.
 	fmt.Fprintln(stdout, "Veedel demo stopped; all data is in", *data)
 	return nil
 }
+
+// simMailPath is where the demo's central shows the e-mail it sent.
+const simMailPath = "/sim/mail/"
 
 // simPrinterPath is where a demo site shows its simulated printer's tickets.
 const simPrinterPath = "/sim/printer/"

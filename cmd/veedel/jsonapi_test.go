@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/sync/changelog"
+
 	"github.com/go-chi/chi/v5"
 	"github.com/veedel/veedel/appliance/registration"
 	applianceserver "github.com/veedel/veedel/appliance/server"
@@ -160,6 +163,60 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 		}
 		return fmt.Sprint(heads["kalk"])
 	}
+	// kalk's log at central, so that central knows its slots: enrolled
+	// and uploaded as its uplink would.
+	enrollTok, err := enrollmentToken(t.Context(), c.store, "kalk", sitekey.Public(key), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.store.Enroll(t.Context(), "kalk", enrollTok, sitekey.Public(key), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	siteEntries, err := site.Store.EntriesAfter(t.Context(), 0, 1000, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := changelog.Batch{Version: changelog.SchemaVersion, Site: "kalk", Entries: siteEntries}
+	if err := batch.SignFresh(key, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Central.Ingest(t.Context(), &batch); err != nil {
+		t.Fatal(err)
+	}
+	// A free slot of central's share on the next weekday kalk is open.
+	var free []string
+	for d := 1; d < 8 && len(free) < 2; d++ {
+		day := time.Now().AddDate(0, 0, d).Format(time.DateOnly)
+		resp, err := http.Get(central.URL + "/api/v1/booking/slots?site=kalk&service=ausweis&date=" + day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var slots []struct {
+			Start     time.Time
+			Available int
+		}
+		json.NewDecoder(resp.Body).Decode(&slots)
+		resp.Body.Close()
+		for _, sl := range slots {
+			if sl.Available > 0 && len(free) < 2 {
+				free = append(free, sl.Start.Format(time.RFC3339))
+			}
+		}
+	}
+	if len(free) < 2 {
+		t.Fatal("no two free slots at kalk in a week")
+	}
+	holdBody := func(email string) string {
+		start := free[0]
+		if email == "second@example.de" {
+			start = free[1]
+		}
+		return `{"site":"kalk","service":"ausweis","start":"` + start + `","name":"Erika Muster","email":"` + email + `","consent":true}`
+	}
+	appts := c.Central.Workflow(appointment.Prefix).(*appointment.Central)
+	holds := func() string { return fmt.Sprint(appts.Holds(time.Now())) }
+	var apptToken string
+
 	var orderCode string
 	takeOrder := func(t *testing.T) {
 		status, _, b := send(t, central.URL, "/api/v1/orders", orderBody, "application/json", false)
@@ -229,10 +286,22 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 		}},
 		{"central", central.URL, (&centralserver.Server{Central: c.Central}).Handler(), []jsonEndpoint{
 			{path: "/api/v1/orders", valid: orderBody, wrongType: `{"kind":1}`, stored: outboundHead},
+			{path: "/api/v1/appointments", valid: holdBody("first@example.de"), wrongType: `{"site":"kalk","start":1}`, stored: holds},
+			{route: "/api/v1/appointments/{token}/confirm", target: func() string { return "/api/v1/appointments/" + apptToken + "/confirm" },
+				wrongType: `{"code":123456}`, stored: outboundHead, setup: func(t *testing.T) string {
+					status, _, b := send(t, central.URL, "/api/v1/appointments", holdBody("second@example.de"), "application/json", false)
+					var held struct{ Token string }
+					if status != http.StatusCreated || json.Unmarshal(b, &held) != nil {
+						t.Fatalf("hold: %d %s", status, b)
+					}
+					apptToken = held.Token
+					return `{"code":"` + c.sentCode(t, "second@example.de") + `"}`
+				}},
 			{path: "/api/v1/sync/enroll", valid: enrollBody, wrongType: `{"site":"porz","token":` + fmt.Sprint(len(token)) + `,"public_key":"AAAA"}`,
 				stored: enrolledKeys},
 		}, []string{
-			"/api/v1/sync/batches", // CBOR, signed (sync.go)
+			"/api/v1/sync/batches",                // CBOR, signed (sync.go)
+			"/api/v1/appointments/{token}/cancel", // no body: the token is in the path
 		}},
 	}
 	for _, node := range nodes {

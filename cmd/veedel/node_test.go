@@ -13,9 +13,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/veedel/veedel/internal/mail"
+	"github.com/veedel/veedel/internal/mail/mailsim"
 
 	"github.com/veedel/veedel/appliance/sqlite"
 	centralsqlite "github.com/veedel/veedel/central/sqlite"
@@ -49,11 +53,38 @@ func startCentral(t testing.TB, dir, addr string) (*centralNode, runningNode) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := openCentral(context.Background(), centralConfig{DB: filepath.Join(dir, "central.db"), Listener: l, Logger: testLogger(t)})
+	// Central's e-mail (confirmation codes) goes to a stand-in relay.
+	sim, err := mailsim.Start("127.0.0.1:0", mailsim.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { sim.Close() })
+	n, err := openCentral(context.Background(), centralConfig{DB: filepath.Join(dir, "central.db"), Listener: l, Logger: testLogger(t),
+		Mail: &mailConfig{Relay: sim.Addr(), TLS: mail.TLSOff, From: "Test <noreply@veedel.invalid>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.mailSim = sim
 	return n, serveInBackground(t, n.URL, n.Run)
+}
+
+// sentCode waits for the e-mail central sent to address and returns the
+// last word of its first line (the confirmation code).
+func (n *centralNode) sentCode(t testing.TB, address string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		msgs := n.mailSim.Messages()
+		for i := len(msgs) - 1; i >= 0; i-- {
+			if strings.Contains(msgs[i].To, address) {
+				line, _, _ := strings.Cut(msgs[i].Text, "\n")
+				return line[strings.LastIndex(line, " ")+1:]
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no e-mail to %s within 10 s", address)
+	return ""
 }
 
 func startAppliance(t testing.TB, cfg applianceConfig) (*applianceNode, runningNode) {
