@@ -1,5 +1,7 @@
 package queue
 
+import "slices"
+
 // Published estimates: an appliance computes the wait estimates off its
 // write path, on a copy of its state (Restore(Snapshot())), once per burst
 // of events, and installs them in the live state with UseEstimates. From
@@ -64,6 +66,9 @@ func (s *State) publishedTicket(t *Ticket) (Estimate, bool) {
 	if e, ok := p.tickets[t.ID]; ok {
 		return e, true
 	}
+	if t.Class != ClassWalkIn {
+		return s.ruledEstimate(t), true
+	}
 	e, ok := p.fresh[t.Service]
 	if !ok {
 		return Estimate{}, false
@@ -122,6 +127,38 @@ func (s *State) tailAhead(p *Estimates, id string) int {
 	}
 	p.tail = c
 	return c.ahead[id]
+}
+
+// ruledEstimate is the estimate of an appointment or accessibility ticket
+// that came since the estimates (a walk-in's figure would put it behind
+// the walk-ins it goes before): its place by the calling rule among the
+// competing waiting tickets, and its wait as if one counter served those
+// before it, until the next recomputation. Linear in the queue; such
+// tickets are few.
+func (s *State) ruledEstimate(t *Ticket) Estimate {
+	now := s.last
+	tier := callTier(t.Class, t.Slot, now)
+	mine := slices.Index(s.waiting, t.ID)
+	pos := 1
+	for i, id := range s.waiting {
+		o := s.Tickets[id]
+		if id == t.ID || o == nil || !s.competeTickets(o, t) {
+			continue
+		}
+		before := i < mine // the same tier: by arrival
+		switch ot := callTier(o.Class, o.Slot, now); {
+		case ot != tier:
+			before = ot < tier
+		case (ot == tierDue || ot == tierEarly) && !o.Slot.Equal(t.Slot):
+			before = o.Slot.Before(t.Slot)
+		}
+		if before {
+			pos++
+		}
+	}
+	e := s.naive(t.Service, pos-1)
+	e.Position = pos
+	return e
 }
 
 // publishedNew is the published estimate of a new ticket of service.

@@ -41,3 +41,19 @@ func TestPublishedEstimates(t *testing.T) {
 		t.Errorf("computed again: position %d, want 7", got.Position)
 	}
 }
+
+// TestPublishedEstimatesDueAppointment: an appointment checked in since the
+// estimates is placed by the calling rule, before the walk-ins, not shown
+// a walk-in's figure.
+func TestPublishedEstimatesDueAppointment(t *testing.T) {
+	f := newFixture(t)
+	f.book(monday(7, 0), "KALK7Q2M", "ausweis", monday(9, 0))
+	for i := range 3 {
+		f.issue(monday(8, 50+i), "ausweis")
+	}
+	f.st.UseEstimates(f.st.ComputeEstimates())
+	tk := f.checkIn(monday(8, 57), "KALK7Q2M") // due: 5 minutes before its slot
+	if got := f.st.EstimateTicket(tk.ID); got.Position != 1 || got.Minutes != 0 {
+		t.Errorf("due appointment checked in since: %+v, want position 1 and no wait", got)
+	}
+}
