@@ -250,33 +250,7 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 // List returns the orders with status (all open ones for "open", every
 // order for ""), oldest first, at most limit.
 func List(ctx context.Context, q workflow.Querier, status string, limit int) ([]Order, error) {
-	query := `SELECT ` + orderColumns + ` FROM orders`
-	var args []any
-	switch status {
-	case "":
-	case "open":
-		query += ` WHERE status IN (?, ?, ?)`
-		args = append(args, StatusAtSite, StatusInProgress, StatusReady)
-	default:
-		query += ` WHERE status = ?`
-		args = append(args, status)
-	}
-	query += ` ORDER BY received_at, code LIMIT ?`
-	args = append(args, limit)
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("registration: list orders: %w", err)
-	}
-	defer rows.Close()
-	out := []Order{}
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("registration: list orders: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return Find(ctx, q, Filter{Status: status, Limit: limit})
 }
 
 // Get returns one order, ENOTFOUND for an unknown code.

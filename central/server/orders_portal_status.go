@@ -38,6 +38,8 @@ type orderView struct {
 	Page      string // the status page
 	Events    string
 	StatusURL string // the status page's absolute address, to keep
+	FeePay    string // how the fee is paid
+	PayAgain  string // "Erneut bezahlen": while the payment is awaited
 }
 
 // orderStep is one step of the status list.
@@ -72,6 +74,14 @@ func (s *Server) orderView(r *http.Request, lang string, o registration.CentralO
 		v.StateText = ui.Isolated(lang, "portal.order.state.ready", v.SiteName)
 	}
 	v.Steps = orderSteps(lang, o.Status, v.Pickup)
+	v.FeePay = ui.Translate(lang, "portal.order.fee.pay")
+	if o.Payment == registration.PaymentOnline {
+		v.FeePay = ui.Translate(lang, "portal.order.fee.pay.online")
+		v.Steps = append(paymentSteps(lang, o.Status), v.Steps...)
+	}
+	if o.Status == registration.StatusAwaitingPayment {
+		v.PayAgain = payAgainPath(chi.URLParam(r, "token"))
+	}
 	if !o.UpdatedAt.IsZero() {
 		v.Changed = ui.Translate(lang, "portal.order.changed", o.UpdatedAt.In(berlin).Format("02.01.2006 15:04"))
 	}
@@ -94,6 +104,9 @@ func orderSteps(lang, status string, pickup bool) []orderStep {
 	if status == registration.StatusRejected {
 		seq = []string{registration.StatusReceived, registration.StatusAtSite, registration.StatusRejected}
 	}
+	if status == registration.StatusPaymentFailed {
+		return nil // paymentSteps says all there is
+	}
 	at := -1
 	for i, st := range seq {
 		if st == status {
@@ -106,6 +119,18 @@ func orderSteps(lang, status string, pickup bool) []orderStep {
 			Current: i == at, Bad: st == registration.StatusRejected}
 	}
 	return out
+}
+
+// paymentSteps is the first step of an order paid online: the payment,
+// current while awaited, done once the order went on, bad when failed.
+func paymentSteps(lang, status string) []orderStep {
+	switch status {
+	case registration.StatusAwaitingPayment:
+		return []orderStep{{Label: ui.Translate(lang, "portal.order.step.awaiting_payment"), Current: true}}
+	case registration.StatusPaymentFailed:
+		return []orderStep{{Label: ui.Translate(lang, "portal.order.step.payment_failed"), Current: true, Bad: true}}
+	}
+	return []orderStep{{Label: ui.Translate(lang, "portal.order.step.paid"), Done: true}}
 }
 
 // orderFreshness says how fresh the status is: the owning site's last
@@ -126,30 +151,7 @@ func orderFreshness(lang string, last time.Time, ok bool, now time.Time) string 
 		}
 		return ui.Translate(lang, "portal.order.fresh.at", l.Format(layout))
 	}
-	key := "portal.order.fresh." + pluralCategory(lang, m)
-	if _, has := ui.Lookup("de", key); !has {
-		key = "portal.order.fresh.other"
-	}
-	s := ui.Translate(lang, key)
-	if key == "portal.order.fresh.one" || key == "portal.order.fresh.two" {
-		return s
-	}
-	return ui.Translate(lang, key, m)
-}
-
-// pluralCategory is the CLDR plural category of n minutes in lang, as far
-// as the freshness texts need it: Arabic has one, two, few (3–10) and
-// other; German, English and Turkish one and other.
-func pluralCategory(lang string, n int) string {
-	switch {
-	case n == 1:
-		return "one"
-	case lang == "ar" && n == 2:
-		return "two"
-	case lang == "ar" && n%100 >= 3 && n%100 <= 10:
-		return "few"
-	}
-	return "other"
+	return ui.Translate(lang, "portal.order.fresh.ago", m) // plural forms: ui/locales
 }
 
 // siteName is a site's name from the directory or its log, else its ID.

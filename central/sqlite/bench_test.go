@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/central/storetest"
 	"github.com/veedel/veedel/sync/changelog"
 )
 
@@ -104,4 +105,18 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(n/ingest.Seconds(), "append-rows/s")
 	b.ReportMetric(n/insert.Seconds(), "raw-rows/s")
 	b.ReportMetric(ingest.Seconds()/insert.Seconds(), "append-slowdown-x")
+}
+
+// BenchmarkStartup: central's start on SQLite with 100,000 stored events
+// (10 sites; VEEDEL_BENCH_STARTUP_EVENTS for more), before snapshots;
+// central/postgres has the same.
+func BenchmarkStartup(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "central.db")
+	storetest.BenchStartup(b, func(ctx context.Context) (storetest.Store, error) {
+		s, err := Open(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}, 10, storetest.StartupEvents(b)/10)
 }

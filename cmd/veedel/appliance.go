@@ -291,7 +291,7 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		return err
 	}
 	srv := &server.Server{Store: n.Store, Renderer: renderer, Logger: n.cfg.Logger, PortalURL: strings.TrimRight(n.cfg.PortalURL, "/"),
-		Announce: n.cfg.Announce, Clock: n.Clock, KioskIdle: n.cfg.KioskIdle}
+		Announce: n.cfg.Announce, Clock: n.Clock, KioskIdle: n.cfg.KioskIdle, SiteAddress: siteAddress(n.cfg.Site)}
 	var wg sync.WaitGroup
 	if n.outbox != nil {
 		wg.Go(func() { n.outbox.Run(ctx) })
