@@ -78,11 +78,17 @@ func (s *State) EstimateTicket(id string) Estimate {
 	if t == nil || t.Status != StatusWaiting {
 		return Estimate{}
 	}
+	if e, ok := s.publishedTicket(t); ok { // published.go
+		return e
+	}
 	return s.estimates(func(c *estimateCache) Estimate { return c.tickets[id] })
 }
 
 // EstimateNew estimates the wait of a ticket issued now for a service.
 func (s *State) EstimateNew(service string) Estimate {
+	if e, ok := s.publishedNew(service); ok { // published.go
+		return e
+	}
 	return s.estimates(func(c *estimateCache) Estimate { return c.fresh[service] })
 }
 
