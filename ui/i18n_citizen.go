@@ -249,4 +249,5 @@ func init() {
 		"status.cancel.failed":     "تعذّر إرسال طلب الإلغاء الآن. يُرجى المحاولة مرة أخرى بعد قليل.",
 		"status.back":              "العودة إلى رقم الانتظار",
 	}
+	addBookingTexts() // i18n_booking.go: after the tr and ar tables exist
 }

@@ -96,6 +96,12 @@ func (s *Server) Handler() http.Handler {
 	public.Get("/t/{token}/events", s.ticketEvents)
 	r.Post("/t/{token}/cancel", s.cancelTicket)
 	r.Post("/t/{token}/sms", s.signUpSMS)
+	r.Get(bookingPath, s.bookingForm)
+	r.Post(bookingPath, s.holdBooking)
+	r.Get("/b/{token}", s.bookingStatusPage)
+	r.Post("/b/{token}/confirm", s.confirmBooking)
+	r.Get("/b/{token}/cancel", s.bookingCancelPage)
+	r.Post("/b/{token}/cancel", s.cancelBooking)
 
 	for path, h := range map[string]http.HandlerFunc{
 		"/open-data/waiting-od.json":    s.openDataOD,
