@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -119,9 +120,10 @@ type bookingPage struct {
 	Day          bookingDay
 	Slots        []bookingSlot
 	StartError   string
-	Start        string // RFC 3339
-	When         string // "Donnerstag, 05.03.2026, 08:50 Uhr"
-	Back         string // the previous step
+	Start        string        // RFC 3339
+	When         string        // "Donnerstag, 05.03.2026, 08:50 Uhr"
+	WhenHTML     template.HTML // When with the date and time isolated (<bdi>)
+	Back         string        // the previous step
 
 	Name, Email, Phone bookingField
 	Consent            bool
@@ -291,6 +293,13 @@ func whenLabel(lang string, t time.Time, loc *time.Location) string {
 	return ui.Translate(lang, "portal.book.when", ui.Translate(lang, "portal.book.wd."+strconv.Itoa(int(l.Weekday()))), l.Format("02.01.2006"), l.Format("15:04"))
 }
 
+// whenHTML is whenLabel with the date and the time isolated, so that
+// they keep their order inside Arabic text.
+func whenHTML(lang string, t time.Time, loc *time.Location) template.HTML {
+	l := t.In(loc)
+	return ui.Isolated(lang, "portal.book.when", ui.Translate(lang, "portal.book.wd."+strconv.Itoa(int(l.Weekday()))), l.Format("02.01.2006"), l.Format("15:04"))
+}
+
 // freeSlots are the slots of day with a free place.
 func (s *Server) freeSlots(service, site, day string) ([]appointment.SlotView, error) {
 	slots, err := s.appointments().Slots(s.Central, site, service, day, s.now())
@@ -431,7 +440,7 @@ func (s *Server) bookingStep(ctx context.Context, lang string, p *bookingPage, s
 	}
 	p.Step = 4
 	p.Start = t.UTC().Format(time.RFC3339)
-	p.When = whenLabel(lang, t, loc)
+	p.When, p.WhenHTML = whenLabel(lang, t, loc), whenHTML(lang, t, loc)
 	p.Back = bookingQuery("service", service, "site", site, "date", date) + "#slots"
 	p.Action = bookingPath
 	return http.StatusOK

@@ -40,6 +40,7 @@ type bookingStatusData struct {
 	SiteName    string
 	Address     string
 	When        string
+	WhenHTML    template.HTML
 	Page        string // /b/{token}
 	ICS         string
 	CancelPage  string
@@ -125,7 +126,7 @@ func (s *Server) bookingStatus(lang, token string, a appointment.Appt) bookingSt
 		SiteName: a.Site, Bring: bring(lang, a.Service), Service: a.Service,
 	}
 	loc := s.siteLocation(a.Site)
-	d.When = whenLabel(lang, a.Start, loc)
+	d.When, d.WhenHTML = whenLabel(lang, a.Start, loc), whenHTML(lang, a.Start, loc)
 	d.Again = bookingQuery("service", a.Service, "site", a.Site, "date", a.Start.In(loc).Format(time.DateOnly)) + "#slots"
 	s.Central.ViewSite(a.Site, func(st *queue.State, _ central.SiteCursor) {
 		if st.Site.Name != "" {

@@ -97,7 +97,7 @@ func TestBookingPagesJourney(t *testing.T) {
 	start, _ := time.Parse(time.RFC3339, m[3][2]) // 08:30
 
 	_, step4 := b.page("/termin?service=ausweis&site="+siteID+"&start="+url.QueryEscape(m[3][2]), http.StatusOK)
-	contains(t, "step 4", step4, "Donnerstag, 05.03.2026, 08:30 Uhr", `autocomplete="name"`, `type="email"`,
+	contains(t, "step 4", step4, "<bdi>Donnerstag</bdi>, <bdi>05.03.2026</bdi>, <bdi>08:30</bdi> Uhr", `autocomplete="name"`, `type="email"`,
 		`name="start" value="`+m[3][2]+`"`, "Datenschutz", `<legend><h2>Ihre Angaben</h2></legend>`)
 
 	resp, _ := b.submit("/termin", bookingForm(start, "jan.nowak@example.de"), http.StatusSeeOther)
@@ -136,7 +136,7 @@ func TestBookingPagesJourney(t *testing.T) {
 	}
 	contains(t, "booking page", booked, "Ihr Termin ist gebucht", "Bestätigt",
 		`<span>`+code[:1]+`</span> <span>`+code[1:4]+`</span> <span>`+code[4:7]+`</span> <span>`+code[7:]+`</span>`,
-		`src="data:image/png;base64,`, "Donnerstag, 05.03.2026, 08:30 Uhr", siteName, "Bitte mitbringen",
+		`src="data:image/png;base64,`, "<bdi>Donnerstag</bdi>, <bdi>05.03.2026</bdi>, <bdi>08:30</bdi> Uhr", siteName, "Bitte mitbringen",
 		`href="/api/v1/appointments/`+strings.TrimPrefix(loc, "/b/")+`/ics"`, "In den Kalender", `href="`+loc+`/cancel"`)
 	notContains(t, "booking page", booked, "Nowak", "example.de")
 
