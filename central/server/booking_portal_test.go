@@ -3,6 +3,7 @@ package server_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/central/server"
+	"github.com/veedel/veedel/internal/ratelimit"
 )
 
 // noRedirect is a client that shows a redirect instead of following it.
@@ -307,5 +310,52 @@ func headers(t *testing.T, what string, resp *http.Response, kv ...string) {
 		if got := resp.Header.Get(kv[i]); got != kv[i+1] {
 			t.Errorf("%s: %s = %q, want %q", what, kv[i], got, kv[i+1])
 		}
+	}
+}
+
+// TestBookingFormSellerRefusals: the seller's own refusals show on step 4
+// in the page's language and hold nothing: no way to send codes (503),
+// too many holds from one connection (429), the contact's limit of
+// appointments for the service (409, beside the e-mail field).
+func TestBookingFormSellerRefusals(t *testing.T) {
+	b := newBookingSite(t)
+	slots := b.slots("2026-03-05")
+
+	// Without a mail relay central sends no codes.
+	noMail := httptest.NewServer((&server.Server{Central: b.Central, Now: b.Clock.Now}).Handler())
+	t.Cleanup(noMail.Close)
+	api := b.api
+	b.api = noMail.URL
+	_, body := b.submit("/termin", bookingForm(slots[0].Start, "a@example.de"), http.StatusServiceUnavailable)
+	contains(t, "no relay", body, "Die Terminbuchung ist gerade nicht möglich", `id="error-summary"`)
+	_, body = b.submit("/termin", bookingForm(slots[0].Start, "a@example.de"), http.StatusServiceUnavailable, "Cookie", "lang=tr")
+	contains(t, "no relay, Turkish", body, "Şu anda randevu alınamıyor")
+	b.api = api
+	if b.holds() != 0 {
+		t.Fatalf("%d holds without a relay", b.holds())
+	}
+
+	// Two appointments per contact and service, then the e-mail field says so.
+	for i := range 2 {
+		b.submit("/termin", bookingForm(slots[i].Start, "same@example.de"), http.StatusSeeOther)
+	}
+	_, body = b.submit("/termin", bookingForm(slots[2].Start, "same@example.de"), http.StatusConflict)
+	contains(t, "limit per contact", body, `id="f-email-error"`, "schon 2 Termine", `href="#f-email"`)
+	if b.holds() != 2 {
+		t.Fatalf("%d holds, want 2", b.holds())
+	}
+
+	// One connection, two holds at most here: the third is 429.
+	tight := httptest.NewServer((&server.Server{Central: b.Central, Notify: b.codes, Now: b.Clock.Now, BookLimit: ratelimit.Limit{Burst: 1, Every: time.Hour}}).Handler())
+	t.Cleanup(tight.Close)
+	b.api = tight.URL
+	b.submit("/termin", bookingForm(slots[5].Start, "one@example.de"), http.StatusSeeOther)
+	resp, body := b.submit("/termin", bookingForm(slots[6].Start, "two@example.de"), http.StatusTooManyRequests)
+	contains(t, "rate limit", body, "Von diesem Anschluss kamen zu viele Buchungen")
+	if resp.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	if b.holds() != 3 {
+		t.Fatalf("%d holds, want 3", b.holds())
 	}
 }
