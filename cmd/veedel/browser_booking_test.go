@@ -150,4 +150,35 @@ func TestBookingJourneyInBrowser(t *testing.T) {
 		screenshot(shots, "booking-7-booked-ar"),
 	)
 	reflows("Arabic booking page")
+
+	// Step 4 in Arabic, sent empty: every message beside its field.
+	var step4 string
+	runIn(t, browser, "Arabic step 4 refused",
+		chromedp.Navigate(cent.URL+"/termin?service=ausweis&site=kalk"),
+		chromedp.WaitVisible(chromedp.ID("slots")),
+		chromedp.Click(chromedp.CSS(`.slot:last-child label`)),
+		chromedp.Click(chromedp.ID("slot-next")),
+		chromedp.WaitVisible(chromedp.ID("f-name")),
+		into(&step4, chromedp.Evaluate[string](`location.href`)),
+		chromedp.Click(chromedp.ID("book-submit")),
+		chromedp.WaitVisible(chromedp.ID("error-summary")),
+		into(&focused, chromedp.Evaluate[string](`document.activeElement.id`)),
+		screenshot(shots, "booking-8-error-ar"),
+	)
+	if focused != "error-summary" {
+		t.Errorf("Arabic refusal: focus on %q", focused)
+	}
+	reflows("Arabic step 4 with errors")
+
+	// The cancellation asks first; then the place is free again.
+	runIn(t, browser, "cancel with a confirmation step",
+		chromedp.Navigate(cent.URL+url+"?lang=de"),
+		chromedp.WaitVisible(chromedp.ID("cancel")),
+		chromedp.Click(chromedp.ID("cancel")),
+		chromedp.WaitVisible(chromedp.ID("cancel-submit")),
+		screenshot(shots, "booking-9-cancel-ask"),
+		chromedp.Click(chromedp.ID("cancel-submit")),
+		chromedp.WaitVisible(chromedp.ID("cancelled-h")),
+		screenshot(shots, "booking-10-cancelled"),
+	)
 }
