@@ -10,6 +10,8 @@ package ui
 func addBookingTexts() {
 	for lang, add := range map[string]map[string]string{
 		"de": {
+			"portal.book.mail.subject":         "Ihr Termin am %s ist gebucht",
+			"portal.book.mail.body":            "Ihr Termin ist gebucht.\n\nBuchungscode: %s\nTermin: %s\nOrt: %s\nBitte mitbringen: %s\n\nZeigen Sie den Buchungscode am Kiosk vor Ort oder tippen Sie ihn ein: Sie bekommen dann Ihre Wartenummer.\n\nIhren Termin ansehen, in den Kalender übernehmen oder absagen:\n%s\n",
 			"portal.book.link":                 "Termin buchen",
 			"portal.book.link.site":            "Termin buchen",
 			"portal.book.link.sub":             "Mit Termin statt Wartenummer: Anliegen, Standort und Uhrzeit wählen.",
@@ -128,6 +130,8 @@ func addBookingTexts() {
 			"portal.book.err.cancel":           "Der Termin konnte gerade nicht abgesagt werden. Bitte versuchen Sie es gleich noch einmal.",
 		},
 		"en": {
+			"portal.book.mail.subject":         "Your appointment on %s is booked",
+			"portal.book.mail.body":            "Your appointment is booked.\n\nBooking code: %s\nAppointment: %s\nPlace: %s\nPlease bring: %s\n\nShow the booking code at the kiosk on site or type it in: you then get your queue number.\n\nSee your appointment, add it to your calendar or cancel it:\n%s\n",
 			"portal.book.link":                 "Book an appointment",
 			"portal.book.link.site":            "Book an appointment",
 			"portal.book.link.sub":             "An appointment instead of a queue number: choose your matter, site and time.",
@@ -246,6 +250,8 @@ func addBookingTexts() {
 			"portal.book.err.cancel":           "The appointment could not be cancelled just now. Please try again in a moment.",
 		},
 		"tr": {
+			"portal.book.mail.subject":         "%s tarihindeki randevunuz alındı",
+			"portal.book.mail.body":            "Randevunuz alındı.\n\nRandevu kodu: %s\nRandevu: %s\nYer: %s\nLütfen yanınızda getirin: %s\n\nRandevu kodunu şubedeki kioskta gösterin veya yazın: ardından sıra numaranızı alırsınız.\n\nRandevunuzu görmek, takvime eklemek veya iptal etmek için:\n%s\n",
 			"portal.book.link":                 "Randevu al",
 			"portal.book.link.site":            "Randevu al",
 			"portal.book.link.sub":             "Sıra numarası yerine randevu: işleminizi, şubeyi ve saati seçin.",
@@ -364,6 +370,8 @@ func addBookingTexts() {
 			"portal.book.err.cancel":           "Randevu şu anda iptal edilemedi. Lütfen biraz sonra tekrar deneyin.",
 		},
 		"ar": {
+			"portal.book.mail.subject":         "تم حجز موعدك يوم %s",
+			"portal.book.mail.body":            "تم حجز موعدك.\n\nرمز الحجز: %s\nالموعد: %s\nالمكان: %s\nيُرجى إحضار: %s\n\nاعرض رمز الحجز على جهاز الخدمة الذاتية في المركز أو اكتبه، فتحصل على رقم الانتظار.\n\nلعرض موعدك أو إضافته إلى التقويم أو إلغائه:\n%s\n",
 			"portal.book.link":                 "حجز موعد",
 			"portal.book.link.site":            "حجز موعد",
 			"portal.book.link.sub":             "موعد بدلًا من رقم انتظار: اختر معاملتك والمركز والوقت.",

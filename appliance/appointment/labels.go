@@ -66,3 +66,19 @@ func MaskPhone(phone string) string {
 	}
 	return "…" + string(digits[len(digits)-2:])
 }
+
+// HoldContact returns the contact of a live hold, for the portal to send
+// the booking's confirmation (with its private link) once the code is
+// right: after that, central no longer holds the contact. False when the
+// token names no live hold.
+func (c *Central) HoldContact(token string, now time.Time) (Contact, bool) {
+	h := sha256.Sum256([]byte(token))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.expire(now)
+	a := c.byCode[c.byToken[h]]
+	if a == nil || a.hold == nil {
+		return Contact{}, false
+	}
+	return a.hold.contact, true
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -210,9 +211,13 @@ func (s *Server) confirmBooking(w http.ResponseWriter, r *http.Request) {
 		fieldError(http.StatusBadRequest, ui.Translate(lang, "portal.book.err.code.format"))
 		return
 	}
-	_, err := s.appointments().Confirm(r.Context(), s.Central, token, code, s.now())
+	contact, held := s.appointments().HoldContact(token, s.now())
+	a, err := s.appointments().Confirm(r.Context(), s.Central, token, code, s.now())
 	switch veedel.ErrorCode(err) {
 	case "":
+		if held && s.bookingMails.first(token, s.now()) {
+			s.mailBooking(r, lang, contact, token, a)
+		}
 		http.Redirect(w, r, "/b/"+url.PathEscape(token), http.StatusSeeOther)
 	case veedel.EINVALID:
 		left := 0
@@ -235,6 +240,51 @@ func (s *Server) confirmBooking(w http.ResponseWriter, r *http.Request) {
 			d.Failure = ui.Translate(lang, "portal.book.err.unavailable")
 		})
 	}
+}
+
+// mailBooking sends the citizen the booking: its code, when and where,
+// and the private link to see, add to a calendar or cancel it, which is
+// the only way back to it. A failure is logged (without the address) and
+// changes nothing: the booking stands, and its page shows it.
+func (s *Server) mailBooking(r *http.Request, lang string, to appointment.Contact, token string, a appointment.Appt) {
+	if s.Notify == nil {
+		return
+	}
+	d := s.bookingStatus(lang, token, a)
+	where := d.SiteName
+	if d.Address != "" {
+		where += ", " + d.Address
+	}
+	body := ui.Translate(lang, "portal.book.mail.body", a.Code, d.When, where, d.Bring, s.publicBase(r)+d.Page)
+	if err := s.Notify.Notify(r.Context(), to, lang, ui.Translate(lang, "portal.book.mail.subject", d.When), body); err != nil {
+		s.Logger.Error("booking: confirmation mail", "site", a.Site, "code", veedel.ErrorCode(err))
+	}
+}
+
+// sentOnce remembers for a while the tokens whose confirmation went out,
+// so that two confirming posts at once send one e-mail.
+type sentOnce struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+// first reports whether key is new within the last hour, and marks it.
+func (o *sentOnce) first(key string, now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.at == nil {
+		o.at = map[string]time.Time{}
+	}
+	for k, t := range o.at {
+		if now.Sub(t) > time.Hour {
+			delete(o.at, k)
+		}
+	}
+	if _, ok := o.at[key]; ok {
+		return false
+	}
+	o.at[key] = now
+	return true
 }
 
 // cancelBooking serves POST /b/{token}/cancel: the booking is off (its

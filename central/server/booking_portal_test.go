@@ -131,6 +131,11 @@ func TestBookingPagesJourney(t *testing.T) {
 	if resp.Header.Get("Location") != loc {
 		t.Fatalf("after confirming: Location %q, want %q", resp.Header.Get("Location"), loc)
 	}
+	// The confirmation went to the mailbox: the code and the private link.
+	b.codes.mu.Lock()
+	mail := b.codes.sent["jan.nowak@example.de"]
+	b.codes.mu.Unlock()
+	contains(t, "confirmation e-mail", mail, "Ihr Termin ist gebucht.", "Buchungscode: T", "Donnerstag, 05.03.2026, 08:30 Uhr", b.api+loc)
 	resp, booked := b.page(loc, http.StatusOK)
 	headers(t, "booking page", resp, "Cache-Control", "no-store", "Referrer-Policy", "no-referrer")
 	code := regexp.MustCompile(`T[A-Z0-9]{9}`).FindString(booked)

@@ -48,7 +48,8 @@ type Server struct {
 	// BookLimit bounds holds per client (zero: the package's BookLimit).
 	BookLimit ratelimit.Limit
 
-	bookLimiter *ratelimit.Limiter // holds per client (appointments.go)
+	bookLimiter  *ratelimit.Limiter // holds per client (appointments.go)
+	bookingMails sentOnce           // confirmations sent (booking_portal_status.go)
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page

@@ -135,6 +135,15 @@ func TestBookingJourneyInBrowser(t *testing.T) {
 		t.Errorf("booking code shown as %q, want T and 9 characters in groups", bookingCode)
 	}
 	reflows("booking page")
+	// The confirmation e-mail carries the code and the private link back.
+	eventually(t, 10*time.Second, "the confirmation e-mail", func() (bool, string) {
+		for _, m := range cn.mailSim.Messages() {
+			if strings.Contains(m.To, "erika.muster@example.de") && strings.Contains(m.Text, cent.URL+url) && strings.Contains(m.Text, compact) {
+				return true, ""
+			}
+		}
+		return false, describe("%d messages", len(cn.mailSim.Messages()))
+	})
 
 	// The site gets the booking through its download: the page says so.
 	eventually(t, 10*time.Second, "the booking is at the site", func() (bool, string) {
