@@ -43,6 +43,7 @@ type bookingStatusData struct {
 	When        string
 	WhenHTML    template.HTML
 	Page        string // /b/{token}
+	Events      string // the status stream, while it can still change
 	ICS         string
 	CancelPage  string
 	Again       string // the slot choice of this service and site
@@ -150,12 +151,33 @@ func (s *Server) bookingStatus(lang, token string, a appointment.Appt) bookingSt
 			d.HoldMinutes = int((h.Expires.Sub(s.now()) + time.Minute - 1) / time.Minute)
 		}
 	case appointment.StatusConfirmed, appointment.StatusAtSite:
+		d.Events = page + "/events"
 		d.Code, d.CodeGroups = a.Code, codeGroups(a.Code)
 		if png, err := qrcode.Encode(a.Code, qrcode.Medium, 320); err == nil {
 			d.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 		}
 	}
 	return d
+}
+
+// bookingEvents streams event "booking" with {"status"} whenever the
+// booking's site's log grows (the site took it over) and every
+// refreshEvery; "gone" when the token names nothing (any longer).
+func (s *Server) bookingEvents(w http.ResponseWriter, r *http.Request) {
+	token := bookingToken(r)
+	a, ok := s.appointments().ByToken(token, s.now())
+	if token == "" || !ok {
+		s.apiNotFound(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.stream(w, r, a.Site, func() (string, []byte) {
+		a, ok := s.appointments().ByToken(token, s.now())
+		if !ok {
+			return "gone", []byte("{}")
+		}
+		return "booking", []byte(`{"status":"` + a.Status + `"}`)
+	})
 }
 
 // codeGroups splits a booking code for reading aloud and typing: its

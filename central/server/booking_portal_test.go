@@ -148,6 +148,11 @@ func TestBookingPagesJourney(t *testing.T) {
 		`href="/api/v1/appointments/`+strings.TrimPrefix(loc, "/b/")+`/ics"`, "In den Kalender", `href="`+loc+`/cancel"`)
 	notContains(t, "booking page", booked, "Nowak", "example.de")
 
+	// The page's stream reports the status, and names no person.
+	ev := firstEvent(t, b.api+loc+"/events")
+	contains(t, "status stream", ev, "event: booking", `"status":"confirmed"`)
+	notContains(t, "status stream", ev, "Nowak", "example.de", code)
+
 	// The site takes the booking over: the page says so.
 	b.download()
 	b.upload()

@@ -100,6 +100,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get(bookingPath, s.bookingForm)
 	r.Post(bookingPath, s.holdBooking)
 	r.Get("/b/{token}", s.bookingStatusPage)
+	public.Get("/b/{token}/events", s.bookingEvents)
 	r.Post("/b/{token}/confirm", s.confirmBooking)
 	r.Get("/b/{token}/cancel", s.bookingCancelPage)
 	r.Post("/b/{token}/cancel", s.cancelBooking)

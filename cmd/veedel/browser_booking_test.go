@@ -93,7 +93,7 @@ func TestBookingJourneyInBrowser(t *testing.T) {
 	runIn(t, browser, "the summary's link goes to the field; consent and submit",
 		into(&name, chromedp.Evaluate[string](`document.getElementById('f-name').value`)),
 		chromedp.Click(chromedp.CSS(`#error-summary a[href="#f-consent"]`)),
-		until(`location.hash === '#f-consent'`),
+		until(`location.hash === '#f-consent' && document.activeElement.id === 'f-consent'`),
 		chromedp.Click(chromedp.ID("f-consent")),
 		chromedp.Click(chromedp.ID("book-submit")),
 		chromedp.WaitVisible(chromedp.ID("f-code")),
@@ -145,14 +145,16 @@ func TestBookingJourneyInBrowser(t *testing.T) {
 		return false, describe("%d messages", len(cn.mailSim.Messages()))
 	})
 
-	// The site gets the booking through its download: the page says so.
-	eventually(t, 10*time.Second, "the booking is at the site", func() (bool, string) {
+	// The site gets the booking through its download: the open page
+	// follows by itself (booking.js on the status stream).
+	eventually(t, 10*time.Second, "the open page says the booking is at the site", func() (bool, string) {
 		var state string
-		if err := chromedp.Do(browser, chromedp.Reload(), into(&state, chromedp.Evaluate[string](`document.getElementById('state').textContent`))); err != nil {
+		if err := chromedp.Do(browser, into(&state, chromedp.Evaluate[string](`(document.getElementById('state')||{}).textContent||''`))); err != nil {
 			return false, err.Error()
 		}
 		return state == "Beim Standort angekommen", state
 	})
+	runIn(t, browser, "screenshot at the site", screenshot(shots, "booking-6b-at-site"))
 	runIn(t, browser, "Arabic, right to left",
 		chromedp.Navigate(cent.URL+url+"?lang=ar"),
 		chromedp.WaitVisible(chromedp.ID("booking-code")),
