@@ -164,10 +164,12 @@ func (c *Central) fold(m *siteModel, e changelog.Entry) error {
 		return nil
 	}
 	ev := queue.Event{Type: e.Type, Entity: e.Entity, At: e.At(), Payload: p}
+	// Every event goes through the queue's fold, as at the site (it
+	// ignores what is not the queue's, and counts it), and a workflow's
+	// also into the workflow's model.
+	m.state.Apply(ev)
 	if wf := c.workflowOf(e.Type); wf != nil {
 		wf.FromSite(e.Site, ev)
-	} else {
-		m.state.Apply(ev)
 	}
 	m.lastEventAt = e.At()
 	return nil

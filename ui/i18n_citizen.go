@@ -10,7 +10,7 @@ func CitizenKey(key string) bool {
 		"notfound", "notfound.text", "unit.min", "refresh":
 		return true
 	}
-	for _, prefix := range []string{"kiosk.", "ticket.", "status.", "portal."} {
+	for _, prefix := range []string{"kiosk.", "ticket.", "status.", "portal.", "order."} {
 		if len(key) > len(prefix) && key[:len(prefix)] == prefix {
 			return true
 		}

@@ -67,6 +67,32 @@ type Site struct {
 	// (outside the change-log: the workflow's tables) and returns how
 	// many records it erased. Nil: the workflow keeps none.
 	Erase func(ctx context.Context, q Querier, now time.Time) (int64, error)
+	// CheckIn takes a code typed or scanned at the kiosk (the box that
+	// takes booking codes) when it is one of the workflow's: it returns
+	// the record the ticket is for (ref, "order/U…") and the service to
+	// queue it in; ENOTFOUND when the code is not the workflow's; another
+	// error when it is but cannot check in now (the message says why).
+	// Nil: the workflow has no codes.
+	CheckIn func(ctx context.Context, q Querier, at time.Time, code string) (ref, service string, err error)
+	// Messages returns what a new event tells the citizen (the order is
+	// ready): the store queues them in the same transaction as the event,
+	// so they go out exactly when it commits, and never on a replay. Nil:
+	// the workflow sends nothing.
+	Messages func(ctx context.Context, q Querier, e Event) ([]Message, error)
+	// Due returns the messages due at now that no event brings (the
+	// reminder the day before an appointment). The store asks every few
+	// minutes and queues them by Key, so each goes out once however often
+	// it is returned. Nil: none.
+	Due func(ctx context.Context, q Querier, now time.Time) ([]Message, error)
+}
+
+// Message is a message to a citizen: by e-mail when Email is set.
+type Message struct {
+	Name, Email string
+	Subject     string
+	Text        string
+	// Key makes the message unique: queued twice, it is sent once.
+	Key string
 }
 
 // Central is a workflow's read model at central, folded from the logs.

@@ -98,6 +98,7 @@ var Site = workflow.Site{
 	NewPayload: NewPayload,
 	Project:    project,
 	Accept:     accept,
+	Due:        due,
 	Erase: func(ctx context.Context, q workflow.Querier, now time.Time) (int64, error) {
 		return eraseContacts(ctx, q, now.Add(-KeepContacts))
 	},

@@ -142,6 +142,20 @@ func (s *State) CheckIn(at time.Time, code, token, channel string) (e Event, exi
 	return e, nil, err
 }
 
+// IssueFor issues a ticket for a workflow's record (ref, e.g.
+// "order/U…": a pickup) in service, once a day: a second check-in with the
+// same record returns the first ticket (existing non-nil, no event).
+func (s *State) IssueFor(at time.Time, ref, service, token, channel string) (e Event, existing *Ticket, err error) {
+	day := s.DayOf(at)
+	for _, t := range s.Tickets {
+		if t.Ref == ref && t.Day == day {
+			return Event{}, t, nil
+		}
+	}
+	e, err = s.issue(at, service, token, channel, &TicketIssued{Ref: ref})
+	return e, nil, err
+}
+
 // OpenCounter staffs a counter. Opening a counter someone else staffs takes
 // it over: clerks swap counters during the day.
 func (s *State) OpenCounter(at time.Time, counter, staff string) (Event, error) {

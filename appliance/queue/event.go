@@ -145,6 +145,9 @@ type TicketIssued struct {
 	Class   string `cbor:"6,keyasint,omitempty"`
 	Booking string `cbor:"7,keyasint,omitempty"`
 	Slot    int64  `cbor:"8,keyasint,omitempty"`
+	// Ref is the record of a workflow the ticket was issued for (a
+	// pickup: "order/U…"), for the clerk who calls it. Optional, additive.
+	Ref string `cbor:"9,keyasint,omitempty"`
 }
 
 // TicketCalled records that a counter called a ticket.

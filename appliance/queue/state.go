@@ -92,6 +92,8 @@ type Ticket struct {
 	Class   string    `json:",omitempty"`
 	Booking string    `json:",omitempty"`
 	Slot    time.Time `json:",omitzero"`
+	// Ref is the workflow record it was issued for ("order/U…"), if any.
+	Ref string `json:",omitempty"`
 	// Target is the one counter a counter-targeted transfer sent it to.
 	Target string `json:",omitempty"`
 	// FirstCalledAt is the first call (the end of the citizen's wait);
@@ -311,7 +313,7 @@ func (s *State) Apply(e Event) {
 		s.advanceDay(e.At)
 		t := &Ticket{ID: p.ID, Day: s.DayOf(e.At), Token: p.Token, Number: p.Number,
 			Service: p.Service, Channel: p.Channel, Status: StatusWaiting, IssuedAt: e.At,
-			Class: p.Class, Booking: p.Booking}
+			Class: p.Class, Booking: p.Booking, Ref: p.Ref}
 		if p.Slot != 0 {
 			t.Slot = time.UnixMilli(p.Slot)
 		}

@@ -139,6 +139,8 @@ var Site = workflow.Site{
 	NewPayload: NewPayload,
 	Project:    project,
 	Accept:     accept,
+	CheckIn:    checkIn,
+	Messages:   messages,
 	Erase: func(ctx context.Context, q workflow.Querier, now time.Time) (int64, error) {
 		return EraseDetails(ctx, q, now.Add(-KeepDetails))
 	},

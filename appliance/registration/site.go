@@ -250,33 +250,7 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 // List returns the orders with status (all open ones for "open", every
 // order for ""), oldest first, at most limit.
 func List(ctx context.Context, q workflow.Querier, status string, limit int) ([]Order, error) {
-	query := `SELECT ` + orderColumns + ` FROM orders`
-	var args []any
-	switch status {
-	case "":
-	case "open":
-		query += ` WHERE status IN (?, ?, ?)`
-		args = append(args, StatusAtSite, StatusInProgress, StatusReady)
-	default:
-		query += ` WHERE status = ?`
-		args = append(args, status)
-	}
-	query += ` ORDER BY received_at, code LIMIT ?`
-	args = append(args, limit)
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("registration: list orders: %w", err)
-	}
-	defer rows.Close()
-	out := []Order{}
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("registration: list orders: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return Find(ctx, q, Filter{Status: status, Limit: limit})
 }
 
 // Get returns one order, ENOTFOUND for an unknown code.
@@ -305,4 +279,37 @@ func ValidStatus(s string) bool {
 		return true
 	}
 	return false
+}
+
+// PickupService is the service a pickup queues in (a fast lane the site's
+// counters for pickups serve).
+var PickupService = "abholung"
+
+// checkIn takes an order code at the kiosk: an order ready for pickup
+// queues its citizen in PickupService.
+func checkIn(ctx context.Context, q workflow.Querier, at time.Time, code string) (string, string, error) {
+	code = strings.ToUpper(strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, code))
+	var status, delivery string
+	err := q.QueryRowContext(ctx, `SELECT status, delivery FROM orders WHERE code = ?`, code).Scan(&status, &delivery)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", veedel.Errorf(veedel.ENOTFOUND, "Code unbekannt / unknown code")
+	} else if err != nil {
+		return "", "", err
+	}
+	switch {
+	case delivery != DeliveryPickup:
+		return "", "", veedel.Errorf(veedel.ECONFLICT, "Diese Bestellung kommt per Post / this order comes by post")
+	case status == StatusCollected:
+		return "", "", veedel.Errorf(veedel.ECONFLICT, "Diese Bestellung wurde schon abgeholt / this order has been collected")
+	case status == StatusRejected:
+		return "", "", veedel.Errorf(veedel.ECONFLICT, "Diese Bestellung wurde abgelehnt: Näheres auf Ihrer Statusseite / this order was rejected: see your status page")
+	case status != StatusReady:
+		return "", "", veedel.Errorf(veedel.ECONFLICT, "Ihre Urkunde ist noch nicht abholbereit: wir benachrichtigen Sie / your certificate is not ready yet: we will tell you")
+	}
+	return entity(code), PickupService, nil
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,5 +202,49 @@ func TestEraseDetails(t *testing.T) {
 	}
 	if s.order("UDONEDONE2").Details != nil || s.order("UOPENOPEN2").Details == nil {
 		t.Fatal("erased the wrong order's details")
+	}
+}
+
+// TestPickupJoinsTheQueue: the order code typed at the kiosk queues the
+// citizen for the pickup once the order is ready, once however often
+// typed; before that the kiosk says why not.
+func TestPickupJoinsTheQueue(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t)
+	if _, err := s.store.Execute(ctx, func(_ *queue.State, at time.Time) ([]queue.Event, error) {
+		return []queue.Event{
+			{Type: queue.TypeSiteDescribed, Entity: "site/kalk", At: at, Payload: &queue.SiteDescribed{ID: "kalk", Name: "Kalk", TimeZone: "Europe/Berlin"}},
+			{Type: queue.TypeServiceDefined, Entity: "service/abholung", At: at, Payload: &queue.ServiceDefined{ID: "abholung", Name: "Abholung", NameEN: "Pickup", Prefix: "P", ExpectedMinutes: 3}},
+		}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.store.ApplyInbound(ctx, s.place("UPICKUP234", s.box)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.store.CheckIn(ctx, "UPICKUP234", "kiosk"); veedel.ErrorCode(err) != veedel.ECONFLICT || !strings.Contains(veedel.ErrorMessage(err), "noch nicht abholbereit") {
+		t.Fatalf("check-in before ready: %v", err)
+	}
+	if _, _, err := s.store.CheckIn(ctx, "UNKNOWN234", "kiosk"); veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Fatalf("unknown code: %v", err)
+	}
+	for _, a := range []string{registration.ActionClaim, registration.ActionReady} {
+		if err := s.act("UPICKUP234", a, "anna", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tk, replayed, err := s.store.CheckIn(ctx, "upickup-234", "kiosk")
+	if err != nil || replayed || tk.Service != registration.PickupService || tk.Ref != "order/UPICKUP234" {
+		t.Fatalf("pickup check-in: %+v %v %v", tk, replayed, err)
+	}
+	again, replayed, err := s.store.CheckIn(ctx, "UPICKUP234", "kiosk")
+	if err != nil || !replayed || again.ID != tk.ID {
+		t.Fatalf("second check-in: %+v %v %v, want the first ticket", again, replayed, err)
+	}
+	if err := s.act("UPICKUP234", registration.ActionCollect, "ben", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.store.CheckIn(ctx, "UPICKUP234", "kiosk"); veedel.ErrorCode(err) != veedel.ECONFLICT || !strings.Contains(veedel.ErrorMessage(err), "abgeholt") {
+		t.Fatalf("check-in after collection: %v, want a conflict that says it was collected", err)
 	}
 }

@@ -121,6 +121,8 @@ type deskPage struct {
 	// Reprint offers reprinting tickets (a ticket printer is configured).
 	DeviceBanner deviceBanner
 	Reprint      bool
+	// OpenOrders counts the certificate orders not done (desk_orders.go).
+	OpenOrders int
 }
 
 func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
@@ -130,7 +132,8 @@ func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
 	sess := session(r)
 	now := s.current()
-	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User), Reprint: s.Printer != nil}
+	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User), Reprint: s.Printer != nil,
+		OpenOrders: s.openOrders(r.Context())}
 	s.Store.View(func(st *queue.State) {
 		p.SiteName, p.Counters, p.Services = st.Site.Name, counterViews(st), serviceViews(st)
 		p.DeviceBanner = deviceBannerOf(deviceViews(st))

@@ -3,15 +3,12 @@ package server
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/veedel/veedel"
-	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/registration"
 	"github.com/veedel/veedel/internal/web"
-	"github.com/veedel/veedel/workflow"
 )
 
 // The back office's API for certificate orders (appliance/registration):
@@ -69,14 +66,7 @@ func (s *Server) apiOrderAction(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	code, action := chi.URLParam(r, "code"), chi.URLParam(r, "action")
-	_, err := s.Store.ExecuteTx(r.Context(), func(_ *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
-		e, err := registration.Decide(r.Context(), q, at, code, action, staff, req.Reason, "")
-		if err != nil {
-			return nil, err
-		}
-		return []queue.Event{e}, nil
-	})
-	if err != nil {
+	if err := s.orderStep(r.Context(), code, action, staff, req.Reason); err != nil {
 		web.Error(w, r, err)
 		return
 	}

@@ -28,6 +28,10 @@ type Server struct {
 	Logger   *slog.Logger
 	// PortalURL is central's public base URL; ticket QR codes link there.
 	PortalURL string
+	// SiteAddress is the site's postal address ("Kalker Hauptstraße
+	// 247–273, 51103 Köln"), the sender of the letters it prints
+	// (desk_orders_pdf.go); empty: the site's name alone.
+	SiteAddress string
 	// SyncStatus reports the uplink's health (nil when sync is off).
 	SyncStatus func() uplink.Status
 	// DownlinkStatus reports the downlink's health (nil when sync is off).
@@ -94,6 +98,11 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/desk/logout", s.logout)
 		r.Get("/desk/devices", s.deskDevices)
 		r.Post("/desk/tickets/{id}/reprint", s.deskReprint)
+		r.Get("/desk/orders", s.deskOrders)
+		r.Get("/desk/orders/{code}", s.deskOrder)
+		r.Get("/desk/orders/{code}/letter.pdf", s.deskOrderLetter)
+		r.Get("/desk/orders/{code}/slip.pdf", s.deskOrderSlip)
+		r.Post("/desk/orders/{code}/{action}", s.deskOrderStep)
 		r.Post("/desk/{action}", s.deskAction)
 		// The site lead's setup: counters and the services they serve.
 		r.Group(func(r chi.Router) {

@@ -32,11 +32,13 @@ type TicketView struct {
 	StartedAt               time.Time `json:"started_at,omitzero"`
 	// Class is "" (walk-in), "appointment" or "accessibility"; an
 	// appointment has its Slot. Target is the counter a transfer sent it to.
-	Class         string    `json:"class,omitempty"`
-	Slot          time.Time `json:"slot,omitzero"`
-	Target        string    `json:"target_counter,omitempty"`
-	StatusURL     string    `json:"status_url,omitempty"`
-	WaitedMinutes int       `json:"-"`
+	Class  string    `json:"class,omitempty"`
+	Slot   time.Time `json:"slot,omitzero"`
+	Target string    `json:"target_counter,omitempty"`
+	// Ref is the record the ticket was issued for ("order/U…": a pickup).
+	Ref           string `json:"ref,omitempty"`
+	StatusURL     string `json:"status_url,omitempty"`
+	WaitedMinutes int    `json:"-"`
 }
 
 // QueueTicket is a ticket in the public listing of the queue: what the
@@ -114,7 +116,7 @@ func (s *Server) statusURL(token, lang string) string {
 func (s *Server) ticketView(st *queue.State, t *queue.Ticket, at time.Time) TicketView {
 	v := TicketView{ID: t.ID, Number: t.Number, Service: t.Service, Status: t.Status,
 		Counter: t.Counter, IssuedAt: t.IssuedAt, CalledAt: t.CalledAt,
-		StartedAt: t.StartedAt, Class: t.Class, Slot: t.Slot, Target: t.Target}
+		StartedAt: t.StartedAt, Class: t.Class, Slot: t.Slot, Target: t.Target, Ref: t.Ref}
 	if svc := st.Services[t.Service]; svc != nil {
 		v.ServiceName, v.ServiceNameEN = svc.Name, svc.NameEN
 	}

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/veedel/veedel/internal/mail"
+
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/internal/login"
@@ -100,6 +102,10 @@ type Store struct {
 	// more than writing the row.
 	appendEntry *sql.Stmt
 
+	// mail queues the workflows' messages (UseMail); nil: none are sent.
+	mail   atomic.Pointer[mail.Outbox]
+	logger *slog.Logger
+
 	// skipEstimates leaves the wait estimate out of issued tickets; only
 	// BenchmarkCaptureOverhead sets it, to measure the change-log alone.
 	skipEstimates bool
@@ -132,6 +138,9 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 	}}
 	s.journal = loginsql.Journal{Write: db.Write, Read: db.Read}
 	s.guard = login.NewGuard(login.DefaultPolicy, s.journal, opts.Now, opts.Logger)
+	if s.logger = opts.Logger; s.logger == nil {
+		s.logger = slog.Default()
+	}
 	if err := s.load(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -381,6 +390,10 @@ func (s *Store) commit(ctx context.Context, tx *sql.Tx, first changelog.HLC, eve
 			return nil, err
 		}
 	}
+	queued, err := s.queueMessages(ctx, tx, events)
+	if err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: commit: %w", err)
 	}
@@ -389,7 +402,54 @@ func (s *Store) commit(ctx context.Context, tx *sql.Tx, first changelog.HLC, eve
 	}
 	s.last = prev
 	s.notify()
+	if queued {
+		s.mail.Load().Kick()
+	}
 	return events, nil
+}
+
+// UseMail makes the store queue the workflows' messages to citizens in o
+// (internal/mail), whose table is in this file; o.DB must be Writer().
+func (s *Store) UseMail(o *mail.Outbox) { s.mail.Store(o) }
+
+// Writer is the store's one write connection, for the mail outbox.
+func (s *Store) Writer() *sql.DB { return s.db.Write }
+
+// queueMessages queues, in tx, what the events tell citizens, and reports
+// whether it queued any.
+func (s *Store) queueMessages(ctx context.Context, tx *sql.Tx, events []queue.Event) (bool, error) {
+	o := s.mail.Load()
+	if o == nil {
+		return false, nil
+	}
+	queued := false
+	for _, e := range events {
+		wf, ok := workflow.Of(s.workflows, e.Type)
+		if !ok || wf.Messages == nil {
+			continue
+		}
+		msgs, err := wf.Messages(ctx, tx, e)
+		if err != nil {
+			return false, fmt.Errorf("store: messages of %s: %w", e.Type, err)
+		}
+		for _, m := range msgs {
+			if m.Email == "" {
+				continue
+			}
+			_, err := o.Enqueue(ctx, tx, mail.Message{To: mail.Address{Name: m.Name, Email: m.Email}, Subject: m.Subject, Text: m.Text, Key: m.Key})
+			if err != nil && veedel.ErrorCode(err) != veedel.EINVALID {
+				return false, err
+			}
+			if err != nil {
+				// A contact the outbox refuses must not undo the clerk's
+				// step: the status page still tells the citizen.
+				s.logger.Warn("message not queued", "type", e.Type, "err", veedel.ErrorMessage(err))
+				continue
+			}
+			queued = true
+		}
+	}
+	return queued, nil
 }
 
 // project keeps the tickets table in step with the event.
@@ -520,8 +580,12 @@ func (s *Store) CheckIn(ctx context.Context, code, channel string) (t queue.Tick
 	defer s.mu.Unlock()
 	token := s.newToken()
 	var existing *queue.Ticket
-	events, err := s.execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
+	events, err := s.executeTx(ctx, func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
 		e, old, err := st.CheckIn(at, code, token, channel)
+		if veedel.ErrorCode(err) == veedel.ENOTFOUND {
+			// Not a booking: perhaps a workflow's code (a pickup).
+			e, old, err = s.checkInWorkflow(ctx, st, q, at, code, token, channel, err)
+		}
 		if err != nil || old != nil {
 			existing = old
 			return nil, err
@@ -575,4 +639,69 @@ func (s *Store) notify() {
 		default:
 		}
 	}
+}
+
+// checkInWorkflow offers a code the queue does not know to the workflows
+// that take codes at the kiosk; notFound is the queue's answer, kept when
+// none of them knows the code either.
+func (s *Store) checkInWorkflow(ctx context.Context, st *queue.State, q workflow.Querier, at time.Time, code, token, channel string, notFound error) (queue.Event, *queue.Ticket, error) {
+	for _, wf := range s.workflows {
+		if wf.CheckIn == nil {
+			continue
+		}
+		ref, service, err := wf.CheckIn(ctx, q, at, code)
+		switch {
+		case veedel.ErrorCode(err) == veedel.ENOTFOUND:
+			continue
+		case err != nil:
+			return queue.Event{}, nil, err
+		}
+		return st.IssueFor(at, ref, service, token, channel)
+	}
+	return queue.Event{}, nil, notFound
+}
+
+// SendDue queues the messages the workflows have due now (reminders) and
+// returns how many were new. Each goes out once: the outbox knows its key.
+func (s *Store) SendDue(ctx context.Context) (int, error) {
+	o := s.mail.Load()
+	if o == nil {
+		return 0, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	n := 0
+	for _, wf := range s.workflows {
+		if wf.Due == nil {
+			continue
+		}
+		msgs, err := wf.Due(ctx, tx, s.now())
+		if err != nil {
+			return 0, fmt.Errorf("store: messages due of %s: %w", wf.Name, err)
+		}
+		for _, m := range msgs {
+			if m.Email == "" {
+				continue
+			}
+			added, err := o.Enqueue(ctx, tx, mail.Message{To: mail.Address{Name: m.Name, Email: m.Email}, Subject: m.Subject, Text: m.Text, Key: m.Key})
+			if err != nil && veedel.ErrorCode(err) != veedel.EINVALID {
+				return 0, err
+			}
+			if added {
+				n++
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: commit: %w", err)
+	}
+	if n > 0 {
+		o.Kick()
+	}
+	return n, nil
 }

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veedel/veedel/internal/mail"
+	"github.com/veedel/veedel/internal/mail/mailsim"
+
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/appointment"
 	"github.com/veedel/veedel/appliance/queue"
@@ -310,5 +313,40 @@ func TestNeitherSideOverbooks(t *testing.T) {
 		}
 	}) {
 		t.Fatal("central has no model of the site")
+	}
+}
+
+// TestReminderOnce: the day before, the site queues one reminder per
+// appointment, however often it asks.
+func TestReminderOnce(t *testing.T) {
+	b := newBookingSite(t)
+	sim, err := mailsim.Start("127.0.0.1:0", mailsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	outbox := &mail.Outbox{DB: b.store.Writer(), From: mail.Address{Email: "noreply@veedel.invalid"}, Sender: &mail.Relay{Addr: sim.Addr(), TLS: mail.TLSOff}}
+	b.store.UseMail(outbox)
+	start := b.slots("2026-03-05")[5].Start // 22 h 50 min after the env's clock
+	status, out := b.call(http.MethodPost, "/api/v1/appointments", holdBody(start, "r@example.de"))
+	if status != http.StatusCreated {
+		t.Fatalf("hold: %d %v", status, out)
+	}
+	if status, out := b.call(http.MethodPost, "/api/v1/appointments/"+out["token"].(string)+"/confirm", `{"code":"`+b.codes.code("r@example.de")+`"}`); status != http.StatusOK {
+		t.Fatalf("confirm: %d %v", status, out)
+	}
+	b.download()
+	for i, want := range []int{1, 0} {
+		n, err := b.store.SendDue(context.Background())
+		if err != nil || n != want {
+			t.Fatalf("SendDue #%d = %d, %v; want %d", i+1, n, err, want)
+		}
+	}
+	if _, err := outbox.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	msgs := sim.Messages()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "Erinnerung") || !strings.Contains(msgs[0].Text, start.In(berlin).Format("15:04")) {
+		t.Fatalf("reminders sent: %+v", msgs)
 	}
 }

@@ -1,8 +1,12 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/veedel/veedel/appliance/appointment"
 
 	"github.com/go-chi/chi/v5"
 
@@ -35,6 +39,17 @@ func (s *Server) apiPlaceOrder(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		web.Error(w, r, err)
 		return
+	}
+	// The confirmation goes out while central still holds the contact in
+	// this request; from now on only the owning site has it.
+	if s.Notify != nil && req.Contact.Email != "" {
+		name := strings.TrimSpace(req.Person.GivenNames + " " + req.Person.FamilyName)
+		body := fmt.Sprintf("Ihre Bestellung %s ist eingegangen. Gebühr: %d,%02d €.\nStatus: %s/o/%s\n\nYour order %s has been received.",
+			placed.Code, placed.FeeCents/100, placed.FeeCents%100, s.publicBase(r), placed.Token, placed.Code)
+		if err := s.Notify.Notify(r.Context(), appointment.Contact{Name: name, Email: req.Contact.Email}, req.Lang,
+			"Bestellung "+placed.Code+" eingegangen / order received", body); err != nil {
+			s.Logger.Warn("order confirmation not queued", "err", err) // the order stands; the status link was shown
+		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	web.JSON(w, http.StatusCreated, map[string]any{

@@ -50,6 +50,8 @@ type Server struct {
 
 	bookLimiter  *ratelimit.Limiter // holds per client (appointments.go)
 	bookingMails sentOnce           // confirmations sent (booking_portal_status.go)
+
+	orderSubmissions submissions // the order form's posts, against placing one twice (orders_portal.go)
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page
@@ -75,7 +77,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.Renderer = r
 	}
-	for _, page := range []string{"portal", "status", "notfound"} {
+	for _, page := range []string{"portal", "status", "notfound", "order_form", "order_placed", "order_status"} {
 		if !s.Renderer.Has(page) {
 			panic("server: template page_" + page + ".html missing")
 		}
@@ -104,6 +106,11 @@ func (s *Server) Handler() http.Handler {
 	r.Post("/b/{token}/confirm", s.confirmBooking)
 	r.Get("/b/{token}/cancel", s.bookingCancelPage)
 	r.Post("/b/{token}/cancel", s.cancelBooking)
+	r.Get(orderFormPath, s.orderForm)
+	r.Post(orderFormPath, s.placeOrderForm)
+	r.Get("/o/{token}", s.orderStatusPage)
+	r.Get("/o/{token}/bestaetigung", s.orderPlacedPage)
+	public.Get("/o/{token}/events", s.orderEvents)
 
 	for path, h := range map[string]http.HandlerFunc{
 		"/open-data/waiting-od.json":    s.openDataOD,

@@ -25,6 +25,7 @@ import (
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/hardware"
 	"github.com/veedel/veedel/internal/login"
+	"github.com/veedel/veedel/internal/mail"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/sync/downlink"
@@ -107,6 +108,9 @@ type applianceConfig struct {
 	// Mount are extra handlers on the appliance's router by path prefix
 	// (the demo's printer simulator under /sim/printer/).
 	Mount map[string]http.Handler
+	// Mail is how the site e-mails citizens (orders ready, dispatched,
+	// rejected); nil or no relay: it does not.
+	Mail *mailConfig
 }
 
 type userSpec struct {
@@ -127,6 +131,7 @@ type applianceNode struct {
 	centralClock *changelog.CentralClock
 	listener     net.Listener
 	URL          string
+	outbox       *mail.Outbox // nil: no e-mail
 }
 
 // keyFile is where the site's key is kept.
@@ -241,7 +246,13 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	// clock for signing (changelog.CentralClock): near zero once clk goes
 	// by central's time, it lets the first request after a start that
 	// central refused as not fresh be signed again at once.
-	n := &applianceNode{cfg: cfg, Store: store, Clock: clk, Key: key, centralClock: &changelog.CentralClock{}, listener: l, URL: scheme + l.Addr().String()}
+	outbox, err := cfg.Mail.outbox(store, cfg.Logger)
+	if err != nil {
+		l.Close()
+		return fail(err)
+	}
+	store.UseMail(outbox)
+	n := &applianceNode{cfg: cfg, Store: store, Clock: clk, Key: key, centralClock: &changelog.CentralClock{}, listener: l, URL: scheme + l.Addr().String(), outbox: outbox}
 	if cfg.CentralURL != "" {
 		n.Uplink = &uplink.Uplink{Outbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
 			Heartbeat: cfg.Heartbeat, BatchEntries: cfg.BatchEntries, RefusedBackoff: cfg.RefusedBackoff, Now: cfg.Now,
@@ -280,8 +291,11 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		return err
 	}
 	srv := &server.Server{Store: n.Store, Renderer: renderer, Logger: n.cfg.Logger, PortalURL: strings.TrimRight(n.cfg.PortalURL, "/"),
-		Announce: n.cfg.Announce, Clock: n.Clock, KioskIdle: n.cfg.KioskIdle}
+		Announce: n.cfg.Announce, Clock: n.Clock, KioskIdle: n.cfg.KioskIdle, SiteAddress: siteAddress(n.cfg.Site)}
 	var wg sync.WaitGroup
+	if n.outbox != nil {
+		wg.Go(func() { n.outbox.Run(ctx) })
+	}
 	if n.Uplink != nil {
 		srv.SyncStatus = n.Uplink.Status
 		wg.Add(1)
@@ -382,6 +396,7 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	deviceInterval := fs.Duration("device-interval", devices.DefaultInterval, "how often the printer and modem are asked for their health")
 	kioskIdle := fs.Duration("kiosk-idle", server.DefaultKioskIdle, "how long the kiosk waits for a touch before it returns to its German start page for the next citizen")
 	verbose := fs.Bool("v", false, "log every request")
+	mailCfg := mailFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel appliance -site ID [flags]
 
@@ -400,6 +415,9 @@ passwords and sessions cross it (the files are re-read when they change).
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := mailCfg.check(); err != nil {
 		return err
 	}
 	if *site == "" {
@@ -422,7 +440,7 @@ passwords and sessions cross it (the files are re-read when they change).
 	}
 	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, SeedFile: *seedFile, NoShowGrace: *noShowGrace, KioskIdle: *kioskIdle,
 		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose),
-		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce, TLSCert: *tlsCert, TLSKey: *tlsKey}
+		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce, TLSCert: *tlsCert, TLSKey: *tlsKey, Mail: mailCfg}
 	if *smsLead <= 0 {
 		return usageErrorf("appliance: -sms-lead must be positive")
 	}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veedel/veedel/appliance/registration"
+
 	"github.com/veedel/veedel/internal/mail/mailsim"
 
 	"github.com/veedel/veedel/central"
@@ -45,6 +47,9 @@ type centralConfig struct {
 	Admins []userSpec
 	// Mail is how central e-mails citizens (nil or no relay: it does not).
 	Mail *mailConfig
+	// CivilStatusSite owns the civil-status certificates (the Standesamt);
+	// "": they go to the site the citizen chose.
+	CivilStatusSite string
 	// Mount are extra handlers by path prefix (the demo's /sim/mail/).
 	Mount map[string]http.Handler
 }
@@ -88,6 +93,7 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 		store.Close()
 		return nil, err
 	}
+	c.Workflow(registration.Prefix).(*registration.Central).CivilStatusSite = cfg.CivilStatusSite
 	for _, a := range cfg.Admins {
 		if err := store.CreateAdmin(ctx, a.Name, a.Role, a.Password, time.Now()); err != nil {
 			store.Close()
@@ -171,6 +177,7 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
 	publicURL := fs.String("public-url", "", "the portal's public address, for the links in /open-data (default: the address requested)")
 	mailCfg := mailFlags(fs)
+	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
        veedel central enroll -site ID [-data DIR] [-ttl 24h]
@@ -205,7 +212,7 @@ All of them work while central runs.
 		}
 	}
 	node, err := openCentral(ctx, centralConfig{DB: filepath.Join(*data, "central.db"), Listen: *listen, Logger: newLogger(stderr, *verbose),
-		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg})
+		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil})
 	if err != nil {
 		return err
 	}

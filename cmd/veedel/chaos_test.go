@@ -21,6 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/appliance/registration"
+
 	"github.com/veedel/veedel/appliance"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
@@ -144,6 +147,9 @@ type chaosSite struct {
 
 	// What central last sent the site (0: nothing yet).
 	sentClose, sentMinutes int
+	// Orders and appointments placed at central for the site, by code.
+	orders, bookings []string
+	orderTokens      []string // the citizens' status tokens, as orders
 
 	mu     sync.Mutex
 	issued map[string]bool   // tokens answered with 201
@@ -270,6 +276,7 @@ func runChaos(t *testing.T, seed uint64) {
 
 	c.check("after healing")
 	c.checkDownload()
+	c.checkWorkflows()
 	// Central folds every log again on start: the result must be the same.
 	c.restartCentral(0)
 	c.check("after central's restart")
@@ -465,6 +472,14 @@ func (c *chaosRun) check(when string) {
 func (c *chaosRun) centralWrite() {
 	ctx := context.Background()
 	r := c.r
+	switch r.IntN(5) {
+	case 0:
+		c.placeOrder(c.sites[r.IntN(len(c.sites))])
+		return
+	case 1:
+		c.bookAppointment(c.sites[r.IntN(len(c.sites))])
+		return
+	}
 	if r.IntN(3) > 0 {
 		s := c.sites[r.IntN(len(c.sites))]
 		closing := 12*60 + 1 + r.IntN(8*60)
@@ -485,6 +500,100 @@ func (c *chaosRun) centralWrite() {
 		if slices.Contains(sites, s.cfg.Site) {
 			s.sentMinutes = minutes
 		}
+	}
+}
+
+// placeOrder places a certificate order for s at central, as a citizen
+// does; refused while central has no box key of the site yet.
+func (c *chaosRun) placeOrder(s *chaosSite) {
+	orders := c.central.Central.Workflow(registration.Prefix).(*registration.Central)
+	p, err := orders.Place(context.Background(), c.central.Central, registration.OrderRequest{
+		Kind: registration.KindMelde, Site: s.cfg.Site, Delivery: registration.DeliveryPickup, Copies: 1 + c.r.IntN(3),
+		Person:  registration.Person{FamilyName: "Chaos", GivenNames: "Carla", BirthDate: "1980-01-01"},
+		Contact: registration.Contact{Email: "carla@example.de"}, Consent: true}, time.Now())
+	c.logf("  central: order for %s: %s %v", s.cfg.Site, p.Code, err)
+	if err == nil {
+		s.orders = append(s.orders, p.Code)
+		s.orderTokens = append(s.orderTokens, p.Token)
+	}
+}
+
+// bookAppointment sells s's next free online place of a service and
+// confirms it, as a citizen with the code from the e-mail does.
+func (c *chaosRun) bookAppointment(s *chaosSite) {
+	ctx := context.Background()
+	cc := c.central.Central
+	appts := cc.Workflow(appointment.Prefix).(*appointment.Central)
+	box := &codeBox{codes: map[string]string{}}
+	now := time.Now()
+	for d := 1; d < 30; d++ {
+		slots, err := appts.Slots(cc, s.cfg.Site, "ausweis", cc.DayOf(s.cfg.Site, now.AddDate(0, 0, d)), now)
+		if err != nil {
+			c.logf("  central: no slots for %s: %v", s.cfg.Site, err)
+			return
+		}
+		for _, sl := range slots {
+			if sl.Available == 0 {
+				continue
+			}
+			email := fmt.Sprintf("chaos%d@example.de", c.r.Uint64())
+			h, err := appts.Hold(ctx, cc, box, appointment.Request{Site: s.cfg.Site, Service: "ausweis", Start: sl.Start, Name: "Chaos", Email: email, Consent: true}, now)
+			if err == nil {
+				_, err = appts.Confirm(ctx, cc, h.Token, box.code(email), now)
+			}
+			c.logf("  central: appointment at %s %s: %s %v", s.cfg.Site, sl.Start.Format(time.DateTime), h.Code, err)
+			if err == nil {
+				s.bookings = append(s.bookings, h.Code)
+			}
+			return
+		}
+	}
+}
+
+// checkWorkflows: every order and appointment central placed for a site is
+// at the site exactly once and central's status of it says so, and no
+// slot at the site holds more bookings than it has places.
+func (c *chaosRun) checkWorkflows() {
+	ctx := context.Background()
+	orders := c.central.Central.Workflow(registration.Prefix).(*registration.Central)
+	for _, s := range c.sites {
+		site := s.cfg.Site
+		all, err := registration.List(ctx, s.node.Store.Read(), "", 100_000)
+		if err != nil {
+			c.t.Errorf("orders at %s: %v", site, err)
+			continue
+		}
+		count := map[string]int{}
+		for _, o := range all {
+			count[o.Code]++
+		}
+		for _, code := range s.orders {
+			if count[code] != 1 {
+				c.t.Errorf("order %s is at %s %d times, want once", code, site, count[code])
+			}
+		}
+		if len(all) != len(s.orders) {
+			c.t.Errorf("%s has %d orders, central placed %d", site, len(all), len(s.orders))
+		}
+		for i, tok := range s.orderTokens {
+			if o, ok := orders.ByToken(tok); !ok || o.Status != registration.StatusAtSite {
+				c.t.Errorf("central's status of order %s: %+v (%v), want %s", s.orders[i], o, ok, registration.StatusAtSite)
+			}
+		}
+		s.node.Store.View(func(st *queue.State) {
+			for _, code := range s.bookings {
+				if b := st.BookingByCode(code); b == nil || !b.Online {
+					c.t.Errorf("appointment %s is not at %s as an online booking: %+v", code, site, b)
+				}
+			}
+			for _, b := range st.Bookings() {
+				sl, ok := st.SlotOf(b.Service, b.Slot)
+				if ok && st.Booked(b.Service, sl, true)+st.Booked(b.Service, sl, false) > sl.Capacity {
+					c.t.Errorf("%s: slot %v holds more bookings than its %d places", site, sl.Start, sl.Capacity)
+				}
+			}
+		})
+		c.logf("workflows at %s: %d orders, %d appointments, each once", site, len(s.orders), len(s.bookings))
 	}
 }
 

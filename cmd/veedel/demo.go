@@ -70,8 +70,11 @@ everything cleanly; starting again on the same -data resumes with all data.
 	defer mailSim.Close()
 	c, err := openCentral(ctx, centralConfig{DB: filepath.Join(*data, "central.db"), Listen: net.JoinHostPort(host, strconv.Itoa(*port)), Logger: logger,
 		Admins: []userSpec{{Name: "admin", Password: "admin", Role: central.RoleAdmin}},
-		Mail:   &mailConfig{Relay: mailSim.Addr(), TLS: mail.TLSOff, From: "Stadt Köln (Demo) <noreply@veedel.invalid>", Retention: mail.DefaultRetention},
-		Mount:  map[string]http.Handler{simMailPath: http.StripPrefix(strings.TrimSuffix(simMailPath, "/"), mailSim.Handler())}})
+		// Porz is also the civil-status office: birth, marriage and death
+		// certificates ordered online go there.
+		CivilStatusSite: "porz",
+		Mail:            &mailConfig{Relay: mailSim.Addr(), TLS: mail.TLSOff, From: "Stadt Köln (Demo) <noreply@veedel.invalid>", Retention: mail.DefaultRetention},
+		Mount:           map[string]http.Handler{simMailPath: http.StripPrefix(strings.TrimSuffix(simMailPath, "/"), mailSim.Handler())}})
 	if err != nil {
 		return err
 	}
@@ -92,6 +95,7 @@ everything cleanly; starting again on the same -data resumes with all data.
 			Site: site, DB: filepath.Join(*data, site+".db"), Listen: net.JoinHostPort(host, strconv.Itoa(*port+1+i)),
 			CentralURL: centralURL, PortalURL: centralURL, Logger: logger, CentralEnrolls: true,
 			Users: []userSpec{{Name: "demo", Password: "demo", Role: sqlite.RoleLead}},
+			Mail:  &mailConfig{Relay: mailSim.Addr(), TLS: mail.TLSOff, From: "Stadt Köln " + site + " (Demo) <noreply@veedel.invalid>", Retention: mail.DefaultRetention},
 		}
 		printerListen := net.JoinHostPort(host, strconv.Itoa(*port+demoPrinterPorts+1+i))
 		err := demoPrinter(&cfg, site == "kalk", *printerAddr, printerListen, &sims)
@@ -132,6 +136,7 @@ everything cleanly; starting again on the same -data resumes with all data.
 	fmt.Fprintf(stdout, "  Citizen portal (central)   %s/\n", c.URL)
 	fmt.Fprintf(stdout, "  Book an appointment        %s/termin\n", c.URL)
 	fmt.Fprintf(stdout, "  Admin (central)            %s/admin      login: admin / admin\n", c.URL)
+	fmt.Fprintf(stdout, "  Order a certificate        %s/bestellen   (civil-status certificates: Porz is the Standesamt)\n", c.URL)
 	fmt.Fprintf(stdout, "  E-mail sent (simulated)    %s%s\n", c.URL, simMailPath)
 	for _, n := range nodes {
 		fmt.Fprintf(stdout, "\n  Site %s\n", n.cfg.Site)

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veedel/veedel/workflow"
+	"github.com/veedel/veedel/workflows"
+
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/central"
@@ -105,7 +108,7 @@ func checkSite(ctx context.Context, cn *centralNode, s siteUnderTest) []string {
 	// 3. Read models.
 	fresh := queue.NewState(s.Site)
 	for _, e := range stored {
-		p, err := changelog.DecodePayload(&e, queue.NewPayload)
+		p, err := changelog.DecodePayload(&e, workflow.Payloads(queue.NewPayload, workflows.Site()))
 		if err != nil {
 			fail("entry %d: %v", e.Seq, err)
 			continue

@@ -51,7 +51,7 @@ type applianceProcess struct {
 	log string
 }
 
-func startApplianceProcess(t *testing.T, bin, dir, listen, centralURL, token string, n int) *applianceProcess {
+func startApplianceProcess(t *testing.T, bin, dir, listen, centralURL, token string, n int, extra ...string) *applianceProcess {
 	t.Helper()
 	logFile := filepath.Join(dir, fmt.Sprintf("appliance-%d.log", n))
 	f, err := os.Create(logFile)
@@ -63,6 +63,7 @@ func startApplianceProcess(t *testing.T, bin, dir, listen, centralURL, token str
 	if token != "" {
 		cmd.Args = append(cmd.Args, "-enroll-token", token)
 	}
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ type mailConfig struct {
 // mailFlags adds the e-mail flags to fs.
 func mailFlags(fs *flag.FlagSet) *mailConfig {
 	c := &mailConfig{}
-	fs.StringVar(&c.Relay, "smtp", "", "SMTP relay host:port for e-mail to citizens (confirmation codes); none: no e-mail, online booking answers 503")
+	fs.StringVar(&c.Relay, "smtp", "", "SMTP relay host:port for e-mail to citizens (none: no e-mail is sent)")
 	fs.StringVar(&c.TLS, "smtp-tls", mail.TLSOpportunistic, "STARTTLS to the relay: opportunistic, required or off")
 	fs.StringVar(&c.User, "smtp-user", "", "SMTP AUTH user (password from VEEDEL_SMTP_PASSWORD)")
 	fs.StringVar(&c.From, "mail-from", "Stadt Köln <noreply@veedel.invalid>", "sender of e-mail to citizens")

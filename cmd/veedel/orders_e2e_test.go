@@ -15,10 +15,11 @@ import (
 
 	"github.com/veedel/veedel/appliance/registration"
 	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/internal/mail/mailsim"
 )
 
 // startCentralProcess runs `veedel central` on dir's central.db.
-func startCentralProcess(t *testing.T, bin, dir, listen string, n int) *applianceProcess {
+func startCentralProcess(t *testing.T, bin, dir, listen string, n int, extra ...string) *applianceProcess {
 	t.Helper()
 	logFile := filepath.Join(dir, fmt.Sprintf("central-%d.log", n))
 	f, err := os.Create(logFile)
@@ -26,7 +27,7 @@ func startCentralProcess(t *testing.T, bin, dir, listen string, n int) *applianc
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cmd := exec.Command(bin, "central", "-data", dir, "-listen", listen)
+	cmd := exec.Command(bin, append([]string{"central", "-data", dir, "-listen", listen}, extra...)...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -80,12 +81,20 @@ func TestOrderAcrossOutages(t *testing.T) {
 	}
 	st.Close()
 
-	cent := startCentralProcess(t, bin, dir, centralAddr, 0)
-	site := startApplianceProcess(t, bin, dir, siteAddr, centralURL, enrollmentTokenFor(t, filepath.Join(dir, "central.db"), cfg), 0)
+	// Both send e-mail to a stand-in relay: the citizen's confirmation
+	// (central) and "ready" (the site).
+	sim, err := mailsim.Start("127.0.0.1:0", mailsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	smtp := []string{"-smtp", sim.Addr(), "-smtp-tls", "off"}
+	cent := startCentralProcess(t, bin, dir, centralAddr, 0, smtp...)
+	site := startApplianceProcess(t, bin, dir, siteAddr, centralURL, enrollmentTokenFor(t, filepath.Join(dir, "central.db"), cfg), 0, smtp...)
 	waitHealthy(t, site, siteURL)
 
 	body := `{"kind":"meldebescheinigung","site":"kalk","delivery":"pickup","copies":1,` +
-		`"person":{"family_name":"Nowak","given_names":"Jan","birth_date":"1979-11-02"},"contact":{"phone":"0171 2345678"},"consent":true}`
+		`"person":{"family_name":"Nowak","given_names":"Jan","birth_date":"1979-11-02"},"contact":{"phone":"0171 2345678","email":"jan.nowak@example.de"},"consent":true}`
 	place := func() (code, token string, status int) {
 		resp, err := http.Post(centralURL+"/api/v1/orders", "application/json", strings.NewReader(body))
 		if err != nil {
@@ -147,7 +156,7 @@ func TestOrderAcrossOutages(t *testing.T) {
 	if status != http.StatusCreated {
 		t.Fatalf("order while the site is down: %d", status)
 	}
-	site = startApplianceProcess(t, bin, dir, siteAddr, centralURL, "", 1)
+	site = startApplianceProcess(t, bin, dir, siteAddr, centralURL, "", 1, smtp...)
 	waitHealthy(t, site, siteURL)
 	started := time.Now()
 	for orders()[code].Status != registration.StatusAtSite {
@@ -168,7 +177,23 @@ func TestOrderAcrossOutages(t *testing.T) {
 			t.Fatalf("%s while central is down: %d", action, got)
 		}
 	}
-	cent = startCentralProcess(t, bin, dir, centralAddr, 1)
+	// The site tells the citizen while central is down.
+	ready := func() int {
+		n := 0
+		for _, m := range sim.Messages() {
+			if strings.Contains(m.To, "jan.nowak@example.de") && strings.Contains(m.Subject, "Abholbereit") && strings.Contains(m.Text, code) {
+				n++
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(10 * time.Second); ready() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no \"ready\" e-mail within 10 s; site:\n%s", site.tail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cent = startCentralProcess(t, bin, dir, centralAddr, 1, smtp...)
 	var st2 struct {
 		Status string `json:"status"`
 		Stale  bool   `json:"stale"`
@@ -181,6 +206,18 @@ func TestOrderAcrossOutages(t *testing.T) {
 			t.Fatalf("status after central's restart: %+v\ncentral:\n%s\nsite:\n%s", st2, cent.tail(), site.tail())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if n := ready(); n != 1 {
+		t.Errorf("%d \"ready\" e-mails, want 1", n)
+	}
+	confirmations := 0
+	for _, m := range sim.Messages() {
+		if strings.Contains(m.To, "jan.nowak@example.de") && strings.Contains(m.Subject, "eingegangen") {
+			confirmations++
+		}
+	}
+	if confirmations != 2 { // one per order placed; the refused probes sent none
+		t.Errorf("%d confirmation e-mails, want 2", confirmations)
 	}
 	all := orders()
 	if len(all) != 2 || all[first].Status != registration.StatusAtSite || all[code].Status != registration.StatusReady {

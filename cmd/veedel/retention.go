@@ -31,6 +31,12 @@ func (n *applianceNode) retentionLoop(ctx context.Context, interval time.Duratio
 
 func (n *applianceNode) retain(ctx context.Context) {
 	log := n.cfg.Logger
+	// Reminders due (the day before an appointment) go out once each.
+	if sent, err := n.Store.SendDue(ctx); err != nil {
+		log.Error("reminders", "err", err)
+	} else if sent > 0 {
+		log.Info("reminders queued", "site", n.cfg.Site, "messages", sent)
+	}
 	// Personal data of the workflows (orders) go when their keeping time
 	// is over, whatever the change-log's retention.
 	if erased, err := n.Store.ErasePersonalData(ctx); err != nil {

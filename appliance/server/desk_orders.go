@@ -1,0 +1,223 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/appliance/registration"
+	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/ui"
+	"github.com/veedel/veedel/workflow"
+)
+
+// The back office of certificate orders at the desk (/desk/orders): the
+// orders this site owns, filtered by status and kind; one order with its
+// personal details, the steps its status allows, and its letter or slip
+// to print (desk_orders_pdf.go). Every logged-in staff member may work on
+// orders; the steps go through orderStep, as the API's do.
+
+// orderStep takes the order code through action for staff: the decision
+// (registration.Decide) in the store's command transaction, so the
+// change-log entry and the orders table change together or not at all.
+func (s *Server) orderStep(ctx context.Context, code, action, staff, reason string) error {
+	_, err := s.Store.ExecuteTx(ctx, func(_ *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
+		e, err := registration.Decide(ctx, q, at, code, action, staff, reason, "")
+		if err != nil {
+			return nil, err
+		}
+		return []queue.Event{e}, nil
+	})
+	return err
+}
+
+// orderSteps are the back office's steps in the order the page offers them.
+var orderSteps = []string{registration.ActionClaim, registration.ActionReady, registration.ActionDispatch,
+	registration.ActionCollect, registration.ActionReject}
+
+// openOrders counts the orders not done, for the desk's badge; 0 when the
+// count fails (the badge is a hint, the list tells).
+func (s *Server) openOrders(ctx context.Context) int {
+	n, err := registration.CountOpen(ctx, s.Store.Read())
+	if err != nil {
+		s.Logger.Warn("count open orders", "err", err)
+		return 0
+	}
+	return n
+}
+
+// orderStatuses are the statuses a site's order can have, for the filter.
+var orderStatuses = []string{registration.StatusAtSite, registration.StatusInProgress, registration.StatusReady,
+	registration.StatusDispatched, registration.StatusCollected, registration.StatusRejected}
+
+type ordersPage struct {
+	SiteName string
+	Status   string // "open", "" (all) or a status
+	Kind     string
+	Statuses []string
+	Kinds    []string
+	// FilterError is the filter's fault, shown at the field it names
+	// ("status" or "kind").
+	FilterError, FilterField string
+	Orders                   []orderRow
+	Limited                  bool
+	Limit                    int
+}
+
+// orderRow is an order in the list, its figures formatted for the page.
+type orderRow struct {
+	registration.Order
+	Fee string
+	Age string
+}
+
+// MaxDeskOrders bounds the desk's list (the oldest first: they are due).
+const MaxDeskOrders = 200
+
+func (s *Server) deskOrders(w http.ResponseWriter, r *http.Request) {
+	lang := ui.Lang(w, r)
+	q := r.URL.Query()
+	p := ordersPage{Status: "open", Statuses: orderStatuses, Kinds: registration.Kinds, Limit: MaxDeskOrders}
+	if _, ok := q["status"]; ok {
+		p.Status = q.Get("status")
+	}
+	p.Kind = q.Get("kind")
+	status := http.StatusOK
+	switch {
+	case !registration.ValidStatus(p.Status) || p.Status == registration.StatusReceived:
+		p.FilterError, p.FilterField, p.Status = ui.Translate(lang, "orders.filter.bad"), "status", "open"
+	case !registration.ValidKind(p.Kind):
+		p.FilterError, p.FilterField, p.Kind = ui.Translate(lang, "orders.filter.bad"), "kind", ""
+	}
+	if p.FilterError != "" {
+		status = http.StatusBadRequest
+	} else {
+		orders, err := registration.Find(r.Context(), s.Store.Read(), registration.Filter{Status: p.Status, Kind: p.Kind, Limit: MaxDeskOrders + 1})
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		if len(orders) > MaxDeskOrders {
+			orders, p.Limited = orders[:MaxDeskOrders], true
+		}
+		now := s.current()
+		for _, o := range orders {
+			p.Orders = append(p.Orders, orderRow{Order: o, Fee: ui.Euros(lang, o.FeeCents), Age: ui.Age(lang, o.ReceivedAt, now)})
+		}
+	}
+	s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
+	w.Header().Set("Cache-Control", "no-store")
+	s.Renderer.Render(w, status, "desk_orders", ui.Page{Lang: lang, Title: ui.Translate(lang, "orders.title") + " · " + p.SiteName,
+		Surface: "desk", Path: r.URL.Path, Data: p})
+}
+
+type orderPage struct {
+	SiteName string
+	Order    registration.Order
+	Fee      string
+	// Steps are the steps the order's status allows now, as Decide
+	// decides them.
+	Steps map[string]bool
+	// ClaimedByOther names the clerk working on it when it is not the
+	// viewer.
+	ClaimedByOther string
+	Letter, Slip   bool // which document the order prints
+	KeepDays       int
+	MaxReason      int
+	// Reason is the reason typed into a refused rejection, with its fault.
+	Reason, ReasonError string
+}
+
+// deskOrder: GET /desk/orders/{code}.
+func (s *Server) deskOrder(w http.ResponseWriter, r *http.Request) {
+	lang := ui.Lang(w, r)
+	flash := ""
+	if done := r.URL.Query().Get("done"); slices.Contains(orderSteps, done) {
+		flash = ui.Translate(lang, "orders.done."+done)
+	}
+	s.renderOrder(w, r, http.StatusOK, flash, "", orderPage{})
+}
+
+// renderOrder shows an order; errMsg is a refused step's message, form
+// the rejection form as it was sent.
+func (s *Server) renderOrder(w http.ResponseWriter, r *http.Request, status int, flash, errMsg string, form orderPage) {
+	lang := ui.Lang(w, r)
+	ctx := r.Context()
+	o, err := registration.Get(ctx, s.Store.Read(), chi.URLParam(r, "code"))
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	staff := session(r).User.Name
+	p := orderPage{Order: o, Fee: ui.Euros(lang, o.FeeCents), Steps: map[string]bool{},
+		KeepDays: int(registration.KeepDetails / (24 * time.Hour)), MaxReason: registration.MaxReason,
+		Reason: form.Reason, ReasonError: form.ReasonError}
+	// Which steps are open is Decide's to say: asked without committing.
+	now := s.current()
+	for _, action := range orderSteps {
+		_, err := registration.Decide(ctx, s.Store.Read(), now, o.Code, action, staff, "-", "")
+		p.Steps[action] = err == nil
+	}
+	if o.Status == registration.StatusInProgress && o.Staff != staff {
+		p.ClaimedByOther = o.Staff
+	}
+	p.Letter = o.Delivery == registration.DeliveryPost && o.Details != nil
+	p.Slip = o.Delivery == registration.DeliveryPickup && o.Details != nil
+	s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
+	w.Header().Set("Cache-Control", "no-store")
+	s.Renderer.Render(w, status, "desk_orders_detail", ui.Page{Lang: lang, Title: ui.Translate(lang, "orders.detail.title", o.Code) + " · " + p.SiteName,
+		Surface: "desk", Path: "/desk/orders/" + o.Code, Flash: flash, Error: errMsg, Data: p})
+}
+
+// deskOrderStep: POST /desk/orders/{code}/{action}; reject takes the form
+// field reason. A step the order's status does not allow shows the order
+// again with why; a reason at fault is marked at its field.
+func (s *Server) deskOrderStep(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return
+	}
+	code, action := chi.URLParam(r, "code"), chi.URLParam(r, "action")
+	if !slices.Contains(orderSteps, action) {
+		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannter Schritt / unknown step"))
+		return
+	}
+	reason := r.PostForm.Get("reason")
+	err := s.orderStep(r.Context(), code, action, session(r).User.Name, reason)
+	if err != nil {
+		lang := ui.Lang(w, r)
+		status := web.Status(err)
+		switch veedel.ErrorCode(err) {
+		case veedel.EINVALID:
+			form := orderPage{Reason: reason, ReasonError: sentence(ui.InLang(lang, veedel.ErrorMessage(err)))}
+			s.renderOrder(w, r, status, "", "", form)
+		case veedel.ECONFLICT:
+			s.renderOrder(w, r, status, "", sentence(ui.InLang(lang, veedel.ErrorMessage(err))), orderPage{})
+		default:
+			s.renderError(w, r, err)
+		}
+		return
+	}
+	code = strings.ToUpper(strings.TrimSpace(code))
+	http.Redirect(w, r, "/desk/orders/"+url.PathEscape(code)+"?done="+action, http.StatusSeeOther)
+}
+
+// sentence starts msg with a capital letter: the domain's English halves
+// start small ("order U… is closed already").
+func sentence(msg string) string {
+	r, n := utf8.DecodeRuneInString(msg)
+	if n == 0 {
+		return msg
+	}
+	return string(unicode.ToUpper(r)) + msg[n:]
+}
