@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"html/template"
 	"net/http"
 	"net/mail"
@@ -10,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -129,6 +132,9 @@ type bookingPage struct {
 	Consent            bool
 	ConsentError       string
 	Action             string
+	// Submission names this rendering of the form: the same form posted
+	// twice (a double tap) holds one slot (holdSubmissions).
+	Submission string
 }
 
 // Has reports whether the page shows an error summary.
@@ -443,6 +449,7 @@ func (s *Server) bookingStep(ctx context.Context, lang string, p *bookingPage, s
 	p.When, p.WhenHTML = whenLabel(lang, t, loc), whenHTML(lang, t, loc)
 	p.Back = bookingQuery("service", service, "site", site, "date", date) + "#slots"
 	p.Action = bookingPath
+	p.Submission = newSubmissionKey()
 	return http.StatusOK
 }
 
@@ -460,6 +467,29 @@ func (s *Server) holdBooking(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
+	// The same form posted twice holds once: a repeat waits for the first
+	// post and goes where it went (the slot it holds is no longer free,
+	// so this comes before the choices are checked again).
+	key := f.Get("submission")
+	sub, first := s.bookingSubmissions.begin(key, s.now())
+	if !first {
+		select {
+		case <-sub.done:
+		case <-r.Context().Done():
+			return
+		}
+		if sub.token != "" {
+			http.Redirect(w, r, "/b/"+url.PathEscape(sub.token), http.StatusSeeOther)
+			return
+		}
+	}
+	done := func(token string) {
+		if first {
+			s.bookingSubmissions.finish(key, sub, token)
+			first = false
+		}
+	}
+	defer done("")
 	service, site, start := f.Get("service"), f.Get("site"), f.Get("start")
 	p := bookingPage{LangBase: bookingQuery("service", service, "site", site, "start", start)}
 	p.LangBase += map[bool]string{true: "?", false: "&"}[p.LangBase == bookingPath]
@@ -509,12 +539,14 @@ func (s *Server) holdBooking(w http.ResponseWriter, r *http.Request) {
 		s.renderBooking(w, http.StatusTooManyRequests, lang, p)
 		return
 	}
+	p.Submission = key
 	t, _ := time.Parse(time.RFC3339, start)
 	// The code goes by e-mail (the per-contact limit counts mailboxes);
 	// the phone, optional, goes sealed to the site with the name.
 	held, err := s.appointments().Hold(r.Context(), s.Central, s.Notify, appointment.Request{
 		Site: site, Service: service, Start: t, Name: name, Email: email, Phone: phone, Consent: true, Lang: lang,
 	}, s.Central.Now())
+	done(held.Token)
 	if err != nil {
 		status := s.bookingHoldFailed(lang, &p, err)
 		s.renderBooking(w, status, lang, p)
@@ -522,6 +554,63 @@ func (s *Server) holdBooking(w http.ResponseWriter, r *http.Request) {
 	}
 	s.bookLimiter.Allow(client, s.Central.Now())
 	http.Redirect(w, r, "/b/"+url.PathEscape(held.Token), http.StatusSeeOther)
+}
+
+// holdSubmissions remembers, for a hold's lifetime, which post of step 4
+// made which hold, so that the same form posted twice (a double tap, a
+// reload of the POST) holds one slot and sends one code. Memory only.
+type holdSubmissions struct {
+	mu sync.Mutex
+	m  map[string]*holdSubmission
+}
+
+type holdSubmission struct {
+	at    time.Time
+	done  chan struct{} // closed when the first post has its answer
+	token string        // the hold's token; "" when it failed
+}
+
+// begin registers the post of key; false, with the first post's entry,
+// when key was posted before. A key not made by newSubmissionKey is not
+// tracked.
+func (h *holdSubmissions) begin(key string, now time.Time) (*holdSubmission, bool) {
+	sub := &holdSubmission{at: now, done: make(chan struct{})}
+	if len(key) != 22 {
+		return sub, true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil {
+		h.m = map[string]*holdSubmission{}
+	}
+	for k, old := range h.m {
+		if now.Sub(old.at) > appointment.DefaultHoldFor+time.Minute {
+			delete(h.m, k)
+		}
+	}
+	if old := h.m[key]; old != nil {
+		return old, false
+	}
+	h.m[key] = sub
+	return sub, true
+}
+
+// finish records the first post's hold ("" when it failed: a repeat may
+// then try again) and wakes the repeats.
+func (h *holdSubmissions) finish(key string, sub *holdSubmission, token string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	sub.token = token
+	if token == "" && h.m[key] == sub {
+		delete(h.m, key)
+	}
+	close(sub.done)
+}
+
+func newSubmissionKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // validEmail is appointment's check of an address.

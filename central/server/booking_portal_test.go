@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -367,5 +368,37 @@ func TestBookingFormSellerRefusals(t *testing.T) {
 	}
 	if b.holds() != 3 {
 		t.Fatalf("%d holds, want 3", b.holds())
+	}
+}
+
+// TestBookingDoubleSubmitHoldsOnce: the same form posted twice at once (a
+// double tap) holds one slot, sends one code, and both posts land on the
+// same code page.
+func TestBookingDoubleSubmitHoldsOnce(t *testing.T) {
+	b := newBookingSite(t)
+	start := b.slots("2026-03-05")[7].Start
+	_, step4 := b.page("/termin?service=ausweis&site="+siteID+"&start="+url.QueryEscape(start.UTC().Format(time.RFC3339)), http.StatusOK)
+	key := regexp.MustCompile(`name="submission" value="([^"]+)"`).FindStringSubmatch(step4)
+	if key == nil {
+		t.Fatal("step 4 has no submission key")
+	}
+	f := bookingForm(start, "tap@example.de")
+	f.Set("submission", key[1])
+	var wg sync.WaitGroup
+	locs := make([]string, 4)
+	for i := range locs {
+		wg.Go(func() {
+			resp, _ := b.submit("/termin", f, http.StatusSeeOther)
+			locs[i] = resp.Header.Get("Location")
+		})
+	}
+	wg.Wait()
+	for _, l := range locs[1:] {
+		if l != locs[0] {
+			t.Fatalf("the same form went to %v", locs)
+		}
+	}
+	if b.holds() != 1 {
+		t.Fatalf("%d holds for one form posted 4 times", b.holds())
 	}
 }

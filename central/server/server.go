@@ -50,6 +50,8 @@ type Server struct {
 
 	bookLimiter  *ratelimit.Limiter // holds per client (appointments.go)
 	bookingMails sentOnce           // confirmations sent (booking_portal_status.go)
+	// bookingSubmissions: step 4's posts, against holding twice (booking_portal.go)
+	bookingSubmissions holdSubmissions
 
 	orderSubmissions submissions // the order form's posts, against placing one twice (orders_portal.go)
 }
