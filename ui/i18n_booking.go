@@ -10,6 +10,7 @@ package ui
 func addBookingTexts() {
 	for lang, add := range map[string]map[string]string{
 		"de": {
+			"portal.book.release":              "Reservierung aufheben (der Termin wird wieder frei)",
 			"portal.book.mail.subject":         "Ihr Termin am %s ist gebucht",
 			"portal.book.mail.body":            "Ihr Termin ist gebucht.\n\nBuchungscode: %s\nTermin: %s\nOrt: %s\nBitte mitbringen: %s\n\nZeigen Sie den Buchungscode am Kiosk vor Ort oder tippen Sie ihn ein: Sie bekommen dann Ihre Wartenummer.\n\nIhren Termin ansehen, in den Kalender übernehmen oder absagen:\n%s\n",
 			"portal.book.link":                 "Termin buchen",
@@ -130,6 +131,7 @@ func addBookingTexts() {
 			"portal.book.err.cancel":           "Der Termin konnte gerade nicht abgesagt werden. Bitte versuchen Sie es gleich noch einmal.",
 		},
 		"en": {
+			"portal.book.release":              "Release the reservation (the appointment becomes free again)",
 			"portal.book.mail.subject":         "Your appointment on %s is booked",
 			"portal.book.mail.body":            "Your appointment is booked.\n\nBooking code: %s\nAppointment: %s\nPlace: %s\nPlease bring: %s\n\nShow the booking code at the kiosk on site or type it in: you then get your queue number.\n\nSee your appointment, add it to your calendar or cancel it:\n%s\n",
 			"portal.book.link":                 "Book an appointment",
@@ -250,6 +252,7 @@ func addBookingTexts() {
 			"portal.book.err.cancel":           "The appointment could not be cancelled just now. Please try again in a moment.",
 		},
 		"tr": {
+			"portal.book.release":              "Ayırmayı kaldır (randevu yeniden boşa çıkar)",
 			"portal.book.mail.subject":         "%s tarihindeki randevunuz alındı",
 			"portal.book.mail.body":            "Randevunuz alındı.\n\nRandevu kodu: %s\nRandevu: %s\nYer: %s\nLütfen yanınızda getirin: %s\n\nRandevu kodunu şubedeki kioskta gösterin veya yazın: ardından sıra numaranızı alırsınız.\n\nRandevunuzu görmek, takvime eklemek veya iptal etmek için:\n%s\n",
 			"portal.book.link":                 "Randevu al",
@@ -370,6 +373,7 @@ func addBookingTexts() {
 			"portal.book.err.cancel":           "Randevu şu anda iptal edilemedi. Lütfen biraz sonra tekrar deneyin.",
 		},
 		"ar": {
+			"portal.book.release":              "إلغاء الحجز المؤقت (يصبح الموعد متاحًا من جديد)",
 			"portal.book.mail.subject":         "تم حجز موعدك يوم %s",
 			"portal.book.mail.body":            "تم حجز موعدك.\n\nرمز الحجز: %s\nالموعد: %s\nالمكان: %s\nيُرجى إحضار: %s\n\nاعرض رمز الحجز على جهاز الخدمة الذاتية في المركز أو اكتبه، فتحصل على رقم الانتظار.\n\nلعرض موعدك أو إضافته إلى التقويم أو إلغائه:\n%s\n",
 			"portal.book.link":                 "حجز موعد",

@@ -292,6 +292,18 @@ func TestBookingHoldEnds(t *testing.T) {
 		t.Fatalf("%d holds after they ended", b.holds())
 	}
 	b.page("/b/unknown-token", http.StatusNotFound)
+
+	// A hold can be released from its code page, with the same question.
+	resp, _ = b.submit("/termin", bookingForm(start, "c@example.de"), http.StatusSeeOther)
+	third := resp.Header.Get("Location")
+	_, held := b.page(third, http.StatusOK)
+	contains(t, "code page", held, `href="`+third+`/cancel"`, "Reservierung aufheben")
+	_, ask := b.page(third+"/cancel", http.StatusOK)
+	contains(t, "release step", ask, "Termin absagen?", `id="cancel-submit"`)
+	b.submit(third+"/cancel", nil, http.StatusSeeOther)
+	if b.holds() != 0 || b.slots("2026-03-05")[4].Available != 1 {
+		t.Fatalf("after releasing: %d holds, %d free", b.holds(), b.slots("2026-03-05")[4].Available)
+	}
 }
 
 // The portal's start page links to the booking, and beside each site that
