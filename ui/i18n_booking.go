@@ -10,6 +10,10 @@ package ui
 func addBookingTexts() {
 	for lang, add := range map[string]map[string]string{
 		"de": {
+			"portal.book.move":                 "Termin verschieben",
+			"portal.book.move.note":            "Sie verschieben Ihren Termin am %s. Er wird erst abgesagt, wenn Sie den neuen Termin mit dem Code bestätigt haben.",
+			"portal.book.move.gone":            "Diesen Termin können wir nicht verschieben: Er ist abgesagt oder abgelaufen. Sie können einen neuen Termin buchen.",
+			"portal.book.moved":                "Ihr Termin ist verschoben. Den bisherigen Termin haben wir abgesagt.",
 			"portal.book.release":              "Reservierung aufheben (der Termin wird wieder frei)",
 			"portal.book.mail.subject":         "Ihr Termin am %s ist gebucht",
 			"portal.book.mail.body":            "Ihr Termin ist gebucht.\n\nBuchungscode: %s\nTermin: %s\nOrt: %s\nBitte mitbringen: %s\n\nZeigen Sie den Buchungscode am Kiosk vor Ort oder tippen Sie ihn ein: Sie bekommen dann Ihre Wartenummer.\n\nIhren Termin ansehen, in den Kalender übernehmen oder absagen:\n%s\n",
@@ -131,6 +135,10 @@ func addBookingTexts() {
 			"portal.book.err.cancel":           "Der Termin konnte gerade nicht abgesagt werden. Bitte versuchen Sie es gleich noch einmal.",
 		},
 		"en": {
+			"portal.book.move":                 "Move appointment",
+			"portal.book.move.note":            "You are moving your appointment on %s. It is cancelled only once you have confirmed the new one with the code.",
+			"portal.book.move.gone":            "We cannot move this appointment: it is cancelled or has expired. You can book a new one.",
+			"portal.book.moved":                "Your appointment has moved. We have cancelled the previous one.",
 			"portal.book.release":              "Release the reservation (the appointment becomes free again)",
 			"portal.book.mail.subject":         "Your appointment on %s is booked",
 			"portal.book.mail.body":            "Your appointment is booked.\n\nBooking code: %s\nAppointment: %s\nPlace: %s\nPlease bring: %s\n\nShow the booking code at the kiosk on site or type it in: you then get your queue number.\n\nSee your appointment, add it to your calendar or cancel it:\n%s\n",
@@ -252,6 +260,10 @@ func addBookingTexts() {
 			"portal.book.err.cancel":           "The appointment could not be cancelled just now. Please try again in a moment.",
 		},
 		"tr": {
+			"portal.book.move":                 "Randevuyu ertele",
+			"portal.book.move.note":            "%s tarihindeki randevunuzu değiştiriyorsunuz. Eski randevu, yenisini kodla onayladığınızda iptal edilir.",
+			"portal.book.move.gone":            "Bu randevuyu değiştiremiyoruz: iptal edilmiş veya süresi dolmuş. Yeni bir randevu alabilirsiniz.",
+			"portal.book.moved":                "Randevunuz değiştirildi. Önceki randevunuzu iptal ettik.",
 			"portal.book.release":              "Ayırmayı kaldır (randevu yeniden boşa çıkar)",
 			"portal.book.mail.subject":         "%s tarihindeki randevunuz alındı",
 			"portal.book.mail.body":            "Randevunuz alındı.\n\nRandevu kodu: %s\nRandevu: %s\nYer: %s\nLütfen yanınızda getirin: %s\n\nRandevu kodunu şubedeki kioskta gösterin veya yazın: ardından sıra numaranızı alırsınız.\n\nRandevunuzu görmek, takvime eklemek veya iptal etmek için:\n%s\n",
@@ -373,6 +385,10 @@ func addBookingTexts() {
 			"portal.book.err.cancel":           "Randevu şu anda iptal edilemedi. Lütfen biraz sonra tekrar deneyin.",
 		},
 		"ar": {
+			"portal.book.move":                 "تغيير موعد الحجز",
+			"portal.book.move.note":            "أنت تغيّر موعدك يوم %s. لن يُلغى إلا بعد تأكيد الموعد الجديد بالرمز.",
+			"portal.book.move.gone":            "لا يمكننا تغيير هذا الموعد: فقد أُلغي أو انتهت صلاحيته. يمكنك حجز موعد جديد.",
+			"portal.book.moved":                "تم تغيير موعدك. ألغينا الموعد السابق.",
 			"portal.book.release":              "إلغاء الحجز المؤقت (يصبح الموعد متاحًا من جديد)",
 			"portal.book.mail.subject":         "تم حجز موعدك يوم %s",
 			"portal.book.mail.body":            "تم حجز موعدك.\n\nرمز الحجز: %s\nالموعد: %s\nالمكان: %s\nيُرجى إحضار: %s\n\nاعرض رمز الحجز على جهاز الخدمة الذاتية في المركز أو اكتبه، فتحصل على رقم الانتظار.\n\nلعرض موعدك أو إضافته إلى التقويم أو إلغائه:\n%s\n",

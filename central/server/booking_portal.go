@@ -132,6 +132,11 @@ type bookingPage struct {
 	Consent            bool
 	ConsentError       string
 	Action             string
+	// Move is the token of a booking this one replaces ("" for none):
+	// it is cancelled once the new one is confirmed. MoveWhen says when
+	// the booking moved from is.
+	Move, MoveWhen string
+	carry          func(string) string // adds the move to a step's address
 	// Submission names this rendering of the form: the same form posted
 	// twice (a double tap) holds one slot (holdSubmissions).
 	Submission string
@@ -321,7 +326,51 @@ func (s *Server) bookingForm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p := bookingPage{LangBase: langBase(bookingPath, q)}
 	status := s.bookingStep(r.Context(), lang, &p, q.Get("service"), q.Get("site"), q.Get("date"), q.Get("start"), q.Has("start"))
+	s.bookingMove(lang, &p, q.Get("move"))
 	s.renderBooking(w, status, lang, p)
+}
+
+// bookingMove makes the page move the booking of token (booking another
+// time for it) when token names a booking that can still move; a token
+// that does not is said so and dropped.
+func (s *Server) bookingMove(lang string, p *bookingPage, token string) {
+	if token == "" {
+		return
+	}
+	a, ok := s.appointments().ByToken(token, s.now())
+	if len(token) > maxTokenLen || !ok || (a.Status != appointment.StatusConfirmed && a.Status != appointment.StatusAtSite) {
+		if p.Failure == "" {
+			p.Failure = ui.Translate(lang, "portal.book.move.gone")
+		}
+		return
+	}
+	p.Move, p.MoveWhen = token, whenLabel(lang, a.Start, s.siteLocation(a.Site))
+	carry := func(href string) string {
+		if href == "" {
+			return ""
+		}
+		path, frag, _ := strings.Cut(href, "#")
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		out := path + sep + "move=" + url.QueryEscape(token)
+		if frag != "" {
+			out += "#" + frag
+		}
+		return out
+	}
+	for i := range p.Services {
+		p.Services[i].Href = carry(p.Services[i].Href)
+	}
+	for i := range p.Sites {
+		p.Sites[i].Href = carry(p.Sites[i].Href)
+	}
+	for i := range p.Days {
+		p.Days[i].Href = carry(p.Days[i].Href)
+	}
+	p.Back = carry(p.Back)
+	p.carry = carry
 }
 
 // bookingStep fills p with the step the choices reach, checking each: a
@@ -491,9 +540,11 @@ func (s *Server) holdBooking(w http.ResponseWriter, r *http.Request) {
 	}
 	defer done("")
 	service, site, start := f.Get("service"), f.Get("site"), f.Get("start")
-	p := bookingPage{LangBase: bookingQuery("service", service, "site", site, "start", start)}
+	p := bookingPage{LangBase: bookingQuery("service", service, "site", site, "start", start, "move", f.Get("move"))}
 	p.LangBase += map[bool]string{true: "?", false: "&"}[p.LangBase == bookingPath]
-	if status := s.bookingStep(r.Context(), lang, &p, service, site, "", start, true); p.Step != 4 {
+	status := s.bookingStep(r.Context(), lang, &p, service, site, "", start, true)
+	s.bookingMove(lang, &p, f.Get("move"))
+	if p.Step != 4 {
 		if status == http.StatusOK {
 			status = http.StatusBadRequest
 		}
@@ -547,6 +598,9 @@ func (s *Server) holdBooking(w http.ResponseWriter, r *http.Request) {
 		Site: site, Service: service, Start: t, Name: name, Email: email, Phone: phone, Consent: true, Lang: lang,
 	}, s.Central.Now())
 	done(held.Token)
+	if err == nil && p.Move != "" {
+		s.bookingMoves.set(held.Token, p.Move, s.now())
+	}
 	if err != nil {
 		status := s.bookingHoldFailed(lang, &p, err)
 		s.renderBooking(w, status, lang, p)
@@ -605,6 +659,41 @@ func (h *holdSubmissions) finish(key string, sub *holdSubmission, token string) 
 		delete(h.m, key)
 	}
 	close(sub.done)
+}
+
+// tokenMoves remembers, for a hold's lifetime, which booking a hold
+// replaces: confirming it cancels that one. Memory only, like the hold.
+type tokenMoves struct {
+	mu sync.Mutex
+	m  map[string]tokenMove
+}
+
+type tokenMove struct {
+	old string
+	at  time.Time
+}
+
+func (t *tokenMoves) set(newToken, oldToken string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string]tokenMove{}
+	}
+	for k, v := range t.m {
+		if now.Sub(v.at) > appointment.DefaultHoldFor+time.Minute {
+			delete(t.m, k)
+		}
+	}
+	t.m[newToken] = tokenMove{old: oldToken, at: now}
+}
+
+// take returns and forgets the booking newToken replaces.
+func (t *tokenMoves) take(newToken string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v := t.m[newToken]
+	delete(t.m, newToken)
+	return v.old
 }
 
 func newSubmissionKey() string {
@@ -694,6 +783,9 @@ func (s *Server) renderBooking(w http.ResponseWriter, status int, lang string, p
 		v := bookingStepView{N: i + 1, Label: ui.Translate(lang, l), Current: i+1 == p.Step}
 		if i+1 < p.Step {
 			v.Href = hrefs[i]
+			if p.carry != nil {
+				v.Href = p.carry(v.Href)
+			}
 		}
 		p.Steps = append(p.Steps, v)
 	}

@@ -61,6 +61,8 @@ type bookingStatusData struct {
 	CancelAsk    bool
 	CancelAction string
 	Notice       string // why the page shows instead of what was asked
+	Moved        string // the booking replaced another, now cancelled
+	MovePage     string // where to book another time for this booking
 }
 
 // Has reports whether the page shows an error summary.
@@ -78,7 +80,11 @@ func bookingToken(r *http.Request) string {
 // bookingStatusPage serves GET /b/{token}.
 func (s *Server) bookingStatusPage(w http.ResponseWriter, r *http.Request) {
 	lang := ui.LangOrBrowser(w, r, ui.CitizenLangs...)
-	s.showBooking(w, r, lang, http.StatusOK, func(*bookingStatusData) {})
+	s.showBooking(w, r, lang, http.StatusOK, func(d *bookingStatusData) {
+		if r.URL.Query().Get("moved") == "1" && d.Code != "" {
+			d.Moved = ui.Translate(lang, "portal.book.moved")
+		}
+	})
 }
 
 // bookingCancelPage serves GET /b/{token}/cancel: the confirmation step.
@@ -152,6 +158,7 @@ func (s *Server) bookingStatus(lang, token string, a appointment.Appt) bookingSt
 		}
 	case appointment.StatusConfirmed, appointment.StatusAtSite:
 		d.Events = page + "/events"
+		d.MovePage = bookingQuery("service", a.Service, "site", a.Site, "move", token)
 		d.Code, d.CodeGroups = a.Code, codeGroups(a.Code)
 		if png, err := qrcode.Encode(a.Code, qrcode.Medium, 320); err == nil {
 			d.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
@@ -240,7 +247,16 @@ func (s *Server) confirmBooking(w http.ResponseWriter, r *http.Request) {
 		if held && s.bookingMails.first(token, s.now()) {
 			s.mailBooking(r, lang, contact, token, a)
 		}
-		http.Redirect(w, r, "/b/"+url.PathEscape(token), http.StatusSeeOther)
+		next := "/b/" + url.PathEscape(token)
+		if old := s.bookingMoves.take(token); old != "" {
+			// A move: the booking it replaces is off now, not before.
+			if _, err := s.appointments().Cancel(r.Context(), s.Central, old, s.now()); err != nil {
+				s.Logger.Error("booking: cancel the moved booking", "code", veedel.ErrorCode(err), "err", veedel.ErrorMessage(err))
+			} else {
+				next += "?moved=1"
+			}
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
 	case veedel.EINVALID:
 		left := 0
 		if h, ok := s.appointments().HoldOf(token, s.now()); ok {

@@ -414,3 +414,50 @@ func TestBookingDoubleSubmitHoldsOnce(t *testing.T) {
 		t.Fatalf("%d holds for one form posted 4 times", b.holds())
 	}
 }
+
+// TestBookingMove: a booking moves by booking another time from its page;
+// the old one is cancelled only once the new one is confirmed, and its
+// place is free again.
+func TestBookingMove(t *testing.T) {
+	b := newBookingSite(t)
+	slots := b.slots("2026-03-05")
+	book := func(form url.Values, email string) string {
+		resp, _ := b.submit("/termin", form, http.StatusSeeOther)
+		loc := resp.Header.Get("Location")
+		resp, _ = b.submit(loc+"/confirm", url.Values{"code": {b.codes.code(email)}}, http.StatusSeeOther)
+		return resp.Header.Get("Location")
+	}
+	first := book(bookingForm(slots[1].Start, "m@example.de"), "m@example.de")
+	oldToken := strings.TrimPrefix(first, "/b/")
+	_, page := b.page(first, http.StatusOK)
+	moveHref := "/termin?move=" + oldToken + "&service=ausweis&site=" + siteID
+	contains(t, "booking page", page, `href="`+strings.ReplaceAll(moveHref, "&", "&amp;")+`"`, "Termin verschieben")
+
+	_, step3 := b.page(moveHref, http.StatusOK)
+	contains(t, "move, step 3", step3, `id="move-note"`, "Sie verschieben Ihren Termin am", `<input type="hidden" name="move" value="`+oldToken+`">`,
+		`&amp;move=`+oldToken+`#slots`)
+	f := bookingForm(slots[9].Start, "m@example.de")
+	f.Set("move", oldToken)
+	resp, _ := b.submit("/termin", f, http.StatusSeeOther)
+	held := resp.Header.Get("Location")
+	// Held, not yet confirmed: the old booking stands.
+	if _, out := b.call(http.MethodGet, "/api/v1/appointments/"+oldToken, ""); out["status"] != appointment.StatusConfirmed {
+		t.Fatalf("old booking while the new one is held: %v", out)
+	}
+	resp, _ = b.submit(held+"/confirm", url.Values{"code": {b.codes.code("m@example.de")}}, http.StatusSeeOther)
+	if got := resp.Header.Get("Location"); got != held+"?moved=1" {
+		t.Fatalf("after confirming the move: Location %q", got)
+	}
+	_, moved := b.page(held+"?moved=1", http.StatusOK)
+	contains(t, "moved", moved, "Ihr Termin ist verschoben. Den bisherigen Termin haben wir abgesagt.")
+	if _, out := b.call(http.MethodGet, "/api/v1/appointments/"+oldToken, ""); out["status"] != appointment.StatusCancelled {
+		t.Fatalf("old booking after the move: %v", out)
+	}
+	if got := b.slots("2026-03-05")[1].Available; got != 1 {
+		t.Fatalf("the old slot shows %d free, want 1", got)
+	}
+	// A cancelled booking cannot move: the page says so.
+	_, gone := b.page("/termin?move="+oldToken+"&service=ausweis", http.StatusOK)
+	contains(t, "moving a cancelled booking", gone, "Diesen Termin können wir nicht verschieben")
+	notContains(t, "moving a cancelled booking", gone, `name="move"`)
+}

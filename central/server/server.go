@@ -52,6 +52,7 @@ type Server struct {
 	bookingMails sentOnce           // confirmations sent (booking_portal_status.go)
 	// bookingSubmissions: step 4's posts, against holding twice (booking_portal.go)
 	bookingSubmissions holdSubmissions
+	bookingMoves       tokenMoves // holds that replace a booking (booking_portal.go)
 
 	orderSubmissions submissions // the order form's posts, against placing one twice (orders_portal.go)
 }
