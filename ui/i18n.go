@@ -1,648 +1,243 @@
 package ui
 
-import "fmt"
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
 
-// texts holds every user-visible string, German first (Turkish and Arabic,
-// for the citizens' surfaces, are in i18n_citizen.go). A key missing in
-// another language falls back to German; a key missing everywhere shows the key, and
-// TestTextsComplete catches that.
-var texts = map[string]map[string]string{
-	"de": {
-		"app.name":      "Veedel",
-		"city":          "Stadt Köln",
-		"lang.switch":   "English",
-		"lang.name":     "Deutsch",
-		"lang.menu":     "Sprache",
-		"skip":          "Zum Inhalt springen",
-		"minutes":       "%d Min.",
-		"error.title":   "Das hat nicht geklappt",
-		"back":          "Zurück",
-		"notfound":      "Seite nicht gefunden",
-		"notfound.text": "Diese Adresse gibt es nicht.",
+	"golang.org/x/text/feature/plural"
+	"golang.org/x/text/language"
+)
 
-		"kiosk.title":           "Ticket ziehen",
-		"kiosk.lead":            "Bitte wählen Sie Ihr Anliegen.",
-		"kiosk.wait":            "Wartezeit ca. %d Min. · %d wartend",
-		"kiosk.nowait":          "Keine Wartezeit",
-		"kiosk.closed":          "Jetzt geschlossen.",
-		"kiosk.closed.today":    "Geöffnet heute ab %s.",
-		"kiosk.closed.tomorrow": "Wieder geöffnet morgen ab %s.",
-		"kiosk.closed.later":    "Wieder geöffnet am %s ab %s.",
-		"kiosk.late":            "Heute wahrscheinlich nicht mehr: bitte Termin buchen.",
-		"kiosk.late.today":      "Vor der Schließung wahrscheinlich nicht mehr: bitte Termin buchen oder ab %s wiederkommen",
-		"kiosk.late.tomorrow":   "Heute wahrscheinlich nicht mehr: bitte Termin buchen oder morgen ab %s wiederkommen",
-		"kiosk.late.later":      "Heute wahrscheinlich nicht mehr: bitte Termin buchen oder am %s ab %s wiederkommen",
-		"kiosk.confirm":         "Ihre Wartezeit reicht wahrscheinlich über die Schließzeit (%s) hinaus. Trotzdem Ticket ziehen?",
-		"kiosk.confirm.yes":     "Ja, trotzdem",
-		"kiosk.confirm.closed":  "Jetzt geschlossen. Trotzdem eine Nummer ziehen?",
-		"kiosk.confirm.book":    "Termin buchen",
+// The texts live in one message file per language, locales/<lang>.json
+// (German first: de.json is the reference every other file translates),
+// which a translator edits without knowing Go; locales/README.md says how.
+// A file maps a key to its text, or, for a text that depends on a count,
+// to an object of its CLDR plural forms ("one", "other"; Arabic also
+// "zero", "two", "few", "many"), with an optional "description" for the
+// translator:
+//
+//	"desk.waiting": "%d wartend",
+//	"clock.dur.days": {"one": "%d Tag", "other": "%d Tage"}
+//
+// A key missing in a language falls back to German; a key missing
+// everywhere shows the key. TestLocales finds missing and unused keys.
+//
+//go:embed locales/*.json
+var localeFiles embed.FS
 
-		// Outside the walk-in hours (open for appointments only).
-		"kiosk.appointments":        "Heute nur mit Termin: bitte Buchungscode eingeben",
-		"kiosk.appointments.walkin": "Ohne Termin",
+// texts holds every language's texts by key (for a plural text its
+// "other" form); plurals holds the plural texts' forms by language, key
+// and CLDR category; notes the translators' descriptions. All are loaded
+// from localeFiles once, before any init function runs. (Code that still
+// adds texts to texts in an init function compiles and works, but
+// TestLocalesCanonical asks for them to move into the files.)
+var texts, plurals, notes = mustLoadLocales(localeFiles)
 
-		"kiosk.checkin.title":    "Termin? Buchungscode eingeben",
-		"kiosk.checkin.label":    "Buchungscode (steht in Ihrer Terminbestätigung)",
-		"kiosk.checkin.submit":   "Einchecken",
-		"kiosk.checkin.empty":    "Bitte geben Sie Ihren Buchungscode ein.",
-		"kiosk.checkin.unknown":  "Diesen Buchungscode kennen wir nicht. Bitte prüfen Sie die Eingabe oder fragen Sie an der Information.",
-		"kiosk.checkin.wrongday": "Ihr Termin ist am %s, nicht heute.",
-		"kiosk.checkin.late":     "Ihr Termin um %s ist leider verpasst. Bitte ziehen Sie eine Wartenummer.",
-		"ticket.title":           "Ihre Wartenummer",
-		"ticket.service":         "Anliegen",
-		"ticket.time":            "Gezogen um",
-		"ticket.appointment":     "Termin um %s",
-		"ticket.ahead":           "Vor Ihnen: %d",
-		"ticket.est":             "Voraussichtliche Wartezeit: ca. %d Min.",
-		"ticket.p90":             "Meist nicht länger als %d Min.",
-		"ticket.qr":              "QR-Code scannen: Sie sehen Ihre Wartezeit auf dem Handy und können den Warteraum verlassen.",
-		"ticket.print":           "Drucken",
-		"ticket.done":            "Fertig",
-
-		// SMS notifications (package appliance/notify).
-		"ticket.sms.title":     "SMS-Benachrichtigung",
-		"ticket.sms.lead":      "Sie können den Warteraum verlassen: Wir schicken Ihnen eine SMS, wenn Sie bald dran sind, und eine, wenn Sie aufgerufen werden.",
-		"ticket.sms.phone":     "Handynummer",
-		"ticket.sms.consent":   "Ich bin einverstanden, dass die Stadt Köln meine Handynummer nur dafür speichert, mir zu dieser Wartenummer zwei SMS zu schicken (kurz bevor ich dran bin und beim Aufruf). Die Nummer wird gelöscht, sobald das Ticket endet (erledigt, nicht erschienen, storniert oder am Ende des Tages).",
-		"ticket.sms.submit":    "SMS anfordern",
-		"ticket.sms.ok":        "SMS-Benachrichtigung ist eingerichtet. Ihre Nummer wird gelöscht, sobald das Ticket endet.",
-		"ticket.sms.invalid":   "Das ist keine gültige Handynummer. Bitte so eingeben: 0151 23456789 oder +49 151 23456789.",
-		"ticket.sms.landline":  "Das sieht nach einer Festnetznummer aus. Bitte geben Sie eine Handynummer an (in Deutschland beginnt sie mit 015, 016 oder 017).",
-		"ticket.sms.noconsent": "Bitte stimmen Sie zu, dass wir Ihre Nummer für die SMS speichern dürfen.",
-		"ticket.sms.soon":      "Ihre Nummer %s: noch ca. %d Minuten",
-		"ticket.sms.called":    "%s bitte zu %s",
-		"ticket.sms.next":      "Ihre Nummer %s: Sie sind gleich dran",
-
-		"desk.title":         "Sachbearbeitung",
-		"desk.login":         "Anmelden",
-		"desk.logout":        "Abmelden",
-		"desk.user":          "Benutzername",
-		"desk.password":      "Passwort",
-		"desk.counter":       "Platz wählen",
-		"desk.counter.set":   "An diesem Platz arbeiten",
-		"desk.at":            "Sie arbeiten an",
-		"desk.change":        "Platz wechseln",
-		"desk.current":       "Aufgerufen",
-		"desk.none":          "Niemand aufgerufen",
-		"desk.callnext":      "Nächste Nummer aufrufen",
-		"desk.recall":        "Erneut aufrufen",
-		"desk.noshow":        "Nicht erschienen",
-		"desk.finish":        "Abschließen",
-		"desk.start":         "Ist da – Bearbeitung beginnen",
-		"desk.started":       "Bedienung seit %s",
-		"desk.park":          "Zurückstellen",
-		"desk.transfer":      "Weiterleiten",
-		"desk.transfer.to":   "Weiterleiten an",
-		"desk.transfer.svc":  "Anliegen: %s",
-		"desk.transfer.ctr":  "Platz: %s",
-		"desk.parked":        "Zurückgestellt",
-		"desk.parked.none":   "Keine zurückgestellten Nummern.",
-		"desk.callback":      "Zurückrufen",
-		"desk.queue":         "Warteschlange heute",
-		"desk.waiting":       "%d wartend",
-		"desk.waiting.here":  "%d wartend für diesen Platz",
-		"desk.number":        "Nummer",
-		"desk.service":       "Anliegen",
-		"desk.since":         "Seit",
-		"desk.waited":        "Wartet",
-		"desk.empty":         "Niemand wartet.",
-		"desk.counters":      "Plätze",
-		"desk.open":          "geöffnet",
-		"desk.closed":        "geschlossen",
-		"desk.stats":         "Statistik",
-		"desk.setup":         "Einrichtung",
-		"stats.title":        "Statistik",
-		"stats.back":         "← Sachbearbeitung",
-		"stats.day":          "Tag",
-		"stats.show":         "Anzeigen",
-		"stats.prev":         "← Vortag",
-		"stats.next":         "Folgetag →",
-		"stats.csv":          "CSV herunterladen",
-		"stats.empty":        "An diesem Tag wurden keine Tickets gezogen.",
-		"stats.hour":         "Stunde",
-		"stats.arrivals":     "Ankünfte",
-		"stats.wait.mean":    "Wartezeit Ø (Min.)",
-		"stats.wait.p90":     "Wartezeit P90",
-		"stats.service.mean": "Bearbeitung Ø (Min.)",
-		"stats.service.p90":  "Bearbeitung P90",
-		"stats.noshows":      "Nicht erschienen",
-		"stats.mae":          "Schätzfehler Ø (Min.)",
-		"stats.overp90":      "Über P90",
-		"stats.total":        "Gesamt",
-		"stats.explain":      "Jedes Ticket zählt in der Stunde, in der es gezogen wurde. Wartezeit: vom Ziehen bis zum Aufruf; Bearbeitung: vom Aufruf bis zum Abschluss; P90: neun von zehn Werten liegen darunter. Schätzfehler: mittlere Abweichung der beim Ziehen angezeigten Wartezeit von der tatsächlichen; „Über P90“: wie viele länger warteten als die angezeigte Obergrenze.",
-
-		"setup.title":         "Plätze einrichten",
-		"setup.lead":          "Namen der Plätze und die Anliegen, die jeder Platz bedient. Jede Änderung gilt sofort für Aufruf und Wartezeiten.",
-		"setup.number":        "Nr. %s",
-		"setup.serving":       "bedient gerade %s",
-		"setup.name":          "Name",
-		"setup.name.hint":     "1–40 Zeichen, so erscheint er auf der Aufrufanzeige („bitte zu Platz 3“).",
-		"setup.services":      "Anliegen, die %s bedient",
-		"setup.services.new":  "Anliegen, die der neue Platz bedient",
-		"setup.services.hint": "Mindestens eines.",
-		"setup.save":          "%s speichern",
-		"setup.add":           "Platz hinzufügen",
-		"setup.add.lead":      "Der neue Platz bekommt die Nummer %s.",
-		"setup.saved":         "%s gespeichert.",
-		"setup.added":         "%s hinzugefügt.",
-		"setup.unchanged":     "%s: keine Änderung.",
-		"setup.central":       "Anliegen und Öffnungszeiten gelten stadtweit und werden in der Zentrale gepflegt.",
-
-		"display.title":  "Aufrufanzeige",
-		"display.now":    "Aktueller Aufruf",
-		"display.recent": "Letzte Aufrufe",
-		"display.waits":  "Wartezeiten",
-		"display.sound":  "Ton einschalten",
-		"display.to":     "Platz",
-		"display.none":   "Noch keine Aufrufe",
-		// Spoken (German voice) on every call; {number} is spelled out.
-		"display.announce": "Nummer {number}, bitte zu {counter}.",
-
-		"portal.title":    "Wartezeiten in den Kundenzentren",
-		"portal.lead":     "Aktuelle Wartezeiten ohne Termin. Mit Ihrem Ticket-QR-Code sehen Sie Ihre persönliche Wartezeit.",
-		"portal.waiting":  "%d wartend",
-		"portal.open":     "Geöffnet",
-		"portal.closed":   "Geschlossen",
-		"portal.stale":    "Keine aktuellen Daten",
-		"portal.updated":  "Stand %s",
-		"portal.never":    "noch keine Daten",
-		"portal.empty":    "Noch keine Standorte verbunden.",
-		"status.title":    "Ihr Ticket",
-		"status.position": "Position",
-		"status.est":      "Geschätzte Wartezeit",
-		"status.p90":      "meist höchstens %d Min.",
-		"status.called":   "Sie sind dran! Bitte kommen Sie zu %s.",
-		"status.done":     "Erledigt. Vielen Dank für Ihren Besuch.",
-		"status.noshow":   "Sie wurden aufgerufen, waren aber nicht da. Bitte wenden Sie sich an die Information.",
-		"status.expired":  "Dieses Ticket ist abgelaufen.",
-		"status.next":     "Sie sind als Nächstes dran.",
-		"status.notfound": "Dieses Ticket kennen wir nicht (mehr). Bitte prüfen Sie den Link auf Ihrem Ticket.",
-		"status.live":     "Aktualisiert sich automatisch.",
-
-		"portal.wait":           "Geschätzte Wartezeit",
-		"portal.hours":          "Heute %s",
-		"portal.hours.none":     "Heute geschlossen",
-		"portal.stale.note":     "Die Verbindung zu diesem Standort ist unterbrochen. Die Angaben sind nicht aktuell.",
-		"portal.link":           "Alle Wartezeiten",
-		"unit.min":              "Min.",
-		"refresh":               "Aktualisieren",
-		"status.soon":           "Gleich",
-		"status.state.waiting":  "Wartend",
-		"status.state.called":   "Aufgerufen",
-		"status.state.done":     "Erledigt",
-		"status.state.no_show":  "Nicht erschienen",
-		"status.state.expired":  "Abgelaufen",
-		"status.stale.note":     "Die Verbindung zum Standort ist unterbrochen: Position und Wartezeit sind nicht aktuell. Bitte achten Sie auch auf die Aufrufanzeige vor Ort.",
-		"status.notfound.title": "Ticket nicht gefunden",
-
-		"status.state.parked":      "Zurückgestellt",
-		"status.state.cancelled":   "Storniert",
-		"status.cancelled":         "Ihr Ticket ist storniert. Sie müssen nicht mehr warten.",
-		"status.cancel":            "Ticket stornieren",
-		"status.cancel.confirm":    "Möchten Sie Ihr Ticket wirklich stornieren? Ihr Platz in der Warteschlange geht dann verloren.",
-		"status.cancel.submit":     "Ja, Ticket stornieren",
-		"status.cancel.requested":  "Stornierung angefragt. Der Standort bestätigt sie in Kürze.",
-		"status.cancel.impossible": "Stornieren nicht möglich",
-		"status.cancel.called":     "Sie wurden bereits aufgerufen und werden bedient: Das Ticket kann nicht mehr storniert werden.",
-		"status.cancel.ended":      "Dieses Ticket ist bereits beendet und kann nicht mehr storniert werden.",
-		"status.cancel.failed":     "Die Stornierung konnte gerade nicht angefragt werden. Bitte versuchen Sie es gleich noch einmal.",
-		"status.back":              "Zurück zum Ticket",
-
-		"admin.brand":                "Veedel Zentrale",
-		"admin.nav":                  "Verwaltung",
-		"admin.nav.catalog":          "Katalog und Öffnungszeiten",
-		"admin.nav.sync":             "Synchronisation",
-		"admin.nav.stats":            "Statistik",
-		"admin.stats.title":          "Statistik der Standorte",
-		"admin.stats.lead":           "Aus den an die Zentrale übertragenen Protokollen; ein Standort, der noch nicht alles übertragen hat, zeigt weniger.",
-		"admin.stats.hours":          "Stunden",
-		"admin.user":                 "Angemeldet als",
-		"admin.role.admin":           "Administration",
-		"admin.role.technician":      "Technik",
-		"admin.logout":               "Abmelden",
-		"admin.login":                "Anmeldung Verwaltung",
-		"admin.login.lead":           "Für die IT der Stadt und die Technik: Dienstleistungskatalog, Öffnungszeiten und Synchronisation der Standorte.",
-		"admin.login.submit":         "Anmelden",
-		"admin.login.expired":        "Sitzung abgelaufen: bitte neu anmelden. Die Änderung wurde nicht gespeichert.",
-		"admin.forbidden":            "Ihre Rolle darf Katalog und Öffnungszeiten nur ansehen. Änderungen nimmt die Administration vor.",
-		"admin.catalog.title":        "Katalog und Öffnungszeiten",
-		"admin.catalog.lead":         "Änderungen gehen an die Standorte und gelten dort, sobald sie übertragen sind (online in wenigen Sekunden). Die Spalte „Stand an den Standorten“ zeigt, wo sie schon angekommen sind.",
-		"admin.services":             "Dienstleistungen",
-		"admin.services.none":        "Noch keine Dienstleistungen: sie erscheinen, sobald sich ein Standort gemeldet hat.",
-		"admin.service.add":          "Dienstleistung hinzufügen",
-		"admin.service.new":          "Neue Dienstleistung",
-		"admin.service.edit":         "Dienstleistung bearbeiten",
-		"admin.service.unknown":      "Diese Dienstleistung gibt es nicht.",
-		"admin.service.lead":         "Gilt stadtweit: wird beim Speichern an alle %d Standorte gesendet.",
-		"admin.service.id":           "Kennung",
-		"admin.service.id.hint":      "2–32 Kleinbuchstaben, Ziffern oder Bindestriche, z. B. „ausweis“. Kann später nicht geändert werden.",
-		"admin.service.name":         "Name (deutsch)",
-		"admin.service.name_en":      "Name (englisch)",
-		"admin.service.name_en.hint": "Leer lassen, um den deutschen Namen zu verwenden.",
-		"admin.service.prefix":       "Kennbuchstabe",
-		"admin.service.prefix.hint":  "Ein Großbuchstabe A–Z; beginnt die Wartenummer (A042).",
-		"admin.service.minutes":      "Erwartete Dauer",
-		"admin.service.minutes.hint": "Minuten je Vorgang, 1–240. Grundlage der Wartezeit, bis Messwerte vorliegen.",
-		"admin.service.sites":        "Stand an den Standorten",
-		"admin.service.current":      "%d von %d aktuell",
-		"admin.service.pending":      "%d von %d aktuell",
-		"admin.service.seeded":       "(Standort-Vorgabe)",
-		"admin.actions":              "Aktionen",
-		"admin.edit":                 "Bearbeiten",
-		"admin.hours":                "Öffnungszeiten",
-		"admin.hours.title":          "Öffnungszeiten",
-		"admin.hours.lead":           "Zeiten in Ortszeit (%s). Ein Tag ohne Zeitraum ist geschlossen. Wird beim Speichern an den Standort gesendet.",
-		"admin.hours.interval":       "Zeitraum %d",
-		"admin.hours.open":           "Öffnung",
-		"admin.hours.close":          "Schließung",
-		"admin.hours.closed":         "geschlossen",
-		"admin.hours.hint":           "Format HH:MM, z. B. 07:30–15:00. Beide Felder eines Zeitraums leer lassen, um ihn zu entfernen.",
-		"admin.walkin.title":         "Sprechzeiten ohne Termin",
-		"admin.walkin.lead":          "Innerhalb der Öffnungszeiten: wann Kundinnen und Kunden ohne Termin bedient werden (Köln: Mo 07:30–15:00, Mi 07:30–12:00). Außerhalb nur mit Termin. Ganz leer: ohne Termin während der ganzen Öffnungszeit.",
-		"admin.walkin.short":         "ohne Termin",
-		"admin.walkin.none":          "nur mit Termin",
-		"admin.weekday":              "Wochentag",
-		"admin.site":                 "Standort",
-		"admin.site.unknown":         "Diesen Standort kennt die Zentrale nicht.",
-		"admin.sites.none":           "Noch kein Standort hat sich gemeldet.",
-		"admin.save.all":             "Speichern und an alle Standorte senden",
-		"admin.save.site":            "Speichern und an den Standort senden",
-		"admin.cancel":               "Abbrechen",
-		"admin.saved.service":        "Gespeichert. Die Dienstleistung wird an alle Standorte übertragen.",
-		"admin.saved.hours":          "Gespeichert. Die Öffnungszeiten werden an den Standort übertragen.",
-		"admin.ago":                  "vor %s",
-		"admin.sync.title":           "Synchronisation",
-		"admin.sync.lead":            "Stand %s, aktualisiert sich alle 15 Sekunden",
-		"admin.sync.sites":           "Standorte",
-		"admin.sync.problems":        "%d mit Rückstand oder ohne Verbindung",
-		"admin.sync.allok":           "Alle aktuell",
-		"admin.sync.state":           "Zustand",
-		"admin.sync.state.ok":        "Aktuell",
-		"admin.sync.state.lag":       "Rückstand",
-		"admin.sync.state.stale":     "Keine Verbindung",
-		"admin.sync.state.never":     "Noch kein Kontakt",
-		"admin.sync.up":              "Hochladen (Standort → Zentrale)",
-		"admin.sync.down":            "Herunterladen (Zentrale → Standort)",
-		"admin.sync.acked":           "Bestätigt",
-		"admin.sync.siteseq":         "Am Standort",
-		"admin.sync.lag":             "Rückstand",
-		"admin.sync.contact":         "Letzter Kontakt",
-		"admin.sync.lastentry":       "Letztes Ereignis",
-		"admin.sync.cursor":          "Angewandt / Stand",
-		"admin.sync.pending":         "Ausstehend",
-		"admin.sync.poll":            "Letzte Abfrage",
-		"admin.sync.key":             "Schlüssel",
-		"admin.sync.nokey":           "nicht registriert",
-		"admin.sync.legend":          "Rückstand: Ereignisse, die der Standort gespeichert hat und die Zentrale noch nicht. Ausstehend: Einträge der Zentrale, die der Standort noch nicht angewandt hat. „–“: seit dem Start der Zentrale noch nicht gemeldet.",
-		"admin.sync.rejections":      "Abgelehnte Übertragungen",
-		"admin.sync.rej.at":          "Zuletzt",
-		"admin.sync.rej.first":       "Zuerst",
-		"admin.sync.rej.count":       "Anzahl",
-		"admin.sync.rej.kind":        "Anfrage",
-		"admin.sync.rej.site":        "Standort (angegeben)",
-		"admin.sync.rej.entries":     "Einträge",
-		"admin.sync.rej.reason":      "Grund",
-		"admin.sync.rej.from":        "Absender",
-		"admin.sync.rej.none":        "Keine abgelehnten Übertragungen.",
-		"weekday.0":                  "Sonntag",
-		"weekday.1":                  "Montag",
-		"weekday.2":                  "Dienstag",
-		"weekday.3":                  "Mittwoch",
-		"weekday.4":                  "Donnerstag",
-		"weekday.5":                  "Freitag",
-		"weekday.6":                  "Samstag",
-		"weekday.short.0":            "So",
-		"weekday.short.1":            "Mo",
-		"weekday.short.2":            "Di",
-		"weekday.short.3":            "Mi",
-		"weekday.short.4":            "Do",
-		"weekday.short.5":            "Fr",
-		"weekday.short.6":            "Sa",
-	},
-	"en": {
-		"city":          "City of Cologne",
-		"lang.switch":   "Deutsch",
-		"lang.name":     "English",
-		"lang.menu":     "Language",
-		"skip":          "Skip to content",
-		"minutes":       "%d min",
-		"error.title":   "That did not work",
-		"back":          "Back",
-		"notfound":      "Page not found",
-		"notfound.text": "This address does not exist.",
-
-		"kiosk.title":           "Take a ticket",
-		"kiosk.lead":            "Please choose your service.",
-		"kiosk.wait":            "Wait approx. %d min · %d waiting",
-		"kiosk.nowait":          "No waiting time",
-		"kiosk.closed":          "Closed now.",
-		"kiosk.closed.today":    "Opens today at %s.",
-		"kiosk.closed.tomorrow": "Opens again tomorrow at %s.",
-		"kiosk.closed.later":    "Opens again on %s at %s.",
-		"kiosk.late":            "Probably not today any more: please book an appointment.",
-		"kiosk.late.today":      "Probably not before closing: please book an appointment or come back from %s",
-		"kiosk.late.tomorrow":   "Probably not today any more: please book an appointment or come back tomorrow from %s",
-		"kiosk.late.later":      "Probably not today any more: please book an appointment or come back on %s from %s",
-		"kiosk.confirm":         "Your wait will probably run past closing time (%s). Take a ticket anyway?",
-		"kiosk.confirm.yes":     "Yes, anyway",
-		"kiosk.confirm.closed":  "Closed now. Take a number anyway?",
-		"kiosk.confirm.book":    "Book an appointment",
-
-		// Outside the walk-in hours (open for appointments only).
-		"kiosk.appointments":        "Appointments only today: please enter your booking code",
-		"kiosk.appointments.walkin": "Without an appointment",
-
-		"kiosk.checkin.title":    "Appointment? Enter your booking code",
-		"kiosk.checkin.label":    "Booking code (in your appointment confirmation)",
-		"kiosk.checkin.submit":   "Check in",
-		"kiosk.checkin.empty":    "Please enter your booking code.",
-		"kiosk.checkin.unknown":  "We do not know this booking code. Please check it or ask at the information desk.",
-		"kiosk.checkin.wrongday": "Your appointment is on %s, not today.",
-		"kiosk.checkin.late":     "Your appointment at %s has passed. Please take a ticket.",
-		"ticket.title":           "Your ticket number",
-		"ticket.service":         "Service",
-		"ticket.time":            "Issued at",
-		"ticket.appointment":     "Appointment at %s",
-		"ticket.ahead":           "Ahead of you: %d",
-		"ticket.est":             "Estimated wait: approx. %d min",
-		"ticket.p90":             "Usually no longer than %d min",
-		"ticket.qr":              "Scan the QR code to follow your wait on your phone; you may leave the waiting room.",
-		"ticket.print":           "Print",
-		"ticket.done":            "Done",
-
-		// SMS notifications (package appliance/notify).
-		"ticket.sms.title":     "SMS notification",
-		"ticket.sms.lead":      "You may leave the waiting room: we send you a text message when your turn is near, and one when you are called.",
-		"ticket.sms.phone":     "Mobile number",
-		"ticket.sms.consent":   "I agree that the City of Cologne stores my mobile number only to send me two text messages about this ticket (shortly before my turn and when I am called). The number is deleted as soon as the ticket ends (served, not present when called, cancelled, or at the end of the day).",
-		"ticket.sms.submit":    "Send me texts",
-		"ticket.sms.ok":        "SMS notification is set up. Your number is deleted as soon as the ticket ends.",
-		"ticket.sms.invalid":   "This is not a valid mobile number. Please enter it like this: 0151 23456789 or +49 151 23456789.",
-		"ticket.sms.landline":  "This looks like a landline number. Please enter a mobile number (in Germany it starts with 015, 016 or 017).",
-		"ticket.sms.noconsent": "Please agree that we may store your number for the text messages.",
-		"ticket.sms.soon":      "Your number %s: about %d minutes to go",
-		"ticket.sms.called":    "%s please go to %s",
-		"ticket.sms.next":      "Your number %s: it is your turn in a minute",
-
-		"desk.title":         "Desk",
-		"desk.login":         "Log in",
-		"desk.logout":        "Log out",
-		"desk.user":          "User name",
-		"desk.password":      "Password",
-		"desk.counter":       "Choose counter",
-		"desk.counter.set":   "Work at this counter",
-		"desk.at":            "You are working at",
-		"desk.change":        "Change counter",
-		"desk.current":       "Called",
-		"desk.none":          "Nobody called",
-		"desk.callnext":      "Call next number",
-		"desk.recall":        "Call again",
-		"desk.noshow":        "No-show",
-		"desk.finish":        "Finish",
-		"desk.start":         "Citizen arrived (start)",
-		"desk.started":       "Serving since %s",
-		"desk.park":          "Park",
-		"desk.transfer":      "Transfer",
-		"desk.transfer.to":   "Transfer to",
-		"desk.transfer.svc":  "Service: %s",
-		"desk.transfer.ctr":  "Counter: %s",
-		"desk.parked":        "Parked",
-		"desk.parked.none":   "No parked numbers.",
-		"desk.callback":      "Call back",
-		"desk.queue":         "Today's queue",
-		"desk.waiting":       "%d waiting",
-		"desk.waiting.here":  "%d waiting for this counter",
-		"desk.number":        "Number",
-		"desk.service":       "Service",
-		"desk.since":         "Since",
-		"desk.waited":        "Waiting",
-		"desk.empty":         "Nobody is waiting.",
-		"desk.counters":      "Counters",
-		"desk.open":          "open",
-		"desk.closed":        "closed",
-		"desk.stats":         "Statistics",
-		"desk.setup":         "Setup",
-		"stats.title":        "Statistics",
-		"stats.back":         "← Desk",
-		"stats.day":          "Day",
-		"stats.show":         "Show",
-		"stats.prev":         "← Previous day",
-		"stats.next":         "Next day →",
-		"stats.csv":          "Download CSV",
-		"stats.empty":        "No tickets were taken on this day.",
-		"stats.hour":         "Hour",
-		"stats.arrivals":     "Arrivals",
-		"stats.wait.mean":    "Wait mean (min)",
-		"stats.wait.p90":     "Wait P90",
-		"stats.service.mean": "Service mean (min)",
-		"stats.service.p90":  "Service P90",
-		"stats.noshows":      "No-shows",
-		"stats.mae":          "Estimate error mean (min)",
-		"stats.overp90":      "Beyond P90",
-		"stats.total":        "Total",
-		"stats.explain":      "Every ticket counts in the hour it was taken. Wait: from taking the ticket to the call; service: from the call to the end; P90: nine in ten values lie at or below it. Estimate error: the mean difference between the wait shown when the ticket was taken and the real one; “Beyond P90”: how many waited longer than the upper bound shown.",
-
-		"setup.title":         "Counter setup",
-		"setup.lead":          "The counters' names and the services each counter serves. Every change applies at once to calling and wait estimates.",
-		"setup.number":        "No. %s",
-		"setup.serving":       "now serving %s",
-		"setup.name":          "Name",
-		"setup.name.hint":     "1–40 characters, as the call display shows it (“please go to Platz 3”).",
-		"setup.services":      "Services %s serves",
-		"setup.services.new":  "Services the new counter serves",
-		"setup.services.hint": "At least one.",
-		"setup.save":          "Save %s",
-		"setup.add":           "Add counter",
-		"setup.add.lead":      "The new counter gets number %s.",
-		"setup.saved":         "%s saved.",
-		"setup.added":         "%s added.",
-		"setup.unchanged":     "%s: nothing changed.",
-		"setup.central":       "Services and opening hours are city-wide and maintained at central.",
-
-		"display.title":  "Call display",
-		"display.now":    "Now calling",
-		"display.recent": "Recent calls",
-		"display.waits":  "Waiting times",
-		"display.sound":  "Turn sound on",
-		"display.to":     "Counter",
-		"display.none":   "No calls yet",
-
-		"portal.title":    "Waiting times at the customer centres",
-		"portal.lead":     "Current waiting times without an appointment. Your ticket's QR code shows your personal wait.",
-		"portal.waiting":  "%d waiting",
-		"portal.open":     "Open",
-		"portal.closed":   "Closed",
-		"portal.stale":    "No current data",
-		"portal.updated":  "As of %s",
-		"portal.never":    "no data yet",
-		"portal.empty":    "No sites connected yet.",
-		"status.title":    "Your ticket",
-		"status.position": "Position",
-		"status.est":      "Estimated wait",
-		"status.p90":      "usually at most %d min",
-		"status.called":   "It's your turn! Please go to %s.",
-		"status.done":     "Done. Thank you for your visit.",
-		"status.noshow":   "You were called but not there. Please ask at the information desk.",
-		"status.expired":  "This ticket has expired.",
-		"status.next":     "You are next.",
-		"status.notfound": "We do not know this ticket (any more). Please check the link on your ticket.",
-		"status.live":     "Updates automatically.",
-
-		"portal.wait":           "Estimated wait",
-		"portal.hours":          "Today %s",
-		"portal.hours.none":     "Closed today",
-		"portal.stale.note":     "The connection to this site is interrupted. These figures are not current.",
-		"portal.link":           "All waiting times",
-		"unit.min":              "min",
-		"refresh":               "Refresh",
-		"status.soon":           "Shortly",
-		"status.state.waiting":  "Waiting",
-		"status.state.called":   "Called",
-		"status.state.done":     "Done",
-		"status.state.no_show":  "No-show",
-		"status.state.expired":  "Expired",
-		"status.stale.note":     "The connection to the site is interrupted: position and wait are not current. Please also watch the call display on site.",
-		"status.notfound.title": "Ticket not found",
-
-		"status.state.parked":      "Set aside",
-		"status.state.cancelled":   "Cancelled",
-		"status.cancelled":         "Your ticket is cancelled. You no longer need to wait.",
-		"status.cancel":            "Cancel ticket",
-		"status.cancel.confirm":    "Do you really want to cancel your ticket? You will lose your place in the queue.",
-		"status.cancel.submit":     "Yes, cancel ticket",
-		"status.cancel.requested":  "Cancellation requested. The office will confirm it shortly.",
-		"status.cancel.impossible": "Cannot cancel",
-		"status.cancel.called":     "You have already been called and are being served: the ticket can no longer be cancelled.",
-		"status.cancel.ended":      "This ticket has already ended and can no longer be cancelled.",
-		"status.cancel.failed":     "The cancellation could not be requested just now. Please try again in a moment.",
-		"status.back":              "Back to the ticket",
-
-		"admin.brand":                "Veedel central",
-		"admin.nav":                  "Administration",
-		"admin.nav.catalog":          "Catalogue and opening hours",
-		"admin.nav.sync":             "Sync",
-		"admin.nav.stats":            "Statistics",
-		"admin.stats.title":          "Site statistics",
-		"admin.stats.lead":           "From the logs the sites have sent to central; a site that has not sent everything yet shows less.",
-		"admin.stats.hours":          "Hours",
-		"admin.user":                 "Logged in as",
-		"admin.role.admin":           "Administration",
-		"admin.role.technician":      "Technician",
-		"admin.logout":               "Log out",
-		"admin.login":                "Administration login",
-		"admin.login.lead":           "For the city's IT staff and technicians: service catalogue, opening hours and the sites' sync.",
-		"admin.login.submit":         "Log in",
-		"admin.login.expired":        "Session expired: please log in again. The change was not saved.",
-		"admin.forbidden":            "Your role may only view the catalogue and opening hours. Changes are made by the administration.",
-		"admin.catalog.title":        "Catalogue and opening hours",
-		"admin.catalog.lead":         "Changes go to the sites and apply there once transferred (a few seconds when online). The column “State at the sites” shows where they have arrived.",
-		"admin.services":             "Services",
-		"admin.services.none":        "No services yet: they appear once a site has reported.",
-		"admin.service.add":          "Add service",
-		"admin.service.new":          "New service",
-		"admin.service.edit":         "Edit service",
-		"admin.service.unknown":      "This service does not exist.",
-		"admin.service.lead":         "City-wide: saving sends it to all %d sites.",
-		"admin.service.id":           "Id",
-		"admin.service.id.hint":      "2–32 lower-case letters, digits or hyphens, e.g. “ausweis”. Cannot be changed later.",
-		"admin.service.name":         "Name (German)",
-		"admin.service.name_en":      "Name (English)",
-		"admin.service.name_en.hint": "Leave empty to use the German name.",
-		"admin.service.prefix":       "Prefix",
-		"admin.service.prefix.hint":  "One capital letter A–Z; starts the ticket number (A042).",
-		"admin.service.minutes":      "Expected minutes",
-		"admin.service.minutes.hint": "Minutes per case, 1–240. Basis of the wait estimate until measurements exist.",
-		"admin.service.sites":        "State at the sites",
-		"admin.service.current":      "%d of %d current",
-		"admin.service.pending":      "%d of %d current",
-		"admin.service.seeded":       "(site default)",
-		"admin.actions":              "Actions",
-		"admin.edit":                 "Edit",
-		"admin.hours":                "Opening hours",
-		"admin.hours.title":          "Opening hours",
-		"admin.hours.lead":           "Times in local time (%s). A day without an interval is closed. Saving sends them to the site.",
-		"admin.hours.interval":       "Interval %d",
-		"admin.hours.open":           "Opens",
-		"admin.hours.close":          "Closes",
-		"admin.hours.closed":         "closed",
-		"admin.hours.hint":           "Format HH:MM, e.g. 07:30–15:00. Leave both fields of an interval empty to remove it.",
-		"admin.walkin.title":         "Walk-in hours",
-		"admin.walkin.lead":          "Within the opening hours: when citizens are served without an appointment (Cologne: Mon 07:30–15:00, Wed 07:30–12:00). Otherwise by appointment only. All empty: walk-ins during all opening hours.",
-		"admin.walkin.short":         "walk-in",
-		"admin.walkin.none":          "appointments only",
-		"admin.weekday":              "Weekday",
-		"admin.site":                 "Site",
-		"admin.site.unknown":         "Central does not know this site.",
-		"admin.sites.none":           "No site has reported yet.",
-		"admin.save.all":             "Save and send to all sites",
-		"admin.save.site":            "Save and send to the site",
-		"admin.cancel":               "Cancel",
-		"admin.saved.service":        "Saved. The service is being sent to all sites.",
-		"admin.saved.hours":          "Saved. The opening hours are being sent to the site.",
-		"admin.ago":                  "%s ago",
-		"admin.sync.title":           "Sync",
-		"admin.sync.lead":            "As of %s, refreshes every 15 seconds",
-		"admin.sync.sites":           "Sites",
-		"admin.sync.problems":        "%d behind or without connection",
-		"admin.sync.allok":           "All current",
-		"admin.sync.state":           "State",
-		"admin.sync.state.ok":        "Current",
-		"admin.sync.state.lag":       "Behind",
-		"admin.sync.state.stale":     "No connection",
-		"admin.sync.state.never":     "No contact yet",
-		"admin.sync.up":              "Upload (site → central)",
-		"admin.sync.down":            "Download (central → site)",
-		"admin.sync.acked":           "Acked",
-		"admin.sync.siteseq":         "At site",
-		"admin.sync.lag":             "Behind",
-		"admin.sync.contact":         "Last contact",
-		"admin.sync.lastentry":       "Last event",
-		"admin.sync.cursor":          "Applied / head",
-		"admin.sync.pending":         "Pending",
-		"admin.sync.poll":            "Last poll",
-		"admin.sync.key":             "Key",
-		"admin.sync.nokey":           "not enrolled",
-		"admin.sync.legend":          "Behind: events the site has stored and central has not. Pending: central's entries the site has not applied yet. “–”: not reported since central started.",
-		"admin.sync.rejections":      "Rejected transfers",
-		"admin.sync.rej.at":          "Last seen",
-		"admin.sync.rej.first":       "First seen",
-		"admin.sync.rej.count":       "Count",
-		"admin.sync.rej.kind":        "Request",
-		"admin.sync.rej.site":        "Site (as claimed)",
-		"admin.sync.rej.entries":     "Entries",
-		"admin.sync.rej.reason":      "Reason",
-		"admin.sync.rej.from":        "From",
-		"admin.sync.rej.none":        "No rejected transfers.",
-		"weekday.0":                  "Sunday",
-		"weekday.1":                  "Monday",
-		"weekday.2":                  "Tuesday",
-		"weekday.3":                  "Wednesday",
-		"weekday.4":                  "Thursday",
-		"weekday.5":                  "Friday",
-		"weekday.6":                  "Saturday",
-		"weekday.short.0":            "Sun",
-		"weekday.short.1":            "Mon",
-		"weekday.short.2":            "Tue",
-		"weekday.short.3":            "Wed",
-		"weekday.short.4":            "Thu",
-		"weekday.short.5":            "Fri",
-		"weekday.short.6":            "Sat",
-	},
-}
-
-// Translate returns the text for key in lang, formatted with args.
-func Translate(lang, key string, args ...any) string {
-	s, ok := texts[lang][key]
-	if !ok {
-		if s, ok = texts["de"][key]; !ok {
-			s = key
+// fileKeys are the keys each language's file defines.
+var fileKeys = func() map[string]map[string]bool {
+	m := map[string]map[string]bool{}
+	for lang, t := range texts {
+		m[lang] = map[string]bool{}
+		for k := range t {
+			m[lang][k] = true
 		}
 	}
-	if len(args) > 0 {
-		return fmt.Sprintf(s, args...)
-	}
-	return s
+	return m
+}()
+
+// pluralForms are the CLDR plural categories a locale file may use, by the
+// names the files use.
+var pluralForms = map[string]plural.Form{
+	"zero": plural.Zero, "one": plural.One, "two": plural.Two,
+	"few": plural.Few, "many": plural.Many, "other": plural.Other,
 }
+
+func mustLoadLocales(fsys fs.FS) (texts map[string]map[string]string, plurals map[string]map[string]map[string]string, notes map[string]map[string]string) {
+	c, err := loadLocales(fsys)
+	if err != nil {
+		// The files are embedded: a broken one is a build mistake that
+		// every test of this package reports at once.
+		panic(err)
+	}
+	return c.texts, c.plurals, c.notes
+}
+
+// catalog is what the message files hold, by language and key.
+type catalog struct {
+	texts   map[string]map[string]string
+	plurals map[string]map[string]map[string]string
+	notes   map[string]map[string]string // translators' descriptions
+}
+
+// loadLocales reads every locales/*.json in fsys.
+func loadLocales(fsys fs.FS) (catalog, error) {
+	c := catalog{texts: map[string]map[string]string{}, plurals: map[string]map[string]map[string]string{}, notes: map[string]map[string]string{}}
+	names, err := fs.Glob(fsys, "locales/*.json")
+	if err != nil {
+		return c, err
+	}
+	for _, name := range names {
+		lang := strings.TrimSuffix(path.Base(name), ".json")
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return c, err
+		}
+		t, p, n, err := parseLocale(b)
+		if err != nil {
+			return c, fmt.Errorf("ui: %s: %w", name, err)
+		}
+		c.texts[lang], c.plurals[lang], c.notes[lang] = t, p, n
+	}
+	if len(c.texts["de"]) == 0 {
+		return c, fmt.Errorf("ui: locales/de.json is missing or empty")
+	}
+	return c, nil
+}
+
+// parseLocale reads one message file. Unlike encoding/json's maps it
+// refuses a key given twice (a translator's copy-paste would otherwise
+// silently win or lose) and any value that is neither a text nor an
+// object of plural forms with "other".
+func parseLocale(b []byte) (texts map[string]string, plurals map[string]map[string]string, notes map[string]string, err error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, nil, nil, fmt.Errorf("not a JSON object of texts")
+	}
+	texts, plurals, notes = map[string]string{}, map[string]map[string]string{}, map[string]string{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		key := tok.(string) // inside an object, a token before the value is its key
+		if _, dup := texts[key]; dup {
+			return nil, nil, nil, fmt.Errorf("key %q is given twice", key)
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, nil, nil, fmt.Errorf("key %q: %w", key, err)
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err == nil {
+			texts[key] = s
+			continue
+		}
+		var forms map[string]string
+		if err := json.Unmarshal(raw, &forms); err != nil {
+			return nil, nil, nil, fmt.Errorf("key %q: want a text or an object of plural forms", key)
+		}
+		if d, ok := forms["description"]; ok {
+			notes[key] = d
+			delete(forms, "description")
+		}
+		for f := range forms {
+			if _, ok := pluralForms[f]; !ok {
+				return nil, nil, nil, fmt.Errorf("key %q: %q is not a plural form (zero, one, two, few, many, other)", key, f)
+			}
+		}
+		if _, ok := forms["other"]; !ok {
+			return nil, nil, nil, fmt.Errorf("key %q: plural forms need \"other\"", key)
+		}
+		texts[key] = forms["other"]
+		if len(forms) > 1 {
+			plurals[key] = forms
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, nil, nil, fmt.Errorf("text after the closing brace")
+	}
+	return texts, plurals, notes, nil
+}
+
+// Translate returns the text for key in lang, formatted with args. For a
+// plural text, the first integer argument is the count that chooses the
+// form ("1 Tag", "2 Tage"); a form may leave it out ("دقيقتان": two
+// minutes) or pick arguments by index (%[2]d).
+func Translate(lang, key string, args ...any) string {
+	s := message(lang, key, args)
+	if len(args) == 0 || !strings.Contains(s, "%") {
+		return s
+	}
+	return fmt.Sprintf(s, args...)
+}
+
+// message is the unformatted text for key in lang that args call for:
+// lang's own, else German's, else the key itself.
+func message(lang, key string, args []any) string {
+	for _, l := range []string{lang, "de"} {
+		s, ok := texts[l][key]
+		if !ok {
+			continue
+		}
+		if forms := plurals[l][key]; forms != nil {
+			if n, ok := count(args); ok {
+				if f, ok := forms[PluralForm(l, n)]; ok {
+					return f
+				}
+			}
+		}
+		return s
+	}
+	return key
+}
+
+// count is the first integer among args.
+func count(args []any) (int, bool) {
+	for _, a := range args {
+		switch n := a.(type) {
+		case int:
+			return n, true
+		case int64:
+			return int(n % 10_000_000), true
+		case int32:
+			return int(n), true
+		case uint:
+			return int(n % 10_000_000), true
+		}
+	}
+	return 0, false
+}
+
+// PluralForm is the CLDR plural category of the integer n in lang: "one",
+// "few", "other" and so on, as the message files name them.
+func PluralForm(lang string, n int) string {
+	if n < 0 {
+		n = -n
+	}
+	f := plural.Cardinal.MatchPlural(language.Make(lang), n%10_000_000, 0, 0, 0, 0)
+	for name, form := range pluralForms {
+		if form == f {
+			return name
+		}
+	}
+	return "other"
+}
+
+// PluralForms lists the plural categories a language distinguishes for
+// whole numbers ("one", "other" for German; six for Arabic).
+func PluralForms(lang string) []string {
+	var out []string
+	for n := range 1000 {
+		if f := PluralForm(lang, n); !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Plural returns the plural forms of key in lang (nil for a plain text).
+func Plural(lang, key string) map[string]string { return plurals[lang][key] }
 
 // Keys lists the text keys defined for a language.
 func Keys(lang string) []string {
@@ -653,8 +248,45 @@ func Keys(lang string) []string {
 	return keys
 }
 
-// Lookup returns the text for key in lang without fallback.
+// Langs lists the languages that have a message file.
+func Langs() []string {
+	var out []string
+	for l := range texts {
+		out = append(out, l)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Lookup returns the text for key in lang without fallback (for a plural
+// text its "other" form).
 func Lookup(lang, key string) (string, bool) {
 	s, ok := texts[lang][key]
 	return s, ok
 }
+
+// CitizenKey reports whether a text key belongs to the citizens' surfaces
+// (layout, kiosk, ticket, status page, portal): those must exist in every
+// language of CitizenLangs. Desk, display and admin texts are German and
+// English only: Turkish and Arabic fall back to German there, deliberately
+// (those pages never offer them).
+func CitizenKey(key string) bool {
+	switch key {
+	case "city", "lang.name", "lang.menu", "skip", "minutes", "error.title", "back",
+		"notfound", "notfound.text", "unit.min", "refresh":
+		return true
+	}
+	for _, prefix := range citizenPrefixes {
+		if len(key) > len(prefix) && key[:len(prefix)] == prefix {
+			return true
+		}
+	}
+	return false
+}
+
+var citizenPrefixes = []string{"kiosk.", "ticket.", "status.", "portal.", "order."}
+
+// SameInEnglish are the texts with no English of their own, deliberately:
+// the brand, and the call display's announcement, which is always spoken
+// in German.
+var SameInEnglish = []string{"app.name", "display.announce"}

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"html/template"
+	"regexp"
 	"strings"
 )
 
@@ -16,10 +17,17 @@ func Isolated(lang, key string, args ...any) template.HTML {
 		wrapped[i] = "<bdi>" + template.HTMLEscapeString(fmt.Sprint(a)) + "</bdi>"
 	}
 	// Escape the text around the verbs, then put the isolated arguments in.
-	s := template.HTMLEscapeString(Translate(lang, key))
-	s = strings.NewReplacer("%d", "%s", "%s", "%s").Replace(s)
+	s := template.HTMLEscapeString(message(lang, key, args))
+	if len(args) == 0 || !strings.Contains(s, "%") {
+		return template.HTML(s)
+	}
+	s = verb.ReplaceAllString(s, "%${1}s")
 	return template.HTML(fmt.Sprintf(s, wrapped...))
 }
+
+// verb matches the format verbs the texts use: %d and %s, also with an
+// argument index (%[2]d).
+var verb = regexp.MustCompile(`%(\[\d+\])?[ds]`)
 
 // serviceNames translates the built-in catalogue's services (appliance's
 // customerCentreServices) into the languages the sync wire format does not

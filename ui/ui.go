@@ -56,6 +56,13 @@ type Page struct {
 	IdleSeconds int
 }
 
+// IdleWarnSeconds is how long before IdleSeconds run out the kiosk warns
+// and offers more time: 20 seconds (WCAG 2.2.1 asks for at least 20 to
+// answer), or half the idle time when that is shorter.
+func (p Page) IdleWarnSeconds() int {
+	return min(20, p.IdleSeconds/2)
+}
+
 // T translates a key into the page's language.
 func (p Page) T(key string, args ...any) string { return Translate(p.Lang, key, args...) }
 

@@ -22,28 +22,6 @@ func TestRendererParsesEveryPage(t *testing.T) {
 	}
 }
 
-// Every German text has an English one and the other way round, with the
-// same number of format verbs.
-func TestTextsComplete(t *testing.T) {
-	for _, key := range ui.Keys("de") {
-		if _, ok := ui.Lookup("en", key); !ok && !sameInBoth[key] {
-			t.Errorf("key %q has no English text", key)
-		}
-		if de, en := strings.Count(ui.Translate("de", key), "%"), strings.Count(ui.Translate("en", key), "%"); de != en {
-			t.Errorf("key %q: %d format verbs in German, %d in English", key, de, en)
-		}
-	}
-	for _, key := range ui.Keys("en") {
-		if _, ok := ui.Lookup("de", key); !ok {
-			t.Errorf("key %q has no German text", key)
-		}
-	}
-}
-
-// sameInBoth are the texts with no English of their own: the brand, and
-// the call display's announcement, which is always spoken in German.
-var sameInBoth = map[string]bool{"app.name": true, "display.announce": true}
-
 func TestLang(t *testing.T) {
 	tests := []struct {
 		url, cookie, want string
@@ -63,45 +41,6 @@ func TestLang(t *testing.T) {
 		if got := ui.Lang(w, r); got != tt.want {
 			t.Errorf("Lang(%s, cookie %q) = %q, want %q", tt.url, tt.cookie, got, tt.want)
 		}
-	}
-}
-
-// Turkish and Arabic have every text of the citizens' surfaces, with the
-// same format verbs as German, and nothing else (staff pages fall back to
-// German: they never offer these languages).
-func TestCitizenTextsComplete(t *testing.T) {
-	for _, lang := range []string{"tr", "ar"} {
-		for _, key := range ui.Keys("de") {
-			if !ui.CitizenKey(key) {
-				continue
-			}
-			s, ok := ui.Lookup(lang, key)
-			if !ok {
-				t.Errorf("%s: key %q missing", lang, key)
-				continue
-			}
-			if de := ui.Translate("de", key); strings.Count(de, "%d") != strings.Count(s, "%d") || strings.Count(de, "%s") != strings.Count(s, "%s") {
-				t.Errorf("%s: key %q: format verbs differ from German: %q vs %q", lang, key, s, de)
-			}
-			if s == ui.Translate("en", key) && key != "lang.name" {
-				t.Errorf("%s: key %q is the English text %q", lang, key, s)
-			}
-		}
-		for _, key := range ui.Keys(lang) {
-			if !ui.CitizenKey(key) {
-				t.Errorf("%s: key %q is not a citizen text", lang, key)
-			}
-			if _, ok := ui.Lookup("de", key); !ok {
-				t.Errorf("%s: key %q has no German text", lang, key)
-			}
-		}
-	}
-	// Turkish uses its own letters, Arabic its script.
-	if s := ui.Translate("tr", "kiosk.title"); !strings.ContainsAny(s, "ıİşŞğĞçÇöÖüÜ") {
-		t.Errorf("Turkish kiosk title %q has no Turkish letters", s)
-	}
-	if s := ui.Translate("ar", "kiosk.title"); !strings.ContainsRune(s, 'ر') {
-		t.Errorf("Arabic kiosk title %q is not Arabic", s)
 	}
 }
 

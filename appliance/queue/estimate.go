@@ -176,19 +176,29 @@ type serviceModel struct {
 // learn builds a service's model: the recent measured durations (newer ones
 // weigh more) pulled towards the configured expected duration, and before
 // minSamples were measured a log-normal around that mean.
-func learn(svc *Service) serviceModel {
+func learn(svc *Service, longer []float64) serviceModel {
 	expected := float64(max(svc.ExpectedMinutes, 1))
 	var measured []float64
-	for _, d := range svc.durations {
-		if d > 0 {
-			measured = append(measured, max(d.Minutes(), 0.1))
+	if len(longer) > len(svc.durations) {
+		// The longer memory of recent days (Learned.Durations) holds the
+		// same durations and more: a heavy tail needs them.
+		measured = longer
+	} else {
+		for _, d := range svc.durations {
+			if d > 0 {
+				measured = append(measured, max(d.Minutes(), 0.1))
+			}
 		}
 	}
 	sum, weights, w := priorWeight*expected, priorWeight, 1.0
+	decay := sampleDecay
+	if len(measured) > serviceSamples {
+		decay = longDecay
+	}
 	for i := len(measured) - 1; i >= 0; i-- {
 		sum += w * measured[i]
 		weights += w
-		w *= sampleDecay
+		w *= decay
 	}
 	m := serviceModel{mean: sum / weights}
 	if len(measured) >= minSamples {
@@ -237,7 +247,7 @@ func (s *State) computeEstimates(c *estimateCache) {
 	models := make([]serviceModel, len(s.ServiceOrder))
 	for i, id := range s.ServiceOrder {
 		svcIndex[id] = i
-		models[i] = learn(s.Services[id])
+		models[i] = learn(s.Services[id], s.learn.durationsOf(id))
 	}
 	noShowRate, noShowMinutes, gap := s.learnToday()
 
@@ -249,19 +259,28 @@ func (s *State) computeEstimates(c *estimateCache) {
 		busy    int // service index of the current ticket, or -1
 		elapsed float64
 	}
+	// The counters in the simulation: those open now and those the
+	// staffing learned may open later today (staffModel).
+	opens := make([]bool, len(s.CounterOrder))
+	for i, id := range s.CounterOrder {
+		opens[i] = s.Counters[id].Open
+	}
+	staffing := s.newStaffModel(s.CounterOrder, opens)
 	var counters []counter
-	for _, id := range s.CounterOrder {
+	var staffIndex []int
+	for mi, id := range s.CounterOrder {
 		ctr := s.Counters[id]
-		if !ctr.Open {
+		if !ctr.Open && !staffing.may(mi) {
 			continue
 		}
+		staffIndex = append(staffIndex, mi)
 		k := counter{c: ctr, serves: make([]bool, len(models)), busy: -1}
 		for _, sid := range ctr.Services {
 			if i, ok := svcIndex[sid]; ok {
 				k.serves[i] = true
 			}
 		}
-		if t := s.Tickets[ctr.Current]; t != nil && t.Status == StatusCalled && t.Day == s.Day {
+		if t := s.Tickets[ctr.Current]; ctr.Open && t != nil && t.Status == StatusCalled && t.Day == s.Day {
 			if i, ok := svcIndex[t.Service]; ok {
 				from := t.CalledAt
 				if !t.StartedAt.IsZero() {
@@ -406,6 +425,9 @@ func (s *State) computeEstimates(c *estimateCache) {
 	// stream of their own, so that bookings that delay no ticket change no
 	// ticket's draws either.
 	rndBook := rand.New(rand.NewPCG(h.Sum64()^0xb00c, uint64(now.UnixMilli())))
+	// Staffing is drawn from a stream of its own too.
+	rndStaff := rand.New(rand.NewPCG(h.Sum64()^0x57aff, uint64(now.UnixMilli())))
+	staff := newSimStaff(staffing, staffIndex)
 	for r := range estimateRuns {
 		clear(called)
 		clear(next)
@@ -425,6 +447,7 @@ func (s *State) computeEstimates(c *estimateCache) {
 				free[k] = models[ctr.busy].draw(rnd, ctr.elapsed) + gap
 			}
 		}
+		staff.start(rndStaff, free, active)
 		for calledN < callable || idleN < served {
 			k := -1
 			for j := range counters {
@@ -433,7 +456,13 @@ func (s *State) computeEstimates(c *estimateCache) {
 				}
 			}
 			if k < 0 {
+				if staff.revive(active) {
+					continue
+				}
 				break
+			}
+			if staff.due(k, free, active) {
+				continue
 			}
 			ctr := &counters[k]
 			// Counters take turns in time order, so arrivals only advance.
@@ -534,7 +563,7 @@ func (s *State) computeEstimates(c *estimateCache) {
 				calledN++
 				svc = waiting[pick]
 			}
-			d := models[svc].draw(src, 0)
+			d := models[svc].draw(src, 0) * staff.pace
 			if src.Float64() < noShowRate {
 				d = noShowMinutes
 			}
@@ -543,18 +572,44 @@ func (s *State) computeEstimates(c *estimateCache) {
 	}
 
 	waiting, classes, slots = waiting[:n], classes[:n], slots[:n]
-	summarise := func(sample []float64) (Estimate, bool) {
+	phase := s.phase(now)
+	calib := make([][2]Calibration, ns)
+	for j, id := range s.ServiceOrder {
+		for b := range 2 {
+			calib[j][b] = s.calibrationBlend(id, calibKey(phase, b))
+		}
+	}
+	summarise := func(sample []float64, svc int) (Estimate, bool) {
+		// A future in which no counter serving the ticket opens counts
+		// as the longest wait of the others; more than a tenth of such
+		// futures leave the estimate to naive.
+		longest, none := 0.0, 0
 		for _, x := range sample {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return Estimate{}, false
+				none++
+			} else {
+				longest = max(longest, x)
+			}
+		}
+		if none > estimateRuns/10 {
+			return Estimate{}, false
+		}
+		for i, x := range sample {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				sample[i] = longest
 			}
 		}
 		// Order statistics by selection, not sorting: this is the hot loop.
 		q90 := nth(sample, estimateRuns*9/10)
 		hi := nth(sample[:estimateRuns*9/10], estimateRuns/2)
 		median := (slices.Max(sample[:estimateRuns/2]) + hi) / 2
-		e := Estimate{Minutes: int(math.Round(median))}
-		e.P90 = max(int(math.Ceil(q90*p90Scale+p90Slack)), e.Minutes)
+		point, margin := 1.0, 1.0
+		if svc >= 0 {
+			c := calib[svc][waitBucket(median*calib[svc][0].Point)]
+			point, margin = c.Point, c.P90
+		}
+		e := Estimate{Minutes: int(math.Round(median * point))}
+		e.P90 = max(int(math.Ceil(median*point+margin*max(q90*p90Scale+p90Slack-median, 0))), e.Minutes)
 		return e, true
 	}
 
@@ -590,7 +645,7 @@ func (s *State) computeEstimates(c *estimateCache) {
 				pos++
 			}
 		}
-		e, ok := summarise(calls[i*estimateRuns : (i+1)*estimateRuns])
+		e, ok := summarise(calls[i*estimateRuns:(i+1)*estimateRuns], waiting[i])
 		if !ok {
 			e = s.naive(t.Service, pos-1)
 		}
@@ -607,7 +662,7 @@ func (s *State) computeEstimates(c *estimateCache) {
 				pos++
 			}
 		}
-		e, ok := summarise(idle[j*estimateRuns : (j+1)*estimateRuns])
+		e, ok := summarise(idle[j*estimateRuns:(j+1)*estimateRuns], j)
 		if !ok {
 			e = s.naive(id, pos-1)
 		}
@@ -704,9 +759,11 @@ func (s *State) learnToday() (noShowRate, noShowMinutes, gap float64) {
 			}
 		}
 	}
-	// Priors: 5 % no-shows, 3 minutes each, half a minute between services.
-	noShowRate = (float64(noShows) + 0.5) / float64(done+noShows+10)
-	noShowMinutes = (noShowSum.Minutes() + 2*3) / float64(noShows+2)
+	// Priors: the recent days' no-shows (before any, 5 % of 3 minutes
+	// each), half a minute between services.
+	rate, minutes, weight := s.noShowPrior()
+	noShowRate = (float64(noShows) + rate*(10+weight)) / (float64(done+noShows) + 10 + weight)
+	noShowMinutes = (noShowSum.Minutes() + 2*minutes) / float64(noShows+2)
 	gap = (gapSum.Minutes() + 5*0.5) / float64(gaps+5)
 	return noShowRate, noShowMinutes, gap
 }
@@ -802,8 +859,11 @@ func (s *State) learnBookings(now time.Time) (showRate, early float64) {
 			missed++
 		}
 	}
-	showRate = (float64(came) + priorShowRate*priorShowsSeen) / (float64(came+missed) + priorShowsSeen)
-	early = (earlySum.Minutes() + priorEarly*3) / float64(came+3)
+	// The priors, and the recent days' bookings (weighing at most as
+	// many as bookingsPrior).
+	hCame, hMissed, hEarly := s.bookingPrior()
+	showRate = (float64(came) + hCame + priorShowRate*priorShowsSeen) / (float64(came+missed) + hCame + hMissed + priorShowsSeen)
+	early = (earlySum.Minutes() + hEarly + priorEarly*3) / (float64(came) + hCame + 3)
 	return showRate, early
 }
 

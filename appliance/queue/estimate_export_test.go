@@ -28,7 +28,7 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 	models := make([]serviceModel, len(s.ServiceOrder))
 	for i, id := range s.ServiceOrder {
 		svcIndex[id] = i
-		models[i] = learn(s.Services[id])
+		models[i] = learn(s.Services[id], s.learn.durationsOf(id))
 	}
 	noShowRate, noShowMinutes, gap := s.learnToday()
 
@@ -40,19 +40,28 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 		busy    int // service index of the current ticket, or -1
 		elapsed float64
 	}
+	// The counters in the simulation: those open now and those the
+	// staffing learned may open later today (staffModel).
+	opens := make([]bool, len(s.CounterOrder))
+	for i, id := range s.CounterOrder {
+		opens[i] = s.Counters[id].Open
+	}
+	staffing := s.newStaffModel(s.CounterOrder, opens)
 	var counters []counter
-	for _, id := range s.CounterOrder {
+	var staffIndex []int
+	for mi, id := range s.CounterOrder {
 		ctr := s.Counters[id]
-		if !ctr.Open {
+		if !ctr.Open && !staffing.may(mi) {
 			continue
 		}
+		staffIndex = append(staffIndex, mi)
 		k := counter{c: ctr, serves: make([]bool, len(models)), busy: -1}
 		for _, sid := range ctr.Services {
 			if i, ok := svcIndex[sid]; ok {
 				k.serves[i] = true
 			}
 		}
-		if t := s.Tickets[ctr.Current]; t != nil && t.Status == StatusCalled && t.Day == s.Day {
+		if t := s.Tickets[ctr.Current]; ctr.Open && t != nil && t.Status == StatusCalled && t.Day == s.Day {
 			if i, ok := svcIndex[t.Service]; ok {
 				from := t.CalledAt
 				if !t.StartedAt.IsZero() {
@@ -140,6 +149,9 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 	// stream of their own, so that bookings that delay no ticket change no
 	// ticket's draws either.
 	rndBook := rand.New(rand.NewPCG(h.Sum64()^0xb00c, uint64(now.UnixMilli())))
+	// Staffing is drawn from a stream of its own too.
+	rndStaff := rand.New(rand.NewPCG(h.Sum64()^0x57aff, uint64(now.UnixMilli())))
+	staff := newSimStaff(staffing, staffIndex)
 	for r := range estimateRuns {
 		clear(called)
 		lo := 0      // tickets before lo are all called
@@ -158,6 +170,7 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 				free[k] = models[ctr.busy].draw(rnd, ctr.elapsed) + gap
 			}
 		}
+		staff.start(rndStaff, free, active)
 		for calledN < callable || idleN < served {
 			k := -1
 			for j := range counters {
@@ -166,7 +179,13 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 				}
 			}
 			if k < 0 {
+				if staff.revive(active) {
+					continue
+				}
 				break
+			}
+			if staff.due(k, free, active) {
+				continue
 			}
 			ctr := &counters[k]
 			for lo < n && called[lo] {
@@ -227,7 +246,7 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 			if next >= n {
 				src = rndBook
 			}
-			d := models[waiting[next]].draw(src, 0)
+			d := models[waiting[next]].draw(src, 0) * staff.pace
 			if src.Float64() < noShowRate {
 				d = noShowMinutes
 			}
@@ -236,18 +255,44 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 	}
 
 	waiting, classes, slots = waiting[:n], classes[:n], slots[:n]
-	summarise := func(sample []float64) (Estimate, bool) {
+	phase := s.phase(now)
+	calib := make([][2]Calibration, ns)
+	for j, id := range s.ServiceOrder {
+		for b := range 2 {
+			calib[j][b] = s.calibrationBlend(id, calibKey(phase, b))
+		}
+	}
+	summarise := func(sample []float64, svc int) (Estimate, bool) {
+		// A future in which no counter serving the ticket opens counts
+		// as the longest wait of the others; more than a tenth of such
+		// futures leave the estimate to naive.
+		longest, none := 0.0, 0
 		for _, x := range sample {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return Estimate{}, false
+				none++
+			} else {
+				longest = max(longest, x)
+			}
+		}
+		if none > estimateRuns/10 {
+			return Estimate{}, false
+		}
+		for i, x := range sample {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				sample[i] = longest
 			}
 		}
 		// Order statistics by selection, not sorting: this is the hot loop.
 		q90 := nth(sample, estimateRuns*9/10)
 		hi := nth(sample[:estimateRuns*9/10], estimateRuns/2)
 		median := (slices.Max(sample[:estimateRuns/2]) + hi) / 2
-		e := Estimate{Minutes: int(math.Round(median))}
-		e.P90 = max(int(math.Ceil(q90*p90Scale+p90Slack)), e.Minutes)
+		point, margin := 1.0, 1.0
+		if svc >= 0 {
+			c := calib[svc][waitBucket(median*calib[svc][0].Point)]
+			point, margin = c.Point, c.P90
+		}
+		e := Estimate{Minutes: int(math.Round(median * point))}
+		e.P90 = max(int(math.Ceil(median*point+margin*max(q90*p90Scale+p90Slack-median, 0))), e.Minutes)
 		return e, true
 	}
 
@@ -283,7 +328,7 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 				pos++
 			}
 		}
-		e, ok := summarise(calls[i*estimateRuns : (i+1)*estimateRuns])
+		e, ok := summarise(calls[i*estimateRuns:(i+1)*estimateRuns], waiting[i])
 		if !ok {
 			e = s.naive(t.Service, pos-1)
 		}
@@ -300,7 +345,7 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 				pos++
 			}
 		}
-		e, ok := summarise(idle[j*estimateRuns : (j+1)*estimateRuns])
+		e, ok := summarise(idle[j*estimateRuns:(j+1)*estimateRuns], j)
 		if !ok {
 			e = s.naive(id, pos-1)
 		}

@@ -139,10 +139,22 @@ func BenchmarkEstimateRecompute(b *testing.B) {
 	b.Run("Bookings0", func(b *testing.B) { benchmarkRecompute(b, 0, 0) })
 	b.Run("Bookings60", func(b *testing.B) { benchmarkRecompute(b, 60, 5*time.Minute) })
 	b.Run("Bookings400", func(b *testing.B) { benchmarkRecompute(b, 400, 72*time.Second) })
+	b.Run("Bookings60History", func(b *testing.B) { benchmarkRecompute(b, 60, 5*time.Minute, historyDays) })
 }
 
-func benchmarkRecompute(b *testing.B, bookings int, every time.Duration) {
+// historyDays is the most a site's learned staffing holds: 20 days with
+// breaks at every counter.
+const historyDays = 20
+
+func benchmarkRecompute(b *testing.B, bookings int, every time.Duration, history ...int) {
 	f := newFixture(b)
+	day := monday(0, 0)
+	if len(history) > 0 {
+		day = f.history(history[0], map[string][][2]int{"1": {{hm(7, 30), hm(10, 0)}, {hm(10, 30), hm(15, 0)}},
+			"2": {{hm(7, 40), hm(11, 0)}, {hm(11, 30), hm(15, 0)}}, "3": {{hm(8, 0), hm(12, 0)}, {hm(12, 30), hm(15, 0)}},
+			"4": {{hm(7, 30), hm(9, 0)}, {hm(9, 20), hm(13, 0)}}})
+	}
+	monday := func(h, m int) time.Time { return at(day, h, m) }
 	at := monday(7, 30)
 	for i := range bookings {
 		f.book(monday(6, 0), fmt.Sprintf("BENCH%03d", i), []string{"ausweis", "meldung", "kfz"}[i%3], at.Add(time.Duration(i+1)*every))

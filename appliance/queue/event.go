@@ -277,6 +277,8 @@ func NewPayload(eventType string) (any, bool) {
 		return &GroupDefined{}, true
 	case TypeBookingCancelled:
 		return &BookingCancelled{}, true
+	case TypeStaffingPlanned:
+		return &StaffingPlanned{}, true
 	}
 	return nil, false
 }

@@ -21,7 +21,10 @@ import (
 // snapshots restore without any (every service numbers with its own
 // prefix, as their builds did). The bump keeps older builds from
 // restoring a version 5 snapshot and dropping the groups.
-const SnapshotVersion = 5
+// Version 6 added what the estimator learned over the days (Learned) and
+// the estimate each ticket was shown; older snapshots restore without
+// them (the estimator learns afresh, as a new site does).
+const SnapshotVersion = 6
 
 // Snapshot is a State frozen into plain data, so that a site can start from
 // it instead of folding its whole change-log, and can compact old entries
@@ -47,6 +50,9 @@ type Snapshot struct {
 	// Groups are the service groups in order of definition (since
 	// version 5; the services carry their group).
 	Groups []Group `json:"groups,omitempty"`
+	// Learned is what the estimator learned over the days (since
+	// version 6).
+	Learned *Learned `json:"learned,omitempty"`
 }
 
 type siteSnapshot struct {
@@ -112,6 +118,7 @@ func (s *State) Snapshot() Snapshot {
 	}
 	slices.SortFunc(snap.Bookings, func(a, b Booking) int { return strings.Compare(a.Code, b.Code) })
 	snap.Devices = s.snapshotDevices()
+	snap.Learned = s.learn.clone()
 	return snap
 }
 
@@ -175,6 +182,7 @@ func Restore(snap Snapshot) (*State, error) {
 		s.bookings[b.Code] = &b
 	}
 	s.restoreDevices(snap.Devices)
+	s.learn = snap.Learned.clone()
 	return s, nil
 }
 

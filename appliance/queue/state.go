@@ -103,6 +103,11 @@ type Ticket struct {
 	FirstCalledAt time.Time `json:",omitzero"`
 	LastCalledAt  time.Time `json:",omitzero"`
 	StartedAt     time.Time `json:",omitzero"`
+	// ShownMinutes and ShownP90 are the estimate the kiosk showed when the
+	// ticket was issued (TicketIssued's Estimate), nil when not recorded;
+	// the estimator calibrates itself with them.
+	ShownMinutes *int `json:",omitempty"`
+	ShownP90     *int `json:",omitempty"`
 }
 
 // Booking is an appointment a citizen can check in with.
@@ -154,6 +159,8 @@ type State struct {
 	last time.Time
 	// est caches the wait estimates of one Applied count.
 	est *estimateCache
+	// learn is what the estimator learned over the days (estimate_learn.go).
+	learn *Learned
 	// Applied counts the events folded in, for diagnostics and tests.
 	Applied uint64
 	// Devices are the site's devices by name, DeviceOrder the order in
@@ -302,18 +309,24 @@ func (s *State) Apply(e Event) {
 	case *CounterOpened:
 		s.advanceDay(e.At)
 		if c := s.Counters[p.Counter]; c != nil {
+			if !c.Open {
+				s.noteOpened(c, e.At)
+			}
 			c.Open, c.Staff = true, p.Staff
 		}
 	case *CounterClosed:
 		s.advanceDay(e.At)
 		if c := s.Counters[p.Counter]; c != nil {
+			if c.Open {
+				s.noteClosed(c, e.At)
+			}
 			c.Open, c.Staff = false, ""
 		}
 	case *TicketIssued:
 		s.advanceDay(e.At)
 		t := &Ticket{ID: p.ID, Day: s.DayOf(e.At), Token: p.Token, Number: p.Number,
 			Service: p.Service, Channel: p.Channel, Status: StatusWaiting, IssuedAt: e.At,
-			Class: p.Class, Booking: p.Booking, Ref: p.Ref}
+			Class: p.Class, Booking: p.Booking, Ref: p.Ref, ShownMinutes: p.EstimateMinutes, ShownP90: p.EstimateP90}
 		if p.Slot != 0 {
 			t.Slot = time.UnixMilli(p.Slot)
 		}
@@ -335,6 +348,7 @@ func (s *State) Apply(e Event) {
 		t.StartedAt, t.Target, t.Recalls = time.Time{}, "", 0
 		if t.FirstCalledAt.IsZero() {
 			t.FirstCalledAt = e.At
+			s.noteFirstCall(t, e.At)
 		}
 		c.Current = t.ID
 		s.addCall(Call{Ticket: t.ID, Number: t.Number, Counter: c.ID, At: e.At})
@@ -357,6 +371,7 @@ func (s *State) Apply(e Event) {
 		}
 		if svc := s.Services[t.Service]; svc != nil && !from.IsZero() {
 			svc.durations = append(svc.durations, e.At.Sub(from))
+			s.noteDuration(svc.ID, e.At.Sub(from))
 			if len(svc.durations) > serviceSamples {
 				svc.durations = svc.durations[len(svc.durations)-serviceSamples:]
 			}
@@ -415,6 +430,8 @@ func (s *State) Apply(e Event) {
 		}
 		t.Status, t.Counter, t.Target, t.StartedAt, t.Recalls = StatusWaiting, "", p.ToCounter, time.Time{}, 0
 		s.insertWaiting(t)
+	case *StaffingPlanned:
+		s.applyStaffingPlanned(p)
 	case *TicketCancelled:
 		s.advanceDay(e.At)
 		if t := s.Tickets[p.ID]; t != nil {
@@ -467,7 +484,7 @@ func known(p any) bool {
 	case *SiteDescribed, *ServiceDefined, *CounterDefined, *CounterOpened, *CounterClosed,
 		*TicketIssued, *TicketCalled, *TicketRecalled, *TicketFinished, *TicketNoShow,
 		*BookingCreated, *TicketStarted, *TicketParked, *TicketCalledBack, *TicketTransferred, *TicketCancelled,
-		*DeviceReported, *GroupDefined:
+		*DeviceReported, *GroupDefined, *StaffingPlanned:
 		return true
 	}
 	return false
@@ -507,6 +524,7 @@ func (s *State) advanceDay(at time.Time) {
 	if previous == "" {
 		return
 	}
+	s.endStaffDay(previous)
 	for _, t := range s.Tickets {
 		if t.Status == StatusWaiting || t.Status == StatusCalled || t.Status == StatusParked {
 			t.Status, t.FinishedAt = StatusExpired, at

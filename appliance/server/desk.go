@@ -103,6 +103,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 type deskPage struct {
+	// ConfirmNoShow asks the clerk to confirm a no-show of Current before
+	// it is recorded (a no-show ends the citizen's ticket).
+	ConfirmNoShow bool
+
 	SiteName    string
 	User        sqlite.User
 	Counter     CounterView
@@ -163,6 +167,7 @@ func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, 
 		for _, t := range st.Parked(c.ID) {
 			p.Parked = append(p.Parked, s.ticketView(st, t, now))
 		}
+		p.ConfirmNoShow = askingNoShow(r) && p.Current != nil && !p.Started
 	})
 	lang := ui.Lang(w, r)
 	p.DeviceBanner.Clock = s.clockViewOf(lang)
@@ -225,7 +230,8 @@ func (s *Server) deskAction(w http.ResponseWriter, r *http.Request) {
 			args.Counter = id
 		}
 	}
-	decide, ok := counterCommand(chi.URLParam(r, "action"), sess.Counter, sess.User.Name, args)
+	action := chi.URLParam(r, "action")
+	decide, ok := counterCommand(action, sess.Counter, sess.User.Name, args)
 	if !ok {
 		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannte Aktion / unknown action"))
 		return
@@ -233,6 +239,16 @@ func (s *Server) deskAction(w http.ResponseWriter, r *http.Request) {
 	if sess.Counter == "" {
 		http.Redirect(w, r, "/desk", http.StatusSeeOther)
 		return
+	}
+	if action == "no-show" {
+		// A no-show ends the citizen's ticket: the desk asks first, and
+		// the confirmation names the ticket, so that it cannot end the
+		// next one called in between.
+		if askingNoShow(r) {
+			s.renderDesk(w, r, http.StatusOK, "")
+			return
+		}
+		decide = noShowOf(r.PostForm.Get("confirm"), sess.Counter, decide)
 	}
 	if _, err := s.Store.Execute(r.Context(), decide); err != nil {
 		if code := veedel.ErrorCode(err); code == veedel.ECONFLICT || code == veedel.ENOTFOUND || code == veedel.EINVALID {
@@ -243,6 +259,23 @@ func (s *Server) deskAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/desk", http.StatusSeeOther)
+}
+
+// askingNoShow reports whether r is a desk's no-show not yet confirmed:
+// the desk answers it with the question.
+func askingNoShow(r *http.Request) bool {
+	return r.Method == http.MethodPost && chi.URLParam(r, "action") == "no-show" && r.PostForm.Get("confirm") == ""
+}
+
+// noShowOf is the no-show decider for a confirmed ticket: it refuses when
+// the counter no longer has that ticket called.
+func noShowOf(ticket, counter string, decide sqlite.Decider) sqlite.Decider {
+	return func(st *queue.State, at time.Time) ([]queue.Event, error) {
+		if c := st.Counters[counter]; c == nil || c.Current != ticket {
+			return nil, veedel.Errorf(veedel.ECONFLICT, "Diese Nummer ist hier nicht mehr aufgerufen: nichts geändert / this number is no longer called here: nothing changed")
+		}
+		return decide(st, at)
+	}
 }
 
 // actionArgs are the optional arguments of a counter action: the target of

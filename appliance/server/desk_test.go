@@ -228,7 +228,26 @@ func TestDeskNoShow(t *testing.T) {
 	if got, want := h.postForm(t, browser, "/desk/call-next", "").status, http.StatusSeeOther; got != want {
 		t.Fatalf("call-next: status = %d, want %d", got, want)
 	}
-	if got, want := h.postForm(t, browser, "/desk/no-show", "").status, http.StatusSeeOther; got != want {
+	// The desk asks first: nothing is recorded until the clerk confirms,
+	// and the confirmation names the ticket.
+	res = h.postForm(t, browser, "/desk/no-show", "")
+	if got, want := res.status, http.StatusOK; got != want {
+		t.Fatalf("no-show without confirmation: status = %d, want %d", got, want)
+	}
+	if !strings.Contains(res.String(), `name="confirm" value="`+b1.ID+`"`) || !strings.Contains(res.String(), "als nicht erschienen markieren?") {
+		t.Errorf("no-show without confirmation: no question naming B001:\n%s", res)
+	}
+	if got, want := h.ticketStatus(t, b1.Token), "called"; got != want {
+		t.Errorf("B001 status after the question = %q, want %q", got, want)
+	}
+	res = h.postForm(t, browser, "/desk/no-show", "confirm=another-ticket")
+	if got, want := res.status, http.StatusConflict; got != want {
+		t.Errorf("no-show confirmed for another ticket: status = %d, want %d", got, want)
+	}
+	if !strings.Contains(res.String(), "no longer called here") {
+		t.Errorf("no-show confirmed for another ticket: page does not say why:\n%s", res)
+	}
+	if got, want := h.postForm(t, browser, "/desk/no-show", "confirm="+b1.ID).status, http.StatusSeeOther; got != want {
 		t.Fatalf("no-show: status = %d, want %d", got, want)
 	}
 	if got, want := h.ticketStatus(t, b1.Token), "no_show"; got != want {

@@ -23,8 +23,10 @@ type kioskPage struct {
 	// Hours says whether the site is open (kiosk_overload.go).
 	Late  map[string]bool
 	Hours kioskHours
-	// Code is the booking code typed before a failed check-in.
-	Code string
+	// Code is the booking code typed before a failed check-in, and
+	// CodeError why it failed: shown at the field, not atop the page.
+	Code      string
+	CodeError string
 	// Paired: this browser is a kiosk paired at the desk (pairing.go);
 	// if not, the page has a note for staff on how to pair it.
 	Paired bool
@@ -40,13 +42,24 @@ func (s *Server) kiosk(w http.ResponseWriter, r *http.Request) {
 // renderKiosk renders the kiosk; after a failed appointment check-in with
 // the message (in the kiosk's language) and the code typed.
 func (s *Server) renderKiosk(w http.ResponseWriter, r *http.Request, status int, errMsg, code string) {
+	s.renderKioskPage(w, r, status, errMsg, code, "")
+}
+
+// renderCheckinError renders the kiosk after a failed check-in: msg stands
+// at the booking code field (marked invalid and focused), with the code
+// typed.
+func (s *Server) renderCheckinError(w http.ResponseWriter, r *http.Request, status int, msg, code string) {
+	s.renderKioskPage(w, r, status, "", code, msg)
+}
+
+func (s *Server) renderKioskPage(w http.ResponseWriter, r *http.Request, status int, errMsg, code, codeErr string) {
 	var p kioskPage
 	s.Store.View(func(st *queue.State) {
 		p.SiteName, p.Services = st.Site.Name, serviceViews(st)
 		p.Late, p.Hours = kioskLate(st, s.now())
 	})
 	p.Key = "kiosk-" + sqlite.RandomToken()
-	p.Code = code
+	p.Code, p.CodeError = code, codeErr
 	if c := s.kioskCaller(w, r); c.kiosk != nil {
 		p.Paired = true
 		setKioskCookie(w, r, deviceToken(r)) // renewed: the cookie lasts while the kiosk is used
@@ -192,7 +205,7 @@ func (s *Server) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 	}
 	lang := ui.Lang(w, r, ui.CitizenLangs...)
 	if queue.NormalizeBookingCode(code) == "" {
-		s.renderKiosk(w, r, http.StatusBadRequest, ui.Translate(lang, "kiosk.checkin.empty"), code)
+		s.renderCheckinError(w, r, http.StatusBadRequest, ui.Translate(lang, "kiosk.checkin.empty"), code)
 		return
 	}
 	if ok, wait := s.admitIssue(s.kioskCaller(w, r)); !ok {
@@ -223,7 +236,7 @@ func (s *Server) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 			s.renderError(w, r, err)
 			return
 		}
-		s.renderKiosk(w, r, web.Status(err), msg, code)
+		s.renderCheckinError(w, r, web.Status(err), msg, code)
 		return
 	}
 	s.kioskPrintTicket(w, r, t)

@@ -163,6 +163,11 @@ func TestCheckInHTTP(t *testing.T) {
 	if !strings.Contains(res.String(), "Diesen Buchungscode kennen wir nicht") || !strings.Contains(res.String(), `value="WRONG999"`) {
 		t.Errorf("kiosk wrong code: page does not say why:\n%s", res)
 	}
+	// It says so at the field, which is marked invalid and focused.
+	if !strings.Contains(res.String(), `<p class="error" role="alert" id="booking-code-error">Diesen Buchungscode kennen wir nicht`) ||
+		!strings.Contains(res.String(), `aria-describedby="booking-code-error booking-code-hint" required aria-invalid="true" autofocus`) {
+		t.Errorf("kiosk wrong code: the message is not at the field, or the field not marked:\n%s", res)
+	}
 	req := h.newRequest(t, http.MethodPost, "/kiosk/checkin", strings.NewReader(url.Values{"code": {"WRONG999"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.AddCookie(&http.Cookie{Name: "lang", Value: "tr"})

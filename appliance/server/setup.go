@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -51,6 +53,18 @@ type setupCounter struct {
 	Current  string // number being served
 	Services []setupService
 	Error    string // why this form's save was refused
+	// Plan is the counter's planned staffing by weekday (the site's
+	// opening days and any day planned), PlanError why its save was
+	// refused.
+	Plan      []setupPlanDay
+	PlanError string
+}
+
+// setupPlanDay is one weekday's field of a counter's planned staffing.
+type setupPlanDay struct {
+	Weekday int
+	Name    string // the weekday in the page's language
+	Value   string // "07:30–10:00, 10:30–15:00"
 }
 
 type setupService struct {
@@ -72,7 +86,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lang := ui.Lang(w, r)
 	s.Store.View(func(st *queue.State) {
-		for _, k := range []string{"saved", "added", "unchanged"} {
+		for _, k := range []string{"saved", "added", "unchanged", "planned"} {
 			if c := st.Counters[q.Get(k)]; c != nil {
 				flash = ui.Translate(lang, "setup."+k, c.Name)
 			}
@@ -84,7 +98,13 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 // renderSetup shows the setup page; failed, when set, is a refused form
 // shown again with what the lead entered.
 func (s *Server) renderSetup(w http.ResponseWriter, r *http.Request, status int, flash string, failed *counterForm) {
+	s.renderSetupPlan(w, r, status, flash, failed, nil)
+}
+
+// renderSetupPlan is renderSetup that may show a refused plan form again.
+func (s *Server) renderSetupPlan(w http.ResponseWriter, r *http.Request, status int, flash string, failed *counterForm, failedPlan *planForm) {
 	var p setupPage
+	lang := ui.Lang(w, r)
 	s.Store.View(func(st *queue.State) {
 		p.SiteName = st.Site.Name
 		form := func(v setupCounter, checked []string) setupCounter {
@@ -100,6 +120,15 @@ func (s *Server) renderSetup(w http.ResponseWriter, r *http.Request, status int,
 			if failed != nil && !failed.add && failed.id == c.ID {
 				v.Name, v.Error, checked = failed.name, failed.err, failed.services
 			}
+			v.Plan = planDays(st, c.ID, lang)
+			if failedPlan != nil && failedPlan.id == c.ID {
+				v.PlanError = failedPlan.err
+				for i := range v.Plan {
+					if text, ok := failedPlan.days[time.Weekday(v.Plan[i].Weekday)]; ok {
+						v.Plan[i].Value = text
+					}
+				}
+			}
 			p.Counters = append(p.Counters, form(v, checked))
 		}
 		next := st.NextCounterID()
@@ -108,11 +137,13 @@ func (s *Server) renderSetup(w http.ResponseWriter, r *http.Request, status int,
 			p.New = form(setupCounter{ID: next, Name: failed.name, Error: failed.err}, failed.services)
 		}
 	})
-	lang := ui.Lang(w, r)
 	w.Header().Set("Cache-Control", "no-store")
 	errMsg := ""
 	if failed != nil {
 		errMsg = failed.err
+	}
+	if failedPlan != nil {
+		errMsg = failedPlan.err
 	}
 	s.Renderer.Render(w, status, "desk_setup", ui.Page{Lang: lang, Title: ui.Translate(lang, "setup.title") + " · " + p.SiteName,
 		Surface: "desk", Path: "/desk/setup", Flash: flash, Error: errMsg, Data: p})
@@ -158,6 +189,95 @@ func (s *Server) saveCounter(w http.ResponseWriter, r *http.Request, f counterFo
 	case f.add:
 		outcome = "added"
 	case len(events) == 0:
+		outcome = "unchanged"
+	}
+	http.Redirect(w, r, "/desk/setup?"+url.Values{outcome: {f.id}}.Encode(), http.StatusSeeOther)
+}
+
+// planDays are a counter's planned staffing fields: the weekdays the site
+// opens, and any other weekday that has a plan, Monday first.
+func planDays(st *queue.State, counter, lang string) []setupPlanDay {
+	var out []setupPlanDay
+	for _, d := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
+		plan := st.PlannedStaffing(counter, d)
+		opens := false
+		for _, h := range st.Site.Hours {
+			opens = opens || h.Weekday == d
+		}
+		if !opens && len(plan) == 0 {
+			continue
+		}
+		de, en := queue.WeekdayNames(d)
+		name := de
+		if lang == "en" {
+			name = en
+		}
+		out = append(out, setupPlanDay{Weekday: int(d), Name: name, Value: queue.FormatPlan(plan)})
+	}
+	return out
+}
+
+// planForm is what a counter's plan form posted: the text of each weekday.
+type planForm struct {
+	id   string
+	days map[time.Weekday]string
+	err  string
+}
+
+// setupPlan saves a counter's planned staffing: one StaffingPlanned event
+// for each weekday whose plan changed, all in one commit.
+func (s *Server) setupPlan(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return
+	}
+	f := planForm{id: chi.URLParam(r, "counter"), days: map[time.Weekday]string{}}
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if v, ok := r.PostForm["plan-"+strconv.Itoa(int(d))]; ok && len(v) > 0 {
+			f.days[d] = v[0]
+		}
+	}
+	if len(f.days) == 0 {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Keine Besetzung angegeben: Felder plan-0 bis plan-6 (Sonntag bis Samstag) / no staffing given: fields plan-0 to plan-6 (Sunday to Saturday)"))
+		return
+	}
+	events, err := s.Store.Execute(r.Context(), func(st *queue.State, at time.Time) ([]queue.Event, error) {
+		var all []queue.Event
+		for d := time.Sunday; d <= time.Saturday; d++ {
+			text, ok := f.days[d]
+			if !ok {
+				continue
+			}
+			open, err := queue.ParsePlan(text)
+			if err == nil {
+				var events []queue.Event
+				events, err = st.PlanStaffing(at, f.id, d, open)
+				all = append(all, events...)
+			}
+			if err != nil {
+				de, en := queue.WeekdayNames(d)
+				if msg := veedel.ErrorMessage(err); !strings.HasPrefix(msg, de) {
+					// Name the day, unless the rule's message does.
+					msgDE, msgEN, _ := strings.Cut(msg, " / ")
+					err = veedel.Errorf(veedel.ErrorCode(err), "%s: %s / %s: %s", de, msgDE, en, msgEN)
+				}
+				return nil, err
+			}
+		}
+		return all, nil
+	})
+	if err != nil {
+		if status := web.Status(err); status < 500 && veedel.ErrorCode(err) != veedel.ENOTFOUND {
+			f.err = veedel.ErrorMessage(err)
+			s.renderSetupPlan(w, r, status, "", nil, &f)
+			return
+		}
+		s.renderError(w, r, err)
+		return
+	}
+	outcome := "planned"
+	if len(events) == 0 {
 		outcome = "unchanged"
 	}
 	http.Redirect(w, r, "/desk/setup?"+url.Values{outcome: {f.id}}.Encode(), http.StatusSeeOther)

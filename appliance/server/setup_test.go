@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
@@ -242,4 +243,67 @@ func TestSetupServingTicket(t *testing.T) {
 	if c := h.apiCounters(t)["1"]; !slices.Equal(c.Services, []string{"meldung"}) {
 		t.Errorf("counter 1 = %+v, want serving meldung only", c)
 	}
+}
+
+// The lead plans when a counter is usually staffed, per weekday; the wait
+// estimate counts on it (queue.PlanStaffing).
+func TestSetupPlan(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := h.lead(t)
+	page := h.get(t, b, "/desk/setup").String()
+	for _, want := range []string{`action="/desk/setup/counters/2/plan"`, `<legend>Geplante Besetzung von Platz 2</legend>`,
+		`<label for="plan-2-1">Montag</label>`, `name="plan-1"`, `aria-describedby="plan-2-hint"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("setup page lacks %q", want)
+		}
+	}
+	before := h.store.LastSeq()
+	res := h.postForm(t, b, "/desk/setup/counters/2/plan", url.Values{"plan-1": {"7:30-10:00, 10:30-15:00"}, "plan-3": {"8–12"}}.Encode())
+	wantStatus(t, "save plan", res, http.StatusSeeOther)
+	if got, want := res.header.Get("Location"), "/desk/setup?planned=2"; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+	if got, want := h.store.LastSeq(), before+2; got != want {
+		t.Errorf("LastSeq = %d, want %d (Monday and Wednesday planned)", got, want)
+	}
+	h.store.View(func(st *queue.State) {
+		if got, want := queue.FormatPlan(st.PlannedStaffing("2", time.Monday)), "07:30–10:00, 10:30–15:00"; got != want {
+			t.Errorf("Monday's plan = %q, want %q", got, want)
+		}
+		if got, want := queue.FormatPlan(st.PlannedStaffing("2", time.Wednesday)), "08:00–12:00"; got != want {
+			t.Errorf("Wednesday's plan = %q, want %q", got, want)
+		}
+	})
+	page = h.get(t, b, "/desk/setup?planned=2").String()
+	for _, want := range []string{"Geplante Besetzung von Platz 2 gespeichert.", `value="07:30–10:00, 10:30–15:00"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("setup page after planning lacks %q", want)
+		}
+	}
+
+	// The same plan again commits nothing.
+	before = h.store.LastSeq()
+	res = h.postForm(t, b, "/desk/setup/counters/2/plan", url.Values{"plan-1": {"07:30–10:00, 10:30–15:00"}}.Encode())
+	wantStatus(t, "save same plan", res, http.StatusSeeOther)
+	if got, want := res.header.Get("Location"), "/desk/setup?unchanged=2"; got != want || h.store.LastSeq() != before {
+		t.Errorf("unchanged plan: Location = %q (want %q), LastSeq %d → %d", got, want, before, h.store.LastSeq())
+	}
+
+	// A plan that makes no sense is refused with a message naming the day,
+	// the form shows what was typed, and nothing is committed.
+	for _, bad := range []string{"8:00-25:00", "15:00-8:00", "acht bis drei", "8:00-12:00, 11:00-15:00"} {
+		res = h.postForm(t, b, "/desk/setup/counters/2/plan", url.Values{"plan-1": {bad}}.Encode())
+		wantStatus(t, "bad plan "+bad, res, http.StatusBadRequest)
+		if body := res.String(); !strings.Contains(body, "Montag:") || !strings.Contains(body, `aria-invalid="true"`) {
+			t.Errorf("refused plan %q: page lacks the day's message or the marked field", bad)
+		}
+		if h.store.LastSeq() != before {
+			t.Errorf("refused plan %q committed something", bad)
+		}
+	}
+	res = h.postForm(t, b, "/desk/setup/counters/9/plan", url.Values{"plan-1": {"8-12"}}.Encode())
+	wantStatus(t, "plan of an unknown counter", res, http.StatusNotFound)
+	res = h.postForm(t, b, "/desk/setup/counters/2/plan", "name=x")
+	wantStatus(t, "plan without days", res, http.StatusBadRequest)
 }

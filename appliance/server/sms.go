@@ -16,6 +16,8 @@ type smsForm struct {
 	Show     bool   // the ticket is waiting or called: offer the sign-up
 	SignedUp bool   // a number is recorded for this ticket
 	Error    string // text key of the last attempt's error
+	Field    string // the field the error is about: "phone" or "consent"
+	Consent  bool   // the last attempt gave consent: keep it ticked
 	Action   string
 }
 
@@ -53,13 +55,14 @@ func (s *Server) kioskSMS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	number, err := notify.NormalizeMobile(r.PostForm.Get("phone"))
+	p.SMS.Consent = r.PostForm.Get("consent") == "yes"
 	switch {
 	case errors.Is(err, notify.ErrLandline):
-		p.SMS.Error = "ticket.sms.landline"
+		p.SMS.Error, p.SMS.Field = "ticket.sms.landline", "phone"
 	case err != nil:
-		p.SMS.Error = "ticket.sms.invalid"
-	case r.PostForm.Get("consent") != "yes":
-		p.SMS.Error = "ticket.sms.noconsent"
+		p.SMS.Error, p.SMS.Field = "ticket.sms.invalid", "phone"
+	case !p.SMS.Consent:
+		p.SMS.Error, p.SMS.Field = "ticket.sms.noconsent", "consent"
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	if p.SMS.Error != "" {

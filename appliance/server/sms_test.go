@@ -55,7 +55,7 @@ func TestKioskSMSSignUp(t *testing.T) {
 		`<h2 id="sms-title">SMS-Benachrichtigung</h2>`,
 		`<form method="post" action="` + path + `/sms" class="sms-form">`,
 		`type="tel" inputmode="tel" autocomplete="tel"`,
-		`<input type="checkbox" name="consent" value="yes" required>`,
+		`<input type="checkbox" id="sms-consent" name="consent" value="yes" required>`,
 		"gelöscht, sobald das Ticket endet",
 	} {
 		if !strings.Contains(page, want) {
@@ -125,6 +125,21 @@ func TestKioskSMSRefused(t *testing.T) {
 			}
 			if !strings.Contains(page, `class="sms-form"`) || !strings.Contains(page, `lang="`+tt.lang+`"`) {
 				t.Errorf("page does not offer the form again in %s", tt.lang)
+			}
+			// The field the message is about is marked, described by it and
+			// focused; consent given stays ticked.
+			field := `<input id="sms-phone"`
+			if tt.consent == "" {
+				field = `<input type="checkbox" id="sms-consent"`
+			}
+			if i := strings.Index(page, field); i < 0 || !strings.Contains(page[i:i+strings.Index(page[i:], ">")], `aria-invalid="true" aria-describedby="sms-error" autofocus`) {
+				t.Errorf("the field %s is not marked invalid, described and focused", field)
+			}
+			if got := strings.Count(page, `aria-invalid="true"`); got != 1 {
+				t.Errorf("%d fields marked invalid, want 1", got)
+			}
+			if tt.consent != "" && !strings.Contains(page, `value="yes" required checked`) {
+				t.Errorf("the consent given is not kept ticked")
 			}
 			if tt.phone != "" && strings.Contains(page, tt.phone) {
 				t.Errorf("page echoes the number")

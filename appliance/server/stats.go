@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/veedel/veedel/appliance/queue"
@@ -27,6 +29,40 @@ type statsPage struct {
 	Hours    []statcsv.Row
 	Total    statcsv.Row
 	CSV      string
+	// Calibration is how the estimate has calibrated itself so far (all
+	// days, not only Day).
+	Calibration []calibrationRow
+}
+
+// calibrationRow is one line of the estimate's self-calibration: the
+// service (or the site's, all services), the phase of the day and length
+// of the waits shown, the factor on the P90's margin, and how many of the
+// walk-ins measured waited longer than the P90 they were shown.
+type calibrationRow struct {
+	Service, Phase, Wait string
+	Margin               string // "×1,25"
+	Over, Seen           int
+	Share                string // "9,8 %"
+}
+
+func calibrationRows(st *queue.State, lang, mark string) []calibrationRow {
+	var out []calibrationRow
+	num := func(x float64, digits int) string {
+		return strings.Replace(strconv.FormatFloat(x, 'f', digits, 64), ".", mark, 1)
+	}
+	for _, c := range st.Calibrations() {
+		name := ui.Translate(lang, "calib.site")
+		if svc := st.Services[c.Service]; svc != nil {
+			name = ui.ServiceName(lang, svc.ID, svc.Name, svc.NameEN)
+		}
+		wait := ui.Translate(lang, "calib.short")
+		if c.Long {
+			wait = ui.Translate(lang, "calib.long")
+		}
+		out = append(out, calibrationRow{Service: name, Phase: ui.Translate(lang, "calib.phase."+strconv.Itoa(c.Phase)), Wait: wait,
+			Margin: "×" + num(c.P90, 2), Over: c.Over, Seen: c.Seen, Share: num(100*float64(c.Over)/float64(max(c.Seen, 1)), 1) + " %"})
+	}
+	return out
 }
 
 // statDay is the requested day, or today in the site's time zone.
@@ -67,7 +103,10 @@ func (s *Server) deskStats(w http.ResponseWriter, r *http.Request) {
 	for _, f := range stats.Hours {
 		p.Hours = append(p.Hours, statcsv.RowOf(f, mark, total))
 	}
-	s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
+	s.Store.View(func(st *queue.State) {
+		p.SiteName = st.Site.Name
+		p.Calibration = calibrationRows(st, lang, mark)
+	})
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, http.StatusOK, "desk_stats", "desk", ui.Translate(lang, "stats.title"), p)
 }

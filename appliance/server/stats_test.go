@@ -73,6 +73,9 @@ func TestDeskStats(t *testing.T) {
 			}
 			wantBody(t, "stats", res, `id="stats"`, "08:00–09:00", "20,0", "12,0", "Gesamt",
 				`href="/desk/stats.csv?day=2025-01-13"`, `href="/desk/stats?day=2025-01-12"`, `value="2025-01-13"`)
+			// The table scrolls sideways on a narrow screen: its region
+			// takes focus and is named by the heading (axe: scrollable-region-focusable).
+			wantBody(t, "stats region", res, `class="table-wrap" tabindex="0" role="region" aria-labelledby="stats-h"`, `id="stats-h"`)
 			res = h.get(t, b, "/desk/stats?day=2025-01-13&lang=en")
 			wantBody(t, "stats en", res, "Total", "20.0")
 			res = h.get(t, b, "/desk/stats?day=2025-01-20")
@@ -106,4 +109,45 @@ func TestDeskStats(t *testing.T) {
 			t.Errorf("bad day: status %d, want 400", res.status)
 		}
 	})
+}
+
+// The statistics page shows how the estimate has calibrated its P90: per
+// service, time of day and wait length, the margin's factor and how many
+// walk-ins waited longer than the P90 shown at the kiosk.
+func TestDeskStatsCalibration(t *testing.T) {
+	clk := &fakeClock{t: jan2025(13, 7, 0)}
+	h := newClockedHarness(t, clk)
+	ctx := context.Background()
+	exec := func(d func(*queue.State, time.Time) ([]queue.Event, error)) {
+		t.Helper()
+		if _, err := h.store.Execute(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := h.lead(t)
+	if page := h.get(t, b, "/desk/stats?day=2025-01-13").String(); strings.Contains(page, `id="calibration"`) {
+		t.Errorf("calibration shown before anything was measured")
+	}
+	// Two walk-ins at 10:00, shown "no wait" at the kiosk, called after
+	// 30 minutes: both waited longer than their P90.
+	clk.Set(jan2025(13, 10, 0))
+	for range 2 {
+		if _, _, err := h.store.IssueTicket(ctx, "meldung", "kiosk", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range []string{"1", "2"} {
+		clk.Set(jan2025(13, 10, 30+i))
+		exec(func(st *queue.State, at time.Time) ([]queue.Event, error) { return st.CallNext(at, c, "demo") })
+	}
+	page := h.get(t, b, "/desk/stats?day=2025-01-13").String()
+	for _, want := range []string{"Selbstkalibrierung der Wartezeit-Schätzung", `<table class="data stats" id="calibration">`,
+		"Alle Anliegen", "An- und Ummeldung", "Tagesmitte", "unter 20 Min.", "2 / 2 (100,0 %)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("statistics page lacks %q", want)
+		}
+	}
+	if en := h.get(t, b, "/desk/stats?day=2025-01-13&lang=en").String(); !strings.Contains(en, "Self-calibration of the wait estimate") || !strings.Contains(en, "2 / 2 (100.0 %)") {
+		t.Errorf("English statistics page lacks the calibration")
+	}
 }

@@ -44,7 +44,7 @@ func TestAdminDevices(t *testing.T) {
 		a := e.newAdmin()
 		a.login("anna", "geheim123")
 		_, body := a.get("/admin/devices?lang=en")
-		contains(t, "fleet page", body, "1 device(s) faulty", "out of paper", "Papier leer: Rolle wechseln")
+		contains(t, "fleet page", body, "1 device faulty", "out of paper", "Papier leer: Rolle wechseln")
 		row := body[strings.Index(body, `data-device="printer"`):]
 		row = row[:strings.Index(row, "</tr>")]
 		contains(t, "printer row", row, `state-fault`, "Faulty")

@@ -524,6 +524,13 @@ func TestSyncStatus(t *testing.T) {
 		wantStatus(t, "GET /admin/sync", resp, http.StatusOK)
 		contains(t, "sync page", body, `data-site="`+siteID+`"`, `data-field="acked">5<`, `data-field="site-seq">9<`,
 			`data-field="lag"><strong>4<`, `data-field="cursor">0 / 1<`, `data-field="pending"><strong>1<`, "Rückstand", "Keine abgelehnten Übertragungen")
+		// It updates in place (refresh.js) with a button, never by reloading
+		// itself every 15 s (axe: meta-refresh).
+		if strings.Contains(body, `http-equiv="refresh"`) {
+			t.Error("the sync page reloads itself (meta refresh)")
+		}
+		contains(t, "sync page", body, `id="refresh"`, `role="status"`, `data-live="sync" data-refresh="15"`, `src="/static/refresh.js"`,
+			`tabindex="0" role="region" aria-labelledby="sites-h"`)
 		// The session cookie is scoped to /admin; an API client sending
 		// it explicitly is let in too.
 		cookies := a.client.Jar.Cookies(mustURL(t, e.URL+"/admin"))

@@ -126,30 +126,7 @@ func orderFreshness(lang string, last time.Time, ok bool, now time.Time) string 
 		}
 		return ui.Translate(lang, "portal.order.fresh.at", l.Format(layout))
 	}
-	key := "portal.order.fresh." + pluralCategory(lang, m)
-	if _, has := ui.Lookup("de", key); !has {
-		key = "portal.order.fresh.other"
-	}
-	s := ui.Translate(lang, key)
-	if key == "portal.order.fresh.one" || key == "portal.order.fresh.two" {
-		return s
-	}
-	return ui.Translate(lang, key, m)
-}
-
-// pluralCategory is the CLDR plural category of n minutes in lang, as far
-// as the freshness texts need it: Arabic has one, two, few (3–10) and
-// other; German, English and Turkish one and other.
-func pluralCategory(lang string, n int) string {
-	switch {
-	case n == 1:
-		return "one"
-	case lang == "ar" && n == 2:
-		return "two"
-	case lang == "ar" && n%100 >= 3 && n%100 <= 10:
-		return "few"
-	}
-	return "other"
+	return ui.Translate(lang, "portal.order.fresh.ago", m) // plural forms: ui/locales
 }
 
 // siteName is a site's name from the directory or its log, else its ID.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/central/storetest"
 	"github.com/veedel/veedel/sync/changelog"
 )
 
@@ -86,4 +87,18 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(n/ingest.Seconds(), "ingest-rows/s")
 	b.ReportMetric(n/insert.Seconds(), "raw-rows/s")
 	b.ReportMetric(insert.Seconds()/ingest.Seconds(), "ingest/raw-x")
+}
+
+// BenchmarkStartup: central's start on SQLite with 100,000 stored events
+// (10 sites; VEEDEL_BENCH_STARTUP_EVENTS for more), before snapshots;
+// central/postgres has the same.
+func BenchmarkStartup(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "central.db")
+	storetest.BenchStartup(b, func(ctx context.Context) (storetest.Store, error) {
+		s, err := Open(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}, 10, storetest.StartupEvents(b)/10)
 }

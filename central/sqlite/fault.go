@@ -10,7 +10,7 @@ import (
 // it returns fails Append there, rolling the transaction back as a full
 // disk (SQLITE_FULL, ENOSPC) or a crash in the middle of a batch would.
 // It may block, e.g. until ctx ends because central is stopping.
-type FaultFunc func(ctx context.Context, stage string) error
+type FaultFunc = func(ctx context.Context, stage string) error
 
 // SetFault installs fn (nil removes it). Safe while the store is in use.
 func (s *Store) SetFault(fn FaultFunc) {

@@ -7,29 +7,28 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
-	"github.com/veedel/veedel/central/sqlite"
 	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/ui"
 )
 
 // runCentralAddUser creates an admin login for central's /admin pages, or
 // resets an existing one's password and role. It writes to central's
-// SQLite file directly, so it works while central runs (WAL, busy timeout):
-// the new password is valid at once.
+// database directly (the SQLite file, or PostgreSQL with -db), so it works
+// while central runs: the new password is valid at once.
 func runCentralAddUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("central adduser", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	name := fs.String("name", "", "login name (required): lower-case letters, digits, dot, hyphen, underscore")
 	role := fs.String("role", central.RoleAdmin, "admin (edits the catalogue and opening hours) or technician (watches sync, edits nothing)")
 	data := fs.String("data", "./var", "directory of central's SQLite file")
+	db := dbFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: veedel central adduser -name NAME [-role admin|technician] [-data DIR]
+		fmt.Fprint(stderr, `Usage: veedel central adduser -name NAME [-role admin|technician] [-data DIR | -db URL]
 
 Creates a login for central's admin pages (/admin) and the admin API, or
 resets the password and role of an existing one. The password is read from
@@ -63,12 +62,8 @@ good), not a common password. Works while central runs.
 		return usageErrorf("central adduser: %s", ui.InLang("en", veedel.ErrorMessage(err)))
 	}
 	// Creating the file is fine: an admin may be set up before central's
-	// first start. The path is printed, so a wrong -data shows.
-	path := filepath.Join(*data, "central.db")
-	if err := os.MkdirAll(*data, 0o750); err != nil {
-		return err
-	}
-	store, err := sqlite.Open(ctx, path)
+	// first start. Where it went is printed, so a wrong -data shows.
+	store, path, err := openCentralFile(ctx, "central adduser", *db, *data, true)
 	if err != nil {
 		return err
 	}

@@ -23,10 +23,10 @@ func TestBookingJourneyInBrowser(t *testing.T) {
 	dir := t.TempDir()
 	cn, cent := startCentral(t, dir, freeAddr(t))
 	app, _ := startAppliance(t, applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"), CentralURL: cent.URL, PortalURL: cent.URL, Heartbeat: time.Second})
-	synced(t, cent.URL, app, 5*time.Second)
+	synced(t, cent.URL, app, 30*time.Second)
 	// Central seals the contact to the site's box key, which it learns
 	// from the site's first signed poll.
-	eventually(t, 10*time.Second, "central knows kalk's box key", func() (bool, string) {
+	eventually(t, 30*time.Second, "central knows kalk's box key", func() (bool, string) {
 		_, err := cn.Central.BoxKey(context.Background(), "kalk")
 		return err == nil, describe("%v", err)
 	})
@@ -136,7 +136,7 @@ func TestBookingJourneyInBrowser(t *testing.T) {
 	}
 	reflows("booking page")
 	// The confirmation e-mail carries the code and the private link back.
-	eventually(t, 10*time.Second, "the confirmation e-mail", func() (bool, string) {
+	eventually(t, 30*time.Second, "the confirmation e-mail", func() (bool, string) {
 		for _, m := range cn.mailSim.Messages() {
 			if strings.Contains(m.To, "erika.muster@example.de") && strings.Contains(m.Text, cent.URL+url) && strings.Contains(m.Text, compact) {
 				return true, ""
@@ -147,7 +147,7 @@ func TestBookingJourneyInBrowser(t *testing.T) {
 
 	// The site gets the booking through its download: the open page
 	// follows by itself (booking.js on the status stream).
-	eventually(t, 10*time.Second, "the open page says the booking is at the site", func() (bool, string) {
+	eventually(t, 30*time.Second, "the open page says the booking is at the site", func() (bool, string) {
 		var state string
 		if err := chromedp.Do(browser, into(&state, chromedp.Evaluate[string](`(document.getElementById('state')||{}).textContent||''`))); err != nil {
 			return false, err.Error()

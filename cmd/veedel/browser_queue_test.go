@@ -268,8 +268,7 @@ func TestTransferInBrowser(t *testing.T) {
 		t.Errorf("transfer choices %q: want ausweis offered and not the ticket's own service", got)
 	}
 	runIn(t, phone, "status page shows the call",
-		until(`document.querySelector('[data-field="state"]').textContent === "Aufgerufen"`),
-		until(`document.querySelector('[data-field="called"]').textContent.includes("Platz 3")`),
+		untilNavigated(`document.readyState === "complete" && document.querySelector('[data-field="state"]').textContent === "Aufgerufen" && document.querySelector('[data-field="called"]').textContent.includes("Platz 3")`),
 	)
 
 	var after string
@@ -288,9 +287,10 @@ func TestTransferInBrowser(t *testing.T) {
 	}
 
 	var position, liveService string
+	// live.js may reload the page as the transfer arrives: wait across it
+	// (the desk now answers at once, without a page load of its own).
 	runIn(t, phone, "status page: waiting again",
-		until(`document.querySelector('[data-field="state"]').textContent === "Wartend"`),
-		until(`!document.querySelector('[data-show="waiting"]').hidden`),
+		untilNavigated(`document.readyState === "complete" && document.querySelector('[data-field="state"]').textContent === "Wartend" && !document.querySelector('[data-show="waiting"]').hidden`),
 		into(&position, chromedp.Text(chromedp.CSS(`[data-field="position"]`))),
 		into(&liveService, chromedp.Text(chromedp.CSS(`.status-service`))),
 		screenshot(shots, "queue-7-status-transferred"),

@@ -20,6 +20,7 @@ import (
 	"github.com/veedel/veedel/internal/mail/mailsim"
 
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/central/postgres"
 	"github.com/veedel/veedel/central/server"
 	"github.com/veedel/veedel/central/sqlite"
 	"github.com/veedel/veedel/internal/mail"
@@ -28,6 +29,8 @@ import (
 )
 
 type centralConfig struct {
+	// DB is central's database: a PostgreSQL URL (postgres://…) or the
+	// path of its SQLite file.
 	DB       string
 	Listen   string
 	Logger   *slog.Logger
@@ -56,7 +59,7 @@ type centralConfig struct {
 
 type centralNode struct {
 	cfg      centralConfig
-	store    *sqlite.Store
+	store    centralStore
 	Central  *central.Central
 	listener net.Listener
 	tls      *tls.Config // nil: plain HTTP
@@ -81,10 +84,11 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o750); err != nil {
-		return nil, err
+	sendsMail := cfg.Mail != nil && cfg.Mail.Relay != ""
+	if sendsMail && postgres.IsURL(cfg.DB) {
+		return nil, usageErrorf("central: -smtp needs central on SQLite for now: the mail outbox has no PostgreSQL table yet")
 	}
-	store, err := sqlite.Open(ctx, cfg.DB)
+	store, err := openStore(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +115,11 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 	if tlsConfig != nil {
 		scheme = "https://"
 	}
-	outbox, err := cfg.Mail.outbox(store, cfg.Logger)
+	var mailStore mailDB // the outbox's table is in the SQLite file
+	if sendsMail {
+		mailStore = store.(mailDB)
+	}
+	outbox, err := cfg.Mail.outbox(mailStore, cfg.Logger)
 	if err != nil {
 		store.Close()
 		l.Close()
@@ -170,7 +178,8 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fs := flag.NewFlagSet("central", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "./var", "directory for central's SQLite file")
+	data := fs.String("data", "./var", "directory for central's SQLite file (without -db)")
+	db := dbFlag(fs)
 	listen := fs.String("listen", "127.0.0.1:8080", "address for the portal, the API and sync")
 	verbose := fs.Bool("v", false, "log every request")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with -tls-key)")
@@ -180,16 +189,18 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
-       veedel central enroll -site ID [-data DIR] [-ttl 24h]
-       veedel central revoke -site ID [-data DIR]
-       veedel central site add -id ID -name NAME [-kind KIND] [-page URL] [-address TEXT] [-data DIR]
-       veedel central site list [-data DIR]
-       veedel central adduser -name NAME [-role admin|technician] [-data DIR]
+       veedel central enroll -site ID [-data DIR | -db URL] [-ttl 24h]
+       veedel central revoke -site ID [-data DIR | -db URL]
+       veedel central site add -id ID -name NAME [-kind KIND] [-page URL] [-address TEXT] [-data DIR | -db URL]
+       veedel central site list [-data DIR | -db URL]
+       veedel central adduser -name NAME [-role admin|technician] [-data DIR | -db URL]
 
 Runs the central node: the citizen portal (/), ticket status pages (/t/…),
 the JSON API (/api/v1), the open data (/open-data) and the sync endpoint
 appliances push to. With -tls-cert and -tls-key it serves HTTPS (the files
-are re-read when they change).
+are re-read when they change). Its data lives in the SQLite file
+central.db in -data, or, with -db postgres://user@host/db (or VEEDEL_DB),
+in a PostgreSQL database (PGPASSWORD or ~/.pgpass for the password).
 
 "site add" adds a site to central's directory (a new central knows
 Cologne's customer centres), "enroll" prints a one-time token a site's
@@ -211,11 +222,80 @@ All of them work while central runs.
 			return usageErrorf("-public-url %q is not an http(s) address like https://portal.example", *publicURL)
 		}
 	}
-	node, err := openCentral(ctx, centralConfig{DB: filepath.Join(*data, "central.db"), Listen: *listen, Logger: newLogger(stderr, *verbose),
+	dbName, err := centralDB(*db, *data)
+	if err != nil {
+		return err
+	}
+	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose),
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "central listening on %s\n", node.URL)
 	return node.Run(ctx)
+}
+
+// centralStore is what central runs on: the SQLite file (central/sqlite,
+// the default) or PostgreSQL (central/postgres).
+type centralStore interface {
+	central.LogStore
+	central.RangeScanner
+	Close() error
+	// SetFault is a test seam: a failure before Append commits.
+	SetFault(func(ctx context.Context, stage string) error)
+}
+
+var (
+	_ centralStore = (*sqlite.Store)(nil)
+	_ centralStore = (*postgres.Store)(nil)
+)
+
+// dbFlag adds -db to a central command's flags.
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "", "central's PostgreSQL database, postgres://user@host:port/db?sslmode=verify-full (default: VEEDEL_DB; neither: the SQLite file in -data)")
+}
+
+// centralDB names central's database from -db (or VEEDEL_DB) and -data:
+// a PostgreSQL URL, or the SQLite file central.db in dataDir.
+func centralDB(db, dataDir string) (string, error) {
+	if db == "" {
+		db = os.Getenv("VEEDEL_DB")
+	}
+	if db == "" {
+		return filepath.Join(dataDir, "central.db"), nil
+	}
+	if !postgres.IsURL(db) {
+		// Not echoed: a connection string may hold a password.
+		return "", usageErrorf("-db (or VEEDEL_DB) takes a PostgreSQL URL such as postgres://veedel@db.example:5432/veedel; for SQLite leave it out and give -data")
+	}
+	return db, nil
+}
+
+// openStore opens central's database as centralDB named it, creating the
+// SQLite file and its directory if need be.
+func openStore(ctx context.Context, db string) (centralStore, error) {
+	if postgres.IsURL(db) {
+		s, err := postgres.Open(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(db), 0o750); err != nil {
+		return nil, err
+	}
+	s, err := sqlite.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// dbName is how messages name central's database: the SQLite file's path,
+// or the PostgreSQL URL without its password.
+func dbName(db string) string {
+	if postgres.IsURL(db) {
+		return postgres.Redact(db)
+	}
+	return db
 }

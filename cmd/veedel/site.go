@@ -7,20 +7,19 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
-	"github.com/veedel/veedel/central/sqlite"
+	"github.com/veedel/veedel/central/postgres"
 	"github.com/veedel/veedel/ui"
 )
 
 // `veedel central site add|list`: central's site directory on the command
-// line. Like enroll, it works on central's SQLite file directly, also while
-// central runs (a running central picks a new site up with its first batch,
+// line. Like enroll, it works on central's database directly (the SQLite
+// file or PostgreSQL), also while central runs (a running central picks a new site up with its first batch,
 // its admin pages at once).
 
 func runCentralSite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,9 +40,9 @@ func runCentralSite(ctx context.Context, args []string, stdout, stderr io.Writer
 	return usageErrorf("central site: add, list or remove (veedel central site add -help)")
 }
 
-const siteUsage = `Usage: veedel central site add -id ID -name NAME [-kind KIND] [-page URL] [-address TEXT] [-data DIR]
-       veedel central site list [-data DIR]
-       veedel central site remove -id ID [-data DIR]
+const siteUsage = `Usage: veedel central site add -id ID -name NAME [-kind KIND] [-page URL] [-address TEXT] [-data DIR | -db URL]
+       veedel central site list [-data DIR | -db URL]
+       veedel central site remove -id ID [-data DIR | -db URL]
 
 Central's site directory: only a site in it can be enrolled, and the portal
 and the open data name, group and link sites as it says. A new central
@@ -70,6 +69,7 @@ func runCentralSiteAdd(ctx context.Context, args []string, stdout, stderr io.Wri
 	page := fs.String("page", "", "the site's public page, linked from the open data: an http(s) URL or a path on the city's site (default: the portal)")
 	address := fs.String("address", "", "the site's address, e.g. \"Am Butzweilerhof 1, 50829 Köln\"")
 	data := fs.String("data", "./var", "directory of central's SQLite file (as for veedel central)")
+	db := dbFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, siteUsage+"\n")
 		fs.PrintDefaults()
@@ -85,7 +85,7 @@ func runCentralSiteAdd(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err := site.Validate(); err != nil {
 		return usageErrorf("central site add: %s", ui.InLang("en", veedel.ErrorMessage(err)))
 	}
-	store, path, err := openCentralFile(ctx, "central site add", *data, true)
+	store, path, err := openCentralFile(ctx, "central site add", *db, *data, true)
 	if err != nil {
 		return err
 	}
@@ -97,8 +97,12 @@ func runCentralSiteAdd(ctx context.Context, args []string, stdout, stderr io.Wri
 		}
 		return err
 	}
-	fmt.Fprintf(stdout, "added site %s (%s, %s) to central's directory %s; enroll its appliance with: veedel central enroll -site %s -data %s\n",
-		site.ID, site.Name, site.Kind, path, site.ID, *data)
+	where := "-data " + *data
+	if *db != "" {
+		where = "-db …"
+	}
+	fmt.Fprintf(stdout, "added site %s (%s, %s) to central's directory %s; enroll its appliance with: veedel central enroll -site %s %s\n",
+		site.ID, site.Name, site.Kind, path, site.ID, where)
 	return nil
 }
 
@@ -106,6 +110,7 @@ func runCentralSiteList(ctx context.Context, args []string, stdout, stderr io.Wr
 	fs := flag.NewFlagSet("central site list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./var", "directory of central's SQLite file (as for veedel central)")
+	db := dbFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, siteUsage+"\n")
 		fs.PrintDefaults()
@@ -113,7 +118,7 @@ func runCentralSiteList(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, _, err := openCentralFile(ctx, "central site list", *data, false)
+	store, _, err := openCentralFile(ctx, "central site list", *db, *data, false)
 	if err != nil {
 		return err
 	}
@@ -135,6 +140,7 @@ func runCentralSiteRemove(ctx context.Context, args []string, stdout, stderr io.
 	fs.SetOutput(stderr)
 	id := fs.String("id", "", "site ID (required)")
 	data := fs.String("data", "./var", "directory of central's SQLite file (as for veedel central)")
+	db := dbFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, siteUsage+"\n")
 		fs.PrintDefaults()
@@ -145,7 +151,7 @@ func runCentralSiteRemove(ctx context.Context, args []string, stdout, stderr io.
 	if *id == "" {
 		return usageErrorf("central site remove: -id is required")
 	}
-	store, path, err := openCentralFile(ctx, "central site remove", *data, false)
+	store, path, err := openCentralFile(ctx, "central site remove", *db, *data, false)
 	if err != nil {
 		return err
 	}
@@ -160,21 +166,23 @@ func runCentralSiteRemove(ctx context.Context, args []string, stdout, stderr io.
 	return nil
 }
 
-// openCentralFile opens central's SQLite file in dir (creating it when
-// create is set) and returns it with its path; cmd names the command in
+// openCentralFile opens central's database: PostgreSQL with db (or
+// VEEDEL_DB), else the SQLite file in dir (created when create is set). It
+// returns the store and how messages name it; cmd names the command in
 // errors.
-func openCentralFile(ctx context.Context, cmd, dir string, create bool) (*sqlite.Store, string, error) {
-	path := filepath.Join(dir, "central.db")
-	if create {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, "", err
-		}
-	} else if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, "", fmt.Errorf("%s: no central database at %s (check -data)", cmd, path)
+func openCentralFile(ctx context.Context, cmd, db, dir string, create bool) (centralStore, string, error) {
+	name, err := centralDB(db, dir)
+	if err != nil {
+		return nil, "", usageErrorf("%s: %s", cmd, err.Error())
 	}
-	store, err := sqlite.Open(ctx, path)
+	if !postgres.IsURL(name) && !create {
+		if _, err := os.Stat(name); errors.Is(err, os.ErrNotExist) {
+			return nil, "", fmt.Errorf("%s: no central database at %s (check -data, or give -db)", cmd, name)
+		}
+	}
+	store, err := openStore(ctx, name)
 	if err != nil {
 		return nil, "", err
 	}
-	return store, path, nil
+	return store, dbName(name), nil
 }

@@ -16,14 +16,13 @@ import (
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
-	"github.com/veedel/veedel/central/sqlite"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/ui"
 )
 
 // Trust on the command line: `veedel central enroll` and `veedel central
-// revoke` work on central's SQLite file directly (also while central runs:
-// WAL and a busy timeout let both write), and the TLS set-up of central and
+// revoke` work on central's database directly (also while central runs: on
+// SQLite, WAL and a busy timeout let both write), and the TLS set-up of central and
 // of the appliance's uplink.
 
 func runCentralEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -31,6 +30,7 @@ func runCentralEnroll(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.SetOutput(stderr)
 	site := fs.String("site", "", "site ID (required): a site of central's directory (veedel central site list)")
 	data := fs.String("data", "./var", "directory of central's SQLite file (as for veedel central)")
+	db := dbFlag(fs)
 	ttl := fs.Duration("ttl", central.DefaultEnrollTTL, "how long the token stays valid")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central enroll -site ID [flags]
@@ -56,7 +56,7 @@ Works while central runs. Central stores only the token's SHA-256.
 	if *ttl <= 0 {
 		return usageErrorf("central enroll: -ttl %v must be positive", *ttl)
 	}
-	store, path, err := openCentralFile(ctx, "central enroll", *data, true)
+	store, path, err := openCentralFile(ctx, "central enroll", *db, *data, true)
 	if err != nil {
 		return err
 	}
@@ -79,6 +79,7 @@ func runCentralRevoke(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.SetOutput(stderr)
 	site := fs.String("site", "", "site ID (required)")
 	data := fs.String("data", "./var", "directory of central's SQLite file (as for veedel central)")
+	db := dbFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central revoke -site ID [flags]
 
@@ -95,7 +96,7 @@ again with a new token from veedel central enroll. Works while central runs.
 	if *site == "" {
 		return usageErrorf("central revoke: -site is required")
 	}
-	store, _, err := openCentralFile(ctx, "central revoke", *data, false)
+	store, _, err := openCentralFile(ctx, "central revoke", *db, *data, false)
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ again with a new token from veedel central enroll. Works while central runs.
 // enrollmentToken returns a new enrollment token for site when central's
 // store has no active key pub for it, and "" when the appliance with that
 // key is enrolled already. The demo and the tests enroll their sites so.
-func enrollmentToken(ctx context.Context, store *sqlite.Store, site string, pub ed25519.PublicKey, ttl time.Duration) (string, error) {
+func enrollmentToken(ctx context.Context, store centralStore, site string, pub ed25519.PublicKey, ttl time.Duration) (string, error) {
 	keys, err := store.KeysByID(ctx, changelog.KeyID(pub))
 	if err != nil {
 		return "", err

@@ -43,10 +43,42 @@
     return;
   }
   // The idle time comes from the appliance (-kiosk-idle) as data-idle.
+  // data-idle-warn seconds before it runs out, the page asks whether the
+  // citizen needs more time (WCAG 2.2.1): one tap anywhere, or on "Mehr
+  // Zeit", starts the time again.
   var idle = (parseInt(document.body.getAttribute("data-idle"), 10) || 60) * 1000;
-  var timer = setTimeout(back, idle);
+  var warn = (parseInt(document.body.getAttribute("data-idle-warn"), 10) || 0) * 1000;
+  var box = document.getElementById("idle-warning");
+  var count = document.getElementById("idle-count");
+  var more = document.getElementById("idle-more");
+  var timer, warnTimer, tick, before = null;
+  function hideWarning() {
+    clearInterval(tick);
+    if (!box || box.hidden) { return; }
+    var inside = box.contains(document.activeElement);
+    box.hidden = true;
+    if (inside) { (before && document.contains(before) ? before : document.getElementById("main")).focus(); }
+  }
+  function showWarning() {
+    if (!box) { return; }
+    var left = Math.round(warn / 1000);
+    count.textContent = left;
+    before = document.activeElement;
+    box.hidden = false;
+    more.focus();
+    tick = setInterval(function () { if (left > 1) { count.textContent = --left; } }, 1000);
+  }
+  function arm() {
+    clearTimeout(timer);
+    clearTimeout(warnTimer);
+    hideWarning();
+    if (box && warn > 0) { warnTimer = setTimeout(showWarning, idle - warn); }
+    timer = setTimeout(back, idle);
+  }
+  arm();
+  if (more) { more.addEventListener("click", arm); }
   // Any touch or typing (a number for the SMS sign-up) keeps the page.
   ["pointerdown", "keydown", "input"].forEach(function (type) {
-    document.addEventListener(type, function () { clearTimeout(timer); timer = setTimeout(back, idle); }, true);
+    document.addEventListener(type, arm, true);
   });
 })();

@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
@@ -11,17 +11,12 @@ import (
 	"github.com/veedel/veedel/central"
 )
 
-func group(id, name, prefix string) central.Outgoing {
-	return central.Outgoing{Type: queue.TypeGroupDefined, Entity: "group/" + id,
-		Payload: &queue.GroupDefined{ID: id, Name: name, NameEN: name, Prefix: prefix}}
-}
-
 // A group edited after its services has the newest reference row; a site
 // joining afterwards must still get the group before the services in it,
 // or its inbox refuses them ("group not known") for good.
-func TestJoinSite_GroupEditedAfterItsService(t *testing.T) {
+func testJoinSiteGroupEditedAfterItsService(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "central.db"))
+	s := mustOpen(t, open)
 	clock := hlcClock()
 	inGroup := central.Outgoing{Type: queue.TypeServiceDefined, Entity: "service/ausweis",
 		Payload: &queue.ServiceDefined{ID: "ausweis", Name: "Ausweis", NameEN: "ID card", Prefix: "P", ExpectedMinutes: 10, Group: "pass"}}

@@ -1,8 +1,7 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -14,9 +13,9 @@ import (
 // TestRejoinSite: a rejoin appends the current reference data again (the
 // city's in dependency order, then the site's newest opening hours), once
 // per request and at most once a minute per site.
-func TestRejoinSite(t *testing.T) {
+func testRejoinSite(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "central.db"))
+	s := mustOpen(t, open)
 	clock := hlcClock()
 	knownSite(t, s, "kalk")
 

@@ -1,9 +1,8 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
 	"crypto/ed25519"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,17 +10,15 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance"
 	"github.com/veedel/veedel/central"
-	"github.com/veedel/veedel/central/sqlite"
 )
 
 // A new central's directory starts from the Cologne seed, exactly once: a
 // seeded site an admin changed stays changed when central starts again,
 // and the seed holds every site of the built-in catalogue, as a customer
 // centre with an address and a public page.
-func TestSiteDirectory_SeededOnce(t *testing.T) {
+func testSiteDirectorySeededOnce(t *testing.T, open Opener) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "central.db")
-	s, err := sqlite.Open(ctx, path)
+	s, err := open(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,8 +31,10 @@ func TestSiteDirectory_SeededOnce(t *testing.T) {
 	}
 	for _, site := range sites {
 		seed, ok := appliance.Catalog[site.ID]
-		if !ok || site.Name != seed.Site.Name || site.Kind != central.KindCustomerCentre || site.Address == "" || site.Page == "" {
-			t.Errorf("seeded site %+v: want a catalogue site's name, a customer centre, an address and a page", site)
+		centre := site.Kind == central.KindCustomerCentre && site.Page != ""
+		office := site.ID == "zulassung" && site.Kind == central.KindVehicleRegistration // no public page known yet
+		if !ok || site.Name != seed.Site.Name || !(centre || office) || site.Address == "" {
+			t.Errorf("seeded site %+v: want a catalogue site's name, its kind, an address and (a customer centre) a page", site)
 		}
 		if err := site.Validate(); err != nil {
 			t.Errorf("seeded site %s: %v", site.ID, err)
@@ -52,7 +51,7 @@ func TestSiteDirectory_SeededOnce(t *testing.T) {
 	}
 	s.Close()
 
-	s, err = sqlite.Open(ctx, path)
+	s, err = open(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,9 +61,9 @@ func TestSiteDirectory_SeededOnce(t *testing.T) {
 	}
 }
 
-func TestSiteDirectory_AddUpdate(t *testing.T) {
+func testSiteDirectoryAddUpdate(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "central.db"))
+	s := mustOpen(t, open)
 	poll := central.Site{ID: "kfz-poll", Name: "Kfz-Zulassungsstelle Poll", Kind: central.KindVehicleRegistration,
 		Page: "/service/adressen/00190/index.html", Address: "Poller Kirchweg 1, 51105 Köln", AddedAt: time.UnixMilli(1_700_000_000_000)}
 	if _, err := s.DirectorySite(ctx, poll.ID); veedel.ErrorCode(err) != veedel.ENOTFOUND {
@@ -91,9 +90,9 @@ func TestSiteDirectory_AddUpdate(t *testing.T) {
 
 // Only a site of the directory gets an enrollment token; the error says
 // how to add one.
-func TestNewEnrollmentToken_UnknownSite(t *testing.T) {
+func testNewEnrollmentTokenUnknownSite(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "central.db"))
+	s := mustOpen(t, open)
 	now := time.Now()
 	_, err := central.NewEnrollmentToken(ctx, s, "kfz-poll", now, time.Hour)
 	if veedel.ErrorCode(err) != veedel.ENOTFOUND || !strings.Contains(veedel.ErrorMessage(err), "veedel central site add -id kfz-poll") {
@@ -110,9 +109,9 @@ func TestNewEnrollmentToken_UnknownSite(t *testing.T) {
 // A site that never enrolled nor sent anything can be removed (a seed's
 // site the city does not have), with its unused tokens; one that enrolled
 // stays, and the refusal says what to do instead.
-func TestSiteDirectory_Remove(t *testing.T) {
+func testSiteDirectoryRemove(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "central.db"))
+	s := mustOpen(t, open)
 	now := time.Now()
 	token, err := s.CreateEnrollmentToken(ctx, "rodenkirchen", now, now.Add(time.Hour))
 	if err != nil {
