@@ -85,9 +85,42 @@ func customerCentre(id, name string, counters int) SiteSeed {
 	return s
 }
 
+// vehicleRegistration is the Kfz-Zulassungsstelle: registrations, changes
+// of owner, deregistrations and reserved plates, at its own counters
+// (walk-ins Monday and Wednesday mornings, otherwise by appointment).
+func vehicleRegistration(id, name string) SiteSeed {
+	return SiteSeed{
+		Site: queue.SiteDescribed{ID: id, Name: name, TimeZone: "Europe/Berlin",
+			Hours: []queue.OpeningHours{
+				{Weekday: time.Monday, Open: hm(7, 30), Close: hm(15, 0)},
+				{Weekday: time.Tuesday, Open: hm(7, 30), Close: hm(15, 0)},
+				{Weekday: time.Wednesday, Open: hm(7, 30), Close: hm(12, 0)},
+				{Weekday: time.Thursday, Open: hm(7, 30), Close: hm(18, 0)},
+				{Weekday: time.Friday, Open: hm(7, 30), Close: hm(12, 0)},
+			},
+			WalkIn: []queue.OpeningHours{
+				{Weekday: time.Monday, Open: hm(7, 30), Close: hm(15, 0)},
+				{Weekday: time.Wednesday, Open: hm(7, 30), Close: hm(12, 0)},
+			}},
+		Services: []queue.ServiceDefined{
+			{ID: "neuzulassung", Name: "Neuzulassung", NameEN: "New registration", Prefix: "N", ExpectedMinutes: 20},
+			{ID: "umschreibung", Name: "Umschreibung (Halterwechsel)", NameEN: "Change of owner", Prefix: "U", ExpectedMinutes: 15},
+			{ID: "ausserbetrieb", Name: "Außerbetriebsetzung", NameEN: "Deregistration", Prefix: "X", ExpectedMinutes: 8},
+			{ID: "wunschkennzeichen", Name: "Wunschkennzeichen", NameEN: "Reserved plate", Prefix: "W", ExpectedMinutes: 5},
+		},
+		Counters: []queue.CounterDefined{
+			{ID: "1", Name: "Schalter 1", Services: []string{"neuzulassung", "umschreibung"}},
+			{ID: "2", Name: "Schalter 2", Services: []string{"neuzulassung", "umschreibung", "ausserbetrieb"}},
+			{ID: "3", Name: "Schalter 3", Services: []string{"neuzulassung", "umschreibung", "ausserbetrieb", "wunschkennzeichen"}},
+			{ID: "4", Name: "Schalter 4", Services: []string{"ausserbetrieb", "wunschkennzeichen"}},
+		},
+	}
+}
+
 // Catalog holds the built-in seeds, keyed by site ID: Cologne's customer
-// centres (public information).
+// centres and its vehicle registration office (public information).
 var Catalog = map[string]SiteSeed{
+	"zulassung":    vehicleRegistration("zulassung", "Kfz-Zulassungsstelle Köln"),
 	"chorweiler":   customerCentre("chorweiler", "Kundenzentrum Chorweiler", 3),
 	"ehrenfeld":    customerCentre("ehrenfeld", "Kundenzentrum Ehrenfeld", 4),
 	"innenstadt":   customerCentre("innenstadt", "Kundenzentrum Innenstadt", 6),

@@ -138,6 +138,9 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 	if err := c.loadSent(ctx); err != nil {
 		return nil, fmt.Errorf("central: load what was sent to the sites: %w", err)
 	}
+	if err := c.loadPayments(ctx); err != nil {
+		return nil, fmt.Errorf("central: load the orders awaiting payment: %w", err)
+	}
 	if err := c.loadCancels(ctx); err != nil {
 		return nil, fmt.Errorf("central: load cancellation requests: %w", err)
 	}

@@ -69,7 +69,7 @@ func (c *Central) Sent(site string, e workflow.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	o := c.order(site, p)
-	if o.Status == "" {
+	if o.Status == "" || o.Status == StatusAwaitingPayment {
 		o.Status, o.UpdatedAt = StatusReceived, e.At
 	}
 }
@@ -158,7 +158,9 @@ type Placed struct {
 
 // Place validates an order, seals its personal part to the owning site and
 // sends it down. When it returns without error the order is durable in the
-// site's outbound log; the token is the citizen's only way to its status.
+// site's outbound log, or, paid online (host is a PaymentHolder), held
+// durably at central in StatusAwaitingPayment until it is paid; the token
+// is the citizen's only way to its status.
 func (c *Central) Place(ctx context.Context, host Host, req OrderRequest, now time.Time) (Placed, error) {
 	err := req.Validate(now, host.Location())
 	f := veedel.FieldErrors{}
@@ -167,7 +169,8 @@ func (c *Central) Place(ctx context.Context, host Host, req OrderRequest, now ti
 	} else if err != nil {
 		return Placed{}, err
 	}
-	if req.Payment == PaymentOnline {
+	holder, online := host.(PaymentHolder)
+	if req.Payment == PaymentOnline && !online {
 		f.Add("payment", "Online-Bezahlung wird noch nicht angeboten: bitte bei Abholung bezahlen / online payment is not offered yet: pay at pickup")
 	}
 	site := req.Site
@@ -208,6 +211,14 @@ func (c *Central) Place(ctx context.Context, host Host, req OrderRequest, now ti
 	p := &OrderPlaced{Code: code, Kind: req.Kind, Delivery: req.Delivery, Copies: req.Copies,
 		FeeCents: fees[req.Kind].FeeCents(req.Copies), Payment: payment, Sealed: sealed,
 		Placed: now.UnixMilli(), TokenHash: hash[:], Lang: req.Lang}
+	if payment == PaymentOnline {
+		// Held at central until the provider's notification says paid.
+		if err := holder.HoldForPayment(ctx, site, workflow.Event{Type: TypeOrderPlaced, Entity: entity(code), At: now, Payload: p}); err != nil {
+			return Placed{}, err
+		}
+		c.Hold(site, p, now)
+		return Placed{Code: code, Token: token, Site: site, Status: StatusAwaitingPayment, FeeCents: p.FeeCents}, nil
+	}
 	if err := host.SendToSite(ctx, site, workflow.Event{Type: TypeOrderPlaced, Entity: entity(code), At: now, Payload: p}); err != nil {
 		return Placed{}, err
 	}

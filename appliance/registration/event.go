@@ -45,6 +45,8 @@ const (
 	StatusDispatched = "dispatched"  // sent by post
 	StatusCollected  = "collected"   // picked up
 	StatusRejected   = "rejected"    // refused, with a reason the citizen reads
+	// StatusAwaitingPayment and StatusPaymentFailed (payment.go) come
+	// before StatusReceived for orders paid online.
 )
 
 // Done reports whether status is final.
@@ -66,6 +68,7 @@ type OrderPlaced struct {
 	Placed    int64  `cbor:"8,keyasint"` // Unix milliseconds at central
 	TokenHash []byte `cbor:"9,keyasint"` // SHA-256 of the citizen's status token
 	Lang      string `cbor:"10,keyasint,omitempty"`
+	PaidTxn   string `cbor:"11,keyasint,omitempty"` // the payment provider's transaction, when paid online
 }
 
 // OrderReceived records that the site took the order over. It carries the

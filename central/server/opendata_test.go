@@ -669,9 +669,10 @@ func TestOpenData_Empty(t *testing.T) {
 	for path, want := range map[string]string{
 		feedOD:   `{"success":true,"items":[]}`,
 		feedRich: `"sites":[]`,
-		// The directory's customer centres have their section, without
-		// groups: the city leaves empty ones out.
-		feedWartezeiten: `"bereiche":[{"id":"meldeangelegenheiten","titel":"Wartezeiten in den Kundenzentren","gruppen":[]}]`,
+		// The directory's customer centres and its vehicle registration
+		// office have their sections, without groups: the city leaves
+		// empty ones out.
+		feedWartezeiten: `"bereiche":[{"id":"meldeangelegenheiten","titel":"Wartezeiten in den Kundenzentren","gruppen":[]},{"id":"fuehrerscheinwesen","titel":"Wartezeiten in der Kfz-Zulassung und im Führerscheinwesen","gruppen":[]}]`,
 	} {
 		_, body := e.get(path)
 		if !strings.Contains(body, want) {

@@ -35,7 +35,7 @@ func (s *Server) apiPlaceOrder(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	placed, err := s.orders().Place(r.Context(), s.Central, req, s.Central.Now())
+	placed, err := s.orders().Place(r.Context(), s.orderHost(), req, s.Central.Now())
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -46,34 +46,44 @@ func (s *Server) apiPlaceOrder(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimSpace(req.Person.GivenNames + " " + req.Person.FamilyName)
 		body := fmt.Sprintf("Ihre Bestellung %s ist eingegangen. Gebühr: %d,%02d €.\nStatus: %s/o/%s\n\nYour order %s has been received.",
 			placed.Code, placed.FeeCents/100, placed.FeeCents%100, s.publicBase(r), placed.Token, placed.Code)
+		if placed.Status == registration.StatusAwaitingPayment {
+			body += "\n\nBezahlung ausstehend: ohne Zahlung binnen 30 Minuten verfällt die Bestellung. / Payment pending: unpaid, the order lapses after 30 minutes."
+		}
 		if err := s.Notify.Notify(r.Context(), appointment.Contact{Name: name, Email: req.Contact.Email}, req.Lang,
 			"Bestellung "+placed.Code+" eingegangen / order received", body); err != nil {
 			s.Logger.Warn("order confirmation not queued", "err", err) // the order stands; the status link was shown
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	web.JSON(w, http.StatusCreated, map[string]any{
+	out := map[string]any{
 		"code": placed.Code, "token": placed.Token, "site": placed.Site, "status": placed.Status,
 		"fee_cents": placed.FeeCents, "status_url": "/api/v1/orders/" + placed.Token,
-	})
+	}
+	if placed.Status == registration.StatusAwaitingPayment {
+		// Where to send the citizen: the provider's page, or, if the
+		// provider cannot be reached now, central's link that tries again.
+		to, err := s.startPayment(r.Context(), r, placed.Code, placed.Token, placed.FeeCents)
+		if err != nil {
+			s.Logger.Warn("payment not started", "err", err)
+			to = s.publicBase(r) + payAgainPath(placed.Token)
+		}
+		out["payment_url"] = to
+	}
+	web.JSON(w, http.StatusCreated, out)
 }
 
 // OrderStatus is an order as its citizen's status page and API show it.
 type OrderStatus struct {
-	Code      string    `json:"code"`
-	Site      string    `json:"site"`
-	Kind      string    `json:"kind"`
-	Delivery  string    `json:"delivery"`
-	Copies    int       `json:"copies"`
-	FeeCents  int       `json:"fee_cents"`
-	Status    string    `json:"status"`
-	Reason    string    `json:"reason,omitempty"`
-	PlacedAt  time.Time `json:"placed_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// The order as central knows it: status only, nothing personal
+	// (payment says how it is paid).
+	registration.CentralOrder
 	// LastSync is the owning site's last contact; Stale says the status
 	// may be older than what the site knows.
 	LastSync time.Time `json:"last_sync,omitzero"`
 	Stale    bool      `json:"stale"`
+	// PaymentURL starts a new attempt at the payment provider while the
+	// order awaits its payment.
+	PaymentURL string `json:"payment_url,omitempty"`
 }
 
 // apiOrder: GET /api/v1/orders/{token}.
@@ -84,8 +94,10 @@ func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, veedel.Errorf(veedel.ENOTFOUND, "Bestellung nicht gefunden / order not found"))
 		return
 	}
-	st := OrderStatus{Code: o.Code, Site: o.Site, Kind: o.Kind, Delivery: o.Delivery, Copies: o.Copies, FeeCents: o.FeeCents,
-		Status: o.Status, Reason: o.Reason, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt}
+	st := OrderStatus{CentralOrder: o}
+	if o.Status == registration.StatusAwaitingPayment {
+		st.PaymentURL = s.publicBase(r) + payAgainPath(chi.URLParam(r, "token"))
+	}
 	if last, ok := s.Central.LastContact(o.Site); ok {
 		st.LastSync = last
 		st.Stale = s.Central.Now().Sub(last) > central.StaleAfter

@@ -95,6 +95,7 @@ type orderFormData struct {
 	KindError     string
 	Deliveries    []orderChoice
 	DeliveryError string
+	Payments      []orderChoice // at pickup or online, when online payment is offered
 	Sites         []orderChoice
 	CivilSite     string // the civil-status office's name, when one is set
 	Relations     []orderChoice
@@ -179,7 +180,13 @@ func (s *Server) newOrderForm(lang string, form url.Values, fields map[string]st
 	}
 	for _, v := range []string{registration.DeliveryPickup, registration.DeliveryPost} {
 		d.Deliveries = append(d.Deliveries, orderChoice{Value: v, ID: "f-delivery-" + v, Label: ui.Translate(lang, "portal.order.delivery."+v),
-			Hint: ui.Translate(lang, "portal.order.delivery."+v+".hint"), Checked: form.Get("delivery") == v || (v == registration.DeliveryPickup && form.Get("delivery") == "")})
+			Hint: ui.Translate(lang, s.deliveryHint(v)), Checked: form.Get("delivery") == v || (v == registration.DeliveryPickup && form.Get("delivery") == "")})
+	}
+	if _, online := s.orderHost().(registration.PaymentHolder); online {
+		for _, v := range []string{registration.PaymentAtPickup, registration.PaymentOnline} {
+			d.Payments = append(d.Payments, orderChoice{Value: v, ID: "f-payment-" + v, Label: ui.Translate(lang, "portal.order.payment."+v),
+				Hint: ui.Translate(lang, "portal.order.payment."+v+".hint"), Checked: form.Get("payment") == v || (v == registration.PaymentAtPickup && form.Get("payment") == "")})
+		}
 	}
 	for _, site := range s.Central.Sites() {
 		if site.Kind != central.KindCustomerCentre && site.ID != orders.CivilStatusSite {
@@ -287,10 +294,20 @@ func (s *Server) placeOrderForm(w http.ResponseWriter, r *http.Request) {
 		// The first post of this form failed: this one decides afresh.
 	}
 	req := orderRequest(form, lang, s.orders().CivilStatusSite)
-	placed, err := s.orders().Place(r.Context(), s.Central, req, s.Central.Now())
+	placed, err := s.orders().Place(r.Context(), s.orderHost(), req, s.Central.Now())
 	s.orderSubmissions.finish(key, sub, placed, err == nil)
 	if err == nil {
-		http.Redirect(w, r, orderPage(placed.Token)+"/bestaetigung", http.StatusSeeOther)
+		to := orderPage(placed.Token) + "/bestaetigung"
+		if placed.Status == registration.StatusAwaitingPayment {
+			// On to the payment provider; if it cannot be reached, the
+			// confirmation offers "Erneut bezahlen".
+			if u, err := s.startPayment(r.Context(), r, placed.Code, placed.Token, placed.FeeCents); err == nil {
+				to = u
+			} else {
+				s.Logger.Warn("payment not started", "err", err)
+			}
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
 	fields := map[string]string{}
@@ -348,6 +365,9 @@ func orderRequest(form url.Values, lang, civilSite string) registration.OrderReq
 	if req.Delivery == registration.DeliveryPost {
 		req.Address = &registration.Address{Street: get("address.street"), Postcode: get("address.postcode"), City: get("address.city")}
 		// Post needs online payment: Place says whether it is offered.
+		req.Payment = registration.PaymentOnline
+	}
+	if form.Get("payment") == registration.PaymentOnline {
 		req.Payment = registration.PaymentOnline
 	}
 	return req

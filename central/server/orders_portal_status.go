@@ -38,6 +38,8 @@ type orderView struct {
 	Page      string // the status page
 	Events    string
 	StatusURL string // the status page's absolute address, to keep
+	FeePay    string // how the fee is paid
+	PayAgain  string // "Erneut bezahlen": while the payment is awaited
 }
 
 // orderStep is one step of the status list.
@@ -72,6 +74,14 @@ func (s *Server) orderView(r *http.Request, lang string, o registration.CentralO
 		v.StateText = ui.Isolated(lang, "portal.order.state.ready", v.SiteName)
 	}
 	v.Steps = orderSteps(lang, o.Status, v.Pickup)
+	v.FeePay = ui.Translate(lang, "portal.order.fee.pay")
+	if o.Payment == registration.PaymentOnline {
+		v.FeePay = ui.Translate(lang, "portal.order.fee.pay.online")
+		v.Steps = append(paymentSteps(lang, o.Status), v.Steps...)
+	}
+	if o.Status == registration.StatusAwaitingPayment {
+		v.PayAgain = payAgainPath(chi.URLParam(r, "token"))
+	}
 	if !o.UpdatedAt.IsZero() {
 		v.Changed = ui.Translate(lang, "portal.order.changed", o.UpdatedAt.In(berlin).Format("02.01.2006 15:04"))
 	}
@@ -94,6 +104,9 @@ func orderSteps(lang, status string, pickup bool) []orderStep {
 	if status == registration.StatusRejected {
 		seq = []string{registration.StatusReceived, registration.StatusAtSite, registration.StatusRejected}
 	}
+	if status == registration.StatusPaymentFailed {
+		return nil // paymentSteps says all there is
+	}
 	at := -1
 	for i, st := range seq {
 		if st == status {
@@ -106,6 +119,18 @@ func orderSteps(lang, status string, pickup bool) []orderStep {
 			Current: i == at, Bad: st == registration.StatusRejected}
 	}
 	return out
+}
+
+// paymentSteps is the first step of an order paid online: the payment,
+// current while awaited, done once the order went on, bad when failed.
+func paymentSteps(lang, status string) []orderStep {
+	switch status {
+	case registration.StatusAwaitingPayment:
+		return []orderStep{{Label: ui.Translate(lang, "portal.order.step.awaiting_payment"), Current: true}}
+	case registration.StatusPaymentFailed:
+		return []orderStep{{Label: ui.Translate(lang, "portal.order.step.payment_failed"), Current: true, Bad: true}}
+	}
+	return []orderStep{{Label: ui.Translate(lang, "portal.order.step.paid"), Done: true}}
 }
 
 // orderFreshness says how fresh the status is: the owning site's last

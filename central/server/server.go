@@ -44,6 +44,9 @@ type Server struct {
 	// Notify sends citizens their confirmation codes (appointments.go);
 	// nil: online booking answers 503.
 	Notify appointment.Notifier
+	// Payments is the payment provider for orders paid online
+	// (payments.go); nil: online payment is not offered.
+	Payments *Payments
 
 	// BookLimit bounds holds per client (zero: the package's BookLimit).
 	BookLimit ratelimit.Limit
@@ -113,6 +116,7 @@ func (s *Server) Handler() http.Handler {
 	r.Post(orderFormPath, s.placeOrderForm)
 	r.Get("/o/{token}", s.orderStatusPage)
 	r.Get("/o/{token}/bestaetigung", s.orderPlacedPage)
+	r.Get("/o/{token}/bezahlen", s.payAgain)
 	public.Get("/o/{token}/events", s.orderEvents)
 
 	for path, h := range map[string]http.HandlerFunc{
@@ -135,6 +139,10 @@ func (s *Server) Handler() http.Handler {
 	r.Post("/api/v1/appointments/{token}/cancel", s.apiCancelAppointment)
 	r.Post("/api/v1/orders", s.apiPlaceOrder)
 	r.Get("/api/v1/orders/{token}", s.apiOrder)
+	// The payment provider's server-to-server notification: no Origin or
+	// Sec-Fetch-Site header, so the cross-origin protection lets it by;
+	// its HMAC signature is what authenticates it.
+	r.Post("/api/v1/payments/notify", s.apiPaymentNotify)
 	r.Post("/api/v1/sync/batches", s.postBatch)
 	r.Post("/api/v1/sync/enroll", s.postEnroll)
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/rejections", s.apiRejections)

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/veedel/veedel/central/server"
 	"github.com/veedel/veedel/central/sqlite"
 	"github.com/veedel/veedel/internal/mail"
+	"github.com/veedel/veedel/internal/payment"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/ui"
 )
@@ -55,7 +58,17 @@ type centralConfig struct {
 	CivilStatusSite string
 	// Mount are extra handlers by path prefix (the demo's /sim/mail/).
 	Mount map[string]http.Handler
+	// PaymentProvider is the payment provider's base URL and
+	// PaymentSecret the secret shared with it (internal/payment): with
+	// both, citizens may pay orders online. DemoPayments mounts the demo
+	// provider at /sim/pay/ and uses it (with PaymentSecret).
+	PaymentProvider string
+	PaymentSecret   []byte
+	DemoPayments    bool
 }
+
+// simPayPath is where the demo payment provider is mounted.
+const simPayPath = "/sim/pay/"
 
 type centralNode struct {
 	cfg      centralConfig
@@ -146,10 +159,22 @@ func (n *centralNode) Run(ctx context.Context) error {
 	} else {
 		n.cfg.Logger.Warn("no -smtp relay: central sends no e-mail, and online booking answers 503")
 	}
+	mounts := maps.Clone(n.cfg.Mount)
+	if provider := n.cfg.PaymentProvider; (provider != "" || n.cfg.DemoPayments) && len(n.cfg.PaymentSecret) > 0 {
+		if n.cfg.DemoPayments {
+			if mounts == nil {
+				mounts = map[string]http.Handler{}
+			}
+			mounts[simPayPath] = http.StripPrefix(strings.TrimSuffix(simPayPath, "/"), &payment.Demo{Secret: n.cfg.PaymentSecret, Now: n.cfg.Now})
+			provider = n.URL + strings.TrimSuffix(simPayPath, "/")
+		}
+		srv.Payments = &server.Payments{Provider: &payment.Client{BaseURL: provider, Secret: n.cfg.PaymentSecret, Now: n.cfg.Now}, Secret: n.cfg.PaymentSecret}
+		wg.Go(func() { srv.ExpirePayments(ctx, time.Minute) })
+	}
 	handler := srv.Handler()
-	if len(n.cfg.Mount) > 0 {
+	if len(mounts) > 0 {
 		mux := http.NewServeMux()
-		for prefix, h := range n.cfg.Mount {
+		for prefix, h := range mounts {
 			mux.Handle(prefix, h)
 		}
 		mux.Handle("/", handler)
@@ -186,6 +211,7 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
 	publicURL := fs.String("public-url", "", "the portal's public address, for the links in /open-data (default: the address requested)")
 	mailCfg := mailFlags(fs)
+	payProvider := fs.String("payment-provider", "", "the payment provider's base URL: citizens may pay orders online (the shared secret in VEEDEL_PAYMENT_SECRET)")
 	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
@@ -222,12 +248,23 @@ All of them work while central runs.
 			return usageErrorf("-public-url %q is not an http(s) address like https://portal.example", *publicURL)
 		}
 	}
+	var paySecret []byte
+	if *payProvider != "" {
+		if u, err := url.Parse(*payProvider); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageErrorf("-payment-provider %q is not an http(s) address like https://pay.example/api", *payProvider)
+		}
+		paySecret = []byte(os.Getenv("VEEDEL_PAYMENT_SECRET"))
+		if len(paySecret) < 16 {
+			return usageErrorf("-payment-provider needs the secret shared with the provider in VEEDEL_PAYMENT_SECRET (at least 16 characters)")
+		}
+	}
 	dbName, err := centralDB(*db, *data)
 	if err != nil {
 		return err
 	}
 	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose),
-		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil})
+		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil,
+		PaymentProvider: *payProvider, PaymentSecret: paySecret})
 	if err != nil {
 		return err
 	}

@@ -26,8 +26,9 @@ import (
 	"github.com/veedel/veedel/sync/sitekey"
 )
 
-// demoSites are the sites the demo runs, on port+1 and port+2.
-var demoSites = []string{"kalk", "porz"}
+// demoSites are the sites the demo runs, on port+1, port+2 and port+3:
+// two customer centres and the vehicle registration office.
+var demoSites = []string{"kalk", "porz", "zulassung"}
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
@@ -39,11 +40,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel demo [flags]
 
-Runs central on 127.0.0.1:PORT and the customer centres Kalk (PORT+1) and
-Porz (PORT+2), each on its own SQLite file under -data, syncing to central.
+Runs central on 127.0.0.1:PORT, the customer centres Kalk (PORT+1) and Porz
+(PORT+2; also the Standesamt) and the Kfz-Zulassungsstelle "zulassung"
+(PORT+3), each on its own SQLite file under -data, syncing to central.
 Every site has the staff login demo / demo; central's admin pages (/admin)
 have the login admin / admin. Each kiosk prints its tickets on a simulated
-ESC/POS printer (on PORT+11, PORT+12) whose tickets are shown at the site's
+ESC/POS printer (on PORT+11, PORT+12, PORT+13) whose tickets are shown at the site's
 /sim/printer/ (-printer ADDR: Kalk prints on a real printer instead). Each
 kiosk URL it prints pairs the browser as the site's kiosk. Ctrl-C stops
 everything cleanly; starting again on the same -data resumes with all data.
@@ -74,7 +76,10 @@ everything cleanly; starting again on the same -data resumes with all data.
 		// certificates ordered online go there.
 		CivilStatusSite: "porz",
 		Mail:            &mailConfig{Relay: mailSim.Addr(), TLS: mail.TLSOff, From: "Stadt Köln (Demo) <noreply@veedel.invalid>", Retention: mail.DefaultRetention},
-		Mount:           map[string]http.Handler{simMailPath: http.StripPrefix(strings.TrimSuffix(simMailPath, "/"), mailSim.Handler())}})
+		Mount:           map[string]http.Handler{simMailPath: http.StripPrefix(strings.TrimSuffix(simMailPath, "/"), mailSim.Handler())},
+		// Orders are paid online at the demo provider at /sim/pay/,
+		// which notifies central over HTTP like a real one.
+		DemoPayments: true, PaymentSecret: demoPaymentSecret})
 	if err != nil {
 		return err
 	}
@@ -138,6 +143,7 @@ everything cleanly; starting again on the same -data resumes with all data.
 	fmt.Fprintf(stdout, "  Admin (central)            %s/admin      login: admin / admin\n", c.URL)
 	fmt.Fprintf(stdout, "  Order a certificate        %s/bestellen   (civil-status certificates: Porz is the Standesamt)\n", c.URL)
 	fmt.Fprintf(stdout, "  E-mail sent (simulated)    %s%s\n", c.URL, simMailPath)
+	fmt.Fprintf(stdout, "  Payment (simulated)        %s%s   (delivery by post is paid online there: Bezahlen or Abbrechen)\n", c.URL, simPayPath)
 	for _, n := range nodes {
 		fmt.Fprintf(stdout, "\n  Site %s\n", n.cfg.Site)
 		fmt.Fprintf(stdout, "    Kiosk          %s/kiosk/pair?code=%s   (pairs this browser as the kiosk: once, within %d min; later: Desk → Kiosks)\n",
@@ -185,6 +191,10 @@ everything cleanly; starting again on the same -data resumes with all data.
 
 // simMailPath is where the demo's central shows the e-mail it sent.
 const simMailPath = "/sim/mail/"
+
+// demoPaymentSecret is the secret central and the demo payment provider
+// share: a demo's, public, never for a real provider.
+var demoPaymentSecret = []byte("veedel-demo-payment-secret")
 
 // simPrinterPath is where a demo site shows its simulated printer's tickets.
 const simPrinterPath = "/sim/printer/"

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/internal/payment"
 	"github.com/veedel/veedel/sync/changelog"
 
 	"github.com/go-chi/chi/v5"
@@ -297,6 +298,27 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 					apptToken = held.Token
 					return `{"code":"` + c.sentCode(t, "second@example.de") + `"}`
 				}},
+			// The payment provider's server-to-server notification (no
+			// Origin: the cross-origin protection lets it by), for an
+			// order placed with online payment; paid, it appends the
+			// order to kalk's outbound log.
+			{path: "/api/v1/payments/notify", wrongType: `{"reference":1}`, stored: outboundHead, setup: func(t *testing.T) string {
+				online := strings.Replace(orderBody, `"delivery":"pickup"`, `"delivery":"pickup","payment":"online"`, 1)
+				status, _, b := send(t, central.URL, "/api/v1/orders", online, "application/json", false)
+				var p struct {
+					Code       string `json:"code"`
+					FeeCents   int64  `json:"fee_cents"`
+					PaymentURL string `json:"payment_url"`
+				}
+				if status != http.StatusCreated || json.Unmarshal(b, &p) != nil || !strings.Contains(p.PaymentURL, "/sim/pay/p/") {
+					t.Fatalf("order paid online: %d %s", status, b)
+				}
+				n := payment.Notification{Reference: p.Code, AmountCents: p.FeeCents, Currency: "EUR", Status: payment.StatusPaid,
+					TransactionID: "T-jsonapi", Timestamp: time.Now().Unix()}
+				payment.Sign(testPaymentSecret, &n)
+				body, _ := json.Marshal(n)
+				return string(body)
+			}},
 			{path: "/api/v1/sync/enroll", valid: enrollBody, wrongType: `{"site":"porz","token":` + fmt.Sprint(len(token)) + `,"public_key":"AAAA"}`,
 				stored: enrolledKeys},
 		}, []string{

@@ -10,6 +10,7 @@ import (
 
 func TestCommandLine(t *testing.T) {
 	dir := t.TempDir()
+	t.Setenv("VEEDEL_PAYMENT_SECRET", "") // PaymentProviderWithoutSecret
 	tests := []struct {
 		name     string
 		args     []string
@@ -43,6 +44,8 @@ func TestCommandLine(t *testing.T) {
 		{"BadDeviceInterval", []string{"appliance", "-site", "kalk", "-data", dir, "-device-interval", "0s"}, 2, "-device-interval must be positive", ""},
 		{"BadKioskIdle", []string{"appliance", "-site", "kalk", "-data", dir, "-kiosk-idle", "500ms"}, 2, "-kiosk-idle must be at least 1s", ""},
 		{"BadPublicURL", []string{"central", "-public-url", "portal.example", "-data", filepath.Join(dir, "c")}, 2, `-public-url "portal.example" is not an http(s) address`, ""},
+		{"BadPaymentProvider", []string{"central", "-payment-provider", "pay.example", "-data", filepath.Join(dir, "c")}, 2, `-payment-provider "pay.example" is not an http(s) address`, ""},
+		{"PaymentProviderWithoutSecret", []string{"central", "-payment-provider", "https://pay.example/api", "-data", filepath.Join(dir, "c")}, 2, "-payment-provider needs the secret shared with the provider in VEEDEL_PAYMENT_SECRET", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,6 +47,10 @@ type runningNode struct {
 	stop func()
 }
 
+// testPaymentSecret is what central and its demo payment provider share
+// in tests.
+var testPaymentSecret = []byte("test-payment-secret-0123456789")
+
 func startCentral(t testing.TB, dir, addr string) (*centralNode, runningNode) {
 	t.Helper()
 	l, err := net.Listen("tcp", addr)
@@ -60,7 +64,8 @@ func startCentral(t testing.TB, dir, addr string) (*centralNode, runningNode) {
 	}
 	t.Cleanup(func() { sim.Close() })
 	n, err := openCentral(context.Background(), centralConfig{DB: filepath.Join(dir, "central.db"), Listener: l, Logger: testLogger(t),
-		Mail: &mailConfig{Relay: sim.Addr(), TLS: mail.TLSOff, From: "Test <noreply@veedel.invalid>"}})
+		Mail:         &mailConfig{Relay: sim.Addr(), TLS: mail.TLSOff, From: "Test <noreply@veedel.invalid>"},
+		DemoPayments: true, PaymentSecret: testPaymentSecret})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -452,7 +452,13 @@ func TestDemo_EnrollsItsSites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) != 2 || !keys[0].Active() || !keys[1].Active() {
+	active := 0
+	for _, k := range keys {
+		if k.Active() {
+			active++
+		}
+	}
+	if len(keys) != len(demoSites) || active != len(demoSites) {
 		t.Errorf("keys after two demo runs = %+v, want one active key per site", keys)
 	}
 	if rej, _ := store.Rejections(context.Background(), 10); len(rej) != 0 {

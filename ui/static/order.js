@@ -34,7 +34,7 @@
         var when = parts[i].getAttribute('data-when');
         // A section with a message in it stays, whatever is chosen.
         var flagged = !!parts[i].querySelector('.field-error');
-        parts[i].hidden = !flagged && !((when === 'civil' && civil) || (when === 'post' && post));
+        parts[i].hidden = !flagged && !((when === 'civil' && civil) || (when === 'post' && post) || (when === 'pickup' && !post));
       }
     };
     form.addEventListener('change', sync);
