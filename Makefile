@@ -9,7 +9,7 @@ PKGS := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/veedel/veedel.Version=$(VERSION)
 
-.PHONY: axe run build test test-short bench chaos offline lint staticcheck vuln fmt clean screenshots
+.PHONY: axe run build load test test-short bench chaos offline lint staticcheck vuln fmt clean screenshots
 
 # The demo on PORT (central) and the next ports (the sites); its simulated
 # printers listen on PORT+11 onwards. Built first and exec'd, so that Ctrl-C
@@ -18,6 +18,27 @@ LDFLAGS := -X github.com/veedel/veedel.Version=$(VERSION)
 PORT ?= 8080
 run: build ## the demo: central plus the sites on embedded SQLite
 	exec bin/veedel demo -port $(PORT)
+
+# Load on a site: LOAD_URL=http://127.0.0.1:8081 loads a running demo
+# (make run; its data in ./var/demo); without it, make load starts its own
+# demo on LOAD_PORT with fresh data in ./var/load and stops it afterwards.
+# LOAD_FLAGS are veedel load's flags (-kiosks 16 -counters 4 -readers 4
+# -duration 15s -single 5s -waiting 1000 by default). LOAD_BIN is the
+# veedel that runs that demo: another build (of an older commit, say) for
+# a before/after comparison under the same load.
+LOAD_URL ?=
+LOAD_PORT ?= 18080
+LOAD_FLAGS ?=
+LOAD_BIN ?= bin/veedel
+load: build ## N kiosks, M counters and R readers on a demo site: throughput and p50/p99
+	@if [ -n "$(LOAD_URL)" ]; then \
+		exec bin/veedel load -url $(LOAD_URL) $(LOAD_FLAGS); \
+	fi; \
+	rm -rf var/load; mkdir -p var/load; \
+	$(LOAD_BIN) demo -port $(LOAD_PORT) -data var/load >var/load/demo.log 2>&1 & demo=$$!; \
+	trap 'kill $$demo 2>/dev/null; wait $$demo 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 100); do curl -sf http://127.0.0.1:$$(($(LOAD_PORT)+1))/healthz >/dev/null && break; sleep 0.1; done; \
+	bin/veedel load -url http://127.0.0.1:$$(($(LOAD_PORT)+1)) -data var/load $(LOAD_FLAGS)
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/veedel ./cmd/veedel
@@ -30,7 +51,7 @@ AXE := .cache/axe/node_modules/axe-core/axe.min.js
 axe:
 	@test -f $(AXE) && grep -q '$(AXE_VERSION)' $(AXE) || \
 	  { command -v npm >/dev/null 2>&1 && npm install --no-save --no-audit --no-fund --prefix .cache/axe axe-core@$(AXE_VERSION) >/dev/null; } || \
-	  echo "make: npm not found; browser tests skip the axe checks (apt-get install npm)"
+	  echo "make: could not install axe-core (no npm, or offline); browser tests skip the axe checks"
 
 test: axe ## every test, with the race detector (browser tests need chromium)
 	@rm -f .cache/axe/summary.txt
@@ -40,8 +61,11 @@ test: axe ## every test, with the race detector (browser tests need chromium)
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
+# BENCH_COUNT runs of every benchmark: the table shows each figure's
+# median and its minimum (make bench BENCH_COUNT=1 for a quick look).
+BENCH_COUNT ?= 3
 bench: ## benchmarks, printed as a table
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS) | $(GO) run ./internal/benchtable
+	$(GO) test -run '^$$' -bench . -benchmem -count=$(BENCH_COUNT) $(PKGS) | $(GO) run ./internal/benchtable
 
 # Fault injection: SEEDS random schedules (make chaos SEEDS=30), or the one
 # schedule of SEED (make chaos SEED=1234), plus kill -9 of the appliance;

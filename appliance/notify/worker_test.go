@@ -147,12 +147,16 @@ func (f *fixture) finish(t *testing.T) {
 
 func (f *fixture) step(t *testing.T) {
 	t.Helper()
+	f.store.SettleEstimates() // the worker reads the published estimates
 	if err := f.worker.Step(context.Background()); err != nil {
 		t.Fatalf("step: %v", err)
 	}
 }
 
+// estimate is a ticket's estimate as the store publishes it, settled
+// first (the store recomputes estimates in the background).
 func (f *fixture) estimate(id string) queue.Estimate {
+	f.store.SettleEstimates()
 	var est queue.Estimate
 	f.store.View(func(st *queue.State) { est = st.EstimateTicket(id) })
 	return est

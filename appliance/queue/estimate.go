@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
@@ -78,11 +79,17 @@ func (s *State) EstimateTicket(id string) Estimate {
 	if t == nil || t.Status != StatusWaiting {
 		return Estimate{}
 	}
+	if e, ok := s.publishedTicket(t); ok { // published.go
+		return e
+	}
 	return s.estimates(func(c *estimateCache) Estimate { return c.tickets[id] })
 }
 
 // EstimateNew estimates the wait of a ticket issued now for a service.
 func (s *State) EstimateNew(service string) Estimate {
+	if e, ok := s.publishedNew(service); ok { // published.go
+		return e
+	}
 	return s.estimates(func(c *estimateCache) Estimate { return c.fresh[service] })
 }
 
@@ -615,36 +622,69 @@ func (s *State) computeEstimates(c *estimateCache) {
 
 	// Positions: the waiting tickets that compete for a counter with a
 	// ticket and that the calling rule, as of now, calls before it.
+	// Whether two tickets compete depends only on their service and
+	// target counter (their key), so the keys' competition is computed
+	// once, and one walk in calling order counts, per key, the tickets
+	// called before: O(n log n + n·keys), not O(n²·counters).
 	tickets := make([]*Ticket, n)
 	for i, id := range s.waiting {
 		tickets[i] = s.Tickets[id]
 	}
-	before := func(a, b int) bool { // a is called before b (a < b is arrival order)
-		ta, tb := callTier(classes[a], slots[a], now), callTier(classes[b], slots[b], now)
+	type ticketKey struct{ service, target string }
+	keyOf := make([]int, n)
+	keyIndex := map[ticketKey]int{}
+	var keys []*Ticket // a representative ticket per key; nil: unknown service
+	for i, t := range tickets {
+		k := ticketKey{t.Service, t.Target}
+		if waiting[i] < 0 {
+			k = ticketKey{"\x00unknown", ""} // unknown services compete only among themselves
+		}
+		ki, ok := keyIndex[k]
+		if !ok {
+			ki = len(keys)
+			keyIndex[k] = ki
+			if waiting[i] < 0 {
+				keys = append(keys, nil)
+			} else {
+				keys = append(keys, t)
+			}
+		}
+		keyOf[i] = ki
+	}
+	compete := make([]bool, len(keys)*len(keys))
+	for a, ta := range keys {
+		for b, tb := range keys {
+			compete[a*len(keys)+b] = (ta == nil && tb == nil) || (ta != nil && tb != nil && s.competeTickets(ta, tb))
+		}
+	}
+	tiers := make([]int, n)
+	for i := range tickets {
+		tiers[i] = callTier(classes[i], slots[i], now)
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { // the calling rule as of now; ties by arrival
+		ta, tb := tiers[a], tiers[b]
 		switch {
 		case ta != tb:
-			return ta < tb
+			return cmp.Compare(ta, tb)
 		case (ta == tierDue || ta == tierEarly) && !slots[a].Equal(slots[b]):
-			return slots[a].Before(slots[b])
+			return slots[a].Compare(slots[b])
 		}
-		return a < b
-	}
-	for i, t := range tickets {
+		return cmp.Compare(a, b)
+	})
+	calledBefore := make([]int, len(keys))
+	for _, i := range order {
+		t, ki := tickets[i], keyOf[i]
 		pos := 1
-		for m, o := range tickets {
-			if m == i || !before(m, i) {
-				continue
-			}
-			if waiting[i] < 0 || waiting[m] < 0 {
-				if waiting[i] < 0 && waiting[m] < 0 {
-					pos++
-				}
-				continue
-			}
-			if s.competeTickets(o, t) {
-				pos++
+		for kj, n := range calledBefore {
+			if n > 0 && compete[ki*len(keys)+kj] {
+				pos += n
 			}
 		}
+		calledBefore[ki]++
 		e, ok := summarise(calls[i*estimateRuns:(i+1)*estimateRuns], waiting[i])
 		if !ok {
 			e = s.naive(t.Service, pos-1)
@@ -654,12 +694,18 @@ func (s *State) computeEstimates(c *estimateCache) {
 	}
 	// A new walk-in of service j goes behind every competing ticket but an
 	// appointment not yet due.
+	notEarly := make([]int, len(keys))
+	for i := range tickets {
+		if waiting[i] >= 0 && tiers[i] != tierEarly {
+			notEarly[keyOf[i]]++
+		}
+	}
 	for j, id := range s.ServiceOrder {
 		pos := 1
 		walkIn := &Ticket{Service: id}
-		for i, t := range tickets {
-			if waiting[i] >= 0 && callTier(classes[i], slots[i], now) != tierEarly && s.competeTickets(t, walkIn) {
-				pos++
+		for ki, t := range keys {
+			if notEarly[ki] > 0 && t != nil && s.competeTickets(t, walkIn) {
+				pos += notEarly[ki]
 			}
 		}
 		e, ok := summarise(idle[j*estimateRuns:(j+1)*estimateRuns], j)

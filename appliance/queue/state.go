@@ -159,6 +159,9 @@ type State struct {
 	last time.Time
 	// est caches the wait estimates of one Applied count.
 	est *estimateCache
+	// published, when set, are the estimates s answers from instead
+	// (published.go).
+	published *Estimates
 	// learn is what the estimator learned over the days (estimate_learn.go).
 	learn *Learned
 	// Applied counts the events folded in, for diagnostics and tests.

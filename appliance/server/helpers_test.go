@@ -178,6 +178,10 @@ func (h *harness) send(t *testing.T, client *http.Client, req *http.Request) res
 	if client == nil {
 		client = h.client
 	}
+	// Pages show the estimates the store published last (it recomputes
+	// them in the background, at most sqlite.EstimateBound late): settled
+	// first, so that a test sees those of the state as it is.
+	h.store.SettleEstimates()
 	res, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)

@@ -117,6 +117,7 @@ func TestKioskOverload(t *testing.T) {
 		}
 	}
 	var p90 int
+	h.store.SettleEstimates()
 	h.store.View(func(st *queue.State) { p90 = st.EstimateNew("ausweis").P90 })
 	if p90 <= 30 {
 		t.Fatalf("setup: P90 %d min does not run past closing", p90)

@@ -43,15 +43,9 @@ func (s *Store) EntriesAfter(ctx context.Context, after uint64, limit, maxBytes 
 	return out, rows.Err()
 }
 
-// LastSeq returns the seq of the newest committed entry (0 for none).
-func (s *Store) LastSeq() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.last == nil {
-		return 0
-	}
-	return s.last.Seq
-}
+// LastSeq returns the seq of the newest committed entry (0 for none). It
+// does not wait for a commit in flight.
+func (s *Store) LastSeq() uint64 { return s.lastSeq.Load() }
 
 // AckedSeq returns the highest seq central has acknowledged.
 func (s *Store) AckedSeq(ctx context.Context) (uint64, error) {

@@ -109,6 +109,19 @@ type Store struct {
 	// skipEstimates leaves the wait estimate out of issued tickets; only
 	// BenchmarkCaptureOverhead sets it, to measure the change-log alone.
 	skipEstimates bool
+
+	// estimator recomputes the wait estimates off the write path
+	// (estimates.go).
+	estimator *estimator
+
+	// group queues commands for the group commit (group.go); broken,
+	// when set, refuses every command (a failed commit whose state could
+	// not be folded again). broken requires mu.
+	group  grouper
+	broken error
+	// lastSeq is s.last's seq once committed (published), for readers
+	// that must not wait for a commit in flight.
+	lastSeq atomic.Uint64
 }
 
 // Open opens the store at path for site, applying migrations and folding the
@@ -161,11 +174,14 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 		last = s.last.HLC
 	}
 	s.clock = changelog.NewClock(opts.Now, last)
+	s.publishLast()
+	s.startEstimates()
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stopEstimates()
 	if s.appendEntry != nil {
 		s.appendEntry.Close()
 	}
@@ -289,38 +305,27 @@ type TxDecider func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.
 
 // Execute runs a command: decide, commit the events with their change-log
 // entries in one transaction, then fold them into the state.
+// Commands that arrive while a commit is in flight commit together
+// (group.go); each returns only once its events are durable.
 func (s *Store) Execute(ctx context.Context, decide Decider) ([]queue.Event, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.execute(ctx, decide, nil)
+	return s.submit(ctx, &groupCmd{decide: queueDecider(decide)})
 }
 
 // ExecuteTx runs a workflow's command as Execute runs the queue's: the
 // decision, the change-log entries and the projections in one
 // transaction.
 func (s *Store) ExecuteTx(ctx context.Context, decide TxDecider) ([]queue.Event, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.executeTx(ctx, decide, nil)
+	return s.submit(ctx, &groupCmd{decide: decide})
 }
 
 // Read is the store's pool of read connections, for the workflows' queries
 // of their own tables.
 func (s *Store) Read() workflow.Querier { return s.db.Read }
 
-// execute requires s.mu. extra runs inside the transaction after the events
-// are written, for rows that belong to the same command.
-func (s *Store) execute(ctx context.Context, decide Decider, extra func(*sql.Tx, []queue.Event) error) ([]queue.Event, error) {
-	first := s.clock.Now()
-	events, err := decide(s.state, first.Time())
-	if err != nil || len(events) == 0 {
-		return nil, err
-	}
-	return s.commit(ctx, nil, first, events, extra)
-}
-
-// executeTx requires s.mu: execute for a TxDecider, which decides inside
-// the transaction.
+// executeTx requires s.mu: it runs a command on its own, outside the group
+// commit (for callers that hold s.mu already, such as the inbox), deciding
+// inside the transaction. extra runs inside the transaction after the
+// events are written, for rows that belong to the same command.
 func (s *Store) executeTx(ctx context.Context, decide TxDecider, extra func(*sql.Tx, []queue.Event) error) ([]queue.Event, error) {
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {
@@ -351,6 +356,41 @@ func (s *Store) commit(ctx context.Context, tx *sql.Tx, first changelog.HLC, eve
 		}
 		defer tx.Rollback()
 	}
+	last, queued, err := s.write(ctx, tx, first, events, extra)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: commit: %w", err)
+	}
+	for _, ev := range events {
+		s.state.Apply(ev)
+	}
+	s.last = last
+	s.publishLast()
+	s.estimatesStale()
+	s.notify()
+	if queued {
+		s.mail.Load().Kick()
+	}
+	return events, nil
+}
+
+// publishLast requires s.mu: s.last is committed.
+func (s *Store) publishLast() {
+	if s.last == nil {
+		s.lastSeq.Store(0)
+		return
+	}
+	s.lastSeq.Store(s.last.Seq)
+}
+
+// write requires s.mu: it appends events (stamped from first on) after
+// s.last to the change-log in tx, with their projections, extra and the
+// messages they tell citizens, and returns the last entry written and
+// whether it queued a message (the mail outbox is kicked after commit).
+// It neither commits nor folds.
+func (s *Store) write(ctx context.Context, tx *sql.Tx, first changelog.HLC, events []queue.Event, extra func(*sql.Tx, []queue.Event) error) (*changelog.Entry, bool, error) {
 	prev := s.last
 	day := s.state.Day
 	entries := make([]changelog.Entry, len(events))
@@ -361,51 +401,40 @@ func (s *Store) commit(ctx context.Context, tx *sql.Tx, first changelog.HLC, eve
 		}
 		e, err := changelog.NewEntry(s.site, prev, hlc, events[i].Type, events[i].Entity, events[i].Payload)
 		if err != nil {
-			return nil, fmt.Errorf("store: encode %s: %w", events[i].Type, err)
+			return nil, false, fmt.Errorf("store: encode %s: %w", events[i].Type, err)
 		}
 		if _, err := tx.StmtContext(ctx, s.appendEntry).ExecContext(ctx,
 			e.Seq, e.Version, int64(e.HLC), e.Type, e.Entity, []byte(e.Payload), e.Prev, e.Hash); err != nil {
-			return nil, fmt.Errorf("store: append %s: %w", e.Type, err)
+			return nil, false, fmt.Errorf("store: append %s: %w", e.Type, err)
 		}
 		// Fold with the entry's own time, exactly as central will.
 		events[i].At = e.At()
 		if next := s.state.DayOf(events[i].At); next > day && startsDay(events[i]) {
 			if err := expireBefore(ctx, tx, next, events[i].At); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			day = next
 		}
 		if wf, ok := workflow.Of(s.workflows, events[i].Type); ok {
 			if err := wf.Project(ctx, tx, s.env, events[i]); err != nil {
-				return nil, fmt.Errorf("store: project %s: %w", events[i].Type, err)
+				return nil, false, fmt.Errorf("store: project %s: %w", events[i].Type, err)
 			}
 		} else if err := project(ctx, tx, events[i], s.state.DayOf(events[i].At)); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		entries[i] = e
 		prev = &entries[i]
 	}
 	if extra != nil {
 		if err := extra(tx, events); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	queued, err := s.queueMessages(ctx, tx, events)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: commit: %w", err)
-	}
-	for _, ev := range events {
-		s.state.Apply(ev)
-	}
-	s.last = prev
-	s.notify()
-	if queued {
-		s.mail.Load().Kick()
-	}
-	return events, nil
+	return prev, queued, nil
 }
 
 // UseMail makes the store queue the workflows' messages to citizens in o
@@ -530,76 +559,92 @@ func (s *Store) IssueTicket(ctx context.Context, service, channel, idempotencyKe
 // IssueTicketClass is IssueTicket for a priority class (queue.ClassWalkIn
 // or queue.ClassAccessibility).
 func (s *Store) IssueTicketClass(ctx context.Context, service, class, channel, idempotencyKey string) (t queue.Ticket, replayed bool, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if idempotencyKey != "" {
-		var request, id string
-		err := s.db.Write.QueryRowContext(ctx, `SELECT request, ticket_id FROM idempotency_keys WHERE key = ?`, idempotencyKey).Scan(&request, &id)
-		switch {
-		case err == nil && request != service:
-			return t, false, veedel.Errorf(veedel.ECONFLICT, "Idempotency-Key wurde schon für ein anderes Anliegen benutzt / Idempotency-Key already used for another service")
-		case err == nil:
-			if old := s.state.Tickets[id]; old != nil {
-				return *old, true, nil
-			}
-			return t, false, veedel.Errorf(veedel.ECONFLICT, "Idempotency-Key belongs to a ticket of an earlier day")
-		case !errors.Is(err, sql.ErrNoRows):
-			return t, false, fmt.Errorf("store: idempotency: %w", err)
-		}
-	}
+	// Its rows go into a group's transaction: a statement cut off by
+	// this caller's going away must not roll back the others'.
+	ctx = context.WithoutCancel(ctx)
 	token := s.newToken()
-	events, err := s.execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
-		e, err := st.IssueTicketClass(at, service, token, channel, class)
-		if err != nil {
-			return nil, err
-		}
-		if !s.skipEstimates {
-			recordEstimate(st, e)
-		}
-		return []queue.Event{e}, nil
-	}, func(tx *sql.Tx, events []queue.Event) error {
-		if idempotencyKey == "" {
-			return nil
-		}
-		id := events[0].Payload.(*queue.TicketIssued).ID
-		_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, request, ticket_id, created_at) VALUES (?, ?, ?, ?)`,
-			idempotencyKey, service, id, s.now().UnixMilli())
-		return err
+	_, err = s.submit(ctx, &groupCmd{
+		// The key is looked up in the command's transaction: a retry in
+		// the same group sees the first request's key.
+		decide: func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
+			if idempotencyKey != "" {
+				var request, id string
+				err := q.QueryRowContext(ctx, `SELECT request, ticket_id FROM idempotency_keys WHERE key = ?`, idempotencyKey).Scan(&request, &id)
+				switch {
+				case err == nil && request != service:
+					return nil, veedel.Errorf(veedel.ECONFLICT, "Idempotency-Key wurde schon für ein anderes Anliegen benutzt / Idempotency-Key already used for another service")
+				case err == nil:
+					if old := st.Tickets[id]; old != nil {
+						t, replayed = *old, true
+						return nil, nil
+					}
+					return nil, veedel.Errorf(veedel.ECONFLICT, "Idempotency-Key belongs to a ticket of an earlier day")
+				case !errors.Is(err, sql.ErrNoRows):
+					return nil, fmt.Errorf("store: idempotency: %w", err)
+				}
+			}
+			e, err := st.IssueTicketClass(at, service, token, channel, class)
+			if err != nil {
+				return nil, err
+			}
+			if !s.skipEstimates {
+				recordEstimate(st, e)
+			}
+			return []queue.Event{e}, nil
+		},
+		extra: func(tx *sql.Tx, events []queue.Event) error {
+			if idempotencyKey == "" {
+				return nil
+			}
+			id := events[0].Payload.(*queue.TicketIssued).ID
+			_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, request, ticket_id, created_at) VALUES (?, ?, ?, ?)`,
+				idempotencyKey, service, id, s.now().UnixMilli())
+			return err
+		},
+		after: func(st *queue.State, events []queue.Event) {
+			if len(events) > 0 {
+				t = *st.Tickets[events[0].Payload.(*queue.TicketIssued).ID]
+			}
+		},
 	})
 	if err != nil {
-		return t, false, err
+		return queue.Ticket{}, false, err
 	}
-	return *s.state.Tickets[events[0].Payload.(*queue.TicketIssued).ID], false, nil
+	return t, replayed, nil
 }
 
 // CheckIn issues the ticket of an appointment by its booking code. A
 // second check-in with the same code returns the first ticket (replayed
 // true): a double tap or a re-scan never issues two tickets.
 func (s *Store) CheckIn(ctx context.Context, code, channel string) (t queue.Ticket, replayed bool, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	ctx = context.WithoutCancel(ctx) // as IssueTicketClass: it decides in a group
 	token := s.newToken()
-	var existing *queue.Ticket
-	events, err := s.executeTx(ctx, func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
-		e, old, err := st.CheckIn(at, code, token, channel)
-		if veedel.ErrorCode(err) == veedel.ENOTFOUND {
-			// Not a booking: perhaps a workflow's code (a pickup).
-			e, old, err = s.checkInWorkflow(ctx, st, q, at, code, token, channel, err)
-		}
-		if err != nil || old != nil {
-			existing = old
-			return nil, err
-		}
-		// No recorded estimate: an appointment is not shown a walk-in's wait.
-		return []queue.Event{e}, nil
-	}, nil)
-	switch {
-	case err != nil:
-		return t, false, err
-	case existing != nil:
-		return *existing, true, nil
+	_, err = s.submit(ctx, &groupCmd{
+		decide: func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
+			e, old, err := st.CheckIn(at, code, token, channel)
+			if veedel.ErrorCode(err) == veedel.ENOTFOUND {
+				// Not a booking: perhaps a workflow's code (a pickup).
+				e, old, err = s.checkInWorkflow(ctx, st, q, at, code, token, channel, err)
+			}
+			if err != nil || old != nil {
+				if old != nil {
+					t, replayed = *old, true
+				}
+				return nil, err
+			}
+			// No recorded estimate: an appointment is not shown a walk-in's wait.
+			return []queue.Event{e}, nil
+		},
+		after: func(st *queue.State, events []queue.Event) {
+			if len(events) > 0 {
+				t = *st.Tickets[events[0].Payload.(*queue.TicketIssued).ID]
+			}
+		},
+	})
+	if err != nil {
+		return queue.Ticket{}, false, err
 	}
-	return *s.state.Tickets[events[0].Payload.(*queue.TicketIssued).ID], false, nil
+	return t, replayed, nil
 }
 
 // recordEstimate puts the wait a walk-in of the ticket's service is shown

@@ -126,8 +126,11 @@ func (e *env) exec(d sqlite.Decider) []queue.Event {
 	return events
 }
 
+// issue issues a ticket as a kiosk does whose page showed the estimates
+// of the state as it is (settled: the estimator runs in the background).
 func (e *env) issue(service string) queue.Ticket {
 	e.t.Helper()
+	e.store.SettleEstimates()
 	t, _, err := e.store.IssueTicket(context.Background(), service, "kiosk", "")
 	if err != nil {
 		e.t.Fatalf("IssueTicket(%s): %v", service, err)
@@ -167,6 +170,7 @@ type snapshot struct {
 
 func (e *env) snapshot() snapshot {
 	var s snapshot
+	e.store.SettleEstimates()
 	e.store.View(func(st *queue.State) {
 		s = snapshot{Day: st.Day, Tickets: map[string]queue.Ticket{}, Counters: map[string]queue.Counter{},
 			Estimates: map[string]queue.Estimate{}, Recent: st.RecentCalls(), Minutes: st.ServiceMinutes("ausweis")}

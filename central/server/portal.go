@@ -39,6 +39,8 @@ type siteView struct {
 	// Opens, when it opens next ("Wieder geöffnet morgen ab 07:30.").
 	Shut  bool
 	Opens string
+	// Bookable: the site sells appointments online (booking_portal.go).
+	Bookable bool
 }
 
 // portal renders every site's waiting figures.
@@ -52,6 +54,7 @@ func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
 		s.Central.ViewSite(sum.ID, func(st *queue.State, _ central.SiteCursor) {
 			v.Hours = hoursToday(lang, st, now)
 			v.Shut, v.Opens = shut(lang, st, now)
+			v.Bookable = booksOnline(st)
 		})
 		views = append(views, v)
 	}

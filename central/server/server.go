@@ -51,7 +51,11 @@ type Server struct {
 	// BookLimit bounds holds per client (zero: the package's BookLimit).
 	BookLimit ratelimit.Limit
 
-	bookLimiter *ratelimit.Limiter // holds per client (appointments.go)
+	bookLimiter  *ratelimit.Limiter // holds per client (appointments.go)
+	bookingMails sentOnce           // confirmations sent (booking_portal_status.go)
+	// bookingSubmissions: step 4's posts, against holding twice (booking_portal.go)
+	bookingSubmissions holdSubmissions
+	bookingMoves       tokenMoves // holds that replace a booking (booking_portal.go)
 
 	orderSubmissions submissions // the order form's posts, against placing one twice (orders_portal.go)
 }
@@ -101,6 +105,13 @@ func (s *Server) Handler() http.Handler {
 	public.Get("/t/{token}/events", s.ticketEvents)
 	r.Post("/t/{token}/cancel", s.cancelTicket)
 	r.Post("/t/{token}/sms", s.signUpSMS)
+	r.Get(bookingPath, s.bookingForm)
+	r.Post(bookingPath, s.holdBooking)
+	r.Get("/b/{token}", s.bookingStatusPage)
+	public.Get("/b/{token}/events", s.bookingEvents)
+	r.Post("/b/{token}/confirm", s.confirmBooking)
+	r.Get("/b/{token}/cancel", s.bookingCancelPage)
+	r.Post("/b/{token}/cancel", s.cancelBooking)
 	r.Get(orderFormPath, s.orderForm)
 	r.Post(orderFormPath, s.placeOrderForm)
 	r.Get("/o/{token}", s.orderStatusPage)

@@ -31,10 +31,15 @@ func benchLog(b *testing.B, n int) []changelog.Entry {
 	return entries
 }
 
-// BenchmarkIngest compares central's ingest (chain check, idempotency by
-// (site, seq), batches of 1000) with a raw batched INSERT of the same rows
-// into a table without checks, both on SQLite files with the same pragmas,
-// in one run.
+// BenchmarkIngest compares central's append of a site's entries (chain
+// check, idempotency by (site, seq), batches of 1000: sqlite.Store.Append,
+// without decoding, signature check or fold; central's
+// BenchmarkIngestEndToEnd has those) with a raw batched INSERT of the same
+// rows into a table with the same columns, constraints and indexes as
+// site_log (NOT NULL, the primary key (site, seq), the foreign key to
+// sites, the (site, hlc) index), both on SQLite files with the same
+// pragmas, in one run. append-slowdown-x is append time ÷ raw time: 1.10
+// means the append takes 10 % longer than the plain INSERT.
 func BenchmarkIngest(b *testing.B) {
 	const batch = 1000
 	ctx := context.Background()
@@ -49,7 +54,20 @@ func BenchmarkIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer raw.Close()
-	if _, err := raw.db.Write.Exec(`CREATE TABLE raw_log (site TEXT, seq INTEGER, version INTEGER, hlc INTEGER, type TEXT, entity TEXT, payload BLOB, prev BLOB, hash BLOB, received_at INTEGER, PRIMARY KEY (site, seq))`); err != nil {
+	if _, err := raw.db.Write.Exec(`CREATE TABLE raw_log (
+		site        TEXT    NOT NULL REFERENCES sites (id),
+		seq         INTEGER NOT NULL,
+		version     INTEGER NOT NULL,
+		hlc         INTEGER NOT NULL,
+		type        TEXT    NOT NULL,
+		entity      TEXT    NOT NULL,
+		payload     BLOB    NOT NULL,
+		prev        BLOB,
+		hash        BLOB    NOT NULL,
+		received_at INTEGER NOT NULL,
+		PRIMARY KEY (site, seq));
+		CREATE INDEX raw_log_hlc ON raw_log (site, hlc);
+		INSERT INTO sites (id) VALUES ('kalk');`); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
@@ -84,9 +102,9 @@ func BenchmarkIngest(b *testing.B) {
 		insert += time.Since(start)
 	}
 	n := float64(len(entries))
-	b.ReportMetric(n/ingest.Seconds(), "ingest-rows/s")
+	b.ReportMetric(n/ingest.Seconds(), "append-rows/s")
 	b.ReportMetric(n/insert.Seconds(), "raw-rows/s")
-	b.ReportMetric(insert.Seconds()/ingest.Seconds(), "ingest/raw-x")
+	b.ReportMetric(ingest.Seconds()/insert.Seconds(), "append-slowdown-x")
 }
 
 // BenchmarkStartup: central's start on SQLite with 100,000 stored events

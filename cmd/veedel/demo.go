@@ -139,6 +139,7 @@ everything cleanly; starting again on the same -data resumes with all data.
 
 	fmt.Fprintf(stdout, "\nVeedel demo is running (data in %s). Ctrl-C stops it.\n\n", *data)
 	fmt.Fprintf(stdout, "  Citizen portal (central)   %s/\n", c.URL)
+	fmt.Fprintf(stdout, "  Book an appointment        %s/termin\n", c.URL)
 	fmt.Fprintf(stdout, "  Admin (central)            %s/admin      login: admin / admin\n", c.URL)
 	fmt.Fprintf(stdout, "  Order a certificate        %s/bestellen   (civil-status certificates: Porz is the Standesamt)\n", c.URL)
 	fmt.Fprintf(stdout, "  E-mail sent (simulated)    %s%s\n", c.URL, simMailPath)

@@ -26,6 +26,7 @@ Commands:
               "central enroll" / "central revoke" manage their keys,
               "central adduser" creates an admin login
   demo        run central and the sites kalk and porz on this machine
+  load        load a running site: kiosks, counters and readers at once
   version     print the version
 
 Run "veedel <command> -help" for a command's flags.
@@ -41,7 +42,7 @@ func main() {
 // 2 for bad usage (with one line saying what is wrong), 1 for other errors.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "veedel: no command given (want appliance, central, demo or version; veedel -help says more)")
+		fmt.Fprintln(stderr, "veedel: no command given (want appliance, central, demo, load or version; veedel -help says more)")
 		return 2
 	}
 	var err error
@@ -52,12 +53,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runCentral(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "load":
+		err = runLoad(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "veedel", veedel.Version)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
-		fmt.Fprintf(stderr, "veedel: unknown command %q (want appliance, central, demo or version)\n", args[0])
+		fmt.Fprintf(stderr, "veedel: unknown command %q (want appliance, central, demo, load or version)\n", args[0])
 		return 2
 	}
 	switch {
