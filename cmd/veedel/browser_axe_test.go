@@ -89,6 +89,9 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 		cent.URL + "/t/" + tokens[0],
 		cent.URL + "/t/" + tokens[1],
 		cent.URL + "/bestellen",
+		cent.URL + "/termin",
+		cent.URL + "/termin?service=ausweis",
+		cent.URL + "/termin?service=ausweis&site=kalk",
 		cent.URL + "/admin",
 		cent.URL + "/admin/sync",
 		cent.URL + "/admin/stats",
@@ -116,6 +119,9 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 		for _, lang := range s.langs {
 			for _, p := range pages {
 				u := p + "?lang=" + lang
+				if strings.Contains(p, "?") {
+					u = p + "&lang=" + lang
+				}
 				name := fmt.Sprintf("%s %s %d×%d", strings.TrimPrefix(strings.TrimPrefix(p, app.URL), cent.URL), lang, s.w, s.h)
 				var opts []chromedp.EmulateViewportOption
 				if s.mobile {
