@@ -25,7 +25,7 @@ const AxeDefaultPath = ".cache/axe/node_modules/axe-core/axe.min.js"
 // axeTags are the rules the pages must pass: WCAG 2.0 and 2.1, levels A
 // and AA (what BITV 2.0 via EN 301 549 asks of a web page).
 const axeRun = `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a","wcag2aa","wcag21a","wcag21aa"]}, resultTypes: ["violations"]}).then(function(r){
-return {url: location.pathname, lang: document.documentElement.lang || "", w: innerWidth, h: innerHeight,
+return {url: location.pathname + location.search.replace(/([?&])lang=[a-z]+&?/, "$1").replace(/[?&]$/, ""), lang: document.documentElement.lang || "", w: innerWidth, h: innerHeight,
 violations: r.violations.map(function(v){return {id: v.id, impact: v.impact || "", help: v.help,
 nodes: v.nodes.map(function(n){return n.target.map(function(s){return String(s);}).join(" ");}),
 why: v.nodes.length ? (v.nodes[0].failureSummary || "").replace(/\s+/g, " ") : ""};})};})`
