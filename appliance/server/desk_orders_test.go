@@ -492,3 +492,31 @@ func pdfQR(t *testing.T, file string) string {
 	}
 	return r.GetText()
 }
+
+// TestPickupAtTheCounter: an order ready for pickup, its code typed at the
+// kiosk, queues the citizen for the pickup; the clerk who calls the ticket
+// sees which order it is, with the way to it, and closes it as collected.
+func TestPickupAtTheCounter(t *testing.T) {
+	t.Parallel()
+	h := newOrdersHarness(t)
+	h.place(t, pickupOrder("UPICKUP235"))
+	b := h.browser(t)
+	h.login(t, b)
+	for _, step := range []string{"claim", "ready"} {
+		wantCode(t, h.postForm(t, b, "/desk/orders/UPICKUP235/"+step, ""), http.StatusSeeOther)
+	}
+	res := h.postJSON(t, "/api/v1/checkins", `{"code":"upickup-235"}`)
+	wantCode(t, res, http.StatusCreated)
+	if !strings.Contains(res.String(), `"service": "abholung"`) {
+		t.Fatalf("check-in with the order code: %s", res.String())
+	}
+	// Counter 4 serves pickups at Kalk.
+	wantCode(t, h.postForm(t, b, "/desk/counter", "counter=4"), http.StatusSeeOther)
+	wantCode(t, h.postForm(t, b, "/desk/call-next", ""), http.StatusSeeOther)
+	desk := h.get(t, b, "/desk")
+	wantPage(t, desk, `id="current-order" href="/desk/orders/UPICKUP235">Abholung der Bestellung UPICKUP235<`)
+	wantCode(t, h.postForm(t, b, "/desk/orders/UPICKUP235/collect", ""), http.StatusSeeOther)
+	if got := h.status(t, "UPICKUP235"); got != registration.StatusCollected {
+		t.Fatalf("after collect: %s", got)
+	}
+}

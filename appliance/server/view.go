@@ -2,6 +2,7 @@ package server
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/veedel/veedel/appliance/queue"
@@ -36,7 +37,10 @@ type TicketView struct {
 	Slot   time.Time `json:"slot,omitzero"`
 	Target string    `json:"target_counter,omitempty"`
 	// Ref is the record the ticket was issued for ("order/U…": a pickup).
-	Ref           string `json:"ref,omitempty"`
+	Ref string `json:"ref,omitempty"`
+	// Order is the certificate order a pickup ticket is for (from Ref),
+	// for the clerk's link to it.
+	Order         string `json:"-"`
 	StatusURL     string `json:"status_url,omitempty"`
 	WaitedMinutes int    `json:"-"`
 }
@@ -117,6 +121,9 @@ func (s *Server) ticketView(st *queue.State, t *queue.Ticket, at time.Time) Tick
 	v := TicketView{ID: t.ID, Number: t.Number, Service: t.Service, Status: t.Status,
 		Counter: t.Counter, IssuedAt: t.IssuedAt, CalledAt: t.CalledAt,
 		StartedAt: t.StartedAt, Class: t.Class, Slot: t.Slot, Target: t.Target, Ref: t.Ref}
+	if code, ok := strings.CutPrefix(t.Ref, "order/"); ok {
+		v.Order = code
+	}
 	if svc := st.Services[t.Service]; svc != nil {
 		v.ServiceName, v.ServiceNameEN = svc.Name, svc.NameEN
 	}
