@@ -86,9 +86,21 @@ func decodeQR(t *testing.T, res response) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("QR does not decode: %v", err)
+	// gozxing's finder-pattern search misses a few generated codes (about
+	// one run in eight, CI 2026-12-06: "(x, y) = (76, -4)"); a generated
+	// code is clean, so the pure-barcode reading is the fair second try.
+	var errs []error
+	for _, hints := range []map[gozxing.DecodeHintType]any{
+		nil,
+		{gozxing.DecodeHintType_TRY_HARDER: true},
+		{gozxing.DecodeHintType_PURE_BARCODE: true},
+	} {
+		r, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
+		if err == nil {
+			return r.GetText()
+		}
+		errs = append(errs, err)
 	}
-	return r.GetText()
+	t.Fatalf("QR does not decode: %v", errs)
+	return ""
 }
