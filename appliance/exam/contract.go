@@ -149,7 +149,7 @@ var Vaccines = []string{VaccineDiphtheria, VaccineTetanus, VaccinePertussis, Vac
 
 // The doctor's recommendation.
 const (
-	RecommendReady          = "schulfaehig"            // no concerns
+	RecommendReady          = "schulfaehig" // no concerns
 	RecommendReadyWithAid   = "schulfaehig_mit_foerderung"
 	RecommendDeferral       = "zurueckstellung_erwogen" // the school decides
 	RecommendSpecialNeedsAO = "sonderpaedagogischer_foerderbedarf_pruefen"
