@@ -16,7 +16,15 @@ const (
 	RoleClerk = "clerk"
 	RoleLead  = "lead"
 	RoleAdmin = "admin"
+	// RoleDoctor and RoleAssistant are the school-health site's exam
+	// staff (appliance/exam): only they see a child's health data, and
+	// only the doctor signs an exam off.
+	RoleDoctor    = "doctor"
+	RoleAssistant = "assistant"
 )
+
+// SeesHealthData reports whether a role may read children's health data.
+func SeesHealthData(role string) bool { return role == RoleDoctor || role == RoleAssistant }
 
 // SessionLifetime is how long a desk login lasts: one working day.
 const SessionLifetime = 12 * time.Hour
