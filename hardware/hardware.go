@@ -29,6 +29,19 @@ type Ticket struct {
 	// Lines are printed under the time, one per line, e.g. the wait
 	// estimate or "Termin um 10:30".
 	Lines []string
+	// Local is the ticket's text again in the citizen's language when
+	// the printer's code page lacks its letters (Turkish, Arabic): the
+	// printer draws it as images under the German text, so the citizen
+	// can read the ticket and the clerk still can too. Nil: none.
+	Local *LocalText
+}
+
+// LocalText is a ticket's service and lines in a language the printer
+// draws rather than prints as text.
+type LocalText struct {
+	Lang    string // BCP 47, "ar" or "tr"; sets the direction
+	Service string
+	Lines   []string
 }
 
 // PrinterStatus is what a printer reports of itself (ESC/POS DLE EOT).
