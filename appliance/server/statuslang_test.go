@@ -42,6 +42,14 @@ func TestStatusURLCarriesKioskLanguage(t *testing.T) {
 		token := strings.TrimPrefix(loc, "/kiosk/tickets/")
 		want := portal + "/t/" + token + tt.query
 
+		// The QR image is named by the ticket's number: a screen reader
+		// must not read the token's URL out in the waiting room.
+		page := h.get(t, b, loc).String()
+		img := page[strings.Index(page, `<img class="qr"`):]
+		img = img[:strings.Index(img, ">")+1]
+		if strings.Contains(img, "alt=\"QR-Code: ") || strings.Contains(img, "http") && strings.Index(img, "alt=") < strings.LastIndex(img, "http") {
+			t.Errorf("%s: the QR image's text reads out its address: %s", tt.lang, img)
+		}
 		if got := decodeQR(t, h.get(t, b, loc+"/qr.png")); got != want {
 			t.Errorf("%s: screen's QR code = %q, want %q", tt.lang, got, want)
 		}
