@@ -101,7 +101,7 @@
       root.classList.toggle('stale', t.stale);
       setText(f('state'), T['status.state.' + t.status] || t.status);
       show(f('stale'), t.stale);
-      setText(f('position'), String(t.position));
+      setText(f('position'), String(Math.max(t.position - 1, 0))); // people ahead, as kiosk and paper say
       setText(f('wait'), t.estimated_wait_minutes > 0 ? String(t.estimated_wait_minutes) : T['status.soon']);
       show(f('wait-unit'), t.estimated_wait_minutes > 0);
       var p90 = f('p90');
