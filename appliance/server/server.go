@@ -75,6 +75,8 @@ func (s *Server) Handler() http.Handler {
 	r.NotFound(s.notFound)
 	r.Get("/healthz", s.health)
 	r.Handle("/static/*", http.StripPrefix("/static/", ui.Static()))
+	r.Get("/brand.css", s.Renderer.ServeBrandCSS)
+	r.Get("/brand/logo", s.Renderer.ServeBrandLogo)
 	r.Get("/", s.home)
 
 	r.Get("/kiosk", s.kiosk)

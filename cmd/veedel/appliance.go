@@ -42,7 +42,9 @@ type applianceConfig struct {
 	CentralURL string // where the uplink pushes ("" = no sync)
 	PortalURL  string // public portal base for QR codes
 	// Users are created (or their passwords reset) at start, e.g. the demo's.
-	Users    []userSpec
+	Users []userSpec
+	// Brand is the city's name, logo and colours (nil: Cologne's).
+	Brand    *ui.Brand
 	Logger   *slog.Logger
 	Listener net.Listener // optional, overrides Listen (tests)
 	// Uplink tuning for tests; zero values are production defaults.
@@ -290,6 +292,7 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		n.listener.Close()
 		return err
 	}
+	renderer.SetBrand(n.cfg.Brand)
 	srv := &server.Server{Store: n.Store, Renderer: renderer, Logger: n.cfg.Logger, PortalURL: strings.TrimRight(n.cfg.PortalURL, "/"),
 		Announce: n.cfg.Announce, Clock: n.Clock, KioskIdle: n.cfg.KioskIdle, SiteAddress: siteAddress(n.cfg.Site)}
 	var wg sync.WaitGroup
@@ -397,6 +400,7 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	kioskIdle := fs.Duration("kiosk-idle", server.DefaultKioskIdle, "how long the kiosk waits for a touch before it returns to its German start page for the next citizen")
 	verbose := fs.Bool("v", false, "log every request")
 	mailCfg := mailFlags(fs)
+	loadBrand := brandFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel appliance -site ID [flags]
 
@@ -438,7 +442,11 @@ passwords and sessions cross it (the files are re-read when they change).
 	if *kioskIdle < time.Second {
 		return usageErrorf("appliance: -kiosk-idle must be at least 1s, e.g. 60s")
 	}
-	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, SeedFile: *seedFile, NoShowGrace: *noShowGrace, KioskIdle: *kioskIdle,
+	brand, err := loadBrand()
+	if err != nil {
+		return err
+	}
+	cfg := applianceConfig{Brand: brand, Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, SeedFile: *seedFile, NoShowGrace: *noShowGrace, KioskIdle: *kioskIdle,
 		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose),
 		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce, TLSCert: *tlsCert, TLSKey: *tlsKey, Mail: mailCfg}
 	if *smsLead <= 0 {

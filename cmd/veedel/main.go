@@ -15,6 +15,7 @@ import (
 	_ "time/tzdata" // appliances may lack /usr/share/zoneinfo; Europe/Berlin must always load
 
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/ui"
 )
 
 const usage = `Usage: veedel <command> [flags]
@@ -120,4 +121,20 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// brandFlag adds -brand (the city's name, logo and colours) to fs; its
+// load reads the file after parsing, a bad file being a usage error.
+func brandFlag(fs *flag.FlagSet) func() (*ui.Brand, error) {
+	file := fs.String("brand", os.Getenv("VEEDEL_BRAND"), "JSON file with the city's name per language, logo (SVG or PNG) and two colours (or set VEEDEL_BRAND; default: Cologne's; docs/DEPLOY.md)")
+	return func() (*ui.Brand, error) {
+		if *file == "" {
+			return nil, nil
+		}
+		b, err := ui.LoadBrand(*file)
+		if err != nil {
+			return nil, usageErrorf("-brand: %s", veedel.ErrorMessage(err))
+		}
+		return b, nil
+	}
 }
