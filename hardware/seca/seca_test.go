@@ -172,8 +172,8 @@ func TestCablePulledMidReading(t *testing.T) {
 		t.Errorf("error %q does not say the frame was cut off", err)
 	}
 	h, err := sc.Health(ctx(t))
-	if h.Up || err == nil {
-		t.Errorf("health after the cable was pulled = %+v, %v, want down", h, err)
+	if h.Up || !errors.Is(err, seca.ErrNoDevice) {
+		t.Errorf("health after the cable was pulled = %+v, %v, want down, ErrNoDevice", h, err)
 	}
 	if err := sim.Replug(); err != nil {
 		t.Fatal(err)

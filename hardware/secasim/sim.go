@@ -171,7 +171,8 @@ func (s *Sim) Path() string {
 	return s.slave.Name()
 }
 
-// Unplug closes the pty: the driver's reads and writes fail.
+// Unplug closes the pty and removes Link: the driver's reads and writes
+// fail, and opening the Link fails until Replug.
 func (s *Sim) Unplug() {
 	s.mu.Lock()
 	s.unplugLocked()
@@ -182,6 +183,11 @@ func (s *Sim) Unplug() {
 func (s *Sim) unplugLocked() {
 	m, sl := s.master, s.slave
 	s.master, s.slave, s.plugged = nil, nil, false
+	if s.opt.Link != "" {
+		// As udev removes a USB adapter's names when it is unplugged;
+		// the pty's number may go to another terminal meanwhile.
+		os.Remove(s.opt.Link)
+	}
 	if m != nil {
 		m.Close()
 		sl.Close()
