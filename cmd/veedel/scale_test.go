@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -267,5 +268,35 @@ func TestScaleFlag(t *testing.T) {
 	}
 	if err := configureScale(&cfg, "serial:///dev/ttyUSB0"); err != nil || cfg.Scale == nil || cfg.Scale.Address() != fmt.Sprintf("serial:///dev/ttyUSB0?baud=%d", seca.DefaultBaud) {
 		t.Errorf("-scale serial:///dev/ttyUSB0: %v", err)
+	}
+}
+
+// TestDemoScale: the demo's school-health site gets a simulated scale
+// that reads through the real driver, and its control page.
+func TestDemoScale(t *testing.T) {
+	cfg := applianceConfig{Site: "gesundheitsamt", Logger: testLogger(t)}
+	var sims []*secasim.Sim
+	if err := demoScale(&cfg, t.TempDir(), &sims); err != nil {
+		t.Fatal(err)
+	}
+	if len(sims) == 0 {
+		t.Skip("no pty for the scale simulator")
+	}
+	defer sims[0].Close()
+	defer cfg.Scale.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := cfg.Scale.Read(ctx)
+	if err != nil || r.WeightKG != 21.4 || r.HeightCM != 118.5 {
+		t.Errorf("demo scale reading = %+v, %v", r, err)
+	}
+	h := cfg.Mount[simScalePath]
+	if h == nil {
+		t.Fatal("no control page mounted")
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, simScalePath, nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Waagen-Simulator") {
+		t.Errorf("control page: %d", rec.Code)
 	}
 }

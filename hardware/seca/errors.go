@@ -39,7 +39,7 @@ var (
 // operation and the device path, never a reading (it is logged, and a
 // child's weight is health data).
 type Error struct {
-	// Op is what failed: "open /dev/ttyUSB0", "weight", "height", "health".
+	// Op is what failed: "open", "weight", "height", "health".
 	Op  string
 	Err error
 }

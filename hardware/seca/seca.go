@@ -19,7 +19,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultBaud          = 9600
-	DefaultAnswerTimeout = time.Second
+	DefaultAnswerTimeout = 2 * time.Second
 	DefaultSettleTimeout = 10 * time.Second
 	DefaultPollInterval  = 200 * time.Millisecond
 	// MinWeightKG is the least stable weight taken as a person: below it
@@ -36,7 +36,8 @@ const (
 
 // Options tune a Scale; the zero value is the defaults.
 type Options struct {
-	// AnswerTimeout bounds the answer to one command (0: 1 s).
+	// AnswerTimeout bounds the answer to one command (0: 2 s; a scale
+	// answers in well under one, the rest is for a loaded machine).
 	AnswerTimeout time.Duration
 	// SettleTimeout bounds the wait for a stable reading (0: 10 s); the
 	// caller's context may end it earlier.
@@ -53,7 +54,7 @@ type Options struct {
 
 // Reading is one stable measurement.
 type Reading struct {
-	WeightKG float64 // rounded to 0.05 kg as the scale shows it
+	WeightKG float64 // rounded to 0.01 kg
 	// HeightCM is 0 when the device has no height rod.
 	HeightCM float64
 	At       time.Time
@@ -192,8 +193,13 @@ func (s *Scale) open() error {
 	}
 	port, err := s.opt.OpenPort(s.path, s.baud)
 	if err != nil {
-		// The device path is configuration, not personal data.
-		return &Error{Op: "open " + s.path, Err: fmt.Errorf("%w: %v", ErrNoDevice, err)}
+		// The device's address is shown beside its errors: not again.
+		return &Error{Op: "open", Err: fmt.Errorf("%w: %v", ErrNoDevice, err)}
+	}
+	if r, ok := port.(interface{ ResetInputBuffer() error }); ok {
+		// An answer that came after the last conn gave up on it waits in
+		// the OS's buffer: it must not be taken for the next one's.
+		r.ResetInputBuffer()
 	}
 	s.c = newConn(port)
 	return nil
@@ -336,7 +342,7 @@ func (s *Scale) settle(ctx context.Context, op, cmd, id string, deadline time.Ti
 		}
 		wait := min(s.opt.PollInterval, time.Until(deadline))
 		if wait <= 0 {
-			if last == nil || errors.Is(last, ErrGarbled) {
+			if last == nil {
 				last = ErrUnstable
 			}
 			return Frame{}, &Error{Op: op, Err: last}

@@ -21,7 +21,7 @@ func start(t *testing.T, opt secasim.Options) (*secasim.Sim, *seca.Scale) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sim.Close() })
-	sc, err := seca.Open("serial://"+sim.Path(), seca.Options{AnswerTimeout: 300 * time.Millisecond, SettleTimeout: 2 * time.Second, PollInterval: 10 * time.Millisecond})
+	sc, err := seca.Open("serial://"+sim.Path(), seca.Options{AnswerTimeout: 2 * time.Second, SettleTimeout: 3 * time.Second, PollInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func start(t *testing.T, opt secasim.Options) (*secasim.Sim, *seca.Scale) {
 }
 
 func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return c
 }
