@@ -119,7 +119,9 @@ func TestScaleCablePulled(t *testing.T) {
 
 	// The assistant gets the stable reading; the four unstable ones
 	// before it swing by up to 2 kg and are not it.
+	start := time.Now()
 	code, body := reading("assistenz", client)
+	t.Logf("stable reading after 4 unstable answers: %v", time.Since(start).Round(time.Millisecond))
 	var got struct {
 		WeightKG *float64  `json:"weight_kg"`
 		HeightCM *float64  `json:"height_cm"`
@@ -147,7 +149,9 @@ func TestScaleCablePulled(t *testing.T) {
 	// The cable is pulled in the middle of the next reading.
 	sim.SetPerson(secasim.Person{WeightKG: 22.6, HeightCM: 119, Unstable: 1})
 	sim.Inject(secasim.PullCable, 0)
+	start = time.Now()
 	code, body = reading("assistenz", client)
+	t.Logf("cable pulled mid-reading: 503 after %v", time.Since(start).Round(time.Millisecond))
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "Waage gestört") || !strings.Contains(body, "cut off") {
 		t.Errorf("reading with the cable pulled: %d %s, want 503 naming the fault", code, body)
 	}
@@ -158,6 +162,7 @@ func TestScaleCablePulled(t *testing.T) {
 		d := scaleDevice()
 		return !d.Up && !d.Healthy() && d.Error != "", describe("%+v", d.DeviceReported)
 	})
+	t.Logf("fault committed in the site's change-log %v after the reading began", time.Since(start).Round(time.Millisecond))
 	faults := 0
 	entries, err := node.Store.EntriesAfter(context.Background(), 0, 10000, 1<<24)
 	if err != nil {
@@ -208,6 +213,7 @@ func TestScaleCablePulled(t *testing.T) {
 		})
 		return d.Kind == queue.DeviceScale && !d.Healthy(), describe("%+v", d.DeviceReported)
 	})
+	t.Logf("fault in central's state %v after the reading began", time.Since(start).Round(time.Millisecond))
 	admin := newAdminClient(t, "http://"+centralAddr)
 	admin.login("tom", "Technik im Keller")
 	_, fleet := admin.do(http.MethodGet, "/admin/devices", nil)
