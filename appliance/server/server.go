@@ -55,6 +55,13 @@ type Server struct {
 	Printer      hardware.Printer
 	PrintTimeout time.Duration
 	AfterPrint   func(error)
+	// Scale is the school-health site's scale (nil: none), read for the
+	// exam staff (scale.go). ScaleTimeout bounds one reading (0:
+	// DefaultScaleTimeout); AfterReading, if set, hears every reading's
+	// outcome that matters to the device monitor (nil, or a device fault).
+	Scale        ScaleReader
+	ScaleTimeout time.Duration
+	AfterReading func(error)
 
 	// Anonymous issuing and pairing attempts, limited per client
 	// (kiosk_limit.go); made by Handler.
@@ -99,6 +106,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/desk/counter", s.deskChooseCounter)
 		r.Post("/desk/logout", s.logout)
 		r.Get("/desk/devices", s.deskDevices)
+		r.Get("/desk/scale/reading", s.deskScaleReading) // the exam staff's (scale.go)
 		r.Post("/desk/tickets/{id}/reprint", s.deskReprint)
 		r.Get("/desk/orders", s.deskOrders)
 		r.Get("/desk/orders/{code}", s.deskOrder)
@@ -124,6 +132,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/display/events", s.displayEvents)
 
 	r.Route("/api/v1", func(r chi.Router) {
+		r.Get("/scale/reading", s.apiScaleReading) // the exam staff's (scale.go)
 		r.Get("/services", s.apiServices)
 		r.Post("/tickets", s.apiIssue)
 		r.Get("/tickets/{token}", s.apiTicket)

@@ -24,6 +24,7 @@ import (
 	"github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/hardware"
+	"github.com/veedel/veedel/hardware/seca"
 	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/internal/mail"
 	"github.com/veedel/veedel/internal/web"
@@ -102,6 +103,8 @@ type applianceConfig struct {
 	// ModemAddress.
 	Modem        devices.Modem
 	ModemAddress string
+	// Scale is the school-health site's scale (nil: none; scale.go).
+	Scale *seca.Scale
 	// DeviceInterval is how often the devices are polled (0: 15 s).
 	DeviceInterval time.Duration
 	// Timeouts bound slow clients (zero: web.DefaultTimeouts; tests
@@ -330,6 +333,7 @@ func (n *applianceNode) Run(ctx context.Context) error {
 	monitor := &devices.Monitor{Store: n.Store, Printer: n.cfg.Printer, PrinterAddress: n.cfg.PrinterAddress,
 		Modem: n.cfg.Modem, ModemAddress: n.cfg.ModemAddress, Interval: n.cfg.DeviceInterval, Logger: n.cfg.Logger}
 	srv.Printer, srv.AfterPrint = n.cfg.Printer, monitor.PrintDone
+	wireScale(n.cfg.Scale, srv, monitor)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -395,8 +399,9 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	smsLead := fs.Duration("sms-lead", notify.DefaultLead, "send the \"noch ca. 10 Minuten\" SMS when the estimated wait drops to this")
 	printerAddr := fs.String("printer", os.Getenv("VEEDEL_PRINTER"), "the kiosk's ESC/POS ticket printer: tcp://host[:9100], usb:///dev/usb/lp0 or serial:///dev/ttyUSB0?baud=19200 (add qr=raster for printers without QR codes; or set VEEDEL_PRINTER; empty: no printer, the kiosk offers the browser's print view)")
 	modemAddr := fs.String("modem", os.Getenv("VEEDEL_MODEM"), "the GSM modem for SMS: serial:///dev/ttyUSB2?baud=115200 (or set VEEDEL_MODEM); its health is shown to staff")
+	scaleAddr := fs.String("scale", os.Getenv("VEEDEL_SCALE"), "the school-health site's seca scale for the exam staff: serial:///dev/ttyUSB0?baud=9600 (or set VEEDEL_SCALE); its health is shown to staff")
 	smsSender := fs.String("sms-sender", "", "what sends the SMS: log (only logs them, number masked), gateway (-sms-gateway) or modem (-modem); default: gateway when -sms-gateway is set, else log")
-	deviceInterval := fs.Duration("device-interval", devices.DefaultInterval, "how often the printer and modem are asked for their health")
+	deviceInterval := fs.Duration("device-interval", devices.DefaultInterval, "how often the printer, modem and scale are asked for their health")
 	kioskIdle := fs.Duration("kiosk-idle", server.DefaultKioskIdle, "how long the kiosk waits for a touch before it returns to its German start page for the next citizen")
 	verbose := fs.Bool("v", false, "log every request")
 	mailCfg := mailFlags(fs)
@@ -463,6 +468,12 @@ passwords and sessions cross it (the files are re-read when they change).
 	}
 	if err != nil {
 		return err
+	}
+	if err := configureScale(&cfg, *scaleAddr); err != nil {
+		return err
+	}
+	if cfg.Scale != nil {
+		defer cfg.Scale.Close()
 	}
 	if sender == "gateway" {
 		header := http.Header{"Content-Type": {*smsType}}
