@@ -134,7 +134,7 @@ func fullInput() exam.Input {
 	return exam.Input{HeightCM: f(118.4), WeightKG: f(26.0), Device: "seca",
 		Vision:  &exam.VisionInput{Right: exam.Eye{Without: f(1.0)}, Left: exam.Eye{Without: f(0.5)}},
 		Hearing: &exam.HearingInput{Right: map[string]int{"500": 10, "1000": 15, "2000": 20, "4000": 15, "6000": 20}, Left: map[string]int{"500": 10, "1000": 10, "2000": 10, "4000": 10, "6000": 15}},
-		SOPESS: map[string][]int{exam.DomainNumbers: {1, 1, 1, 1, 1, 0}, exam.DomainLanguage: {1, 1, 1, 0, 0, 1, 0, 0, 1, 0}},
+		SOPESS:  map[string][]int{exam.DomainNumbers: {1, 1, 1, 1, 1, 0}, exam.DomainLanguage: {1, 1, 1, 0, 0, 1, 0, 0, 1, 0}},
 		Vaccinations: &exam.VaccinationInput{Shown: true, Doses: map[string]int{exam.VaccineDiphtheria: 3, exam.VaccineTetanus: 3, exam.VaccinePertussis: 3,
 			exam.VaccinePolio: 3, exam.VaccineHib: 3, exam.VaccineHepatitisB: 3, exam.VaccineMeasles: 2, exam.VaccineMumps: 2, exam.VaccineRubella: 2,
 			exam.VaccineVaricella: 1, exam.VaccinePneumococci: 3, exam.VaccineMeningoC: 1}},

@@ -134,6 +134,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/counters/{counter}/{action}", s.apiCounterAction)
 		r.Get("/orders", s.apiOrders)
 		r.Post("/orders/{code}/{action}", s.apiOrderAction)
+		s.examRoutes(r)
 	})
 	return r
 }

@@ -51,3 +51,25 @@ CREATE TABLE exam_audit (
 ) STRICT;
 
 CREATE INDEX exam_audit_at ON exam_audit (at);
+
+-- The exam staff's roles (sqlite.RoleDoctor, RoleAssistant): the users
+-- table's CHECK is widened by rebuilding it, and sessions with it (their
+-- foreign key names the table), keeping every row.
+CREATE TABLE users_new (
+    name          TEXT PRIMARY KEY,
+    display_name  TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('clerk', 'lead', 'admin', 'doctor', 'assistant'))
+);
+INSERT INTO users_new (name, display_name, password_hash, role) SELECT name, display_name, password_hash, role FROM users;
+CREATE TABLE sessions_new (
+    token_hash BLOB PRIMARY KEY,
+    user_name  TEXT NOT NULL REFERENCES users_new (name) ON DELETE CASCADE,
+    counter    TEXT NOT NULL DEFAULT '',
+    expires_at INTEGER NOT NULL
+);
+INSERT INTO sessions_new (token_hash, user_name, counter, expires_at) SELECT token_hash, user_name, counter, expires_at FROM sessions;
+DROP TABLE sessions;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;
+ALTER TABLE sessions_new RENAME TO sessions;
