@@ -164,7 +164,7 @@ var Site = workflow.Site{
 	Accept:     accept,
 	CheckIn:    checkIn,
 	Erase: func(ctx context.Context, q workflow.Querier, now time.Time) (int64, error) {
-		return EraseRecords(ctx, q, now.Add(-KeepRecords))
+		return EraseRecords(ctx, q, now, now.Add(-KeepRecords))
 	},
 }
 

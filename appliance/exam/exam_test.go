@@ -294,6 +294,25 @@ func TestFullExam(t *testing.T) {
 	if _, err := exam.OpenWithEscrow(otherKey, entries); err == nil {
 		t.Fatal("a foreign escrow key opened the log")
 	}
+
+	// Erasure: not before the keeping time, then the record goes, and
+	// central sending the child again does not open it anew.
+	if n, err := s.store.ErasePersonalData(ctx); err != nil || n != 0 {
+		t.Fatalf("erase before the keeping time: %d %v", n, err)
+	}
+	s.now = s.now.Add(exam.KeepRecords + time.Hour)
+	if n, err := s.store.ErasePersonalData(ctx); err != nil || n != 1 {
+		t.Fatalf("erase after the keeping time: %d %v", n, err)
+	}
+	if _, err := exam.Get(ctx, s.store.Read(), id); veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Fatalf("erased record: %v", err)
+	}
+	if got := s.assign("c-1", moved, "QX7-PL2-9KD"); got != sqlite.InboxUnchanged {
+		t.Fatalf("assignment after erasure: %s", got)
+	}
+	if recs, _ := exam.Records(ctx, s.store.Read()); len(recs) != 0 {
+		t.Fatalf("%d records after erasure", len(recs))
+	}
 }
 
 // personalNeedles are the child's data in the encodings a leak could take.

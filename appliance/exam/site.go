@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/workflow"
 )
@@ -181,21 +182,15 @@ func accept(ctx context.Context, q workflow.Querier, env workflow.Env, at time.T
 }
 
 // HashCode returns the hash central sends of a booking code (CodeHash):
-// SHA-256 of the code in upper case without spaces or dashes.
+// SHA-256 of the code as the kiosk normalises it (NormalizeCode).
 func HashCode(code string) []byte {
 	sum := sha256.Sum256([]byte(NormalizeCode(code)))
 	return sum[:]
 }
 
-// NormalizeCode is a booking code as typed, cleaned.
-func NormalizeCode(code string) string {
-	return strings.ToUpper(strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return r
-	}, code))
-}
+// NormalizeCode is a booking code as typed, cleaned as the queue cleans
+// booking codes: without spaces and dashes, in upper case.
+func NormalizeCode(code string) string { return queue.NormalizeBookingCode(code) }
 
 // checkIn takes a child's invitation code at the kiosk or desk: the child
 // is queued in CheckInService (and so on the day list).
@@ -221,12 +216,13 @@ func checkIn(ctx context.Context, q workflow.Querier, at time.Time, code string)
 	return entity(id), CheckInService, nil
 }
 
-// EraseRecords erases the records signed off before cutoff (the child's
-// data and the findings) and returns how many. The row stays, without
-// data, so that a re-sent assignment does not open the child again.
-func EraseRecords(ctx context.Context, q workflow.Querier, cutoff time.Time) (int64, error) {
+// EraseRecords erases, at now, the records last signed off before cutoff
+// (the child's data and the findings) and returns how many. The row
+// stays, without data, so that a re-sent assignment does not open the
+// child again.
+func EraseRecords(ctx context.Context, q workflow.Querier, now, cutoff time.Time) (int64, error) {
 	res, err := q.ExecContext(ctx, `UPDATE exams SET record = NULL, code_hash = NULL, erased_at = ? WHERE signed_at IS NOT NULL AND signed_at < ? AND record IS NOT NULL`,
-		cutoff.UnixMilli(), cutoff.UnixMilli())
+		now.UnixMilli(), cutoff.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("exam: erase records: %w", err)
 	}
