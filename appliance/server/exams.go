@@ -318,6 +318,12 @@ func (s *Server) apiExamAudit(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, veedel.Errorf(veedel.EFORBIDDEN, "Das Protokoll exportiert die Leitung (Datenschutz) / the lead exports the audit log"))
 		return
 	}
+	s.exportAudit(w, r, u)
+}
+
+// exportAudit answers the audit log as CSV (from, to: days, both
+// included; default the last 30 days).
+func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, u sqlite.User) {
 	loc := time.Local
 	s.Store.View(func(st *queue.State) {
 		if st.Site.Location != nil {

@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -188,5 +190,116 @@ func TestExamAPI(t *testing.T) {
 		if bytes.Contains(en.Payload, []byte("Quaxelbrink")) || bytes.Contains(en.Payload, []byte("2020-11-03")) || bytes.Contains(en.Payload, []byte("Zwirnerei")) {
 			t.Fatalf("%s carries personal data", en.Type)
 		}
+	}
+}
+
+// browserAs logs user in at the desk with a cookie jar.
+func (e *examSite) browserAs(t *testing.T, user string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 30 * time.Second}
+	res, err := c.PostForm(e.url+"/desk/login", url.Values{"user": {user}, "password": {"demo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login %s: %d", user, res.StatusCode)
+	}
+	return c
+}
+
+func fetch(t *testing.T, c *http.Client, method, u string, form url.Values) (int, string, string) {
+	t.Helper()
+	var res *http.Response
+	var err error
+	if method == "POST" {
+		res, err = c.PostForm(u, form)
+	} else {
+		res, err = c.Get(u)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Header.Get("Location")
+}
+
+// TestExamPages: the assistant's station forms and the doctor's sign-off
+// at the desk; an assistant cannot open the sign-off, a clerk sees no
+// health data, form faults are shown at their inputs.
+func TestExamPages(t *testing.T) {
+	e := newExamSite(t)
+	_, body := e.do(t, "assistenz", "GET", "/api/v1/exams", nil)
+	var day struct{ Day string }
+	json.Unmarshal(body, &day)
+	code, body := e.do(t, "assistenz", "POST", "/api/v1/exams", map[string]any{"family_name": "Quaxelbrink", "given_names": "Philippa", "birth_date": "2020-11-03",
+		"sex": "w", "school_district": "Innenstadt", "year": 2027, "day": day.Day, "slot": "09:30"})
+	if code != 201 {
+		t.Fatalf("register: %d %s", code, body)
+	}
+	var created struct{ ID string }
+	json.Unmarshal(body, &created)
+	base := e.url + "/desk/exams/" + created.ID
+
+	clerk := e.browserAs(t, "clerk")
+	for _, u := range []string{e.url + "/desk/exams", base, base + "/sign-off"} {
+		if code, page, _ := fetch(t, clerk, "GET", u, nil); code != http.StatusForbidden || strings.Contains(page, "Quaxelbrink") {
+			t.Fatalf("clerk GET %s: %d", u, code)
+		}
+	}
+	if code, page, _ := fetch(t, clerk, "GET", e.url+"/desk", nil); code != 200 || strings.Contains(page, "/desk/exams") {
+		t.Fatalf("clerk's desk links the exams: %d", code)
+	}
+
+	asst := e.browserAs(t, "assistenz")
+	if code, page, _ := fetch(t, asst, "GET", e.url+"/desk/exams", nil); code != 200 || !strings.Contains(page, "Quaxelbrink, Philippa") {
+		t.Fatalf("day list: %d %s", code, page)
+	}
+	code, page, _ := fetch(t, asst, "POST", base+"/record", url.Values{"section": {"measurement"}, "height_cm": {"118,4"}, "weight_kg": {"200"}})
+	if code != 400 || !strings.Contains(page, `id="weight_kg" name="weight_kg" value="200" aria-invalid="true"`) {
+		t.Fatalf("bad weight: %d %s", code, page)
+	}
+	code, _, loc := fetch(t, asst, "POST", base+"/record", url.Values{"section": {"measurement"}, "height_cm": {"118,4"}, "weight_kg": {"21,5"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("measurement: %d", code)
+	}
+	if _, page, _ := fetch(t, asst, "GET", e.url+loc, nil); !strings.Contains(page, "Normalgewicht") || !strings.Contains(page, "Gespeichert") {
+		t.Fatalf("after measurement: %s", page)
+	}
+	code, _, _ = fetch(t, asst, "POST", base+"/record", url.Values{"section": {"vision"}, "vision_right_without": {"1,0"}, "vision_left_without": {"0,5"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("vision: %d", code)
+	}
+	if code, page, _ := fetch(t, asst, "GET", base+"/sign-off", nil); code != http.StatusForbidden || strings.Contains(page, "signoff-form") {
+		t.Fatalf("assistant opens the sign-off: %d", code)
+	}
+	if code, _, _ := fetch(t, asst, "POST", base+"/sign-off", url.Values{"recommendation": {"schulfaehig"}}); code != http.StatusForbidden {
+		t.Fatalf("assistant signs off: %d", code)
+	}
+
+	doc := e.browserAs(t, "aerztin")
+	if code, page, _ := fetch(t, doc, "GET", base+"/sign-off", nil); code != 200 || !strings.Contains(page, "auffällig") {
+		t.Fatalf("sign-off page: %d %s", code, page)
+	}
+	code, page, _ = fetch(t, doc, "POST", base+"/sign-off", url.Values{"recommendation": {"schulfaehig_mit_foerderung"}})
+	if code != 400 || !strings.Contains(page, `id="support-error"`) {
+		t.Fatalf("support missing: %d %s", code, page)
+	}
+	code, _, loc = fetch(t, doc, "POST", base+"/sign-off", url.Values{"recommendation": {"schulfaehig_mit_foerderung"}, "support": {"sehen"}, "referrals": {"Augenarzt\n"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("sign-off: %d", code)
+	}
+	if _, page, _ := fetch(t, doc, "GET", e.url+loc, nil); !strings.Contains(page, "abgezeichnet") || !strings.Contains(page, "schulfähig mit Förderung, Sehen") {
+		t.Fatalf("after sign-off: %s", page)
+	}
+	lead := e.browserAs(t, "demo")
+	if code, page, _ := fetch(t, lead, "GET", e.url+"/desk", nil); code != 200 || !strings.Contains(page, "/desk/exams/audit.csv") || strings.Contains(page, `id="exams-link"`) {
+		t.Fatalf("lead's desk: %d", code)
+	}
+	if code, csv, _ := fetch(t, lead, "GET", e.url+"/desk/exams/audit.csv", nil); code != 200 || !strings.Contains(csv, "aerztin;doctor;sign_off;"+created.ID) ||
+		!strings.Contains(csv, "assistenz;assistant;denied;"+created.ID) || strings.Contains(csv, "Quaxelbrink") {
+		t.Fatalf("audit export: %d %s", code, csv)
 	}
 }
