@@ -33,6 +33,8 @@ func (s *Server) deskExamRoutes(r chi.Router) {
 	r.Post("/desk/exams/{id}/record", s.deskExamRecord)
 	r.Get("/desk/exams/{id}/sign-off", s.deskExamSignOffForm)
 	r.Post("/desk/exams/{id}/sign-off", s.deskExamSignOff)
+	r.Get("/desk/exams/{id}/report.pdf", s.deskExamReport)
+	r.Get("/desk/exams/{id}/school.pdf", s.deskExamSchool)
 }
 
 // deskExamStaff lets exam staff through; others get a 403 page.

@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -294,11 +295,37 @@ func TestExamPages(t *testing.T) {
 	if _, page, _ := fetch(t, doc, "GET", e.url+loc, nil); !strings.Contains(page, "abgezeichnet") || !strings.Contains(page, "schulfähig mit Förderung, Sehen") {
 		t.Fatalf("after sign-off: %s", page)
 	}
+	// The documents: the parents' report with the results, the school's
+	// notice with the recommendation and support only.
+	code, report, _ := fetch(t, doc, "GET", base+"/report.pdf", nil)
+	if code != 200 || !strings.HasPrefix(report, "%PDF") {
+		t.Fatalf("report: %d", code)
+	}
+	if os.Getenv("VEEDEL_SCREENSHOTS") != "" {
+		os.WriteFile(filepath.Join(os.Getenv("VEEDEL_SCREENSHOTS"), "exam-report.pdf"), []byte(report), 0o644)
+	}
+	text := pdfText(t, savePDF(t, []byte(report)))
+	for _, want := range []string{"Philippa Quaxelbrink", "Normalgewicht", "Sehen", "auffällig", "schulfähig mit Förderung", "Augenarzt", "An die Eltern von Philippa"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("parents' report lacks %q:\n%s", want, text)
+		}
+	}
+	_, school, _ := fetch(t, asst, "GET", base+"/school.pdf", nil)
+	text = pdfText(t, savePDF(t, []byte(school)))
+	if !strings.Contains(text, "schulfähig mit Förderung") || !strings.Contains(text, "Sehen") || strings.Contains(text, "auffällig") ||
+		strings.Contains(text, "Normalgewicht") || strings.Contains(text, "Augenarzt") {
+		t.Errorf("school notice says more than recommendation and support:\n%s", text)
+	}
+	if code, _, _ := fetch(t, clerk, "GET", base+"/report.pdf", nil); code != http.StatusForbidden {
+		t.Fatalf("clerk prints the report: %d", code)
+	}
+
 	lead := e.browserAs(t, "demo")
 	if code, page, _ := fetch(t, lead, "GET", e.url+"/desk", nil); code != 200 || !strings.Contains(page, "/desk/exams/audit.csv") || strings.Contains(page, `id="exams-link"`) {
 		t.Fatalf("lead's desk: %d", code)
 	}
 	if code, csv, _ := fetch(t, lead, "GET", e.url+"/desk/exams/audit.csv", nil); code != 200 || !strings.Contains(csv, "aerztin;doctor;sign_off;"+created.ID) ||
+		!strings.Contains(csv, "assistenz;assistant;report;"+created.ID+";school") ||
 		!strings.Contains(csv, "assistenz;assistant;denied;"+created.ID) || strings.Contains(csv, "Quaxelbrink") {
 		t.Fatalf("audit export: %d %s", code, csv)
 	}
