@@ -3,6 +3,7 @@ package exam_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
@@ -384,5 +385,59 @@ func TestVaccinationRules(t *testing.T) {
 	}
 	if m, _ := exam.AgeMonths("2020-11-03", "2026-12-02"); m != 72 {
 		t.Fatalf("age %d", m)
+	}
+}
+
+// TestEscrowReplaced: a new escrow key makes a new data key escrowed to
+// it; the history then opens with both escrow keys together, and not
+// with the old one alone.
+func TestEscrowReplaced(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	s.assign("c-3", child, "ROTATE01")
+	id := s.only(t)
+	record := func(in exam.Input) {
+		t.Helper()
+		if err := s.exec("assistenz", exam.RoleAssistant, func(c exam.Command, q workflow.Querier) ([]workflow.Event, error) {
+			return c.Record(ctx, q, id, in)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(exam.Input{HeightCM: f(118), WeightKG: f(22)})
+	newKey := filepath.Join(t.TempDir(), "new.key")
+	if _, err := exam.WriteEscrowKey(newKey); err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := exam.ReadEscrowPublic(newKey + ".pub")
+	if err := exam.UseEscrow(ctx, s.store.Writer(), pub); err != nil {
+		t.Fatal(err)
+	}
+	record(exam.Input{HeightCM: f(119), WeightKG: f(22.5)})
+	entries, _ := s.store.EntriesAfter(ctx, 0, 10000, 1<<24)
+	keys := 0
+	for _, e := range entries {
+		if e.Type == exam.TypeKeyCreated {
+			keys++
+		}
+	}
+	if keys != 2 {
+		t.Fatalf("%d data keys, want 2 (one per escrow key)", keys)
+	}
+	oldPriv, _ := exam.ReadEscrowPrivate(s.escrow)
+	newPriv, _ := exam.ReadEscrowPrivate(newKey)
+	if _, err := exam.OpenWithEscrow(oldPriv, entries); err == nil {
+		t.Fatal("the old escrow key alone opened the new data key")
+	}
+	restored, err := exam.OpenWithEscrowKeys([]*ecdh.PrivateKey{oldPriv, newPriv}, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, _ := exam.Records(ctx, s.store.Read())
+	if !bytes.Equal(restored[id], mine[id]) {
+		t.Fatal("the record restored with both escrow keys differs")
+	}
+	if r, _ := exam.Get(ctx, s.store.Read(), id); r.Measurement.HeightCM != 119 {
+		t.Fatalf("site's record after the new key: %+v", r.Measurement)
 	}
 }

@@ -1,6 +1,7 @@
 package exam
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdh"
 	"encoding/csv"
@@ -182,6 +183,13 @@ func Records(ctx context.Context, q workflow.Querier) (map[string][]byte, error)
 // bytes the site's exams table holds (Records). Entries of other
 // workflows are skipped.
 func OpenWithEscrow(escrow *ecdh.PrivateKey, entries []changelog.Entry) (map[string][]byte, error) {
+	return OpenWithEscrowKeys([]*ecdh.PrivateKey{escrow}, entries)
+}
+
+// OpenWithEscrowKeys is OpenWithEscrow for a log whose data keys were
+// escrowed to several keys in turn (the escrow key was replaced): each
+// data key opens with the one of escrows it was wrapped to.
+func OpenWithEscrowKeys(escrows []*ecdh.PrivateKey, entries []changelog.Entry) (map[string][]byte, error) {
 	keys := map[string][]byte{}
 	recs := map[string]*Record{}
 	for i := range entries {
@@ -195,11 +203,17 @@ func OpenWithEscrow(escrow *ecdh.PrivateKey, entries []changelog.Entry) (map[str
 		}
 		switch p := p.(type) {
 		case *KeyCreated:
-			k, err := changelog.Open(escrow, keyInfo(e.Site, p.Key), p.ForEscrow)
-			if err != nil {
-				return nil, fmt.Errorf("exam: key %s (entry %d) does not open with this escrow key", p.Key, e.Seq)
+			for _, escrow := range escrows {
+				if !bytes.Equal(escrow.PublicKey().Bytes(), p.EscrowPub) {
+					continue
+				}
+				if k, err := changelog.Open(escrow, keyInfo(e.Site, p.Key), p.ForEscrow); err == nil {
+					keys[p.Key] = k
+				}
 			}
-			keys[p.Key] = k
+			if keys[p.Key] == nil {
+				return nil, fmt.Errorf("exam: key %s (entry %d) was escrowed to a key not given", p.Key, e.Seq)
+			}
 		case *Sealed:
 			key, ok := keys[p.Key]
 			if !ok {
