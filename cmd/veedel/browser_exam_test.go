@@ -87,7 +87,7 @@ func TestExamDayInBrowser(t *testing.T) {
 		append(login("aerztin"),
 			chromedp.Navigate(record+"/sign-off"), chromedp.WaitVisible(chromedp.ID("signoff-form")), screenshot(shots, "exam-signoff"),
 			chromedp.SendKeys(chromedp.ID("finding_sehen"), "Visus links 0,63: augenärztliche Kontrolle"),
-			chromedp.Click(chromedp.ID("save-findings")), chromedp.WaitVisible(chromedp.ID("exam-status")),
+			chromedp.Click(chromedp.ID("save-findings")), chromedp.WaitVisible(chromedp.ID("height_cm")),
 			chromedp.Navigate(record+"/sign-off"), chromedp.WaitVisible(chromedp.ID("signoff-form")),
 			chromedp.Click(chromedp.ID("recommend-schulfaehig_mit_foerderung")), chromedp.Click(chromedp.ID("support-sehen")),
 			chromedp.SendKeys(chromedp.ID("referrals"), "Augenärztin"),
