@@ -170,6 +170,7 @@ everything cleanly; starting again on the same -data resumes with all data.
 		if n.cfg.Site == "gesundheitsamt" {
 			fmt.Fprintf(stdout, "    Exams          API /api/v1/exams on this site (HTTP Basic)   login: aerztin / demo (doctor), assistenz / demo (assistant); demo / demo sees no health data\n")
 			fmt.Fprintf(stdout, "    Escrow key     %s   (private; opens every exam from central's copy)\n", filepath.Join(*data, demoEscrowFile))
+			fmt.Fprintf(stdout, "    Exam check-in  invitation codes %s (kiosk: \"Termin? Buchungscode eingeben\")\n", strings.Join(demoExamCodes(demoExamDay(n.Store)), ", "))
 		}
 		if n.cfg.Mount[simModemPath] != nil {
 			fmt.Fprintf(stdout, "    SMS sent       %s%s   (simulated GSM modem, %s)\n", n.URL, simModemPath, n.cfg.ModemAddress)

@@ -46,8 +46,7 @@ var demoChildren = []exam.Registration{
 // list for today, through the workflow's own commands (as the assistant
 // registering children at the desk): once per day, on each start.
 func demoExams(ctx context.Context, store *sqlite.Store) error {
-	var today string
-	store.View(func(st *queue.State) { today = st.DayOf(time.Now()) })
+	today := demoExamDay(store)
 	list, err := exam.Day(ctx, store.Read(), today, nil)
 	if err != nil || len(list) > 0 {
 		return err
@@ -56,9 +55,9 @@ func demoExams(ctx context.Context, store *sqlite.Store) error {
 	if time.Now().Month() >= time.October {
 		year++
 	}
+	codes := demoExamCodes(today)
 	for i, c := range demoChildren {
-		c.Year, c.Day = year, today
-		c.Code = fmt.Sprintf("%s-%s", c.Code, today[5:7]+today[8:10])
+		c.Year, c.Day, c.Code = year, today, codes[i]
 		_, err := store.ExecuteTx(ctx, func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
 			cmd := exam.Command{Env: store.Env(), At: at, Day: st.DayOf(at), Staff: "assistenz", Role: exam.RoleAssistant}
 			_, evs, err := cmd.Register(ctx, q, c)
@@ -69,4 +68,22 @@ func demoExams(ctx context.Context, store *sqlite.Store) error {
 		}
 	}
 	return nil
+}
+
+// demoExamCodes are the demo children's invitation codes of day
+// (YYYY-MM-DD): a new set each day, as the children are put on each day's
+// list.
+func demoExamCodes(day string) []string {
+	out := make([]string, len(demoChildren))
+	for i, c := range demoChildren {
+		out[i] = c.Code + "-" + day[5:7] + day[8:10]
+	}
+	return out
+}
+
+// demoExamDay is the site's business day now.
+func demoExamDay(store *sqlite.Store) string {
+	var day string
+	store.View(func(st *queue.State) { day = st.DayOf(time.Now()) })
+	return day
 }
