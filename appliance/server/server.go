@@ -113,6 +113,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/desk/orders/{code}/letter.pdf", s.deskOrderLetter)
 		r.Get("/desk/orders/{code}/slip.pdf", s.deskOrderSlip)
 		r.Post("/desk/orders/{code}/{action}", s.deskOrderStep)
+		s.deskExamRoutes(r)
 		r.Post("/desk/{action}", s.deskAction)
 		// The site lead's setup: counters and the services they serve.
 		r.Group(func(r chi.Router) {
@@ -145,6 +146,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/counters/{counter}/{action}", s.apiCounterAction)
 		r.Get("/orders", s.apiOrders)
 		r.Post("/orders/{code}/{action}", s.apiOrderAction)
+		s.examRoutes(r)
 	})
 	return r
 }

@@ -17,9 +17,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance"
 	"github.com/veedel/veedel/appliance/clock"
 	"github.com/veedel/veedel/appliance/devices"
+	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
@@ -45,9 +47,13 @@ type applianceConfig struct {
 	// Users are created (or their passwords reset) at start, e.g. the demo's.
 	Users []userSpec
 	// Brand is the city's name, logo and colours (nil: Cologne's).
-	Brand    *ui.Brand
-	Logger   *slog.Logger
-	Listener net.Listener // optional, overrides Listen (tests)
+	Brand *ui.Brand
+	// ExamEscrowPub is the health office's escrow public key file
+	// (veedel exam escrow-keygen): the school-entry exams' data keys are
+	// escrowed to it ("" = keep the one configured before, if any).
+	ExamEscrowPub string
+	Logger        *slog.Logger
+	Listener      net.Listener // optional, overrides Listen (tests)
 	// Uplink tuning for tests; zero values are production defaults.
 	Heartbeat    time.Duration
 	BatchEntries int
@@ -225,6 +231,15 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			return fail(err)
 		}
 	}
+	if cfg.ExamEscrowPub != "" {
+		pub, err := exam.ReadEscrowPublic(cfg.ExamEscrowPub)
+		if err != nil {
+			return fail(usageErrorf("-exam-escrow-pub: %s", veedel.ErrorMessage(err)))
+		}
+		if err := exam.UseEscrow(ctx, store.Writer(), pub); err != nil {
+			return fail(err)
+		}
+	}
 	l := cfg.Listener
 	if l == nil {
 		if l, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -391,6 +406,7 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	centralCA := fs.String("central-ca", "", "PEM file of CA certificates to trust for central's HTTPS, besides the system's")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve the kiosk, desk, display and API over HTTPS (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
+	examEscrow := fs.String("exam-escrow-pub", "", "the health office's escrow public key file (FILE.pub of veedel exam escrow-keygen); a school-health site records no exam before it has one")
 	announce := fs.String("announce", os.Getenv("VEEDEL_ANNOUNCE"), "the call display's spoken German text, with {number} (spelled digit by digit) and {counter} (or set VEEDEL_ANNOUNCE; default \"Nummer {number}, bitte zu {counter}.\")")
 	smsGateway := fs.String("sms-gateway", os.Getenv("VEEDEL_SMS_GATEWAY"), "URL of an SMS gateway's HTTP API (or set VEEDEL_SMS_GATEWAY; empty: SMS are only logged, number masked); set VEEDEL_SMS_AUTHORIZATION for its Authorization header")
 	smsBody := fs.String("sms-body", envOr("VEEDEL_SMS_BODY", notify.DefaultGatewayBody), "the gateway request's body with {to} and {text}, escaped for -sms-content-type (or set VEEDEL_SMS_BODY)")
@@ -453,7 +469,7 @@ passwords and sessions cross it (the files are re-read when they change).
 	}
 	cfg := applianceConfig{Brand: brand, Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, SeedFile: *seedFile, NoShowGrace: *noShowGrace, KioskIdle: *kioskIdle,
 		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose),
-		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce, TLSCert: *tlsCert, TLSKey: *tlsKey, Mail: mailCfg}
+		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce, ExamEscrowPub: *examEscrow, TLSCert: *tlsCert, TLSKey: *tlsKey, Mail: mailCfg}
 	if *smsLead <= 0 {
 		return usageErrorf("appliance: -sms-lead must be positive")
 	}

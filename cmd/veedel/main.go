@@ -27,6 +27,7 @@ Commands:
               "central enroll" / "central revoke" manage their keys,
               "central adduser" creates an admin login
   demo        run central and the sites kalk and porz on this machine
+  exam        escrow-keygen: the health office's escrow key of the school-entry exams
   load        load a running site: kiosks, counters and readers at once
   release     the city's signed update bundles: keygen, sign, verify
   version     print the version
@@ -44,7 +45,7 @@ func main() {
 // 2 for bad usage (with one line saying what is wrong), 1 for other errors.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "veedel: no command given (want appliance, central, demo, load, release or version; veedel -help says more)")
+		fmt.Fprintln(stderr, "veedel: no command given (want appliance, central, demo, exam, load, release or version; veedel -help says more)")
 		return 2
 	}
 	var err error
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "load":
 		err = runLoad(ctx, args[1:], stdout, stderr)
+	case "exam":
+		err = runExam(args[1:], stdout, stderr)
 	case "release":
 		err = runRelease(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
@@ -64,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
-		fmt.Fprintf(stderr, "veedel: unknown command %q (want appliance, central, demo, load, release or version)\n", args[0])
+		fmt.Fprintf(stderr, "veedel: unknown command %q (want appliance, central, demo, exam, load, release or version)\n", args[0])
 		return 2
 	}
 	switch {
