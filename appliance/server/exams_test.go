@@ -144,7 +144,7 @@ func TestExamAPI(t *testing.T) {
 		t.Fatalf("bad weight: %d %s", code, body)
 	}
 	code, body = e.do(t, "assistenz", "POST", "/api/v1/exams/"+id+"/measurements", map[string]any{"height_cm": 118.4, "weight_kg": 21.5, "device": "seca"})
-	if code != 200 || !strings.Contains(string(body), `"bmi_class": "normalgewicht"`) {
+	if code != 200 || !strings.Contains(string(body), `"bmi_class":"normalgewicht"`) {
 		t.Fatalf("measurements: %d %s", code, body)
 	}
 	code, body = e.do(t, "assistenz", "POST", "/api/v1/exams/"+id+"/measurements", map[string]any{
@@ -153,7 +153,7 @@ func TestExamAPI(t *testing.T) {
 		"sopess":       map[string][]int{"sprache": {1, 1, 1, 1, 1, 1, 1, 0, 0, 1}},
 		"vaccinations": map[string]any{"impfpass_shown": true, "doses": map[string]int{"masern": 2, "tetanus": 3}},
 	})
-	if code != 200 || !strings.Contains(string(body), `"measles_proof": true`) {
+	if code != 200 || !strings.Contains(string(body), `"measles_proof":true`) {
 		t.Fatalf("stations: %d %s", code, body)
 	}
 	signOff := map[string]any{"recommendation": "schulfaehig", "support": []string{}, "referrals": []string{}}
@@ -166,7 +166,7 @@ func TestExamAPI(t *testing.T) {
 		t.Fatalf("bad recommendation: %d %s", code, body)
 	}
 	code, body = e.do(t, "aerztin", "POST", "/api/v1/exams/"+id+"/sign-off", signOff)
-	if code != 200 || !strings.Contains(string(body), `"status": "signed_off"`) {
+	if code != 200 || !strings.Contains(string(body), `"status":"signed_off"`) {
 		t.Fatalf("sign-off: %d %s", code, body)
 	}
 

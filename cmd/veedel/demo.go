@@ -23,6 +23,7 @@ import (
 	"github.com/veedel/veedel/hardware/modemsim"
 	"github.com/veedel/veedel/hardware/printer"
 	"github.com/veedel/veedel/hardware/printersim"
+	"github.com/veedel/veedel/hardware/secasim"
 	"github.com/veedel/veedel/sync/sitekey"
 )
 
@@ -92,11 +93,15 @@ everything cleanly; starting again on the same -data resumes with all data.
 	kioskCodes := map[string]string{}
 	var sims []*printersim.Sim
 	var modems []*modemsim.Sim
+	var scales []*secasim.Sim
 	defer func() {
 		for _, sim := range sims {
 			sim.Close()
 		}
 		for _, sim := range modems {
+			sim.Close()
+		}
+		for _, sim := range scales {
 			sim.Close()
 		}
 	}()
@@ -119,6 +124,9 @@ everything cleanly; starting again on the same -data resumes with all data.
 		}
 		if err == nil && site == "kalk" {
 			err = demoModem(&cfg, &modems)
+		}
+		if err == nil && site == "gesundheitsamt" {
+			err = demoScale(&cfg, *data, &scales)
 		}
 		var n *applianceNode
 		if err == nil {
@@ -171,6 +179,9 @@ everything cleanly; starting again on the same -data resumes with all data.
 			fmt.Fprintf(stdout, "    Exams          API /api/v1/exams on this site (HTTP Basic)   login: aerztin / demo (doctor), assistenz / demo (assistant); demo / demo sees no health data\n")
 			fmt.Fprintf(stdout, "    Escrow key     %s   (private; opens every exam from central's copy)\n", filepath.Join(*data, demoEscrowFile))
 			fmt.Fprintf(stdout, "    Exam check-in  invitation codes %s (kiosk: \"Termin? Buchungscode eingeben\")\n", strings.Join(demoExamCodes(demoExamDay(n.Store)), ", "))
+		}
+		if n.cfg.Mount[simScalePath] != nil {
+			fmt.Fprintf(stdout, "    Scale          %s%s   (simulated seca scale, %s)\n", n.URL, simScalePath, n.cfg.Scale.Address())
 		}
 		if n.cfg.Mount[simModemPath] != nil {
 			fmt.Fprintf(stdout, "    SMS sent       %s%s   (simulated GSM modem, %s)\n", n.URL, simModemPath, n.cfg.ModemAddress)

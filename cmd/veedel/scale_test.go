@@ -142,7 +142,7 @@ func TestScaleCablePulled(t *testing.T) {
 		res.Body.Close()
 	}
 	sim.SetPerson(secasim.Person{WeightKG: 19.9, HeightCM: 112.3, Unstable: 2})
-	if code, body := reading("", doctor); code != http.StatusOK || !strings.Contains(body, `"weight_kg": 19.9`) {
+	if code, body := reading("", doctor); code != http.StatusOK || !strings.Contains(body, `"weight_kg":19.9`) {
 		t.Errorf("reading as the doctor (session): %d %s", code, body)
 	}
 
@@ -231,7 +231,7 @@ func TestScaleCablePulled(t *testing.T) {
 	if d := scaleDevice(); d.Healthy() {
 		t.Errorf("the fault cleared before a reading worked: %+v", d.DeviceReported)
 	}
-	if code, body := reading("assistenz", client); code != http.StatusOK || !strings.Contains(body, `"weight_kg": 22.6`) {
+	if code, body := reading("assistenz", client); code != http.StatusOK || !strings.Contains(body, `"weight_kg":22.6`) {
 		t.Errorf("reading after the cable is back: %d %s", code, body)
 	}
 	eventually(t, 5*time.Second, "the scale is healthy again", func() (bool, string) {
