@@ -99,17 +99,6 @@ func BMIClassOf(bmi float64, sex string, ageMonths int) string {
 	return BMIObese
 }
 
-// BMIAt returns the BMI at percentile z-score z for the reference row (for
-// tests and the report's chart).
-func bmiAt(sex string, ageMonths int, z float64) float64 {
-	table := khBoys
-	if sex == SexFemale {
-		table = khGirls
-	}
-	r := table[ageMonths-MinAgeMonths]
-	return r.m * math.Pow(1+r.l*r.s*z, 1/r.l)
-}
-
 var khBoys = []lms{
 	{47, -1.795538, 15.45948, 0.0882087},
 	{48, -1.804159, 15.45145, 0.0884882},

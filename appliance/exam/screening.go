@@ -132,7 +132,7 @@ func ScoreDomain(domain string, items []int) (DomainScore, error) {
 	sum := 0
 	for _, p := range items {
 		if p < 0 || p > d.MaxItem {
-			return DomainScore{}, fmt.Errorf("Punkte je Aufgabe 0–%d / points per item 0–%d", d.MaxItem, d.MaxItem)
+			return DomainScore{}, fmt.Errorf("je Aufgabe 0–%d Punkte / points per item 0–%d", d.MaxItem, d.MaxItem)
 		}
 		sum += p
 	}

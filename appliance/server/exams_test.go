@@ -171,7 +171,7 @@ func TestExamAPI(t *testing.T) {
 	}
 
 	// The audit log: the lead exports it; it names who did what, no health data.
-	code, body = e.do(t, "clerk", "GET", "/api/v1/exams/audit.csv", nil)
+	code, _ = e.do(t, "clerk", "GET", "/api/v1/exams/audit.csv", nil)
 	if code != http.StatusForbidden {
 		t.Fatalf("clerk exports the audit log: %d", code)
 	}

@@ -25,7 +25,7 @@ func glyphs(t *testing.T, r *Renderer, text, lang string) (ids []uint32, cluster
 	for _, run := range visual(lines[0]) {
 		for _, g := range run.Glyphs {
 			ids = append(ids, uint32(g.GlyphID))
-			clusters = append(clusters, g.ClusterIndex)
+			clusters = append(clusters, g.TextIndex())
 		}
 	}
 	return ids, clusters
