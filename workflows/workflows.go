@@ -5,6 +5,7 @@ package workflows
 
 import (
 	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/appliance/registration"
 	"github.com/veedel/veedel/workflow"
 )
@@ -22,5 +23,6 @@ func Central() []workflow.Central {
 	return []workflow.Central{
 		registration.NewCentral(),
 		appointment.NewCentral(),
+		exam.NewCentral(),
 	}
 }
