@@ -95,9 +95,12 @@ func (c *Central) cohortKey(ctx context.Context) ([]byte, error) {
 }
 
 // NormalName is a name as the pseudonym sees it: Unicode NFKC, lower
-// case, runs of white space as one space, trimmed.
+// case with the Turkish dotted and dotless i as i (a register writes
+// "YILDIRIM" for "Yıldırım"), runs of white space as one space, trimmed.
 func NormalName(s string) string {
-	return strings.Join(strings.Fields(strings.ToLower(norm.NFKC.String(s))), " ")
+	s = strings.ToLower(norm.NFKC.String(s))
+	s = strings.NewReplacer("ı", "i", "i\u0307", "i").Replace(s)
+	return strings.Join(strings.Fields(norm.NFC.String(s)), " ")
 }
 
 // ChildPseudonym is the stable pseudonym of a child: the HMAC-SHA-256

@@ -21,8 +21,10 @@ import (
 // all children, and the number with an Impfpass shown is both a column
 // of the Impfpass table and the total of every vaccine's table, so each
 // such count is one cell, suppressed everywhere or nowhere. Complements
-// are the smallest non-zero counts of the relation, cells shared by
-// fewer relations first. A zero is shown: it is nobody's data.
+// are the cells that unsettle the fewest other relations (a cell whose
+// other relations hold two hidden cells already costs nothing), then the
+// smallest non-zero counts, then cells shared by fewer relations. A zero
+// is shown: it is nobody's data.
 
 // Column codes beside the contract's categories.
 const (
@@ -320,8 +322,15 @@ func (s *suppressor) run() {
 			if len(cand) == 0 {
 				continue
 			}
+			cost := map[string]int{}
+			for _, k := range cand {
+				cost[k] = s.cost(k)
+			}
 			slices.SortFunc(cand, func(a, b string) int {
 				va, vb := s.val[a], s.val[b]
+				if c := cmp.Compare(cost[a], cost[b]); c != 0 {
+					return c
+				}
 				if (va == 0) != (vb == 0) {
 					if va == 0 {
 						return 1
@@ -336,7 +345,32 @@ func (s *suppressor) run() {
 	}
 }
 
-// Lines reports, for tests, whether every relation holds no suppressed
+// cost is what suppressing k does to the other relations it is in: one
+// more for each that would then hold exactly one suppressed cell, one
+// less for each that holds one now (it would be settled too).
+func (s *suppressor) cost(k string) int {
+	c := 0
+	for _, l := range s.lines {
+		if !slices.Contains(l, k) {
+			continue
+		}
+		n := 0
+		for _, o := range l {
+			if s.sup[o] {
+				n++
+			}
+		}
+		switch n {
+		case 0:
+			c++
+		case 1:
+			c--
+		}
+	}
+	return c
+}
+
+// consistent reports, for tests, whether every relation holds no suppressed
 // cell or at least two.
 func (s *suppressor) consistent() bool {
 	for _, l := range s.lines {

@@ -151,6 +151,8 @@ func (s *Server) Handler() http.Handler {
 	r.With(web.WriteTimeout(MaxOutboundWait+30*time.Second)).Get("/api/v1/sync/outbound", s.getOutbound)
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/status", s.apiSyncStatus)
 	r.With(s.requireAdminAPI).Get("/api/v1/devices", s.apiDevices)
+	r.With(s.requireAdminAPI).Post("/api/v1/exam/cohort", s.apiImportCohort)
+	r.With(s.requireAdminAPI).Get("/api/v1/exam/statistics", s.apiExamStatistics)
 	r.Route("/admin", s.adminRoutes)
 	return r
 }
