@@ -191,6 +191,14 @@ func specs() []tableSpec {
 // BuildReport counts the records of one year into the tables and
 // suppresses their small cells.
 func BuildReport(year int, records []Statistics) Report {
+	rep := buildWith(newSuppressor(), records)
+	rep.Year = year
+	return rep
+}
+
+// buildWith builds the report with s (tests look into s afterwards).
+func buildWith(s *suppressor, records []Statistics) Report {
+	year := 0
 	districts := []string{}
 	for _, r := range records {
 		d := strings.TrimSpace(r.District)
@@ -199,7 +207,6 @@ func BuildReport(year int, records []Statistics) Report {
 		}
 	}
 	slices.Sort(districts)
-	s := newSuppressor()
 	all := "*"
 	// The bases' totals: per district and the city's.
 	for _, base := range []string{BaseChildren, BaseImpfpass} {

@@ -102,6 +102,8 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 		cent.URL + "/admin/services/new",
 		cent.URL + "/admin/services/ausweis",
 		cent.URL + "/admin/logins",
+		cent.URL + "/admin/exam",
+		cent.URL + "/admin/exam/statistics?year=2027",
 		cent.URL + "/gibt-es-nicht",
 	}
 	type screen struct {
