@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,10 @@ type ExamStore interface {
 	ImportCohort(ctx context.Context, children []CohortChild, at time.Time, clock func() changelog.HLC) ([]string, error)
 	// Cohort returns the children of a school year, ordered by pseudonym.
 	Cohort(ctx context.Context, year int) ([]CohortChild, error)
+	// CohortByCode returns the child whose booking code hashes to
+	// codeHash (the newest school year's, should a code repeat);
+	// ENOTFOUND when there is none.
+	CohortByCode(ctx context.Context, codeHash []byte) (CohortChild, error)
 }
 
 // Outcomes of ImportCohort.
@@ -421,4 +426,25 @@ func ParseSchoolYear(s string) (int, error) {
 		return 0, veedel.Errorf(veedel.EINVALID, "Schuljahr %q ungültig: das Jahr, in dem es beginnt, z. B. 2027 für 2027/28 / school year %q invalid: the year it starts, e.g. 2027 for 2027/28", s, s)
 	}
 	return y, nil
+}
+
+// codePattern is an invitation code as InvitationCode makes it.
+var codePattern = regexp.MustCompile(`^E[` + bookingAlphabet + `]{9}$`)
+
+// Invitation finds the child of an invitation code as the parents type
+// it (case, spaces and dashes do not matter): the start of their booking
+// at the portal. ENOTFOUND for a code that is not one of the cohort's,
+// with the same message whether it is malformed or unknown.
+func (c *Central) Invitation(ctx context.Context, code string) (CohortChild, error) {
+	code = strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\u00a0", "").Replace(strings.TrimSpace(code)))
+	notFound := veedel.Errorf(veedel.ENOTFOUND, "Diesen Buchungscode gibt es nicht: bitte mit dem Einladungsschreiben vergleichen / there is no such booking code: please compare it with the invitation letter")
+	if !codePattern.MatchString(code) {
+		return CohortChild{}, notFound
+	}
+	h := sha256.Sum256([]byte(code))
+	child, err := c.store.CohortByCode(ctx, h[:])
+	if veedel.ErrorCode(err) == veedel.ENOTFOUND {
+		return CohortChild{}, notFound
+	}
+	return child, err
 }

@@ -375,6 +375,17 @@ func TestCohortLetters(t *testing.T) {
 	if strings.Contains(pages[3], "okula") {
 		t.Errorf("Paul's parents get a Turkish page")
 	}
+	// The code as the parents type it finds the child (the start of the
+	// booking); a mistyped one finds none.
+	typed := strings.ToLower(code[:4]) + " " + code[4:7] + "-" + code[7:]
+	if kid, err := e.Central.Invitation(context.Background(), typed); err != nil || kid.Site != examSite || kid.Year != 2027 || kid.District != "Ehrenfeld" {
+		t.Errorf("Invitation(%q) = %+v, %v", typed, kid, err)
+	}
+	for _, bad := range []string{code[:9] + "0", "E23456789A", "", "x"} {
+		if _, err := e.Central.Invitation(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "no such booking code") {
+			t.Errorf("Invitation(%q): %v", bad, err)
+		}
+	}
 	// The letters are not kept: central holds only the code's hash.
 	kids, _ := e.Central.Cohort(context.Background(), 2027)
 	for _, k := range kids {

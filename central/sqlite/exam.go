@@ -9,6 +9,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/sync/changelog"
 )
@@ -128,4 +129,21 @@ func (s *Store) Cohort(ctx context.Context, year int) ([]central.CohortChild, er
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// CohortByCode returns the child of a booking code's hash.
+func (s *Store) CohortByCode(ctx context.Context, codeHash []byte) (central.CohortChild, error) {
+	var c central.CohortChild
+	var imported, updated int64
+	err := s.db.Read.QueryRowContext(ctx, `SELECT child, year, district, site, sex, data_mac, code_hash, imported_at, updated_at
+		FROM exam_cohort WHERE code_hash = ? ORDER BY year DESC LIMIT 1`, codeHash).
+		Scan(&c.Child, &c.Year, &c.District, &c.Site, &c.Sex, &c.DataMAC, &c.CodeHash, &imported, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, veedel.Errorf(veedel.ENOTFOUND, "no child with this booking code")
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: cohort by code: %w", err)
+	}
+	c.ImportedAt, c.UpdatedAt = time.UnixMilli(imported), time.UnixMilli(updated)
+	return c, nil
 }

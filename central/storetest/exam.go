@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/sync/changelog"
@@ -69,6 +70,13 @@ func testExamCohort(t *testing.T, open Opener) {
 	}
 	if other, err := s.Cohort(ctx, 2028); err != nil || len(other) != 0 {
 		t.Errorf("Cohort(2028) = %v, %v; want none", other, err)
+	}
+	// The parents' code finds the child; another code finds none.
+	if got, err := s.CohortByCode(ctx, []byte("hash of b")); err != nil || got.Child != "b" || got.Site != "porz" || got.Year != 2027 {
+		t.Errorf("CohortByCode = %+v, %v; want b", got, err)
+	}
+	if _, err := s.CohortByCode(ctx, []byte("hash of z")); veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Errorf("CohortByCode of an unknown code: %v, want ENOTFOUND", err)
 	}
 	// A reopened store (another process) sees the same.
 	s2 := mustOpen(t, open)

@@ -14,6 +14,7 @@ CREATE TABLE exam_cohort (
     updated_at  BIGINT NOT NULL,
     PRIMARY KEY (year, child)
 );
+CREATE INDEX exam_cohort_code ON exam_cohort (code_hash);
 
 -- Which school-health site examines the children of a school district;
 -- district names are unique regardless of case.

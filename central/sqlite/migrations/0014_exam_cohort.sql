@@ -18,6 +18,8 @@ CREATE TABLE exam_cohort (
     updated_at  INTEGER NOT NULL,
     PRIMARY KEY (year, child)
 );
+-- The parents' booking finds the child by the hash of the code they type.
+CREATE INDEX exam_cohort_code ON exam_cohort (code_hash);
 
 -- Which school-health site examines the children of a school district;
 -- a district not listed goes to the default (the one school-health site).
