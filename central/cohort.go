@@ -18,6 +18,7 @@ import (
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/exam"
+	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/sync/changelog"
 )
 
@@ -447,4 +448,36 @@ func (c *Central) Invitation(ctx context.Context, code string) (CohortChild, err
 		return CohortChild{}, notFound
 	}
 	return child, err
+}
+
+// SubmitQuestionnaire takes the parents' answers for the child of an
+// invitation code: validated, sealed to the child's site at once and sent
+// down in one step; central keeps nothing of them.
+func (c *Central) SubmitQuestionnaire(ctx context.Context, code, lang string, a exam.ParentsAnswers) (CohortChild, error) {
+	child, err := c.Invitation(ctx, code)
+	if err != nil {
+		return child, err
+	}
+	if err := a.Validate(); err != nil {
+		return child, err
+	}
+	box, err := c.BoxKey(ctx, child.Site)
+	if err != nil {
+		return child, err
+	}
+	plain, err := changelog.Marshal(&a)
+	if err != nil {
+		return child, err
+	}
+	sealed, err := changelog.Seal(box, exam.QuestionnaireInfo(child.Site, child.Child), plain)
+	if err != nil {
+		return child, veedel.Errorf(veedel.EUNAVAILABLE, "Der Standort nimmt gerade nichts an / the site takes nothing right now")
+	}
+	now := c.now()
+	p := &exam.ParentsQuestionnaire{Child: child.Child, Year: child.Year, Sealed: sealed, Submitted: now.UnixMilli(), Lang: lang}
+	if err := c.SendToSite(ctx, child.Site, queue.Event{Type: exam.TypeParentsQuestionnaire, Entity: "child/" + child.Child, At: now, Payload: p}); err != nil {
+		return child, err
+	}
+	c.log.Info("parents' questionnaire sent", "site", child.Site, "year", child.Year)
+	return child, nil
 }

@@ -43,6 +43,8 @@ func (c *Central) NewPayload(t string) (any, bool) {
 		return &ChildAssigned{}, true
 	case TypeStatistics:
 		return &Statistics{}, true
+	case TypeParentsQuestionnaire:
+		return &ParentsQuestionnaire{}, true
 	}
 	return nil, false
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/veedel/veedel/appliance/exam"
+	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/internal/web/webtest"
 )
 
@@ -51,6 +52,34 @@ func TestBrowser_AdminExam(t *testing.T) {
 			}
 		}
 	}
+	// The parents' way: code, questionnaire (German and Arabic, at 320 px).
+	key, _ := e.Store.Secret(t.Context(), "exam.cohort", 32, start)
+	code := central.InvitationCode(key, central.ChildPseudonym(key, "Yıldırım-Schäfer", "Elif Sude", "2021-03-14"), 2027)
+	for _, lang := range []string{"de", "ar"} {
+		for _, w := range []int64{1280, 320} {
+			name := fmt.Sprintf("parents-%s-%d", lang, w)
+			run(name,
+				chromedp.EmulateViewport(w, 800),
+				chromedp.Navigate(e.URL+"/schuleingang?lang="+lang),
+				chromedp.WaitVisible(chromedp.ID("f-code")),
+				webtest.Axe("parents code "+name),
+				chromedp.SendKeys(chromedp.ID("f-code"), code),
+				chromedp.Click(chromedp.ID("code-submit")),
+				chromedp.WaitVisible(chromedp.ID("f-consent")),
+				webtest.Axe("parents questionnaire "+name),
+			)
+			if wide, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`)); wide {
+				t.Errorf("%s: the questionnaire scrolls sideways", name)
+			}
+			shot("parents-questionnaire-" + name)
+		}
+	}
+	run("parents submit without consent",
+		chromedp.Click(chromedp.ID("questions-submit")),
+		chromedp.WaitVisible(chromedp.ID("error-summary")),
+		webtest.Axe("parents questionnaire refused"),
+	)
+	shot("parents-refused")
 	for _, w := range []int64{1280, 320} {
 		for _, lang := range []string{"de", "en"} {
 			for _, p := range []struct{ name, path, wait string }{

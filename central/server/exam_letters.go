@@ -18,7 +18,8 @@ import (
 // parents' language and the letters exist in it, a second page in that
 // language. The first page reports the import (what was refused, by row).
 
-// examBookingPath is where parents book the exam slot with the code.
+// examBookingPath is the parents' page the letter names: the code, the
+// questionnaire, the way on to the booking (exam_parents.go).
 const examBookingPath = "/schuleingang"
 
 // letterLangs are the languages a second page is printed in. Arabic is

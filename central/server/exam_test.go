@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -594,5 +595,104 @@ func checkSuppressed(t *testing.T, rep exam.Report) {
 				t.Errorf("table %s, column %s: one hidden count", tab.ID, tab.Columns[i])
 			}
 		}
+	}
+}
+
+// postParents posts the parents' form and returns status and body.
+func (e *env) postParents(path string, form url.Values) (int, string) {
+	e.t.Helper()
+	resp, body := e.postForm(path, form)
+	return resp.StatusCode, body
+}
+
+// The parents' page: the invitation's code (as typed) opens the
+// questionnaire of the child's site; the answers are checked, then sealed
+// to the site at once and sent down, and nothing of them stays at central;
+// the page leads on to the booking at that site. Wrong codes are
+// throttled.
+func TestParentsQuestionnaire(t *testing.T) {
+	e := newEnv(t)
+	box := e.examSetup(true)
+	e.postCohort("amt", "geheim1", "?year=2027", "text/csv", cohortFile)
+	key, _ := e.Store.Secret(context.Background(), "exam.cohort", 32, start)
+	child := central.ChildPseudonym(key, "Yıldırım-Schäfer", "Elif Sude", "2021-03-14")
+	code := central.InvitationCode(key, child, 2027)
+
+	_, page := e.get("/schuleingang")
+	contains(t, "code form", page, `id="f-code"`, "Buchungscode")
+	status, page := e.postParents("/schuleingang", url.Values{"code": {"EAAAAAAAAA"}})
+	if status != http.StatusNotFound || !strings.Contains(page, "Diesen Buchungscode gibt es nicht") {
+		t.Fatalf("wrong code: %d", status)
+	}
+	status, page = e.postParents("/schuleingang", url.Values{"code": {strings.ToLower(code[:5]) + " " + code[5:]}})
+	if status != http.StatusOK {
+		t.Fatalf("code: %d %s", status, page)
+	}
+	contains(t, "questionnaire", page, "Gesundheitsamt Neumarkt", "2027/28", `name="birth_term"`, `value="U7a"`, `id="f-consent"`)
+	sent := len(e.outboundLog(examSite))
+
+	answers := url.Values{"code": {code}, "step": {"questions"}, "birth_term": {exam.BirthPremature},
+		"birth_notes": {"Kaiserschnitt in der 35. Woche"}, "illnesses": {"Verdacht auf Zöliakie-Qx7"}, "checkups": {"U1", "U2", "U7a"},
+		"kita": {"ja"}, "kita_years": {"3"}, "languages": {"Türkisch, Deutsch"}, "support": {"logopaedie"}}
+	status, page = e.postParents("/schuleingang", answers)
+	if status != http.StatusBadRequest || !strings.Contains(page, "Ohne Ihre Einwilligung") || !strings.Contains(page, "Verdacht auf Zöliakie-Qx7") {
+		t.Fatalf("without consent: %d", status)
+	}
+	bad := url.Values{}
+	for k, v := range answers {
+		bad[k] = v
+	}
+	bad.Set("consent", "ja")
+	bad.Set("kita_years", "12")
+	bad["checkups"] = []string{"U99"}
+	if status, page = e.postParents("/schuleingang?lang=en", bad); status != http.StatusBadRequest || !strings.Contains(page, "0 to 7 years") || !strings.Contains(page, "check-ups offered") {
+		t.Fatalf("bad answers: %d", status)
+	}
+	if n := len(e.outboundLog(examSite)); n != sent {
+		t.Fatalf("refused answers were sent (%d entries, %d before)", n, sent)
+	}
+
+	answers.Set("consent", "ja")
+	status, page = e.postParents("/schuleingang", answers)
+	if status != http.StatusOK {
+		t.Fatalf("answers: %d %s", status, page)
+	}
+	contains(t, "done", page, `id="exam-done"`, `href="/termin?site=gesundheitsamt"`)
+	out := e.outboundLog(examSite)
+	if len(out) != sent+1 || out[len(out)-1].Type != exam.TypeParentsQuestionnaire || out[len(out)-1].Entity != "child/"+child {
+		t.Fatalf("sent: %d entries, last %s", len(out), out[len(out)-1].Type)
+	}
+	var q exam.ParentsQuestionnaire
+	if err := changelog.Unmarshal(out[len(out)-1].Payload, &q); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := changelog.Open(box, exam.QuestionnaireInfo(examSite, child), q.Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a exam.ParentsAnswers
+	if err := changelog.Unmarshal(plain, &a); err != nil || a.Illnesses != "Verdacht auf Zöliakie-Qx7" || !a.Kita || a.KitaYears != 3 ||
+		!slices.Equal(a.Checkups, []string{"U1", "U2", "U7a"}) || !a.Consent || q.Year != 2027 {
+		t.Errorf("answers at the site = %+v, %v", a, err)
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		f, _ := os.ReadFile(e.DB + suffix)
+		for _, s := range personal("Zöliakie-Qx7", "Kaiserschnitt") {
+			if bytes.Contains(f, s) {
+				t.Errorf("central's file%s holds %q", suffix, s)
+			}
+		}
+	}
+	if strings.Contains(e.Logs.String(), "Zöliakie") || strings.Contains(e.Logs.String(), code) {
+		t.Errorf("central's log holds the answers or the code")
+	}
+
+	// Wrong codes: ten, then the client waits.
+	last := 0
+	for range 11 {
+		last, _ = e.postParents("/schuleingang", url.Values{"code": {"EZZZZZZZZZ"}})
+	}
+	if last != http.StatusTooManyRequests {
+		t.Errorf("the 11th wrong code: %d, want 429", last)
 	}
 }

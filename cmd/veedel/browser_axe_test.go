@@ -90,6 +90,7 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 		cent.URL + "/t/" + tokens[1],
 		cent.URL + "/bestellen",
 		cent.URL + "/termin",
+		cent.URL + "/schuleingang",
 		cent.URL + "/termin?service=ausweis",
 		cent.URL + "/termin?service=ausweis&site=kalk",
 		cent.URL + "/admin",
