@@ -398,11 +398,11 @@ func (c *Central) CohortSummaries(ctx context.Context, year int) ([]CohortSummar
 
 // ExamReport returns the statistics tables of a school year, small cells
 // suppressed.
-func (c *Central) ExamReport(year int) exam.Report {
+func (c *Central) ExamReport(year int) exam.StatsReport {
 	if wf, ok := c.Workflow(exam.Prefix).(*exam.Central); ok {
 		return wf.Report(year)
 	}
-	return exam.BuildReport(year, nil)
+	return exam.BuildStatsReport(year, nil)
 }
 
 // ExamYears returns the school years with statistics, newest first.

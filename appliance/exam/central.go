@@ -102,4 +102,4 @@ func (c *Central) Records(year int) []Statistics {
 }
 
 // Report returns year's tables with small cells suppressed.
-func (c *Central) Report(year int) Report { return BuildReport(year, c.Records(year)) }
+func (c *Central) Report(year int) StatsReport { return BuildStatsReport(year, c.Records(year)) }

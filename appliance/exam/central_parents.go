@@ -42,14 +42,14 @@ type ParentsAnswers struct {
 	BirthNotes string `cbor:"2,keyasint,omitempty" json:"birth_notes,omitempty"`
 	// Illnesses: illnesses, operations, allergies, medicines.
 	Illnesses string `cbor:"3,keyasint,omitempty" json:"illnesses,omitempty"`
-	// Checkups are the U check-ups done (Checkups below).
+	// Checkups are the U check-ups done (ParentsCheckups below).
 	Checkups []string `cbor:"4,keyasint,omitempty" json:"checkups,omitempty"`
 	// Kita: the child attends a Kita; KitaYears how many years.
 	Kita      bool `cbor:"5,keyasint" json:"kita"`
 	KitaYears int  `cbor:"6,keyasint,omitempty" json:"kita_years,omitempty"`
 	// Languages spoken at home.
 	Languages string `cbor:"7,keyasint,omitempty" json:"languages,omitempty"`
-	// Support the child had so far (Therapies below) and anything else.
+	// Support the child had so far (ParentsTherapies below) and anything else.
 	Support      []string `cbor:"8,keyasint,omitempty" json:"support,omitempty"`
 	SupportNotes string   `cbor:"9,keyasint,omitempty" json:"support_notes,omitempty"`
 	// Consent: the parents agree that the findings are recorded and the
@@ -59,24 +59,24 @@ type ParentsAnswers struct {
 
 // How the child was born.
 const (
-	BirthOnTerm     = "termgerecht"
-	BirthPremature  = "fruehgeburt"
-	BirthNotKnown   = "unbekannt"
-	maxAnswerNotes  = 1000
-	maxAnswerShort  = 200
-	maxKitaYears    = 7
-	answersFieldErr = "Bitte die markierten Angaben prüfen / please check the fields marked"
+	ParentsBirthOnTerm    = "termgerecht"
+	ParentsBirthPremature = "fruehgeburt"
+	ParentsBirthNotKnown  = "unbekannt"
+	maxParentsNotes       = 1000
+	maxParentsShort       = 200
+	maxParentsKitaYears   = 7
+	parentsFieldErr       = "Bitte die markierten Angaben prüfen / please check the fields marked"
 )
 
-// BirthTerms lists the answers on the birth.
-var BirthTerms = []string{BirthOnTerm, BirthPremature, BirthNotKnown}
+// ParentsBirthTerms lists the answers on the birth.
+var ParentsBirthTerms = []string{ParentsBirthOnTerm, ParentsBirthPremature, ParentsBirthNotKnown}
 
-// Checkups are the children's check-ups (Kinderuntersuchungen) before
+// ParentsCheckups are the children's check-ups (Kinderuntersuchungen) before
 // school.
-var Checkups = []string{"U1", "U2", "U3", "U4", "U5", "U6", "U7", "U7a", "U8", "U9"}
+var ParentsCheckups = []string{"U1", "U2", "U3", "U4", "U5", "U6", "U7", "U7a", "U8", "U9"}
 
-// Therapies are the kinds of support a child may have had.
-var Therapies = []string{"fruehfoerderung", "logopaedie", "ergotherapie", "physiotherapie", "heilpaedagogik"}
+// ParentsTherapies are the kinds of support a child may have had.
+var ParentsTherapies = []string{"fruehfoerderung", "logopaedie", "ergotherapie", "physiotherapie", "heilpaedagogik"}
 
 // Validate checks the answers; the error's fields name what to fix.
 func (a *ParentsAnswers) Validate() error {
@@ -91,28 +91,28 @@ func (a *ParentsAnswers) Validate() error {
 		}
 		return v
 	}
-	if !slices.Contains(BirthTerms, a.BirthTerm) {
+	if !slices.Contains(ParentsBirthTerms, a.BirthTerm) {
 		f.Add("birth_term", "Bitte eine Angabe zur Geburt wählen / please choose an answer on the birth")
 	}
-	a.BirthNotes = text("birth_notes", a.BirthNotes, maxAnswerNotes, true)
-	a.Illnesses = text("illnesses", a.Illnesses, maxAnswerNotes, true)
-	a.Languages = text("languages", a.Languages, maxAnswerShort, false)
-	a.SupportNotes = text("support_notes", a.SupportNotes, maxAnswerNotes, true)
+	a.BirthNotes = text("birth_notes", a.BirthNotes, maxParentsNotes, true)
+	a.Illnesses = text("illnesses", a.Illnesses, maxParentsNotes, true)
+	a.Languages = text("languages", a.Languages, maxParentsShort, false)
+	a.SupportNotes = text("support_notes", a.SupportNotes, maxParentsNotes, true)
 	for _, u := range a.Checkups {
-		if !slices.Contains(Checkups, u) {
+		if !slices.Contains(ParentsCheckups, u) {
 			f.Add("checkups", "Unbekannte Untersuchung / unknown check-up")
 		}
 	}
 	for _, s := range a.Support {
-		if !slices.Contains(Therapies, s) {
+		if !slices.Contains(ParentsTherapies, s) {
 			f.Add("support", "Unbekannte Förderung / unknown kind of support")
 		}
 	}
-	if a.KitaYears < 0 || a.KitaYears > maxKitaYears || (!a.Kita && a.KitaYears != 0) {
+	if a.KitaYears < 0 || a.KitaYears > maxParentsKitaYears || (!a.Kita && a.KitaYears != 0) {
 		f.Add("kita_years", "Bitte 0 bis 7 Jahre, und nur bei Kita-Besuch / please 0 to 7 years, and only when the child attends a Kita")
 	}
 	if !a.Consent {
 		f.Add("consent", "Ohne Einwilligung kann der Fragebogen nicht gesendet werden / the questionnaire cannot be sent without consent")
 	}
-	return f.Err(answersFieldErr)
+	return f.Err(parentsFieldErr)
 }

@@ -28,84 +28,84 @@ import (
 
 // Column codes beside the contract's categories.
 const (
-	NotMeasured  = "nicht_gemessen"  // BMI not measured
-	NoRecommend  = "keine_angabe"    // no recommendation given
-	PassShown    = "vorgelegt"       // Impfpass shown
-	PassNotShown = "nicht_vorgelegt" // Impfpass not shown
-	Complete     = "vollstaendig"    // basic immunisation complete
-	Incomplete   = "unvollstaendig"
-	Proof        = "nachweis" // measles proof (Masernschutzgesetz)
-	NoProof      = "kein_nachweis"
+	StatsNotMeasured  = "nicht_gemessen"  // BMI not measured
+	StatsNoRecommend  = "keine_angabe"    // no recommendation given
+	StatsPassShown    = "vorgelegt"       // Impfpass shown
+	StatsPassNotShown = "nicht_vorgelegt" // Impfpass not shown
+	StatsComplete     = "vollstaendig"    // basic immunisation complete
+	StatsIncomplete   = "unvollstaendig"
+	StatsProof        = "nachweis" // measles proof (Masernschutzgesetz)
+	StatsNoProof      = "kein_nachweis"
 )
 
 // Bases of the tables: who a table counts.
 const (
-	BaseChildren = "kinder"             // every child examined
-	BaseImpfpass = "impfpass_vorgelegt" // the children whose Impfpass was seen
+	StatsBaseChildren = "kinder"             // every child examined
+	StatsBaseImpfpass = "impfpass_vorgelegt" // the children whose Impfpass was seen
 )
 
 // Table IDs besides "sopess_" + domain and "impfung_" + antigen.
 const (
-	TableBMI            = "bmi"
-	TableVision         = "sehen"
-	TableHearing        = "hoeren"
-	TableRecommendation = "empfehlung"
-	TableImpfpass       = "impfpass"
-	TableMeaslesProof   = "masernschutz"
-	TableSOPESSPrefix   = "sopess_"
-	TableVaccinePrefix  = "impfung_"
+	StatsTableBMI            = "bmi"
+	StatsTableVision         = "sehen"
+	StatsTableHearing        = "hoeren"
+	StatsTableRecommendation = "empfehlung"
+	StatsTableImpfpass       = "impfpass"
+	StatsTableMeaslesProof   = "masernschutz"
+	StatsTableSOPESSPrefix   = "sopess_"
+	StatsTableVaccinePrefix  = "impfung_"
 )
 
-// BMIClasses lists the BMI columns in report order.
-var BMIClasses = []string{BMISevereUnderweight, BMIUnderweight, BMINormal, BMIOverweight, BMIObese, NotMeasured}
+// StatsBMIClasses lists the BMI columns in report order.
+var StatsBMIClasses = []string{BMISevereUnderweight, BMIUnderweight, BMINormal, BMIOverweight, BMIObese, StatsNotMeasured}
 
-// ScreeningFindings are the columns of vision and hearing.
-var ScreeningFindings = []string{FindingNormal, FindingBorderline, FindingAbnormal, FindingTreated, FindingNotTested}
+// StatsScreeningFindings are the columns of vision and hearing.
+var StatsScreeningFindings = []string{FindingNormal, FindingBorderline, FindingAbnormal, FindingTreated, FindingNotTested}
 
-// SOPESSFindings are the columns of a SOPESS domain.
-var SOPESSFindings = []string{FindingNormal, FindingBorderline, FindingAbnormal, FindingNotTested}
+// StatsSOPESSFindings are the columns of a SOPESS domain.
+var StatsSOPESSFindings = []string{FindingNormal, FindingBorderline, FindingAbnormal, FindingNotTested}
 
-// Recommendations lists the recommendation columns.
-var Recommendations = []string{RecommendReady, RecommendReadyWithAid, RecommendDeferral, RecommendSpecialNeedsAO, NoRecommend}
+// StatsRecommendations lists the recommendation columns.
+var StatsRecommendations = []string{RecommendReady, RecommendReadyWithAid, RecommendDeferral, RecommendSpecialNeedsAO, StatsNoRecommend}
 
-// Report is a school year's tables.
-type Report struct {
+// StatsReport is a school year's tables.
+type StatsReport struct {
 	Year int `json:"year"`
 	// Children is the number of children counted (null when small).
-	Children  Cell     `json:"children"`
-	Districts []string `json:"districts"`
-	Tables    []Table  `json:"tables"`
+	Children  StatsCell    `json:"children"`
+	Districts []string     `json:"districts"`
+	Tables    []StatsTable `json:"tables"`
 	// SmallCell is the smallest count shown.
 	SmallCell int `json:"small_cell"`
 }
 
-// Table is one finding by district.
-type Table struct {
+// StatsTable is one finding by district.
+type StatsTable struct {
 	ID      string   `json:"id"`
 	Base    string   `json:"base"`
 	Columns []string `json:"columns"`
-	// Rows are the districts in Report.Districts' order; Total is the
+	// Rows are the districts in StatsReport.Districts' order; Total is the
 	// city's row.
-	Rows  []Row `json:"rows"`
-	Total Row   `json:"total"`
+	Rows  []StatsRow `json:"rows"`
+	Total StatsRow   `json:"total"`
 }
 
-// Row is a district's (or the city's) counts: Cells in the table's
+// StatsRow is a district's (or the city's) counts: Cells in the table's
 // column order, and their Total.
-type Row struct {
-	District string `json:"district,omitempty"`
-	Cells    []Cell `json:"cells"`
-	Total    Cell   `json:"total"`
+type StatsRow struct {
+	District string      `json:"district,omitempty"`
+	Cells    []StatsCell `json:"cells"`
+	Total    StatsCell   `json:"total"`
 }
 
-// Cell is a count; N is null and Suppressed true when it is not shown.
-type Cell struct {
+// StatsCell is a count; N is null and Suppressed true when it is not shown.
+type StatsCell struct {
 	N          *int `json:"n"`
 	Suppressed bool `json:"suppressed,omitempty"`
 }
 
 // Value returns the count and whether it is shown.
-func (c Cell) Value() (int, bool) {
+func (c StatsCell) Value() (int, bool) {
 	if c.N == nil {
 		return 0, false
 	}
@@ -113,18 +113,18 @@ func (c Cell) Value() (int, bool) {
 }
 
 // Table returns the report's table with id.
-func (r Report) Table(id string) (Table, bool) {
+func (r StatsReport) Table(id string) (StatsTable, bool) {
 	for _, t := range r.Tables {
 		if t.ID == id {
 			return t, true
 		}
 	}
-	return Table{}, false
+	return StatsTable{}, false
 }
 
-// Rate is part/whole in percent, false when either is not shown or whole
+// StatsRate is part/whole in percent, false when either is not shown or whole
 // is zero.
-func Rate(part, whole Cell) (float64, bool) {
+func StatsRate(part, whole StatsCell) (float64, bool) {
 	p, ok1 := part.Value()
 	w, ok2 := whole.Value()
 	if !ok1 || !ok2 || w == 0 {
@@ -133,71 +133,71 @@ func Rate(part, whole Cell) (float64, bool) {
 	return 100 * float64(p) / float64(w), true
 }
 
-// tableSpec says how a table counts a record: the category of the
+// statsTableSpec says how a table counts a record: the category of the
 // record, "" when the record is outside the table's base.
-type tableSpec struct {
+type statsTableSpec struct {
 	id, base string
 	columns  []string
 	category func(Statistics) string
 }
 
-func oneOf(v string, allowed []string, otherwise string) string {
+func statsOneOf(v string, allowed []string, otherwise string) string {
 	if slices.Contains(allowed, v) {
 		return v
 	}
 	return otherwise
 }
 
-func specs() []tableSpec {
-	out := []tableSpec{
-		{TableBMI, BaseChildren, BMIClasses, func(s Statistics) string { return oneOf(s.BMIClass, BMIClasses, NotMeasured) }},
-		{TableVision, BaseChildren, ScreeningFindings, func(s Statistics) string { return oneOf(s.Vision, ScreeningFindings, FindingNotTested) }},
-		{TableHearing, BaseChildren, ScreeningFindings, func(s Statistics) string { return oneOf(s.Hearing, ScreeningFindings, FindingNotTested) }},
+func statsSpecs() []statsTableSpec {
+	out := []statsTableSpec{
+		{StatsTableBMI, StatsBaseChildren, StatsBMIClasses, func(s Statistics) string { return statsOneOf(s.BMIClass, StatsBMIClasses, StatsNotMeasured) }},
+		{StatsTableVision, StatsBaseChildren, StatsScreeningFindings, func(s Statistics) string { return statsOneOf(s.Vision, StatsScreeningFindings, FindingNotTested) }},
+		{StatsTableHearing, StatsBaseChildren, StatsScreeningFindings, func(s Statistics) string { return statsOneOf(s.Hearing, StatsScreeningFindings, FindingNotTested) }},
 	}
 	for _, d := range Domains {
-		out = append(out, tableSpec{TableSOPESSPrefix + d, BaseChildren, SOPESSFindings, func(s Statistics) string {
-			return oneOf(s.SOPESS[d], SOPESSFindings, FindingNotTested)
+		out = append(out, statsTableSpec{StatsTableSOPESSPrefix + d, StatsBaseChildren, StatsSOPESSFindings, func(s Statistics) string {
+			return statsOneOf(s.SOPESS[d], StatsSOPESSFindings, FindingNotTested)
 		}})
 	}
 	out = append(out,
-		tableSpec{TableRecommendation, BaseChildren, Recommendations, func(s Statistics) string { return oneOf(s.Recommendation, Recommendations, NoRecommend) }},
-		tableSpec{TableImpfpass, BaseChildren, []string{PassShown, PassNotShown}, func(s Statistics) string {
+		statsTableSpec{StatsTableRecommendation, StatsBaseChildren, StatsRecommendations, func(s Statistics) string { return statsOneOf(s.Recommendation, StatsRecommendations, StatsNoRecommend) }},
+		statsTableSpec{StatsTableImpfpass, StatsBaseChildren, []string{StatsPassShown, StatsPassNotShown}, func(s Statistics) string {
 			if s.ImpfpassShown {
-				return PassShown
+				return StatsPassShown
 			}
-			return PassNotShown
+			return StatsPassNotShown
 		}},
-		tableSpec{TableMeaslesProof, BaseChildren, []string{Proof, NoProof}, func(s Statistics) string {
+		statsTableSpec{StatsTableMeaslesProof, StatsBaseChildren, []string{StatsProof, StatsNoProof}, func(s Statistics) string {
 			if s.MeaslesProof {
-				return Proof
+				return StatsProof
 			}
-			return NoProof
+			return StatsNoProof
 		}},
 	)
 	for _, v := range Vaccines {
-		out = append(out, tableSpec{TableVaccinePrefix + v, BaseImpfpass, []string{Complete, Incomplete}, func(s Statistics) string {
+		out = append(out, statsTableSpec{StatsTableVaccinePrefix + v, StatsBaseImpfpass, []string{StatsComplete, StatsIncomplete}, func(s Statistics) string {
 			switch {
 			case !s.ImpfpassShown:
 				return ""
 			case s.Vaccines[v]:
-				return Complete
+				return StatsComplete
 			}
-			return Incomplete
+			return StatsIncomplete
 		}})
 	}
 	return out
 }
 
-// BuildReport counts the records of one year into the tables and
+// BuildStatsReport counts the records of one year into the tables and
 // suppresses their small cells.
-func BuildReport(year int, records []Statistics) Report {
-	rep := buildWith(newSuppressor(), records)
+func BuildStatsReport(year int, records []Statistics) StatsReport {
+	rep := statsBuildWith(newStatsSuppressor(), records)
 	rep.Year = year
 	return rep
 }
 
-// buildWith builds the report with s (tests look into s afterwards).
-func buildWith(s *suppressor, records []Statistics) Report {
+// statsBuildWith builds the report with s (tests look into s afterwards).
+func statsBuildWith(s *statsSuppressor, records []Statistics) StatsReport {
 	year := 0
 	districts := []string{}
 	for _, r := range records {
@@ -209,21 +209,21 @@ func buildWith(s *suppressor, records []Statistics) Report {
 	slices.Sort(districts)
 	all := "*"
 	// The bases' totals: per district and the city's.
-	for _, base := range []string{BaseChildren, BaseImpfpass} {
+	for _, base := range []string{StatsBaseChildren, StatsBaseImpfpass} {
 		keys := []string{}
 		for _, d := range append(slices.Clone(districts), all) {
 			n := 0
 			for _, r := range records {
-				if (d == all || strings.TrimSpace(r.District) == d) && (base == BaseChildren || r.ImpfpassShown) {
+				if (d == all || strings.TrimSpace(r.District) == d) && (base == StatsBaseChildren || r.ImpfpassShown) {
 					n++
 				}
 			}
-			s.cell(baseKey(base, d), n)
-			keys = append(keys, baseKey(base, d))
+			s.cell(statsBaseKey(base, d), n)
+			keys = append(keys, statsBaseKey(base, d))
 		}
 		s.line(keys...)
 	}
-	sp := specs()
+	sp := statsSpecs()
 	for _, t := range sp {
 		counts := map[string]int{}
 		for _, r := range records {
@@ -235,29 +235,29 @@ func buildWith(s *suppressor, records []Statistics) Report {
 		for _, d := range append(slices.Clone(districts), all) {
 			row := []string{}
 			for _, c := range t.columns {
-				k := cellKey(t, d, c)
+				k := statsCellKey(t, d, c)
 				s.cell(k, counts[d+"\x00"+c])
 				row = append(row, k)
 			}
-			s.line(append(row, baseKey(t.base, d))...)
+			s.line(append(row, statsBaseKey(t.base, d))...)
 		}
 		for _, c := range t.columns {
 			col := []string{}
 			for _, d := range append(slices.Clone(districts), all) {
-				col = append(col, cellKey(t, d, c))
+				col = append(col, statsCellKey(t, d, c))
 			}
 			s.line(col...)
 		}
 	}
 	s.run()
 
-	rep := Report{Year: year, Districts: districts, Children: s.shown(baseKey(BaseChildren, all)), SmallCell: SmallCell}
+	rep := StatsReport{Year: year, Districts: districts, Children: s.shown(statsBaseKey(StatsBaseChildren, all)), SmallCell: SmallCell}
 	for _, t := range sp {
-		tab := Table{ID: t.id, Base: t.base, Columns: t.columns}
+		tab := StatsTable{ID: t.id, Base: t.base, Columns: t.columns}
 		for _, d := range append(slices.Clone(districts), all) {
-			row := Row{District: d, Total: s.shown(baseKey(t.base, d))}
+			row := StatsRow{District: d, Total: s.shown(statsBaseKey(t.base, d))}
 			for _, c := range t.columns {
-				row.Cells = append(row.Cells, s.shown(cellKey(t, d, c)))
+				row.Cells = append(row.Cells, s.shown(statsCellKey(t, d, c)))
 			}
 			if d == all {
 				row.District = ""
@@ -271,34 +271,34 @@ func buildWith(s *suppressor, records []Statistics) Report {
 	return rep
 }
 
-func baseKey(base, district string) string { return "base\x00" + base + "\x00" + district }
+func statsBaseKey(base, district string) string { return "base\x00" + base + "\x00" + district }
 
-// cellKey names a table's cell; the Impfpass shown column is the base of
+// statsCellKey names a table's cell; the Impfpass shown column is the base of
 // the vaccines' tables, one cell in both.
-func cellKey(t tableSpec, district, column string) string {
-	if t.id == TableImpfpass && column == PassShown {
-		return baseKey(BaseImpfpass, district)
+func statsCellKey(t statsTableSpec, district, column string) string {
+	if t.id == StatsTableImpfpass && column == StatsPassShown {
+		return statsBaseKey(StatsBaseImpfpass, district)
 	}
 	return "cell\x00" + t.id + "\x00" + district + "\x00" + column
 }
 
-// suppressor finds the cells to suppress over a set of linear relations
+// statsSuppressor finds the cells to suppress over a set of linear relations
 // (lines: the cells of each sum to the others' sum, e.g. a row and its
 // total), a cell being one count wherever it appears.
-type suppressor struct {
+type statsSuppressor struct {
 	val   map[string]int
 	sup   map[string]bool
 	lines [][]string
 	deg   map[string]int
 }
 
-func newSuppressor() *suppressor {
-	return &suppressor{val: map[string]int{}, sup: map[string]bool{}, deg: map[string]int{}}
+func newStatsSuppressor() *statsSuppressor {
+	return &statsSuppressor{val: map[string]int{}, sup: map[string]bool{}, deg: map[string]int{}}
 }
 
-func (s *suppressor) cell(key string, n int) { s.val[key] = n }
+func (s *statsSuppressor) cell(key string, n int) { s.val[key] = n }
 
-func (s *suppressor) line(keys ...string) {
+func (s *statsSuppressor) line(keys ...string) {
 	s.lines = append(s.lines, keys)
 	for _, k := range keys {
 		s.deg[k]++
@@ -307,7 +307,7 @@ func (s *suppressor) line(keys ...string) {
 
 // run suppresses the small cells, then, until every line has none or at
 // least two suppressed, one more cell of each line with exactly one.
-func (s *suppressor) run() {
+func (s *statsSuppressor) run() {
 	for k, v := range s.val {
 		if v > 0 && v < SmallCell {
 			s.sup[k] = true
@@ -355,7 +355,7 @@ func (s *suppressor) run() {
 // cost is what suppressing k does to the other relations it is in: one
 // more for each that would then hold exactly one suppressed cell, one
 // less for each that holds one now (it would be settled too).
-func (s *suppressor) cost(k string) int {
+func (s *statsSuppressor) cost(k string) int {
 	c := 0
 	for _, l := range s.lines {
 		if !slices.Contains(l, k) {
@@ -379,7 +379,7 @@ func (s *suppressor) cost(k string) int {
 
 // consistent reports, for tests, whether every relation holds no suppressed
 // cell or at least two.
-func (s *suppressor) consistent() bool {
+func (s *statsSuppressor) consistent() bool {
 	for _, l := range s.lines {
 		n := 0
 		for _, k := range l {
@@ -394,10 +394,10 @@ func (s *suppressor) consistent() bool {
 	return true
 }
 
-func (s *suppressor) shown(key string) Cell {
+func (s *statsSuppressor) shown(key string) StatsCell {
 	if s.sup[key] {
-		return Cell{Suppressed: true}
+		return StatsCell{Suppressed: true}
 	}
 	n := s.val[key]
-	return Cell{N: &n}
+	return StatsCell{N: &n}
 }

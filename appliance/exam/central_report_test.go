@@ -9,9 +9,9 @@ import (
 	"github.com/veedel/veedel/workflow"
 )
 
-// randomRecords makes n records over districts with skewed categories, so
+// statsRandomRecords makes n records over districts with skewed categories, so
 // that small cells abound.
-func randomRecords(r *rand.Rand, n int, districts []string) []Statistics {
+func statsRandomRecords(r *rand.Rand, n int, districts []string) []Statistics {
 	pick := func(xs []string) string {
 		// Skewed: the first category most of the time.
 		if r.IntN(4) > 0 {
@@ -27,12 +27,12 @@ func randomRecords(r *rand.Rand, n int, districts []string) []Statistics {
 		}
 		sopess := map[string]string{}
 		for _, d := range Domains {
-			sopess[d] = pick(SOPESSFindings)
+			sopess[d] = pick(StatsSOPESSFindings)
 		}
 		out[i] = Statistics{Exam: fmt.Sprint(i), Year: 2027, District: districts[r.IntN(len(districts))], Sex: SexFemale,
 			BMIClass: []string{BMINormal, BMINormal, BMINormal, BMIOverweight, BMIObese, BMIUnderweight, BMISevereUnderweight}[r.IntN(7)],
-			Vision:   pick(ScreeningFindings), Hearing: pick(ScreeningFindings), ImpfpassShown: r.IntN(8) > 0, Vaccines: v,
-			MeaslesProof: r.IntN(12) > 0, SOPESS: sopess, Recommendation: pick(Recommendations)}
+			Vision:   pick(StatsScreeningFindings), Hearing: pick(StatsScreeningFindings), ImpfpassShown: r.IntN(8) > 0, Vaccines: v,
+			MeaslesProof: r.IntN(12) > 0, SOPESS: sopess, Recommendation: pick(StatsRecommendations)}
 	}
 	return out
 }
@@ -45,15 +45,15 @@ func TestSuppression_Random(t *testing.T) {
 	for seed := uint64(1); seed <= 60; seed++ {
 		r := rand.New(rand.NewPCG(seed, 12))
 		districts := []string{"Kalk", "Porz", "Sülz", "Nippes", "Chorweiler"}[:1+r.IntN(5)]
-		recs := randomRecords(r, r.IntN(120), districts)
-		s := newSuppressor()
-		rep := buildWith(s, recs)
+		recs := statsRandomRecords(r, r.IntN(120), districts)
+		s := newStatsSuppressor()
+		rep := statsBuildWith(s, recs)
 		if !s.consistent() {
 			t.Fatalf("seed %d: a relation with exactly one hidden cell", seed)
 		}
 		for _, tab := range rep.Tables {
-			for _, row := range append(append([]Row{}, tab.Rows...), tab.Total) {
-				for _, c := range append(append([]Cell{}, row.Cells...), row.Total) {
+			for _, row := range append(append([]StatsRow{}, tab.Rows...), tab.Total) {
+				for _, c := range append(append([]StatsCell{}, row.Cells...), row.Total) {
 					if v, ok := c.Value(); ok && v > 0 && v < SmallCell {
 						t.Fatalf("seed %d: table %s shows %d", seed, tab.ID, v)
 					}
@@ -77,12 +77,12 @@ func TestSuppression_Random(t *testing.T) {
 // base.
 func TestSuppression_SharedCells(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
-	rep := BuildReport(2027, randomRecords(r, 40, []string{"Kalk", "Porz", "Sülz"}))
-	pass, _ := rep.Table(TableImpfpass)
+	rep := BuildStatsReport(2027, statsRandomRecords(r, 40, []string{"Kalk", "Porz", "Sülz"}))
+	pass, _ := rep.Table(StatsTableImpfpass)
 	for _, tab := range rep.Tables {
 		for i, row := range tab.Rows {
 			want := pass.Rows[i].Total.Suppressed
-			if tab.Base == BaseImpfpass {
+			if tab.Base == StatsBaseImpfpass {
 				want = pass.Rows[i].Cells[0].Suppressed
 			}
 			if row.Total.Suppressed != want {
@@ -104,8 +104,8 @@ func TestSuppression_SmallCells(t *testing.T) {
 	add(4, "Kalk", BMIObese)
 	add(15, "Porz", BMINormal)
 	add(6, "Porz", BMIObese)
-	rep := BuildReport(2027, recs)
-	bmi, _ := rep.Table(TableBMI)
+	rep := BuildStatsReport(2027, recs)
+	bmi, _ := rep.Table(StatsTableBMI)
 	col := func(c string) int {
 		for i, x := range bmi.Columns {
 			if x == c {
@@ -117,7 +117,7 @@ func TestSuppression_SmallCells(t *testing.T) {
 	ob, no := col(BMIObese), col(BMINormal)
 	// Kalk's 4 is hidden; its row needs a second (Kalk's 20), the obese
 	// column a second (Porz's 6), and Porz's row then a second (its 15).
-	for name, c := range map[string]Cell{"Kalk obese": bmi.Rows[0].Cells[ob], "Kalk normal": bmi.Rows[0].Cells[no],
+	for name, c := range map[string]StatsCell{"Kalk obese": bmi.Rows[0].Cells[ob], "Kalk normal": bmi.Rows[0].Cells[no],
 		"Porz obese": bmi.Rows[1].Cells[ob], "Porz normal": bmi.Rows[1].Cells[no]} {
 		if !c.Suppressed {
 			t.Errorf("%s shown", name)

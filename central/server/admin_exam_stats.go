@@ -15,7 +15,7 @@ import (
 )
 
 // The statistics of the school-entry exams (/admin/exam/statistics): the
-// yearly tables (exam.Report, small cells suppressed), the vaccination
+// yearly tables (exam.StatsReport, small cells suppressed), the vaccination
 // rates, two charts drawn on the server as SVG (each with its title,
 // description and its figures as a table beside it), and the tables as
 // CSV in statcsv's format.
@@ -69,11 +69,11 @@ type chartBar struct {
 	Shown        bool
 }
 
-func (s *Server) examReport(w http.ResponseWriter, r *http.Request) (exam.Report, bool) {
+func (s *Server) examReport(w http.ResponseWriter, r *http.Request) (exam.StatsReport, bool) {
 	year, err := s.schoolYear(r)
 	if err != nil {
 		s.renderAdminError(w, r, err)
-		return exam.Report{}, false
+		return exam.StatsReport{}, false
 	}
 	return s.Central.ExamReport(year), true
 }
@@ -81,15 +81,15 @@ func (s *Server) examReport(w http.ResponseWriter, r *http.Request) (exam.Report
 // examTableTitle names a table in lang.
 func examTableTitle(lang, id string) string {
 	switch {
-	case strings.HasPrefix(id, exam.TableSOPESSPrefix):
-		return ui.Translate(lang, "examstats.table.sopess", ui.Translate(lang, "examstats.domain."+strings.TrimPrefix(id, exam.TableSOPESSPrefix)))
-	case strings.HasPrefix(id, exam.TableVaccinePrefix):
-		return ui.Translate(lang, "examstats.table.vaccine", ui.Translate(lang, "examstats.vaccine."+strings.TrimPrefix(id, exam.TableVaccinePrefix)))
+	case strings.HasPrefix(id, exam.StatsTableSOPESSPrefix):
+		return ui.Translate(lang, "examstats.table.sopess", ui.Translate(lang, "examstats.domain."+strings.TrimPrefix(id, exam.StatsTableSOPESSPrefix)))
+	case strings.HasPrefix(id, exam.StatsTableVaccinePrefix):
+		return ui.Translate(lang, "examstats.table.vaccine", ui.Translate(lang, "examstats.vaccine."+strings.TrimPrefix(id, exam.StatsTableVaccinePrefix)))
 	}
 	return ui.Translate(lang, "examstats.table."+id)
 }
 
-func countText(c exam.Cell) statCell {
+func countText(c exam.StatsCell) statCell {
 	if n, ok := c.Value(); ok {
 		return statCell{Text: strconv.Itoa(n)}
 	}
@@ -121,7 +121,7 @@ func (s *Server) adminExamStats(w http.ResponseWriter, r *http.Request) {
 		for _, c := range t.Columns {
 			st.Columns = append(st.Columns, ui.Translate(lang, "examstats.cat."+c))
 		}
-		for _, row := range append(append([]exam.Row{}, t.Rows...), t.Total) {
+		for _, row := range append(append([]exam.StatsRow{}, t.Rows...), t.Total) {
 			sr := statRow{Name: row.District, Total: countText(row.Total), City: row.District == ""}
 			if sr.City {
 				sr.Name = city
@@ -142,19 +142,19 @@ func (s *Server) adminExamStats(w http.ResponseWriter, r *http.Request) {
 // antigen and district, among the children whose Impfpass was seen, and
 // the share with measles proof among all: "." where a count is
 // suppressed.
-func vaccinationRates(lang string, rep exam.Report, city string) statTable {
+func vaccinationRates(lang string, rep exam.StatsReport, city string) statTable {
 	st := statTable{ID: "rates", Title: ui.Translate(lang, "examstats.rates.h"), Rates: true}
-	var tables []exam.Table
+	var tables []exam.StatsTable
 	for _, v := range exam.Vaccines {
-		if t, ok := rep.Table(exam.TableVaccinePrefix + v); ok {
+		if t, ok := rep.Table(exam.StatsTableVaccinePrefix + v); ok {
 			tables = append(tables, t)
 			st.Columns = append(st.Columns, ui.Translate(lang, "examstats.vaccine."+v))
 		}
 	}
-	proof, _ := rep.Table(exam.TableMeaslesProof)
-	st.Columns = append(st.Columns, ui.Translate(lang, "examstats.table."+exam.TableMeaslesProof))
-	rate := func(part, whole exam.Cell) statCell {
-		if v, ok := exam.Rate(part, whole); ok {
+	proof, _ := rep.Table(exam.StatsTableMeaslesProof)
+	st.Columns = append(st.Columns, ui.Translate(lang, "examstats.table."+exam.StatsTableMeaslesProof))
+	rate := func(part, whole exam.StatsCell) statCell {
+		if v, ok := exam.StatsRate(part, whole); ok {
 			return statCell{Text: percentText(lang, v)}
 		}
 		return statCell{Text: suppressedMark, Suppressed: part.Suppressed || whole.Suppressed}
@@ -166,7 +166,7 @@ func vaccinationRates(lang string, rep exam.Report, city string) statTable {
 		} else {
 			sr.Name = rep.Districts[i]
 		}
-		row := func(t exam.Table) exam.Row {
+		row := func(t exam.StatsTable) exam.StatsRow {
 			if sr.City {
 				return t.Total
 			}
@@ -186,13 +186,13 @@ func vaccinationRates(lang string, rep exam.Report, city string) statTable {
 }
 
 // examCharts draws the city's BMI classes and vaccination rates.
-func examCharts(lang string, rep exam.Report) []statChart {
+func examCharts(lang string, rep exam.StatsReport) []statChart {
 	var charts []statChart
-	if t, ok := rep.Table(exam.TableBMI); ok {
+	if t, ok := rep.Table(exam.StatsTableBMI); ok {
 		c := statChart{ID: "chart-bmi", Title: ui.Translate(lang, "examstats.chart.bmi"), Desc: ui.Translate(lang, "examstats.chart.bmi.desc", rep.Year)}
 		for i, col := range t.Columns {
 			b := chartBar{Label: ui.Translate(lang, "examstats.cat."+col), Value: suppressedMark}
-			if v, ok := exam.Rate(t.Total.Cells[i], t.Total.Total); ok {
+			if v, ok := exam.StatsRate(t.Total.Cells[i], t.Total.Total); ok {
 				b.Percent, b.Value, b.Shown = v, percentText(lang, v), true
 			}
 			c.Bars = append(c.Bars, b)
@@ -201,12 +201,12 @@ func examCharts(lang string, rep exam.Report) []statChart {
 	}
 	c := statChart{ID: "chart-vaccines", Title: ui.Translate(lang, "examstats.chart.vaccines"), Desc: ui.Translate(lang, "examstats.chart.vaccines.desc", rep.Year)}
 	for _, v := range exam.Vaccines {
-		t, ok := rep.Table(exam.TableVaccinePrefix + v)
+		t, ok := rep.Table(exam.StatsTableVaccinePrefix + v)
 		if !ok {
 			continue
 		}
 		b := chartBar{Label: ui.Translate(lang, "examstats.vaccine."+v), Value: suppressedMark}
-		if p, ok := exam.Rate(t.Total.Cells[0], t.Total.Total); ok {
+		if p, ok := exam.StatsRate(t.Total.Cells[0], t.Total.Total); ok {
 			b.Percent, b.Value, b.Shown = p, percentText(lang, p), true
 		}
 		c.Bars = append(c.Bars, b)
@@ -265,7 +265,7 @@ func (s *Server) adminExamStatsCSV(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func writeExamCSV(w http.ResponseWriter, rep exam.Report) error {
+func writeExamCSV(w http.ResponseWriter, rep exam.StatsReport) error {
 	if _, err := w.Write([]byte(statcsv.BOM)); err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func writeExamCSV(w http.ResponseWriter, rep exam.Report) error {
 	year := fmt.Sprintf("%d/%02d", rep.Year, (rep.Year+1)%100)
 	for _, t := range rep.Tables {
 		title := examTableTitle("de", t.ID)
-		for _, row := range append(append([]exam.Row{}, t.Rows...), t.Total) {
+		for _, row := range append(append([]exam.StatsRow{}, t.Rows...), t.Total) {
 			district := row.District
 			if district == "" {
 				district = "Gesamt"

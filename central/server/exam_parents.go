@@ -72,13 +72,13 @@ func (s *Server) renderParents(w http.ResponseWriter, r *http.Request, status in
 }
 
 func (s *Server) parentsForm(lang string, d parentsData) parentsData {
-	for _, u := range exam.Checkups {
+	for _, u := range exam.ParentsCheckups {
 		d.Checkups = append(d.Checkups, parentsChoice{Value: u, Label: u, Checked: contains(d.A.Checkups, u)})
 	}
-	for _, t := range exam.Therapies {
+	for _, t := range exam.ParentsTherapies {
 		d.Support = append(d.Support, parentsChoice{Value: t, Label: ui.Translate(lang, "portal.exam.support."+t), Checked: contains(d.A.Support, t)})
 	}
-	for _, t := range exam.BirthTerms {
+	for _, t := range exam.ParentsBirthTerms {
 		d.Terms = append(d.Terms, parentsChoice{Value: t, Label: ui.Translate(lang, "portal.exam.birth."+t), Checked: d.A.BirthTerm == t})
 	}
 	return d

@@ -272,7 +272,7 @@ func TestCohortNothingPersonalAtRest(t *testing.T) {
 		_, b := a.get(p)
 		answers = append(answers, b)
 	}
-	var rep exam.Report
+	var rep exam.StatsReport
 	req, _ := http.NewRequest(http.MethodGet, e.URL+"/api/v1/exam/statistics?year=2027", nil)
 	req.SetBasicAuth("amt", "geheim1")
 	resp, err := http.DefaultClient.Do(req)
@@ -494,7 +494,7 @@ func TestExamStatisticsAPI(t *testing.T) {
 		t.Errorf("without year: %d %s", s, b)
 	}
 	status, body := get("technik", "geheim2", "?year=2027")
-	var rep exam.Report
+	var rep exam.StatsReport
 	if status != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil {
 		t.Fatalf("statistics: %d %s", status, body)
 	}
@@ -506,13 +506,13 @@ func TestExamStatisticsAPI(t *testing.T) {
 	}
 	checkSuppressed(t, rep)
 
-	bmi, _ := rep.Table(exam.TableBMI)
-	cell := func(row exam.Row, col string) exam.Cell { return row.Cells[slices.Index(bmi.Columns, col)] }
+	bmi, _ := rep.Table(exam.StatsTableBMI)
+	cell := func(row exam.StatsRow, col string) exam.StatsCell { return row.Cells[slices.Index(bmi.Columns, col)] }
 	kalk, porz, suelz := bmi.Rows[0], bmi.Rows[1], bmi.Rows[2]
 	if v, ok := kalk.Total.Value(); !ok || v != 12 {
 		t.Errorf("Kalk's total %v", kalk.Total.N)
 	}
-	for name, c := range map[string]exam.Cell{
+	for name, c := range map[string]exam.StatsCell{
 		"Kalk underweight (1)": cell(kalk, exam.BMIUnderweight), "Kalk overweight (2)": cell(kalk, exam.BMIOverweight),
 		"Porz obese (1)":              cell(porz, exam.BMIObese),
 		"Porz normal (6, complement)": cell(porz, exam.BMINormal), "Sülz total (3)": suelz.Total, "Sülz normal (3)": cell(suelz, exam.BMINormal),
@@ -530,7 +530,7 @@ func TestExamStatisticsAPI(t *testing.T) {
 		t.Errorf("Porz's total shown beside Sülz's hidden one: %v", porz.Total.N)
 	}
 	for _, tab := range rep.Tables {
-		if tab.Base == exam.BaseChildren && (!tab.Rows[2].Total.Suppressed || tab.Rows[1].Total.Suppressed != porz.Total.Suppressed) {
+		if tab.Base == exam.StatsBaseChildren && (!tab.Rows[2].Total.Suppressed || tab.Rows[1].Total.Suppressed != porz.Total.Suppressed) {
 			t.Errorf("table %s: the districts' totals are hidden differently", tab.ID)
 		}
 	}
@@ -555,9 +555,9 @@ func TestExamStatisticsAPI(t *testing.T) {
 // checkSuppressed checks the rules on every table: no count of 1 to 4 is
 // shown, and no row (with its total) nor column (with the city's) nor the
 // districts' totals (with the city's) has exactly one hidden count.
-func checkSuppressed(t *testing.T, rep exam.Report) {
+func checkSuppressed(t *testing.T, rep exam.StatsReport) {
 	t.Helper()
-	one := func(cells []exam.Cell) bool {
+	one := func(cells []exam.StatsCell) bool {
 		n := 0
 		for _, c := range cells {
 			if c.Suppressed {
@@ -568,7 +568,7 @@ func checkSuppressed(t *testing.T, rep exam.Report) {
 	}
 	for _, tab := range rep.Tables {
 		rows := append(slices.Clone(tab.Rows), tab.Total)
-		var totals []exam.Cell
+		var totals []exam.StatsCell
 		for _, r := range rows {
 			for _, c := range append(slices.Clone(r.Cells), r.Total) {
 				if v, ok := c.Value(); ok && v > 0 && v < exam.SmallCell {
@@ -587,7 +587,7 @@ func checkSuppressed(t *testing.T, rep exam.Report) {
 			t.Errorf("table %s: one district's total hidden", tab.ID)
 		}
 		for i := range tab.Columns {
-			var col []exam.Cell
+			var col []exam.StatsCell
 			for _, r := range rows {
 				col = append(col, r.Cells[i])
 			}
@@ -631,7 +631,7 @@ func TestParentsQuestionnaire(t *testing.T) {
 	contains(t, "questionnaire", page, "Gesundheitsamt Neumarkt", "2027/28", `name="birth_term"`, `value="U7a"`, `id="f-consent"`)
 	sent := len(e.outboundLog(examSite))
 
-	answers := url.Values{"code": {code}, "step": {"questions"}, "birth_term": {exam.BirthPremature},
+	answers := url.Values{"code": {code}, "step": {"questions"}, "birth_term": {exam.ParentsBirthPremature},
 		"birth_notes": {"Kaiserschnitt in der 35. Woche"}, "illnesses": {"Verdacht auf Zöliakie-Qx7"}, "checkups": {"U1", "U2", "U7a"},
 		"kita": {"ja"}, "kita_years": {"3"}, "languages": {"Türkisch, Deutsch"}, "support": {"logopaedie"}}
 	status, page = e.postParents("/schuleingang", answers)
