@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,24 +74,15 @@ func (s *Server) renderParents(w http.ResponseWriter, r *http.Request, status in
 
 func (s *Server) parentsForm(lang string, d parentsData) parentsData {
 	for _, u := range exam.ParentsCheckups {
-		d.Checkups = append(d.Checkups, parentsChoice{Value: u, Label: u, Checked: contains(d.A.Checkups, u)})
+		d.Checkups = append(d.Checkups, parentsChoice{Value: u, Label: u, Checked: slices.Contains(d.A.Checkups, u)})
 	}
 	for _, t := range exam.ParentsTherapies {
-		d.Support = append(d.Support, parentsChoice{Value: t, Label: ui.Translate(lang, "portal.exam.support."+t), Checked: contains(d.A.Support, t)})
+		d.Support = append(d.Support, parentsChoice{Value: t, Label: ui.Translate(lang, "portal.exam.support."+t), Checked: slices.Contains(d.A.Support, t)})
 	}
 	for _, t := range exam.ParentsBirthTerms {
 		d.Terms = append(d.Terms, parentsChoice{Value: t, Label: ui.Translate(lang, "portal.exam.birth."+t), Checked: d.A.BirthTerm == t})
 	}
 	return d
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // examParents: GET /schuleingang, the code form.
