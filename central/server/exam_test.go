@@ -550,6 +550,16 @@ func TestExamStatisticsAPI(t *testing.T) {
 	if status, body := get("amt", "geheim1", "?year=2031"); status != http.StatusOK || !strings.Contains(body, `"districts": []`) {
 		t.Errorf("a year without records: %d %.200s", status, body)
 	}
+	// Central restarted: the same tables, folded again from the logs.
+	again2, err := central.New(context.Background(), e.Store, e.Clock.Now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := json.Marshal(e.Central.ExamReport(2027))
+	after, _ := json.Marshal(again2.ExamReport(2027))
+	if !bytes.Equal(before, after) {
+		t.Errorf("after a restart the tables differ:\n%s\n%s", before, after)
+	}
 }
 
 // checkSuppressed checks the rules on every table: no count of 1 to 4 is
