@@ -325,7 +325,7 @@ func (c *Central) ImportCohort(ctx context.Context, year int, rows []CohortRow, 
 		seen[child] = r.Row
 		children = append(children, CohortChild{Child: child, Year: year, District: r.SchoolDistrict, Site: site, Sex: r.Sex,
 			DataMAC: mac.Sum(nil), CodeHash: codeHash[:], ImportedAt: now, UpdatedAt: now,
-			Assigned: &Outgoing{Type: exam.TypeChildAssigned, Entity: "child/" + child, Payload: p}})
+			Assigned: &Outgoing{Type: exam.TypeChildAssigned, Entity: "exam.child/" + child, Payload: p}})
 		d, _ := c.directorySite(site)
 		if d.ID == "" {
 			d = Site{ID: site, Name: site}
@@ -475,7 +475,7 @@ func (c *Central) SubmitQuestionnaire(ctx context.Context, code, lang string, a 
 	}
 	now := c.now()
 	p := &exam.ParentsQuestionnaire{Child: child.Child, Year: child.Year, Sealed: sealed, Submitted: now.UnixMilli(), Lang: lang}
-	if err := c.SendToSite(ctx, child.Site, queue.Event{Type: exam.TypeParentsQuestionnaire, Entity: "child/" + child.Child, At: now, Payload: p}); err != nil {
+	if err := c.SendToSite(ctx, child.Site, queue.Event{Type: exam.TypeParentsQuestionnaire, Entity: "exam.child/" + child.Child, At: now, Payload: p}); err != nil {
 		return child, err
 	}
 	c.log.Info("parents' questionnaire sent", "site", child.Site, "year", child.Year)

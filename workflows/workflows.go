@@ -15,6 +15,7 @@ func Site() []workflow.Site {
 	return []workflow.Site{
 		registration.Site,
 		appointment.Site,
+		exam.Site,
 	}
 }
 

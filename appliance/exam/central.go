@@ -33,21 +33,10 @@ func NewCentral() *Central { return &Central{exams: map[string]centralExam{}} }
 // Prefix is the workflow's prefix.
 func (c *Central) Prefix() string { return Prefix }
 
-// NewPayload returns a zero payload of the types central reads: the
-// cohort record it sends and the statistics it gets. Every other exam
-// type is the site's and sealed: central keeps those entries in the log
-// without reading them.
-func (c *Central) NewPayload(t string) (any, bool) {
-	switch t {
-	case TypeChildAssigned:
-		return &ChildAssigned{}, true
-	case TypeStatistics:
-		return &Statistics{}, true
-	case TypeParentsQuestionnaire:
-		return &ParentsQuestionnaire{}, true
-	}
-	return nil, false
-}
+// NewPayload is the workflow's NewPayload: central decodes the site's
+// sealed types as Sealed and reads only ChildAssigned, Statistics and
+// ParentsQuestionnaire.
+func (c *Central) NewPayload(t string) (any, bool) { return NewPayload(t) }
 
 // Sent folds what central sent down: nothing to count (the cohort's table
 // at central keeps the assignment).

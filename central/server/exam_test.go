@@ -669,7 +669,7 @@ func TestParentsQuestionnaire(t *testing.T) {
 	}
 	contains(t, "done", page, `id="exam-done"`, `href="/termin?site=gesundheitsamt"`)
 	out := e.outboundLog(examSite)
-	if len(out) != sent+1 || out[len(out)-1].Type != exam.TypeParentsQuestionnaire || out[len(out)-1].Entity != "child/"+child {
+	if len(out) != sent+1 || out[len(out)-1].Type != exam.TypeParentsQuestionnaire || out[len(out)-1].Entity != "exam.child/"+child {
 		t.Fatalf("sent: %d entries, last %s", len(out), out[len(out)-1].Type)
 	}
 	var q exam.ParentsQuestionnaire

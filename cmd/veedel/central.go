@@ -34,8 +34,10 @@ import (
 type centralConfig struct {
 	// DB is central's database: a PostgreSQL URL (postgres://…) or the
 	// path of its SQLite file.
-	DB       string
-	Listen   string
+	DB     string
+	Listen string
+	// Brand is the city's name, logo and colours (nil: Cologne's).
+	Brand    *ui.Brand
 	Logger   *slog.Logger
 	Listener net.Listener // optional, overrides Listen (tests)
 	Now      func() time.Time
@@ -149,6 +151,7 @@ func (n *centralNode) Run(ctx context.Context) error {
 		n.listener.Close()
 		return err
 	}
+	renderer.SetBrand(n.cfg.Brand)
 	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now, PublicURL: n.cfg.PublicURL}
 	srv.Authorize = srv.AuthorizeSite // download polls signed by their site (trust.go)
 	var wg sync.WaitGroup
@@ -212,6 +215,7 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	publicURL := fs.String("public-url", "", "the portal's public address, for the links in /open-data (default: the address requested)")
 	mailCfg := mailFlags(fs)
 	payProvider := fs.String("payment-provider", "", "the payment provider's base URL: citizens may pay orders online (the shared secret in VEEDEL_PAYMENT_SECRET)")
+	loadBrand := brandFlag(fs)
 	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
@@ -262,7 +266,11 @@ All of them work while central runs.
 	if err != nil {
 		return err
 	}
-	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose),
+	brand, err := loadBrand()
+	if err != nil {
+		return err
+	}
+	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose), Brand: brand,
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil,
 		PaymentProvider: *payProvider, PaymentSecret: paySecret})
 	if err != nil {
