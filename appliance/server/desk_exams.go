@@ -95,6 +95,8 @@ type examPage struct {
 	Section      string // the refused form's section
 	// Recorded are the record's values by input name.
 	Recorded map[string]string
+	// Scale: the site has a scale, the measurement form offers it.
+	Scale bool
 
 	Domains      []string
 	SOPESS       map[string]exam.SOPESSDomain
@@ -220,6 +222,7 @@ func (s *Server) examPageOf(r *http.Request, u sqlite.User, id string) (examPage
 		Frequencies: exam.HearingFrequencies, Areas: exam.Areas, Sides: []string{"right", "left"}, Recommends: exam.Recommendations, SupportNeeds: exam.SupportNeeds}
 	p.AgeMonths, _ = exam.AgeMonths(rec.Person.BirthDate, s.today())
 	p.Recorded = recordedValues(rec)
+	p.Scale = s.Scale != nil
 	s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
 	return p, nil
 }
@@ -243,6 +246,21 @@ func (s *Server) deskExam(w http.ResponseWriter, r *http.Request) {
 	flash := ""
 	if done := r.URL.Query().Get("done"); done != "" && slices.Contains(examSections, done) {
 		flash = ui.Translate(lang, "exams.saved")
+	}
+	if r.URL.Query().Get("scale") == "1" {
+		// "Von der Waage übernehmen": the scale's stable reading fills
+		// the form, unsaved; the assistant looks at it and saves.
+		rd, err := s.readScale(r.Context())
+		if err != nil {
+			p.Section, p.Fields = "measurement", map[string]string{"weight_kg": veedel.ErrorMessage(err)}
+			s.renderExam(w, r, http.StatusOK, "desk_exam", p, "", veedel.ErrorMessage(err))
+			return
+		}
+		p.Form = map[string]string{"weight_kg": strconv.FormatFloat(rd.WeightKG, 'f', -1, 64), "device": "seca"}
+		if rd.HeightCM != nil {
+			p.Form["height_cm"] = strconv.FormatFloat(*rd.HeightCM, 'f', -1, 64)
+		}
+		flash = ui.Translate(lang, "exams.scale.taken")
 	}
 	s.renderExam(w, r, http.StatusOK, "desk_exam", p, flash, "")
 }

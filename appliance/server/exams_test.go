@@ -32,7 +32,7 @@ type examSite struct {
 	url   string
 }
 
-func newExamSite(t *testing.T) *examSite {
+func newExamSite(t *testing.T, opts ...func(*server.Server)) *examSite {
 	t.Helper()
 	ctx := context.Background()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
@@ -66,7 +66,11 @@ func newExamSite(t *testing.T) *examSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer((&server.Server{Store: store, Renderer: renderer, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+	sv := &server.Server{Store: store, Renderer: renderer, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, o := range opts {
+		o(sv)
+	}
+	srv := httptest.NewServer(sv.Handler())
 	t.Cleanup(srv.Close)
 	return &examSite{store: store, url: srv.URL}
 }

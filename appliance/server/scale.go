@@ -59,22 +59,33 @@ func (s *Server) scaleReading(w http.ResponseWriter, r *http.Request, u sqlite.U
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if s.Scale == nil {
-		web.Error(w, r, veedel.Errorf(veedel.EUNAVAILABLE, "An diesem Standort ist keine Waage eingerichtet / no scale is configured at this site"))
-		return
-	}
-	timeout := s.ScaleTimeout
-	if timeout <= 0 {
-		timeout = DefaultScaleTimeout
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
-	defer cancel()
-	rd, err := s.Scale.Read(ctx)
+	out, err := s.readScale(r.Context())
 	if r.Context().Err() != nil {
 		// The client went away: whatever the scale said is nobody's answer.
 		w.WriteHeader(499)
 		return
 	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, http.StatusOK, out)
+}
+
+// readScale asks the scale for a stable reading (the JSON endpoints and
+// the station form's "from the scale" button): a coded error says why
+// there is none (scaleError).
+func (s *Server) readScale(ctx context.Context) (scaleReading, error) {
+	if s.Scale == nil {
+		return scaleReading{}, veedel.Errorf(veedel.EUNAVAILABLE, "An diesem Standort ist keine Waage eingerichtet / no scale is configured at this site")
+	}
+	timeout := s.ScaleTimeout
+	if timeout <= 0 {
+		timeout = DefaultScaleTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rd, err := s.Scale.Read(ctx)
 	if s.AfterReading != nil {
 		if err == nil {
 			s.AfterReading(nil)
@@ -83,15 +94,14 @@ func (s *Server) scaleReading(w http.ResponseWriter, r *http.Request, u sqlite.U
 		}
 	}
 	if err != nil {
-		web.Error(w, r, scaleError(err))
-		return
+		return scaleReading{}, scaleError(err)
 	}
 	out := scaleReading{WeightKG: rd.WeightKG, At: rd.At.UTC()}
 	if rd.HeightCM > 0 {
 		h := rd.HeightCM
 		out.HeightCM = &h
 	}
-	web.JSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 // scaleError says why there is no reading, in the desk's two languages.
