@@ -47,6 +47,9 @@ type LogStore interface {
 	SiteStore
 	// AdminStore keeps the admin users and their sessions (admin.go).
 	AdminStore
+	// ExamStore keeps the school-entry cohort and the district→site
+	// table (cohort.go).
+	ExamStore
 }
 
 // SiteCursor is how far a site's log has arrived at central.

@@ -54,6 +54,9 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"SiteDirectory_AddUpdate", testSiteDirectoryAddUpdate},
 		{"SiteDirectory_Remove", testSiteDirectoryRemove},
 		{"NewEnrollmentToken_UnknownSite", testNewEnrollmentTokenUnknownSite},
+		{"ExamCohort", testExamCohort},
+		{"ExamCohortConcurrent", testExamCohortConcurrent},
+		{"ExamDistricts", testExamDistricts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
