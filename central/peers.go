@@ -269,3 +269,23 @@ func (c *Central) outboundAppended(ctx context.Context, sites ...string) {
 		}
 	}
 }
+
+// FollowStore catches up from the store every interval until ctx ends:
+// for a node on a database that other nodes write to without a cluster to
+// tell it (package cluster runs its own catch-up, also on member changes).
+func (c *Central) FollowStore(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if sites, err := c.CatchUp(ctx); err != nil && ctx.Err() == nil {
+			c.log.Error("catch up from the database", "err", err)
+		} else if len(sites) > 0 {
+			c.log.Debug("caught up from the database", "sites", sites)
+		}
+	}
+}

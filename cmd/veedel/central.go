@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -182,6 +183,10 @@ func (n *centralNode) Run(ctx context.Context) error {
 		cctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		wg.Go(func() { cl.Run(cctx) })
 		defer stop()
+	} else if postgres.IsURL(n.cfg.DB) {
+		// Other nodes may write to this database without a cluster to
+		// tell this one: follow it.
+		wg.Go(func() { n.Central.FollowStore(ctx, cluster.CatchUpEvery) })
 	}
 	// Work that runs once per cluster runs under the database's lock
 	// (postgres.Store.Lead; on SQLite, here).
@@ -331,11 +336,11 @@ func parseClusterFlags(bind, join, key string) (*clusterConfig, error) {
 		}
 		return nil, nil
 	}
-	binds, err := cluster.ParseAddrs(bind)
-	if err != nil || len(binds) != 1 {
-		return nil, usageErrorf("-serf-bind %q is not one HOST:PORT", bind)
+	host, port, err := net.SplitHostPort(bind)
+	if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 0 || n > 65535 {
+		return nil, usageErrorf("-serf-bind %q is not HOST:PORT (e.g. 10.0.0.5:7946)", bind)
 	}
-	cfg := &clusterConfig{Bind: binds[0]}
+	cfg := &clusterConfig{Bind: bind}
 	if cfg.Join, err = cluster.ParseAddrs(join); err != nil {
 		return nil, usageErrorf("-join: %s", veedel.ErrorMessage(err))
 	}
