@@ -219,6 +219,11 @@ func (c *Central) CatchUpOutbound(ctx context.Context, site string) error {
 		}
 		grew = true
 		c.out.mu.Lock()
+		if c.out.clock != nil {
+			// Another node's entries: this node's outbound clock goes on
+			// after them, so that a site's outbound log keeps rising.
+			c.out.clock.Observe(entries[len(entries)-1].HLC)
+		}
 		if c.out.heads == nil {
 			c.out.heads = map[string]uint64{}
 		}
