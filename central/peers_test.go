@@ -17,8 +17,8 @@ import (
 type peersSeen struct{ advanced, outbound, sms []string }
 
 func (p *peersSeen) SiteAdvanced(site string, _ uint64) { p.advanced = append(p.advanced, site) }
-func (p *peersSeen) OutboundAppended(site string)        { p.outbound = append(p.outbound, site) }
-func (p *peersSeen) SMSHandover(site string)             { p.sms = append(p.sms, site) }
+func (p *peersSeen) OutboundAppended(site string)       { p.outbound = append(p.outbound, site) }
+func (p *peersSeen) SMSHandover(site string)            { p.sms = append(p.sms, site) }
 
 // TestTwoNodes: two central nodes on one database (here one SQLite file
 // opened twice), one told nothing by the other. A batch acked by node A
