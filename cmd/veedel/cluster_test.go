@@ -308,4 +308,54 @@ func TestCentralCluster(t *testing.T) {
 			t.Errorf("node C does not know a ticket issued after the kill: %d %v", code, err)
 		}
 	}
+
+	// Down the other way: a citizen cancels on node C while the site's
+	// download poll waits at node B; the poll wakes (serf's fan-out), the
+	// site decides, and C's page shows it.
+	cancelled := issued[len(issued)-1]
+	onC = ticketStream(t, ctx, c.URL+"/t/"+cancelled+"/events")
+	awaitStatus(t, onC, queue.StatusWaiting, 5*time.Second)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	sent := time.Now()
+	resp, err := noRedirect.Post(c.URL+"/t/"+cancelled+"/cancel", "application/x-www-form-urlencoded", strings.NewReader(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST cancel on node C = %d, want 303", resp.StatusCode)
+	}
+	eventually(t, 3*time.Second, "the site has the cancellation", func() (bool, string) {
+		var status string
+		app.Store.View(func(st *queue.State) {
+			if tk := st.TicketByToken(cancelled); tk != nil {
+				status = tk.Status
+			}
+		})
+		return status == queue.StatusCancelled, status
+	})
+	atSite := time.Since(sent)
+	awaitStatus(t, onC, queue.StatusCancelled, 3*time.Second)
+	t.Logf("cancelled on node C: at the site (polling node B) after %v, back on C's page after %v",
+		atSite.Round(time.Millisecond), time.Since(sent).Round(time.Millisecond))
+	if atSite > time.Second {
+		t.Errorf("the cancellation reached the site after %v, want within 1 s (the poll at node B woken by node C)", atSite)
+	}
+
+	// An SMS sign-up on node C reaches the site polling node B, and C
+	// learns that the site confirmed it.
+	smsToken := issued[len(issued)-2]
+	status, loc, _ := smsPost(t, c.URL, smsToken, smsTyped, true)
+	if status != http.StatusSeeOther {
+		t.Fatalf("SMS sign-up on node C = %d, want 303", status)
+	}
+	eventually(t, 5*time.Second, "node C's page says the SMS is set up", func() (bool, string) {
+		body := getPage(t, c.URL+loc)
+		return strings.Contains(body, "SMS-Benachrichtigung ist eingerichtet"), "not yet"
+	})
+	var ticketID string
+	app.Store.View(func(st *queue.State) { ticketID = st.TicketByToken(smsToken).ID })
+	if signed, err := app.Store.SMSSignedUp(ctx, ticketID); err != nil || !signed {
+		t.Errorf("the site has no SMS sign-up for the ticket: %v", err)
+	}
 }
