@@ -195,7 +195,10 @@ type Cluster struct {
 	caughtAt  time.Time // the last catch-up that ran to its end
 	catchErr  error
 
-	wake chan struct{} // a member joined or left: catch up now
+	pending map[string]uint8 // sites named by events, to catch up (pendingLog, pendingOutbound)
+
+	kick chan struct{} // pending has sites
+	wake chan struct{} // a member joined or left: catch up on everything
 	done chan struct{} // closed when Run returns
 }
 
@@ -272,7 +275,7 @@ func Start(cfg Config, c *central.Central) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: start serf on %s: %w", cfg.Bind, err)
 	}
-	cl := &Cluster{cfg: cfg, c: c, serf: s, events: events, log: cfg.Logger, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	cl := &Cluster{cfg: cfg, c: c, serf: s, events: events, log: cfg.Logger, kick: make(chan struct{}, 1), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	if len(cfg.Join) > 0 {
 		n, err := s.Join(cfg.Join, true)
 		if n == 0 {
@@ -337,37 +340,22 @@ func (cl *Cluster) Addr() string {
 	return net.JoinHostPort(m.Addr.String(), strconv.Itoa(int(m.Port)))
 }
 
-// Run drains serf's events and catches up from the database, until ctx
-// ends; then it leaves the cluster (the others see "left", not
-// "failed") and shuts serf down.
+// Run drains serf's events until ctx ends; then it leaves the cluster
+// (the others see "left", not "failed") and shuts serf down. The loop
+// does nothing slow itself (serf waits while the buffer is full): the
+// sites that events name are collected, and a worker reads them from the
+// database, together with the periodic catch-up.
 func (cl *Cluster) Run(ctx context.Context) {
 	defer close(cl.done)
+	var wg sync.WaitGroup
 	defer func() {
+		wg.Wait()
 		if err := cl.serf.Leave(); err != nil {
 			cl.log.Warn("cluster: leave", "err", err)
 		}
 		cl.serf.Shutdown()
 	}()
-	tick := time.NewTicker(CatchUpEvery)
-	defer tick.Stop()
-	catchUp := func() {
-		cctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
-		defer cancel()
-		sites, err := cl.c.CatchUp(cctx)
-		cl.mu.Lock()
-		cl.catchErr = err
-		if err == nil {
-			cl.caughtAt = cl.cfg.Now()
-		}
-		cl.mu.Unlock()
-		if err != nil && ctx.Err() == nil {
-			cl.log.Error("cluster: catch up from the database", "err", err)
-		} else if len(sites) > 0 {
-			// The gossip missed these (or was slower than the tick).
-			cl.log.Info("cluster: caught up from the database", "sites", sites)
-		}
-	}
-	catchUp()
+	wg.Go(func() { cl.catchUpLoop(ctx) })
 	rejoin := time.NewTicker(10 * CatchUpEvery)
 	defer rejoin.Stop()
 	for {
@@ -375,11 +363,7 @@ func (cl *Cluster) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case e := <-cl.events:
-			cl.handle(ctx, e)
-		case <-cl.wake:
-			catchUp()
-		case <-tick.C:
-			catchUp()
+			cl.handle(e)
 		case <-rejoin.C:
 			if len(cl.cfg.Join) > 0 && cl.serf.NumNodes() < 2 {
 				if n, err := cl.serf.Join(cl.cfg.Join, true); n > 0 {
@@ -392,10 +376,17 @@ func (cl *Cluster) Run(ctx context.Context) {
 	}
 }
 
-// handle takes one serf event: a member change wakes a catch-up (a node
-// that came back may have committed while it was apart), a user event
-// from another node catches this node up on the site it names.
-func (cl *Cluster) handle(ctx context.Context, e serf.Event) {
+// Kinds of pending catch-up of a site.
+const (
+	pendingLog      = 1 << iota // the site's log advanced
+	pendingOutbound             // its outbound log grew
+)
+
+// handle takes one serf event: a member change wakes a full catch-up (a
+// node that came back may have committed while it was apart), a user
+// event from another node queues a catch-up of the site it names (an SMS
+// hand-over wakes this node's polls and pages at once: it reads nothing).
+func (cl *Cluster) handle(e serf.Event) {
 	switch e := e.(type) {
 	case serf.MemberEvent:
 		for _, m := range e.Members {
@@ -417,19 +408,82 @@ func (cl *Cluster) handle(ctx context.Context, e serf.Event) {
 		cl.mu.Lock()
 		cl.lastEvent, cl.lastName = cl.cfg.Now(), e.Name
 		cl.mu.Unlock()
-		cctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
-		defer cancel()
+		var kind uint8
 		switch e.Name {
 		case eventAdvanced:
-			if _, err := cl.c.CatchUpSite(cctx, site, time.Time{}); err != nil {
-				cl.log.Error("cluster: catch up site", "site", site, "err", err)
-			}
+			kind = pendingLog
 		case eventOutbound:
-			if err := cl.c.CatchUpOutbound(cctx, site); err != nil {
-				cl.log.Error("cluster: catch up outbound", "site", site, "err", err)
-			}
+			kind = pendingOutbound
 		case eventSMS:
 			cl.c.SMSChanged(site)
+			return
+		default:
+			return
+		}
+		cl.mu.Lock()
+		if cl.pending == nil {
+			cl.pending = map[string]uint8{}
+		}
+		cl.pending[site] |= kind
+		cl.mu.Unlock()
+		select {
+		case cl.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// catchUpLoop reads from the database what the events named, every
+// CatchUpEvery all sites' positions, and everything when a member joined
+// or left.
+func (cl *Cluster) catchUpLoop(ctx context.Context) {
+	tick := time.NewTicker(CatchUpEvery)
+	defer tick.Stop()
+	full := func() {
+		cctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+		defer cancel()
+		sites, err := cl.c.CatchUp(cctx)
+		cl.mu.Lock()
+		cl.catchErr = err
+		if err == nil {
+			cl.caughtAt = cl.cfg.Now()
+		}
+		cl.mu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			cl.log.Error("cluster: catch up from the database", "err", err)
+		} else if len(sites) > 0 {
+			// The gossip missed these (or was slower than the tick).
+			cl.log.Info("cluster: caught up from the database", "sites", sites)
+		}
+	}
+	full()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-cl.kick:
+			cl.mu.Lock()
+			pending := cl.pending
+			cl.pending = nil
+			cl.mu.Unlock()
+			for site, kind := range pending {
+				cctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+				if kind&pendingLog != 0 {
+					if _, err := cl.c.CatchUpSite(cctx, site, time.Time{}); err != nil && ctx.Err() == nil {
+						cl.log.Error("cluster: catch up site", "site", site, "err", err)
+					}
+				}
+				if kind&pendingOutbound != 0 {
+					if err := cl.c.CatchUpOutbound(cctx, site); err != nil && ctx.Err() == nil {
+						cl.log.Error("cluster: catch up outbound", "site", site, "err", err)
+					}
+				}
+				cancel()
+			}
+		case <-cl.wake:
+			full()
+		case <-tick.C:
+			full()
 		}
 	}
 }
