@@ -37,8 +37,10 @@ import (
 type centralConfig struct {
 	// DB is central's database: a PostgreSQL URL (postgres://…) or the
 	// path of its SQLite file.
-	DB       string
-	Listen   string
+	DB     string
+	Listen string
+	// Brand is the city's name, logo and colours (nil: Cologne's).
+	Brand    *ui.Brand
 	Logger   *slog.Logger
 	Listener net.Listener // optional, overrides Listen (tests)
 	Now      func() time.Time
@@ -165,6 +167,7 @@ func (n *centralNode) Run(ctx context.Context) error {
 		n.listener.Close()
 		return err
 	}
+	renderer.SetBrand(n.cfg.Brand)
 	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now, PublicURL: n.cfg.PublicURL}
 	srv.Authorize = srv.AuthorizeSite // download polls signed by their site (trust.go)
 	var wg sync.WaitGroup
@@ -251,6 +254,7 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	publicURL := fs.String("public-url", "", "the portal's public address, for the links in /open-data (default: the address requested)")
 	mailCfg := mailFlags(fs)
 	payProvider := fs.String("payment-provider", "", "the payment provider's base URL: citizens may pay orders online (the shared secret in VEEDEL_PAYMENT_SECRET)")
+	loadBrand := brandFlag(fs)
 	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
 	serfBind := fs.String("serf-bind", "", "join the other central nodes on the same -db PostgreSQL: this node's gossip address HOST:PORT (TCP and UDP, e.g. 10.0.0.5:7946)")
 	join := fs.String("join", "", "gossip addresses HOST:PORT[,…] of central nodes already running (with -serf-bind)")
@@ -316,7 +320,11 @@ docs/DEPLOY.md.
 	if err != nil {
 		return err
 	}
-	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose),
+	brand, err := loadBrand()
+	if err != nil {
+		return err
+	}
+	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose), Brand: brand,
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil,
 		PaymentProvider: *payProvider, PaymentSecret: paySecret, Cluster: clusterCfg})
 	if err != nil {
