@@ -47,6 +47,9 @@ type Server struct {
 	// Payments is the payment provider for orders paid online
 	// (payments.go); nil: online payment is not offered.
 	Payments *Payments
+	// Cluster is the serf cluster of central nodes this node is part of
+	// (cluster.go); nil: this node alone.
+	Cluster ClusterStatus
 
 	// BookLimit bounds holds per client (zero: the package's BookLimit).
 	BookLimit ratelimit.Limit
@@ -158,6 +161,7 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.requireAdminAPI).Get("/api/v1/devices", s.apiDevices)
 	r.With(s.requireAdminAPI).Post("/api/v1/exam/cohort", s.apiImportCohort)
 	r.With(s.requireAdminAPI).Get("/api/v1/exam/statistics", s.apiExamStatistics)
+	r.With(s.requireAdminAPI).Get("/api/v1/cluster", s.apiCluster)
 	r.Route("/admin", s.adminRoutes)
 	return r
 }

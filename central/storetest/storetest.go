@@ -57,6 +57,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"ExamCohort", testExamCohort},
 		{"ExamCohortConcurrent", testExamCohortConcurrent},
 		{"ExamDistricts", testExamDistricts},
+		{"SMSHandovers", testSMSHandovers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -274,6 +274,22 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	store.UseMail(outbox)
 	n := &applianceNode{cfg: cfg, Store: store, Clock: clk, Key: key, centralClock: &changelog.CentralClock{}, listener: l, URL: scheme + l.Addr().String(), outbox: outbox}
 	if cfg.CentralURL != "" {
+		// Several central nodes: one at a time, the next when it fails
+		// (centralurls.go).
+		nodes, err := parseCentralURLs(cfg.CentralURL)
+		if err != nil || len(nodes) == 0 {
+			l.Close()
+			return fail(usageErrorf("appliance: -central %q is not a URL (or a comma-separated list of them)", cfg.CentralURL))
+		}
+		cfg.CentralURL = nodes[0].String()
+		if len(nodes) > 1 {
+			if client == nil {
+				client = &http.Client{}
+			}
+			failover := *client
+			failover.Transport = newCentralFailover(client.Transport, nodes, cfg.Logger)
+			client = &failover
+		}
 		n.Uplink = &uplink.Uplink{Outbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
 			Heartbeat: cfg.Heartbeat, BatchEntries: cfg.BatchEntries, RefusedBackoff: cfg.RefusedBackoff, Now: cfg.Now,
 			Client: clk.Client(client, 15*time.Second), Key: key, EnrollToken: cfg.EnrollToken, Enrollments: store, Central: n.centralClock}
@@ -397,7 +413,7 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	site := fs.String("site", "", "site ID (required): a built-in site ("+strings.Join(siteIDs(), ", ")+") or, with -seed, any other")
 	data := fs.String("data", "./var", "directory for the site's SQLite file")
 	listen := fs.String("listen", "127.0.0.1:8081", "address for the kiosk, desk, display and API")
-	central := fs.String("central", "", "central's URL for sync, e.g. https://central.example (empty: no sync)")
+	central := fs.String("central", "", "central's URL for sync, e.g. https://central.example, or the URLs of several central nodes, comma-separated (one at a time, the next when one fails); empty: no sync")
 	portal := fs.String("portal", "", "public portal URL that ticket QR codes link to (default: the -central URL)")
 	noShowGrace := fs.Duration("no-show-grace", 3*time.Minute, "how long after a call a clerk must wait before marking a no-show")
 	seedFile := fs.String("seed", "", "JSON file with the site's first configuration (site, services, counters, hours), used on the first start instead of the built-in catalogue; e.g. cmd/veedel/testdata/seed-kfz-poll.json")
@@ -448,8 +464,14 @@ passwords and sessions cross it (the files are re-read when they change).
 	if *site == "" {
 		return usageErrorf("appliance: -site is required (one of %s)", strings.Join(siteIDs(), ", "))
 	}
-	if *portal == "" {
-		*portal = *central
+	if *central != "" {
+		nodes, err := parseCentralURLs(*central)
+		if err != nil {
+			return err
+		}
+		if *portal == "" && len(nodes) > 0 {
+			*portal = nodes[0].String()
+		}
 	}
 	if *retention < 0 {
 		return usageErrorf("appliance: -retention must not be negative")
