@@ -26,6 +26,9 @@ Commands:
               "central enroll" / "central revoke" manage their keys,
               "central adduser" creates an admin login
   demo        run central and the sites kalk and porz on this machine
+  flash       write the appliance image and a site's provisioning to a disk
+  provision   (on the appliance, at boot) take over the provisioning
+  health      (on the appliance, at boot) wait for the appliance's /healthz
   load        load a running site: kiosks, counters and readers at once
   release     the city's signed update bundles: keygen, sign, verify
   version     print the version
@@ -43,7 +46,7 @@ func main() {
 // 2 for bad usage (with one line saying what is wrong), 1 for other errors.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "veedel: no command given (want appliance, central, demo, load, release or version; veedel -help says more)")
+		fmt.Fprintln(stderr, "veedel: no command given (want appliance, central, demo, flash, load, release or version; veedel -help says more)")
 		return 2
 	}
 	var err error
@@ -58,12 +61,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runLoad(ctx, args[1:], stdout, stderr)
 	case "release":
 		err = runRelease(ctx, args[1:], stdout, stderr)
+	case "flash":
+		err = runFlash(ctx, args[1:], stdout, stderr)
+	case "provision":
+		err = runProvision(ctx, args[1:], stdout, stderr)
+	case "health":
+		err = runHealth(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "veedel", veedel.Version)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
-		fmt.Fprintf(stderr, "veedel: unknown command %q (want appliance, central, demo, load, release or version)\n", args[0])
+		fmt.Fprintf(stderr, "veedel: unknown command %q (want appliance, central, demo, flash, load, release or version)\n", args[0])
 		return 2
 	}
 	switch {
