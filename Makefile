@@ -122,7 +122,7 @@ image: image-deps
 # Boots the image in qemu (UEFI; software emulation, VEEDEL_QEMU_ACCEL=kvm
 # where KVM works) to the appliance's /healthz through a forwarded port.
 image-test: image
-	VEEDEL_IMAGE_TEST=1 VEEDEL_IMAGE=$(CURDIR)/$(IMAGE_OUT)/veedel.img $(GO) test -count=1 -timeout 20m -v -run TestImageBootsToHealthy ./images
+	VEEDEL_IMAGE_TEST=1 VEEDEL_IMAGE=$(CURDIR)/$(IMAGE_OUT)/veedel.img VEEDEL_BIN=$(CURDIR)/.cache/images/veedel $(GO) test -count=1 -timeout 20m -v -run TestImageBootsToHealthy ./images
 
 screenshots: axe ## browser test with screenshots of kiosk, desk, display and portal in ./screenshots
 	VEEDEL_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run Browser -v ./cmd/veedel

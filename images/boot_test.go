@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	centralsqlite "github.com/veedel/veedel/central/sqlite"
 	"github.com/veedel/veedel/provision"
 )
 
@@ -47,8 +48,35 @@ func TestImageBootsToHealthy(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
+
+	// Central on the host's loopback, which the guest reaches as 10.0.2.2
+	// (qemu's user network), and a one-time token for kalk.
+	bin := veedelBinary(t, dir)
+	centralDir := filepath.Join(dir, "central")
+	centralPort := freePort(t)
+	central := exec.Command(bin, "central", "-data", centralDir, "-listen", fmt.Sprintf("127.0.0.1:%d", centralPort))
+	var centralLog bytes.Buffer
+	central.Stdout, central.Stderr = &centralLog, &centralLog
+	if err := central.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		central.Process.Kill()
+		central.Wait()
+		if t.Failed() {
+			t.Logf("central:\n%s", tail(centralLog.Bytes(), 3000))
+		}
+	}()
+	waitHealthy(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", centralPort), nil, &centralLog, time.Minute)
+	out, err := exec.Command(bin, "central", "enroll", "-site", "kalk", "-data", centralDir).Output()
+	if err != nil {
+		t.Fatalf("central enroll: %v", err)
+	}
+	token := strings.TrimSpace(string(out))
+
 	disk := filepath.Join(dir, "disk.img")
-	flash(t, img, disk, &provision.Record{Site: "kalk", HealthTimeout: provision.Duration(3 * time.Minute)})
+	flash(t, img, disk, &provision.Record{Site: "kalk", HealthTimeout: provision.Duration(3 * time.Minute),
+		CentralURL: fmt.Sprintf("http://10.0.2.2:%d", centralPort), EnrollToken: token})
 	vars := filepath.Join(dir, "vars.fd")
 	copyFile(t, ovmfVars, vars)
 
@@ -93,14 +121,26 @@ func TestImageBootsToHealthy(t *testing.T) {
 	t.Logf("accel %s: boot to healthy in %s", accel, healthy.Sub(start).Round(100*time.Millisecond))
 	fmt.Fprintf(os.Stderr, "image-test: accel=%s boot-to-healthy=%s\n", accel, healthy.Sub(start).Round(100*time.Millisecond))
 
+	// The appliance enrolls its key at central with the token.
+	deadline := time.Now().Add(3 * time.Minute)
+	for !enrolled(t, filepath.Join(centralDir, "central.db"), "kalk") {
+		if time.Now().After(deadline) {
+			t.Fatal("the appliance did not enroll at central")
+		}
+		time.Sleep(2 * time.Second)
+	}
+	t.Logf("enrolled at central %s after the boot began", time.Since(start).Round(100*time.Millisecond))
+
 	// The boot is blessed once veedel-health.service has passed: wait for
 	// the serial console to say so, then stop the machine.
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline = time.Now().Add(2 * time.Minute)
 	blessed := regexp.MustCompile(`Finished.*(systemd-bless-boot|Boot Loader Entry as Good)`)
 	for !blessed.MatchString(readString(serial)) && time.Now().Before(deadline) {
 		time.Sleep(time.Second)
 	}
-	time.Sleep(3 * time.Second) // the rename on the ESP reaches the disk
+	// The rename on the ESP and the token's deletion reach the disk (ext4
+	// commits its journal every 5 s).
+	time.Sleep(10 * time.Second)
 	qemu.Process.Kill()
 	<-exited
 
@@ -128,13 +168,76 @@ func TestImageBootsToHealthy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("mdir", "-b", "-i", fmt.Sprintf("%s@@%d", disk, esp.Offset), "::/loader/entries").CombinedOutput()
+	out, err = exec.Command("mdir", "-b", "-i", fmt.Sprintf("%s@@%d", disk, esp.Offset), "::/loader/entries").CombinedOutput()
 	if err != nil {
 		t.Fatalf("mdir: %v: %s", err, out)
 	}
 	if !strings.Contains(string(out), "veedel-a.conf") || strings.Contains(string(out), "+") {
 		t.Errorf("slot A's entry is not blessed after a healthy boot: %s", out)
 	}
+
+	// The data partition holds the site's database and the provisioning,
+	// and no longer the enrollment token.
+	data, err := provision.Find(parts, "data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(dir, "data.part")
+	pf, err := os.Create(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(pf, io.NewSectionReader(f, data.Offset, data.Size)); err != nil {
+		t.Fatal(err)
+	}
+	pf.Close()
+	out, err = exec.Command("debugfs", "-R", "ls -p /", part).CombinedOutput()
+	if err != nil {
+		t.Fatalf("debugfs: %v: %s", err, out)
+	}
+	listing := string(out)
+	for _, want := range []string{"/kalk.db/", "/provision.json/", "/kalk.key/"} {
+		if !strings.Contains(listing, want) {
+			t.Errorf("data partition lacks %s:\n%s", strings.Trim(want, "/"), listing)
+		}
+	}
+	if strings.Contains(listing, "/enroll-token/") {
+		t.Errorf("the enrollment token is still on the data partition after the enrollment:\n%s", listing)
+	}
+}
+
+// veedelBinary is the binary make image built (VEEDEL_BIN), else one built
+// now.
+func veedelBinary(t *testing.T, dir string) string {
+	t.Helper()
+	if b := os.Getenv("VEEDEL_BIN"); b != "" {
+		return b
+	}
+	b := filepath.Join(dir, "veedel")
+	if out, err := exec.Command("go", "build", "-o", b, "../cmd/veedel").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v: %s", err, out)
+	}
+	return b
+}
+
+// enrolled says whether central's store has an active key for the site.
+func enrolled(t *testing.T, db, site string) bool {
+	t.Helper()
+	st, err := centralsqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	keys, err := st.SiteKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k.Site == site && k.Active() {
+			return true
+		}
+	}
+	return false
 }
 
 func flash(t *testing.T, img, disk string, rec *provision.Record) {
