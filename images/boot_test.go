@@ -122,6 +122,9 @@ func TestImageBootsToHealthy(t *testing.T) {
 	fmt.Fprintf(os.Stderr, "image-test: accel=%s boot-to-healthy=%s\n", accel, healthy.Sub(start).Round(100*time.Millisecond))
 
 	// The appliance enrolls its key at central with the token.
+	if strings.Contains(readString(serial), "[FAILED]") {
+		t.Errorf("a unit failed to start at boot (serial console: [FAILED])")
+	}
 	deadline := time.Now().Add(3 * time.Minute)
 	for !enrolled(t, filepath.Join(centralDir, "central.db"), "kalk") {
 		if time.Now().After(deadline) {
@@ -191,6 +194,12 @@ func TestImageBootsToHealthy(t *testing.T) {
 		t.Fatal(err)
 	}
 	pf.Close()
+	// Killing qemu cut the power: e2fsck replays the journal as the next
+	// boot would, and must find nothing worse to fix (exit 0 or 1).
+	fsck := exec.Command("e2fsck", "-fy", part)
+	if out, err := fsck.CombinedOutput(); err != nil && fsck.ProcessState.ExitCode() > 1 {
+		t.Fatalf("e2fsck of the data partition after the power cut: %v: %s", err, out)
+	}
 	out, err = exec.Command("debugfs", "-R", "ls -p /", part).CombinedOutput()
 	if err != nil {
 		t.Fatalf("debugfs: %v: %s", err, out)

@@ -47,6 +47,7 @@ if [ -n "${IMAGE_REUSE_ROOT:-}" ] && [ -x "$root/usr/bin/veedel" ]; then
 	# Development only: reuse the last build's root file system.
 	rm -rf "$work/esp" "$work/data" "$work"/*.img "$work/rootfs.squashfs"
 	install -m 0755 "$bin" "$root/usr/bin/veedel"
+	cp -a "$here/rootfs/." "$root/"
 else
 rm -rf "$work"
 mkdir -p "$work" "$out"
@@ -56,6 +57,7 @@ mkdir -p "$work" "$out"
 packages=(systemd systemd-sysv systemd-timesyncd systemd-resolved systemd-boot systemd-boot-efi
 	udev linux-image-amd64 initramfs-tools zstd nftables fonts-dejavu-core ca-certificates e2fsprogs)
 mmdebstrap --mode=root --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
+	--dpkgopt='force-unsafe-io' \
 	--dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/doc/*' \
 	--dpkgopt='path-include=/usr/share/doc/*/copyright' \
