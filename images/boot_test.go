@@ -76,7 +76,7 @@ func TestImageBootsToHealthy(t *testing.T) {
 
 	disk := filepath.Join(dir, "disk.img")
 	flash(t, img, disk, &provision.Record{Site: "kalk", HealthTimeout: provision.Duration(3 * time.Minute),
-		CentralURL: fmt.Sprintf("http://10.0.2.2:%d", centralPort), EnrollToken: token})
+		CentralURL: fmt.Sprintf("http://10.0.2.2:%d", centralPort), EnrollToken: token, AdminPassword: "vier Wörter im Satz hier"})
 	vars := filepath.Join(dir, "vars.fd")
 	copyFile(t, ovmfVars, vars)
 
@@ -212,6 +212,9 @@ func TestImageBootsToHealthy(t *testing.T) {
 	}
 	if strings.Contains(listing, "/enroll-token/") {
 		t.Errorf("the enrollment token is still on the data partition after the enrollment:\n%s", listing)
+	}
+	if strings.Contains(listing, "/admin-password/") {
+		t.Errorf("the admin password is still on the data partition after the appliance set it:\n%s", listing)
 	}
 }
 

@@ -16,7 +16,10 @@ import (
 const (
 	RecordFile = "provision.json" // the record, without the token (root only)
 	TokenFile  = "enroll-token"   // the token, until the appliance has enrolled
-	CAFile     = "central-ca.pem"
+	// AdminPasswordFile is the lead's first password, until the appliance
+	// has set it.
+	AdminPasswordFile = "admin-password"
+	CAFile            = "central-ca.pem"
 )
 
 // TakeOver moves a record from the provisioning partition (dev) onto the
@@ -54,6 +57,11 @@ func TakeOver(dev, data string) (*Record, error) {
 			return nil, err
 		}
 	}
+	if r.AdminPassword != "" {
+		if err := writeFile(filepath.Join(data, AdminPasswordFile), []byte(r.AdminPassword), 0o600, uid, gid); err != nil {
+			return nil, err
+		}
+	}
 	if r.CentralCA != "" {
 		if err := writeFile(filepath.Join(data, CAFile), []byte(r.CentralCA), 0o644, -1, -1); err != nil {
 			return nil, err
@@ -61,6 +69,7 @@ func TakeOver(dev, data string) (*Record, error) {
 	}
 	kept := *r
 	kept.EnrollToken = ""
+	kept.AdminPassword = ""
 	js, err := json.MarshalIndent(&kept, "", "  ")
 	if err != nil {
 		return nil, err

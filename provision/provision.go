@@ -21,6 +21,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/veedel/veedel/internal/login"
 )
 
 // Record is what the technician provisions for one box.
@@ -32,8 +34,11 @@ type Record struct {
 	// CentralCA is PEM: CA certificates to trust for central's HTTPS.
 	CentralCA string `json:"central_ca,omitempty"`
 	// EnrollToken is the one-time token from veedel central enroll.
-	EnrollToken string  `json:"enroll_token,omitempty"`
-	Network     Network `json:"network"`
+	EnrollToken string `json:"enroll_token,omitempty"`
+	// AdminPassword is the site lead's first password (login "admin"): the
+	// appliance sets it on its first start and deletes it from the box.
+	AdminPassword string  `json:"admin_password,omitempty"`
+	Network       Network `json:"network"`
 	// HealthTimeout is how long a boot has to answer /healthz before it
 	// counts as failed (boot counting then falls back to the other slot).
 	HealthTimeout Duration `json:"health_timeout,omitempty"`
@@ -91,6 +96,11 @@ func (r *Record) Validate() error {
 	}
 	if strings.ContainsAny(r.EnrollToken, " \t\r\n\"'\\$") {
 		return errors.New("enrollment token: must not contain spaces or quotes")
+	}
+	if r.AdminPassword != "" {
+		if err := login.CheckNewPassword("admin", r.AdminPassword); err != nil {
+			return fmt.Errorf("admin password: %v", err)
+		}
 	}
 	if r.CentralCA != "" {
 		if r.CentralURL == "" {

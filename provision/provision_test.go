@@ -63,6 +63,7 @@ func TestValidate(t *testing.T) {
 		{Record{Site: "kalk", Network: Network{Gateway: "10.0.0.1"}}, "needs a static address"},
 		{Record{Site: "kalk", Network: Network{NTP: []string{"a b"}}}, "NTP"},
 		{Record{Site: "kalk", HealthTimeout: Duration(time.Second)}, "health timeout"},
+		{Record{Site: "kalk", AdminPassword: "short"}, "admin password"},
 	} {
 		err := tc.r.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -167,7 +168,7 @@ func TestFlashOutputAndTakeOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	ca := testCA(t)
-	rec := &Record{Site: "kalk", CentralURL: "https://central.example", CentralCA: ca, EnrollToken: "secret-token",
+	rec := &Record{Site: "kalk", CentralURL: "https://central.example", CentralCA: ca, EnrollToken: "secret-token", AdminPassword: "vier Wörter im Satz hier",
 		Network: Network{Address: "192.168.7.20/24", Gateway: "192.168.7.1", DNS: []string{"192.168.7.1"}, NTP: []string{"ntp.stadt.example"}}}
 	if err := Flash(src, st.Size(), dst, false, rec); err != nil {
 		t.Fatal(err)
@@ -226,9 +227,12 @@ func TestFlashOutputAndTakeOver(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(tok)) != "secret-token" {
 		t.Fatalf("token file: %q %v", tok, err)
 	}
+	if pw, err := os.ReadFile(filepath.Join(data, AdminPasswordFile)); err != nil || string(pw) != "vier Wörter im Satz hier" {
+		t.Fatalf("admin password file: %q %v", pw, err)
+	}
 	kept, _ := os.ReadFile(filepath.Join(data, RecordFile))
-	if strings.Contains(string(kept), "secret-token") {
-		t.Fatal("the kept record holds the enrollment token")
+	if strings.Contains(string(kept), "secret-token") || strings.Contains(string(kept), "Wörter") {
+		t.Fatal("the kept record holds the enrollment token or the password")
 	}
 	if fi, _ := os.Stat(filepath.Join(data, RecordFile)); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("record mode %v", fi.Mode())

@@ -381,6 +381,7 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	seedFile := fs.String("seed", "", "JSON file with the site's first configuration (site, services, counters, hours), used on the first start instead of the built-in catalogue; e.g. cmd/veedel/testdata/seed-kfz-poll.json")
 	retention := fs.Duration("retention", DefaultRetention, "keep change-log entries central has acknowledged this long, then compact them into a snapshot (0: keep all)")
 	enrollToken := fs.String("enroll-token", "", "one-time token from veedel central enroll (or set VEEDEL_ENROLL_TOKEN)")
+	adminPasswordFile := fs.String("admin-password-file", "", "file holding the site lead's first password (the image's provisioning): sets the login admin like VEEDEL_ADMIN_PASSWORD, then deletes the file")
 	enrollTokenFile := fs.String("enroll-token-file", "", "file holding the enrollment token (the image's provisioning): deleted once the site's key is enrolled")
 	centralCA := fs.String("central-ca", "", "PEM file of CA certificates to trust for central's HTTPS, besides the system's")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve the kiosk, desk, display and API over HTTPS (with -tls-key)")
@@ -471,7 +472,16 @@ passwords and sessions cross it (the files are re-read when they change).
 		}
 		cfg.SMSSender = &notify.HTTPSender{URL: *smsGateway, Method: *smsMethod, Header: header, Body: *smsBody}
 	}
-	if pw := os.Getenv("VEEDEL_ADMIN_PASSWORD"); pw != "" {
+	pw := os.Getenv("VEEDEL_ADMIN_PASSWORD")
+	pwFromFile := false
+	if pw == "" && *adminPasswordFile != "" {
+		b, err := os.ReadFile(*adminPasswordFile)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("appliance: -admin-password-file: %v", err)
+		}
+		pw, pwFromFile = string(b), len(b) > 0
+	}
+	if pw != "" {
 		if err := login.CheckNewPassword("admin", pw); err != nil {
 			return usageErrorf("appliance: VEEDEL_ADMIN_PASSWORD: %v", err)
 		}
@@ -480,6 +490,13 @@ passwords and sessions cross it (the files are re-read when they change).
 	node, err := openAppliance(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if pwFromFile {
+		// The login exists now (openAppliance created it): the password
+		// must not stay on the box in the clear.
+		if err := os.Remove(*adminPasswordFile); err != nil {
+			cfg.Logger.Warn("could not delete the admin password's file", "file", *adminPasswordFile, "err", err)
+		}
 	}
 	if ok, _ := node.Store.HasUsers(ctx); !ok {
 		cfg.Logger.Warn("no staff logins yet: start once with VEEDEL_ADMIN_PASSWORD set to create the user admin")

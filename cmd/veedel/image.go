@@ -39,7 +39,9 @@ Writes the appliance image to a disk (or a new image file) and the site's
 provisioning into its provisioning partition: site, central's URL and CA,
 the enrollment token and the network. On first boot the appliance takes it
 over onto its data partition, wipes the partition, enrolls with the token
-and then deletes it. The device must not be mounted.
+and then deletes it. Set VEEDEL_ADMIN_PASSWORD to give the site lead's login
+"admin" its first password (the box deletes it once set). The device must
+not be mounted.
 
 `)
 		fs.PrintDefaults()
@@ -63,6 +65,8 @@ and then deletes it. The device must not be mounted.
 		}
 		rec.CentralCA = string(b)
 	}
+	// Like veedel appliance: never on the command line (shell history, ps).
+	rec.AdminPassword = os.Getenv("VEEDEL_ADMIN_PASSWORD")
 	if rec.Site == "" {
 		return usageErrorf("flash: -site is required")
 	}

@@ -104,3 +104,44 @@ func TestHealthWaitsForOK(t *testing.T) {
 		t.Fatalf("closed server: exit %d: %s", code, stderr.String())
 	}
 }
+
+// The image's provisioning hands the lead's first password over in a file:
+// the appliance creates the login admin with it and deletes the file.
+func TestAppliancePasswordFile(t *testing.T) {
+	t.Setenv("VEEDEL_ADMIN_PASSWORD", "")
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "admin-password")
+	if err := os.WriteFile(pwFile, []byte("vier Wörter im Satz hier"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	var stdout, stderr bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"appliance", "-site", "kalk", "-data", dir, "-listen", "127.0.0.1:0", "-admin-password-file", pwFile}, &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(pwFile); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("the password file is still there: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("appliance exit %d: %s", code, stderr.String())
+	}
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "kalk.db"), "kalk", sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if ok, err := store.HasUsers(context.Background()); err != nil || !ok {
+		t.Fatalf("no login after the password file: %v", err)
+	}
+}
