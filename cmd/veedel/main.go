@@ -26,7 +26,7 @@ Commands:
               "central site" keeps the directory of sites,
               "central enroll" / "central revoke" manage their keys,
               "central adduser" creates an admin login
-  demo        run central and the sites kalk and porz on this machine
+  demo        run central and every kind of site (customer centres, the registration and school-health offices) on this machine
   exam        escrow-keygen: the health office's escrow key of the school-entry exams
   flash       write the appliance image and a site's provisioning to a disk
   provision   (on the appliance, at boot) take over the provisioning
