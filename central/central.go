@@ -85,6 +85,8 @@ type Central struct {
 
 	boxMu sync.Mutex
 	boxes map[string][]byte // the sites' box keys as last recorded
+
+	plateAlloc sync.Mutex // cutting plate blocks and reserving plates (plates.go)
 }
 
 // Now is central's clock, which sync answers tell the sites (their Date

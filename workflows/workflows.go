@@ -5,6 +5,7 @@ package workflows
 
 import (
 	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/appliance/plates"
 	"github.com/veedel/veedel/appliance/registration"
 	"github.com/veedel/veedel/workflow"
 )
@@ -14,6 +15,7 @@ func Site() []workflow.Site {
 	return []workflow.Site{
 		registration.Site,
 		appointment.Site,
+		plates.Site,
 	}
 }
 
@@ -22,5 +24,6 @@ func Central() []workflow.Central {
 	return []workflow.Central{
 		registration.NewCentral(),
 		appointment.NewCentral(),
+		plates.NewCentral(),
 	}
 }

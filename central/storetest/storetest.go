@@ -54,6 +54,8 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"SiteDirectory_AddUpdate", testSiteDirectoryAddUpdate},
 		{"SiteDirectory_Remove", testSiteDirectoryRemove},
 		{"NewEnrollmentToken_UnknownSite", testNewEnrollmentTokenUnknownSite},
+		{"PlateReservations_Concurrent", testPlateReservationsConcurrent},
+		{"PlateReservations_Lifetime", testPlateReservationsLifetime},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
