@@ -92,7 +92,7 @@ func (c *Central) Plates() *plates.Central {
 // PlateSites are the sites that get blocks: the model's Sites when set,
 // else the directory's vehicle-registration sites, sorted.
 func (c *Central) PlateSites() []string {
-	if s := c.Plates().Sites; s != nil {
+	if s := c.Plates().SiteList(); s != nil {
 		return s
 	}
 	c.mu.RLock()

@@ -58,15 +58,13 @@ type Central struct {
 	// Blocked are the letter combinations not issued (nil:
 	// vehicle.DefaultBlocked). Set before use.
 	Blocked []string
-	// Sites are the sites that get blocks (nil: the directory's
-	// vehicle-registration sites).
-	Sites []string
 	// BlockSize, LowWater and ReserveFor: 0 means the default.
 	BlockSize  int
 	LowWater   int
 	ReserveFor time.Duration
 
 	mu     sync.Mutex
+	sites  []string             // SetSites
 	blocks map[string][]granted // by letters
 	seen   map[int64]bool       // block IDs folded
 	nextID int64
@@ -221,6 +219,21 @@ func (c *Central) status(plate string) Status {
 		}
 	}
 	return Status{Plate: plate, State: StateFree}
+}
+
+// SetSites names the sites that get blocks (nil: the directory's
+// vehicle-registration sites, central decides).
+func (c *Central) SetSites(sites []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sites = sites
+}
+
+// SiteList is what SetSites set.
+func (c *Central) SiteList() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sites
 }
 
 // BlockedList is the combinations not issued.

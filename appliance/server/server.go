@@ -145,6 +145,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/counters/{counter}/{action}", s.apiCounterAction)
 		r.Get("/orders", s.apiOrders)
 		r.Post("/orders/{code}/{action}", s.apiOrderAction)
+		s.plateRoutes(r)
 	})
 	return r
 }

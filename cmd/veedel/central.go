@@ -67,6 +67,18 @@ type centralConfig struct {
 	PaymentProvider string
 	PaymentSecret   []byte
 	DemoPayments    bool
+	// Plates configures the number plates (zero: plates' defaults).
+	Plates plateConfig
+}
+
+// plateConfig is how central hands out Cologne's plates (appliance/plates).
+type plateConfig struct {
+	Sites      []string      // sites that get blocks (nil: the directory's registration sites)
+	BlockSize  int           // plates per block (0: 200)
+	LowWater   int           // refill at or below this many (0: 50)
+	ReserveFor time.Duration // a Wunschkennzeichen's reservation (0: 90 days)
+	Blocked    []string      // letter combinations not issued (nil: vehicle.DefaultBlocked)
+	Every      time.Duration // refill check at least this often (0: 5 s)
 }
 
 // simPayPath is where the demo payment provider is mounted.
@@ -113,6 +125,9 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 		return nil, err
 	}
 	c.Workflow(registration.Prefix).(*registration.Central).CivilStatusSite = cfg.CivilStatusSite
+	pm := c.Plates()
+	pm.BlockSize, pm.LowWater, pm.ReserveFor, pm.Blocked = cfg.Plates.BlockSize, cfg.Plates.LowWater, cfg.Plates.ReserveFor, cfg.Plates.Blocked
+	pm.SetSites(cfg.Plates.Sites)
 	for _, a := range cfg.Admins {
 		if err := store.CreateAdmin(ctx, a.Name, a.Role, a.Password, time.Now()); err != nil {
 			store.Close()
@@ -174,6 +189,11 @@ func (n *centralNode) Run(ctx context.Context) error {
 		srv.Payments = &server.Payments{Provider: &payment.Client{BaseURL: provider, Secret: n.cfg.PaymentSecret, Now: n.cfg.Now}, Secret: n.cfg.PaymentSecret}
 		wg.Go(func() { srv.ExpirePayments(ctx, time.Minute) })
 	}
+	plateEvery := n.cfg.Plates.Every
+	if plateEvery <= 0 {
+		plateEvery = 5 * time.Second
+	}
+	wg.Go(func() { n.Central.RunPlates(ctx, plateEvery) })
 	handler := srv.Handler()
 	if len(mounts) > 0 {
 		mux := http.NewServeMux()
@@ -216,6 +236,7 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	mailCfg := mailFlags(fs)
 	payProvider := fs.String("payment-provider", "", "the payment provider's base URL: citizens may pay orders online (the shared secret in VEEDEL_PAYMENT_SECRET)")
 	loadBrand := brandFlag(fs)
+	plateReserve := fs.Duration("plate-reservation", 90*24*time.Hour, "how long a Wunschkennzeichen stays reserved")
 	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
@@ -262,6 +283,9 @@ All of them work while central runs.
 			return usageErrorf("-payment-provider needs the secret shared with the provider in VEEDEL_PAYMENT_SECRET (at least 16 characters)")
 		}
 	}
+	if *plateReserve < time.Hour {
+		return usageErrorf("-plate-reservation %v: at least an hour, e.g. 2160h for 90 days", *plateReserve)
+	}
 	dbName, err := centralDB(*db, *data)
 	if err != nil {
 		return err
@@ -272,7 +296,7 @@ All of them work while central runs.
 	}
 	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose), Brand: brand,
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil,
-		PaymentProvider: *payProvider, PaymentSecret: paySecret})
+		PaymentProvider: *payProvider, PaymentSecret: paySecret, Plates: plateConfig{ReserveFor: *plateReserve}})
 	if err != nil {
 		return err
 	}
