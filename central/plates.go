@@ -222,7 +222,8 @@ func plateTaken(plate string) error {
 }
 
 // RefillPlates grants a new block to every registration site whose blocks
-// hold no more than the low-water mark (as its log tells central), and
+// hold no more than the low-water mark (as its log tells central; a site
+// that has not sent its log yet gets none), and
 // forgets the reservations that ended (the holders' names with them).
 func (c *Central) RefillPlates(ctx context.Context) error {
 	ps, err := c.plateStore()
@@ -240,7 +241,9 @@ func (c *Central) RefillPlates(ctx context.Context) error {
 		return err
 	}
 	for _, site := range c.PlateSites() {
-		if model.Left(site) > model.LowWaterMark() {
+		// A site gets its first block once it has sent its log: no
+		// plates wait in the outbound log of a site not installed yet.
+		if !c.hasLog(site) || model.Left(site) > model.LowWaterMark() {
 			continue
 		}
 		if err := c.grantBlock(ctx, ps, site); err != nil {

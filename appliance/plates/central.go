@@ -82,7 +82,8 @@ type Central struct {
 	// released: plates given back from a block (plate -> block).
 	released map[string]int64
 	perSite  map[string]*siteCount
-	// ended: plates whose reservation ended, for the store to forget.
+	// ended: token hashes (hex) of reservations that ended, for the
+	// store to forget.
 	ended []string
 }
 
@@ -186,7 +187,7 @@ func (c *Central) consume(k, plate string) {
 	if c.byPlate[plate] == k {
 		delete(c.byPlate, plate)
 	}
-	c.ended = append(c.ended, plate)
+	c.ended = append(c.ended, k)
 }
 
 // Status tells what becomes of plate (canonical). Reservations waiting in
@@ -332,8 +333,9 @@ func (c *Central) isBlocked(letters string) bool {
 	return false
 }
 
-// Ended returns (and forgets) the plates whose reservations ended since
-// the last call: central's store forgets the holders' names then.
+// Ended returns (and forgets) the token hashes (hex) of the reservations
+// that ended since the last call: central's store forgets the holders'
+// names then.
 func (c *Central) Ended() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
