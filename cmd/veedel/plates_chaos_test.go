@@ -65,8 +65,11 @@ func (c *chaosRun) plateDesk(ctx context.Context, s *chaosSite, r *rand.Rand) {
 			if tok := body["reservation_token"]; tok != "" {
 				s.plates.tokens = append([]string{tok}, s.plates.tokens...)
 			}
-		case 0:
-			s.plates.failed++ // the appliance restarting, or the answer lost
+		case 0, http.StatusTooManyRequests:
+			// The appliance restarting or the answer lost; or the staff
+			// login throttled (as the clerk's), e.g. while the appliance
+			// resets its users at start.
+			s.plates.failed++
 		default:
 			c.problem("%s: plate assignment %v: %d %s", s.cfg.Site, body, status, b)
 		}
