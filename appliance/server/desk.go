@@ -127,6 +127,8 @@ type deskPage struct {
 	Reprint      bool
 	// OpenOrders counts the certificate orders not done (desk_orders.go).
 	OpenOrders int
+	// Plates: the site hands out number plates (desk_plates.go).
+	Plates bool
 }
 
 func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
@@ -137,7 +139,7 @@ func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, 
 	sess := session(r)
 	now := s.current()
 	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User), Reprint: s.Printer != nil,
-		OpenOrders: s.openOrders(r.Context())}
+		OpenOrders: s.openOrders(r.Context()), Plates: s.hasPlates(r.Context())}
 	s.Store.View(func(st *queue.State) {
 		p.SiteName, p.Counters, p.Services = st.Site.Name, counterViews(st), serviceViews(st)
 		p.DeviceBanner = deviceBannerOf(deviceViews(st))

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -31,6 +33,30 @@ func (p *chaosPlates) summary() string {
 	return fmt.Sprintf("plates: %d assigned (%d reserved), %d waits for a block, %d failed", len(p.told), p.reserved, p.waits, p.failed)
 }
 
+// plateClient waits for the appliance's answer however slow it is under
+// the faults (a restart cuts the connection at once): an assignment
+// always commits, so the desk must not give up on one that is still
+// under way, or it would commit after the run went quiet.
+var plateClient = &http.Client{Timeout: 2 * time.Minute}
+
+func plateRequest(url string, body any, header map[string]string) (int, []byte) {
+	data, _ := json.Marshal(body)
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(data))
+	if err != nil {
+		return 0, nil
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := plateClient.Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
 
 // plateDesk assigns plates at s every 20–80 ms.
 func (c *chaosRun) plateDesk(ctx context.Context, s *chaosSite, r *rand.Rand) {
@@ -43,7 +69,7 @@ func (c *chaosRun) plateDesk(ctx context.Context, s *chaosSite, r *rand.Rand) {
 			s.plates.tokens = s.plates.tokens[:n-1]
 		}
 		s.mu.Unlock()
-		status, _, b := request(s.url+"/api/v1/plates/assign", body, auth)
+		status, b := plateRequest(s.url+"/api/v1/plates/assign", body, auth)
 		s.mu.Lock()
 		switch status {
 		case http.StatusCreated:
@@ -65,10 +91,10 @@ func (c *chaosRun) plateDesk(ctx context.Context, s *chaosSite, r *rand.Rand) {
 			if tok := body["reservation_token"]; tok != "" {
 				s.plates.tokens = append([]string{tok}, s.plates.tokens...)
 			}
-		case 0, http.StatusTooManyRequests:
-			// The appliance restarting or the answer lost; or the staff
-			// login throttled (as the clerk's), e.g. while the appliance
-			// resets its users at start.
+		case 0, http.StatusTooManyRequests, 499, http.StatusInternalServerError:
+			// The appliance restarting (499, or 500 "database is closed":
+			// stopping under the request) or the answer lost; or the staff login throttled (as the
+			// clerk's), e.g. while the appliance resets its users at start.
 			s.plates.failed++
 		default:
 			c.problem("%s: plate assignment %v: %d %s", s.cfg.Site, body, status, b)
