@@ -92,7 +92,8 @@ type Central struct {
 	boxMu sync.Mutex
 	boxes map[string][]byte // the sites' box keys as last recorded
 
-	peerBox peersBox // the other central nodes, if any (peers.go)
+	peerBox    peersBox   // the other central nodes, if any (peers.go)
+	plateAlloc sync.Mutex // cutting plate blocks and reserving plates (plates.go)
 }
 
 // Now is central's clock, which sync answers tell the sites (their Date

@@ -6,6 +6,7 @@ package workflows
 import (
 	"github.com/veedel/veedel/appliance/appointment"
 	"github.com/veedel/veedel/appliance/exam"
+	"github.com/veedel/veedel/appliance/plates"
 	"github.com/veedel/veedel/appliance/registration"
 	"github.com/veedel/veedel/workflow"
 )
@@ -16,6 +17,7 @@ func Site() []workflow.Site {
 		registration.Site,
 		appointment.Site,
 		exam.Site,
+		plates.Site,
 	}
 }
 
@@ -25,5 +27,6 @@ func Central() []workflow.Central {
 		registration.NewCentral(),
 		appointment.NewCentral(),
 		exam.NewCentral(),
+		plates.NewCentral(),
 	}
 }

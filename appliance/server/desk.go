@@ -132,6 +132,8 @@ type deskPage struct {
 	// day list; ExamAudit: the lead exports their audit log, on a
 	// school-health site.
 	ExamStaff, ExamAudit bool
+	// Plates: the site hands out number plates (desk_plates.go).
+	Plates bool
 }
 
 func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
@@ -142,7 +144,7 @@ func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, 
 	sess := session(r)
 	now := s.current()
 	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User), Reprint: s.Printer != nil,
-		OpenOrders: s.openOrders(r.Context()), ExamStaff: sqlite.SeesHealthData(sess.User.Role)}
+		OpenOrders: s.openOrders(r.Context()), ExamStaff: sqlite.SeesHealthData(sess.User.Role), Plates: s.hasPlates(r.Context())}
 	s.Store.View(func(st *queue.State) {
 		p.SiteName, p.Counters, p.Services = st.Site.Name, counterViews(st), serviceViews(st)
 		p.DeviceBanner = deviceBannerOf(deviceViews(st))

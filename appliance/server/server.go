@@ -109,6 +109,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/desk/scale/reading", s.deskScaleReading) // the exam staff's (scale.go)
 		r.Post("/desk/tickets/{id}/reprint", s.deskReprint)
 		r.Get("/desk/orders", s.deskOrders)
+		s.deskPlateRoutes(r)
 		r.Get("/desk/orders/{code}", s.deskOrder)
 		r.Get("/desk/orders/{code}/letter.pdf", s.deskOrderLetter)
 		r.Get("/desk/orders/{code}/slip.pdf", s.deskOrderSlip)
@@ -147,6 +148,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/orders", s.apiOrders)
 		r.Post("/orders/{code}/{action}", s.apiOrderAction)
 		s.examRoutes(r)
+		s.plateRoutes(r)
 	})
 	return r
 }

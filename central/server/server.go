@@ -146,6 +146,8 @@ func (s *Server) Handler() http.Handler {
 	r.Post("/api/v1/appointments/{token}/confirm", s.apiConfirmAppointment)
 	r.Post("/api/v1/appointments/{token}/cancel", s.apiCancelAppointment)
 	r.Post("/api/v1/orders", s.apiPlaceOrder)
+	r.Get("/api/v1/plates/{plate}", s.apiPlate)
+	r.Post("/api/v1/plates/reservations", s.apiReservePlate)
 	r.Get("/api/v1/orders/{token}", s.apiOrder)
 	// The payment provider's server-to-server notification: no Origin or
 	// Sec-Fetch-Site header, so the cross-origin protection lets it by;

@@ -58,6 +58,8 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"ExamCohortConcurrent", testExamCohortConcurrent},
 		{"ExamDistricts", testExamDistricts},
 		{"SMSHandovers", testSMSHandovers},
+		{"PlateReservations_Concurrent", testPlateReservationsConcurrent},
+		{"PlateReservations_Lifetime", testPlateReservationsLifetime},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -86,6 +86,7 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 		app.URL + "/desk/setup",
 		app.URL + "/desk/logins",
 		app.URL + "/desk/kiosks",
+		app.URL + "/desk/plates",
 		cent.URL + "/",
 		cent.URL + "/t/" + tokens[0],
 		cent.URL + "/t/" + tokens[1],

@@ -73,6 +73,8 @@ type centralConfig struct {
 	// Cluster joins this node to the other central nodes on the same
 	// PostgreSQL database (central/cluster); nil: this node alone.
 	Cluster *clusterConfig
+	// Plates configures the number plates (zero: plates' defaults).
+	Plates plateConfig
 }
 
 // clusterConfig is a node's part of a cluster of central nodes.
@@ -80,6 +82,16 @@ type clusterConfig struct {
 	Bind string   // gossip address, HOST:PORT
 	Join []string // gossip addresses of running nodes
 	Key  []byte   // gossip key (nil only on loopback)
+}
+
+// plateConfig is how central hands out Cologne's plates (appliance/plates).
+type plateConfig struct {
+	Sites      []string      // sites that get blocks (nil: the directory's registration sites)
+	BlockSize  int           // plates per block (0: 200)
+	LowWater   int           // refill at or below this many (0: 50)
+	ReserveFor time.Duration // a Wunschkennzeichen's reservation (0: 90 days)
+	Blocked    []string      // letter combinations not issued (nil: vehicle.DefaultBlocked)
+	Every      time.Duration // refill check at least this often (0: 5 s)
 }
 
 // simPayPath is where the demo payment provider is mounted.
@@ -129,6 +141,9 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 		return nil, err
 	}
 	c.Workflow(registration.Prefix).(*registration.Central).CivilStatusSite = cfg.CivilStatusSite
+	pm := c.Plates()
+	pm.BlockSize, pm.LowWater, pm.ReserveFor, pm.Blocked = cfg.Plates.BlockSize, cfg.Plates.LowWater, cfg.Plates.ReserveFor, cfg.Plates.Blocked
+	pm.SetSites(cfg.Plates.Sites)
 	for _, a := range cfg.Admins {
 		if err := store.CreateAdmin(ctx, a.Name, a.Role, a.Password, time.Now()); err != nil {
 			store.Close()
@@ -213,6 +228,11 @@ func (n *centralNode) Run(ctx context.Context) error {
 			n.store.Lead(ctx, "payments-expiry", n.cfg.Logger, func(ctx context.Context) { srv.ExpirePayments(ctx, time.Minute) })
 		})
 	}
+	plateEvery := n.cfg.Plates.Every
+	if plateEvery <= 0 {
+		plateEvery = 5 * time.Second
+	}
+	wg.Go(func() { n.Central.RunPlates(ctx, plateEvery) })
 	handler := srv.Handler()
 	if len(mounts) > 0 {
 		mux := http.NewServeMux()
@@ -255,6 +275,7 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	mailCfg := mailFlags(fs)
 	payProvider := fs.String("payment-provider", "", "the payment provider's base URL: citizens may pay orders online (the shared secret in VEEDEL_PAYMENT_SECRET)")
 	loadBrand := brandFlag(fs)
+	plateReserve := fs.Duration("plate-reservation", 90*24*time.Hour, "how long a Wunschkennzeichen stays reserved")
 	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
 	serfBind := fs.String("serf-bind", "", "join the other central nodes on the same -db PostgreSQL: this node's gossip address HOST:PORT (TCP and UDP, e.g. 10.0.0.5:7946)")
 	join := fs.String("join", "", "gossip addresses HOST:PORT[,…] of central nodes already running (with -serf-bind)")
@@ -312,6 +333,9 @@ docs/DEPLOY.md.
 			return usageErrorf("-payment-provider needs the secret shared with the provider in VEEDEL_PAYMENT_SECRET (at least 16 characters)")
 		}
 	}
+	if *plateReserve < time.Hour {
+		return usageErrorf("-plate-reservation %v: at least an hour, e.g. 2160h for 90 days", *plateReserve)
+	}
 	dbName, err := centralDB(*db, *data)
 	if err != nil {
 		return err
@@ -326,7 +350,7 @@ docs/DEPLOY.md.
 	}
 	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose), Brand: brand,
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil,
-		PaymentProvider: *payProvider, PaymentSecret: paySecret, Cluster: clusterCfg})
+		PaymentProvider: *payProvider, PaymentSecret: paySecret, Cluster: clusterCfg, Plates: plateConfig{ReserveFor: *plateReserve}})
 	if err != nil {
 		return err
 	}

@@ -152,6 +152,7 @@ type chaosSite struct {
 	orderTokens      []string // the citizens' status tokens, as orders
 
 	mu     sync.Mutex
+	plates chaosPlates       // the desk's plates (plates_chaos_test.go)
 	issued map[string]bool   // tokens answered with 201
 	keys   map[string]string // Idempotency-Key -> token
 	counts struct{ ok, failed, conflicts int }
@@ -209,7 +210,7 @@ func runChaos(t *testing.T, seed uint64) {
 	// The sites.
 	names := []string{"kalk", "porz"}
 	r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
-	names = names[:1+r.IntN(2)]
+	_ = r.IntN(2) // was: one or two sites; now always both, the two registration sites of the plates
 	for _, site := range names {
 		s := &chaosSite{clock: &skewClock{}, issued: map[string]bool{}, keys: map[string]string{}}
 		listen := freeAddr(t)
@@ -245,7 +246,11 @@ func runChaos(t *testing.T, seed uint64) {
 		traffic.Add(2)
 		go func() { defer traffic.Done(); c.kiosk(ctx, s, rand.New(rand.NewPCG(seed, uint64(2*i+1)))) }()
 		go func() { defer traffic.Done(); c.clerk(ctx, s, rand.New(rand.NewPCG(seed, uint64(2*i+2)))) }()
+		traffic.Add(1)
+		go func() { defer traffic.Done(); c.plateDesk(ctx, s, rand.New(rand.NewPCG(seed, uint64(100+i)))) }()
 	}
+	traffic.Add(1)
+	go func() { defer traffic.Done(); c.reservePlates(ctx, rand.New(rand.NewPCG(seed, 99))) }()
 	defer func() { stopTraffic(); traffic.Wait() }()
 
 	if lateCentral {
@@ -302,7 +307,15 @@ func (c *chaosRun) pause(lo, hi int) {
 }
 
 func (c *chaosRun) startCentral() {
-	c.central, c.centralRun = startCentral(c.t, c.dir, c.centralAddr)
+	var sites []string
+	for _, s := range c.sites {
+		sites = append(sites, s.cfg.Site)
+	}
+	c.central, c.centralRun = startCentral(c.t, c.dir, c.centralAddr, func(cfg *centralConfig) {
+		// Both sites act as registration sites, with small blocks so that
+		// refills happen under the faults.
+		cfg.Plates = plateConfig{Sites: sites, BlockSize: 25, LowWater: 10, Every: 100 * time.Millisecond}
+	})
 }
 
 func (c *chaosRun) stopCentral() {
@@ -451,7 +464,10 @@ func (c *chaosRun) check(when string) {
 			tokens = append(tokens, token)
 		}
 		s.mu.Unlock()
-		sites = append(sites, siteUnderTest{Site: s.cfg.Site, Store: s.node.Store, Issued: tokens})
+		s.mu.Lock()
+		told := slices.Clone(s.plates.told)
+		s.mu.Unlock()
+		sites = append(sites, siteUnderTest{Site: s.cfg.Site, Store: s.node.Store, Issued: tokens, Plates: told})
 	}
 	problems := checkInvariants(context.Background(), c.central, sites)
 	for _, p := range problems {
@@ -643,7 +659,7 @@ func (c *chaosRun) trafficSummary() string {
 	var out []string
 	for _, s := range c.sites {
 		s.mu.Lock()
-		out = append(out, fmt.Sprintf("%s: %d tickets, %d requests ok, %d failed, %d conflicts", s.cfg.Site, len(s.issued), s.counts.ok, s.counts.failed, s.counts.conflicts))
+		out = append(out, fmt.Sprintf("%s: %d tickets, %d requests ok, %d failed, %d conflicts; %s", s.cfg.Site, len(s.issued), s.counts.ok, s.counts.failed, s.counts.conflicts, s.plates.summary()))
 		s.mu.Unlock()
 	}
 	return strings.Join(out, "; ")

@@ -42,6 +42,8 @@ type siteUnderTest struct {
 	Store *sqlite.Store
 	// Issued are tokens of tickets a client received a 201 for.
 	Issued []string
+	// Plates are plates a desk received a 201 for (plates_invariant_test.go).
+	Plates []string
 }
 
 // checkInvariants returns every violation found (none: nil).
@@ -52,7 +54,7 @@ func checkInvariants(ctx context.Context, cn *centralNode, sites []siteUnderTest
 			problems = append(problems, s.Site+": "+p)
 		}
 	}
-	return problems
+	return append(problems, checkPlates(ctx, cn, sites)...)
 }
 
 func checkSite(ctx context.Context, cn *centralNode, s siteUnderTest) []string {

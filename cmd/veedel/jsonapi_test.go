@@ -22,6 +22,7 @@ import (
 	"github.com/veedel/veedel/appliance/registration"
 	applianceserver "github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
+	veedelcentral "github.com/veedel/veedel/central"
 	centralserver "github.com/veedel/veedel/central/server"
 	"github.com/veedel/veedel/sync/sitekey"
 )
@@ -259,6 +260,31 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 		}
 	}
 
+	// Plates: central grants kalk a block (as to a registration site)
+	// and the site takes it through its inbox.
+	applyOutbound := func(t *testing.T) {
+		cursor, err := site.Store.InboxCursor(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, _, err := c.store.Outbound(t.Context(), "kalk", cursor, 1000, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if _, err := site.Store.ApplyInbound(t.Context(), e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	plateReservations := func() string {
+		rows, err := c.store.(veedelcentral.PlateStore).PlateReservations(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(len(rows))
+	}
+
 	nodes := []struct {
 		name      string
 		base      string
@@ -311,6 +337,22 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 				valid: `{"day":"2027-03-01","slot":"09:00"}`, wrongType: `{"day":20270301}`, stored: lastSeq},
 			{route: "/api/v1/exams/{id}/sign-off", target: func() string { return "/api/v1/exams/" + examID + "/sign-off" }, staff: true, user: "aerztin",
 				valid: `{"recommendation":"schulfaehig","support":[],"referrals":[]}`, wrongType: `{"recommendation":1}`, stored: lastSeq},
+			{path: "/api/v1/plates/assign", staff: true, valid: `{"ref":"V-2026-0001"}`, wrongType: `{"ref":1}`, stored: lastSeq, setup: func(t *testing.T) string {
+				c.Central.Plates().SetSites([]string{"kalk"})
+				if err := c.Central.RefillPlates(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				applyOutbound(t)
+				return ""
+			}},
+			{path: "/api/v1/plates/return", staff: true, wrongType: `{"plate":1}`, stored: lastSeq, setup: func(t *testing.T) string {
+				status, _, b := send(t, appliance.URL, "/api/v1/plates/assign", `{}`, "application/json", true)
+				var a struct{ Plate string }
+				if status != http.StatusCreated || json.Unmarshal(b, &a) != nil {
+					t.Fatalf("assign: %d %s", status, b)
+				}
+				return `{"plate":"` + a.Plate + `"}`
+			}},
 		}, []string{
 			"/api/v1/tickets/{token}/cancel",      // no body: the token is in the path
 			"/api/v1/counters/{counter}/{action}", // no body but for transfer and recall (above)
@@ -349,6 +391,8 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 				body, _ := json.Marshal(n)
 				return string(body)
 			}},
+			{path: "/api/v1/plates/reservations", valid: `{"plate":"K-JS 42","name":"Erika Muster","email":"erika@example.de"}`,
+				wrongType: `{"plate":42,"name":"Erika Muster","email":"erika@example.de"}`, stored: plateReservations},
 			{path: "/api/v1/sync/enroll", valid: enrollBody, wrongType: `{"site":"porz","token":` + fmt.Sprint(len(token)) + `,"public_key":"AAAA"}`,
 				stored: enrolledKeys},
 		}, []string{

@@ -51,7 +51,7 @@ type runningNode struct {
 // in tests.
 var testPaymentSecret = []byte("test-payment-secret-0123456789")
 
-func startCentral(t testing.TB, dir, addr string) (*centralNode, runningNode) {
+func startCentral(t testing.TB, dir, addr string, opts ...func(*centralConfig)) (*centralNode, runningNode) {
 	t.Helper()
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -63,9 +63,13 @@ func startCentral(t testing.TB, dir, addr string) (*centralNode, runningNode) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sim.Close() })
-	n, err := openCentral(context.Background(), centralConfig{DB: filepath.Join(dir, "central.db"), Listener: l, Logger: testLogger(t),
+	cfg := centralConfig{DB: filepath.Join(dir, "central.db"), Listener: l, Logger: testLogger(t),
 		Mail:         &mailConfig{Relay: sim.Addr(), TLS: mail.TLSOff, From: "Test <noreply@veedel.invalid>"},
-		DemoPayments: true, PaymentSecret: testPaymentSecret})
+		DemoPayments: true, PaymentSecret: testPaymentSecret}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	n, err := openCentral(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
