@@ -392,6 +392,9 @@ func (n *applianceNode) applianceTimeouts() web.Timeouts {
 }
 
 func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "restore" {
+		return runApplianceRestore(ctx, args[1:], stdout, stderr) // restore.go
+	}
 	fs := flag.NewFlagSet("appliance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	site := fs.String("site", "", "site ID (required): a built-in site ("+strings.Join(siteIDs(), ", ")+") or, with -seed, any other")
