@@ -64,7 +64,7 @@ func Rewrap(ctx context.Context, q workflow.Querier, env workflow.Env, at time.T
 	if env.Seal == nil {
 		return nil, veedel.Errorf(veedel.EUNAVAILABLE, "Dieser Standort hat keinen Box-Schlüssel / this site has no box key")
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, escrow_pub, key FROM exam_keys WHERE key IS NOT NULL ORDER BY created_at, id`)
+	rows, err := q.QueryContext(ctx, `SELECT id, escrow_pub, key FROM exam_keys WHERE key IS NOT NULL ORDER BY created_at, rowid`)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func Rewrap(ctx context.Context, q workflow.Querier, env workflow.Env, at time.T
 // no -exam-escrow-pub is given.
 func EscrowInForce(ctx context.Context, q workflow.Querier) ([]byte, error) {
 	var pub []byte
-	err := q.QueryRowContext(ctx, `SELECT escrow_pub FROM exam_keys WHERE key IS NOT NULL ORDER BY created_at DESC, id LIMIT 1`).Scan(&pub)
+	err := q.QueryRowContext(ctx, `SELECT escrow_pub FROM exam_keys WHERE key IS NOT NULL ORDER BY created_at DESC, rowid DESC LIMIT 1`).Scan(&pub)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
