@@ -438,6 +438,8 @@ central accepts the site's batches once the appliance has enrolled it with a
 one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
 Outside a demo, serve the LAN over HTTPS with -tls-cert and -tls-key: staff
 passwords and sessions cross it (the files are re-read when they change).
+A replacement for a lost appliance restores the site from central first:
+veedel appliance restore -help.
 
 `)
 		fs.PrintDefaults()
