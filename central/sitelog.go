@@ -8,6 +8,15 @@ import (
 	"github.com/veedel/veedel/sync/changelog"
 )
 
+// PageScanner is implemented by log stores that read a page of a site's
+// log without running over the rest of it (a LIMIT). Stores that do not
+// are scanned with Scan, stopped after the page.
+type PageScanner interface {
+	// ScanPage calls fn with each stored entry of site after seq after, in
+	// order, at most limit of them.
+	ScanPage(ctx context.Context, site string, after uint64, limit int, fn func(changelog.Entry) error) error
+}
+
 // errPageFull stops a scan once a page of the site's log is full.
 var errPageFull = errors.New("page full")
 
@@ -25,7 +34,11 @@ func (c *Central) SiteLog(ctx context.Context, site string, after uint64, limit,
 	}
 	var out []changelog.Entry
 	size := 0
-	err := c.store.Scan(ctx, site, after, func(e changelog.Entry) error {
+	scan := func(fn func(changelog.Entry) error) error { return c.store.Scan(ctx, site, after, fn) }
+	if ps, ok := c.store.(PageScanner); ok {
+		scan = func(fn func(changelog.Entry) error) error { return ps.ScanPage(ctx, site, after, limit, fn) }
+	}
+	err := scan(func(e changelog.Entry) error {
 		if e.Seq > head {
 			return errPageFull // stored after the head was read: the next page has it
 		}
