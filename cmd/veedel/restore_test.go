@@ -129,6 +129,33 @@ func TestRestoreSiteFromCentral(t *testing.T) {
 		t.Fatal("a failed restore left a site database behind")
 	}
 
+	// A damaged copy at central (one payload byte flipped on disk) stops
+	// the restore: its hash no longer holds.
+	damage := func(flip bool) {
+		t.Helper()
+		db, err := sql.Open("sqlite", "file:"+centralDB+"?_pragma=busy_timeout(5000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		p := bytes.Clone(fromCentral[9].Payload)
+		if flip {
+			p[len(p)-1] ^= 1
+		}
+		if _, err := db.Exec(`UPDATE site_log SET payload = ? WHERE site = ? AND seq = 10`, p, site); err != nil {
+			t.Fatal(err)
+		}
+	}
+	damage(true)
+	stderr.Reset()
+	if code := run(ctx, []string{"appliance", "restore", "-site", site, "-data", dir, "-central", central.URL, "-enroll-token", token, "-exam-escrow-key", escrowFile}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "entry 10") {
+		t.Fatalf("restore from a damaged copy: exit %d, %q", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, site+".db")); err == nil {
+		t.Fatal("a refused restore left a site database behind")
+	}
+	damage(false)
+
 	// The restore, in pages of 4 entries.
 	start := time.Now()
 	res, err := restoreSite(ctx, restoreConfig{Site: site, DB: filepath.Join(dir, site+".db"), CentralURL: central.URL, EnrollToken: token,
