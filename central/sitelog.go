@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/sync/changelog"
 )
 
@@ -28,8 +27,20 @@ var errPageFull = errors.New("page full")
 // a site"). Central does not open anything: the exam workflow's payloads
 // stay the ciphertext the site sent.
 func (c *Central) SiteLog(ctx context.Context, site string, after uint64, limit, maxBytes int) ([]changelog.Entry, uint64, error) {
+	// The head is the database's, not this node's read model: a node of a
+	// cluster may not have folded the newest entries yet, and a restore
+	// that ended short of them would fork the site's log.
+	cursors, err := c.store.Sites(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
 	var head uint64
-	if !c.ViewSite(site, func(_ *queue.State, cur SiteCursor) { head = cur.Acked }) || after >= head {
+	for _, cur := range cursors {
+		if cur.Site == site {
+			head = cur.Acked
+		}
+	}
+	if after >= head {
 		return nil, head, nil
 	}
 	var out []changelog.Entry
@@ -38,7 +49,7 @@ func (c *Central) SiteLog(ctx context.Context, site string, after uint64, limit,
 	if ps, ok := c.store.(PageScanner); ok {
 		scan = func(fn func(changelog.Entry) error) error { return ps.ScanPage(ctx, site, after, limit, fn) }
 	}
-	err := scan(func(e changelog.Entry) error {
+	err = scan(func(e changelog.Entry) error {
 		if e.Seq > head {
 			return errPageFull // stored after the head was read: the next page has it
 		}
