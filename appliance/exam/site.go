@@ -21,7 +21,10 @@ func project(ctx context.Context, q workflow.Querier, env workflow.Env, e workfl
 	switch p := e.Payload.(type) {
 	case *KeyCreated:
 		key := openKey(env, p)
-		_, err := q.ExecContext(ctx, `INSERT INTO exam_keys (id, escrow_pub, key, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		// The same key logged again (wrapped to a restored site's new box
+		// key, Rewrap) fills in a key this site could not open before.
+		_, err := q.ExecContext(ctx, `INSERT INTO exam_keys (id, escrow_pub, key, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET key = excluded.key WHERE exam_keys.key IS NULL AND excluded.key IS NOT NULL`,
 			p.Key, p.EscrowPub, key, e.At.UnixMilli())
 		return err
 	case *Statistics:

@@ -417,17 +417,7 @@ func (s *Store) write(ctx context.Context, tx *sql.Tx, first changelog.HLC, even
 		}
 		// Fold with the entry's own time, exactly as central will.
 		events[i].At = e.At()
-		if next := s.state.DayOf(events[i].At); next > day && startsDay(events[i]) {
-			if err := expireBefore(ctx, tx, next, events[i].At); err != nil {
-				return nil, false, err
-			}
-			day = next
-		}
-		if wf, ok := workflow.Of(s.workflows, events[i].Type); ok {
-			if err := wf.Project(ctx, tx, s.env, events[i]); err != nil {
-				return nil, false, fmt.Errorf("store: project %s: %w", events[i].Type, err)
-			}
-		} else if err := project(ctx, tx, events[i], s.state.DayOf(events[i].At)); err != nil {
+		if err := s.projectEvent(ctx, tx, events[i], &day); err != nil {
 			return nil, false, err
 		}
 		entries[i] = e
@@ -443,6 +433,25 @@ func (s *Store) write(ctx context.Context, tx *sql.Tx, first changelog.HLC, even
 		return nil, false, err
 	}
 	return prev, queued, nil
+}
+
+// projectEvent requires s.mu: it keeps the tables in step with ev (stamped
+// with its entry's time) in tx; day is the business day so far, advanced
+// when ev starts a later one (the reducer's rule).
+func (s *Store) projectEvent(ctx context.Context, tx *sql.Tx, ev queue.Event, day *string) error {
+	if next := s.state.DayOf(ev.At); next > *day && startsDay(ev) {
+		if err := expireBefore(ctx, tx, next, ev.At); err != nil {
+			return err
+		}
+		*day = next
+	}
+	if wf, ok := workflow.Of(s.workflows, ev.Type); ok {
+		if err := wf.Project(ctx, tx, s.env, ev); err != nil {
+			return fmt.Errorf("store: project %s: %w", ev.Type, err)
+		}
+		return nil
+	}
+	return project(ctx, tx, ev, s.state.DayOf(ev.At))
 }
 
 // UseMail makes the store queue the workflows' messages to citizens in o

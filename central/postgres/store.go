@@ -40,6 +40,7 @@ type Store struct {
 var (
 	_ central.LogStore     = (*Store)(nil)
 	_ central.RangeScanner = (*Store)(nil)
+	_ central.PageScanner  = (*Store)(nil)
 )
 
 // IsURL reports whether db names a PostgreSQL database (postgres:// or
@@ -293,6 +294,16 @@ func (s *Store) Sites(ctx context.Context) ([]central.SiteCursor, error) {
 // Scan calls fn with each entry of a site's log after seq, in order.
 func (s *Store) Scan(ctx context.Context, site string, after uint64, fn func(changelog.Entry) error) error {
 	rows, err := s.pool.Query(ctx, `SELECT seq, version, hlc, type, entity, payload, prev, hash FROM site_log WHERE site = $1 AND seq > $2 ORDER BY seq`, site, int64(after))
+	if err != nil {
+		return fmt.Errorf("store: scan %s: %w", site, err)
+	}
+	return eachEntry(rows, site, fn)
+}
+
+// ScanPage calls fn with up to limit stored entries of a site after seq,
+// in order (a page of central.Central.SiteLog).
+func (s *Store) ScanPage(ctx context.Context, site string, after uint64, limit int, fn func(changelog.Entry) error) error {
+	rows, err := s.pool.Query(ctx, `SELECT seq, version, hlc, type, entity, payload, prev, hash FROM site_log WHERE site = $1 AND seq > $2 ORDER BY seq LIMIT $3`, site, int64(after), limit)
 	if err != nil {
 		return fmt.Errorf("store: scan %s: %w", site, err)
 	}

@@ -158,6 +158,17 @@ func (s *Store) Scan(ctx context.Context, site string, after uint64, fn func(cha
 }
 
 var _ central.RangeScanner = (*Store)(nil)
+var _ central.PageScanner = (*Store)(nil)
+
+// ScanPage calls fn with up to limit stored entries of a site after seq,
+// in order (a page of central.Central.SiteLog).
+func (s *Store) ScanPage(ctx context.Context, site string, after uint64, limit int, fn func(changelog.Entry) error) error {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT seq, version, hlc, type, entity, payload, prev, hash FROM site_log WHERE site = ? AND seq > ? ORDER BY seq LIMIT ?`, site, after, limit)
+	if err != nil {
+		return fmt.Errorf("store: scan %s: %w", site, err)
+	}
+	return eachEntry(rows, site, fn)
+}
 
 // ScanRange calls fn with each stored entry of a site with from <= hlc <
 // to, in seq order (the site_log_hlc index).

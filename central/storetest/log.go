@@ -220,3 +220,41 @@ func testScanRange(t *testing.T, open Opener) {
 		t.Errorf("Scan with a failing fn = %v, want its error", err)
 	}
 }
+
+// ScanPage reads a page of a site's log after a seq, of at most limit
+// entries, and nothing of another site's.
+func testScanPage(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := mustOpen(t, open)
+	log := siteLog(t, "kalk", 10)
+	if _, _, err := s.Append(ctx, batchOf("kalk", log), start, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Append(ctx, batchOf("porz", siteLog(t, "porz", 3)), start, true); err != nil {
+		t.Fatal(err)
+	}
+	page := func(site string, after uint64, limit int) string {
+		var seqs []uint64
+		err := s.ScanPage(ctx, site, after, limit, func(e changelog.Entry) error {
+			if e.Site != site || !bytes.Equal(e.Hash, log[e.Seq-1].Hash) && site == "kalk" {
+				t.Errorf("ScanPage gave %s's entry %d, not as stored", e.Site, e.Seq)
+			}
+			seqs = append(seqs, e.Seq)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(seqs)
+	}
+	for _, tc := range []struct {
+		site  string
+		after uint64
+		limit int
+		want  string
+	}{{"kalk", 0, 4, "[1 2 3 4]"}, {"kalk", 4, 4, "[5 6 7 8]"}, {"kalk", 8, 4, "[9 10]"}, {"kalk", 10, 4, "[]"}, {"porz", 0, 100, "[1 2 3]"}, {"mülheim", 0, 5, "[]"}} {
+		if got := page(tc.site, tc.after, tc.limit); got != tc.want {
+			t.Errorf("ScanPage(%s, after %d, limit %d) = %s, want %s", tc.site, tc.after, tc.limit, got, tc.want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 type Store interface {
 	central.LogStore
 	central.RangeScanner
+	central.PageScanner
 	Close() error
 	// SetFault installs a failure at a stage of Append (nil removes it):
 	// "commit" is after every entry is written, before the commit.
@@ -39,6 +40,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"AppendConcurrent", testAppendConcurrent},
 		{"FaultBeforeCommit", testFaultBeforeCommit},
 		{"ScanRange", testScanRange},
+		{"ScanPage", testScanPage},
 		{"OutboundLog", testOutboundLog},
 		{"CityReference", testCityReference},
 		{"OutboundConcurrent", testOutboundConcurrent},

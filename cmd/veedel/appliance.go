@@ -408,6 +408,9 @@ func (n *applianceNode) applianceTimeouts() web.Timeouts {
 }
 
 func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "restore" {
+		return runApplianceRestore(ctx, args[1:], stdout, stderr) // restore.go
+	}
 	fs := flag.NewFlagSet("appliance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	site := fs.String("site", "", "site ID (required): a built-in site ("+strings.Join(siteIDs(), ", ")+") or, with -seed, any other")
@@ -453,6 +456,8 @@ central accepts the site's batches once the appliance has enrolled it with a
 one-time token (-enroll-token or VEEDEL_ENROLL_TOKEN; veedel central enroll).
 Outside a demo, serve the LAN over HTTPS with -tls-cert and -tls-key: staff
 passwords and sessions cross it (the files are re-read when they change).
+A replacement for a lost appliance restores the site from central first:
+veedel appliance restore -help.
 
 `)
 		fs.PrintDefaults()

@@ -63,7 +63,7 @@ func (c *dataCheck) afterOpen(lastSeq uint64) error {
 
 // lost is the error for a site database that lost the site's data.
 func (c *dataCheck) lost(what string) error {
-	return fmt.Errorf("the site database %s %s, but the site's key %s exists: the site's data was lost; restore %s from the backup (a new log would fork the site's log at central, which refuses it); only if this appliance never served anybody, remove %s to start anew",
+	return fmt.Errorf("the site database %s %s, but the site's key %s exists: the site's data was lost; restore %s from the backup, or from central with veedel appliance restore (a new log would fork the site's log at central, which refuses it); only if this appliance never served anybody, remove %s to start anew",
 		c.db, what, c.key, filepath.Base(c.db), c.key)
 }
 

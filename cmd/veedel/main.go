@@ -21,7 +21,8 @@ import (
 const usage = `Usage: veedel <command> [flags]
 
 Commands:
-  appliance   run a site's appliance (kiosk, desk, call display, API, sync)
+  appliance   run a site's appliance (kiosk, desk, call display, API, sync);
+              "appliance restore" rebuilds a lost site from central's copy
   central     run the central node (citizen portal, sync ingest, API);
               "central site" keeps the directory of sites,
               "central enroll" / "central revoke" manage their keys,
