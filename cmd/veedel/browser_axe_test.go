@@ -18,7 +18,8 @@ import (
 // TestAxeEveryPageInBrowser has axe-core check every page of the appliance
 // and of central that a citizen, a clerk or an admin opens: in all four
 // languages at 1280×800, and in German and Arabic (right to left) on a
-// 390×844 phone, a 1080×1920 portrait kiosk and a 1440×900 desktop. A
+// 390×844 phone, a 1080×1920 portrait kiosk and a 1440×900 desktop, and in
+// German at 320×640, the reflow width. A
 // ticket waits and one is called, so the queue pages show their states.
 func TestAxeEveryPageInBrowser(t *testing.T) {
 	if testing.Short() {
@@ -117,6 +118,8 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 	screens := []screen{
 		{1280, 800, false, []string{"de", "en", "tr", "ar"}},
 		{390, 844, true, []string{"de", "ar"}},
+		// WCAG 1.4.10's reflow width: 320 CSS px, no sideways scrolling.
+		{320, 640, true, []string{"de"}},
 		{1080, 1920, false, []string{"de", "ar"}},
 		{1440, 900, false, []string{"de", "ar"}},
 	}
