@@ -47,6 +47,10 @@ type LogStore interface {
 	SiteStore
 	// AdminStore keeps the admin users and their sessions (admin.go).
 	AdminStore
+	// AppointmentStore keeps the online appointments (appointments.go).
+	AppointmentStore
+	// PaymentStore keeps the orders waiting for their payment (payments.go).
+	PaymentStore
 }
 
 // SiteCursor is how far a site's log has arrived at central.
@@ -137,6 +141,9 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 	}
 	if err := c.loadSent(ctx); err != nil {
 		return nil, fmt.Errorf("central: load what was sent to the sites: %w", err)
+	}
+	if err := c.backfillAppointments(ctx); err != nil {
+		return nil, fmt.Errorf("central: %w", err)
 	}
 	if err := c.loadPayments(ctx); err != nil {
 		return nil, fmt.Errorf("central: load the orders awaiting payment: %w", err)

@@ -29,15 +29,27 @@ import (
 // codes is a Notifier that keeps the last code sent to each contact, as a
 // phone or mailbox would.
 type codes struct {
-	mu   sync.Mutex
-	sent map[string]string // e-mail or phone -> body
+	mu    sync.Mutex
+	sent  map[string]string // e-mail or phone -> body
+	count map[string]int    // e-mail or phone -> messages
 }
 
 func (c *codes) Notify(_ context.Context, to appointment.Contact, _, _, body string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sent[to.Email+to.Phone] = body
+	if c.count == nil {
+		c.count = map[string]int{}
+	}
+	c.count[to.Email+to.Phone]++
 	return nil
+}
+
+// last returns the last message to contact and how many it got.
+func (c *codes) last(contact string) (string, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sent[contact], c.count[contact]
 }
 
 func (c *codes) code(contact string) string {
@@ -212,14 +224,24 @@ func TestLastSlotSoldOnce(t *testing.T) {
 	if status, out := b.call(http.MethodPost, "/api/v1/appointments/"+token+"/confirm", `{"code":"000000x"}`); status != http.StatusBadRequest || out["fields"] == nil {
 		t.Fatalf("wrong code: %d %v", status, out)
 	}
-	status, out := b.call(http.MethodPost, "/api/v1/appointments/"+token+"/confirm", `{"code":"`+b.codes.code(winner)+`"}`)
+	confirmation := b.codes.code(winner)
+	status, out := b.call(http.MethodPost, "/api/v1/appointments/"+token+"/confirm", `{"code":"`+confirmation+`"}`)
 	if status != http.StatusOK || out["status"] != appointment.StatusConfirmed {
 		t.Fatalf("confirm: %d %v", status, out)
 	}
 	code := out["code"].(string)
-	// Confirming again is the same answer, and sells nothing twice.
-	if status, out := b.call(http.MethodPost, "/api/v1/appointments/"+token+"/confirm", `{"code":"`+b.codes.code(winner)+`"}`); status != http.StatusOK || out["code"] != code {
+	// The API's confirmation sends the booking, as the portal's form does.
+	msg, n := b.codes.last(winner)
+	if n != 2 || !strings.Contains(msg, code) || !strings.Contains(msg, "/b/"+token) {
+		t.Fatalf("after confirming: %d messages, the last %q; want the booking with its code and link", n, msg)
+	}
+	// Confirming again is the same answer, sells nothing twice and sends
+	// nothing again.
+	if status, out := b.call(http.MethodPost, "/api/v1/appointments/"+token+"/confirm", `{"code":"`+confirmation+`"}`); status != http.StatusOK || out["code"] != code {
 		t.Fatalf("confirm again: %d %v", status, out)
+	}
+	if _, n := b.codes.last(winner); n != 2 {
+		t.Fatalf("confirming again sent another message (%d in all)", n)
 	}
 	b.download()
 	var booked *queue.Booking

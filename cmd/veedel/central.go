@@ -98,9 +98,6 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 		}
 	}
 	sendsMail := cfg.Mail != nil && cfg.Mail.Relay != ""
-	if sendsMail && postgres.IsURL(cfg.DB) {
-		return nil, usageErrorf("central: -smtp needs central on SQLite for now: the mail outbox has no PostgreSQL table yet")
-	}
 	store, err := openStore(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
@@ -128,7 +125,7 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 	if tlsConfig != nil {
 		scheme = "https://"
 	}
-	var mailStore mailDB // the outbox's table is in the SQLite file
+	var mailStore mailDB // the outbox's table is in central's database
 	if sendsMail {
 		mailStore = store.(mailDB)
 	}
@@ -137,6 +134,9 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 		store.Close()
 		l.Close()
 		return nil, err
+	}
+	if outbox != nil {
+		outbox.Postgres = postgres.IsURL(cfg.DB)
 	}
 	return &centralNode{cfg: cfg, store: store, Central: c, listener: l, tls: tlsConfig, URL: scheme + l.Addr().String(), outbox: outbox}, nil
 }
@@ -159,6 +159,7 @@ func (n *centralNode) Run(ctx context.Context) error {
 	} else {
 		n.cfg.Logger.Warn("no -smtp relay: central sends no e-mail, and online booking answers 503")
 	}
+	wg.Go(func() { srv.ExpireHolds(ctx, time.Minute) })
 	mounts := maps.Clone(n.cfg.Mount)
 	if provider := n.cfg.PaymentProvider; (provider != "" || n.cfg.DemoPayments) && len(n.cfg.PaymentSecret) > 0 {
 		if n.cfg.DemoPayments {
