@@ -18,6 +18,7 @@ import (
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/central"
@@ -370,5 +371,56 @@ func TestReminderOnce(t *testing.T) {
 	msgs := sim.Messages()
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "Erinnerung") || !strings.Contains(msgs[0].Text, start.In(berlin).Format("15:04")) {
 		t.Fatalf("reminders sent: %+v", msgs)
+	}
+}
+
+// smsGateway records the SMS handed to it.
+type smsGateway struct {
+	mu   sync.Mutex
+	sent []string // "to: text"
+}
+
+func (g *smsGateway) Send(_ context.Context, to, text string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.sent = append(g.sent, to+": "+text)
+	return nil
+}
+
+// TestReminderBySMS: booked with a mobile number only, the reminder goes
+// out by SMS through the site's sender, once, and the number is gone from
+// the site's outbox once it went.
+func TestReminderBySMS(t *testing.T) {
+	b := newBookingSite(t)
+	b.store.UseSMS()
+	start := b.slots("2026-03-05")[5].Start // 22 h 50 min after the env's clock
+	status, out := b.call(http.MethodPost, "/api/v1/appointments", fmt.Sprintf(`{"site":%q,"service":"ausweis","start":%q,"name":"Jan Nowak","phone":"0151 2345 6789","consent":true}`,
+		siteID, start.Format(time.RFC3339)))
+	if status != http.StatusCreated {
+		t.Fatalf("hold: %d %v", status, out)
+	}
+	if status, out := b.call(http.MethodPost, "/api/v1/appointments/"+out["token"].(string)+"/confirm", `{"code":"`+b.codes.code("0151 2345 6789")+`"}`); status != http.StatusOK {
+		t.Fatalf("confirm: %d %v", status, out)
+	}
+	b.download()
+	for i, want := range []int{1, 0} {
+		n, err := b.store.SendDue(context.Background())
+		if err != nil || n != want {
+			t.Fatalf("SendDue #%d = %d, %v; want %d", i+1, n, err, want)
+		}
+	}
+	gw := &smsGateway{}
+	w := &notify.Worker{Store: b.store, Sender: gw, Now: b.Clock.Now}
+	for range 2 {
+		if err := w.DrainMessages(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(gw.sent) != 1 || !strings.HasPrefix(gw.sent[0], "+4915123456789: Erinnerung") || !strings.Contains(gw.sent[0], start.In(berlin).Format("15:04")) {
+		t.Fatalf("SMS sent: %q", gw.sent)
+	}
+	var left int
+	if err := b.store.Writer().QueryRow(`SELECT count(*) FROM message_sms WHERE phone IS NOT NULL OR text IS NOT NULL`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d rows keep a number or text (%v)", left, err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/appliance/registration"
 
 	"github.com/veedel/veedel/internal/mail/mailsim"
@@ -65,6 +66,9 @@ type centralConfig struct {
 	PaymentProvider string
 	PaymentSecret   []byte
 	DemoPayments    bool
+	// SMSSender sends central's SMS to citizens (an appointment's code
+	// and confirmation to a mobile number); nil: none (-sms-gateway).
+	SMSSender notify.Sender
 }
 
 // simPayPath is where the demo payment provider is mounted.
@@ -154,10 +158,12 @@ func (n *centralNode) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if n.outbox != nil {
-		srv.Notify = mailNotifier{outbox: n.outbox}
 		wg.Go(func() { n.outbox.Run(ctx) })
+	}
+	if n.outbox != nil || n.cfg.SMSSender != nil {
+		srv.Notify = citizenNotifier{outbox: n.outbox, sms: n.cfg.SMSSender}
 	} else {
-		n.cfg.Logger.Warn("no -smtp relay: central sends no e-mail, and online booking answers 503")
+		n.cfg.Logger.Warn("neither -smtp nor -sms-gateway: central sends citizens nothing, and online booking answers 503")
 	}
 	wg.Go(func() { srv.ExpireHolds(ctx, time.Minute) })
 	mounts := maps.Clone(n.cfg.Mount)
@@ -213,6 +219,10 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	publicURL := fs.String("public-url", "", "the portal's public address, for the links in /open-data (default: the address requested)")
 	mailCfg := mailFlags(fs)
 	payProvider := fs.String("payment-provider", "", "the payment provider's base URL: citizens may pay orders online (the shared secret in VEEDEL_PAYMENT_SECRET)")
+	smsGateway := fs.String("sms-gateway", os.Getenv("VEEDEL_SMS_GATEWAY"), "URL of an SMS gateway's HTTP API for appointments' codes and confirmations to mobile numbers (or set VEEDEL_SMS_GATEWAY; empty: central sends no SMS); set VEEDEL_SMS_AUTHORIZATION for its Authorization header")
+	smsBody := fs.String("sms-body", envOr("VEEDEL_SMS_BODY", notify.DefaultGatewayBody), "the gateway request's body with {to} and {text}, escaped for -sms-content-type (or set VEEDEL_SMS_BODY)")
+	smsType := fs.String("sms-content-type", envOr("VEEDEL_SMS_CONTENT_TYPE", "application/json"), "the gateway request's Content-Type (or set VEEDEL_SMS_CONTENT_TYPE)")
+	smsMethod := fs.String("sms-method", http.MethodPost, "the gateway request's HTTP method")
 	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
@@ -259,13 +269,24 @@ All of them work while central runs.
 			return usageErrorf("-payment-provider needs the secret shared with the provider in VEEDEL_PAYMENT_SECRET (at least 16 characters)")
 		}
 	}
+	var smsSender notify.Sender
+	if *smsGateway != "" {
+		if u, err := url.Parse(*smsGateway); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageErrorf("-sms-gateway is not an http(s) address like https://sms.example/send")
+		}
+		header := http.Header{"Content-Type": {*smsType}}
+		if auth := os.Getenv("VEEDEL_SMS_AUTHORIZATION"); auth != "" {
+			header.Set("Authorization", auth)
+		}
+		smsSender = &notify.HTTPSender{URL: *smsGateway, Method: *smsMethod, Header: header, Body: *smsBody}
+	}
 	dbName, err := centralDB(*db, *data)
 	if err != nil {
 		return err
 	}
 	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose),
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil,
-		PaymentProvider: *payProvider, PaymentSecret: paySecret})
+		PaymentProvider: *payProvider, PaymentSecret: paySecret, SMSSender: smsSender})
 	if err != nil {
 		return err
 	}
