@@ -2,9 +2,13 @@ package central
 
 import (
 	"context"
+	"maps"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/workflow"
 )
@@ -102,4 +106,78 @@ func (c *Central) backfillAppointments(ctx context.Context) error {
 // hold takes no place).
 func (c *Central) ExpireHolds(ctx context.Context) (int, error) {
 	return c.store.ExpireHolds(ctx, c.now())
+}
+
+// centralState is central's fold of a site's log.
+func centralState(site string) *queue.State {
+	st := queue.NewState(site)
+	st.AtCentral = true
+	return st
+}
+
+// sellLocks serialise, per site, the bookings central confirms and its
+// acknowledgements of the site's online share settings: a booking is
+// checked against the share central sells by and is in the outbound log
+// before the acknowledgement of a smaller share, or is checked against
+// that smaller share. (One central process: several nodes would need the
+// lock in the database.)
+type sellLocks struct {
+	mu    sync.Mutex
+	sites map[string]*sync.Mutex
+	acked map[string]uint64 // site+"\n"+service -> version acknowledged by this process
+}
+
+// SellLock locks site's selling until the returned func is called.
+func (c *Central) SellLock(site string) func() {
+	c.sell.mu.Lock()
+	if c.sell.sites == nil {
+		c.sell.sites = map[string]*sync.Mutex{}
+	}
+	m := c.sell.sites[site]
+	if m == nil {
+		m = &sync.Mutex{}
+		c.sell.sites[site] = m
+	}
+	c.sell.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+// ackShares acknowledges the site's online share settings central has
+// not acknowledged yet: from now on it sells by them. An acknowledgement
+// lost (central stopped before appending it) is sent after the site's
+// next batch; one sent twice changes nothing at the site.
+func (c *Central) ackShares(ctx context.Context, site string) {
+	var todo map[string]uint64
+	c.ViewSite(site, func(st *queue.State, _ SiteCursor) { todo = st.SharesToAck() })
+	if len(todo) == 0 {
+		return
+	}
+	unlock := c.SellLock(site)
+	defer unlock()
+	c.sell.mu.Lock()
+	var events []queue.Event
+	for _, service := range slices.Sorted(maps.Keys(todo)) {
+		if v := todo[service]; c.sell.acked[site+"\n"+service] < v {
+			events = append(events, queue.Event{Type: queue.TypeOnlineShareAcked, Entity: "service/" + service, At: c.now(),
+				Payload: &queue.OnlineShareAcked{Service: service, Version: v}})
+		}
+	}
+	c.sell.mu.Unlock()
+	if len(events) == 0 {
+		return
+	}
+	if err := c.SendToSite(ctx, site, events...); err != nil {
+		c.log.Error("acknowledge online share", "site", site, "err", err)
+		return
+	}
+	c.sell.mu.Lock()
+	defer c.sell.mu.Unlock()
+	if c.sell.acked == nil {
+		c.sell.acked = map[string]uint64{}
+	}
+	for _, e := range events {
+		p := e.Payload.(*queue.OnlineShareAcked)
+		c.sell.acked[site+"\n"+p.Service] = p.Version
+	}
 }

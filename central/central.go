@@ -89,6 +89,8 @@ type Central struct {
 
 	boxMu sync.Mutex
 	boxes map[string][]byte // the sites' box keys as last recorded
+
+	sell sellLocks // online share acknowledgements vs bookings (appointments.go)
 }
 
 // Now is central's clock, which sync answers tell the sites (their Date
@@ -130,7 +132,7 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 		return nil, err
 	}
 	for _, cur := range cursors {
-		m := &siteModel{state: queue.NewState(cur.Site), cursor: cur}
+		m := &siteModel{state: centralState(cur.Site), cursor: cur}
 		err := store.Scan(ctx, cur.Site, 0, func(e changelog.Entry) error {
 			return c.fold(m, e)
 		})
@@ -195,7 +197,7 @@ func (c *Central) model(site string) *siteModel {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if m = c.sites[site]; m == nil {
-		m = &siteModel{state: queue.NewState(site), cursor: SiteCursor{Site: site}}
+		m = &siteModel{state: centralState(site), cursor: SiteCursor{Site: site}}
 		c.sites[site] = m
 	}
 	return m
@@ -253,6 +255,9 @@ func (c *Central) Ingest(ctx context.Context, b *changelog.Batch) (changelog.Ack
 		c.notify(b.Site)
 	}
 	c.sawBatch(ctx, b, acked)
+	if len(accepted) > 0 {
+		c.ackShares(ctx, b.Site)
+	}
 	return changelog.Ack{Site: b.Site, Acked: acked}, err
 }
 

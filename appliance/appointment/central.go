@@ -52,6 +52,10 @@ type Host interface {
 	DayOf(site string, t time.Time) string
 	// BoxKey returns the site's box key; EUNAVAILABLE when none.
 	BoxKey(ctx context.Context, site string) ([]byte, error)
+	// SellLock locks the selling of site's places until the returned
+	// func is called: a confirmation and central's acknowledgement of a
+	// new online share (queue/onlineshare.go) never interleave.
+	SellLock(site string) func()
 	// Store keeps the holds and bookings; ChangeAppointment's events go
 	// to the site's outbound log in the same transaction.
 	Store
@@ -485,6 +489,29 @@ var errExpired = veedel.Errorf(veedel.ECONFLICT, "Die Reservierung ist abgelaufe
 // the hold ends.
 func (c *Central) Confirm(ctx context.Context, host Host, token, code string, now time.Time) (Appt, Confirmation, error) {
 	h := sha256.Sum256([]byte(token))
+	held, err := host.AppointmentByToken(ctx, h[:])
+	if err != nil {
+		return Appt{}, Confirmation{}, err
+	}
+	defer host.SellLock(held.Site)()
+	// The site may have made the online share smaller since the hold:
+	// the places live now must still fit, or the hold ends here.
+	over := false
+	if held.Status == StatusHeld && now.Before(held.Expires) {
+		if plan, err := host.SlotPlan(held.Site, held.Service, host.DayOf(held.Site, held.Start)); err == nil {
+			taken, err := host.SlotsTaken(ctx, held.Site, held.Service, held.Start, held.Start.Add(time.Millisecond), now)
+			if err != nil {
+				return Appt{}, Confirmation{}, err
+			}
+			online := 0
+			for _, sl := range plan {
+				if sl.Start.Equal(held.Start) {
+					online = sl.Online
+				}
+			}
+			over = taken[held.Start.UnixMilli()] > online
+		}
+	}
 	var conf Confirmation
 	rec, err := c.change(ctx, host, h[:], func(r Record) (*Record, []workflow.Event, error) {
 		conf = Confirmation{}
@@ -508,6 +535,10 @@ func (c *Central) Confirm(ctx context.Context, host Host, token, code string, no
 			}
 			return &next, nil, &veedel.Error{Code: veedel.EINVALID, Message: "Der Code stimmt nicht / the code is wrong",
 				Fields: map[string]string{"code": fmt.Sprintf("Noch %d Versuche / %d attempts left", left, left)}}
+		}
+		if over {
+			next := release(r, StatusExpired, now)
+			return &next, nil, ErrSlotTaken
 		}
 		contact, err := c.openContact(r.Code, r.Contact)
 		if err != nil {

@@ -46,15 +46,10 @@ func (s *State) SlotCapacity(service string) int {
 	return n
 }
 
-// OnlineShare is the part of a slot's capacity central may sell online;
-// the rest is the site's staff's.
+// OnlineShare is the default part of a slot's capacity central may sell
+// online (the site may set another, onlineshare.go); the rest is the
+// site's staff's.
 func OnlineShare(capacity int) int { return capacity / 2 }
-
-// OnlineShareOf is the online share of a slot of service with capacity
-// places at this site.
-func (s *State) OnlineShareOf(service string, capacity int) int {
-	return OnlineShare(capacity)
-}
 
 // Slots returns the plan of service on day (YYYY-MM-DD, site time): every
 // slot that ends within an opening interval of the day's weekday.
@@ -115,7 +110,9 @@ func (s *State) checkSiteShare(service string, t time.Time) error {
 	if !ok {
 		return nil
 	}
-	share := sl.Capacity - sl.Online
+	// Online bookings beyond the online share (sold before a smaller
+	// share) keep their places too.
+	share := sl.Capacity - max(sl.Online, s.Booked(service, sl, true))
 	if s.Booked(service, sl, false) >= share {
 		local := sl.Start.In(s.Site.Location)
 		return veedel.Errorf(veedel.ECONFLICT, "Die Termine des Amts um %s sind vergeben (%d von %d; %d sind für Online-Buchungen) / the site's appointments at %s are taken",

@@ -424,3 +424,120 @@ func TestReminderBySMS(t *testing.T) {
 		t.Fatalf("%d rows keep a number or text (%v)", left, err)
 	}
 }
+
+// TestOnlineShareChangeNeverOverbooks: the site changes the online share
+// of its slots (3 places, 1 online by default) while offline and online:
+// a larger share holds at the site at once and at central once it has the
+// setting; a smaller one frees the site's places only when central's
+// acknowledgement arrives, after the bookings central sold before it, and
+// a hold made under the larger share is not confirmed beyond the smaller
+// one. No slot ever holds more than its three places.
+func TestOnlineShareChangeNeverOverbooks(t *testing.T) {
+	b := newBookingSite(t)
+	slots := b.slots("2026-03-05")
+	a, c := slots[3].Start, slots[6].Start
+	setShare := func(places int) {
+		t.Helper()
+		if _, err := b.store.Execute(context.Background(), func(st *queue.State, at time.Time) ([]queue.Event, error) {
+			return st.SetOnlineShare(at, "ausweis", places)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	desk := func(code string, slot time.Time) error {
+		_, err := b.store.Execute(context.Background(), func(st *queue.State, at time.Time) ([]queue.Event, error) {
+			e, err := st.CreateBooking(at, code, "ausweis", slot)
+			return []queue.Event{e}, err
+		})
+		return err
+	}
+	free := func(slot time.Time) int {
+		for _, sl := range b.slots("2026-03-05") {
+			if sl.Start.Equal(slot) {
+				return sl.Available
+			}
+		}
+		return -1
+	}
+	hold := func(email string, slot time.Time) string {
+		t.Helper()
+		status, out := b.call(http.MethodPost, "/api/v1/appointments", holdBody(slot, email))
+		if status != http.StatusCreated {
+			t.Fatalf("hold for %s: %d %v", email, status, out)
+		}
+		return out["token"].(string)
+	}
+	confirm := func(email, token string) int {
+		status, _ := b.call(http.MethodPost, "/api/v1/appointments/"+token+"/confirm", `{"code":"`+b.codes.code(email)+`"}`)
+		return status
+	}
+	count := func(st *queue.State, slot time.Time) int {
+		sl, _ := st.SlotOf("ausweis", slot)
+		return st.Booked("ausweis", sl, true) + st.Booked("ausweis", sl, false)
+	}
+
+	// Two of three online: the site keeps one place at once, offline.
+	setShare(2)
+	if err := desk("DESK0001", a); err != nil {
+		t.Fatal(err)
+	}
+	if err := desk("DESK0002", a); veedel.ErrorCode(err) != veedel.ECONFLICT {
+		t.Fatalf("a second desk booking under a larger online share: %v", err)
+	}
+	if got := free(a); got != 1 {
+		t.Fatalf("central sells %d before it has the setting, want 1", got)
+	}
+	b.upload()
+	if got := free(a); got != 2 {
+		t.Fatalf("central sells %d with the setting, want 2", got)
+	}
+	for _, email := range []string{"a1@example.de", "a2@example.de"} {
+		if got := confirm(email, hold(email, a)); got != http.StatusOK {
+			t.Fatalf("central's place for %s: %d", email, got)
+		}
+	}
+	late := hold("c1@example.de", c) // under the larger share, not yet confirmed
+
+	// None online, set while offline: the site may not book central's
+	// places until central says it stopped selling them.
+	setShare(0)
+	if err := desk("DESK0003", c); err != nil {
+		t.Fatal(err)
+	}
+	if err := desk("DESK0004", c); veedel.ErrorCode(err) != veedel.ECONFLICT {
+		t.Fatalf("the site booked central's places before central acknowledged: %v", err)
+	}
+	b.upload() // central has the setting and acknowledges it
+	if got := free(c); got != 0 {
+		t.Fatalf("central still sells %d after a share of 0", got)
+	}
+	if got := confirm("c1@example.de", late); got != http.StatusConflict {
+		t.Fatalf("a hold beyond the smaller share confirmed: %d, want 409", got)
+	}
+	b.download()
+	for _, code := range []string{"DESK0004", "DESK0005"} {
+		if err := desk(code, c); err != nil {
+			t.Fatalf("the site's places after the acknowledgement: %v", err)
+		}
+	}
+	// The slot central sold two of: the site has one place, not three.
+	if err := desk("DESK0006", a); veedel.ErrorCode(err) != veedel.ECONFLICT {
+		t.Fatalf("a desk booking over central's earlier bookings: %v", err)
+	}
+	b.upload()
+	b.download()
+	b.store.View(func(st *queue.State) {
+		for _, slot := range []time.Time{a, c} {
+			if got := count(st, slot); got != 3 {
+				t.Errorf("the site has %d bookings at %s, want 3", got, slot.Format("15:04"))
+			}
+		}
+	})
+	b.Central.ViewSite(siteID, func(st *queue.State, _ central.SiteCursor) {
+		for _, slot := range []time.Time{a, c} {
+			if got := count(st, slot); got > 3 {
+				t.Errorf("central sees %d bookings at %s in a slot of 3", got, slot.Format("15:04"))
+			}
+		}
+	})
+}

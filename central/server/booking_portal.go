@@ -217,7 +217,7 @@ func booksOnline(st *queue.State) bool {
 		return false
 	}
 	for id := range st.Services {
-		if queue.OnlineShare(st.SlotCapacity(id)) > 0 {
+		if st.OnlineShareOf(id, st.SlotCapacity(id)) > 0 {
 			return true
 		}
 	}
@@ -231,7 +231,7 @@ func (s *Server) bookableSites(service string) []string {
 	for _, sum := range s.Central.Sites() {
 		ok := false
 		s.Central.ViewSite(sum.ID, func(st *queue.State, _ central.SiteCursor) {
-			ok = st.Services[service] != nil && len(st.Site.Hours) > 0 && queue.OnlineShare(st.SlotCapacity(service)) > 0
+			ok = st.Services[service] != nil && len(st.Site.Hours) > 0 && st.OnlineShareOf(service, st.SlotCapacity(service)) > 0
 		})
 		if ok {
 			out = append(out, sum.ID)
