@@ -219,4 +219,11 @@ func TestFromHomeToTheCounterInBrowser(t *testing.T) {
 	if called != pickupNumber || !strings.Contains(orderLink, orderCode) {
 		t.Errorf("the clerk called %q (order link %q); the kiosk gave %q for order %s", called, orderLink, pickupNumber, orderCode)
 	}
+
+	// The lead's setting of central's share beside the counters.
+	runIn(t, desk, "the online share at /desk/setup",
+		chromedp.Navigate(site.URL+"/desk/setup#online"),
+		chromedp.WaitVisible(chromedp.ID("online-ausweis")),
+		screenshot(shots, "home-9-desk-setup-online"),
+	)
 }
