@@ -117,19 +117,42 @@ func vehicleRegistration(id, name string) SiteSeed {
 	}
 }
 
+// schoolHealth is a school-health site of the health office: children
+// come by appointment for the school-entry exam (appliance/exam), checked
+// in with their invitation code, and go from station to station.
+func schoolHealth(id, name string) SiteSeed {
+	days := []queue.OpeningHours{}
+	for _, d := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday} {
+		days = append(days, queue.OpeningHours{Weekday: d, Open: hm(8, 0), Close: hm(16, 0)})
+	}
+	return SiteSeed{
+		Site: queue.SiteDescribed{ID: id, Name: name, TimeZone: "Europe/Berlin", Hours: days},
+		Services: []queue.ServiceDefined{
+			{ID: "schuleingang", Name: "Schuleingangsuntersuchung", NameEN: "School-entry exam", Prefix: "S", ExpectedMinutes: 45},
+		},
+		Counters: []queue.CounterDefined{
+			{ID: "1", Name: "Station 1 (Messen, Sehen, Hören)", Services: []string{"schuleingang"}},
+			{ID: "2", Name: "Station 2 (Entwicklung)", Services: []string{"schuleingang"}},
+			{ID: "3", Name: "Ärztin/Arzt", Services: []string{"schuleingang"}},
+		},
+	}
+}
+
 // Catalog holds the built-in seeds, keyed by site ID: Cologne's customer
-// centres and its vehicle registration office (public information).
+// centres, its vehicle registration office and the health office's
+// school-health site (public information).
 var Catalog = map[string]SiteSeed{
-	"zulassung":    vehicleRegistration("zulassung", "Kfz-Zulassungsstelle Köln"),
-	"chorweiler":   customerCentre("chorweiler", "Kundenzentrum Chorweiler", 3),
-	"ehrenfeld":    customerCentre("ehrenfeld", "Kundenzentrum Ehrenfeld", 4),
-	"innenstadt":   customerCentre("innenstadt", "Kundenzentrum Innenstadt", 6),
-	"kalk":         customerCentre("kalk", "Kundenzentrum Kalk", 4),
-	"lindenthal":   customerCentre("lindenthal", "Kundenzentrum Lindenthal", 4),
-	"muelheim":     customerCentre("muelheim", "Kundenzentrum Mülheim", 4),
-	"nippes":       customerCentre("nippes", "Kundenzentrum Nippes", 4),
-	"porz":         customerCentre("porz", "Kundenzentrum Porz", 3),
-	"rodenkirchen": customerCentre("rodenkirchen", "Kundenzentrum Rodenkirchen", 3),
+	"gesundheitsamt": schoolHealth("gesundheitsamt", "Gesundheitsamt Köln, Schulgesundheit"),
+	"zulassung":      vehicleRegistration("zulassung", "Kfz-Zulassungsstelle Köln"),
+	"chorweiler":     customerCentre("chorweiler", "Kundenzentrum Chorweiler", 3),
+	"ehrenfeld":      customerCentre("ehrenfeld", "Kundenzentrum Ehrenfeld", 4),
+	"innenstadt":     customerCentre("innenstadt", "Kundenzentrum Innenstadt", 6),
+	"kalk":           customerCentre("kalk", "Kundenzentrum Kalk", 4),
+	"lindenthal":     customerCentre("lindenthal", "Kundenzentrum Lindenthal", 4),
+	"muelheim":       customerCentre("muelheim", "Kundenzentrum Mülheim", 4),
+	"nippes":         customerCentre("nippes", "Kundenzentrum Nippes", 4),
+	"porz":           customerCentre("porz", "Kundenzentrum Porz", 3),
+	"rodenkirchen":   customerCentre("rodenkirchen", "Kundenzentrum Rodenkirchen", 3),
 }
 
 // Events returns the seed as the events a new site commits first.

@@ -33,6 +33,8 @@ var cologneOffices = map[string]struct {
 	"porz":         {"Friedrich-Ebert-Ufer 64–70, 51143 Köln", "/service/adressen/00188/index.html", ""},
 	"rodenkirchen": {"Hauptstraße 85, 50996 Köln", "/service/adressen/00189/index.html", ""},
 	"zulassung":    {"Max-Glomsda-Straße 4, 51105 Köln", "", KindVehicleRegistration},
+	// The health office's school-health service (Neumarkt 15–21).
+	"gesundheitsamt": {"Neumarkt 15–21, 50667 Köln", "", KindSchoolHealth},
 }
 
 // cologneBase is the city's web site, which the address pages are on.

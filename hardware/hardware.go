@@ -1,6 +1,6 @@
 // Package hardware owns what the appliance drives besides its screen: the
-// kiosk's thermal ticket printer and the GSM modem that sends SMS when the
-// WAN is down. This root package holds the types every driver, simulator
+// kiosk's thermal ticket printer, the GSM modem that sends SMS when the
+// WAN is down, and the school-health site's scale. This root package holds the types every driver, simulator
 // and caller shares; the protocols live in subpackages:
 //
 //   - escpos: the ESC/POS byte stream of a ticket and the DLE EOT status
@@ -8,6 +8,8 @@
 //   - printersim: a TCP printer simulator that renders tickets as PNG
 //   - modem: an SMS sender speaking AT commands over a serial line
 //   - modemsim: a GSM modem simulator on a pseudo-terminal
+//   - seca: the scale and measuring station on RS-232 (weight, height)
+//   - secasim: a seca scale simulator on a pseudo-terminal
 package hardware
 
 import (
@@ -29,6 +31,19 @@ type Ticket struct {
 	// Lines are printed under the time, one per line, e.g. the wait
 	// estimate or "Termin um 10:30".
 	Lines []string
+	// Local is the ticket's text again in the citizen's language when
+	// the printer's code page lacks its letters (Turkish, Arabic): the
+	// printer draws it as images under the German text, so the citizen
+	// can read the ticket and the clerk still can too. Nil: none.
+	Local *LocalText
+}
+
+// LocalText is a ticket's service and lines in a language the printer
+// draws rather than prints as text.
+type LocalText struct {
+	Lang    string // BCP 47, "ar" or "tr"; sets the direction
+	Service string
+	Lines   []string
 }
 
 // PrinterStatus is what a printer reports of itself (ESC/POS DLE EOT).

@@ -39,6 +39,7 @@ var serviceNames = map[string]struct{ de, tr, ar string }{
 	"meldung":       {"An- und Ummeldung", "Adres kaydı ve adres değişikliği", "تسجيل السكن وتغيير العنوان"},
 	"bescheinigung": {"Meldebescheinigung und Führungszeugnis", "İkametgâh belgesi ve adli sicil kaydı", "شهادة السكن وشهادة حسن السيرة والسلوك"},
 	"abholung":      {"Abholung von Dokumenten", "Belge teslim alma", "استلام الوثائق"},
+	"schuleingang":  {"Schuleingangsuntersuchung", "Okula başlama muayenesi", "فحص دخول المدرسة"},
 }
 
 // ServiceName is a service's name in lang: the German name (from data) in

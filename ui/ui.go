@@ -15,6 +15,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/text/language"
@@ -117,6 +118,25 @@ func (p Page) ServiceName(id, name, nameEN string) string {
 // Renderer holds the parsed templates.
 type Renderer struct {
 	pages map[string]*template.Template
+	brand atomic.Pointer[Brand]
+}
+
+// SetBrand sets the city's name, logo and colours the pages show (nil:
+// Cologne's, as the texts name it). Set it before serving.
+func (r *Renderer) SetBrand(b *Brand) { r.brand.Store(b) }
+
+// Brand is the brand the pages show; its ServeCSS and ServeLogo answer
+// /brand.css and /brand/logo.
+func (r *Renderer) Brand() *Brand { return r.brand.Load() }
+
+// ServeBrandCSS serves /brand.css: the brand's colours.
+func (r *Renderer) ServeBrandCSS(w http.ResponseWriter, req *http.Request) {
+	r.Brand().ServeCSS(w, req)
+}
+
+// ServeBrandLogo serves /brand/logo: the brand's logo.
+func (r *Renderer) ServeBrandLogo(w http.ResponseWriter, req *http.Request) {
+	r.Brand().ServeLogo(w, req)
 }
 
 var funcs = template.FuncMap{
@@ -143,7 +163,11 @@ var berlin = func() *time.Location {
 // NewRenderer parses every page in templates/: each page_*.html together
 // with layout.html and the partials (_*.html).
 func NewRenderer() (*Renderer, error) {
-	base := template.New("layout").Funcs(funcs)
+	r := &Renderer{pages: map[string]*template.Template{}}
+	base := template.New("layout").Funcs(funcs).Funcs(template.FuncMap{
+		// city is the city's name in a language, from the brand.
+		"city": func(lang string) string { return r.Brand().CityName(lang) },
+	})
 	if _, err := base.ParseFS(templateFiles, "templates/layout.html", "templates/_*.html"); err != nil {
 		return nil, fmt.Errorf("ui: parse layout: %w", err)
 	}
@@ -151,7 +175,6 @@ func NewRenderer() (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{pages: map[string]*template.Template{}}
 	for _, name := range names {
 		t, err := base.Clone()
 		if err != nil {

@@ -102,7 +102,7 @@ func TestIsolated(t *testing.T) {
 	if want := "حان دورك! يُرجى التوجّه إلى <bdi>Platz &lt;3&gt;</bdi>."; got != want {
 		t.Errorf("Isolated = %q, want %q", got, want)
 	}
-	if got := string(ui.Isolated("de", "kiosk.wait", 12, 3)); got != "Wartezeit ca. <bdi>12</bdi> Min. · <bdi>3</bdi> wartend" {
+	if got := string(ui.Isolated("de", "kiosk.wait", 12, 3)); got != "Wartezeit ca. <bdi>12</bdi> Min. · Wartende: <bdi>3</bdi>" {
 		t.Errorf("Isolated with numbers = %q", got)
 	}
 }
@@ -157,13 +157,14 @@ func TestAnnouncement(t *testing.T) {
 }
 
 // A modem's network state, as the sites report it in English, reads in
-// the page's language; an unknown state stays as reported.
+// the page's language; an unknown state reads "unknown" in it, with the
+// modem's words in brackets.
 func TestNetworkName(t *testing.T) {
 	for _, tc := range []struct{ lang, state, want string }{
 		{"de", "registered", "eingebucht"},
 		{"de", "no SIM", "keine SIM-Karte"},
 		{"en", "SIM pin required", "SIM PIN required"},
-		{"de", "warp drive", "warp drive"},
+		{"de", "warp drive", "unbekannt (warp drive)"},
 	} {
 		if got := ui.NetworkName(tc.lang, tc.state); got != tc.want {
 			t.Errorf("NetworkName(%s, %q) = %q, want %q", tc.lang, tc.state, got, tc.want)

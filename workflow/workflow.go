@@ -40,6 +40,10 @@ type Env struct {
 	// Open opens data central sealed to this site's box key for info
 	// (changelog.Seal); an EINVALID error when it does not open.
 	Open func(info string, sealed []byte) ([]byte, error)
+	// Seal seals plaintext to this site's own box key for info, so that
+	// Open opens it again (a workflow's keys that the site's log keeps);
+	// nil when the site runs without a box key.
+	Seal func(info string, plaintext []byte) ([]byte, error)
 }
 
 // Site is a workflow's part on the appliance.

@@ -5,6 +5,7 @@ package workflows
 
 import (
 	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/appliance/registration"
 	"github.com/veedel/veedel/workflow"
 )
@@ -14,6 +15,7 @@ func Site() []workflow.Site {
 	return []workflow.Site{
 		registration.Site,
 		appointment.Site,
+		exam.Site,
 	}
 }
 

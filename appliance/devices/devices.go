@@ -1,5 +1,5 @@
-// Package devices watches the site's devices, the kiosk's ticket printer
-// and the GSM modem, and records their health in the site's change-log: a
+// Package devices watches the site's devices, the kiosk's ticket printer,
+// the GSM modem and the school-health site's scale, and records their health in the site's change-log: a
 // queue.DeviceReported is committed whenever a device's health differs from
 // the last report in the state, never on every poll (the modem's signal is
 // reported in 10 dBm steps, so that its jitter is no change). Staff see it on the
@@ -55,6 +55,22 @@ type ModemFunc func(ctx context.Context) (ModemHealth, error)
 // Health calls f.
 func (f ModemFunc) Health(ctx context.Context) (ModemHealth, error) { return f(ctx) }
 
+// ScaleHealth is what a scale says of itself.
+type ScaleHealth struct {
+	Up bool // answering
+}
+
+// Scale reports a scale's health. ScaleFunc adapts a driver's method.
+type Scale interface {
+	Health(ctx context.Context) (ScaleHealth, error)
+}
+
+// ScaleFunc is a function that is a Scale.
+type ScaleFunc func(ctx context.Context) (ScaleHealth, error)
+
+// Health calls f.
+func (f ScaleFunc) Health(ctx context.Context) (ScaleHealth, error) { return f(ctx) }
+
 // Monitor polls the configured devices and commits changed reports. Set
 // the fields, then Run it; PrintDone tells it about the kiosk's prints.
 type Monitor struct {
@@ -66,6 +82,10 @@ type Monitor struct {
 	// Modem is the GSM modem (nil: none), at ModemAddress.
 	Modem        Modem
 	ModemAddress string
+	// Scale is the exam's scale (nil: none), at ScaleAddress;
+	// ReadingDone tells the monitor about its readings.
+	Scale        Scale
+	ScaleAddress string
 	// Interval between polls (0: DefaultInterval); Timeout bounds each
 	// device's answer (0: DefaultTimeout).
 	Interval time.Duration
@@ -74,17 +94,19 @@ type Monitor struct {
 
 	once  sync.Once
 	nudge chan struct{}
-	// printerAddr and modemAddr are the addresses as shown, set once.
-	printerAddr, modemAddr string
+	// printerAddr, modemAddr and scaleAddr are the addresses as shown,
+	// set once.
+	printerAddr, modemAddr, scaleAddr string
 
 	mu        sync.Mutex
 	printFail string // why the last print failed ("": it printed)
+	readFail  string // why the scale's last reading failed ("": it read)
 }
 
 func (m *Monitor) init() {
 	m.once.Do(func() {
 		m.nudge = make(chan struct{}, 1)
-		m.printerAddr, m.modemAddr = PublicAddress(m.PrinterAddress), PublicAddress(m.ModemAddress)
+		m.printerAddr, m.modemAddr, m.scaleAddr = PublicAddress(m.PrinterAddress), PublicAddress(m.ModemAddress), PublicAddress(m.ScaleAddress)
 		if m.Logger == nil {
 			m.Logger = slog.Default()
 		}
@@ -95,7 +117,7 @@ func (m *Monitor) init() {
 // first poll is at the start.
 func (m *Monitor) Run(ctx context.Context) {
 	m.init()
-	if m.Printer == nil && m.Modem == nil {
+	if m.Printer == nil && m.Modem == nil && m.Scale == nil {
 		return
 	}
 	interval := m.Interval
@@ -143,6 +165,28 @@ func (m *Monitor) PrintDone(err error) {
 	}
 }
 
+// ReadingDone tells the monitor how a reading of the scale went: nil for
+// a reading taken, else the device's fault (a pulled cable, a scale that
+// does not answer, garbled frames; not a child who would not stand still,
+// which is nobody's fault). A fault, or the first reading after one, is
+// reported at once; the fault stays in the scale's report until a reading
+// succeeds, so that a cable pulled mid-reading is seen on the desk and at
+// central even when the scale answers again by the next poll.
+func (m *Monitor) ReadingDone(err error) {
+	m.mu.Lock()
+	was := m.readFail
+	if err != nil {
+		m.readFail = "last reading failed: " + Reason(err)
+	} else {
+		m.readFail = ""
+	}
+	changed := was != m.readFail
+	m.mu.Unlock()
+	if changed || err != nil {
+		m.Nudge()
+	}
+}
+
 // Poll asks every configured device for its health once and commits the
 // reports that changed. It returns the first commit error.
 func (m *Monitor) Poll(ctx context.Context) error {
@@ -153,6 +197,9 @@ func (m *Monitor) Poll(ctx context.Context) error {
 	}
 	if m.Modem != nil {
 		reports = append(reports, m.modemReport(ctx))
+	}
+	if m.Scale != nil {
+		reports = append(reports, m.scaleReport(ctx))
 	}
 	var first error
 	for _, r := range reports {
@@ -208,6 +255,27 @@ func (m *Monitor) modemReport(ctx context.Context) queue.DeviceReported {
 		return r
 	}
 	r.Up, r.SignalDBM, r.Network, r.Error = h.Up, signalBand(h.SignalDBM), h.Network, clip(h.LastError)
+	return r
+}
+
+func (m *Monitor) scaleReport(ctx context.Context) queue.DeviceReported {
+	r := queue.DeviceReported{Device: queue.DeviceScale, Kind: queue.DeviceScale, Address: m.scaleAddr}
+	ctx, cancel := context.WithTimeout(ctx, m.timeout())
+	defer cancel()
+	h, err := m.Scale.Health(ctx)
+	switch {
+	case err != nil:
+		r.Error = "no answer: " + Reason(err)
+	case !h.Up:
+		r.Error = "scale is not answering"
+	default:
+		r.Up = true
+	}
+	m.mu.Lock()
+	if fail := m.readFail; fail != "" && r.Error == "" {
+		r.Error = fail
+	}
+	m.mu.Unlock()
 	return r
 }
 

@@ -25,6 +25,7 @@ const (
 	DefaultBackoff     = 30 * time.Second
 	maxBackoff         = 15 * time.Minute
 	defaultPoll        = 2 * time.Second
+	defaultCoalesce    = 250 * time.Millisecond
 	// sendTimeout bounds one Send. It leaves room for a GSM modem's
 	// normal worst case (hardware/modem waits up to 60 s for the network
 	// to accept a submit, after a few seconds of set-up), so that a slow
@@ -92,6 +93,12 @@ type Worker struct {
 	// Poll is how often the worker looks without a commit (0: 2 s): for
 	// sign-ups and retries.
 	Poll time.Duration
+	// Coalesce is how long the worker lets commits gather before it scans
+	// for them (0: 250 ms): on a busy morning a site commits hundreds of
+	// times a second, and one scan serves them all. An SMS a quarter of a
+	// second later costs nobody anything; a scan per commit cost the
+	// site's CPU about 7 % under make load.
+	Coalesce time.Duration
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 
@@ -120,6 +127,10 @@ func (w *Worker) Run(ctx context.Context) {
 	if poll <= 0 {
 		poll = defaultPoll
 	}
+	coalesce := w.Coalesce
+	if coalesce <= 0 {
+		coalesce = defaultCoalesce
+	}
 	ticker := time.NewTicker(poll)
 	defer ticker.Stop()
 	for {
@@ -130,6 +141,14 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-commits:
+			// Let the burst this commit belongs to finish: the commits
+			// channel holds one wake-up, so every commit until the scan
+			// is served by it.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(coalesce):
+			}
 		case <-ticker.C:
 		}
 	}

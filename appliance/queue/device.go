@@ -6,7 +6,7 @@ import (
 )
 
 // TypeDeviceReported records a change in the health of one of the site's
-// devices (ticket printer, GSM modem). It lives in the site's change-log
+// devices (ticket printer, GSM modem, scale). It lives in the site's change-log
 // like every other event, so central sees the fleet's health with the
 // same sync and fold as the queue's.
 const TypeDeviceReported = "device.reported"
@@ -15,6 +15,9 @@ const TypeDeviceReported = "device.reported"
 const (
 	DevicePrinter = "printer"
 	DeviceModem   = "modem"
+	// DeviceScale is the school-health site's scale and measuring station
+	// (hardware/seca).
+	DeviceScale = "scale"
 	// DeviceClock is the site's clock as measured against central's
 	// (appliance/clock): Error says when it is more than a minute off.
 	DeviceClock = "clock"

@@ -26,7 +26,7 @@ func TestKioskClosedHonest(t *testing.T) {
 
 	t.Run("KioskPage", func(t *testing.T) {
 		res := h.get(t, nil, "/kiosk")
-		wantBody(t, "kiosk", res, `id="kiosk-closed"`, "Jetzt geschlossen. "+opens, "<bdi>3</bdi> wartend")
+		wantBody(t, "kiosk", res, `id="kiosk-closed"`, "Jetzt geschlossen. "+opens, "<bdi>3</bdi> Personen warten")
 		wantNoBody(t, "kiosk", res, "Min.", "Keine Wartezeit")
 		res = h.get(t, nil, "/kiosk?lang=en")
 		wantNoBody(t, "kiosk en", res, " min", "No waiting time")
@@ -83,7 +83,7 @@ func TestKioskClosedHonest(t *testing.T) {
 		// Monday 09:00, open: minutes as before, and no question.
 		clk.Set(jan2025(20, 9, 0))
 		res := h.get(t, nil, "/kiosk")
-		wantBody(t, "kiosk", res, "Min. · <bdi>")
+		wantBody(t, "kiosk", res, "Min. · Wartende: <bdi>")
 		wantNoBody(t, "kiosk", res, `id="kiosk-closed"`)
 		if ticket != "" {
 			res = h.get(t, nil, ticket)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/internal/login"
@@ -127,6 +128,10 @@ type deskPage struct {
 	Reprint      bool
 	// OpenOrders counts the certificate orders not done (desk_orders.go).
 	OpenOrders int
+	// ExamStaff: a doctor or assistant (desk_exams.go) sees the exams'
+	// day list; ExamAudit: the lead exports their audit log, on a
+	// school-health site.
+	ExamStaff, ExamAudit bool
 }
 
 func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
@@ -137,10 +142,12 @@ func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, 
 	sess := session(r)
 	now := s.current()
 	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User), Reprint: s.Printer != nil,
-		OpenOrders: s.openOrders(r.Context())}
+		OpenOrders: s.openOrders(r.Context()), ExamStaff: sqlite.SeesHealthData(sess.User.Role)}
 	s.Store.View(func(st *queue.State) {
 		p.SiteName, p.Counters, p.Services = st.Site.Name, counterViews(st), serviceViews(st)
 		p.DeviceBanner = deviceBannerOf(deviceViews(st))
+		_, examSite := st.Services[exam.CheckInService]
+		p.ExamAudit = examSite && p.CanSetup
 		for _, svc := range st.Services {
 			p.ServiceName[svc.ID] = svc.Name
 		}

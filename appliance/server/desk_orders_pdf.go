@@ -50,7 +50,7 @@ func (s *Server) orderForPrint(w http.ResponseWriter, r *http.Request, delivery,
 func (s *Server) sender() []string {
 	var name string
 	s.Store.View(func(st *queue.State) { name = st.Site.Name })
-	out := []string{ui.Translate(letterLang, "orders.letter.city"), name}
+	out := []string{s.Renderer.Brand().CityName(letterLang), name}
 	for _, part := range strings.Split(s.SiteAddress, ",") {
 		if part = strings.TrimSpace(part); part != "" {
 			out = append(out, part)

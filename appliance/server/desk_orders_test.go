@@ -509,7 +509,7 @@ func TestPickupAtTheCounter(t *testing.T) {
 	}
 	res := h.postJSON(t, "/api/v1/checkins", `{"code":"upickup-235"}`)
 	wantCode(t, res, http.StatusCreated)
-	if !strings.Contains(res.String(), `"service": "abholung"`) {
+	if !strings.Contains(res.String(), `"service":"abholung"`) {
 		t.Fatalf("check-in with the order code: %s", res.String())
 	}
 	// Counter 4 serves pickups at Kalk.

@@ -116,7 +116,7 @@ func TestDeskFlow(t *testing.T) {
 		t.Errorf("desk does not show the clerk's name")
 	}
 	// Choosing the counter opened it.
-	if !strings.Contains(h.get(t, nil, "/api/v1/counters").String(), `"open": true`) {
+	if !strings.Contains(h.get(t, nil, "/api/v1/counters").String(), `"open":true`) {
 		t.Errorf("choosing counter 1 did not open it")
 	}
 	// Choosing it again is harmless.

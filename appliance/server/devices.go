@@ -45,7 +45,7 @@ func deviceViews(st *queue.State) []deviceView {
 		}
 		v := deviceView{Name: "devices.name." + d.Kind, Device: d.Device, Address: d.Address, Healthy: d.Healthy(), Attention: d.Attention(),
 			SignalDBM: d.SignalDBM, Network: d.Network, Error: d.Error, LastError: d.LastError, Since: d.Since, ErrorAt: d.ErrorAt}
-		if d.Kind != queue.DevicePrinter && d.Kind != queue.DeviceModem {
+		if d.Kind != queue.DevicePrinter && d.Kind != queue.DeviceModem && d.Kind != queue.DeviceScale {
 			v.Name = "devices.name.other"
 		}
 		if !d.Up {

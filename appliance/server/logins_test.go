@@ -105,7 +105,7 @@ func TestDeskLoginThrottle(t *testing.T) {
 	wantThrottledResponse(t, "form after five failures", func() response { return h.deskLogin(t, attacker, "anna", "geheim123") },
 		"30", "Zu viele Fehlversuche. Bitte in 30 Sekunden erneut versuchen.")
 	wantThrottledResponse(t, "Basic from the same machine", func() response { return h.basicCall(t, attacker, "anna", "geheim123") },
-		"30", `"error": "Zu viele Fehlversuche`)
+		"30", `"error":"Zu viele Fehlversuche`)
 
 	lead := clientFrom(t, "127.0.0.3")
 	if res := h.deskLogin(t, lead, "demo", "demo"); res.status != http.StatusSeeOther {

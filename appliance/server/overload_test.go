@@ -138,7 +138,7 @@ func TestKioskOverload(t *testing.T) {
 		if res.status != http.StatusOK {
 			t.Fatalf("POST without confirm: status %d, want 200 (the question): %s", res.status, res)
 		}
-		wantBody(t, "confirm", res, "Ihre Wartezeit reicht wahrscheinlich über die Schließzeit (<bdi>15:00</bdi>) hinaus. Trotzdem Ticket ziehen?",
+		wantBody(t, "confirm", res, "Ihre Wartezeit reicht wahrscheinlich über die Schließzeit (<bdi>15:00</bdi>) hinaus. Trotzdem eine Wartenummer ziehen?",
 			`id="confirm-yes"`, "Ja, trotzdem", `href="`+portal+`/"`, "Termin buchen", `href="/kiosk"`, "Zurück",
 			`name="confirm" value="1"`, `name="key" value="k1"`)
 		if got := h.store.LastSeq(); got != before {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -116,9 +117,10 @@ func (s *Server) print(ctx context.Context, ticketID, lang string) (printed bool
 	return err == nil, reason
 }
 
-// paperLang is the language a ticket is printed in: the printer's code
-// page (CP858) has German and English letters but not Turkish ı, ş, ğ or
-// Arabic, so those kiosks print German (the screen keeps their language).
+// paperLang is the language a ticket's text lines are printed in: the
+// printer's code page (CP858) has German and English letters but not
+// Turkish ı, ş, ğ or Arabic, so those tickets print German text and the
+// same again in the citizen's language as images (hardware.LocalText).
 func paperLang(lang string) string {
 	if lang == "en" {
 		return "en"
@@ -129,38 +131,51 @@ func paperLang(lang string) string {
 // paperTicket is what the printer prints for t; requires the store's lock.
 func (s *Server) paperTicket(st *queue.State, t *queue.Ticket, lang string) hardware.Ticket {
 	v := s.holderView(st, t, s.current(), lang) // the paper's QR code is the status page, in the kiosk's language
-	lang = paperLang(lang)
 	loc := st.Site.Location
 	if loc == nil {
 		loc = time.Local
 	}
-	p := hardware.Ticket{Site: st.Site.Name, Service: ui.ServiceName(lang, v.Service, v.ServiceName, v.ServiceNameEN),
-		Number: t.Number, IssuedAt: t.IssuedAt.In(loc), StatusURL: v.StatusURL}
-	if t.Class == queue.ClassAppointment && !t.Slot.IsZero() {
-		p.Lines = append(p.Lines, ui.Translate(lang, "ticket.appointment", t.Slot.In(loc).Format("15:04")))
-	} else if t.Status == queue.StatusWaiting {
-		ahead := max(v.Position-1, 0)
-		now := s.now()
-		switch h := st.HoursAt(now); {
-		case h.Known && !h.Open:
-			// Closed: no minutes, but when the site opens (issue 14).
-			p.Lines = append(p.Lines, ui.Translate(lang, "kiosk.closed"))
-			if o := ui.Opens(lang, h.NextOpen, now, loc); o != "" {
-				p.Lines = append(p.Lines, o)
-			}
-			p.Lines = append(p.Lines, ui.Translate(lang, "ticket.ahead", ahead))
-		case ahead == 0 && v.EstimatedWaitMinutes == 0:
-			// "ca. 0 Min." reads like a fault on paper.
-			p.Lines = append(p.Lines, ui.Translate(lang, "kiosk.nowait"))
-		default:
-			p.Lines = append(p.Lines, ui.Translate(lang, "ticket.est", v.EstimatedWaitMinutes))
-			if v.EstimatedWaitP90Minutes > v.EstimatedWaitMinutes {
-				p.Lines = append(p.Lines, ui.Translate(lang, "ticket.p90", v.EstimatedWaitP90Minutes))
-			}
-			p.Lines = append(p.Lines, ui.Translate(lang, "ticket.ahead", ahead))
-		}
+	text := paperLang(lang)
+	p := hardware.Ticket{Site: st.Site.Name, Service: ui.ServiceName(text, v.Service, v.ServiceName, v.ServiceNameEN),
+		Number: t.Number, IssuedAt: t.IssuedAt.In(loc), StatusURL: v.StatusURL, Lines: s.paperLines(st, t, v, text, loc)}
+	if text != lang && slices.Contains(ui.Langs(), lang) {
+		p.Local = &hardware.LocalText{Lang: lang, Service: ui.ServiceName(lang, v.Service, v.ServiceName, v.ServiceNameEN),
+			Lines: s.paperLines(st, t, v, lang, loc)}
 	}
 	return p
+}
+
+// paperLines are the lines under a ticket's time in lang: the appointment,
+// or the wait (when the site opens instead, if it is closed).
+func (s *Server) paperLines(st *queue.State, t *queue.Ticket, v TicketView, lang string, loc *time.Location) []string {
+	var lines []string
+	if t.Class == queue.ClassAppointment && !t.Slot.IsZero() {
+		return append(lines, ui.Translate(lang, "ticket.appointment", t.Slot.In(loc).Format("15:04")))
+	}
+	if t.Status != queue.StatusWaiting {
+		return nil
+	}
+	ahead := max(v.Position-1, 0)
+	now := s.now()
+	switch h := st.HoursAt(now); {
+	case h.Known && !h.Open:
+		// Closed: no minutes, but when the site opens (issue 14).
+		lines = append(lines, ui.Translate(lang, "kiosk.closed"))
+		if o := ui.Opens(lang, h.NextOpen, now, loc); o != "" {
+			lines = append(lines, o)
+		}
+		lines = append(lines, ui.Translate(lang, "ticket.ahead", ahead))
+	case ahead == 0 && v.EstimatedWaitMinutes == 0:
+		// "ca. 0 Min." reads like a fault on paper.
+		lines = append(lines, ui.Translate(lang, "kiosk.nowait"))
+	default:
+		lines = append(lines, ui.Translate(lang, "ticket.est", v.EstimatedWaitMinutes))
+		if v.EstimatedWaitP90Minutes > v.EstimatedWaitMinutes {
+			lines = append(lines, ui.Translate(lang, "ticket.p90", v.EstimatedWaitP90Minutes))
+		}
+		lines = append(lines, ui.Translate(lang, "ticket.ahead", ahead))
+	}
+	return lines
 }
 
 // printState is a ticket's print record for its page.

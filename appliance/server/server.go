@@ -55,6 +55,13 @@ type Server struct {
 	Printer      hardware.Printer
 	PrintTimeout time.Duration
 	AfterPrint   func(error)
+	// Scale is the school-health site's scale (nil: none), read for the
+	// exam staff (scale.go). ScaleTimeout bounds one reading (0:
+	// DefaultScaleTimeout); AfterReading, if set, hears every reading's
+	// outcome that matters to the device monitor (nil, or a device fault).
+	Scale        ScaleReader
+	ScaleTimeout time.Duration
+	AfterReading func(error)
 
 	// Anonymous issuing and pairing attempts, limited per client
 	// (kiosk_limit.go); made by Handler.
@@ -75,6 +82,8 @@ func (s *Server) Handler() http.Handler {
 	r.NotFound(s.notFound)
 	r.Get("/healthz", s.health)
 	r.Handle("/static/*", http.StripPrefix("/static/", ui.Static()))
+	r.Get("/brand.css", s.Renderer.ServeBrandCSS)
+	r.Get("/brand/logo", s.Renderer.ServeBrandLogo)
 	r.Get("/", s.home)
 
 	r.Get("/kiosk", s.kiosk)
@@ -97,12 +106,14 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/desk/counter", s.deskChooseCounter)
 		r.Post("/desk/logout", s.logout)
 		r.Get("/desk/devices", s.deskDevices)
+		r.Get("/desk/scale/reading", s.deskScaleReading) // the exam staff's (scale.go)
 		r.Post("/desk/tickets/{id}/reprint", s.deskReprint)
 		r.Get("/desk/orders", s.deskOrders)
 		r.Get("/desk/orders/{code}", s.deskOrder)
 		r.Get("/desk/orders/{code}/letter.pdf", s.deskOrderLetter)
 		r.Get("/desk/orders/{code}/slip.pdf", s.deskOrderSlip)
 		r.Post("/desk/orders/{code}/{action}", s.deskOrderStep)
+		s.deskExamRoutes(r)
 		r.Post("/desk/{action}", s.deskAction)
 		// The site lead's setup: counters and the services they serve.
 		r.Group(func(r chi.Router) {
@@ -123,6 +134,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/display/events", s.displayEvents)
 
 	r.Route("/api/v1", func(r chi.Router) {
+		r.Get("/scale/reading", s.apiScaleReading) // the exam staff's (scale.go)
 		r.Get("/services", s.apiServices)
 		r.Post("/tickets", s.apiIssue)
 		r.Get("/tickets/{token}", s.apiTicket)
@@ -135,6 +147,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/counters/{counter}/{action}", s.apiCounterAction)
 		r.Get("/orders", s.apiOrders)
 		r.Post("/orders/{code}/{action}", s.apiOrderAction)
+		s.examRoutes(r)
 	})
 	return r
 }

@@ -152,6 +152,10 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 	s.env = workflow.Env{Site: site, Open: func(info string, sealed []byte) ([]byte, error) {
 		return changelog.Open(box, info, sealed)
 	}}
+	if box != nil {
+		pub := box.PublicKey().Bytes()
+		s.env.Seal = func(info string, plaintext []byte) ([]byte, error) { return changelog.Seal(pub, info, plaintext) }
+	}
 	s.journal = loginsql.Journal{Write: db.Write, Read: db.Read}
 	s.guard = login.NewGuard(login.DefaultPolicy, s.journal, opts.Now, opts.Logger)
 	if s.logger = opts.Logger; s.logger == nil {
@@ -320,6 +324,10 @@ func (s *Store) Execute(ctx context.Context, decide Decider) ([]queue.Event, err
 func (s *Store) ExecuteTx(ctx context.Context, decide TxDecider) ([]queue.Event, error) {
 	return s.submit(ctx, &groupCmd{decide: decide})
 }
+
+// Env is what the workflows' site parts get besides the transaction (the
+// site, and opening and sealing with its box key), for their commands.
+func (s *Store) Env() workflow.Env { return s.env }
 
 // Read is the store's pool of read connections, for the workflows' queries
 // of their own tables.

@@ -10,7 +10,7 @@ import (
 	"github.com/veedel/veedel/ui"
 )
 
-// The fleet view: every site's ticket printers and SMS modems as the sites
+// The fleet view: every site's ticket printers, SMS modems and scales as the sites
 // last reported them (device.reported events in their change-logs), faults
 // first, so a technician sees a printer out of paper before the citizens
 // do. The same data as JSON at GET /api/v1/devices for monitoring.
@@ -72,7 +72,7 @@ func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request) {
 
 // deviceName is a device's kind in lang, in the desk's words.
 func deviceName(lang, kind string) string {
-	if kind != queue.DevicePrinter && kind != queue.DeviceModem && kind != queue.DeviceClock {
+	if kind != queue.DevicePrinter && kind != queue.DeviceModem && kind != queue.DeviceClock && kind != queue.DeviceScale {
 		kind = "other"
 	}
 	return ui.Translate(lang, "devices.name."+kind)

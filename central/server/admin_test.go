@@ -673,6 +673,6 @@ func TestOutboundLongPoll(t *testing.T) {
 		data, _ := io.ReadAll(resp.Body)
 		body := string(data)
 		wantStatus(t, "GET", resp, http.StatusOK)
-		contains(t, "JSON download", body, `"Head": 3`, `"Seq": 3`)
+		contains(t, "JSON download", body, `"Head":3`, `"Seq":3`)
 	})
 }

@@ -85,10 +85,10 @@ func TestBrowser_Live(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, `[data-site="kz-innenstadt"] [data-field="waiting"]`, "1 wartend")
+	waitText(t, ctx, `[data-site="kz-innenstadt"] [data-field="waiting"]`, "1 Person wartet")
 	l.add("queue.ticket_issued", "ticket/2026-03-04/A003", ticketIssued("2026-03-04/A003", "a3-token-0123456789abcdef", "A003"))
 	e.mustPost(l.batch(8, 8))
-	waitText(t, ctx, `[data-site="kz-innenstadt"] [data-field="waiting"]`, "2 wartend")
+	waitText(t, ctx, `[data-site="kz-innenstadt"] [data-field="waiting"]`, "2 Personen warten")
 	waitText(t, ctx, `[data-site="kz-innenstadt"] [data-field="stale-note"]`, "(hidden)")
 
 	// A site falling silent turns stale on the next refresh of the stream;

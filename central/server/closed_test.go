@@ -15,7 +15,7 @@ func TestStatusPageClosed(t *testing.T) {
 
 	e.Clock.Add(11 * time.Hour) // Wednesday 21:00: closed until Thursday 07:30
 	body := e.html("/t/"+tokenB, http.StatusOK)
-	contains(t, "status at night", body, `data-field="state">Wartend<`, `data-field="position">2<`,
+	contains(t, "status at night", body, `data-field="state">Wartend<`, `data-field="position">1<`,
 		"<dt>Jetzt geschlossen.</dt>", `data-field="opens">Wieder geöffnet morgen ab 07:30.<`, " data-shut")
 	for _, minutes := range []string{`data-field="wait"`, `data-field="wait-unit"`, `class="p90"`} {
 		if strings.Contains(body, minutes) {

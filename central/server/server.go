@@ -93,6 +93,8 @@ func (s *Server) Handler() http.Handler {
 
 	r.Get("/healthz", s.healthz)
 	r.Handle("/static/*", http.StripPrefix("/static", ui.Static()))
+	r.Get("/brand.css", s.Renderer.ServeBrandCSS)
+	r.Get("/brand/logo", s.Renderer.ServeBrandLogo)
 
 	r.Get("/", s.portal)
 	// Citizens' phones share carrier NAT addresses: a wide per-client

@@ -682,7 +682,7 @@ func TestPortal(t *testing.T) {
 
 	body := e.html("/", http.StatusOK)
 	contains(t, "portal", body, `<html lang="de"`, "Wartezeiten in den Kundenzentren", siteName,
-		`data-field="waiting">2 wartend<`, `data-field="minutes">20<`, `class="badge open" data-field="open">Geöffnet<`,
+		`data-field="waiting">2 Personen warten<`, `data-field="minutes">20<`, `class="badge open" data-field="open">Geöffnet<`,
 		"Stand 10:00", "Heute 07:30–18:00", `data-field="stale-note" hidden>`, `src="/static/live.js"`)
 
 	e.Clock.Add(2 * time.Hour) // "Stand" shows the last contact, not the time now
@@ -750,7 +750,7 @@ func TestStatusPage(t *testing.T) {
 
 	body := e.html("/t/"+tokenB, http.StatusOK)
 	contains(t, "waiting ticket", body, siteName, `data-field="number" dir="ltr"><bdi>A002</bdi><`, "Personalausweis",
-		`data-field="state">Wartend<`, `data-field="position">2<`, `data-field="wait">10</b> <span class="unit" data-field="wait-unit">Min.<`,
+		`data-field="state">Wartend<`, `data-field="position">1<`, `data-field="wait">10</b> <span class="unit" data-field="wait-unit">Min.<`,
 		`data-show="waiting">`, `data-show="called" hidden>`, `aria-live="polite"`, "Stand 10:00",
 		`data-events="/t/`+tokenB+`/events"`,
 		`class="p90" data-field="p90">meist höchstens <bdi>`) // the P90 bound beside the estimate

@@ -30,6 +30,7 @@ type ticketData struct {
 	Shut         bool
 	Opens        string
 	Next         bool   // waiting and next in line
+	Ahead        int    // people before the citizen ("Vor Ihnen"), as kiosk and paper say
 	Updated      string // "Stand 10:42"
 	Events       string
 	Page         string            // the page's own address, for live.js to go back to
@@ -79,6 +80,7 @@ func (s *Server) renderTicket(w http.ResponseWriter, r *http.Request, status int
 		WaitUnit:     t.EstimatedWaitMinutes > 0,
 		ShowP90:      showP90(t.EstimatedWaitMinutes, t.EstimatedWaitP90Minutes),
 		Next:         t.Status == queue.StatusWaiting && t.Position == 1,
+		Ahead:        max(t.Position-1, 0),
 		Updated:      freshness(lang, t.LastSync, s.now()),
 		Events:       base + "/events",
 		Page:         base,

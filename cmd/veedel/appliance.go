@@ -17,13 +17,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance"
 	"github.com/veedel/veedel/appliance/clock"
 	"github.com/veedel/veedel/appliance/devices"
+	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/hardware"
+	"github.com/veedel/veedel/hardware/seca"
 	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/internal/mail"
 	"github.com/veedel/veedel/internal/web"
@@ -42,9 +45,15 @@ type applianceConfig struct {
 	CentralURL string // where the uplink pushes ("" = no sync)
 	PortalURL  string // public portal base for QR codes
 	// Users are created (or their passwords reset) at start, e.g. the demo's.
-	Users    []userSpec
-	Logger   *slog.Logger
-	Listener net.Listener // optional, overrides Listen (tests)
+	Users []userSpec
+	// Brand is the city's name, logo and colours (nil: Cologne's).
+	Brand *ui.Brand
+	// ExamEscrowPub is the health office's escrow public key file
+	// (veedel exam escrow-keygen): the school-entry exams' data keys are
+	// escrowed to it ("" = keep the one configured before, if any).
+	ExamEscrowPub string
+	Logger        *slog.Logger
+	Listener      net.Listener // optional, overrides Listen (tests)
 	// Uplink tuning for tests; zero values are production defaults.
 	Heartbeat    time.Duration
 	BatchEntries int
@@ -100,6 +109,8 @@ type applianceConfig struct {
 	// ModemAddress.
 	Modem        devices.Modem
 	ModemAddress string
+	// Scale is the school-health site's scale (nil: none; scale.go).
+	Scale *seca.Scale
 	// DeviceInterval is how often the devices are polled (0: 15 s).
 	DeviceInterval time.Duration
 	// Timeouts bound slow clients (zero: web.DefaultTimeouts; tests
@@ -220,6 +231,15 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			return fail(err)
 		}
 	}
+	if cfg.ExamEscrowPub != "" {
+		pub, err := exam.ReadEscrowPublic(cfg.ExamEscrowPub)
+		if err != nil {
+			return fail(usageErrorf("-exam-escrow-pub: %s", veedel.ErrorMessage(err)))
+		}
+		if err := exam.UseEscrow(ctx, store.Writer(), pub); err != nil {
+			return fail(err)
+		}
+	}
 	l := cfg.Listener
 	if l == nil {
 		if l, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -290,6 +310,7 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		n.listener.Close()
 		return err
 	}
+	renderer.SetBrand(n.cfg.Brand)
 	srv := &server.Server{Store: n.Store, Renderer: renderer, Logger: n.cfg.Logger, PortalURL: strings.TrimRight(n.cfg.PortalURL, "/"),
 		Announce: n.cfg.Announce, Clock: n.Clock, KioskIdle: n.cfg.KioskIdle, SiteAddress: siteAddress(n.cfg.Site)}
 	var wg sync.WaitGroup
@@ -327,6 +348,7 @@ func (n *applianceNode) Run(ctx context.Context) error {
 	monitor := &devices.Monitor{Store: n.Store, Printer: n.cfg.Printer, PrinterAddress: n.cfg.PrinterAddress,
 		Modem: n.cfg.Modem, ModemAddress: n.cfg.ModemAddress, Interval: n.cfg.DeviceInterval, Logger: n.cfg.Logger}
 	srv.Printer, srv.AfterPrint = n.cfg.Printer, monitor.PrintDone
+	wireScale(n.cfg.Scale, srv, monitor)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -387,6 +409,7 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	centralCA := fs.String("central-ca", "", "PEM file of CA certificates to trust for central's HTTPS, besides the system's")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve the kiosk, desk, display and API over HTTPS (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
+	examEscrow := fs.String("exam-escrow-pub", "", "the health office's escrow public key file (FILE.pub of veedel exam escrow-keygen); a school-health site records no exam before it has one")
 	announce := fs.String("announce", os.Getenv("VEEDEL_ANNOUNCE"), "the call display's spoken German text, with {number} (spelled digit by digit) and {counter} (or set VEEDEL_ANNOUNCE; default \"Nummer {number}, bitte zu {counter}.\")")
 	smsGateway := fs.String("sms-gateway", os.Getenv("VEEDEL_SMS_GATEWAY"), "URL of an SMS gateway's HTTP API (or set VEEDEL_SMS_GATEWAY; empty: SMS are only logged, number masked); set VEEDEL_SMS_AUTHORIZATION for its Authorization header")
 	smsBody := fs.String("sms-body", envOr("VEEDEL_SMS_BODY", notify.DefaultGatewayBody), "the gateway request's body with {to} and {text}, escaped for -sms-content-type (or set VEEDEL_SMS_BODY)")
@@ -395,11 +418,13 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	smsLead := fs.Duration("sms-lead", notify.DefaultLead, "send the \"noch ca. 10 Minuten\" SMS when the estimated wait drops to this")
 	printerAddr := fs.String("printer", os.Getenv("VEEDEL_PRINTER"), "the kiosk's ESC/POS ticket printer: tcp://host[:9100], usb:///dev/usb/lp0 or serial:///dev/ttyUSB0?baud=19200 (add qr=raster for printers without QR codes; or set VEEDEL_PRINTER; empty: no printer, the kiosk offers the browser's print view)")
 	modemAddr := fs.String("modem", os.Getenv("VEEDEL_MODEM"), "the GSM modem for SMS: serial:///dev/ttyUSB2?baud=115200 (or set VEEDEL_MODEM); its health is shown to staff")
+	scaleAddr := fs.String("scale", os.Getenv("VEEDEL_SCALE"), "the school-health site's seca scale for the exam staff: serial:///dev/ttyUSB0?baud=9600 (or set VEEDEL_SCALE); its health is shown to staff")
 	smsSender := fs.String("sms-sender", "", "what sends the SMS: log (only logs them, number masked), gateway (-sms-gateway) or modem (-modem); default: gateway when -sms-gateway is set, else log")
-	deviceInterval := fs.Duration("device-interval", devices.DefaultInterval, "how often the printer and modem are asked for their health")
+	deviceInterval := fs.Duration("device-interval", devices.DefaultInterval, "how often the printer, modem and scale are asked for their health")
 	kioskIdle := fs.Duration("kiosk-idle", server.DefaultKioskIdle, "how long the kiosk waits for a touch before it returns to its German start page for the next citizen")
 	verbose := fs.Bool("v", false, "log every request")
 	mailCfg := mailFlags(fs)
+	loadBrand := brandFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel appliance -site ID [flags]
 
@@ -441,9 +466,13 @@ passwords and sessions cross it (the files are re-read when they change).
 	if *kioskIdle < time.Second {
 		return usageErrorf("appliance: -kiosk-idle must be at least 1s, e.g. 60s")
 	}
-	cfg := applianceConfig{Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, SeedFile: *seedFile, NoShowGrace: *noShowGrace, KioskIdle: *kioskIdle,
+	brand, err := loadBrand()
+	if err != nil {
+		return err
+	}
+	cfg := applianceConfig{Brand: brand, Site: *site, DB: filepath.Join(*data, *site+".db"), Listen: *listen, Retention: *retention, SeedFile: *seedFile, NoShowGrace: *noShowGrace, KioskIdle: *kioskIdle,
 		CentralURL: *central, PortalURL: *portal, Logger: newLogger(stderr, *verbose),
-		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce, TLSCert: *tlsCert, TLSKey: *tlsKey, Mail: mailCfg}
+		EnrollToken: strings.TrimSpace(*enrollToken), CentralCA: *centralCA, Announce: *announce, ExamEscrowPub: *examEscrow, TLSCert: *tlsCert, TLSKey: *tlsKey, Mail: mailCfg}
 	if *smsLead <= 0 {
 		return usageErrorf("appliance: -sms-lead must be positive")
 	}
@@ -458,6 +487,12 @@ passwords and sessions cross it (the files are re-read when they change).
 	}
 	if err != nil {
 		return err
+	}
+	if err := configureScale(&cfg, *scaleAddr); err != nil {
+		return err
+	}
+	if cfg.Scale != nil {
+		defer cfg.Scale.Close()
 	}
 	if sender == "gateway" {
 		header := http.Header{"Content-Type": {*smsType}}

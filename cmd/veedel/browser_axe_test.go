@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -115,6 +116,11 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 		{1080, 1920, false, []string{"de", "ar"}},
 		{1440, 900, false, []string{"de", "ar"}},
 	}
+	// make screenshots keeps a picture of every page at every size.
+	shots := os.Getenv("VEEDEL_SCREENSHOTS")
+	if shots != "" {
+		shots = screenshotDir(t)
+	}
 	for _, s := range screens {
 		for _, lang := range s.langs {
 			for _, p := range pages {
@@ -137,8 +143,66 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 				if err := chromedp.Do(ctx, webtest.Axe(name)); err != nil {
 					t.Error(err)
 				}
+				// No page is wider than its screen (WCAG 1.4.10 reflow):
+				// what sticks out is named, scroll containers excepted.
+				var wide string
+				if err := chromedp.Do(ctx, into(&wide, chromedp.Evaluate[string](overflowJS))); err != nil {
+					t.Error(err)
+				} else if wide != "" {
+					t.Errorf("%s: %s", name, wide)
+				}
+				if shots != "" {
+					file := strings.NewReplacer("/", "_", "?", "_", "&", "_", "=", "-", " ", "_", "×", "x").Replace(strings.TrimPrefix(name, "/"))
+					if err := chromedp.Do(ctx, saveScreenshot(filepath.Join(shots, "page_"+file+".png"))); err != nil {
+						t.Error(err)
+					}
+				}
 				cancel()
 			}
 		}
 	}
+}
+
+// overflowJS names the elements that stick out of the viewport sideways
+// when the page is wider than it ("" when it is not); elements inside a
+// container that scrolls or clips sideways are that container's business.
+const overflowJS = `(() => {
+	const W = document.documentElement.clientWidth;
+	if (document.documentElement.scrollWidth <= W + 1) return "";
+	const sticksOut = el => el.getBoundingClientRect().right > W + 1;
+	// loose: el sticks out and no container within the screen clips it
+	// (a container clips what it contains, but an absolutely positioned
+	// element only from its positioned ancestor on).
+	const loose = el => {
+		if (!sticksOut(el)) return false;
+		let abs = ["absolute", "fixed"].includes(getComputedStyle(el).position);
+		for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+			const cs = getComputedStyle(p);
+			if (abs && cs.position === "static") continue;
+			if (cs.overflowX !== "visible" && !sticksOut(p)) return false;
+			abs = ["absolute", "fixed"].includes(cs.position);
+		}
+		return true;
+	};
+	const out = [];
+	for (const el of document.querySelectorAll("body *")) {
+		if (el.getBoundingClientRect().width === 0 || !loose(el)) continue;
+		// Name where the overflow starts, not every descendant.
+		if (el.parentElement && el.parentElement !== document.body && loose(el.parentElement)) continue;
+		out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+			(typeof el.className === "string" && el.className ? "." + el.className.trim().split(/\s+/).join(".") : "") +
+			" to " + Math.round(el.getBoundingClientRect().right) + " px");
+	}
+	return "page is " + document.documentElement.scrollWidth + " px wide on a " + W + " px screen: " + out.slice(0, 6).join(", ");
+})()`
+
+// saveScreenshot saves the whole page as a PNG.
+func saveScreenshot(file string) step {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		buf, err := chromedp.FullScreenshot(100)(ctx, t)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(file, buf, 0o644)
+	})
 }

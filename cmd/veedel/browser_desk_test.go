@@ -196,7 +196,7 @@ func TestDeskKeyboardInBrowser(t *testing.T) {
 	// A new ticket makes the call button usable and is announced.
 	issueTickets(t, app.URL, 1, "meldung")
 	runIn(t, desk, "a new ticket for this counter",
-		until(`document.getElementById("desk-live").textContent.includes("1 wartend")`),
+		until(`document.getElementById("desk-live").textContent.includes("1 Person wartet")`),
 		until(`!document.getElementById("call-next").disabled`),
 		alive, sameDoc,
 		tabTo("call-next", false, 3),

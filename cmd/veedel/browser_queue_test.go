@@ -295,8 +295,8 @@ func TestTransferInBrowser(t *testing.T) {
 		into(&liveService, chromedp.Text(chromedp.CSS(`.status-service`))),
 		screenshot(shots, "queue-7-status-transferred"),
 	)
-	if position != "1" {
-		t.Errorf("status page position %q after the transfer, want 1 (B001 keeps its arrival)", position)
+	if position != "0" {
+		t.Errorf("status page shows %q ahead after the transfer, want 0 (B001 keeps its arrival)", position)
 	}
 	if !strings.Contains(liveService, "Personalausweis") {
 		// Reported: live.js updates state and position, not the service.

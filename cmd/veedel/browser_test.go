@@ -198,6 +198,23 @@ func TestTicketJourneyInBrowser(t *testing.T) {
 	if counter != "Platz 3" {
 		t.Errorf("display shows counter %q, want Platz 3", counter)
 	}
+	// A ticket issued meanwhile updates the display (its wait list), but
+	// the current call's assertive live region stays untouched: a screen
+	// reader must not read "B001, Platz 3" again for somebody else's ticket.
+	var nowChanges, zero int
+	run(display, "display watched",
+		into(&zero, chromedp.Evaluate[int](`window.nowChanges = 0; window.renders = 0;
+			new MutationObserver(() => window.nowChanges++).observe(document.getElementById("now"), {subtree: true, childList: true, characterData: true});
+			new MutationObserver(() => window.renders++).observe(document.getElementById("waits"), {childList: true}); 0`)),
+	)
+	issueTickets(t, app.URL, 1, "ausweis")
+	run(display, "display after an unrelated ticket",
+		until(`window.renders > 0`),
+		into(&nowChanges, chromedp.Evaluate[int](`window.nowChanges`)),
+	)
+	if nowChanges != 0 {
+		t.Errorf("the current call's live region changed %d times for an unrelated ticket", nowChanges)
+	}
 
 	// The citizen's phone: the status page behind the QR code at central.
 	phone := newTab(t, browser)

@@ -35,8 +35,10 @@ import (
 type centralConfig struct {
 	// DB is central's database: a PostgreSQL URL (postgres://…) or the
 	// path of its SQLite file.
-	DB       string
-	Listen   string
+	DB     string
+	Listen string
+	// Brand is the city's name, logo and colours (nil: Cologne's).
+	Brand    *ui.Brand
 	Logger   *slog.Logger
 	Listener net.Listener // optional, overrides Listen (tests)
 	Now      func() time.Time
@@ -153,6 +155,7 @@ func (n *centralNode) Run(ctx context.Context) error {
 		n.listener.Close()
 		return err
 	}
+	renderer.SetBrand(n.cfg.Brand)
 	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now, PublicURL: n.cfg.PublicURL}
 	srv.Authorize = srv.AuthorizeSite // download polls signed by their site (trust.go)
 	var wg sync.WaitGroup
@@ -223,6 +226,7 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	smsBody := fs.String("sms-body", envOr("VEEDEL_SMS_BODY", notify.DefaultGatewayBody), "the gateway request's body with {to} and {text}, escaped for -sms-content-type (or set VEEDEL_SMS_BODY)")
 	smsType := fs.String("sms-content-type", envOr("VEEDEL_SMS_CONTENT_TYPE", "application/json"), "the gateway request's Content-Type (or set VEEDEL_SMS_CONTENT_TYPE)")
 	smsMethod := fs.String("sms-method", http.MethodPost, "the gateway request's HTTP method")
+	loadBrand := brandFlag(fs)
 	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
@@ -284,7 +288,11 @@ All of them work while central runs.
 	if err != nil {
 		return err
 	}
-	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose),
+	brand, err := loadBrand()
+	if err != nil {
+		return err
+	}
+	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose), Brand: brand,
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil,
 		PaymentProvider: *payProvider, PaymentSecret: paySecret, SMSSender: smsSender})
 	if err != nil {

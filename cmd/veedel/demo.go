@@ -24,12 +24,14 @@ import (
 	"github.com/veedel/veedel/hardware/modemsim"
 	"github.com/veedel/veedel/hardware/printer"
 	"github.com/veedel/veedel/hardware/printersim"
+	"github.com/veedel/veedel/hardware/secasim"
 	"github.com/veedel/veedel/sync/sitekey"
 )
 
-// demoSites are the sites the demo runs, on port+1, port+2 and port+3:
-// two customer centres and the vehicle registration office.
-var demoSites = []string{"kalk", "porz", "zulassung"}
+// demoSites are the sites the demo runs, on port+1 to port+4: two
+// customer centres, the vehicle registration office and the health
+// office's school-health site (school-entry exams).
+var demoSites = []string{"kalk", "porz", "zulassung", "gesundheitsamt"}
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
@@ -43,10 +45,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 Runs central on 127.0.0.1:PORT, the customer centres Kalk (PORT+1) and Porz
 (PORT+2; also the Standesamt) and the Kfz-Zulassungsstelle "zulassung"
-(PORT+3), each on its own SQLite file under -data, syncing to central.
-Every site has the staff login demo / demo; central's admin pages (/admin)
+(PORT+3) and the health office's school-health site "gesundheitsamt"
+(PORT+4), each on its own SQLite file under -data, syncing to central.
+Every site has the staff login demo / demo; the school-health site also
+the doctor aerztin / demo and the assistant assistenz / demo (demo / demo
+sees no health data there). Its exams are escrowed to a key the demo
+makes in -data (exam-escrow.key); central's admin pages (/admin)
 have the login admin / admin. Each kiosk prints its tickets on a simulated
-ESC/POS printer (on PORT+11, PORT+12, PORT+13) whose tickets are shown at the site's
+ESC/POS printer (on PORT+11 to PORT+14) whose tickets are shown at the site's
 /sim/printer/ (-printer ADDR: Kalk prints on a real printer instead). Each
 kiosk URL it prints pairs the browser as the site's kiosk. Ctrl-C stops
 everything cleanly; starting again on the same -data resumes with all data.
@@ -91,6 +97,7 @@ everything cleanly; starting again on the same -data resumes with all data.
 	kioskCodes := map[string]string{}
 	var sims []*printersim.Sim
 	var modems []*modemsim.Sim
+	var scales []*secasim.Sim
 	defer func() {
 		for _, sim := range sims {
 			sim.Close()
@@ -98,22 +105,39 @@ everything cleanly; starting again on the same -data resumes with all data.
 		for _, sim := range modems {
 			sim.Close()
 		}
+		for _, sim := range scales {
+			sim.Close()
+		}
 	}()
 	for i, site := range demoSites {
+		var err error
 		cfg := applianceConfig{
 			Site: site, DB: filepath.Join(*data, site+".db"), Listen: net.JoinHostPort(host, strconv.Itoa(*port+1+i)),
 			CentralURL: centralURL, PortalURL: centralURL, Logger: logger, CentralEnrolls: true,
 			Users: []userSpec{{Name: "demo", Password: "demo", Role: sqlite.RoleLead}},
 			Mail:  &mailConfig{Relay: mailSim.Addr(), TLS: mail.TLSOff, From: "Stadt Köln " + site + " (Demo) <noreply@veedel.invalid>", Retention: mail.DefaultRetention},
 		}
+		if site == "gesundheitsamt" {
+			cfg.Users = append(cfg.Users, userSpec{Name: "aerztin", Password: "demo", Role: sqlite.RoleDoctor},
+				userSpec{Name: "assistenz", Password: "demo", Role: sqlite.RoleAssistant})
+			cfg.ExamEscrowPub, err = demoEscrowKey(*data)
+		}
 		printerListen := net.JoinHostPort(host, strconv.Itoa(*port+demoPrinterPorts+1+i))
-		err := demoPrinter(&cfg, site == "kalk", *printerAddr, printerListen, &sims)
+		if err == nil {
+			err = demoPrinter(&cfg, site == "kalk", *printerAddr, printerListen, &sims)
+		}
 		if err == nil && site == "kalk" {
 			err = demoModem(&cfg, &modems)
+		}
+		if err == nil && site == "gesundheitsamt" {
+			err = demoScale(&cfg, *data, &scales)
 		}
 		var n *applianceNode
 		if err == nil {
 			n, err = openAppliance(ctx, cfg)
+		}
+		if err == nil && site == "gesundheitsamt" {
+			err = demoExams(ctx, n.Store)
 		}
 		if err == nil {
 			nodes = append(nodes, n)
@@ -155,6 +179,14 @@ everything cleanly; starting again on the same -data resumes with all data.
 		fmt.Fprintf(stdout, "    Desk           %s/desk      login: demo / demo\n", n.URL)
 		fmt.Fprintf(stdout, "    Call display   %s/display\n", n.URL)
 		fmt.Fprintf(stdout, "    API            %s/api/v1/services\n", n.URL)
+		if n.cfg.Site == "gesundheitsamt" {
+			fmt.Fprintf(stdout, "    Exams          API /api/v1/exams on this site (HTTP Basic)   login: aerztin / demo (doctor), assistenz / demo (assistant); demo / demo sees no health data\n")
+			fmt.Fprintf(stdout, "    Escrow key     %s   (private; opens every exam from central's copy)\n", filepath.Join(*data, demoEscrowFile))
+			fmt.Fprintf(stdout, "    Exam check-in  invitation codes %s (kiosk: \"Termin? Buchungscode eingeben\")\n", strings.Join(demoExamCodes(demoExamDay(n.Store)), ", "))
+		}
+		if n.cfg.Mount[simScalePath] != nil {
+			fmt.Fprintf(stdout, "    Scale          %s%s   (simulated seca scale, %s)\n", n.URL, simScalePath, n.cfg.Scale.Address())
+		}
 		if n.cfg.Mount[simModemPath] != nil {
 			fmt.Fprintf(stdout, "    SMS sent       %s%s   (simulated GSM modem, %s)\n", n.URL, simModemPath, n.cfg.ModemAddress)
 		}

@@ -105,7 +105,7 @@ func TestPrinterFaults(t *testing.T) {
 	// Out of paper: the API issues the ticket and says it did not print.
 	sim.SetPaper(printersim.PaperOut)
 	res, body := postJSON(t, app.URL+"/api/v1/tickets", map[string]any{"service": "ausweis", "print": true}, map[string]string{"Idempotency-Key": "api-1"})
-	if res.StatusCode != http.StatusCreated || !strings.Contains(string(body), `"printed": false`) || !strings.Contains(string(body), "paper") {
+	if res.StatusCode != http.StatusCreated || !strings.Contains(string(body), `"printed":false`) || !strings.Contains(string(body), "paper") {
 		t.Errorf("API issue with paper out: %d %s", res.StatusCode, body)
 	}
 	if got := sim.Printed(); got != 2 {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/internal/payment"
 	"github.com/veedel/veedel/sync/changelog"
 
@@ -28,7 +29,8 @@ import (
 // (and commits something for) and one whose field has the wrong type.
 type jsonEndpoint struct {
 	path      string
-	staff     bool   // HTTP Basic as the site lead
+	staff     bool   // HTTP Basic as the site lead (or as user)
+	user      string // the staff login when not the lead
 	valid     string // a body the endpoint accepts
 	wrongType string
 	// stored reports what the node has stored so far; a refused body must
@@ -81,8 +83,15 @@ func badBodies(e jsonEndpoint) map[string]struct{ body, contentType string } {
 func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 	dir := t.TempDir()
 	c, central := startCentral(t, dir, "127.0.0.1:0")
+	escrow := filepath.Join(dir, "escrow.key")
+	if _, err := exam.WriteEscrowKey(escrow); err != nil {
+		t.Fatal(err)
+	}
 	site, appliance := startAppliance(t, applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"),
-		Users: []userSpec{{Name: "lead", Password: "geheim-123", Role: sqlite.RoleLead}}})
+		Users: []userSpec{{Name: "lead", Password: "geheim-123", Role: sqlite.RoleLead},
+			{Name: "aerztin", Password: "geheim-123", Role: sqlite.RoleDoctor}, {Name: "assistenz", Password: "geheim-123", Role: sqlite.RoleAssistant}},
+		ExamEscrowPub: escrow + ".pub"})
+	basicUser := "lead" // the staff login of the endpoint under test
 	sendAs := func(t *testing.T, method, base, path, body, contentType string, staff bool, header ...string) (int, http.Header, []byte) {
 		t.Helper()
 		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
@@ -94,7 +103,7 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 			req.Header.Set(header[i], header[i+1])
 		}
 		if staff {
-			req.SetBasicAuth("lead", "geheim-123")
+			req.SetBasicAuth(basicUser, "geheim-123")
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -226,6 +235,17 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 	}
 	var apptToken string
 
+	// A child registered at the desk for the exam staff's endpoints.
+	examChild := `{"family_name":"Muster","given_names":"Lea","birth_date":"2020-11-03","sex":"w","school_district":"Kalk","year":2027}`
+	var examID string
+	registerExam := func(t *testing.T) string {
+		status, _, b := send(t, appliance.URL, "/api/v1/exams", examChild, "application/json", true)
+		var created struct{ ID string }
+		if status != http.StatusCreated || json.Unmarshal(b, &created) != nil || created.ID == "" {
+			t.Fatalf("register a child: %d %s", status, b)
+		}
+		return created.ID
+	}
 	var orderCode string
 	takeOrder := func(t *testing.T) {
 		status, _, b := send(t, central.URL, "/api/v1/orders", orderBody, "application/json", false)
@@ -289,6 +309,16 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 				orderCode = orders[0].Code
 				return `{"reason":"Die Geburtsurkunde fehlt."}`
 			}},
+			{path: "/api/v1/exams", staff: true, user: "assistenz", valid: examChild, wrongType: `{"family_name":1}`, stored: lastSeq},
+			{route: "/api/v1/exams/{id}/measurements", target: func() string { return "/api/v1/exams/" + examID + "/measurements" }, staff: true, user: "assistenz",
+				wrongType: `{"height_cm":"118"}`, stored: lastSeq, setup: func(t *testing.T) string {
+					examID = registerExam(t)
+					return `{"device":"seca","height_cm":118.4,"weight_kg":21.5}`
+				}},
+			{route: "/api/v1/exams/{id}/schedule", target: func() string { return "/api/v1/exams/" + examID + "/schedule" }, staff: true, user: "assistenz",
+				valid: `{"day":"2027-03-01","slot":"09:00"}`, wrongType: `{"day":20270301}`, stored: lastSeq},
+			{route: "/api/v1/exams/{id}/sign-off", target: func() string { return "/api/v1/exams/" + examID + "/sign-off" }, staff: true, user: "aerztin",
+				valid: `{"recommendation":"schulfaehig","support":[],"referrals":[]}`, wrongType: `{"recommendation":1}`, stored: lastSeq},
 		}, []string{
 			"/api/v1/tickets/{token}/cancel",      // no body: the token is in the path
 			"/api/v1/counters/{counter}/{action}", // no body but for transfer and recall (above)
@@ -354,6 +384,10 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 				return nil
 			})
 			for _, e := range node.endpoints {
+				basicUser = "lead"
+				if e.user != "" {
+					basicUser = e.user
+				}
 				if e.setup != nil {
 					if valid := e.setup(t); valid != "" {
 						e.valid = valid

@@ -15,6 +15,7 @@ import (
 	_ "time/tzdata" // appliances may lack /usr/share/zoneinfo; Europe/Berlin must always load
 
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/ui"
 )
 
 const usage = `Usage: veedel <command> [flags]
@@ -26,6 +27,7 @@ Commands:
               "central enroll" / "central revoke" manage their keys,
               "central adduser" creates an admin login
   demo        run central and the sites kalk and porz on this machine
+  exam        escrow-keygen: the health office's escrow key of the school-entry exams
   load        load a running site: kiosks, counters and readers at once
   release     the city's signed update bundles: keygen, sign, verify
   version     print the version
@@ -43,7 +45,7 @@ func main() {
 // 2 for bad usage (with one line saying what is wrong), 1 for other errors.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "veedel: no command given (want appliance, central, demo, load, release or version; veedel -help says more)")
+		fmt.Fprintln(stderr, "veedel: no command given (want appliance, central, demo, exam, load, release or version; veedel -help says more)")
 		return 2
 	}
 	var err error
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "load":
 		err = runLoad(ctx, args[1:], stdout, stderr)
+	case "exam":
+		err = runExam(args[1:], stdout, stderr)
 	case "release":
 		err = runRelease(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
@@ -63,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
-		fmt.Fprintf(stderr, "veedel: unknown command %q (want appliance, central, demo, load, release or version)\n", args[0])
+		fmt.Fprintf(stderr, "veedel: unknown command %q (want appliance, central, demo, exam, load, release or version)\n", args[0])
 		return 2
 	}
 	switch {
@@ -120,4 +124,20 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// brandFlag adds -brand (the city's name, logo and colours) to fs; its
+// load reads the file after parsing, a bad file being a usage error.
+func brandFlag(fs *flag.FlagSet) func() (*ui.Brand, error) {
+	file := fs.String("brand", os.Getenv("VEEDEL_BRAND"), "JSON file with the city's name per language, logo (SVG or PNG) and two colours (or set VEEDEL_BRAND; default: Cologne's; docs/DEPLOY.md)")
+	return func() (*ui.Brand, error) {
+		if *file == "" {
+			return nil, nil
+		}
+		b, err := ui.LoadBrand(*file)
+		if err != nil {
+			return nil, usageErrorf("-brand: %s", veedel.ErrorMessage(err))
+		}
+		return b, nil
+	}
 }

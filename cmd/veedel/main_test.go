@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,10 @@ import (
 func TestCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("VEEDEL_PAYMENT_SECRET", "") // PaymentProviderWithoutSecret
+	paleBrand := filepath.Join(dir, "pale.json")
+	if err := os.WriteFile(paleBrand, []byte(`{"colors": {"brand": "#ff9999"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -46,6 +51,8 @@ func TestCommandLine(t *testing.T) {
 		{"BadPublicURL", []string{"central", "-public-url", "portal.example", "-data", filepath.Join(dir, "c")}, 2, `-public-url "portal.example" is not an http(s) address`, ""},
 		{"BadPaymentProvider", []string{"central", "-payment-provider", "pay.example", "-data", filepath.Join(dir, "c")}, 2, `-payment-provider "pay.example" is not an http(s) address`, ""},
 		{"PaymentProviderWithoutSecret", []string{"central", "-payment-provider", "https://pay.example/api", "-data", filepath.Join(dir, "c")}, 2, "-payment-provider needs the secret shared with the provider in VEEDEL_PAYMENT_SECRET", ""},
+		{"MissingBrand", []string{"central", "-brand", filepath.Join(dir, "nope.json"), "-data", filepath.Join(dir, "c")}, 2, "-brand: brand file: open", ""},
+		{"PaleBrand", []string{"appliance", "-site", "kalk", "-data", dir, "-brand", paleBrand}, 2, "colors.brand: #ff9999 has a contrast of", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,7 +15,11 @@
 //  6. GS ! 0x33 [1D 21 33] (4x width, 4x height), the ticket number, LF,
 //     GS ! 0 [1D 21 00].
 //  7. The issue time "02.01.2006 15:04", LF; then each extra line, LF.
-//  8. The QR code of the status URL, then LF; left out when the URL is empty.
+//  8. Only when the ticket has a LocalText (Turkish, Arabic: letters CP858
+//     lacks): LF, then its service (bold) and lines drawn by
+//     hardware/rastertext, shaped and in the language's direction, each
+//     printed line one GS v 0 image as wide as the paper (format below).
+//  9. The QR code of the status URL, then LF; left out when the URL is empty.
 //     Native (QRNative), five GS ( k [1D 28 6B] functions of QR model 2:
 //     select model [04 00 31 41 32 00], module size [03 00 31 43 n],
 //     error correction M [03 00 31 45 31], store [pL pH 31 50 30 data]
@@ -25,7 +29,7 @@
 //     rows; one bit per dot, most significant bit leftmost, 1 = black. The
 //     code (error correction M, quiet zone of 4 modules) is centred inside
 //     the full paper width by white padding.
-//  9. ESC d 3 [1B 64 03]: feed 3 lines; then, unless the cut is off,
+//  10. ESC d 3 [1B 64 03]: feed 3 lines; then, unless the cut is off,
 //     GS V 66 0 [1D 56 42 00]: partial cut after feeding to the cutter.
 //
 // Text lines (steps 4, 5, 7) are word-wrapped at the paper's columns of

@@ -64,7 +64,7 @@ func writeQRRaster(b *bytes.Buffer, data string, opt Options) error {
 	rowBytes := opt.Width / 8
 	height := side * scale
 	left := (opt.Width - side*scale) / 2 // white dots before the code
-	b.Write([]byte{gs, 'v', '0', 0, byte(rowBytes), byte(rowBytes >> 8), byte(height), byte(height >> 8)})
+	bits := make([]byte, 0, rowBytes*height)
 	row := make([]byte, rowBytes)
 	for y := 0; y < height; y++ {
 		clear(row)
@@ -80,7 +80,8 @@ func writeQRRaster(b *bytes.Buffer, data string, opt Options) error {
 				}
 			}
 		}
-		b.Write(row)
+		bits = append(bits, row...)
 	}
+	writeRaster(b, rowBytes, height, bits)
 	return nil
 }

@@ -3,8 +3,10 @@ package escpos
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/veedel/veedel/hardware"
+	"github.com/veedel/veedel/hardware/rastertext"
 )
 
 // QRMode says how the status URL's QR code reaches the paper.
@@ -126,6 +128,9 @@ func Ticket(t hardware.Ticket, opt Options) ([]byte, error) {
 	for _, line := range t.Lines {
 		writeText(&b, line, cols)
 	}
+	if err := writeLocal(&b, t.Local, opt); err != nil {
+		return nil, err
+	}
 
 	if t.StatusURL != "" {
 		if err := writeQR(&b, t.StatusURL, opt); err != nil {
@@ -139,6 +144,37 @@ func Ticket(t hardware.Ticket, opt Options) ([]byte, error) {
 		b.Write([]byte{gs, 'V', 66, 0})
 	}
 	return b.Bytes(), nil
+}
+
+// writeLocal draws the ticket's text in the citizen's language as GS v 0
+// images, one per printed line: the service in bold, then each line,
+// after a blank line that sets it apart from the German text.
+func writeLocal(b *bytes.Buffer, l *hardware.LocalText, opt Options) error {
+	if l == nil || (strings.TrimSpace(l.Service) == "" && len(l.Lines) == 0) {
+		return nil
+	}
+	r, err := rastertext.Default()
+	if err != nil {
+		return fmt.Errorf("escpos: %w", err)
+	}
+	b.WriteByte(lf)
+	paragraphs := append([]string{l.Service}, l.Lines...)
+	for i, p := range paragraphs {
+		lines, err := r.Paragraph(p, opt.Width, rastertext.Style{Lang: l.Lang, Bold: i == 0})
+		if err != nil {
+			return fmt.Errorf("escpos: %w", err)
+		}
+		for _, bm := range lines {
+			writeRaster(b, bm.Width/8, bm.Height, bm.Bits)
+		}
+	}
+	return nil
+}
+
+// writeRaster writes one GS v 0 image: rowBytes bytes per row, rows rows.
+func writeRaster(b *bytes.Buffer, rowBytes, rows int, bits []byte) {
+	b.Write([]byte{gs, 'v', '0', 0, byte(rowBytes), byte(rowBytes >> 8), byte(rows), byte(rows >> 8)})
+	b.Write(bits)
 }
 
 // writeText writes s encoded and wrapped, each line ending in LF; an empty

@@ -4,8 +4,8 @@
 // (certificate orders today; vehicle applications and exam letters can
 // use the same two documents).
 //
-// Text is set in DejaVu Sans, embedded in the binary (fonts/, with its
-// licence) and subset into each PDF as a TrueType font with a Unicode map,
+// Text is set in DejaVu Sans, embedded in the binary (internal/fonts, with
+// its licence) and subset into each PDF as a TrueType font with a Unicode map,
 // so that every name a register holds ("Yıldırım-Schäfer", "Ørsted",
 // "Łukasz") prints and can be searched and copied, whatever fonts the
 // machine has.
@@ -13,7 +13,6 @@ package pdf
 
 import (
 	"bytes"
-	_ "embed"
 	"fmt"
 	"io"
 	"strings"
@@ -23,13 +22,13 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/internal/fonts"
 )
 
-//go:embed fonts/DejaVuSans.ttf
-var regularFont []byte
-
-//go:embed fonts/DejaVuSans-Bold.ttf
-var boldFont []byte
+var (
+	regularFont = fonts.DejaVuSans
+	boldFont    = fonts.DejaVuSansBold
+)
 
 const family = "dejavu"
 

@@ -39,13 +39,14 @@ func Status(err error) int {
 	return http.StatusInternalServerError
 }
 
-// JSON writes v as JSON with status.
+// JSON writes v as compact JSON with status (and a final newline, so
+// that curl's output ends its line). Compact, not indented: the feeds and
+// the API answer many machine clients, and indenting cost about 5 % of a
+// busy site's CPU under make load; `| jq` indents for a person.
 func JSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+	json.NewEncoder(w).Encode(v)
 }
 
 // Error writes err as {"error": "..."} with its mapped status, and

@@ -68,7 +68,10 @@
     });
   }
 
-  function text(el, value) { if (el) { el.textContent = value; } }
+  // Only a change is written: the current call sits in an assertive live
+  // region, and rewriting the same number would read it out again each
+  // time an unrelated ticket is issued.
+  function text(el, value) { if (el && el.textContent !== value) { el.textContent = value; } }
   function row(a, b) {
     var li = document.createElement("li"), x = document.createElement("span"), y = document.createElement("span");
     x.textContent = a; y.textContent = b; li.appendChild(x); li.appendChild(y);
@@ -81,7 +84,7 @@
     text(document.getElementById("now-number"), latest ? latest.number : "–");
     text(document.getElementById("now-counter"), latest ? latest.counter_name : "");
     var arrow = now.querySelector(".arrow");
-    if (arrow) { arrow.textContent = latest ? "→" : ""; }
+    text(arrow, latest ? "→" : "");
     var recent = document.getElementById("recent");
     recent.replaceChildren();
     state.calls.forEach(function (c) { recent.appendChild(row(c.number, c.counter_name)); });

@@ -101,16 +101,20 @@
       root.classList.toggle('stale', t.stale);
       setText(f('state'), T['status.state.' + t.status] || t.status);
       show(f('stale'), t.stale);
-      setText(f('position'), String(t.position));
+      setText(f('position'), String(Math.max(t.position - 1, 0))); // people ahead, as kiosk and paper say
       setText(f('wait'), t.estimated_wait_minutes > 0 ? String(t.estimated_wait_minutes) : T['status.soon']);
       show(f('wait-unit'), t.estimated_wait_minutes > 0);
       var p90 = f('p90');
       if (p90) {
-        p90.replaceChildren();
-        var bound = document.createElement('bdi');
-        bound.textContent = String(t.estimated_wait_p90_minutes);
-        var parts = String(T['status.p90']).split(/%[ds]/);
-        p90.append(parts[0] || '', bound, parts[1] || '');
+        // Rebuilt only when the bound changed: the page's polite region
+        // must not be read out again for an update that changed nothing.
+        var bound = p90.querySelector('bdi');
+        if (!bound) {
+          bound = document.createElement('bdi');
+          var parts = String(T['status.p90']).split(/%[ds]/);
+          p90.replaceChildren(parts[0] || '', bound, parts[1] || '');
+        }
+        setText(bound, String(t.estimated_wait_p90_minutes));
         show(p90, t.estimated_wait_minutes > 0 && t.estimated_wait_p90_minutes > t.estimated_wait_minutes);
       }
       // The counter's name sits in its own <bdi> inside the rendered
