@@ -9,7 +9,7 @@ PKGS := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/veedel/veedel.Version=$(VERSION)
 
-.PHONY: axe run build load test test-short bench chaos offline lint staticcheck vuln fmt clean screenshots
+.PHONY: axe run build load test test-short bench chaos offline lint staticcheck vuln fmt clean screenshots image image-deps image-test
 
 # The demo on PORT (central) and the next ports (the sites); its simulated
 # printers listen on PORT+11 onwards. Built first and exec'd, so that Ctrl-C
@@ -98,6 +98,31 @@ fmt:
 
 clean:
 	rm -rf bin var
+
+# The appliance's disk image (images/build.sh, docs/IMAGES.md) from Debian
+# stable into IMAGE_OUT: veedel.img, rootfs.squashfs (what veedel release
+# sign -rootfs takes) and SHA256SUMS. Needs root; image-deps installs the
+# build's tools from Debian when they are missing.
+IMAGE_OUT ?= .cache/images/out
+IMAGE_TOOLS := mmdebstrap mksquashfs mkfs.fat mcopy mkfs.ext4 sfdisk qemu-system-x86_64
+IMAGE_PACKAGES := mmdebstrap squashfs-tools dosfstools mtools e2fsprogs fdisk qemu-system-x86 ovmf
+image-deps:
+	@missing=; for t in $(IMAGE_TOOLS); do command -v $$t >/dev/null 2>&1 || PATH=$$PATH:/usr/sbin:/sbin command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	  [ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || missing=1; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" -ne 0 ]; then echo "make image: as root, or: sudo apt-get install $(IMAGE_PACKAGES)"; exit 2; fi; \
+	    echo "make image: installing $(IMAGE_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(IMAGE_PACKAGES) >/dev/null; \
+	  fi
+
+image: image-deps
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w" -o .cache/images/veedel ./cmd/veedel
+	PATH=$$PATH:/usr/sbin:/sbin images/build.sh .cache/images/veedel $(IMAGE_OUT)
+
+# Boots the image in qemu (UEFI; software emulation, VEEDEL_QEMU_ACCEL=kvm
+# where KVM works) to the appliance's /healthz through a forwarded port.
+image-test: image
+	VEEDEL_IMAGE_TEST=1 VEEDEL_IMAGE=$(CURDIR)/$(IMAGE_OUT)/veedel.img VEEDEL_BIN=$(CURDIR)/.cache/images/veedel $(GO) test -count=1 -timeout 20m -v -run TestImageBootsToHealthy ./images
 
 screenshots: axe ## browser test with screenshots of kiosk, desk, display and portal in ./screenshots
 	VEEDEL_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run Browser -v ./cmd/veedel

@@ -78,20 +78,5 @@ func (c *Central) cancelPending(site, id string) bool {
 	return true
 }
 
-// loadCancels recalls the recent cancellation requests from the outbound
-// logs, so that a restart does not offer to send them again.
-func (c *Central) loadCancels(ctx context.Context) error {
-	entries, err := c.store.OutboundOfType(ctx, queue.TypeCancelRequested, c.now().Add(-cancelRequestAge))
-	if err != nil {
-		return err
-	}
-	c.out.mu.Lock()
-	defer c.out.mu.Unlock()
-	if c.out.cancels == nil {
-		c.out.cancels = map[string]uint64{}
-	}
-	for _, e := range entries {
-		c.out.cancels[e.Site+"/"+strings.TrimPrefix(e.Entity, "ticket/")] = e.Seq
-	}
-	return nil
-}
+// trimTicket is a ticket's ID from its entity ("ticket/ID").
+func trimTicket(entity string) string { return strings.TrimPrefix(entity, "ticket/") }

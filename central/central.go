@@ -6,6 +6,7 @@ package central
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -51,6 +52,11 @@ type LogStore interface {
 	AppointmentStore
 	// PaymentStore keeps the orders waiting for their payment (payments.go).
 	PaymentStore
+	// ExamStore keeps the school-entry cohort and the district→site
+	// table (cohort.go).
+	ExamStore
+	// SMSStore keeps the SMS hand-overs, sealed (smshandover.go).
+	SMSStore
 }
 
 // SiteCursor is how far a site's log has arrived at central.
@@ -90,7 +96,8 @@ type Central struct {
 	boxMu sync.Mutex
 	boxes map[string][]byte // the sites' box keys as last recorded
 
-	sell sellLocks // online share acknowledgements vs bookings (appointments.go)
+	sell    sellLocks // online share acknowledgements vs bookings (appointments.go)
+	peerBox peersBox  // the other central nodes, if any (peers.go)
 }
 
 // Now is central's clock, which sync answers tell the sites (their Date
@@ -149,9 +156,6 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 	}
 	if err := c.loadPayments(ctx); err != nil {
 		return nil, fmt.Errorf("central: load the orders awaiting payment: %w", err)
-	}
-	if err := c.loadCancels(ctx); err != nil {
-		return nil, fmt.Errorf("central: load cancellation requests: %w", err)
 	}
 	if err := c.reloadDirectory(ctx); err != nil {
 		return nil, fmt.Errorf("central: load the site directory: %w", err)
@@ -235,6 +239,24 @@ func (c *Central) Ingest(ctx context.Context, b *changelog.Batch) (changelog.Ack
 		m.mu.Unlock()
 		return changelog.Ack{Site: b.Site, Acked: m.cursor.Acked}, err
 	}
+	// Another central node may have stored entries of this site that this
+	// node has not folded yet (peers.go): fold them first, so that the
+	// model never lacks what is acked.
+	upTo := acked
+	if len(accepted) > 0 {
+		upTo = accepted[0].Seq - 1
+	}
+	if upTo > m.cursor.Acked {
+		if _, cerr := c.catchUpModel(ctx, m, upTo); cerr != nil || m.cursor.Acked != upTo {
+			// Stored, but not in this node's model: the site sends again
+			// from the model's position (known entries are skipped), and
+			// the catch-up runs again then.
+			at := m.cursor.Acked
+			m.mu.Unlock()
+			c.log.Error("catch up before fold", "site", b.Site, "upto", upTo, "err", cerr)
+			return changelog.Ack{Site: b.Site, Acked: at}, fmt.Errorf("central: catch up %s: %w", b.Site, errors.Join(cerr, errors.New("not caught up")))
+		}
+	}
 	for _, e := range accepted {
 		if ferr := c.fold(m, e); ferr != nil {
 			c.log.Error("fold entry", "site", b.Site, "seq", e.Seq, "err", ferr)
@@ -253,6 +275,9 @@ func (c *Central) Ingest(ctx context.Context, b *changelog.Batch) (changelog.Ack
 	}
 	if len(accepted) > 0 {
 		c.notify(b.Site)
+		if p := c.peers(); p != nil {
+			p.SiteAdvanced(b.Site, acked)
+		}
 	}
 	c.sawBatch(ctx, b, acked)
 	if len(accepted) > 0 {

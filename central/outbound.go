@@ -93,6 +93,8 @@ type outbound struct {
 	polls    map[string]poll          // the latest downlink poll per site
 	reported map[string]uint64        // the site's last seq, as its uplink reported it
 	joined   map[string]bool          // sites known to have joined, this process
+	heads    map[string]uint64        // how far each outbound log is folded here (peers.go)
+	foldMu   sync.Mutex               // serialises CatchUpOutbound
 
 	cancelMu sync.Mutex        // serialises RequestCancel (cancel.go)
 	cancels  map[string]uint64 // site+"/"+ticket ID -> outbound seq of the pending request
@@ -148,13 +150,6 @@ func (c *Central) send(ctx context.Context, site string, events []queue.Event) (
 	if err != nil {
 		return nil, fmt.Errorf("central: send %d events: %w", len(events), err)
 	}
-	for _, s := range sites {
-		for _, e := range events {
-			if wf := c.workflowOf(e.Type); wf != nil {
-				wf.Sent(s, e)
-			}
-		}
-	}
 	if site == "" {
 		c.out.mu.Lock()
 		if c.out.joined == nil {
@@ -165,7 +160,9 @@ func (c *Central) send(ctx context.Context, site string, events []queue.Event) (
 		}
 		c.out.mu.Unlock()
 	}
-	c.outboundGrew(sites...)
+	// The workflows' read models fold what was sent from the store, here
+	// and on the other central nodes (peers.go).
+	c.outboundAppended(ctx, sites...)
 	return sites, nil
 }
 
@@ -250,7 +247,7 @@ func (c *Central) joinSite(ctx context.Context, site string) {
 			c.out.mu.Unlock()
 			if joined {
 				c.log.Info("site joined the city-wide reference data", "site", site)
-				c.outboundGrew(site)
+				c.outboundAppended(ctx, site)
 			}
 			return
 		}
@@ -275,7 +272,7 @@ func (c *Central) Rejoin(ctx context.Context, site string, after uint64) (bool, 
 	}
 	if appended > 0 {
 		c.log.Info("reference data replayed to a site", "site", site, "after", after, "entries", appended)
-		c.outboundGrew(site)
+		c.outboundAppended(ctx, site)
 	}
 	return done, nil
 }

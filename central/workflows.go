@@ -52,37 +52,16 @@ func (c *Central) Workflow(prefix string) workflow.Central {
 	return nil
 }
 
-// loadSent folds the workflows' entries of every outbound log.
+// loadSent folds the workflows' entries and the recent cancellation
+// requests of every outbound log.
 func (c *Central) loadSent(ctx context.Context) error {
-	if len(c.workflows) == 0 {
-		return nil
-	}
 	heads, err := c.store.OutboundHeads(ctx)
 	if err != nil {
 		return err
 	}
-	for site, head := range heads {
-		for after := uint64(0); after < head; {
-			entries, _, err := c.store.Outbound(ctx, site, after, DefaultDownloadEntries, DownloadBytes)
-			if err != nil {
-				return err
-			}
-			if len(entries) == 0 {
-				break
-			}
-			for _, e := range entries {
-				after = e.Seq
-				wf := c.workflowOf(e.Type)
-				if wf == nil {
-					continue
-				}
-				p, err := changelog.DecodePayload(&e, c.payloads)
-				if err != nil {
-					c.log.Error("fold sent entry", "site", site, "seq", e.Seq, "err", err)
-					continue
-				}
-				wf.Sent(site, queue.Event{Type: e.Type, Entity: e.Entity, At: e.At(), Payload: p})
-			}
+	for site := range heads {
+		if err := c.CatchUpOutbound(ctx, site); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -284,7 +284,7 @@ func CitizenKey(key string) bool {
 	return false
 }
 
-var citizenPrefixes = []string{"kiosk.", "ticket.", "status.", "portal.", "order."}
+var citizenPrefixes = []string{"kiosk.", "ticket.", "status.", "portal.", "order.", "invite."}
 
 // SameInEnglish are the texts with no English of their own, deliberately:
 // the brand, and the call display's announcement, which is always spoken

@@ -24,5 +24,6 @@ func Central() []workflow.Central {
 	return []workflow.Central{
 		registration.NewCentral(),
 		appointment.NewCentral(),
+		exam.NewCentral(),
 	}
 }

@@ -29,20 +29,25 @@ const (
 	TypeVaccinations = "exam.vaccinations_recorded"
 	TypeFindings     = "exam.findings_recorded"
 	TypeSignedOff    = "exam.signed_off"
+	// TypeParentsAnswered: the parents' questionnaire from central
+	// (exam.parents_questionnaire, central_parents.go), opened and kept
+	// in the record.
+	TypeParentsAnswered = "exam.parents_answered"
 )
 
 // sealedTypes are the event types whose payload is Sealed.
 var sealedTypes = map[string]func() any{
-	TypeOpened:       func() any { return &Opened{} },
-	TypeChildUpdated: func() any { return &ChildUpdated{} },
-	TypeScheduled:    func() any { return &Scheduled{} },
-	TypeMeasured:     func() any { return &Measured{} },
-	TypeVision:       func() any { return &VisionTested{} },
-	TypeHearing:      func() any { return &HearingTested{} },
-	TypeSOPESS:       func() any { return &SOPESSScored{} },
-	TypeVaccinations: func() any { return &VaccinationsRecorded{} },
-	TypeFindings:     func() any { return &FindingsRecorded{} },
-	TypeSignedOff:    func() any { return &SignedOff{} },
+	TypeOpened:          func() any { return &Opened{} },
+	TypeChildUpdated:    func() any { return &ChildUpdated{} },
+	TypeScheduled:       func() any { return &Scheduled{} },
+	TypeMeasured:        func() any { return &Measured{} },
+	TypeVision:          func() any { return &VisionTested{} },
+	TypeHearing:         func() any { return &HearingTested{} },
+	TypeSOPESS:          func() any { return &SOPESSScored{} },
+	TypeVaccinations:    func() any { return &VaccinationsRecorded{} },
+	TypeFindings:        func() any { return &FindingsRecorded{} },
+	TypeSignedOff:       func() any { return &SignedOff{} },
+	TypeParentsAnswered: func() any { return &ParentsAnswered{} },
 }
 
 // IsSealed reports whether events of type t carry a Sealed payload.
@@ -137,6 +142,12 @@ type SignedOff struct {
 	Stats string `cbor:"20,keyasint"`
 }
 
+// ParentsAnswered is the parents' questionnaire as the site keeps it.
+type ParentsAnswered struct {
+	Answers   ParentsAnswers `cbor:"1,keyasint"`
+	Submitted int64          `cbor:"2,keyasint"` // Unix milliseconds, at central
+}
+
 // NewPayload returns a pointer to a zero payload of an exam.* event type:
 // Sealed for the sealed types, so that central decodes what it cannot
 // read.
@@ -148,6 +159,8 @@ func NewPayload(eventType string) (any, bool) {
 		return &Statistics{}, true
 	case TypeKeyCreated:
 		return &KeyCreated{}, true
+	case TypeParentsQuestionnaire:
+		return &ParentsQuestionnaire{}, true
 	}
 	if IsSealed(eventType) {
 		return &Sealed{}, true

@@ -27,6 +27,8 @@ type Record struct {
 	Stats     string `cbor:"18,keyasint,omitempty" json:"-"`
 	UpdatedAt int64  `cbor:"19,keyasint" json:"updated_at"` // Unix milliseconds
 	UpdatedBy string `cbor:"20,keyasint,omitempty" json:"updated_by,omitempty"`
+	// Parents are the parents' answers to the questionnaire, the newest.
+	Parents *ParentsAnswered `cbor:"21,keyasint,omitempty" json:"parents,omitempty"`
 }
 
 // Statuses of an exam record.
@@ -178,6 +180,11 @@ func apply(r *Record, id string, p any, atMS int64) *Record {
 	case *FindingsRecorded:
 		r.Findings = p.Findings
 		progress(p.Staff)
+	case *ParentsAnswered:
+		if r.Parents == nil || p.Submitted >= r.Parents.Submitted {
+			a := *p
+			r.Parents = &a
+		}
 	case *SignedOff:
 		s := p.SignOff
 		r.SignOff = &s

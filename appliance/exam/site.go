@@ -122,6 +122,9 @@ func nullBytes(b []byte) any {
 // record, a child sent again with other data updates it, the same data
 // again changes nothing.
 func accept(ctx context.Context, q workflow.Querier, env workflow.Env, at time.Time, e workflow.Event) ([]workflow.Event, error) {
+	if pq, ok := e.Payload.(*ParentsQuestionnaire); ok {
+		return acceptParents(ctx, q, env, at, pq)
+	}
 	p, ok := e.Payload.(*ChildAssigned)
 	if !ok {
 		return nil, veedel.Errorf(veedel.EINVALID, "Ereignis %s wird von der Zentrale nicht angenommen / event %s is not accepted from central", e.Type, e.Type)
@@ -227,4 +230,45 @@ func EraseRecords(ctx context.Context, q workflow.Querier, now, cutoff time.Time
 		return 0, fmt.Errorf("exam: erase records: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// acceptParents opens the parents' questionnaire central sealed to this
+// site and keeps it, sealed again with the exam data key, in the child's
+// record. A questionnaire for a child the site does not know (yet) or
+// whose record was erased is refused and recorded.
+func acceptParents(ctx context.Context, q workflow.Querier, env workflow.Env, at time.Time, p *ParentsQuestionnaire) ([]workflow.Event, error) {
+	if p.Child == "" || len(p.Child) > 100 {
+		return nil, veedel.Errorf(veedel.EINVALID, "questionnaire without a valid child id")
+	}
+	if env.Open == nil {
+		return nil, veedel.Errorf(veedel.EINVALID, "questionnaire for %s: this site has no box key", p.Child)
+	}
+	plain, err := env.Open(QuestionnaireInfo(env.Site, p.Child), p.Sealed)
+	if err != nil {
+		return nil, veedel.Errorf(veedel.EINVALID, "questionnaire for %s does not open with this site's box key", p.Child)
+	}
+	var a ParentsAnswers
+	if err := changelog.Unmarshal(plain, &a); err != nil {
+		return nil, veedel.Errorf(veedel.EINVALID, "questionnaire for %s: malformed", p.Child)
+	}
+	var id string
+	var blob []byte
+	err = q.QueryRowContext(ctx, `SELECT id, record FROM exams WHERE child = ?`, p.Child).Scan(&id, &blob)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, veedel.Errorf(veedel.ENOTFOUND, "questionnaire for %s: no such child at this site", p.Child)
+	case err != nil:
+		return nil, err
+	case blob == nil:
+		return nil, nil // erased after its keeping time
+	}
+	s, err := newSealer(ctx, q, env, at)
+	if err != nil {
+		return nil, fmt.Errorf("exam: questionnaire waits: %s", veedel.ErrorMessage(err))
+	}
+	ev, err := s.event(TypeParentsAnswered, id, &ParentsAnswered{Answers: a, Submitted: p.Submitted})
+	if err != nil {
+		return nil, err
+	}
+	return s.events(ev), nil
 }

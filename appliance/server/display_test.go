@@ -144,11 +144,19 @@ func TestDisplayEvents(t *testing.T) {
 		t.Errorf("second event waiting = %d, want %d", got, want)
 	}
 
-	// A recall is announced again.
+	// A recall is announced again. Events for what came before it (the
+	// estimates, published off the write path) may still arrive first on
+	// a loaded machine: the recall must show within the deadline.
 	h.counterAction(t, "1", "recall")
-	_, d = next()
-	if len(d.Calls) < 2 || d.Calls[0].Number != "A001" || !d.Calls[0].Recall {
-		t.Errorf("after recall calls = %+v, want A001 first, marked as recall", d.Calls)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, d = next()
+		if len(d.Calls) >= 2 && d.Calls[0].Number == "A001" && d.Calls[0].Recall {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after recall calls = %+v, want A001 first, marked as recall", d.Calls)
+		}
 	}
 
 	cancel()

@@ -24,7 +24,7 @@ import (
 const adminCookie = "veedel_admin"
 
 // adminPages are the templates the admin surface needs.
-var adminPages = []string{"admin_login", "admin", "admin_service", "admin_hours", "admin_sync", "admin_stats", "admin_devices", "admin_sites", "admin_site", "admin_logins", "error"}
+var adminPages = []string{"admin_login", "admin", "admin_service", "admin_hours", "admin_sync", "admin_stats", "admin_devices", "admin_sites", "admin_site", "admin_logins", "admin_exam", "admin_exam_stats", "error"}
 
 type adminCtxKey struct{}
 
@@ -51,6 +51,9 @@ func (s *Server) adminRoutes(r chi.Router) {
 		r.Get("/stats.csv", s.adminStatsCSV)
 		r.Get("/devices", s.adminDevices)
 		r.Get("/sites", s.adminSites)
+		r.Get("/exam", s.adminExam)
+		r.Get("/exam/statistics", s.adminExamStats)
+		r.Get("/exam/statistics.csv", s.adminExamStatsCSV)
 		r.With(s.requireEditor).Get("/logins", s.adminLogins)
 		r.Post("/logout", s.adminLogout)
 		r.Group(func(r chi.Router) {
@@ -63,6 +66,8 @@ func (s *Server) adminRoutes(r chi.Router) {
 			r.Post("/sites", s.adminSaveSite)
 			r.Get("/sites/{site}/hours", s.adminHoursForm)
 			r.Post("/sites/{site}/hours", s.adminSaveHours)
+			r.Post("/exam/cohort", s.adminExamCohort)
+			r.Post("/exam/districts", s.adminExamDistrict)
 		})
 	})
 }

@@ -26,6 +26,7 @@ type syncPageData struct {
 	Sites      []syncRow
 	Rejections []rejectionRow
 	Problems   int
+	Cluster    clusterSection // the central nodes (cluster.go)
 }
 
 type syncRow struct {
@@ -115,6 +116,10 @@ func (s *Server) adminSync(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, rej := range rejections {
 		d.Rejections = append(d.Rejections, rejectionRow{Rejection: rej, When: when(rej.At, now), First: when(rej.FirstAt, now)})
+	}
+	if d.Cluster, err = s.clusterSection(r, lang); err != nil {
+		s.renderAdminError(w, r, err)
+		return
 	}
 	s.renderAdmin(w, r, http.StatusOK, "admin_sync", "admin.sync.title", "", "", d)
 }

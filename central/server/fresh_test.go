@@ -133,6 +133,7 @@ func TestPoll_ErrOutsideWindow(t *testing.T) {
 func TestPoll_WithoutNonceGetsNoPersonalData(t *testing.T) {
 	e := newEnv(t)
 	e.mustPost(opening(t, e.Clock).batch(1, 5))
+	e.boxKeyRecorded()
 	if _, err := e.Central.SignUpSMS(context.Background(), tokenA, mobile, "de"); err != nil {
 		t.Fatal(err)
 	}
@@ -238,6 +239,7 @@ func TestBatch_ErrFutureDated(t *testing.T) {
 func TestSMS_SealedToSite(t *testing.T) {
 	e := newEnv(t)
 	e.mustPost(opening(t, e.Clock).batch(1, 5))
+	e.boxKeyRecorded()
 	if _, err := e.Central.SignUpSMS(context.Background(), tokenA, mobile, "de"); err != nil {
 		t.Fatal(err)
 	}

@@ -669,10 +669,11 @@ func TestOpenData_Empty(t *testing.T) {
 	for path, want := range map[string]string{
 		feedOD:   `{"success":true,"items":[]}`,
 		feedRich: `"sites":[]`,
-		// The directory's customer centres and its vehicle registration
-		// office have their sections, without groups: the city leaves
-		// empty ones out.
-		feedWartezeiten: `"bereiche":[{"id":"meldeangelegenheiten","titel":"Wartezeiten in den Kundenzentren","gruppen":[]},{"id":"fuehrerscheinwesen","titel":"Wartezeiten in der Kfz-Zulassung und im Führerscheinwesen","gruppen":[]}]`,
+		// The directory's customer centres, its vehicle registration
+		// office and its school-health site (the seed's gesundheitsamt)
+		// have their sections, without groups: the city leaves empty
+		// ones out.
+		feedWartezeiten: `"bereiche":[{"id":"meldeangelegenheiten","titel":"Wartezeiten in den Kundenzentren","gruppen":[]},{"id":"fuehrerscheinwesen","titel":"Wartezeiten in der Kfz-Zulassung und im Führerscheinwesen","gruppen":[]},{"id":"schulgesundheit","titel":"Wartezeiten im Schulgesundheitsdienst","gruppen":[]}]`,
 	} {
 		_, body := e.get(path)
 		if !strings.Contains(body, want) {

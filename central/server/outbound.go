@@ -46,7 +46,8 @@ var sitePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 // SMS hand-overs (central/smshandover.go, docs/SYNC.md): a poll with sms=1
 // and a box key (changelog.HeaderBoxKey, signed with a nonce) asks for
 // them; its answer (CBOR only) carries the sign-ups waiting for the site
-// in Download.SMS, each number sealed to that key (changelog.SealSMS), and
+// in Download.SMS, each number sealed to that key (changelog.SealSMS, at
+// sign-up), and
 // comes at once when one is waiting or is added while the poll waits.
 // sms_ok and sms_no list the hand-over IDs (comma-separated) the site
 // recorded or refused since its last answered poll; they are taken only
@@ -137,7 +138,9 @@ func (s *Server) getOutbound(w http.ResponseWriter, r *http.Request) {
 		changed := s.Central.OutboundChanged(site)
 		dl, err = s.Central.Outbound(r.Context(), site, after, limit)
 		if err == nil && takesSMS {
-			dl.SMS, err = sealHandovers(s.Central.SMSHandovers(site), site, boxKey)
+			// Sealed to the site's box key at sign-up (central cannot
+			// read them); only those sealed to this poll's key.
+			dl.SMS, err = s.Central.SMSHandovers(r.Context(), site, boxKey)
 		}
 		if err != nil || len(dl.Entries) > 0 || len(dl.SMS) > 0 || wait == 0 {
 			break
@@ -165,22 +168,6 @@ func (s *Server) getOutbound(w http.ResponseWriter, r *http.Request) {
 		s.Logger.Error("download", "site", site, "err", err)
 		s.writeDownload(w, r, http.StatusInternalServerError, changelog.Download{Site: site, Error: veedel.ErrorMessage(err)})
 	}
-}
-
-// sealHandovers seals each hand-over's number to the site's box key.
-func sealHandovers(hs []changelog.SMSHandover, site string, boxKey []byte) ([]changelog.SMSHandover, error) {
-	out := make([]changelog.SMSHandover, 0, len(hs))
-	for _, h := range hs {
-		sealed, err := changelog.SealSMS(h, site, boxKey)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sealed)
-	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	return out, nil
 }
 
 // handoverIDs parses a comma-separated list of SMS hand-over IDs.

@@ -47,6 +47,9 @@ type Server struct {
 	// Payments is the payment provider for orders paid online
 	// (payments.go); nil: online payment is not offered.
 	Payments *Payments
+	// Cluster is the serf cluster of central nodes this node is part of
+	// (cluster.go); nil: this node alone.
+	Cluster ClusterStatus
 
 	// BookLimit bounds holds per client (zero: the package's BookLimit).
 	BookLimit ratelimit.Limit
@@ -56,6 +59,7 @@ type Server struct {
 	bookingSubmissions holdSubmissions
 
 	orderSubmissions submissions // the order form's posts, against placing one twice (orders_portal.go)
+	examCodes        examCodes   // wrong invitation codes per client (exam_parents.go)
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page
@@ -81,7 +85,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.Renderer = r
 	}
-	for _, page := range []string{"portal", "status", "notfound", "order_form", "order_placed", "order_status"} {
+	for _, page := range []string{"portal", "status", "notfound", "order_form", "order_placed", "order_status", "exam_parents"} {
 		if !s.Renderer.Has(page) {
 			panic("server: template page_" + page + ".html missing")
 		}
@@ -114,6 +118,8 @@ func (s *Server) Handler() http.Handler {
 	r.Post("/b/{token}/cancel", s.cancelBooking)
 	r.Get(orderFormPath, s.orderForm)
 	r.Post(orderFormPath, s.placeOrderForm)
+	r.Get(examBookingPath, s.examParents)
+	r.Post(examBookingPath, s.examParentsPost)
 	r.Get("/o/{token}", s.orderStatusPage)
 	r.Get("/o/{token}/bestaetigung", s.orderPlacedPage)
 	r.Get("/o/{token}/bezahlen", s.payAgain)
@@ -151,6 +157,9 @@ func (s *Server) Handler() http.Handler {
 	r.With(web.WriteTimeout(MaxOutboundWait+30*time.Second)).Get("/api/v1/sync/outbound", s.getOutbound)
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/status", s.apiSyncStatus)
 	r.With(s.requireAdminAPI).Get("/api/v1/devices", s.apiDevices)
+	r.With(s.requireAdminAPI).Post("/api/v1/exam/cohort", s.apiImportCohort)
+	r.With(s.requireAdminAPI).Get("/api/v1/exam/statistics", s.apiExamStatistics)
+	r.With(s.requireAdminAPI).Get("/api/v1/cluster", s.apiCluster)
 	r.Route("/admin", s.adminRoutes)
 	return r
 }

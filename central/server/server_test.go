@@ -91,12 +91,14 @@ type env struct {
 	Central *central.Central
 	Store   *sqlite.Store
 	Logs    *lockedBuffer
+	DB      string // the store's file
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "central.db"))
+	dbPath := filepath.Join(t.TempDir(), "central.db")
+	store, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +117,7 @@ func newEnv(t *testing.T) *env {
 	s := &server.Server{Central: c, Renderer: renderer, Logger: logger, Now: clk.Now}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	e := &env{t: t, URL: ts.URL, Clock: clk, Central: c, Store: store, Logs: logs}
+	e := &env{t: t, URL: ts.URL, Clock: clk, Central: c, Store: store, Logs: logs, DB: dbPath}
 	e.enroll(siteID, siteKey(siteID))
 	return e
 }

@@ -61,7 +61,7 @@ func (s *Server) smsView(r *http.Request, t central.TicketStatus, base string) s
 }
 
 // signUpSMS takes a mobile number for the ticket's SMS, with consent, and
-// hands it to the ticket's site (central.SignUpSMS: memory only). A refused
+// hands it to the ticket's site (central.SignUpSMS: sealed to the site). A refused
 // number or missing consent shows the status page again with the reason
 // (400) and keeps nothing; a ticket no longer waiting is 409, a full
 // hand-over box 503. Success waits briefly for the site's confirmation and

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"time"
 
 	"github.com/veedel/veedel"
@@ -188,4 +189,11 @@ func eachEntry(rows *sql.Rows, site string, fn func(changelog.Entry) error) erro
 		}
 	}
 	return rows.Err()
+}
+
+// Lead runs work until ctx ends: on SQLite central is one process, which
+// does the work that runs once per cluster on PostgreSQL
+// (postgres.Store.Lead).
+func (s *Store) Lead(ctx context.Context, name string, log *slog.Logger, work func(ctx context.Context)) {
+	work(ctx)
 }

@@ -61,6 +61,10 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"Appointments_Change", testAppointmentsChange},
 		{"Payments", testPayments},
 		{"MailOutbox", testMailOutbox},
+		{"ExamCohort", testExamCohort},
+		{"ExamCohortConcurrent", testExamCohortConcurrent},
+		{"ExamDistricts", testExamDistricts},
+		{"SMSHandovers", testSMSHandovers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

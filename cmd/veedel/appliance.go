@@ -274,6 +274,22 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 	store.UseMail(outbox)
 	n := &applianceNode{cfg: cfg, Store: store, Clock: clk, Key: key, centralClock: &changelog.CentralClock{}, listener: l, URL: scheme + l.Addr().String(), outbox: outbox}
 	if cfg.CentralURL != "" {
+		// Several central nodes: one at a time, the next when it fails
+		// (centralurls.go).
+		nodes, err := parseCentralURLs(cfg.CentralURL)
+		if err != nil || len(nodes) == 0 {
+			l.Close()
+			return fail(usageErrorf("appliance: -central %q is not a URL (or a comma-separated list of them)", cfg.CentralURL))
+		}
+		cfg.CentralURL = nodes[0].String()
+		if len(nodes) > 1 {
+			if client == nil {
+				client = &http.Client{}
+			}
+			failover := *client
+			failover.Transport = newCentralFailover(client.Transport, nodes, cfg.Logger)
+			client = &failover
+		}
 		n.Uplink = &uplink.Uplink{Outbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
 			Heartbeat: cfg.Heartbeat, BatchEntries: cfg.BatchEntries, RefusedBackoff: cfg.RefusedBackoff, Now: cfg.Now,
 			Client: clk.Client(client, 15*time.Second), Key: key, EnrollToken: cfg.EnrollToken, Enrollments: store, Central: n.centralClock}
@@ -400,12 +416,14 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	site := fs.String("site", "", "site ID (required): a built-in site ("+strings.Join(siteIDs(), ", ")+") or, with -seed, any other")
 	data := fs.String("data", "./var", "directory for the site's SQLite file")
 	listen := fs.String("listen", "127.0.0.1:8081", "address for the kiosk, desk, display and API")
-	central := fs.String("central", "", "central's URL for sync, e.g. https://central.example (empty: no sync)")
+	central := fs.String("central", "", "central's URL for sync, e.g. https://central.example, or the URLs of several central nodes, comma-separated (one at a time, the next when one fails); empty: no sync")
 	portal := fs.String("portal", "", "public portal URL that ticket QR codes link to (default: the -central URL)")
 	noShowGrace := fs.Duration("no-show-grace", 3*time.Minute, "how long after a call a clerk must wait before marking a no-show")
 	seedFile := fs.String("seed", "", "JSON file with the site's first configuration (site, services, counters, hours), used on the first start instead of the built-in catalogue; e.g. cmd/veedel/testdata/seed-kfz-poll.json")
 	retention := fs.Duration("retention", DefaultRetention, "keep change-log entries central has acknowledged this long, then compact them into a snapshot (0: keep all)")
 	enrollToken := fs.String("enroll-token", "", "one-time token from veedel central enroll (or set VEEDEL_ENROLL_TOKEN)")
+	adminPasswordFile := fs.String("admin-password-file", "", "file holding the site lead's first password (the image's provisioning): sets the login admin like VEEDEL_ADMIN_PASSWORD, then deletes the file")
+	enrollTokenFile := fs.String("enroll-token-file", "", "file holding the enrollment token (the image's provisioning): deleted once the site's key is enrolled")
 	centralCA := fs.String("central-ca", "", "PEM file of CA certificates to trust for central's HTTPS, besides the system's")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve the kiosk, desk, display and API over HTTPS (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
@@ -451,14 +469,27 @@ passwords and sessions cross it (the files are re-read when they change).
 	if *site == "" {
 		return usageErrorf("appliance: -site is required (one of %s)", strings.Join(siteIDs(), ", "))
 	}
-	if *portal == "" {
-		*portal = *central
+	if *central != "" {
+		nodes, err := parseCentralURLs(*central)
+		if err != nil {
+			return err
+		}
+		if *portal == "" && len(nodes) > 0 {
+			*portal = nodes[0].String()
+		}
 	}
 	if *retention < 0 {
 		return usageErrorf("appliance: -retention must not be negative")
 	}
 	if *enrollToken == "" {
 		*enrollToken = os.Getenv("VEEDEL_ENROLL_TOKEN")
+	}
+	if *enrollTokenFile != "" && *enrollToken == "" {
+		b, err := os.ReadFile(*enrollTokenFile)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("appliance: -enroll-token-file: %v", err)
+		}
+		*enrollToken = string(b)
 	}
 	if *noShowGrace <= 0 {
 		return usageErrorf("appliance: -no-show-grace must be positive, e.g. 3m")
@@ -501,7 +532,16 @@ passwords and sessions cross it (the files are re-read when they change).
 		}
 		cfg.SMSSender = &notify.HTTPSender{URL: *smsGateway, Method: *smsMethod, Header: header, Body: *smsBody}
 	}
-	if pw := os.Getenv("VEEDEL_ADMIN_PASSWORD"); pw != "" {
+	pw := os.Getenv("VEEDEL_ADMIN_PASSWORD")
+	pwFromFile := false
+	if pw == "" && *adminPasswordFile != "" {
+		b, err := os.ReadFile(*adminPasswordFile)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("appliance: -admin-password-file: %v", err)
+		}
+		pw, pwFromFile = string(b), len(b) > 0
+	}
+	if pw != "" {
 		if err := login.CheckNewPassword("admin", pw); err != nil {
 			return usageErrorf("appliance: VEEDEL_ADMIN_PASSWORD: %v", err)
 		}
@@ -511,11 +551,48 @@ passwords and sessions cross it (the files are re-read when they change).
 	if err != nil {
 		return err
 	}
+	if pwFromFile {
+		// The login exists now (openAppliance created it): the password
+		// must not stay on the box in the clear.
+		if err := os.Remove(*adminPasswordFile); err != nil {
+			cfg.Logger.Warn("could not delete the admin password's file", "file", *adminPasswordFile, "err", err)
+		}
+	}
 	if ok, _ := node.Store.HasUsers(ctx); !ok {
 		cfg.Logger.Warn("no staff logins yet: start once with VEEDEL_ADMIN_PASSWORD set to create the user admin")
 	}
 	fmt.Fprintf(stdout, "appliance %s listening on %s\n", *site, node.URL)
+	if *enrollTokenFile != "" {
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			eraseTokenWhenEnrolled(runCtx, node.Store, *enrollTokenFile, time.Second, cfg.Logger)
+		}()
+		defer func() { cancel(); <-done }()
+	}
 	return node.Run(ctx)
+}
+
+// eraseTokenWhenEnrolled deletes the one-time enrollment token's file once
+// the site's key is enrolled at central (at once when it already is): the
+// token must not outlive its use on the box.
+func eraseTokenWhenEnrolled(ctx context.Context, store uplink.Enrollments, file string, every time.Duration, log *slog.Logger) {
+	for {
+		if keyID, _, err := store.EnrolledKey(ctx); err == nil && keyID != "" {
+			if err := os.Remove(file); err == nil {
+				log.Info("enrolled: deleted the enrollment token", "file", file)
+			} else if !errors.Is(err, os.ErrNotExist) {
+				log.Warn("enrolled, but could not delete the enrollment token", "file", file, "err", err)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
 }
 
 var errUsage = errors.New("usage")

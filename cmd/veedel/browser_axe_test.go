@@ -91,6 +91,7 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 		cent.URL + "/t/" + tokens[1],
 		cent.URL + "/bestellen",
 		cent.URL + "/termin",
+		cent.URL + "/schuleingang",
 		cent.URL + "/termin?service=ausweis",
 		cent.URL + "/termin?service=ausweis&site=kalk",
 		cent.URL + "/admin",
@@ -103,6 +104,8 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 		cent.URL + "/admin/services/new",
 		cent.URL + "/admin/services/ausweis",
 		cent.URL + "/admin/logins",
+		cent.URL + "/admin/exam",
+		cent.URL + "/admin/exam/statistics?year=2027",
 		cent.URL + "/gibt-es-nicht",
 	}
 	type screen struct {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,11 +19,17 @@ func TestStatusPageSMSLiveInBrowser(t *testing.T) {
 	browser := newBrowser(t)
 	shots := screenshotDir(t)
 	dir := t.TempDir()
-	_, cent := startCentral(t, dir, freeAddr(t))
+	cn, cent := startCentral(t, dir, freeAddr(t))
 	cfg := applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"), CentralURL: cent.URL, PortalURL: cent.URL, Heartbeat: time.Second}
 	app, appNode := startAppliance(t, cfg)
 	token := issueTickets(t, app.URL, 2, "ausweis")[1]
 	synced(t, cent.URL, app, 5*time.Second)
+	// Central seals the numbers to the site's box key, which the site's
+	// downlink polls carry: wait for the first.
+	eventually(t, 10*time.Second, "central has the site's box key", func() (bool, string) {
+		key, err := cn.Central.BoxKey(context.Background(), "kalk")
+		return key != nil, fmt.Sprint(err)
+	})
 	appNode.stop() // the site's WAN is down
 
 	var consent bool

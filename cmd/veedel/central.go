@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +23,9 @@ import (
 
 	"github.com/veedel/veedel/internal/mail/mailsim"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/central/cluster"
 	"github.com/veedel/veedel/central/postgres"
 	"github.com/veedel/veedel/central/server"
 	"github.com/veedel/veedel/central/sqlite"
@@ -71,6 +74,16 @@ type centralConfig struct {
 	// SMSSender sends central's SMS to citizens (an appointment's code
 	// and confirmation to a mobile number); nil: none (-sms-gateway).
 	SMSSender notify.Sender
+	// Cluster joins this node to the other central nodes on the same
+	// PostgreSQL database (central/cluster); nil: this node alone.
+	Cluster *clusterConfig
+}
+
+// clusterConfig is a node's part of a cluster of central nodes.
+type clusterConfig struct {
+	Bind string   // gossip address, HOST:PORT
+	Join []string // gossip addresses of running nodes
+	Key  []byte   // gossip key (nil only on loopback)
 }
 
 // simPayPath is where the demo payment provider is mounted.
@@ -104,6 +117,9 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 		}
 	}
 	sendsMail := cfg.Mail != nil && cfg.Mail.Relay != ""
+	if cfg.Cluster != nil && !postgres.IsURL(cfg.DB) {
+		return nil, usageErrorf("central: -serf-bind joins central nodes on one PostgreSQL database: give -db postgres://… (on SQLite central is one node)")
+	}
 	store, err := openStore(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
@@ -160,8 +176,29 @@ func (n *centralNode) Run(ctx context.Context) error {
 	srv.Authorize = srv.AuthorizeSite // download polls signed by their site (trust.go)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	if cc := n.cfg.Cluster; cc != nil {
+		cl, err := cluster.Start(cluster.Config{Bind: cc.Bind, Join: cc.Join, Key: cc.Key, HTTP: n.URL,
+			Version: veedel.Version, Logger: n.cfg.Logger, Now: n.cfg.Now}, n.Central)
+		if err != nil {
+			n.listener.Close()
+			return err
+		}
+		n.cfg.Logger.Info("central node in the cluster", "node", cl.Name(), "gossip", cl.Addr(), "join", cc.Join)
+		srv.Cluster = cl
+		// Stopped after the HTTP server (defers run last to first): the
+		// node leaves the cluster once it takes no more requests.
+		cctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		wg.Go(func() { cl.Run(cctx) })
+		defer stop()
+	} else if postgres.IsURL(n.cfg.DB) {
+		// Other nodes may write to this database without a cluster to
+		// tell this one: follow it.
+		wg.Go(func() { n.Central.FollowStore(ctx, cluster.CatchUpEvery) })
+	}
+	// Work that runs once per cluster runs under the database's lock
+	// (postgres.Store.Lead; on SQLite, here).
 	if n.outbox != nil {
-		wg.Go(func() { n.outbox.Run(ctx) })
+		wg.Go(func() { n.store.Lead(ctx, "mail-outbox", n.cfg.Logger, n.outbox.Run) })
 	}
 	if n.outbox != nil || n.cfg.SMSSender != nil {
 		srv.Notify = citizenNotifier{outbox: n.outbox, sms: n.cfg.SMSSender}
@@ -179,7 +216,9 @@ func (n *centralNode) Run(ctx context.Context) error {
 			provider = n.URL + strings.TrimSuffix(simPayPath, "/")
 		}
 		srv.Payments = &server.Payments{Provider: &payment.Client{BaseURL: provider, Secret: n.cfg.PaymentSecret, Now: n.cfg.Now}, Secret: n.cfg.PaymentSecret}
-		wg.Go(func() { srv.ExpirePayments(ctx, time.Minute) })
+		wg.Go(func() {
+			n.store.Lead(ctx, "payments-expiry", n.cfg.Logger, func(ctx context.Context) { srv.ExpirePayments(ctx, time.Minute) })
+		})
 	}
 	handler := srv.Handler()
 	if len(mounts) > 0 {
@@ -228,8 +267,12 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	smsMethod := fs.String("sms-method", http.MethodPost, "the gateway request's HTTP method")
 	loadBrand := brandFlag(fs)
 	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
+	serfBind := fs.String("serf-bind", "", "join the other central nodes on the same -db PostgreSQL: this node's gossip address HOST:PORT (TCP and UDP, e.g. 10.0.0.5:7946)")
+	join := fs.String("join", "", "gossip addresses HOST:PORT[,…] of central nodes already running (with -serf-bind)")
+	serfKey := fs.String("serf-key", "", "the cluster's gossip key, base64 of 32 random bytes (openssl rand -base64 32); default VEEDEL_SERF_KEY; required unless -serf-bind is on loopback")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
+       veedel central -db postgres://… -serf-bind HOST:PORT [-join HOST:PORT,…] [-serf-key KEY]
        veedel central enroll -site ID [-data DIR | -db URL] [-ttl 24h]
        veedel central revoke -site ID [-data DIR | -db URL]
        veedel central site add -id ID -name NAME [-kind KIND] [-page URL] [-address TEXT] [-data DIR | -db URL]
@@ -248,6 +291,13 @@ Cologne's customer centres), "enroll" prints a one-time token a site's
 appliance enrolls its key with, "revoke" revokes a site's key, "adduser"
 creates an admin login for /admin (password from stdin or VEEDEL_PASSWORD).
 All of them work while central runs.
+
+Several central nodes on one PostgreSQL database form a cluster with
+-serf-bind (this node's gossip address, TCP and UDP) and -join (any node
+already running); any node takes any request. The gossip is encrypted
+with -serf-key or VEEDEL_SERF_KEY (base64 of 32 random bytes, the same
+on every node), required unless -serf-bind is on loopback. See
+docs/DEPLOY.md.
 
 `)
 		fs.PrintDefaults()
@@ -288,18 +338,62 @@ All of them work while central runs.
 	if err != nil {
 		return err
 	}
+	clusterCfg, err := parseClusterFlags(*serfBind, *join, *serfKey)
+	if err != nil {
+		return err
+	}
 	brand, err := loadBrand()
 	if err != nil {
 		return err
 	}
 	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose), Brand: brand,
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil,
-		PaymentProvider: *payProvider, PaymentSecret: paySecret, SMSSender: smsSender})
+		PaymentProvider: *payProvider, PaymentSecret: paySecret, SMSSender: smsSender, Cluster: clusterCfg})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "central listening on %s\n", node.URL)
 	return node.Run(ctx)
+}
+
+// parseClusterFlags reads -serf-bind, -join and -serf-key (or
+// VEEDEL_SERF_KEY): nil without -serf-bind. Gossip goes unencrypted only
+// on loopback (tests, a laptop); elsewhere a key is required.
+func parseClusterFlags(bind, join, key string) (*clusterConfig, error) {
+	if bind == "" {
+		if join != "" || key != "" {
+			return nil, usageErrorf("-join and -serf-key go with -serf-bind HOST:PORT")
+		}
+		return nil, nil
+	}
+	host, port, err := net.SplitHostPort(bind)
+	if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 0 || n > 65535 {
+		return nil, usageErrorf("-serf-bind %q is not HOST:PORT (e.g. 10.0.0.5:7946)", bind)
+	}
+	cfg := &clusterConfig{Bind: bind}
+	if cfg.Join, err = cluster.ParseAddrs(join); err != nil {
+		return nil, usageErrorf("-join: %s", veedel.ErrorMessage(err))
+	}
+	if key == "" {
+		key = os.Getenv("VEEDEL_SERF_KEY")
+	}
+	if key != "" {
+		if cfg.Key, err = cluster.ParseKey(key); err != nil {
+			// Not echoed: it is a secret.
+			return nil, usageErrorf("-serf-key (or VEEDEL_SERF_KEY): %s", veedel.ErrorMessage(err))
+		}
+	} else if host, _, _ := net.SplitHostPort(cfg.Bind); !isLoopback(host) {
+		return nil, usageErrorf("-serf-bind %s needs the cluster's gossip key: -serf-key or VEEDEL_SERF_KEY (make one with: openssl rand -base64 32)", cfg.Bind)
+	}
+	return cfg, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // centralStore is what central runs on: the SQLite file (central/sqlite,
@@ -310,6 +404,9 @@ type centralStore interface {
 	Close() error
 	// SetFault is a test seam: a failure before Append commits.
 	SetFault(func(ctx context.Context, stage string) error)
+	// Lead runs work that must run once per cluster while this node
+	// holds the database's lock name (postgres.Store.Lead).
+	Lead(ctx context.Context, name string, log *slog.Logger, work func(context.Context))
 }
 
 var (

@@ -26,8 +26,11 @@ Commands:
               "central site" keeps the directory of sites,
               "central enroll" / "central revoke" manage their keys,
               "central adduser" creates an admin login
-  demo        run central and the sites kalk and porz on this machine
+  demo        run central and every kind of site (customer centres, the registration and school-health offices) on this machine
   exam        escrow-keygen: the health office's escrow key of the school-entry exams
+  flash       write the appliance image and a site's provisioning to a disk
+  provision   (on the appliance, at boot) take over the provisioning
+  health      (on the appliance, at boot) wait for the appliance's /healthz
   load        load a running site: kiosks, counters and readers at once
   release     the city's signed update bundles: keygen, sign, verify
   version     print the version
@@ -45,7 +48,7 @@ func main() {
 // 2 for bad usage (with one line saying what is wrong), 1 for other errors.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "veedel: no command given (want appliance, central, demo, exam, load, release or version; veedel -help says more)")
+		fmt.Fprintln(stderr, "veedel: no command given (want appliance, central, demo, exam, flash, load, release or version; veedel -help says more)")
 		return 2
 	}
 	var err error
@@ -62,12 +65,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runExam(args[1:], stdout, stderr)
 	case "release":
 		err = runRelease(ctx, args[1:], stdout, stderr)
+	case "flash":
+		err = runFlash(ctx, args[1:], stdout, stderr)
+	case "provision":
+		err = runProvision(ctx, args[1:], stdout, stderr)
+	case "health":
+		err = runHealth(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "veedel", veedel.Version)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
-		fmt.Fprintf(stderr, "veedel: unknown command %q (want appliance, central, demo, exam, load, release or version)\n", args[0])
+		fmt.Fprintf(stderr, "veedel: unknown command %q (want appliance, central, demo, exam, flash, load, release or version)\n", args[0])
 		return 2
 	}
 	switch {

@@ -128,6 +128,14 @@ func newDoc(orientation, size, lang, title string, date time.Time) *fpdf.Fpdf {
 // Write writes the letter as a PDF.
 func (l Letter) Write(w io.Writer) error {
 	f := newDoc("P", "A4", l.Lang, l.Title, l.Date)
+	if err := l.page(f); err != nil {
+		return err
+	}
+	return f.Output(w)
+}
+
+// page sets the letter on a new page of f.
+func (l Letter) page(f *fpdf.Fpdf) error {
 	address := windowLines(f, l.Recipient)
 	if len(address) > addressLines {
 		return veedel.Errorf(veedel.EINVALID, "Die Anschrift braucht %d Zeilen, das Fenster des Umschlags fasst %d: bitte das Anschreiben von Hand schreiben / the address takes %d lines, the envelope's window holds %d: please write the letter by hand",
@@ -218,7 +226,7 @@ func (l Letter) Write(w io.Writer) error {
 			fy += 3.4
 		}
 	}
-	return f.Output(w)
+	return f.Error()
 }
 
 // Write writes the slip as a PDF (A5 landscape).

@@ -1,0 +1,149 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/sync/changelog"
+)
+
+// The school-entry cohort and the district→site table (migration 0014,
+// central/cohort.go).
+
+// ExamDistricts returns the district→site table, ordered by district.
+func (s *Store) ExamDistricts(ctx context.Context) ([]central.ExamDistrict, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT district, site, updated_at FROM exam_districts ORDER BY district`)
+	if err != nil {
+		return nil, fmt.Errorf("store: exam districts: %w", err)
+	}
+	defer rows.Close()
+	var out []central.ExamDistrict
+	for rows.Next() {
+		var d central.ExamDistrict
+		var at int64
+		if err := rows.Scan(&d.District, &d.Site, &at); err != nil {
+			return nil, fmt.Errorf("store: exam districts: %w", err)
+		}
+		d.UpdatedAt = time.UnixMilli(at)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// SetExamDistrict assigns district to site, or with site "" removes it.
+func (s *Store) SetExamDistrict(ctx context.Context, district, site string, at time.Time) error {
+	var err error
+	if site == "" {
+		_, err = s.db.Write.ExecContext(ctx, `DELETE FROM exam_districts WHERE district = ?`, district)
+	} else {
+		_, err = s.db.Write.ExecContext(ctx, `INSERT INTO exam_districts (district, site, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (district) DO UPDATE SET district = excluded.district, site = excluded.site, updated_at = excluded.updated_at`,
+			district, site, at.UnixMilli())
+	}
+	if err != nil {
+		return fmt.Errorf("store: set exam district: %w", err)
+	}
+	return nil
+}
+
+// ImportCohort records the children and sends the new and changed ones
+// down, in one transaction.
+func (s *Store) ImportCohort(ctx context.Context, children []central.CohortChild, at time.Time, clock func() changelog.HLC) ([]string, error) {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	out := make([]string, len(children))
+	send := map[string][]stampedEvent{}
+	var sites []string
+	for i, c := range children {
+		old := c
+		var imported int64
+		err := tx.QueryRowContext(ctx, `SELECT site, data_mac, imported_at FROM exam_cohort WHERE year = ? AND child = ?`, c.Year, c.Child).
+			Scan(&old.Site, &old.DataMAC, &imported)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			out[i] = central.CohortImported
+			_, err = tx.ExecContext(ctx, `INSERT INTO exam_cohort (year, child, district, site, sex, data_mac, code_hash, imported_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Year, c.Child, c.District, c.Site, c.Sex, c.DataMAC, c.CodeHash, at.UnixMilli(), at.UnixMilli())
+		case err != nil:
+		case central.SameCohortData(old, c):
+			out[i] = central.CohortUnchanged
+			continue
+		default:
+			out[i] = central.CohortUpdated
+			_, err = tx.ExecContext(ctx, `UPDATE exam_cohort SET district = ?, site = ?, sex = ?, data_mac = ?, code_hash = ?, updated_at = ?
+				WHERE year = ? AND child = ?`, c.District, c.Site, c.Sex, c.DataMAC, c.CodeHash, at.UnixMilli(), c.Year, c.Child)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: cohort child: %w", err)
+		}
+		if c.Assigned == nil {
+			continue
+		}
+		payload, err := changelog.Marshal(c.Assigned.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("store: encode %s: %w", c.Assigned.Type, err)
+		}
+		if send[c.Site] == nil {
+			sites = append(sites, c.Site)
+		}
+		send[c.Site] = append(send[c.Site], stampedEvent{Outgoing: central.Outgoing{Type: c.Assigned.Type, Entity: c.Assigned.Entity,
+			Payload: cbor.RawMessage(payload)}, hlc: clock()})
+	}
+	for _, site := range sites {
+		if err := appendOutbound(ctx, tx, site, send[site], at); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: commit cohort: %w", err)
+	}
+	return out, nil
+}
+
+// Cohort returns the children of a school year, ordered by pseudonym.
+func (s *Store) Cohort(ctx context.Context, year int) ([]central.CohortChild, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT child, year, district, site, sex, data_mac, code_hash, imported_at, updated_at
+		FROM exam_cohort WHERE year = ? ORDER BY child`, year)
+	if err != nil {
+		return nil, fmt.Errorf("store: cohort: %w", err)
+	}
+	defer rows.Close()
+	var out []central.CohortChild
+	for rows.Next() {
+		var c central.CohortChild
+		var imported, updated int64
+		if err := rows.Scan(&c.Child, &c.Year, &c.District, &c.Site, &c.Sex, &c.DataMAC, &c.CodeHash, &imported, &updated); err != nil {
+			return nil, fmt.Errorf("store: cohort: %w", err)
+		}
+		c.ImportedAt, c.UpdatedAt = time.UnixMilli(imported), time.UnixMilli(updated)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CohortByCode returns the child of a booking code's hash.
+func (s *Store) CohortByCode(ctx context.Context, codeHash []byte) (central.CohortChild, error) {
+	var c central.CohortChild
+	var imported, updated int64
+	err := s.db.Read.QueryRowContext(ctx, `SELECT child, year, district, site, sex, data_mac, code_hash, imported_at, updated_at
+		FROM exam_cohort WHERE code_hash = ? ORDER BY year DESC LIMIT 1`, codeHash).
+		Scan(&c.Child, &c.Year, &c.District, &c.Site, &c.Sex, &c.DataMAC, &c.CodeHash, &imported, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, veedel.Errorf(veedel.ENOTFOUND, "no child with this booking code")
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: cohort by code: %w", err)
+	}
+	c.ImportedAt, c.UpdatedAt = time.UnixMilli(imported), time.UnixMilli(updated)
+	return c, nil
+}
