@@ -48,6 +48,10 @@ type LogStore interface {
 	SiteStore
 	// AdminStore keeps the admin users and their sessions (admin.go).
 	AdminStore
+	// AppointmentStore keeps the online appointments (appointments.go).
+	AppointmentStore
+	// PaymentStore keeps the orders waiting for their payment (payments.go).
+	PaymentStore
 	// ExamStore keeps the school-entry cohort and the district→site
 	// table (cohort.go).
 	ExamStore
@@ -92,6 +96,7 @@ type Central struct {
 	boxMu sync.Mutex
 	boxes map[string][]byte // the sites' box keys as last recorded
 
+	sell       sellLocks  // online share acknowledgements vs bookings (appointments.go)
 	peerBox    peersBox   // the other central nodes, if any (peers.go)
 	plateAlloc sync.Mutex // cutting plate blocks and reserving plates (plates.go)
 }
@@ -135,7 +140,7 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 		return nil, err
 	}
 	for _, cur := range cursors {
-		m := &siteModel{state: queue.NewState(cur.Site), cursor: cur}
+		m := &siteModel{state: centralState(cur.Site), cursor: cur}
 		err := store.Scan(ctx, cur.Site, 0, func(e changelog.Entry) error {
 			return c.fold(m, e)
 		})
@@ -146,6 +151,9 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 	}
 	if err := c.loadSent(ctx); err != nil {
 		return nil, fmt.Errorf("central: load what was sent to the sites: %w", err)
+	}
+	if err := c.backfillAppointments(ctx); err != nil {
+		return nil, fmt.Errorf("central: %w", err)
 	}
 	if err := c.loadPayments(ctx); err != nil {
 		return nil, fmt.Errorf("central: load the orders awaiting payment: %w", err)
@@ -194,7 +202,7 @@ func (c *Central) model(site string) *siteModel {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if m = c.sites[site]; m == nil {
-		m = &siteModel{state: queue.NewState(site), cursor: SiteCursor{Site: site}}
+		m = &siteModel{state: centralState(site), cursor: SiteCursor{Site: site}}
 		c.sites[site] = m
 	}
 	return m
@@ -273,6 +281,9 @@ func (c *Central) Ingest(ctx context.Context, b *changelog.Batch) (changelog.Ack
 		}
 	}
 	c.sawBatch(ctx, b, acked)
+	if len(accepted) > 0 {
+		c.ackShares(ctx, b.Site)
+	}
 	return changelog.Ack{Site: b.Site, Acked: acked}, err
 }
 

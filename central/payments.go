@@ -15,8 +15,8 @@ import (
 // payment.go): the store keeps each one with its sealed details until the
 // provider's verified notification arrives, and then, in one transaction,
 // records the payment and appends the order to its site's outbound log.
-// The SQLite store implements PaymentStore; a store without it offers no
-// online payment.
+// Both stores (SQLite, PostgreSQL) keep them: PaymentStore is part of
+// LogStore.
 
 // PaymentStore keeps the orders that wait for their payment.
 type PaymentStore interface {
@@ -54,20 +54,7 @@ type HeldPayment struct {
 	UpdatedAt   time.Time
 }
 
-func (c *Central) paymentStore() (PaymentStore, error) {
-	ps, ok := c.store.(PaymentStore)
-	if !ok {
-		return nil, veedel.Errorf(veedel.EUNAVAILABLE, "Online-Bezahlung ist hier nicht eingerichtet / online payment is not set up here")
-	}
-	return ps, nil
-}
-
-// PaymentsSupported reports whether the store keeps orders for their
-// payment (the SQLite store does; the PostgreSQL store does not yet).
-func (c *Central) PaymentsSupported() bool {
-	_, ok := c.store.(PaymentStore)
-	return ok
-}
+func (c *Central) paymentStore() (PaymentStore, error) { return c.store, nil }
 
 func (c *Central) orders() *registration.Central {
 	wf, _ := c.Workflow(registration.Prefix).(*registration.Central)
@@ -176,9 +163,9 @@ func (c *Central) ExpirePayments(ctx context.Context) (int, error) {
 // loadPayments folds the orders that wait or waited for their payment
 // into the read model.
 func (c *Central) loadPayments(ctx context.Context) error {
-	ps, ok := c.store.(PaymentStore)
+	ps := c.store
 	wf := c.orders()
-	if !ok || wf == nil {
+	if wf == nil {
 		return nil
 	}
 	held, err := ps.HeldPayments(ctx)

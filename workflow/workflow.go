@@ -90,11 +90,17 @@ type Site struct {
 	Due func(ctx context.Context, q Querier, now time.Time) ([]Message, error)
 }
 
-// Message is a message to a citizen: by e-mail when Email is set.
+// Message is a message to a citizen: by e-mail when Email is set, by SMS
+// from the site (its modem or gateway) when Phone is set; both when both
+// are.
 type Message struct {
 	Name, Email string
+	Phone       string // as the citizen gave it
 	Subject     string
 	Text        string
+	// SMS is the text as an SMS, short (one or two segments); empty:
+	// Text.
+	SMS string
 	// Key makes the message unique: queued twice, it is sent once.
 	Key string
 }

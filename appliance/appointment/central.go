@@ -2,10 +2,11 @@ package appointment
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"net/mail"
@@ -23,10 +24,11 @@ import (
 	"github.com/veedel/veedel/workflow"
 )
 
-// Central's side: the slots it may sell, holds waiting for their
-// confirmation code (memory only: a hold lost in a restart is a booking
-// never made, and the citizen is told so on confirming), and the read
-// model of what it sold, folded from the outbound logs and the sites'.
+// Central's side: the slots it may sell and the holds and bookings it
+// made, kept in central's store (store.go) so that a restart loses no
+// held slot and several central nodes sell each place once; in memory
+// only which bookings their sites took over (folded from the sites' logs
+// at every start).
 
 // Defaults of the rules against bots and hoarding.
 const (
@@ -50,8 +52,13 @@ type Host interface {
 	DayOf(site string, t time.Time) string
 	// BoxKey returns the site's box key; EUNAVAILABLE when none.
 	BoxKey(ctx context.Context, site string) ([]byte, error)
-	// SendToSite appends events to the site's outbound log, durably.
-	SendToSite(ctx context.Context, site string, events ...workflow.Event) error
+	// SellLock locks the selling of site's places until the returned
+	// func is called: a confirmation and central's acknowledgement of a
+	// new online share (queue/onlineshare.go) never interleave.
+	SellLock(site string) func()
+	// Store keeps the holds and bookings; ChangeAppointment's events go
+	// to the site's outbound log in the same transaction.
+	Store
 }
 
 // Notifier sends the citizen a message (the confirmation code).
@@ -67,50 +74,30 @@ type Appt struct {
 	Start     time.Time `json:"start"`
 	Status    string    `json:"status"`
 	UpdatedAt time.Time `json:"updated_at"`
-
-	tokenHash   [sha256.Size]byte
-	contactHash string
-	// A hold's own: memory only, gone when confirmed or expired.
-	hold *hold
 }
 
-type hold struct {
-	expires  time.Time
-	code     string // the confirmation code sent
-	attempts int
-	// confirming: its booking is being appended; it neither expires nor
-	// can be confirmed or cancelled meanwhile.
-	confirming bool
-	contact    Contact
-	lang       string
-}
-
-type slotKey struct {
-	site, service string
-	start         int64
-}
-
-// Central is the read model and the seller; safe for concurrent use.
+// Central is the seller and the read model of what the sites took over;
+// safe for concurrent use.
 type Central struct {
 	HoldFor         time.Duration // 0: DefaultHoldFor
 	PerContact      int           // 0: DefaultPerContact
 	ConfirmAttempts int           // 0: DefaultConfirmAttempts
 	LeadTime        time.Duration // 0: DefaultLeadTime
-	// key keys the contact hash (UseKey: central's secret).
+	// key keys the contact hash, the confirmation code's hash and the
+	// contact's encryption (UseKey: central's secret).
 	key []byte
 
-	mu      sync.Mutex
-	byCode  map[string]*Appt
-	byToken map[[sha256.Size]byte]string
-	sold    map[slotKey]int // confirmed online bookings per slot
-	held    map[slotKey]int // live holds per slot
-	active  map[string]int  // contactHash+"\n"+service -> active appointments and holds
+	mu     sync.Mutex
+	atSite map[string]time.Time // code -> when its site took it over
+	// legacy is what the outbound logs say central sold, folded at start
+	// until Backfill hands it to the store (bookings made before the
+	// store kept them); nil afterwards.
+	legacy map[string]*Record
 }
 
 // NewCentral returns an empty model.
 func NewCentral() *Central {
-	return &Central{byCode: map[string]*Appt{}, byToken: map[[sha256.Size]byte]string{},
-		sold: map[slotKey]int{}, held: map[slotKey]int{}, active: map[string]int{}}
+	return &Central{atSite: map[string]time.Time{}, legacy: map[string]*Record{}}
 }
 
 // Prefix is the workflow's prefix.
@@ -124,38 +111,47 @@ func (c *Central) UseKey(key []byte) { c.key = key }
 // NewPayload is the workflow's NewPayload.
 func (c *Central) NewPayload(t string) (any, bool) { return NewPayload(t) }
 
-// Sent folds what central sold or cancelled.
+// Sent folds what central sold or cancelled, while the model loads: the
+// store keeps it from then on.
 func (c *Central) Sent(site string, e workflow.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.legacy == nil {
+		return
+	}
 	switch p := e.Payload.(type) {
 	case *Booked:
-		a := c.byCode[p.Code]
-		if a != nil && a.hold == nil && a.Status != StatusHeld {
-			return // folded already
+		if c.legacy[p.Code] == nil {
+			c.legacy[p.Code] = &Record{Code: p.Code, TokenHash: p.TokenHash, Site: site, Service: p.Service, Start: time.UnixMilli(p.Start),
+				Status: StatusConfirmed, ContactHash: append([]byte{}, p.ContactHash...), Lang: p.Lang, CreatedAt: e.At, UpdatedAt: e.At}
 		}
-		if a == nil {
-			a = &Appt{Code: p.Code, Site: site, Service: p.Service}
-			c.byCode[p.Code] = a
-		}
-		c.dropHold(a)
-		a.Start, a.Status, a.UpdatedAt = time.UnixMilli(p.Start), StatusConfirmed, e.At
-		copy(a.tokenHash[:], p.TokenHash)
-		c.byToken[a.tokenHash] = a.Code
-		a.contactHash = string(p.ContactHash)
-		c.sold[a.key()]++
-		c.active[a.contactHash+"\n"+a.Service]++
 	case *Cancelled:
-		a := c.byCode[p.Code]
-		if a == nil || a.Status == StatusCancelled {
-			return
+		if r := c.legacy[p.Code]; r != nil {
+			r.Status, r.UpdatedAt = StatusCancelled, e.At
 		}
-		if a.Status == StatusConfirmed || a.Status == StatusAtSite {
-			c.sold[a.key()]--
-			c.active[a.contactHash+"\n"+a.Service]--
-		}
-		a.Status, a.UpdatedAt = StatusCancelled, e.At
 	}
+}
+
+// Backfill stores the bookings the outbound logs hold that the store
+// does not (sold before it kept them); after it, Sent folds nothing.
+func (c *Central) Backfill(ctx context.Context, s interface {
+	RecordBookings(context.Context, []Record) error
+}) error {
+	c.mu.Lock()
+	var records []Record
+	for _, r := range c.legacy {
+		records = append(records, *r)
+	}
+	c.mu.Unlock()
+	if len(records) > 0 {
+		if err := s.RecordBookings(ctx, records); err != nil {
+			return fmt.Errorf("appointment: backfill: %w", err)
+		}
+	}
+	c.mu.Lock()
+	c.legacy = nil
+	c.mu.Unlock()
+	return nil
 }
 
 // FromSite folds the site's steps.
@@ -163,32 +159,30 @@ func (c *Central) FromSite(site string, e workflow.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if p, ok := e.Payload.(*Received); ok {
-		if a := c.byCode[p.Code]; a != nil && a.Site == site && a.Status == StatusConfirmed {
-			a.Status, a.UpdatedAt = StatusAtSite, e.At
+		if _, seen := c.atSite[p.Code]; !seen {
+			c.atSite[p.Code] = e.At
 		}
 	}
 }
 
-func (a *Appt) key() slotKey { return slotKey{a.Site, a.Service, a.Start.UnixMilli()} }
-
-// dropHold ends a's hold; requires c.mu.
-func (c *Central) dropHold(a *Appt) {
-	if a.hold == nil {
-		return
-	}
-	c.held[a.key()]--
-	c.active[a.contactHash+"\n"+a.Service]--
-	a.hold = nil
-}
-
-// expire ends the holds that ran out by now; requires c.mu.
-func (c *Central) expire(now time.Time) {
-	for _, a := range c.byCode {
-		if a.hold != nil && !a.hold.confirming && !now.Before(a.hold.expires) {
-			c.dropHold(a)
-			a.Status, a.UpdatedAt = StatusExpired, now
+// appt is r as the citizen sees it at now.
+func (c *Central) appt(r Record, now time.Time) Appt {
+	a := Appt{Code: r.Code, Site: r.Site, Service: r.Service, Start: r.Start, Status: r.Status, UpdatedAt: r.UpdatedAt}
+	switch {
+	case r.Status == StatusHeld && !now.Before(r.Expires):
+		a.Status, a.UpdatedAt = StatusExpired, r.Expires
+	case r.Status == StatusConfirmed:
+		c.mu.Lock()
+		at, ok := c.atSite[r.Code]
+		c.mu.Unlock()
+		if ok {
+			a.Status = StatusAtSite
+			if at.After(a.UpdatedAt) {
+				a.UpdatedAt = at
+			}
 		}
 	}
+	return a
 }
 
 // SlotView is a slot as the portal offers it.
@@ -199,21 +193,24 @@ type SlotView struct {
 
 // Slots returns central's share of service's slots at site on day that
 // start after now plus the lead time, with the places still free.
-func (c *Central) Slots(host Host, site, service, day string, now time.Time) ([]SlotView, error) {
+func (c *Central) Slots(ctx context.Context, host Host, site, service, day string, now time.Time) ([]SlotView, error) {
 	plan, err := host.SlotPlan(site, service, day)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.expire(now)
 	out := []SlotView{}
+	if len(plan) == 0 {
+		return out, nil
+	}
+	taken, err := host.SlotsTaken(ctx, site, service, plan[0].Start, plan[len(plan)-1].Start.Add(time.Millisecond), now)
+	if err != nil {
+		return nil, err
+	}
 	for _, sl := range plan {
 		if sl.Start.Before(now.Add(c.leadTime())) {
 			continue
 		}
-		k := slotKey{site, service, sl.Start.UnixMilli()}
-		out = append(out, SlotView{Start: sl.Start, Available: max(0, queue.OnlineShare(sl.Capacity)-c.sold[k]-c.held[k])})
+		out = append(out, SlotView{Start: sl.Start, Available: max(0, sl.Online-taken[sl.Start.UnixMilli()])})
 	}
 	return out, nil
 }
@@ -228,6 +225,9 @@ type Request struct {
 	Email   string    `json:"email,omitempty"`
 	Consent bool      `json:"consent"`
 	Lang    string    `json:"lang,omitempty"`
+	// Replaces is the private token of a booking this one moves: it is
+	// cancelled once this one is confirmed ("" for none).
+	Replaces string `json:"-"`
 }
 
 // Held is what the citizen gets for a hold.
@@ -259,10 +259,65 @@ func normalContact(r Request) string {
 	return "p:" + digits
 }
 
-func (c *Central) contactHash(r Request) string {
+func (c *Central) mac(parts ...[]byte) []byte {
+	m := hmac.New(sha256.New, c.key)
+	for _, p := range parts {
+		m.Write(p)
+		m.Write([]byte{0})
+	}
+	return m.Sum(nil)
+}
+
+func (c *Central) contactHash(r Request) []byte {
 	m := hmac.New(sha256.New, c.key)
 	m.Write([]byte(normalContact(r)))
-	return string(m.Sum(nil))
+	return m.Sum(nil)
+}
+
+// confirmHash is the stored form of a hold's confirmation code: keyed
+// with central's secret and bound to the hold's token, so that the table
+// alone does not give the six digits away.
+func (c *Central) confirmHash(tokenHash []byte, code string) []byte {
+	return c.mac([]byte("appointment.confirm"), tokenHash, []byte(code))
+}
+
+// contactAEAD encrypts a hold's contact to central.
+func (c *Central) contactAEAD() (cipher.AEAD, error) {
+	block, err := aes.NewCipher(c.mac([]byte("appointment.contact")))
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+func (c *Central) sealContact(code string, contact Contact) ([]byte, error) {
+	plain, err := cbor.Marshal(contact)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := c.contactAEAD()
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	rand.Read(nonce)
+	return aead.Seal(nonce, nonce, plain, []byte(code)), nil
+}
+
+func (c *Central) openContact(code string, sealed []byte) (Contact, error) {
+	var out Contact
+	aead, err := c.contactAEAD()
+	if err != nil {
+		return out, err
+	}
+	if len(sealed) < aead.NonceSize() {
+		return out, fmt.Errorf("appointment %s: contact too short", code)
+	}
+	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(code))
+	if err != nil {
+		return out, fmt.Errorf("appointment %s: contact: %w", code, err)
+	}
+	return out, cbor.Unmarshal(plain, &out)
 }
 
 // Hold validates a request and holds its slot for the hold time, sending
@@ -331,7 +386,11 @@ func (c *Central) Hold(ctx context.Context, host Host, n Notifier, r Request, no
 		return Held{}, &veedel.Error{Code: veedel.EINVALID, Message: "Termine sind bis eine Stunde vorher buchbar / slots can be booked up to an hour ahead",
 			Fields: map[string]string{"start": "Zu kurzfristig / too soon"}}
 	}
-	if _, err := host.BoxKey(ctx, r.Site); err != nil {
+	if slot.Online <= 0 {
+		return Held{}, ErrSlotTaken
+	}
+	box, err := host.BoxKey(ctx, r.Site)
+	if err != nil {
 		return Held{}, err
 	}
 	if n == nil {
@@ -343,145 +402,211 @@ func (c *Central) Hold(ctx context.Context, host Host, n Notifier, r Request, no
 			return Held{}, err
 		}
 	}
-	hash := c.contactHash(r)
 
-	c.mu.Lock()
-	c.expire(now)
-	k := slotKey{r.Site, r.Service, r.Start.UnixMilli()}
-	if c.sold[k]+c.held[k] >= queue.OnlineShare(slot.Capacity) {
-		c.mu.Unlock()
-		return Held{}, veedel.Errorf(veedel.ECONFLICT, "Dieser Termin ist gerade vergeben worden: bitte einen anderen wählen / this slot has just been taken: please choose another")
+	code, token, confirm := newCode(), newToken(), newConfirmationCode()
+	tokenHash := sha256.Sum256([]byte(token))
+	rec := Record{Code: code, TokenHash: tokenHash[:], Site: r.Site, Service: r.Service, Start: r.Start, Status: StatusHeld,
+		ContactHash: c.contactHash(r), ConfirmHash: c.confirmHash(tokenHash[:], confirm), Expires: now.Add(c.holdFor()),
+		Lang: r.Lang, CreatedAt: now, UpdatedAt: now}
+	if reachesByMail(n, contact) {
+		rec.SentTo = MaskEmail(contact.Email)
+	} else {
+		rec.SentTo = MaskPhone(contact.Phone)
 	}
-	if c.active[hash+"\n"+r.Service] >= c.perContact() {
-		c.mu.Unlock()
-		return Held{}, veedel.Errorf(veedel.ECONFLICT, "Für diese Kontaktangabe sind schon %d Termine für dieses Anliegen gebucht / this contact has %d appointments for this service already", c.perContact(), c.perContact())
+	if r.Replaces != "" {
+		h := sha256.Sum256([]byte(r.Replaces))
+		rec.Replaces = h[:]
 	}
-	a := &Appt{Code: newCode(), Site: r.Site, Service: r.Service, Start: r.Start, Status: StatusHeld, UpdatedAt: now, contactHash: hash,
-		hold: &hold{expires: now.Add(c.holdFor()), code: newConfirmationCode(), contact: contact, lang: r.Lang}}
-	token := newToken()
-	a.tokenHash = sha256.Sum256([]byte(token))
-	c.byCode[a.Code] = a
-	c.byToken[a.tokenHash] = a.Code
-	c.held[k]++
-	c.active[hash+"\n"+r.Service]++
-	confirm, expires := a.hold.code, a.hold.expires
-	c.mu.Unlock()
+	if rec.Contact, err = c.sealContact(code, contact); err != nil {
+		return Held{}, err
+	}
+	plain, err := cbor.Marshal(contact)
+	if err != nil {
+		return Held{}, err
+	}
+	if rec.Sealed, err = changelog.Seal(box, sealInfo(r.Site, code), plain); err != nil {
+		return Held{}, err
+	}
+	if err := host.HoldSlot(ctx, rec, slot.Online, c.perContact(), now); err != nil {
+		if err == ErrContactLimit {
+			return Held{}, veedel.Errorf(veedel.ECONFLICT, "Für diese Kontaktangabe sind schon %d Termine für dieses Anliegen gebucht / this contact has %d appointments for this service already", c.perContact(), c.perContact())
+		}
+		return Held{}, err
+	}
 
 	subject := "Ihr Bestätigungscode / your confirmation code"
 	body := fmt.Sprintf("Ihr Code für den Termin am %s: %s\nYour code: %s", r.Start.Format("02.01.2006 15:04"), confirm, confirm)
 	if err := n.Notify(ctx, contact, r.Lang, subject, body); err != nil {
-		c.mu.Lock()
-		c.dropHold(a)
-		a.Status = StatusExpired
-		c.mu.Unlock()
+		// No code, no hold: the place is free again at once.
+		c.change(ctx, host, tokenHash[:], func(r Record) (*Record, []workflow.Event, error) {
+			if r.Status != StatusHeld {
+				return nil, nil, nil
+			}
+			next := release(r, StatusExpired, now)
+			return &next, nil, nil
+		})
 		return Held{}, veedel.Errorf(veedel.EUNAVAILABLE, "Der Bestätigungscode konnte nicht verschickt werden: bitte später erneut / the confirmation code could not be sent: please try again later")
 	}
-	return Held{Code: a.Code, Token: token, Site: r.Site, Service: r.Service, Start: r.Start, Status: StatusHeld, Expires: expires}, nil
+	return Held{Code: code, Token: token, Site: r.Site, Service: r.Service, Start: r.Start, Status: StatusHeld, Expires: rec.Expires}, nil
 }
 
+// reachesByMail reports whether n sends contact the code by e-mail (a
+// notifier that says nothing does, when there is an address).
+func reachesByMail(n Notifier, contact Contact) bool {
+	if m, ok := n.(interface{ ByMail(Contact) bool }); ok {
+		return m.ByMail(contact)
+	}
+	return contact.Email != ""
+}
+
+// release is r ended with status: its personal data and code gone.
+func release(r Record, status string, now time.Time) Record {
+	r.Status, r.UpdatedAt = status, now
+	r.ConfirmHash, r.Contact, r.Sealed, r.SentTo = nil, nil, nil, ""
+	return r
+}
+
+func (c *Central) change(ctx context.Context, host Host, tokenHash []byte, decide func(Record) (*Record, []workflow.Event, error)) (Record, error) {
+	return host.ChangeAppointment(ctx, tokenHash, decide)
+}
+
+// Confirmation is what confirming did beyond the appointment's status.
+type Confirmation struct {
+	// Contact and Lang are whom to send the booking's confirmation and
+	// in which language: set only for the call that confirmed it (a
+	// repeat gets nil), and the only time central reads them.
+	Contact *Contact
+	Lang    string
+	// Moved reports that the booking this one replaces was cancelled.
+	Moved bool
+}
+
+var errExpired = veedel.Errorf(veedel.ECONFLICT, "Die Reservierung ist abgelaufen: bitte den Termin neu buchen / the hold has expired: please book again")
+
 // Confirm makes a hold a booking with the code that was sent: sealed to
-// the site and appended to its outbound log. A wrong code counts; after
-// the last attempt the hold ends.
-func (c *Central) Confirm(ctx context.Context, host Host, token, code string, now time.Time) (Appt, error) {
+// the site and appended to its outbound log in the transaction that
+// records it. A wrong code counts in the store; after the last attempt
+// the hold ends.
+func (c *Central) Confirm(ctx context.Context, host Host, token, code string, now time.Time) (Appt, Confirmation, error) {
 	h := sha256.Sum256([]byte(token))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.expire(now)
-	a := c.byCode[c.byToken[h]]
-	switch {
-	case a == nil:
-		return Appt{}, veedel.Errorf(veedel.ENOTFOUND, "Termin nicht gefunden / appointment not found")
-	case a.Status == StatusConfirmed || a.Status == StatusAtSite:
-		return *a, nil // confirmed before: the same answer again
-	case a.hold == nil:
-		return Appt{}, veedel.Errorf(veedel.ECONFLICT, "Die Reservierung ist abgelaufen: bitte den Termin neu buchen / the hold has expired: please book again")
-	case a.hold.confirming:
-		return Appt{}, veedel.Errorf(veedel.ECONFLICT, "Der Termin wird gerade bestätigt / the appointment is being confirmed")
+	held, err := host.AppointmentByToken(ctx, h[:])
+	if err != nil {
+		return Appt{}, Confirmation{}, err
 	}
-	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(code)), []byte(a.hold.code)) != 1 {
-		a.hold.attempts++
-		if a.hold.attempts >= c.confirmAttempts() {
-			c.dropHold(a)
-			a.Status, a.UpdatedAt = StatusExpired, now
-			return Appt{}, veedel.Errorf(veedel.ECONFLICT, "Zu viele falsche Codes: die Reservierung ist aufgehoben / too many wrong codes: the hold is released")
+	defer host.SellLock(held.Site)()
+	// The site may have made the online share smaller since the hold:
+	// the places live now must still fit, or the hold ends here.
+	over := false
+	if held.Status == StatusHeld && now.Before(held.Expires) {
+		if plan, err := host.SlotPlan(held.Site, held.Service, host.DayOf(held.Site, held.Start)); err == nil {
+			taken, err := host.SlotsTaken(ctx, held.Site, held.Service, held.Start, held.Start.Add(time.Millisecond), now)
+			if err != nil {
+				return Appt{}, Confirmation{}, err
+			}
+			online := 0
+			for _, sl := range plan {
+				if sl.Start.Equal(held.Start) {
+					online = sl.Online
+				}
+			}
+			over = taken[held.Start.UnixMilli()] > online
 		}
-		return Appt{}, &veedel.Error{Code: veedel.EINVALID, Message: "Der Code stimmt nicht / the code is wrong",
-			Fields: map[string]string{"code": fmt.Sprintf("Noch %d Versuche / %d attempts left", c.confirmAttempts()-a.hold.attempts, c.confirmAttempts()-a.hold.attempts)}}
 	}
-	box, err := host.BoxKey(ctx, a.Site)
+	var conf Confirmation
+	rec, err := c.change(ctx, host, h[:], func(r Record) (*Record, []workflow.Event, error) {
+		conf = Confirmation{}
+		switch {
+		case r.Status == StatusConfirmed:
+			return nil, nil, nil // confirmed before: the same answer again
+		case r.Status == StatusHeld && !now.Before(r.Expires):
+			next := release(r, StatusExpired, r.Expires)
+			return &next, nil, errExpired
+		case r.Status != StatusHeld:
+			return nil, nil, errExpired
+		}
+		if !hmac.Equal(c.confirmHash(r.TokenHash, strings.TrimSpace(code)), r.ConfirmHash) {
+			next := r
+			next.Attempts++
+			next.UpdatedAt = now
+			left := c.confirmAttempts() - next.Attempts
+			if left <= 0 {
+				next = release(next, StatusExpired, now)
+				return &next, nil, veedel.Errorf(veedel.ECONFLICT, "Zu viele falsche Codes: die Reservierung ist aufgehoben / too many wrong codes: the hold is released")
+			}
+			return &next, nil, &veedel.Error{Code: veedel.EINVALID, Message: "Der Code stimmt nicht / the code is wrong",
+				Fields: map[string]string{"code": fmt.Sprintf("Noch %d Versuche / %d attempts left", left, left)}}
+		}
+		if over {
+			next := release(r, StatusExpired, now)
+			return &next, nil, ErrSlotTaken
+		}
+		contact, err := c.openContact(r.Code, r.Contact)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := &Booked{Code: r.Code, Service: r.Service, Start: r.Start.UnixMilli(), Sealed: r.Sealed, TokenHash: r.TokenHash,
+			ContactHash: r.ContactHash, BookedAt: now.UnixMilli(), Lang: r.Lang}
+		next := release(r, StatusConfirmed, now)
+		conf = Confirmation{Contact: &contact, Lang: r.Lang}
+		return &next, []workflow.Event{{Type: TypeBooked, Entity: entity(r.Code), At: now, Payload: p}}, nil
+	})
 	if err != nil {
-		return Appt{}, err
+		if veedel.ErrorCode(err) == veedel.ENOTFOUND {
+			return Appt{}, Confirmation{}, veedel.Errorf(veedel.ENOTFOUND, "Termin nicht gefunden / appointment not found")
+		}
+		return Appt{}, Confirmation{}, err
 	}
-	plain, err := cbor.Marshal(a.hold.contact)
-	if err != nil {
-		return Appt{}, err
+	if conf.Contact != nil && rec.Replaces != nil {
+		// A move: the booking it replaces is off now, not before.
+		if _, err := c.cancel(ctx, host, rec.Replaces, now); err == nil {
+			conf.Moved = true
+		} else {
+			return c.appt(rec, now), conf, fmt.Errorf("appointment %s: cancel the booking it moves: %w", rec.Code, err)
+		}
 	}
-	sealed, err := changelog.Seal(box, sealInfo(a.Site, a.Code), plain)
-	if err != nil {
-		return Appt{}, err
-	}
-	p := &Booked{Code: a.Code, Service: a.Service, Start: a.Start.UnixMilli(), Sealed: sealed, TokenHash: a.tokenHash[:],
-		ContactHash: []byte(a.contactHash), BookedAt: now.UnixMilli(), Lang: a.hold.lang}
-	// Sent (called by SendToSite) takes c.mu: release it for the append,
-	// keeping the hold, which still counts, so that nobody else gets the
-	// place meanwhile.
-	hd := a.hold
-	hd.confirming = true
-	c.mu.Unlock()
-	err = host.SendToSite(ctx, a.Site, workflow.Event{Type: TypeBooked, Entity: entity(a.Code), At: now, Payload: p})
-	c.mu.Lock()
-	if err != nil {
-		hd.confirming = false
-		return Appt{}, err
-	}
-	return *a, nil
+	return c.appt(rec, now), conf, nil
 }
 
 // Cancel takes an appointment off (a hold ends; a booking goes down as
 // cancelled and frees its place on both sides).
 func (c *Central) Cancel(ctx context.Context, host Host, token string, now time.Time) (Appt, error) {
 	h := sha256.Sum256([]byte(token))
-	c.mu.Lock()
-	a := c.byCode[c.byToken[h]]
-	switch {
-	case a == nil:
-		c.mu.Unlock()
-		return Appt{}, veedel.Errorf(veedel.ENOTFOUND, "Termin nicht gefunden / appointment not found")
-	case a.hold != nil && a.hold.confirming:
-		c.mu.Unlock()
-		return Appt{}, veedel.Errorf(veedel.ECONFLICT, "Der Termin wird gerade bestätigt: bitte gleich noch einmal / the appointment is being confirmed: please try again")
-	case a.hold != nil:
-		c.dropHold(a)
-		a.Status, a.UpdatedAt = StatusCancelled, now
-		out := *a
-		c.mu.Unlock()
-		return out, nil
-	case a.Status == StatusCancelled || a.Status == StatusExpired:
-		out := *a
-		c.mu.Unlock()
-		return out, nil
-	}
-	site, code := a.Site, a.Code
-	c.mu.Unlock()
-	if err := host.SendToSite(ctx, site, workflow.Event{Type: TypeCancelled, Entity: entity(code), At: now, Payload: &Cancelled{Code: code}}); err != nil {
-		return Appt{}, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return *a, nil
+	return c.cancel(ctx, host, h[:], now)
 }
 
-// ByToken returns the appointment of a citizen's token.
-func (c *Central) ByToken(token string, now time.Time) (Appt, bool) {
-	h := sha256.Sum256([]byte(token))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.expire(now)
-	a := c.byCode[c.byToken[h]]
-	if a == nil {
-		return Appt{}, false
+func (c *Central) cancel(ctx context.Context, host Host, tokenHash []byte, now time.Time) (Appt, error) {
+	rec, err := c.change(ctx, host, tokenHash, func(r Record) (*Record, []workflow.Event, error) {
+		switch {
+		case r.Status == StatusHeld && !now.Before(r.Expires):
+			next := release(r, StatusExpired, r.Expires)
+			return &next, nil, nil
+		case r.Status == StatusHeld:
+			next := release(r, StatusCancelled, now)
+			return &next, nil, nil
+		case r.Status == StatusConfirmed:
+			next := release(r, StatusCancelled, now)
+			return &next, []workflow.Event{{Type: TypeCancelled, Entity: entity(r.Code), At: now, Payload: &Cancelled{Code: r.Code}}}, nil
+		}
+		return nil, nil, nil // cancelled or expired before
+	})
+	if veedel.ErrorCode(err) == veedel.ENOTFOUND {
+		return Appt{}, veedel.Errorf(veedel.ENOTFOUND, "Termin nicht gefunden / appointment not found")
 	}
-	return *a, true
+	if err != nil {
+		return Appt{}, err
+	}
+	return c.appt(rec, now), nil
+}
+
+// ByToken returns the appointment of a citizen's token; ENOTFOUND when
+// there is none.
+func (c *Central) ByToken(ctx context.Context, host Host, token string, now time.Time) (Appt, error) {
+	h := sha256.Sum256([]byte(token))
+	rec, err := host.AppointmentByToken(ctx, h[:])
+	if err != nil {
+		return Appt{}, err
+	}
+	return c.appt(rec, now), nil
 }
 
 func (c *Central) holdFor() time.Duration {
@@ -537,18 +662,4 @@ func newToken() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// Holds is the number of live holds.
-func (c *Central) Holds(now time.Time) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.expire(now)
-	n := 0
-	for _, a := range c.byCode {
-		if a.hold != nil {
-			n++
-		}
-	}
-	return n
 }

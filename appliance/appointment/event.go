@@ -3,11 +3,12 @@
 // e-mail, and the booking goes down to the site, where it is a booking
 // like the desk's (check-in at the kiosk, calling order, estimates).
 //
-// Ownership: each slot's places are split (queue.OnlineShare): central
-// sells its share and counts what it sold from its own outbound log, the
-// site's staff book the rest and the site counts its own. Neither can
-// overbook the other while the WAN is down, and central decides a slot
-// under one lock, so that it never sells a place twice.
+// Ownership: each slot's places are split (queue/onlineshare.go: half
+// unless the site sets another share): central sells its share and counts
+// what it sold in its store (store.go), the site's staff book the rest
+// and the site counts its own. Neither can overbook the other while the
+// WAN is down, and central decides each hold under its database's lock,
+// so that it never sells a place twice.
 package appointment
 
 import (

@@ -1,6 +1,7 @@
 package appointment
 
 import (
+	"context"
 	"crypto/sha256"
 	"strings"
 	"time"
@@ -23,22 +24,13 @@ type HoldInfo struct {
 
 // HoldOf returns the live hold of a citizen's token; false when the token
 // names no hold (unknown, confirmed, expired or cancelled).
-func (c *Central) HoldOf(token string, now time.Time) (HoldInfo, bool) {
+func (c *Central) HoldOf(ctx context.Context, host Host, token string, now time.Time) (HoldInfo, bool) {
 	h := sha256.Sum256([]byte(token))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.expire(now)
-	a := c.byCode[c.byToken[h]]
-	if a == nil || a.hold == nil {
+	r, err := host.AppointmentByToken(ctx, h[:])
+	if err != nil || r.Status != StatusHeld || !now.Before(r.Expires) {
 		return HoldInfo{}, false
 	}
-	info := HoldInfo{Expires: a.hold.expires, AttemptsLeft: c.confirmAttempts() - a.hold.attempts}
-	if a.hold.contact.Email != "" {
-		info.SentTo, info.Email = MaskEmail(a.hold.contact.Email), true
-	} else {
-		info.SentTo = MaskPhone(a.hold.contact.Phone)
-	}
-	return info, true
+	return HoldInfo{SentTo: r.SentTo, Email: strings.Contains(r.SentTo, "@"), Expires: r.Expires, AttemptsLeft: c.confirmAttempts() - r.Attempts}, true
 }
 
 // MaskEmail shows an address's first character and its domain:
@@ -65,20 +57,4 @@ func MaskPhone(phone string) string {
 		return "…"
 	}
 	return "…" + string(digits[len(digits)-2:])
-}
-
-// HoldContact returns the contact of a live hold, for the portal to send
-// the booking's confirmation (with its private link) once the code is
-// right: after that, central no longer holds the contact. False when the
-// token names no live hold.
-func (c *Central) HoldContact(token string, now time.Time) (Contact, bool) {
-	h := sha256.Sum256([]byte(token))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.expire(now)
-	a := c.byCode[c.byToken[h]]
-	if a == nil || a.hold == nil {
-		return Contact{}, false
-	}
-	return a.hold.contact, true
 }

@@ -38,11 +38,13 @@ func due(ctx context.Context, q workflow.Querier, now time.Time) ([]workflow.Mes
 			return nil, err
 		}
 		var c Contact
-		if cbor.Unmarshal(contact, &c) != nil || c.Email == "" {
+		if cbor.Unmarshal(contact, &c) != nil || (c.Email == "" && c.Phone == "") {
 			continue
 		}
 		at := time.UnixMilli(start).In(berlin())
-		out = append(out, workflow.Message{Name: c.Name, Email: c.Email, Key: "appt:" + code + ":reminder",
+		out = append(out, workflow.Message{Name: c.Name, Email: c.Email, Phone: c.Phone, Key: "appt:" + code + ":reminder",
+			SMS: fmt.Sprintf("Erinnerung: Ihr Termin ist am %s um %s Uhr. Code %s am Kiosk eingeben. Absagen über Ihren Link.",
+				at.Format("02.01."), at.Format("15:04"), code),
 			Subject: "Erinnerung: Ihr Termin am " + at.Format("02.01.") + " um " + at.Format("15:04") + " Uhr",
 			Text: fmt.Sprintf("Ihr Termin ist am %s um %s Uhr. Buchungscode: %s\nBitte geben Sie den Code am Kiosk ein oder zeigen Sie den QR-Code.\nWenn Sie nicht kommen können, sagen Sie den Termin bitte über Ihren Link ab: so bekommt jemand anderes den Platz.\n\nReminder: your appointment is on %s at %s. Code: %s",
 				at.Format("02.01.2006"), at.Format("15:04"), code, at.Format("2006-01-02"), at.Format("15:04"), code)})

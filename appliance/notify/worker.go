@@ -101,6 +101,8 @@ type Worker struct {
 	Coalesce time.Duration
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+
+	lastSweep time.Time // of the workflow SMS' records (messages.go)
 }
 
 func (w *Worker) now() time.Time {
@@ -157,7 +159,10 @@ func (w *Worker) Step(ctx context.Context) error {
 	if err := w.Scan(ctx); err != nil {
 		return err
 	}
-	return w.Drain(ctx)
+	if err := w.Drain(ctx); err != nil {
+		return err
+	}
+	return w.DrainMessages(ctx)
 }
 
 // action is what a scan decided for one signed-up ticket.

@@ -279,6 +279,10 @@ func NewPayload(eventType string) (any, bool) {
 		return &BookingCancelled{}, true
 	case TypeStaffingPlanned:
 		return &StaffingPlanned{}, true
+	case TypeOnlineShareSet:
+		return &OnlineShareSet{}, true
+	case TypeOnlineShareAcked:
+		return &OnlineShareAcked{}, true
 	}
 	return nil, false
 }

@@ -194,6 +194,8 @@ func (s *State) AcceptFromCentral(at time.Time, e Event) ([]Event, error) {
 		return s.AcceptCancel(at, *p)
 	case *GroupDefined:
 		return s.AcceptGroup(at, *p)
+	case *OnlineShareAcked:
+		return s.AcceptShareAck(at, *p)
 	}
 	return nil, veedel.Errorf(veedel.EINVALID, "Ereignis %s wird von der Zentrale nicht angenommen / event %s is not accepted from central", e.Type, e.Type)
 }

@@ -22,6 +22,7 @@ type Slot struct {
 	Start    time.Time
 	Length   time.Duration
 	Capacity int // places in all: counters serving the service
+	Online   int // the places of Capacity central may sell online (OnlineShareOf)
 }
 
 // SlotLength is the length of a service's slots: its expected minutes,
@@ -45,8 +46,9 @@ func (s *State) SlotCapacity(service string) int {
 	return n
 }
 
-// OnlineShare is the part of a slot's capacity central may sell online;
-// the rest is the site's staff's.
+// OnlineShare is the default part of a slot's capacity central may sell
+// online (the site may set another, onlineshare.go); the rest is the
+// site's staff's.
 func OnlineShare(capacity int) int { return capacity / 2 }
 
 // Slots returns the plan of service on day (YYYY-MM-DD, site time): every
@@ -68,7 +70,7 @@ func (s *State) Slots(service, day string) ([]Slot, error) {
 		open := time.Date(d.Year(), d.Month(), d.Day(), h.Open/60, h.Open%60, 0, 0, s.Site.Location)
 		end := time.Date(d.Year(), d.Month(), d.Day(), h.Close/60, h.Close%60, 0, 0, s.Site.Location)
 		for t := open; !t.Add(length).After(end); t = t.Add(length) {
-			out = append(out, Slot{Start: t, Length: length, Capacity: capacity})
+			out = append(out, Slot{Start: t, Length: length, Capacity: capacity, Online: s.OnlineShareOf(service, capacity)})
 		}
 	}
 	return out, nil
@@ -108,11 +110,13 @@ func (s *State) checkSiteShare(service string, t time.Time) error {
 	if !ok {
 		return nil
 	}
-	share := sl.Capacity - OnlineShare(sl.Capacity)
+	// Online bookings beyond the online share (sold before a smaller
+	// share) keep their places too.
+	share := sl.Capacity - max(sl.Online, s.Booked(service, sl, true))
 	if s.Booked(service, sl, false) >= share {
 		local := sl.Start.In(s.Site.Location)
 		return veedel.Errorf(veedel.ECONFLICT, "Die Termine des Amts um %s sind vergeben (%d von %d; %d sind für Online-Buchungen) / the site's appointments at %s are taken",
-			local.Format("15:04"), share, sl.Capacity, OnlineShare(sl.Capacity), local.Format("15:04"))
+			local.Format("15:04"), share, sl.Capacity, sl.Online, local.Format("15:04"))
 	}
 	return nil
 }

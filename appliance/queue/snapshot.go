@@ -24,7 +24,10 @@ import (
 // Version 6 added what the estimator learned over the days (Learned) and
 // the estimate each ticket was shown; older snapshots restore without
 // them (the estimator learns afresh, as a new site does).
-const SnapshotVersion = 6
+// Version 7 added the online share settings (OnlineShares); older
+// snapshots restore without them (the default share), as their builds
+// knew none.
+const SnapshotVersion = 7
 
 // Snapshot is a State frozen into plain data, so that a site can start from
 // it instead of folding its whole change-log, and can compact old entries
@@ -53,6 +56,9 @@ type Snapshot struct {
 	// Learned is what the estimator learned over the days (since
 	// version 6).
 	Learned *Learned `json:"learned,omitempty"`
+	// OnlineShares are the services' online share settings (since
+	// version 7).
+	OnlineShares map[string]ShareHistory `json:"online_shares,omitempty"`
 }
 
 type siteSnapshot struct {
@@ -119,6 +125,7 @@ func (s *State) Snapshot() Snapshot {
 	slices.SortFunc(snap.Bookings, func(a, b Booking) int { return strings.Compare(a.Code, b.Code) })
 	snap.Devices = s.snapshotDevices()
 	snap.Learned = s.learn.clone()
+	snap.OnlineShares = s.snapshotShares()
 	return snap
 }
 
@@ -183,6 +190,7 @@ func Restore(snap Snapshot) (*State, error) {
 	}
 	s.restoreDevices(snap.Devices)
 	s.learn = snap.Learned.clone()
+	s.restoreShares(snap.OnlineShares)
 	return s, nil
 }
 

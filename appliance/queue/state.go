@@ -164,6 +164,11 @@ type State struct {
 	published *Estimates
 	// learn is what the estimator learned over the days (estimate_learn.go).
 	learn *Learned
+	// shares are the services' online share settings (onlineshare.go).
+	shares map[string]*ShareHistory
+	// AtCentral says the fold is central's: the online share is the
+	// newest setting, not the site's largest unacknowledged one.
+	AtCentral bool
 	// Applied counts the events folded in, for diagnostics and tests.
 	Applied uint64
 	// Devices are the site's devices by name, DeviceOrder the order in
@@ -435,6 +440,10 @@ func (s *State) Apply(e Event) {
 		s.insertWaiting(t)
 	case *StaffingPlanned:
 		s.applyStaffingPlanned(p)
+	case *OnlineShareSet:
+		s.applyOnlineShareSet(p)
+	case *OnlineShareAcked:
+		s.applyOnlineShareAcked(p)
 	case *TicketCancelled:
 		s.advanceDay(e.At)
 		if t := s.Tickets[p.ID]; t != nil {
@@ -487,7 +496,7 @@ func known(p any) bool {
 	case *SiteDescribed, *ServiceDefined, *CounterDefined, *CounterOpened, *CounterClosed,
 		*TicketIssued, *TicketCalled, *TicketRecalled, *TicketFinished, *TicketNoShow,
 		*BookingCreated, *TicketStarted, *TicketParked, *TicketCalledBack, *TicketTransferred, *TicketCancelled,
-		*DeviceReported, *GroupDefined, *StaffingPlanned:
+		*DeviceReported, *GroupDefined, *StaffingPlanned, *OnlineShareSet, *OnlineShareAcked:
 		return true
 	}
 	return false

@@ -25,7 +25,7 @@ var KindNames = map[string]string{
 
 // messages returns what an order's step tells its citizen.
 func messages(ctx context.Context, q workflow.Querier, e workflow.Event) ([]workflow.Message, error) {
-	var step, de, en string
+	var step, de, en, reason string
 	switch p := e.Payload.(type) {
 	case *OrderReady:
 		step = StatusReady
@@ -37,6 +37,10 @@ func messages(ctx context.Context, q workflow.Querier, e workflow.Event) ([]work
 		en = "Your certificate (order %s) went into the post today."
 	case *OrderRejected:
 		step = StatusRejected
+		reason = p.Reason
+		if r := []rune(reason); len(r) > 100 {
+			reason = string(r[:99]) + "…"
+		}
 		de = "Ihre %s (Bestellung %s) konnte nicht ausgestellt werden.%s\nGrund: " + strings.ReplaceAll(p.Reason, "%", "%%") + "%s"
 		en = "Your order %s could not be completed. Reason: see above."
 	default:
@@ -44,7 +48,7 @@ func messages(ctx context.Context, q workflow.Querier, e workflow.Event) ([]work
 	}
 	code := codeOf(e.Payload)
 	o, err := Get(ctx, q, code)
-	if err != nil || o.Details == nil || o.Details.Contact.Email == "" {
+	if err != nil || o.Details == nil || (o.Details.Contact.Email == "" && o.Details.Contact.Phone == "") {
 		return nil, err
 	}
 	if step == StatusReady && o.Delivery == DeliveryPost {
@@ -70,6 +74,11 @@ func messages(ctx context.Context, q workflow.Querier, e workflow.Event) ([]work
 		StatusDispatched: "Versandt: " + KindNames[o.Kind],
 		StatusRejected:   "Bestellung " + o.Code + " abgelehnt",
 	}
-	return []workflow.Message{{Name: name, Email: o.Details.Contact.Email, Subject: subjects[step], Text: text,
-		Key: "order:" + o.Code + ":" + step}}, nil
+	sms := map[string]string{
+		StatusReady:      fmt.Sprintf("Stadt: Ihre %s liegt zur Abholung bereit. Am Kiosk den Code %s eingeben, Ausweis mitbringen.%s", KindNames[o.Kind], o.Code, fee),
+		StatusDispatched: fmt.Sprintf("Stadt: Ihre %s (Bestellung %s) ist heute per Post an Sie gegangen.", KindNames[o.Kind], o.Code),
+		StatusRejected:   fmt.Sprintf("Stadt: Ihre Bestellung %s konnte nicht ausgestellt werden. Grund: %s", o.Code, reason),
+	}
+	return []workflow.Message{{Name: name, Email: o.Details.Contact.Email, Phone: o.Details.Contact.Phone, Subject: subjects[step], Text: text,
+		SMS: strings.ReplaceAll(sms[step], "\n", " "), Key: "order:" + o.Code + ":" + step}}, nil
 }

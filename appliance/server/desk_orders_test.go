@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/appliance/registration"
 	"github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
@@ -518,5 +520,47 @@ func TestPickupAtTheCounter(t *testing.T) {
 	wantCode(t, h.postForm(t, b, "/desk/orders/UPICKUP235/collect", ""), http.StatusSeeOther)
 	if got := h.status(t, "UPICKUP235"); got != registration.StatusCollected {
 		t.Fatalf("after collect: %s", got)
+	}
+}
+
+// smsRecorder is an SMS sender that keeps what it sends.
+type smsRecorder struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (r *smsRecorder) Send(_ context.Context, to, text string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, to+": "+text)
+	return nil
+}
+
+// TestDeskOrderStepsBySMS: an order whose citizen gave only a mobile
+// number: marking it dispatched queues one SMS with the step (in the
+// transaction of the step), the site's sender sends it once, and then
+// neither number nor text stays in the outbox.
+func TestDeskOrderStepsBySMS(t *testing.T) {
+	t.Parallel()
+	h := newOrdersHarness(t)
+	h.store.UseSMS()
+	h.place(t, postOrder("UPOST34567"))
+	b := h.browser(t)
+	h.login(t, b)
+	wantCode(t, h.postForm(t, b, "/desk/orders/UPOST34567/claim", ""), http.StatusSeeOther)
+	wantCode(t, h.postForm(t, b, "/desk/orders/UPOST34567/dispatch", ""), http.StatusSeeOther)
+	rec := &smsRecorder{}
+	w := &notify.Worker{Store: h.store, Sender: rec}
+	for range 2 {
+		if err := w.DrainMessages(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rec.sent) != 1 || !strings.HasPrefix(rec.sent[0], "+491711234567: ") || !strings.Contains(rec.sent[0], "UPOST34567") || !strings.Contains(rec.sent[0], "per Post") {
+		t.Fatalf("SMS sent: %q", rec.sent)
+	}
+	var left int
+	if err := h.store.Writer().QueryRow(`SELECT count(*) FROM message_sms WHERE phone IS NOT NULL OR text IS NOT NULL`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d rows keep a number or text (%v)", left, err)
 	}
 }

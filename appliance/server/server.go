@@ -124,6 +124,7 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/desk/setup/counters", s.setupAdd)
 			r.Post("/desk/setup/counters/{counter}", s.setupSave)
 			r.Post("/desk/setup/counters/{counter}/plan", s.setupPlan)
+			r.Post("/desk/setup/online", s.setupOnline)
 			r.Get("/desk/kiosks", s.deskKiosks)
 			r.Post("/desk/kiosks", s.deskKioskCreate)
 			r.Post("/desk/kiosks/{id}/unpair", s.deskKioskUnpair)

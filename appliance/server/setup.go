@@ -41,6 +41,20 @@ type setupPage struct {
 	SiteName string
 	Counters []setupCounter
 	New      setupCounter // the form adding a counter
+	// Online is each service's online share (queue/onlineshare.go),
+	// OnlineError why its save was refused.
+	Online      []setupOnline
+	OnlineError string
+}
+
+// setupOnline is one service's online share field.
+type setupOnline struct {
+	ID, Name, NameEN string
+	Capacity         int    // places of each slot: the counters serving it
+	Value            string // the places set ("" for the default, half)
+	Default          int    // the default's places
+	Pending          bool   // central has not acknowledged the setting yet
+	Invalid          bool
 }
 
 // setupCounter is one counter's form: Title is its saved name, Name the
@@ -92,6 +106,9 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	})
+	if q.Has("online") {
+		flash = ui.Translate(lang, "setup.online.saved")
+	}
 	s.renderSetup(w, r, http.StatusOK, flash, nil)
 }
 
@@ -101,12 +118,40 @@ func (s *Server) renderSetup(w http.ResponseWriter, r *http.Request, status int,
 	s.renderSetupPlan(w, r, status, flash, failed, nil)
 }
 
+// onlineForm is what the online share form posted.
+type onlineForm struct {
+	values  map[string]string
+	invalid map[string]bool
+	err     string
+}
+
 // renderSetupPlan is renderSetup that may show a refused plan form again.
 func (s *Server) renderSetupPlan(w http.ResponseWriter, r *http.Request, status int, flash string, failed *counterForm, failedPlan *planForm) {
+	s.renderSetupAll(w, r, status, flash, failed, failedPlan, nil)
+}
+
+func (s *Server) renderSetupAll(w http.ResponseWriter, r *http.Request, status int, flash string, failed *counterForm, failedPlan *planForm, failedOnline *onlineForm) {
 	var p setupPage
 	lang := ui.Lang(w, r)
 	s.Store.View(func(st *queue.State) {
 		p.SiteName = st.Site.Name
+		for _, id := range st.ServiceOrder {
+			svc := st.Services[id]
+			capacity := st.SlotCapacity(id)
+			v := setupOnline{ID: id, Name: svc.Name, NameEN: svc.NameEN, Capacity: capacity, Default: queue.OnlineShare(capacity)}
+			places, acked := st.OnlineSetting(id)
+			if places != queue.ShareDefault {
+				v.Value = strconv.Itoa(places)
+			}
+			v.Pending = !acked
+			if failedOnline != nil {
+				v.Value, v.Invalid = failedOnline.values[id], failedOnline.invalid[id]
+			}
+			p.Online = append(p.Online, v)
+		}
+		if failedOnline != nil {
+			p.OnlineError = failedOnline.err
+		}
 		form := func(v setupCounter, checked []string) setupCounter {
 			for _, id := range st.ServiceOrder {
 				svc := st.Services[id]
@@ -144,6 +189,9 @@ func (s *Server) renderSetupPlan(w http.ResponseWriter, r *http.Request, status 
 	}
 	if failedPlan != nil {
 		errMsg = failedPlan.err
+	}
+	if failedOnline != nil {
+		errMsg = failedOnline.err
 	}
 	s.Renderer.Render(w, status, "desk_setup", ui.Page{Lang: lang, Title: ui.Translate(lang, "setup.title") + " · " + p.SiteName,
 		Surface: "desk", Path: "/desk/setup", Flash: flash, Error: errMsg, Data: p})
@@ -281,4 +329,65 @@ func (s *Server) setupPlan(w http.ResponseWriter, r *http.Request) {
 		outcome = "unchanged"
 	}
 	http.Redirect(w, r, "/desk/setup?"+url.Values{outcome: {f.id}}.Encode(), http.StatusSeeOther)
+}
+
+// setupOnline saves the services' online shares: one OnlineShareSet for
+// each that changed, all in one commit. A field left empty is the default
+// (half of each slot).
+func (s *Server) setupOnline(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return
+	}
+	lang := ui.Lang(w, r)
+	f := onlineForm{values: map[string]string{}, invalid: map[string]bool{}}
+	places := map[string]int{}
+	var order []string
+	s.Store.View(func(st *queue.State) { order = slices.Clone(st.ServiceOrder) })
+	for _, id := range order {
+		v, ok := r.PostForm["online-"+id]
+		if !ok || len(v) == 0 {
+			continue
+		}
+		text := strings.TrimSpace(v[0])
+		f.values[id] = text
+		if text == "" {
+			places[id] = queue.ShareDefault
+			continue
+		}
+		n, err := strconv.Atoi(text)
+		if err != nil || n < 0 || n > queue.MaxOnlineShare {
+			f.invalid[id] = true
+			continue
+		}
+		places[id] = n
+	}
+	if len(f.invalid) > 0 {
+		f.err = ui.Translate(lang, "setup.online.err")
+		s.renderSetupAll(w, r, http.StatusBadRequest, "", nil, nil, &f)
+		return
+	}
+	if len(places) == 0 {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Keine Anliegen angegeben: Felder online-<Anliegen> / no services given: fields online-<service>"))
+		return
+	}
+	_, err := s.Store.Execute(r.Context(), func(st *queue.State, at time.Time) ([]queue.Event, error) {
+		var all []queue.Event
+		for _, id := range order {
+			if n, ok := places[id]; ok {
+				events, err := st.SetOnlineShare(at, id, n)
+				if err != nil {
+					return nil, err
+				}
+				all = append(all, events...)
+			}
+		}
+		return all, nil
+	})
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/desk/setup?online=1#online", http.StatusSeeOther)
 }

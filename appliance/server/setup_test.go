@@ -307,3 +307,55 @@ func TestSetupPlan(t *testing.T) {
 	res = h.postForm(t, b, "/desk/setup/counters/2/plan", "name=x")
 	wantStatus(t, "plan without days", res, http.StatusBadRequest)
 }
+
+// TestSetupOnlineShare: the lead sets how many places of each slot central
+// may sell online; the setting is an event of the site's log, shown as
+// waiting for central's acknowledgement; bad input is refused at its
+// field, in the page's language, and nothing is committed.
+func TestSetupOnlineShare(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := h.lead(t)
+	var service string
+	h.store.View(func(st *queue.State) { service = st.ServiceOrder[0] })
+	page := h.get(t, b, "/desk/setup").String()
+	for _, want := range []string{`action="/desk/setup/online"`, `name="online-` + service + `"`, "Online-Plätze je Termin"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("setup page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"-1", "100", "zwei"} {
+		before := h.store.LastSeq()
+		res := h.postForm(t, b, "/desk/setup/online", url.Values{"online-" + service: {bad}}.Encode())
+		wantStatus(t, "bad share "+bad, res, http.StatusBadRequest)
+		if body := res.String(); !strings.Contains(body, "Zahl von 0 bis 99") || !strings.Contains(body, `aria-invalid="true"`) || !strings.Contains(body, `value="`+bad+`"`) {
+			t.Errorf("refused share %q: page lacks the message, the marked field or the value typed", bad)
+		}
+		if h.store.LastSeq() != before {
+			t.Errorf("refused share %q committed something", bad)
+		}
+	}
+	before := h.store.LastSeq()
+	res := h.postForm(t, b, "/desk/setup/online", url.Values{"online-" + service: {"0"}}.Encode())
+	wantStatus(t, "save share", res, http.StatusSeeOther)
+	if h.store.LastSeq() != before+1 {
+		t.Errorf("LastSeq = %d, want %d", h.store.LastSeq(), before+1)
+	}
+	h.store.View(func(st *queue.State) {
+		if places, acked := st.OnlineSetting(service); places != 0 || acked {
+			t.Errorf("setting = %d, acknowledged %v; want 0, not yet", places, acked)
+		}
+	})
+	page = h.get(t, b, "/desk/setup?online=1").String()
+	for _, want := range []string{"Online-Plätze gespeichert.", `id="online-` + service + `-pending"`, "Wartet auf die Bestätigung der Zentrale."} {
+		if !strings.Contains(page, want) {
+			t.Errorf("setup page after saving lacks %q", want)
+		}
+	}
+	// The same again commits nothing.
+	before = h.store.LastSeq()
+	wantStatus(t, "same share", h.postForm(t, b, "/desk/setup/online", url.Values{"online-" + service: {"0"}}.Encode()), http.StatusSeeOther)
+	if h.store.LastSeq() != before {
+		t.Error("the same share committed again")
+	}
+}

@@ -103,7 +103,10 @@ type Store struct {
 	appendEntry *sql.Stmt
 
 	// mail queues the workflows' messages (UseMail); nil: none are sent.
-	mail   atomic.Pointer[mail.Outbox]
+	mail atomic.Pointer[mail.Outbox]
+	// sms queues the workflows' messages with a phone number for the SMS
+	// worker (UseSMS, message_sms.go).
+	sms    atomic.Bool
 	logger *slog.Logger
 
 	// skipEstimates leaves the wait estimate out of issued tickets; only
@@ -465,7 +468,7 @@ func (s *Store) Writer() *sql.DB { return s.db.Write }
 // whether it queued any.
 func (s *Store) queueMessages(ctx context.Context, tx *sql.Tx, events []queue.Event) (bool, error) {
 	o := s.mail.Load()
-	if o == nil {
+	if o == nil && !s.sms.Load() {
 		return false, nil
 	}
 	queued := false
@@ -479,7 +482,10 @@ func (s *Store) queueMessages(ctx context.Context, tx *sql.Tx, events []queue.Ev
 			return false, fmt.Errorf("store: messages of %s: %w", e.Type, err)
 		}
 		for _, m := range msgs {
-			if m.Email == "" {
+			if _, err := s.queueSMS(ctx, tx, m); err != nil {
+				return false, err
+			}
+			if m.Email == "" || o == nil {
 				continue
 			}
 			_, err := o.Enqueue(ctx, tx, mail.Message{To: mail.Address{Name: m.Name, Email: m.Email}, Subject: m.Subject, Text: m.Text, Key: m.Key})
@@ -727,7 +733,7 @@ func (s *Store) checkInWorkflow(ctx context.Context, st *queue.State, q workflow
 // returns how many were new. Each goes out once: the outbox knows its key.
 func (s *Store) SendDue(ctx context.Context) (int, error) {
 	o := s.mail.Load()
-	if o == nil {
+	if o == nil && !s.sms.Load() {
 		return 0, nil
 	}
 	s.mu.Lock()
@@ -747,7 +753,12 @@ func (s *Store) SendDue(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("store: messages due of %s: %w", wf.Name, err)
 		}
 		for _, m := range msgs {
-			if m.Email == "" {
+			if added, err := s.queueSMS(ctx, tx, m); err != nil {
+				return 0, err
+			} else if added {
+				n++
+			}
+			if m.Email == "" || o == nil {
 				continue
 			}
 			added, err := o.Enqueue(ctx, tx, mail.Message{To: mail.Address{Name: m.Name, Email: m.Email}, Subject: m.Subject, Text: m.Text, Key: m.Key})
@@ -762,8 +773,21 @@ func (s *Store) SendDue(ctx context.Context) (int, error) {
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("store: commit: %w", err)
 	}
-	if n > 0 {
+	if n > 0 && o != nil {
 		o.Kick()
 	}
 	return n, nil
+}
+
+// queueSMS queues m's SMS in tx when it has a phone number and the site
+// sends SMS; false when it queued nothing.
+func (s *Store) queueSMS(ctx context.Context, tx *sql.Tx, m workflow.Message) (bool, error) {
+	if m.Phone == "" || !s.sms.Load() || m.Key == "" {
+		return false, nil
+	}
+	text := m.SMS
+	if text == "" {
+		text = m.Text
+	}
+	return enqueueMessageSMS(ctx, tx, "sms:"+m.Key, m.Phone, text, s.now())
 }

@@ -9,6 +9,7 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,6 +37,9 @@ type Store struct {
 	pool        *pgxpool.Pool
 	adminLogins login.Checker // recent successful admin logins (admin.go)
 	fault       faultHook     // tests: a failure before commit (fault.go)
+
+	sqlOnce sync.Once
+	sqlDB   *sql.DB // Writer's database/sql handle on pool (payments.go)
 }
 
 var (
@@ -102,6 +107,9 @@ func Open(ctx context.Context, dbURL string) (*Store, error) {
 
 // Close closes the connections.
 func (s *Store) Close() error {
+	if s.sqlDB != nil {
+		s.sqlDB.Close()
+	}
 	s.pool.Close()
 	return nil
 }

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/veedel/veedel/appliance/appointment"
 	"github.com/veedel/veedel/internal/ratelimit"
 	"github.com/veedel/veedel/internal/web"
+	"github.com/veedel/veedel/ui"
 )
 
 // Online appointments (appliance/appointment): the free slots of central's
@@ -44,7 +47,7 @@ func (s *Server) apiSlots(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	slots, err := s.appointments().Slots(s.Central, q.Get("site"), q.Get("service"), q.Get("date"), s.Central.Now())
+	slots, err := s.appointments().Slots(r.Context(), s.Central, q.Get("site"), q.Get("service"), q.Get("date"), s.Central.Now())
 	if err != nil {
 		if veedel.ErrorCode(err) == veedel.EINVALID {
 			field := "service"
@@ -101,10 +104,20 @@ func (s *Server) apiConfirmAppointment(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	a, err := s.appointments().Confirm(r.Context(), s.Central, chi.URLParam(r, "token"), req.Code, s.Central.Now())
-	if err != nil {
+	token := chi.URLParam(r, "token")
+	a, conf, err := s.appointments().Confirm(r.Context(), s.Central, token, req.Code, s.Central.Now())
+	if err != nil && a.Code == "" {
 		web.Error(w, r, err)
 		return
+	}
+	if err != nil {
+		// Confirmed, but the booking it moves could not be cancelled.
+		s.Logger.Error("booking: cancel the moved booking", "code", veedel.ErrorCode(err), "err", veedel.ErrorMessage(err))
+	}
+	if conf.Contact != nil {
+		// The same message as the portal's form sends: once, by the call
+		// that confirmed.
+		s.mailBooking(r, citizenLang(conf.Lang), *conf.Contact, token, a)
 	}
 	s.writeAppointment(w, a)
 }
@@ -121,13 +134,37 @@ func (s *Server) apiCancelAppointment(w http.ResponseWriter, r *http.Request) {
 
 // apiAppointment: GET /api/v1/appointments/{token}.
 func (s *Server) apiAppointment(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.appointments().ByToken(chi.URLParam(r, "token"), s.Central.Now())
+	a, ok := s.apptByToken(r.Context(), chi.URLParam(r, "token"))
 	if !ok {
 		w.Header().Set("Cache-Control", "no-store")
 		web.Error(w, r, veedel.Errorf(veedel.ENOTFOUND, "Termin nicht gefunden / appointment not found"))
 		return
 	}
 	s.writeAppointment(w, a)
+}
+
+// citizenLang is lang when the portal speaks it, German otherwise.
+func citizenLang(lang string) string {
+	if slices.Contains(ui.CitizenLangs, lang) {
+		return lang
+	}
+	return "de"
+}
+
+// apptByToken returns the appointment of a citizen's token; false when
+// there is none (a store failure is logged and answers the same).
+func (s *Server) apptByToken(ctx context.Context, token string) (appointment.Appt, bool) {
+	if token == "" || len(token) > maxTokenLen {
+		return appointment.Appt{}, false
+	}
+	a, err := s.appointments().ByToken(ctx, s.Central, token, s.now())
+	if err != nil {
+		if veedel.ErrorCode(err) != veedel.ENOTFOUND {
+			s.Logger.Error("booking: read", "code", veedel.ErrorCode(err), "err", veedel.ErrorMessage(err))
+		}
+		return appointment.Appt{}, false
+	}
+	return a, true
 }
 
 func (s *Server) writeAppointment(w http.ResponseWriter, a appointment.Appt) {
@@ -138,7 +175,7 @@ func (s *Server) writeAppointment(w http.ResponseWriter, a appointment.Appt) {
 // apiAppointmentICS: GET /api/v1/appointments/{token}/ics, the booking as
 // a calendar file (RFC 5545): time, place, code; no name or contact.
 func (s *Server) apiAppointmentICS(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.appointments().ByToken(chi.URLParam(r, "token"), s.Central.Now())
+	a, ok := s.apptByToken(r.Context(), chi.URLParam(r, "token"))
 	if !ok || (a.Status != appointment.StatusConfirmed && a.Status != appointment.StatusAtSite) {
 		web.Error(w, r, veedel.Errorf(veedel.ENOTFOUND, "Kein bestätigter Termin / no confirmed appointment"))
 		return

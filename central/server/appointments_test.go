@@ -18,6 +18,7 @@ import (
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/central"
@@ -29,15 +30,27 @@ import (
 // codes is a Notifier that keeps the last code sent to each contact, as a
 // phone or mailbox would.
 type codes struct {
-	mu   sync.Mutex
-	sent map[string]string // e-mail or phone -> body
+	mu    sync.Mutex
+	sent  map[string]string // e-mail or phone -> body
+	count map[string]int    // e-mail or phone -> messages
 }
 
 func (c *codes) Notify(_ context.Context, to appointment.Contact, _, _, body string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sent[to.Email+to.Phone] = body
+	if c.count == nil {
+		c.count = map[string]int{}
+	}
+	c.count[to.Email+to.Phone]++
 	return nil
+}
+
+// last returns the last message to contact and how many it got.
+func (c *codes) last(contact string) (string, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sent[contact], c.count[contact]
 }
 
 func (c *codes) code(contact string) string {
@@ -212,14 +225,24 @@ func TestLastSlotSoldOnce(t *testing.T) {
 	if status, out := b.call(http.MethodPost, "/api/v1/appointments/"+token+"/confirm", `{"code":"000000x"}`); status != http.StatusBadRequest || out["fields"] == nil {
 		t.Fatalf("wrong code: %d %v", status, out)
 	}
-	status, out := b.call(http.MethodPost, "/api/v1/appointments/"+token+"/confirm", `{"code":"`+b.codes.code(winner)+`"}`)
+	confirmation := b.codes.code(winner)
+	status, out := b.call(http.MethodPost, "/api/v1/appointments/"+token+"/confirm", `{"code":"`+confirmation+`"}`)
 	if status != http.StatusOK || out["status"] != appointment.StatusConfirmed {
 		t.Fatalf("confirm: %d %v", status, out)
 	}
 	code := out["code"].(string)
-	// Confirming again is the same answer, and sells nothing twice.
-	if status, out := b.call(http.MethodPost, "/api/v1/appointments/"+token+"/confirm", `{"code":"`+b.codes.code(winner)+`"}`); status != http.StatusOK || out["code"] != code {
+	// The API's confirmation sends the booking, as the portal's form does.
+	msg, n := b.codes.last(winner)
+	if n != 2 || !strings.Contains(msg, code) || !strings.Contains(msg, "/b/"+token) {
+		t.Fatalf("after confirming: %d messages, the last %q; want the booking with its code and link", n, msg)
+	}
+	// Confirming again is the same answer, sells nothing twice and sends
+	// nothing again.
+	if status, out := b.call(http.MethodPost, "/api/v1/appointments/"+token+"/confirm", `{"code":"`+confirmation+`"}`); status != http.StatusOK || out["code"] != code {
 		t.Fatalf("confirm again: %d %v", status, out)
+	}
+	if _, n := b.codes.last(winner); n != 2 {
+		t.Fatalf("confirming again sent another message (%d in all)", n)
 	}
 	b.download()
 	var booked *queue.Booking
@@ -349,4 +372,172 @@ func TestReminderOnce(t *testing.T) {
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "Erinnerung") || !strings.Contains(msgs[0].Text, start.In(berlin).Format("15:04")) {
 		t.Fatalf("reminders sent: %+v", msgs)
 	}
+}
+
+// smsGateway records the SMS handed to it.
+type smsGateway struct {
+	mu   sync.Mutex
+	sent []string // "to: text"
+}
+
+func (g *smsGateway) Send(_ context.Context, to, text string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.sent = append(g.sent, to+": "+text)
+	return nil
+}
+
+// TestReminderBySMS: booked with a mobile number only, the reminder goes
+// out by SMS through the site's sender, once, and the number is gone from
+// the site's outbox once it went.
+func TestReminderBySMS(t *testing.T) {
+	b := newBookingSite(t)
+	b.store.UseSMS()
+	start := b.slots("2026-03-05")[5].Start // 22 h 50 min after the env's clock
+	status, out := b.call(http.MethodPost, "/api/v1/appointments", fmt.Sprintf(`{"site":%q,"service":"ausweis","start":%q,"name":"Jan Nowak","phone":"0151 2345 6789","consent":true}`,
+		siteID, start.Format(time.RFC3339)))
+	if status != http.StatusCreated {
+		t.Fatalf("hold: %d %v", status, out)
+	}
+	if status, out := b.call(http.MethodPost, "/api/v1/appointments/"+out["token"].(string)+"/confirm", `{"code":"`+b.codes.code("0151 2345 6789")+`"}`); status != http.StatusOK {
+		t.Fatalf("confirm: %d %v", status, out)
+	}
+	b.download()
+	for i, want := range []int{1, 0} {
+		n, err := b.store.SendDue(context.Background())
+		if err != nil || n != want {
+			t.Fatalf("SendDue #%d = %d, %v; want %d", i+1, n, err, want)
+		}
+	}
+	gw := &smsGateway{}
+	w := &notify.Worker{Store: b.store, Sender: gw, Now: b.Clock.Now}
+	for range 2 {
+		if err := w.DrainMessages(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(gw.sent) != 1 || !strings.HasPrefix(gw.sent[0], "+4915123456789: Erinnerung") || !strings.Contains(gw.sent[0], start.In(berlin).Format("15:04")) {
+		t.Fatalf("SMS sent: %q", gw.sent)
+	}
+	var left int
+	if err := b.store.Writer().QueryRow(`SELECT count(*) FROM message_sms WHERE phone IS NOT NULL OR text IS NOT NULL`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d rows keep a number or text (%v)", left, err)
+	}
+}
+
+// TestOnlineShareChangeNeverOverbooks: the site changes the online share
+// of its slots (3 places, 1 online by default) while offline and online:
+// a larger share holds at the site at once and at central once it has the
+// setting; a smaller one frees the site's places only when central's
+// acknowledgement arrives, after the bookings central sold before it, and
+// a hold made under the larger share is not confirmed beyond the smaller
+// one. No slot ever holds more than its three places.
+func TestOnlineShareChangeNeverOverbooks(t *testing.T) {
+	b := newBookingSite(t)
+	slots := b.slots("2026-03-05")
+	a, c := slots[3].Start, slots[6].Start
+	setShare := func(places int) {
+		t.Helper()
+		if _, err := b.store.Execute(context.Background(), func(st *queue.State, at time.Time) ([]queue.Event, error) {
+			return st.SetOnlineShare(at, "ausweis", places)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	desk := func(code string, slot time.Time) error {
+		_, err := b.store.Execute(context.Background(), func(st *queue.State, at time.Time) ([]queue.Event, error) {
+			e, err := st.CreateBooking(at, code, "ausweis", slot)
+			return []queue.Event{e}, err
+		})
+		return err
+	}
+	free := func(slot time.Time) int {
+		for _, sl := range b.slots("2026-03-05") {
+			if sl.Start.Equal(slot) {
+				return sl.Available
+			}
+		}
+		return -1
+	}
+	hold := func(email string, slot time.Time) string {
+		t.Helper()
+		status, out := b.call(http.MethodPost, "/api/v1/appointments", holdBody(slot, email))
+		if status != http.StatusCreated {
+			t.Fatalf("hold for %s: %d %v", email, status, out)
+		}
+		return out["token"].(string)
+	}
+	confirm := func(email, token string) int {
+		status, _ := b.call(http.MethodPost, "/api/v1/appointments/"+token+"/confirm", `{"code":"`+b.codes.code(email)+`"}`)
+		return status
+	}
+	count := func(st *queue.State, slot time.Time) int {
+		sl, _ := st.SlotOf("ausweis", slot)
+		return st.Booked("ausweis", sl, true) + st.Booked("ausweis", sl, false)
+	}
+
+	// Two of three online: the site keeps one place at once, offline.
+	setShare(2)
+	if err := desk("DESK0001", a); err != nil {
+		t.Fatal(err)
+	}
+	if err := desk("DESK0002", a); veedel.ErrorCode(err) != veedel.ECONFLICT {
+		t.Fatalf("a second desk booking under a larger online share: %v", err)
+	}
+	if got := free(a); got != 1 {
+		t.Fatalf("central sells %d before it has the setting, want 1", got)
+	}
+	b.upload()
+	if got := free(a); got != 2 {
+		t.Fatalf("central sells %d with the setting, want 2", got)
+	}
+	for _, email := range []string{"a1@example.de", "a2@example.de"} {
+		if got := confirm(email, hold(email, a)); got != http.StatusOK {
+			t.Fatalf("central's place for %s: %d", email, got)
+		}
+	}
+	late := hold("c1@example.de", c) // under the larger share, not yet confirmed
+
+	// None online, set while offline: the site may not book central's
+	// places until central says it stopped selling them.
+	setShare(0)
+	if err := desk("DESK0003", c); err != nil {
+		t.Fatal(err)
+	}
+	if err := desk("DESK0004", c); veedel.ErrorCode(err) != veedel.ECONFLICT {
+		t.Fatalf("the site booked central's places before central acknowledged: %v", err)
+	}
+	b.upload() // central has the setting and acknowledges it
+	if got := free(c); got != 0 {
+		t.Fatalf("central still sells %d after a share of 0", got)
+	}
+	if got := confirm("c1@example.de", late); got != http.StatusConflict {
+		t.Fatalf("a hold beyond the smaller share confirmed: %d, want 409", got)
+	}
+	b.download()
+	for _, code := range []string{"DESK0004", "DESK0005"} {
+		if err := desk(code, c); err != nil {
+			t.Fatalf("the site's places after the acknowledgement: %v", err)
+		}
+	}
+	// The slot central sold two of: the site has one place, not three.
+	if err := desk("DESK0006", a); veedel.ErrorCode(err) != veedel.ECONFLICT {
+		t.Fatalf("a desk booking over central's earlier bookings: %v", err)
+	}
+	b.upload()
+	b.download()
+	b.store.View(func(st *queue.State) {
+		for _, slot := range []time.Time{a, c} {
+			if got := count(st, slot); got != 3 {
+				t.Errorf("the site has %d bookings at %s, want 3", got, slot.Format("15:04"))
+			}
+		}
+	})
+	b.Central.ViewSite(siteID, func(st *queue.State, _ central.SiteCursor) {
+		for _, slot := range []time.Time{a, c} {
+			if got := count(st, slot); got > 3 {
+				t.Errorf("central sees %d bookings at %s in a slot of 3", got, slot.Format("15:04"))
+			}
+		}
+	})
 }

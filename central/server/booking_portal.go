@@ -217,7 +217,7 @@ func booksOnline(st *queue.State) bool {
 		return false
 	}
 	for id := range st.Services {
-		if queue.OnlineShare(st.SlotCapacity(id)) > 0 {
+		if st.OnlineShareOf(id, st.SlotCapacity(id)) > 0 {
 			return true
 		}
 	}
@@ -231,7 +231,7 @@ func (s *Server) bookableSites(service string) []string {
 	for _, sum := range s.Central.Sites() {
 		ok := false
 		s.Central.ViewSite(sum.ID, func(st *queue.State, _ central.SiteCursor) {
-			ok = st.Services[service] != nil && len(st.Site.Hours) > 0 && queue.OnlineShare(st.SlotCapacity(service)) > 0
+			ok = st.Services[service] != nil && len(st.Site.Hours) > 0 && st.OnlineShareOf(service, st.SlotCapacity(service)) > 0
 		})
 		if ok {
 			out = append(out, sum.ID)
@@ -280,7 +280,7 @@ func (s *Server) bookingDays(lang, service, site string) []bookingDay {
 		d := time.Date(today.Year(), today.Month(), today.Day()+i, 12, 0, 0, 0, loc)
 		day := d.Format(time.DateOnly)
 		free := 0
-		if slots, err := s.appointments().Slots(s.Central, site, service, day, now); err == nil {
+		if slots, err := s.appointments().Slots(context.Background(), s.Central, site, service, day, now); err == nil {
 			for _, sl := range slots {
 				if sl.Available > 0 {
 					free++
@@ -313,7 +313,7 @@ func whenHTML(lang string, t time.Time, loc *time.Location) template.HTML {
 
 // freeSlots are the slots of day with a free place.
 func (s *Server) freeSlots(service, site, day string) ([]appointment.SlotView, error) {
-	slots, err := s.appointments().Slots(s.Central, site, service, day, s.now())
+	slots, err := s.appointments().Slots(context.Background(), s.Central, site, service, day, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -337,8 +337,8 @@ func (s *Server) bookingMove(lang string, p *bookingPage, token string) {
 	if token == "" {
 		return
 	}
-	a, ok := s.appointments().ByToken(token, s.now())
-	if len(token) > maxTokenLen || !ok || (a.Status != appointment.StatusConfirmed && a.Status != appointment.StatusAtSite) {
+	a, ok := s.apptByToken(context.Background(), token)
+	if !ok || (a.Status != appointment.StatusConfirmed && a.Status != appointment.StatusAtSite) {
 		if p.Failure == "" {
 			p.Failure = ui.Translate(lang, "portal.book.move.gone")
 		}
@@ -595,12 +595,9 @@ func (s *Server) holdBooking(w http.ResponseWriter, r *http.Request) {
 	// The code goes by e-mail (the per-contact limit counts mailboxes);
 	// the phone, optional, goes sealed to the site with the name.
 	held, err := s.appointments().Hold(r.Context(), s.Central, s.Notify, appointment.Request{
-		Site: site, Service: service, Start: t, Name: name, Email: email, Phone: phone, Consent: true, Lang: lang,
+		Site: site, Service: service, Start: t, Name: name, Email: email, Phone: phone, Consent: true, Lang: lang, Replaces: p.Move,
 	}, s.Central.Now())
 	done(held.Token)
-	if err == nil && p.Move != "" {
-		s.bookingMoves.set(held.Token, p.Move, s.now())
-	}
 	if err != nil {
 		status := s.bookingHoldFailed(lang, &p, err)
 		s.renderBooking(w, status, lang, p)
@@ -659,41 +656,6 @@ func (h *holdSubmissions) finish(key string, sub *holdSubmission, token string) 
 		delete(h.m, key)
 	}
 	close(sub.done)
-}
-
-// tokenMoves remembers, for a hold's lifetime, which booking a hold
-// replaces: confirming it cancels that one. Memory only, like the hold.
-type tokenMoves struct {
-	mu sync.Mutex
-	m  map[string]tokenMove
-}
-
-type tokenMove struct {
-	old string
-	at  time.Time
-}
-
-func (t *tokenMoves) set(newToken, oldToken string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.m == nil {
-		t.m = map[string]tokenMove{}
-	}
-	for k, v := range t.m {
-		if now.Sub(v.at) > appointment.DefaultHoldFor+time.Minute {
-			delete(t.m, k)
-		}
-	}
-	t.m[newToken] = tokenMove{old: oldToken, at: now}
-}
-
-// take returns and forgets the booking newToken replaces.
-func (t *tokenMoves) take(newToken string) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	v := t.m[newToken]
-	delete(t.m, newToken)
-	return v.old
 }
 
 func newSubmissionKey() string {

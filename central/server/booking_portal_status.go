@@ -1,12 +1,12 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -102,12 +102,12 @@ func (s *Server) showBooking(w http.ResponseWriter, r *http.Request, lang string
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 	token := bookingToken(r)
-	a, ok := s.appointments().ByToken(token, s.now())
-	if token == "" || !ok {
+	a, ok := s.apptByToken(r.Context(), token)
+	if !ok {
 		s.renderNotFound(w, r, lang, ui.Translate(lang, "portal.book.notfound.title"), ui.Translate(lang, "portal.book.notfound"))
 		return
 	}
-	d := s.bookingStatus(lang, token, a)
+	d := s.bookingStatus(r.Context(), lang, token, a)
 	edit(&d)
 	title := ui.Translate(lang, "portal.book.status.title")
 	switch {
@@ -125,7 +125,7 @@ func (s *Server) showBooking(w http.ResponseWriter, r *http.Request, lang string
 }
 
 // bookingStatus gathers what the page shows of a.
-func (s *Server) bookingStatus(lang, token string, a appointment.Appt) bookingStatusData {
+func (s *Server) bookingStatus(ctx context.Context, lang, token string, a appointment.Appt) bookingStatusData {
 	page := "/b/" + url.PathEscape(token)
 	d := bookingStatusData{
 		LangBase: page + "?", Status: a.Status, StatusLabel: ui.Translate(lang, "portal.book.state."+a.Status),
@@ -152,7 +152,7 @@ func (s *Server) bookingStatus(lang, token string, a appointment.Appt) bookingSt
 	}
 	switch a.Status {
 	case appointment.StatusHeld:
-		if h, ok := s.appointments().HoldOf(token, s.now()); ok {
+		if h, ok := s.appointments().HoldOf(ctx, s.Central, token, s.now()); ok {
 			d.Hold = h
 			d.HoldMinutes = int((h.Expires.Sub(s.now()) + time.Minute - 1) / time.Minute)
 		}
@@ -172,14 +172,14 @@ func (s *Server) bookingStatus(lang, token string, a appointment.Appt) bookingSt
 // refreshEvery; "gone" when the token names nothing (any longer).
 func (s *Server) bookingEvents(w http.ResponseWriter, r *http.Request) {
 	token := bookingToken(r)
-	a, ok := s.appointments().ByToken(token, s.now())
-	if token == "" || !ok {
+	a, ok := s.apptByToken(r.Context(), token)
+	if !ok {
 		s.apiNotFound(w, r)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.stream(w, r, a.Site, func() (string, []byte) {
-		a, ok := s.appointments().ByToken(token, s.now())
+		a, ok := s.apptByToken(r.Context(), token)
 		if !ok {
 			return "gone", []byte("{}")
 		}
@@ -240,26 +240,25 @@ func (s *Server) confirmBooking(w http.ResponseWriter, r *http.Request) {
 		fieldError(http.StatusBadRequest, ui.Translate(lang, "portal.book.err.code.format"))
 		return
 	}
-	contact, held := s.appointments().HoldContact(token, s.now())
-	a, err := s.appointments().Confirm(r.Context(), s.Central, token, code, s.now())
+	a, conf, err := s.appointments().Confirm(r.Context(), s.Central, token, code, s.now())
+	if err != nil && a.Code != "" {
+		// Confirmed, but the booking it moves could not be cancelled.
+		s.Logger.Error("booking: cancel the moved booking", "code", veedel.ErrorCode(err), "err", veedel.ErrorMessage(err))
+		err = nil
+	}
 	switch veedel.ErrorCode(err) {
 	case "":
-		if held && s.bookingMails.first(token, s.now()) {
-			s.mailBooking(r, lang, contact, token, a)
+		if conf.Contact != nil {
+			s.mailBooking(r, lang, *conf.Contact, token, a)
 		}
 		next := "/b/" + url.PathEscape(token)
-		if old := s.bookingMoves.take(token); old != "" {
-			// A move: the booking it replaces is off now, not before.
-			if _, err := s.appointments().Cancel(r.Context(), s.Central, old, s.now()); err != nil {
-				s.Logger.Error("booking: cancel the moved booking", "code", veedel.ErrorCode(err), "err", veedel.ErrorMessage(err))
-			} else {
-				next += "?moved=1"
-			}
+		if conf.Moved {
+			next += "?moved=1"
 		}
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	case veedel.EINVALID:
 		left := 0
-		if h, ok := s.appointments().HoldOf(token, s.now()); ok {
+		if h, ok := s.appointments().HoldOf(r.Context(), s.Central, token, s.now()); ok {
 			left = h.AttemptsLeft
 		}
 		fieldError(http.StatusBadRequest, ui.Translate(lang, "portal.book.err.code.wrong", left))
@@ -288,7 +287,7 @@ func (s *Server) mailBooking(r *http.Request, lang string, to appointment.Contac
 	if s.Notify == nil {
 		return
 	}
-	d := s.bookingStatus(lang, token, a)
+	d := s.bookingStatus(r.Context(), lang, token, a)
 	where := d.SiteName
 	if d.Address != "" {
 		where += ", " + d.Address
@@ -297,32 +296,6 @@ func (s *Server) mailBooking(r *http.Request, lang string, to appointment.Contac
 	if err := s.Notify.Notify(r.Context(), to, lang, ui.Translate(lang, "portal.book.mail.subject", d.When), body); err != nil {
 		s.Logger.Error("booking: confirmation mail", "site", a.Site, "code", veedel.ErrorCode(err))
 	}
-}
-
-// sentOnce remembers for a while the tokens whose confirmation went out,
-// so that two confirming posts at once send one e-mail.
-type sentOnce struct {
-	mu sync.Mutex
-	at map[string]time.Time
-}
-
-// first reports whether key is new within the last hour, and marks it.
-func (o *sentOnce) first(key string, now time.Time) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.at == nil {
-		o.at = map[string]time.Time{}
-	}
-	for k, t := range o.at {
-		if now.Sub(t) > time.Hour {
-			delete(o.at, k)
-		}
-	}
-	if _, ok := o.at[key]; ok {
-		return false
-	}
-	o.at[key] = now
-	return true
 }
 
 // cancelBooking serves POST /b/{token}/cancel: the booking is off (its

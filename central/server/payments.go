@@ -34,7 +34,7 @@ type Payments struct {
 // their payment, only when a provider is configured and the store can
 // hold them.
 func (s *Server) orderHost() registration.Host {
-	if s.Payments == nil || s.Payments.Provider == nil || len(s.Payments.Secret) == 0 || !s.Central.PaymentsSupported() {
+	if s.Payments == nil || s.Payments.Provider == nil || len(s.Payments.Secret) == 0 {
 		return hostOnly{s.Central}
 	}
 	return s.Central
@@ -143,6 +143,23 @@ func (s *Server) apiPaymentNotify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.JSON(w, http.StatusOK, map[string]string{"reference": n.Reference, "status": status})
+}
+
+// ExpireHolds ends the appointment holds that ran out, deleting their
+// personal data, every so often until ctx ends.
+func (s *Server) ExpireHolds(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := s.Central.ExpireHolds(ctx); err != nil && ctx.Err() == nil {
+			s.Logger.Error("expire appointment holds", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // ExpirePayments ends, every interval until ctx ends, the orders whose

@@ -54,11 +54,9 @@ type Server struct {
 	// BookLimit bounds holds per client (zero: the package's BookLimit).
 	BookLimit ratelimit.Limit
 
-	bookLimiter  *ratelimit.Limiter // holds per client (appointments.go)
-	bookingMails sentOnce           // confirmations sent (booking_portal_status.go)
+	bookLimiter *ratelimit.Limiter // holds per client (appointments.go)
 	// bookingSubmissions: step 4's posts, against holding twice (booking_portal.go)
 	bookingSubmissions holdSubmissions
-	bookingMoves       tokenMoves // holds that replace a booking (booking_portal.go)
 
 	orderSubmissions submissions // the order form's posts, against placing one twice (orders_portal.go)
 	examCodes        examCodes   // wrong invitation codes per client (exam_parents.go)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/sync/changelog"
 )
@@ -22,58 +21,6 @@ func paidDecision(h central.HeldPayment) (string, bool, []central.Outgoing, erro
 		return "paid", false, nil, nil
 	}
 	return "paid", true, []central.Outgoing{{Type: "registration.order_placed", Entity: "order/" + h.Reference, Payload: map[string]string{"code": h.Reference}}}, nil
-}
-
-// TestSettlePayment: paid, the payment and the outbound entry are one
-// transaction; the sealed copy is gone; a refusal or a repeat writes
-// nothing; expiry takes only what is due.
-func TestSettlePayment(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "central.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	at := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
-	clock := changelog.NewClock(func() time.Time { return at }, 0)
-	for i, ref := range []string{"UA", "UB", "UC"} {
-		if err := s.HoldPayment(ctx, held(ref, at.Add(time.Duration(i)*10*time.Minute))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.HoldPayment(ctx, held("UA", at)); err == nil {
-		t.Fatal("the same reference held twice")
-	}
-	head := func() uint64 { h, _ := s.OutboundHeads(ctx); return h["kalk"] }
-	refused := veedel.Errorf(veedel.EINVALID, "amount")
-	if _, _, err := s.SettlePayment(ctx, "UA", "T1", at, clock.Now, func(central.HeldPayment) (string, bool, []central.Outgoing, error) {
-		return "", false, nil, refused
-	}); err != refused || head() != 0 {
-		t.Fatalf("refused: %v, head %d", err, head())
-	}
-	if _, _, err := s.SettlePayment(ctx, "UNOPE", "T1", at, clock.Now, paidDecision); veedel.ErrorCode(err) != veedel.ENOTFOUND {
-		t.Fatalf("unknown reference: %v", err)
-	}
-	for i := range 3 {
-		p, changed, err := s.SettlePayment(ctx, "UA", "T1", at, clock.Now, paidDecision)
-		if err != nil || changed != (i == 0) || p.Status != "paid" || head() != 1 {
-			t.Fatalf("settle %d: %+v %v %v head %d", i, p, changed, err, head())
-		}
-	}
-	left, err := s.HeldPayments(ctx)
-	if err != nil || len(left) != 2 {
-		t.Fatalf("held: %d %v", len(left), err)
-	}
-	refs, err := s.ExpirePayments(ctx, at.Add(15*time.Minute), at.Add(31*time.Minute))
-	if err != nil || len(refs) != 1 || refs[0] != "UB" {
-		t.Fatalf("expired %v %v", refs, err)
-	}
-	left, _ = s.HeldPayments(ctx)
-	for _, p := range left {
-		if (p.Reference == "UB") != (p.Status == "expired") || (p.Status == "expired") != (p.Sealed == nil) {
-			t.Errorf("after expiry: %s %s sealed %v", p.Reference, p.Status, p.Sealed != nil)
-		}
-	}
 }
 
 // BenchmarkSettlePayment: a paid notification's transaction (read the

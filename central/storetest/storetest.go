@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ type Store interface {
 	// SetFault installs a failure at a stage of Append (nil removes it):
 	// "commit" is after every entry is written, before the commit.
 	SetFault(func(ctx context.Context, stage string) error)
+	// Writer is the database handle the mail outbox writes through.
+	Writer() *sql.DB
 }
 
 // Opener opens the database a test was given. Every call opens it again,
@@ -56,6 +59,10 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"SiteDirectory_AddUpdate", testSiteDirectoryAddUpdate},
 		{"SiteDirectory_Remove", testSiteDirectoryRemove},
 		{"NewEnrollmentToken_UnknownSite", testNewEnrollmentTokenUnknownSite},
+		{"Appointments_LastPlace", testAppointmentsLastPlace},
+		{"Appointments_Change", testAppointmentsChange},
+		{"Payments", testPayments},
+		{"MailOutbox", testMailOutbox},
 		{"ExamCohort", testExamCohort},
 		{"ExamCohortConcurrent", testExamCohortConcurrent},
 		{"ExamDistricts", testExamDistricts},

@@ -375,6 +375,9 @@ func (n *applianceNode) Run(ctx context.Context) error {
 	if sms.Sender == nil {
 		sms.Sender = notify.LogSender{Logger: n.cfg.Logger}
 	}
+	// The workflows' messages to a mobile number (reminders, orders
+	// ready, dispatched, rejected) go out through the same sender.
+	n.Store.UseSMS()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

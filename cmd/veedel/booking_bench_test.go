@@ -56,7 +56,7 @@ func newBookingBench(b *testing.B) *bookingBench {
 	now := time.Now()
 	for d := 1; d < 60; d++ {
 		day := p.central.Central.DayOf("kalk", now.AddDate(0, 0, d))
-		slots, err := bb.appts.Slots(p.central.Central, "kalk", "ausweis", day, now)
+		slots, err := bb.appts.Slots(context.Background(), p.central.Central, "kalk", "ausweis", day, now)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func (bb *bookingBench) hold(start time.Time) (appointment.Held, string, error) 
 }
 
 func (bb *bookingBench) confirm(b *testing.B, h appointment.Held, email string) appointment.Appt {
-	a, err := bb.appts.Confirm(context.Background(), bb.p.central.Central, h.Token, bb.box.code(email), time.Now())
+	a, _, err := bb.appts.Confirm(context.Background(), bb.p.central.Central, h.Token, bb.box.code(email), time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}

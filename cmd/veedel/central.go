@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/appliance/registration"
 
 	"github.com/veedel/veedel/internal/mail/mailsim"
@@ -70,6 +71,9 @@ type centralConfig struct {
 	PaymentProvider string
 	PaymentSecret   []byte
 	DemoPayments    bool
+	// SMSSender sends central's SMS to citizens (an appointment's code
+	// and confirmation to a mobile number); nil: none (-sms-gateway).
+	SMSSender notify.Sender
 	// Cluster joins this node to the other central nodes on the same
 	// PostgreSQL database (central/cluster); nil: this node alone.
 	Cluster *clusterConfig
@@ -128,9 +132,6 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 	if cfg.Cluster != nil && !postgres.IsURL(cfg.DB) {
 		return nil, usageErrorf("central: -serf-bind joins central nodes on one PostgreSQL database: give -db postgres://… (on SQLite central is one node)")
 	}
-	if sendsMail && postgres.IsURL(cfg.DB) {
-		return nil, usageErrorf("central: -smtp needs central on SQLite for now: the mail outbox has no PostgreSQL table yet")
-	}
 	store, err := openStore(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
@@ -161,7 +162,7 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 	if tlsConfig != nil {
 		scheme = "https://"
 	}
-	var mailStore mailDB // the outbox's table is in the SQLite file
+	var mailStore mailDB // the outbox's table is in central's database
 	if sendsMail {
 		mailStore = store.(mailDB)
 	}
@@ -170,6 +171,9 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 		store.Close()
 		l.Close()
 		return nil, err
+	}
+	if outbox != nil {
+		outbox.Postgres = postgres.IsURL(cfg.DB)
 	}
 	return &centralNode{cfg: cfg, store: store, Central: c, listener: l, tls: tlsConfig, URL: scheme + l.Addr().String(), outbox: outbox}, nil
 }
@@ -209,11 +213,14 @@ func (n *centralNode) Run(ctx context.Context) error {
 	// Work that runs once per cluster runs under the database's lock
 	// (postgres.Store.Lead; on SQLite, here).
 	if n.outbox != nil {
-		srv.Notify = mailNotifier{outbox: n.outbox}
 		wg.Go(func() { n.store.Lead(ctx, "mail-outbox", n.cfg.Logger, n.outbox.Run) })
-	} else {
-		n.cfg.Logger.Warn("no -smtp relay: central sends no e-mail, and online booking answers 503")
 	}
+	if n.outbox != nil || n.cfg.SMSSender != nil {
+		srv.Notify = citizenNotifier{outbox: n.outbox, sms: n.cfg.SMSSender}
+	} else {
+		n.cfg.Logger.Warn("neither -smtp nor -sms-gateway: central sends citizens nothing, and online booking answers 503")
+	}
+	wg.Go(func() { srv.ExpireHolds(ctx, time.Minute) })
 	mounts := maps.Clone(n.cfg.Mount)
 	if provider := n.cfg.PaymentProvider; (provider != "" || n.cfg.DemoPayments) && len(n.cfg.PaymentSecret) > 0 {
 		if n.cfg.DemoPayments {
@@ -274,6 +281,10 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	publicURL := fs.String("public-url", "", "the portal's public address, for the links in /open-data (default: the address requested)")
 	mailCfg := mailFlags(fs)
 	payProvider := fs.String("payment-provider", "", "the payment provider's base URL: citizens may pay orders online (the shared secret in VEEDEL_PAYMENT_SECRET)")
+	smsGateway := fs.String("sms-gateway", os.Getenv("VEEDEL_SMS_GATEWAY"), "URL of an SMS gateway's HTTP API for appointments' codes and confirmations to mobile numbers (or set VEEDEL_SMS_GATEWAY; empty: central sends no SMS); set VEEDEL_SMS_AUTHORIZATION for its Authorization header")
+	smsBody := fs.String("sms-body", envOr("VEEDEL_SMS_BODY", notify.DefaultGatewayBody), "the gateway request's body with {to} and {text}, escaped for -sms-content-type (or set VEEDEL_SMS_BODY)")
+	smsType := fs.String("sms-content-type", envOr("VEEDEL_SMS_CONTENT_TYPE", "application/json"), "the gateway request's Content-Type (or set VEEDEL_SMS_CONTENT_TYPE)")
+	smsMethod := fs.String("sms-method", http.MethodPost, "the gateway request's HTTP method")
 	loadBrand := brandFlag(fs)
 	plateReserve := fs.Duration("plate-reservation", 90*24*time.Hour, "how long a Wunschkennzeichen stays reserved")
 	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
@@ -336,6 +347,17 @@ docs/DEPLOY.md.
 	if *plateReserve < time.Hour {
 		return usageErrorf("-plate-reservation %v: at least an hour, e.g. 2160h for 90 days", *plateReserve)
 	}
+	var smsSender notify.Sender
+	if *smsGateway != "" {
+		if u, err := url.Parse(*smsGateway); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageErrorf("-sms-gateway is not an http(s) address like https://sms.example/send")
+		}
+		header := http.Header{"Content-Type": {*smsType}}
+		if auth := os.Getenv("VEEDEL_SMS_AUTHORIZATION"); auth != "" {
+			header.Set("Authorization", auth)
+		}
+		smsSender = &notify.HTTPSender{URL: *smsGateway, Method: *smsMethod, Header: header, Body: *smsBody}
+	}
 	dbName, err := centralDB(*db, *data)
 	if err != nil {
 		return err
@@ -350,7 +372,7 @@ docs/DEPLOY.md.
 	}
 	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose), Brand: brand,
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil,
-		PaymentProvider: *payProvider, PaymentSecret: paySecret, Cluster: clusterCfg, Plates: plateConfig{ReserveFor: *plateReserve}})
+		PaymentProvider: *payProvider, PaymentSecret: paySecret, SMSSender: smsSender, Cluster: clusterCfg, Plates: plateConfig{ReserveFor: *plateReserve}})
 	if err != nil {
 		return err
 	}

@@ -543,7 +543,7 @@ func (c *chaosRun) bookAppointment(s *chaosSite) {
 	box := &codeBox{codes: map[string]string{}}
 	now := time.Now()
 	for d := 1; d < 30; d++ {
-		slots, err := appts.Slots(cc, s.cfg.Site, "ausweis", cc.DayOf(s.cfg.Site, now.AddDate(0, 0, d)), now)
+		slots, err := appts.Slots(ctx, cc, s.cfg.Site, "ausweis", cc.DayOf(s.cfg.Site, now.AddDate(0, 0, d)), now)
 		if err != nil {
 			c.logf("  central: no slots for %s: %v", s.cfg.Site, err)
 			return
@@ -555,7 +555,7 @@ func (c *chaosRun) bookAppointment(s *chaosSite) {
 			email := fmt.Sprintf("chaos%d@example.de", c.r.Uint64())
 			h, err := appts.Hold(ctx, cc, box, appointment.Request{Site: s.cfg.Site, Service: "ausweis", Start: sl.Start, Name: "Chaos", Email: email, Consent: true}, now)
 			if err == nil {
-				_, err = appts.Confirm(ctx, cc, h.Token, box.code(email), now)
+				_, _, err = appts.Confirm(ctx, cc, h.Token, box.code(email), now)
 			}
 			c.logf("  central: appointment at %s %s: %s %v", s.cfg.Site, sl.Start.Format(time.DateTime), h.Code, err)
 			if err == nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/appointment"
+	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/internal/mail"
 )
 
@@ -71,29 +73,85 @@ type mailDB interface {
 	Writer() *sql.DB
 }
 
-// mailNotifier sends confirmation codes by e-mail through the outbox.
-type mailNotifier struct {
-	outbox *mail.Outbox
+// citizenNotifier sends central's messages to citizens (an appointment's
+// confirmation code, its confirmation): by e-mail through the durable
+// outbox when the citizen gave an address, by SMS through central's
+// gateway (-sms-gateway) when they gave a mobile number, both when both.
+// An SMS goes out at once, not from an outbox: both messages matter only
+// now (a code expires in minutes, and the page the citizen has open shows
+// the booking), so a gateway that fails is said on the page instead of
+// retried for hours, and central keeps no number on disk.
+type citizenNotifier struct {
+	outbox *mail.Outbox  // nil: no e-mail
+	sms    notify.Sender // nil: no SMS
 }
 
-// CanReach refuses a contact without an e-mail address: central has no
-// SMS gateway of its own yet.
-func (n mailNotifier) CanReach(c appointment.Contact) error {
-	if c.Email == "" {
+// smsTimeout bounds one SMS hand-over to the gateway.
+const smsTimeout = 30 * time.Second
+
+// ByMail reports whether c gets the messages by e-mail.
+func (n citizenNotifier) ByMail(c appointment.Contact) bool { return c.Email != "" && n.outbox != nil }
+
+func (n citizenNotifier) bySMS(c appointment.Contact) bool { return c.Phone != "" && n.sms != nil }
+
+// CanReach refuses a contact central cannot send to.
+func (n citizenNotifier) CanReach(c appointment.Contact) error {
+	if n.ByMail(c) {
+		if err := mail.ValidateAddress(c.Email); err != nil {
+			return &veedel.Error{Code: veedel.EINVALID, Message: veedel.ErrorMessage(err), Fields: map[string]string{"email": veedel.ErrorMessage(err)}}
+		}
+	}
+	if n.bySMS(c) {
+		if _, err := notify.NormalizeMobile(c.Phone); err != nil {
+			msg := "Keine Mobilnummer: der Code kommt per SMS (z. B. 0171 1234567) / not a mobile number: the code comes by SMS"
+			return &veedel.Error{Code: veedel.EINVALID, Message: msg, Fields: map[string]string{"phone": msg}}
+		}
+	}
+	switch {
+	case n.ByMail(c) || n.bySMS(c):
+		return nil
+	case n.outbox != nil:
 		return &veedel.Error{Code: veedel.EINVALID, Message: "Der Bestätigungscode kommt per E-Mail: bitte eine E-Mail-Adresse angeben / the confirmation code comes by e-mail: please give an e-mail address",
 			Fields: map[string]string{"email": "Pflichtangabe für die Bestätigung / required for the confirmation"}}
+	default:
+		return &veedel.Error{Code: veedel.EINVALID, Message: "Der Bestätigungscode kommt per SMS: bitte eine Mobilnummer angeben / the confirmation code comes by SMS: please give a mobile number",
+			Fields: map[string]string{"phone": "Pflichtangabe für die Bestätigung / required for the confirmation"}}
 	}
-	if err := mail.ValidateAddress(c.Email); err != nil {
-		return &veedel.Error{Code: veedel.EINVALID, Message: veedel.ErrorMessage(err), Fields: map[string]string{"email": veedel.ErrorMessage(err)}}
-	}
-	return nil
 }
 
-// Notify queues the message durably and wakes the sender.
-func (n mailNotifier) Notify(ctx context.Context, to appointment.Contact, lang, subject, body string) error {
+// Notify queues the e-mail durably (and wakes the sender) and hands the
+// SMS to the gateway; an error only when neither went.
+func (n citizenNotifier) Notify(ctx context.Context, to appointment.Contact, lang, subject, body string) error {
 	if err := n.CanReach(to); err != nil {
 		return err
 	}
+	var errs []error
+	sent := false
+	if n.ByMail(to) {
+		if err := n.mail(ctx, to, subject, body); err != nil {
+			errs = append(errs, err)
+		} else {
+			sent = true
+		}
+	}
+	if n.bySMS(to) {
+		number, _ := notify.NormalizeMobile(to.Phone)
+		sctx, cancel := context.WithTimeout(ctx, smsTimeout)
+		err := n.sms.Send(sctx, number, body)
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sms to %s: %s", notify.Mask(number), notify.Scrub(err.Error(), number)))
+		} else {
+			sent = true
+		}
+	}
+	if sent {
+		return nil
+	}
+	return errors.Join(errs...)
+}
+
+func (n citizenNotifier) mail(ctx context.Context, to appointment.Contact, subject, body string) error {
 	tx, err := n.outbox.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -3,17 +3,24 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/veedel/veedel/appliance/appointment"
 	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/appliance/registration"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/postgres/pgtest"
+	"github.com/veedel/veedel/internal/mail"
+	"github.com/veedel/veedel/internal/mail/mailsim"
 )
 
 // Central on PostgreSQL, as a city runs it: the operator's commands
@@ -137,12 +144,138 @@ func TestCentralDBFlag(t *testing.T) {
 	}
 }
 
-// E-mail needs the mail outbox, which has only an SQLite table so far:
-// central refuses -smtp on PostgreSQL with one line, before connecting.
-func TestCentralOnPostgres_RefusesSMTP(t *testing.T) {
+// Central on PostgreSQL with e-mail and online payment: a held slot and
+// its code survive central's restart (the hold is in the database, not
+// in the process), the confirmation goes out by e-mail through the outbox
+// in PostgreSQL, the booking reaches the site, and an order paid online
+// waits in PostgreSQL until the provider's notification sends it down.
+func TestCentralOnPostgres_HoldsMailPayments(t *testing.T) {
+	db := pgtest.URL(t)
+	ctx := context.Background()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"central", "-db", "postgres://veedel@127.0.0.1:1/none", "-smtp", "127.0.0.1:2525", "-listen", "127.0.0.1:0"}, &stdout, &stderr)
-	if code != 2 || !strings.Contains(stderr.String(), "-smtp needs central on SQLite") {
-		t.Errorf("-smtp with -db: exit %d, %q; want 2 and why", code, stderr.String())
+	if code := run(ctx, []string{"central", "enroll", "-site", "kalk", "-db", db}, &stdout, &stderr); code != 0 {
+		t.Fatalf("enroll: %d %s", code, stderr.String())
 	}
+	token := strings.TrimSpace(stdout.String())
+	sim, err := mailsim.Start("127.0.0.1:0", mailsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	addr := freeAddr(t)
+	startNode := func() (*centralNode, runningNode) {
+		t.Helper()
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := openCentral(ctx, centralConfig{DB: db, Listener: l, Logger: testLogger(t),
+			Mail:         &mailConfig{Relay: sim.Addr(), TLS: mail.TLSOff, From: "Test <noreply@veedel.invalid>"},
+			DemoPayments: true, PaymentSecret: testPaymentSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.mailSim = sim
+		return n, serveInBackground(t, n.URL, n.Run)
+	}
+	cn, cent := startNode()
+	dir := t.TempDir()
+	node, _ := startAppliance(t, applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"), CentralURL: cent.URL, PortalURL: cent.URL,
+		Heartbeat: time.Second, EnrollToken: token})
+	eventually(t, 20*time.Second, "central on PostgreSQL has kalk's box key", func() (bool, string) {
+		_, err := cn.Central.BoxKey(ctx, "kalk")
+		return err == nil, describe("%v", err)
+	})
+	appts := cn.Central.Workflow(appointment.Prefix).(*appointment.Central)
+	var slot appointment.SlotView
+	for d := 1; d < 14 && slot.Start.IsZero(); d++ {
+		slots, err := appts.Slots(ctx, cn.Central, "kalk", "ausweis", cn.Central.DayOf("kalk", time.Now().AddDate(0, 0, d)), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sl := range slots {
+			if sl.Available > 0 {
+				slot = sl
+				break
+			}
+		}
+	}
+	if slot.Start.IsZero() {
+		t.Fatal("no free online slot at kalk in two weeks")
+	}
+	post := func(url, body string, out any) int {
+		t.Helper()
+		resp, err := http.Post(url, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		json.NewDecoder(resp.Body).Decode(out)
+		return resp.StatusCode
+	}
+	var held struct{ Token, Code, Status string }
+	if status := post(cent.URL+"/api/v1/appointments", `{"site":"kalk","service":"ausweis","start":"`+slot.Start.Format(time.RFC3339)+
+		`","name":"Jan Nowak","email":"jan.nowak@example.de","consent":true}`, &held); status != http.StatusCreated {
+		t.Fatalf("hold: %d", status)
+	}
+	code := cn.sentCode(t, "jan.nowak@example.de")
+
+	// Central restarts: the hold, its code and its place are still there.
+	cent.stop()
+	cn, cent = startNode()
+	appts = cn.Central.Workflow(appointment.Prefix).(*appointment.Central)
+	day := cn.Central.DayOf("kalk", slot.Start)
+	slots, err := appts.Slots(ctx, cn.Central, "kalk", "ausweis", day, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sl := range slots {
+		if sl.Start.Equal(slot.Start) && sl.Available != slot.Available-1 {
+			t.Errorf("after the restart the held slot has %d free, want %d", sl.Available, slot.Available-1)
+		}
+	}
+	var confirmed struct{ Code, Status string }
+	if status := post(cent.URL+"/api/v1/appointments/"+held.Token+"/confirm", `{"code":"`+code+`"}`, &confirmed); status != http.StatusOK || confirmed.Status != appointment.StatusConfirmed {
+		t.Fatalf("confirm after the restart: %d %+v", status, confirmed)
+	}
+	eventually(t, 20*time.Second, "the booking's confirmation e-mail", func() (bool, string) {
+		for _, m := range sim.Messages() {
+			if strings.Contains(m.To, "jan.nowak@example.de") && strings.Contains(m.Text, confirmed.Code) && strings.Contains(m.Text, "/b/"+held.Token) {
+				return true, ""
+			}
+		}
+		return false, describe("%d messages", len(sim.Messages()))
+	})
+	eventually(t, 20*time.Second, "the booking at the site", func() (bool, string) {
+		found := false
+		node.Store.View(func(st *queue.State) { found = st.BookingByCode(confirmed.Code) != nil })
+		return found, ""
+	})
+
+	// An order paid online: held in PostgreSQL, sent down once paid.
+	var placed struct {
+		Code, Token, Status string
+		PaymentURL          string `json:"payment_url"`
+	}
+	if status := post(cent.URL+"/api/v1/orders", `{"kind":"meldebescheinigung","site":"kalk","delivery":"post","copies":1,"payment":"online",`+
+		`"person":{"family_name":"Nowak","given_names":"Jan","birth_date":"1979-11-02"},`+
+		`"address":{"street":"Kalker Hauptstraße 1","postcode":"51103","city":"Köln"},"contact":{"email":"jan.nowak@example.de"},"consent":true}`, &placed); status != http.StatusCreated {
+		t.Fatalf("order paid online on PostgreSQL: %d", status)
+	}
+	if placed.Status != registration.StatusAwaitingPayment || placed.PaymentURL == "" {
+		t.Fatalf("placed: %+v", placed)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.PostForm(placed.PaymentURL, url.Values{"action": {"pay"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("paying: %s", resp.Status)
+	}
+	eventually(t, 20*time.Second, "the paid order at the site", func() (bool, string) {
+		o, err := registration.Get(ctx, node.Store.Read(), placed.Code)
+		return err == nil && o.Status == registration.StatusAtSite, describe("%+v %v", o.Status, err)
+	})
 }

@@ -69,6 +69,10 @@ type Outbox struct {
 	SendTimeout time.Duration
 	// Poll is how often Run looks without a Kick (0: 5 s).
 	Poll time.Duration
+	// Postgres says DB is PostgreSQL (through pgx's database/sql driver):
+	// the queries take $1, $2 … (the table: central/postgres migration
+	// 0003). False: SQLite.
+	Postgres bool
 	// Now is the clock (nil: time.Now); Rand the randomness of
 	// Message-IDs and MIME boundaries (nil: crypto/rand).
 	Now  func() time.Time
@@ -133,7 +137,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx Execer, msg Message) (bool, err
 	if msg.Key != "" {
 		key = msg.Key
 	}
-	res, err := tx.ExecContext(ctx, sqlEnqueue, key, id, o.From.Email, msg.To.Email, data, now.UnixMilli(), now.UnixMilli())
+	res, err := tx.ExecContext(ctx, o.query(sqlEnqueue), key, id, o.From.Email, msg.To.Email, data, now.UnixMilli(), now.UnixMilli())
 	if err != nil {
 		return false, fmt.Errorf("mail: enqueue: %w", err)
 	}
@@ -142,6 +146,24 @@ func (o *Outbox) Enqueue(ctx context.Context, tx Execer, msg Message) (bool, err
 		return false, fmt.Errorf("mail: enqueue: %w", err)
 	}
 	return n == 1, nil
+}
+
+// query is q in the database's dialect.
+func (o *Outbox) query(q string) string {
+	if !o.Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Kick wakes Run to send what is due now.
@@ -177,7 +199,7 @@ func (o *Outbox) Step(ctx context.Context) (int, error) {
 	defer o.mu.Unlock()
 	now := o.now()
 	if now.Sub(o.lastSweep) >= sweepEvery {
-		if _, err := o.DB.ExecContext(ctx, sqlSweep, now.Add(-or(o.Retention, DefaultRetention)).UnixMilli()); err != nil {
+		if _, err := o.DB.ExecContext(ctx, o.query(sqlSweep), now.Add(-or(o.Retention, DefaultRetention)).UnixMilli()); err != nil {
 			return 0, fmt.Errorf("mail: sweep: %w", err)
 		}
 		o.lastSweep = now
@@ -194,7 +216,7 @@ func (o *Outbox) Step(ctx context.Context) (int, error) {
 		// Attempts move next_at into the future, so each round picks
 		// new rows; a full batch means there may be more.
 		var dues []due
-		rows, err := o.DB.QueryContext(ctx, sqlDue, now.UnixMilli(), batch)
+		rows, err := o.DB.QueryContext(ctx, o.query(sqlDue), now.UnixMilli(), batch)
 		if err != nil {
 			return sent, fmt.Errorf("mail: due: %w", err)
 		}
@@ -254,7 +276,7 @@ func (o *Outbox) attempt(ctx context.Context, id int64, interrupted bool) (bool,
 		msgID, from, rcpt string
 		data              []byte
 	)
-	err := o.DB.QueryRowContext(ctx, sqlClaim, now.UnixMilli(), lease.UnixMilli(), id, now.UnixMilli()).
+	err := o.DB.QueryRowContext(ctx, o.query(sqlClaim), now.UnixMilli(), lease.UnixMilli(), id, now.UnixMilli()).
 		Scan(&attempts, &msgID, &from, &rcpt, &data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil // sent, failed or claimed since the scan
@@ -277,20 +299,20 @@ func (o *Outbox) attempt(ctx context.Context, id int64, interrupted bool) (bool,
 	text := scrub(sendErr, rcpt)
 	switch {
 	case sendErr == nil:
-		if _, err := o.DB.ExecContext(rctx, sqlSent, done, done, id); err != nil {
+		if _, err := o.DB.ExecContext(rctx, o.query(sqlSent), done, done, id); err != nil {
 			// The relay has it; the row is retried after the lease.
 			return true, fmt.Errorf("mail: %d was sent but could not be marked sent (it will be sent again with the same Message-ID): %w", id, err)
 		}
 		log.Info("mail sent")
 		return true, nil
 	case isPermanent(sendErr) || attempts >= or(o.MaxAttempts, DefaultMaxAttempts):
-		if _, err := o.DB.ExecContext(rctx, sqlFailed, done, text, id); err != nil {
+		if _, err := o.DB.ExecContext(rctx, o.query(sqlFailed), done, text, id); err != nil {
 			return false, fmt.Errorf("mail: mark %d failed: %w", id, err)
 		}
 		log.Error("mail not sent, given up", "err", text)
 	default:
 		next := o.now().Add(o.backoff(attempts))
-		if _, err := o.DB.ExecContext(rctx, sqlRetry, next.UnixMilli(), text, id); err != nil {
+		if _, err := o.DB.ExecContext(rctx, o.query(sqlRetry), next.UnixMilli(), text, id); err != nil {
 			return false, fmt.Errorf("mail: record attempt on %d: %w", id, err)
 		}
 		log.Warn("mail not sent, will retry", "err", text, "retry_in", o.backoff(attempts).String())
@@ -342,7 +364,7 @@ func (o *Outbox) Lookup(ctx context.Context, key string) (Record, error) {
 	var r Record
 	var created int64
 	var sent sql.NullInt64
-	err := o.DB.QueryRowContext(ctx, sqlLookup, key).Scan(&r.ID, &r.MessageID, &r.Status, &r.Attempts, &r.LastError, &created, &sent)
+	err := o.DB.QueryRowContext(ctx, o.query(sqlLookup), key).Scan(&r.ID, &r.MessageID, &r.Status, &r.Attempts, &r.LastError, &created, &sent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, veedel.Errorf(veedel.ENOTFOUND, "keine E-Mail mit diesem Schlüssel / no e-mail with this key")
 	}
@@ -367,7 +389,7 @@ type Counts struct {
 // Counts counts the messages in the outbox by status.
 func (o *Outbox) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
-	rows, err := o.DB.QueryContext(ctx, sqlCounts)
+	rows, err := o.DB.QueryContext(ctx, o.query(sqlCounts))
 	if err != nil {
 		return c, fmt.Errorf("mail: counts: %w", err)
 	}
