@@ -129,9 +129,12 @@ type bookingPage struct {
 	Back         string        // the previous step
 
 	Name, Email, Phone bookingField
-	Consent            bool
-	ConsentError       string
-	Action             string
+	// Texts: central sends codes by SMS too, so a mobile number may
+	// stand in for the e-mail address.
+	Texts        bool
+	Consent      bool
+	ConsentError string
+	Action       string
 	// Move is the token of a booking this one replaces ("" for none):
 	// it is cancelled once the new one is confirmed. MoveWhen says when
 	// the booking moved from is.
@@ -567,6 +570,10 @@ func (s *Server) holdBooking(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
+	case email == "" && phone != "" && s.textsCodes():
+		// The code goes by SMS (appointment's Hold checks the number).
+	case email == "" && s.textsCodes():
+		p.Email.Error = ui.Translate(lang, "portal.book.err.contact")
 	case email == "":
 		p.Email.Error = ui.Translate(lang, "portal.book.err.email")
 	case !validEmail(email):
@@ -664,6 +671,15 @@ func newSubmissionKey() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// textsCodes reports whether central can send a confirmation code by SMS
+// (veedel central -sms-gateway): then a mobile number alone will do.
+func (s *Server) textsCodes() bool {
+	rn, ok := s.Notify.(interface {
+		CanReach(appointment.Contact) error
+	})
+	return ok && rn.CanReach(appointment.Contact{Phone: "0171 1234567"}) == nil
+}
+
 // validEmail is appointment's check of an address.
 func validEmail(addr string) bool {
 	a, err := mail.ParseAddress(addr)
@@ -739,6 +755,7 @@ func (s *Server) appointmentLimit() int {
 
 // renderBooking renders a step of the booking.
 func (s *Server) renderBooking(w http.ResponseWriter, status int, lang string, p bookingPage) {
+	p.Texts = s.textsCodes()
 	labels := []string{"portal.book.step.service", "portal.book.step.site", "portal.book.step.slot", "portal.book.step.details"}
 	hrefs := []string{bookingPath, bookingQuery("service", p.Service.ID), bookingQuery("service", p.Service.ID, "site", p.Site.ID, "date", p.Day.Date), ""}
 	for i, l := range labels {

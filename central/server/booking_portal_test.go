@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/appointment"
 	"github.com/veedel/veedel/central/server"
 	"github.com/veedel/veedel/internal/ratelimit"
@@ -471,4 +472,44 @@ func TestBookingMove(t *testing.T) {
 	_, gone := b.page("/termin?move="+oldToken+"&service=ausweis", http.StatusOK)
 	contains(t, "moving a cancelled booking", gone, "Diesen Termin können wir nicht verschieben")
 	notContains(t, "moving a cancelled booking", gone, `name="move"`)
+}
+
+// textingCodes is codes at a central that also sends SMS (-sms-gateway):
+// it can reach a mobile number.
+type textingCodes struct{ *codes }
+
+func (textingCodes) CanReach(c appointment.Contact) error {
+	if c.Email == "" && c.Phone == "" {
+		return veedel.Errorf(veedel.EINVALID, "no contact")
+	}
+	return nil
+}
+
+// TestBookingByMobileNumberAlone: where central sends SMS, the form takes
+// a mobile number instead of an e-mail address ("a mobile number and/or
+// e-mail"), says so at both fields, and the code goes to the phone;
+// neither still gets one clear error at the e-mail field.
+func TestBookingByMobileNumberAlone(t *testing.T) {
+	b := newBookingSite(t)
+	ts := httptest.NewServer((&server.Server{Central: b.Central, Notify: textingCodes{b.codes}, Now: b.Clock.Now,
+		BookLimit: ratelimit.Limit{Burst: 100, Every: time.Millisecond}}).Handler())
+	t.Cleanup(ts.Close)
+	b.api = ts.URL
+	slots := b.slots("2026-03-05")
+
+	f := bookingForm(slots[2].Start, "")
+	_, body := b.submit("/termin", f, http.StatusBadRequest)
+	contains(t, "no contact at all", body, "E-Mail-Adresse oder eine Mobilnummer", `id="f-email-error"`, "oder Mobilnummer", "Ohne E-Mail-Adresse kommt der Code per SMS")
+	if b.holds() != 0 {
+		t.Fatalf("%d holds after a refused form", b.holds())
+	}
+
+	f.Set("phone", "0171 1234567")
+	b.submit("/termin", f, http.StatusSeeOther)
+	if b.holds() != 1 {
+		t.Fatalf("%d holds, want 1", b.holds())
+	}
+	if body, n := b.codes.last("0171 1234567"); n != 1 || body == "" {
+		t.Errorf("the code went %d times to the phone: %q", n, body)
+	}
 }
