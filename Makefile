@@ -53,9 +53,13 @@ axe:
 	  { command -v npm >/dev/null 2>&1 && npm install --no-save --no-audit --no-fund --prefix .cache/axe axe-core@$(AXE_VERSION) >/dev/null; } || \
 	  echo "make: could not install axe-core (no npm, or offline); browser tests skip the axe checks"
 
+# -p 4 on a 2-core machine: the end-to-end packages mostly wait on sockets
+# and browsers, and cmd/veedel (the longest) starts as soon as it is built
+# instead of waiting for a free slot behind central/server and
+# appliance/server.
 test: axe ## every test, with the race detector (browser tests need chromium)
 	@rm -f .cache/axe/summary.txt
-	VEEDEL_AXE_SUMMARY=$(CURDIR)/.cache/axe/summary.txt $(GO) test -race -count=1 -timeout 15m $(PKGS)
+	VEEDEL_AXE_SUMMARY=$(CURDIR)/.cache/axe/summary.txt $(GO) test -race -count=1 -p 4 -timeout 15m $(PKGS)
 	@cat .cache/axe/summary.txt 2>/dev/null || true
 
 test-short:
