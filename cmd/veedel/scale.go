@@ -53,7 +53,13 @@ func scaleHealth(sc *seca.Scale) devices.ScaleFunc {
 // no pseudo-terminal can be had, the site has no scale and the demo says
 // so in its log.
 func demoScale(cfg *applianceConfig, dataDir string, sims *[]*secasim.Sim) error {
-	sim, err := secasim.Start(secasim.Options{Link: filepath.Join(dataDir, cfg.Site+"-scale")})
+	// The driver takes absolute device paths only, and make load starts
+	// the demo with -data var/load.
+	dir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return err
+	}
+	sim, err := secasim.Start(secasim.Options{Link: filepath.Join(dir, cfg.Site+"-scale")})
 	if err != nil {
 		cfg.Logger.Warn("demo: no simulated scale (exam staff type height and weight)", "err", err)
 		return nil

@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -282,7 +283,12 @@ func TestScaleFlag(t *testing.T) {
 func TestDemoScale(t *testing.T) {
 	cfg := applianceConfig{Site: "gesundheitsamt", Logger: testLogger(t)}
 	var sims []*secasim.Sim
-	if err := demoScale(&cfg, t.TempDir(), &sims); err != nil {
+	// A relative data folder, as make load's -data var/load.
+	t.Chdir(t.TempDir())
+	if err := os.Mkdir("var", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := demoScale(&cfg, "var", &sims); err != nil {
 		t.Fatal(err)
 	}
 	if len(sims) == 0 {
