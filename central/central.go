@@ -18,7 +18,6 @@ import (
 	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/workflow"
-	"github.com/veedel/veedel/workflows"
 )
 
 // StaleAfter is how long after its last contact a site's figures stop being
@@ -124,30 +123,17 @@ func New(ctx context.Context, store LogStore, now func() time.Time, logger *slog
 	c := &Central{store: store, now: now, log: logger, sites: map[string]*siteModel{}, subs: map[chan struct{}]string{},
 		boxes: map[string][]byte{}}
 	c.logins = login.NewGuard(login.DefaultPolicy, store, now, logger)
-	c.workflows = workflows.Central()
-	c.payloads = centralPayloads(c.workflows)
-	for _, wf := range c.workflows {
-		if k, ok := wf.(interface{ UseKey([]byte) }); ok {
-			key, err := store.Secret(ctx, wf.Prefix()+"key", 32, now())
-			if err != nil {
-				return nil, fmt.Errorf("central: key of %s: %w", wf.Prefix(), err)
-			}
-			k.UseKey(key)
-		}
+	if err := c.resetWorkflows(ctx); err != nil {
+		return nil, err
 	}
 	cursors, err := store.Sites(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, cur := range cursors {
-		m := &siteModel{state: centralState(cur.Site), cursor: cur}
-		err := store.Scan(ctx, cur.Site, 0, func(e changelog.Entry) error {
-			return c.fold(m, e)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("central: load %s: %w", cur.Site, err)
-		}
-		c.sites[cur.Site] = m
+	// From the snapshot of the read models, if there is one, and what
+	// came after it (snapshot.go).
+	if err := c.loadSites(ctx, cursors); err != nil {
+		return nil, err
 	}
 	if err := c.loadSent(ctx); err != nil {
 		return nil, fmt.Errorf("central: load what was sent to the sites: %w", err)

@@ -2,6 +2,7 @@ package central
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/workflow"
+	"github.com/veedel/veedel/workflows"
 )
 
 // Central folds the workflows beside the queue (package workflows) into
@@ -30,6 +32,23 @@ func centralPayloads(wfs []workflow.Central) func(string) (any, bool) {
 		}
 		return nil, false
 	}
+}
+
+// resetWorkflows makes the workflows' read models new and empty, each
+// keyed with central's secret of it when it takes one.
+func (c *Central) resetWorkflows(ctx context.Context) error {
+	wfs := workflows.Central()
+	for _, wf := range wfs {
+		if k, ok := wf.(interface{ UseKey([]byte) }); ok {
+			key, err := c.store.Secret(ctx, wf.Prefix()+"key", 32, c.now())
+			if err != nil {
+				return fmt.Errorf("central: key of %s: %w", wf.Prefix(), err)
+			}
+			k.UseKey(key)
+		}
+	}
+	c.workflows, c.payloads = wfs, centralPayloads(wfs)
+	return nil
 }
 
 // workflowOf returns the workflow whose type eventType is, or nil.

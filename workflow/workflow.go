@@ -144,3 +144,42 @@ func Of(sites []Site, eventType string) (Site, bool) {
 	}
 	return Site{}, false
 }
+
+// Snapshotter is implemented by a Central whose read model can be frozen
+// into bytes and thawed again, so that central starts from a snapshot and
+// folds only the log entries after it instead of every log from the
+// first entry (central/snapshot.go). Central calls Snapshot while no
+// entry is being folded (every site's fold is held), so that the bytes
+// cover exactly the log positions central records beside them.
+//
+// A Central that is not a Snapshotter makes central fold every log at
+// start, as before: implement it together with FromSite and Sent.
+type Snapshotter interface {
+	// Snapshot freezes what FromSite and Sent folded (not the settings a
+	// caller gives the model, nor what central's own store reloads at
+	// every start) and returns the shape's version with it.
+	Snapshot() (version int, data []byte, err error)
+	// Restore thaws a snapshot into a new, empty model. An error (a
+	// version this build does not read, damaged bytes) makes central fold
+	// the logs instead; a Restore that fails may leave the model
+	// half-filled, central discards it.
+	Restore(version int, data []byte) error
+}
+
+// Millis carries a time through a snapshot (0: the zero time); AtMillis
+// gives it back in the form a fold gives event times (time.UnixMilli), so
+// that a restored model equals a folded one field for field.
+func Millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// AtMillis is the time Millis carried.
+func AtMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}

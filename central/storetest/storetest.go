@@ -19,6 +19,7 @@ type Store interface {
 	central.LogStore
 	central.RangeScanner
 	central.PageScanner
+	central.SnapshotStore
 	Close() error
 	// SetFault installs a failure at a stage of Append (nil removes it):
 	// "commit" is after every entry is written, before the commit.
@@ -69,6 +70,9 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"SMSHandovers", testSMSHandovers},
 		{"PlateReservations_Concurrent", testPlateReservationsConcurrent},
 		{"PlateReservations_Lifetime", testPlateReservationsLifetime},
+		{"Snapshot_Store", testSnapshotStore},
+		{"Snapshot_EqualsFullFold", testSnapshotEqualsFullFold},
+		{"Snapshot_Fallback", testSnapshotFallback},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

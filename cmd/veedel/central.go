@@ -221,6 +221,12 @@ func (n *centralNode) Run(ctx context.Context) error {
 		n.cfg.Logger.Warn("neither -smtp nor -sms-gateway: central sends citizens nothing, and online booking answers 503")
 	}
 	wg.Go(func() { srv.ExpireHolds(ctx, time.Minute) })
+	// Snapshots of the read models, so that a start folds only what came
+	// after the last (central/snapshot.go); one node of a cluster takes
+	// them.
+	wg.Go(func() {
+		n.store.Lead(ctx, "read-model-snapshots", n.cfg.Logger, func(ctx context.Context) { n.Central.RunSnapshots(ctx, 0, 0, 0) })
+	})
 	mounts := maps.Clone(n.cfg.Mount)
 	if provider := n.cfg.PaymentProvider; (provider != "" || n.cfg.DemoPayments) && len(n.cfg.PaymentSecret) > 0 {
 		if n.cfg.DemoPayments {

@@ -1,0 +1,55 @@
+package exam
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/workflow"
+)
+
+// centralSnapshotVersion changes whenever centralSnapshot's shape does.
+const centralSnapshotVersion = 1
+
+type centralSnapshot struct {
+	Exams []snapshotExam `cbor:"1,keyasint"`
+}
+
+type snapshotExam struct {
+	Site  string     `cbor:"1,keyasint"`
+	At    int64      `cbor:"2,keyasint"`
+	Stats Statistics `cbor:"3,keyasint"`
+}
+
+var _ workflow.Snapshotter = (*Central)(nil)
+
+// Snapshot freezes the statistics records, in the order of their exam.
+func (c *Central) Snapshot() (int, []byte, error) {
+	c.mu.RLock()
+	snap := centralSnapshot{Exams: make([]snapshotExam, 0, len(c.exams))}
+	for _, e := range c.exams {
+		snap.Exams = append(snap.Exams, snapshotExam{Site: e.site, At: workflow.Millis(e.at), Stats: e.Statistics})
+	}
+	c.mu.RUnlock()
+	slices.SortFunc(snap.Exams, func(a, b snapshotExam) int { return strings.Compare(a.Stats.Exam, b.Stats.Exam) })
+	data, err := changelog.Marshal(snap)
+	return centralSnapshotVersion, data, err
+}
+
+// Restore thaws a Snapshot into the (empty) model.
+func (c *Central) Restore(version int, data []byte) error {
+	if version != centralSnapshotVersion {
+		return fmt.Errorf("exam: snapshot version %d, this build reads %d", version, centralSnapshotVersion)
+	}
+	var snap centralSnapshot
+	if err := changelog.Unmarshal(data, &snap); err != nil {
+		return fmt.Errorf("exam: snapshot: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range snap.Exams {
+		c.exams[e.Stats.Exam] = centralExam{site: e.Site, at: workflow.AtMillis(e.At), Statistics: e.Stats}
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package plates
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/workflow"
+)
+
+// centralSnapshotVersion changes whenever centralSnapshot's shape does.
+const centralSnapshotVersion = 1
+
+// centralSnapshot is the namespace as folded: every field of Central but
+// its settings (Blocked, BlockSize, LowWater, ReserveFor, SetSites), which
+// the caller sets at every start.
+type centralSnapshot struct {
+	Blocks   map[string][]snapshotBlock  `cbor:"1,keyasint"`
+	Seen     []int64                     `cbor:"2,keyasint"`
+	NextID   int64                       `cbor:"3,keyasint"`
+	Combo    int                         `cbor:"4,keyasint"`
+	Digit    int                         `cbor:"5,keyasint"`
+	Reserved map[string]snapshotResv     `cbor:"6,keyasint"`
+	ByPlate  map[string]string           `cbor:"7,keyasint"`
+	Consumed []string                    `cbor:"8,keyasint"`
+	Assigned map[string]map[string]int64 `cbor:"9,keyasint"`
+	Released map[string]int64            `cbor:"10,keyasint"`
+	PerSite  map[string][2]int           `cbor:"11,keyasint"` // granted, used
+	Ended    []string                    `cbor:"12,keyasint"`
+}
+
+type snapshotBlock struct {
+	Site  string `cbor:"1,keyasint"`
+	Block Block  `cbor:"2,keyasint"`
+}
+
+type snapshotResv struct {
+	Plate   string `cbor:"1,keyasint"`
+	Site    string `cbor:"2,keyasint"`
+	Expires int64  `cbor:"3,keyasint"`
+}
+
+var _ workflow.Snapshotter = (*Central)(nil)
+
+// Snapshot freezes the namespace's read model (map keys sorted by the
+// encoding, lists in their order).
+func (c *Central) Snapshot() (int, []byte, error) {
+	c.mu.Lock()
+	snap := centralSnapshot{Blocks: map[string][]snapshotBlock{}, NextID: c.nextID, Combo: c.combo, Digit: c.digit,
+		Reserved: map[string]snapshotResv{}, ByPlate: c.byPlate, Assigned: c.assigned, Released: c.released,
+		PerSite: map[string][2]int{}, Ended: slices.Clone(c.ended)}
+	for letters, gs := range c.blocks {
+		for _, g := range gs {
+			snap.Blocks[letters] = append(snap.Blocks[letters], snapshotBlock{Site: g.site, Block: g.Block})
+		}
+		// In the order of their ID: the fold's order depends on which
+		// site's outbound log is folded first, and blocks never overlap.
+		slices.SortFunc(snap.Blocks[letters], func(a, b snapshotBlock) int { return cmp.Compare(a.Block.ID, b.Block.ID) })
+	}
+	for id := range c.seen {
+		snap.Seen = append(snap.Seen, id)
+	}
+	for k, r := range c.reserved {
+		snap.Reserved[k] = snapshotResv{Plate: r.plate, Site: r.site, Expires: workflow.Millis(r.expires)}
+	}
+	for k := range c.consumed {
+		snap.Consumed = append(snap.Consumed, k)
+	}
+	for s, n := range c.perSite {
+		snap.PerSite[s] = [2]int{n.granted, n.used}
+	}
+	slices.Sort(snap.Seen)
+	slices.Sort(snap.Consumed)
+	slices.Sort(snap.Ended) // a set to forget, in the order the fold met them
+	// Encoded under the lock: the maps are the model's own.
+	data, err := changelog.Marshal(snap)
+	c.mu.Unlock()
+	return centralSnapshotVersion, data, err
+}
+
+// Restore thaws a Snapshot into the (empty) model.
+func (c *Central) Restore(version int, data []byte) error {
+	if version != centralSnapshotVersion {
+		return fmt.Errorf("plates: snapshot version %d, this build reads %d", version, centralSnapshotVersion)
+	}
+	var snap centralSnapshot
+	if err := changelog.Unmarshal(data, &snap); err != nil {
+		return fmt.Errorf("plates: snapshot: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for letters, bs := range snap.Blocks {
+		for _, b := range bs {
+			c.blocks[letters] = append(c.blocks[letters], granted{site: b.Site, Block: b.Block})
+		}
+	}
+	for _, id := range snap.Seen {
+		c.seen[id] = true
+	}
+	c.nextID, c.combo, c.digit = snap.NextID, snap.Combo, snap.Digit
+	for k, r := range snap.Reserved {
+		c.reserved[k] = resv{plate: r.Plate, site: r.Site, expires: workflow.AtMillis(r.Expires)}
+	}
+	for _, k := range snap.Consumed {
+		c.consumed[k] = true
+	}
+	for p, k := range snap.ByPlate {
+		c.byPlate[p] = k
+	}
+	for p, m := range snap.Assigned {
+		c.assigned[p] = m
+	}
+	for p, b := range snap.Released {
+		c.released[p] = b
+	}
+	for s, n := range snap.PerSite {
+		c.perSite[s] = &siteCount{granted: n[0], used: n[1]}
+	}
+	c.ended = snap.Ended
+	return nil
+}
