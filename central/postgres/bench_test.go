@@ -117,7 +117,8 @@ func BenchmarkIngest(b *testing.B) {
 }
 
 // BenchmarkStartup: central's start on PostgreSQL with 100,000 stored
-// events (10 sites; VEEDEL_BENCH_STARTUP_EVENTS for more), before snapshots.
+// events (10 sites; VEEDEL_BENCH_STARTUP_EVENTS for more), folding every
+// event (fold) and from a snapshot of the read models (snapshot).
 func BenchmarkStartup(b *testing.B) {
 	url := pgtest.URL(b)
 	storetest.BenchStartup(b, func(ctx context.Context) (storetest.Store, error) {

@@ -108,7 +108,8 @@ func BenchmarkIngest(b *testing.B) {
 }
 
 // BenchmarkStartup: central's start on SQLite with 100,000 stored events
-// (10 sites; VEEDEL_BENCH_STARTUP_EVENTS for more), before snapshots;
+// (10 sites; VEEDEL_BENCH_STARTUP_EVENTS for more), folding every
+// event (fold) and from a snapshot of the read models (snapshot);
 // central/postgres has the same.
 func BenchmarkStartup(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "central.db")

@@ -3,10 +3,11 @@ package storetest
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/metrics"
+	"sync/atomic"
 	"strconv"
 	"testing"
 	"time"
@@ -15,12 +16,20 @@ import (
 	"github.com/veedel/veedel/sync/changelog"
 )
 
-// BenchStartup stores sites × perSite events (tickets issued), then
-// measures central.New on the store: a central's start today, which reads
-// and folds every stored event, and the live heap after it (the read
-// models; all tickets stay waiting, more than a real day holds). It is the
-// figure snapshots of the read models are to make independent of history
-// (issue 16).
+// BenchStartup stores sites × perSite events (HistoryBatches: ordinary
+// business days of 400 tickets, years of them for millions of events) and
+// then measures central.New on the store, before and after snapshots of
+// the read models, in one run on one database:
+//
+//   - fold: a start that folds every stored event (a store without
+//     snapshots, as central was before them);
+//   - snapshot: a start from a snapshot taken at the end of the logs,
+//     which folds only what came after it (nothing here).
+//
+// Memory: heap-MB is the live heap after the start (the read models),
+// peak-heap-MB the largest heap seen while starting (sampled every 5 ms),
+// alloc-MB what the start allocated. fill-s is how long storing the
+// events took (once).
 func BenchStartup(b *testing.B, open Opener, sites, perSite int) {
 	ctx := context.Background()
 	s, err := open(ctx)
@@ -28,32 +37,94 @@ func BenchStartup(b *testing.B, open Opener, sites, perSite int) {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	filled := time.Now()
 	for i := range sites {
 		site := fmt.Sprintf("site-%02d", i)
-		log := siteLog(b, site, perSite)
-		for lo := 0; lo < len(log); lo += 1000 {
-			batch := &changelog.Batch{Version: changelog.SchemaVersion, Site: site, Entries: log[lo:min(lo+1000, len(log))]}
-			if _, _, err := s.Append(ctx, batch, time.Now(), true); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var heap uint64
-	b.ResetTimer()
-	for b.Loop() {
-		c, err := central.New(ctx, s, nil, quiet)
+		err := HistoryBatches(site, perSite, 400, 1000, func(entries []changelog.Entry) error {
+			_, _, err := s.Append(ctx, batchOf(site, entries), time.Now(), true)
+			return err
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.StopTimer()
-		heap = max(heap, liveHeap())
-		runtime.KeepAlive(c)
-		b.StartTimer()
 	}
-	b.ReportMetric(float64(sites*perSite)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/start")
-	b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
+	fill := time.Since(filled)
+	quiet := slog.New(slog.DiscardHandler)
+	c, err := central.New(ctx, s, nil, quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if saved, err := c.SaveSnapshot(ctx); err != nil || !saved {
+		b.Fatalf("SaveSnapshot = %v, %v", saved, err)
+	}
+	c = nil
+	for _, tc := range []struct {
+		name  string
+		store central.LogStore
+	}{{"fold", fullFold{s}}, {"snapshot", s}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var heap, peak, alloc uint64
+			for b.Loop() {
+				b.StopTimer()
+				before := liveHeap()
+				var m0 runtime.MemStats
+				runtime.ReadMemStats(&m0)
+				stop := samplePeakHeap()
+				b.StartTimer()
+				c, err := central.New(ctx, tc.store, nil, quiet)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				p := stop()
+				var m1 runtime.MemStats
+				runtime.ReadMemStats(&m1)
+				alloc = max(alloc, m1.TotalAlloc-m0.TotalAlloc)
+				peak = max(peak, p-min(p, before))
+				live := liveHeap()
+				heap = max(heap, live-min(live, before))
+				runtime.KeepAlive(c)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(sites*perSite), "events")
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/start")
+			b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+			b.ReportMetric(float64(alloc)/(1<<20), "alloc-MB")
+			b.ReportMetric(fill.Seconds(), "fill-s")
+		})
+	}
+}
+
+// samplePeakHeap samples the heap in use until the returned function is
+// called, which returns the largest seen.
+func samplePeakHeap() func() uint64 {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		<-stopped
+		metrics.Read(sample)
+		return max(peak.Load(), sample[0].Value.Uint64())
+	}
 }
 
 // StartupEvents is how many events the start-up benchmarks store:
