@@ -1,9 +1,9 @@
 package appointment
 
 import (
+	"encoding/json"
 	"fmt"
 
-	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/workflow"
 )
 
@@ -15,7 +15,7 @@ const centralSnapshotVersion = 1
 // legacy bookings are in the store once Backfill ran, which it does at
 // every start before a snapshot can be taken.)
 type centralSnapshot struct {
-	AtSite map[string]int64 `cbor:"1,keyasint"`
+	AtSite map[string]int64 `json:"at_site"`
 }
 
 var _ workflow.Snapshotter = (*Central)(nil)
@@ -28,7 +28,7 @@ func (c *Central) Snapshot() (int, []byte, error) {
 		snap.AtSite[code] = workflow.Millis(at)
 	}
 	c.mu.Unlock()
-	data, err := changelog.Marshal(snap)
+	data, err := json.Marshal(snap)
 	return centralSnapshotVersion, data, err
 }
 
@@ -38,7 +38,7 @@ func (c *Central) Restore(version int, data []byte) error {
 		return fmt.Errorf("appointment: snapshot version %d, this build reads %d", version, centralSnapshotVersion)
 	}
 	var snap centralSnapshot
-	if err := changelog.Unmarshal(data, &snap); err != nil {
+	if err := json.Unmarshal(data, &snap); err != nil {
 		return fmt.Errorf("appointment: snapshot: %w", err)
 	}
 	c.mu.Lock()

@@ -1,11 +1,11 @@
 package exam
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/workflow"
 )
 
@@ -13,13 +13,15 @@ import (
 const centralSnapshotVersion = 1
 
 type centralSnapshot struct {
-	Exams []snapshotExam `cbor:"1,keyasint"`
+	Exams []snapshotExam `json:"exams"`
 }
 
 type snapshotExam struct {
-	Site  string     `cbor:"1,keyasint"`
-	At    int64      `cbor:"2,keyasint"`
-	Stats Statistics `cbor:"3,keyasint"`
+	// Exam is Stats.Exam, which Statistics' JSON leaves out.
+	Exam  string     `json:"exam"`
+	Site  string     `json:"site"`
+	At    int64      `json:"at"`
+	Stats Statistics `json:"stats"`
 }
 
 var _ workflow.Snapshotter = (*Central)(nil)
@@ -29,11 +31,11 @@ func (c *Central) Snapshot() (int, []byte, error) {
 	c.mu.RLock()
 	snap := centralSnapshot{Exams: make([]snapshotExam, 0, len(c.exams))}
 	for _, e := range c.exams {
-		snap.Exams = append(snap.Exams, snapshotExam{Site: e.site, At: workflow.Millis(e.at), Stats: e.Statistics})
+		snap.Exams = append(snap.Exams, snapshotExam{Exam: e.Exam, Site: e.site, At: workflow.Millis(e.at), Stats: e.Statistics})
 	}
 	c.mu.RUnlock()
-	slices.SortFunc(snap.Exams, func(a, b snapshotExam) int { return strings.Compare(a.Stats.Exam, b.Stats.Exam) })
-	data, err := changelog.Marshal(snap)
+	slices.SortFunc(snap.Exams, func(a, b snapshotExam) int { return strings.Compare(a.Exam, b.Exam) })
+	data, err := json.Marshal(snap)
 	return centralSnapshotVersion, data, err
 }
 
@@ -43,13 +45,14 @@ func (c *Central) Restore(version int, data []byte) error {
 		return fmt.Errorf("exam: snapshot version %d, this build reads %d", version, centralSnapshotVersion)
 	}
 	var snap centralSnapshot
-	if err := changelog.Unmarshal(data, &snap); err != nil {
+	if err := json.Unmarshal(data, &snap); err != nil {
 		return fmt.Errorf("exam: snapshot: %w", err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range snap.Exams {
-		c.exams[e.Stats.Exam] = centralExam{site: e.Site, at: workflow.AtMillis(e.At), Statistics: e.Stats}
+		e.Stats.Exam = e.Exam
+		c.exams[e.Exam] = centralExam{site: e.Site, at: workflow.AtMillis(e.At), Statistics: e.Stats}
 	}
 	return nil
 }

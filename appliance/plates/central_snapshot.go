@@ -2,10 +2,10 @@ package plates
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
 
-	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/workflow"
 )
 
@@ -16,29 +16,29 @@ const centralSnapshotVersion = 1
 // its settings (Blocked, BlockSize, LowWater, ReserveFor, SetSites), which
 // the caller sets at every start.
 type centralSnapshot struct {
-	Blocks   map[string][]snapshotBlock  `cbor:"1,keyasint"`
-	Seen     []int64                     `cbor:"2,keyasint"`
-	NextID   int64                       `cbor:"3,keyasint"`
-	Combo    int                         `cbor:"4,keyasint"`
-	Digit    int                         `cbor:"5,keyasint"`
-	Reserved map[string]snapshotResv     `cbor:"6,keyasint"`
-	ByPlate  map[string]string           `cbor:"7,keyasint"`
-	Consumed []string                    `cbor:"8,keyasint"`
-	Assigned map[string]map[string]int64 `cbor:"9,keyasint"`
-	Released map[string]int64            `cbor:"10,keyasint"`
-	PerSite  map[string][2]int           `cbor:"11,keyasint"` // granted, used
-	Ended    []string                    `cbor:"12,keyasint"`
+	Blocks   map[string][]snapshotBlock  `json:"blocks"`
+	Seen     []int64                     `json:"seen"`
+	NextID   int64                       `json:"next_id"`
+	Combo    int                         `json:"combo"`
+	Digit    int                         `json:"digit"`
+	Reserved map[string]snapshotResv     `json:"reserved"`
+	ByPlate  map[string]string           `json:"by_plate"`
+	Consumed []string                    `json:"consumed"`
+	Assigned map[string]map[string]int64 `json:"assigned"`
+	Released map[string]int64            `json:"released"`
+	PerSite  map[string][2]int           `json:"per_site"` // granted, used
+	Ended    []string                    `json:"ended"`
 }
 
 type snapshotBlock struct {
-	Site  string `cbor:"1,keyasint"`
-	Block Block  `cbor:"2,keyasint"`
+	Site  string `json:"site"`
+	Block Block  `json:"block"`
 }
 
 type snapshotResv struct {
-	Plate   string `cbor:"1,keyasint"`
-	Site    string `cbor:"2,keyasint"`
-	Expires int64  `cbor:"3,keyasint"`
+	Plate   string `json:"plate"`
+	Site    string `json:"site"`
+	Expires int64  `json:"expires"`
 }
 
 var _ workflow.Snapshotter = (*Central)(nil)
@@ -74,7 +74,7 @@ func (c *Central) Snapshot() (int, []byte, error) {
 	slices.Sort(snap.Consumed)
 	slices.Sort(snap.Ended) // a set to forget, in the order the fold met them
 	// Encoded under the lock: the maps are the model's own.
-	data, err := changelog.Marshal(snap)
+	data, err := json.Marshal(snap)
 	c.mu.Unlock()
 	return centralSnapshotVersion, data, err
 }
@@ -85,7 +85,7 @@ func (c *Central) Restore(version int, data []byte) error {
 		return fmt.Errorf("plates: snapshot version %d, this build reads %d", version, centralSnapshotVersion)
 	}
 	var snap centralSnapshot
-	if err := changelog.Unmarshal(data, &snap); err != nil {
+	if err := json.Unmarshal(data, &snap); err != nil {
 		return fmt.Errorf("plates: snapshot: %w", err)
 	}
 	c.mu.Lock()

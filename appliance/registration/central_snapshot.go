@@ -2,11 +2,11 @@ package registration
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/workflow"
 )
 
@@ -14,23 +14,23 @@ import (
 const centralSnapshotVersion = 1
 
 type centralSnapshot struct {
-	Orders []snapshotOrder `cbor:"1,keyasint"`
+	Orders []snapshotOrder `json:"orders"`
 }
 
 type snapshotOrder struct {
-	Code      string `cbor:"1,keyasint"`
-	Site      string `cbor:"2,keyasint"`
-	Kind      string `cbor:"3,keyasint"`
-	Delivery  string `cbor:"4,keyasint"`
-	Copies    int    `cbor:"5,keyasint"`
-	FeeCents  int    `cbor:"6,keyasint"`
-	Payment   string `cbor:"7,keyasint"`
-	Status    string `cbor:"8,keyasint"`
-	Reason    string `cbor:"9,keyasint,omitempty"`
-	PlacedAt  int64  `cbor:"10,keyasint"`
-	UpdatedAt int64  `cbor:"11,keyasint"`
-	Lang      string `cbor:"12,keyasint,omitempty"`
-	TokenHash []byte `cbor:"13,keyasint,omitempty"`
+	Code      string `json:"code"`
+	Site      string `json:"site"`
+	Kind      string `json:"kind"`
+	Delivery  string `json:"delivery"`
+	Copies    int    `json:"copies"`
+	FeeCents  int    `json:"fee_cents"`
+	Payment   string `json:"payment"`
+	Status    string `json:"status"`
+	Reason    string `json:"reason,omitempty"`
+	PlacedAt  int64  `json:"placed_at"`
+	UpdatedAt int64  `json:"updated_at"`
+	Lang      string `json:"lang,omitempty"`
+	TokenHash []byte `json:"token_hash,omitempty"`
 }
 
 var _ workflow.Snapshotter = (*Central)(nil)
@@ -61,7 +61,7 @@ func (c *Central) Snapshot() (int, []byte, error) {
 	}
 	c.mu.RUnlock()
 	slices.SortFunc(snap.Orders, func(a, b snapshotOrder) int { return strings.Compare(a.Code, b.Code) })
-	data, err := changelog.Marshal(snap)
+	data, err := json.Marshal(snap)
 	return centralSnapshotVersion, data, err
 }
 
@@ -71,7 +71,7 @@ func (c *Central) Restore(version int, data []byte) error {
 		return fmt.Errorf("registration: snapshot version %d, this build reads %d", version, centralSnapshotVersion)
 	}
 	var snap centralSnapshot
-	if err := changelog.Unmarshal(data, &snap); err != nil {
+	if err := json.Unmarshal(data, &snap); err != nil {
 		return fmt.Errorf("registration: snapshot: %w", err)
 	}
 	c.mu.Lock()

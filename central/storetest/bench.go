@@ -7,8 +7,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/metrics"
-	"sync/atomic"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,11 +72,15 @@ func BenchStartup(b *testing.B, open Opener, sites, perSite int) {
 				runtime.ReadMemStats(&m0)
 				stop := samplePeakHeap()
 				b.StartTimer()
-				c, err := central.New(ctx, tc.store, nil, quiet)
+				var buf logBuffer
+				c, err := central.New(ctx, tc.store, nil, slog.New(slog.NewTextHandler(&buf, nil)))
 				if err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
+				if restored := strings.Contains(buf.String(), "restored from their snapshot"); restored != (tc.name == "snapshot") {
+					b.Fatalf("%s: started from the snapshot: %v\n%s", tc.name, restored, buf.String())
+				}
 				p := stop()
 				var m1 runtime.MemStats
 				runtime.ReadMemStats(&m1)

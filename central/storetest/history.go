@@ -18,13 +18,14 @@ import (
 // service and a counter described once, then every business day the
 // counter opens, tickets are issued, called and finished two behind (two
 // wait at closing and expire the next morning), and the counter closes;
-// every tenth ticket brings an event of a workflow (an order taken over,
+// every tenth ticket (every) brings an event of a workflow (an order taken over,
 // an appointment taken over, a plate assigned, an exam's statistics).
 // Its state at the end is one day's, whatever the length: what central
 // folds for years of a site's operation.
 type history struct {
 	site    string
 	perDay  int
+	every   int // tickets per workflow event
 	prev    *changelog.Entry
 	seq     int
 	at      time.Time
@@ -37,7 +38,12 @@ type history struct {
 // tickets a day (about 3 entries each).
 func HistoryLog(tb testing.TB, site string, n, perDay int) []changelog.Entry {
 	tb.Helper()
-	h := &history{site: site, perDay: perDay, at: start}
+	return historyLog(tb, &history{site: site, perDay: perDay, every: 10, at: start}, n)
+}
+
+// historyLog returns the first n entries of h.
+func historyLog(tb testing.TB, h *history, n int) []changelog.Entry {
+	tb.Helper()
 	out := make([]changelog.Entry, 0, n)
 	err := h.each(n, func(e changelog.Entry) error { out = append(out, e); return nil })
 	if err != nil {
@@ -50,7 +56,7 @@ func HistoryLog(tb testing.TB, site string, n, perDay int) []changelog.Entry {
 // size, without holding more than a batch in memory (for logs of
 // millions of entries).
 func HistoryBatches(site string, n, perDay, size int, fn func([]changelog.Entry) error) error {
-	h := &history{site: site, perDay: perDay, at: start}
+	h := &history{site: site, perDay: perDay, every: 10, at: start}
 	batch := make([]changelog.Entry, 0, size)
 	err := h.each(n, func(e changelog.Entry) error {
 		batch = append(batch, e)
@@ -130,7 +136,7 @@ func (h *history) businessDay(add func(typ, entity string, p any) error) error {
 				return err
 			}
 		}
-		if h.ticket%10 == 0 {
+		if h.ticket%h.every == 0 {
 			if err := h.workflowEvent(add); err != nil {
 				return err
 			}
@@ -141,7 +147,7 @@ func (h *history) businessDay(add func(typ, entity string, p any) error) error {
 
 // workflowEvent adds one workflow's event, in turn.
 func (h *history) workflowEvent(add func(typ, entity string, p any) error) error {
-	n := h.ticket / 10
+	n := h.ticket / h.every
 	code := fmt.Sprintf("%s-%07d", h.site, n)
 	token := sha256.Sum256([]byte("token " + code))
 	switch n % 4 {

@@ -198,6 +198,32 @@ func firstDifference(got, want []byte) string {
 	return fmt.Sprintf("at byte %d:\n got …%s…\nwant …%s…", i, got[lo:min(len(got), i+200)], want[lo:min(len(want), i+200)])
 }
 
+// Read models larger than anything a sync batch holds (maps of hundreds
+// of orders, appointments, plates and exams) are restored too: the
+// snapshot is central's own data, not bounded like a site's batch.
+func testSnapshotLarge(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := mustOpen(t, open)
+	now := func() time.Time { return start.AddDate(0, 0, 40) }
+	// A workflow event with every ticket: about 400 of each workflow.
+	log := historyLog(t, &history{site: "kalk", perDay: 100, every: 1, at: start}, 6000)
+	for lo := 0; lo < len(log); lo += 1000 {
+		if _, _, err := s.Append(ctx, batchOf("kalk", log[lo:min(lo+1000, len(log))]), start, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := newSnapshotCentral(t, s, now, &logBuffer{})
+	if saved, err := c.SaveSnapshot(ctx); err != nil || !saved {
+		t.Fatalf("SaveSnapshot = %v, %v", saved, err)
+	}
+	var buf logBuffer
+	got := newSnapshotCentral(t, s, now, &buf)
+	if !strings.Contains(buf.String(), "restored from their snapshot") {
+		t.Fatalf("central did not start from the snapshot:\n%s", buf.String())
+	}
+	sameReadModels(t, "large", got, newSnapshotCentral(t, fullFold{s}, now, &logBuffer{}), map[string][]changelog.Entry{"kalk": log})
+}
+
 // A snapshot central cannot use (damaged, of another version, of a
 // workflow's or the queue's model of another version, ahead of the logs)
 // is passed over with a log line: central folds every log instead and

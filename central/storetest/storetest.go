@@ -73,6 +73,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"Snapshot_Store", testSnapshotStore},
 		{"Snapshot_EqualsFullFold", testSnapshotEqualsFullFold},
 		{"Snapshot_Fallback", testSnapshotFallback},
+		{"Snapshot_Large", testSnapshotLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
