@@ -97,16 +97,8 @@ func TestRunSnapshots(t *testing.T) {
 	if !strings.Contains(buf.String(), "restored from their snapshot") {
 		t.Fatalf("the restart did not start from the snapshot:\n%s", buf.String())
 	}
-	want, _, err := c.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _, err := again.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got.Positions, want.Positions) || !bytes.Equal(got.Data, want.Data) {
-		t.Fatalf("after the restart: positions %+v, want %+v; read models equal: %v", got.Positions, want.Positions, bytes.Equal(got.Data, want.Data))
+	if !sameReadModels(t, again, c) {
+		t.Fatal("the read models after the restart differ from those before")
 	}
 	g, w := again.Sites(), c.Sites()
 	for _, l := range [][]central.SiteSummary{g, w} {
@@ -178,10 +170,6 @@ func TestSnapshotDuringIngest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _, err := full.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i := 0; i < len(snaps)-1; i += max(1, len(snaps)/6) { // six of them
 		snap := snaps[i]
 		if err := store.SaveSnapshot(ctx, snap); err != nil {
@@ -191,14 +179,24 @@ func TestSnapshotDuringIngest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _, err := restarted.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got.Positions, want.Positions) || !bytes.Equal(got.Data, want.Data) {
+		if !sameReadModels(t, restarted, full) {
 			t.Fatalf("restart from snapshot %d of %d (at %+v): read models differ from the full fold's", i, len(snaps), snap.Positions)
 		}
 	}
+}
+
+// sameReadModels reports whether got's read models are want's, frozen.
+func sameReadModels(t *testing.T, got, want *central.Central) bool {
+	t.Helper()
+	g, _, err := got.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _, err := want.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reflect.DeepEqual(g.Positions, w.Positions) && bytes.Equal(g.Data, w.Data)
 }
 
 // fullFoldStore is a store without snapshots.

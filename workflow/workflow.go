@@ -11,6 +11,8 @@ package workflow
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -182,4 +184,24 @@ func AtMillis(ms int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(ms)
+}
+
+// EncodeSnapshot is how a Snapshotter encodes its model v: as JSON, like
+// the queue's snapshot, with version beside it (Snapshot's results).
+func EncodeSnapshot(version int, v any) (int, []byte, error) {
+	data, err := json.Marshal(v)
+	return version, data, err
+}
+
+// DecodeSnapshot decodes what EncodeSnapshot encoded into v; an error
+// naming the workflow when the version is not want or the data is
+// damaged.
+func DecodeSnapshot(name string, version, want int, data []byte, v any) error {
+	if version != want {
+		return fmt.Errorf("%s: snapshot version %d, this build reads %d", name, version, want)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: snapshot: %w", name, err)
+	}
+	return nil
 }

@@ -1,9 +1,6 @@
 package appointment
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/veedel/veedel/workflow"
 )
 
@@ -28,18 +25,14 @@ func (c *Central) Snapshot() (int, []byte, error) {
 		snap.AtSite[code] = workflow.Millis(at)
 	}
 	c.mu.Unlock()
-	data, err := json.Marshal(snap)
-	return centralSnapshotVersion, data, err
+	return workflow.EncodeSnapshot(centralSnapshotVersion, snap)
 }
 
 // Restore thaws a Snapshot into the (empty) model.
 func (c *Central) Restore(version int, data []byte) error {
-	if version != centralSnapshotVersion {
-		return fmt.Errorf("appointment: snapshot version %d, this build reads %d", version, centralSnapshotVersion)
-	}
 	var snap centralSnapshot
-	if err := json.Unmarshal(data, &snap); err != nil {
-		return fmt.Errorf("appointment: snapshot: %w", err)
+	if err := workflow.DecodeSnapshot("appointment", version, centralSnapshotVersion, data, &snap); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

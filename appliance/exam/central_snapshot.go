@@ -1,8 +1,6 @@
 package exam
 
 import (
-	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -35,18 +33,14 @@ func (c *Central) Snapshot() (int, []byte, error) {
 	}
 	c.mu.RUnlock()
 	slices.SortFunc(snap.Exams, func(a, b snapshotExam) int { return strings.Compare(a.Exam, b.Exam) })
-	data, err := json.Marshal(snap)
-	return centralSnapshotVersion, data, err
+	return workflow.EncodeSnapshot(centralSnapshotVersion, snap)
 }
 
 // Restore thaws a Snapshot into the (empty) model.
 func (c *Central) Restore(version int, data []byte) error {
-	if version != centralSnapshotVersion {
-		return fmt.Errorf("exam: snapshot version %d, this build reads %d", version, centralSnapshotVersion)
-	}
 	var snap centralSnapshot
-	if err := json.Unmarshal(data, &snap); err != nil {
-		return fmt.Errorf("exam: snapshot: %w", err)
+	if err := workflow.DecodeSnapshot("exam", version, centralSnapshotVersion, data, &snap); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -2,8 +2,6 @@ package plates
 
 import (
 	"cmp"
-	"encoding/json"
-	"fmt"
 	"slices"
 
 	"github.com/veedel/veedel/workflow"
@@ -47,6 +45,7 @@ var _ workflow.Snapshotter = (*Central)(nil)
 // encoding, lists in their order).
 func (c *Central) Snapshot() (int, []byte, error) {
 	c.mu.Lock()
+	defer c.mu.Unlock() // encoded under the lock: the maps are the model's own
 	snap := centralSnapshot{Blocks: map[string][]snapshotBlock{}, NextID: c.nextID, Combo: c.combo, Digit: c.digit,
 		Reserved: map[string]snapshotResv{}, ByPlate: c.byPlate, Assigned: c.assigned, Released: c.released,
 		PerSite: map[string][2]int{}, Ended: slices.Clone(c.ended)}
@@ -73,20 +72,14 @@ func (c *Central) Snapshot() (int, []byte, error) {
 	slices.Sort(snap.Seen)
 	slices.Sort(snap.Consumed)
 	slices.Sort(snap.Ended) // a set to forget, in the order the fold met them
-	// Encoded under the lock: the maps are the model's own.
-	data, err := json.Marshal(snap)
-	c.mu.Unlock()
-	return centralSnapshotVersion, data, err
+	return workflow.EncodeSnapshot(centralSnapshotVersion, snap)
 }
 
 // Restore thaws a Snapshot into the (empty) model.
 func (c *Central) Restore(version int, data []byte) error {
-	if version != centralSnapshotVersion {
-		return fmt.Errorf("plates: snapshot version %d, this build reads %d", version, centralSnapshotVersion)
-	}
 	var snap centralSnapshot
-	if err := json.Unmarshal(data, &snap); err != nil {
-		return fmt.Errorf("plates: snapshot: %w", err)
+	if err := workflow.DecodeSnapshot("plates", version, centralSnapshotVersion, data, &snap); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -2,8 +2,6 @@ package registration
 
 import (
 	"crypto/sha256"
-	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -17,18 +15,9 @@ type centralSnapshot struct {
 	Orders []snapshotOrder `json:"orders"`
 }
 
+// snapshotOrder is an order with what CentralOrder's JSON leaves out.
 type snapshotOrder struct {
-	Code      string `json:"code"`
-	Site      string `json:"site"`
-	Kind      string `json:"kind"`
-	Delivery  string `json:"delivery"`
-	Copies    int    `json:"copies"`
-	FeeCents  int    `json:"fee_cents"`
-	Payment   string `json:"payment"`
-	Status    string `json:"status"`
-	Reason    string `json:"reason,omitempty"`
-	PlacedAt  int64  `json:"placed_at"`
-	UpdatedAt int64  `json:"updated_at"`
+	CentralOrder
 	Lang      string `json:"lang,omitempty"`
 	TokenHash []byte `json:"token_hash,omitempty"`
 }
@@ -52,33 +41,30 @@ func (c *Central) Snapshot() (int, []byte, error) {
 		if fromPayments(o.Status) {
 			continue
 		}
-		s := snapshotOrder{Code: o.Code, Site: o.Site, Kind: o.Kind, Delivery: o.Delivery, Copies: o.Copies, FeeCents: o.FeeCents,
-			Payment: o.Payment, Status: o.Status, Reason: o.Reason, PlacedAt: workflow.Millis(o.PlacedAt), UpdatedAt: workflow.Millis(o.UpdatedAt), Lang: o.Lang}
+		s := snapshotOrder{CentralOrder: *o, Lang: o.Lang}
 		if c.byToken[o.tokenHash] == o.Code {
 			s.TokenHash = append([]byte(nil), o.tokenHash[:]...)
 		}
 		snap.Orders = append(snap.Orders, s)
 	}
 	c.mu.RUnlock()
-	slices.SortFunc(snap.Orders, func(a, b snapshotOrder) int { return strings.Compare(a.Code, b.Code) })
-	data, err := json.Marshal(snap)
-	return centralSnapshotVersion, data, err
+	slices.SortFunc(snap.Orders, func(a, b snapshotOrder) int { return strings.Compare(a.CentralOrder.Code, b.CentralOrder.Code) })
+	return workflow.EncodeSnapshot(centralSnapshotVersion, snap)
 }
 
 // Restore thaws a Snapshot into the (empty) model.
 func (c *Central) Restore(version int, data []byte) error {
-	if version != centralSnapshotVersion {
-		return fmt.Errorf("registration: snapshot version %d, this build reads %d", version, centralSnapshotVersion)
-	}
 	var snap centralSnapshot
-	if err := json.Unmarshal(data, &snap); err != nil {
-		return fmt.Errorf("registration: snapshot: %w", err)
+	if err := workflow.DecodeSnapshot("registration", version, centralSnapshotVersion, data, &snap); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, s := range snap.Orders {
-		o := &CentralOrder{Code: s.Code, Site: s.Site, Kind: s.Kind, Delivery: s.Delivery, Copies: s.Copies, FeeCents: s.FeeCents,
-			Payment: s.Payment, Status: s.Status, Reason: s.Reason, PlacedAt: workflow.AtMillis(s.PlacedAt), UpdatedAt: workflow.AtMillis(s.UpdatedAt), Lang: s.Lang}
+		o := &s.CentralOrder
+		o.Lang = s.Lang
+		// In the form a fold gives times (time.UnixMilli).
+		o.PlacedAt, o.UpdatedAt = workflow.AtMillis(workflow.Millis(o.PlacedAt)), workflow.AtMillis(workflow.Millis(o.UpdatedAt))
 		if len(s.TokenHash) == sha256.Size {
 			copy(o.tokenHash[:], s.TokenHash)
 			c.byToken[o.tokenHash] = o.Code
