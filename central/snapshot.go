@@ -124,31 +124,44 @@ func (c *Central) Snapshot() (StoredSnapshot, bool, error) {
 // atCut runs fn with every site's model that holds a stored entry
 // (ordered by site) and how far each outbound log is folded, while no
 // fold runs: CatchUpOutbound's lock, then the models' locks in the order
-// of their site. New models wait for c.mu.
+// of their site, then c.mu for reading, so that no new model is made
+// meanwhile. (c.mu is taken last, and never waited for while a model's
+// lock is wanted: a reader of a model may take c.mu under its lock.) A
+// model made between the listing and the locking starts the cut again.
 func (c *Central) atCut(fn func(models []*siteModel, outbound map[string]uint64) error) error {
 	c.out.foldMu.Lock()
 	defer c.out.foldMu.Unlock()
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	models := make([]*siteModel, 0, len(c.sites))
-	for _, m := range c.sites {
-		models = append(models, m)
-	}
-	slices.SortFunc(models, func(a, b *siteModel) int { return cmp.Compare(a.cursor.Site, b.cursor.Site) })
-	for _, m := range models {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-	}
-	models = slices.DeleteFunc(models, func(m *siteModel) bool { return m.cursor.Acked == 0 })
-	c.out.mu.Lock()
-	outbound := make(map[string]uint64, len(c.out.heads))
-	for site, head := range c.out.heads {
-		if head > 0 {
-			outbound[site] = head
+	for {
+		models := c.siteModels()
+		slices.SortFunc(models, func(a, b *siteModel) int { return cmp.Compare(a.cursor.Site, b.cursor.Site) })
+		for _, m := range models {
+			m.mu.Lock()
 		}
+		c.mu.RLock()
+		if len(c.sites) != len(models) { // models are never removed
+			c.mu.RUnlock()
+			for _, m := range models {
+				m.mu.Unlock()
+			}
+			continue
+		}
+		defer func() {
+			c.mu.RUnlock()
+			for _, m := range models {
+				m.mu.Unlock()
+			}
+		}()
+		logged := slices.DeleteFunc(slices.Clone(models), func(m *siteModel) bool { return m.cursor.Acked == 0 })
+		c.out.mu.Lock()
+		outbound := make(map[string]uint64, len(c.out.heads))
+		for site, head := range c.out.heads {
+			if head > 0 {
+				outbound[site] = head
+			}
+		}
+		c.out.mu.Unlock()
+		return fn(logged, outbound)
 	}
-	c.out.mu.Unlock()
-	return fn(models, outbound)
 }
 
 // SaveSnapshot takes a snapshot of the read models and stores it,
