@@ -61,16 +61,16 @@ type snapshotSite struct {
 }
 
 type snapshotWorkflow struct {
-	Prefix  string `json:"prefix"`
-	Version int    `json:"version"`
-	Data    []byte `json:"data"`
+	Prefix  string          `json:"prefix"`
+	Version int             `json:"version"`
+	Data    json.RawMessage `json:"data"` // the frozen model (workflow.Snapshotter)
 }
 
-// Snapshot freezes every read model at one cut: while it runs no entry of
-// any site's log or outbound log is folded (the folds wait, for about as
-// long as encoding today's state takes). It returns the snapshot as the
-// store keeps it; false when a workflow's model cannot be frozen (not a
-// workflow.Snapshotter).
+// Snapshot freezes every read model at one cut: while it copies them no
+// entry of any site's log or outbound log is folded (the folds wait, for
+// about as long as copying today's state takes); it encodes the copies
+// after. It returns the snapshot as the store keeps it; false when a
+// workflow's model cannot be frozen (not a workflow.Snapshotter).
 func (c *Central) Snapshot() (StoredSnapshot, bool, error) {
 	snappers := make([]workflow.Snapshotter, len(c.workflows))
 	for i, wf := range c.workflows {
@@ -81,18 +81,17 @@ func (c *Central) Snapshot() (StoredSnapshot, bool, error) {
 		snappers[i] = s
 	}
 	snap := StoredSnapshot{Version: snapshotVersion, TakenAt: c.now()}
-	var data snapshotData
-	err := c.atCut(func(models []*siteModel, outbound map[string]uint64) error {
+	var sites []snapshotSite
+	var queues []queue.Snapshot
+	frozen := make([]any, len(snappers))
+	versions := make([]int, len(snappers))
+	c.atCut(func(models []*siteModel, outbound map[string]uint64) {
 		at := map[string]int{}
 		for _, m := range models {
-			q, err := json.Marshal(m.state.Snapshot())
-			if err != nil {
-				return fmt.Errorf("central: snapshot of %s: %w", m.cursor.Site, err)
-			}
 			at[m.cursor.Site] = len(snap.Positions)
 			snap.Positions = append(snap.Positions, SnapshotPosition{Site: m.cursor.Site, Log: m.cursor.Acked})
-			data.Sites = append(data.Sites, snapshotSite{Site: m.cursor.Site, LastHLC: m.cursor.LastHLC,
-				LastEventAt: workflow.Millis(m.lastEventAt), Queue: q})
+			sites = append(sites, snapshotSite{Site: m.cursor.Site, LastHLC: m.cursor.LastHLC, LastEventAt: workflow.Millis(m.lastEventAt)})
+			queues = append(queues, m.state.Snapshot()) // a copy (queue.Snapshot)
 		}
 		for site, head := range outbound {
 			i, ok := at[site]
@@ -103,18 +102,26 @@ func (c *Central) Snapshot() (StoredSnapshot, bool, error) {
 			snap.Positions[i].Outbound = head
 		}
 		for i, s := range snappers {
-			v, b, err := s.Snapshot()
-			if err != nil {
-				return fmt.Errorf("central: snapshot of %s: %w", c.workflows[i].Prefix(), err)
-			}
-			data.Workflows = append(data.Workflows, snapshotWorkflow{Prefix: c.workflows[i].Prefix(), Version: v, Data: b})
+			versions[i], frozen[i] = s.Snapshot()
 		}
-		return nil
 	})
-	if err != nil {
-		return StoredSnapshot{}, false, err
+	data := snapshotData{Sites: sites}
+	for i := range sites {
+		q, err := json.Marshal(queues[i])
+		if err != nil {
+			return StoredSnapshot{}, false, fmt.Errorf("central: snapshot of %s: %w", sites[i].Site, err)
+		}
+		data.Sites[i].Queue = q
+	}
+	for i, f := range frozen {
+		b, err := json.Marshal(f)
+		if err != nil {
+			return StoredSnapshot{}, false, fmt.Errorf("central: snapshot of %s: %w", c.workflows[i].Prefix(), err)
+		}
+		data.Workflows = append(data.Workflows, snapshotWorkflow{Prefix: c.workflows[i].Prefix(), Version: versions[i], Data: b})
 	}
 	slices.SortFunc(snap.Positions, func(a, b SnapshotPosition) int { return cmp.Compare(a.Site, b.Site) })
+	var err error
 	if snap.Data, err = json.Marshal(data); err != nil {
 		return StoredSnapshot{}, false, fmt.Errorf("central: encode snapshot: %w", err)
 	}
@@ -128,7 +135,7 @@ func (c *Central) Snapshot() (StoredSnapshot, bool, error) {
 // meanwhile. (c.mu is taken last, and never waited for while a model's
 // lock is wanted: a reader of a model may take c.mu under its lock.) A
 // model made between the listing and the locking starts the cut again.
-func (c *Central) atCut(fn func(models []*siteModel, outbound map[string]uint64) error) error {
+func (c *Central) atCut(fn func(models []*siteModel, outbound map[string]uint64)) {
 	c.out.foldMu.Lock()
 	defer c.out.foldMu.Unlock()
 	for {
@@ -160,7 +167,8 @@ func (c *Central) atCut(fn func(models []*siteModel, outbound map[string]uint64)
 			}
 		}
 		c.out.mu.Unlock()
-		return fn(logged, outbound)
+		fn(logged, outbound)
+		return
 	}
 }
 

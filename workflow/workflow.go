@@ -148,23 +148,26 @@ func Of(sites []Site, eventType string) (Site, bool) {
 }
 
 // Snapshotter is implemented by a Central whose read model can be frozen
-// into bytes and thawed again, so that central starts from a snapshot and
-// folds only the log entries after it instead of every log from the
-// first entry (central/snapshot.go). Central calls Snapshot while no
-// entry is being folded (every site's fold is held), so that the bytes
-// cover exactly the log positions central records beside them.
+// and thawed again, so that central starts from a snapshot and folds only
+// the log entries after it instead of every log from the first entry
+// (central/snapshot.go). Central calls Snapshot while no entry is being
+// folded (every site's fold waits), so that the snapshot covers exactly
+// the log positions central records beside it; it encodes the frozen
+// model (JSON) once the folds go on.
 //
 // A Central that is not a Snapshotter makes central fold every log at
 // start, as before: implement it together with FromSite and Sent.
 type Snapshotter interface {
-	// Snapshot freezes what FromSite and Sent folded (not the settings a
-	// caller gives the model, nor what central's own store reloads at
-	// every start) and returns the shape's version with it.
-	Snapshot() (version int, data []byte, err error)
-	// Restore thaws a snapshot into a new, empty model. An error (a
-	// version this build does not read, damaged bytes) makes central fold
-	// the logs instead; a Restore that fails may leave the model
-	// half-filled, central discards it.
+	// Snapshot returns a copy of what FromSite and Sent folded (not the
+	// settings a caller gives the model, nor what central's own store
+	// reloads at every start), sharing no memory with the model, for
+	// encoding/json, and the shape's version. It should be quick: folds
+	// wait for it.
+	Snapshot() (version int, frozen any)
+	// Restore thaws a frozen model (its JSON, DecodeSnapshot) into a
+	// new, empty model. An error (a version this build does not read,
+	// damaged bytes) makes central fold the logs instead; a Restore that
+	// fails may leave the model half-filled, central discards it.
 	Restore(version int, data []byte) error
 }
 
@@ -186,14 +189,7 @@ func AtMillis(ms int64) time.Time {
 	return time.UnixMilli(ms)
 }
 
-// EncodeSnapshot is how a Snapshotter encodes its model v: as JSON, like
-// the queue's snapshot, with version beside it (Snapshot's results).
-func EncodeSnapshot(version int, v any) (int, []byte, error) {
-	data, err := json.Marshal(v)
-	return version, data, err
-}
-
-// DecodeSnapshot decodes what EncodeSnapshot encoded into v; an error
+// DecodeSnapshot decodes a frozen model's JSON into v; an error
 // naming the workflow when the version is not want or the data is
 // damaged.
 func DecodeSnapshot(name string, version, want int, data []byte, v any) error {

@@ -18,14 +18,14 @@ type centralSnapshot struct {
 var _ workflow.Snapshotter = (*Central)(nil)
 
 // Snapshot freezes which bookings their sites took over.
-func (c *Central) Snapshot() (int, []byte, error) {
+func (c *Central) Snapshot() (int, any) {
 	c.mu.Lock()
 	snap := centralSnapshot{AtSite: make(map[string]int64, len(c.atSite))}
 	for code, at := range c.atSite {
 		snap.AtSite[code] = workflow.Millis(at)
 	}
 	c.mu.Unlock()
-	return workflow.EncodeSnapshot(centralSnapshotVersion, snap)
+	return centralSnapshotVersion, snap
 }
 
 // Restore thaws a Snapshot into the (empty) model.

@@ -25,15 +25,17 @@ type snapshotExam struct {
 var _ workflow.Snapshotter = (*Central)(nil)
 
 // Snapshot freezes the statistics records, in the order of their exam.
-func (c *Central) Snapshot() (int, []byte, error) {
+func (c *Central) Snapshot() (int, any) {
 	c.mu.RLock()
 	snap := centralSnapshot{Exams: make([]snapshotExam, 0, len(c.exams))}
 	for _, e := range c.exams {
+		// The records' maps and lists are shared: a record is replaced
+		// whole, never changed in place.
 		snap.Exams = append(snap.Exams, snapshotExam{Exam: e.Exam, Site: e.site, At: workflow.Millis(e.at), Stats: e.Statistics})
 	}
 	c.mu.RUnlock()
 	slices.SortFunc(snap.Exams, func(a, b snapshotExam) int { return strings.Compare(a.Exam, b.Exam) })
-	return workflow.EncodeSnapshot(centralSnapshotVersion, snap)
+	return centralSnapshotVersion, snap
 }
 
 // Restore thaws a Snapshot into the (empty) model.

@@ -2,6 +2,7 @@ package plates
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 
 	"github.com/veedel/veedel/workflow"
@@ -41,21 +42,22 @@ type snapshotResv struct {
 
 var _ workflow.Snapshotter = (*Central)(nil)
 
-// Snapshot freezes the namespace's read model (map keys sorted by the
-// encoding, lists in their order).
-func (c *Central) Snapshot() (int, []byte, error) {
+// Snapshot freezes the namespace's read model: a copy, with its lists
+// sorted once the model is unlocked (the map keys are sorted by the
+// encoding).
+func (c *Central) Snapshot() (int, any) {
 	c.mu.Lock()
-	defer c.mu.Unlock() // encoded under the lock: the maps are the model's own
-	snap := centralSnapshot{Blocks: map[string][]snapshotBlock{}, NextID: c.nextID, Combo: c.combo, Digit: c.digit,
-		Reserved: map[string]snapshotResv{}, ByPlate: c.byPlate, Assigned: c.assigned, Released: c.released,
-		PerSite: map[string][2]int{}, Ended: slices.Clone(c.ended)}
+	snap := centralSnapshot{Blocks: make(map[string][]snapshotBlock, len(c.blocks)), NextID: c.nextID, Combo: c.combo, Digit: c.digit,
+		Reserved: make(map[string]snapshotResv, len(c.reserved)), ByPlate: maps.Clone(c.byPlate),
+		Assigned: make(map[string]map[string]int64, len(c.assigned)), Released: maps.Clone(c.released),
+		PerSite: make(map[string][2]int, len(c.perSite)), Ended: slices.Clone(c.ended),
+		Seen: make([]int64, 0, len(c.seen)), Consumed: make([]string, 0, len(c.consumed))}
 	for letters, gs := range c.blocks {
 		for _, g := range gs {
-			snap.Blocks[letters] = append(snap.Blocks[letters], snapshotBlock{Site: g.site, Block: g.Block})
+			b := g.Block
+			b.Except = slices.Clone(b.Except)
+			snap.Blocks[letters] = append(snap.Blocks[letters], snapshotBlock{Site: g.site, Block: b})
 		}
-		// In the order of their ID: the fold's order depends on which
-		// site's outbound log is folded first, and blocks never overlap.
-		slices.SortFunc(snap.Blocks[letters], func(a, b snapshotBlock) int { return cmp.Compare(a.Block.ID, b.Block.ID) })
 	}
 	for id := range c.seen {
 		snap.Seen = append(snap.Seen, id)
@@ -66,13 +68,22 @@ func (c *Central) Snapshot() (int, []byte, error) {
 	for k := range c.consumed {
 		snap.Consumed = append(snap.Consumed, k)
 	}
+	for p, m := range c.assigned {
+		snap.Assigned[p] = maps.Clone(m)
+	}
 	for s, n := range c.perSite {
 		snap.PerSite[s] = [2]int{n.granted, n.used}
+	}
+	c.mu.Unlock()
+	for _, bs := range snap.Blocks {
+		// In the order of their ID: the fold's order depends on which
+		// site's outbound log is folded first, and blocks never overlap.
+		slices.SortFunc(bs, func(a, b snapshotBlock) int { return cmp.Compare(a.Block.ID, b.Block.ID) })
 	}
 	slices.Sort(snap.Seen)
 	slices.Sort(snap.Consumed)
 	slices.Sort(snap.Ended) // a set to forget, in the order the fold met them
-	return workflow.EncodeSnapshot(centralSnapshotVersion, snap)
+	return centralSnapshotVersion, snap
 }
 
 // Restore thaws a Snapshot into the (empty) model.

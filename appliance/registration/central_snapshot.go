@@ -34,7 +34,7 @@ func fromPayments(status string) bool {
 
 // Snapshot freezes the orders the logs told of, in the order of their
 // code.
-func (c *Central) Snapshot() (int, []byte, error) {
+func (c *Central) Snapshot() (int, any) {
 	c.mu.RLock()
 	snap := centralSnapshot{Orders: make([]snapshotOrder, 0, len(c.byCode))}
 	for _, o := range c.byCode {
@@ -49,7 +49,7 @@ func (c *Central) Snapshot() (int, []byte, error) {
 	}
 	c.mu.RUnlock()
 	slices.SortFunc(snap.Orders, func(a, b snapshotOrder) int { return strings.Compare(a.CentralOrder.Code, b.CentralOrder.Code) })
-	return workflow.EncodeSnapshot(centralSnapshotVersion, snap)
+	return centralSnapshotVersion, snap
 }
 
 // Restore thaws a Snapshot into the (empty) model.
