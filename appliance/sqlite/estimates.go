@@ -3,8 +3,6 @@ package sqlite
 import (
 	"sync"
 	"time"
-
-	"github.com/veedel/veedel/appliance/queue"
 )
 
 // Wait estimates off the write path. A command never computes estimates:
@@ -118,7 +116,7 @@ func (s *Store) estimate(e *estimator) {
 		case <-delay.C:
 		}
 		s.mu.Lock()
-		snap := s.state.Snapshot()
+		copied := s.state.EstimateCopy()
 		e.mu.Lock()
 		since := e.pending
 		e.pending, e.inflight = time.Time{}, since
@@ -128,26 +126,17 @@ func (s *Store) estimate(e *estimator) {
 			continue // published already by an earlier round
 		}
 
-		var est *queue.Estimates
 		began := time.Now()
-		if copied, err := queue.Restore(snap); err == nil {
-			est = copied.ComputeEstimates()
-		}
+		est := copied.ComputeEstimates()
 		took = time.Since(began)
 
 		s.mu.Lock()
 		e.mu.Lock()
-		if est != nil {
-			if cur, ok := s.state.PublishedApplied(); !ok || est.Applied() >= cur {
-				s.state.UseEstimates(est)
-			}
-			e.recomputes++
-			e.maxAge = max(e.maxAge, time.Since(since))
-		} else {
-			// A state this build cannot copy (never expected): answer
-			// from the live state, computed when asked, as central does.
-			s.state.UseEstimates(nil)
+		if cur, ok := s.state.PublishedApplied(); !ok || est.Applied() >= cur {
+			s.state.UseEstimates(est)
 		}
+		e.recomputes++
+		e.maxAge = max(e.maxAge, time.Since(since))
 		e.inflight = time.Time{}
 		e.mu.Unlock()
 		s.mu.Unlock()
