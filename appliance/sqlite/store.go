@@ -96,6 +96,8 @@ type Store struct {
 	// the machines staff logged in from (user.go).
 	guard   *login.Guard
 	journal loginsql.Journal
+	// kiosks caches the paired kiosks' cookies (kiosk.go).
+	kiosks kioskCache
 
 	// stmts are the statements every command runs, prepared once on the
 	// writer connection (stmts.go).
