@@ -50,10 +50,16 @@ func (s *State) EstimateCopy() *State {
 	for k, v := range s.numbers {
 		c.numbers[k] = v
 	}
+	// Tickets are copied into blocks, not one allocation each: the
+	// estimator copies a thousand of them several times a second.
+	var block []Ticket
 	copyTicket := func(id string) {
 		if t := s.Tickets[id]; t != nil && c.Tickets[id] == nil {
-			v := *t
-			c.Tickets[id] = &v
+			if len(block) == cap(block) {
+				block = make([]Ticket, 0, 256)
+			}
+			block = append(block, *t)
+			c.Tickets[id] = &block[len(block)-1]
 		}
 	}
 	for _, id := range s.waiting {
