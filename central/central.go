@@ -59,6 +59,8 @@ type LogStore interface {
 	SMSStore
 	// LockStore locks across central's nodes (locks.go).
 	LockStore
+	// SubmissionStore keeps the portal's forms posted once (submissions.go).
+	SubmissionStore
 }
 
 // SiteCursor is how far a site's log has arrived at central.

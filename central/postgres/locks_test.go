@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -93,5 +95,83 @@ func TestTwoNodesCutNoBlockTwice(t *testing.T) {
 				t.Errorf("blocks %+v and %+v overlap", a, b)
 			}
 		}
+	}
+}
+
+// TestTwoNodesSubmitOnce: the same form posted to two central nodes at
+// once (a double tap a load balancer splits) is made once; both posts get
+// its token. A first post that failed makes nothing, and the next post
+// makes it afresh.
+func TestTwoNodesSubmitOnce(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	var nodes []*central.Central
+	for range 2 {
+		s, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		c, err := central.New(ctx, s, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, c)
+	}
+	const key = "AAAAAAAAAAAAAAAAAAAAAA" // 22 characters, as a form's
+	var made sync.Mutex
+	n := 0
+	first := func() (string, error) {
+		made.Lock()
+		n++
+		token := fmt.Sprintf("token-%d", n)
+		made.Unlock()
+		time.Sleep(20 * time.Millisecond) // the hold being made
+		return token, nil
+	}
+	type answer struct {
+		token  string
+		repeat bool
+	}
+	answers := make(chan answer, 8)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		c := nodes[i%2]
+		wg.Go(func() {
+			token, repeat, err := c.SubmitOnce(ctx, "booking", key, time.Hour, first)
+			if err != nil {
+				t.Error(err)
+			}
+			answers <- answer{token, repeat}
+		})
+	}
+	wg.Wait()
+	close(answers)
+	firsts := 0
+	for a := range answers {
+		if a.token != "token-1" {
+			t.Errorf("a post got %q, want the first post's token-1", a.token)
+		}
+		if !a.repeat {
+			firsts++
+		}
+	}
+	if n != 1 || firsts != 1 {
+		t.Errorf("8 posts of one form on two nodes made %d (%d answered as first), want 1", n, firsts)
+	}
+
+	// Another form whose first post fails: nothing recorded, the next
+	// post (on the other node) makes it.
+	const other = "BBBBBBBBBBBBBBBBBBBBBB"
+	if _, _, err := nodes[0].SubmitOnce(ctx, "booking", other, time.Hour, func() (string, error) { return "", errors.New("slot taken") }); err == nil {
+		t.Fatal("the failing first post reported no error")
+	}
+	token, repeat, err := nodes[1].SubmitOnce(ctx, "booking", other, time.Hour, first)
+	if err != nil || repeat || token != "token-2" {
+		t.Errorf("after a failed first post: %q, repeat %v, %v; want a new token-2", token, repeat, err)
+	}
+	// The same key on another form kind is another form.
+	if token, repeat, _ := nodes[0].SubmitOnce(ctx, "order", key, time.Hour, first); repeat || token != "token-3" {
+		t.Errorf("the booking's key on the order form: %q, repeat %v; want a new token-3", token, repeat)
 	}
 }

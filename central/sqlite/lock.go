@@ -13,9 +13,10 @@ import (
 )
 
 // Lock takes the lock name for every process on this database file
-// (central.LockStore): an exclusive flock(2) on a file of its own in the
-// directory <database>-locks, which the kernel releases when the process
-// dies. SQLite's write lock does not serve: the work done under the lock
+// (central.LockStore): an exclusive flock(2) on one of 256 files in the
+// directory <database>-locks, picked by the name's hash (names that share
+// a file wait for each other, which is safe as locks do not nest), which
+// the kernel releases when the process dies. SQLite's write lock does not serve: the work done under the lock
 // writes through the store's one writer connection. Waiters in this
 // process queue first, then poll the file lock until ctx ends.
 func (s *Store) Lock(ctx context.Context, name string) (func(), error) {
@@ -29,7 +30,7 @@ func (s *Store) Lock(ctx context.Context, name string) (func(), error) {
 		return nil, fmt.Errorf("store: lock %s: %w", name, err)
 	}
 	sum := sha256.Sum256([]byte(name))
-	f, err := os.OpenFile(filepath.Join(dir, hex.EncodeToString(sum[:8])), os.O_CREATE|os.O_RDWR, 0o640)
+	f, err := os.OpenFile(filepath.Join(dir, hex.EncodeToString(sum[:1])), os.O_CREATE|os.O_RDWR, 0o640)
 	if err != nil {
 		release()
 		return nil, fmt.Errorf("store: lock %s: %w", name, err)

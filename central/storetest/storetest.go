@@ -70,6 +70,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"PlateReservations_Concurrent", testPlateReservationsConcurrent},
 		{"PlateReservations_Lifetime", testPlateReservationsLifetime},
 		{"Lock_TwoHandles", testLockTwoHandles},
+		{"FormSubmissions", testFormSubmissions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
