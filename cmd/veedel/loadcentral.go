@@ -54,6 +54,7 @@ func runLoadCentral(ctx context.Context, args []string, stdout, stderr io.Writer
 	service := fs.Duration("service", 1500*time.Millisecond, "mean time a counter serves a ticket (uniform from a third to five thirds of it)")
 	data := fs.String("data", "./var/loadcentral", "directory for the sites' files and the nodes' logs (emptied first)")
 	keep := fs.Bool("keep", false, "keep the database schema afterwards (its name is printed)")
+	nodeBin := fs.String("bin", "", "the veedel that runs the three nodes (default: this one)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel load central -db postgres://… [flags]
 
@@ -77,9 +78,13 @@ lost or doubled at central.
 	if *sites < 2 || *rate <= 0 || *duration <= 0 || *killAfter < 0 || *killAfter >= *duration || *service <= 0 {
 		return usageErrorf("load central: -sites at least 2, -rate, -duration and -service positive, -kill-after within -duration")
 	}
-	bin, err := os.Executable()
-	if err != nil {
-		return err
+	bin := *nodeBin
+	if bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		bin = exe
 	}
 	if err := os.RemoveAll(*data); err != nil {
 		return err
