@@ -24,19 +24,9 @@ import (
 func TestTwoNodesCutNoBlockTwice(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.URL(t)
-	var nodes []*central.Central
-	for range 2 {
-		s, err := postgres.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		c, err := central.New(ctx, s, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+	nodes := twoNodes(t, url)
+	for _, c := range nodes {
 		c.Plates().SetSites([]string{"zulassung"})
-		nodes = append(nodes, c)
 	}
 	// The site has sent its log (a site gets blocks once it has).
 	store, err := postgres.Open(ctx, url)
@@ -105,19 +95,7 @@ func TestTwoNodesCutNoBlockTwice(t *testing.T) {
 func TestTwoNodesSubmitOnce(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.URL(t)
-	var nodes []*central.Central
-	for range 2 {
-		s, err := postgres.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		c, err := central.New(ctx, s, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nodes = append(nodes, c)
-	}
+	nodes := twoNodes(t, url)
 	const key = "AAAAAAAAAAAAAAAAAAAAAA" // 22 characters, as a form's
 	var made sync.Mutex
 	n := 0
@@ -174,4 +152,24 @@ func TestTwoNodesSubmitOnce(t *testing.T) {
 	if token, repeat, _ := nodes[0].SubmitOnce(ctx, "order", key, time.Hour, first); repeat || token != "token-3" {
 		t.Errorf("the booking's key on the order form: %q, repeat %v; want a new token-3", token, repeat)
 	}
+}
+
+// twoNodes opens two central nodes on the database at url, each with a
+// store handle of its own.
+func twoNodes(t *testing.T, url string) []*central.Central {
+	t.Helper()
+	var nodes []*central.Central
+	for range 2 {
+		s, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		c, err := central.New(context.Background(), s, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, c)
+	}
+	return nodes
 }

@@ -165,16 +165,7 @@ func TestCentralCluster(t *testing.T) {
 	callFirst := func(counter string) {
 		t.Helper()
 		if _, err := app.Store.Execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
-			var events []queue.Event
-			if ctr := st.Counters[counter]; ctr == nil || !ctr.Open {
-				e, err := st.OpenCounter(at, counter, "demo")
-				if err != nil {
-					return nil, err
-				}
-				events = append(events, e)
-			}
-			called, err := st.CallNext(at, counter, "demo")
-			return append(events, called...), err
+			return openAndCall(st, at, counter, "demo")
 		}); err != nil {
 			t.Fatal(err)
 		}

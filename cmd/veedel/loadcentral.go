@@ -487,21 +487,13 @@ func (l *centralLoad) counter(ctx context.Context, s *loadSite, counter string) 
 	for ctx.Err() == nil {
 		var token string
 		_, err := s.node.Store.Execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
-			var events []queue.Event
-			if c := st.Counters[counter]; c == nil || !c.Open {
-				e, err := st.OpenCounter(at, counter, "last")
-				if err != nil {
-					return nil, err
-				}
-				events = append(events, e)
-			}
-			called, err := st.CallNext(at, counter, "last")
-			for _, e := range called {
+			events, err := openAndCall(st, at, counter, "last")
+			for _, e := range events {
 				if p, ok := e.Payload.(*queue.TicketCalled); ok {
 					token = st.Tickets[p.ID].Token
 				}
 			}
-			return append(events, called...), err
+			return events, err
 		})
 		committed := time.Now()
 		if veedel.ErrorCode(err) == veedel.ECONFLICT {
@@ -528,6 +520,21 @@ func (l *centralLoad) counter(ctx context.Context, s *loadSite, counter string) 
 		}
 		l.finished.Add(1)
 	}
+}
+
+// openAndCall opens the counter for staff if it is closed and calls the
+// next ticket there.
+func openAndCall(st *queue.State, at time.Time, counter, staff string) ([]queue.Event, error) {
+	var events []queue.Event
+	if c := st.Counters[counter]; c == nil || !c.Open {
+		e, err := st.OpenCounter(at, counter, staff)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	called, err := st.CallNext(at, counter, staff)
+	return append(events, called...), err
 }
 
 // probe opens the ticket's status page's event stream on the status node
