@@ -57,6 +57,10 @@ type LogStore interface {
 	ExamStore
 	// SMSStore keeps the SMS hand-overs, sealed (smshandover.go).
 	SMSStore
+	// LockStore locks across central's nodes (locks.go).
+	LockStore
+	// SubmissionStore keeps the portal's forms posted once (submissions.go).
+	SubmissionStore
 }
 
 // SiteCursor is how far a site's log has arrived at central.
@@ -96,9 +100,8 @@ type Central struct {
 	boxMu sync.Mutex
 	boxes map[string][]byte // the sites' box keys as last recorded
 
-	sell       sellLocks  // online share acknowledgements vs bookings (appointments.go)
-	peerBox    peersBox   // the other central nodes, if any (peers.go)
-	plateAlloc sync.Mutex // cutting plate blocks and reserving plates (plates.go)
+	sell    sellLocks // online share acknowledgements vs bookings (appointments.go)
+	peerBox peersBox  // the other central nodes, if any (peers.go)
 }
 
 // Now is central's clock, which sync answers tell the sites (their Date

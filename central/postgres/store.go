@@ -26,6 +26,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/internal/login"
+	"github.com/veedel/veedel/internal/namedgate"
 	"github.com/veedel/veedel/sync/changelog"
 )
 
@@ -35,8 +36,9 @@ var migrationFiles embed.FS
 // Store implements central.LogStore on PostgreSQL.
 type Store struct {
 	pool        *pgxpool.Pool
-	adminLogins login.Checker // recent successful admin logins (admin.go)
-	fault       faultHook     // tests: a failure before commit (fault.go)
+	adminLogins login.Checker   // recent successful admin logins (admin.go)
+	fault       faultHook       // tests: a failure before commit (fault.go)
+	gates       namedgate.Gates // this process's waiters for a lock (lock.go)
 
 	sqlOnce sync.Once
 	sqlDB   *sql.DB // Writer's database/sql handle on pool (payments.go)

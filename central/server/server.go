@@ -55,11 +55,7 @@ type Server struct {
 	BookLimit ratelimit.Limit
 
 	bookLimiter *ratelimit.Limiter // holds per client (appointments.go)
-	// bookingSubmissions: step 4's posts, against holding twice (booking_portal.go)
-	bookingSubmissions holdSubmissions
-
-	orderSubmissions submissions // the order form's posts, against placing one twice (orders_portal.go)
-	examCodes        examCodes   // wrong invitation codes per client (exam_parents.go)
+	examCodes   examCodes          // wrong invitation codes per client (exam_parents.go)
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page

@@ -17,6 +17,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/internal/login"
+	"github.com/veedel/veedel/internal/namedgate"
 	"github.com/veedel/veedel/internal/sqlitedb"
 	"github.com/veedel/veedel/sync/changelog"
 )
@@ -27,8 +28,9 @@ var migrationFiles embed.FS
 // Store implements central.LogStore on a SQLite file.
 type Store struct {
 	db          *sqlitedb.DB
-	adminLogins login.Checker // recent successful admin logins (admin.go)
-	fault       faultHook     // tests: a full disk or a crash before commit (fault.go)
+	adminLogins login.Checker   // recent successful admin logins (admin.go)
+	fault       faultHook       // tests: a full disk or a crash before commit (fault.go)
+	gates       namedgate.Gates // this process's waiters for a lock (lock.go)
 }
 
 var _ central.LogStore = (*Store)(nil)
