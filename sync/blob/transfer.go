@@ -92,6 +92,22 @@ type Transfer struct {
 	mu     sync.Mutex
 	status Status
 	waits  map[string]wait // file/direction → when it may go again
+	kick   chan struct{}
+}
+
+// Kick makes Run look for work at once (after a Want or Offer committed
+// outside the store's commands, which wake it themselves).
+func (t *Transfer) Kick() {
+	t.mu.Lock()
+	if t.kick == nil {
+		t.kick = make(chan struct{}, 1)
+	}
+	k := t.kick
+	t.mu.Unlock()
+	select {
+	case k <- struct{}{}:
+	default:
+	}
 }
 
 type wait struct {
@@ -155,6 +171,12 @@ func (t *Transfer) defaults() {
 // Run moves files until ctx ends.
 func (t *Transfer) Run(ctx context.Context) error {
 	t.defaults()
+	t.mu.Lock()
+	if t.kick == nil {
+		t.kick = make(chan struct{}, 1)
+	}
+	kick := t.kick
+	t.mu.Unlock()
 	for ctx.Err() == nil {
 		if _, err := t.Round(ctx); err != nil && ctx.Err() == nil {
 			t.setError(err)
@@ -163,6 +185,7 @@ func (t *Transfer) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-t.Wake:
+		case <-kick:
 		case <-timer.C:
 		}
 		timer.Stop()
