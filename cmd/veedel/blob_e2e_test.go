@@ -308,8 +308,12 @@ func TestBlobSync(t *testing.T) {
 		t.Errorf("%d chunk uploads for %d chunks (%v)", len(puts), n, puts)
 	}
 	t.Logf("up: %d chunk uploads for %d chunks", len(puts), n)
-	if st := app.Blobs.Status(); st.Refused < 1 {
-		t.Errorf("the site counted %d refused chunks, want the corrupted one", st.Refused)
+	var health struct{ Files blob.Status }
+	if code, err := getJSON(appRun.URL+"/healthz", &health); err != nil || code != http.StatusOK {
+		t.Fatalf("/healthz: %d, %v", code, err)
+	}
+	if health.Files.Done != 2 || health.Files.Refused < 1 {
+		t.Errorf("/healthz files: %+v, want 2 done since the restart and the corrupted chunk refused", health.Files)
 	}
 }
 

@@ -115,9 +115,9 @@ type wait struct {
 	backoff time.Duration
 }
 
-// Status is the transfer's health, for /healthz.
+// Status is the transfer's health, for /healthz ("files").
 type Status struct {
-	Pending   int    `json:"pending"`
+	Pending   int    `json:"pending"` // files waiting to move (at the last look)
 	Done      uint64 `json:"done"`    // files completed since start
 	Chunks    uint64 `json:"chunks"`  // chunks moved since start
 	Refused   uint64 `json:"refused"` // corrupt chunks refused since start
