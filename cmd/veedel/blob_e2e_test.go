@@ -255,7 +255,6 @@ func TestBlobSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cent.Central.ReferenceBlob("kalk", blob.Up, upRef)
 	restarted := make(chan struct{})
 	tap.mu.Lock()
 	tap.flipPut = 5
@@ -269,6 +268,14 @@ func TestBlobSync(t *testing.T) {
 	}
 	tap.mu.Unlock()
 	wantAtSite(t, app.Store, upRef, true)
+	app.Blobs.Kick()
+	// The entry naming the file reaches central a moment later: until
+	// then central refuses the file (403), and the site tries again.
+	eventually(t, 10*time.Second, "central refuses a file no entry names", func() (bool, string) {
+		st := app.Blobs.Status()
+		return strings.Contains(st.LastError, "403"), st.LastError
+	})
+	cent.Central.ReferenceBlob("kalk", blob.Up, upRef)
 
 	// Central stops after chunk 20 and comes back.
 	select {

@@ -50,9 +50,10 @@ type Position struct {
 const (
 	DefaultConcurrency = 2
 	DefaultMaxBackoff  = 5 * time.Second
-	// RefusedBackoff is the pause after central refused a file (a 4xx
-	// other than a corrupt chunk): it is not referenced by the site's log
-	// at central yet, or the site is not enrolled.
+	// RefusedBackoff is the longest pause after central refused a file
+	// (a 4xx other than a corrupt chunk): it is not referenced by the
+	// site's log at central yet, or the site is not enrolled. The pause
+	// starts at 1 s and doubles.
 	RefusedBackoff = 30 * time.Second
 	// chunkTries is how often a chunk that arrived corrupt is sent or
 	// fetched again at once before the file waits its backoff.
@@ -111,8 +112,8 @@ func (t *Transfer) Kick() {
 }
 
 type wait struct {
-	until   time.Time
-	backoff time.Duration
+	until            time.Time
+	backoff, refused time.Duration
 }
 
 // Status is the transfer's health, for /healthz ("files").
@@ -270,13 +271,18 @@ func (t *Transfer) after(ctx context.Context, j job, err error) {
 		return
 	}
 	w := t.waits[j.key()]
-	w.backoff = min(max(2*w.backoff, 100*time.Millisecond), t.MaxBackoff)
-	pause := w.backoff
+	var pause time.Duration
 	switch {
 	case errors.Is(err, ErrNotReady):
 		pause = 250 * time.Millisecond
 	case errors.Is(err, errRefused):
-		pause = RefusedBackoff
+		// Mostly an upload whose entry is still on its way to central:
+		// soon fine, so from 1 s, doubling up to RefusedBackoff.
+		w.refused = min(max(2*w.refused, time.Second), RefusedBackoff)
+		pause = w.refused
+	default:
+		w.backoff = min(max(2*w.backoff, 100*time.Millisecond), t.MaxBackoff)
+		pause = w.backoff
 	}
 	w.until = time.Now().Add(retry.Jittered(pause))
 	t.waits[j.key()] = w
