@@ -92,6 +92,28 @@ func TestPutRefuses(t *testing.T) {
 	}
 }
 
+func TestDelete(t *testing.T) {
+	ctx := context.Background()
+	f := mustStore(t).Blobs()
+	data := pdf(t, blob.ChunkSize+1)
+	ref, err := f.Put(ctx, bytes.NewReader(data), "", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Delete(ctx, ref.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.Open(ctx, ref.SHA256); veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Fatalf("a deleted file: %v, want ENOTFOUND", err)
+	}
+	if next, _ := f.Next(ctx, ref); next != 0 {
+		t.Fatalf("a deleted file's chunks are kept: resume at %d", next)
+	}
+	if err := f.Delete(ctx, ref.SHA256); err != nil {
+		t.Fatalf("deleted twice: %v", err)
+	}
+}
+
 func TestOpenMissing(t *testing.T) {
 	_, _, err := mustStore(t).Blobs().Open(context.Background(), sum([]byte("x")))
 	if veedel.ErrorCode(err) != veedel.ENOTFOUND {

@@ -119,3 +119,14 @@ func (s *SQL) Discard(ctx context.Context, sha string) error {
 	}
 	return nil
 }
+
+// Remove implements Chunks: the blobs row first, so that the file is
+// never visible without all its chunks.
+func (s *SQL) Remove(ctx context.Context, sha string) error {
+	for _, q := range []string{`DELETE FROM blobs WHERE sha256 = ?`, `DELETE FROM blob_chunks WHERE sha256 = ?`} {
+		if _, err := s.Write.ExecContext(ctx, s.q(q), sha); err != nil {
+			return fmt.Errorf("blob: remove: %w", err)
+		}
+	}
+	return nil
+}
