@@ -332,9 +332,10 @@ func (t *Transfer) move(ctx context.Context, j job) error {
 }
 
 // fetch takes a file from central, from the first chunk the site does not
-// have (its chunks are durable: a restart resumes there). A chunk that
-// arrives corrupt is fetched again; so is the whole file when it does not
-// match its SHA-256 (Receive discarded it).
+// have (its chunks are durable: a restart resumes there), asking for the
+// next chunk while it stores one. A chunk that arrives corrupt is fetched
+// again; so is the whole file when it does not match its SHA-256
+// (Receive discarded it).
 func (t *Transfer) fetch(ctx context.Context, ref Ref) error {
 	corrupt := 0
 	for {
@@ -342,18 +343,58 @@ func (t *Transfer) fetch(ctx context.Context, ref Ref) error {
 		if err != nil || next >= NumChunks(ref.Size) {
 			return err
 		}
-		data, sum, err := t.getChunk(ctx, ref.SHA256, next)
-		if err != nil {
-			return err
-		}
-		done, err := t.Files.Receive(ctx, ref, next, data, sum)
-		if t.counted(err, &corrupt) {
-			continue
-		}
-		if err != nil || done {
+		again, err := t.fetchFrom(ctx, ref, next, &corrupt)
+		if !again {
 			return err
 		}
 	}
+}
+
+// fetched is a chunk as it came from central.
+type fetched struct {
+	i    int
+	data []byte
+	sum  string
+	err  error
+}
+
+// fetchFrom fetches and stores chunks from next on, one ahead; again
+// reports a corrupt chunk to fetch again from where the site stands.
+func (t *Transfer) fetchFrom(ctx context.Context, ref Ref, next int, corrupt *int) (again bool, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	chunks := make(chan fetched, 1)
+	go func() {
+		defer close(chunks)
+		for i := next; i < NumChunks(ref.Size); i++ {
+			data, sum, err := t.getChunk(ctx, ref.SHA256, i)
+			select {
+			case chunks <- fetched{i, data, sum, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		for range chunks {
+		}
+	}()
+	for c := range chunks {
+		if c.err != nil {
+			return false, c.err
+		}
+		done, err := t.Files.Receive(ctx, ref, c.i, c.data, c.sum)
+		if t.counted(err, corrupt) {
+			return true, nil
+		}
+		if err != nil || done {
+			return false, err
+		}
+	}
+	return true, nil // look again where the site stands
 }
 
 // send gives central a file from the chunk central asks for next.
