@@ -179,7 +179,7 @@ func (t *Transfer) Run(ctx context.Context) error {
 	kick := t.kick
 	t.mu.Unlock()
 	for ctx.Err() == nil {
-		if _, err := t.Round(ctx); err != nil && ctx.Err() == nil {
+		if _, err := t.round(ctx); err != nil && ctx.Err() == nil {
 			t.setError(err)
 		}
 		timer := time.NewTimer(t.nextWake())
@@ -207,9 +207,9 @@ func (t *Transfer) nextWake() time.Duration {
 	return d
 }
 
-// Round runs every pending transfer that is not waiting out a backoff,
+// round runs every pending transfer that is not waiting out a backoff,
 // Concurrency at a time, and returns how many completed.
-func (t *Transfer) Round(ctx context.Context) (int, error) {
+func (t *Transfer) round(ctx context.Context) (int, error) {
 	if t.waits == nil {
 		t.defaults()
 	}
