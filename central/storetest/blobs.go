@@ -62,6 +62,16 @@ func testBlobsPutOpen(t *testing.T, open Opener) {
 	if !bytes.Equal(back, data) || got.Size != ref.Size || got.Type != ref.Type {
 		t.Fatalf("read back %d bytes as %+v, want the %d put", len(back), got, len(data))
 	}
+	// Deleted (its keeping time is over): gone, chunks and all.
+	if err := f.Delete(ctx, ref.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.Open(ctx, ref.SHA256); veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Fatalf("a deleted file: %v, want ENOTFOUND", err)
+	}
+	if next, err := f.Next(ctx, ref); err != nil || next != 0 {
+		t.Fatalf("a deleted file's chunks: resume at %d (%v), want 0", next, err)
+	}
 }
 
 // A file received chunk by chunk is invisible until the last chunk is in
