@@ -13,6 +13,7 @@ import (
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/sync/blob"
+	"github.com/veedel/veedel/sync/changelog"
 )
 
 // The chunk protocol of blob sync (sync/blob's transfer.go is the site's
@@ -135,7 +136,8 @@ func (s *Server) putBlobChunk(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, blob.ErrCorrupt):
 		s.Logger.Warn("corrupt chunk refused", "site", site, "sha256", sha[:12], "chunk", chunk)
 		w.Header().Set(blob.HeaderCorrupt, "1")
-		s.reject(r, central.Rejection{Site: site, Status: http.StatusBadRequest, Reason: veedel.ErrorMessage(err)})
+		// The request's signature verified: counted under the site.
+		s.reject(r, central.Rejection{Site: site, KeyID: r.Header.Get(changelog.HeaderKeyID), Status: http.StatusBadRequest, Reason: veedel.ErrorMessage(err), SignedBySite: true})
 		s.writePosition(w, r, 0, ref, err)
 	case veedel.ErrorCode(err) == veedel.EINTERNAL:
 		s.Logger.Error("store chunk", "site", site, "sha256", sha[:12], "chunk", chunk, "err", err)

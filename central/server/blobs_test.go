@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/sync/blob"
 	"github.com/veedel/veedel/sync/changelog"
 )
@@ -135,6 +136,9 @@ func TestBlobUpload(t *testing.T) {
 	bad[100] ^= 1
 	if status, h, pos := put(0, bad, blob.ChunkSum(part(data, 0))); status != http.StatusBadRequest || h.Get(blob.HeaderCorrupt) == "" || pos.Next != 0 {
 		t.Fatalf("a corrupt chunk: %d %+v, want 400 marked corrupt", status, pos)
+	}
+	if rej, ok := e.rejected("PUT "+blob.PathPrefix+"{sha}/{chunk}", http.StatusBadRequest); !ok || rej.Source != central.SiteSource+siteID {
+		t.Fatalf("the corrupt chunk is not recorded as the site's rejection: %+v", rej)
 	}
 	if status, _, pos := put(1, part(data, 1), blob.ChunkSum(part(data, 1))); status != http.StatusConflict || pos.Next != 0 {
 		t.Fatalf("chunk 1 before 0: %d %+v, want 409 naming 0", status, pos)
