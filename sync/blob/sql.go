@@ -5,8 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+	"github.com/veedel/veedel/internal/placeholder"
 	"time"
 
 	"github.com/veedel/veedel"
@@ -31,17 +30,7 @@ func (s *SQL) q(query string) string {
 	if !s.Dollar {
 		return query
 	}
-	var b strings.Builder
-	n := 0
-	for _, c := range query {
-		if c == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return placeholder.Dollar(query)
 }
 
 func notFound(sha string) error {
