@@ -73,27 +73,26 @@ func (s *Server) blobRequest(w http.ResponseWriter, r *http.Request, withChunk b
 	return site, sha, chunk, true
 }
 
-// uploadRef returns the Ref of a file site may send up, answering a
-// refusal itself.
-func (s *Server) uploadRef(w http.ResponseWriter, site, sha string) (blob.Ref, bool) {
+// uploadRequest checks an upload's request (blobRequest) and returns the
+// Ref of the file, which site may send up only when its log references
+// it; it answers a refusal itself (ok false).
+func (s *Server) uploadRequest(w http.ResponseWriter, r *http.Request, withChunk bool) (site string, ref blob.Ref, chunk int, ok bool) {
+	site, sha, chunk, ok := s.blobRequest(w, r, withChunk)
+	if !ok {
+		return "", blob.Ref{}, 0, false
+	}
 	ref, err := s.Central.BlobFromSite(site, sha)
 	if err != nil {
 		web.JSON(w, web.Status(err), blob.Position{SHA256: sha, Error: veedel.ErrorMessage(err)})
-		return blob.Ref{}, false
+		return "", blob.Ref{}, 0, false
 	}
-	return ref, true
+	return site, ref, chunk, true
 }
 
 func (s *Server) getBlobPosition(w http.ResponseWriter, r *http.Request) {
-	site, sha, _, ok := s.blobRequest(w, r, false)
-	if !ok {
-		return
+	if _, ref, _, ok := s.uploadRequest(w, r, false); ok {
+		s.writePosition(w, r, http.StatusOK, ref, nil)
 	}
-	ref, ok := s.uploadRef(w, site, sha)
-	if !ok {
-		return
-	}
-	s.writePosition(w, r, http.StatusOK, ref, nil)
 }
 
 // writePosition answers with central's position for ref, status unless
@@ -114,14 +113,11 @@ func (s *Server) writePosition(w http.ResponseWriter, r *http.Request, status in
 }
 
 func (s *Server) putBlobChunk(w http.ResponseWriter, r *http.Request) {
-	site, sha, chunk, ok := s.blobRequest(w, r, true)
+	site, ref, chunk, ok := s.uploadRequest(w, r, true)
 	if !ok {
 		return
 	}
-	ref, ok := s.uploadRef(w, site, sha)
-	if !ok {
-		return
-	}
+	sha := ref.SHA256
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, blob.ChunkSize))
 	if err != nil {
 		msg := "chunk unreadable: " + err.Error()
