@@ -69,11 +69,6 @@ func blobPDF(t *testing.T, n int) ([]byte, blob.Ref) {
 	return data, blob.Ref{SHA256: hex.EncodeToString(s[:]), Size: int64(n), Type: blob.TypePDF}
 }
 
-func part(data []byte, i int) []byte {
-	lo := min(i*blob.ChunkSize, len(data))
-	return data[lo:min(lo+blob.ChunkSize, len(data))]
-}
-
 func chunkPath(sha string, i int, query string) string {
 	return sha + "/" + strconv.Itoa(i) + "?site=" + siteID + query
 }
@@ -94,7 +89,7 @@ func TestBlobDownload(t *testing.T) {
 	}
 	e.Central.ReferenceBlob(siteID, blob.Down, ref)
 	status, h, body := e.blob(get)
-	if status != http.StatusOK || !bytes.Equal(body, part(data, 1)) || h.Get(blob.HeaderChunkSum) != blob.ChunkSum(part(data, 1)) {
+	if status != http.StatusOK || !bytes.Equal(body, blob.ChunkOf(data, 1)) || h.Get(blob.HeaderChunkSum) != blob.ChunkSum(blob.ChunkOf(data, 1)) {
 		t.Fatalf("chunk 1: %d, %d bytes, sum %q", status, len(body), h.Get(blob.HeaderChunkSum))
 	}
 	for name, c := range map[string]blobCall{
@@ -124,7 +119,7 @@ func TestBlobUpload(t *testing.T) {
 		status, h, raw := e.blob(blobCall{method: http.MethodPut, path: chunkPath(ref.SHA256, i, "&sum="+sum), body: body})
 		return status, h, position(t, raw)
 	}
-	if status, _, pos := put(0, part(data, 0), blob.ChunkSum(part(data, 0))); status != http.StatusForbidden {
+	if status, _, pos := put(0, blob.ChunkOf(data, 0), blob.ChunkSum(blob.ChunkOf(data, 0))); status != http.StatusForbidden {
 		t.Fatalf("a file the site's log does not reference: %d %+v, want 403", status, pos)
 	}
 	e.Central.ReferenceBlob(siteID, blob.Up, ref)
@@ -132,22 +127,22 @@ func TestBlobUpload(t *testing.T) {
 	if pos := position(t, raw); status != http.StatusOK || pos.Next != 0 || pos.Chunks != 3 || pos.Complete {
 		t.Fatalf("position before: %d %+v", status, pos)
 	}
-	bad := bytes.Clone(part(data, 0))
+	bad := bytes.Clone(blob.ChunkOf(data, 0))
 	bad[100] ^= 1
-	if status, h, pos := put(0, bad, blob.ChunkSum(part(data, 0))); status != http.StatusBadRequest || h.Get(blob.HeaderCorrupt) == "" || pos.Next != 0 {
+	if status, h, pos := put(0, bad, blob.ChunkSum(blob.ChunkOf(data, 0))); status != http.StatusBadRequest || h.Get(blob.HeaderCorrupt) == "" || pos.Next != 0 {
 		t.Fatalf("a corrupt chunk: %d %+v, want 400 marked corrupt", status, pos)
 	}
 	if rej, ok := e.rejected("PUT "+blob.PathPrefix+"{sha}/{chunk}", http.StatusBadRequest); !ok || rej.Source != central.SiteSource+siteID {
 		t.Fatalf("the corrupt chunk is not recorded as the site's rejection: %+v", rej)
 	}
-	if status, _, pos := put(1, part(data, 1), blob.ChunkSum(part(data, 1))); status != http.StatusConflict || pos.Next != 0 {
+	if status, _, pos := put(1, blob.ChunkOf(data, 1), blob.ChunkSum(blob.ChunkOf(data, 1))); status != http.StatusConflict || pos.Next != 0 {
 		t.Fatalf("chunk 1 before 0: %d %+v, want 409 naming 0", status, pos)
 	}
-	if status, _, pos := put(0, append(bytes.Clone(part(data, 0)), 0), ""); status != http.StatusBadRequest || pos.Error == "" {
+	if status, _, pos := put(0, append(bytes.Clone(blob.ChunkOf(data, 0)), 0), ""); status != http.StatusBadRequest || pos.Error == "" {
 		t.Fatalf("a chunk over the size: %d %+v, want 400", status, pos)
 	}
 	for i := range 3 {
-		status, _, pos := put(i, part(data, i), blob.ChunkSum(part(data, i)))
+		status, _, pos := put(i, blob.ChunkOf(data, i), blob.ChunkSum(blob.ChunkOf(data, i)))
 		if status != http.StatusOK || pos.Next != i+1 || pos.Complete != (i == 2) {
 			t.Fatalf("chunk %d: %d %+v", i, status, pos)
 		}
@@ -160,7 +155,7 @@ func TestBlobUpload(t *testing.T) {
 		t.Fatal("central's file differs from the site's")
 	}
 	// A resend after completion changes nothing.
-	if status, _, pos := put(2, part(data, 2), blob.ChunkSum(part(data, 2))); status != http.StatusOK || !pos.Complete {
+	if status, _, pos := put(2, blob.ChunkOf(data, 2), blob.ChunkSum(blob.ChunkOf(data, 2))); status != http.StatusOK || !pos.Complete {
 		t.Fatalf("a resend: %d %+v", status, pos)
 	}
 }

@@ -36,11 +36,6 @@ func testPDF(seed uint64, n int) ([]byte, blob.Ref) {
 	return data, blob.Ref{SHA256: hex.EncodeToString(sum[:]), Size: int64(n), Type: blob.TypePDF}
 }
 
-func chunk(data []byte, i int) []byte {
-	lo := min(i*blob.ChunkSize, len(data))
-	return data[lo:min(lo+blob.ChunkSize, len(data))]
-}
-
 // A file Put is read back whole, and the same bytes are kept once.
 func testBlobsPutOpen(t *testing.T, open Opener) {
 	ctx := context.Background()
@@ -83,7 +78,7 @@ func testBlobsReceive(t *testing.T, open Opener) {
 	f := blobFiles(t, mustOpen(t, open))
 	data, ref := testPDF(2, 3*blob.ChunkSize+100)
 	for i := range 2 {
-		if done, err := f.Receive(ctx, ref, i, chunk(data, i), blob.ChunkSum(chunk(data, i))); err != nil || done {
+		if done, err := f.Receive(ctx, ref, i, blob.ChunkOf(data, i), blob.ChunkSum(blob.ChunkOf(data, i))); err != nil || done {
 			t.Fatalf("chunk %d: done %v, %v", i, done, err)
 		}
 	}
@@ -95,12 +90,12 @@ func testBlobsReceive(t *testing.T, open Opener) {
 	if next, err := f.Next(ctx, ref); err != nil || next != 2 {
 		t.Fatalf("resume point after reopening: %d, %v; want 2", next, err)
 	}
-	bad := bytes.Clone(chunk(data, 2))
+	bad := bytes.Clone(blob.ChunkOf(data, 2))
 	bad[7] ^= 1
-	if _, err := f.Receive(ctx, ref, 2, bad, blob.ChunkSum(chunk(data, 2))); veedel.ErrorCode(err) != veedel.EINVALID {
+	if _, err := f.Receive(ctx, ref, 2, bad, blob.ChunkSum(blob.ChunkOf(data, 2))); veedel.ErrorCode(err) != veedel.EINVALID {
 		t.Fatalf("a corrupt chunk: %v, want EINVALID", err)
 	}
-	if _, err := f.Receive(ctx, ref, 3, chunk(data, 3), blob.ChunkSum(chunk(data, 3))); veedel.ErrorCode(err) != veedel.ECONFLICT {
+	if _, err := f.Receive(ctx, ref, 3, blob.ChunkOf(data, 3), blob.ChunkSum(blob.ChunkOf(data, 3))); veedel.ErrorCode(err) != veedel.ECONFLICT {
 		t.Fatalf("chunk 3 before 2: %v, want ECONFLICT", err)
 	}
 	if next, _ := f.Next(ctx, ref); next != 2 {
@@ -110,13 +105,13 @@ func testBlobsReceive(t *testing.T, open Opener) {
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
-			if _, err := f.Receive(ctx, ref, 2, chunk(data, 2), blob.ChunkSum(chunk(data, 2))); err != nil {
+			if _, err := f.Receive(ctx, ref, 2, blob.ChunkOf(data, 2), blob.ChunkSum(blob.ChunkOf(data, 2))); err != nil {
 				t.Errorf("chunk 2: %v", err)
 			}
 		})
 	}
 	wg.Wait()
-	done, err := f.Receive(ctx, ref, 3, chunk(data, 3), blob.ChunkSum(chunk(data, 3)))
+	done, err := f.Receive(ctx, ref, 3, blob.ChunkOf(data, 3), blob.ChunkSum(blob.ChunkOf(data, 3)))
 	if err != nil || !done {
 		t.Fatalf("the last chunk: done %v, %v", done, err)
 	}
@@ -132,8 +127,8 @@ func testBlobsReceive(t *testing.T, open Opener) {
 	other, lie := testPDF(3, blob.ChunkSize+1)
 	_, real := testPDF(4, blob.ChunkSize+1)
 	lie.SHA256 = real.SHA256
-	f.Receive(ctx, lie, 0, chunk(other, 0), blob.ChunkSum(chunk(other, 0)))
-	if _, err := f.Receive(ctx, lie, 1, chunk(other, 1), blob.ChunkSum(chunk(other, 1))); veedel.ErrorCode(err) != veedel.EINVALID {
+	f.Receive(ctx, lie, 0, blob.ChunkOf(other, 0), blob.ChunkSum(blob.ChunkOf(other, 0)))
+	if _, err := f.Receive(ctx, lie, 1, blob.ChunkOf(other, 1), blob.ChunkSum(blob.ChunkOf(other, 1))); veedel.ErrorCode(err) != veedel.EINVALID {
 		t.Fatalf("a file that does not match its hash: %v, want EINVALID", err)
 	}
 	if _, _, err := f.Open(ctx, lie.SHA256); veedel.ErrorCode(err) != veedel.ENOTFOUND {

@@ -115,7 +115,7 @@ func (f *Files) Put(ctx context.Context, r io.Reader, name string, limit int64) 
 		return Ref{}, err
 	}
 	for i := 0; i < NumChunks(ref.Size); i++ {
-		if err := f.c.PutChunk(ctx, ref.SHA256, i, chunkOf(data, i)); err != nil {
+		if err := f.c.PutChunk(ctx, ref.SHA256, i, ChunkOf(data, i)); err != nil {
 			return Ref{}, err
 		}
 	}
@@ -125,7 +125,8 @@ func (f *Files) Put(ctx context.Context, r io.Reader, name string, limit int64) 
 	return ref, nil
 }
 
-func chunkOf(data []byte, i int) []byte {
+// ChunkOf returns chunk i of a whole file's bytes.
+func ChunkOf(data []byte, i int) []byte {
 	lo := min(i*ChunkSize, len(data))
 	return data[lo:min(lo+ChunkSize, len(data))]
 }
