@@ -71,6 +71,8 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"PlateReservations_Lifetime", testPlateReservationsLifetime},
 		{"Lock_TwoHandles", testLockTwoHandles},
 		{"FormSubmissions", testFormSubmissions},
+		{"Blobs_PutOpen", testBlobsPutOpen},
+		{"Blobs_Receive", testBlobsReceive},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
