@@ -9,7 +9,7 @@ PKGS := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/veedel/veedel.Version=$(VERSION)
 
-.PHONY: axe run build load test test-short bench chaos offline lint staticcheck vuln fmt clean screenshots image image-deps image-test
+.PHONY: axe run build load load-central test test-short bench chaos offline lint staticcheck vuln fmt clean screenshots image image-deps image-test
 
 # The demo on PORT (central) and the next ports (the sites); its simulated
 # printers listen on PORT+11 onwards. Built first and exec'd, so that Ctrl-C
@@ -39,6 +39,18 @@ load: build ## N kiosks, M counters and R readers on a demo site: throughput and
 	trap 'kill $$demo 2>/dev/null; wait $$demo 2>/dev/null' EXIT INT TERM; \
 	for i in $$(seq 100); do curl -sf http://127.0.0.1:$$(($(LOAD_PORT)+1))/healthz >/dev/null && break; sleep 0.1; done; \
 	bin/veedel load -url http://127.0.0.1:$$(($(LOAD_PORT)+1)) -data var/load $(LOAD_FLAGS)
+
+# Load on central: LOAD_SITES simulated sites (real appliances) with busy
+# days against three central nodes on PostgreSQL (LOAD_DB; the load runs in
+# a new schema of it, dropped afterwards), node A killed with SIGKILL
+# midway: ingest rate, commit → status page on another node (p50/p99), and
+# no entry lost or doubled. About a minute; LOAD_CENTRAL_FLAGS are veedel
+# load central's flags (-rate 2 -duration 40s -kill-after 15s by default).
+LOAD_DB ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+LOAD_SITES ?= 10
+LOAD_CENTRAL_FLAGS ?=
+load-central: build ## N sites against three central nodes on PostgreSQL, one killed: ingest rate, commit → portal p99, nothing lost
+	bin/veedel load central -db '$(LOAD_DB)' -sites $(LOAD_SITES) -data var/loadcentral $(LOAD_CENTRAL_FLAGS)
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/veedel ./cmd/veedel

@@ -115,32 +115,23 @@ func centralState(site string) *queue.State {
 	return st
 }
 
-// sellLocks serialise, per site, the bookings central confirms and its
-// acknowledgements of the site's online share settings: a booking is
-// checked against the share central sells by and is in the outbound log
-// before the acknowledgement of a smaller share, or is checked against
-// that smaller share. (One central process: several nodes would need the
-// lock in the database.)
+// sellLocks remembers the online share versions this node acknowledged,
+// so that it does not send the same acknowledgement after every batch.
+// The selling itself is serialised per site by a lock of the database
+// (SellLock): a booking is checked against the share central sells by and
+// is in the outbound log before the acknowledgement of a smaller share,
+// or is checked against that smaller share, whichever nodes confirm and
+// acknowledge. Another node that has not seen an acknowledgement sends it
+// once more, which changes nothing at the site.
 type sellLocks struct {
 	mu    sync.Mutex
-	sites map[string]*sync.Mutex
 	acked map[string]uint64 // site+"\n"+service -> version acknowledged by this process
 }
 
-// SellLock locks site's selling until the returned func is called.
-func (c *Central) SellLock(site string) func() {
-	c.sell.mu.Lock()
-	if c.sell.sites == nil {
-		c.sell.sites = map[string]*sync.Mutex{}
-	}
-	m := c.sell.sites[site]
-	if m == nil {
-		m = &sync.Mutex{}
-		c.sell.sites[site] = m
-	}
-	c.sell.mu.Unlock()
-	m.Lock()
-	return m.Unlock
+// SellLock locks site's selling on every central node until the returned
+// func is called.
+func (c *Central) SellLock(ctx context.Context, site string) (func(), error) {
+	return c.store.Lock(ctx, lockSell+site)
 }
 
 // ackShares acknowledges the site's online share settings central has
@@ -153,7 +144,12 @@ func (c *Central) ackShares(ctx context.Context, site string) {
 	if len(todo) == 0 {
 		return
 	}
-	unlock := c.SellLock(site)
+	unlock, err := c.SellLock(ctx, site)
+	if err != nil {
+		// Acknowledged after the site's next batch.
+		c.log.Error("acknowledge online share: lock", "site", site, "err", err)
+		return
+	}
 	defer unlock()
 	c.sell.mu.Lock()
 	var events []queue.Event

@@ -56,6 +56,10 @@ type LogStore interface {
 	ExamStore
 	// SMSStore keeps the SMS hand-overs, sealed (smshandover.go).
 	SMSStore
+	// LockStore locks across central's nodes (locks.go).
+	LockStore
+	// SubmissionStore keeps the portal's forms posted once (submissions.go).
+	SubmissionStore
 }
 
 // SiteCursor is how far a site's log has arrived at central.
@@ -95,9 +99,9 @@ type Central struct {
 	boxMu sync.Mutex
 	boxes map[string][]byte // the sites' box keys as last recorded
 
-	sell       sellLocks  // online share acknowledgements vs bookings (appointments.go)
-	peerBox    peersBox   // the other central nodes, if any (peers.go)
-	plateAlloc sync.Mutex // cutting plate blocks and reserving plates (plates.go)
+	sell    sellLocks // online share acknowledgements vs bookings (appointments.go)
+	peerBox peersBox  // the other central nodes, if any (peers.go)
+	blobs   blobRefs  // the files the logs reference (blobs.go)
 }
 
 // Now is central's clock, which sync answers tell the sites (their Date
@@ -172,6 +176,7 @@ func (c *Central) fold(m *siteModel, e changelog.Entry) error {
 	// also into the workflow's model.
 	m.state.Apply(ev)
 	if wf := c.workflowOf(e.Type); wf != nil {
+		c.blobs.saw(true, e.Site, p)
 		wf.FromSite(e.Site, ev)
 	}
 	m.lastEventAt = e.At()

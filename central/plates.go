@@ -23,9 +23,10 @@ import (
 // outbound logs, and keeps the Wunschkennzeichen reserved online in its
 // store (PlateStore) with the holder's name and e-mail only as long as the
 // reservation lives. Cutting a block and reserving a plate are decided
-// under one lock (plateAlloc), so that a plate is never both; the store's
-// key on the plate makes two reservations of it exclude each other even
-// across central's nodes.
+// under one lock of the database (lockAllocation), on whichever central
+// node, so that a plate is never both and two nodes never cut the same
+// block; the store's key on the plate makes two reservations of it
+// exclude each other too.
 
 // PlateStore keeps the reservations of Wunschkennzeichen.
 type PlateStore interface {
@@ -194,8 +195,11 @@ func (c *Central) ReservePlate(ctx context.Context, req PlateRequest) (PlateRese
 	r := PlateReservation{Plate: plate, TokenHash: hash, Name: name, Email: req.Email, Site: site, CreatedAt: now,
 		ExpiresAt: now.Add(model.ReserveTime())}
 
-	c.plateAlloc.Lock()
-	defer c.plateAlloc.Unlock()
+	unlock, err := c.lockAllocation(ctx)
+	if err != nil {
+		return PlateReserved{}, err
+	}
+	defer unlock()
 	if st := model.Status(plate); st.State != plates.StateFree {
 		return PlateReserved{}, plateTaken(plate)
 	}
@@ -253,9 +257,30 @@ func (c *Central) RefillPlates(ctx context.Context) error {
 	return nil
 }
 
+// lockAllocation takes the plates' lock of the database and then folds
+// what other central nodes sent to the registration sites before it
+// (blocks cut, plates reserved), so that the decision under the lock sees
+// every block and reservation of the city.
+func (c *Central) lockAllocation(ctx context.Context) (func(), error) {
+	unlock, err := c.store.Lock(ctx, lockPlates)
+	if err != nil {
+		return nil, err
+	}
+	for _, site := range c.PlateSites() {
+		if err := c.CatchUpOutbound(ctx, site); err != nil {
+			unlock()
+			return nil, err
+		}
+	}
+	return unlock, nil
+}
+
 func (c *Central) grantBlock(ctx context.Context, ps PlateStore, site string) error {
-	c.plateAlloc.Lock()
-	defer c.plateAlloc.Unlock()
+	unlock, err := c.lockAllocation(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	model := c.Plates()
 	if model.Left(site) > model.LowWaterMark() {
 		return nil

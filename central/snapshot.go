@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
 	"github.com/veedel/veedel/appliance/queue"
+	"github.com/veedel/veedel/sync/blob"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/workflow"
 )
@@ -25,7 +27,8 @@ import (
 //
 // The queue's state is frozen with the appliance's own codec
 // (queue.Snapshot, as JSON, appliance/sqlite's snapshots), the workflows'
-// with theirs (workflow.Snapshotter). A snapshot of another version, a
+// with theirs (workflow.Snapshotter), the files the logs reference
+// (blobs.go) here. A snapshot of another version, a
 // damaged one, one ahead of the store's logs, or one without a model
 // this build has, is ignored with a log line: the logs are folded from
 // the start instead, and the next snapshot replaces it.
@@ -51,6 +54,35 @@ const (
 type snapshotData struct {
 	Sites     []snapshotSite     `json:"sites"`
 	Workflows []snapshotWorkflow `json:"workflows"`
+	// Blobs are the files the logs reference (blobs.go).
+	Blobs snapshotBlobs `json:"blobs"`
+}
+
+// snapshotBlobs is blobRefs frozen: site → sha256 → ref.
+type snapshotBlobs struct {
+	Up   map[string]map[string]blob.Ref `json:"up,omitempty"`
+	Down map[string]map[string]blob.Ref `json:"down,omitempty"`
+}
+
+// freeze copies the references.
+func (b *blobRefs) freeze() snapshotBlobs {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	clone := func(m map[string]map[string]blob.Ref) map[string]map[string]blob.Ref {
+		out := make(map[string]map[string]blob.Ref, len(m))
+		for site, refs := range m {
+			out[site] = maps.Clone(refs)
+		}
+		return out
+	}
+	return snapshotBlobs{Up: clone(b.up), Down: clone(b.down)}
+}
+
+// thaw replaces the references with frozen ones.
+func (b *blobRefs) thaw(f snapshotBlobs) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.up, b.down = f.Up, f.Down
 }
 
 type snapshotSite struct {
@@ -85,6 +117,7 @@ func (c *Central) Snapshot() (StoredSnapshot, bool, error) {
 	var queues []queue.Snapshot
 	frozen := make([]any, len(snappers))
 	versions := make([]int, len(snappers))
+	var blobs snapshotBlobs
 	c.atCut(func(models []*siteModel, outbound map[string]uint64) {
 		at := map[string]int{}
 		for _, m := range models {
@@ -104,8 +137,9 @@ func (c *Central) Snapshot() (StoredSnapshot, bool, error) {
 		for i, s := range snappers {
 			versions[i], frozen[i] = s.Snapshot()
 		}
+		blobs = c.blobs.freeze()
 	})
-	data := snapshotData{Sites: sites}
+	data := snapshotData{Sites: sites, Blobs: blobs}
 	for i := range sites {
 		q, err := json.Marshal(queues[i])
 		if err != nil {
@@ -315,6 +349,7 @@ func (c *Central) restoreSnapshot(ctx context.Context, cursors []SiteCursor) map
 		if werr := c.resetWorkflows(ctx); werr != nil {
 			c.log.Error("reset the workflows' read models", "err", werr)
 		}
+		c.blobs.thaw(snapshotBlobs{})
 		c.out.mu.Lock()
 		c.out.heads = nil
 		c.out.mu.Unlock()
@@ -411,6 +446,7 @@ func (c *Central) thaw(ctx context.Context, snap StoredSnapshot, cursors []SiteC
 			cancels[e.Site+"/"+trimTicket(e.Entity)] = e.Seq
 		}
 	}
+	c.blobs.thaw(data.Blobs)
 	c.out.mu.Lock()
 	c.out.heads = outAt
 	c.out.mu.Unlock()

@@ -14,6 +14,7 @@ import (
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/sqlite"
 	"github.com/veedel/veedel/central/storetest"
+	"github.com/veedel/veedel/sync/blob"
 	"github.com/veedel/veedel/sync/changelog"
 )
 
@@ -201,3 +202,46 @@ func sameReadModels(t *testing.T, got, want *central.Central) bool {
 
 // fullFoldStore is a store without snapshots.
 type fullFoldStore struct{ central.LogStore }
+
+// The files the logs reference (which a site may send up or fetch) are
+// part of the snapshot: a restart from it still lets the site have them.
+func TestSnapshotKeepsBlobReferences(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "central.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	c, err := central.New(ctx, store, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := enrollTestKey(t, c, store, "kalk")
+	b := &changelog.Batch{Version: changelog.SchemaVersion, Site: "kalk", Entries: siteLog(t, 20)}
+	if err := b.SignFresh(key, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Ingest(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	up := blob.Ref{SHA256: strings.Repeat("a", 64), Size: 10, Type: "application/pdf"}
+	down := blob.Ref{SHA256: strings.Repeat("b", 64), Size: 20, Type: "image/jpeg"}
+	c.ReferenceBlob("kalk", blob.Up, up)
+	c.ReferenceBlob("kalk", blob.Down, down)
+	if saved, err := c.SaveSnapshot(ctx); err != nil || !saved {
+		t.Fatalf("SaveSnapshot = %v, %v", saved, err)
+	}
+	again, err := central.New(ctx, store, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := again.BlobFromSite("kalk", up.SHA256); err != nil || got != up {
+		t.Errorf("BlobFromSite after the restart = %+v, %v; want %+v", got, err, up)
+	}
+	if got, err := again.BlobForSite("kalk", down.SHA256); err != nil || got != down {
+		t.Errorf("BlobForSite after the restart = %+v, %v; want %+v", got, err, down)
+	}
+	if _, err := again.BlobForSite("kalk", up.SHA256); err == nil {
+		t.Error("BlobForSite of a file only the site's own log references: no error")
+	}
+}

@@ -52,10 +52,11 @@ type Host interface {
 	DayOf(site string, t time.Time) string
 	// BoxKey returns the site's box key; EUNAVAILABLE when none.
 	BoxKey(ctx context.Context, site string) ([]byte, error)
-	// SellLock locks the selling of site's places until the returned
-	// func is called: a confirmation and central's acknowledgement of a
-	// new online share (queue/onlineshare.go) never interleave.
-	SellLock(site string) func()
+	// SellLock locks the selling of site's places on every central node
+	// until the returned func is called: a confirmation and central's
+	// acknowledgement of a new online share (queue/onlineshare.go) never
+	// interleave.
+	SellLock(ctx context.Context, site string) (func(), error)
 	// Store keeps the holds and bookings; ChangeAppointment's events go
 	// to the site's outbound log in the same transaction.
 	Store
@@ -493,7 +494,11 @@ func (c *Central) Confirm(ctx context.Context, host Host, token, code string, no
 	if err != nil {
 		return Appt{}, Confirmation{}, err
 	}
-	defer host.SellLock(held.Site)()
+	unlock, err := host.SellLock(ctx, held.Site)
+	if err != nil {
+		return Appt{}, Confirmation{}, err
+	}
+	defer unlock()
 	// The site may have made the online share smaller since the hold:
 	// the places live now must still fit, or the hold ends here.
 	over := false

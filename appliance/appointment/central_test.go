@@ -44,9 +44,9 @@ func (h *host) SlotPlan(site, service, day string) ([]queue.Slot, error) {
 	}
 	return out, nil
 }
-func (h *host) SellLock(string) func()                         { return func() {} }
-func (h *host) DayOf(_ string, t time.Time) string             { return t.In(berlin).Format(time.DateOnly) }
-func (h *host) BoxKey(context.Context, string) ([]byte, error) { return h.box, nil }
+func (h *host) SellLock(context.Context, string) (func(), error) { return func() {}, nil }
+func (h *host) DayOf(_ string, t time.Time) string               { return t.In(berlin).Format(time.DateOnly) }
+func (h *host) BoxKey(context.Context, string) ([]byte, error)   { return h.box, nil }
 func (h *host) ChangeAppointment(ctx context.Context, tokenHash []byte, decide func(appointment.Record) (*appointment.Record, []workflow.Event, error)) (appointment.Record, error) {
 	clock := changelog.NewClock(time.Now, 0)
 	var sent []workflow.Event

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"hash/fnv"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -353,3 +354,11 @@ func (s *State) computeEstimatesReference(c *estimateCache) {
 		c.fresh[id] = e
 	}
 }
+
+// SameEstimates reports whether two computations gave the same figures.
+func SameEstimates(a, b *Estimates) bool {
+	return a.applied == b.applied && maps.Equal(a.tickets, b.tickets) && maps.Equal(a.fresh, b.fresh)
+}
+
+// CopiedTickets is how many tickets an EstimateCopy holds.
+func CopiedTickets(s *State) int { return len(s.Tickets) }

@@ -133,6 +133,7 @@ func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request) {
 	out := queueView[TicketView]{Tickets: []TicketView{}, Called: []TicketView{}}
 	s.Store.View(func(st *queue.State) {
 		out.Site, out.Day, out.Waiting = st.Site.ID, st.Day, st.WaitingCount()
+		out.Tickets = make([]TicketView, 0, out.Waiting)
 		for _, t := range st.Waiting() {
 			out.Tickets = append(out.Tickets, s.ticketView(st, t, now))
 		}

@@ -3,8 +3,6 @@ package sqlite
 import (
 	"sync"
 	"time"
-
-	"github.com/veedel/veedel/appliance/queue"
 )
 
 // Wait estimates off the write path. A command never computes estimates:
@@ -21,12 +19,12 @@ const (
 	// recomputes: one recomputation per burst, not per event.
 	EstimateDelay = 20 * time.Millisecond
 	// maxEstimateDelay caps the delay after a long recomputation.
-	maxEstimateDelay = 250 * time.Millisecond
+	maxEstimateDelay = 400 * time.Millisecond
 	// EstimateBound is the staleness the docs promise: an estimate shown
 	// misses no commit older than this, with up to 1,000 waiting. It is
-	// the delay (three times the last recomputation's time, at most
-	// 0.25 s) plus one recomputation: at 1,000 waiting one takes about
-	// 80 ms of CPU, 0.3 s in all on an idle machine; on an overloaded one
+	// the delay (four times the last recomputation's time, at most
+	// 0.4 s) plus one recomputation: at 1,000 waiting one takes about
+	// 80 ms of CPU, 0.4 s in all on an idle machine; on an overloaded one
 	// the recomputation shares the CPU with the commands and takes up to
 	// about 1 s of wall time; TestEstimateStaleness measures it.
 	// A wait is told in minutes: a figure seconds old is as good.
@@ -107,18 +105,18 @@ func (s *Store) estimate(e *estimator) {
 		// Gather the burst: the commits of the next EstimateDelay go into
 		// the same recomputation (not a sliding delay: a steady stream
 		// of commits must not postpone it forever). A long queue's
-		// recomputation takes longer than that: then three times as long
+		// recomputation takes longer than that: then four times as long
 		// as the last one took, so that the estimator takes at most a
-		// quarter of a core from the commands, but never more than
+		// fifth of a core from the commands, but never more than
 		// maxEstimateDelay.
-		delay.Reset(min(max(EstimateDelay, 3*took), maxEstimateDelay))
+		delay.Reset(min(max(EstimateDelay, 4*took), maxEstimateDelay))
 		select {
 		case <-e.stop:
 			return
 		case <-delay.C:
 		}
 		s.mu.Lock()
-		snap := s.state.Snapshot()
+		copied := s.state.EstimateCopy()
 		e.mu.Lock()
 		since := e.pending
 		e.pending, e.inflight = time.Time{}, since
@@ -128,26 +126,17 @@ func (s *Store) estimate(e *estimator) {
 			continue // published already by an earlier round
 		}
 
-		var est *queue.Estimates
 		began := time.Now()
-		if copied, err := queue.Restore(snap); err == nil {
-			est = copied.ComputeEstimates()
-		}
+		est := copied.ComputeEstimates()
 		took = time.Since(began)
 
 		s.mu.Lock()
 		e.mu.Lock()
-		if est != nil {
-			if cur, ok := s.state.PublishedApplied(); !ok || est.Applied() >= cur {
-				s.state.UseEstimates(est)
-			}
-			e.recomputes++
-			e.maxAge = max(e.maxAge, time.Since(since))
-		} else {
-			// A state this build cannot copy (never expected): answer
-			// from the live state, computed when asked, as central does.
-			s.state.UseEstimates(nil)
+		if cur, ok := s.state.PublishedApplied(); !ok || est.Applied() >= cur {
+			s.state.UseEstimates(est)
 		}
+		e.recomputes++
+		e.maxAge = max(e.maxAge, time.Since(since))
 		e.inflight = time.Time{}
 		e.mu.Unlock()
 		s.mu.Unlock()

@@ -177,7 +177,8 @@ func (s *Store) commitGroup(ctx context.Context, batch []*groupCmd) int {
 // err (its savepoint rolled back); broken means the transaction itself
 // failed.
 func (s *Store) decideInGroup(ctx context.Context, tx *sql.Tx, c *groupCmd) (events []queue.Event, err, broken error) {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT command`); err != nil {
+	ptx := s.prepared(tx)
+	if _, err := ptx.ExecContext(ctx, sqlSavepoint); err != nil {
 		return nil, nil, fmt.Errorf("store: savepoint: %w", err)
 	}
 	first := s.clock.Now()
@@ -191,7 +192,7 @@ func (s *Store) decideInGroup(ctx context.Context, tx *sql.Tx, c *groupCmd) (eve
 				err = veedel.Errorf(veedel.EINTERNAL, "store: command failed: %v", p)
 			}
 		}()
-		events, err = c.decide(s.state, groupTx{tx: tx, ctx: ctx}, first.Time())
+		events, err = c.decide(s.state, groupTx{q: ptx, ctx: ctx}, first.Time())
 		if err == nil && len(events) > 0 && s.checkClock != nil {
 			err = s.checkClock(s.lastAt())
 		}
@@ -206,7 +207,7 @@ func (s *Store) decideInGroup(ctx context.Context, tx *sql.Tx, c *groupCmd) (eve
 		}
 		events = nil
 	}
-	if _, rerr := tx.ExecContext(ctx, `RELEASE command`); rerr != nil {
+	if _, rerr := ptx.ExecContext(ctx, sqlRelease); rerr != nil {
 		return nil, err, fmt.Errorf("store: release savepoint: %w", rerr)
 	}
 	if err != nil {
@@ -254,20 +255,20 @@ func (s *Store) refold(ctx context.Context) {
 // (its client went away) would make SQLite roll back the whole
 // transaction, and with it the group's other commands.
 type groupTx struct {
-	tx  *sql.Tx
+	q   preparedTx
 	ctx context.Context
 }
 
 func (g groupTx) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
-	return g.tx.ExecContext(g.ctx, query, args...)
+	return g.q.ExecContext(g.ctx, query, args...)
 }
 
 func (g groupTx) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
-	return g.tx.QueryContext(g.ctx, query, args...)
+	return g.q.QueryContext(g.ctx, query, args...)
 }
 
 func (g groupTx) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
-	return g.tx.QueryRowContext(g.ctx, query, args...)
+	return g.q.QueryRowContext(g.ctx, query, args...)
 }
 
 // queueDecider makes a Decider a TxDecider.

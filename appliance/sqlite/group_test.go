@@ -188,6 +188,19 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	seen := map[string]string{}
+	// Hold the store while the clients send their first commands, so
+	// that they queue behind the first one's commit as they would behind
+	// a slow disk: on a fast disk and a busy machine they may otherwise
+	// each find no commit in flight, and the test would measure luck.
+	s.mu.Lock()
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			s.mu.Unlock()
+		}
+	}
+	defer release()
 	for c := range clients {
 		wg.Go(func() {
 			for i := range each {
@@ -206,6 +219,15 @@ func TestGroupCommitConcurrent(t *testing.T) {
 			}
 		})
 	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		s.group.mu.Lock()
+		queued := len(s.group.waiting)
+		s.group.mu.Unlock()
+		if queued >= clients-1 {
+			break // the first leads, blocked on the lock; the rest wait
+		}
+	}
+	release()
 	wg.Wait()
 	got := s.GroupStats()
 	groups, commands := got.Groups-before.Groups, got.Commands-before.Commands

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -150,6 +151,10 @@ func (s *Store) KioskByToken(ctx context.Context, token string) (KioskDevice, er
 		return KioskDevice{}, errNotPaired
 	}
 	hash := login.SessionHash(token)
+	if d, ok := s.kiosks.get(string(hash), s.now()); ok {
+		return d, nil
+	}
+	gen := s.kiosks.generation()
 	var d KioskDevice
 	var pairedAt, lastSeen int64
 	err := s.db.Read.QueryRowContext(ctx, `SELECT id, name, paired_by, paired_at, last_seen FROM kiosk_devices WHERE token_hash = ?`, hash).
@@ -166,6 +171,7 @@ func (s *Store) KioskByToken(ctx context.Context, token string) (KioskDevice, er
 		}
 		d.LastSeen = time.UnixMilli(now.UnixMilli())
 	}
+	s.kiosks.put(gen, string(hash), d)
 	return d, nil
 }
 
@@ -220,5 +226,53 @@ func (s *Store) UnpairKiosk(ctx context.Context, id int64) (KioskDevice, error) 
 	} else if err != nil {
 		return d, fmt.Errorf("store: unpair kiosk: %w", err)
 	}
+	s.kiosks.forget()
 	return d, nil
+}
+
+// kioskCache remembers the paired kiosks a request was seen from, so that
+// a kiosk's every ticket does not look its cookie up in the database: an
+// entry lasts until the device's last_seen is due to be written again
+// (kioskSeenEvery). Unpairing empties it, and a lookup that began before
+// an unpairing does not put its answer in (gen), so an unpaired kiosk's
+// cookie stops working at once.
+type kioskCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string]KioskDevice // by token hash
+}
+
+func (c *kioskCache) get(hash string, now time.Time) (KioskDevice, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.m[hash]
+	if !ok || now.Sub(d.LastSeen) >= kioskSeenEvery {
+		return KioskDevice{}, false
+	}
+	return d, true
+}
+
+func (c *kioskCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *kioskCache) put(gen uint64, hash string, d KioskDevice) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.m == nil {
+		c.m = map[string]KioskDevice{}
+	}
+	c.m[hash] = d
+}
+
+func (c *kioskCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.m)
 }

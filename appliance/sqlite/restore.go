@@ -77,7 +77,7 @@ func (s *Store) Restore(ctx context.Context, entries []changelog.Entry, open fun
 		if err != nil {
 			return 0, veedel.Errorf(veedel.EINVALID, "entry %d: %v", e.Seq, err)
 		}
-		if _, err := tx.StmtContext(ctx, s.appendEntry).ExecContext(ctx,
+		if _, err := s.prepared(tx).ExecContext(ctx, sqlAppendEntry,
 			e.Seq, e.Version, int64(e.HLC), e.Type, e.Entity, []byte(e.Payload), e.Prev, e.Hash); err != nil {
 			return 0, fmt.Errorf("store: restore entry %d: %w", e.Seq, err)
 		}

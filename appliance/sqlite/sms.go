@@ -10,6 +10,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/workflow"
 )
 
 // SMS notifications: the citizen's number in the site-local sms_signups
@@ -133,11 +134,11 @@ func (s *Store) EraseSMS(ctx context.Context, ticketID string) error {
 
 // eraseSMS deletes a ticket's sign-up and outbox rows inside tx: part of
 // the transaction that ends the ticket.
-func eraseSMS(ctx context.Context, tx *sql.Tx, ticketID string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sms_signups WHERE ticket_id = ?`, ticketID); err != nil {
+func eraseSMS(ctx context.Context, tx workflow.Querier, ticketID string) error {
+	if _, err := tx.ExecContext(ctx, sqlEraseSignups, ticketID); err != nil {
 		return fmt.Errorf("store: erase sms: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sms_outbox WHERE ticket_id = ?`, ticketID); err != nil {
+	if _, err := tx.ExecContext(ctx, sqlEraseSMSOutbox, ticketID); err != nil {
 		return fmt.Errorf("store: erase sms: %w", err)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/veedel/veedel/sync/blob"
 	"io/fs"
 	"log/slog"
 	"sync"
@@ -96,11 +97,12 @@ type Store struct {
 	// the machines staff logged in from (user.go).
 	guard   *login.Guard
 	journal loginsql.Journal
+	// kiosks caches the paired kiosks' cookies (kiosk.go).
+	kiosks kioskCache
 
-	// appendEntry is the change-log's INSERT, prepared once on the writer
-	// connection: every command runs it, and parsing it each time cost
-	// more than writing the row.
-	appendEntry *sql.Stmt
+	// stmts are the statements every command runs, prepared once on the
+	// writer connection (stmts.go).
+	stmts map[string]*sql.Stmt
 
 	// mail queues the workflows' messages (UseMail); nil: none are sent.
 	mail atomic.Pointer[mail.Outbox]
@@ -171,9 +173,9 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 		return nil, err
 	}
 	s.compacted.Store(compacted)
-	if s.appendEntry, err = db.Write.PrepareContext(ctx, `INSERT INTO changelog (seq, version, hlc, type, entity, payload, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+	if s.stmts, err = prepare(ctx, db.Write); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: prepare: %w", err)
+		return nil, err
 	}
 	s.state.NoShowGrace = opts.NoShowGrace
 	var last changelog.HLC
@@ -189,9 +191,7 @@ func Open(ctx context.Context, path, site string, opts Options) (*Store, error) 
 // Close closes the database.
 func (s *Store) Close() error {
 	s.stopEstimates()
-	if s.appendEntry != nil {
-		s.appendEntry.Close()
-	}
+	closeStatements(s.stmts)
 	return s.db.Close()
 }
 
@@ -414,7 +414,7 @@ func (s *Store) write(ctx context.Context, tx *sql.Tx, first changelog.HLC, even
 		if err != nil {
 			return nil, false, fmt.Errorf("store: encode %s: %w", events[i].Type, err)
 		}
-		if _, err := tx.StmtContext(ctx, s.appendEntry).ExecContext(ctx,
+		if _, err := s.prepared(tx).ExecContext(ctx, sqlAppendEntry,
 			e.Seq, e.Version, int64(e.HLC), e.Type, e.Entity, []byte(e.Payload), e.Prev, e.Hash); err != nil {
 			return nil, false, fmt.Errorf("store: append %s: %w", e.Type, err)
 		}
@@ -449,12 +449,12 @@ func (s *Store) projectEvent(ctx context.Context, tx *sql.Tx, ev queue.Event, da
 		*day = next
 	}
 	if wf, ok := workflow.Of(s.workflows, ev.Type); ok {
-		if err := wf.Project(ctx, tx, s.env, ev); err != nil {
+		if err := wf.Project(ctx, s.prepared(tx), s.env, ev); err != nil {
 			return fmt.Errorf("store: project %s: %w", ev.Type, err)
 		}
 		return nil
 	}
-	return project(ctx, tx, ev, s.state.DayOf(ev.At))
+	return project(ctx, s.prepared(tx), ev, s.state.DayOf(ev.At))
 }
 
 // UseMail makes the store queue the workflows' messages to citizens in o
@@ -505,23 +505,23 @@ func (s *Store) queueMessages(ctx context.Context, tx *sql.Tx, events []queue.Ev
 }
 
 // project keeps the tickets table in step with the event.
-func project(ctx context.Context, tx *sql.Tx, e queue.Event, day string) error {
+func project(ctx context.Context, tx workflow.Querier, e queue.Event, day string) error {
 	var err error
 	at := e.At.UnixMilli()
 	switch p := e.Payload.(type) {
 	case *queue.TicketIssued:
-		_, err = tx.ExecContext(ctx, `INSERT INTO tickets (id, day, token, number, service, channel, status, issued_at, estimate_minutes, estimate_p90) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, sqlTicketIssued,
 			p.ID, day, p.Token, p.Number, p.Service, p.Channel, queue.StatusWaiting, at, p.EstimateMinutes, p.EstimateP90)
 	case *queue.TicketCalled:
-		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, counter = ?, called_at = ? WHERE id = ?`, queue.StatusCalled, p.Counter, at, p.ID)
+		_, err = tx.ExecContext(ctx, sqlTicketCalled, queue.StatusCalled, p.Counter, at, p.ID)
 	case *queue.TicketRecalled:
 		_, err = tx.ExecContext(ctx, `UPDATE tickets SET recalls = recalls + 1 WHERE id = ?`, p.ID)
 	case *queue.TicketFinished:
-		if _, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusDone, at, p.ID); err == nil {
+		if _, err = tx.ExecContext(ctx, sqlTicketEnded, queue.StatusDone, at, p.ID); err == nil {
 			err = eraseSMS(ctx, tx, p.ID)
 		}
 	case *queue.TicketNoShow:
-		if _, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusNoShow, at, p.ID); err == nil {
+		if _, err = tx.ExecContext(ctx, sqlTicketEnded, queue.StatusNoShow, at, p.ID); err == nil {
 			err = eraseSMS(ctx, tx, p.ID)
 		}
 	case *queue.TicketParked:
@@ -531,7 +531,7 @@ func project(ctx context.Context, tx *sql.Tx, e queue.Event, day string) error {
 	case *queue.TicketTransferred:
 		_, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, service = ?, counter = '' WHERE id = ?`, queue.StatusWaiting, p.Service, p.ID)
 	case *queue.TicketCancelled:
-		if _, err = tx.ExecContext(ctx, `UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?`, queue.StatusCancelled, at, p.ID); err == nil {
+		if _, err = tx.ExecContext(ctx, sqlTicketEnded, queue.StatusCancelled, at, p.ID); err == nil {
 			err = eraseSMS(ctx, tx, p.ID)
 		}
 	}
@@ -592,7 +592,7 @@ func (s *Store) IssueTicketClass(ctx context.Context, service, class, channel, i
 		decide: func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
 			if idempotencyKey != "" {
 				var request, id string
-				err := q.QueryRowContext(ctx, `SELECT request, ticket_id FROM idempotency_keys WHERE key = ?`, idempotencyKey).Scan(&request, &id)
+				err := q.QueryRowContext(ctx, sqlIdempotencyGet, idempotencyKey).Scan(&request, &id)
 				switch {
 				case err == nil && request != service:
 					return nil, veedel.Errorf(veedel.ECONFLICT, "Idempotency-Key wurde schon für ein anderes Anliegen benutzt / Idempotency-Key already used for another service")
@@ -620,7 +620,7 @@ func (s *Store) IssueTicketClass(ctx context.Context, service, class, channel, i
 				return nil
 			}
 			id := events[0].Payload.(*queue.TicketIssued).ID
-			_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, request, ticket_id, created_at) VALUES (?, ?, ?, ?)`,
+			_, err := s.prepared(tx).ExecContext(ctx, sqlIdempotencyPut,
 				idempotencyKey, service, id, s.now().UnixMilli())
 			return err
 		},
@@ -790,4 +790,10 @@ func (s *Store) queueSMS(ctx context.Context, tx *sql.Tx, m workflow.Message) (b
 		text = m.Text
 	}
 	return enqueueMessageSMS(ctx, tx, "sms:"+m.Key, m.Phone, text, s.now())
+}
+
+// Blobs returns the site's files (sync/blob): what blob.Want fetched from
+// central, and what the site Put before it blob.Offer-ed it up.
+func (s *Store) Blobs() *blob.Files {
+	return blob.New(&blob.SQL{Write: s.db.Write, Read: s.db.Read})
 }

@@ -13,6 +13,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/veedel/veedel/sync/blob"
 	"io/fs"
 	"net/url"
 	"slices"
@@ -26,6 +27,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/internal/login"
+	"github.com/veedel/veedel/internal/namedgate"
 	"github.com/veedel/veedel/sync/changelog"
 )
 
@@ -35,8 +37,9 @@ var migrationFiles embed.FS
 // Store implements central.LogStore on PostgreSQL.
 type Store struct {
 	pool        *pgxpool.Pool
-	adminLogins login.Checker // recent successful admin logins (admin.go)
-	fault       faultHook     // tests: a failure before commit (fault.go)
+	adminLogins login.Checker   // recent successful admin logins (admin.go)
+	fault       faultHook       // tests: a failure before commit (fault.go)
+	gates       namedgate.Gates // this process's waiters for a lock (lock.go)
 
 	sqlOnce sync.Once
 	sqlDB   *sql.DB // Writer's database/sql handle on pool (payments.go)
@@ -358,4 +361,10 @@ func scanEntry(row pgx.Row, site string) (changelog.Entry, error) {
 		e.Prev = nil
 	}
 	return e, nil
+}
+
+// BlobChunks keeps the files of sync/blob in this database
+// (central.BlobStore).
+func (s *Store) BlobChunks() blob.Chunks {
+	return &blob.SQL{Write: s.Writer(), Read: s.Writer(), Dollar: true}
 }

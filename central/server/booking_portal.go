@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/mail"
@@ -12,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -519,29 +519,35 @@ func (s *Server) holdBooking(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	// The same form posted twice holds once: a repeat waits for the first
-	// post and goes where it went (the slot it holds is no longer free,
-	// so this comes before the choices are checked again).
+	// The same form posted twice holds once, on whichever central node: a
+	// repeat waits for the first post and goes where it went (the slot it
+	// holds is no longer free, so this comes before the choices are
+	// checked again).
+	token, repeat, err := s.Central.SubmitOnce(r.Context(), "booking", f.Get("submission"), appointment.DefaultHoldFor+time.Minute,
+		func() (string, error) { return s.holdBookingForm(w, r, lang, f) })
+	switch {
+	case repeat:
+		http.Redirect(w, r, "/b/"+url.PathEscape(token), http.StatusSeeOther)
+	case err != nil && !errors.Is(err, errAnswered):
+		// The database, before the form was looked at.
+		s.Logger.Error("booking: form submission", "err", err)
+		p := bookingPage{LangBase: bookingPath + "?"}
+		s.bookingStep(r.Context(), lang, &p, "", "", "", "", false)
+		p.Failure = ui.Translate(lang, "portal.book.err.unavailable")
+		s.renderBooking(w, http.StatusServiceUnavailable, lang, p)
+	}
+}
+
+// errAnswered: a form's handler has answered the post with a page saying
+// what is wrong; nothing was made.
+var errAnswered = errors.New("answered")
+
+// holdBookingForm checks step 4's form and holds the slot: on success it
+// redirects to the code page and returns the hold's token; otherwise it
+// shows the step again with what was typed and the messages and returns
+// errAnswered.
+func (s *Server) holdBookingForm(w http.ResponseWriter, r *http.Request, lang string, f url.Values) (string, error) {
 	key := f.Get("submission")
-	sub, first := s.bookingSubmissions.begin(key, s.now())
-	if !first {
-		select {
-		case <-sub.done:
-		case <-r.Context().Done():
-			return
-		}
-		if sub.token != "" {
-			http.Redirect(w, r, "/b/"+url.PathEscape(sub.token), http.StatusSeeOther)
-			return
-		}
-	}
-	done := func(token string) {
-		if first {
-			s.bookingSubmissions.finish(key, sub, token)
-			first = false
-		}
-	}
-	defer done("")
 	service, site, start := f.Get("service"), f.Get("site"), f.Get("start")
 	p := bookingPage{LangBase: bookingQuery("service", service, "site", site, "start", start, "move", f.Get("move"))}
 	p.LangBase += map[bool]string{true: "?", false: "&"}[p.LangBase == bookingPath]
@@ -552,7 +558,7 @@ func (s *Server) holdBooking(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusBadRequest
 		}
 		s.renderBooking(w, status, lang, p)
-		return
+		return "", errAnswered
 	}
 	name := strings.TrimSpace(f.Get("name"))
 	email := strings.TrimSpace(f.Get("email"))
@@ -587,7 +593,7 @@ func (s *Server) holdBooking(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.bookingFieldProblems(&p) {
 		s.renderBooking(w, http.StatusBadRequest, lang, p)
-		return
+		return "", errAnswered
 	}
 
 	client := ratelimit.ClientKey(r)
@@ -595,7 +601,7 @@ func (s *Server) holdBooking(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfter(wait)))
 		p.Failure = ui.Translate(lang, "portal.book.err.toomany")
 		s.renderBooking(w, http.StatusTooManyRequests, lang, p)
-		return
+		return "", errAnswered
 	}
 	p.Submission = key
 	t, _ := time.Parse(time.RFC3339, start)
@@ -604,65 +610,14 @@ func (s *Server) holdBooking(w http.ResponseWriter, r *http.Request) {
 	held, err := s.appointments().Hold(r.Context(), s.Central, s.Notify, appointment.Request{
 		Site: site, Service: service, Start: t, Name: name, Email: email, Phone: phone, Consent: true, Lang: lang, Replaces: p.Move,
 	}, s.Central.Now())
-	done(held.Token)
 	if err != nil {
 		status := s.bookingHoldFailed(lang, &p, err)
 		s.renderBooking(w, status, lang, p)
-		return
+		return "", errAnswered
 	}
 	s.bookLimiter.Allow(client, s.Central.Now())
 	http.Redirect(w, r, "/b/"+url.PathEscape(held.Token), http.StatusSeeOther)
-}
-
-// holdSubmissions remembers, for a hold's lifetime, which post of step 4
-// made which hold, so that the same form posted twice (a double tap, a
-// reload of the POST) holds one slot and sends one code. Memory only.
-type holdSubmissions struct {
-	mu sync.Mutex
-	m  map[string]*holdSubmission
-}
-
-type holdSubmission struct {
-	at    time.Time
-	done  chan struct{} // closed when the first post has its answer
-	token string        // the hold's token; "" when it failed
-}
-
-// begin registers the post of key; false, with the first post's entry,
-// when key was posted before. A key not made by newSubmissionKey is not
-// tracked.
-func (h *holdSubmissions) begin(key string, now time.Time) (*holdSubmission, bool) {
-	sub := &holdSubmission{at: now, done: make(chan struct{})}
-	if len(key) != 22 {
-		return sub, true
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.m == nil {
-		h.m = map[string]*holdSubmission{}
-	}
-	for k, old := range h.m {
-		if now.Sub(old.at) > appointment.DefaultHoldFor+time.Minute {
-			delete(h.m, k)
-		}
-	}
-	if old := h.m[key]; old != nil {
-		return old, false
-	}
-	h.m[key] = sub
-	return sub, true
-}
-
-// finish records the first post's hold ("" when it failed: a repeat may
-// then try again) and wakes the repeats.
-func (h *holdSubmissions) finish(key string, sub *holdSubmission, token string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	sub.token = token
-	if token == "" && h.m[key] == sub {
-		delete(h.m, key)
-	}
-	close(sub.done)
+	return held.Token, nil
 }
 
 func newSubmissionKey() string {

@@ -1,15 +1,14 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/veedel/veedel"
@@ -276,26 +275,34 @@ func (s *Server) placeOrderForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := r.PostForm
-	key := form.Get("submission")
-	var sub *submission
-	for {
-		var first bool
-		if sub, first = s.orderSubmissions.begin(key, s.now()); first {
-			break
-		}
-		placed, ok := sub.wait(r.Context())
-		if ok {
-			http.Redirect(w, r, orderPage(placed.Token)+"/bestaetigung", http.StatusSeeOther)
-			return
-		}
-		if r.Context().Err() != nil {
-			return
-		}
-		// The first post of this form failed: this one decides afresh.
+	// The same form posted twice places one order, on whichever central
+	// node: a repeat waits for the first post and goes to its order's
+	// confirmation.
+	token, repeat, err := s.Central.SubmitOnce(r.Context(), "order", form.Get("submission"), submissionTTL,
+		func() (string, error) { return s.placeOrder(w, r, lang, form) })
+	switch {
+	case repeat:
+		http.Redirect(w, r, orderPage(token)+"/bestaetigung", http.StatusSeeOther)
+	case err != nil && !errors.Is(err, errAnswered):
+		// The database, before the form was looked at.
+		s.Logger.Error("order form: submission", "err", err)
+		d := s.newOrderForm(lang, form, nil)
+		d.Submission, d.Failure = newSubmission(), ui.Translate(lang, "portal.order.failed")
+		s.renderOrderForm(w, r, http.StatusServiceUnavailable, lang, d)
 	}
+}
+
+// submissionTTL is how long a repeat of the order form goes to the first
+// post's order.
+const submissionTTL = 30 * time.Minute
+
+// placeOrder places the form's order: on success it redirects to the
+// confirmation (or the payment provider) and returns the order's token;
+// otherwise it shows the form again with a message per field and returns
+// errAnswered.
+func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request, lang string, form url.Values) (string, error) {
 	req := orderRequest(form, lang, s.orders().CivilStatusSite)
 	placed, err := s.orders().Place(r.Context(), s.orderHost(), req, s.Central.Now())
-	s.orderSubmissions.finish(key, sub, placed, err == nil)
 	if err == nil {
 		to := orderPage(placed.Token) + "/bestaetigung"
 		if placed.Status == registration.StatusAwaitingPayment {
@@ -308,7 +315,7 @@ func (s *Server) placeOrderForm(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		http.Redirect(w, r, to, http.StatusSeeOther)
-		return
+		return placed.Token, nil
 	}
 	fields := map[string]string{}
 	status := http.StatusBadRequest
@@ -339,6 +346,7 @@ func (s *Server) placeOrderForm(w http.ResponseWriter, r *http.Request) {
 	d := s.newOrderForm(lang, form, fields)
 	d.Submission, d.Failure = newSubmission(), failure
 	s.renderOrderForm(w, r, status, lang, d)
+	return "", errAnswered
 }
 
 // orderRequest reads the form into the API's request: the kind's own
@@ -480,75 +488,4 @@ func newSubmission() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// submissions remembers, for a while, which form post placed which order,
-// so that the same form posted twice places one order. Memory only: after
-// central restarts a repeat places anew (the citizen sees a second code).
-type submissions struct {
-	mu sync.Mutex
-	m  map[string]*submission
-}
-
-type submission struct {
-	at     time.Time
-	done   chan struct{}
-	placed registration.Placed
-	ok     bool
-}
-
-// submissionTTL is how long a form's key is remembered; maxSubmissions
-// bounds the memory (beyond it, repeats are not caught).
-const (
-	submissionTTL  = 30 * time.Minute
-	maxSubmissions = 10000
-)
-
-// begin returns the submission of key and whether this call is its first
-// (and must finish it). A key that is empty, malformed or over the bound
-// is never shared.
-func (s *submissions) begin(key string, now time.Time) (*submission, bool) {
-	sub := &submission{at: now, done: make(chan struct{})}
-	if len(key) != 22 {
-		return sub, true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string]*submission{}
-	}
-	if old, ok := s.m[key]; ok && now.Sub(old.at) < submissionTTL {
-		return old, false
-	}
-	for k, old := range s.m {
-		if now.Sub(old.at) >= submissionTTL {
-			delete(s.m, k)
-		}
-	}
-	if len(s.m) < maxSubmissions {
-		s.m[key] = sub
-	}
-	return sub, true
-}
-
-// finish records the outcome of sub, the submission of key; a failed one
-// is forgotten, so that a repeat decides afresh.
-func (s *submissions) finish(key string, sub *submission, p registration.Placed, ok bool) {
-	s.mu.Lock()
-	sub.placed, sub.ok = p, ok
-	if !ok && s.m[key] == sub {
-		delete(s.m, key)
-	}
-	s.mu.Unlock()
-	close(sub.done)
-}
-
-// wait waits for the first post of the same form to finish.
-func (s *submission) wait(ctx context.Context) (registration.Placed, bool) {
-	select {
-	case <-s.done:
-		return s.placed, s.ok
-	case <-ctx.Done():
-		return registration.Placed{}, false
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/veedel/veedel/sync/blob"
 	"io/fs"
 	"log/slog"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/internal/login"
+	"github.com/veedel/veedel/internal/namedgate"
 	"github.com/veedel/veedel/internal/sqlitedb"
 	"github.com/veedel/veedel/sync/changelog"
 )
@@ -27,8 +29,9 @@ var migrationFiles embed.FS
 // Store implements central.LogStore on a SQLite file.
 type Store struct {
 	db          *sqlitedb.DB
-	adminLogins login.Checker // recent successful admin logins (admin.go)
-	fault       faultHook     // tests: a full disk or a crash before commit (fault.go)
+	adminLogins login.Checker   // recent successful admin logins (admin.go)
+	fault       faultHook       // tests: a full disk or a crash before commit (fault.go)
+	gates       namedgate.Gates // this process's waiters for a lock (lock.go)
 }
 
 var _ central.LogStore = (*Store)(nil)
@@ -208,3 +211,6 @@ func eachEntry(rows *sql.Rows, site string, fn func(changelog.Entry) error) erro
 func (s *Store) Lead(ctx context.Context, name string, log *slog.Logger, work func(ctx context.Context)) {
 	work(ctx)
 }
+
+// BlobChunks keeps the files of sync/blob in this file (central.BlobStore).
+func (s *Store) BlobChunks() blob.Chunks { return &blob.SQL{Write: s.db.Write, Read: s.db.Read} }

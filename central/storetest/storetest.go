@@ -74,6 +74,10 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"Snapshot_EqualsFullFold", testSnapshotEqualsFullFold},
 		{"Snapshot_Fallback", testSnapshotFallback},
 		{"Snapshot_Large", testSnapshotLarge},
+		{"Lock_TwoHandles", testLockTwoHandles},
+		{"FormSubmissions", testFormSubmissions},
+		{"Blobs_PutOpen", testBlobsPutOpen},
+		{"Blobs_Receive", testBlobsReceive},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,14 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,64 +19,14 @@ import (
 	"github.com/veedel/veedel/central/postgres/pgtest"
 )
 
-// centralProcess is `veedel central` running as a child process.
-type centralProcess struct {
-	cmd    *exec.Cmd
-	log    string
-	URL    string
-	Gossip string // its serf address ("" without -serf-bind)
-}
-
-var (
-	listeningRe = regexp.MustCompile(`central listening on (http://\S+)`)
-	gossipRe    = regexp.MustCompile(`msg="central node in the cluster" node=\S+ gossip=(\S+)`)
-)
-
 func startClusterNode(t *testing.T, bin, dir, name string, args ...string) *centralProcess {
 	t.Helper()
-	logFile := filepath.Join(dir, "central-"+name+".log")
-	f, err := os.Create(logFile)
+	p, err := spawnCentral(bin, filepath.Join(dir, "central-"+name+".log"), args...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("central %s: %v", name, err)
 	}
-	defer f.Close()
-	cmd := exec.Command(bin, append([]string{"central", "-listen", "127.0.0.1:0"}, args...)...)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &centralProcess{cmd: cmd, log: logFile}
 	t.Cleanup(p.kill)
-	clustered := strings.Contains(strings.Join(args, " "), "-serf-bind")
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		data, _ := os.ReadFile(logFile)
-		if m := listeningRe.FindSubmatch(data); m != nil && p.URL == "" {
-			p.URL = string(m[1])
-		}
-		if m := gossipRe.FindSubmatch(data); m != nil {
-			p.Gossip = string(m[1])
-		}
-		if p.URL != "" && (p.Gossip != "" || !clustered) {
-			return p
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("central %s did not start within 30 s; its log:\n%s", name, p.tail())
-	return nil
-}
-
-func (p *centralProcess) kill() {
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
-	}
-}
-
-func (p *centralProcess) tail() string {
-	data, _ := os.ReadFile(p.log)
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	return strings.Join(lines[max(0, len(lines)-20):], "\n")
+	return p
 }
 
 // clusterOf asks a node for GET /api/v1/cluster as an admin.
@@ -219,16 +165,7 @@ func TestCentralCluster(t *testing.T) {
 	callFirst := func(counter string) {
 		t.Helper()
 		if _, err := app.Store.Execute(ctx, func(st *queue.State, at time.Time) ([]queue.Event, error) {
-			var events []queue.Event
-			if ctr := st.Counters[counter]; ctr == nil || !ctr.Open {
-				e, err := st.OpenCounter(at, counter, "demo")
-				if err != nil {
-					return nil, err
-				}
-				events = append(events, e)
-			}
-			called, err := st.CallNext(at, counter, "demo")
-			return append(events, called...), err
+			return openAndCall(st, at, counter, "demo")
 		}); err != nil {
 			t.Fatal(err)
 		}

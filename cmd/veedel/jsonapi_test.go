@@ -405,6 +405,7 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 				stored: enrolledKeys},
 		}, []string{
 			"/api/v1/sync/batches",                // CBOR, signed (sync.go)
+			"/api/v1/sync/blobs/{sha}/{chunk}",    // a file's chunk, signed (blobs.go, blob_e2e_test.go)
 			"/api/v1/exam/cohort",                 // text/csv, the register's file (central/server/exam_test.go)
 			"/api/v1/appointments/{token}/cancel", // no body: the token is in the path
 		}},

@@ -35,6 +35,9 @@ import (
 // throughput and p50/p99 per operation for both.
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "central" {
+		return runLoadCentral(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	site := fs.String("url", "http://127.0.0.1:8081", "the site to load (the demo's Kalk by default)")

@@ -7,19 +7,16 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/veedel/veedel/hardware/serialport"
 )
 
-// conn is one opened port: a goroutine reads it into data, the AT layer
-// cuts lines and prompts from buf. A conn whose reader ended (an I/O
-// error: the device is gone) or that lost track of the dialogue (a
-// timeout) is closed and replaced by a fresh one.
+// conn is one opened port: its reader (hardware/serialport) reads it in
+// the background, the AT layer cuts lines and prompts from Buf. A conn
+// whose reader ended (an I/O error: the device is gone) or that lost
+// track of the dialogue (a timeout) is closed and replaced by a fresh one.
 type conn struct {
-	port io.ReadWriteCloser
-	data chan []byte
-	stop chan struct{}
-	done chan struct{} // closed when the reader ends; err is then set
-	err  error
-	buf  []byte
+	*serialport.Reader
 	// owed is set when a command's caller gave up (its context ended)
 	// before the final result: the modem still owes it, until owed at
 	// the latest. begin reads it away before the next command.
@@ -27,62 +24,23 @@ type conn struct {
 }
 
 func newConn(port io.ReadWriteCloser) *conn {
-	c := &conn{
-		port: port,
-		data: make(chan []byte, 64),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
-	}
-	go c.read()
-	return c
-}
-
-func (c *conn) read() {
-	defer close(c.done)
-	for {
-		b := make([]byte, 512)
-		n, err := c.port.Read(b)
-		if n > 0 {
-			select {
-			case c.data <- b[:n]:
-			case <-c.stop:
-				return
-			}
-		}
-		if err != nil {
-			c.err = err
-			return
-		}
-	}
+	return &conn{Reader: serialport.NewReader(port, 512)}
 }
 
 // close closes the port and waits for the reader to end.
-func (c *conn) close() {
-	close(c.stop)
-	c.port.Close()
-	<-c.done
-}
+func (c *conn) close() { c.Close() }
 
 // errGone is the reader's error, once it ended.
 func (c *conn) errGone() error {
-	if c.err == nil || errors.Is(c.err, io.EOF) {
-		return io.ErrUnexpectedEOF
+	if err := c.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return err
 	}
-	return c.err
+	return io.ErrUnexpectedEOF
 }
 
 // discard drops what arrived unasked (unsolicited result codes, a late
 // answer) before a new command.
-func (c *conn) discard() {
-	c.buf = c.buf[:0]
-	for {
-		select {
-		case <-c.data:
-		default:
-			return
-		}
-	}
-}
+func (c *conn) discard() { c.Discard() }
 
 // ioError is a failure of the port itself: the conn is dead.
 type ioError struct{ err error }
@@ -105,7 +63,7 @@ func (e *timeoutError) Error() string { return e.err.Error() }
 func (e *timeoutError) Unwrap() error { return e.err }
 
 func (c *conn) write(ctx context.Context, b []byte) error {
-	if _, err := c.port.Write(b); err != nil {
+	if _, err := c.Write(b); err != nil {
 		return &ioError{err}
 	}
 	return nil
@@ -114,40 +72,24 @@ func (c *conn) write(ctx context.Context, b []byte) error {
 // more waits for data until deadline or ctx ends. Data that has arrived
 // is taken even when the deadline has passed or ctx has ended.
 func (c *conn) more(ctx context.Context, deadline time.Time) error {
-	select {
-	case b := <-c.data:
-		c.buf = append(c.buf, b...)
+	switch err := c.More(ctx, deadline); {
+	case err == nil:
 		return nil
-	default:
-	}
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
-	select {
-	case b := <-c.data:
-		c.buf = append(c.buf, b...)
-		return nil
-	case <-c.done:
-		// Take what the reader delivered before it ended.
-		select {
-		case b := <-c.data:
-			c.buf = append(c.buf, b...)
-			return nil
-		default:
-		}
+	case errors.Is(err, serialport.ErrEnded):
 		return &ioError{c.errGone()}
-	case <-ctx.Done():
-		return &timeoutError{ctx.Err()}
-	case <-t.C:
+	case errors.Is(err, serialport.ErrDeadline):
 		return &timeoutError{ErrNoAnswer}
+	default:
+		return &timeoutError{err}
 	}
 }
 
 // line returns the next non-empty line (without CR LF).
 func (c *conn) line(ctx context.Context, deadline time.Time) (string, error) {
 	for {
-		if i := bytes.IndexAny(c.buf, "\r\n"); i >= 0 {
-			l := strings.TrimSpace(string(c.buf[:i]))
-			c.buf = c.buf[i+1:]
+		if i := bytes.IndexAny(c.Buf, "\r\n"); i >= 0 {
+			l := strings.TrimSpace(string(c.Buf[:i]))
+			c.Buf = c.Buf[i+1:]
 			if l != "" {
 				return l, nil
 			}
@@ -163,14 +105,14 @@ func (c *conn) line(ctx context.Context, deadline time.Time) (string, error) {
 // result instead is the command's error.
 func (c *conn) prompt(ctx context.Context, deadline time.Time) error {
 	for {
-		c.buf = bytes.TrimLeft(c.buf, "\r\n")
-		if len(c.buf) > 0 && c.buf[0] == '>' {
-			c.buf = bytes.TrimPrefix(c.buf[1:], []byte(" "))
+		c.Buf = bytes.TrimLeft(c.Buf, "\r\n")
+		if len(c.Buf) > 0 && c.Buf[0] == '>' {
+			c.Buf = bytes.TrimPrefix(c.Buf[1:], []byte(" "))
 			return nil
 		}
-		if i := bytes.IndexAny(c.buf, "\r\n"); i >= 0 {
-			l := strings.TrimSpace(string(c.buf[:i]))
-			c.buf = c.buf[i+1:]
+		if i := bytes.IndexAny(c.Buf, "\r\n"); i >= 0 {
+			l := strings.TrimSpace(string(c.Buf[:i]))
+			c.Buf = c.Buf[i+1:]
 			if final, rerr := parseResult(l); final {
 				if rerr != nil {
 					return rerr

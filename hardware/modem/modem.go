@@ -22,9 +22,8 @@ import (
 	"sync"
 	"time"
 
-	"go.bug.st/serial"
-
 	"github.com/veedel/veedel/appliance/notify"
+	"github.com/veedel/veedel/hardware/serialport"
 )
 
 // Defaults of Options.
@@ -155,7 +154,7 @@ func Open(address string, opt Options) (*Modem, error) {
 		opt.Backoff = DefaultBackoff
 	}
 	if opt.OpenPort == nil {
-		opt.OpenPort = openSerial
+		opt.OpenPort = serialport.Open
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -211,10 +210,6 @@ func parseAddress(address string) (path string, baud int, mode Mode, err error) 
 		}
 	}
 	return u.Path, baud, mode, nil
-}
-
-func openSerial(path string, baud int) (io.ReadWriteCloser, error) {
-	return serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
 }
 
 // Close closes the port; a later call opens it again.

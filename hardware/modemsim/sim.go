@@ -16,10 +16,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/creack/pty"
-	"golang.org/x/sys/unix"
-
 	"github.com/veedel/veedel/appliance/notify"
+	"github.com/veedel/veedel/hardware/simport"
 )
 
 // Options configure a simulator.
@@ -91,69 +89,14 @@ func Start(opt Options) (*Sim, error) {
 
 // plug opens a new pty pair and serves it; s.mu is held or s is new.
 func (s *Sim) plug() error {
-	ptmx, slave, err := pty.Open()
+	p, err := simport.Open(s.opt.Link)
 	if err != nil {
 		return fmt.Errorf("modemsim: %w", err)
 	}
-	master, err := pollable(ptmx)
-	if err != nil {
-		slave.Close()
-		return fmt.Errorf("modemsim: %w", err)
-	}
-	if err := makeRaw(slave); err != nil {
-		master.Close()
-		slave.Close()
-		return fmt.Errorf("modemsim: raw mode: %w", err)
-	}
-	if s.opt.Link != "" {
-		tmp := s.opt.Link + ".tmp"
-		os.Remove(tmp)
-		err := os.Symlink(slave.Name(), tmp)
-		if err == nil {
-			err = os.Rename(tmp, s.opt.Link)
-		}
-		if err != nil {
-			master.Close()
-			slave.Close()
-			return fmt.Errorf("modemsim: link: %w", err)
-		}
-	}
-	s.master, s.slave = master, slave
+	s.master, s.slave = p.Master, p.Slave
 	s.wg.Add(1)
-	go s.serve(master)
+	go s.serve(p.Master)
 	return nil
-}
-
-// pollable returns f as a file on the runtime poller, so that Close ends a
-// pending Read (pty.Open's master is in blocking mode: its Fd was used),
-// and closes f.
-func pollable(f *os.File) (*os.File, error) {
-	defer f.Close()
-	fd, err := unix.Dup(int(f.Fd()))
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), f.Name()), nil
-}
-
-// makeRaw turns off the line discipline: no echo, no CR/LF mapping.
-func makeRaw(f *os.File) error {
-	fd := int(f.Fd())
-	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return err
-	}
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	t.Cflag &^= unix.CSIZE | unix.PARENB
-	t.Cflag |= unix.CS8
-	t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
-	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
 }
 
 // Path is the current pty's device, for serial:// + Path (or the Link,

@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-	"golang.org/x/sys/unix"
+	"github.com/veedel/veedel/hardware/simport"
 )
 
 // fakeDevice is a printer as far as the driver can tell: it records every
@@ -127,39 +126,18 @@ func (d *fakeDevice) listenTCP(tb testing.TB) string {
 // test keeps the slave open so the master does not hang up between jobs.
 func (d *fakeDevice) MustPTY(tb testing.TB) string {
 	tb.Helper()
-	master, slave, err := pty.Open()
+	p, err := simport.Open("")
 	if err != nil {
 		tb.Skipf("no pseudo-terminal: %v", err)
 	}
-	if err := makeRaw(int(slave.Fd())); err != nil {
-		tb.Fatal(err)
-	}
 	done := make(chan struct{})
 	tb.Cleanup(func() {
-		slave.Close()
-		master.Close()
+		p.Close()
 		<-done
 	})
 	go func() {
 		defer close(done)
-		d.serve(master)
+		d.serve(p.Master)
 	}()
-	return slave.Name()
-}
-
-// makeRaw turns off the line discipline: no echo, no line editing, no
-// newline translation, 8 bits; what cfmakeraw(3) does.
-func makeRaw(fd int) error {
-	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return err
-	}
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	t.Cflag &^= unix.CSIZE | unix.PARENB
-	t.Cflag |= unix.CS8
-	t.Cc[unix.VMIN] = 1
-	t.Cc[unix.VTIME] = 0
-	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
+	return p.Slave.Name()
 }

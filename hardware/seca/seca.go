@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.bug.st/serial"
+
+	"github.com/veedel/veedel/hardware/serialport"
 )
 
 // Defaults of Options.
@@ -102,7 +104,7 @@ func Open(address string, opt Options) (*Scale, error) {
 		opt.PollInterval = DefaultPollInterval
 	}
 	if opt.OpenPort == nil {
-		opt.OpenPort = openSerial
+		opt.OpenPort = serialport.Open
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -145,10 +147,6 @@ func parseAddress(address string) (string, int, error) {
 		}
 	}
 	return u.Path, baud, nil
-}
-
-func openSerial(path string, baud int) (io.ReadWriteCloser, error) {
-	return serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
 }
 
 // Address is the scale's address as configured, without anything but
@@ -458,123 +456,63 @@ func (s *Scale) setLast(h Health) {
 	s.last = h
 }
 
-// conn is one opened port: a goroutine reads it into data, line cuts
-// lines from buf.
+// conn is one opened port: its reader (hardware/serialport) reads it in
+// the background, line cuts lines from Buf.
 type conn struct {
-	port io.ReadWriteCloser
-	data chan []byte
-	stop chan struct{}
-	done chan struct{} // closed when the reader ends; err is then set
-	err  error
-	buf  []byte
+	*serialport.Reader
 }
 
 func newConn(port io.ReadWriteCloser) *conn {
-	c := &conn{port: port, data: make(chan []byte, 64), stop: make(chan struct{}), done: make(chan struct{})}
-	go c.read()
-	return c
+	return &conn{serialport.NewReader(port, 256)}
 }
 
-func (c *conn) read() {
-	defer close(c.done)
-	for {
-		b := make([]byte, 256)
-		n, err := c.port.Read(b)
-		if n > 0 {
-			select {
-			case c.data <- b[:n]:
-			case <-c.stop:
-				return
-			}
-		}
-		if err != nil {
-			c.err = err
-			return
-		}
-		if n == 0 {
-			// go.bug.st/serial returns 0, nil when the port's read
-			// timeout passes; none is set, so this is a closed line.
-			c.err = io.EOF
-			return
-		}
-	}
-}
-
-func (c *conn) close() {
-	close(c.stop)
-	c.port.Close()
-	<-c.done
-}
+func (c *conn) close() { c.Close() }
 
 func (c *conn) write(b []byte) error {
-	if _, err := c.port.Write(b); err != nil {
+	if _, err := c.Write(b); err != nil {
 		return fmt.Errorf("%w: write: %v", ErrDisconnected, err)
 	}
 	return nil
 }
 
 // discard drops what arrived unasked before a new command.
-func (c *conn) discard() {
-	c.buf = c.buf[:0]
-	for {
-		select {
-		case <-c.data:
-		default:
-			return
-		}
-	}
-}
+func (c *conn) discard() { c.Discard() }
 
 // line returns the next line without CR LF, waiting until deadline. A
 // line longer than maxLine is returned cut (ParseFrame rejects it). An
 // ended reader is ErrDisconnected; a deadline with part of a frame read
 // is ErrDisconnected too (the frame was cut off), without any ErrNoAnswer.
 func (c *conn) line(ctx context.Context, deadline time.Time) (string, error) {
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
 	for {
-		if i := bytes.IndexByte(c.buf, '\n'); i >= 0 {
-			l := strings.TrimRight(string(c.buf[:i]), "\r")
-			c.buf = c.buf[:copy(c.buf, c.buf[i+1:])]
+		if i := bytes.IndexByte(c.Buf, '\n'); i >= 0 {
+			l := strings.TrimRight(string(c.Buf[:i]), "\r")
+			c.Buf = c.Buf[:copy(c.Buf, c.Buf[i+1:])]
 			return l, nil
 		}
-		if len(c.buf) > 2*maxLine {
-			l := string(c.buf)
-			c.buf = c.buf[:0]
+		if len(c.Buf) > 2*maxLine {
+			l := string(c.Buf)
+			c.Buf = c.Buf[:0]
 			return l, nil
 		}
-		select {
-		case b := <-c.data:
-			c.buf = append(c.buf, b...)
-			continue
-		default:
-		}
-		select {
-		case b := <-c.data:
-			c.buf = append(c.buf, b...)
-		case <-c.done:
-			select {
-			case b := <-c.data:
-				c.buf = append(c.buf, b...)
-				continue
-			default:
-			}
+		switch err := c.More(ctx, deadline); {
+		case err == nil:
+		case errors.Is(err, serialport.ErrEnded):
 			why := "the line hung up"
 			var pe *serial.PortError
-			if c.err != nil && !errors.Is(c.err, io.EOF) && !(errors.As(c.err, &pe) && pe.Code() == serial.PortClosed) {
-				why = c.err.Error()
+			if err := c.Err(); err != nil && !errors.Is(err, io.EOF) && !(errors.As(err, &pe) && pe.Code() == serial.PortClosed) {
+				why = err.Error()
 			}
-			if n := len(c.buf); n > 0 {
+			if n := len(c.Buf); n > 0 {
 				return "", fmt.Errorf("%w: frame cut off after %d bytes (%s)", ErrDisconnected, n, why)
 			}
 			return "", fmt.Errorf("%w: %s", ErrDisconnected, why)
-		case <-ctx.Done():
-			return "", fmt.Errorf("%w: %v", errCanceled, ctx.Err())
-		case <-t.C:
-			if n := len(c.buf); n > 0 {
+		case errors.Is(err, serialport.ErrDeadline):
+			if n := len(c.Buf); n > 0 {
 				return "", fmt.Errorf("%w: frame cut off after %d bytes, then silence", ErrDisconnected, n)
 			}
 			return "", ErrNoAnswer
+		default:
+			return "", fmt.Errorf("%w: %v", errCanceled, err)
 		}
 	}
 }
