@@ -160,11 +160,9 @@ func accept(ctx context.Context, q workflow.Querier, env workflow.Env, at time.T
 	case blob == nil:
 		return nil, nil // erased after its keeping time: not opened again
 	}
-	s, err := newSealer(ctx, q, env, at)
+	s, err := sealerOrWait(ctx, q, env, at)
 	if err != nil {
-		// No escrow key yet: the entry waits (an internal error keeps it
-		// in central's log for the next try) rather than being skipped.
-		return nil, fmt.Errorf("exam: child assignment waits: %s", veedel.ErrorMessage(err))
+		return nil, err
 	}
 	if id == "" {
 		ev, err := s.event(TypeOpened, NewID(), &Opened{Child: p.Child, Year: p.Year, District: p.District, Lang: p.Lang, CodeHash: p.CodeHash, Person: person})
@@ -185,6 +183,18 @@ func accept(ctx context.Context, q workflow.Querier, env workflow.Env, at time.T
 		return nil, err
 	}
 	return s.events(ev), nil
+}
+
+// sealerOrWait is newSealer for what central sends: without an escrow key
+// (or a box key) the entry waits (workflow.Wait: parked at the site, the
+// inbox goes on with the other workflows' entries) rather than being
+// refused, and is taken once the key is configured.
+func sealerOrWait(ctx context.Context, q workflow.Querier, env workflow.Env, at time.Time) (*sealer, error) {
+	s, err := newSealer(ctx, q, env, at)
+	if veedel.ErrorCode(err) == veedel.EUNAVAILABLE {
+		return nil, workflow.Waits(veedel.ErrorMessage(err))
+	}
+	return s, err
 }
 
 // HashCode returns the hash central sends of a booking code (CodeHash):
@@ -265,9 +275,9 @@ func acceptParents(ctx context.Context, q workflow.Querier, env workflow.Env, at
 	case blob == nil:
 		return nil, nil // erased after its keeping time
 	}
-	s, err := newSealer(ctx, q, env, at)
+	s, err := sealerOrWait(ctx, q, env, at)
 	if err != nil {
-		return nil, fmt.Errorf("exam: questionnaire waits: %s", veedel.ErrorMessage(err))
+		return nil, err
 	}
 	ev, err := s.event(TypeParentsAnswered, id, &ParentsAnswered{Answers: a, Submitted: p.Submitted})
 	if err != nil {

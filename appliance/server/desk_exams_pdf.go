@@ -20,13 +20,14 @@ import (
 // recommendation and the support needs (§ 54 SchulG NRW). Exam staff print
 // them; each print is audited.
 
-// signedOff returns the signed-off record the request names.
-func (s *Server) signedOff(w http.ResponseWriter, r *http.Request) (sqlite.User, *exam.Record, bool) {
+// signedOff opens the signed-off record the request names for a document
+// (openExam: the print audited as what, "parents" or "school").
+func (s *Server) signedOff(w http.ResponseWriter, r *http.Request, what string) (sqlite.User, *exam.Record, bool) {
 	u, ok := s.deskExamStaff(w, r)
 	if !ok {
 		return u, nil, false
 	}
-	rec, err := exam.Get(r.Context(), s.Store.Read(), chi.URLParam(r, "id"))
+	rec, err := s.openExam(r.Context(), u, chi.URLParam(r, "id"), exam.AuditReport, what)
 	if err == nil && rec.SignOff == nil || err == nil && rec.Status != exam.StatusSignedOff {
 		err = veedel.Errorf(veedel.ECONFLICT, "Erst nach der Abzeichnung / only once signed off")
 	}
@@ -41,7 +42,7 @@ func finding(t func(string, ...any) string, f string) string { return t("exams.f
 
 // deskExamReport: GET /desk/exams/{id}/report.pdf, the parents' report.
 func (s *Server) deskExamReport(w http.ResponseWriter, r *http.Request) {
-	u, rec, ok := s.signedOff(w, r)
+	_, rec, ok := s.signedOff(w, r, "parents")
 	if !ok {
 		return
 	}
@@ -126,13 +127,12 @@ func (s *Server) deskExamReport(w http.ResponseWriter, r *http.Request) {
 		Footer:    []string{t("exams.pdf.report.footer"), pdf.Join(" · ", head...)},
 		Date:      now,
 	}
-	s.audit(r.Context(), u, exam.AuditReport, rec.ID, "parents")
 	s.servePDF(w, r, doc, "untersuchung-"+rec.ID[:8]+".pdf")
 }
 
 // deskExamSchool: GET /desk/exams/{id}/school.pdf, the school's notice.
 func (s *Server) deskExamSchool(w http.ResponseWriter, r *http.Request) {
-	u, rec, ok := s.signedOff(w, r)
+	_, rec, ok := s.signedOff(w, r, "school")
 	if !ok {
 		return
 	}
@@ -160,7 +160,6 @@ func (s *Server) deskExamSchool(w http.ResponseWriter, r *http.Request) {
 		Footer:  []string{t("exams.pdf.school.footer"), pdf.Join(" · ", head...)},
 		Date:    now,
 	}
-	s.audit(r.Context(), u, exam.AuditReport, rec.ID, "school")
 	s.servePDF(w, r, doc, "schulmitteilung-"+rec.ID[:8]+".pdf")
 }
 

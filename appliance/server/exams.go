@@ -88,6 +88,21 @@ func (s *Server) audit(ctx context.Context, u sqlite.User, action, id, detail st
 	return err
 }
 
+// openExam opens an exam's record for u and audits the read (action,
+// detail): the one way the API and the desk's pages read a child's record.
+// The record is returned only once the read is in the audit log; a read
+// that cannot be audited fails.
+func (s *Server) openExam(ctx context.Context, u sqlite.User, id, action, detail string) (*exam.Record, error) {
+	rec, err := exam.Get(ctx, s.Store.Read(), id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, u, action, id, detail); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
 // today is the site's business day now.
 func (s *Server) today() string {
 	var day string
@@ -159,13 +174,8 @@ func (s *Server) apiExam(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id := chi.URLParam(r, "id")
-	rec, err := exam.Get(r.Context(), s.Store.Read(), id)
+	rec, err := s.openExam(r.Context(), u, chi.URLParam(r, "id"), exam.AuditRead, "")
 	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	if err := s.audit(r.Context(), u, exam.AuditRead, id, ""); err != nil {
 		web.Error(w, r, err)
 		return
 	}
