@@ -176,6 +176,7 @@ var Site = workflow.Site{
 	Project:    project,
 	Accept:     accept,
 	CheckIn:    checkIn,
+	Due:        due,
 	Erase: func(ctx context.Context, q workflow.Querier, now time.Time) (int64, error) {
 		return EraseRecords(ctx, q, now, now.Add(-KeepRecords))
 	},

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/appointment"
 	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
@@ -107,7 +108,9 @@ type examPage struct {
 	Recommends   []string
 	SupportNeeds []string
 	AgeMonths    int
-	loc          *time.Location // the site's
+	// Booked is the time of the parents' online booking ("" for none).
+	Booked string
+	loc    *time.Location // the site's
 }
 
 // formField is one input as the page shows it.
@@ -239,6 +242,15 @@ func (s *Server) examPageOf(r *http.Request, u sqlite.User, id, action, detail s
 			p.loc = st.Site.Location
 		}
 	})
+	if rec.Child != "" {
+		a, err := appointment.ForRecord(r.Context(), s.Store.Read(), rec.Child)
+		if err != nil {
+			return examPage{}, err
+		}
+		if a != nil {
+			p.Booked = a.Start.In(p.loc).Format("02.01.2006 15:04")
+		}
+	}
 	return p, nil
 }
 

@@ -146,11 +146,20 @@ func (s *Server) apiExams(w http.ResponseWriter, r *http.Request) {
 // examDayList is the day's exams with the queue numbers of the children
 // checked in that day (also those without an appointment that day).
 func (s *Server) examDayList(ctx context.Context, day string) ([]exam.Entry, error) {
-	tickets := map[string]string{}
+	tickets := map[string]string{}  // by exam id: checked in with the invitation's code
+	bookings := map[string]string{} // by booking code: checked in with the online booking's
+	loc := time.Local
 	s.Store.View(func(st *queue.State) {
+		if st.Site.Location != nil {
+			loc = st.Site.Location
+		}
 		for _, t := range st.Tickets {
-			if t.Day == day && strings.HasPrefix(t.Ref, "exam/") {
+			switch {
+			case t.Day != day:
+			case strings.HasPrefix(t.Ref, "exam/"):
 				tickets[strings.TrimPrefix(t.Ref, "exam/")] = t.Number
+			case t.Booking != "":
+				bookings[t.Booking] = t.Number
 			}
 		}
 	})
@@ -158,12 +167,15 @@ func (s *Server) examDayList(ctx context.Context, day string) ([]exam.Entry, err
 	for id := range tickets {
 		also = append(also, id)
 	}
-	list, err := exam.Day(ctx, s.Store.Read(), day, also)
+	list, err := exam.Day(ctx, s.Store.Read(), day, loc, also)
 	if err != nil {
 		return nil, err
 	}
 	for i := range list {
 		list[i].Ticket = tickets[list[i].ID]
+		if n, ok := bookings[list[i].Booking]; ok && list[i].Booking != "" && list[i].Ticket == "" {
+			list[i].Ticket = n
+		}
 	}
 	return list, nil
 }

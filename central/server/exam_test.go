@@ -674,7 +674,7 @@ func TestParentsQuestionnaire(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("answers: %d %s", status, page)
 	}
-	contains(t, "done", page, `id="exam-done"`, `href="/termin?site=gesundheitsamt"`)
+	contains(t, "done", page, `id="exam-done"`, `href="/termin?service=schuleingang&amp;site=gesundheitsamt"`)
 	out := e.outboundLog(examSite)
 	if len(out) != sent+1 || out[len(out)-1].Type != exam.TypeParentsQuestionnaire || out[len(out)-1].Entity != "exam.child/"+child {
 		t.Fatalf("sent: %d entries, last %s", len(out), out[len(out)-1].Type)

@@ -35,3 +35,10 @@ INSERT INTO inbox_new (seq, hash, type, entity, outcome, detail, first_seq, last
     SELECT seq, hash, type, entity, outcome, detail, first_seq, last_seq, applied_at FROM inbox;
 DROP TABLE inbox;
 ALTER TABLE inbox_new RENAME TO inbox;
+
+-- An online appointment for a record (appointment.Booked.For): the
+-- school-entry exam's child (central's pseudonym, exams.child), so that
+-- the exam's day list shows the booked time and the reminder goes out as
+-- the exam's. NULL for an ordinary appointment.
+ALTER TABLE appointments ADD COLUMN for_ref TEXT;
+CREATE INDEX appointments_for ON appointments (for_ref) WHERE for_ref IS NOT NULL;
