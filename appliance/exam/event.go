@@ -161,6 +161,10 @@ func NewPayload(eventType string) (any, bool) {
 		return &KeyCreated{}, true
 	case TypeParentsQuestionnaire:
 		return &ParentsQuestionnaire{}, true
+	case TypeChildUnassigned:
+		return &ChildUnassigned{}, true
+	case TypeDropped, TypeKept:
+		return &ChildLeft{}, true
 	}
 	if IsSealed(eventType) {
 		return &Sealed{}, true

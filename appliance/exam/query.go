@@ -253,6 +253,10 @@ func OpenWithEscrowKeys(escrows []*ecdh.PrivateKey, entries []changelog.Entry) (
 			if r := apply(recs[id], id, inner, ev.At.UnixMilli()); r != nil {
 				recs[id] = r
 			}
+		case *ChildLeft:
+			if e.Type == TypeDropped {
+				delete(recs, p.Exam) // went to another site
+			}
 		}
 	}
 	out := map[string][]byte{}
