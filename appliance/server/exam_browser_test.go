@@ -25,7 +25,7 @@ func TestBrowser_ExamParentsAndParked(t *testing.T) {
 	e.assign(t, "kind-w", parentsChild, "EWENDEL123")
 	e.questionnaire(t, "kind-w", exam.ParentsAnswers{BirthTerm: exam.ParentsBirthPremature, BirthNotes: "34. Woche, Kaiserschnitt",
 		Illnesses: "Pollenallergie\nAsthma-Spray bei Bedarf (Salbutamol), seit dem dritten Lebensjahr in kinderärztlicher Behandlung",
-		Checkups: []string{"U1", "U2", "U3", "U4", "U5", "U6", "U7", "U7a"}, Kita: true, KitaYears: 3, Languages: "Deutsch, Polnisch",
+		Checkups:  []string{"U1", "U2", "U3", "U4", "U5", "U6", "U7", "U7a"}, Kita: true, KitaYears: 3, Languages: "Deutsch, Polnisch",
 		Support: []string{"logopaedie", "ergotherapie"}, SupportNotes: "Sprachförderung in der Kita", Consent: true}, time.Now())
 	recs, _ := exam.Records(t.Context(), e.store.Read())
 	var id string
