@@ -2,9 +2,13 @@ package server_test
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/appliance/sqlite"
@@ -92,5 +96,50 @@ func TestExamParkedOnDesk(t *testing.T) {
 	}
 	if _, page, _ := fetch(t, lead, "GET", e.url+"/desk", nil); strings.Contains(page, `id="parked-alert"`) {
 		t.Fatal("the alert stays once the entry is taken")
+	}
+}
+
+// Parents who read Arabic get the report in German and then in Arabic:
+// shaped, right to left, and text pdftotext reads back.
+func TestExamReportArabic(t *testing.T) {
+	e := newExamSite(t)
+	e.assignLang(t, "kind-ar", parentsChild, "EARABIC12", "ar")
+	recs, _ := exam.Records(t.Context(), e.store.Read())
+	var id string
+	for k := range recs {
+		id = k
+	}
+	if code, body := e.do(t, "assistenz", "POST", "/api/v1/exams/"+id+"/measurements", map[string]any{"height_cm": 117.5, "weight_kg": 21.0}); code != 200 {
+		t.Fatalf("measurements: %d %s", code, body)
+	}
+	if code, body := e.do(t, "aerztin", "POST", "/api/v1/exams/"+id+"/sign-off", map[string]any{"recommendation": "schulfaehig"}); code != 200 {
+		t.Fatalf("sign-off: %d %s", code, body)
+	}
+	doc := e.browserAs(t, "aerztin")
+	code, report, _ := fetch(t, doc, "GET", e.url+"/desk/exams/"+id+"/report.pdf", nil)
+	if code != 200 || !strings.HasPrefix(report, "%PDF") {
+		t.Fatalf("report: %d", code)
+	}
+	file := savePDF(t, []byte(report))
+	if dir := os.Getenv("VEEDEL_SCREENSHOTS"); dir != "" {
+		os.WriteFile(filepath.Join(dir, "exam-report-ar.pdf"), []byte(report), 0o644)
+	}
+	pages := strings.Split(pdfText(t, file), "\f")
+	if len(pages) < 2 || !strings.Contains(pages[0], "Ergebnis der Schuleingangsuntersuchung") {
+		t.Fatalf("report pages: %d\n%s", len(pages), pages[0])
+	}
+	if !strings.ContainsFunc(pages[1], func(r rune) bool { return r >= 0xFE70 && r <= 0xFEFF }) {
+		t.Errorf("the Arabic page is not shaped:\n%s", pages[1])
+	}
+	arabic := strings.Map(func(r rune) rune {
+		if r >= 0x202a && r <= 0x202e || r == 0x200e || r == 0x200f {
+			return -1
+		}
+		return r
+	}, norm.NFKC.String(pages[1]))
+	for _, want := range []string{"نتيجة فحص دخول المدرسة", "جاهز للمدرسة", "وزن طبيعي", "Ilvy Wendelbrecht"} {
+		if !strings.Contains(arabic, want) {
+			t.Errorf("the Arabic report lacks %q:\n%s", want, pages[1])
+		}
 	}
 }

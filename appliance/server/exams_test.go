@@ -78,13 +78,19 @@ func (e *examSite) send(t *testing.T, eventType, entity string, p any) string {
 // assign sends central's assignment of c (child id, booking code).
 func (e *examSite) assign(t *testing.T, id string, c exam.Child, code string) string {
 	t.Helper()
+	return e.assignLang(t, id, c, code, "")
+}
+
+// assignLang is assign for parents who read lang.
+func (e *examSite) assignLang(t *testing.T, id string, c exam.Child, code, lang string) string {
+	t.Helper()
 	plain, _ := changelog.Marshal(c)
 	sealed, err := changelog.Seal(e.box, exam.SealInfo("gesundheitsamt", id), plain)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e.send(t, exam.TypeChildAssigned, "exam.child/"+id, &exam.ChildAssigned{Child: id, Year: 2027, District: c.SchoolDistrict,
-		Sealed: sealed, CodeHash: exam.HashCode(code)})
+		Sealed: sealed, CodeHash: exam.HashCode(code), Lang: lang})
 }
 
 // questionnaire sends the parents' answers for child id.
