@@ -21,12 +21,13 @@ import (
 // AppointmentStore keeps central's online appointments (SQLite migration
 // 0015, PostgreSQL migration 0004).
 type AppointmentStore interface {
-	// HoldSlot, AppointmentByToken, SlotsTaken and RecordBookings are
-	// appointment.Store's.
+	// HoldSlot, AppointmentByToken, SlotsTaken, RecordBookings and
+	// BookingFor are appointment.Store's.
 	HoldSlot(ctx context.Context, r appointment.Record, capacity, perContact int, now time.Time) error
 	AppointmentByToken(ctx context.Context, tokenHash []byte) (appointment.Record, error)
 	SlotsTaken(ctx context.Context, site, service string, from, to, now time.Time) (map[int64]int, error)
 	RecordBookings(ctx context.Context, records []appointment.Record) error
+	BookingFor(ctx context.Context, forRef string, now time.Time) (appointment.Record, error)
 	// ExpireHolds marks the holds expired by now as expired and deletes
 	// their personal data and code hashes; it returns how many.
 	ExpireHolds(ctx context.Context, now time.Time) (int, error)
@@ -52,6 +53,11 @@ func (c *Central) AppointmentByToken(ctx context.Context, tokenHash []byte) (app
 // SlotsTaken is the store's.
 func (c *Central) SlotsTaken(ctx context.Context, site, service string, from, to, now time.Time) (map[int64]int, error) {
 	return c.store.SlotsTaken(ctx, site, service, from, to, now)
+}
+
+// BookingFor is the store's.
+func (c *Central) BookingFor(ctx context.Context, forRef string, now time.Time) (appointment.Record, error) {
+	return c.store.BookingFor(ctx, forRef, now)
 }
 
 // RecordBookings is the store's.

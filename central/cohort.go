@@ -36,8 +36,10 @@ import (
 //
 // Moving children to another site: change the district's site on the
 // admin page and import the register again; the children of the district
-// are sent to the new site (the old site keeps what it had until its
-// keeping time ends).
+// are sent to the new site, and the old site is sent
+// exam.child_unassigned in the same transaction: it drops the child's
+// record, unless the child was examined there already, which it tells
+// central (exam.kept: the admin page lists those children).
 
 // ExamStore keeps the cohort and the district→site table. Every LogStore
 // is one.
@@ -405,12 +407,29 @@ func (c *Central) ExamReport(year int) exam.StatsReport {
 	return exam.BuildStatsReport(year, nil)
 }
 
+// ExamKept returns the children of year moved to another site whose old
+// site kept them, examined there already (exam.TypeKept).
+func (c *Central) ExamKept(year int) []exam.KeptChild {
+	if wf, ok := c.Workflow(exam.Prefix).(*exam.Central); ok {
+		return wf.Kept(year)
+	}
+	return nil
+}
+
 // ExamYears returns the school years with statistics, newest first.
 func (c *Central) ExamYears() []int {
 	if wf, ok := c.Workflow(exam.Prefix).(*exam.Central); ok {
 		return wf.Years()
 	}
 	return nil
+}
+
+// Unassigned is what the site a child leaves is sent when the child is
+// assigned to c.Site (the stores' ImportCohort, in the transaction that
+// records the move).
+func Unassigned(c CohortChild) Outgoing {
+	return Outgoing{Type: exam.TypeChildUnassigned, Entity: "exam.child/" + c.Child,
+		Payload: &exam.ChildUnassigned{Child: c.Child, Year: c.Year, To: c.Site}}
 }
 
 // SameCohortData reports whether a stored child was sent the same data

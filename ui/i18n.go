@@ -276,13 +276,26 @@ func CitizenKey(key string) bool {
 		"notfound", "notfound.text", "unit.min", "refresh":
 		return true
 	}
-	for _, prefix := range citizenPrefixes {
+	for _, prefix := range append(citizenPrefixes, parentsReportPrefixes...) {
 		if len(key) > len(prefix) && key[:len(prefix)] == prefix {
 			return true
 		}
 	}
-	return false
+	return slices.Contains(parentsReportKeys, key)
 }
+
+// parentsReportPrefixes and parentsReportKeys are the texts of the
+// school-entry exam's parents' report (appliance/server, desk_exams_pdf.go):
+// printed in the parents' language too, so citizen texts, though their
+// keys sit among the exam staff's.
+var (
+	parentsReportPrefixes = []string{"exams.pdf.report.", "exams.finding.", "exams.bmi.", "exams.vaccine.", "exams.recommend.", "exams.support.", "exams.area.", "exams.measles."}
+	parentsReportKeys     = []string{"exams.pdf.to.parents", "exams.pdf.child", "exams.pdf.closing", "exams.pdf.date", "exams.pdf.doctor",
+		"exams.pdf.impfpass.none", "exams.pdf.signed", "exams.pdf.vaccines.complete", "exams.pdf.vaccines.missing", "exams.recommendation",
+		"exams.referrals", "exams.support", "exams.section.measurement", "exams.section.vision", "exams.section.hearing", "exams.section.sopess",
+		"exams.section.vaccinations", "exams.sopess.selektive_aufmerksamkeit", "exams.sopess.zahlen_mengen", "exams.sopess.visuomotorik",
+		"exams.sopess.visuelles_wahrnehmen", "exams.sopess.koerperkoordination", "exams.sopess.sprache", "exams.sopess.artikulation"}
+)
 
 var citizenPrefixes = []string{"kiosk.", "ticket.", "status.", "portal.", "order.", "invite."}
 

@@ -12,6 +12,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -66,8 +67,11 @@ type Site struct {
 	// Accept decides what an entry central sent changes at the site: the
 	// site's own events, committed in the same transaction as the inbox
 	// row; none when the site has it already; a veedel.Error when the
-	// site's rules refuse it (recorded, skipped). Nil: the workflow takes
-	// nothing from central.
+	// site's rules refuse it (recorded, skipped); a Wait error when the
+	// site cannot take it yet for want of something it can be given later
+	// (the health office's escrow key): the entry is parked, the entries
+	// after it go on, and it is offered again once the site has what it
+	// lacked. Nil: the workflow takes nothing from central.
 	Accept func(ctx context.Context, q Querier, env Env, at time.Time, e Event) ([]Event, error)
 	// Erase erases the personal data whose keeping time is over at now
 	// (outside the change-log: the workflow's tables) and returns how
@@ -200,4 +204,22 @@ func DecodeSnapshot(name string, version, want int, data []byte, v any) error {
 		return fmt.Errorf("%s: snapshot: %w", name, err)
 	}
 	return nil
+}
+
+// Wait is Accept's answer for an entry the site cannot take yet: Reason
+// says what it lacks, in words the desk shows ("German / English").
+type Wait struct{ Reason string }
+
+func (w *Wait) Error() string { return "waits: " + w.Reason }
+
+// Waits returns a Wait error with reason.
+func Waits(reason string) error { return &Wait{Reason: reason} }
+
+// WaitReason returns the reason of a Wait error in err's chain.
+func WaitReason(err error) (string, bool) {
+	var w *Wait
+	if errors.As(err, &w) {
+		return w.Reason, true
+	}
+	return "", false
 }

@@ -124,7 +124,7 @@ func (c *Central) Sent(site string, e workflow.Event) {
 	case *Booked:
 		if c.legacy[p.Code] == nil {
 			c.legacy[p.Code] = &Record{Code: p.Code, TokenHash: p.TokenHash, Site: site, Service: p.Service, Start: time.UnixMilli(p.Start),
-				Status: StatusConfirmed, ContactHash: append([]byte{}, p.ContactHash...), Lang: p.Lang, CreatedAt: e.At, UpdatedAt: e.At}
+				Status: StatusConfirmed, ContactHash: append([]byte{}, p.ContactHash...), Lang: p.Lang, For: p.For, CreatedAt: e.At, UpdatedAt: e.At}
 		}
 	case *Cancelled:
 		if r := c.legacy[p.Code]; r != nil {
@@ -229,6 +229,10 @@ type Request struct {
 	// Replaces is the private token of a booking this one moves: it is
 	// cancelled once this one is confirmed ("" for none).
 	Replaces string `json:"-"`
+	// For is the record the booking is for (Booked.For: an exam's
+	// child), checked by the caller; its booking that starts later is
+	// moved by this one (cancelled once this one is confirmed).
+	For string `json:"-"`
 }
 
 // Held is what the citizen gets for a hold.
@@ -418,6 +422,17 @@ func (c *Central) Hold(ctx context.Context, host Host, n Notifier, r Request, no
 		h := sha256.Sum256([]byte(r.Replaces))
 		rec.Replaces = h[:]
 	}
+	if r.For != "" {
+		// One slot per record: booking again moves the booking it has.
+		rec.For = r.For
+		if prev, err := host.BookingFor(ctx, r.For, now); err == nil {
+			if rec.Replaces == nil {
+				rec.Replaces = prev.TokenHash
+			}
+		} else if veedel.ErrorCode(err) != veedel.ENOTFOUND {
+			return Held{}, err
+		}
+	}
 	if rec.Contact, err = c.sealContact(code, contact); err != nil {
 		return Held{}, err
 	}
@@ -550,7 +565,7 @@ func (c *Central) Confirm(ctx context.Context, host Host, token, code string, no
 			return nil, nil, err
 		}
 		p := &Booked{Code: r.Code, Service: r.Service, Start: r.Start.UnixMilli(), Sealed: r.Sealed, TokenHash: r.TokenHash,
-			ContactHash: r.ContactHash, BookedAt: now.UnixMilli(), Lang: r.Lang}
+			ContactHash: r.ContactHash, BookedAt: now.UnixMilli(), Lang: r.Lang, For: r.For}
 		next := release(r, StatusConfirmed, now)
 		conf = Confirmation{Contact: &contact, Lang: r.Lang}
 		return &next, []workflow.Event{{Type: TypeBooked, Entity: entity(r.Code), At: now, Payload: p}}, nil

@@ -53,6 +53,10 @@ type Booked struct {
 	ContactHash []byte `cbor:"6,keyasint"` // keyed hash of the contact: the per-contact limit
 	BookedAt    int64  `cbor:"7,keyasint"`
 	Lang        string `cbor:"8,keyasint,omitempty"`
+	// For names the record the booking is for, "" for none: a
+	// school-entry exam's child (its pseudonymous id, exam.ChildAssigned),
+	// so that the site ties the slot to the child.
+	For string `cbor:"9,keyasint,omitempty"`
 }
 
 // Cancelled takes an appointment off.

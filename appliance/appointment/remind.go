@@ -20,10 +20,11 @@ const remindNotAfter = 2 * time.Hour
 
 // due returns the reminders of the appointments that start within
 // RemindBefore and not sooner than remindNotAfter; the outbox sends each
-// once (its key).
+// once (its key). An appointment for a record (an exam's child) is
+// reminded of by its record's workflow (appliance/exam, remind.go).
 func due(ctx context.Context, q workflow.Querier, now time.Time) ([]workflow.Message, error) {
 	rows, err := q.QueryContext(ctx, `SELECT code, service, start, contact FROM appointments
-		WHERE status = ? AND contact IS NOT NULL AND start > ? AND start <= ? ORDER BY start`,
+		WHERE status = ? AND contact IS NOT NULL AND for_ref IS NULL AND start > ? AND start <= ? ORDER BY start`,
 		StatusAtSite, now.Add(remindNotAfter).UnixMilli(), now.Add(RemindBefore).UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("appointment: reminders: %w", err)

@@ -62,9 +62,13 @@ func project(ctx context.Context, q workflow.Querier, env workflow.Env, e workfl
 				}
 			}
 		}
-		_, err := q.ExecContext(ctx, `INSERT INTO appointments (code, service, start, status, lang, contact, booked_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`,
-			p.Code, p.Service, p.Start, StatusAtSite, p.Lang, contact, p.BookedAt, at)
+		var forRef any
+		if p.For != "" {
+			forRef = p.For
+		}
+		_, err := q.ExecContext(ctx, `INSERT INTO appointments (code, service, start, status, lang, contact, booked_at, updated_at, for_ref)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`,
+			p.Code, p.Service, p.Start, StatusAtSite, p.Lang, contact, p.BookedAt, at, forRef)
 		return err
 	case *Withdrawn:
 		_, err := q.ExecContext(ctx, `UPDATE appointments SET status = ?, updated_at = ? WHERE code = ?`, StatusCancelled, at, p.Code)
@@ -91,11 +95,14 @@ type Appointment struct {
 	Start   time.Time `json:"start"`
 	Status  string    `json:"status"`
 	Contact *Contact  `json:"contact,omitempty"`
+	// For is the record the booking is for (Booked.For: an exam's
+	// child), "" for none; not in the API's answers.
+	For string `json:"-"`
 }
 
 // ForDay returns the online appointments starting in [from, to), by time.
 func ForDay(ctx context.Context, q workflow.Querier, from, to time.Time) ([]Appointment, error) {
-	rows, err := q.QueryContext(ctx, `SELECT code, service, start, status, contact FROM appointments WHERE start >= ? AND start < ? ORDER BY start, code`,
+	rows, err := q.QueryContext(ctx, `SELECT code, service, start, status, contact, coalesce(for_ref, '') FROM appointments WHERE start >= ? AND start < ? ORDER BY start, code`,
 		from.UnixMilli(), to.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("appointment: list: %w", err)
@@ -106,7 +113,7 @@ func ForDay(ctx context.Context, q workflow.Querier, from, to time.Time) ([]Appo
 		var a Appointment
 		var start int64
 		var contact []byte
-		if err := rows.Scan(&a.Code, &a.Service, &start, &a.Status, &contact); err != nil {
+		if err := rows.Scan(&a.Code, &a.Service, &start, &a.Status, &contact, &a.For); err != nil {
 			return nil, fmt.Errorf("appointment: list: %w", err)
 		}
 		a.Start = time.UnixMilli(start)
@@ -119,6 +126,22 @@ func ForDay(ctx context.Context, q workflow.Querier, from, to time.Time) ([]Appo
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// ForRecord returns the live online appointment for the record ref
+// (Booked.For), the newest; nil when there is none.
+func ForRecord(ctx context.Context, q workflow.Querier, ref string) (*Appointment, error) {
+	var a Appointment
+	var start int64
+	err := q.QueryRowContext(ctx, `SELECT code, service, start, status, for_ref FROM appointments WHERE for_ref = ? AND status = ?
+		ORDER BY booked_at DESC, code LIMIT 1`, ref, StatusAtSite).Scan(&a.Code, &a.Service, &start, &a.Status, &a.For)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("appointment: for %s: %w", ref, err)
+	}
+	a.Start = time.UnixMilli(start)
+	return &a, nil
 }
 
 func eraseContacts(ctx context.Context, q workflow.Querier, cutoff time.Time) (int64, error) {

@@ -40,7 +40,9 @@ type Record struct {
 	Lang    string
 	// Replaces is the token hash of the booking this one moves: it is
 	// cancelled once this one is confirmed. Nil for none.
-	Replaces  []byte
+	Replaces []byte
+	// For is the record the booking is for (Booked.For), "" for none.
+	For       string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -77,6 +79,10 @@ type Store interface {
 	// RecordBookings stores bookings central sold before its store kept
 	// them (folded from the outbound logs), skipping codes it has.
 	RecordBookings(ctx context.Context, records []Record) error
+	// BookingFor returns the newest confirmed booking for the record
+	// forRef (Record.For) that starts after now; ENOTFOUND when there is
+	// none.
+	BookingFor(ctx context.Context, forRef string, now time.Time) (Record, error)
 }
 
 // The store's refusals of a hold.

@@ -2,6 +2,7 @@ package exam
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,18 @@ import (
 type Central struct {
 	mu    sync.RWMutex
 	exams map[string]centralExam // by Statistics.Exam
+	kept  map[string]KeptChild   // by child: moved away, examined already
+}
+
+// KeptChild is a child the cohort moved to another site whose old site
+// kept it, because the child was examined there already (TypeKept).
+type KeptChild struct {
+	Child  string    // the pseudonym
+	Year   int       // the school year
+	Site   string    // the site that kept it
+	To     string    // the site the cohort moved it to
+	Status string    // how far the exam got (Status*)
+	At     time.Time // when the site answered
 }
 
 type centralExam struct {
@@ -28,7 +41,9 @@ type centralExam struct {
 }
 
 // NewCentral returns an empty read model. workflows.Central registers it.
-func NewCentral() *Central { return &Central{exams: map[string]centralExam{}} }
+func NewCentral() *Central {
+	return &Central{exams: map[string]centralExam{}, kept: map[string]KeptChild{}}
+}
 
 // Prefix is the workflow's prefix.
 func (c *Central) Prefix() string { return Prefix }
@@ -45,6 +60,10 @@ func (c *Central) Sent(string, workflow.Event) {}
 // FromSite folds a site's statistics record; one signed off again (the
 // same Exam id) replaces the earlier one, so that a child is counted once.
 func (c *Central) FromSite(site string, e workflow.Event) {
+	if l, ok := e.Payload.(*ChildLeft); ok {
+		c.left(site, e, l)
+		return
+	}
 	p, ok := e.Payload.(*Statistics)
 	if !ok || p.Exam == "" || p.Year == 0 {
 		return
@@ -52,6 +71,36 @@ func (c *Central) FromSite(site string, e workflow.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.exams[p.Exam] = centralExam{site: site, at: e.At, Statistics: *p}
+}
+
+// left folds a site's answer to a move: a kept child is listed until the
+// site drops it after all (or it is moved back there).
+func (c *Central) left(site string, e workflow.Event, l *ChildLeft) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch e.Type {
+	case TypeKept:
+		c.kept[l.Child] = KeptChild{Child: l.Child, Year: l.Year, Site: site, To: l.To, Status: l.Status, At: e.At}
+	case TypeDropped:
+		if k, ok := c.kept[l.Child]; ok && k.Site == site {
+			delete(c.kept, l.Child)
+		}
+	}
+}
+
+// Kept returns the children of year that stayed at their old site,
+// examined there already, by pseudonym.
+func (c *Central) Kept(year int) []KeptChild {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []KeptChild
+	for _, k := range c.kept {
+		if k.Year == year {
+			out = append(out, k)
+		}
+	}
+	slices.SortFunc(out, func(a, b KeptChild) int { return strings.Compare(a.Child, b.Child) })
+	return out
 }
 
 // Years returns the school years with at least one record, newest first.

@@ -23,7 +23,36 @@ const (
 	// TypeStatistics comes from the site when the doctor signs an exam
 	// off: the pseudonymised record central's yearly tables count.
 	TypeStatistics = "exam.statistics"
+	// TypeChildUnassigned comes from central only: the child was assigned
+	// to another site (its district moved). The site drops the child's
+	// record (TypeDropped) unless the child was examined there already
+	// (TypeKept, which tells central so).
+	TypeChildUnassigned = "exam.child_unassigned"
+	// TypeDropped and TypeKept are the site's answers to
+	// TypeChildUnassigned, in clear (ChildLeft: the pseudonym central
+	// sent, nothing personal).
+	TypeDropped = "exam.dropped"
+	TypeKept    = "exam.kept"
 )
+
+// ChildUnassigned takes a child of the cohort off a site. To is the site
+// it goes to.
+type ChildUnassigned struct {
+	Child string `cbor:"1,keyasint"`
+	Year  int    `cbor:"2,keyasint"`
+	To    string `cbor:"3,keyasint,omitempty"`
+}
+
+// ChildLeft is the site's answer to ChildUnassigned: the exam record Exam
+// (its random id) of the child was dropped (TypeDropped), or kept because
+// the child was examined here already (TypeKept; Status says how far).
+type ChildLeft struct {
+	Child  string `cbor:"1,keyasint"`
+	Year   int    `cbor:"2,keyasint"`
+	Exam   string `cbor:"3,keyasint"`
+	To     string `cbor:"4,keyasint,omitempty"`
+	Status string `cbor:"5,keyasint,omitempty"`
+}
 
 // ChildAssigned is a cohort child as central sends it down. Child is the
 // pseudonymous id central derives from the register's record (stable

@@ -161,6 +161,10 @@ func NewPayload(eventType string) (any, bool) {
 		return &KeyCreated{}, true
 	case TypeParentsQuestionnaire:
 		return &ParentsQuestionnaire{}, true
+	case TypeChildUnassigned:
+		return &ChildUnassigned{}, true
+	case TypeDropped, TypeKept:
+		return &ChildLeft{}, true
 	}
 	if IsSealed(eventType) {
 		return &Sealed{}, true
@@ -176,6 +180,7 @@ var Site = workflow.Site{
 	Project:    project,
 	Accept:     accept,
 	CheckIn:    checkIn,
+	Due:        due,
 	Erase: func(ctx context.Context, q workflow.Querier, now time.Time) (int64, error) {
 		return EraseRecords(ctx, q, now, now.Add(-KeepRecords))
 	},

@@ -38,6 +38,15 @@ type site struct {
 
 func newSite(t *testing.T) *site {
 	t.Helper()
+	s := newSiteWithoutEscrow(t)
+	s.useEscrow()
+	return s
+}
+
+// newSiteWithoutEscrow is a site whose escrow key is not configured yet
+// (useEscrow configures it).
+func newSiteWithoutEscrow(t *testing.T) *site {
+	t.Helper()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	box, err := sitekey.BoxKey(key)
 	if err != nil {
@@ -57,17 +66,22 @@ func newSite(t *testing.T) *site {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// useEscrow makes the health office's escrow key and configures it.
+func (s *site) useEscrow() {
+	s.t.Helper()
 	if _, err := exam.WriteEscrowKey(s.escrow); err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
 	pub, err := exam.ReadEscrowPublic(s.escrow + ".pub")
 	if err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
 	if err := exam.UseEscrow(context.Background(), s.store.Writer(), pub); err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
-	return s
 }
 
 // Distinctive data that must never appear in the log's bytes.
@@ -84,12 +98,19 @@ func (s *site) assign(id string, c exam.Child, code string) string {
 		s.t.Fatal(err)
 	}
 	p := &exam.ChildAssigned{Child: id, Year: 2027, District: "Innenstadt", Sealed: sealed, CodeHash: exam.HashCode(code)}
+	return s.send(exam.TypeChildAssigned, "exam.child/"+id, p)
+}
+
+// send appends an entry of central's to the outbound log and applies it;
+// it returns the inbox's outcome.
+func (s *site) send(eventType, entity string, p any) string {
+	s.t.Helper()
 	var prev *changelog.Entry
 	if n := len(s.out); n > 0 {
 		prev = &s.out[n-1]
 	}
 	s.hlc += 1 << 16
-	e, err := changelog.NewEntry(siteID, prev, s.hlc, exam.TypeChildAssigned, "exam.child/"+id, p)
+	e, err := changelog.NewEntry(siteID, prev, s.hlc, eventType, entity, p)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -20,21 +20,7 @@ func (s *site) questionnaire(id string, a exam.ParentsAnswers, submitted int64) 
 		s.t.Fatal(err)
 	}
 	p := &exam.ParentsQuestionnaire{Child: id, Year: 2027, Sealed: sealed, Submitted: submitted}
-	var prev *changelog.Entry
-	if n := len(s.out); n > 0 {
-		prev = &s.out[n-1]
-	}
-	s.hlc += 1 << 16
-	e, err := changelog.NewEntry(siteID, prev, s.hlc, exam.TypeParentsQuestionnaire, "exam.child/"+id, p)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.out = append(s.out, e)
-	outcome, err := s.store.ApplyInbound(context.Background(), e)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return outcome
+	return s.send(exam.TypeParentsQuestionnaire, "exam.child/"+id, p)
 }
 
 // The parents' questionnaire from central: opened with the site's box

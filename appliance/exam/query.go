@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdh"
+	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -36,18 +37,36 @@ type Entry struct {
 	Status     string `json:"status"`
 	// Ticket is the queue number when the child checked in that day.
 	Ticket string `json:"ticket,omitempty"`
+	// Booking is the code of the parents' online booking (Day and Slot
+	// are its time then), "" when the desk scheduled the exam.
+	Booking string `json:"booking,omitempty"`
 	// Done lists what is recorded: measurement, vision, hearing, sopess,
 	// vaccinations, findings.
 	Done []string `json:"done"`
 }
 
-// Day returns the exams of day plus those whose ids are in also (children
-// checked in that day without an appointment), by slot and name.
-func Day(ctx context.Context, q workflow.Querier, day string, also []string) ([]Entry, error) {
-	query := `SELECT record FROM exams WHERE record IS NOT NULL AND (day = ?`
-	args := []any{day}
+// bookedExams is exams with the parents' online booking of each (the
+// newest live one, appliance/appointment's table: appointments.for_ref is
+// the child): columns record, booking code, start and contact (NULL
+// without one).
+const bookedExams = `SELECT e.record, a.code, a.start, a.contact FROM exams e
+	LEFT JOIN appointments a ON a.code = (SELECT code FROM appointments
+		WHERE for_ref = e.child AND status = 'at_site' ORDER BY booked_at DESC, code LIMIT 1)`
+
+// Day returns the exams of day (YYYY-MM-DD in loc) plus those whose ids
+// are in also (children checked in that day without an appointment), by
+// slot and name. An exam the parents booked online is on its booking's
+// day, at its time.
+func Day(ctx context.Context, q workflow.Querier, day string, loc *time.Location, also []string) ([]Entry, error) {
+	from, err := time.ParseInLocation(time.DateOnly, day, loc)
+	if err != nil {
+		return nil, veedel.Errorf(veedel.EINVALID, "Datum JJJJ-MM-TT / date YYYY-MM-DD")
+	}
+	to := from.AddDate(0, 0, 1)
+	query := bookedExams + ` WHERE e.record IS NOT NULL AND ((a.start IS NULL AND e.day = ?) OR (a.start >= ? AND a.start < ?)`
+	args := []any{day, from.UnixMilli(), to.UnixMilli()}
 	if len(also) > 0 {
-		query += ` OR id IN (?` + strings.Repeat(`, ?`, len(also)-1) + `)`
+		query += ` OR e.id IN (?` + strings.Repeat(`, ?`, len(also)-1) + `)`
 		for _, id := range also {
 			args = append(args, id)
 		}
@@ -59,8 +78,10 @@ func Day(ctx context.Context, q workflow.Querier, day string, also []string) ([]
 	defer rows.Close()
 	list := []Entry{}
 	for rows.Next() {
-		var blob []byte
-		if err := rows.Scan(&blob); err != nil {
+		var blob, contact []byte
+		var code sql.NullString
+		var start sql.NullInt64
+		if err := rows.Scan(&blob, &code, &start, &contact); err != nil {
 			return nil, err
 		}
 		var r Record
@@ -69,6 +90,10 @@ func Day(ctx context.Context, q workflow.Querier, day string, also []string) ([]
 		}
 		e := Entry{ID: r.ID, FamilyName: r.Person.FamilyName, GivenNames: r.Person.GivenNames, BirthDate: r.Person.BirthDate, Sex: r.Person.Sex,
 			Day: r.Day, Slot: r.Slot, Status: r.Status, Done: []string{}}
+		if code.Valid {
+			at := time.UnixMilli(start.Int64).In(loc)
+			e.Booking, e.Day, e.Slot = code.String, at.Format(time.DateOnly), at.Format("15:04")
+		}
 		for _, part := range []struct {
 			name string
 			ok   bool
@@ -227,6 +252,10 @@ func OpenWithEscrowKeys(escrows []*ecdh.PrivateKey, entries []changelog.Entry) (
 			id := strings.TrimPrefix(e.Entity, "exam/")
 			if r := apply(recs[id], id, inner, ev.At.UnixMilli()); r != nil {
 				recs[id] = r
+			}
+		case *ChildLeft:
+			if e.Type == TypeDropped {
+				delete(recs, p.Exam) // went to another site
 			}
 		}
 	}

@@ -29,6 +29,16 @@ func project(ctx context.Context, q workflow.Querier, env workflow.Env, e workfl
 		return err
 	case *Statistics:
 		return nil // the record has it already (SignedOff)
+	case *ChildLeft:
+		if e.Type == TypeDropped {
+			// The child went to another site: its record goes (a later
+			// assignment back here opens a new one).
+			_, err := q.ExecContext(ctx, `DELETE FROM exams WHERE id = ?`, p.Exam)
+			return err
+		}
+		return nil
+	case *ChildUnassigned:
+		return fmt.Errorf("%s is central's and never in the site's log", e.Type)
 	case *ChildAssigned:
 		return fmt.Errorf("%s is central's and never in the site's log", e.Type)
 	case *Sealed:
@@ -125,8 +135,11 @@ func nullBytes(b []byte) any {
 // record, a child sent again with other data updates it, the same data
 // again changes nothing.
 func accept(ctx context.Context, q workflow.Querier, env workflow.Env, at time.Time, e workflow.Event) ([]workflow.Event, error) {
-	if pq, ok := e.Payload.(*ParentsQuestionnaire); ok {
-		return acceptParents(ctx, q, env, at, pq)
+	switch p := e.Payload.(type) {
+	case *ParentsQuestionnaire:
+		return acceptParents(ctx, q, env, at, p)
+	case *ChildUnassigned:
+		return acceptUnassigned(ctx, q, at, p)
 	}
 	p, ok := e.Payload.(*ChildAssigned)
 	if !ok {
@@ -160,11 +173,9 @@ func accept(ctx context.Context, q workflow.Querier, env workflow.Env, at time.T
 	case blob == nil:
 		return nil, nil // erased after its keeping time: not opened again
 	}
-	s, err := newSealer(ctx, q, env, at)
+	s, err := sealerOrWait(ctx, q, env, at)
 	if err != nil {
-		// No escrow key yet: the entry waits (an internal error keeps it
-		// in central's log for the next try) rather than being skipped.
-		return nil, fmt.Errorf("exam: child assignment waits: %s", veedel.ErrorMessage(err))
+		return nil, err
 	}
 	if id == "" {
 		ev, err := s.event(TypeOpened, NewID(), &Opened{Child: p.Child, Year: p.Year, District: p.District, Lang: p.Lang, CodeHash: p.CodeHash, Person: person})
@@ -185,6 +196,45 @@ func accept(ctx context.Context, q workflow.Querier, env workflow.Env, at time.T
 		return nil, err
 	}
 	return s.events(ev), nil
+}
+
+// sealerOrWait is newSealer for what central sends: without an escrow key
+// (or a box key) the entry waits (workflow.Wait: parked at the site, the
+// inbox goes on with the other workflows' entries) rather than being
+// refused, and is taken once the key is configured.
+func sealerOrWait(ctx context.Context, q workflow.Querier, env workflow.Env, at time.Time) (*sealer, error) {
+	s, err := newSealer(ctx, q, env, at)
+	if veedel.ErrorCode(err) == veedel.EUNAVAILABLE {
+		return nil, workflow.Waits(veedel.ErrorMessage(err))
+	}
+	return s, err
+}
+
+// acceptUnassigned takes a child off this site: its record is dropped,
+// unless the child was examined here already (something recorded): then
+// the record stays and central is told (TypeKept). A child the site does
+// not have, or whose record was erased, changes nothing.
+func acceptUnassigned(ctx context.Context, q workflow.Querier, at time.Time, p *ChildUnassigned) ([]workflow.Event, error) {
+	if p.Child == "" || len(p.Child) > 100 {
+		return nil, veedel.Errorf(veedel.EINVALID, "unassignment without a valid child id")
+	}
+	var id, status string
+	var blob []byte
+	err := q.QueryRowContext(ctx, `SELECT id, status, record FROM exams WHERE child = ?`, p.Child).Scan(&id, &status, &blob)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case blob == nil:
+		return nil, nil // erased after its keeping time
+	}
+	left := &ChildLeft{Child: p.Child, Year: p.Year, Exam: id, To: p.To}
+	if status == StatusInProgress || status == StatusSignedOff {
+		left.Status = status
+		return []workflow.Event{{Type: TypeKept, Entity: entity(id), At: at, Payload: left}}, nil
+	}
+	return []workflow.Event{{Type: TypeDropped, Entity: entity(id), At: at, Payload: left}}, nil
 }
 
 // HashCode returns the hash central sends of a booking code (CodeHash):
@@ -265,9 +315,9 @@ func acceptParents(ctx context.Context, q workflow.Querier, env workflow.Env, at
 	case blob == nil:
 		return nil, nil // erased after its keeping time
 	}
-	s, err := newSealer(ctx, q, env, at)
+	s, err := sealerOrWait(ctx, q, env, at)
 	if err != nil {
-		return nil, fmt.Errorf("exam: questionnaire waits: %s", veedel.ErrorMessage(err))
+		return nil, err
 	}
 	ev, err := s.event(TypeParentsAnswered, id, &ParentsAnswered{Answers: a, Submitted: p.Submitted})
 	if err != nil {

@@ -180,6 +180,7 @@ func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, 
 	})
 	lang := ui.Lang(w, r)
 	p.DeviceBanner.Clock = s.clockViewOf(lang)
+	p.DeviceBanner.Parked = s.parkedViewOf(r.Context(), lang)
 	page := "desk"
 	if !p.HasCounter {
 		page = "desk_counter"

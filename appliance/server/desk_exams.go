@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/appointment"
 	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
@@ -107,6 +108,9 @@ type examPage struct {
 	Recommends   []string
 	SupportNeeds []string
 	AgeMonths    int
+	// Booked is the time of the parents' online booking ("" for none).
+	Booked string
+	loc    *time.Location // the site's
 }
 
 // formField is one input as the page shows it.
@@ -208,13 +212,21 @@ func (p examPage) Result(domain string) *exam.DomainScore {
 	return nil
 }
 
+// SubmittedDay is when the parents sent the questionnaire (Unix
+// milliseconds), as the site's date.
+func (p examPage) SubmittedDay(ms int64) string {
+	return time.UnixMilli(ms).In(p.loc).Format("02.01.2006 15:04")
+}
+
 // Supports reports whether the signed-off record names a support need.
 func (p examPage) Supports(need string) bool {
 	return p.Rec.SignOff != nil && slices.Contains(p.Rec.SignOff.Support, need)
 }
 
-func (s *Server) examPageOf(r *http.Request, u sqlite.User, id string) (examPage, error) {
-	rec, err := exam.Get(r.Context(), s.Store.Read(), id)
+// examPageOf opens the record for u (openExam: the read audited as
+// action, detail) and makes its page.
+func (s *Server) examPageOf(r *http.Request, u sqlite.User, id, action, detail string) (examPage, error) {
+	rec, err := s.openExam(r.Context(), u, id, action, detail)
 	if err != nil {
 		return examPage{}, err
 	}
@@ -223,7 +235,22 @@ func (s *Server) examPageOf(r *http.Request, u sqlite.User, id string) (examPage
 	p.AgeMonths, _ = exam.AgeMonths(rec.Person.BirthDate, s.today())
 	p.Recorded = recordedValues(rec)
 	p.Scale = s.Scale != nil
-	s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
+	p.loc = time.Local
+	s.Store.View(func(st *queue.State) {
+		p.SiteName = st.Site.Name
+		if st.Site.Location != nil {
+			p.loc = st.Site.Location
+		}
+	})
+	if rec.Child != "" {
+		a, err := appointment.ForRecord(r.Context(), s.Store.Read(), rec.Child)
+		if err != nil {
+			return examPage{}, err
+		}
+		if a != nil {
+			p.Booked = a.Start.In(p.loc).Format("02.01.2006 15:04")
+		}
+	}
 	return p, nil
 }
 
@@ -235,10 +262,7 @@ func (s *Server) deskExam(w http.ResponseWriter, r *http.Request) {
 	}
 	lang := ui.Lang(w, r)
 	id := chi.URLParam(r, "id")
-	p, err := s.examPageOf(r, u, id)
-	if err == nil {
-		err = s.audit(r.Context(), u, exam.AuditRead, id, "")
-	}
+	p, err := s.examPageOf(r, u, id, exam.AuditRead, "")
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -439,7 +463,7 @@ func (s *Server) examFormError(w http.ResponseWriter, r *http.Request, u sqlite.
 		s.renderError(w, r, err)
 		return
 	}
-	p, perr := s.examPageOf(r, u, id)
+	p, perr := s.examPageOf(r, u, id, exam.AuditRead, "refused "+section)
 	if perr != nil {
 		s.renderError(w, r, perr)
 		return
@@ -467,10 +491,7 @@ func (s *Server) deskExamSignOffForm(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, veedel.Errorf(veedel.EFORBIDDEN, "Nur die Ärztin/der Arzt zeichnet ab / only the doctor signs off"))
 		return
 	}
-	p, err := s.examPageOf(r, u, id)
-	if err == nil {
-		err = s.audit(r.Context(), u, exam.AuditRead, id, "sign_off")
-	}
+	p, err := s.examPageOf(r, u, id, exam.AuditRead, "sign_off")
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -507,7 +528,7 @@ func (s *Server) deskExamSignOff(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		if veedel.ErrorCode(err) == veedel.ECONFLICT {
-			p, perr := s.examPageOf(r, u, id)
+			p, perr := s.examPageOf(r, u, id, exam.AuditRead, "refused sign_off")
 			if perr != nil {
 				s.renderError(w, r, perr)
 				return

@@ -3,8 +3,10 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -20,13 +22,14 @@ import (
 // recommendation and the support needs (§ 54 SchulG NRW). Exam staff print
 // them; each print is audited.
 
-// signedOff returns the signed-off record the request names.
-func (s *Server) signedOff(w http.ResponseWriter, r *http.Request) (sqlite.User, *exam.Record, bool) {
+// signedOff opens the signed-off record the request names for a document
+// (openExam: the print audited as what, "parents" or "school").
+func (s *Server) signedOff(w http.ResponseWriter, r *http.Request, what string) (sqlite.User, *exam.Record, bool) {
 	u, ok := s.deskExamStaff(w, r)
 	if !ok {
 		return u, nil, false
 	}
-	rec, err := exam.Get(r.Context(), s.Store.Read(), chi.URLParam(r, "id"))
+	rec, err := s.openExam(r.Context(), u, chi.URLParam(r, "id"), exam.AuditReport, what)
 	if err == nil && rec.SignOff == nil || err == nil && rec.Status != exam.StatusSignedOff {
 		err = veedel.Errorf(veedel.ECONFLICT, "Erst nach der Abzeichnung / only once signed off")
 	}
@@ -39,13 +42,30 @@ func (s *Server) signedOff(w http.ResponseWriter, r *http.Request) (sqlite.User,
 
 func finding(t func(string, ...any) string, f string) string { return t("exams.finding." + f) }
 
-// deskExamReport: GET /desk/exams/{id}/report.pdf, the parents' report.
+// reportLangs are the parents' languages the parents' report is printed
+// in too, after the German page (Arabic shaped by internal/pdf).
+var reportLangs = []string{"en", "tr", "ar"}
+
+// deskExamReport: GET /desk/exams/{id}/report.pdf, the parents' report:
+// in German, and again in the parents' language when it is one of
+// reportLangs.
 func (s *Server) deskExamReport(w http.ResponseWriter, r *http.Request) {
-	u, rec, ok := s.signedOff(w, r)
+	_, rec, ok := s.signedOff(w, r, "parents")
 	if !ok {
 		return
 	}
-	t := func(key string, args ...any) string { return ui.Translate(letterLang, key, args...) }
+	now := s.current()
+	de := s.parentsReport(rec, letterLang, now)
+	doc := pdf.Letters{Lang: letterLang, Title: de.Title, Date: now, Pages: []pdf.Letter{de}}
+	if slices.Contains(reportLangs, rec.Lang) {
+		doc.Pages = append(doc.Pages, s.parentsReport(rec, rec.Lang, now))
+	}
+	s.servePDF(w, r, doc, "untersuchung-"+rec.ID[:8]+".pdf")
+}
+
+// parentsReport is the parents' report of a signed-off record in lang.
+func (s *Server) parentsReport(rec *exam.Record, lang string, now time.Time) pdf.Letter {
+	t := func(key string, args ...any) string { return ui.Translate(lang, key, args...) }
 	child := pdf.Join(" ", rec.Person.GivenNames, rec.Person.FamilyName)
 	recipient := []string{t("exams.pdf.to.parents", child)}
 	if rec.Person.ParentName != "" {
@@ -114,9 +134,8 @@ func (s *Server) deskExamReport(w http.ResponseWriter, r *http.Request) {
 		body = append(body, so.Note)
 	}
 	head := s.sender()
-	now := s.current()
-	doc := pdf.Letter{
-		Lang: letterLang, Title: t("exams.pdf.report.title", child), Letterhead: head, ReturnLine: pdf.Join(" · ", head...),
+	return pdf.Letter{
+		Lang: lang, Title: t("exams.pdf.report.title", child), Letterhead: head, ReturnLine: pdf.Join(" · ", head...),
 		Recipient: recipient,
 		Info:      []pdf.Fact{{Label: t("exams.pdf.date"), Value: s.siteDate(now)}, {Label: t("exams.pdf.doctor"), Value: so.Staff}},
 		Subject:   t("exams.pdf.report.subject", child),
@@ -126,13 +145,11 @@ func (s *Server) deskExamReport(w http.ResponseWriter, r *http.Request) {
 		Footer:    []string{t("exams.pdf.report.footer"), pdf.Join(" · ", head...)},
 		Date:      now,
 	}
-	s.audit(r.Context(), u, exam.AuditReport, rec.ID, "parents")
-	s.servePDF(w, r, doc, "untersuchung-"+rec.ID[:8]+".pdf")
 }
 
 // deskExamSchool: GET /desk/exams/{id}/school.pdf, the school's notice.
 func (s *Server) deskExamSchool(w http.ResponseWriter, r *http.Request) {
-	u, rec, ok := s.signedOff(w, r)
+	_, rec, ok := s.signedOff(w, r, "school")
 	if !ok {
 		return
 	}
@@ -160,7 +177,6 @@ func (s *Server) deskExamSchool(w http.ResponseWriter, r *http.Request) {
 		Footer:  []string{t("exams.pdf.school.footer"), pdf.Join(" · ", head...)},
 		Date:    now,
 	}
-	s.audit(r.Context(), u, exam.AuditReport, rec.ID, "school")
 	s.servePDF(w, r, doc, "schulmitteilung-"+rec.ID[:8]+".pdf")
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -31,6 +32,40 @@ type deviceBanner struct {
 	Notices []deviceView
 	// Clock is the site's clock (clock.go; nil: not checked here).
 	Clock *clockView
+	// Parked is what central sent that waits at this site (nil: nothing).
+	Parked *parkedView
+}
+
+// parkedView says how many of central's entries wait and for what
+// (sqlite.ParkedEntries: the exams without the escrow key).
+type parkedView struct {
+	N      int
+	Reason string
+}
+
+// parkedViewOf is the desk's line on the parked entries, in lang; nil
+// when none waits.
+func (s *Server) parkedViewOf(ctx context.Context, lang string) *parkedView {
+	list, err := s.Store.ParkedEntries(ctx)
+	if err != nil {
+		s.Logger.Error("parked entries", "err", err)
+		return nil
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	v := &parkedView{N: len(list)}
+	seen := map[string]bool{}
+	for _, p := range list {
+		if r := ui.InLang(lang, p.Reason); !seen[r] {
+			seen[r] = true
+			if v.Reason != "" {
+				v.Reason += "; "
+			}
+			v.Reason += r
+		}
+	}
+	return v
 }
 
 // Any reports whether the banner has something to say.

@@ -88,6 +88,21 @@ func (s *Server) audit(ctx context.Context, u sqlite.User, action, id, detail st
 	return err
 }
 
+// openExam opens an exam's record for u and audits the read (action,
+// detail): the one way the API and the desk's pages read a child's record.
+// The record is returned only once the read is in the audit log; a read
+// that cannot be audited fails.
+func (s *Server) openExam(ctx context.Context, u sqlite.User, id, action, detail string) (*exam.Record, error) {
+	rec, err := exam.Get(ctx, s.Store.Read(), id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, u, action, id, detail); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
 // today is the site's business day now.
 func (s *Server) today() string {
 	var day string
@@ -131,11 +146,20 @@ func (s *Server) apiExams(w http.ResponseWriter, r *http.Request) {
 // examDayList is the day's exams with the queue numbers of the children
 // checked in that day (also those without an appointment that day).
 func (s *Server) examDayList(ctx context.Context, day string) ([]exam.Entry, error) {
-	tickets := map[string]string{}
+	tickets := map[string]string{}  // by exam id: checked in with the invitation's code
+	bookings := map[string]string{} // by booking code: checked in with the online booking's
+	loc := time.Local
 	s.Store.View(func(st *queue.State) {
+		if st.Site.Location != nil {
+			loc = st.Site.Location
+		}
 		for _, t := range st.Tickets {
-			if t.Day == day && strings.HasPrefix(t.Ref, "exam/") {
+			switch {
+			case t.Day != day:
+			case strings.HasPrefix(t.Ref, "exam/"):
 				tickets[strings.TrimPrefix(t.Ref, "exam/")] = t.Number
+			case t.Booking != "":
+				bookings[t.Booking] = t.Number
 			}
 		}
 	})
@@ -143,12 +167,15 @@ func (s *Server) examDayList(ctx context.Context, day string) ([]exam.Entry, err
 	for id := range tickets {
 		also = append(also, id)
 	}
-	list, err := exam.Day(ctx, s.Store.Read(), day, also)
+	list, err := exam.Day(ctx, s.Store.Read(), day, loc, also)
 	if err != nil {
 		return nil, err
 	}
 	for i := range list {
 		list[i].Ticket = tickets[list[i].ID]
+		if n, ok := bookings[list[i].Booking]; ok && list[i].Booking != "" && list[i].Ticket == "" {
+			list[i].Ticket = n
+		}
 	}
 	return list, nil
 }
@@ -159,13 +186,8 @@ func (s *Server) apiExam(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id := chi.URLParam(r, "id")
-	rec, err := exam.Get(r.Context(), s.Store.Read(), id)
+	rec, err := s.openExam(r.Context(), u, chi.URLParam(r, "id"), exam.AuditRead, "")
 	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	if err := s.audit(r.Context(), u, exam.AuditRead, id, ""); err != nil {
 		web.Error(w, r, err)
 		return
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/sync/sitekey"
 	"github.com/veedel/veedel/ui"
 )
@@ -30,9 +31,81 @@ import (
 type examSite struct {
 	store *sqlite.Store
 	url   string
+	dir   string
+	box   []byte            // the site's box public key (central seals to it)
+	out   []changelog.Entry // central's outbound log for the site (send)
 }
 
 func newExamSite(t *testing.T, opts ...func(*server.Server)) *examSite {
+	t.Helper()
+	e := newExamSiteWithoutEscrow(t, opts...)
+	e.useEscrow(t)
+	return e
+}
+
+// useEscrow makes the health office's escrow key and configures it.
+func (e *examSite) useEscrow(t *testing.T) {
+	t.Helper()
+	if _, err := exam.WriteEscrowKey(filepath.Join(e.dir, "escrow.key")); err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := exam.ReadEscrowPublic(filepath.Join(e.dir, "escrow.key.pub"))
+	if err := exam.UseEscrow(context.Background(), e.store.Writer(), pub); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// send appends an entry of central's to the site's outbound log and
+// applies it; it returns the inbox's outcome.
+func (e *examSite) send(t *testing.T, eventType, entity string, p any) string {
+	t.Helper()
+	var prev *changelog.Entry
+	if n := len(e.out); n > 0 {
+		prev = &e.out[n-1]
+	}
+	entry, err := changelog.NewEntry("gesundheitsamt", prev, changelog.HLC(time.Now().UnixMilli())<<16+changelog.HLC(len(e.out)), eventType, entity, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.out = append(e.out, entry)
+	outcome, err := e.store.ApplyInbound(context.Background(), entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outcome
+}
+
+// assign sends central's assignment of c (child id, booking code).
+func (e *examSite) assign(t *testing.T, id string, c exam.Child, code string) string {
+	t.Helper()
+	return e.assignLang(t, id, c, code, "")
+}
+
+// assignLang is assign for parents who read lang.
+func (e *examSite) assignLang(t *testing.T, id string, c exam.Child, code, lang string) string {
+	t.Helper()
+	plain, _ := changelog.Marshal(c)
+	sealed, err := changelog.Seal(e.box, exam.SealInfo("gesundheitsamt", id), plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.send(t, exam.TypeChildAssigned, "exam.child/"+id, &exam.ChildAssigned{Child: id, Year: 2027, District: c.SchoolDistrict,
+		Sealed: sealed, CodeHash: exam.HashCode(code), Lang: lang})
+}
+
+// questionnaire sends the parents' answers for child id.
+func (e *examSite) questionnaire(t *testing.T, id string, a exam.ParentsAnswers, submitted time.Time) string {
+	t.Helper()
+	plain, _ := changelog.Marshal(&a)
+	sealed, err := changelog.Seal(e.box, exam.QuestionnaireInfo("gesundheitsamt", id), plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.send(t, exam.TypeParentsQuestionnaire, "exam.child/"+id, &exam.ParentsQuestionnaire{Child: id, Year: 2027, Sealed: sealed,
+		Submitted: submitted.UnixMilli()})
+}
+
+func newExamSiteWithoutEscrow(t *testing.T, opts ...func(*server.Server)) *examSite {
 	t.Helper()
 	ctx := context.Background()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
@@ -46,13 +119,6 @@ func newExamSite(t *testing.T, opts ...func(*server.Server)) *examSite {
 	if _, err := store.Execute(ctx, func(_ *queue.State, at time.Time) ([]queue.Event, error) {
 		return appliance.Catalog["gesundheitsamt"].Events(at), nil
 	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := exam.WriteEscrowKey(filepath.Join(dir, "escrow.key")); err != nil {
-		t.Fatal(err)
-	}
-	pub, _ := exam.ReadEscrowPublic(filepath.Join(dir, "escrow.key.pub"))
-	if err := exam.UseEscrow(ctx, store.Writer(), pub); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []sqlite.User{{Name: "demo", Role: sqlite.RoleLead}, {Name: "clerk", Role: sqlite.RoleClerk},
@@ -72,7 +138,7 @@ func newExamSite(t *testing.T, opts ...func(*server.Server)) *examSite {
 	}
 	srv := httptest.NewServer(sv.Handler())
 	t.Cleanup(srv.Close)
-	return &examSite{store: store, url: srv.URL}
+	return &examSite{store: store, url: srv.URL, dir: dir, box: box.PublicKey().Bytes()}
 }
 
 func (e *examSite) do(t *testing.T, user, method, path string, body any) (int, []byte) {

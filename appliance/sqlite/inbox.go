@@ -27,6 +27,7 @@ const (
 	InboxRefused   = "refused"   // the site's rules refused it; recorded, skipped
 	InboxDuplicate = "duplicate" // delivered again; not recorded a second time
 	InboxSkipped   = "skipped"   // its type is unknown to this build; recorded, skipped
+	InboxParked    = "parked"    // its workflow cannot take it yet (workflow.Wait); kept for RetryParked
 )
 
 // InboxCursor returns the seq of the last entry of central's outbound log
@@ -102,6 +103,38 @@ func (s *Store) applyInbound(ctx context.Context, e changelog.Entry, known func(
 		return InboxSkipped, s.recordInbox(ctx, e, InboxSkipped, "type unknown to this build")
 	}
 
+	// An entry of a workflow with entries parked waits behind them, so
+	// that the workflow takes central's entries in their order.
+	if reason, err := s.parkedBefore(ctx, e.Type); err != nil {
+		return "", err
+	} else if reason != "" {
+		return InboxParked, s.park(ctx, e, reason)
+	}
+	events, err := s.acceptInbound(ctx, e, payload, func(tx *sql.Tx, first, last uint64) error {
+		return insertInbox(ctx, tx, e, InboxApplied, "", first, last, s.now())
+	})
+	if reason, ok := workflow.WaitReason(err); ok {
+		// Its workflow cannot take it yet: park it, and go on with the
+		// entries after it.
+		return InboxParked, s.park(ctx, e, reason)
+	}
+	switch {
+	case err != nil && veedel.ErrorCode(err) == veedel.EINTERNAL:
+		return "", err
+	case err != nil:
+		// The site's rules said no: record the decision so that the entry
+		// is not offered again, and go on with the next one.
+		return InboxRefused, s.recordInbox(ctx, e, InboxRefused, veedel.ErrorMessage(err))
+	case len(events) == 0:
+		return InboxUnchanged, s.recordInbox(ctx, e, InboxUnchanged, "")
+	}
+	return InboxApplied, nil
+}
+
+// acceptInbound decides what central's entry e (payload decoded) changes
+// at the site and commits it, with record(tx, first, last) for the site's
+// change-log seqs it became, in one transaction; it requires s.mu.
+func (s *Store) acceptInbound(ctx context.Context, e changelog.Entry, payload any, record func(tx *sql.Tx, first, last uint64) error) ([]queue.Event, error) {
 	ev := queue.Event{Type: e.Type, Entity: e.Entity, At: e.At(), Payload: payload}
 	decide := func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
 		if wf, ok := workflow.Of(s.workflows, ev.Type); ok {
@@ -118,20 +151,9 @@ func (s *Store) applyInbound(ctx context.Context, e changelog.Entry, known func(
 	} else {
 		first = 1
 	}
-	events, err := s.executeTx(ctx, decide, func(tx *sql.Tx, events []queue.Event) error {
-		return insertInbox(ctx, tx, e, InboxApplied, "", first, first+uint64(len(events))-1, s.now())
+	return s.executeTx(ctx, decide, func(tx *sql.Tx, events []queue.Event) error {
+		return record(tx, first, first+uint64(len(events))-1)
 	})
-	switch {
-	case err != nil && veedel.ErrorCode(err) == veedel.EINTERNAL:
-		return "", err
-	case err != nil:
-		// The site's rules said no: record the decision so that the entry
-		// is not offered again, and go on with the next one.
-		return InboxRefused, s.recordInbox(ctx, e, InboxRefused, veedel.ErrorMessage(err))
-	case len(events) == 0:
-		return InboxUnchanged, s.recordInbox(ctx, e, InboxUnchanged, "")
-	}
-	return InboxApplied, nil
 }
 
 // SkippedEntry is an entry of central's outbound log that the inbox skipped

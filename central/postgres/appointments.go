@@ -24,14 +24,14 @@ import (
 var _ central.AppointmentStore = (*Store)(nil)
 
 const appointmentColumns = `code, token_hash, site, service, start, status, contact_hash, confirm_hash, attempts, expires,
-	contact, sealed, sent_to, lang, replaces, created_at, updated_at`
+	contact, sealed, sent_to, lang, replaces, created_at, updated_at, coalesce(for_ref, '')`
 
 func scanAppointment(row pgx.Row) (appointment.Record, error) {
 	var r appointment.Record
 	var start, expires, created, updated int64
 	var attempts int32
 	err := row.Scan(&r.Code, &r.TokenHash, &r.Site, &r.Service, &start, &r.Status, &r.ContactHash, &r.ConfirmHash, &attempts, &expires,
-		&r.Contact, &r.Sealed, &r.SentTo, &r.Lang, &r.Replaces, &created, &updated)
+		&r.Contact, &r.Sealed, &r.SentTo, &r.Lang, &r.Replaces, &created, &updated, &r.For)
 	r.Attempts = int(attempts)
 	r.Start, r.Expires, r.CreatedAt, r.UpdatedAt = time.UnixMilli(start), time.UnixMilli(expires), time.UnixMilli(created), time.UnixMilli(updated)
 	return r, err
@@ -82,10 +82,10 @@ func (s *Store) HoldSlot(ctx context.Context, r appointment.Record, capacity, pe
 }
 
 func insertAppointment(ctx context.Context, tx pgx.Tx, r appointment.Record, conflict string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO appointments (`+appointmentColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`+conflict,
+	_, err := tx.Exec(ctx, `INSERT INTO appointments (`+insertColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`+conflict,
 		r.Code, r.TokenHash, r.Site, r.Service, r.Start.UnixMilli(), r.Status, r.ContactHash, r.ConfirmHash, int32(r.Attempts), r.Expires.UnixMilli(),
-		r.Contact, r.Sealed, r.SentTo, r.Lang, r.Replaces, r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli())
+		r.Contact, r.Sealed, r.SentTo, r.Lang, r.Replaces, r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli(), forRef(r.For))
 	if err != nil {
 		return fmt.Errorf("store: insert appointment: %w", err)
 	}
@@ -101,6 +101,32 @@ func (s *Store) ExpireHolds(ctx context.Context, now time.Time) (int, error) {
 		return 0, fmt.Errorf("store: expire holds: %w", err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// insertColumns are the columns an insert names (for_ref as it is).
+const insertColumns = `code, token_hash, site, service, start, status, contact_hash, confirm_hash, attempts, expires,
+	contact, sealed, sent_to, lang, replaces, created_at, updated_at, for_ref`
+
+// forRef stores "" (an ordinary booking) as NULL.
+func forRef(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// BookingFor returns the newest confirmed booking for a record that
+// starts after now.
+func (s *Store) BookingFor(ctx context.Context, forRef string, now time.Time) (appointment.Record, error) {
+	r, err := scanAppointment(s.pool.QueryRow(ctx, `SELECT `+appointmentColumns+` FROM appointments
+		WHERE for_ref = $1 AND status = 'confirmed' AND start > $2 ORDER BY updated_at DESC, code LIMIT 1`, forRef, now.UnixMilli()))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, veedel.Errorf(veedel.ENOTFOUND, "Kein Termin gebucht / no booking")
+	}
+	if err != nil {
+		return r, fmt.Errorf("store: booking for: %w", err)
+	}
+	return r, nil
 }
 
 // AppointmentByToken returns the appointment of a token's hash.

@@ -90,18 +90,30 @@ func (s *Store) ImportCohort(ctx context.Context, children []central.CohortChild
 		if err != nil {
 			return nil, fmt.Errorf("store: cohort child: %w", err)
 		}
+		sendTo := func(site string, o central.Outgoing) error {
+			payload, err := changelog.Marshal(o.Payload)
+			if err != nil {
+				return fmt.Errorf("store: encode %s: %w", o.Type, err)
+			}
+			if send[site] == nil {
+				sites = append(sites, site)
+			}
+			send[site] = append(send[site], stampedEvent{Outgoing: central.Outgoing{Type: o.Type, Entity: o.Entity,
+				Payload: cbor.RawMessage(payload)}, hlc: clock()})
+			return nil
+		}
+		if out[i] == central.CohortUpdated && old.Site != c.Site {
+			// Moved to another site: the old one lets the child go.
+			if err := sendTo(old.Site, central.Unassigned(c)); err != nil {
+				return nil, err
+			}
+		}
 		if c.Assigned == nil {
 			continue
 		}
-		payload, err := changelog.Marshal(c.Assigned.Payload)
-		if err != nil {
-			return nil, fmt.Errorf("store: encode %s: %w", c.Assigned.Type, err)
+		if err := sendTo(c.Site, *c.Assigned); err != nil {
+			return nil, err
 		}
-		if send[c.Site] == nil {
-			sites = append(sites, c.Site)
-		}
-		send[c.Site] = append(send[c.Site], stampedEvent{Outgoing: central.Outgoing{Type: c.Assigned.Type, Entity: c.Assigned.Entity,
-			Payload: cbor.RawMessage(payload)}, hlc: clock()})
 	}
 	for _, site := range sites {
 		if err := appendOutbound(ctx, tx, site, send[site], at); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/ui"
 )
@@ -31,6 +32,9 @@ type examPageData struct {
 	Total     int
 	Result    *central.CohortResult
 	District  string // the district form's value after an error
+	// Kept are the children moved to another site whose old site kept
+	// them, examined there already.
+	Kept []exam.KeptChild
 }
 
 func (s *Server) examPage(w http.ResponseWriter, r *http.Request, status int, year int, res *central.CohortResult, errMsg, flash, district string) {
@@ -49,6 +53,7 @@ func (s *Server) examPage(w http.ResponseWriter, r *http.Request, status int, ye
 	if len(d.Sites) == 1 {
 		d.Default = d.Sites[0].Name
 	}
+	d.Kept = s.Central.ExamKept(year)
 	for _, c := range d.Summary {
 		d.Total += c.Children
 	}

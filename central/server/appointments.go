@@ -72,11 +72,25 @@ func (s *Server) apiHoldAppointment(w http.ResponseWriter, r *http.Request) {
 		web.JSON(w, http.StatusTooManyRequests, map[string]string{"error": "Zu viele Buchungen von diesem Anschluss: bitte später erneut / too many bookings from this connection: please try later"})
 		return
 	}
-	var req appointment.Request
+	var in struct {
+		appointment.Request
+		// ExamCode is the invitation's booking code, required for the
+		// school-entry exam's service (exam_booking.go).
+		ExamCode string `json:"exam_code,omitempty"`
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxAppointmentBody)
-	if err := web.DecodeJSON(r, &req); err != nil {
+	if err := web.DecodeJSON(r, &in); err != nil {
 		web.Error(w, r, err)
 		return
+	}
+	req := in.Request
+	if isExamService(req.Service) {
+		forRef, err := s.examBooking(r.Context(), client, req.Site, in.ExamCode)
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		req.For = forRef
 	}
 	held, err := s.appointments().Hold(r.Context(), s.Central, s.Notify, req, s.Central.Now())
 	if err != nil {

@@ -69,6 +69,7 @@ func (c *codes) code(contact string) string {
 // uploaded to central, and central's booking API on its own server.
 type bookingSite struct {
 	*env
+	id    string // the site's id (siteID unless said otherwise)
 	store *sqlite.Store
 	codes *codes
 	api   string
@@ -105,7 +106,7 @@ func newBookingSite(t *testing.T) *bookingSite {
 	c := &codes{sent: map[string]string{}}
 	ts := httptest.NewServer((&server.Server{Central: e.Central, Notify: c, Now: e.Clock.Now, BookLimit: ratelimit.Limit{Burst: 1000, Every: time.Millisecond}}).Handler())
 	t.Cleanup(ts.Close)
-	b := &bookingSite{env: e, store: st, codes: c, api: ts.URL}
+	b := &bookingSite{env: e, id: siteID, store: st, codes: c, api: ts.URL}
 	b.upload()
 	if err := e.Central.RecordBoxKey(context.Background(), siteID, box.PublicKey().Bytes()); err != nil {
 		t.Fatal(err)
@@ -123,7 +124,7 @@ func (b *bookingSite) upload() {
 	if len(entries) == 0 {
 		return
 	}
-	b.mustPost(mustBatch(b.t, b.Clock, siteID, entries))
+	b.mustPost(mustBatch(b.t, b.Clock, b.id, entries))
 	b.sent = entries[len(entries)-1].Seq
 }
 
@@ -134,7 +135,7 @@ func (b *bookingSite) download() {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	entries, _, err := b.Store.Outbound(context.Background(), siteID, cursor, 1000, 1<<20)
+	entries, _, err := b.Store.Outbound(context.Background(), b.id, cursor, 1000, 1<<20)
 	if err != nil {
 		b.t.Fatal(err)
 	}

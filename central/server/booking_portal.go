@@ -143,6 +143,10 @@ type bookingPage struct {
 	// Submission names this rendering of the form: the same form posted
 	// twice (a double tap) holds one slot (holdSubmissions).
 	Submission string
+	// Exam: the service is the school-entry exam, booked with the
+	// invitation's code (exam_booking.go), ExamCode the code's field.
+	Exam     bool
+	ExamCode bookingField
 }
 
 // Has reports whether the page shows an error summary.
@@ -330,6 +334,9 @@ func (s *Server) bookingForm(w http.ResponseWriter, r *http.Request) {
 	p := bookingPage{LangBase: langBase(bookingPath, q)}
 	status := s.bookingStep(r.Context(), lang, &p, q.Get("service"), q.Get("site"), q.Get("date"), q.Get("start"), q.Has("start"))
 	s.bookingMove(lang, &p, q.Get("move"))
+	if p.Exam = isExamService(p.Service.ID); p.Exam {
+		p.ExamCode.Value = examCodeOf(r)
+	}
 	s.renderBooking(w, status, lang, p)
 }
 
@@ -591,6 +598,17 @@ func (s *Server) holdBookingForm(w http.ResponseWriter, r *http.Request, lang st
 	if !p.Consent {
 		p.ConsentError = ui.Translate(lang, "portal.book.err.consent")
 	}
+	forRef := ""
+	if p.Exam = isExamService(service); p.Exam {
+		p.ExamCode.Value = strings.TrimSpace(f.Get("exam_code"))
+		var err error
+		if forRef, err = s.examBooking(r.Context(), ratelimit.ClientKey(r), site, p.ExamCode.Value); err != nil {
+			if veedel.ErrorCode(err) == veedel.EINTERNAL {
+				s.Logger.Error("booking: exam code", "err", err)
+			}
+			p.ExamCode.Error = s.examCodeError(r.Context(), lang, err)
+		}
+	}
 	if s.bookingFieldProblems(&p) {
 		s.renderBooking(w, http.StatusBadRequest, lang, p)
 		return "", errAnswered
@@ -608,7 +626,7 @@ func (s *Server) holdBookingForm(w http.ResponseWriter, r *http.Request, lang st
 	// The code goes by e-mail (the per-contact limit counts mailboxes);
 	// the phone, optional, goes sealed to the site with the name.
 	held, err := s.appointments().Hold(r.Context(), s.Central, s.Notify, appointment.Request{
-		Site: site, Service: service, Start: t, Name: name, Email: email, Phone: phone, Consent: true, Lang: lang, Replaces: p.Move,
+		Site: site, Service: service, Start: t, Name: name, Email: email, Phone: phone, Consent: true, Lang: lang, Replaces: p.Move, For: forRef,
 	}, s.Central.Now())
 	if err != nil {
 		status := s.bookingHoldFailed(lang, &p, err)
@@ -647,7 +665,7 @@ func (s *Server) bookingFieldProblems(p *bookingPage) bool {
 	p.Problems = nil
 	for _, f := range []struct {
 		id, msg string
-	}{{"f-name", p.Name.Error}, {"f-email", p.Email.Error}, {"f-phone", p.Phone.Error}, {"f-consent", p.ConsentError}} {
+	}{{"f-exam-code", p.ExamCode.Error}, {"f-name", p.Name.Error}, {"f-email", p.Email.Error}, {"f-phone", p.Phone.Error}, {"f-consent", p.ConsentError}} {
 		if f.msg != "" {
 			p.problem("#"+f.id, f.msg)
 		}

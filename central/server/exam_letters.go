@@ -22,10 +22,9 @@ import (
 // questionnaire, the way on to the booking (exam_parents.go).
 const examBookingPath = "/schuleingang"
 
-// letterLangs are the languages a second page is printed in. Arabic is
-// not among them: the PDF writer does not shape Arabic script, and a
-// letter in unjoined letters is no letter.
-var letterLangs = []string{"en", "tr"}
+// letterLangs are the languages a second page is printed in (Arabic
+// shaped and set right to left by internal/pdf, as selectable text).
+var letterLangs = []string{"en", "tr", "ar"}
 
 // invitationLetters builds the letters' PDF.
 func (s *Server) invitationLetters(r *http.Request, res central.CohortResult, invites []central.Invitation) ([]byte, error) {
@@ -74,6 +73,7 @@ func invitationLetter(lang string, in central.Invitation, url, schoolYear string
 		place += ", " + in.Site.Address
 	}
 	return pdf.Letter{
+		Lang:       lang,
 		Letterhead: []string{t("invite.city"), t("invite.office"), in.Site.Name},
 		ReturnLine: pdf.Join(" · ", t("invite.city"), t("invite.office"), in.Site.Address),
 		Recipient:  []string{in.ParentName, in.Street, in.Postcode + " " + in.City},

@@ -122,7 +122,12 @@ func (s *Server) examParentsPost(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		site = central.Site{ID: child.Site, Name: child.Site}
 	}
-	d := parentsData{Code: strings.ToUpper(strings.TrimSpace(code)), Site: site, Year: yearLabel(child.Year)}
+	d := parentsData{Code: strings.ToUpper(strings.TrimSpace(code)), Site: site, Year: yearLabel(child.Year),
+		Booking: bookingQuery("service", exam.CheckInService, "site", child.Site)}
+	// The booking's last step takes the code from a cookie of its path,
+	// never from the address: parents who answered before may go straight
+	// on to book or move the slot.
+	setExamCodeCookie(w, r, code)
 	if r.PostForm.Get("step") != "questions" {
 		d.Step = "questions"
 		s.renderParents(w, r, http.StatusOK, lang, s.parentsForm(lang, d))
@@ -152,6 +157,5 @@ func (s *Server) examParentsPost(w http.ResponseWriter, r *http.Request) {
 		s.renderParents(w, r, status, lang, s.parentsForm(lang, d))
 		return
 	}
-	s.renderParents(w, r, http.StatusOK, lang, parentsData{Step: "done", Site: site, Year: d.Year,
-		Booking: bookingPath + "?site=" + child.Site})
+	s.renderParents(w, r, http.StatusOK, lang, parentsData{Step: "done", Site: site, Year: d.Year, Booking: d.Booking})
 }

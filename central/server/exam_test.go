@@ -19,6 +19,8 @@ import (
 	"testing"
 	"unicode/utf16"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/central"
@@ -674,7 +676,7 @@ func TestParentsQuestionnaire(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("answers: %d %s", status, page)
 	}
-	contains(t, "done", page, `id="exam-done"`, `href="/termin?site=gesundheitsamt"`)
+	contains(t, "done", page, `id="exam-done"`, `href="/termin?service=schuleingang&amp;site=gesundheitsamt"`)
 	out := e.outboundLog(examSite)
 	if len(out) != sent+1 || out[len(out)-1].Type != exam.TypeParentsQuestionnaire || out[len(out)-1].Entity != "exam.child/"+child {
 		t.Fatalf("sent: %d entries, last %s", len(out), out[len(out)-1].Type)
@@ -712,4 +714,60 @@ func TestParentsQuestionnaire(t *testing.T) {
 	if last != http.StatusTooManyRequests {
 		t.Errorf("the 11th wrong code: %d, want 429", last)
 	}
+}
+
+// A child whose parents read Arabic gets a second page in Arabic: shaped
+// (joined letters, not the isolated ones), right to left, and text that
+// pdftotext reads back (the presentation forms fold to the letters).
+func TestCohortLettersArabic(t *testing.T) {
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not installed")
+	}
+	e := newEnv(t)
+	e.examSetup(true)
+	a := e.newAdmin()
+	a.login("amt", "geheim1")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("year", "2027")
+	mw.WriteField("letters", "1")
+	fw, _ := mw.CreateFormFile("file", "register.csv")
+	io.WriteString(fw, cohortHeader+"Haddad;Karim;2021-01-30;m;Deutz-Mülheimer Straße 40;51063;Köln;Lina Haddad;;;Mülheim;ar\r\n")
+	mw.Close()
+	hreq, _ := http.NewRequest(http.MethodPost, e.URL+"/admin/exam/cohort", &buf)
+	hreq.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := a.client.Do(hreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("letters: %d %.300s", resp.StatusCode, data)
+	}
+	path := filepath.Join(t.TempDir(), "letters.pdf")
+	os.WriteFile(path, data, 0o600)
+	if dir := os.Getenv("VEEDEL_SCREENSHOTS"); dir != "" {
+		os.WriteFile(filepath.Join(dir, "invitation-ar.pdf"), data, 0o644)
+	}
+	out, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := strings.Split(string(out), "\f")
+	if len(pages) < 3 {
+		t.Fatalf("%d pages, want the cover, German and Arabic", len(pages))
+	}
+	if !strings.ContainsFunc(pages[2], func(r rune) bool { return r >= 0xFE70 && r <= 0xFEFF }) {
+		t.Errorf("the Arabic page is not shaped:\n%s", pages[2])
+	}
+	arabic := strings.Map(func(r rune) rune {
+		if r >= 0x202a && r <= 0x202e || r == 0x200e || r == 0x200f {
+			return -1
+		}
+		return r
+	}, norm.NFKC.String(pages[2]))
+	key, _ := e.Store.Secret(context.Background(), "exam.cohort", 32, start)
+	code := central.InvitationCode(key, central.ChildPseudonym(key, "Haddad", "Karim", "2021-01-30"), 2027)
+	contains(t, "Arabic letter", arabic, "مدينة كولونيا", "دفتر التطعيم", code, "Lina Haddad", "51063 Köln")
 }

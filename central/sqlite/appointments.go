@@ -23,13 +23,13 @@ import (
 var _ central.AppointmentStore = (*Store)(nil)
 
 const appointmentColumns = `code, token_hash, site, service, start, status, contact_hash, confirm_hash, attempts, expires,
-	contact, sealed, sent_to, lang, replaces, created_at, updated_at`
+	contact, sealed, sent_to, lang, replaces, created_at, updated_at, coalesce(for_ref, '')`
 
 func scanAppointment(row interface{ Scan(...any) error }) (appointment.Record, error) {
 	var r appointment.Record
 	var start, expires, created, updated int64
 	err := row.Scan(&r.Code, &r.TokenHash, &r.Site, &r.Service, &start, &r.Status, &r.ContactHash, &r.ConfirmHash, &r.Attempts, &expires,
-		&r.Contact, &r.Sealed, &r.SentTo, &r.Lang, &r.Replaces, &created, &updated)
+		&r.Contact, &r.Sealed, &r.SentTo, &r.Lang, &r.Replaces, &created, &updated, &r.For)
 	r.Start, r.Expires, r.CreatedAt, r.UpdatedAt = time.UnixMilli(start), time.UnixMilli(expires), time.UnixMilli(created), time.UnixMilli(updated)
 	return r, err
 }
@@ -84,14 +84,40 @@ func (s *Store) HoldSlot(ctx context.Context, r appointment.Record, capacity, pe
 }
 
 func insertAppointment(ctx context.Context, tx *sql.Tx, r appointment.Record, conflict string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO appointments (`+appointmentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+conflict,
+	_, err := tx.ExecContext(ctx, `INSERT INTO appointments (`+insertColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+conflict,
 		r.Code, r.TokenHash, r.Site, r.Service, r.Start.UnixMilli(), r.Status, r.ContactHash, r.ConfirmHash, r.Attempts, r.Expires.UnixMilli(),
-		r.Contact, r.Sealed, r.SentTo, r.Lang, r.Replaces, r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli())
+		r.Contact, r.Sealed, r.SentTo, r.Lang, r.Replaces, r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli(), nullString(r.For))
 	if err != nil {
 		return fmt.Errorf("store: insert appointment: %w", err)
 	}
 	return nil
+}
+
+// insertColumns are the columns an insert names (for_ref as it is).
+const insertColumns = `code, token_hash, site, service, start, status, contact_hash, confirm_hash, attempts, expires,
+	contact, sealed, sent_to, lang, replaces, created_at, updated_at, for_ref`
+
+// nullString stores "" (an ordinary booking) as NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// BookingFor returns the newest confirmed booking for a record that
+// starts after now.
+func (s *Store) BookingFor(ctx context.Context, forRef string, now time.Time) (appointment.Record, error) {
+	r, err := scanAppointment(s.db.Read.QueryRowContext(ctx, `SELECT `+appointmentColumns+` FROM appointments
+		WHERE for_ref = ? AND status = 'confirmed' AND start > ? ORDER BY updated_at DESC, code LIMIT 1`, forRef, now.UnixMilli()))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, veedel.Errorf(veedel.ENOTFOUND, "Kein Termin gebucht / no booking")
+	}
+	if err != nil {
+		return r, fmt.Errorf("store: booking for: %w", err)
+	}
+	return r, nil
 }
 
 // AppointmentByToken returns the appointment of a token's hash.

@@ -203,3 +203,66 @@ func testAppointmentsChange(t *testing.T, open Opener) {
 		t.Fatalf("recording overwrote a stored appointment: %s", r.Status)
 	}
 }
+
+// testAppointmentsFor: a booking for a record (an exam's child) keeps
+// what it is for through the hold, the confirmation and a restart;
+// BookingFor finds the newest confirmed booking of the record that is
+// still ahead, not a hold, not a cancelled or past one, not another
+// record's.
+func testAppointmentsFor(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := mustOpen(t, open)
+	knownSite(t, s, "kalk")
+	slot := start.Add(24 * time.Hour)
+	clock := hlcClock()
+	confirm := func(at time.Time) func(r appointment.Record) (*appointment.Record, []central.Outgoing, error) {
+		return func(r appointment.Record) (*appointment.Record, []central.Outgoing, error) {
+			next := r
+			next.Status, next.ConfirmHash, next.Contact, next.Sealed, next.SentTo, next.UpdatedAt = appointment.StatusConfirmed, nil, nil, nil, "", at
+			return &next, nil, nil
+		}
+	}
+	if _, err := s.BookingFor(ctx, "kind-1", start); veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Fatalf("no booking yet: %v", err)
+	}
+	first := hold(20, slot, "eltern", start)
+	first.For = "kind-1"
+	if err := s.HoldSlot(ctx, first, 5, 5, start); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.BookingFor(ctx, "kind-1", start); veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Fatalf("a hold counts as the booking: %v", err)
+	}
+	if _, err := s.UpdateAppointment(ctx, first.TokenHash, start, clock, confirm(start)); err != nil {
+		t.Fatal(err)
+	}
+	other := hold(21, slot, "andere", start)
+	other.For = "kind-2"
+	s.HoldSlot(ctx, other, 5, 5, start)
+	s.UpdateAppointment(ctx, other.TokenHash, start, clock, confirm(start))
+	plain := hold(22, slot, "ohne", start)
+	s.HoldSlot(ctx, plain, 5, 5, start)
+	s.UpdateAppointment(ctx, plain.TokenHash, start, clock, confirm(start))
+
+	s.Close()
+	s = mustOpen(t, open) // a restart
+	r, err := s.BookingFor(ctx, "kind-1", start)
+	if err != nil || r.Code != first.Code || r.For != "kind-1" {
+		t.Fatalf("booking for kind-1: %+v %v", r, err)
+	}
+	if r, _ := s.AppointmentByToken(ctx, plain.TokenHash); r.For != "" {
+		t.Fatalf("an ordinary booking is for %q", r.For)
+	}
+	// Moved: the newer booking is the one.
+	second := hold(23, slot.Add(time.Hour), "eltern", start)
+	second.For = "kind-1"
+	s.HoldSlot(ctx, second, 5, 5, start)
+	s.UpdateAppointment(ctx, second.TokenHash, start.Add(time.Minute), clock, confirm(start.Add(time.Minute)))
+	if r, err := s.BookingFor(ctx, "kind-1", start); err != nil || r.Code != second.Code {
+		t.Fatalf("after moving: %s %v, want %s", r.Code, err, second.Code)
+	}
+	// Past bookings are not found.
+	if _, err := s.BookingFor(ctx, "kind-1", slot.Add(2*time.Hour)); veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Fatalf("a past booking: %v", err)
+	}
+}

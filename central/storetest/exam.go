@@ -23,7 +23,8 @@ func cohortChild(id, site string, mac string) central.CohortChild {
 
 // The cohort: a new child is inserted and sent to its site, an unchanged
 // one neither stored again nor sent, a changed or moved one updated and
-// sent (to its new site), and the whole import is one transaction.
+// sent (to its new site, while its old site is sent its unassignment),
+// and the whole import is one transaction.
 func testExamCohort(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := mustOpen(t, open)
@@ -55,6 +56,13 @@ func testExamCohort(t *testing.T, open Opener) {
 	}
 	if n := len(outbound(t, s, "porz")); n != 2 {
 		t.Errorf("porz's outbound log has %d entries after the move, want 2", n)
+	}
+	// ... and the site it left lets it go, in the same transaction.
+	out = outbound(t, s, "gesundheitsamt")
+	var gone exam.ChildUnassigned
+	if len(out) != 4 || out[3].Type != exam.TypeChildUnassigned || changelog.Unmarshal(out[3].Payload, &gone) != nil ||
+		gone.Child != "b" || gone.Year != 2027 || gone.To != "porz" {
+		t.Errorf("gesundheitsamt's outbound log after the move: %d entries, last %s %+v; want b unassigned, to porz", len(out), out[len(out)-1].Type, gone)
 	}
 	kids, err := s.Cohort(ctx, 2027)
 	if err != nil || len(kids) != 3 {

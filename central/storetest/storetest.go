@@ -62,6 +62,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"NewEnrollmentToken_UnknownSite", testNewEnrollmentTokenUnknownSite},
 		{"Appointments_LastPlace", testAppointmentsLastPlace},
 		{"Appointments_Change", testAppointmentsChange},
+		{"Appointments_For", testAppointmentsFor},
 		{"Payments", testPayments},
 		{"MailOutbox", testMailOutbox},
 		{"ExamCohort", testExamCohort},

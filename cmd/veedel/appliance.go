@@ -242,6 +242,13 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			return fail(err)
 		}
 	}
+	// Entries from central parked for want of the escrow key (or anything
+	// else a workflow lacked) are taken now, if they can be.
+	if n, err := store.RetryParked(ctx); err != nil {
+		cfg.Logger.Warn("parked entries from central not taken", "site", cfg.Site, "err", err)
+	} else if n > 0 {
+		cfg.Logger.Info("parked entries from central taken", "site", cfg.Site, "n", n)
+	}
 	l := cfg.Listener
 	if l == nil {
 		if l, err = net.Listen("tcp", cfg.Listen); err != nil {

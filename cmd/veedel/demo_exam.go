@@ -47,7 +47,13 @@ var demoChildren = []exam.Registration{
 // registering children at the desk): once per day, on each start.
 func demoExams(ctx context.Context, store *sqlite.Store) error {
 	today := demoExamDay(store)
-	list, err := exam.Day(ctx, store.Read(), today, nil)
+	loc := time.Local
+	store.View(func(st *queue.State) {
+		if st.Site.Location != nil {
+			loc = st.Site.Location
+		}
+	})
+	list, err := exam.Day(ctx, store.Read(), today, loc, nil)
 	if err != nil || len(list) > 0 {
 		return err
 	}

@@ -136,6 +136,7 @@ func (l Letter) Write(w io.Writer) error {
 
 // page sets the letter on a new page of f.
 func (l Letter) page(f *fpdf.Fpdf) error {
+	t := newText(f, l.Lang)
 	address := windowLines(f, l.Recipient)
 	if len(address) > addressLines {
 		return veedel.Errorf(veedel.EINVALID, "Die Anschrift braucht %d Zeilen, das Fenster des Umschlags fasst %d: bitte das Anschreiben von Hand schreiben / the address takes %d lines, the envelope's window holds %d: please write the letter by hand",
@@ -163,7 +164,7 @@ func (l Letter) page(f *fpdf.Fpdf) error {
 		}
 		f.SetFont(family, style, size)
 		f.SetXY(infoLeft, y)
-		f.CellFormat(pageW-marginRight-infoLeft, size*0.45, line, "", 0, "L", false, 0, "")
+		t.cell(pageW-marginRight-infoLeft, size*0.45, line, "", style)
 		y += size * 0.45
 	}
 
@@ -172,13 +173,13 @@ func (l Letter) page(f *fpdf.Fpdf) error {
 		size := fit(f, "", l.ReturnLine, 8, 6, addressWidth)
 		f.SetFont(family, "", size)
 		f.SetXY(addressLeft, addressTop+returnZone-4)
-		f.CellFormat(addressWidth, 4, l.ReturnLine, "B", 0, "L", false, 0, "")
+		t.cellAligned(addressWidth, 4, l.ReturnLine, "B", "", "L") // the envelope's window
 	}
 	// The address, fitted into the window.
 	for i, line := range address {
 		f.SetFont(family, "", line.size)
 		f.SetXY(addressLeft, addressTop+returnZone+float64(i)*addressLineH)
-		f.CellFormat(addressWidth, addressLineH, line.text, "", 0, "L", false, 0, "")
+		t.cellAligned(addressWidth, addressLineH, line.text, "", "", "L")
 	}
 
 	// Information block.
@@ -186,10 +187,10 @@ func (l Letter) page(f *fpdf.Fpdf) error {
 	for _, fact := range l.Info {
 		f.SetFont(family, "", 8)
 		f.SetXY(infoLeft, y)
-		f.CellFormat(pageW-marginRight-infoLeft, 3.6, fact.Label, "", 0, "L", false, 0, "")
+		t.cell(pageW-marginRight-infoLeft, 3.6, fact.Label, "", "")
 		f.SetFont(family, "B", 10)
 		f.SetXY(infoLeft, y+3.6)
-		f.CellFormat(pageW-marginRight-infoLeft, 4.6, fact.Value, "", 0, "L", false, 0, "")
+		t.cell(pageW-marginRight-infoLeft, 4.6, fact.Value, "", "B")
 		y += 9.5
 	}
 
@@ -197,21 +198,21 @@ func (l Letter) page(f *fpdf.Fpdf) error {
 	textW := pageW - marginLeft - marginRight
 	f.SetXY(marginLeft, max(subjectTop, y+4))
 	f.SetFont(family, "B", bodyFontSize)
-	f.MultiCell(textW, bodyLineHeight, l.Subject, "", "L", false)
+	t.para(textW, bodyLineHeight, l.Subject, "B")
 	f.Ln(bodyLineHeight)
 	f.SetFont(family, "", bodyFontSize)
 	for _, p := range l.Body {
-		f.MultiCell(textW, bodyLineHeight, p, "", "L", false)
+		t.para(textW, bodyLineHeight, p, "")
 		f.Ln(bodyLineHeight * 0.6)
 	}
 	if len(l.Facts) > 0 {
 		f.Ln(bodyLineHeight * 0.4)
-		table(f, l.Facts, textW, 55)
+		table(t, l.Facts, textW, 55)
 		f.Ln(bodyLineHeight)
 	}
 	f.SetFont(family, "", bodyFontSize)
 	for _, p := range l.Closing {
-		f.MultiCell(textW, bodyLineHeight, p, "", "L", false)
+		t.para(textW, bodyLineHeight, p, "")
 	}
 
 	// Footer.
@@ -222,9 +223,12 @@ func (l Letter) page(f *fpdf.Fpdf) error {
 		f.SetAutoPageBreak(false, 0)
 		for _, line := range l.Footer {
 			f.SetXY(marginLeft, fy)
-			f.CellFormat(textW, 3.4, line, "", 0, "L", false, 0, "")
+			t.cell(textW, 3.4, line, "", "")
 			fy += 3.4
 		}
+	}
+	if t.err != nil {
+		return t.err
 	}
 	return f.Error()
 }
@@ -272,7 +276,7 @@ func (s Slip) Write(w io.Writer) error {
 	f.CellFormat(textW, 14, s.Code, "", 1, "L", false, 0, "")
 	f.Ln(2)
 	f.SetFont(family, "", 11)
-	table(f, s.Facts, textW, 38)
+	table(newText(f, s.Lang), s.Facts, textW, 38)
 	f.SetY(max(f.GetY(), y+qrSize) + 4)
 	f.SetFont(family, "", 9.5)
 	for _, n := range s.Notes {
@@ -282,18 +286,24 @@ func (s Slip) Write(w io.Writer) error {
 	return f.Output(w)
 }
 
-// table sets facts as label and value columns at the current position.
-func table(f *fpdf.Fpdf, facts []Fact, width, labelW float64) {
+// table sets facts as label and value columns at the current position
+// (for a right-to-left language the label on the right).
+func table(t *text, facts []Fact, width, labelW float64) {
+	f := t.f
 	x := f.GetX()
+	labelX, valueX := x, x+labelW
+	if t.rtl {
+		labelX, valueX = x+width-labelW, x
+	}
 	for _, fact := range facts {
 		y := f.GetY()
 		f.SetFont(family, "", 10.5)
-		f.SetXY(x, y)
-		f.MultiCell(labelW, bodyLineHeight, fact.Label, "", "L", false)
+		f.SetXY(labelX, y)
+		t.para(labelW, bodyLineHeight, fact.Label, "")
 		yl := f.GetY()
 		f.SetFont(family, "B", 10.5)
-		f.SetXY(x+labelW, y)
-		f.MultiCell(width-labelW, bodyLineHeight, fact.Value, "", "L", false)
+		f.SetXY(valueX, y)
+		t.para(width-labelW, bodyLineHeight, fact.Value, "B")
 		f.SetXY(x, max(yl, f.GetY()))
 	}
 }

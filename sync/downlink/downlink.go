@@ -63,9 +63,10 @@ type Inbox interface {
 	// ApplyInbound applies one entry exactly once: the entry after the
 	// cursor is applied together with the cursor's move in one
 	// transaction; one at or below the cursor changes nothing. It returns
-	// the outcome ("applied", "unchanged", "refused", "duplicate", or
+	// the outcome ("applied", "unchanged", "refused", "duplicate",
 	// "skipped" for an entry of a type this build does not know, recorded
-	// and passed like an applied one).
+	// and passed like an applied one, or "parked" for one its workflow
+	// cannot take yet, kept for ParkRetrier).
 	ApplyInbound(ctx context.Context, e changelog.Entry) (string, error)
 }
 
@@ -88,6 +89,15 @@ type SkipRecorder interface {
 	// returns how many; it forgets the acknowledged replay in the same
 	// transaction.
 	ClearSkipped(ctx context.Context, through uint64) (int, error)
+}
+
+// ParkRetrier is an Inbox that parks the entries a workflow cannot take
+// yet (the appliance's store: the exams without their escrow key) and
+// offers them again when asked; the downlink asks after every round.
+type ParkRetrier interface {
+	// RetryParked offers the parked entries again and returns how many
+	// it took off the list.
+	RetryParked(ctx context.Context) (int, error)
 }
 
 // RejoinedHeader is central's acknowledgement of rejoin=1: its value is the
@@ -307,6 +317,13 @@ func (d *Downlink) round(ctx context.Context, cursor uint64) (uint64, error) {
 	}
 	if err := d.takeSMS(ctx, dl.SMS); err != nil {
 		return cursor, err
+	}
+	if p, ok := d.Inbox.(ParkRetrier); ok {
+		if n, err := p.RetryParked(ctx); err != nil {
+			return cursor, fmt.Errorf("retry parked entries: %w", err)
+		} else if n > 0 {
+			d.Logger.Info("parked entries from central taken", "site", d.Site, "n", n)
+		}
 	}
 	d.ok()
 	return cursor, nil
