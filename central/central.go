@@ -57,6 +57,9 @@ type LogStore interface {
 	ExamStore
 	// SMSStore keeps the SMS hand-overs, sealed (smshandover.go).
 	SMSStore
+	// RolloutStore keeps the rollout plan and the sites' update reports
+	// (rollout.go).
+	RolloutStore
 }
 
 // SiteCursor is how far a site's log has arrived at central.
