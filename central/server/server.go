@@ -50,6 +50,9 @@ type Server struct {
 	// Cluster is the serf cluster of central nodes this node is part of
 	// (cluster.go); nil: this node alone.
 	Cluster ClusterStatus
+	// Releases is the directory of release bundles (*.bundle) the update
+	// channel hands out (update.go); "": none.
+	Releases string
 
 	// BookLimit bounds holds per client (zero: the package's BookLimit).
 	BookLimit ratelimit.Limit
@@ -160,6 +163,10 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/api/v1/sync/log", s.getSiteLog) // a replacement appliance restores its site (sitelog.go)
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/status", s.apiSyncStatus)
 	r.With(s.requireAdminAPI).Get("/api/v1/devices", s.apiDevices)
+	r.Get("/api/v1/sync/update", s.getUpdate)
+	r.Get("/api/v1/sync/update/bundle", s.getUpdateBundle)
+	r.With(s.requireAdminAPI).Get("/api/v1/rollout", s.apiRollout)
+	r.With(s.requireAdminAPI).Put("/api/v1/rollout", s.apiSetRollout)
 	r.With(s.requireAdminAPI).Post("/api/v1/exam/cohort", s.apiImportCohort)
 	r.With(s.requireAdminAPI).Get("/api/v1/exam/statistics", s.apiExamStatistics)
 	r.With(s.requireAdminAPI).Get("/api/v1/cluster", s.apiCluster)

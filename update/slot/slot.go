@@ -293,3 +293,23 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// Bless marks the slot's entry good for good, as systemd-bless-boot does:
+// its boot counter is dropped from the name (veedel-b+2-1.conf →
+// veedel-b.conf). An entry already blessed stays as it is.
+func (e ESP) Bless(slot string) error {
+	ens, err := e.Entries()
+	if err != nil {
+		return err
+	}
+	for _, en := range ens {
+		if en.Slot != slot || en.Blessed() {
+			continue
+		}
+		if err := os.Rename(filepath.Join(e.entriesDir(), en.File), filepath.Join(e.entriesDir(), "veedel-"+slot+".conf")); err != nil {
+			return err
+		}
+		return syncDir(e.entriesDir())
+	}
+	return nil
+}
