@@ -28,7 +28,7 @@ import (
 // fleet is central on loopback HTTP (a real store file, its releases
 // directory) and what the tests watch of the requests.
 type fleet struct {
-	t        *testing.T
+	t        testing.TB
 	central  *central.Central
 	url      string
 	releases string
@@ -42,7 +42,7 @@ type fleet struct {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func newFleet(t *testing.T) *fleet {
+func newFleet(t testing.TB) *fleet {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "central.db"))
@@ -149,7 +149,7 @@ type box struct {
 	open         bool
 }
 
-func newBox(t *testing.T) *box {
+func newBox(t testing.TB) *box {
 	dir := t.TempDir()
 	b := &box{esp: slot.ESP{Dir: filepath.Join(dir, "esp")}, slotA: filepath.Join(dir, "root-a"), slotB: filepath.Join(dir, "root-b"), data: filepath.Join(dir, "data", "update")}
 	os.MkdirAll(filepath.Join(b.esp.Dir, "loader", "entries"), 0o755)
