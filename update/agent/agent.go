@@ -15,6 +15,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -31,6 +32,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/update"
+	"github.com/veedel/veedel/update/slot"
 )
 
 // States the agent reports (central.UpdateStates).
@@ -386,44 +388,16 @@ func (a *Agent) removeDownloads(keep string) {
 	}
 }
 
-// save writes the state atomically (temporary file, fsync, rename, the
-// directory synced) before the agent acts on it.
+// save writes the state atomically (slot.WriteFile) before the agent acts
+// on it.
 func (a *Agent) save(st State) error {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	tmp := a.statePath() + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, a.statePath()); err != nil {
-		return err
-	}
-	if err := syncDir(a.Dir); err != nil {
+	if err := slot.WriteFile(a.statePath(), bytes.NewReader(b)); err != nil {
 		return err
 	}
 	a.st = st
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/veedel/veedel/update"
+	"github.com/veedel/veedel/update/slot"
 )
 
 // fetch gets the next chunk of the target's bundle with a range request
@@ -126,7 +127,7 @@ func (a *Agent) verify() (bool, error) {
 	if err := os.Rename(part, a.bundlePath(a.st.Target)); err != nil {
 		return false, err
 	}
-	if err := syncDir(a.Dir); err != nil {
+	if err := slot.SyncDir(a.Dir); err != nil {
 		return false, err
 	}
 	a.Logger.Info("update: verified and staged", "release", m.Version)
