@@ -164,7 +164,9 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/status", s.apiSyncStatus)
 	r.With(s.requireAdminAPI).Get("/api/v1/devices", s.apiDevices)
 	r.Get("/api/v1/sync/update", s.getUpdate)
-	r.Get("/api/v1/sync/update/bundle", s.getUpdateBundle)
+	// 8 MiB over a site's slow line may take minutes; a cut range is
+	// resumed where it broke.
+	r.With(web.WriteTimeout(10*time.Minute)).Get("/api/v1/sync/update/bundle", s.getUpdateBundle)
 	r.With(s.requireAdminAPI).Get("/api/v1/rollout", s.apiRollout)
 	r.With(s.requireAdminAPI).Put("/api/v1/rollout", s.apiSetRollout)
 	r.With(s.requireAdminAPI).Post("/api/v1/exam/cohort", s.apiImportCohort)
