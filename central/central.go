@@ -60,6 +60,9 @@ type LogStore interface {
 	LockStore
 	// SubmissionStore keeps the portal's forms posted once (submissions.go).
 	SubmissionStore
+	// RolloutStore keeps the rollout plan and the sites' update reports
+	// (rollout.go).
+	RolloutStore
 }
 
 // SiteCursor is how far a site's log has arrived at central.

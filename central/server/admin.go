@@ -50,6 +50,7 @@ func (s *Server) adminRoutes(r chi.Router) {
 		r.Get("/stats", s.adminStats)
 		r.Get("/stats.csv", s.adminStatsCSV)
 		r.Get("/devices", s.adminDevices)
+		r.Get("/rollout", s.adminRollout)
 		r.Get("/sites", s.adminSites)
 		r.Get("/exam", s.adminExam)
 		r.Get("/exam/statistics", s.adminExamStats)
@@ -68,6 +69,7 @@ func (s *Server) adminRoutes(r chi.Router) {
 			r.Post("/sites/{site}/hours", s.adminSaveHours)
 			r.Post("/exam/cohort", s.adminExamCohort)
 			r.Post("/exam/districts", s.adminExamDistrict)
+			r.Post("/rollout", s.adminSaveRollout)
 		})
 	})
 }

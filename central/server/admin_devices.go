@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -20,6 +21,17 @@ type devicesPageData struct {
 	Now      string
 	Sites    []deviceSiteRow
 	Problems int
+	// Rollout and Updates: the software of the boxes (update.go).
+	Rollout central.RolloutPlan
+	Updates []updateRow
+}
+
+// updateRow is one site's box as its update agent last reported it.
+type updateRow struct {
+	central.UpdateReport
+	StateText, Uptime, DiskFree, Clock string
+	Reported                           ago
+	Problem                            bool
 }
 
 type deviceSiteRow struct {
@@ -66,6 +78,22 @@ func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request) {
 			row.Devices = append(row.Devices, dr)
 		}
 		d.Sites = append(d.Sites, row)
+	}
+	if st, err := s.rolloutStatus(r); err != nil {
+		s.Logger.Error("devices page: rollout", "err", err)
+	} else {
+		d.Rollout = st.Plan
+		for _, rep := range st.Reports {
+			u := updateRow{UpdateReport: rep, Reported: moment(lang, rep.ReportedAt, now),
+				StateText: ui.Translate(lang, "admin.updates.state."+rep.State),
+				DiskFree:  fmt.Sprintf("%d MiB", rep.DiskFree>>20),
+				Clock:     ui.ClockOffset(lang, time.Duration(rep.ClockOffsetMS)*time.Millisecond),
+				Problem:   rep.State == "rolled-back" || rep.State == "failed"}
+			if !rep.BootedAt.IsZero() {
+				u.Uptime = ui.Translate(lang, "admin.updates.uptime", int64(now.Sub(rep.BootedAt).Hours()))
+			}
+			d.Updates = append(d.Updates, u)
+		}
 	}
 	s.renderAdmin(w, r, http.StatusOK, "admin_devices", "admin.devices.title", "", "", d)
 }
@@ -125,6 +153,9 @@ func deviceDetails(lang string, d queue.Device) []string {
 type devicesStatus struct {
 	Now   time.Time             `json:"now"`
 	Sites []central.SiteDevices `json:"sites"`
+	// Rollout is GET /api/v1/rollout's: the plan, the releases and the
+	// boxes' update reports.
+	Rollout rolloutStatus `json:"rollout"`
 }
 
 // apiDevices answers GET /api/v1/devices (admin login required).
@@ -138,5 +169,10 @@ func (s *Server) apiDevices(w http.ResponseWriter, r *http.Request) {
 			sites[i].Devices = []queue.Device{}
 		}
 	}
-	web.JSON(w, http.StatusOK, devicesStatus{Now: s.now().UTC(), Sites: sites})
+	st, err := s.rolloutStatus(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, http.StatusOK, devicesStatus{Now: s.now().UTC(), Sites: sites, Rollout: st})
 }

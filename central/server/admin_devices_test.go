@@ -107,3 +107,50 @@ func TestAdminDevicesClockInPageLanguage(t *testing.T) {
 	_, body = a.get("/admin/devices?lang=en")
 	contains(t, "English fleet page", body, "24 h 0 min fast", "clock off: have it set")
 }
+
+// The fleet view's software section: each box's release, its update state
+// with the reason of a rollback, uptime, free disk and clock, and the
+// rollout; the JSON carries the same.
+func TestAdminDevicesUpdates(t *testing.T) {
+	e := newEnv(t)
+	e.createAdmin("anna", central.RoleAdmin, "geheim123")
+	ctx := t.Context()
+	if _, _, err := e.Central.ReportUpdate(ctx, central.UpdateReport{Site: "kalk", Version: "1.0", Slot: "a", State: "rolled-back", Target: "2.0",
+		Reason: "release 2.0 did not prove itself within 10m0s: /healthz: connection refused", BootedAt: e.Clock.Now().Add(-50 * time.Hour), DiskFree: 300 << 20, ClockOffsetMS: -1500}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Central.ReportUpdate(ctx, central.UpdateReport{Site: "porz", Version: "1.0", State: "downloading", Target: "2.0", Progress: 42}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Central.SetRollout(ctx, central.RolloutPlan{Version: "2.0", Pilots: []string{"kalk"}}); err != nil {
+		t.Fatal(err)
+	}
+	a := e.newAdmin()
+	a.login("anna", "geheim123")
+	resp, body := a.get("/admin/devices")
+	wantStatus(t, "GET", resp, http.StatusOK)
+	contains(t, "fleet page", body, "Verteilung: Version 2.0", "an die Pilotstandorte", "Lädt herunter", "(42 %)", "300 MiB", "50 h")
+	row := body[strings.Index(body, `data-site="kalk" class="state-fault"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	contains(t, "kalk's row", row, "Zurückgerollt", "→ 2.0", "/healthz: connection refused", "(Slot a)")
+
+	req, _ := http.NewRequest(http.MethodGet, e.URL+"/api/v1/devices", nil)
+	req.SetBasicAuth("anna", "geheim123")
+	jr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jr.Body.Close()
+	var got struct {
+		Rollout struct {
+			Plan    central.RolloutPlan    `json:"plan"`
+			Reports []central.UpdateReport `json:"reports"`
+		} `json:"rollout"`
+	}
+	if err := json.NewDecoder(jr.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Rollout.Plan.Version != "2.0" || len(got.Rollout.Reports) != 2 || got.Rollout.Reports[0].State != "rolled-back" || got.Rollout.Reports[0].ClockOffsetMS != -1500 {
+		t.Errorf("JSON rollout = %+v", got.Rollout)
+	}
+}

@@ -50,6 +50,9 @@ type Server struct {
 	// Cluster is the serf cluster of central nodes this node is part of
 	// (cluster.go); nil: this node alone.
 	Cluster ClusterStatus
+	// Releases is the directory of release bundles (*.bundle) the update
+	// channel hands out (update.go); "": none.
+	Releases string
 
 	// BookLimit bounds holds per client (zero: the package's BookLimit).
 	BookLimit ratelimit.Limit
@@ -157,6 +160,12 @@ func (s *Server) Handler() http.Handler {
 	r.Route("/api/v1/sync/blobs", s.blobRoutes) // files, chunk by chunk (blobs.go)
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/status", s.apiSyncStatus)
 	r.With(s.requireAdminAPI).Get("/api/v1/devices", s.apiDevices)
+	r.Get("/api/v1/sync/update", s.getUpdate)
+	// 8 MiB over a site's slow line may take minutes; a cut range is
+	// resumed where it broke.
+	r.With(web.WriteTimeout(10*time.Minute)).Get("/api/v1/sync/update/bundle", s.getUpdateBundle)
+	r.With(s.requireAdminAPI).Get("/api/v1/rollout", s.apiRollout)
+	r.With(s.requireAdminAPI).Put("/api/v1/rollout", s.apiSetRollout)
 	r.With(s.requireAdminAPI).Post("/api/v1/exam/cohort", s.apiImportCohort)
 	r.With(s.requireAdminAPI).Get("/api/v1/exam/statistics", s.apiExamStatistics)
 	r.With(s.requireAdminAPI).Get("/api/v1/cluster", s.apiCluster)

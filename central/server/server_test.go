@@ -92,6 +92,8 @@ type env struct {
 	Store   *sqlite.Store
 	Logs    *lockedBuffer
 	DB      string // the store's file
+	// Releases is the server's releases directory (empty at first).
+	Releases string
 }
 
 func newEnv(t *testing.T) *env {
@@ -114,10 +116,11 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server.Server{Central: c, Renderer: renderer, Logger: logger, Now: clk.Now}
+	releases := t.TempDir()
+	s := &server.Server{Central: c, Renderer: renderer, Logger: logger, Now: clk.Now, Releases: releases}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	e := &env{t: t, URL: ts.URL, Clock: clk, Central: c, Store: store, Logs: logs, DB: dbPath}
+	e := &env{t: t, URL: ts.URL, Clock: clk, Central: c, Store: store, Logs: logs, DB: dbPath, Releases: releases}
 	e.enroll(siteID, siteKey(siteID))
 	return e
 }

@@ -79,6 +79,8 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"FormSubmissions", testFormSubmissions},
 		{"Blobs_PutOpen", testBlobsPutOpen},
 		{"Blobs_Receive", testBlobsReceive},
+		{"Rollout_Revisions", testRolloutRevisions},
+		{"UpdateReports", testUpdateReports},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -100,6 +100,7 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 		cent.URL + "/admin/sync",
 		cent.URL + "/admin/stats",
 		cent.URL + "/admin/devices",
+		cent.URL + "/admin/rollout",
 		cent.URL + "/admin/sites",
 		cent.URL + "/admin/sites/kalk",
 		cent.URL + "/admin/sites/kalk/hours",

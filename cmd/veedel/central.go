@@ -51,6 +51,9 @@ type centralConfig struct {
 	// PublicURL is the portal's public address, for the links in the open
 	// data; "" = the address each request was sent to.
 	PublicURL string
+	// Releases is the directory of release bundles the update channel
+	// hands out ("": none).
+	Releases string
 	// Timeouts bound slow clients (zero: web.DefaultTimeouts; tests
 	// shorten them).
 	Timeouts web.Timeouts
@@ -187,7 +190,7 @@ func (n *centralNode) Run(ctx context.Context) error {
 		return err
 	}
 	renderer.SetBrand(n.cfg.Brand)
-	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now, PublicURL: n.cfg.PublicURL}
+	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now, PublicURL: n.cfg.PublicURL, Releases: n.cfg.Releases}
 	srv.Authorize = srv.AuthorizeSite // download polls signed by their site (trust.go)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -284,6 +287,7 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	verbose := fs.Bool("v", false, "log every request")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
+	releases := fs.String("releases", "", "directory of the city's signed release bundles (*.bundle, from veedel release sign) that the appliances' update agents download as the rollout says")
 	publicURL := fs.String("public-url", "", "the portal's public address, for the links in /open-data (default: the address requested)")
 	mailCfg := mailFlags(fs)
 	payProvider := fs.String("payment-provider", "", "the payment provider's base URL: citizens may pay orders online (the shared secret in VEEDEL_PAYMENT_SECRET)")
@@ -377,7 +381,7 @@ docs/DEPLOY.md.
 		return err
 	}
 	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose), Brand: brand,
-		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Mail: mailCfg, CivilStatusSite: *civil,
+		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Releases: *releases, Mail: mailCfg, CivilStatusSite: *civil,
 		PaymentProvider: *payProvider, PaymentSecret: paySecret, SMSSender: smsSender, Cluster: clusterCfg, Plates: plateConfig{ReserveFor: *plateReserve}})
 	if err != nil {
 		return err

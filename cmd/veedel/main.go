@@ -34,6 +34,7 @@ Commands:
   health      (on the appliance, at boot) wait for the appliance's /healthz
   load        load a running site: kiosks, counters and readers at once
   release     the city's signed update bundles: keygen, sign, verify
+  update-agent  (on the appliance) download, install and prove the rollout's release
   version     print the version
 
 Run "veedel <command> -help" for a command's flags.
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runProvision(ctx, args[1:], stdout, stderr)
 	case "health":
 		err = runHealth(ctx, args[1:], stdout, stderr)
+	case "update-agent":
+		err = runUpdateAgent(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "veedel", veedel.Version)
 	case "help", "-h", "-help", "--help":

@@ -44,7 +44,7 @@ func helpOf(t *testing.T, command string) string {
 var (
 	// "veedel central enroll -site kalk -data DIR", with the subcommand
 	// words before the first flag.
-	veedelLine = regexp.MustCompile(`veedel ((?:appliance|central|demo|flash|health|load|provision|release)(?: [a-z]+)*)((?:[ \t]+[^\s` + "`" + `]+)*)`)
+	veedelLine = regexp.MustCompile(`veedel ((?:appliance|central|demo|flash|health|load|provision|release|update-agent)(?: [a-z]+)*)((?:[ \t]+[^\s` + "`" + `]+)*)`)
 	flagName   = regexp.MustCompile(`(?:^|[\s\[` + "`" + `])(-[a-z][a-z0-9-]*)\b`)
 )
 
@@ -95,7 +95,7 @@ func TestReadmeFlags(t *testing.T) {
 }
 
 // knownCommands are the command lines with a -help of their own.
-var knownCommands = []string{"appliance", "appliance restore", "central", "central enroll", "central revoke", "central adduser", "central site add", "central site list", "central site remove", "demo", "exam escrow-keygen", "flash", "health", "load", "load central", "provision", "release keygen", "release sign", "release verify"}
+var knownCommands = []string{"appliance", "appliance restore", "central", "central enroll", "central revoke", "central adduser", "central site add", "central site list", "central site remove", "demo", "exam escrow-keygen", "flash", "health", "load", "load central", "provision", "release keygen", "release sign", "release verify", "update-agent"}
 
 // TestReadmeMakeTargets: every `make X` in the README is a Makefile target.
 func TestReadmeMakeTargets(t *testing.T) {

@@ -258,7 +258,12 @@ func Write(dev string, img io.Reader, size int64, want string) error {
 
 // writeFrom writes a file atomically: temporary file, fsync, rename, and
 // the directory synced.
-func writeFrom(name string, r io.Reader) error {
+func writeFrom(name string, r io.Reader) error { return WriteFile(name, r) }
+
+// WriteFile writes a file atomically (also for the update agent's state):
+// a temporary file beside it, fsync, rename, and the directory synced, so
+// that after a crash the file is the old one or the new one, whole.
+func WriteFile(name string, r io.Reader) error {
 	dir := filepath.Dir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -285,11 +290,35 @@ func writeFrom(name string, r io.Reader) error {
 	return syncDir(dir)
 }
 
-func syncDir(dir string) error {
+func syncDir(dir string) error { return SyncDir(dir) }
+
+// SyncDir syncs a directory, so that the names created or renamed in it
+// survive a power cut.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// Bless marks the slot's entry good for good, as systemd-bless-boot does:
+// its boot counter is dropped from the name (veedel-b+2-1.conf →
+// veedel-b.conf). An entry already blessed stays as it is.
+func (e ESP) Bless(slot string) error {
+	ens, err := e.Entries()
+	if err != nil {
+		return err
+	}
+	for _, en := range ens {
+		if en.Slot != slot || en.Blessed() {
+			continue
+		}
+		if err := os.Rename(filepath.Join(e.entriesDir(), en.File), filepath.Join(e.entriesDir(), "veedel-"+slot+".conf")); err != nil {
+			return err
+		}
+		return syncDir(e.entriesDir())
+	}
+	return nil
 }

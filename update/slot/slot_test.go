@@ -233,3 +233,19 @@ func TestCurrent(t *testing.T) {
 		t.Fatal("veedel.slot=c accepted")
 	}
 }
+
+// Bless drops the counter of the slot's entry and only of that slot's.
+func TestBless(t *testing.T) {
+	d := newDisk(t)
+	os.WriteFile(filepath.Join(d.esp.entriesDir(), "veedel-b+1-2.conf"), []byte("#release 2.0\nversion 2\n"), 0o644)
+	if err := d.esp.Bless("b"); err != nil {
+		t.Fatal(err)
+	}
+	ens, _ := d.esp.Entries()
+	if len(ens) != 2 || ens[0].File != "veedel-b.conf" || !ens[0].Blessed() || ens[0].Release != "2.0" || ens[1].File != "veedel-a.conf" {
+		t.Fatalf("entries after Bless(b): %+v", ens)
+	}
+	if err := d.esp.Bless("b"); err != nil {
+		t.Errorf("Bless of a blessed entry: %v", err)
+	}
+}
