@@ -34,10 +34,11 @@ func TestProxy(t *testing.T) {
 		if a := tg.wait(t, 1); !bytes.Equal(a[0].body, body) {
 			t.Errorf("target got %d bytes, want the body unchanged", len(a[0].body))
 		}
-		// The proxy counts a chunk right after writing it, so the client may
-		// have the whole answer a moment before the count: let it settle.
+		// The proxy counts a chunk right after writing it, so the target may
+		// have the whole body, and the client the whole answer, a moment
+		// before the count: let both settle.
 		st := p.Stats()
-		for deadline := time.Now().Add(2 * time.Second); st.BytesDown < uint64(len(body)) && time.Now().Before(deadline); st = p.Stats() {
+		for deadline := time.Now().Add(2 * time.Second); (st.BytesUp < uint64(len(body)) || st.BytesDown < uint64(len(body))) && time.Now().Before(deadline); st = p.Stats() {
 			time.Sleep(time.Millisecond)
 		}
 		if st.Count != 1 || len(st.Faults) != 0 || st.BytesUp < uint64(len(body)) || st.BytesDown < uint64(len(body)) {
