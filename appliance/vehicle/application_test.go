@@ -91,10 +91,16 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"HU overdue", vehicle.ProcessReregister, func(a *vehicle.Application) { a.Vehicle.HUDue = "2026-11" }, []string{"vehicle.hu_due"}},
 		{"HU as a date", vehicle.ProcessReregister, func(a *vehicle.Application) { a.Vehicle.HUDue = "05/2027" }, []string{"vehicle.hu_due"}},
 		{"HU missing", vehicle.ProcessReregister, func(a *vehicle.Application) { a.Vehicle.HUDue = "" }, []string{"vehicle.hu_due"}},
-		{"keep a plate at Neuzulassung", vehicle.ProcessNew, func(a *vehicle.Application) { a.Plate = vehicle.PlateChoice{Mode: vehicle.PlateKeep, Plate: "K-AB 123"} }, []string{"plate.mode"}},
+		{"keep a plate at Neuzulassung", vehicle.ProcessNew, func(a *vehicle.Application) {
+			a.Plate = vehicle.PlateChoice{Mode: vehicle.PlateKeep, Plate: "K-AB 123"}
+		}, []string{"plate.mode"}},
 		{"no plate choice", vehicle.ProcessTransfer, func(a *vehicle.Application) { a.Plate = vehicle.PlateChoice{} }, []string{"plate.mode"}},
-		{"kept plate from Bonn", vehicle.ProcessTransfer, func(a *vehicle.Application) { a.Plate = vehicle.PlateChoice{Mode: vehicle.PlateKeep, Plate: "BN-AB 123"} }, []string{"plate.plate"}},
-		{"wish without reservation", vehicle.ProcessNew, func(a *vehicle.Application) { a.Plate = vehicle.PlateChoice{Mode: vehicle.PlateWish, Plate: "K-AB 123"} }, []string{"plate.reservation"}},
+		{"kept plate from Bonn", vehicle.ProcessTransfer, func(a *vehicle.Application) {
+			a.Plate = vehicle.PlateChoice{Mode: vehicle.PlateKeep, Plate: "BN-AB 123"}
+		}, []string{"plate.plate"}},
+		{"wish without reservation", vehicle.ProcessNew, func(a *vehicle.Application) {
+			a.Plate = vehicle.PlateChoice{Mode: vehicle.PlateWish, Plate: "K-AB 123"}
+		}, []string{"plate.reservation"}},
 		{"wish blocked", vehicle.ProcessNew, func(a *vehicle.Application) {
 			a.Plate = vehicle.PlateChoice{Mode: vehicle.PlateWish, Plate: "K-SS 88", Reservation: "t"}
 		}, []string{"plate.plate"}},
@@ -107,7 +113,9 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"plate choice at deregistration", vehicle.ProcessDeregister, func(a *vehicle.Application) { a.Plate.Mode = vehicle.PlateWish }, []string{"plate.mode"}},
 		{"person without birth date", vehicle.ProcessTransfer, func(a *vehicle.Application) { a.Owner.BirthDate = "17.03.1984" }, []string{"owner.birth_date"}},
 		{"owner of no kind", vehicle.ProcessTransfer, func(a *vehicle.Application) { a.Owner.Kind = "" }, []string{"owner.kind"}},
-		{"company without name", vehicle.ProcessTransfer, func(a *vehicle.Application) { a.Owner = vehicle.Owner{Kind: "company", Street: "A 1", Postcode: "50667", City: "Köln"} },
+		{"company without name", vehicle.ProcessTransfer, func(a *vehicle.Application) {
+			a.Owner = vehicle.Owner{Kind: "company", Street: "A 1", Postcode: "50667", City: "Köln"}
+		},
 			[]string{"owner.company_name"}},
 		{"name with a bidi override", vehicle.ProcessNew, func(a *vehicle.Application) { a.Owner.FamilyName = "Schmitz\u202e" }, []string{"owner.family_name"}},
 		{"bad e-mail and phone", vehicle.ProcessNew, func(a *vehicle.Application) { a.Owner.Email, a.Owner.Phone = "anna@", "call me" }, []string{"owner.email", "owner.phone"}},
