@@ -133,7 +133,7 @@ func Validate(app Application, now time.Time, blocked []string) veedel.FieldErro
 			add(f, "sepa.holder", checkText(app.SEPA.Holder, true, 80))
 		}
 	}
-	validatePlate(f, need, app.Plate, blocked)
+	validatePlate(f, need, app.Plate, v.Plate, blocked)
 	if len(app.Attachments) > MaxAttachments {
 		f.Add("attachments", "Höchstens 5 Dateien / at most 5 files")
 	}
@@ -185,7 +185,10 @@ func validateOwner(f veedel.FieldErrors, o Owner) {
 	}
 }
 
-func validatePlate(f veedel.FieldErrors, need Need, p PlateChoice, blocked []string) {
+// validatePlate checks the plate choice; a kept plate is the vehicle's
+// current plate (vehicle.current_plate, or plate.plate when that is
+// empty: the site assigns vehicle.current_plate).
+func validatePlate(f veedel.FieldErrors, need Need, p PlateChoice, current string, blocked []string) {
 	if len(need.Plates) == 0 {
 		if p.Mode != "" && p.Mode != PlateKeep {
 			f.Add("plate.mode", "Bei diesem Vorgang gibt es keine Kennzeichenwahl / this process has no plate choice")
@@ -198,8 +201,12 @@ func validatePlate(f veedel.FieldErrors, need Need, p PlateChoice, blocked []str
 	}
 	switch p.Mode {
 	case PlateKeep:
-		if _, msg := ParsePlate(p.Plate, nil); msg != "" {
-			f.Add("plate.plate", msg)
+		field, plate := "vehicle.current_plate", current
+		if plate == "" {
+			field, plate = "plate.plate", p.Plate
+		}
+		if _, msg := ParsePlate(plate, nil); msg != "" {
+			f.Add(field, msg)
 		}
 	case PlateWish:
 		if _, msg := ParsePlate(p.Plate, blocked); msg != "" {
@@ -267,6 +274,12 @@ func Normalize(app Application) Application {
 	}
 	if p, msg := ParsePlate(app.Plate.Plate, nil); msg == "" {
 		app.Plate.Plate = p.String()
+	}
+	if app.Plate.Mode == PlateKeep {
+		if v.Plate == "" {
+			v.Plate = app.Plate.Plate
+		}
+		app.Plate.Plate = v.Plate
 	}
 	app.Plate.Reservation = strings.TrimSpace(app.Plate.Reservation)
 	app.Owner.Postcode = strings.TrimSpace(app.Owner.Postcode)

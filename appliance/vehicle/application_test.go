@@ -148,7 +148,7 @@ func TestNormalize(t *testing.T) {
 	app.Vehicle.FIN = "wvwzzz1jzxw000001"
 	app.Plate = vehicle.PlateChoice{Mode: vehicle.PlateKeep, Plate: "k ab123"}
 	n := vehicle.Normalize(app)
-	if n.Vehicle.FIN != "WVWZZZ1JZXW000001" || n.Vehicle.ZB1 != "AB1234567C" || n.SEPA.IBAN != "DE89370400440532013000" || n.Plate.Plate != "K-AB 123" {
+	if n.Vehicle.FIN != "WVWZZZ1JZXW000001" || n.Vehicle.Plate != "K-AB 123" || n.Vehicle.ZB1 != "AB1234567C" || n.SEPA.IBAN != "DE89370400440532013000" || n.Plate.Plate != "K-AB 123" {
 		t.Errorf("normalized: %+v %+v %+v", n.Vehicle, n.SEPA, n.Plate)
 	}
 	if app.SEPA.IBAN != "DE89 3704 0044 0532 0130 00" {
