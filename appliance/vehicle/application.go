@@ -1,6 +1,7 @@
 package vehicle
 
 import (
+	"crypto/rand"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -296,4 +297,19 @@ func Normalize(app Application) Application {
 		}
 	}
 	return app
+}
+
+// idAlphabet leaves out letters read as others (I, L, O, U).
+const idAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewID returns a new application id: "Z" and ten random characters
+// (what the applicant quotes on the phone).
+func NewID() string {
+	b := make([]byte, 10)
+	rand.Read(b)
+	out := []byte{'Z'}
+	for _, x := range b {
+		out = append(out, idAlphabet[int(x)%len(idAlphabet)])
+	}
+	return string(out)
 }

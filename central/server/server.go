@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/veedel/veedel/appliance/appointment"
@@ -55,11 +56,19 @@ type Server struct {
 	BookLimit ratelimit.Limit
 
 	bookLimiter *ratelimit.Limiter // holds per client (appointments.go)
+
+	// FileLimit and PlateLimit bound the files a client uploads for
+	// vehicle applications and the plates it reserves (zero: the
+	// package's FileLimit, PlateLimit; vehicle.go).
+	FileLimit, PlateLimit     ratelimit.Limit
+	limitersOnce              sync.Once
+	fileLimiter, plateLimiter *ratelimit.Limiter
 	// bookingSubmissions: step 4's posts, against holding twice (booking_portal.go)
 	bookingSubmissions holdSubmissions
 
-	orderSubmissions submissions // the order form's posts, against placing one twice (orders_portal.go)
-	examCodes        examCodes   // wrong invitation codes per client (exam_parents.go)
+	orderSubmissions   submissions // the order form's posts, against placing one twice (orders_portal.go)
+	vehicleSubmissions submissions // the vehicle form's posts (vehicle_portal.go)
+	examCodes          examCodes   // wrong invitation codes per client (exam_parents.go)
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page
@@ -164,6 +173,7 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.requireAdminAPI).Get("/api/v1/exam/statistics", s.apiExamStatistics)
 	r.With(s.requireAdminAPI).Get("/api/v1/cluster", s.apiCluster)
 	r.Route("/admin", s.adminRoutes)
+	s.vehicleRoutes(r) // i-Kfz applications, /verify (vehicle.go)
 	return r
 }
 

@@ -1,0 +1,299 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/veedel/veedel/appliance/plates"
+	"github.com/veedel/veedel/appliance/vehicle"
+	"github.com/veedel/veedel/central/server"
+	"github.com/veedel/veedel/sync/blob"
+	"github.com/veedel/veedel/sync/changelog"
+)
+
+// vehicleSite is an env whose site is the registration site: it has sent
+// its log and its box key, and gets the plates.
+func vehicleSite(t *testing.T) (*env, *siteLog) {
+	t.Helper()
+	e, l := orderSite(t)
+	e.Central.Plates().SetSites([]string{siteID})
+	return e, l
+}
+
+func transferBody(iban, plate string) string {
+	return `{"process":"umschreibung",
+ "owner":{"kind":"person","family_name":"Schmitz","given_names":"Anna","birth_date":"1984-03-17","street":"Venloer Str. 12","postcode":"50672","city":"Köln"},
+ "vehicle":{"fin":"WVWZZZ1JZXW000001","zb1_number":"AB1234567C","zb1_code":"K7QM4XP","zb2_number":"AF7654321","zb2_code":"K7QM4XPA2B3C","current_plate":"K-AB 123"},
+ "evb":"A1B2C3D","sepa":{"iban":"` + iban + `","holder":"Anna Schmitz"},"plate":` + plate + `}`
+}
+
+// submittedEvents returns the applications in the site's outbound log.
+func (e *env) submittedEvents(site string) []vehicle.ApplicationSubmitted {
+	var out []vehicle.ApplicationSubmitted
+	for _, en := range e.outboundLog(site) {
+		if en.Type != vehicle.TypeSubmitted {
+			continue
+		}
+		var p vehicle.ApplicationSubmitted
+		if err := changelog.Unmarshal(en.Payload, &p); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// TestVehicleApplicationAPI: a bad application is refused field by field
+// and sends nothing; a good one goes into the registration site's
+// outbound log with everything personal sealed to the site; its status
+// follows the site's log up to approval, and /verify then shows the
+// plate, FIN and valid-until, nothing personal.
+func TestVehicleApplicationAPI(t *testing.T) {
+	e, l := vehicleSite(t)
+
+	status, out := e.postJSON("/api/v1/vehicle-applications", transferBody("DE89 3704 0044 0532 0130 01", `{"mode":"keep"}`))
+	fields, _ := out["fields"].(map[string]any)
+	if status != http.StatusBadRequest || fields["sepa.iban"] == nil || len(fields) != 1 {
+		t.Fatalf("wrong check digit: %d %v", status, out)
+	}
+	if got := e.submittedEvents(siteID); len(got) != 0 {
+		t.Fatalf("a refused application was sent: %v", got)
+	}
+
+	status, out = e.postJSON("/api/v1/vehicle-applications", transferBody("DE89 3704 0044 0532 0130 00", `{"mode":"keep"}`))
+	if status != http.StatusCreated || out["status"] != "submitted" || out["token"] == nil {
+		t.Fatalf("good application: %d %v", status, out)
+	}
+	token, id := out["token"].(string), out["id"].(string)
+	if out["status_url"] != "/api/v1/vehicle-applications/"+token {
+		t.Errorf("status_url %v", out["status_url"])
+	}
+	sent := e.submittedEvents(siteID)
+	if len(sent) != 1 || sent[0].ID != id || sent[0].Process != vehicle.ProcessTransfer || sent[0].PlateMode != vehicle.PlateKeep {
+		t.Fatalf("sent %+v", sent)
+	}
+	for _, en := range e.outboundLog(siteID) {
+		for _, personal := range []string{"Schmitz", "DE89", "K7QM4XP", "Venloer"} {
+			if bytes.Contains(en.Payload, []byte(personal)) {
+				t.Errorf("outbound entry %s carries %q in clear", en.Type, personal)
+			}
+		}
+	}
+	plain, err := changelog.Open(siteBox(siteID), vehicle.SealInfo(siteID, id), sent[0].Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var app vehicle.Application
+	if err := cbor.Unmarshal(plain, &app); err != nil {
+		t.Fatal(err)
+	}
+	if app.SEPA == nil || app.SEPA.IBAN != "DE89370400440532013000" || app.Owner.FamilyName != "Schmitz" || app.Plate.Plate != "K-AB 123" {
+		t.Errorf("sealed application %+v", app)
+	}
+
+	var view vehicle.StatusView
+	if code := e.getJSON("/api/v1/vehicle-applications/"+token, &view); code != http.StatusOK || view.Status != vehicle.StatusSubmitted || view.ID != id {
+		t.Fatalf("status %d %+v", code, view)
+	}
+	if code := e.getJSON("/api/v1/vehicle-applications/x"+token, &map[string]any{}); code != http.StatusNotFound {
+		t.Errorf("unknown token: %d", code)
+	}
+
+	n := len(l.entries)
+	l.add(vehicle.TypeReceived, vehicle.Entity(id), &vehicle.ApplicationReceived{ApplicationSubmitted: sent[0]})
+	l.add(vehicle.TypeClaimed, vehicle.Entity(id), &vehicle.ApplicationClaimed{ID: id, Staff: "demo"})
+	e.mustPost(l.batch(uint64(n+1), uint64(len(l.entries))))
+	e.getJSON("/api/v1/vehicle-applications/"+token, &view)
+	if view.Status != vehicle.StatusInReview {
+		t.Errorf("after claim: %+v", view)
+	}
+	n = len(l.entries)
+	permit := blob.Ref{SHA256: strings.Repeat("cd", 32), Size: 2048, Type: "application/pdf"}
+	l.add(vehicle.TypeApproved, vehicle.Entity(id), &vehicle.ApplicationApproved{ID: id, Staff: "demo", Plate: "K-AB 123", FIN: "WVWZZZ1JZXW000001",
+		Code: "QRCODE7", ValidUntil: "2026-12-16", Permit: permit})
+	e.mustPost(l.batch(uint64(n+1), uint64(len(l.entries))))
+	e.getJSON("/api/v1/vehicle-applications/"+token, &view)
+	if view.Status != vehicle.StatusApproved || view.Plate != "K-AB 123" || !strings.HasSuffix(view.PermitURL, "/kfz/s/"+token+"/genehmigung.pdf") {
+		t.Errorf("approved: %+v", view)
+	}
+	var v map[string]any
+	if code := e.getJSON("/api/v1/verify/QRCODE7", &v); code != http.StatusOK || v["plate"] != "K-AB 123" || v["fin"] != "WVWZZZ1JZXW000001" ||
+		v["valid_until"] != "2026-12-16" || v["valid"] != true || len(v) != 4 {
+		t.Errorf("verify: %d %v", code, v)
+	}
+	resp, body := e.get("/verify/QRCODE7")
+	wantStatus(t, "verify page", resp, http.StatusOK)
+	contains(t, "verify page", body, "K-AB 123", "WVWZZZ1JZXW000001", "Gültig")
+	resp, body = e.get("/verify/NOPE")
+	wantStatus(t, "unknown code", resp, http.StatusNotFound)
+	contains(t, "unknown code", body, "Nachweis unbekannt")
+	resp, body = e.get("/kfz/s/" + token)
+	wantStatus(t, "status page", resp, http.StatusOK)
+	contains(t, "status page", body, "Zugelassen", "K-AB 123", "genehmigung.pdf")
+	if strings.Contains(body, "Schmitz") {
+		t.Error("status page shows the owner's name")
+	}
+}
+
+// TestVehicleWishPlate: a Wunschkennzeichen needs the live reservation of
+// that plate; the site gets the reservation's hash, as
+// plates.reservation_sent names it, never the token.
+func TestVehicleWishPlate(t *testing.T) {
+	e, _ := vehicleSite(t)
+	status, out := e.postJSON("/api/v1/plates/reservations", `{"plate":"K-VW 2027","name":"Anna Schmitz","email":"anna@example.de"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("reservation: %d %v", status, out)
+	}
+	token := out["token"].(string)
+	for _, c := range []struct{ plate, resv string }{{"K-VW 2027", "wrong"}, {"K-VW 2028", token}} {
+		status, out = e.postJSON("/api/v1/vehicle-applications", transferBody("DE89370400440532013000", fmt.Sprintf(`{"mode":"wish","plate":%q,"reservation":%q}`, c.plate, c.resv)))
+		if f, _ := out["fields"].(map[string]any); status != http.StatusBadRequest || f["plate.reservation"] == nil {
+			t.Errorf("%+v: %d %v", c, status, out)
+		}
+	}
+	status, out = e.postJSON("/api/v1/vehicle-applications", transferBody("DE89370400440532013000", `{"mode":"wish","plate":"k vw 2027","reservation":"`+token+`"}`))
+	if status != http.StatusCreated {
+		t.Fatalf("wish with its reservation: %d %v", status, out)
+	}
+	sent := e.submittedEvents(siteID)
+	if len(sent) != 1 || sent[0].Reservation != hex.EncodeToString(plates.TokenHash(token)) {
+		t.Fatalf("sent %+v", sent)
+	}
+	plain, err := changelog.Open(siteBox(siteID), vehicle.SealInfo(siteID, sent[0].ID), sent[0].Sealed)
+	if err != nil || bytes.Contains(plain, []byte(token)) {
+		t.Errorf("the sealed application carries the reservation token (%v)", err)
+	}
+}
+
+// TestPlateReservationLimit: one client reserves PlateLimit plates, then
+// gets 429 with Retry-After; refused reservations do not count.
+func TestPlateReservationLimit(t *testing.T) {
+	e, _ := vehicleSite(t)
+	reserve := func(plate string) int {
+		status, _ := e.postJSON("/api/v1/plates/reservations", `{"plate":"`+plate+`","name":"Anna","email":"anna@example.de"}`)
+		return status
+	}
+	if got := reserve("K-AB 1"); got != http.StatusCreated {
+		t.Fatalf("first: %d", got)
+	}
+	for range 3 {
+		if got := reserve("K-AB 1"); got != http.StatusConflict {
+			t.Fatalf("taken: %d", got)
+		}
+	}
+	for i := 2; i <= int(server.PlateLimit.Burst); i++ {
+		if got := reserve(fmt.Sprintf("K-AB %d", i)); got != http.StatusCreated {
+			t.Fatalf("reservation %d: %d", i, got)
+		}
+	}
+	resp, err := http.Post(e.URL+"/api/v1/plates/reservations", "application/json", strings.NewReader(`{"plate":"K-AC 1","name":"Anna","email":"anna@example.de"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("over the limit: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	e.Clock.Add(server.PlateLimit.Every)
+	if got := reserve("K-AC 1"); got != http.StatusCreated {
+		t.Errorf("after the refill: %d", got)
+	}
+}
+
+// postMultipart posts a multipart form without following the redirect.
+func (e *env) postMultipart(path string, form url.Values, files map[string][]byte) (*http.Response, string) {
+	e.t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, vs := range form {
+		for _, v := range vs {
+			w.WriteField(k, v)
+		}
+	}
+	for k, data := range files {
+		fw, _ := w.CreateFormFile(k, k+".pdf")
+		fw.Write(data)
+	}
+	w.Close()
+	req, _ := http.NewRequest(http.MethodPost, e.URL+path, &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	return resp, b.String()
+}
+
+func goodTransferForm() url.Values {
+	return url.Values{
+		"submission": {"BBBBBBBBBBBBBBBBBBBBBB"}, "owner.kind": {"person"},
+		"owner.family_name": {"Kowalczyk-Öztürk"}, "owner.given_names": {"Zofia"}, "owner.birth_date": {"28.02.1990"},
+		"owner.street": {"Venloer Str. 12"}, "owner.postcode": {"50672"}, "owner.city": {"Köln"},
+		"vehicle.fin": {"WVWZZZ1JZXW000001"}, "vehicle.current_plate": {"K-AB 123"},
+		"vehicle.zb1_number": {"AB1234567C"}, "vehicle.zb1_code": {"K7QM4XP"}, "vehicle.zb2_number": {"AF7654321"}, "vehicle.zb2_code": {"K7QM4XPA2B3C"},
+		"evb": {"A1B2C3D"}, "sepa.iban": {"DE89 3704 0044 0532 0130 00"}, "sepa.holder": {"Zofia Kowalczyk"}, "plate.mode": {"keep"},
+	}
+}
+
+// TestVehiclePortalForm: the form shows each error beside its field in
+// the page's language and keeps what was typed; a good post goes to the
+// confirmation with the status link, once however often it is posted.
+func TestVehiclePortalForm(t *testing.T) {
+	e, _ := vehicleSite(t)
+	resp, body := e.get("/kfz")
+	wantStatus(t, "choose", resp, http.StatusOK)
+	contains(t, "choose", body, `href="/kfz/umschreibung"`, "Außerbetriebsetzung")
+	resp, _ = e.get("/kfz/abmeldung")
+	wantStatus(t, "unknown process", resp, http.StatusNotFound)
+
+	bad := goodTransferForm()
+	bad.Set("sepa.iban", "DE89 3704 0044 0532 0130 01")
+	bad.Set("vehicle.fin", "WVWZZZ1JZXW0000O1")
+	resp, body = e.postMultipart("/kfz/umschreibung", bad, nil)
+	wantStatus(t, "bad form", resp, http.StatusBadRequest)
+	contains(t, "bad form", body, `id="f-sepa-iban-error"`, "Prüfziffer stimmt nicht", `href="#f-vehicle-fin"`, `value="Kowalczyk-Öztürk"`,
+		`aria-invalid="true" aria-describedby="f-vehicle-fin-hint f-vehicle-fin-error"`)
+	if strings.Contains(body, "check digits") {
+		t.Error("the German page shows the English message")
+	}
+	_, body = e.postMultipart("/kfz/umschreibung?lang=en", bad, nil)
+	contains(t, "bad form in English", body, "check digits do not match")
+	if got := e.submittedEvents(siteID); len(got) != 0 {
+		t.Fatalf("a refused form was sent: %v", got)
+	}
+
+	good := goodTransferForm()
+	resp, _ = e.postMultipart("/kfz/umschreibung", good, nil)
+	wantStatus(t, "good form", resp, http.StatusSeeOther)
+	to := resp.Header.Get("Location")
+	if !strings.HasPrefix(to, "/kfz/s/") || !strings.HasSuffix(to, "/bestaetigung") {
+		t.Fatalf("redirect to %q", to)
+	}
+	again, _ := e.postMultipart("/kfz/umschreibung", good, nil)
+	if again.Header.Get("Location") != to || len(e.submittedEvents(siteID)) != 1 {
+		t.Errorf("the same form twice: %q, %d sent", again.Header.Get("Location"), len(e.submittedEvents(siteID)))
+	}
+	resp, body = e.get(to)
+	wantStatus(t, "confirmation", resp, http.StatusOK)
+	contains(t, "confirmation", body, "Antrag gestellt", "Umschreibung", strings.TrimSuffix(to, "/bestaetigung"))
+
+	// Without a file store, a chosen file is refused beside its input,
+	// and nothing is sent.
+	good.Set("submission", "CCCCCCCCCCCCCCCCCCCCCC")
+	resp, body = e.postMultipart("/kfz/umschreibung", good, map[string][]byte{"file.vollmacht": []byte("%PDF-1.4\n")})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="f-file-vollmacht-error"`) {
+		t.Errorf("file without a store: %d", resp.StatusCode)
+	}
+}
