@@ -41,40 +41,16 @@ func (c *Central) OnVehicleStatusChange(fn func(vehicle.StatusChange)) {
 	c.VehicleApplications().OnChange(fn)
 }
 
-// blobStore is where uploads and permits are kept: the store's, when it
-// keeps files.
-func (c *Central) blobStore() (blob.Store, error) {
-	bs, ok := c.store.(blob.Store)
-	if !ok {
-		return nil, veedel.Errorf(veedel.EUNAVAILABLE, "Dateien werden hier nicht angenommen / files are not taken here")
-	}
-	return bs, nil
-}
-
 // PutVehicleFile stores an applicant's upload (PDF or JPEG, at most
 // vehicle.MaxAttachmentSize) and returns its Ref for the application.
 func (c *Central) PutVehicleFile(ctx context.Context, r io.Reader, name string) (blob.Ref, error) {
-	bs, err := c.blobStore()
-	if err != nil {
-		return blob.Ref{}, err
-	}
-	return bs.Put(ctx, r, name, vehicle.MaxAttachmentSize)
+	return c.Blobs().Put(ctx, r, name, vehicle.MaxAttachmentSize)
 }
 
 // OpenVehicleFile opens a stored file (a permit for its applicant);
 // ENOTFOUND while it is not at central.
 func (c *Central) OpenVehicleFile(ctx context.Context, ref blob.Ref) (io.ReadCloser, blob.Ref, error) {
-	bs, err := c.blobStore()
-	if err != nil {
-		return nil, blob.Ref{}, err
-	}
-	return bs.Open(ctx, ref.SHA256)
-}
-
-// blobWanter is a store that sends files down to a site with the
-// outbound log (the blob sync's side at central).
-type blobWanter interface {
-	Want(ctx context.Context, site string, refs ...blob.Ref) error
+	return c.Blobs().Open(ctx, ref.SHA256)
 }
 
 // SubmitVehicleApplication validates app, checks a Wunschkennzeichen's
@@ -99,7 +75,6 @@ func (c *Central) SubmitVehicleApplication(ctx context.Context, app vehicle.Appl
 		}
 		site, resvHash = s, h
 	}
-	var files []blob.Ref
 	for i := range app.Attachments {
 		a := &app.Attachments[i]
 		if _, bad := f["attachments."+strconv.Itoa(i)+".file"]; bad {
@@ -113,8 +88,7 @@ func (c *Central) SubmitVehicleApplication(ctx context.Context, app vehicle.Appl
 			return vehicle.Submitted{}, err
 		}
 		ref.Name = a.File.Name
-		a.File = ref
-		files = append(files, ref)
+		a.File = ref // in clear in the event: the site may fetch it (central/blobs.go)
 	}
 	if err := f.Err(vehicle.Invalid); err != nil {
 		return vehicle.Submitted{}, err
@@ -149,13 +123,6 @@ func (c *Central) SubmitVehicleApplication(ctx context.Context, app vehicle.Appl
 	hash := sha256.Sum256([]byte(token))
 	p := &vehicle.ApplicationSubmitted{ID: id, Process: app.Process, Sealed: sealed, Attachments: app.Attachments,
 		Submitted: now.UnixMilli(), TokenHash: hash[:], Company: company, PlateMode: app.Plate.Mode, Reservation: resvHash, Lang: app.Lang}
-	if w, ok := c.store.(blobWanter); ok && len(files) > 0 {
-		// Wanted before the application goes down: a site that has the
-		// application can always fetch its files.
-		if err := w.Want(ctx, site, files...); err != nil {
-			return vehicle.Submitted{}, err
-		}
-	}
 	if err := c.SendToSite(ctx, site, workflow.Event{Type: vehicle.TypeSubmitted, Entity: vehicle.Entity(id), At: now, Payload: p}); err != nil {
 		return vehicle.Submitted{}, err
 	}

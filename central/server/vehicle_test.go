@@ -2,7 +2,10 @@ package server_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -289,11 +292,102 @@ func TestVehiclePortalForm(t *testing.T) {
 	wantStatus(t, "confirmation", resp, http.StatusOK)
 	contains(t, "confirmation", body, "Antrag gestellt", "Umschreibung", strings.TrimSuffix(to, "/bestaetigung"))
 
-	// Without a file store, a chosen file is refused beside its input,
-	// and nothing is sent.
+	// A file of another type is refused beside its input; a good one is
+	// kept across a failed post (its hash in the form), and goes with
+	// the application, in clear for the site to fetch.
 	good.Set("submission", "CCCCCCCCCCCCCCCCCCCCCC")
-	resp, body = e.postMultipart("/kfz/umschreibung", good, map[string][]byte{"file.vollmacht": []byte("%PDF-1.4\n")})
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="f-file-vollmacht-error"`) {
-		t.Errorf("file without a store: %d", resp.StatusCode)
+	resp, body = e.postMultipart("/kfz/umschreibung", good, map[string][]byte{"file.vollmacht": []byte("\x89PNG\r\n\x1a\n....")})
+	wantStatus(t, "a PNG", resp, http.StatusBadRequest)
+	contains(t, "a PNG", body, `id="f-file-vollmacht-error"`, "Nur PDF oder JPEG")
+	pdf := []byte("%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n")
+	good.Set("evb", "")
+	resp, body = e.postMultipart("/kfz/umschreibung", good, map[string][]byte{"file.vollmacht": pdf})
+	wantStatus(t, "a PDF, no eVB", resp, http.StatusBadRequest)
+	contains(t, "a PDF, no eVB", body, `id="f-evb-error"`, `name="kept.vollmacht" value="`, "Erhalten: file.vollmacht.pdf")
+	kept := body[strings.Index(body, `name="kept.vollmacht" value="`)+len(`name="kept.vollmacht" value="`):]
+	kept = kept[:64]
+	good.Set("evb", "A1B2C3D")
+	good.Set("kept.vollmacht", kept)
+	good.Set("kept.vollmacht.name", "vollmacht.pdf")
+	resp, _ = e.postMultipart("/kfz/umschreibung", good, nil)
+	wantStatus(t, "kept file", resp, http.StatusSeeOther)
+	sent := e.submittedEvents(siteID)
+	last := sent[len(sent)-1]
+	if len(last.Attachments) != 1 || last.Attachments[0].Kind != vehicle.AttachmentAuthority || last.Attachments[0].File.SHA256 != kept ||
+		last.Attachments[0].File.Type != "application/pdf" || last.Attachments[0].File.Size != int64(len(pdf)) {
+		t.Fatalf("attachments sent: %+v", last.Attachments)
 	}
+	if _, err := e.Central.BlobForSite(siteID, kept); err != nil {
+		t.Errorf("the site may not fetch its application's file: %v", err)
+	}
+}
+
+// TestVehicleFilesAPI: files go up on their own (PDF or JPEG, bounded);
+// an application names them by hash, and only files central has.
+func TestVehicleFilesAPI(t *testing.T) {
+	e, l := vehicleSite(t)
+	upload := func(body []byte) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodPost, e.URL+"/api/v1/vehicle-applications/files", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/pdf")
+		req.Header.Set("Content-Disposition", `attachment; filename="vollmacht.pdf"`)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if status, out := upload([]byte("GIF89a......")); status != http.StatusBadRequest || out["fields"] == nil {
+		t.Errorf("a GIF: %d %v", status, out)
+	}
+	if status, out := upload(append([]byte("%PDF-1.4\n"), make([]byte, vehicle.MaxAttachmentSize)...)); status != http.StatusBadRequest {
+		t.Errorf("over 10 MB: %d %v", status, out)
+	}
+	pdf := []byte("%PDF-1.4\n% Vollmacht\n%%EOF\n")
+	status, ref := upload(pdf)
+	if status != http.StatusCreated || ref["type"] != "application/pdf" || ref["name"] != "vollmacht.pdf" {
+		t.Fatalf("a PDF: %d %v", status, ref)
+	}
+	withFile := func(sha string) string {
+		return strings.Replace(transferBody("DE89370400440532013000", `{"mode":"random"}`), `"evb"`,
+			`"attachments":[{"kind":"vollmacht","file":{"sha256":"`+sha+`","size":99,"type":"image/jpeg"}}],"evb"`, 1)
+	}
+	status, out := e.postJSON("/api/v1/vehicle-applications", withFile(strings.Repeat("ab", 32)))
+	if f, _ := out["fields"].(map[string]any); status != http.StatusBadRequest || f["attachments.0.file"] == nil {
+		t.Errorf("a file central lacks: %d %v", status, out)
+	}
+	status, out = e.postJSON("/api/v1/vehicle-applications", withFile(ref["sha256"].(string)))
+	if status != http.StatusCreated {
+		t.Fatalf("with the file: %d %v", status, out)
+	}
+	sent := e.submittedEvents(siteID)
+	if f := sent[0].Attachments[0].File; f.Type != "application/pdf" || f.Size != int64(len(pdf)) {
+		t.Errorf("the attachment as sent: %+v (central's own type and size, not the applicant's)", f)
+	}
+
+	// The permit: a pending page until the site's PDF reached central,
+	// then the PDF.
+	token, id := out["token"].(string), out["id"].(string)
+	permitPDF := []byte("%PDF-1.4\n% vorlaeufiger Nachweis\n%%EOF\n")
+	sum := sha256.Sum256(permitPDF)
+	n := len(l.entries)
+	l.add(vehicle.TypeReceived, vehicle.Entity(id), &vehicle.ApplicationReceived{ApplicationSubmitted: sent[0]})
+	l.add(vehicle.TypeApproved, vehicle.Entity(id), &vehicle.ApplicationApproved{ID: id, Plate: "K-Q 17", FIN: "WVWZZZ1JZXW000001", Code: "C0DE",
+		ValidUntil: "2026-12-16", Permit: blob.Ref{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(permitPDF)), Type: "application/pdf"}})
+	e.mustPost(l.batch(uint64(n+1), uint64(len(l.entries))))
+	resp, body := e.get("/kfz/s/" + token + "/genehmigung.pdf")
+	wantStatus(t, "permit not yet here", resp, http.StatusServiceUnavailable)
+	contains(t, "permit not yet here", body, "Nachweis noch unterwegs")
+	if _, err := e.Central.Blobs().Put(context.Background(), bytes.NewReader(permitPDF), "permit.pdf", 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = e.get("/kfz/s/" + token + "/genehmigung.pdf")
+	wantStatus(t, "permit", resp, http.StatusOK)
+	if body != string(permitPDF) || resp.Header.Get("Content-Type") != "application/pdf" {
+		t.Errorf("permit served as %q: %q", resp.Header.Get("Content-Type"), body)
+	}
+	resp, _ = e.get("/kfz/s/x" + token + "/genehmigung.pdf")
+	wantStatus(t, "another token's permit", resp, http.StatusNotFound)
 }
