@@ -43,34 +43,43 @@ type vehicleInput struct {
 	orderField
 	section string
 	when    func(vehicle.Need) bool
+	// conditional: required for one kind of owner only (neither marked
+	// optional nor aria-required).
+	conditional bool
+}
+
+// vehicleField is an input as page_kfz_form.html renders it.
+type vehicleField struct {
+	orderField
+	Conditional bool
 }
 
 func always(vehicle.Need) bool { return true }
 
 var vehicleInputs = []vehicleInput{
-	{orderField{Name: "owner.family_name", Type: "text", Autocomplete: "family-name", MaxLength: 80, Optional: true}, "person", always},
-	{orderField{Name: "owner.given_names", Type: "text", Autocomplete: "given-name", MaxLength: 120, Optional: true}, "person", always},
-	{orderField{Name: "owner.birth_date", Type: "text", InputMode: "numeric", Autocomplete: "bday", MaxLength: 10, Dir: "ltr", Optional: true}, "person", always},
-	{orderField{Name: "owner.company_name", Type: "text", Autocomplete: "organization", MaxLength: 120, Optional: true}, "company", always},
-	{orderField{Name: "owner.register", Type: "text", MaxLength: 40, Optional: true, Dir: "ltr"}, "company", always},
-	{orderField{Name: "owner.street", Type: "text", Autocomplete: "street-address", MaxLength: 100}, "address", always},
-	{orderField{Name: "owner.postcode", Type: "text", InputMode: "numeric", Autocomplete: "postal-code", MaxLength: 5, Dir: "ltr"}, "address", always},
-	{orderField{Name: "owner.city", Type: "text", Autocomplete: "address-level2", MaxLength: 80}, "address", always},
-	{orderField{Name: "owner.email", Type: "email", Autocomplete: "email", MaxLength: 254, Dir: "ltr", Optional: true}, "address", always},
-	{orderField{Name: "owner.phone", Type: "tel", InputMode: "tel", Autocomplete: "tel", MaxLength: 24, Dir: "ltr", Optional: true}, "address", always},
-	{orderField{Name: "vehicle.fin", Type: "text", MaxLength: 20, Dir: "ltr"}, "vehicle", always},
-	{orderField{Name: "vehicle.current_plate", Type: "text", MaxLength: 12, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.CurrentPlate || slices.Contains(n.Plates, vehicle.PlateKeep) }},
-	{orderField{Name: "vehicle.plate_seal_code", Type: "text", MaxLength: 5, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.PlateSeal }},
-	{orderField{Name: "vehicle.zb1_number", Type: "text", MaxLength: 14, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.ZB1 }},
-	{orderField{Name: "vehicle.zb1_code", Type: "text", MaxLength: 10, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.ZB1 }},
-	{orderField{Name: "vehicle.zb2_number", Type: "text", MaxLength: 14, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.ZB2 }},
-	{orderField{Name: "vehicle.zb2_code", Type: "text", MaxLength: 16, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.ZB2 }},
-	{orderField{Name: "vehicle.hu_due", Type: "text", InputMode: "numeric", MaxLength: 7, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.HU }},
-	{orderField{Name: "evb", Type: "text", MaxLength: 9, Dir: "ltr"}, "payment", func(n vehicle.Need) bool { return n.EVB }},
-	{orderField{Name: "sepa.iban", Type: "text", MaxLength: 42, Dir: "ltr", Autocomplete: "off"}, "payment", func(n vehicle.Need) bool { return n.SEPA }},
-	{orderField{Name: "sepa.holder", Type: "text", MaxLength: 80, Autocomplete: "name"}, "payment", func(n vehicle.Need) bool { return n.SEPA }},
-	{orderField{Name: "plate.plate", Type: "text", MaxLength: 12, Dir: "ltr", Optional: true}, "plate", func(n vehicle.Need) bool { return slices.Contains(n.Plates, vehicle.PlateWish) }},
-	{orderField{Name: "plate.reservation", Type: "text", MaxLength: 64, Dir: "ltr", Optional: true, Autocomplete: "off"}, "plate", func(n vehicle.Need) bool { return slices.Contains(n.Plates, vehicle.PlateWish) }},
+	{orderField{Name: "owner.family_name", Type: "text", Autocomplete: "family-name", MaxLength: 80}, "person", always, true},
+	{orderField{Name: "owner.given_names", Type: "text", Autocomplete: "given-name", MaxLength: 120}, "person", always, true},
+	{orderField{Name: "owner.birth_date", Type: "text", InputMode: "numeric", Autocomplete: "bday", MaxLength: 10, Dir: "ltr"}, "person", always, true},
+	{orderField{Name: "owner.company_name", Type: "text", Autocomplete: "organization", MaxLength: 120}, "company", always, true},
+	{orderField{Name: "owner.register", Type: "text", MaxLength: 40, Optional: true, Dir: "ltr"}, "company", always, false},
+	{orderField{Name: "owner.street", Type: "text", Autocomplete: "street-address", MaxLength: 100}, "address", always, false},
+	{orderField{Name: "owner.postcode", Type: "text", InputMode: "numeric", Autocomplete: "postal-code", MaxLength: 5, Dir: "ltr"}, "address", always, false},
+	{orderField{Name: "owner.city", Type: "text", Autocomplete: "address-level2", MaxLength: 80}, "address", always, false},
+	{orderField{Name: "owner.email", Type: "email", Autocomplete: "email", MaxLength: 254, Dir: "ltr", Optional: true}, "address", always, false},
+	{orderField{Name: "owner.phone", Type: "tel", InputMode: "tel", Autocomplete: "tel", MaxLength: 24, Dir: "ltr", Optional: true}, "address", always, false},
+	{orderField{Name: "vehicle.fin", Type: "text", MaxLength: 20, Dir: "ltr"}, "vehicle", always, false},
+	{orderField{Name: "vehicle.current_plate", Type: "text", MaxLength: 12, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.CurrentPlate || slices.Contains(n.Plates, vehicle.PlateKeep) }, false},
+	{orderField{Name: "vehicle.plate_seal_code", Type: "text", MaxLength: 5, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.PlateSeal }, false},
+	{orderField{Name: "vehicle.zb1_number", Type: "text", MaxLength: 14, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.ZB1 }, false},
+	{orderField{Name: "vehicle.zb1_code", Type: "text", MaxLength: 10, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.ZB1 }, false},
+	{orderField{Name: "vehicle.zb2_number", Type: "text", MaxLength: 14, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.ZB2 }, false},
+	{orderField{Name: "vehicle.zb2_code", Type: "text", MaxLength: 16, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.ZB2 }, false},
+	{orderField{Name: "vehicle.hu_due", Type: "text", InputMode: "numeric", MaxLength: 7, Dir: "ltr"}, "vehicle", func(n vehicle.Need) bool { return n.HU }, false},
+	{orderField{Name: "evb", Type: "text", MaxLength: 9, Dir: "ltr"}, "payment", func(n vehicle.Need) bool { return n.EVB }, false},
+	{orderField{Name: "sepa.iban", Type: "text", MaxLength: 42, Dir: "ltr", Autocomplete: "off"}, "payment", func(n vehicle.Need) bool { return n.SEPA }, false},
+	{orderField{Name: "sepa.holder", Type: "text", MaxLength: 80, Autocomplete: "name"}, "payment", func(n vehicle.Need) bool { return n.SEPA }, false},
+	{orderField{Name: "plate.plate", Type: "text", MaxLength: 12, Dir: "ltr", Optional: true}, "plate", func(n vehicle.Need) bool { return slices.Contains(n.Plates, vehicle.PlateWish) }, false},
+	{orderField{Name: "plate.reservation", Type: "text", MaxLength: 64, Dir: "ltr", Optional: true, Autocomplete: "off"}, "plate", func(n vehicle.Need) bool { return slices.Contains(n.Plates, vehicle.PlateWish) }, false},
 }
 
 // vehicleUpload is a file input of the form.
@@ -84,7 +93,7 @@ type vehicleUpload struct {
 type vehicleFormData struct {
 	Action, Process, ProcessLabel string
 	Submission                    string
-	Sections                      map[string][]*orderField
+	Sections                      map[string][]*vehicleField
 	OwnerKinds                    []orderChoice
 	OwnerKindError                string
 	Plates                        []orderChoice
@@ -110,7 +119,7 @@ func vehicleMessage(lang, msg string) string {
 func (s *Server) newVehicleForm(lang, process string, form url.Values, fields map[string]string, kept map[string]blob.Ref) vehicleFormData {
 	need := vehicle.Needs[process]
 	d := vehicleFormData{Action: vehiclePortalPath + "/" + process, Process: process, ProcessLabel: ui.Translate(lang, "portal.kfz.process."+process),
-		Sections: map[string][]*orderField{}}
+		Sections: map[string][]*vehicleField{}}
 	prefix, optional := ui.Translate(lang, "portal.order.errors.prefix"), ui.Translate(lang, "portal.order.optional")
 	var order []string
 	for _, in := range vehicleInputs {
@@ -127,7 +136,7 @@ func (s *Server) newVehicleForm(lang, process string, form url.Values, fields ma
 		}
 		f.Value, f.Error = strings.TrimSpace(form.Get(f.Name)), fields[f.Name]
 		f.OptionalText, f.ErrorPrefix = optional, prefix
-		d.Sections[in.section] = append(d.Sections[in.section], &f)
+		d.Sections[in.section] = append(d.Sections[in.section], &vehicleField{orderField: f, Conditional: in.conditional})
 		order = append(order, f.Name)
 		if f.Name == "owner.given_names" {
 			order = append(order, "owner.kind")
