@@ -391,3 +391,38 @@ func TestVehicleFilesAPI(t *testing.T) {
 	resp, _ = e.get("/kfz/s/x" + token + "/genehmigung.pdf")
 	wantStatus(t, "another token's permit", resp, http.StatusNotFound)
 }
+
+// TestSubmitVehicleApplicationGo: the business portal's way in: the
+// company's name travels with the application, and the status hook
+// reports every change with it.
+func TestSubmitVehicleApplicationGo(t *testing.T) {
+	e, l := vehicleSite(t)
+	var changes []vehicle.StatusChange
+	e.Central.OnVehicleStatusChange(func(c vehicle.StatusChange) { changes = append(changes, c) })
+	var app vehicle.Application
+	if err := json.Unmarshal([]byte(transferBody("DE89370400440532013000", `{"mode":"random"}`)), &app); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := e.Central.SubmitVehicleApplication(context.Background(), app, "rheinflotte")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := e.submittedEvents(siteID)
+	if len(sent) != 1 || sent[0].Company != "rheinflotte" {
+		t.Fatalf("sent %+v", sent)
+	}
+	n := len(l.entries)
+	l.add(vehicle.TypeReceived, vehicle.Entity(sub.ID), &vehicle.ApplicationReceived{ApplicationSubmitted: sent[0]})
+	l.add(vehicle.TypeRejected, vehicle.Entity(sub.ID), &vehicle.ApplicationRejected{ID: sub.ID, Staff: "demo", Reason: "Steuerrückstand"})
+	e.mustPost(l.batch(uint64(n+1), uint64(len(l.entries))))
+	var got []string
+	for _, c := range changes {
+		if c.ID != sub.ID || c.Company != "rheinflotte" {
+			t.Errorf("change %+v", c)
+		}
+		got = append(got, c.Status+":"+c.Reason)
+	}
+	if strings.Join(got, ",") != "submitted:,at_site:,rejected:Steuerrückstand" {
+		t.Errorf("changes %v", got)
+	}
+}
