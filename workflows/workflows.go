@@ -8,6 +8,7 @@ import (
 	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/appliance/plates"
 	"github.com/veedel/veedel/appliance/registration"
+	"github.com/veedel/veedel/appliance/vehicle"
 	"github.com/veedel/veedel/workflow"
 )
 
@@ -28,5 +29,6 @@ func Central() []workflow.Central {
 		appointment.NewCentral(),
 		exam.NewCentral(),
 		plates.NewCentral(),
+		vehicle.NewCentral(), // i-Kfz applications: statuses, /verify
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/plates"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/internal/ratelimit"
 	"github.com/veedel/veedel/internal/web"
 )
 
@@ -39,7 +40,14 @@ func (s *Server) apiPlate(w http.ResponseWriter, r *http.Request) {
 
 // apiReservePlate: POST /api/v1/plates/reservations {"plate","name","email"}
 // → 201 {"plate","token","expires_at","fee_cents","site"}; 409 when taken.
+// A client may reserve PlateLimit plates (successful reservations count).
 func (s *Server) apiReservePlate(w http.ResponseWriter, r *http.Request) {
+	_, limiter := s.limiters()
+	client := ratelimit.ClientKey(r)
+	if ok, wait := limiter.Peek(client, s.Central.Now()); !ok {
+		tooMany(w, wait, "Zu viele Reservierungen von diesem Anschluss: bitte später erneut / too many reservations from this connection: please try later")
+		return
+	}
 	var req central.PlateRequest
 	r.Body = http.MaxBytesReader(w, r.Body, MaxPlateBody)
 	if err := web.DecodeJSON(r, &req); err != nil {
@@ -51,6 +59,7 @@ func (s *Server) apiReservePlate(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
+	limiter.Allow(client, s.Central.Now())
 	w.Header().Set("Cache-Control", "no-store")
 	web.JSON(w, http.StatusCreated, res)
 }

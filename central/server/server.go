@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/veedel/veedel/appliance/appointment"
@@ -58,7 +59,15 @@ type Server struct {
 	BookLimit ratelimit.Limit
 
 	bookLimiter *ratelimit.Limiter // holds per client (appointments.go)
-	examCodes   examCodes          // wrong invitation codes per client (exam_parents.go)
+
+	// FileLimit and PlateLimit bound the files a client uploads for
+	// vehicle applications and the plates it reserves (zero: the
+	// package's FileLimit, PlateLimit; vehicle.go).
+	FileLimit, PlateLimit     ratelimit.Limit
+	limitersOnce              sync.Once
+	fileLimiter, plateLimiter *ratelimit.Limiter
+
+	examCodes examCodes // wrong invitation codes per client (exam_parents.go)
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page
@@ -170,6 +179,7 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.requireAdminAPI).Get("/api/v1/exam/statistics", s.apiExamStatistics)
 	r.With(s.requireAdminAPI).Get("/api/v1/cluster", s.apiCluster)
 	r.Route("/admin", s.adminRoutes)
+	s.vehicleRoutes(r) // i-Kfz applications, /verify (vehicle.go)
 	return r
 }
 

@@ -1,0 +1,271 @@
+package vehicle
+
+import (
+	"crypto/sha256"
+	"sync"
+	"time"
+
+	"github.com/veedel/veedel/sync/blob"
+	"github.com/veedel/veedel/workflow"
+)
+
+// Central's side: the read model of every application's status, folded
+// from the sites' outbound logs (submitted, supplemented) and the sites'
+// own logs (every step after). It holds nothing personal: statuses, the
+// reasons the site wrote for the applicant, and of an approved
+// application what /verify shows (plate, FIN, valid-until) and the
+// permit's Ref.
+
+// CentralApplication is an application as central knows it.
+type CentralApplication struct {
+	ID         string
+	Site       string
+	Company    string // the business account that submitted it ("": a citizen)
+	Process    string
+	Status     string
+	Reason     string
+	Plate      string
+	ValidUntil string
+	Permit     blob.Ref // approved: the provisional proof (a blob at central once synced)
+	Posted     bool     // the documents and seals went out
+	Lang       string
+	Submitted  time.Time
+	Updated    time.Time
+	tokenHash  [sha256.Size]byte
+}
+
+// View is the application as its status page and the API show it;
+// permitURL is where the permit is served ("" while there is none).
+func (a CentralApplication) View(permitURL string) StatusView {
+	v := StatusView{ID: a.ID, Process: a.Process, Status: a.Status, Reason: a.Reason, Plate: a.Plate, ValidUntil: a.ValidUntil}
+	if a.Status == StatusApproved && a.Permit.SHA256 != "" {
+		v.PermitURL = permitURL
+	}
+	return v
+}
+
+// Verification is what /verify/{code} shows of an approved application:
+// nothing personal.
+type Verification struct {
+	Plate      string `json:"plate"`
+	FIN        string `json:"fin"`
+	ValidUntil string `json:"valid_until"` // YYYY-MM-DD, the last day the provisional proof is valid
+}
+
+// Valid reports whether the proof is still valid at now in loc (through
+// its last day).
+func (v Verification) Valid(now time.Time, loc *time.Location) bool {
+	last, err := time.ParseInLocation(time.DateOnly, v.ValidUntil, loc)
+	return err == nil && now.Before(last.AddDate(0, 0, 1))
+}
+
+// Central is the read model; safe for concurrent use.
+type Central struct {
+	mu      sync.RWMutex
+	byID    map[string]*CentralApplication
+	byToken map[[sha256.Size]byte]string
+	byCode  map[string]Verification
+	hooks   []func(StatusChange)
+}
+
+// NewCentral returns an empty read model.
+func NewCentral() *Central {
+	return &Central{byID: map[string]*CentralApplication{}, byToken: map[[sha256.Size]byte]string{}, byCode: map[string]Verification{}}
+}
+
+// Prefix is the workflow's prefix.
+func (c *Central) Prefix() string { return Prefix }
+
+// NewPayload returns a pointer to a zero payload of one of the
+// workflow's event types.
+func (c *Central) NewPayload(t string) (any, bool) { return NewPayload(t) }
+
+// NewPayload returns a pointer to a zero payload of an event type, false
+// for a type this build does not know.
+func NewPayload(eventType string) (any, bool) {
+	switch eventType {
+	case TypeSubmitted:
+		return &ApplicationSubmitted{}, true
+	case TypeSupplemented:
+		return &ApplicationSupplemented{}, true
+	case TypeReceived:
+		return &ApplicationReceived{}, true
+	case TypeClaimed:
+		return &ApplicationClaimed{}, true
+	case TypeCheckRecorded:
+		return &CheckRecorded{}, true
+	case TypeInfoRequested:
+		return &InfoRequested{}, true
+	case TypeApproved:
+		return &ApplicationApproved{}, true
+	case TypeRejected:
+		return &ApplicationRejected{}, true
+	case TypeSentByPost:
+		return &DocumentsPosted{}, true
+	}
+	return nil, false
+}
+
+// Entity is the change-log entity of application id.
+func Entity(id string) string { return "vehicle/" + id }
+
+// OnChange adds a hook called with every status change the model folds
+// (a citizen's message, a company's webhook). It is called outside the
+// model's lock, serially per site, and again for every change when
+// central folds the logs anew at start-up: a hook that must act once
+// keys its work by (ID, Status, At).
+func (c *Central) OnChange(fn func(StatusChange)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hooks = append(c.hooks, fn)
+}
+
+// Sent folds what central sent a site.
+func (c *Central) Sent(site string, e workflow.Event) {
+	var change *StatusChange
+	c.mu.Lock()
+	switch p := e.Payload.(type) {
+	case *ApplicationSubmitted:
+		a := c.application(site, p)
+		if a.Status == "" {
+			change = c.set(a, StatusSubmitted, "", e.At)
+		}
+	case *ApplicationSupplemented:
+		// The applicant answered: on its way back to the site.
+		if a := c.byID[p.ID]; a != nil && a.Site == site && a.Status == StatusInfoRequested {
+			change = c.set(a, StatusSubmitted, "", e.At)
+		}
+	}
+	hooks := c.hooks
+	c.mu.Unlock()
+	notify(hooks, change)
+}
+
+// application returns the application of p, made from p when new;
+// requires c.mu.
+func (c *Central) application(site string, p *ApplicationSubmitted) *CentralApplication {
+	a := c.byID[p.ID]
+	if a == nil {
+		a = &CentralApplication{ID: p.ID, Site: site, Process: p.Process, Company: p.Company, Lang: p.Lang,
+			Submitted: time.UnixMilli(p.Submitted)}
+		c.byID[p.ID] = a
+		if len(p.TokenHash) == sha256.Size {
+			copy(a.tokenHash[:], p.TokenHash)
+			c.byToken[a.tokenHash] = p.ID
+		}
+	}
+	return a
+}
+
+// set changes a's status; requires c.mu. It returns the change.
+func (c *Central) set(a *CentralApplication, status, reason string, at time.Time) *StatusChange {
+	a.Status, a.Reason, a.Updated = status, reason, at
+	return &StatusChange{ID: a.ID, Company: a.Company, Status: status, Plate: a.Plate, Reason: reason, At: at.UnixMilli()}
+}
+
+func notify(hooks []func(StatusChange), change *StatusChange) {
+	if change == nil {
+		return
+	}
+	for _, h := range hooks {
+		h(*change)
+	}
+}
+
+// FromSite folds a step the owning site logged. Steps never go back:
+// a decision stays, whatever arrives late.
+func (c *Central) FromSite(site string, e workflow.Event) {
+	var change *StatusChange
+	c.mu.Lock()
+	defer func() {
+		hooks := c.hooks
+		c.mu.Unlock()
+		notify(hooks, change)
+	}()
+	if p, ok := e.Payload.(*ApplicationReceived); ok {
+		// The site's log may be folded before central's outbound log.
+		a := c.application(site, &p.ApplicationSubmitted)
+		if a.Site == site && (a.Status == "" || a.Status == StatusSubmitted || a.Status == StatusInfoRequested) {
+			change = c.set(a, StatusAtSite, "", e.At)
+		}
+		return
+	}
+	a := c.byID[idOf(e.Payload)]
+	if a == nil || a.Site != site {
+		return // not an application this site owns
+	}
+	decided := a.Status == StatusApproved || a.Status == StatusRejected
+	switch p := e.Payload.(type) {
+	case *ApplicationClaimed:
+		if a.Status == StatusAtSite || a.Status == StatusSubmitted {
+			change = c.set(a, StatusInReview, "", e.At)
+		}
+	case *InfoRequested:
+		if !decided {
+			change = c.set(a, StatusInfoRequested, p.Reason, e.At)
+		}
+	case *ApplicationApproved:
+		if !decided {
+			a.Plate, a.ValidUntil, a.Permit = p.Plate, p.ValidUntil, p.Permit
+			if p.Code != "" {
+				c.byCode[p.Code] = Verification{Plate: p.Plate, FIN: p.FIN, ValidUntil: p.ValidUntil}
+			}
+			change = c.set(a, StatusApproved, "", e.At)
+		}
+	case *ApplicationRejected:
+		if !decided {
+			change = c.set(a, StatusRejected, p.Reason, e.At)
+		}
+	case *DocumentsPosted:
+		a.Posted = true
+	}
+}
+
+func idOf(p any) string {
+	switch p := p.(type) {
+	case *ApplicationClaimed:
+		return p.ID
+	case *CheckRecorded:
+		return p.ID
+	case *InfoRequested:
+		return p.ID
+	case *ApplicationApproved:
+		return p.ID
+	case *ApplicationRejected:
+		return p.ID
+	case *DocumentsPosted:
+		return p.ID
+	}
+	return ""
+}
+
+// ByToken returns the application of an applicant's status token.
+func (c *Central) ByToken(token string) (CentralApplication, bool) {
+	h := sha256.Sum256([]byte(token))
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	id, ok := c.byToken[h]
+	if !ok {
+		return CentralApplication{}, false
+	}
+	return *c.byID[id], true
+}
+
+// ByID returns an application by its id (a company's dashboard).
+func (c *Central) ByID(id string) (CentralApplication, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	a, ok := c.byID[id]
+	if !ok {
+		return CentralApplication{}, false
+	}
+	return *a, true
+}
+
+// Verify returns what the police may see of a provisional proof's code.
+func (c *Central) Verify(code string) (Verification, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.byCode[code]
+	return v, ok
+}

@@ -1,0 +1,242 @@
+package central
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/plates"
+	"github.com/veedel/veedel/appliance/vehicle"
+	"github.com/veedel/veedel/sync/blob"
+	"github.com/veedel/veedel/sync/changelog"
+	"github.com/veedel/veedel/workflow"
+)
+
+// i-Kfz applications (appliance/vehicle): central validates an
+// application, seals it to the registration site that decides it and
+// appends it to that site's outbound log; that entry is central's only
+// record (its read model folds it, with the token's hash). From then on
+// the site alone decides. Citizens submit through the portal and the API,
+// companies through the business portal: all through
+// SubmitVehicleApplication.
+
+// VehicleApplications returns the applications' read model.
+func (c *Central) VehicleApplications() *vehicle.Central {
+	wf, _ := c.Workflow(vehicle.Prefix).(*vehicle.Central)
+	return wf
+}
+
+// OnVehicleStatusChange calls fn with every status change of an
+// application (vehicle.Central.OnChange: again for each on a restart's
+// replay; key the work by ID, Status and At).
+func (c *Central) OnVehicleStatusChange(fn func(vehicle.StatusChange)) {
+	c.VehicleApplications().OnChange(fn)
+}
+
+// PutVehicleFile stores an applicant's upload (PDF or JPEG, at most
+// vehicle.MaxAttachmentSize) and returns its Ref for the application.
+func (c *Central) PutVehicleFile(ctx context.Context, r io.Reader, name string) (blob.Ref, error) {
+	return c.Blobs().Put(ctx, r, name, vehicle.MaxAttachmentSize)
+}
+
+// OpenVehicleFile opens a stored file (a permit for its applicant);
+// ENOTFOUND while it is not at central.
+func (c *Central) OpenVehicleFile(ctx context.Context, ref blob.Ref) (io.ReadCloser, blob.Ref, error) {
+	return c.Blobs().Open(ctx, ref.SHA256)
+}
+
+// SubmitVehicleApplication validates app, checks a Wunschkennzeichen's
+// reservation and the uploads, seals the application to the registration
+// site and sends it down. company is the business account submitting it
+// ("": a citizen). When it returns without error the application is
+// durable in the site's outbound log; the token is the applicant's only
+// way to its status.
+func (c *Central) SubmitVehicleApplication(ctx context.Context, app vehicle.Application, company string) (vehicle.Submitted, error) {
+	now := c.now()
+	model := c.Plates()
+	f := vehicle.Validate(app, now, model.BlockedList())
+	app = vehicle.Normalize(app)
+	site, resvHash := "", ""
+	if _, bad := f["plate.plate"]; !bad && app.Plate.Mode == vehicle.PlateWish && app.Plate.Reservation != "" {
+		s, h, msg, err := c.checkReservation(ctx, app.Plate)
+		if err != nil {
+			return vehicle.Submitted{}, err
+		}
+		if msg != "" {
+			f.Add("plate.reservation", msg)
+		}
+		site, resvHash = s, h
+	}
+	for i := range app.Attachments {
+		a := &app.Attachments[i]
+		if _, bad := f["attachments."+strconv.Itoa(i)+".file"]; bad {
+			continue
+		}
+		ref, err := c.storedFile(ctx, a.File)
+		if veedel.ErrorCode(err) == veedel.ENOTFOUND {
+			f.Add("attachments."+strconv.Itoa(i)+".file", "Datei nicht angekommen: bitte erneut hochladen / file not received: please upload it again")
+			continue
+		} else if err != nil {
+			return vehicle.Submitted{}, err
+		}
+		ref.Name = a.File.Name
+		a.File = ref // in clear in the event: the site may fetch it (central/blobs.go)
+	}
+	if err := f.Err(vehicle.Invalid); err != nil {
+		return vehicle.Submitted{}, err
+	}
+	if site == "" {
+		sites := c.PlateSites()
+		if len(sites) == 0 {
+			return vehicle.Submitted{}, veedel.Errorf(veedel.EUNAVAILABLE, "Keine Zulassungsstelle eingerichtet / no registration site is set up")
+		}
+		site = sites[0]
+	}
+	box, err := c.BoxKey(ctx, site)
+	if err != nil {
+		return vehicle.Submitted{}, err
+	}
+	id := vehicle.NewID()
+	sealedApp := app
+	if resvHash != "" {
+		sealedApp.Plate.Reservation = resvHash // the site needs the hash only: the token stays the applicant's
+	}
+	plain, err := cbor.Marshal(sealedApp)
+	if err != nil {
+		return vehicle.Submitted{}, err
+	}
+	sealed, err := changelog.Seal(box, vehicle.SealInfo(site, id), plain)
+	if err != nil {
+		return vehicle.Submitted{}, veedel.Errorf(veedel.EUNAVAILABLE, "Die Zulassungsstelle nimmt gerade keine Anträge an / the registration office takes no applications right now")
+	}
+	var tok [18]byte
+	rand.Read(tok[:])
+	token := base64.RawURLEncoding.EncodeToString(tok[:])
+	hash := sha256.Sum256([]byte(token))
+	p := &vehicle.ApplicationSubmitted{ID: id, Process: app.Process, Sealed: sealed, Attachments: app.Attachments,
+		Submitted: now.UnixMilli(), TokenHash: hash[:], Company: company, PlateMode: app.Plate.Mode, Reservation: resvHash, Lang: app.Lang}
+	if err := c.SendToSite(ctx, site, workflow.Event{Type: vehicle.TypeSubmitted, Entity: vehicle.Entity(id), At: now, Payload: p}); err != nil {
+		return vehicle.Submitted{}, err
+	}
+	return vehicle.Submitted{ID: id, Token: token, Status: vehicle.StatusSubmitted, StatusURL: VehicleStatusPath(token)}, nil
+}
+
+// VehicleStatusPath is the API path of an application's status.
+func VehicleStatusPath(token string) string { return "/api/v1/vehicle-applications/" + token }
+
+// checkReservation checks a Wunschkennzeichen's reservation token: live at
+// central, for this plate, handed to a site and not used. It returns the
+// site, the token's hash (hex) as plates.reservation_sent names it, or
+// the field's message.
+func (c *Central) checkReservation(ctx context.Context, choice vehicle.PlateChoice) (site, hash, msg string, err error) {
+	const unknown = "Reservierung unbekannt, abgelaufen oder für ein anderes Kennzeichen / reservation unknown, expired or for another plate"
+	ps, err := c.plateStore()
+	if err != nil {
+		return "", "", "", err
+	}
+	h := plates.TokenHash(choice.Reservation)
+	r, err := ps.PlateReservation(ctx, choice.Plate, c.now())
+	if veedel.ErrorCode(err) == veedel.ENOTFOUND {
+		return "", "", unknown, nil
+	} else if err != nil {
+		return "", "", "", err
+	}
+	if subtle.ConstantTimeCompare(r.TokenHash, h) != 1 {
+		return "", "", unknown, nil
+	}
+	model := c.Plates()
+	if model.Consumed(h) {
+		return "", "", "Diese Reservierung ist schon verwendet / this reservation is used already", nil
+	}
+	if s, ok := model.Reserved(h); !ok || s != r.Site {
+		return "", "", "Die Reservierung ist noch nicht bei der Zulassungsstelle: bitte in einer Minute erneut / the reservation has not reached the office yet: try again in a minute", nil
+	}
+	return r.Site, hex.EncodeToString(h), "", nil
+}
+
+// storedFile returns the Ref of a file central has, as its store checked
+// it (type and size from the bytes, not from the applicant).
+func (c *Central) storedFile(ctx context.Context, ref blob.Ref) (blob.Ref, error) {
+	rc, stored, err := c.OpenVehicleFile(ctx, ref)
+	if err != nil {
+		return blob.Ref{}, err
+	}
+	rc.Close()
+	return stored, nil
+}
+
+// MaxSupplementNote bounds the applicant's answer to a request for more.
+const MaxSupplementNote = 2000
+
+// SupplementVehicleApplication forwards the applicant's answer to the
+// site's request for more (status info_requested): a note, sealed like
+// the application, and files central has. ENOTFOUND for an unknown
+// token, ECONFLICT when nothing is asked.
+func (c *Central) SupplementVehicleApplication(ctx context.Context, token, note string, files []vehicle.Attachment) error {
+	a, ok := c.VehicleApplications().ByToken(token)
+	if !ok {
+		return veedel.Errorf(veedel.ENOTFOUND, "Antrag nicht gefunden / application not found")
+	}
+	if a.Status != vehicle.StatusInfoRequested {
+		return veedel.Errorf(veedel.ECONFLICT, "Die Zulassungsstelle hat nichts nachgefragt / the registration office asked for nothing")
+	}
+	f := veedel.FieldErrors{}
+	note = strings.TrimSpace(note)
+	switch {
+	case note == "" && len(files) == 0:
+		f.Add("note", "Bitte eine Antwort schreiben oder eine Datei anhängen / please write an answer or attach a file")
+	case utf8.RuneCountInString(note) > MaxSupplementNote:
+		f.Add("note", "Höchstens 2000 Zeichen / at most 2000 characters")
+	default:
+		if r, bad := veedel.UnsafeRune(note); bad {
+			de, en := veedel.DescribeRune(r)
+			f.Add("note", "Enthält "+de+": bitte entfernen / contains "+en+": please remove it")
+		}
+	}
+	if len(files) > vehicle.MaxAttachments {
+		f.Add("attachments", "Höchstens 5 Dateien / at most 5 files")
+	}
+	for i := range files {
+		ref, err := c.storedFile(ctx, files[i].File)
+		if veedel.ErrorCode(err) == veedel.ENOTFOUND {
+			f.Add("attachments."+strconv.Itoa(i)+".file", "Datei nicht angekommen: bitte erneut hochladen / file not received: please upload it again")
+			continue
+		} else if err != nil {
+			return err
+		}
+		ref.Name = files[i].File.Name
+		files[i].File = ref
+		if !slices.Contains(vehicle.AttachmentKinds, files[i].Kind) {
+			files[i].Kind = vehicle.AttachmentOther
+		}
+	}
+	if err := f.Err(vehicle.Invalid); err != nil {
+		return err
+	}
+	p := &vehicle.ApplicationSupplemented{ID: a.ID, Attachments: files}
+	if note != "" {
+		box, err := c.BoxKey(ctx, a.Site)
+		if err != nil {
+			return err
+		}
+		plain, err := cbor.Marshal(note)
+		if err != nil {
+			return err
+		}
+		if p.Sealed, err = changelog.Seal(box, vehicle.SealInfo(a.Site, a.ID), plain); err != nil {
+			return veedel.Errorf(veedel.EUNAVAILABLE, "Die Zulassungsstelle nimmt gerade nichts an / the registration office takes nothing right now")
+		}
+	}
+	return c.SendToSite(ctx, a.Site, workflow.Event{Type: vehicle.TypeSupplemented, Entity: vehicle.Entity(a.ID), At: c.now(), Payload: p})
+}
