@@ -8,6 +8,7 @@ import (
 	"github.com/veedel/veedel/appliance/exam"
 	"github.com/veedel/veedel/appliance/plates"
 	"github.com/veedel/veedel/appliance/registration"
+	"github.com/veedel/veedel/appliance/vehicle"
 	"github.com/veedel/veedel/workflow"
 )
 
@@ -18,6 +19,7 @@ func Site() []workflow.Site {
 		appointment.Site,
 		exam.Site,
 		plates.Site,
+		vehicle.Site,
 	}
 }
 
