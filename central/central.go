@@ -99,6 +99,7 @@ type Central struct {
 	sell       sellLocks  // online share acknowledgements vs bookings (appointments.go)
 	peerBox    peersBox   // the other central nodes, if any (peers.go)
 	plateAlloc sync.Mutex // cutting plate blocks and reserving plates (plates.go)
+	blobs      blobRefs   // the files the logs reference (blobs.go)
 }
 
 // Now is central's clock, which sync answers tell the sites (their Date
@@ -186,6 +187,7 @@ func (c *Central) fold(m *siteModel, e changelog.Entry) error {
 	// also into the workflow's model.
 	m.state.Apply(ev)
 	if wf := c.workflowOf(e.Type); wf != nil {
+		c.blobs.saw(true, e.Site, p)
 		wf.FromSite(e.Site, ev)
 	}
 	m.lastEventAt = e.At()

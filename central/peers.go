@@ -256,6 +256,7 @@ func (c *Central) foldSent(site string, e changelog.Entry) {
 		c.log.Error("fold sent entry", "site", site, "seq", e.Seq, "err", err)
 		return
 	}
+	c.blobs.saw(false, site, p)
 	wf.Sent(site, queue.Event{Type: e.Type, Entity: e.Entity, At: e.At(), Payload: p})
 }
 

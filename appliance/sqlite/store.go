@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/veedel/veedel/sync/blob"
 	"io/fs"
 	"log/slog"
 	"sync"
@@ -790,4 +791,10 @@ func (s *Store) queueSMS(ctx context.Context, tx *sql.Tx, m workflow.Message) (b
 		text = m.Text
 	}
 	return enqueueMessageSMS(ctx, tx, "sms:"+m.Key, m.Phone, text, s.now())
+}
+
+// Blobs returns the site's files (sync/blob): what blob.Want fetched from
+// central, and what the site Put before it blob.Offer-ed it up.
+func (s *Store) Blobs() *blob.Files {
+	return blob.New(&blob.SQL{Write: s.db.Write, Read: s.db.Read})
 }

@@ -13,6 +13,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/veedel/veedel/sync/blob"
 	"io/fs"
 	"net/url"
 	"slices"
@@ -358,4 +359,10 @@ func scanEntry(row pgx.Row, site string) (changelog.Entry, error) {
 		e.Prev = nil
 	}
 	return e, nil
+}
+
+// BlobChunks keeps the files of sync/blob in this database
+// (central.BlobStore).
+func (s *Store) BlobChunks() blob.Chunks {
+	return &blob.SQL{Write: s.Writer(), Read: s.Writer(), Dollar: true}
 }

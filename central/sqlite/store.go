@@ -10,6 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/veedel/veedel/sync/blob"
 	"io/fs"
 	"log/slog"
 	"time"
@@ -208,3 +209,6 @@ func eachEntry(rows *sql.Rows, site string, fn func(changelog.Entry) error) erro
 func (s *Store) Lead(ctx context.Context, name string, log *slog.Logger, work func(ctx context.Context)) {
 	work(ctx)
 }
+
+// BlobChunks keeps the files of sync/blob in this file (central.BlobStore).
+func (s *Store) BlobChunks() blob.Chunks { return &blob.SQL{Write: s.db.Write, Read: s.db.Read} }

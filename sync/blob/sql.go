@@ -1,0 +1,121 @@
+package blob
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/veedel/veedel"
+)
+
+// SQL keeps the chunks in the tables blobs (complete files) and
+// blob_chunks (the chunks of complete and incomplete files), the same in
+// the appliance's and central's SQLite and in central's PostgreSQL (each
+// store's migrations create them). A file is visible once its blobs row
+// is written, which Commit does last, after every chunk is on disk.
+type SQL struct {
+	Write, Read *sql.DB
+	// Dollar numbers the placeholders $1, $2 (PostgreSQL) instead of ?.
+	Dollar bool
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+}
+
+var _ Chunks = (*SQL)(nil)
+
+func (s *SQL) q(query string) string {
+	if !s.Dollar {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range query {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func notFound(sha string) error {
+	return veedel.Errorf(veedel.ENOTFOUND, "file %.12s is not here (yet)", sha)
+}
+
+// Stat implements Chunks.
+func (s *SQL) Stat(ctx context.Context, sha string) (Ref, error) {
+	ref := Ref{SHA256: sha}
+	err := s.Read.QueryRowContext(ctx, s.q(`SELECT size, type, name FROM blobs WHERE sha256 = ?`), sha).Scan(&ref.Size, &ref.Type, &ref.Name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Ref{}, notFound(sha)
+	} else if err != nil {
+		return Ref{}, fmt.Errorf("blob: stat: %w", err)
+	}
+	return ref, nil
+}
+
+// Chunk implements Chunks.
+func (s *SQL) Chunk(ctx context.Context, sha string, i int) ([]byte, error) {
+	var data []byte
+	err := s.Read.QueryRowContext(ctx, s.q(`SELECT data FROM blob_chunks WHERE sha256 = ? AND idx = ?`), sha, i).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(sha)
+	} else if err != nil {
+		return nil, fmt.Errorf("blob: read chunk: %w", err)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
+}
+
+// Received implements Chunks.
+func (s *SQL) Received(ctx context.Context, sha string) (int, error) {
+	var n int
+	err := s.Write.QueryRowContext(ctx, s.q(`SELECT count(*) FROM blob_chunks WHERE sha256 = ?`), sha).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("blob: count chunks: %w", err)
+	}
+	return n, nil
+}
+
+// PutChunk implements Chunks.
+func (s *SQL) PutChunk(ctx context.Context, sha string, i int, data []byte) error {
+	if data == nil {
+		data = []byte{}
+	}
+	_, err := s.Write.ExecContext(ctx, s.q(`INSERT INTO blob_chunks (sha256, idx, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`), sha, i, data)
+	if err != nil {
+		return fmt.Errorf("blob: store chunk: %w", err)
+	}
+	return nil
+}
+
+// Commit implements Chunks.
+func (s *SQL) Commit(ctx context.Context, ref Ref) error {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	_, err := s.Write.ExecContext(ctx, s.q(`INSERT INTO blobs (sha256, size, type, name, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+		ref.SHA256, ref.Size, ref.Type, ref.Name, now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("blob: commit: %w", err)
+	}
+	return nil
+}
+
+// Discard implements Chunks. The chunks of a complete file stay.
+func (s *SQL) Discard(ctx context.Context, sha string) error {
+	_, err := s.Write.ExecContext(ctx, s.q(`DELETE FROM blob_chunks WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?)`), sha, sha)
+	if err != nil {
+		return fmt.Errorf("blob: discard: %w", err)
+	}
+	return nil
+}
