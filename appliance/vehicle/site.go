@@ -14,6 +14,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/sync/blob"
 	"github.com/veedel/veedel/workflow"
 )
 
@@ -91,6 +92,16 @@ func (p *ApplicationSubmitted) check() error {
 	case p.PlateMode == PlateWish && !validHash(p.Reservation):
 		return veedel.Errorf(veedel.EINVALID, "Reservierung fehlt oder ist fehlerhaft / reservation missing or malformed")
 	}
+	return checkFiles(p.Attachments)
+}
+
+// checkFiles refuses attachments no transfer may carry.
+func checkFiles(files []Attachment) error {
+	for _, f := range files {
+		if err := (&blob.Files{}).CheckRef(f.File); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -123,6 +134,9 @@ func accept(ctx context.Context, q workflow.Querier, env workflow.Env, at time.T
 		}
 		return events, nil
 	case *ApplicationSupplemented:
+		if err := checkFiles(p.Attachments); err != nil {
+			return nil, err
+		}
 		return acceptSupplement(ctx, q, at, p)
 	}
 	return nil, veedel.Errorf(veedel.EINVALID, "Ereignis %s wird von der Zentrale nicht angenommen / event %s is not accepted from central", e.Type, e.Type)
@@ -260,6 +274,11 @@ func projectReceived(ctx context.Context, q workflow.Querier, env workflow.Env, 
 	for _, f := range p.Attachments {
 		if _, err := q.ExecContext(ctx, `INSERT INTO vehicle_attachments (application, sha256, size, type, name, kind, added_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, p.ID, f.File.SHA256, f.File.Size, f.File.Type, f.File.Name, f.Kind, at); err != nil {
+			return err
+		}
+		// The transfer fetches the file from central (sync/blob); the
+		// desk shows it once it is here.
+		if err := blob.Want(ctx, q, f.File); err != nil {
 			return err
 		}
 	}
