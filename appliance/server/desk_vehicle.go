@@ -157,6 +157,8 @@ type vehicleAppPage struct {
 	// Approve is open to the viewer (the claimant, or with four eyes
 	// another staff member); FourEyes: the site asks for a second person.
 	Approve, FourEyes, SecondNeeded bool
+	// ChecksPassed: every check the process needs is recorded as passed.
+	ChecksPassed bool
 	ClaimedByOther                  string
 	PermitHere                      bool
 	KeepDays, MaxReason             int
@@ -225,6 +227,10 @@ func (s *Server) renderVehicleApp(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	required := vehicle.RequiredChecks(a.Process)
+	p.ChecksPassed = true
+	for _, c := range required {
+		p.ChecksPassed = p.ChecksPassed && checks[c].OK
+	}
 	for _, c := range vehicle.AllChecks {
 		res, done := checks[c]
 		p.Checks = append(p.Checks, vehicleCheckRow{Name: c, Required: slices.Contains(required, c), Done: done, CheckResult: res})
