@@ -158,10 +158,10 @@ type vehicleAppPage struct {
 	// another staff member); FourEyes: the site asks for a second person.
 	Approve, FourEyes, SecondNeeded bool
 	// ChecksPassed: every check the process needs is recorded as passed.
-	ChecksPassed bool
-	ClaimedByOther                  string
-	PermitHere                      bool
-	KeepDays, MaxReason             int
+	ChecksPassed        bool
+	ClaimedByOther      string
+	PermitHere          bool
+	KeepDays, MaxReason int
 	// Reason is the text typed into a refused form (Form: which form).
 	Reason, ReasonError, Form string
 }

@@ -22,9 +22,29 @@ import (
 
 // sendVehicleApplication has central send an application for site down,
 // sealed to the site's box key as central's portal does, with a block of
-// plates, and waits until the site has taken it over; claimBy, when set,
-// then claims it at the site.
+// plates, and waits until the site's downlink has taken it over; claimBy,
+// when set, then claims it at the site.
 func sendVehicleApplication(t *testing.T, c *central.Central, app *applianceNode, site, id, claimBy string) {
+	t.Helper()
+	submitVehicleApplication(t, c, site, id)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, err := vehicle.Get(context.Background(), app.Store.Read(), id); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("application %s not at the site within 15 s", id)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if claimBy != "" {
+		claimVehicleApplication(t, app, id, claimBy)
+	}
+}
+
+// submitVehicleApplication appends an application (and a block of
+// plates) to central's outbound log to site.
+func submitVehicleApplication(t *testing.T, c *central.Central, site, id string) {
 	t.Helper()
 	ctx := context.Background()
 	// The site's box key comes with its first polls.
@@ -55,23 +75,17 @@ func sendVehicleApplication(t *testing.T, c *central.Central, app *applianceNode
 			Sealed: sealed, Submitted: time.Now().UnixMilli(), TokenHash: tok[:], PlateMode: a.Plate.Mode}}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if _, err := vehicle.Get(ctx, app.Store.Read(), id); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("application %s not at the site within 15 s", id)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if claimBy != "" {
-		if _, err := app.Store.ExecuteTx(ctx, func(_ *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
-			e, err := vehicle.Decide(ctx, q, at, vehicle.Step{ID: id, Action: vehicle.ActionClaim, Staff: claimBy})
-			return []queue.Event{e}, err
-		}); err != nil {
-			t.Fatal(err)
-		}
+}
+
+// claimVehicleApplication claims id at the site for staff.
+func claimVehicleApplication(t *testing.T, app *applianceNode, id, staff string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := app.Store.ExecuteTx(ctx, func(_ *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
+		e, err := vehicle.Decide(ctx, q, at, vehicle.Step{ID: id, Action: vehicle.ActionClaim, Staff: staff})
+		return []queue.Event{e}, err
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 
