@@ -32,7 +32,7 @@ func (s *Server) VerifyURL(code string) string {
 // names (s.sender(), read before: the store's lock may be held).
 func (s *Server) permitPDF(p *vehicle.ApplicationApproved, at time.Time, head []string) ([]byte, error) {
 	t := func(key string, args ...any) string { return ui.Translate(letterLang, key, args...) }
-	until := germanDay(p.ValidUntil)
+	until := ui.Day(letterLang, p.ValidUntil)
 	heading, big := t("kfz.permit.heading"), p.Plate
 	plate := p.Plate
 	if p.Plate == "" {
@@ -56,15 +56,6 @@ func (s *Server) permitPDF(p *vehicle.ApplicationApproved, at time.Time, head []
 		Date:  at,
 	}
 	return pdf.Bytes(doc)
-}
-
-// germanDay writes YYYY-MM-DD as DD.MM.YYYY.
-func germanDay(d string) string {
-	t, err := time.Parse(time.DateOnly, d)
-	if err != nil {
-		return d
-	}
-	return t.Format("02.01.2006")
 }
 
 // deskVehicleFile: GET /desk/vehicle/{id}/files/{sha}: an attachment of

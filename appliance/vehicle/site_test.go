@@ -449,6 +449,23 @@ func TestDecisionMessages(t *testing.T) {
 		!strings.Contains(m.SMS, "abgelehnt") || m.Key != "vehicle:V0003:rejected" {
 		t.Fatalf("message: %+v", m)
 	}
+
+	s.apply(s.submit("V0005", goodApplication(vehicle.ProcessDeregister, ""), ""))
+	s.step(vehicle.Step{ID: "V0005", Action: vehicle.ActionClaim, Staff: "anna"})
+	s.checkAll("V0005", "anna")
+	p, err := s.approve("V0005", "anna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err = vehicle.Site.Messages(ctx, s.store.Read(), workflow.Event{Type: vehicle.TypeApproved, Payload: p})
+	if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Text, "genehmigt") || !strings.Contains(msgs[0].SMS, "17.12.2026") ||
+		msgs[0].Key != "vehicle:V0005:approved" {
+		t.Fatalf("approval's message: %+v, %v", msgs, err)
+	}
+	// Claims and checks tell the applicant nothing.
+	if msgs, _ := vehicle.Site.Messages(ctx, s.store.Read(), workflow.Event{Type: vehicle.TypeClaimed, Payload: &vehicle.ApplicationClaimed{ID: "V0005"}}); len(msgs) != 0 {
+		t.Fatalf("a claim tells the applicant: %+v", msgs)
+	}
 }
 
 // TestUnreadableApplication: an application sealed to another key is
