@@ -20,8 +20,6 @@ import (
 // FIN, the last day it is valid, and a QR code of central's
 // /verify/{code}, where anyone (the police) checks it. It holds nothing
 // personal: it travels up to central and to the applicant's status page.
-// Its bytes are a function of the decision and at (the site's letterhead
-// aside), so the approval renders it twice and gets the same file.
 
 // VerifyURL is central's verification page of a permit's code.
 func (s *Server) VerifyURL(code string) string {

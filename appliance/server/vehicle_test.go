@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -338,5 +339,63 @@ func TestVehicleDeskFourEyes(t *testing.T) {
 	a, _ := vehicle.Get(context.Background(), h.store.Read(), "V3001")
 	if a.Status != vehicle.StatusApproved || a.Staff != "anna" || a.Second != "demo" || a.Plate != "" {
 		t.Fatalf("approved: %+v", a)
+	}
+}
+
+// TestVehicleApprovalsAtOnce: approvals that race for the next plate of
+// the block each get their own plate and a permit that shows it (the
+// permit is rendered before the command: one that lost its plate goes
+// round again).
+func TestVehicleApprovalsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	h := newOrdersHarness(t)
+	h.grantPlates(t, 1, "AB", 100, 199)
+	const n = 4
+	for i := range n {
+		id := "V400" + string(rune('1'+i))
+		h.submitVehicle(t, id, vehicle.ProcessNew, vehicle.PlateRandom, nil, false)
+		h.vehicleAPI(t, "demo", id, "claim", "")
+		for _, c := range vehicle.RequiredChecks(vehicle.ProcessNew) {
+			h.vehicleAPI(t, "demo", id, "check", `{"check":"`+c+`","ok":true}`)
+		}
+	}
+	results := make(chan response, n)
+	for i := range n {
+		go func() {
+			req := h.newRequest(t, http.MethodPost, "/api/v1/vehicle-applications/V400"+string(rune('1'+i))+"/approve", nil)
+			req.SetBasicAuth("demo", "demo")
+			res, err := h.client.Do(req)
+			if err != nil {
+				results <- response{status: 0, body: []byte(err.Error())}
+				return
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			results <- response{status: res.StatusCode, body: b}
+		}()
+	}
+	for range n {
+		if res := <-results; res.status != 200 {
+			t.Fatalf("approve: %d %s", res.status, res)
+		}
+	}
+	seen := map[string]bool{}
+	for i := range n {
+		a, err := vehicle.Get(ctx, h.store.Read(), "V400"+string(rune('1'+i)))
+		if err != nil || a.Plate == "" || seen[a.Plate] {
+			t.Fatalf("%s: plate %q (seen: %v), %v", a.ID, a.Plate, seen, err)
+		}
+		seen[a.Plate] = true
+		rc, _, err := h.store.Blobs().Open(ctx, a.Permit.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		path := filepath.Join(t.TempDir(), "permit.pdf")
+		os.WriteFile(path, b, 0o600)
+		if text := pdfText(t, path); !strings.Contains(text, a.Plate) {
+			t.Fatalf("%s's permit does not show its plate %s:\n%s", a.ID, a.Plate, text)
+		}
 	}
 }
