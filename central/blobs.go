@@ -95,3 +95,12 @@ func (n noBlobs) Received(context.Context, string) (int, error)       { return 0
 func (n noBlobs) PutChunk(context.Context, string, int, []byte) error { return n.err() }
 func (n noBlobs) Commit(context.Context, blob.Ref) error              { return n.err() }
 func (n noBlobs) Discard(context.Context, string) error               { return n.err() }
+func (n noBlobs) Remove(context.Context, string) error                { return n.err() }
+
+// ReferenceBlob records that site may send up (dir blob.Up) or fetch
+// (blob.Down) the file ref names, for a file the logs reference in a form
+// Refs cannot see (inside a sealed payload). Files in the clear in an
+// event's payload need no call: the fold finds them.
+func (c *Central) ReferenceBlob(site, dir string, ref blob.Ref) {
+	c.blobs.saw(dir == blob.Up, site, ref)
+}

@@ -157,7 +157,8 @@ func (s *Server) Handler() http.Handler {
 	// A long poll waits up to MaxOutboundWait: longer than the server's
 	// write timeout.
 	r.With(web.WriteTimeout(MaxOutboundWait+30*time.Second)).Get("/api/v1/sync/outbound", s.getOutbound)
-	r.Get("/api/v1/sync/log", s.getSiteLog) // a replacement appliance restores its site (sitelog.go)
+	r.Get("/api/v1/sync/log", s.getSiteLog)     // a replacement appliance restores its site (sitelog.go)
+	r.Route("/api/v1/sync/blobs", s.blobRoutes) // files, chunk by chunk (blobs.go)
 	r.With(s.requireAdminAPI).Get("/api/v1/sync/status", s.apiSyncStatus)
 	r.With(s.requireAdminAPI).Get("/api/v1/devices", s.apiDevices)
 	r.With(s.requireAdminAPI).Post("/api/v1/exam/cohort", s.apiImportCohort)

@@ -69,6 +69,8 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"SMSHandovers", testSMSHandovers},
 		{"PlateReservations_Concurrent", testPlateReservationsConcurrent},
 		{"PlateReservations_Lifetime", testPlateReservationsLifetime},
+		{"Blobs_PutOpen", testBlobsPutOpen},
+		{"Blobs_Receive", testBlobsReceive},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/veedel/veedel/sync/blob"
 	"io"
 	"log/slog"
 	"net"
@@ -134,6 +135,7 @@ type applianceNode struct {
 	Store    *sqlite.Store
 	Uplink   *uplink.Uplink
 	Downlink *downlink.Downlink // applies central's outbound log (nil without sync)
+	Blobs    *blob.Transfer     // moves the workflows' files (nil without sync)
 	Clock    *clock.Clock       // the site's clock, checked against central's
 	Key      ed25519.PrivateKey // the site's key, signs every batch
 	// centralClock is central's clock as the uplink and downlink measure
@@ -295,6 +297,8 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 			Client: clk.Client(client, 15*time.Second), Key: key, EnrollToken: cfg.EnrollToken, Enrollments: store, Central: n.centralClock}
 		n.Downlink = &downlink.Downlink{Inbox: store, Site: cfg.Site, CentralURL: cfg.CentralURL, Logger: cfg.Logger,
 			Client: clk.Client(client, 0), Now: cfg.Now, Authorize: n.signPoll, BoxKey: box, Central: n.centralClock}
+		n.Blobs = &blob.Transfer{DB: store.Writer(), Files: store.Blobs(), Site: cfg.Site, CentralURL: cfg.CentralURL,
+			Client: clk.Client(client, time.Minute), Authorize: n.signBlob, Central: n.centralClock, Logger: cfg.Logger, Now: cfg.Now}
 	}
 	return n, nil
 }
@@ -305,6 +309,15 @@ func openAppliance(ctx context.Context, cfg applianceConfig) (*applianceNode, er
 func (n *applianceNode) signPoll(r *http.Request) error {
 	if !n.Uplink.Status().Enrolled {
 		return fmt.Errorf("%w: waiting for the enrollment at central", downlink.ErrNotReady)
+	}
+	changelog.SignRequest(r, n.cfg.Site, n.Key, n.centralClock.Now(n.now()))
+	return nil
+}
+
+// signBlob signs a request of the file transfer as signPoll signs a poll.
+func (n *applianceNode) signBlob(r *http.Request) error {
+	if !n.Uplink.Status().Enrolled {
+		return fmt.Errorf("%w: waiting for the enrollment at central", blob.ErrNotReady)
 	}
 	changelog.SignRequest(r, n.cfg.Site, n.Key, n.centralClock.Now(n.now()))
 	return nil
@@ -350,6 +363,13 @@ func (n *applianceNode) Run(ctx context.Context) error {
 				n.cfg.Logger.Error("downlink stopped", "site", n.cfg.Site, "err", err)
 			}
 		}()
+	}
+	if n.Blobs != nil {
+		wake, stop := n.Store.Subscribe()
+		defer stop()
+		n.Blobs.Wake = wake
+		srv.BlobStatus = n.Blobs.Status
+		wg.Go(func() { n.Blobs.Run(ctx) })
 	}
 	wg.Add(1)
 	go func() {
