@@ -19,6 +19,7 @@ func Site() []workflow.Site {
 		appointment.Site,
 		exam.Site,
 		plates.Site,
+		vehicle.Site,
 	}
 }
 

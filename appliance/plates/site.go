@@ -131,6 +131,9 @@ func project(ctx context.Context, q workflow.Querier, env workflow.Env, e workfl
 // blocks, or (Token set) the plate a citizen reserved.
 type AssignRequest struct {
 	Token string `json:"reservation_token,omitempty"`
+	// TokenHash names the reservation by its token's hash instead (an
+	// online application carries the hash, never the token).
+	TokenHash []byte `json:"-"`
 	// Ref is the desk's reference of the registration (a case number);
 	// never personal data.
 	Ref string `json:"ref,omitempty"`
@@ -162,8 +165,11 @@ func Assign(ctx context.Context, q workflow.Querier, at time.Time, req AssignReq
 		return nil, nil, err
 	}
 	var a *Assigned
-	if strings.TrimSpace(req.Token) != "" {
-		hash := TokenHash(req.Token)
+	if strings.TrimSpace(req.Token) != "" || req.TokenHash != nil {
+		hash := req.TokenHash
+		if hash == nil {
+			hash = TokenHash(req.Token)
+		}
 		var plate, status string
 		var expires int64
 		err := q.QueryRowContext(ctx, `SELECT plate, status, expires_at FROM plate_reservations WHERE token_hash = ?`, hash).Scan(&plate, &status, &expires)

@@ -134,6 +134,8 @@ type deskPage struct {
 	ExamStaff, ExamAudit bool
 	// Plates: the site hands out number plates (desk_plates.go).
 	Plates bool
+	// Vehicle: the site decides i-Kfz applications (desk_vehicle.go).
+	Vehicle bool
 }
 
 func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +146,7 @@ func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, status int, 
 	sess := session(r)
 	now := s.current()
 	p := deskPage{User: sess.User, ServiceName: map[string]string{}, CanSetup: mayConfigure(sess.User), Reprint: s.Printer != nil,
-		OpenOrders: s.openOrders(r.Context()), ExamStaff: sqlite.SeesHealthData(sess.User.Role), Plates: s.hasPlates(r.Context())}
+		OpenOrders: s.openOrders(r.Context()), ExamStaff: sqlite.SeesHealthData(sess.User.Role), Plates: s.hasPlates(r.Context()), Vehicle: s.hasVehicle(r.Context())}
 	s.Store.View(func(st *queue.State) {
 		p.SiteName, p.Counters, p.Services = st.Site.Name, counterViews(st), serviceViews(st)
 		p.DeviceBanner = deviceBannerOf(deviceViews(st))

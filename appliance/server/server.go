@@ -113,6 +113,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/desk/tickets/{id}/reprint", s.deskReprint)
 		r.Get("/desk/orders", s.deskOrders)
 		s.deskPlateRoutes(r)
+		s.deskVehicleRoutes(r)
 		r.Get("/desk/orders/{code}", s.deskOrder)
 		r.Get("/desk/orders/{code}/letter.pdf", s.deskOrderLetter)
 		r.Get("/desk/orders/{code}/slip.pdf", s.deskOrderSlip)
@@ -153,6 +154,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/orders/{code}/{action}", s.apiOrderAction)
 		s.examRoutes(r)
 		s.plateRoutes(r)
+		s.vehicleRoutes(r)
 	})
 	return r
 }

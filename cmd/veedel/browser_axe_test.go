@@ -43,6 +43,9 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 		Users: []userSpec{{Name: "demo", Password: "demo", Role: "lead"}}})
 	tokens := issueTickets(t, app.URL, 3, "meldung")
 	synced(t, cent.URL, app, 10*time.Second)
+	// An i-Kfz application claimed by the clerk: its page shows the
+	// checks and the decision's forms.
+	sendVehicleApplication(t, cn.Central, app, "kalk", "V7002", "demo")
 
 	run := func(what string, actions ...step) {
 		t.Helper()
@@ -88,6 +91,9 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 		app.URL + "/desk/logins",
 		app.URL + "/desk/kiosks",
 		app.URL + "/desk/plates",
+		app.URL + "/desk/vehicle",
+		app.URL + "/desk/vehicle/V7002",
+		app.URL + "/desk/vehicle/post",
 		cent.URL + "/",
 		cent.URL + "/t/" + tokens[0],
 		cent.URL + "/t/" + tokens[1],

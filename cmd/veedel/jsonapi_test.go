@@ -353,6 +353,14 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 				applyOutbound(t)
 				return ""
 			}},
+			{route: "/api/v1/vehicle-applications/{id}/{action}", target: func() string { return "/api/v1/vehicle-applications/V8001/request-info" }, staff: true,
+				wrongType: `{"reason":["Vollmacht"]}`, stored: lastSeq, setup: func(t *testing.T) string {
+					// An i-Kfz application central sent, claimed by the clerk.
+					submitVehicleApplication(t, c.Central, "kalk", "V8001")
+					applyOutbound(t)
+					claimVehicleApplication(t, site, "V8001", basicUser)
+					return `{"reason":"Bitte die Vollmacht hochladen."}`
+				}},
 			{path: "/api/v1/plates/return", staff: true, wrongType: `{"plate":1}`, stored: lastSeq, setup: func(t *testing.T) string {
 				status, _, b := send(t, appliance.URL, "/api/v1/plates/assign", `{}`, "application/json", true)
 				var a struct{ Plate string }
