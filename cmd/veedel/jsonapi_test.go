@@ -411,11 +411,20 @@ func TestEveryJSONEndpointRefusesBadBodies(t *testing.T) {
 				wrongType: `{"plate":42,"name":"Erika Muster","email":"erika@example.de"}`, stored: plateReservations},
 			{path: "/api/v1/sync/enroll", valid: enrollBody, wrongType: `{"site":"porz","token":` + fmt.Sprint(len(token)) + `,"public_key":"AAAA"}`,
 				stored: enrolledKeys},
+			// An i-Kfz application, sealed and sent down to the
+			// registration site (kalk, since the plates row above).
+			{path: "/api/v1/vehicle-applications", wrongType: `{"process":1}`, stored: outboundHead, valid: `{"process":"umschreibung",` +
+				`"owner":{"kind":"person","family_name":"Schmitz","given_names":"Anna","birth_date":"1984-03-17","street":"Venloer Str. 12","postcode":"50672","city":"Köln"},` +
+				`"vehicle":{"fin":"WVWZZZ1JZXW000001","zb1_number":"AB1234567C","zb1_code":"K7QM4XP","zb2_number":"AF7654321","zb2_code":"K7QM4XPA2B3C","current_plate":"K-AB 123"},` +
+				`"evb":"A1B2C3D","sepa":{"iban":"DE89370400440532013000","holder":"Anna Schmitz"},"plate":{"mode":"random"}}`},
 		}, []string{
-			"/api/v1/sync/batches",                // CBOR, signed (sync.go)
-			"/api/v1/sync/blobs/{sha}/{chunk}",    // a file's chunk, signed (blobs.go, blob_e2e_test.go)
-			"/api/v1/exam/cohort",                 // text/csv, the register's file (central/server/exam_test.go)
-			"/api/v1/appointments/{token}/cancel", // no body: the token is in the path
+			"/api/v1/vehicle-applications/files",              // the file itself is the body (central/server/vehicle_test.go)
+			"/api/v1/rollout",                                 // admins' plan, the strict decoder (central/server/admin_rollout_test.go)
+			"/api/v1/vehicle-applications/{token}/supplement", // needs a site's request for more; the strict decoder (central/server/vehicle_test.go)
+			"/api/v1/sync/batches",                            // CBOR, signed (sync.go)
+			"/api/v1/sync/blobs/{sha}/{chunk}",                // a file's chunk, signed (blobs.go, blob_e2e_test.go)
+			"/api/v1/exam/cohort",                             // text/csv, the register's file (central/server/exam_test.go)
+			"/api/v1/appointments/{token}/cancel",             // no body: the token is in the path
 		}},
 	}
 	for _, node := range nodes {
