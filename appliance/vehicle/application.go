@@ -146,9 +146,9 @@ func Validate(app Application, now time.Time, blocked []string) veedel.FieldErro
 		switch {
 		case !sha256Pattern.MatchString(a.File.SHA256):
 			f.Add(p+".file", "Datei fehlt: bitte erneut hochladen / file missing: please upload it again")
-		case !slices.Contains(AttachmentTypes, a.File.Type):
+		case a.File.Type != "" && !slices.Contains(AttachmentTypes, a.File.Type):
 			f.Add(p+".file", "Nur PDF oder JPEG / PDF or JPEG only")
-		case a.File.Size <= 0 || a.File.Size > MaxAttachmentSize:
+		case a.File.Size < 0 || a.File.Size > MaxAttachmentSize:
 			f.Add(p+".file", "Höchstens 10 MB je Datei / at most 10 MB per file")
 		}
 	}
