@@ -30,6 +30,7 @@ import (
 func (s *Server) deskExamRoutes(r chi.Router) {
 	r.Get("/desk/exams", s.deskExams)
 	r.Get("/desk/exams/audit.csv", s.deskExamAudit)
+	r.Get("/desk/exams/schools.csv", s.deskExamSchools)
 	r.Get("/desk/exams/{id}", s.deskExam)
 	r.Post("/desk/exams/{id}/record", s.deskExamRecord)
 	r.Get("/desk/exams/{id}/sign-off", s.deskExamSignOffForm)

@@ -389,6 +389,24 @@ func TestExamPages(t *testing.T) {
 	if code, _, _ := fetch(t, clerk, "GET", base+"/report.pdf", nil); code != http.StatusForbidden {
 		t.Fatalf("clerk prints the report: %d", code)
 	}
+	// The list for the school office: the signed-off children of the
+	// year with recommendation and support, nothing of the findings.
+	code, list, _ := fetch(t, doc, "GET", e.url+"/desk/exams/schools.csv?year=2027", nil)
+	lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(list, "\ufeff")), "\r\n")
+	if code != 200 || len(lines) != 2 || !strings.HasPrefix(lines[0], "Schulbezirk;Name;Vorname;Geburtsdatum;Empfehlung;Förderbedarf;") ||
+		!strings.HasPrefix(lines[1], "Innenstadt;Quaxelbrink;Philippa;03.11.2020;schulfähig mit Förderung;Sehen;") ||
+		strings.Contains(list, "Augenarzt") || strings.Contains(list, "Normalgewicht") || strings.Contains(list, "auffällig") {
+		t.Fatalf("school list: %d %q", code, list)
+	}
+	if code, list, _ := fetch(t, doc, "GET", e.url+"/desk/exams/schools.csv?year=2026", nil); code != 200 || strings.Contains(list, "Quaxelbrink") {
+		t.Errorf("another year's list: %d %q", code, list)
+	}
+	if code, _, _ := fetch(t, doc, "GET", e.url+"/desk/exams/schools.csv?year=zwei", nil); code != http.StatusBadRequest {
+		t.Errorf("a year that is not one: %d", code)
+	}
+	if code, list, _ := fetch(t, clerk, "GET", e.url+"/desk/exams/schools.csv", nil); code != http.StatusForbidden || strings.Contains(list, "Quaxelbrink") {
+		t.Errorf("clerk gets the school list: %d", code)
+	}
 
 	lead := e.browserAs(t, "demo")
 	if code, page, _ := fetch(t, lead, "GET", e.url+"/desk", nil); code != 200 || !strings.Contains(page, "/desk/exams/audit.csv") || strings.Contains(page, `id="exams-link"`) {
@@ -396,7 +414,8 @@ func TestExamPages(t *testing.T) {
 	}
 	if code, csv, _ := fetch(t, lead, "GET", e.url+"/desk/exams/audit.csv", nil); code != 200 || !strings.Contains(csv, "aerztin;doctor;sign_off;"+created.ID) ||
 		!strings.Contains(csv, "assistenz;assistant;report;"+created.ID+";school") ||
-		!strings.Contains(csv, "assistenz;assistant;denied;"+created.ID) || strings.Contains(csv, "Quaxelbrink") {
+		!strings.Contains(csv, "assistenz;assistant;denied;"+created.ID) || !strings.Contains(csv, "aerztin;doctor;school_list;;year=2027") ||
+		strings.Contains(csv, "Quaxelbrink") {
 		t.Fatalf("audit export: %d %s", code, csv)
 	}
 }
