@@ -462,3 +462,40 @@ func TestEscrowReplaced(t *testing.T) {
 		t.Fatalf("site's record after the new key: %+v", r.Measurement)
 	}
 }
+
+// The health office's SOPESS limits replace the demo's, domain by
+// domain; a file that misses a domain, names an unknown one or puts the
+// limits out of order is refused with what is wrong.
+func TestReadSOPESSLimits(t *testing.T) {
+	valid := `{"selektive_aufmerksamkeit":{"normal":13,"borderline":10},"zahlen_mengen":{"normal":5,"borderline":3},` +
+		`"visuomotorik":{"normal":9,"borderline":7},"visuelles_wahrnehmen":{"normal":4,"borderline":3},` +
+		`"koerperkoordination":{"normal":28,"borderline":20},"sprache":{"normal":8,"borderline":6},"artikulation":{"normal":2,"borderline":1}}`
+	m, err := exam.ReadSOPESSLimits(strings.NewReader(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := m[exam.DomainNumbers]; d.Normal != 5 || d.Borderline != 3 || d.Items != exam.DefaultSOPESS[exam.DomainNumbers].Items {
+		t.Errorf("zahlen_mengen = %+v", d)
+	}
+	for name, bad := range map[string]string{
+		"missing domain": strings.Replace(valid, `"artikulation":{"normal":2,"borderline":1}`, `"x":{}`, 1),
+		"unknown domain": strings.TrimSuffix(valid, "}") + `,"malen":{"normal":1,"borderline":0}}`,
+		"out of order":   strings.Replace(valid, `"normal":5,"borderline":3`, `"normal":3,"borderline":5`, 1),
+		"above the max":  strings.Replace(valid, `"normal":2,"borderline":1`, `"normal":3,"borderline":1`, 1),
+		"no borderline":  strings.Replace(valid, `"normal":5,"borderline":3`, `"normal":5`, 1),
+		"not JSON":       `normal=5`,
+	} {
+		if _, err := exam.ReadSOPESSLimits(strings.NewReader(bad)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	// In use, the limits change the finding: 3 of 6 is auffällig by the
+	// demo's values and grenzwertig by these.
+	before, _ := exam.ScoreDomain(exam.DomainNumbers, []int{1, 1, 1, 0, 0, 0})
+	exam.UseSOPESSLimits(m)
+	defer exam.UseSOPESSLimits(exam.DefaultSOPESS)
+	after, _ := exam.ScoreDomain(exam.DomainNumbers, []int{1, 1, 1, 0, 0, 0})
+	if before.Finding != exam.FindingAbnormal || after.Finding != exam.FindingBorderline {
+		t.Errorf("findings %s then %s, want auffällig then grenzwertig", before.Finding, after.Finding)
+	}
+}

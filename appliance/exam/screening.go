@@ -1,7 +1,10 @@
 package exam
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"sync/atomic"
 	"time"
 )
 
@@ -105,12 +108,12 @@ type SOPESSDomain struct {
 	Normal, Borderline int
 }
 
-// SOPESSDomains are the items and limits per domain. The item counts
+// DefaultSOPESS are the items and limits per domain. The item counts
 // follow the SOPESS manual's tasks (LIGA.NRW, 2009); the limits are the
 // health office's to set from the manual's norm tables for the cohort
-// (the values here are the demo's and must be checked against the
-// manual before the first exam day).
-var SOPESSDomains = map[string]SOPESSDomain{
+// (appliance -sopess-limits, ReadSOPESSLimits): the values here are the
+// demo's and must be replaced by the manual's before the first exam day.
+var DefaultSOPESS = map[string]SOPESSDomain{
 	DomainAttention:    {Items: 1, MaxItem: 20, Normal: 12, Borderline: 9},
 	DomainNumbers:      {Items: 6, MaxItem: 1, Normal: 5, Borderline: 4},
 	DomainVisuomotor:   {Items: 6, MaxItem: 2, Normal: 8, Borderline: 6},
@@ -120,9 +123,63 @@ var SOPESSDomains = map[string]SOPESSDomain{
 	DomainArticulation: {Items: 1, MaxItem: 2, Normal: 2, Borderline: 1},
 }
 
+// sopess holds the health office's limits once UseSOPESSLimits set them.
+var sopess atomic.Pointer[map[string]SOPESSDomain]
+
+// SOPESSDomains returns the domains' items and limits in use: the health
+// office's (UseSOPESSLimits), else DefaultSOPESS.
+func SOPESSDomains() map[string]SOPESSDomain {
+	if m := sopess.Load(); m != nil {
+		return *m
+	}
+	return DefaultSOPESS
+}
+
+// UseSOPESSLimits makes the site score SOPESS by m (ReadSOPESSLimits).
+func UseSOPESSLimits(m map[string]SOPESSDomain) { sopess.Store(&m) }
+
+// ReadSOPESSLimits reads the health office's SOPESS limits from the
+// manual's norm tables, as JSON: every domain by name with its "normal"
+// (the least sum that is unauffällig) and "borderline" (the least that is
+// grenzwertig), {"zahlen_mengen": {"normal": 5, "borderline": 4}, …}.
+// The item counts stay the manual's. An error names what is wrong.
+func ReadSOPESSLimits(r io.Reader) (map[string]SOPESSDomain, error) {
+	var in map[string]struct {
+		Normal     *int `json:"normal"`
+		Borderline *int `json:"borderline"`
+	}
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, fmt.Errorf("SOPESS limits: not the expected JSON: %v", err)
+	}
+	out := make(map[string]SOPESSDomain, len(DefaultSOPESS))
+	for _, name := range Domains {
+		l, ok := in[name]
+		if !ok {
+			return nil, fmt.Errorf("SOPESS limits: domain %q missing", name)
+		}
+		d := DefaultSOPESS[name]
+		if l.Normal == nil || l.Borderline == nil {
+			return nil, fmt.Errorf("SOPESS limits: %s needs normal and borderline", name)
+		}
+		d.Normal, d.Borderline = *l.Normal, *l.Borderline
+		if max := d.Items * d.MaxItem; d.Borderline < 0 || d.Borderline > d.Normal || d.Normal > max {
+			return nil, fmt.Errorf("SOPESS limits: %s wants 0 ≤ borderline (%d) ≤ normal (%d) ≤ %d points", name, d.Borderline, d.Normal, max)
+		}
+		out[name] = d
+	}
+	for name := range in {
+		if _, ok := DefaultSOPESS[name]; !ok {
+			return nil, fmt.Errorf("SOPESS limits: unknown domain %q", name)
+		}
+	}
+	return out, nil
+}
+
 // ScoreDomain sums a domain's items and judges them.
 func ScoreDomain(domain string, items []int) (DomainScore, error) {
-	d, ok := SOPESSDomains[domain]
+	d, ok := SOPESSDomains()[domain]
 	if !ok {
 		return DomainScore{}, fmt.Errorf("unbekannter Bereich / unknown domain")
 	}

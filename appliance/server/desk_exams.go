@@ -231,7 +231,7 @@ func (s *Server) examPageOf(r *http.Request, u sqlite.User, id, action, detail s
 	if err != nil {
 		return examPage{}, err
 	}
-	p := examPage{Rec: rec, Doctor: u.Role == sqlite.RoleDoctor, Domains: exam.Domains, SOPESS: exam.SOPESSDomains, Vaccines: exam.Vaccines,
+	p := examPage{Rec: rec, Doctor: u.Role == sqlite.RoleDoctor, Domains: exam.Domains, SOPESS: exam.SOPESSDomains(), Vaccines: exam.Vaccines,
 		Frequencies: exam.HearingFrequencies, Areas: exam.Areas, Sides: []string{"right", "left"}, Recommends: exam.Recommendations, SupportNeeds: exam.SupportNeeds}
 	p.AgeMonths, _ = exam.AgeMonths(rec.Person.BirthDate, s.today())
 	p.Recorded = recordedValues(rec)
@@ -369,7 +369,7 @@ func inputOf(section string, form url.Values, fe veedel.FieldErrors) exam.Input 
 	case "sopess":
 		in.SOPESS = map[string][]int{}
 		for _, d := range exam.Domains {
-			spec := exam.SOPESSDomains[d]
+			spec := exam.SOPESSDomains()[d]
 			items, given := make([]int, spec.Items), 0
 			for i := range items {
 				if n, ok := integer(fe, form, fmt.Sprintf("sopess_%s_%d", d, i)); ok {

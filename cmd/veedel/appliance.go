@@ -458,6 +458,7 @@ func runAppliance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve the kiosk, desk, display and API over HTTPS (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert")
 	examEscrow := fs.String("exam-escrow-pub", "", "the health office's escrow public key file (FILE.pub of veedel exam escrow-keygen); a school-health site records no exam before it has one")
+	sopessLimits := fs.String("sopess-limits", "", "the health office's SOPESS limits from the manual's norm tables, a JSON file {\"zahlen_mengen\": {\"normal\": 5, \"borderline\": 4}, …} naming every domain (empty: the demo's values)")
 	announce := fs.String("announce", os.Getenv("VEEDEL_ANNOUNCE"), "the call display's spoken German text, with {number} (spelled digit by digit) and {counter} (or set VEEDEL_ANNOUNCE; default \"Nummer {number}, bitte zu {counter}.\")")
 	smsGateway := fs.String("sms-gateway", os.Getenv("VEEDEL_SMS_GATEWAY"), "URL of an SMS gateway's HTTP API (or set VEEDEL_SMS_GATEWAY; empty: SMS are only logged, number masked); set VEEDEL_SMS_AUTHORIZATION for its Authorization header")
 	smsBody := fs.String("sms-body", envOr("VEEDEL_SMS_BODY", notify.DefaultGatewayBody), "the gateway request's body with {to} and {text}, escaped for -sms-content-type (or set VEEDEL_SMS_BODY)")
@@ -528,6 +529,18 @@ veedel appliance restore -help.
 	}
 	if *kioskIdle < time.Second {
 		return usageErrorf("appliance: -kiosk-idle must be at least 1s, e.g. 60s")
+	}
+	if *sopessLimits != "" {
+		f, err := os.Open(*sopessLimits)
+		if err != nil {
+			return usageErrorf("appliance: -sopess-limits: %v", err)
+		}
+		limits, err := exam.ReadSOPESSLimits(f)
+		f.Close()
+		if err != nil {
+			return usageErrorf("appliance: -sopess-limits %s: %v", *sopessLimits, err)
+		}
+		exam.UseSOPESSLimits(limits)
 	}
 	brand, err := loadBrand()
 	if err != nil {

@@ -312,3 +312,20 @@ func TestDemoScale(t *testing.T) {
 		t.Errorf("control page: %d", rec.Code)
 	}
 }
+
+// TestSOPESSLimitsFlag: a limits file that cannot be read or does not
+// hold every domain in order stops the appliance before it starts, with
+// exit 2 and one line naming the flag and the fault.
+func TestSOPESSLimitsFlag(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "sopess.json")
+	os.WriteFile(bad, []byte(`{"zahlen_mengen":{"normal":3,"borderline":5}}`), 0o644)
+	for _, file := range []string{bad, filepath.Join(dir, "missing.json")} {
+		var stdout, stderr strings.Builder
+		code := run(context.Background(), []string{"appliance", "-site", "gesundheitsamt", "-data", dir, "-sopess-limits", file}, &stdout, &stderr)
+		msg := strings.TrimSpace(stderr.String())
+		if code != 2 || !strings.Contains(msg, "-sopess-limits") || strings.Contains(msg, "\n") {
+			t.Errorf("-sopess-limits %s: exit %d, %q; want exit 2 and one line", filepath.Base(file), code, msg)
+		}
+	}
+}
