@@ -68,6 +68,10 @@ func (s *Server) adminRoutes(r chi.Router) {
 			r.Post("/sites/{site}/hours", s.adminSaveHours)
 			r.Post("/exam/cohort", s.adminExamCohort)
 			r.Post("/exam/districts", s.adminExamDistrict)
+			if s.Business != nil { // the business portal's companies (business_settings.go)
+				r.Get("/unternehmen", s.adminBusiness)
+				r.Post("/unternehmen", s.adminAddCompany)
+			}
 		})
 	})
 }
