@@ -354,4 +354,3 @@ func NewWebhookSecret(key []byte, company string) (string, []byte, error) {
 	sealed, err := Seal(key, webhookAAD(company), []byte(secret))
 	return secret, sealed, err
 }
-
