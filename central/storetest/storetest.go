@@ -69,6 +69,9 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"SMSHandovers", testSMSHandovers},
 		{"PlateReservations_Concurrent", testPlateReservationsConcurrent},
 		{"PlateReservations_Lifetime", testPlateReservationsLifetime},
+		{"Business_Accounts", testBusinessAccounts},
+		{"Business_RowKeys", testBusinessRowKeys},
+		{"Business_Deliveries", testBusinessDeliveries},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
