@@ -95,7 +95,8 @@ var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,39}$`)
 // letters, digits and dashes, as it appears in logs and logins.
 func CheckID(field, id string) error {
 	if !idRE.MatchString(id) {
-		return veedel.FieldErrors{field: "2–40 Kleinbuchstaben, Ziffern oder Bindestriche / 2–40 lower-case letters, digits or dashes"}.Err("Name ungültig / invalid name")
+		return veedel.FieldErrors{field: "2–40 Kleinbuchstaben, Ziffern oder Bindestriche / 2–40 lower-case letters, digits or dashes"}.
+			Err(field + ": 2–40 Kleinbuchstaben, Ziffern oder Bindestriche / " + field + ": 2–40 lower-case letters, digits or dashes")
 	}
 	return nil
 }
