@@ -20,15 +20,16 @@ import (
 // companies (/admin/unternehmen).
 
 type businessSettingsData struct {
-	Frame     businessFrame
-	Users     []business.User
-	Keys      []business.APIKey
-	Webhook   string
-	HasSecret bool
-	NewKey    string // shown once
-	NewSecret string // shown once
-	Form      map[string]string
-	Fields    map[string]string
+	Frame      businessFrame
+	Users      []business.User
+	Keys       []business.APIKey
+	Webhook    string
+	HasSecret  bool
+	NewKey     string // shown once
+	NewKeyName string
+	NewSecret  string // shown once
+	Form       map[string]string
+	Fields     map[string]string
 }
 
 func (s *Server) renderBusinessError(w http.ResponseWriter, r *http.Request, err error) {
@@ -113,7 +114,7 @@ func (s *Server) businessCreateKey(w http.ResponseWriter, r *http.Request) {
 		s.renderBusinessError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
 		return
 	}
-	_, key, err := s.Business.CreateAPIKey(r.Context(), currentCompanyUser(r).Company, r.PostForm.Get("key_name"), s.now())
+	k, key, err := s.Business.CreateAPIKey(r.Context(), currentCompanyUser(r).Company, r.PostForm.Get("key_name"), s.now())
 	if err != nil {
 		if f := veedel.ErrorFields(err); f["name"] != "" {
 			err = veedel.FieldErrors{"key_name": f["name"]}.Err(veedel.ErrorMessage(err))
@@ -121,7 +122,7 @@ func (s *Server) businessCreateKey(w http.ResponseWriter, r *http.Request) {
 		s.settingsFailed(w, r, businessSettingsData{}, err)
 		return
 	}
-	s.renderBusinessSettings(w, r, http.StatusCreated, businessSettingsData{NewKey: key}, "")
+	s.renderBusinessSettings(w, r, http.StatusCreated, businessSettingsData{NewKey: key, NewKeyName: k.Name}, "")
 }
 
 func (s *Server) businessRevokeKey(w http.ResponseWriter, r *http.Request) {
