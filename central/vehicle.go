@@ -8,7 +8,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -171,4 +174,69 @@ func (c *Central) storedFile(ctx context.Context, ref blob.Ref) (blob.Ref, error
 	}
 	rc.Close()
 	return stored, nil
+}
+
+// MaxSupplementNote bounds the applicant's answer to a request for more.
+const MaxSupplementNote = 2000
+
+// SupplementVehicleApplication forwards the applicant's answer to the
+// site's request for more (status info_requested): a note, sealed like
+// the application, and files central has. ENOTFOUND for an unknown
+// token, ECONFLICT when nothing is asked.
+func (c *Central) SupplementVehicleApplication(ctx context.Context, token, note string, files []vehicle.Attachment) error {
+	a, ok := c.VehicleApplications().ByToken(token)
+	if !ok {
+		return veedel.Errorf(veedel.ENOTFOUND, "Antrag nicht gefunden / application not found")
+	}
+	if a.Status != vehicle.StatusInfoRequested {
+		return veedel.Errorf(veedel.ECONFLICT, "Die Zulassungsstelle hat nichts nachgefragt / the registration office asked for nothing")
+	}
+	f := veedel.FieldErrors{}
+	note = strings.TrimSpace(note)
+	switch {
+	case note == "" && len(files) == 0:
+		f.Add("note", "Bitte eine Antwort schreiben oder eine Datei anhängen / please write an answer or attach a file")
+	case utf8.RuneCountInString(note) > MaxSupplementNote:
+		f.Add("note", "Höchstens 2000 Zeichen / at most 2000 characters")
+	default:
+		if r, bad := veedel.UnsafeRune(note); bad {
+			de, en := veedel.DescribeRune(r)
+			f.Add("note", "Enthält "+de+": bitte entfernen / contains "+en+": please remove it")
+		}
+	}
+	if len(files) > vehicle.MaxAttachments {
+		f.Add("attachments", "Höchstens 5 Dateien / at most 5 files")
+	}
+	for i := range files {
+		ref, err := c.storedFile(ctx, files[i].File)
+		if veedel.ErrorCode(err) == veedel.ENOTFOUND {
+			f.Add("attachments."+strconv.Itoa(i)+".file", "Datei nicht angekommen: bitte erneut hochladen / file not received: please upload it again")
+			continue
+		} else if err != nil {
+			return err
+		}
+		ref.Name = files[i].File.Name
+		files[i].File = ref
+		if !slices.Contains(vehicle.AttachmentKinds, files[i].Kind) {
+			files[i].Kind = vehicle.AttachmentOther
+		}
+	}
+	if err := f.Err(vehicle.Invalid); err != nil {
+		return err
+	}
+	p := &vehicle.ApplicationSupplemented{ID: a.ID, Attachments: files}
+	if note != "" {
+		box, err := c.BoxKey(ctx, a.Site)
+		if err != nil {
+			return err
+		}
+		plain, err := cbor.Marshal(note)
+		if err != nil {
+			return err
+		}
+		if p.Sealed, err = changelog.Seal(box, vehicle.SealInfo(a.Site, a.ID), plain); err != nil {
+			return veedel.Errorf(veedel.EUNAVAILABLE, "Die Zulassungsstelle nimmt gerade nichts an / the registration office takes nothing right now")
+		}
+	}
+	return c.SendToSite(ctx, a.Site, workflow.Event{Type: vehicle.TypeSupplemented, Entity: vehicle.Entity(a.ID), At: c.now(), Payload: p})
 }

@@ -46,8 +46,11 @@ type orderField struct {
 	Dir          string // "ltr" for e-mail, phone and dates inside Arabic pages
 	MaxLength    int
 	Optional     bool
-	Value        string
-	Error        string // the message in the page's language, "" when fine
+	// Conditional: required in one case only (for a person, not a
+	// company): marked neither optional nor required.
+	Conditional bool
+	Value       string
+	Error       string // the message in the page's language, "" when fine
 	// OptionalText and ErrorPrefix are "freiwillig" and "Fehler" in the
 	// page's language.
 	OptionalText, ErrorPrefix string

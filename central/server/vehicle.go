@@ -45,6 +45,7 @@ func (s *Server) vehicleRoutes(r chi.Router) {
 	r.Post("/api/v1/vehicle-applications/files", s.apiVehicleFile)
 	r.Post("/api/v1/vehicle-applications", s.apiSubmitVehicle)
 	r.Get("/api/v1/vehicle-applications/{token}", s.apiVehicleStatus)
+	r.Post("/api/v1/vehicle-applications/{token}/supplement", s.apiSupplementVehicle)
 	r.Get("/api/v1/verify/{code}", s.apiVerify)
 	r.Get(vehiclePortalPath, s.vehicleChoose)
 	r.Get(vehiclePortalPath+"/{process}", s.vehicleForm)
@@ -52,6 +53,7 @@ func (s *Server) vehicleRoutes(r chi.Router) {
 	r.Get("/kfz/s/{token}", s.vehicleStatusPage)
 	r.Get("/kfz/s/{token}/bestaetigung", s.vehicleStatusPage)
 	r.Get("/kfz/s/{token}/genehmigung.pdf", s.vehiclePermit)
+	r.Post("/kfz/s/{token}/nachreichen", s.vehicleSupplementForm)
 	r.Get("/verify/{code}", s.verifyPage)
 }
 
@@ -146,6 +148,30 @@ func (s *Server) apiVehicleStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func permitPath(token string) string { return "/kfz/s/" + token + "/genehmigung.pdf" }
+
+// vehicleSupplement is the body of POST …/{token}/supplement.
+type vehicleSupplement struct {
+	Note        string               `json:"note"`
+	Attachments []vehicle.Attachment `json:"attachments,omitempty"`
+}
+
+// apiSupplementVehicle: POST /api/v1/vehicle-applications/{token}/supplement
+// {"note","attachments"?} answers a request for more → 200 StatusView
+// (submitted again); 409 when nothing is asked.
+func (s *Server) apiSupplementVehicle(w http.ResponseWriter, r *http.Request) {
+	var req vehicleSupplement
+	r.Body = http.MaxBytesReader(w, r.Body, MaxVehicleApplicationBody)
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	token := chi.URLParam(r, "token")
+	if err := s.Central.SupplementVehicleApplication(r.Context(), token, req.Note, req.Attachments); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	s.apiVehicleStatus(w, r)
+}
 
 // VerifyView is what /verify shows: nothing personal.
 type VerifyView struct {

@@ -124,12 +124,29 @@ func TestBrowser_VehicleJourney(t *testing.T) {
 	n := len(l.entries)
 	l.add(vehicle.TypeReceived, vehicle.Entity(id), &vehicle.ApplicationReceived{ApplicationSubmitted: sent[0]})
 	l.add(vehicle.TypeClaimed, vehicle.Entity(id), &vehicle.ApplicationClaimed{ID: id, Staff: "demo"})
+	l.add(vehicle.TypeInfoRequested, vehicle.Entity(id), &vehicle.InfoRequested{ID: id, Staff: "demo", Reason: "Bitte die Vollmacht des Verkäufers nachreichen."})
+	e.mustPost(l.batch(uint64(n+1), uint64(len(l.entries))))
+	run("asked for more",
+		chromedp.Click(chromedp.ID("status-link")),
+		chromedp.WaitVisible(chromedp.ID("kfz-supplement")),
+		chromedp.SendKeys(chromedp.ID("f-note"), "Die Vollmacht kommt heute per Post."),
+		orderShot(shots, "kfz-5a-info-requested"),
+		chromedp.Click(chromedp.ID("kfz-supplement-send")),
+		chromedp.WaitVisible(chromedp.ID("kfz-state")),
+		orderEval(&text, `document.getElementById("kfz-state").textContent`),
+	)
+	if !strings.Contains(text, "Eingegangen") {
+		t.Errorf("after the answer: %q", text)
+	}
+	check("asked for more")
+	n = len(l.entries)
+	l.add(vehicle.TypeReceived, vehicle.Entity(id), &vehicle.ApplicationReceived{ApplicationSubmitted: sent[0]})
 	l.add(vehicle.TypeApproved, vehicle.Entity(id), &vehicle.ApplicationApproved{ID: id, Staff: "demo", Plate: "K-AB 123", FIN: "WVWZZZ1JZXW000001",
 		Code: "V3R1FY", ValidUntil: e.Clock.Now().AddDate(0, 0, 10).Format(time.DateOnly), Permit: blob.Ref{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(permit)), Type: "application/pdf"}})
 	e.mustPost(l.batch(uint64(n+1), uint64(len(l.entries))))
 
 	run("status page",
-		chromedp.Click(chromedp.ID("status-link")),
+		chromedp.Reload(),
 		chromedp.WaitVisible(chromedp.ID("kfz-permit")),
 		orderEval(&text, `document.getElementById("kfz-plate").textContent`),
 		orderShot(shots, "kfz-5-approved"),

@@ -41,17 +41,9 @@ var vehicleUploads = []string{vehicle.AttachmentAuthority, vehicle.AttachmentCer
 // vehicleInput is a text input of the form and whether a process shows it.
 type vehicleInput struct {
 	orderField
-	section string
-	when    func(vehicle.Need) bool
-	// conditional: required for one kind of owner only (neither marked
-	// optional nor aria-required).
-	conditional bool
-}
-
-// vehicleField is an input as page_kfz_form.html renders it.
-type vehicleField struct {
-	orderField
-	Conditional bool
+	section     string
+	when        func(vehicle.Need) bool
+	conditional bool // required for one kind of owner only
 }
 
 func always(vehicle.Need) bool { return true }
@@ -93,7 +85,7 @@ type vehicleUpload struct {
 type vehicleFormData struct {
 	Action, Process, ProcessLabel string
 	Submission                    string
-	Sections                      map[string][]*vehicleField
+	Sections                      map[string][]*orderField
 	OwnerKinds                    []orderChoice
 	OwnerKindError                string
 	Plates                        []orderChoice
@@ -119,7 +111,7 @@ func vehicleMessage(lang, msg string) string {
 func (s *Server) newVehicleForm(lang, process string, form url.Values, fields map[string]string, kept map[string]blob.Ref) vehicleFormData {
 	need := vehicle.Needs[process]
 	d := vehicleFormData{Action: vehiclePortalPath + "/" + process, Process: process, ProcessLabel: ui.Translate(lang, "portal.kfz.process."+process),
-		Sections: map[string][]*vehicleField{}}
+		Sections: map[string][]*orderField{}}
 	prefix, optional := ui.Translate(lang, "portal.order.errors.prefix"), ui.Translate(lang, "portal.order.optional")
 	var order []string
 	for _, in := range vehicleInputs {
@@ -136,7 +128,8 @@ func (s *Server) newVehicleForm(lang, process string, form url.Values, fields ma
 		}
 		f.Value, f.Error = strings.TrimSpace(form.Get(f.Name)), fields[f.Name]
 		f.OptionalText, f.ErrorPrefix = optional, prefix
-		d.Sections[in.section] = append(d.Sections[in.section], &vehicleField{orderField: f, Conditional: in.conditional})
+		f.Conditional = in.conditional
+		d.Sections[in.section] = append(d.Sections[in.section], &f)
 		order = append(order, f.Name)
 		if f.Name == "owner.given_names" {
 			order = append(order, "owner.kind")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/vehicle"
 	"github.com/veedel/veedel/ui"
 )
@@ -24,10 +25,19 @@ type vehicleView struct {
 	StatusURL    string // the page's absolute address
 	Steps        []orderStep
 	Page         string
+	// Supplement: the answer form while the site asks for more, with
+	// its error ("" when fine) and what was typed.
+	SupplementError, Note string
 }
 
 // vehicleStatusPage: GET /kfz/s/{token} and /kfz/s/{token}/bestaetigung.
 func (s *Server) vehicleStatusPage(w http.ResponseWriter, r *http.Request) {
+	s.renderVehicleStatus(w, r, http.StatusOK, "", "")
+}
+
+// renderVehicleStatus renders the status page with status, and the
+// supplement form's error and note.
+func (s *Server) renderVehicleStatus(w http.ResponseWriter, r *http.Request, status int, supplementError, note string) {
 	lang := ui.LangOrBrowser(w, r, ui.CitizenLangs...)
 	token := chi.URLParam(r, "token")
 	a, ok := s.Central.VehicleApplications().ByToken(token)
@@ -38,7 +48,7 @@ func (s *Server) vehicleStatusPage(w http.ResponseWriter, r *http.Request) {
 	page := vehiclePage(token)
 	v := vehicleView{StatusView: a.View(permitPath(token)), ProcessLabel: ui.Translate(lang, "portal.kfz.process."+a.Process),
 		StateText: ui.Translate(lang, "portal.kfz.state."+a.Status), Confirm: strings.HasSuffix(r.URL.Path, "/bestaetigung"),
-		StatusURL: s.publicBase(r) + page, Page: page}
+		StatusURL: s.publicBase(r) + page, Page: page, SupplementError: supplementError, Note: note}
 	steps := []string{vehicle.StatusSubmitted, vehicle.StatusAtSite, vehicle.StatusInReview, vehicle.StatusApproved}
 	current := a.Status
 	if current == vehicle.StatusInfoRequested {
@@ -58,8 +68,8 @@ func (s *Server) vehicleStatusPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
-	s.Renderer.Render(w, http.StatusOK, "kfz_status", ui.Page{Lang: lang, Title: ui.Translate(lang, "portal.kfz.status.title"), Surface: "portal",
-		Path: r.URL.Path, Langs: ui.CitizenLangs, Data: v})
+	s.Renderer.Render(w, status, "kfz_status", ui.Page{Lang: lang, Title: ui.Translate(lang, "portal.kfz.status.title"), Surface: "portal",
+		Path: page, Langs: ui.CitizenLangs, Data: v})
 }
 
 // verifyPage: GET /verify/{code}, what the provisional proof's QR code
@@ -75,4 +85,48 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Renderer.Render(w, http.StatusOK, "kfz_verify", ui.Page{Lang: lang, Title: ui.Translate(lang, "portal.kfz.verify.title"), Surface: "portal",
 		Path: r.URL.Path, Langs: ui.CitizenLangs, Data: v})
+}
+
+// vehicleSupplementForm: POST /kfz/s/{token}/nachreichen, the answer to a
+// request for more (a note and a file) from the status page; back to the
+// status page (303), or the page again with the message (400).
+func (s *Server) vehicleSupplementForm(w http.ResponseWriter, r *http.Request) {
+	lang := ui.LangOrBrowser(w, r, ui.CitizenLangs...)
+	token := chi.URLParam(r, "token")
+	r.Body = http.MaxBytesReader(w, r.Body, vehicle.MaxAttachmentSize+64<<10)
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		s.renderVehicleStatus(w, r, http.StatusBadRequest, ui.Translate(lang, "portal.kfz.err.toobig"), "")
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	note := r.MultipartForm.Value["note"]
+	text := ""
+	if len(note) > 0 {
+		text = note[0]
+	}
+	var files []vehicle.Attachment
+	if fhs := r.MultipartForm.File["file"]; len(fhs) > 0 && fhs[0].Size > 0 {
+		ref, err := s.storeFormFile(r, fhs[0])
+		if err != nil {
+			s.renderVehicleStatus(w, r, http.StatusBadRequest, vehicleMessage(lang, veedel.ErrorMessage(err)), text)
+			return
+		}
+		files = append(files, vehicle.Attachment{Kind: vehicle.AttachmentOther, File: ref})
+	}
+	err := s.Central.SupplementVehicleApplication(r.Context(), token, text, files)
+	switch veedel.ErrorCode(err) {
+	case "", veedel.ECONFLICT: // sent, or sent already (a repeated post)
+		http.Redirect(w, r, vehiclePage(token), http.StatusSeeOther)
+	case veedel.ENOTFOUND:
+		s.renderNotFound(w, r, lang, ui.Translate(lang, "portal.kfz.notfound"), ui.Translate(lang, "portal.kfz.notfound.text"))
+	case veedel.EINVALID:
+		msg := veedel.ErrorMessage(err)
+		for _, m := range veedel.ErrorFields(err) {
+			msg = m
+		}
+		s.renderVehicleStatus(w, r, http.StatusBadRequest, vehicleMessage(lang, msg), text)
+	default:
+		s.Logger.Error("vehicle supplement", "err", err)
+		s.renderVehicleStatus(w, r, http.StatusServiceUnavailable, ui.Translate(lang, "portal.kfz.err.unavailable"), text)
+	}
 }

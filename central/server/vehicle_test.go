@@ -426,3 +426,73 @@ func TestSubmitVehicleApplicationGo(t *testing.T) {
 		t.Errorf("changes %v", got)
 	}
 }
+
+// TestVehicleSupplement: while the site asks for more, the applicant's
+// answer goes down sealed (API and status page); otherwise it is refused.
+func TestVehicleSupplement(t *testing.T) {
+	e, l := vehicleSite(t)
+	_, out := e.postJSON("/api/v1/vehicle-applications", transferBody("DE89370400440532013000", `{"mode":"random"}`))
+	token, id := out["token"].(string), out["id"].(string)
+	path := "/api/v1/vehicle-applications/" + token + "/supplement"
+	if status, out := e.postJSON(path, `{"note":"Vollmacht anbei"}`); status != http.StatusConflict {
+		t.Errorf("nothing asked: %d %v", status, out)
+	}
+	ask := func(reason string) {
+		n := len(l.entries)
+		if n == 0 || l.entries[n-1].Type != vehicle.TypeInfoRequested {
+			sent := e.submittedEvents(siteID)
+			l.add(vehicle.TypeReceived, vehicle.Entity(id), &vehicle.ApplicationReceived{ApplicationSubmitted: sent[0]})
+		}
+		l.add(vehicle.TypeInfoRequested, vehicle.Entity(id), &vehicle.InfoRequested{ID: id, Staff: "demo", Reason: reason})
+		e.mustPost(l.batch(uint64(n+1), uint64(len(l.entries))))
+	}
+	ask("Bitte die Vollmacht nachreichen")
+	if status, out := e.postJSON(path, `{"note":""}`); status != http.StatusBadRequest || out["fields"] == nil {
+		t.Errorf("empty answer: %d %v", status, out)
+	}
+	status, out := e.postJSON(path, `{"note":"Vollmacht kommt per Post"}`)
+	if status != http.StatusOK || out["status"] != vehicle.StatusSubmitted {
+		t.Fatalf("answer: %d %v", status, out)
+	}
+	var notes []string
+	for _, en := range e.outboundLog(siteID) {
+		if en.Type != vehicle.TypeSupplemented {
+			continue
+		}
+		var p vehicle.ApplicationSupplemented
+		if err := changelog.Unmarshal(en.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		plain, err := changelog.Open(siteBox(siteID), vehicle.SealInfo(siteID, id), p.Sealed)
+		var note string
+		if err != nil || cbor.Unmarshal(plain, &note) != nil || p.ID != id {
+			t.Fatalf("supplement %+v: %v", p, err)
+		}
+		notes = append(notes, note)
+	}
+	if len(notes) != 1 || notes[0] != "Vollmacht kommt per Post" {
+		t.Errorf("notes sent %q", notes)
+	}
+
+	// The status page's form, with a file.
+	ask("Bitte den Nachweis hochladen")
+	resp, body := e.get("/kfz/s/" + token)
+	contains(t, "asked", body, "Bitte den Nachweis hochladen", `action="/kfz/s/`+token+`/nachreichen"`)
+	resp, body = e.postMultipart("/kfz/s/"+token+"/nachreichen", url.Values{"note": {" "}}, nil)
+	wantStatus(t, "empty answer form", resp, http.StatusBadRequest)
+	contains(t, "empty answer form", body, `id="f-note-error"`)
+	resp, _ = e.postMultipart("/kfz/s/"+token+"/nachreichen", url.Values{"note": {"anbei"}}, map[string][]byte{"file": []byte("%PDF-1.4\n%%EOF\n")})
+	wantStatus(t, "answer form", resp, http.StatusSeeOther)
+	var view vehicle.StatusView
+	if e.getJSON("/api/v1/vehicle-applications/"+token, &view); view.Status != vehicle.StatusSubmitted {
+		t.Errorf("after the answer: %+v", view)
+	}
+	last := e.outboundLog(siteID)
+	var p vehicle.ApplicationSupplemented
+	if en := last[len(last)-1]; en.Type != vehicle.TypeSupplemented || changelog.Unmarshal(en.Payload, &p) != nil || len(p.Attachments) != 1 {
+		t.Fatalf("last outbound %s %+v", en.Type, p)
+	}
+	if _, err := e.Central.BlobForSite(siteID, p.Attachments[0].File.SHA256); err != nil {
+		t.Errorf("the site may not fetch the answer's file: %v", err)
+	}
+}
