@@ -38,6 +38,7 @@ type businessState struct {
 	once    sync.Once
 	limiter *ratelimit.Limiter
 	logins  *login.Guard // passwords and TOTP codes, throttled as the admins'
+	checker login.Checker
 	keyOnce sync.Once
 	key     []byte
 	keyErr  error

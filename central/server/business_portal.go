@@ -169,7 +169,6 @@ func (s *Server) businessLogin(w http.ResponseWriter, r *http.Request) {
 	if len(d.Company) > 40 || len(d.User) > 40 {
 		d = businessLoginData{}
 	}
-	var checker login.Checker
 	err := s.biz.logins.Login(r.Context(), login.Attempt{Name: d.Company + "/" + d.User, Password: r.PostForm.Get("password"), Client: r.RemoteAddr, Via: login.ViaForm},
 		func() error {
 			u, err := s.Business.User(r.Context(), d.Company, d.User)
@@ -179,7 +178,7 @@ func (s *Server) businessLogin(w http.ResponseWriter, r *http.Request) {
 			} else if err != nil {
 				return err
 			}
-			if !checker.Check(d.Company+"/"+d.User, r.PostForm.Get("password"), u.PasswordHash, s.now()) {
+			if !s.biz.checker.Check(d.Company+"/"+d.User, r.PostForm.Get("password"), u.PasswordHash, s.now()) {
 				return login.ErrWrongPassword
 			}
 			return nil
