@@ -354,3 +354,41 @@ func NewWebhookSecret(key []byte, company string) (string, []byte, error) {
 	sealed, err := Seal(key, webhookAAD(company), []byte(secret))
 	return secret, sealed, err
 }
+
+// CatchUp queues the current state of every application of every company
+// with an endpoint, as EnqueueChange would have: the status hook runs only
+// while central folds new entries, so a change folded just before a crash
+// (its entry committed, its delivery not) is queued here at the next start.
+// Changes queued before are not queued again (same key). It returns how
+// many it queued.
+func (s *Store) CatchUp(ctx context.Context, current func(id string) (vehicle.StatusChange, bool), now time.Time) (int, error) {
+	companies, err := s.Companies(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, co := range companies {
+		if co.WebhookURL == "" {
+			continue
+		}
+		apps, err := s.Applications(ctx, co.ID, 1<<30)
+		if err != nil {
+			return n, err
+		}
+		for _, a := range apps {
+			c, ok := current(a.AppID)
+			if !ok {
+				continue
+			}
+			c.Company = co.ID
+			queued, err := s.EnqueueChange(ctx, c, now)
+			if err != nil {
+				return n, err
+			}
+			if queued {
+				n++
+			}
+		}
+	}
+	return n, nil
+}

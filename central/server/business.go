@@ -67,6 +67,17 @@ func (s *Server) businessRoutes(r chi.Router) {
 			s.Webhooks.Kick()
 		}
 	})
+	// What was folded before this hook existed (a crash between a
+	// change's commit and its delivery's) is queued now.
+	model := s.Central.VehicleApplications()
+	if n, err := s.Business.CatchUp(context.Background(), func(id string) (vehicle.StatusChange, bool) {
+		a, ok := model.ByID(id)
+		return vehicle.StatusChange{ID: a.ID, Status: a.Status, Plate: a.Plate, Reason: a.Reason, At: a.Updated.UnixMilli()}, ok
+	}, s.now()); err != nil {
+		s.Logger.Error("webhook: catch up", "err", err)
+	} else if n > 0 {
+		s.Logger.Info("webhook: deliveries queued at start", "queued", n)
+	}
 	r.Route("/api/v1/business", func(r chi.Router) {
 		r.Use(s.requireAPIKey)
 		r.Post("/vehicle-applications", s.apiBusinessSubmit)

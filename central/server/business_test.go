@@ -414,3 +414,33 @@ func TestBusinessLoginTOTP(t *testing.T) {
 func base32NoPad(s string) ([]byte, error) {
 	return base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
 }
+
+// TestBusinessWebhookCatchUp: a change whose delivery was never queued
+// (central stopped between folding it and queueing it) is queued when the
+// portal starts again, with the key it would have had; nothing else twice.
+func TestBusinessWebhookCatchUp(t *testing.T) {
+	b := newBizEnv(t, manyLimit)
+	ctx := context.Background()
+	key, _ := b.Central.BusinessKey(ctx)
+	_, sealed, _ := business.NewWebhookSecret(key, "rheinflotte")
+	b.Biz.SetWebhook(ctx, "rheinflotte", "https://erp.example/hook", sealed)
+	b.upload(t, b.Key, "application/json", bulkRows(2))
+	sent := b.submittedEvents(siteID)
+	n := len(b.l.entries)
+	b.l.add(vehicle.TypeReceived, vehicle.Entity(sent[0].ID), &vehicle.ApplicationReceived{ApplicationSubmitted: sent[0]})
+	b.mustPost(b.l.batch(uint64(n+1), uint64(len(b.l.entries))))
+	before, _ := b.Biz.Deliveries(ctx, "rheinflotte", 10)
+	if len(before) != 3 {
+		t.Fatalf("%d deliveries", len(before))
+	}
+	lost := before[0] // the newest: at_site
+	if _, err := b.Store.Writer().Exec(`DELETE FROM business_deliveries WHERE id = ?`, lost.ID); err != nil {
+		t.Fatal(err)
+	}
+	restarted := &server.Server{Central: b.Central, Logger: slog.New(slog.NewTextHandler(b.Logs, nil)), Now: b.Clock.Now, Business: b.Biz}
+	restarted.Handler()
+	after, _ := b.Biz.Deliveries(ctx, "rheinflotte", 10)
+	if len(after) != 3 || after[0].Key != lost.Key || after[0].Body != lost.Body {
+		t.Errorf("after the restart %+v, lost %+v", after, lost)
+	}
+}
