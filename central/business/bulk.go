@@ -253,8 +253,8 @@ type Submitter interface {
 func StatusPath(id string) string { return "/api/v1/business/vehicle-applications/" + id }
 
 // SubmitAll submits the parsed rows for company one by one and returns
-// their results. An error other than a row's own (the database gone) ends
-// it: the rows after it are not submitted and say so.
+// their results; each row stands alone (one that fails, also for want of
+// the database, fails with its own result).
 func (s *Store) SubmitAll(ctx context.Context, sub Submitter, company string, rows []Item, now func() time.Time) Results {
 	var res Results
 	for i, p := range rows {
@@ -280,6 +280,9 @@ func (s *Store) submitRow(ctx context.Context, sub Submitter, company string, n 
 	}
 	if p.Err != nil {
 		return fail(p.Err)
+	}
+	if err := checkRow(p.Row); err != nil {
+		return fail(err)
 	}
 	if len(r.Key) > 100 || hasUnsafe(r.Key) {
 		return fail(veedel.FieldErrors{"row_key": "höchstens 100 Zeichen / at most 100 characters"}.Err("Zeilenschlüssel ungültig / invalid row key"))

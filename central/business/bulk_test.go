@@ -55,3 +55,22 @@ func TestParseErrors(t *testing.T) {
 		t.Errorf("%+v %v", rows, err)
 	}
 }
+
+// TestUnsafeCharacters: a bidi override in a row is refused by its JSON
+// path, as the single API refuses it.
+func TestUnsafeCharacters(t *testing.T) {
+	var r Row
+	r.Owner.FamilyName = "Schmitz\u202e"
+	err := checkRow(r)
+	if f := veedel.ErrorFields(err); f["owner.family_name"] == "" {
+		t.Errorf("%v %v", err, f)
+	}
+	r.Owner.FamilyName, r.Key = "Schmitz", "a\x00"
+	if f := veedel.ErrorFields(checkRow(r)); f["row_key"] == "" {
+		t.Errorf("row key: %v", f)
+	}
+	r.Key = "AUF-1"
+	if err := checkRow(r); err != nil {
+		t.Error(err)
+	}
+}
