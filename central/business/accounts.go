@@ -93,7 +93,8 @@ func (s *Store) WebhookSecret(ctx context.Context, company string) ([]byte, erro
 }
 
 // PutUser creates a user of company, or sets an existing user's role and
-// password (a reset: the TOTP enrolment starts again).
+// password (a reset: the TOTP enrolment starts again, the user's sessions
+// end).
 func (s *Store) PutUser(ctx context.Context, company, name, role, passwordHash string, now time.Time) error {
 	if err := CheckID("name", name); err != nil {
 		return err
@@ -107,6 +108,11 @@ func (s *Store) PutUser(ctx context.Context, company, name, role, passwordHash s
 	_, err := s.exec(ctx, `INSERT INTO business_users (company, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (company, name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
 		totp_secret = NULL, totp_enrolled = 0`, company, name, role, passwordHash, ms(now))
+	if err != nil {
+		return err
+	}
+	// A reset ends the user's sessions.
+	_, err = s.exec(ctx, `DELETE FROM business_sessions WHERE company = ? AND name = ?`, company, name)
 	return err
 }
 

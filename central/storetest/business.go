@@ -74,6 +74,12 @@ func testBusinessAccounts(t *testing.T, open Opener) {
 	if _, _, err := st.Session(ctx, half, start.Add(2*time.Minute)); veedel.ErrorCode(err) != veedel.EUNAUTHORIZED {
 		t.Errorf("expired: %v", err)
 	}
+	if err := st.PutUser(ctx, "rheinflotte", "anna", business.RoleClerk, "hash3", start); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Session(ctx, full, start); veedel.ErrorCode(err) != veedel.EUNAUTHORIZED {
+		t.Errorf("session after a password reset: %v", err)
+	}
 
 	k, key, err := st.CreateAPIKey(ctx, "rheinflotte", "ERP", start)
 	if err != nil || !strings.HasPrefix(key, business.APIKeyPrefix) {
