@@ -214,10 +214,10 @@ func (s *Store) CreateAPIKey(ctx context.Context, company, name string, now time
 	if name == "" || len(name) > 100 || hasUnsafe(name) {
 		return APIKey{}, "", veedel.FieldErrors{"name": "Name fehlt oder ist zu lang / name missing or too long"}.Err("Name ungültig / invalid name")
 	}
-	token, hash := newToken()
+	token, _ := newToken()
 	key := APIKeyPrefix + token
-	hash = hashOf(key)
-	id := token[:8]
+	hash := hashOf(key)
+	id := token[:8] // shown beside the name; the other 35 characters stay secret
 	if _, err := s.exec(ctx, `INSERT INTO business_api_keys (id, company, name, hash, created_at) VALUES (?, ?, ?, ?, ?)`, id, company, name, hash, ms(now)); err != nil {
 		return APIKey{}, "", err
 	}
