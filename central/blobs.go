@@ -95,6 +95,7 @@ func (n noBlobs) Received(context.Context, string) (int, error)       { return 0
 func (n noBlobs) PutChunk(context.Context, string, int, []byte) error { return n.err() }
 func (n noBlobs) Commit(context.Context, blob.Ref) error              { return n.err() }
 func (n noBlobs) Discard(context.Context, string) error               { return n.err() }
+func (n noBlobs) Remove(context.Context, string) error                { return n.err() }
 
 // ReferenceBlob records that site may send up (dir blob.Up) or fetch
 // (blob.Down) the file ref names, for a file the logs reference in a form

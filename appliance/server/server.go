@@ -4,6 +4,7 @@
 package server
 
 import (
+	"github.com/veedel/veedel/sync/blob"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -36,6 +37,8 @@ type Server struct {
 	SyncStatus func() uplink.Status
 	// DownlinkStatus reports the downlink's health (nil when sync is off).
 	DownlinkStatus func() downlink.Status
+	// BlobStatus reports the file transfer's health (nil when sync is off).
+	BlobStatus func() blob.Status
 	// Announce is the call display's spoken text, with {number} and
 	// {counter}; empty: the text "display.announce" ("Nummer {number},
 	// bitte zu {counter}.").
@@ -161,6 +164,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.DownlinkStatus != nil {
 		out["download"] = s.DownlinkStatus()
+	}
+	if s.BlobStatus != nil {
+		out["files"] = s.BlobStatus()
 	}
 	if st, ok := s.clockStatus(); ok {
 		out["clock"] = st

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/internal/placeholder"
 )
 
 // Roles of a company's users.
@@ -68,17 +69,7 @@ func (s *Store) q(query string) string {
 	if !s.Postgres {
 		return query
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return placeholder.Dollar(query)
 }
 
 func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {

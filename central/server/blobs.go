@@ -13,6 +13,7 @@ import (
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/sync/blob"
+	"github.com/veedel/veedel/sync/changelog"
 )
 
 // The chunk protocol of blob sync (sync/blob's transfer.go is the site's
@@ -72,27 +73,26 @@ func (s *Server) blobRequest(w http.ResponseWriter, r *http.Request, withChunk b
 	return site, sha, chunk, true
 }
 
-// uploadRef returns the Ref of a file site may send up, answering a
-// refusal itself.
-func (s *Server) uploadRef(w http.ResponseWriter, site, sha string) (blob.Ref, bool) {
+// uploadRequest checks an upload's request (blobRequest) and returns the
+// Ref of the file, which site may send up only when its log references
+// it; it answers a refusal itself (ok false).
+func (s *Server) uploadRequest(w http.ResponseWriter, r *http.Request, withChunk bool) (site string, ref blob.Ref, chunk int, ok bool) {
+	site, sha, chunk, ok := s.blobRequest(w, r, withChunk)
+	if !ok {
+		return "", blob.Ref{}, 0, false
+	}
 	ref, err := s.Central.BlobFromSite(site, sha)
 	if err != nil {
 		web.JSON(w, web.Status(err), blob.Position{SHA256: sha, Error: veedel.ErrorMessage(err)})
-		return blob.Ref{}, false
+		return "", blob.Ref{}, 0, false
 	}
-	return ref, true
+	return site, ref, chunk, true
 }
 
 func (s *Server) getBlobPosition(w http.ResponseWriter, r *http.Request) {
-	site, sha, _, ok := s.blobRequest(w, r, false)
-	if !ok {
-		return
+	if _, ref, _, ok := s.uploadRequest(w, r, false); ok {
+		s.writePosition(w, r, http.StatusOK, ref, nil)
 	}
-	ref, ok := s.uploadRef(w, site, sha)
-	if !ok {
-		return
-	}
-	s.writePosition(w, r, http.StatusOK, ref, nil)
 }
 
 // writePosition answers with central's position for ref, status unless
@@ -113,14 +113,11 @@ func (s *Server) writePosition(w http.ResponseWriter, r *http.Request, status in
 }
 
 func (s *Server) putBlobChunk(w http.ResponseWriter, r *http.Request) {
-	site, sha, chunk, ok := s.blobRequest(w, r, true)
+	site, ref, chunk, ok := s.uploadRequest(w, r, true)
 	if !ok {
 		return
 	}
-	ref, ok := s.uploadRef(w, site, sha)
-	if !ok {
-		return
-	}
+	sha := ref.SHA256
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, blob.ChunkSize))
 	if err != nil {
 		msg := "chunk unreadable: " + err.Error()
@@ -135,7 +132,8 @@ func (s *Server) putBlobChunk(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, blob.ErrCorrupt):
 		s.Logger.Warn("corrupt chunk refused", "site", site, "sha256", sha[:12], "chunk", chunk)
 		w.Header().Set(blob.HeaderCorrupt, "1")
-		s.reject(r, central.Rejection{Site: site, Status: http.StatusBadRequest, Reason: veedel.ErrorMessage(err)})
+		// The request's signature verified: counted under the site.
+		s.reject(r, central.Rejection{Site: site, KeyID: r.Header.Get(changelog.HeaderKeyID), Status: http.StatusBadRequest, Reason: veedel.ErrorMessage(err), SignedBySite: true})
 		s.writePosition(w, r, 0, ref, err)
 	case veedel.ErrorCode(err) == veedel.EINTERNAL:
 		s.Logger.Error("store chunk", "site", site, "sha256", sha[:12], "chunk", chunk, "err", err)

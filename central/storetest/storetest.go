@@ -72,6 +72,8 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"Business_Accounts", testBusinessAccounts},
 		{"Business_RowKeys", testBusinessRowKeys},
 		{"Business_Deliveries", testBusinessDeliveries},
+		{"Blobs_PutOpen", testBlobsPutOpen},
+		{"Blobs_Receive", testBlobsReceive},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -368,6 +368,7 @@ func (n *applianceNode) Run(ctx context.Context) error {
 		wake, stop := n.Store.Subscribe()
 		defer stop()
 		n.Blobs.Wake = wake
+		srv.BlobStatus = n.Blobs.Status
 		wg.Go(func() { n.Blobs.Run(ctx) })
 	}
 	wg.Add(1)

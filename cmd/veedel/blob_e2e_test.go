@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,6 +38,7 @@ type blobTap struct {
 	puts      []int
 	putStatus map[int][]int // chunk → the statuses central answered
 	onPut     func(i int)   // called after central answered a PUT
+	slow      time.Duration // each chunk answer waits this long
 }
 
 func newBlobTap(t *testing.T, target string) (*blobTap, string) {
@@ -110,6 +113,10 @@ func (tap *blobTap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := httptest.NewRecorder()
 	tap.proxy.ServeHTTP(rec, r)
+	tap.mu.Lock()
+	slow := tap.slow
+	tap.mu.Unlock()
+	time.Sleep(slow)
 	body := rec.Body.Bytes()
 	switch {
 	case cut:
@@ -161,7 +168,7 @@ func readAll(t *testing.T, files *blob.Files, sha string) ([]byte, error) {
 
 // want records in the site's database, as a workflow's Accept does in its
 // transaction, that the site needs ref (or offers it: up).
-func wantAtSite(t *testing.T, store *sqlite.Store, ref blob.Ref, up bool) {
+func wantAtSite(t testing.TB, store *sqlite.Store, ref blob.Ref, up bool) {
 	ctx := context.Background()
 	tx, err := store.Writer().BeginTx(ctx, nil)
 	if err != nil {
@@ -241,8 +248,15 @@ func TestBlobSync(t *testing.T) {
 	if count[10] < 2 || count[25] < 2 {
 		t.Errorf("chunks 10 (cut) and 25 (corrupt) fetched %d and %d times, want again after the fault", count[10], count[25])
 	}
-	if len(gets) > n+4 {
+	// Each of the three faults costs the chunk it hit and the one or two
+	// asked for ahead of it; starting over would cost 10 or more.
+	if len(gets) > n+9 {
 		t.Errorf("%d chunk requests for %d chunks: the transfer did not resume where it stopped (%v)", len(gets), n, gets)
+	}
+	for i := range 10 {
+		if count[i] != 1 {
+			t.Errorf("chunk %d, before every fault, fetched %d times", i, count[i])
+		}
 	}
 	if first := gets[before]; first < 15 {
 		t.Errorf("after the restart the site asked for chunk %d first, not where it stopped (≥ 15)", first)
@@ -255,7 +269,6 @@ func TestBlobSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cent.Central.ReferenceBlob("kalk", blob.Up, upRef)
 	restarted := make(chan struct{})
 	tap.mu.Lock()
 	tap.flipPut = 5
@@ -269,6 +282,14 @@ func TestBlobSync(t *testing.T) {
 	}
 	tap.mu.Unlock()
 	wantAtSite(t, app.Store, upRef, true)
+	app.Blobs.Kick()
+	// The entry naming the file reaches central a moment later: until
+	// then central refuses the file (403), and the site tries again.
+	eventually(t, 10*time.Second, "central refuses a file no entry names", func() (bool, string) {
+		st := app.Blobs.Status()
+		return strings.Contains(st.LastError, "403"), st.LastError
+	})
+	cent.Central.ReferenceBlob("kalk", blob.Up, upRef)
 
 	// Central stops after chunk 20 and comes back.
 	select {
@@ -308,7 +329,165 @@ func TestBlobSync(t *testing.T) {
 		t.Errorf("%d chunk uploads for %d chunks (%v)", len(puts), n, puts)
 	}
 	t.Logf("up: %d chunk uploads for %d chunks", len(puts), n)
-	if st := app.Blobs.Status(); st.Refused < 1 {
-		t.Errorf("the site counted %d refused chunks, want the corrupted one", st.Refused)
+	var health struct{ Files blob.Status }
+	if code, err := getJSON(appRun.URL+"/healthz", &health); err != nil || code != http.StatusOK {
+		t.Fatalf("/healthz: %d, %v", code, err)
 	}
+	if health.Files.Done != 2 || health.Files.Refused < 1 {
+		t.Errorf("/healthz files: %+v, want 2 done since the restart and the corrupted chunk refused", health.Files)
+	}
+}
+
+// BenchmarkBlobTransfer moves a 10 MB file down to a site and another up
+// to central over loopback (signed requests, 256 KiB chunks, each stored
+// in SQLite at the receiver and the whole hash checked), and, as the
+// baseline in the same run, the same 10 MB as one plain HTTP GET on
+// loopback. Higher MB/s is better; x-plain is the transfer's share of
+// the plain copy's speed.
+func BenchmarkBlobTransfer(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	p := startSyncPair(b, dir, applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db"), Heartbeat: time.Second})
+	defer p.stop()
+	eventually(b, 10*time.Second, "the site is enrolled", func() (bool, string) {
+		return p.node.Uplink.Status().Enrolled, ""
+	})
+	data := make([]byte, 10<<20)
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(data) }))
+	defer plain.Close()
+	var down, up, base time.Duration
+	for i := 0; b.Loop(); i++ {
+		rand.Read(data)
+		copy(data, "%PDF-1.7\n")
+		ref, err := p.central.Central.Blobs().Put(ctx, bytes.NewReader(data), "", 20<<20)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.central.Central.ReferenceBlob("kalk", blob.Down, ref)
+		start := time.Now()
+		wantAtSite(b, p.node.Store, ref, false)
+		p.node.Blobs.Kick()
+		eventually(b, time.Minute, "the file is at the site", func() (bool, string) {
+			_, err := p.node.Store.Blobs().Stat(ctx, ref.SHA256)
+			return err == nil, ""
+		})
+		down += time.Since(start)
+
+		rand.Read(data)
+		copy(data, "%PDF-1.7\n")
+		ref, err = p.node.Store.Blobs().Put(ctx, bytes.NewReader(data), "", 20<<20)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.central.Central.ReferenceBlob("kalk", blob.Up, ref)
+		start = time.Now()
+		wantAtSite(b, p.node.Store, ref, true)
+		p.node.Blobs.Kick()
+		eventually(b, time.Minute, "the file is at central", func() (bool, string) {
+			_, err := p.central.Central.Blobs().Stat(ctx, ref.SHA256)
+			return err == nil, ""
+		})
+		up += time.Since(start)
+
+		start = time.Now()
+		resp, err := http.Get(plain.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		base += time.Since(start)
+	}
+	mb := float64(b.N) * 10
+	b.ReportMetric(mb/down.Seconds(), "down-MB/s")
+	b.ReportMetric(mb/up.Seconds(), "up-MB/s")
+	b.ReportMetric(mb/base.Seconds(), "plain-MB/s")
+	b.ReportMetric(base.Seconds()/down.Seconds(), "down-x-plain")
+}
+
+// TestBlobDownloadSurvivesKillNine: the appliance, a separate veedel
+// process, is killed with SIGKILL in the middle of fetching a 10 MB file
+// and started again on the same data: it resumes at the chunks it had
+// committed, and ends with central's bytes.
+func TestBlobDownloadSurvivesKillNine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the veedel binary; skipped with -short")
+	}
+	bin := buildVeedel(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	centralAddr := freeAddr(t)
+	cent, _ := startCentral(t, dir, centralAddr)
+	tap, tapURL := newBlobTap(t, "http://"+centralAddr)
+	tap.slow = 30 * time.Millisecond // a slow WAN: time to kill in the middle
+	cfg := applianceConfig{Site: "kalk", DB: filepath.Join(dir, "kalk.db")}
+	listen := freeAddr(t)
+	p := startApplianceProcess(t, bin, dir, listen, tapURL, enrollmentTokenFor(t, filepath.Join(dir, "central.db"), cfg), 1)
+	waitHealthy(t, p, "http://"+listen)
+
+	data := tenMB(t)
+	ref, err := cent.Central.Blobs().Put(ctx, bytes.NewReader(data), "antrag.pdf", 20<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cent.Central.ReferenceBlob("kalk", blob.Down, ref)
+	// The site's workflow wants the file (here: written into the running
+	// appliance's database from outside, as another connection).
+	db, err := sql.Open("sqlite", "file:"+cfg.DB+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `INSERT INTO blob_transfers (sha256, direction, size, type, name) VALUES (?, 'down', ?, ?, ?)`, ref.SHA256, ref.Size, ref.Type, ref.Name); err != nil {
+		t.Fatal(err)
+	}
+	stored := func() int {
+		var n int
+		db.QueryRowContext(ctx, `SELECT count(*) FROM blob_chunks WHERE sha256 = ?`, ref.SHA256).Scan(&n)
+		return n
+	}
+	eventually(t, 60*time.Second, "the site has 12 chunks", func() (bool, string) {
+		n := stored()
+		return n >= 12, describe("%d chunks", n)
+	})
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+	had := stored()
+	gets, _ := tap.seen()
+	before := len(gets)
+	if had >= blob.NumChunks(ref.Size) {
+		t.Fatalf("the whole file arrived before the kill (%d chunks): nothing was cut", had)
+	}
+	var visible int
+	db.QueryRowContext(ctx, `SELECT count(*) FROM blobs WHERE sha256 = ?`, ref.SHA256).Scan(&visible)
+	if visible != 0 {
+		t.Fatal("an incomplete file is visible after the kill")
+	}
+
+	tap.mu.Lock()
+	tap.slow = 0
+	tap.mu.Unlock()
+	p = startApplianceProcess(t, bin, dir, listen, tapURL, "", 2)
+	waitHealthy(t, p, "http://"+listen)
+	eventually(t, 60*time.Second, "the file is at the site", func() (bool, string) {
+		var n int
+		db.QueryRowContext(ctx, `SELECT count(*) FROM blobs WHERE sha256 = ?`, ref.SHA256).Scan(&n)
+		return n == 1, describe("%d chunks", stored())
+	})
+	gets, _ = tap.seen()
+	if len(gets) == before || gets[before] < had {
+		t.Errorf("after the kill with %d chunks stored the site asked for chunk %v first, want %d or later", had, gets[before:min(before+1, len(gets))], had)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Wait()
+	site, err := sqlite.Open(ctx, cfg.DB, "kalk", sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	got, err := readAll(t, site.Blobs(), ref.SHA256)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the site's copy: %d bytes (%v), not central's 10 MB", len(got), err)
+	}
+	t.Logf("killed with %d of %d chunks stored; %d chunk requests in all", had, blob.NumChunks(ref.Size), len(gets))
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/veedel/veedel/internal/placeholder"
 	"io"
 	"log/slog"
 	"strings"
@@ -153,17 +154,7 @@ func (o *Outbox) query(q string) string {
 	if !o.Postgres {
 		return q
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return placeholder.Dollar(q)
 }
 
 // Kick wakes Run to send what is due now.

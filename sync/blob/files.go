@@ -45,6 +45,9 @@ type Chunks interface {
 	Commit(ctx context.Context, ref Ref) error
 	// Discard removes the chunks of an incomplete file.
 	Discard(ctx context.Context, sha string) error
+	// Remove removes a file, complete or not; a file not here is no
+	// error.
+	Remove(ctx context.Context, sha string) error
 }
 
 // Files is a node's Store over its Chunks, and the receiving and sending
@@ -112,7 +115,7 @@ func (f *Files) Put(ctx context.Context, r io.Reader, name string, limit int64) 
 		return Ref{}, err
 	}
 	for i := 0; i < NumChunks(ref.Size); i++ {
-		if err := f.c.PutChunk(ctx, ref.SHA256, i, chunkOf(data, i)); err != nil {
+		if err := f.c.PutChunk(ctx, ref.SHA256, i, ChunkOf(data, i)); err != nil {
 			return Ref{}, err
 		}
 	}
@@ -122,7 +125,8 @@ func (f *Files) Put(ctx context.Context, r io.Reader, name string, limit int64) 
 	return ref, nil
 }
 
-func chunkOf(data []byte, i int) []byte {
+// ChunkOf returns chunk i of a whole file's bytes.
+func ChunkOf(data []byte, i int) []byte {
 	lo := min(i*ChunkSize, len(data))
 	return data[lo:min(lo+ChunkSize, len(data))]
 }
@@ -172,6 +176,12 @@ func (r *reader) Read(p []byte) (int, error) {
 }
 
 func (r *reader) Close() error { return nil }
+
+// Delete removes a file from this node (its keeping time is over): the
+// caller makes sure nothing still needs it (files are stored once per
+// content, so two records may name the same file). A file not here is no
+// error.
+func (f *Files) Delete(ctx context.Context, sha string) error { return f.c.Remove(ctx, sha) }
 
 // ChunkSum returns the lower-case hex SHA-256 of a chunk.
 func ChunkSum(data []byte) string {

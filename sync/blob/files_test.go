@@ -92,6 +92,28 @@ func TestPutRefuses(t *testing.T) {
 	}
 }
 
+func TestDelete(t *testing.T) {
+	ctx := context.Background()
+	f := mustStore(t).Blobs()
+	data := pdf(t, blob.ChunkSize+1)
+	ref, err := f.Put(ctx, bytes.NewReader(data), "", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Delete(ctx, ref.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.Open(ctx, ref.SHA256); veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Fatalf("a deleted file: %v, want ENOTFOUND", err)
+	}
+	if next, _ := f.Next(ctx, ref); next != 0 {
+		t.Fatalf("a deleted file's chunks are kept: resume at %d", next)
+	}
+	if err := f.Delete(ctx, ref.SHA256); err != nil {
+		t.Fatalf("deleted twice: %v", err)
+	}
+}
+
 func TestOpenMissing(t *testing.T) {
 	_, _, err := mustStore(t).Blobs().Open(context.Background(), sum([]byte("x")))
 	if veedel.ErrorCode(err) != veedel.ENOTFOUND {
@@ -131,5 +153,49 @@ func TestWantOffer(t *testing.T) {
 	defer tx.Rollback()
 	if err := blob.Offer(ctx, tx, ref); err != nil {
 		t.Fatalf("offered after Put: %v", err)
+	}
+}
+
+// Receive refuses what does not fit the Ref: a chunk of the wrong size,
+// one beyond the file, a Ref over MaxSize or of a type not accepted, and
+// a file whose bytes are not of its Ref's type.
+func TestReceiveRefuses(t *testing.T) {
+	ctx := context.Background()
+	f := mustStore(t).Blobs()
+	data := pdf(t, blob.ChunkSize+10)
+	ref := blob.Ref{SHA256: sum(data), Size: int64(len(data)), Type: blob.TypePDF}
+	short := data[:blob.ChunkSize-1]
+	for name, tc := range map[string]struct {
+		ref  blob.Ref
+		i    int
+		data []byte
+		code string
+	}{
+		"ShortChunk":  {ref, 0, short, veedel.EINVALID},
+		"BeyondFile":  {ref, 2, data[:10], veedel.EINVALID},
+		"Negative":    {ref, -1, data[:10], veedel.EINVALID},
+		"TooLarge":    {blob.Ref{SHA256: ref.SHA256, Size: blob.MaxSize + 1, Type: blob.TypePDF}, 0, data[:blob.ChunkSize], veedel.EINVALID},
+		"Type":        {blob.Ref{SHA256: ref.SHA256, Size: ref.Size, Type: "text/html"}, 0, data[:blob.ChunkSize], veedel.EINVALID},
+		"NotNext":     {ref, 1, data[blob.ChunkSize:], veedel.ECONFLICT},
+		"UpperCaseSH": {blob.Ref{SHA256: "AB" + ref.SHA256[2:], Size: ref.Size, Type: blob.TypePDF}, 0, data[:blob.ChunkSize], veedel.EINVALID},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := f.Receive(ctx, tc.ref, tc.i, tc.data, blob.ChunkSum(tc.data)); veedel.ErrorCode(err) != tc.code {
+				t.Fatalf("got %v, want %s", err, tc.code)
+			}
+		})
+	}
+	if next, _ := f.Next(ctx, ref); next != 0 {
+		t.Fatalf("after the refusals the transfer resumes at %d, want 0", next)
+	}
+
+	// A JPEG's bytes under a Ref that says PDF: discarded at the end.
+	jpeg := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, make([]byte, 50)...)
+	lie := blob.Ref{SHA256: sum(jpeg), Size: int64(len(jpeg)), Type: blob.TypePDF}
+	if _, err := f.Receive(ctx, lie, 0, jpeg, blob.ChunkSum(jpeg)); veedel.ErrorCode(err) != veedel.EINVALID {
+		t.Fatalf("a JPEG sent as a PDF: %v, want EINVALID", err)
+	}
+	if _, _, err := f.Open(ctx, lie.SHA256); veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Fatalf("the mistyped file is visible: %v", err)
 	}
 }

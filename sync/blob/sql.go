@@ -5,8 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+	"github.com/veedel/veedel/internal/placeholder"
 	"time"
 
 	"github.com/veedel/veedel"
@@ -31,17 +30,7 @@ func (s *SQL) q(query string) string {
 	if !s.Dollar {
 		return query
 	}
-	var b strings.Builder
-	n := 0
-	for _, c := range query {
-		if c == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return placeholder.Dollar(query)
 }
 
 func notFound(sha string) error {
@@ -116,6 +105,17 @@ func (s *SQL) Discard(ctx context.Context, sha string) error {
 	_, err := s.Write.ExecContext(ctx, s.q(`DELETE FROM blob_chunks WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?)`), sha, sha)
 	if err != nil {
 		return fmt.Errorf("blob: discard: %w", err)
+	}
+	return nil
+}
+
+// Remove implements Chunks: the blobs row first, so that the file is
+// never visible without all its chunks.
+func (s *SQL) Remove(ctx context.Context, sha string) error {
+	for _, q := range []string{`DELETE FROM blobs WHERE sha256 = ?`, `DELETE FROM blob_chunks WHERE sha256 = ?`} {
+		if _, err := s.Write.ExecContext(ctx, s.q(q), sha); err != nil {
+			return fmt.Errorf("blob: remove: %w", err)
+		}
 	}
 	return nil
 }

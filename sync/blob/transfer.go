@@ -50,9 +50,10 @@ type Position struct {
 const (
 	DefaultConcurrency = 2
 	DefaultMaxBackoff  = 5 * time.Second
-	// RefusedBackoff is the pause after central refused a file (a 4xx
-	// other than a corrupt chunk): it is not referenced by the site's log
-	// at central yet, or the site is not enrolled.
+	// RefusedBackoff is the longest pause after central refused a file
+	// (a 4xx other than a corrupt chunk): it is not referenced by the
+	// site's log at central yet, or the site is not enrolled. The pause
+	// starts at 1 s and doubles.
 	RefusedBackoff = 30 * time.Second
 	// chunkTries is how often a chunk that arrived corrupt is sent or
 	// fetched again at once before the file waits its backoff.
@@ -92,16 +93,32 @@ type Transfer struct {
 	mu     sync.Mutex
 	status Status
 	waits  map[string]wait // file/direction → when it may go again
+	kick   chan struct{}
+}
+
+// Kick makes Run look for work at once (after a Want or Offer committed
+// outside the store's commands, which wake it themselves).
+func (t *Transfer) Kick() {
+	t.mu.Lock()
+	if t.kick == nil {
+		t.kick = make(chan struct{}, 1)
+	}
+	k := t.kick
+	t.mu.Unlock()
+	select {
+	case k <- struct{}{}:
+	default:
+	}
 }
 
 type wait struct {
-	until   time.Time
-	backoff time.Duration
+	until            time.Time
+	backoff, refused time.Duration
 }
 
-// Status is the transfer's health, for /healthz.
+// Status is the transfer's health, for /healthz ("files").
 type Status struct {
-	Pending   int    `json:"pending"`
+	Pending   int    `json:"pending"` // files waiting to move (at the last look)
 	Done      uint64 `json:"done"`    // files completed since start
 	Chunks    uint64 `json:"chunks"`  // chunks moved since start
 	Refused   uint64 `json:"refused"` // corrupt chunks refused since start
@@ -155,14 +172,21 @@ func (t *Transfer) defaults() {
 // Run moves files until ctx ends.
 func (t *Transfer) Run(ctx context.Context) error {
 	t.defaults()
+	t.mu.Lock()
+	if t.kick == nil {
+		t.kick = make(chan struct{}, 1)
+	}
+	kick := t.kick
+	t.mu.Unlock()
 	for ctx.Err() == nil {
-		if _, err := t.Round(ctx); err != nil && ctx.Err() == nil {
+		if _, err := t.round(ctx); err != nil && ctx.Err() == nil {
 			t.setError(err)
 		}
 		timer := time.NewTimer(t.nextWake())
 		select {
 		case <-ctx.Done():
 		case <-t.Wake:
+		case <-kick:
 		case <-timer.C:
 		}
 		timer.Stop()
@@ -183,9 +207,9 @@ func (t *Transfer) nextWake() time.Duration {
 	return d
 }
 
-// Round runs every pending transfer that is not waiting out a backoff,
+// round runs every pending transfer that is not waiting out a backoff,
 // Concurrency at a time, and returns how many completed.
-func (t *Transfer) Round(ctx context.Context) (int, error) {
+func (t *Transfer) round(ctx context.Context) (int, error) {
 	if t.waits == nil {
 		t.defaults()
 	}
@@ -247,13 +271,18 @@ func (t *Transfer) after(ctx context.Context, j job, err error) {
 		return
 	}
 	w := t.waits[j.key()]
-	w.backoff = min(max(2*w.backoff, 100*time.Millisecond), t.MaxBackoff)
-	pause := w.backoff
+	var pause time.Duration
 	switch {
 	case errors.Is(err, ErrNotReady):
 		pause = 250 * time.Millisecond
 	case errors.Is(err, errRefused):
-		pause = RefusedBackoff
+		// Mostly an upload whose entry is still on its way to central:
+		// soon fine, so from 1 s, doubling up to RefusedBackoff.
+		w.refused = min(max(2*w.refused, time.Second), RefusedBackoff)
+		pause = w.refused
+	default:
+		w.backoff = min(max(2*w.backoff, 100*time.Millisecond), t.MaxBackoff)
+		pause = w.backoff
 	}
 	w.until = time.Now().Add(retry.Jittered(pause))
 	t.waits[j.key()] = w
@@ -303,9 +332,10 @@ func (t *Transfer) move(ctx context.Context, j job) error {
 }
 
 // fetch takes a file from central, from the first chunk the site does not
-// have (its chunks are durable: a restart resumes there). A chunk that
-// arrives corrupt is fetched again; so is the whole file when it does not
-// match its SHA-256 (Receive discarded it).
+// have (its chunks are durable: a restart resumes there), asking for the
+// next chunk while it stores one. A chunk that arrives corrupt is fetched
+// again; so is the whole file when it does not match its SHA-256
+// (Receive discarded it).
 func (t *Transfer) fetch(ctx context.Context, ref Ref) error {
 	corrupt := 0
 	for {
@@ -313,18 +343,58 @@ func (t *Transfer) fetch(ctx context.Context, ref Ref) error {
 		if err != nil || next >= NumChunks(ref.Size) {
 			return err
 		}
-		data, sum, err := t.getChunk(ctx, ref.SHA256, next)
-		if err != nil {
-			return err
-		}
-		done, err := t.Files.Receive(ctx, ref, next, data, sum)
-		if t.counted(err, &corrupt) {
-			continue
-		}
-		if err != nil || done {
+		again, err := t.fetchFrom(ctx, ref, next, &corrupt)
+		if !again {
 			return err
 		}
 	}
+}
+
+// fetched is a chunk as it came from central.
+type fetched struct {
+	i    int
+	data []byte
+	sum  string
+	err  error
+}
+
+// fetchFrom fetches and stores chunks from next on, one ahead; again
+// reports a corrupt chunk to fetch again from where the site stands.
+func (t *Transfer) fetchFrom(ctx context.Context, ref Ref, next int, corrupt *int) (again bool, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	chunks := make(chan fetched, 1)
+	go func() {
+		defer close(chunks)
+		for i := next; i < NumChunks(ref.Size); i++ {
+			data, sum, err := t.getChunk(ctx, ref.SHA256, i)
+			select {
+			case chunks <- fetched{i, data, sum, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		for range chunks {
+		}
+	}()
+	for c := range chunks {
+		if c.err != nil {
+			return false, c.err
+		}
+		done, err := t.Files.Receive(ctx, ref, c.i, c.data, c.sum)
+		if t.counted(err, corrupt) {
+			return true, nil
+		}
+		if err != nil || done {
+			return false, err
+		}
+	}
+	return true, nil // look again where the site stands
 }
 
 // send gives central a file from the chunk central asks for next.

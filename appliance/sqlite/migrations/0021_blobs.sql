@@ -16,7 +16,7 @@ CREATE TABLE blob_chunks (
     idx    INTEGER NOT NULL,
     data   BLOB    NOT NULL,
     PRIMARY KEY (sha256, idx)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 -- What the site's transfer moves: files the site wants from central
 -- (blob.Want, direction 'down') and files it offers up (blob.Offer, 'up'),

@@ -17,4 +17,4 @@ CREATE TABLE blob_chunks (
     idx    INTEGER NOT NULL,
     data   BLOB    NOT NULL,
     PRIMARY KEY (sha256, idx)
-) STRICT, WITHOUT ROWID;
+) STRICT;
