@@ -257,8 +257,18 @@ func StatusPath(id string) string { return "/api/v1/business/vehicle-application
 // the database, fails with its own result).
 func (s *Store) SubmitAll(ctx context.Context, sub Submitter, company string, rows []Item, now func() time.Time) Results {
 	var res Results
+	checked := make([]error, len(rows))
 	for i, p := range rows {
-		r := s.submitRow(ctx, sub, company, i+1, p, now)
+		checked[i] = precheck(p)
+	}
+	var carried *Claim // the claim of row i, made with row i-1's record
+	for i, p := range rows {
+		nextKey := ""
+		if i+1 < len(rows) && checked[i+1] == nil {
+			nextKey = rows[i+1].Row.Key
+		}
+		r, next := s.submitRow(ctx, sub, company, i+1, p, checked[i], carried, nextKey, now)
+		carried = next
 		switch {
 		case r.Status == http.StatusCreated:
 			res.Submitted++
@@ -272,32 +282,46 @@ func (s *Store) SubmitAll(ctx context.Context, sub Submitter, company string, ro
 	return res
 }
 
-func (s *Store) submitRow(ctx context.Context, sub Submitter, company string, n int, p Item, now func() time.Time) RowResult {
-	r := RowResult{Row: n, Key: p.Row.Key}
-	fail := func(err error) RowResult {
-		r.Status, r.Error, r.Fields = statusOf(err), veedel.ErrorMessage(err), veedel.ErrorFields(err)
-		return r
-	}
+// precheck is what a row must pass before anything is claimed for it.
+func precheck(p Item) error {
 	if p.Err != nil {
-		return fail(p.Err)
+		return p.Err
 	}
 	if err := checkRow(p.Row); err != nil {
-		return fail(err)
+		return err
 	}
-	if len(r.Key) > 100 || hasUnsafe(r.Key) {
-		return fail(veedel.FieldErrors{"row_key": "höchstens 100 Zeichen / at most 100 characters"}.Err("Zeilenschlüssel ungültig / invalid row key"))
+	if len(p.Row.Key) > 100 {
+		return veedel.FieldErrors{"row_key": "höchstens 100 Zeichen / at most 100 characters"}.Err("Zeilenschlüssel ungültig / invalid row key")
+	}
+	return nil
+}
+
+// submitRow submits one row: its key claimed (claim, when the previous
+// row's record claimed it already), the application submitted, then
+// recorded together with the claim of nextKey, which it returns.
+func (s *Store) submitRow(ctx context.Context, sub Submitter, company string, n int, p Item, checked error, claim *Claim, nextKey string, now func() time.Time) (RowResult, *Claim) {
+	r := RowResult{Row: n, Key: p.Row.Key}
+	fail := func(err error) (RowResult, *Claim) {
+		r.Status, r.Error, r.Fields = statusOf(err), veedel.ErrorMessage(err), veedel.ErrorFields(err)
+		return r, nil
+	}
+	if checked != nil {
+		return fail(checked)
 	}
 	if r.Key != "" {
-		c, err := s.ClaimRow(ctx, company, r.Key, now())
-		if err != nil {
-			return fail(err)
+		if claim == nil {
+			c, err := s.ClaimRow(ctx, company, r.Key, now())
+			if err != nil {
+				return fail(err)
+			}
+			claim = &c
 		}
-		if c.InDoubt {
+		if claim.InDoubt {
 			return fail(veedel.Errorf(veedel.ECONFLICT, "Dieser Zeilenschlüssel wurde schon verwendet; ob der Antrag ankam, ist unklar: bitte im Dashboard prüfen / this row key was used before and it is unclear whether the application arrived: please check the dashboard"))
 		}
-		if c.AppID != "" {
-			r.Status, r.ID, r.StatusURL, r.Replayed = http.StatusOK, c.AppID, StatusPath(c.AppID), true
-			return r
+		if claim.AppID != "" {
+			r.Status, r.ID, r.StatusURL, r.Replayed = http.StatusOK, claim.AppID, StatusPath(claim.AppID), true
+			return r, nil
 		}
 	}
 	got, err := sub.SubmitVehicleApplication(ctx, p.Row.Application, company)
@@ -309,11 +333,15 @@ func (s *Store) submitRow(ctx context.Context, sub Submitter, company string, n 
 		}
 		return fail(err)
 	}
-	if err := s.RecordApplication(ctx, company, r.Key, got.ID, now()); err != nil {
+	next, err := s.recordAndClaim(ctx, company, r.Key, got.ID, nextKey, now())
+	if err != nil {
 		return fail(fmt.Errorf("business: record %s: %w", got.ID, err))
 	}
 	r.Status, r.ID, r.Token, r.StatusURL = http.StatusCreated, got.ID, got.Token, StatusPath(got.ID)
-	return r
+	if nextKey == "" {
+		return r, nil
+	}
+	return r, &next
 }
 
 // statusOf is a row's HTTP-like status for an error.

@@ -444,3 +444,17 @@ func TestBusinessWebhookCatchUp(t *testing.T) {
 		t.Errorf("after the restart %+v, lost %+v", after, lost)
 	}
 }
+
+// TestBusinessSameKeyTwice: a row key twice in one upload submits once;
+// the second row names the first's application.
+func TestBusinessSameKeyTwice(t *testing.T) {
+	b := newBizEnv(t, manyLimit)
+	one := strings.TrimSuffix(strings.TrimPrefix(bulkRows(1), "["), "]")
+	_, res, raw := b.upload(t, b.Key, "application/json", "["+one+","+one+"]")
+	if len(res.Rows) != 2 || res.Rows[0].Status != http.StatusCreated || !res.Rows[1].Replayed || res.Rows[1].ID != res.Rows[0].ID {
+		t.Fatalf("%s", raw)
+	}
+	if n := len(b.submittedEvents(siteID)); n != 1 {
+		t.Errorf("%d sent down", n)
+	}
+}
