@@ -132,6 +132,7 @@ func TestBrowser_VehicleJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-note"), "Die Vollmacht kommt heute per Post."),
 		orderShot(shots, "kfz-5a-info-requested"),
 		chromedp.Click(chromedp.ID("kfz-supplement-send")),
+		chromedp.WaitNotPresent(chromedp.ID("kfz-supplement")),
 		chromedp.WaitVisible(chromedp.ID("kfz-state")),
 		orderEval(&text, `document.getElementById("kfz-state").textContent`),
 	)
