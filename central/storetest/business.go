@@ -215,3 +215,52 @@ func testBusinessDeliveries(t *testing.T, open Opener) {
 		t.Errorf("deliveries %+v", ds)
 	}
 }
+
+// fakeSubmitter numbers the applications it is given; a row whose family
+// name is "refuse" is invalid.
+type fakeSubmitter struct{ n int }
+
+func (f *fakeSubmitter) SubmitVehicleApplication(ctx context.Context, app vehicle.Application, company string) (vehicle.Submitted, error) {
+	if app.Owner.FamilyName == "refuse" {
+		return vehicle.Submitted{}, veedel.FieldErrors{"owner.family_name": "no"}.Err("invalid")
+	}
+	f.n++
+	return vehicle.Submitted{ID: fmt.Sprintf("V%d", f.n), Token: "t"}, nil
+}
+
+// testBusinessSubmitAll: a bulk upload's rows on the database (each
+// row's record in one transaction with the next row's claim): submitted,
+// refused (its key free again), a key twice, and the whole upload again.
+func testBusinessSubmitAll(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := businessStore(mustOpen(t, open))
+	st.CreateCompany(ctx, "rheinflotte", "Rheinflotte GmbH", start)
+	row := func(key, name string) business.Item {
+		var it business.Item
+		it.Row.Key, it.Row.Owner.FamilyName = key, name
+		return it
+	}
+	rows := []business.Item{row("k1", "a"), row("k2", "refuse"), row("k3", "b"), row("k3", "b"), row("", "c"), row("k4", "d")}
+	sub := &fakeSubmitter{}
+	now := func() time.Time { return start }
+	res := st.SubmitAll(ctx, sub, "rheinflotte", rows, now)
+	var got []string
+	for _, r := range res.Rows {
+		got = append(got, fmt.Sprintf("%d:%s", r.Status, r.ID))
+	}
+	if strings.Join(got, " ") != "201:V1 422: 201:V2 200:V2 201:V3 201:V4" {
+		t.Errorf("first upload %v", got)
+	}
+	rows[1] = row("k2", "fixed")
+	res = st.SubmitAll(ctx, sub, "rheinflotte", rows, now)
+	got = nil
+	for _, r := range res.Rows {
+		got = append(got, fmt.Sprintf("%d:%s", r.Status, r.ID))
+	}
+	if strings.Join(got, " ") != "200:V1 201:V5 200:V2 200:V2 201:V6 200:V4" {
+		t.Errorf("again %v", got)
+	}
+	if list, _ := st.Applications(ctx, "rheinflotte", 100); len(list) != 6 {
+		t.Errorf("%d applications recorded", len(list))
+	}
+}

@@ -72,6 +72,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"Business_Accounts", testBusinessAccounts},
 		{"Business_RowKeys", testBusinessRowKeys},
 		{"Business_Deliveries", testBusinessDeliveries},
+		{"Business_SubmitAll", testBusinessSubmitAll},
 		{"Blobs_PutOpen", testBlobsPutOpen},
 		{"Blobs_Receive", testBlobsReceive},
 	}
