@@ -70,6 +70,10 @@ func (s *Server) adminRoutes(r chi.Router) {
 			r.Post("/exam/cohort", s.adminExamCohort)
 			r.Post("/exam/districts", s.adminExamDistrict)
 			r.Post("/rollout", s.adminSaveRollout)
+			if s.Business != nil { // the business portal's companies (business_settings.go)
+				r.Get("/unternehmen", s.adminBusiness)
+				r.Post("/unternehmen", s.adminAddCompany)
+			}
 		})
 	})
 }

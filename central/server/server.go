@@ -19,6 +19,7 @@ import (
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/central/business"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/ui"
 )
@@ -68,6 +69,15 @@ type Server struct {
 	fileLimiter, plateLimiter *ratelimit.Limiter
 
 	examCodes examCodes // wrong invitation codes per client (exam_parents.go)
+
+	// Business is the business portal's store (business*.go); nil: no
+	// portal. Webhooks is its sender, kicked when a delivery is queued
+	// (nil: the sender's poll finds it). BusinessLimit bounds each
+	// company's API requests (zero: the package's BusinessLimit).
+	Business      *business.Store
+	Webhooks      *business.Sender
+	BusinessLimit ratelimit.Limit
+	biz           businessState
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page
@@ -180,6 +190,9 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.requireAdminAPI).Get("/api/v1/cluster", s.apiCluster)
 	r.Route("/admin", s.adminRoutes)
 	s.vehicleRoutes(r) // i-Kfz applications, /verify (vehicle.go)
+	if s.Business != nil {
+		s.businessRoutes(r) // the business portal (business.go)
+	}
 	return r
 }
 

@@ -123,6 +123,8 @@ func TestAxeEveryPageInBrowser(t *testing.T) {
 		cent.URL + "/admin/logins",
 		cent.URL + "/admin/exam",
 		cent.URL + "/admin/exam/statistics?year=2027",
+		cent.URL + "/admin/unternehmen",
+		cent.URL + "/unternehmen/anmelden", // after the login (TOTP): central/server's TestBrowser_BusinessDashboard
 		cent.URL + "/gibt-es-nicht",
 	}
 	type screen struct {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/central/business"
 	"github.com/veedel/veedel/central/cluster"
 	"github.com/veedel/veedel/central/postgres"
 	"github.com/veedel/veedel/central/server"
@@ -230,6 +231,18 @@ func (n *centralNode) Run(ctx context.Context) error {
 	wg.Go(func() {
 		n.store.Lead(ctx, "read-model-snapshots", n.cfg.Logger, func(ctx context.Context) { n.Central.RunSnapshots(ctx, 0, 0, 0) })
 	})
+	// The business portal (central/business): its tables are in central's
+	// database; the webhook sender runs once per cluster.
+	if db, ok := n.store.(mailDB); ok {
+		key, err := n.Central.BusinessKey(ctx)
+		if err != nil {
+			n.listener.Close()
+			return err
+		}
+		srv.Business = &business.Store{DB: db.Writer(), Postgres: postgres.IsURL(n.cfg.DB)}
+		srv.Webhooks = &business.Sender{Store: srv.Business, Key: key, Now: n.cfg.Now, Logger: n.cfg.Logger}
+		wg.Go(func() { n.store.Lead(ctx, "business-webhooks", n.cfg.Logger, srv.Webhooks.Run) })
+	}
 	mounts := maps.Clone(n.cfg.Mount)
 	if provider := n.cfg.PaymentProvider; (provider != "" || n.cfg.DemoPayments) && len(n.cfg.PaymentSecret) > 0 {
 		if n.cfg.DemoPayments {
@@ -277,6 +290,8 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return runCentralSite(ctx, args[1:], stdout, stderr)
 		case "adduser":
 			return runCentralAddUser(ctx, args[1:], os.Stdin, stdout, stderr)
+		case "company":
+			return runCentralCompany(ctx, args[1:], os.Stdin, stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("central", flag.ContinueOnError)

@@ -95,7 +95,7 @@ func TestReadmeFlags(t *testing.T) {
 }
 
 // knownCommands are the command lines with a -help of their own.
-var knownCommands = []string{"appliance", "appliance restore", "central", "central enroll", "central revoke", "central adduser", "central site add", "central site list", "central site remove", "demo", "exam escrow-keygen", "flash", "health", "load", "load central", "provision", "release keygen", "release sign", "release verify", "update-agent"}
+var knownCommands = []string{"appliance", "appliance restore", "central", "central enroll", "central revoke", "central adduser", "central company add", "central site add", "central site list", "central site remove", "demo", "exam escrow-keygen", "flash", "health", "load", "load central", "provision", "release keygen", "release sign", "release verify", "update-agent"}
 
 // TestReadmeMakeTargets: every `make X` in the README is a Makefile target.
 func TestReadmeMakeTargets(t *testing.T) {
