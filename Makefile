@@ -69,10 +69,20 @@ axe:
 # and browsers, and cmd/veedel (the longest) starts as soon as it is built
 # instead of waiting for a free slot behind central/server and
 # appliance/server.
+# cmd/veedel, the end-to-end tests and by far the longest package, runs as
+# two test processes beside the other packages: its browser journeys and
+# fault suite, and the rest. Their tests wait mostly on sockets, browsers
+# and timers, so the shards overlap on 2 cores instead of queueing.
+E2E_SHARD := ^(TestChaos.*|TestAxe.*|Test.*Browser.*|TestInvariant.*)$$
 test: axe ## every test, with the race detector (browser tests need chromium)
 	@rm -f .cache/axe/summary.txt
-	VEEDEL_AXE_SUMMARY=$(CURDIR)/.cache/axe/summary.txt $(GO) test -race -count=1 -p 4 -timeout 15m $(PKGS)
-	@cat .cache/axe/summary.txt 2>/dev/null || true
+	@export VEEDEL_AXE_SUMMARY=$(CURDIR)/.cache/axe/summary.txt; \
+	echo "$(GO) test -race -count=1 -p 3 -timeout 15m (every package but cmd/veedel), and cmd/veedel in two shards"; \
+	$(GO) test -race -count=1 -p 3 -timeout 15m $$($(GO) list $(PKGS) | grep -v '/cmd/veedel$$') & a=$$!; \
+	$(GO) test -race -count=1 -timeout 15m -run '$(E2E_SHARD)' ./cmd/veedel & b=$$!; \
+	$(GO) test -race -count=1 -timeout 15m -skip '$(E2E_SHARD)' ./cmd/veedel & c=$$!; \
+	s=0; wait $$a || s=1; wait $$b || s=1; wait $$c || s=1; \
+	cat .cache/axe/summary.txt 2>/dev/null; exit $$s
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

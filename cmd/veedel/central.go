@@ -22,6 +22,7 @@ import (
 	"github.com/veedel/veedel/appliance/registration"
 
 	"github.com/veedel/veedel/internal/mail/mailsim"
+	"github.com/veedel/veedel/internal/ratelimit"
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
@@ -55,6 +56,10 @@ type centralConfig struct {
 	// Releases is the directory of release bundles the update channel
 	// hands out ("": none).
 	Releases string
+	// PlateLimit bounds the Wunschkennzeichen one client reserves (zero:
+	// the portal's default; the fault suite's one client reserves for
+	// everyone).
+	PlateLimit ratelimit.Limit
 	// Timeouts bound slow clients (zero: web.DefaultTimeouts; tests
 	// shorten them).
 	Timeouts web.Timeouts
@@ -191,7 +196,7 @@ func (n *centralNode) Run(ctx context.Context) error {
 		return err
 	}
 	renderer.SetBrand(n.cfg.Brand)
-	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now, PublicURL: n.cfg.PublicURL, Releases: n.cfg.Releases}
+	srv := &server.Server{Central: n.Central, Renderer: renderer, Logger: n.cfg.Logger, Now: n.cfg.Now, PublicURL: n.cfg.PublicURL, Releases: n.cfg.Releases, PlateLimit: n.cfg.PlateLimit}
 	srv.Authorize = srv.AuthorizeSite // download polls signed by their site (trust.go)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -237,6 +242,9 @@ func (n *centralNode) Run(ctx context.Context) error {
 		key, err := n.Central.BusinessKey(ctx)
 		if err != nil {
 			n.listener.Close()
+			if ctx.Err() != nil {
+				return nil // stopped while starting
+			}
 			return err
 		}
 		srv.Business = &business.Store{DB: db.Writer(), Postgres: postgres.IsURL(n.cfg.DB)}

@@ -29,6 +29,7 @@ import (
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/internal/faultproxy"
+	"github.com/veedel/veedel/internal/ratelimit"
 	"github.com/veedel/veedel/sync/retry"
 )
 
@@ -315,6 +316,9 @@ func (c *chaosRun) startCentral() {
 		// Both sites act as registration sites, with small blocks so that
 		// refills happen under the faults.
 		cfg.Plates = plateConfig{Sites: sites, BlockSize: 25, LowWater: 10, Every: 100 * time.Millisecond}
+		// One client reserves for every citizen here: not the limit a
+		// citizen's connection gets.
+		cfg.PlateLimit = ratelimit.Limit{Burst: 1 << 20, Every: time.Millisecond}
 	})
 }
 
