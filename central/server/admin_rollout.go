@@ -73,9 +73,7 @@ func (s *Server) adminSaveRollout(w http.ResponseWriter, r *http.Request) {
 	sortReleases(d.Releases)
 	d.Plan.Revision, _ = strconv.ParseInt(f.Get("revision"), 10, 64)
 	d.Plan.Version, d.Plan.Stage, d.Plan.Paused = f.Get("version"), f.Get("stage"), f.Get("paused") == "1"
-	for _, p := range strings.FieldsFunc(d.Pilots, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' }) {
-		d.Plan.Pilots = append(d.Plan.Pilots, p)
-	}
+	d.Plan.Pilots = append(d.Plan.Pilots, strings.FieldsFunc(d.Pilots, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' })...)
 	fail := func(status int, field, key string, args ...any) {
 		d.Field, d.Error = field, ui.Translate(lang, key, args...)
 		s.renderAdminAt(w, r, "/admin/rollout", status, "admin_rollout", "admin.rollout.title", "", "", d)

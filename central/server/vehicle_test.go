@@ -476,9 +476,9 @@ func TestVehicleSupplement(t *testing.T) {
 
 	// The status page's form, with a file.
 	ask("Bitte den Nachweis hochladen")
-	resp, body := e.get("/kfz/s/" + token)
+	_, body := e.get("/kfz/s/" + token)
 	contains(t, "asked", body, "Bitte den Nachweis hochladen", `action="/kfz/s/`+token+`/nachreichen"`)
-	resp, body = e.postMultipart("/kfz/s/"+token+"/nachreichen", url.Values{"note": {" "}}, nil)
+	resp, body := e.postMultipart("/kfz/s/"+token+"/nachreichen", url.Values{"note": {" "}}, nil)
 	wantStatus(t, "empty answer form", resp, http.StatusBadRequest)
 	contains(t, "empty answer form", body, `id="f-note-error"`)
 	resp, _ = e.postMultipart("/kfz/s/"+token+"/nachreichen", url.Values{"note": {"anbei"}}, map[string][]byte{"file": []byte("%PDF-1.4\n%%EOF\n")})

@@ -23,15 +23,14 @@ import (
 // Its state at the end is one day's, whatever the length: what central
 // folds for years of a site's operation.
 type history struct {
-	site    string
-	perDay  int
-	every   int // tickets per workflow event
-	prev    *changelog.Entry
-	seq     int
-	at      time.Time
-	day     int
-	ticket  int
-	emitted []changelog.Entry
+	site   string
+	perDay int
+	every  int // tickets per workflow event
+	prev   *changelog.Entry
+	seq    int
+	at     time.Time
+	day    int
+	ticket int
 }
 
 // HistoryLog returns the first n entries of site's history with perDay

@@ -126,7 +126,7 @@ func visualLines(text, lang string, bold bool, size, width float64) ([]string, e
 					b.WriteRune(r)
 					continue
 				}
-				from := runes[g.ClusterIndex:min(len(runes), g.ClusterIndex+g.RuneCount)]
+				from := runes[g.TextIndex():min(len(runes), g.TextIndex()+g.RunesCount())]
 				b.WriteString(string(from))
 			}
 		}
