@@ -77,8 +77,8 @@ E2E_SHARD := ^(TestChaos.*|TestAxe.*|Test.*Browser.*|TestInvariant.*)$$
 test: axe ## every test, with the race detector (browser tests need chromium)
 	@rm -f .cache/axe/summary.txt
 	@export VEEDEL_AXE_SUMMARY=$(CURDIR)/.cache/axe/summary.txt; \
-	echo "$(GO) test -race -count=1 -p 3 -timeout 15m (every package but cmd/veedel), and cmd/veedel in two shards"; \
-	$(GO) test -race -count=1 -p 3 -timeout 15m $$($(GO) list $(PKGS) | grep -v '/cmd/veedel$$') & a=$$!; \
+	echo "$(GO) test -race -count=1 -p 2 -timeout 15m (every package but cmd/veedel), and cmd/veedel in two shards"; \
+	$(GO) test -race -count=1 -p 2 -timeout 15m $$($(GO) list $(PKGS) | grep -v '/cmd/veedel$$') & a=$$!; \
 	$(GO) test -race -count=1 -timeout 20m -run '$(E2E_SHARD)' ./cmd/veedel & b=$$!; \
 	$(GO) test -race -count=1 -timeout 20m -skip '$(E2E_SHARD)' ./cmd/veedel & c=$$!; \
 	s=0; wait $$a || s=1; wait $$b || s=1; wait $$c || s=1; \

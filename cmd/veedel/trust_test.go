@@ -431,7 +431,7 @@ func TestDemo_EnrollsItsSites(t *testing.T) {
 			done <- run(ctx, []string{"demo", "-data", dir, "-port", strconv.Itoa(port)}, &stdout, &stderr)
 		}()
 		url := "http://127.0.0.1:" + strconv.Itoa(port)
-		eventually(t, 30*time.Second, describe("round %d: both demo sites at central", round), func() (bool, string) {
+		eventually(t, 60*time.Second, describe("round %d: both demo sites at central", round), func() (bool, string) {
 			select {
 			case code := <-done:
 				t.Fatalf("round %d: the demo exited with %d: %s", round, code, stderr.String())
