@@ -95,20 +95,11 @@ func ImportCohort(ctx context.Context, tx Tx, children []central.CohortChild, at
 
 // Cohort returns the children of a school year, ordered by pseudonym.
 func (q Queries) Cohort(ctx context.Context, year int) ([]central.CohortChild, error) {
-	rows, err := q.Read.Query(ctx, `SELECT `+cohortColumns+` FROM exam_cohort WHERE year = ? ORDER BY child`, year)
+	out, err := queryAll(ctx, q.Read, scanCohortChild, `SELECT `+cohortColumns+` FROM exam_cohort WHERE year = ? ORDER BY child`, year)
 	if err != nil {
 		return nil, fmt.Errorf("store: cohort: %w", err)
 	}
-	defer rows.Close()
-	var out []central.CohortChild
-	for rows.Next() {
-		c, err := scanCohortChild(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: cohort: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // CohortByCode returns the child of a booking code's hash.

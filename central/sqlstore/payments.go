@@ -83,36 +83,21 @@ func (q Queries) ExpirePayments(ctx context.Context, before, at time.Time) ([]st
 		UPDATE payments SET status = 'expired', sealed = NULL, updated_at = ?
 		WHERE status = 'awaiting' AND created_at < ?
 		RETURNING reference`
-	rows, err := q.Write.Query(ctx, query, at.UnixMilli(), before.UnixMilli())
+	refs, err := queryAll(ctx, q.Write, func(row Row) (ref string, err error) {
+		err = row.Scan(&ref)
+		return ref, err
+	}, query, at.UnixMilli(), before.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("store: expire payments: %w", err)
 	}
-	defer rows.Close()
-	var refs []string
-	for rows.Next() {
-		var ref string
-		if err := rows.Scan(&ref); err != nil {
-			return nil, fmt.Errorf("store: expire payments: %w", err)
-		}
-		refs = append(refs, ref)
-	}
-	return refs, rows.Err()
+	return refs, nil
 }
 
 // HeldPayments returns the payments not paid.
 func (q Queries) HeldPayments(ctx context.Context) ([]central.HeldPayment, error) {
-	rows, err := q.Read.Query(ctx, `SELECT `+paymentColumns+` FROM payments WHERE status <> 'paid' ORDER BY created_at`)
+	out, err := queryAll(ctx, q.Read, scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE status <> 'paid' ORDER BY created_at`)
 	if err != nil {
 		return nil, fmt.Errorf("store: held payments: %w", err)
 	}
-	defer rows.Close()
-	var out []central.HeldPayment
-	for rows.Next() {
-		p, err := scanPayment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: held payments: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -73,22 +73,19 @@ func (q Queries) PutUpdateReport(ctx context.Context, r central.UpdateReport) er
 
 // UpdateReports are every site's latest update report, by site.
 func (q Queries) UpdateReports(ctx context.Context) ([]central.UpdateReport, error) {
-	rows, err := q.Read.Query(ctx, `SELECT report FROM update_reports ORDER BY site`)
+	out, err := queryAll(ctx, q.Read, func(row Row) (central.UpdateReport, error) {
+		var b string
+		var r central.UpdateReport
+		if err := row.Scan(&b); err != nil {
+			return r, err
+		}
+		if err := json.Unmarshal([]byte(b), &r); err != nil {
+			return r, fmt.Errorf("an update report: %w", err)
+		}
+		return r, nil
+	}, `SELECT report FROM update_reports ORDER BY site`)
 	if err != nil {
 		return nil, fmt.Errorf("store: read the update reports: %w", err)
 	}
-	defer rows.Close()
-	var out []central.UpdateReport
-	for rows.Next() {
-		var b string
-		var r central.UpdateReport
-		if err := rows.Scan(&b); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(b), &r); err != nil {
-			return nil, fmt.Errorf("store: an update report: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }

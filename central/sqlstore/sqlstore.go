@@ -73,6 +73,24 @@ type Dialect struct {
 	ForUpdate string
 }
 
+// queryAll runs query on q and reads each row it returns with scan.
+func queryAll[T any](ctx context.Context, q Querier, scan func(Row) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // Stamped is an event for a site's outbound log: its payload encoded (a
 // cbor.RawMessage) and its HLC taken.
 type Stamped struct {
