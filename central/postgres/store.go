@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/central/sqlstore"
 	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/internal/namedgate"
 	"github.com/veedel/veedel/sync/changelog"
@@ -36,6 +37,8 @@ var migrationFiles embed.FS
 
 // Store implements central.LogStore on PostgreSQL.
 type Store struct {
+	sqlstore.Queries // the SQL shared with central/sqlite (shared.go)
+
 	pool        *pgxpool.Pool
 	adminLogins login.Checker   // recent successful admin logins (admin.go)
 	fault       faultHook       // tests: a failure before commit (fault.go)
@@ -95,7 +98,7 @@ func Open(ctx context.Context, dbURL string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(dbURL), err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, Queries: sqlstore.Queries{Read: shared{pool}, Write: shared{pool}}}
 	migrations, _ := fs.Sub(migrationFiles, "migrations")
 	if err := migrate(ctx, pool, migrations); err != nil {
 		pool.Close()

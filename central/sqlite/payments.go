@@ -2,42 +2,19 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
-
-	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/central/sqlstore"
 	"github.com/veedel/veedel/sync/changelog"
 )
 
 // Orders paid online, held until paid (migration 0013, central/payments.go).
+//
+// HoldPayment, ExpirePayments and HeldPayments are sqlstore.Queries'.
 
 var _ central.PaymentStore = (*Store)(nil)
-
-// HoldPayment stores a new payment awaiting its notification.
-func (s *Store) HoldPayment(ctx context.Context, p central.HeldPayment) error {
-	_, err := s.db.Write.ExecContext(ctx, `INSERT INTO payments (reference, site, amount_cents, currency, status, placed, sealed, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.Reference, p.Site, p.AmountCents, p.Currency, p.Status, p.Placed, p.Sealed,
-		p.CreatedAt.UnixMilli(), p.UpdatedAt.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("store: hold payment %s: %w", p.Reference, err)
-	}
-	return nil
-}
-
-const paymentColumns = `reference, site, amount_cents, currency, status, COALESCE(provider_txn, ''), placed, sealed, created_at, updated_at`
-
-func scanPayment(row interface{ Scan(...any) error }) (central.HeldPayment, error) {
-	var p central.HeldPayment
-	var created, updated int64
-	err := row.Scan(&p.Reference, &p.Site, &p.AmountCents, &p.Currency, &p.Status, &p.TxnID, &p.Placed, &p.Sealed, &created, &updated)
-	p.CreatedAt, p.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
-	return p, err
-}
 
 // SettlePayment decides and records a payment's notification, and sends
 // what decide returns down to the payment's site, in one transaction.
@@ -48,36 +25,9 @@ func (s *Store) SettlePayment(ctx context.Context, reference, txn string, at tim
 		return central.HeldPayment{}, false, fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
-	p, err := scanPayment(tx.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE reference = ?`, reference))
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, false, veedel.Errorf(veedel.ENOTFOUND, "payment notification refused: no order awaits a payment under reference %q", reference)
-	}
-	if err != nil {
-		return p, false, fmt.Errorf("store: payment %s: %w", reference, err)
-	}
-	status, changed, send, err := decide(p)
-	if err != nil || !changed {
-		if status != "" {
-			p.Status = status
-		}
+	p, settled, err := sqlstore.SettlePayment(ctx, newWriteTx(tx), dialect, reference, txn, at, clock, decide)
+	if settled == nil {
 		return p, false, err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = ?, provider_txn = ?, sealed = NULL, updated_at = ? WHERE reference = ? AND status = ?`,
-		status, txn, at.UnixMilli(), reference, p.Status); err != nil {
-		return p, false, fmt.Errorf("store: settle payment %s: %w", reference, err)
-	}
-	if len(send) > 0 {
-		stamped := make([]stampedEvent, len(send))
-		for i, e := range send {
-			payload, err := changelog.Marshal(e.Payload)
-			if err != nil {
-				return p, false, fmt.Errorf("store: encode %s: %w", e.Type, err)
-			}
-			stamped[i] = stampedEvent{Outgoing: central.Outgoing{Type: e.Type, Entity: e.Entity, Payload: cbor.RawMessage(payload)}, hlc: clock()}
-		}
-		if err := appendOutbound(ctx, tx, p.Site, stamped, at); err != nil {
-			return p, false, err
-		}
 	}
 	if err := s.fault.before(ctx, "commit"); err != nil {
 		return p, false, fmt.Errorf("store: commit: %w", err)
@@ -85,43 +35,5 @@ func (s *Store) SettlePayment(ctx context.Context, reference, txn string, at tim
 	if err := tx.Commit(); err != nil {
 		return p, false, fmt.Errorf("store: commit payment %s: %w", reference, err)
 	}
-	p.Status, p.TxnID, p.Sealed, p.UpdatedAt = status, txn, nil, at
-	return p, true, nil
-}
-
-// ExpirePayments ends the payments awaiting since before.
-func (s *Store) ExpirePayments(ctx context.Context, before, at time.Time) ([]string, error) {
-	rows, err := s.db.Write.QueryContext(ctx, `UPDATE payments SET status = 'expired', sealed = NULL, updated_at = ?
-		WHERE status = 'awaiting' AND created_at < ? RETURNING reference`, at.UnixMilli(), before.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("store: expire payments: %w", err)
-	}
-	defer rows.Close()
-	var refs []string
-	for rows.Next() {
-		var ref string
-		if err := rows.Scan(&ref); err != nil {
-			return nil, fmt.Errorf("store: expire payments: %w", err)
-		}
-		refs = append(refs, ref)
-	}
-	return refs, rows.Err()
-}
-
-// HeldPayments returns the payments not paid.
-func (s *Store) HeldPayments(ctx context.Context) ([]central.HeldPayment, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE status <> 'paid' ORDER BY created_at`)
-	if err != nil {
-		return nil, fmt.Errorf("store: held payments: %w", err)
-	}
-	defer rows.Close()
-	var out []central.HeldPayment
-	for rows.Next() {
-		p, err := scanPayment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: held payments: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return *settled, true, nil
 }

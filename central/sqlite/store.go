@@ -17,6 +17,7 @@ import (
 
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/central/sqlstore"
 	"github.com/veedel/veedel/internal/login"
 	"github.com/veedel/veedel/internal/namedgate"
 	"github.com/veedel/veedel/internal/sqlitedb"
@@ -28,6 +29,8 @@ var migrationFiles embed.FS
 
 // Store implements central.LogStore on a SQLite file.
 type Store struct {
+	sqlstore.Queries // the SQL shared with central/postgres (shared.go)
+
 	db          *sqlitedb.DB
 	adminLogins login.Checker   // recent successful admin logins (admin.go)
 	fault       faultHook       // tests: a full disk or a crash before commit (fault.go)
@@ -44,7 +47,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, Queries: sqlstore.Queries{Read: shared{db.Read}, Write: shared{db.Write}}}
 	if err := s.applySiteSeeds(ctx, time.Now()); err != nil {
 		db.Close()
 		return nil, err
