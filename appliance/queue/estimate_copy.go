@@ -73,9 +73,10 @@ func (s *State) EstimateCopy() *State {
 		c.bookings[code] = &v
 		copyTicket(b.Ticket)
 	}
-	for id, t := range s.Tickets {
-		if t.Day == s.Day && !t.CalledAt.IsZero() {
+	for _, id := range s.called {
+		if t := s.Tickets[id]; t != nil && t.Day == s.Day && !t.CalledAt.IsZero() {
 			copyTicket(id)
+			c.called = append(c.called, id)
 		}
 	}
 	c.restoreDevices(s.snapshotDevices())

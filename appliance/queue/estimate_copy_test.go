@@ -72,6 +72,17 @@ func TestEstimateCopyGivesTheSameEstimates(t *testing.T) {
 			if got, want := c.ComputeEstimates(), f.st.ComputeEstimates(); !queue.SameEstimates(got, want) {
 				t.Fatalf("seed %d step %d: the copy's estimates differ from the state's", seed, step)
 			}
+			// A state restored from its snapshot (as at start) copies the
+			// same tickets: its list of called tickets is rebuilt.
+			if step%50 == 49 {
+				r, err := queue.Restore(f.st.Snapshot())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := r.EstimateCopy().ComputeEstimates(), f.st.ComputeEstimates(); !queue.SameEstimates(got, want) {
+					t.Fatalf("seed %d step %d: the restored state's copy gives other estimates", seed, step)
+				}
+			}
 			compared++
 			dropped += len(f.st.Tickets) - queue.CopiedTickets(c)
 		}

@@ -169,6 +169,9 @@ func Restore(snap Snapshot) (*State, error) {
 		}
 		s.Tickets[t.ID] = &t
 		s.byToken[t.Token] = t.ID
+		if !t.CalledAt.IsZero() {
+			s.called = append(s.called, t.ID)
+		}
 	}
 	for _, id := range snap.Waiting {
 		if s.Tickets[id] == nil {

@@ -148,6 +148,10 @@ type State struct {
 	waiting []string // IDs of waiting tickets, in order of arrival
 	numbers map[string]int
 	recent  []Call
+	// called lists the tickets whose CalledAt was set since the day began
+	// (each once), so that the estimator's copy need not walk every ticket
+	// of today and yesterday.
+	called []string
 	// bookings are the appointments known to the site, by code.
 	bookings map[string]*Booking
 	// NoShowGrace is how long after a call a clerk must wait before
@@ -352,6 +356,9 @@ func (s *State) Apply(e Event) {
 			return
 		}
 		s.removeWaiting(t.ID)
+		if t.CalledAt.IsZero() {
+			s.called = append(s.called, t.ID)
+		}
 		t.Status, t.Counter, t.CalledAt, t.LastCalledAt = StatusCalled, c.ID, e.At, e.At
 		t.StartedAt, t.Target, t.Recalls = time.Time{}, "", 0
 		if t.FirstCalledAt.IsZero() {
@@ -552,6 +559,7 @@ func (s *State) advanceDay(at time.Time) {
 	}
 	clear(s.numbers)
 	s.recent = nil
+	s.called = nil
 	// Bookings of days before the new one are over.
 	for code, b := range s.bookings {
 		if s.DayOf(b.Slot) < day {

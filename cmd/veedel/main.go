@@ -56,10 +56,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "appliance":
+		tuneGC()
 		err = runAppliance(ctx, args[1:], stdout, stderr)
 	case "central":
+		tuneGC()
 		err = runCentral(ctx, args[1:], stdout, stderr)
 	case "demo":
+		tuneGC()
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "load":
 		err = runLoad(ctx, args[1:], stdout, stderr)

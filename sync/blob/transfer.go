@@ -61,6 +61,11 @@ const (
 	// scanEvery is how often the transfer looks for new work when nothing
 	// wakes it.
 	scanEvery = 2 * time.Second
+	// wakeGap is the least time between two looks that commits woke: a
+	// busy site commits hundreds of times a second, almost none of them
+	// with a file, and a look per commit is a query per commit on the
+	// site's CPU. A file wanted in a burst starts at most this much later.
+	wakeGap = 250 * time.Millisecond
 )
 
 // Transfer moves the site's files: it fetches what blob.Want recorded
@@ -179,6 +184,7 @@ func (t *Transfer) Run(ctx context.Context) error {
 	kick := t.kick
 	t.mu.Unlock()
 	for ctx.Err() == nil {
+		looked := time.Now()
 		if _, err := t.round(ctx); err != nil && ctx.Err() == nil {
 			t.setError(err)
 		}
@@ -186,12 +192,28 @@ func (t *Transfer) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-t.Wake:
+			if gap := wakeGap - time.Since(looked); gap > 0 {
+				t.pause(ctx, kick, timer, gap)
+			}
 		case <-kick:
 		case <-timer.C:
 		}
 		timer.Stop()
 	}
 	return nil
+}
+
+// pause waits up to gap after a commit woke Run, unless a kick, the next
+// timed look or the end comes first.
+func (t *Transfer) pause(ctx context.Context, kick <-chan struct{}, timer *time.Timer, gap time.Duration) {
+	g := time.NewTimer(gap)
+	defer g.Stop()
+	select {
+	case <-ctx.Done():
+	case <-kick:
+	case <-timer.C:
+	case <-g.C:
+	}
 }
 
 // nextWake is how long Run may sleep: until the first waiting file may go

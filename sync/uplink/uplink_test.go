@@ -290,3 +290,42 @@ func TestUplink(t *testing.T) {
 		}
 	})
 }
+
+// A burst of commits, one every millisecond, travels as a few batches: the
+// uplink lets entries gather after a push that was not full, instead of
+// making central verify, store and fold one small batch per commit. Every
+// entry still arrives, and the first entry after a quiet spell goes at once.
+func TestUplinkGathersABurst(t *testing.T) {
+	pushes := func(gather time.Duration) (requests int, first, burst time.Duration) {
+		out, central := newOutbox(), &fakeCentral{}
+		start(t, out, central, func(u *uplink.Uplink) { u.Gather = gather })
+		began := time.Now()
+		out.commit(t, 1)
+		waitFor(t, "the first entry", func() bool { return central.count() == 1 })
+		first = time.Since(began)
+		began = time.Now()
+		for range 300 {
+			out.commit(t, 1)
+			time.Sleep(time.Millisecond)
+		}
+		burst = time.Since(began)
+		waitFor(t, "all 301 entries", func() bool { return central.count() == 301 })
+		central.mu.Lock()
+		defer central.mu.Unlock()
+		return central.requests, first, burst
+	}
+	gathered, first, burst := pushes(50 * time.Millisecond)
+	// At most one push per 50 ms of the burst, plus the first and the last
+	// (the burst takes longer than 300 ms on a slow machine: count by it).
+	if most := int(burst/(50*time.Millisecond)) + 3; gathered > most {
+		t.Errorf("a %v burst went as %d pushes with a 50 ms gather, want at most %d", burst, gathered, most)
+	}
+	if first > time.Second {
+		t.Errorf("the first entry after a quiet spell took %v to arrive", first)
+	}
+	eager, _, _ := pushes(-1)
+	if eager <= gathered {
+		t.Errorf("without gathering the burst went as %d pushes, with it %d: the test does not measure gathering", eager, gathered)
+	}
+	t.Logf("pushes for a 300-commit burst: %d without gathering, %d with 50 ms", eager, gathered)
+}
