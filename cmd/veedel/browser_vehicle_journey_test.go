@@ -63,17 +63,20 @@ func startKfzHalves(t *testing.T) kfzHalves {
 	return kfzHalves{central: cn, site: site}
 }
 
-// journeyRun runs a group of browser steps with a generous deadline and
-// names the group and the step that failed.
+// journeyRun runs a group of browser steps with a generous deadline,
+// names the group and the step that failed, and logs how long the group
+// took (go test -v), to see where a slow machine spends its time.
 func journeyRun(t *testing.T, ctx context.Context, what string, actions ...step) {
 	t.Helper()
 	c, cancel := context.WithTimeout(ctx, 2*journeyWait)
 	defer cancel()
+	start := time.Now()
 	for i, a := range actions {
 		if err := chromedp.Do(c, a); err != nil {
-			t.Fatalf("%s, step %d: %v", what, i+1, err)
+			t.Fatalf("%s, step %d (after %v): %v", what, i+1, time.Since(start).Round(time.Millisecond), err)
 		}
 	}
+	t.Logf("%s: %v", what, time.Since(start).Round(time.Millisecond))
 }
 
 // waitJS waits, without reloading, until the JavaScript condition holds;
