@@ -4,8 +4,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/veedel/veedel"
+	"github.com/veedel/veedel/appliance/vehicle"
 )
 
 // TestParseCSVExample: the documented example file reads into
@@ -25,6 +27,12 @@ func TestParseCSVExample(t *testing.T) {
 	}
 	if r := rows[1].Row; r.SEPA != nil || r.Process != "ausserbetriebsetzung" || r.Vehicle.PlateSeal == "" {
 		t.Errorf("second row %+v", r)
+	}
+	// A company copies the example: every row of it is a valid application.
+	for _, r := range rows {
+		if fields := vehicle.Validate(r.Row.Application, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), nil); len(fields) > 0 {
+			t.Errorf("row %s of the example is refused: %v", r.Row.Key, fields)
+		}
 	}
 }
 
