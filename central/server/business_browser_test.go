@@ -39,7 +39,7 @@ func TestBrowser_BusinessDashboard(t *testing.T) {
 
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		c, cancel := context.WithTimeout(ctx, 30*time.Second)
+		c, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
 		for i, a := range actions {
 			if err := chromedp.Do(c, a); err != nil {

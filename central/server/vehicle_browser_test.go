@@ -30,7 +30,7 @@ func TestBrowser_VehicleJourney(t *testing.T) {
 	}
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		c, cancel := context.WithTimeout(ctx, 20*time.Second)
+		c, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
 		for i, a := range actions {
 			if err := chromedp.Do(c, a); err != nil {
