@@ -31,7 +31,13 @@ type CentralApplication struct {
 	Lang       string
 	Submitted  time.Time
 	Updated    time.Time
-	tokenHash  [sha256.Size]byte
+	// The applicant's last answer to a request for more, as central sent
+	// it on: when, whether it had a note (sealed: central keeps no text)
+	// and its files' names, for the status page's confirmation.
+	Answered    time.Time
+	AnswerNote  bool
+	AnswerFiles []string
+	tokenHash   [sha256.Size]byte
 }
 
 // View is the application as its status page and the API show it;
@@ -134,6 +140,10 @@ func (c *Central) Sent(site string, e workflow.Event) {
 		// The applicant answered: on its way back to the site.
 		if a := c.byID[p.ID]; a != nil && a.Site == site && a.Status == StatusInfoRequested {
 			change = c.set(a, StatusSubmitted, "", e.At)
+			a.Answered, a.AnswerNote, a.AnswerFiles = e.At, len(p.Sealed) > 0, nil
+			for _, f := range p.Attachments {
+				a.AnswerFiles = append(a.AnswerFiles, f.File.Name)
+			}
 		}
 	}
 	hooks := c.hooks

@@ -12,7 +12,7 @@ import (
 )
 
 // centralSnapshotVersion changes whenever centralSnapshot's shape does.
-const centralSnapshotVersion = 1
+const centralSnapshotVersion = 2 // 2: the applicant's last answer (Answered, AnswerNote, AnswerFiles)
 
 // centralSnapshot is the read model as central/snapshot.go stores it: the
 // applications (statuses, and of approved ones what /verify and the
@@ -38,6 +38,10 @@ type snapshotApplication struct {
 	Submitted  int64    `json:"submitted"`
 	Updated    int64    `json:"updated"`
 	TokenHash  string   `json:"token_hash,omitempty"` // hex
+	// The applicant's last answer to a request for more.
+	Answered    int64    `json:"answered,omitempty"`
+	AnswerNote  bool     `json:"answer_note,omitempty"`
+	AnswerFiles []string `json:"answer_files,omitempty"`
 }
 
 var _ workflow.Snapshotter = (*Central)(nil)
@@ -50,7 +54,8 @@ func (c *Central) Snapshot() (int, any) {
 	for _, a := range c.byID {
 		sa := snapshotApplication{ID: a.ID, Site: a.Site, Company: a.Company, Process: a.Process, Status: a.Status,
 			Reason: a.Reason, Plate: a.Plate, ValidUntil: a.ValidUntil, Permit: a.Permit, Posted: a.Posted, Lang: a.Lang,
-			Submitted: workflow.Millis(a.Submitted), Updated: workflow.Millis(a.Updated)}
+			Submitted: workflow.Millis(a.Submitted), Updated: workflow.Millis(a.Updated),
+			Answered: workflow.Millis(a.Answered), AnswerNote: a.AnswerNote, AnswerFiles: a.AnswerFiles}
 		if a.tokenHash != ([sha256.Size]byte{}) {
 			sa.TokenHash = hex.EncodeToString(a.tokenHash[:])
 		}
@@ -76,7 +81,8 @@ func (c *Central) Restore(version int, data []byte) error {
 	for _, sa := range snap.Applications {
 		a := &CentralApplication{ID: sa.ID, Site: sa.Site, Company: sa.Company, Process: sa.Process, Status: sa.Status,
 			Reason: sa.Reason, Plate: sa.Plate, ValidUntil: sa.ValidUntil, Permit: sa.Permit, Posted: sa.Posted, Lang: sa.Lang,
-			Submitted: workflow.AtMillis(sa.Submitted), Updated: workflow.AtMillis(sa.Updated)}
+			Submitted: workflow.AtMillis(sa.Submitted), Updated: workflow.AtMillis(sa.Updated),
+			Answered: workflow.AtMillis(sa.Answered), AnswerNote: sa.AnswerNote, AnswerFiles: sa.AnswerFiles}
 		if sa.TokenHash != "" {
 			h, err := hex.DecodeString(sa.TokenHash)
 			if err != nil || len(h) != sha256.Size {
