@@ -48,9 +48,9 @@ func (b *bizEnv) dashboardClient(t *testing.T) *http.Client {
 
 // TestBusinessDashboardPhone: the dashboard's CSV hint names the columns
 // as the example file does (semicolons) and says that commas work too;
-// the applications table names every cell by its column (the labels a
-// phone shows, hidden from screen readers, which read the table's
-// headers), state and plate right after the row key.
+// the applications table names every cell by its column (data-label: the
+// labels a phone shows, with empty alternative text for screen readers,
+// which read the table's headers), state and plate right after the row key.
 func TestBusinessDashboardPhone(t *testing.T) {
 	b := newBizEnv(t, manyLimit)
 	if status, _, body := b.upload(t, b.Key, "application/json", bulkRows(1)); status != http.StatusMultiStatus {
@@ -77,7 +77,7 @@ func TestBusinessDashboardPhone(t *testing.T) {
 		t.Errorf("the hint's header does not parse: %v", err)
 	}
 	contains(t, "apps table", body, `<table class="data stack" role="table" id="apps">`,
-		`<span class="cell-label" aria-hidden="true">Stand</span>`, `<span class="cell-label" aria-hidden="true">Kennzeichen</span>`)
+		`class="app-status" data-label="Stand"`, `class="app-plate" data-label="Kennzeichen"`)
 	i := strings.Index(body, `<tr role="row" data-app=`)
 	if i < 0 {
 		t.Fatal("no application row")
