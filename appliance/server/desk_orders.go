@@ -61,16 +61,7 @@ var orderStatuses = []string{registration.StatusAtSite, registration.StatusInPro
 
 type ordersPage struct {
 	SiteName string
-	Status   string // "open", "" (all) or a status
-	Kind     string
-	Statuses []string
-	Kinds    []string
-	// FilterError is the filter's fault, shown at the field it names
-	// ("status" or "kind").
-	FilterError, FilterField string
-	Orders                   []orderRow
-	Limited                  bool
-	Limit                    int
+	List     worklist[orderRow]
 }
 
 // orderRow is an order in the list, its figures formatted for the page.
@@ -85,34 +76,23 @@ const MaxDeskOrders = 200
 
 func (s *Server) deskOrders(w http.ResponseWriter, r *http.Request) {
 	lang := ui.Lang(w, r)
-	q := r.URL.Query()
-	p := ordersPage{Status: "open", Statuses: orderStatuses, Kinds: registration.Kinds, Limit: MaxDeskOrders}
-	if _, ok := q["status"]; ok {
-		p.Status = q.Get("status")
-	}
-	p.Kind = q.Get("kind")
-	status := http.StatusOK
-	switch {
-	case !registration.ValidStatus(p.Status) || p.Status == registration.StatusReceived:
-		p.FilterError, p.FilterField, p.Status = ui.Translate(lang, "orders.filter.bad"), "status", "open"
-	case !registration.ValidKind(p.Kind):
-		p.FilterError, p.FilterField, p.Kind = ui.Translate(lang, "orders.filter.bad"), "kind", ""
-	}
-	if p.FilterError != "" {
-		status = http.StatusBadRequest
-	} else {
-		orders, err := registration.Find(r.Context(), s.Store.Read(), registration.Filter{Status: p.Status, Kind: p.Kind, Limit: MaxDeskOrders + 1})
-		if err != nil {
-			s.renderError(w, r, err)
-			return
-		}
-		if len(orders) > MaxDeskOrders {
-			orders, p.Limited = orders[:MaxDeskOrders], true
-		}
-		now := s.current()
-		for _, o := range orders {
-			p.Orders = append(p.Orders, orderRow{Order: o, Fee: ui.Euros(lang, o.FeeCents), Age: ui.Age(lang, o.ReceivedAt, now)})
-		}
+	p := ordersPage{List: worklist[orderRow]{ID: "orders", Table: "orders", Action: "/desk/orders",
+		Caption: "orders.title", Count: "orders.count", None: "orders.none", Limit: MaxDeskOrders,
+		Filters: []worklistFilter{
+			{Name: "status", Label: "orders.filter.status", Default: "open", Options: filterOptions("order.status.", orderStatuses,
+				worklistOption{"open", "orders.filter.open"}, worklistOption{"", "orders.filter.all"})},
+			{Name: "kind", Label: "orders.filter.kind", Options: filterOptions("order.kind.", registration.Kinds,
+				worklistOption{"", "orders.filter.kinds"})},
+		}}}
+	now := s.current()
+	status, err := loadWorklist(r, lang, &p.List, func(ctx context.Context, limit int) ([]registration.Order, error) {
+		return registration.Find(ctx, s.Store.Read(), registration.Filter{Status: p.List.Value("status"), Kind: p.List.Value("kind"), Limit: limit})
+	}, func(o registration.Order) orderRow {
+		return orderRow{Order: o, Fee: ui.Euros(lang, o.FeeCents), Age: ui.Age(lang, o.ReceivedAt, now)}
+	})
+	if err != nil {
+		s.renderError(w, r, err)
+		return
 	}
 	s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
 	w.Header().Set("Cache-Control", "no-store")
