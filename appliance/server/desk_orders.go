@@ -162,27 +162,20 @@ func (s *Server) renderOrder(w http.ResponseWriter, r *http.Request, status int,
 // field reason. A step the order's status does not allow shows the order
 // again with why; a reason at fault is marked at its field.
 func (s *Server) deskOrderStep(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+	action, ok := s.deskStepAction(w, r, orderSteps)
+	if !ok {
 		return
 	}
-	code, action := chi.URLParam(r, "code"), chi.URLParam(r, "action")
-	if !slices.Contains(orderSteps, action) {
-		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannter Schritt / unknown step"))
-		return
-	}
+	code := chi.URLParam(r, "code")
 	reason := r.PostForm.Get("reason")
 	err := s.orderStep(r.Context(), code, action, session(r).User.Name, reason)
 	if err != nil {
-		lang := ui.Lang(w, r)
-		status := web.Status(err)
+		status, msg := web.Status(err), s.stepRefusal(w, r, err)
 		switch veedel.ErrorCode(err) {
 		case veedel.EINVALID:
-			form := orderPage{Reason: reason, ReasonError: sentence(ui.InLang(lang, veedel.ErrorMessage(err)))}
-			s.renderOrder(w, r, status, "", "", form)
+			s.renderOrder(w, r, status, "", "", orderPage{Reason: reason, ReasonError: msg})
 		case veedel.ECONFLICT:
-			s.renderOrder(w, r, status, "", sentence(ui.InLang(lang, veedel.ErrorMessage(err))), orderPage{})
+			s.renderOrder(w, r, status, "", msg, orderPage{})
 		default:
 			s.renderError(w, r, err)
 		}
@@ -190,6 +183,30 @@ func (s *Server) deskOrderStep(w http.ResponseWriter, r *http.Request) {
 	}
 	code = strings.ToUpper(strings.TrimSpace(code))
 	http.Redirect(w, r, "/desk/orders/"+url.PathEscape(code)+"?done="+action, http.StatusSeeOther)
+}
+
+// deskStepAction reads the form of a desk step (POST …/{action}, at most
+// 8 KiB) and returns its action, one of actions; when the form is
+// unreadable or the action unknown it has answered with why, and reports
+// false.
+func (s *Server) deskStepAction(w http.ResponseWriter, r *http.Request, actions []string) (string, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return "", false
+	}
+	action := chi.URLParam(r, "action")
+	if !slices.Contains(actions, action) {
+		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannter Schritt / unknown step"))
+		return "", false
+	}
+	return action, true
+}
+
+// stepRefusal is a refused step's message as the desk shows it: the
+// page's language's half, as a sentence.
+func (s *Server) stepRefusal(w http.ResponseWriter, r *http.Request, err error) string {
+	return sentence(ui.InLang(ui.Lang(w, r), veedel.ErrorMessage(err)))
 }
 
 // sentence starts msg with a capital letter: the domain's English halves

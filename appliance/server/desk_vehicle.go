@@ -226,16 +226,11 @@ func (s *Server) renderVehicleApp(w http.ResponseWriter, r *http.Request, status
 // list and goes back to it. A step the state does not allow shows the
 // application again with why; a reason at fault is marked at its field.
 func (s *Server) deskVehicleStep(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+	action, ok := s.deskStepAction(w, r, vehicleActions)
+	if !ok {
 		return
 	}
-	id, action := chi.URLParam(r, "id"), chi.URLParam(r, "action")
-	if !slices.Contains(vehicleActions, action) {
-		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannter Schritt / unknown step"))
-		return
-	}
+	id := chi.URLParam(r, "id")
 	req := vehicleActionRequest{Reason: r.PostForm.Get("reason"), Check: r.PostForm.Get("check")}
 	if v := r.PostForm.Get("ok"); v != "" {
 		ok := v == "1"
@@ -243,8 +238,7 @@ func (s *Server) deskVehicleStep(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.vehicleAction(r.Context(), id, action, session(r).User.Name, req)
 	if err != nil {
-		lang := ui.Lang(w, r)
-		msg := sentence(ui.InLang(lang, veedel.ErrorMessage(err)))
+		msg := s.stepRefusal(w, r, err)
 		switch code := veedel.ErrorCode(err); {
 		case code == veedel.EINVALID && req.Check == "":
 			s.renderVehicleApp(w, r, web.Status(err), "", "", vehicleAppPage{Reason: req.Reason, ReasonError: msg, Form: action})
