@@ -119,7 +119,7 @@ func TestKioskTicketPageInBrowser(t *testing.T) {
 	// The page has the appliance's -kiosk-idle as data-idle: 12 s, the
 	// warning from 6 s before the end (ui.Page.IdleWarnSeconds).
 	const idle = 12 * time.Second
-	_, idleApp := startAppliance(t, applianceConfig{Site: "kalk", DB: filepath.Join(dir, "idle.db"), KioskIdle: idle})
+	_, idleApp := startAppliance(t, applianceConfig{Site: "kalk", DB: filepath.Join(t.TempDir(), "kalk.db"), KioskIdle: idle})
 	kiosk = newTab(t, browser)
 	var idleAttr string
 	runIn(t, kiosk, "a Turkish ticket at a kiosk with a short idle time", turkishTicket(idleApp.URL)...)
