@@ -48,18 +48,10 @@ func (s *Server) hasVehicle(ctx context.Context) bool {
 const MaxDeskVehicle = 200
 
 type vehicleListPage struct {
-	SiteName  string
-	Status    string
-	Process   string
-	Statuses  []string
-	Processes []string
-	// FilterError is the filter's fault, at the field FilterField names.
-	FilterError, FilterField string
-	Apps                     []vehicleRow
-	Limited                  bool
-	Limit                    int
-	FourEyes, CanSetup       bool
-	Flash                    string
+	SiteName           string
+	List               worklist[vehicleRow]
+	FourEyes, CanSetup bool
+	Flash              string
 }
 
 type vehicleRow struct {
@@ -70,43 +62,31 @@ type vehicleRow struct {
 // deskVehicle: GET /desk/vehicle?status=…&process=….
 func (s *Server) deskVehicle(w http.ResponseWriter, r *http.Request) {
 	lang := ui.Lang(w, r)
-	q := r.URL.Query()
-	p := vehicleListPage{Status: vehicle.StatusOpen, Statuses: vehicle.SiteStatuses, Processes: vehicle.Processes, Limit: MaxDeskVehicle,
-		CanSetup: mayConfigure(session(r).User)}
-	if _, ok := q["status"]; ok {
-		p.Status = q.Get("status")
-	}
-	p.Process = q.Get("process")
-	status := http.StatusOK
-	switch {
-	case !vehicle.ValidFilterStatus(p.Status):
-		p.FilterError, p.FilterField, p.Status = ui.Translate(lang, "orders.filter.bad"), "status", vehicle.StatusOpen
-	case !vehicle.ValidProcess(p.Process):
-		p.FilterError, p.FilterField, p.Process = ui.Translate(lang, "orders.filter.bad"), "process", ""
-	}
+	p := vehicleListPage{CanSetup: mayConfigure(session(r).User), List: worklist[vehicleRow]{ID: "kfz", Table: "kfz-apps", Action: "/desk/vehicle",
+		Caption: "kfz.title", Count: "kfz.count", None: "kfz.none", Limit: MaxDeskVehicle,
+		Filters: []worklistFilter{
+			{Name: "status", Label: "orders.filter.status", Default: vehicle.StatusOpen, Options: filterOptions("kfz.status.", vehicle.SiteStatuses,
+				worklistOption{vehicle.StatusOpen, "kfz.filter.open"}, worklistOption{vehicle.StatusToPost, "kfz.status.to_post"},
+				worklistOption{"", "orders.filter.all"})},
+			{Name: "process", Label: "kfz.process", Options: filterOptions("kfz.process.", vehicle.Processes,
+				worklistOption{"", "kfz.process.all"})},
+		}}}
 	ctx := r.Context()
-	if p.FilterError != "" {
-		status = http.StatusBadRequest
-	} else {
-		apps, err := vehicle.Find(ctx, s.Store.Read(), vehicle.Filter{Status: p.Status, Process: p.Process, Limit: MaxDeskVehicle + 1})
-		if err != nil {
-			s.renderError(w, r, err)
-			return
-		}
-		if len(apps) > MaxDeskVehicle {
-			apps, p.Limited = apps[:MaxDeskVehicle], true
-		}
-		now := s.current()
-		for _, a := range apps {
-			p.Apps = append(p.Apps, vehicleRow{SiteApplication: a, Age: ui.Age(lang, a.ReceivedAt, now)})
-		}
+	now := s.current()
+	status, err := loadWorklist(r, lang, &p.List, func(ctx context.Context, limit int) ([]vehicle.SiteApplication, error) {
+		return vehicle.Find(ctx, s.Store.Read(), vehicle.Filter{Status: p.List.Value("status"), Process: p.List.Value("process"), Limit: limit})
+	}, func(a vehicle.SiteApplication) vehicleRow {
+		return vehicleRow{SiteApplication: a, Age: ui.Age(lang, a.ReceivedAt, now)}
+	})
+	if err != nil {
+		s.renderError(w, r, err)
+		return
 	}
-	var err error
 	if p.FourEyes, err = vehicle.FourEyes(ctx, s.Store.Read()); err != nil {
 		s.renderError(w, r, err)
 		return
 	}
-	if q.Get("saved") == "1" {
+	if r.URL.Query().Get("saved") == "1" {
 		p.Flash = ui.Translate(lang, "kfz.foureyes.saved")
 	}
 	s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
@@ -246,16 +226,11 @@ func (s *Server) renderVehicleApp(w http.ResponseWriter, r *http.Request, status
 // list and goes back to it. A step the state does not allow shows the
 // application again with why; a reason at fault is marked at its field.
 func (s *Server) deskVehicleStep(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+	action, ok := s.deskStepAction(w, r, vehicleActions)
+	if !ok {
 		return
 	}
-	id, action := chi.URLParam(r, "id"), chi.URLParam(r, "action")
-	if !slices.Contains(vehicleActions, action) {
-		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannter Schritt / unknown step"))
-		return
-	}
+	id := chi.URLParam(r, "id")
 	req := vehicleActionRequest{Reason: r.PostForm.Get("reason"), Check: r.PostForm.Get("check")}
 	if v := r.PostForm.Get("ok"); v != "" {
 		ok := v == "1"
@@ -263,8 +238,7 @@ func (s *Server) deskVehicleStep(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.vehicleAction(r.Context(), id, action, session(r).User.Name, req)
 	if err != nil {
-		lang := ui.Lang(w, r)
-		msg := sentence(ui.InLang(lang, veedel.ErrorMessage(err)))
+		msg := s.stepRefusal(w, r, err)
 		switch code := veedel.ErrorCode(err); {
 		case code == veedel.EINVALID && req.Check == "":
 			s.renderVehicleApp(w, r, web.Status(err), "", "", vehicleAppPage{Reason: req.Reason, ReasonError: msg, Form: action})
