@@ -18,7 +18,7 @@ CREATE TABLE blob_erased (
 
 -- The files the vehicle workflow's records named before holds existed.
 INSERT INTO blob_holds (sha256, holder)
-    SELECT sha256, 'vehicle/' || application FROM vehicle_attachments
+    SELECT sha256, 'vehicle/' || application FROM vehicle_attachments WHERE true
     ON CONFLICT DO NOTHING;
 INSERT INTO blob_holds (sha256, holder)
     SELECT permit, 'vehicle/' || id FROM vehicle_applications WHERE permit IS NOT NULL AND permit != ''
