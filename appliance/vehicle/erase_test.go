@@ -113,7 +113,7 @@ func TestErasureTakesTheFiles(t *testing.T) {
 	if _, err := s.store.ExecuteTx(ctx, func(_ *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
 		events, p, err := vehicle.Approve(ctx, q, at, vehicle.Approval{ID: "V0003", Staff: "ben", Code: "CODEV0003", ValidUntil: "2026-12-17",
 			Permit: func(*vehicle.ApplicationApproved) (blob.Ref, error) { return permitRef, nil },
-			Plate: func([]byte, string) ([]workflow.Event, string, error) { return nil, "K-AB 100", nil }})
+			Plate:  func([]byte, string) ([]workflow.Event, string, error) { return nil, "K-AB 100", nil }})
 		approved = p
 		return events, err
 	}); err != nil || approved == nil {

@@ -211,7 +211,10 @@ func TestBlobErased(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := &blob.Transfer{DB: site.Writer(), Files: site.Blobs(), Site: siteID, CentralURL: e.URL,
-		Authorize: func(r *http.Request) error { changelog.SignRequest(r, siteID, siteKey(siteID), e.Clock.Now()); return nil }}
+		Authorize: func(r *http.Request) error {
+			changelog.SignRequest(r, siteID, siteKey(siteID), e.Clock.Now())
+			return nil
+		}}
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { tr.Run(rctx); close(done) }()
