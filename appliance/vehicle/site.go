@@ -212,6 +212,8 @@ func project(ctx context.Context, q workflow.Querier, env workflow.Env, e workfl
 	case *ApplicationRejected:
 		_, err = q.ExecContext(ctx, `UPDATE vehicle_applications SET status = ?, staff = ?, reason = ?, updated_at = ?, decided_at = ?, done_at = ? WHERE id = ?`,
 			StatusRejected, p.Staff, p.Reason, at, at, at, p.ID)
+	case *SettingsChanged:
+		err = projectSettings(ctx, q, at, p)
 	case *DocumentsPosted:
 		_, err = q.ExecContext(ctx, `UPDATE vehicle_applications SET posted_at = ?, posted_by = ?, updated_at = ?, done_at = ? WHERE id = ?`, at, p.Staff, at, at, p.ID)
 	case *ApplicationSubmitted, *ApplicationSupplemented:

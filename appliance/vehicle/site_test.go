@@ -161,6 +161,15 @@ func (s *site) approve(id, staff string) (*vehicle.ApplicationApproved, error) {
 	return out, err
 }
 
+// settings changes the site's four-eyes setting as staff, a command.
+func (s *site) settings(staff string, fourEyes bool) error {
+	ctx := context.Background()
+	_, err := s.store.ExecuteTx(ctx, func(_ *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
+		return vehicle.ChangeSettings(ctx, q, at, staff, fourEyes)
+	})
+	return err
+}
+
 func (s *site) app(id string) vehicle.SiteApplication {
 	s.t.Helper()
 	a, err := vehicle.Get(context.Background(), s.store.Read(), id)
@@ -341,8 +350,21 @@ func TestFourEyes(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t)
 	s.grantBlock(1, "AB", 100, 199)
-	if err := vehicle.SetFourEyes(ctx, s.store.Writer(), true); err != nil {
+	if err := s.settings("leitung", true); err != nil {
 		t.Fatal(err)
+	}
+	// Logged with who set it, projected for the decision.
+	if st, err := vehicle.Settings(ctx, s.store.Read()); err != nil || !st.FourEyes || st.By != "leitung" || !st.At.Equal(s.now) {
+		t.Fatalf("settings %+v, %v", st, err)
+	}
+	var logged int
+	s.store.Read().QueryRowContext(ctx, `SELECT count(*) FROM changelog WHERE type = ?`, vehicle.TypeSettingsChanged).Scan(&logged)
+	if err := s.settings("leitung", true); err != nil || logged != 1 {
+		t.Fatalf("logged %d settings entries (%v), want 1", logged, err)
+	}
+	s.store.Read().QueryRowContext(ctx, `SELECT count(*) FROM changelog WHERE type = ?`, vehicle.TypeSettingsChanged).Scan(&logged)
+	if logged != 1 {
+		t.Fatalf("the same setting again logged %d entries, want 1", logged)
 	}
 	s.apply(s.submit("V0002", goodApplication(vehicle.ProcessNew, vehicle.PlateRandom), ""))
 	if _, err := s.approve("V0002", "anna"); veedel.ErrorCode(err) != veedel.ECONFLICT {
