@@ -20,6 +20,7 @@ import (
 
 	"github.com/veedel/veedel/appliance/plates"
 	"github.com/veedel/veedel/appliance/vehicle"
+	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/server"
 	"github.com/veedel/veedel/sync/blob"
 	"github.com/veedel/veedel/sync/changelog"
@@ -568,5 +569,39 @@ func TestVehicleFilesErased(t *testing.T) {
 		if bytes.Contains(b, own[100:164]) {
 			t.Fatalf("bytes of the erased file are left in %s", p)
 		}
+	}
+}
+
+// TestVehicleSettingsReachCentral: the site's four-eyes setting comes up
+// in its log over HTTP; central folds it (who and when) and shows it on
+// the admin's page of the site, and a read model restored from its
+// snapshot has it.
+func TestVehicleSettingsReachCentral(t *testing.T) {
+	e, l := vehicleSite(t)
+	e.createAdmin("anna", central.RoleAdmin, "geheim123")
+	a := e.newAdmin()
+	a.login("anna", "geheim123")
+	if _, body := a.get("/admin/sites/" + siteID); strings.Contains(body, `id="foureyes-changed"`) && !strings.Contains(body, "Nie geändert") {
+		t.Fatalf("a setting shown before the site set one")
+	}
+	n := len(l.entries)
+	l.add(vehicle.TypeSettingsChanged, vehicle.SettingsEntity, &vehicle.SettingsChanged{FourEyes: true, Staff: "leitung"})
+	e.mustPost(l.batch(uint64(n+1), uint64(len(l.entries))))
+	st, ok := e.Central.VehicleApplications().Settings(siteID)
+	if !ok || !st.FourEyes || st.By != "leitung" || st.At.IsZero() {
+		t.Fatalf("central's settings of %s: %+v, %v", siteID, st, ok)
+	}
+	resp, body := a.get("/admin/sites/" + siteID)
+	wantStatus(t, "the site's page", resp, http.StatusOK)
+	contains(t, "the site's page", body, `id="foureyes-state"`, "Eingeschaltet", "Zuletzt geändert von leitung")
+
+	version, frozen := e.Central.VehicleApplications().Snapshot()
+	data, _ := json.Marshal(frozen)
+	restored := vehicle.NewCentral()
+	if err := restored.Restore(version, data); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := restored.Settings(siteID); !ok || got != st {
+		t.Fatalf("restored settings %+v, %v; want %+v", got, ok, st)
 	}
 }
