@@ -14,6 +14,7 @@ import (
 	"github.com/veedel/veedel/appliance/vehicle"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/ui"
+	"github.com/veedel/veedel/workflow"
 )
 
 // The registration site's back office at the desk (/desk/vehicle): the
@@ -51,7 +52,9 @@ type vehicleListPage struct {
 	SiteName           string
 	List               worklist[vehicleRow]
 	FourEyes, CanSetup bool
-	Flash              string
+	// FourEyesChanged says who changed the setting and when ("": never).
+	FourEyesChanged string
+	Flash           string
 }
 
 type vehicleRow struct {
@@ -82,21 +85,29 @@ func (s *Server) deskVehicle(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	if p.FourEyes, err = vehicle.FourEyes(ctx, s.Store.Read()); err != nil {
+	settings, err := vehicle.Settings(ctx, s.Store.Read())
+	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
+	p.FourEyes = settings.FourEyes
 	if r.URL.Query().Get("saved") == "1" {
 		p.Flash = ui.Translate(lang, "kfz.foureyes.saved")
 	}
-	s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
+	s.Store.View(func(st *queue.State) {
+		p.SiteName = st.Site.Name
+		if !settings.At.IsZero() {
+			p.FourEyesChanged = ui.Translate(lang, "kfz.foureyes.changed", settings.By, ui.DateTime(lang, settings.At.In(st.Site.Location)))
+		}
+	})
 	w.Header().Set("Cache-Control", "no-store")
 	s.Renderer.Render(w, status, "desk_vehicle", ui.Page{Lang: lang, Title: ui.Translate(lang, "kfz.title") + " · " + p.SiteName,
 		Surface: "desk", Path: r.URL.Path, Flash: p.Flash, Data: p})
 }
 
-// deskVehicleSettings: POST /desk/vehicle/settings (four_eyes): the
-// lead's.
+// deskVehicleSettings: POST /desk/vehicle/settings (four_eyes): a site
+// lead's or admin's (403 for a clerk), logged as vehicle.settings_changed
+// with who changed it.
 func (s *Server) deskVehicleSettings(w http.ResponseWriter, r *http.Request) {
 	if !mayConfigure(session(r).User) {
 		s.renderError(w, r, veedel.Errorf(veedel.EFORBIDDEN, "Die Einstellung ist der Standortleitung vorbehalten / this setting is for the site lead only"))
@@ -107,7 +118,12 @@ func (s *Server) deskVehicleSettings(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
 		return
 	}
-	if err := vehicle.SetFourEyes(r.Context(), s.Store.Writer(), r.PostForm.Get("four_eyes") == "1"); err != nil {
+	ctx, staff, on := r.Context(), session(r).User.Name, r.PostForm.Get("four_eyes") == "1"
+	// A command through the change-log: central sees the setting, and a
+	// site restored from central's copy of its log has it.
+	if _, err := s.Store.ExecuteTx(ctx, func(_ *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
+		return vehicle.ChangeSettings(ctx, q, at, staff, on)
+	}); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

@@ -270,6 +270,10 @@ func (n *centralNode) Run(ctx context.Context) error {
 		plateEvery = 5 * time.Second
 	}
 	wg.Go(func() { n.Central.RunPlates(ctx, plateEvery) })
+	// i-Kfz files past their keeping time go (central/vehicle.go).
+	wg.Go(func() {
+		n.store.Lead(ctx, "vehicle-file-erasure", n.cfg.Logger, func(ctx context.Context) { n.Central.RunVehicleErasure(ctx, time.Hour) })
+	})
 	handler := srv.Handler()
 	if len(mounts) > 0 {
 		mux := http.NewServeMux()
