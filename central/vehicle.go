@@ -98,11 +98,12 @@ func (c *Central) SubmitVehicleApplication(ctx context.Context, app vehicle.Appl
 		return vehicle.Submitted{}, err
 	}
 	if site == "" {
-		sites := c.PlateSites()
-		if len(sites) == 0 {
-			return vehicle.Submitted{}, veedel.Errorf(veedel.EUNAVAILABLE, "Keine Zulassungsstelle eingerichtet / no registration site is set up")
+		// No reservation: routed (vehicle_routing.go). The site is
+		// fixed by the one outbound entry below.
+		var err error
+		if site, err = c.VehicleSite(app.Owner.Postcode); err != nil {
+			return vehicle.Submitted{}, err
 		}
-		site = sites[0]
 	}
 	box, err := c.BoxKey(ctx, site)
 	if err != nil {

@@ -75,6 +75,7 @@ type Central struct {
 	byID    map[string]*CentralApplication
 	byToken map[[sha256.Size]byte]string
 	byCode  map[string]Verification
+	open    map[string]int // undecided applications by site
 	hooks   []func(StatusChange)
 	// settings are the sites' settings, by site.
 	settings map[string]SiteSettings
@@ -87,7 +88,7 @@ type Central struct {
 // NewCentral returns an empty read model.
 func NewCentral() *Central {
 	return &Central{byID: map[string]*CentralApplication{}, byToken: map[[sha256.Size]byte]string{}, byCode: map[string]Verification{},
-		settings: map[string]SiteSettings{}, erased: map[FileRelease]bool{}}
+		settings: map[string]SiteSettings{}, erased: map[FileRelease]bool{}, open: map[string]int{}}
 }
 
 // Prefix is the workflow's prefix.
@@ -191,8 +192,36 @@ func (a *CentralApplication) addFiles(files []Attachment) {
 
 // set changes a's status; requires c.mu. It returns the change.
 func (c *Central) set(a *CentralApplication, status, reason string, at time.Time) *StatusChange {
+	if was, is := undecided(a.Status), undecided(status); was != is {
+		if is {
+			c.open[a.Site]++
+		} else {
+			c.open[a.Site]--
+		}
+	}
 	a.Status, a.Reason, a.Updated = status, reason, at
 	return &StatusChange{ID: a.ID, Company: a.Company, Status: status, Plate: a.Plate, Reason: reason, At: at.UnixMilli()}
+}
+
+// undecided reports whether an application of status waits for its
+// site's decision ("": not folded yet).
+func undecided(status string) bool {
+	return status != "" && status != StatusApproved && status != StatusRejected
+}
+
+// Open returns how many applications each site has not decided yet
+// (submitted, at the site, in review or waiting for the applicant), as
+// central routes a new application by (central/vehicle_routing.go).
+func (c *Central) Open() map[string]int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make(map[string]int, len(c.open))
+	for site, n := range c.open {
+		if n > 0 {
+			out[site] = n
+		}
+	}
+	return out
 }
 
 func notify(hooks []func(StatusChange), change *StatusChange) {

@@ -102,6 +102,9 @@ func (c *Central) Restore(version int, data []byte) error {
 			c.byToken[a.tokenHash] = a.ID
 		}
 		c.byID[a.ID] = a
+		if undecided(a.Status) {
+			c.open[a.Site]++
+		}
 	}
 	for code, v := range snap.Codes {
 		c.byCode[code] = v

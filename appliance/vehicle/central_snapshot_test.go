@@ -3,6 +3,7 @@ package vehicle
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"maps"
 	"reflect"
 	"testing"
 	"time"
@@ -43,6 +44,9 @@ func TestCentralSnapshotRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(restored.byID, folded.byID) || !reflect.DeepEqual(restored.byToken, folded.byToken) || !reflect.DeepEqual(restored.byCode, folded.byCode) ||
 		!reflect.DeepEqual(restored.settings, folded.settings) {
 		t.Fatalf("restored model differs from the folded one")
+	}
+	if got := restored.Open(); !maps.Equal(got, map[string]int{"zulassung": 2}) || !maps.Equal(got, folded.Open()) {
+		t.Errorf("open after restore %v, folded %v", got, folded.Open())
 	}
 	if a, ok := restored.ByToken("t2"); !ok || a.Status != StatusInfoRequested || a.Company != "autohaus" {
 		t.Errorf("A2 by token after restore: %+v, %v", a, ok)
