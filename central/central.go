@@ -83,6 +83,9 @@ type Central struct {
 	sites map[string]*siteModel
 	// directory is the store's site directory (sites.go), guarded by mu.
 	directory map[string]Site
+	// vehicleRoutes are the postcode routes of i-Kfz applications
+	// (vehicle_routing.go), guarded by mu.
+	vehicleRoutes []VehicleRoute
 
 	subMu sync.Mutex
 	subs  map[chan struct{}]string // channel -> site ("" = all)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
@@ -97,11 +98,12 @@ func (c *Central) SubmitVehicleApplication(ctx context.Context, app vehicle.Appl
 		return vehicle.Submitted{}, err
 	}
 	if site == "" {
-		sites := c.PlateSites()
-		if len(sites) == 0 {
-			return vehicle.Submitted{}, veedel.Errorf(veedel.EUNAVAILABLE, "Keine Zulassungsstelle eingerichtet / no registration site is set up")
+		// No reservation: routed (vehicle_routing.go). The site is
+		// fixed by the one outbound entry below.
+		var err error
+		if site, err = c.VehicleSite(app.Owner.Postcode); err != nil {
+			return vehicle.Submitted{}, err
 		}
-		site = sites[0]
 	}
 	box, err := c.BoxKey(ctx, site)
 	if err != nil {
@@ -126,6 +128,9 @@ func (c *Central) SubmitVehicleApplication(ctx context.Context, app vehicle.Appl
 	hash := sha256.Sum256([]byte(token))
 	p := &vehicle.ApplicationSubmitted{ID: id, Process: app.Process, Sealed: sealed, Attachments: app.Attachments,
 		Submitted: now.UnixMilli(), TokenHash: hash[:], Company: company, PlateMode: app.Plate.Mode, Reservation: resvHash, Lang: app.Lang}
+	if err := c.holdFiles(ctx, id, app.Attachments); err != nil {
+		return vehicle.Submitted{}, err
+	}
 	if err := c.SendToSite(ctx, site, workflow.Event{Type: vehicle.TypeSubmitted, Entity: vehicle.Entity(id), At: now, Payload: p}); err != nil {
 		return vehicle.Submitted{}, err
 	}
@@ -225,6 +230,9 @@ func (c *Central) SupplementVehicleApplication(ctx context.Context, token, note 
 		return err
 	}
 	p := &vehicle.ApplicationSupplemented{ID: a.ID, Attachments: files}
+	if err := c.holdFiles(ctx, a.ID, files); err != nil {
+		return err
+	}
 	if note != "" {
 		box, err := c.BoxKey(ctx, a.Site)
 		if err != nil {
@@ -239,4 +247,63 @@ func (c *Central) SupplementVehicleApplication(ctx context.Context, token, note 
 		}
 	}
 	return c.SendToSite(ctx, a.Site, workflow.Event{Type: vehicle.TypeSupplemented, Entity: vehicle.Entity(a.ID), At: c.now(), Payload: p})
+}
+
+// holdFiles records that application id holds its files at central
+// (sync/blob's holds), before the entry that references them is sent:
+// should the sending fail, the file is only kept longer than needed,
+// never erased while needed.
+func (c *Central) holdFiles(ctx context.Context, id string, files []vehicle.Attachment) error {
+	for _, f := range files {
+		if err := c.Blobs().Hold(ctx, vehicle.Entity(id), f.File.SHA256); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EraseVehicleFiles lets go of the files whose keeping time at central is
+// over (vehicle.Central.Erasable: attachments vehicle.KeepDetails after
+// the application was done, the permit as long after its validity
+// ended), each in its own transaction (blob.SQL.Release: a file another
+// record holds stays; an erased one is 410 to a site that asks). It
+// returns how many files went.
+func (c *Central) EraseVehicleFiles(ctx context.Context) (int, error) {
+	model := c.VehicleApplications()
+	if model == nil {
+		return 0, nil
+	}
+	n := 0
+	for _, r := range model.Erasable(c.now()) {
+		gone, err := c.Blobs().Release(ctx, vehicle.Entity(r.ID), r.SHA256)
+		if veedel.ErrorCode(err) == veedel.EUNAVAILABLE {
+			return n, nil // this central keeps no files
+		} else if err != nil {
+			return n, err
+		}
+		model.Erased(r)
+		if gone {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// RunVehicleErasure erases the files whose keeping time is over now and
+// then every interval until ctx ends (one node of a cluster runs it).
+func (c *Central) RunVehicleErasure(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := c.EraseVehicleFiles(ctx); err != nil && ctx.Err() == nil {
+			c.log.Error("vehicle: erase files", "err", err)
+		} else if n > 0 {
+			c.log.Info("vehicle: erased files past their keeping time", "files", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -5,6 +5,10 @@
 # data), OUTDIR/rootfs.squashfs (slot A's content: what veedel release sign
 # -rootfs takes) and OUTDIR/SHA256SUMS. Needs root (mmdebstrap's root mode)
 # and: mmdebstrap squashfs-tools dosfstools mtools e2fsprogs fdisk.
+# The city's public release keys (veedel release keygen's .pub) come from
+# RELEASE_PUB, one file or two separated by a space (during a rotation):
+# the update agent accepts only bundles signed by one of them. Without it
+# the image takes no updates (veedel-update.service does not start).
 # docs/IMAGES.md describes the layout.
 set -euo pipefail
 
@@ -39,6 +43,11 @@ CMDLINE_COMMON="rootfstype=squashfs ro console=tty0 console=ttyS0,115200 panic=1
 for tool in mmdebstrap mksquashfs mkfs.fat mcopy mkfs.ext4 sfdisk; do
 	command -v "$tool" >/dev/null || { echo "build.sh: $tool missing: apt-get install mmdebstrap squashfs-tools dosfstools mtools e2fsprogs fdisk" >&2; exit 2; }
 done
+read -r -a pubs <<< "${RELEASE_PUB:-}"
+[ "${#pubs[@]}" -le 2 ] || { echo "build.sh: RELEASE_PUB names ${#pubs[@]} keys; at most two (the old and the new during a rotation)" >&2; exit 2; }
+for p in "${pubs[@]}"; do
+	[ -r "$p" ] || { echo "build.sh: RELEASE_PUB: $p is not readable (veedel release keygen -out city-release.key writes city-release.pub beside it)" >&2; exit 2; }
+done
 [ "$(id -u)" -eq 0 ] || { echo "build.sh: needs root (mmdebstrap --mode=root; CI runs as root)" >&2; exit 2; }
 
 root=$work/root
@@ -48,6 +57,7 @@ if [ -n "${IMAGE_REUSE_ROOT:-}" ] && [ -x "$root/usr/bin/veedel" ]; then
 	rm -rf "$work/esp" "$work/data" "$work"/*.img "$work/rootfs.squashfs"
 	install -m 0755 "$bin" "$root/usr/bin/veedel"
 	cp -a "$here/rootfs/." "$root/"
+	chroot "$root" systemctl enable -q veedel.service veedel-provision.service veedel-health.service veedel-update.service
 else
 rm -rf "$work"
 mkdir -p "$work" "$out"
@@ -72,6 +82,15 @@ mmdebstrap --mode=root --variant=minbase --include="$(IFS=,; echo "${packages[*]
 	{ tail -30 "$work/mmdebstrap.log" >&2; echo "build.sh: mmdebstrap failed (log: $work/mmdebstrap.log)" >&2; exit 1; }
 fi
 t1=$(date +%s)
+# The release keys: only these, also when the root file system is reused.
+rm -rf "$root/etc/veedel/release-keys"
+mkdir -p "$root/etc/veedel/release-keys"
+i=0
+for p in "${pubs[@]}"; do
+	i=$((i + 1))
+	install -m 0644 "$p" "$root/etc/veedel/release-keys/$i.pub"
+done
+[ "$i" -gt 0 ] || echo "build.sh: no RELEASE_PUB: this image takes no updates" >&2
 version=$("$root/usr/bin/veedel" version 2>/dev/null | awk '{print $NF}' || echo unknown)
 echo "$version" > "$root/etc/veedel-version"
 

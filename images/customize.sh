@@ -8,7 +8,7 @@ set -eu
 useradd --system --uid 900 --user-group --home-dir /var/lib/veedel --no-create-home \
 	--shell /usr/sbin/nologin --groups dialout,lp veedel
 
-systemctl enable veedel.service veedel-provision.service veedel-health.service \
+systemctl enable veedel.service veedel-provision.service veedel-health.service veedel-update.service \
 	systemd-networkd.service systemd-resolved.service systemd-timesyncd.service nftables.service
 # An appliance works offline: nothing waits for the network at boot, and
 # nothing runs apt (updates come as signed A/B bundles).

@@ -139,8 +139,17 @@ func Configure(r *Record, data, run string) error {
 	if timeout == 0 {
 		timeout = DefaultHealthTimeout
 	}
-	env := fmt.Sprintf("VEEDEL_SITE=%s\nVEEDEL_LISTEN=%s\nVEEDEL_CENTRAL=%s\nVEEDEL_CENTRAL_CA=%s\nVEEDEL_HEALTH_TIMEOUT=%s\n",
-		r.Site, ApplianceListen, r.CentralURL, ca, timeout)
+	// The update agent's optional flags, unquoted: veedel-update.service
+	// splits $VEEDEL_UPDATE_FLAGS into words.
+	var flags []string
+	if r.UpdateSwitchAnytime {
+		flags = append(flags, "-switch-anytime")
+	}
+	if r.UpdatePoll > 0 {
+		flags = append(flags, "-poll="+time.Duration(r.UpdatePoll).String())
+	}
+	env := fmt.Sprintf("VEEDEL_SITE=%s\nVEEDEL_LISTEN=%s\nVEEDEL_CENTRAL=%s\nVEEDEL_CENTRAL_CA=%s\nVEEDEL_HEALTH_TIMEOUT=%s\nVEEDEL_UPDATE_FLAGS=%s\n",
+		r.Site, ApplianceListen, r.CentralURL, ca, timeout, strings.Join(flags, " "))
 	if err := writeFile(filepath.Join(run, "veedel", "appliance.env"), []byte(env), 0o644, -1, -1); err != nil {
 		return err
 	}

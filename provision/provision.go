@@ -42,6 +42,12 @@ type Record struct {
 	// HealthTimeout is how long a boot has to answer /healthz before it
 	// counts as failed (boot counting then falls back to the other slot).
 	HealthTimeout Duration `json:"health_timeout,omitempty"`
+	// UpdateSwitchAnytime lets the update agent switch to a staged
+	// release at once instead of in the site's closing hours (lab and
+	// test boxes); UpdatePoll is how often it asks central (0: its
+	// default, 5 minutes).
+	UpdateSwitchAnytime bool     `json:"update_switch_anytime,omitempty"`
+	UpdatePoll          Duration `json:"update_poll,omitempty"`
 }
 
 // Network is the LAN configuration: DHCP unless Address is set.

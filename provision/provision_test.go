@@ -247,7 +247,7 @@ func TestFlashOutputAndTakeOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	env, _ := os.ReadFile(filepath.Join(run, "veedel", "appliance.env"))
-	for _, want := range []string{"VEEDEL_SITE=kalk\n", "VEEDEL_CENTRAL=https://central.example\n", "VEEDEL_CENTRAL_CA=" + filepath.Join(data, CAFile) + "\n", "VEEDEL_HEALTH_TIMEOUT=5m0s\n", "VEEDEL_LISTEN=0.0.0.0:8081\n"} {
+	for _, want := range []string{"VEEDEL_SITE=kalk\n", "VEEDEL_CENTRAL=https://central.example\n", "VEEDEL_CENTRAL_CA=" + filepath.Join(data, CAFile) + "\n", "VEEDEL_HEALTH_TIMEOUT=5m0s\n", "VEEDEL_LISTEN=0.0.0.0:8081\n", "VEEDEL_UPDATE_FLAGS=\n"} {
 		if !strings.Contains(string(env), want) {
 			t.Errorf("appliance.env lacks %q:\n%s", want, env)
 		}
@@ -297,4 +297,18 @@ func testCA(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// The update agent's flags from the record, as veedel-update.service
+// splits them ($VEEDEL_UPDATE_FLAGS, unquoted).
+func TestConfigureUpdateFlags(t *testing.T) {
+	run := t.TempDir()
+	r := &Record{Site: "kalk", CentralURL: "http://10.0.2.2:8080", UpdateSwitchAnytime: true, UpdatePoll: Duration(10 * time.Second)}
+	if err := Configure(r, t.TempDir(), run); err != nil {
+		t.Fatal(err)
+	}
+	env, _ := os.ReadFile(filepath.Join(run, "veedel", "appliance.env"))
+	if !strings.Contains(string(env), "VEEDEL_UPDATE_FLAGS=-switch-anytime -poll=10s\n") {
+		t.Errorf("appliance.env:\n%s", env)
+	}
 }

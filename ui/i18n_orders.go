@@ -46,10 +46,26 @@ func Day(lang, iso string) string {
 	if err != nil {
 		return iso
 	}
+	return d.Format(dateLayout(lang))
+}
+
+// DateTime is a moment as lang writes its date and time, in t's own
+// location: "14.03.2026 09:30", "14 Mar 2026, 09:30".
+func DateTime(lang string, t time.Time) string {
 	if lang == "en" {
-		return d.Format("2 Jan 2006")
+		return t.Format(dateLayout(lang) + ", 15:04")
 	}
-	return d.Format("02.01.2006")
+	return t.Format(dateLayout(lang) + " 15:04")
+}
+
+// dateLayout is the layout of a date as lang writes it: the one place
+// that knows them (Day, DateTime). German's for the languages without
+// their own.
+func dateLayout(lang string) string {
+	if lang == "en" {
+		return "2 Jan 2006"
+	}
+	return "02.01.2006"
 }
 
 // OrderKind is the name of a certificate kind in lang (the kind itself
@@ -66,3 +82,10 @@ func OrderKind(lang, kind string) string {
 
 // Day is a YYYY-MM-DD date in the page's language (ui.Day).
 func (p Page) Day(iso string) string { return Day(p.Lang, iso) }
+
+// DateTime is DateTime in the page's language.
+func (p Page) DateTime(t time.Time) string { return DateTime(p.Lang, t) }
+
+// When is a moment of the site's (Berlin's, as the template functions
+// date and clock) as the page's language writes it: the desk's dates.
+func (p Page) When(t time.Time) string { return DateTime(p.Lang, t.In(berlin)) }

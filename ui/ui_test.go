@@ -4,6 +4,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/veedel/veedel/appliance"
 	"github.com/veedel/veedel/ui"
@@ -186,5 +187,34 @@ func TestInLang(t *testing.T) {
 		if got := ui.InLang(tc.lang, tc.msg); got != tc.want {
 			t.Errorf("InLang(%s, %q) = %q, want %q", tc.lang, tc.msg, got, tc.want)
 		}
+	}
+}
+
+// Dates follow the page's language: German's way for German and the
+// languages without their own, English's for English.
+func TestDateTime(t *testing.T) {
+	at := time.Date(2027, 1, 12, 19, 30, 0, 0, time.UTC)
+	for _, tc := range []struct{ lang, want, day string }{
+		{"de", "12.01.2027 19:30", "12.01.2027"},
+		{"en", "12 Jan 2027, 19:30", "12 Jan 2027"},
+		{"tr", "12.01.2027 19:30", "12.01.2027"},
+	} {
+		if got := ui.DateTime(tc.lang, at); got != tc.want {
+			t.Errorf("DateTime(%s) = %q, want %q", tc.lang, got, tc.want)
+		}
+		if got := (ui.Page{Lang: tc.lang}).DateTime(at); got != tc.want {
+			t.Errorf("Page{%s}.DateTime = %q, want %q", tc.lang, got, tc.want)
+		}
+		if got := ui.Day(tc.lang, "2027-01-12"); got != tc.day {
+			t.Errorf("Day(%s) = %q, want %q", tc.lang, got, tc.day)
+		}
+	}
+	// The desk's dates (When) are the site's: Berlin, an hour ahead of UTC
+	// in January.
+	if got := (ui.Page{Lang: "en"}).When(at.Add(-time.Hour)); got != "12 Jan 2027, 19:30" {
+		t.Errorf("Page{en}.When = %q", got)
+	}
+	if got := (ui.Page{Lang: "de"}).When(at.Add(-time.Hour)); got != "12.01.2027 19:30" {
+		t.Errorf("Page{de}.When = %q", got)
 	}
 }

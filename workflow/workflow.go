@@ -84,6 +84,13 @@ type Site struct {
 	// error when it is but cannot check in now (the message says why).
 	// Nil: the workflow has no codes.
 	CheckIn func(ctx context.Context, q Querier, at time.Time, code string) (ref, service string, err error)
+	// BookedFor names the record a booking is for (forRef: the
+	// queue booking's For, appointment.Booked.For) as CheckIn names it
+	// (ref, "exam/…"), so that checking in with the booking's code and
+	// with the record's own code gives one ticket; ENOTFOUND when forRef
+	// is not one of the workflow's (or its record is not here). Nil: no
+	// booking is made for the workflow's records.
+	BookedFor func(ctx context.Context, q Querier, forRef string) (ref string, err error)
 	// Messages returns what a new event tells the citizen (the order is
 	// ready): the store queues them in the same transaction as the event,
 	// so they go out exactly when it commits, and never on a replay. Nil:

@@ -31,7 +31,7 @@ func accept(ctx context.Context, q workflow.Querier, env workflow.Env, at time.T
 		}
 		return []workflow.Event{
 			{Type: queue.TypeBookingCreated, Entity: "booking/" + p.Code, At: at,
-				Payload: &queue.BookingCreated{Code: p.Code, Service: p.Service, Slot: p.Start, Online: true}},
+				Payload: &queue.BookingCreated{Code: p.Code, Service: p.Service, Slot: p.Start, Online: true, For: p.For}},
 			{Type: TypeReceived, Entity: entity(p.Code), At: at, Payload: &Received{Booked: *p}},
 		}, nil
 	case *Cancelled:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/veedel/veedel/appliance/appointment"
 	"github.com/veedel/veedel/appliance/exam"
+	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/sync/changelog"
 )
@@ -106,8 +107,57 @@ func TestBookedExam(t *testing.T) {
 	if again, replayed, err := s.store.CheckIn(ctx, "ebooked23", "kiosk"); err != nil || !replayed || again.ID != tk.ID {
 		t.Fatalf("second check-in: %+v %v %v", again, replayed, err)
 	}
-	// The booking's own code checks in too (a ticket of the booking).
-	if tk, _, err := s.store.CheckIn(ctx, "TBOOKBBBB", "kiosk"); err != nil || tk.Booking != "TBOOKBBBB" {
-		t.Fatalf("check-in with the booking code: %+v %v", tk, err)
+	// The booking's own code is the same child's: the same ticket, never
+	// a second one; and again.
+	for _, code := range []string{"TBOOKBBBB", "tbook-bbbb"} {
+		if again, replayed, err := s.store.CheckIn(ctx, code, "kiosk"); err != nil || !replayed || again.ID != tk.ID {
+			t.Fatalf("check-in with the booking code %s after the invitation's: %+v %v %v", code, again, replayed, err)
+		}
+	}
+	assertOneTicket(t, s, "exam/"+id)
+}
+
+// A child booked online checks in with the booking's code first: the
+// ticket is the booking's (its slot counts in the calling order) and the
+// exam's; the invitation's code afterwards, and either code again, give
+// the same ticket.
+func TestBookedExamCheckInBookingCodeFirst(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t)
+	s.assign("kind-b", child, "EBOOKED23")
+	id := ""
+	recs, _ := exam.Records(ctx, s.store.Read())
+	for rid := range recs {
+		id = rid
+	}
+	today := time.Date(2026, 12, 7, 9, 15, 0, 0, berlin)
+	if got := s.book("TBOOKAAAA", "kind-b", today, appointment.Contact{Name: "Ottilie Q.", Email: "ottilie@example.de"}); got != sqlite.InboxApplied {
+		t.Fatalf("booking: %s", got)
+	}
+	tk, replayed, err := s.store.CheckIn(ctx, "TBOOKAAAA", "kiosk")
+	if err != nil || replayed || tk.Booking != "TBOOKAAAA" || tk.Ref != "exam/"+id || tk.Service != exam.CheckInService {
+		t.Fatalf("check-in with the booking code: %+v %v %v", tk, replayed, err)
+	}
+	for _, code := range []string{"EBOOKED23", "TBOOKAAAA", "ebooked23"} {
+		if again, replayed, err := s.store.CheckIn(ctx, code, "kiosk"); err != nil || !replayed || again.ID != tk.ID {
+			t.Fatalf("check-in with %s after the booking code's: %+v %v %v", code, again, replayed, err)
+		}
+	}
+	assertOneTicket(t, s, "exam/"+id)
+}
+
+// assertOneTicket fails unless the queue has exactly one ticket for ref.
+func assertOneTicket(t *testing.T, s *site, ref string) {
+	t.Helper()
+	n := 0
+	s.store.View(func(st *queue.State) {
+		for _, tk := range st.Tickets {
+			if tk.Ref == ref {
+				n++
+			}
+		}
+	})
+	if n != 1 {
+		t.Fatalf("%d tickets for %s, want 1", n, ref)
 	}
 }

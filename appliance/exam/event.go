@@ -180,6 +180,7 @@ var Site = workflow.Site{
 	Project:    project,
 	Accept:     accept,
 	CheckIn:    checkIn,
+	BookedFor:  bookedFor,
 	Due:        due,
 	Erase: func(ctx context.Context, q workflow.Querier, now time.Time) (int64, error) {
 		return EraseRecords(ctx, q, now, now.Add(-KeepRecords))

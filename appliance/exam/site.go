@@ -272,6 +272,20 @@ func checkIn(ctx context.Context, q workflow.Querier, at time.Time, code string)
 	return entity(id), CheckInService, nil
 }
 
+// bookedFor names the exam record of the child an online booking is for
+// (appointment.Booked.For is the child's pseudonymous id): the record
+// its invitation code checks in to.
+func bookedFor(ctx context.Context, q workflow.Querier, child string) (string, error) {
+	var id string
+	err := q.QueryRowContext(ctx, `SELECT id FROM exams WHERE child = ?`, child).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", veedel.Errorf(veedel.ENOTFOUND, "no exam of child %s here", child)
+	} else if err != nil {
+		return "", fmt.Errorf("exam: booked for %s: %w", child, err)
+	}
+	return entity(id), nil
+}
+
 // EraseRecords erases, at now, the records last signed off before cutoff
 // (the child's data and the findings) and returns how many. The row
 // stays, without data, so that a re-sent assignment does not open the

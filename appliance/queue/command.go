@@ -122,6 +122,15 @@ func (s *State) CreateBooking(at time.Time, code, service string, slot time.Time
 // CheckIn issues the ticket of an appointment. A second check-in with the
 // same code returns the ticket of the first (existing non-nil, no event).
 func (s *State) CheckIn(at time.Time, code, token, channel string) (e Event, existing *Ticket, err error) {
+	return s.CheckInFor(at, code, "", token, channel)
+}
+
+// CheckInFor is CheckIn for a booking made for a workflow's record (ref,
+// "exam/…": Booking.For resolved by its workflow; "" for none): the ticket
+// carries ref, and when the record has a ticket of today already (its
+// own code checked in first, IssueFor) that ticket is the answer, as for
+// a second check-in with the booking's code.
+func (s *State) CheckInFor(at time.Time, code, ref, token, channel string) (e Event, existing *Ticket, err error) {
 	b := s.bookings[NormalizeBookingCode(code)]
 	if b == nil {
 		return Event{}, nil, veedel.Errorf(veedel.ENOTFOUND, "Buchungscode unbekannt / unknown booking code")
@@ -130,6 +139,9 @@ func (s *State) CheckIn(at time.Time, code, token, channel string) (e Event, exi
 		return Event{}, t, nil
 	}
 	day := s.DayOf(at)
+	if t := s.ticketFor(ref, day); t != nil {
+		return Event{}, t, nil
+	}
 	if s.DayOf(b.Slot) != day {
 		return Event{}, nil, veedel.Errorf(veedel.ECONFLICT, "Ihr Termin ist am %s, nicht heute / your appointment is on %s, not today",
 			b.Slot.In(s.Site.Location).Format("02.01.2006 15:04"), b.Slot.In(s.Site.Location).Format("2006-01-02 15:04"))
@@ -138,19 +150,30 @@ func (s *State) CheckIn(at time.Time, code, token, channel string) (e Event, exi
 		return Event{}, nil, veedel.Errorf(veedel.ECONFLICT, "Ihr Termin um %s ist verpasst: bitte ziehen Sie eine Wartenummer / your appointment at %s was missed: please take a ticket",
 			b.Slot.In(s.Site.Location).Format("15:04"), b.Slot.In(s.Site.Location).Format("15:04"))
 	}
-	e, err = s.issue(at, b.Service, token, channel, &TicketIssued{Class: ClassAppointment, Booking: b.Code, Slot: b.Slot.UnixMilli()})
+	e, err = s.issue(at, b.Service, token, channel, &TicketIssued{Class: ClassAppointment, Booking: b.Code, Slot: b.Slot.UnixMilli(), Ref: ref})
 	return e, nil, err
+}
+
+// ticketFor returns the ticket of day issued for the record ref (by its
+// own code or by a booking for it), nil when none or ref is "".
+func (s *State) ticketFor(ref string, day string) *Ticket {
+	if ref == "" {
+		return nil
+	}
+	for _, t := range s.Tickets {
+		if t.Ref == ref && t.Day == day {
+			return t
+		}
+	}
+	return nil
 }
 
 // IssueFor issues a ticket for a workflow's record (ref, e.g.
 // "order/U…": a pickup) in service, once a day: a second check-in with the
 // same record returns the first ticket (existing non-nil, no event).
 func (s *State) IssueFor(at time.Time, ref, service, token, channel string) (e Event, existing *Ticket, err error) {
-	day := s.DayOf(at)
-	for _, t := range s.Tickets {
-		if t.Ref == ref && t.Day == day {
-			return Event{}, t, nil
-		}
+	if t := s.ticketFor(ref, s.DayOf(at)); t != nil {
+		return Event{}, t, nil
 	}
 	e, err = s.issue(at, service, token, channel, &TicketIssued{Ref: ref})
 	return e, nil, err

@@ -185,6 +185,12 @@ type BookingCreated struct {
 	// Online: central sold it from its share of the slot (slots.go).
 	// Optional and additive: absent (false) for the site's own bookings.
 	Online bool `cbor:"4,keyasint,omitempty"`
+	// For names the record the booking is for, as the workflow that made
+	// it names it (appointment.Booked.For: a school-entry exam's child),
+	// "" for none. Check-in resolves it to the workflow's record
+	// (workflow.Site.BookedFor), so that the booking's code and the
+	// record's own code check in to one ticket. Optional and additive.
+	For string `cbor:"5,keyasint,omitempty"`
 }
 
 // BookingCancelled records that an appointment is off.

@@ -117,6 +117,7 @@ type Booking struct {
 	Slot    time.Time
 	Ticket  string // the ticket its check-in issued, or ""
 	Online  bool   // sold by central from its share (slots.go)
+	For     string `json:",omitempty"` // the record it is for (BookingCreated.For), or ""
 }
 
 // Call is one entry of the call display.
@@ -402,7 +403,7 @@ func (s *State) Apply(e Event) {
 			b = &Booking{Code: p.Code}
 			s.bookings[p.Code] = b
 		}
-		b.Service, b.Slot, b.Online = p.Service, time.UnixMilli(p.Slot), p.Online
+		b.Service, b.Slot, b.Online, b.For = p.Service, time.UnixMilli(p.Slot), p.Online, p.For
 	case *BookingCancelled:
 		if b := s.bookings[p.Code]; b != nil && b.Ticket == "" {
 			delete(s.bookings, p.Code)

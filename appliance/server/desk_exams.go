@@ -109,8 +109,9 @@ type examPage struct {
 	Recommends   []string
 	SupportNeeds []string
 	AgeMonths    int
-	// Booked is the time of the parents' online booking ("" for none).
-	Booked string
+	// Booked is the time of the parents' online booking (zero for
+	// none), in the site's time zone.
+	Booked time.Time
 	loc    *time.Location // the site's
 }
 
@@ -213,10 +214,11 @@ func (p examPage) Result(domain string) *exam.DomainScore {
 	return nil
 }
 
-// SubmittedDay is when the parents sent the questionnaire (Unix
-// milliseconds), as the site's date.
-func (p examPage) SubmittedDay(ms int64) string {
-	return time.UnixMilli(ms).In(p.loc).Format("02.01.2006 15:04")
+// SubmittedAt is when the parents sent the questionnaire (Unix
+// milliseconds) in the site's time zone; the page writes it in its
+// language (ui.Page.DateTime).
+func (p examPage) SubmittedAt(ms int64) time.Time {
+	return time.UnixMilli(ms).In(p.loc)
 }
 
 // Supports reports whether the signed-off record names a support need.
@@ -249,7 +251,7 @@ func (s *Server) examPageOf(r *http.Request, u sqlite.User, id, action, detail s
 			return examPage{}, err
 		}
 		if a != nil {
-			p.Booked = a.Start.In(p.loc).Format("02.01.2006 15:04")
+			p.Booked = a.Start.In(p.loc)
 		}
 	}
 	return p, nil

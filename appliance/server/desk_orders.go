@@ -61,16 +61,7 @@ var orderStatuses = []string{registration.StatusAtSite, registration.StatusInPro
 
 type ordersPage struct {
 	SiteName string
-	Status   string // "open", "" (all) or a status
-	Kind     string
-	Statuses []string
-	Kinds    []string
-	// FilterError is the filter's fault, shown at the field it names
-	// ("status" or "kind").
-	FilterError, FilterField string
-	Orders                   []orderRow
-	Limited                  bool
-	Limit                    int
+	List     worklist[orderRow]
 }
 
 // orderRow is an order in the list, its figures formatted for the page.
@@ -85,34 +76,23 @@ const MaxDeskOrders = 200
 
 func (s *Server) deskOrders(w http.ResponseWriter, r *http.Request) {
 	lang := ui.Lang(w, r)
-	q := r.URL.Query()
-	p := ordersPage{Status: "open", Statuses: orderStatuses, Kinds: registration.Kinds, Limit: MaxDeskOrders}
-	if _, ok := q["status"]; ok {
-		p.Status = q.Get("status")
-	}
-	p.Kind = q.Get("kind")
-	status := http.StatusOK
-	switch {
-	case !registration.ValidStatus(p.Status) || p.Status == registration.StatusReceived:
-		p.FilterError, p.FilterField, p.Status = ui.Translate(lang, "orders.filter.bad"), "status", "open"
-	case !registration.ValidKind(p.Kind):
-		p.FilterError, p.FilterField, p.Kind = ui.Translate(lang, "orders.filter.bad"), "kind", ""
-	}
-	if p.FilterError != "" {
-		status = http.StatusBadRequest
-	} else {
-		orders, err := registration.Find(r.Context(), s.Store.Read(), registration.Filter{Status: p.Status, Kind: p.Kind, Limit: MaxDeskOrders + 1})
-		if err != nil {
-			s.renderError(w, r, err)
-			return
-		}
-		if len(orders) > MaxDeskOrders {
-			orders, p.Limited = orders[:MaxDeskOrders], true
-		}
-		now := s.current()
-		for _, o := range orders {
-			p.Orders = append(p.Orders, orderRow{Order: o, Fee: ui.Euros(lang, o.FeeCents), Age: ui.Age(lang, o.ReceivedAt, now)})
-		}
+	p := ordersPage{List: worklist[orderRow]{ID: "orders", Table: "orders", Action: "/desk/orders",
+		Caption: "orders.title", Count: "orders.count", None: "orders.none", Limit: MaxDeskOrders,
+		Filters: []worklistFilter{
+			{Name: "status", Label: "orders.filter.status", Default: "open", Options: filterOptions("order.status.", orderStatuses,
+				worklistOption{"open", "orders.filter.open"}, worklistOption{"", "orders.filter.all"})},
+			{Name: "kind", Label: "orders.filter.kind", Options: filterOptions("order.kind.", registration.Kinds,
+				worklistOption{"", "orders.filter.kinds"})},
+		}}}
+	now := s.current()
+	status, err := loadWorklist(r, lang, &p.List, func(ctx context.Context, limit int) ([]registration.Order, error) {
+		return registration.Find(ctx, s.Store.Read(), registration.Filter{Status: p.List.Value("status"), Kind: p.List.Value("kind"), Limit: limit})
+	}, func(o registration.Order) orderRow {
+		return orderRow{Order: o, Fee: ui.Euros(lang, o.FeeCents), Age: ui.Age(lang, o.ReceivedAt, now)}
+	})
+	if err != nil {
+		s.renderError(w, r, err)
+		return
 	}
 	s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
 	w.Header().Set("Cache-Control", "no-store")
@@ -182,27 +162,20 @@ func (s *Server) renderOrder(w http.ResponseWriter, r *http.Request, status int,
 // field reason. A step the order's status does not allow shows the order
 // again with why; a reason at fault is marked at its field.
 func (s *Server) deskOrderStep(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+	action, ok := s.deskStepAction(w, r, orderSteps)
+	if !ok {
 		return
 	}
-	code, action := chi.URLParam(r, "code"), chi.URLParam(r, "action")
-	if !slices.Contains(orderSteps, action) {
-		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannter Schritt / unknown step"))
-		return
-	}
+	code := chi.URLParam(r, "code")
 	reason := r.PostForm.Get("reason")
 	err := s.orderStep(r.Context(), code, action, session(r).User.Name, reason)
 	if err != nil {
-		lang := ui.Lang(w, r)
-		status := web.Status(err)
+		status, msg := web.Status(err), s.stepRefusal(w, r, err)
 		switch veedel.ErrorCode(err) {
 		case veedel.EINVALID:
-			form := orderPage{Reason: reason, ReasonError: sentence(ui.InLang(lang, veedel.ErrorMessage(err)))}
-			s.renderOrder(w, r, status, "", "", form)
+			s.renderOrder(w, r, status, "", "", orderPage{Reason: reason, ReasonError: msg})
 		case veedel.ECONFLICT:
-			s.renderOrder(w, r, status, "", sentence(ui.InLang(lang, veedel.ErrorMessage(err))), orderPage{})
+			s.renderOrder(w, r, status, "", msg, orderPage{})
 		default:
 			s.renderError(w, r, err)
 		}
@@ -210,6 +183,30 @@ func (s *Server) deskOrderStep(w http.ResponseWriter, r *http.Request) {
 	}
 	code = strings.ToUpper(strings.TrimSpace(code))
 	http.Redirect(w, r, "/desk/orders/"+url.PathEscape(code)+"?done="+action, http.StatusSeeOther)
+}
+
+// deskStepAction reads the form of a desk step (POST …/{action}, at most
+// 8 KiB) and returns its action, one of actions; when the form is
+// unreadable or the action unknown it has answered with why, and reports
+// false.
+func (s *Server) deskStepAction(w http.ResponseWriter, r *http.Request, actions []string) (string, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+		return "", false
+	}
+	action := chi.URLParam(r, "action")
+	if !slices.Contains(actions, action) {
+		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannter Schritt / unknown step"))
+		return "", false
+	}
+	return action, true
+}
+
+// stepRefusal is a refused step's message as the desk shows it: the
+// page's language's half, as a sentence.
+func (s *Server) stepRefusal(w http.ResponseWriter, r *http.Request, err error) string {
+	return sentence(ui.InLang(ui.Lang(w, r), veedel.ErrorMessage(err)))
 }
 
 // sentence starts msg with a capital letter: the domain's English halves

@@ -14,6 +14,7 @@ import (
 	"github.com/veedel/veedel/appliance/vehicle"
 	"github.com/veedel/veedel/internal/web"
 	"github.com/veedel/veedel/ui"
+	"github.com/veedel/veedel/workflow"
 )
 
 // The registration site's back office at the desk (/desk/vehicle): the
@@ -48,18 +49,12 @@ func (s *Server) hasVehicle(ctx context.Context) bool {
 const MaxDeskVehicle = 200
 
 type vehicleListPage struct {
-	SiteName  string
-	Status    string
-	Process   string
-	Statuses  []string
-	Processes []string
-	// FilterError is the filter's fault, at the field FilterField names.
-	FilterError, FilterField string
-	Apps                     []vehicleRow
-	Limited                  bool
-	Limit                    int
-	FourEyes, CanSetup       bool
-	Flash                    string
+	SiteName           string
+	List               worklist[vehicleRow]
+	FourEyes, CanSetup bool
+	// FourEyesChanged says who changed the setting and when ("": never).
+	FourEyesChanged string
+	Flash           string
 }
 
 type vehicleRow struct {
@@ -70,53 +65,49 @@ type vehicleRow struct {
 // deskVehicle: GET /desk/vehicle?status=…&process=….
 func (s *Server) deskVehicle(w http.ResponseWriter, r *http.Request) {
 	lang := ui.Lang(w, r)
-	q := r.URL.Query()
-	p := vehicleListPage{Status: vehicle.StatusOpen, Statuses: vehicle.SiteStatuses, Processes: vehicle.Processes, Limit: MaxDeskVehicle,
-		CanSetup: mayConfigure(session(r).User)}
-	if _, ok := q["status"]; ok {
-		p.Status = q.Get("status")
-	}
-	p.Process = q.Get("process")
-	status := http.StatusOK
-	switch {
-	case !vehicle.ValidFilterStatus(p.Status):
-		p.FilterError, p.FilterField, p.Status = ui.Translate(lang, "orders.filter.bad"), "status", vehicle.StatusOpen
-	case !vehicle.ValidProcess(p.Process):
-		p.FilterError, p.FilterField, p.Process = ui.Translate(lang, "orders.filter.bad"), "process", ""
-	}
+	p := vehicleListPage{CanSetup: mayConfigure(session(r).User), List: worklist[vehicleRow]{ID: "kfz", Table: "kfz-apps", Action: "/desk/vehicle",
+		Caption: "kfz.title", Count: "kfz.count", None: "kfz.none", Limit: MaxDeskVehicle,
+		Filters: []worklistFilter{
+			{Name: "status", Label: "orders.filter.status", Default: vehicle.StatusOpen, Options: filterOptions("kfz.status.", vehicle.SiteStatuses,
+				worklistOption{vehicle.StatusOpen, "kfz.filter.open"}, worklistOption{vehicle.StatusToPost, "kfz.status.to_post"},
+				worklistOption{"", "orders.filter.all"})},
+			{Name: "process", Label: "kfz.process", Options: filterOptions("kfz.process.", vehicle.Processes,
+				worklistOption{"", "kfz.process.all"})},
+		}}}
 	ctx := r.Context()
-	if p.FilterError != "" {
-		status = http.StatusBadRequest
-	} else {
-		apps, err := vehicle.Find(ctx, s.Store.Read(), vehicle.Filter{Status: p.Status, Process: p.Process, Limit: MaxDeskVehicle + 1})
-		if err != nil {
-			s.renderError(w, r, err)
-			return
-		}
-		if len(apps) > MaxDeskVehicle {
-			apps, p.Limited = apps[:MaxDeskVehicle], true
-		}
-		now := s.current()
-		for _, a := range apps {
-			p.Apps = append(p.Apps, vehicleRow{SiteApplication: a, Age: ui.Age(lang, a.ReceivedAt, now)})
-		}
-	}
-	var err error
-	if p.FourEyes, err = vehicle.FourEyes(ctx, s.Store.Read()); err != nil {
+	now := s.current()
+	status, err := loadWorklist(r, lang, &p.List, func(ctx context.Context, limit int) ([]vehicle.SiteApplication, error) {
+		return vehicle.Find(ctx, s.Store.Read(), vehicle.Filter{Status: p.List.Value("status"), Process: p.List.Value("process"), Limit: limit})
+	}, func(a vehicle.SiteApplication) vehicleRow {
+		return vehicleRow{SiteApplication: a, Age: ui.Age(lang, a.ReceivedAt, now)}
+	})
+	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
-	if q.Get("saved") == "1" {
+	settings, err := vehicle.Settings(ctx, s.Store.Read())
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	p.FourEyes = settings.FourEyes
+	if r.URL.Query().Get("saved") == "1" {
 		p.Flash = ui.Translate(lang, "kfz.foureyes.saved")
 	}
-	s.Store.View(func(st *queue.State) { p.SiteName = st.Site.Name })
+	s.Store.View(func(st *queue.State) {
+		p.SiteName = st.Site.Name
+		if !settings.At.IsZero() {
+			p.FourEyesChanged = ui.Translate(lang, "kfz.foureyes.changed", settings.By, ui.DateTime(lang, settings.At.In(st.Site.Location)))
+		}
+	})
 	w.Header().Set("Cache-Control", "no-store")
 	s.Renderer.Render(w, status, "desk_vehicle", ui.Page{Lang: lang, Title: ui.Translate(lang, "kfz.title") + " · " + p.SiteName,
 		Surface: "desk", Path: r.URL.Path, Flash: p.Flash, Data: p})
 }
 
-// deskVehicleSettings: POST /desk/vehicle/settings (four_eyes): the
-// lead's.
+// deskVehicleSettings: POST /desk/vehicle/settings (four_eyes): a site
+// lead's or admin's (403 for a clerk), logged as vehicle.settings_changed
+// with who changed it.
 func (s *Server) deskVehicleSettings(w http.ResponseWriter, r *http.Request) {
 	if !mayConfigure(session(r).User) {
 		s.renderError(w, r, veedel.Errorf(veedel.EFORBIDDEN, "Die Einstellung ist der Standortleitung vorbehalten / this setting is for the site lead only"))
@@ -127,7 +118,12 @@ func (s *Server) deskVehicleSettings(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
 		return
 	}
-	if err := vehicle.SetFourEyes(r.Context(), s.Store.Writer(), r.PostForm.Get("four_eyes") == "1"); err != nil {
+	ctx, staff, on := r.Context(), session(r).User.Name, r.PostForm.Get("four_eyes") == "1"
+	// A command through the change-log: central sees the setting, and a
+	// site restored from central's copy of its log has it.
+	if _, err := s.Store.ExecuteTx(ctx, func(_ *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
+		return vehicle.ChangeSettings(ctx, q, at, staff, on)
+	}); err != nil {
 		s.renderError(w, r, err)
 		return
 	}
@@ -246,16 +242,11 @@ func (s *Server) renderVehicleApp(w http.ResponseWriter, r *http.Request, status
 // list and goes back to it. A step the state does not allow shows the
 // application again with why; a reason at fault is marked at its field.
 func (s *Server) deskVehicleStep(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, veedel.Errorf(veedel.EINVALID, "Formular unlesbar / unreadable form"))
+	action, ok := s.deskStepAction(w, r, vehicleActions)
+	if !ok {
 		return
 	}
-	id, action := chi.URLParam(r, "id"), chi.URLParam(r, "action")
-	if !slices.Contains(vehicleActions, action) {
-		s.renderError(w, r, veedel.Errorf(veedel.ENOTFOUND, "Unbekannter Schritt / unknown step"))
-		return
-	}
+	id := chi.URLParam(r, "id")
 	req := vehicleActionRequest{Reason: r.PostForm.Get("reason"), Check: r.PostForm.Get("check")}
 	if v := r.PostForm.Get("ok"); v != "" {
 		ok := v == "1"
@@ -263,8 +254,7 @@ func (s *Server) deskVehicleStep(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.vehicleAction(r.Context(), id, action, session(r).User.Name, req)
 	if err != nil {
-		lang := ui.Lang(w, r)
-		msg := sentence(ui.InLang(lang, veedel.ErrorMessage(err)))
+		msg := s.stepRefusal(w, r, err)
 		switch code := veedel.ErrorCode(err); {
 		case code == veedel.EINVALID && req.Check == "":
 			s.renderVehicleApp(w, r, web.Status(err), "", "", vehicleAppPage{Reason: req.Reason, ReasonError: msg, Form: action})

@@ -53,9 +53,17 @@ func TestExamParentsAnswersOnRecord(t *testing.T) {
 			t.Errorf("parents' section lacks %q:\n%s", want, parents)
 		}
 	}
+	// When the parents sent it, as the page's language writes a date.
+	if got := between(page, `id="parents-submitted"`, "</p>"); !strings.Contains(got, "12.01.2027") {
+		t.Errorf("German date of the questionnaire: %s", got)
+	}
+	_, pageEN, _ := fetch(t, asst, "GET", base+"?lang=en", nil)
+	if got := between(pageEN, `id="parents-submitted"`, "</p>"); !strings.Contains(got, "12 Jan 2027, ") || strings.Contains(got, "12.01.") {
+		t.Errorf("English date of the questionnaire: %s", got)
+	}
 	doc := e.browserAs(t, "aerztin")
-	if _, page, _ := fetch(t, doc, "GET", base+"/sign-off", nil); !strings.Contains(page, "Pollenallergie-Wx9") {
-		t.Error("the sign-off page does not show the parents' answers")
+	if _, page, _ := fetch(t, doc, "GET", base+"/sign-off?lang=en", nil); !strings.Contains(page, "Pollenallergie-Wx9") || !strings.Contains(between(page, `id="parents-submitted"`, "</p>"), "12 Jan 2027, ") {
+		t.Error("the sign-off page does not show the parents' answers, with the English date")
 	}
 	clerk := e.browserAs(t, "clerk")
 	if code, page, _ := fetch(t, clerk, "GET", base, nil); code != http.StatusForbidden || strings.Contains(page, "Pollenallergie") {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -312,8 +313,26 @@ func TestVehicleDeskFourEyes(t *testing.T) {
 	if res := h.postForm(t, anna, "/desk/vehicle/settings", "four_eyes=1"); res.status != http.StatusForbidden {
 		t.Fatalf("a clerk changes the setting: %d", res.status)
 	}
+	// A cross-site form with the lead's session: refused, nothing logged.
+	req := h.newRequest(t, http.MethodPost, "/desk/vehicle/settings", strings.NewReader("four_eyes=1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if res := h.send(t, lead, req); res.status != http.StatusForbidden {
+		t.Fatalf("a cross-site change: %d", res.status)
+	}
+	if on, _ := vehicle.FourEyes(context.Background(), h.store.Read()); on {
+		t.Fatal("the refused requests turned four eyes on")
+	}
 	if res := h.postForm(t, lead, "/desk/vehicle/settings", "four_eyes=1"); res.status != http.StatusSeeOther {
 		t.Fatalf("setting: %d", res.status)
+	}
+	// In the change-log, with who changed it; the page says so.
+	var staff []byte
+	if err := h.store.Read().QueryRowContext(context.Background(), `SELECT payload FROM changelog WHERE type = ?`, vehicle.TypeSettingsChanged).Scan(&staff); err != nil || !bytes.Contains(staff, []byte("demo")) {
+		t.Fatalf("the change is not logged with its author: %v", err)
+	}
+	if page := h.get(t, lead, "/desk/vehicle"); !strings.Contains(page.String(), `id="foureyes-changed"`) || !strings.Contains(page.String(), "Zuletzt geändert von demo") {
+		t.Fatalf("the page does not say who changed the setting")
 	}
 	h.postForm(t, anna, "/desk/vehicle/V3001/claim", "")
 	res := h.postForm(t, anna, "/desk/vehicle/V3001/reject", "reason=+")

@@ -159,7 +159,11 @@ func errCompacted(after, through uint64) error {
 }
 
 // ErasePersonalData has every workflow erase the personal data whose
-// keeping time is over, on the writer, and returns how many records went.
+// keeping time is over, each in one transaction on the writer (so that a
+// workflow's rows and the files they release, sync/blob, go together),
+// and returns how many records went. After an erasure the WAL is
+// checkpointed and truncated, so that the old pages' bytes do not linger
+// in it (the files' deletes zero the freed pages: blob.Release).
 func (s *Store) ErasePersonalData(ctx context.Context) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -168,11 +172,25 @@ func (s *Store) ErasePersonalData(ctx context.Context) (int64, error) {
 		if wf.Erase == nil {
 			continue
 		}
-		n, err := wf.Erase(ctx, s.db.Write, s.now())
+		tx, err := s.db.Write.BeginTx(ctx, nil)
+		if err != nil {
+			return total, fmt.Errorf("store: erase personal data of %s: %w", wf.Name, err)
+		}
+		n, err := wf.Erase(ctx, tx, s.now())
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			tx.Rollback()
+		}
 		if err != nil {
 			return total, fmt.Errorf("store: erase personal data of %s: %w", wf.Name, err)
 		}
 		total += n
+	}
+	if total > 0 {
+		if _, err := s.db.Write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return total, fmt.Errorf("store: checkpoint after erasure: %w", err)
+		}
 	}
 	return total, nil
 }

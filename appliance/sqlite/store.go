@@ -644,7 +644,11 @@ func (s *Store) CheckIn(ctx context.Context, code, channel string) (t queue.Tick
 	token := s.newToken()
 	_, err = s.submit(ctx, &groupCmd{
 		decide: func(st *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
-			e, old, err := st.CheckIn(at, code, token, channel)
+			ref, err := s.bookedFor(ctx, st, q, code)
+			if err != nil {
+				return nil, err
+			}
+			e, old, err := st.CheckInFor(at, code, ref, token, channel)
 			if veedel.ErrorCode(err) == veedel.ENOTFOUND {
 				// Not a booking: perhaps a workflow's code (a pickup).
 				e, old, err = s.checkInWorkflow(ctx, st, q, at, code, token, channel, err)
@@ -707,6 +711,31 @@ func (s *Store) notify() {
 		default:
 		}
 	}
+}
+
+// bookedFor returns the workflow record a booking code's booking is for
+// (Booking.For, resolved by the workflow that knows it), "" when it is
+// for none or the record is not here: the booking then checks in on its
+// own.
+func (s *Store) bookedFor(ctx context.Context, st *queue.State, q workflow.Querier, code string) (string, error) {
+	b := st.BookingByCode(code)
+	if b == nil || b.For == "" {
+		return "", nil
+	}
+	for _, wf := range s.workflows {
+		if wf.BookedFor == nil {
+			continue
+		}
+		ref, err := wf.BookedFor(ctx, q, b.For)
+		switch {
+		case veedel.ErrorCode(err) == veedel.ENOTFOUND:
+			continue
+		case err != nil:
+			return "", err
+		}
+		return ref, nil
+	}
+	return "", nil
 }
 
 // checkInWorkflow offers a code the queue does not know to the workflows

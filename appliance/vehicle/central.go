@@ -2,6 +2,8 @@ package vehicle
 
 import (
 	"crypto/sha256"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +33,14 @@ type CentralApplication struct {
 	Lang       string
 	Submitted  time.Time
 	Updated    time.Time
+	// Files are the attachments central sent the site (the application's
+	// and its supplements').
+	Files []blob.Ref
+	// PermitErased: central let the permit go (EraseVehicleFiles).
+	PermitErased bool
+	// Done is when it was done as the site counts it (rejected, or its
+	// documents posted): its files' keeping time runs from there.
+	Done time.Time
 	// The applicant's last answer to a request for more, as central sent
 	// it on: when, whether it had a note (sealed: central keeps no text)
 	// and its files' names, for the status page's confirmation.
@@ -44,7 +54,7 @@ type CentralApplication struct {
 // permitURL is where the permit is served ("" while there is none).
 func (a CentralApplication) View(permitURL string) StatusView {
 	v := StatusView{ID: a.ID, Process: a.Process, Status: a.Status, Reason: a.Reason, Plate: a.Plate, ValidUntil: a.ValidUntil}
-	if a.Status == StatusApproved && a.Permit.SHA256 != "" {
+	if a.Status == StatusApproved && a.Permit.SHA256 != "" && !a.PermitErased {
 		v.PermitURL = permitURL
 	}
 	return v
@@ -71,12 +81,20 @@ type Central struct {
 	byID    map[string]*CentralApplication
 	byToken map[[sha256.Size]byte]string
 	byCode  map[string]Verification
+	open    map[string]int // undecided applications by site
 	hooks   []func(StatusChange)
+	// settings are the sites' settings, by site.
+	settings map[string]SiteSettings
+	// erased records which of an application's files central has let
+	// go (EraseVehicleFiles; not folded, not in the snapshot: after a
+	// start the erasure finds them again, and a release is idempotent).
+	erased map[FileRelease]bool
 }
 
 // NewCentral returns an empty read model.
 func NewCentral() *Central {
-	return &Central{byID: map[string]*CentralApplication{}, byToken: map[[sha256.Size]byte]string{}, byCode: map[string]Verification{}}
+	return &Central{byID: map[string]*CentralApplication{}, byToken: map[[sha256.Size]byte]string{}, byCode: map[string]Verification{},
+		settings: map[string]SiteSettings{}, erased: map[FileRelease]bool{}, open: map[string]int{}}
 }
 
 // Prefix is the workflow's prefix.
@@ -108,6 +126,8 @@ func NewPayload(eventType string) (any, bool) {
 		return &ApplicationRejected{}, true
 	case TypeSentByPost:
 		return &DocumentsPosted{}, true
+	case TypeSettingsChanged:
+		return &SettingsChanged{}, true
 	}
 	return nil, false
 }
@@ -133,16 +153,20 @@ func (c *Central) Sent(site string, e workflow.Event) {
 	switch p := e.Payload.(type) {
 	case *ApplicationSubmitted:
 		a := c.application(site, p)
+		a.addFiles(p.Attachments)
 		if a.Status == "" {
 			change = c.set(a, StatusSubmitted, "", e.At)
 		}
 	case *ApplicationSupplemented:
 		// The applicant answered: on its way back to the site.
-		if a := c.byID[p.ID]; a != nil && a.Site == site && a.Status == StatusInfoRequested {
-			change = c.set(a, StatusSubmitted, "", e.At)
-			a.Answered, a.AnswerNote, a.AnswerFiles = e.At, len(p.Sealed) > 0, nil
-			for _, f := range p.Attachments {
-				a.AnswerFiles = append(a.AnswerFiles, f.File.Name)
+		if a := c.byID[p.ID]; a != nil && a.Site == site {
+			a.addFiles(p.Attachments)
+			if a.Status == StatusInfoRequested {
+				change = c.set(a, StatusSubmitted, "", e.At)
+				a.Answered, a.AnswerNote, a.AnswerFiles = e.At, len(p.Sealed) > 0, nil
+				for _, f := range p.Attachments {
+					a.AnswerFiles = append(a.AnswerFiles, f.File.Name)
+				}
 			}
 		}
 	}
@@ -167,10 +191,47 @@ func (c *Central) application(site string, p *ApplicationSubmitted) *CentralAppl
 	return a
 }
 
+// addFiles adds the files of attachments a does not name yet.
+func (a *CentralApplication) addFiles(files []Attachment) {
+	for _, f := range files {
+		if f.File.SHA256 != "" && !slices.ContainsFunc(a.Files, func(r blob.Ref) bool { return r.SHA256 == f.File.SHA256 }) {
+			a.Files = append(a.Files, f.File)
+		}
+	}
+}
+
 // set changes a's status; requires c.mu. It returns the change.
 func (c *Central) set(a *CentralApplication, status, reason string, at time.Time) *StatusChange {
+	if was, is := undecided(a.Status), undecided(status); was != is {
+		if is {
+			c.open[a.Site]++
+		} else {
+			c.open[a.Site]--
+		}
+	}
 	a.Status, a.Reason, a.Updated = status, reason, at
 	return &StatusChange{ID: a.ID, Company: a.Company, Status: status, Plate: a.Plate, Reason: reason, At: at.UnixMilli()}
+}
+
+// undecided reports whether an application of status waits for its
+// site's decision ("": not folded yet).
+func undecided(status string) bool {
+	return status != "" && status != StatusApproved && status != StatusRejected
+}
+
+// Open returns how many applications each site has not decided yet
+// (submitted, at the site, in review or waiting for the applicant), as
+// central routes a new application by (central/vehicle_routing.go).
+func (c *Central) Open() map[string]int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make(map[string]int, len(c.open))
+	for site, n := range c.open {
+		if n > 0 {
+			out[site] = n
+		}
+	}
+	return out
 }
 
 func notify(hooks []func(StatusChange), change *StatusChange) {
@@ -192,9 +253,16 @@ func (c *Central) FromSite(site string, e workflow.Event) {
 		c.mu.Unlock()
 		notify(hooks, change)
 	}()
+	if p, ok := e.Payload.(*SettingsChanged); ok {
+		c.settings[site] = SiteSettings{FourEyes: p.FourEyes, By: p.Staff, At: e.At}
+		return
+	}
 	if p, ok := e.Payload.(*ApplicationReceived); ok {
 		// The site's log may be folded before central's outbound log.
 		a := c.application(site, &p.ApplicationSubmitted)
+		if a.Site == site {
+			a.addFiles(p.Attachments)
+		}
 		if a.Site == site && (a.Status == "" || a.Status == StatusSubmitted || a.Status == StatusInfoRequested) {
 			change = c.set(a, StatusAtSite, "", e.At)
 		}
@@ -224,10 +292,14 @@ func (c *Central) FromSite(site string, e workflow.Event) {
 		}
 	case *ApplicationRejected:
 		if !decided {
+			a.Done = e.At
 			change = c.set(a, StatusRejected, p.Reason, e.At)
 		}
 	case *DocumentsPosted:
 		a.Posted = true
+		if a.Done.IsZero() {
+			a.Done = e.At
+		}
 	}
 }
 
@@ -247,6 +319,23 @@ func idOf(p any) string {
 		return p.ID
 	}
 	return ""
+}
+
+// SiteSettings are a registration site's settings as its log last set
+// them: the four-eyes check, who set it and when.
+type SiteSettings struct {
+	FourEyes bool
+	By       string
+	At       time.Time
+}
+
+// Settings returns site's settings; false while its log set none (the
+// four-eyes check is off then).
+func (c *Central) Settings(site string) (SiteSettings, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	st, ok := c.settings[site]
+	return st, ok
 }
 
 // ByToken returns the application of an applicant's status token.
@@ -278,4 +367,66 @@ func (c *Central) Verify(code string) (Verification, bool) {
 	defer c.mu.RUnlock()
 	v, ok := c.byCode[code]
 	return v, ok
+}
+
+// FileRelease is a file central may let go of: its keeping time for the
+// application is over (Erasable).
+type FileRelease struct {
+	ID     string // the application; its entity holds the file
+	SHA256 string
+	Permit bool
+}
+
+// Erasable returns the files whose keeping time at central is over at
+// now: the attachments keep KeepDetails after the application was done
+// (as at the site), the permit KeepDetails after its validity ended. A
+// file another application still needs is not returned (files are stored
+// once per content), nor one let go already (Erased).
+func (c *Central) Erasable(now time.Time) []FileRelease {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	cutoff := now.Add(-KeepDetails)
+	needed := map[string]bool{}
+	var out []FileRelease
+	for _, a := range c.byID {
+		filesDue := !a.Done.IsZero() && a.Done.Before(cutoff)
+		permitDue := a.Permit.SHA256 != "" && a.ValidUntil != "" && a.ValidUntil < cutoff.UTC().Format(time.DateOnly)
+		for _, f := range a.Files {
+			r := FileRelease{ID: a.ID, SHA256: f.SHA256}
+			switch {
+			case !filesDue:
+				needed[f.SHA256] = true
+			case !c.erased[r]:
+				out = append(out, r)
+			}
+		}
+		r := FileRelease{ID: a.ID, SHA256: a.Permit.SHA256, Permit: true}
+		switch {
+		case r.SHA256 == "":
+		case !permitDue:
+			needed[r.SHA256] = true
+		case !c.erased[r]:
+			out = append(out, r)
+		}
+	}
+	// Also when an application due and one not due share it, the one not
+	// due still needs it: the due one's hold goes later.
+	out = slices.DeleteFunc(out, func(r FileRelease) bool { return needed[r.SHA256] })
+	slices.SortFunc(out, func(a, b FileRelease) int {
+		if a.ID != b.ID {
+			return strings.Compare(a.ID, b.ID)
+		}
+		return strings.Compare(a.SHA256, b.SHA256)
+	})
+	return out
+}
+
+// Erased records that central let go of a file Erasable returned.
+func (c *Central) Erased(r FileRelease) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.erased[r] = true
+	if a := c.byID[r.ID]; a != nil && r.Permit {
+		a.PermitErased = true
+	}
 }

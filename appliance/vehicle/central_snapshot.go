@@ -12,32 +12,42 @@ import (
 )
 
 // centralSnapshotVersion changes whenever centralSnapshot's shape does.
-const centralSnapshotVersion = 2 // 2: the applicant's last answer (Answered, AnswerNote, AnswerFiles)
+const centralSnapshotVersion = 3 // 3: the applicant's last answer (Answered, AnswerNote, AnswerFiles)
 
 // centralSnapshot is the read model as central/snapshot.go stores it: the
 // applications (statuses, and of approved ones what /verify and the
-// status page show) and the verification codes. Nothing personal is in
+// status page show; the files' Refs), the verification codes and the
+// sites' settings (version 2: files, done, settings). Nothing personal is in
 // the model, so nothing personal is in its snapshot.
 type centralSnapshot struct {
-	Applications []snapshotApplication   `json:"applications"`
-	Codes        map[string]Verification `json:"codes,omitempty"`
+	Applications []snapshotApplication       `json:"applications"`
+	Codes        map[string]Verification     `json:"codes,omitempty"`
+	Settings     map[string]snapshotSettings `json:"settings,omitempty"` // by site
+}
+
+type snapshotSettings struct {
+	FourEyes bool   `json:"four_eyes"`
+	By       string `json:"by"`
+	At       int64  `json:"at"`
 }
 
 type snapshotApplication struct {
-	ID         string   `json:"id"`
-	Site       string   `json:"site"`
-	Company    string   `json:"company,omitempty"`
-	Process    string   `json:"process"`
-	Status     string   `json:"status"`
-	Reason     string   `json:"reason,omitempty"`
-	Plate      string   `json:"plate,omitempty"`
-	ValidUntil string   `json:"valid_until,omitempty"`
-	Permit     blob.Ref `json:"permit"`
-	Posted     bool     `json:"posted,omitempty"`
-	Lang       string   `json:"lang,omitempty"`
-	Submitted  int64    `json:"submitted"`
-	Updated    int64    `json:"updated"`
-	TokenHash  string   `json:"token_hash,omitempty"` // hex
+	ID         string     `json:"id"`
+	Site       string     `json:"site"`
+	Company    string     `json:"company,omitempty"`
+	Process    string     `json:"process"`
+	Status     string     `json:"status"`
+	Reason     string     `json:"reason,omitempty"`
+	Plate      string     `json:"plate,omitempty"`
+	ValidUntil string     `json:"valid_until,omitempty"`
+	Permit     blob.Ref   `json:"permit"`
+	Posted     bool       `json:"posted,omitempty"`
+	Lang       string     `json:"lang,omitempty"`
+	Submitted  int64      `json:"submitted"`
+	Updated    int64      `json:"updated"`
+	TokenHash  string     `json:"token_hash,omitempty"` // hex
+	Files      []blob.Ref `json:"files,omitempty"`
+	Done       int64      `json:"done,omitempty"`
 	// The applicant's last answer to a request for more.
 	Answered    int64    `json:"answered,omitempty"`
 	AnswerNote  bool     `json:"answer_note,omitempty"`
@@ -54,8 +64,8 @@ func (c *Central) Snapshot() (int, any) {
 	for _, a := range c.byID {
 		sa := snapshotApplication{ID: a.ID, Site: a.Site, Company: a.Company, Process: a.Process, Status: a.Status,
 			Reason: a.Reason, Plate: a.Plate, ValidUntil: a.ValidUntil, Permit: a.Permit, Posted: a.Posted, Lang: a.Lang,
-			Submitted: workflow.Millis(a.Submitted), Updated: workflow.Millis(a.Updated),
-			Answered: workflow.Millis(a.Answered), AnswerNote: a.AnswerNote, AnswerFiles: a.AnswerFiles}
+			Submitted: workflow.Millis(a.Submitted), Updated: workflow.Millis(a.Updated), Files: slices.Clone(a.Files), Done: workflow.Millis(a.Done),
+			Answered: workflow.Millis(a.Answered), AnswerNote: a.AnswerNote, AnswerFiles: slices.Clone(a.AnswerFiles)}
 		if a.tokenHash != ([sha256.Size]byte{}) {
 			sa.TokenHash = hex.EncodeToString(a.tokenHash[:])
 		}
@@ -63,6 +73,12 @@ func (c *Central) Snapshot() (int, any) {
 	}
 	for code, v := range c.byCode {
 		snap.Codes[code] = v
+	}
+	if len(c.settings) > 0 {
+		snap.Settings = make(map[string]snapshotSettings, len(c.settings))
+		for site, st := range c.settings {
+			snap.Settings[site] = snapshotSettings{FourEyes: st.FourEyes, By: st.By, At: workflow.Millis(st.At)}
+		}
 	}
 	c.mu.RUnlock()
 	slices.SortFunc(snap.Applications, func(a, b snapshotApplication) int { return strings.Compare(a.ID, b.ID) })
@@ -81,7 +97,7 @@ func (c *Central) Restore(version int, data []byte) error {
 	for _, sa := range snap.Applications {
 		a := &CentralApplication{ID: sa.ID, Site: sa.Site, Company: sa.Company, Process: sa.Process, Status: sa.Status,
 			Reason: sa.Reason, Plate: sa.Plate, ValidUntil: sa.ValidUntil, Permit: sa.Permit, Posted: sa.Posted, Lang: sa.Lang,
-			Submitted: workflow.AtMillis(sa.Submitted), Updated: workflow.AtMillis(sa.Updated),
+			Submitted: workflow.AtMillis(sa.Submitted), Updated: workflow.AtMillis(sa.Updated), Files: sa.Files, Done: workflow.AtMillis(sa.Done),
 			Answered: workflow.AtMillis(sa.Answered), AnswerNote: sa.AnswerNote, AnswerFiles: sa.AnswerFiles}
 		if sa.TokenHash != "" {
 			h, err := hex.DecodeString(sa.TokenHash)
@@ -92,9 +108,15 @@ func (c *Central) Restore(version int, data []byte) error {
 			c.byToken[a.tokenHash] = a.ID
 		}
 		c.byID[a.ID] = a
+		if undecided(a.Status) {
+			c.open[a.Site]++
+		}
 	}
 	for code, v := range snap.Codes {
 		c.byCode[code] = v
+	}
+	for site, st := range snap.Settings {
+		c.settings[site] = SiteSettings{FourEyes: st.FourEyes, By: st.By, At: workflow.AtMillis(st.At)}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package vehicle_test
 
 import (
 	"crypto/sha256"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -35,6 +36,10 @@ func TestCentralFoldsTheStatuses(t *testing.T) {
 	if got := status(); got != vehicle.StatusSubmitted {
 		t.Fatalf("after submit: %s", got)
 	}
+	c.Sent("kalk-kfz", ev(vehicle.TypeSubmitted, 1, submitted("V2", "tok2")))
+	if got := c.Open(); !maps.Equal(got, map[string]int{"zulassung": 1, "kalk-kfz": 1}) {
+		t.Errorf("open after two submissions: %v", got)
+	}
 	c.FromSite("zulassung", ev(vehicle.TypeReceived, 2, &vehicle.ApplicationReceived{*submitted("V1", "tok")}))
 	c.FromSite("zulassung", ev(vehicle.TypeClaimed, 3, &vehicle.ApplicationClaimed{ID: "V1", Staff: "demo"}))
 	c.FromSite("zulassung", ev(vehicle.TypeCheckRecorded, 4, &vehicle.CheckRecorded{ID: "V1", Check: "evb", OK: true}))
@@ -54,7 +59,11 @@ func TestCentralFoldsTheStatuses(t *testing.T) {
 	c.FromSite("buergeramt", ev(vehicle.TypeClaimed, 12, &vehicle.ApplicationClaimed{ID: "V1"}))
 	c.FromSite("zulassung", ev(vehicle.TypeSentByPost, 13, &vehicle.DocumentsPosted{ID: "V1"}))
 
-	want := []string{"submitted", "at_site", "in_review", "info_requested", "submitted", "at_site", "in_review", "approved"}
+	want := []string{"submitted", "submitted", "at_site", "in_review", "info_requested", "submitted", "at_site", "in_review", "approved"}
+	// Decided, and the late steps count nothing twice: only V2 is open.
+	if got := c.Open(); !maps.Equal(got, map[string]int{"kalk-kfz": 1}) {
+		t.Errorf("open after the decision: %v", got)
+	}
 	if !slices.Equal(changes, want) {
 		t.Errorf("changes %v, want %v", changes, want)
 	}

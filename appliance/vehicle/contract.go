@@ -29,7 +29,14 @@ const (
 	TypeApproved      = "vehicle.application_approved"
 	TypeRejected      = "vehicle.application_rejected"
 	TypeSentByPost    = "vehicle.documents_posted" // documents and seals went out (mailing list)
+	// TypeSettingsChanged: a site lead changed the site's settings for
+	// the workflow (the four-eyes check); central folds them, and a
+	// restored site has them from its log.
+	TypeSettingsChanged = "vehicle.settings_changed"
 )
+
+// SettingsEntity is the change-log entity of the site's settings.
+const SettingsEntity = "vehicle-settings"
 
 // The five processes.
 const (
@@ -240,4 +247,12 @@ type ApplicationRejected struct {
 type DocumentsPosted struct {
 	ID    string `cbor:"1,keyasint"`
 	Staff string `cbor:"2,keyasint"`
+}
+
+// SettingsChanged records the site's settings for the workflow as a site
+// lead (or admin) set them, and who; the entry's time is when.
+type SettingsChanged struct {
+	// FourEyes: a second staff member approves what the first checked.
+	FourEyes bool   `cbor:"1,keyasint"`
+	Staff    string `cbor:"2,keyasint"`
 }

@@ -34,13 +34,20 @@ var Site = workflow.Site{
 	Accept:     accept,
 	Messages:   messages,
 	Erase: func(ctx context.Context, q workflow.Querier, now time.Time) (int64, error) {
-		return EraseDetails(ctx, q, now.Add(-KeepDetails))
+		n, err := EraseDetails(ctx, q, now.Add(-KeepDetails))
+		if err != nil {
+			return n, err
+		}
+		p, err := ErasePermits(ctx, q, now.Add(-KeepDetails))
+		return n + p, err
 	},
 }
 
 // KeepDetails is how long the site keeps an application's personal data
-// (the opened application, the applicant's notes) after it is done:
-// rejected, or approved with its documents posted.
+// (the opened application, the applicant's notes, the attached files)
+// after it is done: rejected, or approved with its documents posted; and
+// the permit PDF after its validity ended. Central keeps its copies of
+// the files as long (central/vehicle.go, EraseVehicleFiles).
 var KeepDetails = 90 * 24 * time.Hour
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{4,40}$`)
@@ -199,9 +206,14 @@ func project(ctx context.Context, q workflow.Querier, env workflow.Env, e workfl
 		_, err = q.ExecContext(ctx, `UPDATE vehicle_applications SET status = ?, staff = ?, second = ?, plate = ?, fin = ?, code = ?, valid_until = ?,
 			permit = ?, permit_size = ?, reason = '', updated_at = ?, decided_at = ? WHERE id = ?`,
 			StatusApproved, p.Staff, p.Second, p.Plate, p.FIN, p.Code, p.ValidUntil, p.Permit.SHA256, p.Permit.Size, at, at, p.ID)
+		if err == nil && p.Permit.SHA256 != "" {
+			err = blob.Hold(ctx, q, Entity(p.ID), p.Permit.SHA256)
+		}
 	case *ApplicationRejected:
 		_, err = q.ExecContext(ctx, `UPDATE vehicle_applications SET status = ?, staff = ?, reason = ?, updated_at = ?, decided_at = ?, done_at = ? WHERE id = ?`,
 			StatusRejected, p.Staff, p.Reason, at, at, at, p.ID)
+	case *SettingsChanged:
+		err = projectSettings(ctx, q, at, p)
 	case *DocumentsPosted:
 		_, err = q.ExecContext(ctx, `UPDATE vehicle_applications SET posted_at = ?, posted_by = ?, updated_at = ?, done_at = ? WHERE id = ?`, at, p.Staff, at, at, p.ID)
 	case *ApplicationSubmitted, *ApplicationSupplemented:
@@ -248,7 +260,11 @@ func projectReceived(ctx context.Context, q workflow.Querier, env workflow.Env, 
 			return err
 		}
 		// The transfer fetches the file from central (sync/blob); the
-		// desk shows it once it is here.
+		// desk shows it once it is here. The application holds it until
+		// its erasure releases it.
+		if err := blob.Hold(ctx, q, Entity(p.ID), f.File.SHA256); err != nil {
+			return err
+		}
 		if err := blob.Want(ctx, q, f.File); err != nil {
 			return err
 		}
@@ -271,8 +287,11 @@ func notKnown(id string) error {
 }
 
 // EraseDetails erases the personal data of applications done before
-// cutoff and returns how many it erased. Statuses, plates and checks stay
-// (statistics, audit); the permit holds nothing personal.
+// cutoff and returns how many it erased: the opened application, the
+// applicant's notes, and the attachments (their rows, with the names the
+// applicant gave, and the files themselves: blob.Release, so that a file
+// another application holds stays). Statuses, plates and checks stay
+// (statistics, audit).
 func EraseDetails(ctx context.Context, q workflow.Querier, cutoff time.Time) (int64, error) {
 	res, err := q.ExecContext(ctx, `UPDATE vehicle_applications SET details = NULL WHERE done_at IS NOT NULL AND done_at < ? AND details IS NOT NULL`, cutoff.UnixMilli())
 	if err != nil {
@@ -286,5 +305,60 @@ func EraseDetails(ctx context.Context, q workflow.Querier, cutoff time.Time) (in
 		(SELECT id FROM vehicle_applications WHERE done_at IS NOT NULL AND done_at < ?)`, cutoff.UnixMilli()); err != nil {
 		return 0, fmt.Errorf("vehicle: erase notes: %w", err)
 	}
+	files, err := held(ctx, q, `SELECT f.application, f.sha256 FROM vehicle_attachments f JOIN vehicle_applications a ON a.id = f.application
+		WHERE a.done_at IS NOT NULL AND a.done_at < ?`, cutoff.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("vehicle: erase attachments: %w", err)
+	}
+	for _, f := range files {
+		if _, err := blob.Release(ctx, q, Entity(f.id), f.sha, cutoff.Add(KeepDetails)); err != nil {
+			return 0, err
+		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM vehicle_attachments WHERE application = ? AND sha256 = ?`, f.id, f.sha); err != nil {
+			return 0, fmt.Errorf("vehicle: erase attachments: %w", err)
+		}
+	}
 	return n, nil
+}
+
+// ErasePermits lets go of the permits (the provisional proofs) whose
+// validity ended before cutoff: the PDF is needed while it is valid (the
+// applicant prints it; police check its code at /verify, which needs
+// central's record, not the PDF) and is kept KeepDetails longer, as the
+// application's details are. The application keeps plate, FIN, code and
+// validity; its permit column is emptied. It returns how many it let go.
+func ErasePermits(ctx context.Context, q workflow.Querier, cutoff time.Time) (int64, error) {
+	files, err := held(ctx, q, `SELECT id, permit FROM vehicle_applications WHERE permit != '' AND valid_until != '' AND valid_until < ?`,
+		cutoff.UTC().Format(time.DateOnly))
+	if err != nil {
+		return 0, fmt.Errorf("vehicle: erase permits: %w", err)
+	}
+	for _, f := range files {
+		if _, err := blob.Release(ctx, q, Entity(f.id), f.sha, cutoff.Add(KeepDetails)); err != nil {
+			return 0, err
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE vehicle_applications SET permit = '' WHERE id = ?`, f.id); err != nil {
+			return 0, fmt.Errorf("vehicle: erase permits: %w", err)
+		}
+	}
+	return int64(len(files)), nil
+}
+
+type heldFile struct{ id, sha string }
+
+func held(ctx context.Context, q workflow.Querier, query string, args ...any) ([]heldFile, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []heldFile
+	for rows.Next() {
+		var f heldFile
+		if err := rows.Scan(&f.id, &f.sha); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -244,28 +245,66 @@ func Supplements(ctx context.Context, q workflow.Querier, id string) ([]Suppleme
 }
 
 // FourEyes reports whether the site asks a second staff member to
-// approve (the lead's setting, site-local).
+// approve (the lead's setting: vehicle.settings_changed in the site's
+// log, projected into vehicle_settings).
 func FourEyes(ctx context.Context, q workflow.Querier) (bool, error) {
-	var v string
-	err := q.QueryRowContext(ctx, `SELECT value FROM vehicle_settings WHERE key = 'four_eyes'`).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("vehicle: settings: %w", err)
-	}
-	return v == "1", nil
+	st, err := Settings(ctx, q)
+	return st.FourEyes, err
 }
 
-// SetFourEyes changes the four-eyes setting.
-func SetFourEyes(ctx context.Context, q workflow.Querier, on bool) error {
+// Settings returns the site's settings as its log last set them (zero:
+// never set, four eyes off), with who set them and when.
+func Settings(ctx context.Context, q workflow.Querier) (SiteSettings, error) {
+	rows, err := q.QueryContext(ctx, `SELECT key, value FROM vehicle_settings WHERE key IN ('four_eyes', 'four_eyes_by', 'four_eyes_at')`)
+	if err != nil {
+		return SiteSettings{}, fmt.Errorf("vehicle: settings: %w", err)
+	}
+	defer rows.Close()
+	var st SiteSettings
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return SiteSettings{}, fmt.Errorf("vehicle: settings: %w", err)
+		}
+		switch k {
+		case "four_eyes":
+			st.FourEyes = v == "1"
+		case "four_eyes_by":
+			st.By = v
+		case "four_eyes_at":
+			if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+				st.At = time.UnixMilli(ms)
+			}
+		}
+	}
+	return st, rows.Err()
+}
+
+// ChangeSettings decides a site lead's change of the settings as of at:
+// vehicle.settings_changed with who changed them, or no event when
+// nothing changes. Whether staff may is the caller's check (the desk: a
+// site lead or admin).
+func ChangeSettings(ctx context.Context, q workflow.Querier, at time.Time, staff string, fourEyes bool) ([]workflow.Event, error) {
+	st, err := Settings(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if st.FourEyes == fourEyes {
+		return nil, nil
+	}
+	return []workflow.Event{{Type: TypeSettingsChanged, Entity: SettingsEntity, At: at, Payload: &SettingsChanged{FourEyes: fourEyes, Staff: staff}}}, nil
+}
+
+// projectSettings keeps vehicle_settings in step with the log.
+func projectSettings(ctx context.Context, q workflow.Querier, at int64, p *SettingsChanged) error {
 	v := "0"
-	if on {
+	if p.FourEyes {
 		v = "1"
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO vehicle_settings (key, value) VALUES ('four_eyes', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, v)
-	if err != nil {
-		return fmt.Errorf("vehicle: settings: %w", err)
+	for k, v := range map[string]string{"four_eyes": v, "four_eyes_by": p.Staff, "four_eyes_at": strconv.FormatInt(at, 10)} {
+		if _, err := q.ExecContext(ctx, `INSERT INTO vehicle_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+			return err
+		}
 	}
 	return nil
 }

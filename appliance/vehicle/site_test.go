@@ -34,6 +34,7 @@ type site struct {
 	out   []changelog.Entry
 	hlc   changelog.HLC
 	now   time.Time
+	path  string // the SQLite file
 }
 
 func newSite(t *testing.T) *site {
@@ -44,7 +45,8 @@ func newSite(t *testing.T) *site {
 	}
 	s := &site{t: t, box: box.PublicKey().Bytes(), now: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
 	s.hlc = changelog.HLC(s.now.UnixMilli()) << 16
-	s.store, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "site.db"), "zulassung",
+	s.path = filepath.Join(t.TempDir(), "site.db")
+	s.store, err = sqlite.Open(context.Background(), s.path, "zulassung",
 		sqlite.Options{Now: func() time.Time { return s.now }, BoxKey: box})
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +97,12 @@ func goodApplication(process, mode string) vehicle.Application {
 // submit seals app to the site and sends it down as id.
 func (s *site) submit(id string, app vehicle.Application, reservationToken string) changelog.Entry {
 	s.t.Helper()
+	return s.submitFiles(id, app, reservationToken, []vehicle.Attachment{{Kind: "vollmacht", File: blob.Ref{SHA256: strings.Repeat("ab", 32), Size: 1234, Type: "application/pdf", Name: "vollmacht.pdf"}}})
+}
+
+// submitFiles is submit with the attachments given.
+func (s *site) submitFiles(id string, app vehicle.Application, reservationToken string, files []vehicle.Attachment) changelog.Entry {
+	s.t.Helper()
 	plain, _ := cbor.Marshal(app)
 	sealed, err := changelog.Seal(s.box, vehicle.SealInfo("zulassung", id), plain)
 	if err != nil {
@@ -102,8 +110,7 @@ func (s *site) submit(id string, app vehicle.Application, reservationToken strin
 	}
 	h := sha256.Sum256([]byte("token-" + id))
 	p := &vehicle.ApplicationSubmitted{ID: id, Process: app.Process, Sealed: sealed, Submitted: s.now.UnixMilli(), TokenHash: h[:],
-		PlateMode: app.Plate.Mode, Lang: app.Lang,
-		Attachments: []vehicle.Attachment{{Kind: "vollmacht", File: blob.Ref{SHA256: strings.Repeat("ab", 32), Size: 1234, Type: "application/pdf", Name: "vollmacht.pdf"}}}}
+		PlateMode: app.Plate.Mode, Lang: app.Lang, Attachments: files}
 	if reservationToken != "" {
 		p.Reservation = hex.EncodeToString(plates.TokenHash(reservationToken))
 	}
@@ -152,6 +159,15 @@ func (s *site) approve(id, staff string) (*vehicle.ApplicationApproved, error) {
 		return events, err
 	})
 	return out, err
+}
+
+// settings changes the site's four-eyes setting as staff, a command.
+func (s *site) settings(staff string, fourEyes bool) error {
+	ctx := context.Background()
+	_, err := s.store.ExecuteTx(ctx, func(_ *queue.State, q workflow.Querier, at time.Time) ([]queue.Event, error) {
+		return vehicle.ChangeSettings(ctx, q, at, staff, fourEyes)
+	})
+	return err
 }
 
 func (s *site) app(id string) vehicle.SiteApplication {
@@ -334,8 +350,21 @@ func TestFourEyes(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t)
 	s.grantBlock(1, "AB", 100, 199)
-	if err := vehicle.SetFourEyes(ctx, s.store.Writer(), true); err != nil {
+	if err := s.settings("leitung", true); err != nil {
 		t.Fatal(err)
+	}
+	// Logged with who set it, projected for the decision.
+	if st, err := vehicle.Settings(ctx, s.store.Read()); err != nil || !st.FourEyes || st.By != "leitung" || !st.At.Equal(s.now) {
+		t.Fatalf("settings %+v, %v", st, err)
+	}
+	var logged int
+	s.store.Read().QueryRowContext(ctx, `SELECT count(*) FROM changelog WHERE type = ?`, vehicle.TypeSettingsChanged).Scan(&logged)
+	if err := s.settings("leitung", true); err != nil || logged != 1 {
+		t.Fatalf("logged %d settings entries (%v), want 1", logged, err)
+	}
+	s.store.Read().QueryRowContext(ctx, `SELECT count(*) FROM changelog WHERE type = ?`, vehicle.TypeSettingsChanged).Scan(&logged)
+	if logged != 1 {
+		t.Fatalf("the same setting again logged %d entries, want 1", logged)
 	}
 	s.apply(s.submit("V0002", goodApplication(vehicle.ProcessNew, vehicle.PlateRandom), ""))
 	if _, err := s.approve("V0002", "anna"); veedel.ErrorCode(err) != veedel.ECONFLICT {

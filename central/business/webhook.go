@@ -12,11 +12,14 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/vehicle"
 )
 
@@ -184,17 +187,27 @@ func Verify(secret []byte, signature, timestamp string, body []byte, now time.Ti
 // Sender posts the queued deliveries. Run it once per cluster (under the
 // database's lock, as the mail outbox).
 type Sender struct {
-	Store  *Store
-	Key    []byte // central's business key, which opens the webhook secrets
+	Store *Store
+	Key   []byte // central's business key, which opens the webhook secrets
+	// Client posts the deliveries (nil: Client(AllowPrivate), which
+	// reaches public addresses only and follows no redirect).
 	Client *http.Client
-	Now    func() time.Time
-	Logger *slog.Logger
+	// AllowPrivate lets deliveries reach loopback and private networks
+	// and go over plain http:// (central's -webhook-allow-private: the
+	// demo, tests). Off, such endpoints are refused at every attempt.
+	AllowPrivate bool
+	// Resolver resolves the endpoints' names (nil: the system's).
+	Resolver *net.Resolver
+	Now      func() time.Time
+	Logger   *slog.Logger
 	// Poll is how often Run looks for due deliveries (0: 2 s); Backoff
 	// the first retry's pause (0: 10 s), doubling up to MaxBackoff (0:
 	// 30 min), each with jitter; after GiveUp (0: 72 h) since it was
 	// queued a delivery is failed.
 	Poll, Backoff, MaxBackoff, GiveUp time.Duration
 	kick                              chan struct{}
+	clientOnce                        sync.Once
+	client                            *http.Client
 }
 
 // Timeout bounds one attempt.
@@ -299,6 +312,11 @@ func (s *Sender) post(ctx context.Context, d Delivery, now time.Time) (int, stri
 	if co.WebhookURL == "" {
 		return 0, "kein Endpunkt / no endpoint"
 	}
+	// Saved before the rules were, or under -webhook-allow-private:
+	// checked again (the address itself by the dial).
+	if err := CheckEndpoint(ctx, co.WebhookURL, s.AllowPrivate, nil); err != nil {
+		return 0, veedel.ErrorFields(err)["webhook_url"]
+	}
 	sealed, err := s.Store.WebhookSecret(ctx, d.Company)
 	if err != nil || sealed == nil {
 		return 0, "kein Geheimnis / no secret"
@@ -319,16 +337,25 @@ func (s *Sender) post(ctx context.Context, d Delivery, now time.Time) (int, stri
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(HeaderSignature, Sign(secret, ts, []byte(d.Body)))
 	req.Header.Set(HeaderKey, d.Key)
-	client := s.Client
-	if client == nil {
-		client = &http.Client{Timeout: Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
-	resp, err := client.Do(req)
+	s.clientOnce.Do(func() {
+		if s.client = s.Client; s.client == nil {
+			s.client = Client(s.AllowPrivate, s.Resolver)
+		}
+	})
+	resp, err := s.client.Do(req)
 	if err != nil {
+		if _, after, ok := strings.Cut(err.Error(), errPrivateAddr.Error()+": "); ok && errors.Is(err, errPrivateAddr) {
+			return 0, "Adresse nicht öffentlich erreichbar / address not on the public internet: " + after
+		}
 		return 0, cutURL(err.Error(), co.WebhookURL)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
+	if resp.StatusCode/100 == 3 {
+		// Not followed: a redirect could lead anywhere, and the
+		// endpoint is what the company admin saved.
+		return resp.StatusCode, "HTTP " + strconv.Itoa(resp.StatusCode) + ": Weiterleitung nicht gefolgt, bitte die Adresse ändern / redirect not followed, please change the address"
+	}
 	if resp.StatusCode/100 != 2 {
 		return resp.StatusCode, "HTTP " + strconv.Itoa(resp.StatusCode)
 	}

@@ -73,6 +73,15 @@ type siteFormData struct {
 	Field, Error string
 	// Existing is the site whose ID a new site wanted: the error links it.
 	Existing string
+	// FourEyes is a registration site's four-eyes setting as its log set
+	// it (nil for other sites).
+	FourEyes *siteFourEyes
+}
+
+// siteFourEyes is what the site page shows of the setting.
+type siteFourEyes struct {
+	On      bool
+	Changed string // who changed it and when, "" while never set
 }
 
 // adminSiteForm shows the form for a new site (/admin/sites/new) or for
@@ -90,6 +99,15 @@ func (s *Server) adminSiteForm(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.New, d.Form, title = false, site, "admin.site.edit"
+		if model := s.Central.VehicleApplications(); model != nil {
+			st, set := model.Settings(site.ID)
+			if set || site.Kind == central.KindVehicleRegistration {
+				d.FourEyes = &siteFourEyes{On: st.FourEyes}
+				if set {
+					d.FourEyes.Changed = ui.Translate(ui.Lang(w, r), "kfz.foureyes.changed", st.By, st.At.In(cologne).Format("02.01.2006 15:04"))
+				}
+			}
+		}
 	}
 	s.renderAdmin(w, r, http.StatusOK, "admin_site", title, "", "", d)
 }

@@ -37,6 +37,10 @@ import (
 //   - GET  /api/v1/sync/blobs/{sha256}/{i}?site=S: chunk i of a file the
 //     site's outbound log references, its SHA-256 in blob.HeaderChunkSum;
 //     404 while central does not have the file.
+//
+// A file central erased (sync/blob's release.go: the application's
+// keeping time is over) is 410 Gone for all three, with a message: the
+// site gives its transfer up instead of asking again.
 func (s *Server) blobRoutes(r chi.Router) {
 	r.Get("/{sha}", s.getBlobPosition)
 	r.Put("/{sha}/{chunk}", s.putBlobChunk)
@@ -101,8 +105,10 @@ func (s *Server) writePosition(w http.ResponseWriter, r *http.Request, status in
 	pos := blob.Position{SHA256: ref.SHA256, Chunks: blob.NumChunks(ref.Size)}
 	next, err := s.Central.Blobs().Next(r.Context(), ref)
 	if err != nil {
-		s.Logger.Error("blob position", "sha256", ref.SHA256, "err", err)
-		web.JSON(w, web.Status(err), blob.Position{SHA256: ref.SHA256, Error: veedel.ErrorMessage(err)})
+		if blobStatus(err) >= 500 {
+			s.Logger.Error("blob position", "sha256", ref.SHA256, "err", err)
+		}
+		web.JSON(w, blobStatus(err), blob.Position{SHA256: ref.SHA256, Error: veedel.ErrorMessage(err)})
 		return
 	}
 	pos.Next, pos.Complete = next, next >= pos.Chunks
@@ -143,6 +149,16 @@ func (s *Server) putBlobChunk(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// blobStatus is the HTTP status of a store's error: 410 Gone for a file
+// erased here (its keeping time is over: the site stops asking), else as
+// web.Status maps its code.
+func blobStatus(err error) int {
+	if errors.Is(err, blob.ErrErased) {
+		return http.StatusGone
+	}
+	return web.Status(err)
+}
+
 func (s *Server) getBlobChunk(w http.ResponseWriter, r *http.Request) {
 	site, sha, chunk, ok := s.blobRequest(w, r, true)
 	if !ok {
@@ -157,7 +173,7 @@ func (s *Server) getBlobChunk(w http.ResponseWriter, r *http.Request) {
 		if veedel.ErrorCode(err) == veedel.EINTERNAL {
 			s.Logger.Error("read chunk", "site", site, "sha256", sha[:12], "chunk", chunk, "err", err)
 		}
-		web.JSON(w, web.Status(err), blob.Position{SHA256: sha, Error: veedel.ErrorMessage(err)})
+		web.JSON(w, blobStatus(err), blob.Position{SHA256: sha, Error: veedel.ErrorMessage(err)})
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")

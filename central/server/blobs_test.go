@@ -8,11 +8,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
+	appsqlite "github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/sync/blob"
 	"github.com/veedel/veedel/sync/changelog"
@@ -157,5 +162,93 @@ func TestBlobUpload(t *testing.T) {
 	// A resend after completion changes nothing.
 	if status, _, pos := put(2, blob.ChunkOf(data, 2), blob.ChunkSum(blob.ChunkOf(data, 2))); status != http.StatusOK || !pos.Complete {
 		t.Fatalf("a resend: %d %+v", status, pos)
+	}
+}
+
+// A file central erased (its keeping time is over) is 410 Gone with a
+// reason for every chunk request, and a site's transfer that still wants
+// it, or still offers it, gives up instead of asking again.
+func TestBlobErased(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	data, _ := blobPDF(t, blob.ChunkSize+10)
+	ref, err := e.Central.Blobs().Put(ctx, bytes.NewReader(data), "vollmacht.pdf", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Central.ReferenceBlob(siteID, blob.Down, ref)
+	e.Central.ReferenceBlob(siteID, blob.Up, ref)
+	if err := e.Central.Blobs().Hold(ctx, "vehicle/V1", ref.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	if gone, err := e.Central.Blobs().Release(ctx, "vehicle/V1", ref.SHA256); err != nil || !gone {
+		t.Fatalf("release: %v %v", gone, err)
+	}
+	for name, c := range map[string]blobCall{
+		"Chunk":    {method: http.MethodGet, path: chunkPath(ref.SHA256, 0, "")},
+		"Position": {method: http.MethodGet, path: ref.SHA256 + "?site=" + siteID},
+		"Upload":   {method: http.MethodPut, path: chunkPath(ref.SHA256, 0, "&sum="+blob.ChunkSum(blob.ChunkOf(data, 0))), body: blob.ChunkOf(data, 0)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, _, body := e.blob(c)
+			if status != http.StatusGone || position(t, body).Error == "" {
+				t.Fatalf("got %d %s, want 410 with a reason", status, body)
+			}
+		})
+	}
+	if _, _, err := e.Central.Blobs().Open(ctx, ref.SHA256); !errors.Is(err, blob.ErrErased) {
+		t.Fatalf("the upload that was refused stored the file again: %v", err)
+	}
+
+	// A site (a real appliance store) that wants the file down and
+	// offers the same bytes up: both transfers end, marked, at once.
+	site, err := appsqlite.Open(ctx, filepath.Join(t.TempDir(), "site.db"), siteID, appsqlite.Options{Now: e.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	if err := blob.Want(ctx, site.Writer(), ref); err != nil {
+		t.Fatal(err)
+	}
+	tr := &blob.Transfer{DB: site.Writer(), Files: site.Blobs(), Site: siteID, CentralURL: e.URL,
+		Authorize: func(r *http.Request) error {
+			changelog.SignRequest(r, siteID, siteKey(siteID), e.Clock.Now())
+			return nil
+		}}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { tr.Run(rctx); close(done) }()
+	defer func() { stop(); <-done }()
+	waitGone := func(n uint64) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for tr.Status().Gone < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("the transfers did not give up: %+v", tr.Status())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitGone(1)
+	// The same bytes at the site, offered up: central takes them no more.
+	if _, err := site.Blobs().Put(ctx, bytes.NewReader(data), "", 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := blob.Offer(ctx, site.Writer(), ref); err != nil {
+		t.Fatal(err)
+	}
+	tr.Kick()
+	waitGone(2)
+	var open int
+	var why string
+	if err := site.Writer().QueryRowContext(ctx, `SELECT count(*) FROM blob_transfers WHERE done_at IS NULL`).Scan(&open); err != nil || open != 0 {
+		t.Fatalf("%d transfers still pending (%v)", open, err)
+	}
+	site.Writer().QueryRowContext(ctx, `SELECT last_error FROM blob_transfers WHERE direction = 'down'`).Scan(&why)
+	if !strings.Contains(why, "410") {
+		t.Fatalf("the transfer's reason %q does not say the file is gone", why)
+	}
+	if st := tr.Status(); st.Done != 0 || st.Chunks != 0 {
+		t.Fatalf("something moved: %+v", st)
 	}
 }

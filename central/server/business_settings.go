@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -133,18 +135,13 @@ func (s *Server) businessRevokeKey(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, businessPath+"/einstellungen", http.StatusSeeOther)
 }
 
-// checkWebhookURL accepts https:// endpoints (http:// only on loopback).
-func checkWebhookURL(raw string) error {
-	u, err := url.Parse(raw)
-	bad := veedel.FieldErrors{"webhook_url": "https://… (http:// nur für localhost) / https://… (http:// on localhost only)"}.Err("Adresse ungültig / invalid address")
-	if err != nil || u.Host == "" || u.User != nil || len(raw) > 500 {
-		return bad
+// checkWebhookURL checks an endpoint as it is saved (business.CheckEndpoint).
+func (s *Server) checkWebhookURL(ctx context.Context, raw string) error {
+	var r business.Resolver = net.DefaultResolver
+	if s.WebhookResolver != nil {
+		r = s.WebhookResolver
 	}
-	host := u.Hostname()
-	if u.Scheme != "https" && !(u.Scheme == "http" && (host == "127.0.0.1" || host == "localhost" || host == "::1")) {
-		return bad
-	}
-	return nil
+	return business.CheckEndpoint(ctx, raw, s.WebhookAllowPrivate, r)
 }
 
 func (s *Server) businessSetWebhook(w http.ResponseWriter, r *http.Request) {
@@ -157,7 +154,7 @@ func (s *Server) businessSetWebhook(w http.ResponseWriter, r *http.Request) {
 	raw := strings.TrimSpace(r.PostForm.Get("webhook_url"))
 	d := businessSettingsData{Form: map[string]string{"webhook_url": raw}}
 	if raw != "" {
-		if err := checkWebhookURL(raw); err != nil {
+		if err := s.checkWebhookURL(r.Context(), raw); err != nil {
 			s.settingsFailed(w, r, d, err)
 			return
 		}

@@ -37,7 +37,8 @@ type bizEnv struct {
 func newBizEnv(t *testing.T, limit ratelimit.Limit) *bizEnv {
 	e, l := vehicleSite(t)
 	st := &business.Store{DB: e.Store.Writer()}
-	s := &server.Server{Central: e.Central, Logger: slog.New(slog.NewTextHandler(e.Logs, nil)), Now: e.Clock.Now, Business: st, BusinessLimit: limit}
+	s := &server.Server{Central: e.Central, Logger: slog.New(slog.NewTextHandler(e.Logs, nil)), Now: e.Clock.Now, Business: st, BusinessLimit: limit,
+		WebhookAllowPrivate: true}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	ctx := context.Background()
@@ -255,8 +256,10 @@ func TestBusinessWebhookReceiverDown(t *testing.T) {
 	if err := b.Biz.SetWebhook(ctx, "rheinflotte", hook.URL, sealed); err != nil {
 		t.Fatal(err)
 	}
+	// The receiver is on loopback: allowed as central's
+	// -webhook-allow-private allows it.
 	sender := &business.Sender{Store: b.Biz, Key: key, Now: b.Clock.Now, Backoff: time.Second, MaxBackoff: time.Minute,
-		Logger: slog.New(slog.NewTextHandler(b.Logs, nil))}
+		AllowPrivate: true, Logger: slog.New(slog.NewTextHandler(b.Logs, nil))}
 	drain := func() {
 		for {
 			sent, err := sender.Step(ctx)

@@ -77,7 +77,14 @@ type Server struct {
 	Business      *business.Store
 	Webhooks      *business.Sender
 	BusinessLimit ratelimit.Limit
-	biz           businessState
+	// WebhookAllowPrivate lets company admins save webhook endpoints on
+	// loopback and private networks and over http:// (central's
+	// -webhook-allow-private; the Sender's AllowPrivate goes with it).
+	// WebhookResolver resolves a saved endpoint's name for that check
+	// (nil: net.DefaultResolver).
+	WebhookAllowPrivate bool
+	WebhookResolver     business.Resolver
+	biz                 businessState
 }
 
 // Handler returns the routes, built on web.Router. It panics if a page

@@ -6,17 +6,21 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/veedel/veedel/appliance/plates"
 	"github.com/veedel/veedel/appliance/vehicle"
+	"github.com/veedel/veedel/central"
 	"github.com/veedel/veedel/central/server"
 	"github.com/veedel/veedel/sync/blob"
 	"github.com/veedel/veedel/sync/changelog"
@@ -562,4 +566,109 @@ func TestVehicleFormOwnerKind(t *testing.T) {
 	resp, js := e.get("/static/kfz.js")
 	wantStatus(t, "kfz.js", resp, http.StatusOK)
 	contains(t, "kfz.js", js, "aria-controls", ".disabled")
+}
+
+// TestVehicleFilesErased: central holds an application's upload from its
+// submission; KeepDetails after the site rejected it (its log, synced
+// over HTTP), the erasure lets it go, every byte, and the site asking for
+// it then gets 410; a file another open application holds stays.
+func TestVehicleFilesErased(t *testing.T) {
+	ctx := context.Background()
+	e, l := vehicleSite(t)
+	own, _ := blobPDF(t, blob.ChunkSize+50)
+	shared, _ := blobPDF(t, 700)
+	ownRef, err := e.Central.PutVehicleFile(ctx, bytes.NewReader(own), "vollmacht.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharedRef, err := e.Central.PutVehicleFile(ctx, bytes.NewReader(shared), "firma.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit := func(files ...blob.Ref) vehicle.Submitted {
+		var app vehicle.Application
+		if err := json.Unmarshal([]byte(transferBody("DE89370400440532013000", `{"mode":"random"}`)), &app); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			app.Attachments = append(app.Attachments, vehicle.Attachment{Kind: "vollmacht", File: blob.Ref{SHA256: f.SHA256}})
+		}
+		sub, err := e.Central.SubmitVehicleApplication(ctx, app, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sub
+	}
+	rejected, open := submit(ownRef, sharedRef), submit(sharedRef)
+	sent := e.submittedEvents(siteID)
+	n := len(l.entries)
+	for _, p := range sent {
+		l.add(vehicle.TypeReceived, vehicle.Entity(p.ID), &vehicle.ApplicationReceived{ApplicationSubmitted: p})
+	}
+	l.add(vehicle.TypeRejected, vehicle.Entity(rejected.ID), &vehicle.ApplicationRejected{ID: rejected.ID, Staff: "demo", Reason: "Steuerrückstand"})
+	e.mustPost(l.batch(uint64(n+1), uint64(len(l.entries))))
+
+	if got, err := e.Central.EraseVehicleFiles(ctx); err != nil || got != 0 {
+		t.Fatalf("erasure within the keeping time: %d, %v", got, err)
+	}
+	e.Clock.Add(vehicle.KeepDetails + time.Hour)
+	if got, err := e.Central.EraseVehicleFiles(ctx); err != nil || got != 1 {
+		t.Fatalf("erasure after the keeping time: %d files, %v; want 1", got, err)
+	}
+	if _, _, err := e.Central.Blobs().Open(ctx, ownRef.SHA256); !errors.Is(err, blob.ErrErased) {
+		t.Fatalf("the rejected application's own file: %v", err)
+	}
+	if _, _, err := e.Central.Blobs().Open(ctx, sharedRef.SHA256); err != nil {
+		t.Fatalf("the file %s still holds: %v", open.ID, err)
+	}
+	if status, _, body := e.blob(blobCall{method: http.MethodGet, path: chunkPath(ownRef.SHA256, 0, "")}); status != http.StatusGone {
+		t.Fatalf("the site asks for the erased file: %d %s, want 410", status, body)
+	}
+	// No byte of it is left in central's SQLite file (after VACUUM; the
+	// release zeroed the freed pages already).
+	for _, q := range []string{`VACUUM`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+		if _, err := e.Store.Writer().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{e.DB, e.DB + "-wal"} {
+		b, _ := os.ReadFile(p)
+		if bytes.Contains(b, own[100:164]) {
+			t.Fatalf("bytes of the erased file are left in %s", p)
+		}
+	}
+}
+
+// TestVehicleSettingsReachCentral: the site's four-eyes setting comes up
+// in its log over HTTP; central folds it (who and when) and shows it on
+// the admin's page of the site, and a read model restored from its
+// snapshot has it.
+func TestVehicleSettingsReachCentral(t *testing.T) {
+	e, l := vehicleSite(t)
+	e.createAdmin("anna", central.RoleAdmin, "geheim123")
+	a := e.newAdmin()
+	a.login("anna", "geheim123")
+	if _, body := a.get("/admin/sites/" + siteID); strings.Contains(body, `id="foureyes-changed"`) && !strings.Contains(body, "Nie geändert") {
+		t.Fatalf("a setting shown before the site set one")
+	}
+	n := len(l.entries)
+	l.add(vehicle.TypeSettingsChanged, vehicle.SettingsEntity, &vehicle.SettingsChanged{FourEyes: true, Staff: "leitung"})
+	e.mustPost(l.batch(uint64(n+1), uint64(len(l.entries))))
+	st, ok := e.Central.VehicleApplications().Settings(siteID)
+	if !ok || !st.FourEyes || st.By != "leitung" || st.At.IsZero() {
+		t.Fatalf("central's settings of %s: %+v, %v", siteID, st, ok)
+	}
+	resp, body := a.get("/admin/sites/" + siteID)
+	wantStatus(t, "the site's page", resp, http.StatusOK)
+	contains(t, "the site's page", body, `id="foureyes-state"`, "Eingeschaltet", "Zuletzt geändert von leitung")
+
+	version, frozen := e.Central.VehicleApplications().Snapshot()
+	data, _ := json.Marshal(frozen)
+	restored := vehicle.NewCentral()
+	if err := restored.Restore(version, data); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := restored.Settings(siteID); !ok || got != st {
+		t.Fatalf("restored settings %+v, %v; want %+v", got, ok, st)
+	}
 }

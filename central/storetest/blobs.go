@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -136,5 +138,85 @@ func testBlobsReceive(t *testing.T, open Opener) {
 	}
 	if next, _ := f.Next(ctx, lie); next != 0 {
 		t.Fatalf("the mismatched file resumes at %d, want 0 (discarded)", next)
+	}
+}
+
+// A file two records hold stays until both released it; the last release
+// erases it, complete or partly received, and leaves a tombstone: Open,
+// ReadChunk, Next and Receive refuse it (ErrErased), also from another
+// connection; a new hold of the same bytes lifts it.
+func testBlobsRelease(t *testing.T, open Opener) {
+	ctx := context.Background()
+	f := blobFiles(t, mustOpen(t, open))
+	data, _ := testPDF(5, blob.ChunkSize+9)
+	ref, err := f.Put(ctx, bytes.NewReader(data), "vollmacht.pdf", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"vehicle/A", "vehicle/B", "vehicle/A"} {
+		if err := f.Hold(ctx, h, ref.SHA256); err != nil {
+			t.Fatalf("hold by %s: %v", h, err)
+		}
+	}
+	if holders, err := blobFiles(t, mustOpen(t, open)).Chunks().(*blob.SQL).Holders(ctx, ref.SHA256); err != nil || !slices.Equal(holders, []string{"vehicle/A", "vehicle/B"}) {
+		t.Fatalf("holders %q, %v", holders, err)
+	}
+	if gone, err := f.Release(ctx, "vehicle/A", ref.SHA256); err != nil || gone {
+		t.Fatalf("release by A while B holds it: gone %v, %v", gone, err)
+	}
+	if _, _, err := f.Open(ctx, ref.SHA256); err != nil {
+		t.Fatalf("B still holds it: %v", err)
+	}
+	if gone, err := f.Release(ctx, "vehicle/B", ref.SHA256); err != nil || !gone {
+		t.Fatalf("the last release: gone %v, %v", gone, err)
+	}
+	if gone, err := f.Release(ctx, "vehicle/B", ref.SHA256); err != nil || gone {
+		t.Fatalf("released twice: gone %v, %v", gone, err)
+	}
+	g := blobFiles(t, mustOpen(t, open))
+	if _, _, err := g.Open(ctx, ref.SHA256); !errors.Is(err, blob.ErrErased) || veedel.ErrorCode(err) != veedel.ENOTFOUND {
+		t.Fatalf("an erased file: %v, want ENOTFOUND wrapping ErrErased", err)
+	}
+	if _, _, err := g.ReadChunk(ctx, ref.SHA256, 0); !errors.Is(err, blob.ErrErased) {
+		t.Fatalf("a chunk of an erased file: %v", err)
+	}
+	if _, err := g.Next(ctx, ref); !errors.Is(err, blob.ErrErased) {
+		t.Fatalf("the resume point of an erased file: %v", err)
+	}
+	if _, err := g.Receive(ctx, ref, 0, blob.ChunkOf(data, 0), blob.ChunkSum(blob.ChunkOf(data, 0))); !errors.Is(err, blob.ErrErased) {
+		t.Fatalf("an erased file sent again: %v", err)
+	}
+	if n, err := g.Chunks().Received(ctx, ref.SHA256); err != nil || n != 0 {
+		t.Fatalf("%d chunks left of the erased file (%v)", n, err)
+	}
+
+	// A file partly received and held by nobody else: its chunks go too.
+	part, pref := testPDF(6, 2*blob.ChunkSize+1)
+	if _, err := f.Receive(ctx, pref, 0, blob.ChunkOf(part, 0), blob.ChunkSum(blob.ChunkOf(part, 0))); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Hold(ctx, "vehicle/C", pref.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Release(ctx, "vehicle/C", pref.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := f.Chunks().Received(ctx, pref.SHA256); n != 0 {
+		t.Fatalf("%d chunks of a partly received file left after its release", n)
+	}
+	if _, err := f.Next(ctx, pref); !errors.Is(err, blob.ErrErased) {
+		t.Fatalf("a partly received file after its release: %v", err)
+	}
+
+	// The same bytes held anew (another application uploads them): the
+	// tombstone goes and the file is taken again.
+	if err := f.Hold(ctx, "vehicle/D", ref.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Put(ctx, bytes.NewReader(data), "again.pdf", 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.Open(ctx, ref.SHA256); err != nil {
+		t.Fatalf("held and put again: %v", err)
 	}
 }

@@ -83,6 +83,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"Business_SubmitAll", testBusinessSubmitAll},
 		{"Blobs_PutOpen", testBlobsPutOpen},
 		{"Blobs_Receive", testBlobsReceive},
+		{"Blobs_Release", testBlobsRelease},
 		{"Rollout_Revisions", testRolloutRevisions},
 		{"UpdateReports", testUpdateReports},
 	}

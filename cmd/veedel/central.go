@@ -88,6 +88,13 @@ type centralConfig struct {
 	Cluster *clusterConfig
 	// Plates configures the number plates (zero: plates' defaults).
 	Plates plateConfig
+	// WebhookAllowPrivate lets the business portal's webhooks reach
+	// loopback and private networks, over http:// too
+	// (-webhook-allow-private: the demo, tests; never in production).
+	WebhookAllowPrivate bool
+	// VehicleRoutes send i-Kfz applications by the owner's postcode to
+	// a registration site (-vehicle-routes; central/vehicle_routing.go).
+	VehicleRoutes []central.VehicleRoute
 }
 
 // clusterConfig is a node's part of a cluster of central nodes.
@@ -154,6 +161,7 @@ func openCentral(ctx context.Context, cfg centralConfig) (*centralNode, error) {
 	pm := c.Plates()
 	pm.BlockSize, pm.LowWater, pm.ReserveFor, pm.Blocked = cfg.Plates.BlockSize, cfg.Plates.LowWater, cfg.Plates.ReserveFor, cfg.Plates.Blocked
 	pm.SetSites(cfg.Plates.Sites)
+	c.SetVehicleRoutes(cfg.VehicleRoutes)
 	for _, a := range cfg.Admins {
 		if err := store.CreateAdmin(ctx, a.Name, a.Role, a.Password, time.Now()); err != nil {
 			store.Close()
@@ -248,7 +256,8 @@ func (n *centralNode) Run(ctx context.Context) error {
 			return err
 		}
 		srv.Business = &business.Store{DB: db.Writer(), Postgres: postgres.IsURL(n.cfg.DB)}
-		srv.Webhooks = &business.Sender{Store: srv.Business, Key: key, Now: n.cfg.Now, Logger: n.cfg.Logger}
+		srv.WebhookAllowPrivate = n.cfg.WebhookAllowPrivate
+		srv.Webhooks = &business.Sender{Store: srv.Business, Key: key, Now: n.cfg.Now, Logger: n.cfg.Logger, AllowPrivate: n.cfg.WebhookAllowPrivate}
 		wg.Go(func() { n.store.Lead(ctx, "business-webhooks", n.cfg.Logger, srv.Webhooks.Run) })
 	}
 	mounts := maps.Clone(n.cfg.Mount)
@@ -270,6 +279,10 @@ func (n *centralNode) Run(ctx context.Context) error {
 		plateEvery = 5 * time.Second
 	}
 	wg.Go(func() { n.Central.RunPlates(ctx, plateEvery) })
+	// i-Kfz files past their keeping time go (central/vehicle.go).
+	wg.Go(func() {
+		n.store.Lead(ctx, "vehicle-file-erasure", n.cfg.Logger, func(ctx context.Context) { n.Central.RunVehicleErasure(ctx, time.Hour) })
+	})
 	handler := srv.Handler()
 	if len(mounts) > 0 {
 		mux := http.NewServeMux()
@@ -323,6 +336,8 @@ func runCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	civil := fs.String("civil-status-site", "", "the site that issues civil-status certificates (the Standesamt): orders for them go there; empty: to the site the citizen chose")
 	serfBind := fs.String("serf-bind", "", "join the other central nodes on the same -db PostgreSQL: this node's gossip address HOST:PORT (TCP and UDP, e.g. 10.0.0.5:7946)")
 	join := fs.String("join", "", "gossip addresses HOST:PORT[,…] of central nodes already running (with -serf-bind)")
+	vehicleRoutes := fs.String("vehicle-routes", "", "where the city has several registration offices: i-Kfz applications by the owner's postcode prefix, PREFIX=SITE,… (e.g. 51=kalk-kfz,50667=zulassung; the longest prefix wins); other applications go to the registration site with the fewest undecided ones, a Wunschkennzeichen's to the site holding its reservation")
+	webhookPrivate := fs.Bool("webhook-allow-private", false, "let companies' webhooks reach loopback and private networks (10/8, 192.168/16, 169.254/16, fc00::/7 …) and plain http://; for tests and the demo only: off, central refuses such endpoints when they are saved and at every delivery (docs/SECURITY.md)")
 	serfKey := fs.String("serf-key", "", "the cluster's gossip key, base64 of 32 random bytes (openssl rand -base64 32); default VEEDEL_SERF_KEY; required unless -serf-bind is on loopback")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel central [flags]
@@ -353,6 +368,12 @@ with -serf-key or VEEDEL_SERF_KEY (base64 of 32 random bytes, the same
 on every node), required unless -serf-bind is on loopback. See
 docs/DEPLOY.md.
 
+Companies' webhooks (the business portal, /unternehmen) go to https://
+endpoints on the public internet only: central refuses loopback, private,
+link-local and other special addresses when an endpoint is saved and again
+when it connects (after DNS), and follows no redirect. -webhook-allow-private
+lifts that for a test receiver on the same machine (the demo sets it).
+
 `)
 		fs.PrintDefaults()
 	}
@@ -376,6 +397,10 @@ docs/DEPLOY.md.
 		if len(paySecret) < 16 {
 			return usageErrorf("-payment-provider needs the secret shared with the provider in VEEDEL_PAYMENT_SECRET (at least 16 characters)")
 		}
+	}
+	routes, err := central.ParseVehicleRoutes(*vehicleRoutes)
+	if err != nil {
+		return usageErrorf("-vehicle-routes: %s", veedel.ErrorMessage(err))
 	}
 	if *plateReserve < time.Hour {
 		return usageErrorf("-plate-reservation %v: at least an hour, e.g. 2160h for 90 days", *plateReserve)
@@ -405,7 +430,8 @@ docs/DEPLOY.md.
 	}
 	node, err := openCentral(ctx, centralConfig{DB: dbName, Listen: *listen, Logger: newLogger(stderr, *verbose), Brand: brand,
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PublicURL: *publicURL, Releases: *releases, Mail: mailCfg, CivilStatusSite: *civil,
-		PaymentProvider: *payProvider, PaymentSecret: paySecret, SMSSender: smsSender, Cluster: clusterCfg, Plates: plateConfig{ReserveFor: *plateReserve}})
+		PaymentProvider: *payProvider, PaymentSecret: paySecret, SMSSender: smsSender, Cluster: clusterCfg, Plates: plateConfig{ReserveFor: *plateReserve},
+		WebhookAllowPrivate: *webhookPrivate, VehicleRoutes: routes})
 	if err != nil {
 		return err
 	}

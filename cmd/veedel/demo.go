@@ -51,7 +51,11 @@ Every site has the staff login demo / demo; the school-health site also
 the doctor aerztin / demo and the assistant assistenz / demo (demo / demo
 sees no health data there). Its exams are escrowed to a key the demo
 makes in -data (exam-escrow.key); central's admin pages (/admin)
-have the login admin / admin. Each kiosk prints its tickets on a simulated
+have the login admin / admin. The i-Kfz portal is at /kfz; the business
+portal at /unternehmen has the company autohaus-demo with its admin
+chefin / demo (TOTP set up at the first login); the company's API key is
+printed once, at the first start. Webhooks may go to receivers on this
+machine (-webhook-allow-private). Each kiosk prints its tickets on a simulated
 ESC/POS printer (on PORT+11 to PORT+14) whose tickets are shown at the site's
 /sim/printer/ (-printer ADDR: Kalk prints on a real printer instead). Each
 kiosk URL it prints pairs the browser as the site's kiosk. Ctrl-C stops
@@ -89,8 +93,16 @@ everything cleanly; starting again on the same -data resumes with all data.
 		DemoPayments: true, PaymentSecret: demoPaymentSecret,
 		// Codes to a mobile number: logged (number masked), as the
 		// sites' SMS are without a gateway.
-		SMSSender: notify.LogSender{Logger: logger}})
+		SMSSender: notify.LogSender{Logger: logger},
+		// A company's webhook may go to a receiver on this machine.
+		WebhookAllowPrivate: true})
 	if err != nil {
+		return err
+	}
+	apiKey, err := demoCompany(ctx, c.store, time.Now())
+	if err != nil {
+		c.store.Close()
+		c.listener.Close()
 		return err
 	}
 	var nodes []*applianceNode
@@ -172,6 +184,14 @@ everything cleanly; starting again on the same -data resumes with all data.
 	fmt.Fprintf(stdout, "  Order a certificate        %s/bestellen   (civil-status certificates: Porz is the Standesamt)\n", c.URL)
 	fmt.Fprintf(stdout, "  E-mail sent (simulated)    %s%s\n", c.URL, simMailPath)
 	fmt.Fprintf(stdout, "  Payment (simulated)        %s%s   (delivery by post is paid online there: Bezahlen or Abbrechen)\n", c.URL, simPayPath)
+	fmt.Fprintf(stdout, "  Vehicle registration       %s/kfz   (i-Kfz: applications go to the site zulassung, decided at its desk)\n", c.URL)
+	fmt.Fprintf(stdout, "  Business portal            %s/unternehmen   company: %s (%s), login: %s / %s (first login: set up the TOTP code with the QR code shown)\n",
+		c.URL, demoCompanyID, demoCompanyName, demoCompanyAdmin, demoCompanyPassword)
+	if apiKey != "" {
+		fmt.Fprintf(stdout, "  Business API key           %s   (shown this once: Authorization: Bearer … on /api/v1/business/vehicle-applications)\n", apiKey)
+	} else {
+		fmt.Fprintf(stdout, "  Business API key           made at the demo's first start (printed then); a new one: Einstellungen → API-Schlüssel\n")
+	}
 	for _, n := range nodes {
 		fmt.Fprintf(stdout, "\n  Site %s\n", n.cfg.Site)
 		fmt.Fprintf(stdout, "    Kiosk          %s/kiosk/pair?code=%s   (pairs this browser as the kiosk: once, within %d min; later: Desk → Kiosks)\n",

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/provision"
+	"github.com/veedel/veedel/update/agent"
 )
 
 // veedel flash (the technician's laptop), veedel provision and veedel
@@ -32,6 +34,7 @@ func runFlash(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dns := fs.String("dns", "", "DNS servers with -address, comma-separated")
 	ntp := fs.String("ntp", "", "NTP servers, comma-separated (empty: DHCP's, else Debian's pool)")
 	health := fs.Duration("health-timeout", provision.DefaultHealthTimeout, "how long a boot has to answer /healthz before it counts as failed")
+	anytime := fs.Bool("update-switch-anytime", false, "let the update agent switch to a new release at once, not only in the site's closing hours (lab and test boxes)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: veedel flash -image veedel.img (-device /dev/sdX | -output FILE) -site ID [-central URL -enroll-token T [-ca FILE]] [network flags]
 
@@ -56,8 +59,8 @@ not be mounted.
 		return usageErrorf("flash: give either -device or -output")
 	}
 	rec := &provision.Record{Site: *site, CentralURL: strings.TrimRight(*central, "/"), EnrollToken: strings.TrimSpace(*token),
-		HealthTimeout: provision.Duration(*health),
-		Network:       provision.Network{Address: *address, Gateway: *gateway, DNS: splitList(*dns), NTP: splitList(*ntp)}}
+		HealthTimeout: provision.Duration(*health), UpdateSwitchAnytime: *anytime,
+		Network: provision.Network{Address: *address, Gateway: *gateway, DNS: splitList(*dns), NTP: splitList(*ntp)}}
 	if *caFile != "" {
 		b, err := os.ReadFile(*caFile)
 		if err != nil {
@@ -189,12 +192,18 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	url := fs.String("url", "http://127.0.0.1:8081/healthz", "the appliance's health URL")
 	timeout := fs.Duration("timeout", provision.DefaultHealthTimeout, "how long to wait for a healthy answer")
+	updateDir := fs.String("update-dir", "", "the update agent's folder (/var/lib/veedel/update): a release the agent switched to is healthy only once the agent's proof passed")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: veedel health [-url URL] [-timeout D]
+		fmt.Fprint(stderr, `Usage: veedel health [-url URL] [-timeout D] [-update-dir DIR]
 
 Waits until the appliance answers its health URL with 200 OK: exit 0, or 1
 after the timeout. The boot's health check (veedel-health.service): only a
 healthy boot is marked good, else boot counting falls back to the other slot.
+With -update-dir, the first boot of a release the update agent switched to
+waits instead for the agent's proof (service up, store open, a sync round
+since the boot): exit 0 once the agent marked it healthy, 1 when the agent
+found it failed or after the timeout and 2 minutes more (the agent decides
+first and records why).
 
 `)
 		fs.PrintDefaults()
@@ -204,6 +213,15 @@ healthy boot is marked good, else boot counting falls back to the other slot.
 	}
 	if *timeout <= 0 {
 		return usageErrorf("health: -timeout must be positive, e.g. 5m")
+	}
+	if *updateDir != "" {
+		st, err := agent.ReadState(*updateDir)
+		if err != nil {
+			// An unreadable state: the agent starts idle from it too.
+			fmt.Fprintf(stderr, "health: the update state: %v\n", err)
+		} else if st.AwaitsProof(veedel.Version) {
+			return awaitProof(ctx, *updateDir, *timeout+proofMargin, stdout)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -228,6 +246,37 @@ healthy boot is marked good, else boot counting falls back to the other slot.
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("health: %s not healthy within %s (last: %s)", *url, *timeout, last)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// proofMargin is how much longer the health check waits for the update
+// agent's proof than the agent itself takes (-prove-within is the same
+// timeout): the agent decides first, records the reason and marks the
+// entry bad; the health check's failure is only the backstop.
+const proofMargin = 2 * time.Minute
+
+// awaitProof waits for the update agent's verdict on this release.
+func awaitProof(ctx context.Context, dir string, within time.Duration, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "health: release %s was switched to: waiting for the update agent's proof\n", veedel.Version)
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	for {
+		st, err := agent.ReadState(dir)
+		switch {
+		case err != nil:
+		case st.State == agent.Healthy && st.Target == veedel.Version:
+			fmt.Fprintf(stdout, "health: the update agent proved release %s\n", veedel.Version)
+			return nil
+		case st.AwaitsProof(veedel.Version) && st.Reason != "":
+			return fmt.Errorf("health: %s", st.Reason)
+		case !st.AwaitsProof(veedel.Version):
+			return fmt.Errorf("health: the update agent's state is %s, not healthy for release %s", st.State, veedel.Version)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("health: the update agent did not prove release %s within %s", veedel.Version, within)
 		case <-time.After(time.Second):
 		}
 	}

@@ -53,6 +53,8 @@ func TestCommandLine(t *testing.T) {
 		{"BadDeviceInterval", []string{"appliance", "-site", "kalk", "-data", dir, "-device-interval", "0s"}, 2, "-device-interval must be positive", ""},
 		{"BadKioskIdle", []string{"appliance", "-site", "kalk", "-data", dir, "-kiosk-idle", "500ms"}, 2, "-kiosk-idle must be at least 1s", ""},
 		{"BadPublicURL", []string{"central", "-public-url", "portal.example", "-data", filepath.Join(dir, "c")}, 2, `-public-url "portal.example" is not an http(s) address`, ""},
+		{"BadVehicleRoutes", []string{"central", "-vehicle-routes", "51=Kalk", "-data", filepath.Join(dir, "c")}, 2, `-vehicle-routes: "51=Kalk": "Kalk" is not a site id`, ""},
+		{"CentralHelpWebhooks", []string{"central", "-h"}, 0, "-webhook-allow-private", ""},
 		{"BadPaymentProvider", []string{"central", "-payment-provider", "pay.example", "-data", filepath.Join(dir, "c")}, 2, `-payment-provider "pay.example" is not an http(s) address`, ""},
 		{"PaymentProviderWithoutSecret", []string{"central", "-payment-provider", "https://pay.example/api", "-data", filepath.Join(dir, "c")}, 2, "-payment-provider needs the secret shared with the provider in VEEDEL_PAYMENT_SECRET", ""},
 		{"MissingBrand", []string{"central", "-brand", filepath.Join(dir, "nope.json"), "-data", filepath.Join(dir, "c")}, 2, "-brand: brand file: open", ""},

@@ -11,13 +11,16 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,6 +28,7 @@ import (
 
 	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/central"
+	"github.com/veedel/veedel/central/business"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/sync/sitekey"
 )
@@ -419,8 +423,12 @@ func TestTLS(t *testing.T) {
 
 // TestDemo_EnrollsItsSites: the demo creates its sites' tokens itself; both
 // sites sync, and a second start on the same data needs no new token.
+// Its company in the business portal is made once: the first start
+// prints the API key, the second says it was printed then, and the key
+// still works; the company admin's login leads to the TOTP enrolment.
 func TestDemo_EnrollsItsSites(t *testing.T) {
 	dir := t.TempDir()
+	var apiKey string
 	for round := 1; round <= 2; round++ {
 		// central, the sites, and their simulated printers (PORT+11 …)
 		port := freePorts(t, demoPrinterPorts+len(demoSites)+1)
@@ -441,6 +449,39 @@ func TestDemo_EnrollsItsSites(t *testing.T) {
 			_, porz, ok2 := siteSummary(url, "porz")
 			return ok1 && ok2 && kalk > 0 && porz > 0, describe("kalk %d, porz %d", kalk, porz)
 		})
+		out := stdout.String()
+		for _, want := range []string{url + "/kfz ", url + "/unternehmen ", "company: autohaus-demo (Autohaus Demo GmbH), login: chefin / demo"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("round %d: the demo does not print %q:\n%s", round, want, out)
+			}
+		}
+		m := regexp.MustCompile(`Business API key +(\S+)`).FindStringSubmatch(out)
+		switch {
+		case m == nil:
+			t.Errorf("round %d: no API key line:\n%s", round, out)
+		case round == 1:
+			apiKey = m[1]
+		case m[1] != "made" || strings.Contains(out, apiKey):
+			t.Errorf("round %d: a key printed again: %s", round, m[0])
+		}
+		req, _ := http.NewRequest(http.MethodGet, url+"/api/v1/business/vehicle-applications", nil)
+		req.Header.Set("Authorization", "Bearer "+apiKey)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("round %d: the first start's API key: %v %v", round, resp, err)
+		} else {
+			resp.Body.Close()
+		}
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		resp, err := c.PostForm(url+"/unternehmen/anmelden", map[string][]string{"company": {"autohaus-demo"}, "user": {"chefin"}, "password": {"demo"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Request.URL.Path != "/unternehmen/code" || !strings.Contains(string(body), `id="totp-secret"`) {
+			t.Errorf("round %d: the company admin's login: %s %d", round, resp.Request.URL.Path, resp.StatusCode)
+		}
 		cancel()
 		if code := <-done; code != 0 {
 			t.Fatalf("round %d: demo exit %d: %s", round, code, stderr.String())
@@ -463,6 +504,13 @@ func TestDemo_EnrollsItsSites(t *testing.T) {
 	}
 	if rej, _ := store.Rejections(context.Background(), 10); len(rej) != 0 {
 		t.Errorf("rejections = %+v, want none", rej)
+	}
+	bs := &business.Store{DB: store.Writer()}
+	companies, _ := bs.Companies(context.Background())
+	keys2, _ := bs.APIKeys(context.Background(), "autohaus-demo")
+	users, _ := bs.Users(context.Background(), "autohaus-demo")
+	if len(companies) != 1 || len(keys2) != 1 || len(users) != 1 || users[0].Role != business.RoleAdmin {
+		t.Errorf("after two demo runs: companies %+v, keys %+v, users %+v; want one of each", companies, keys2, users)
 	}
 }
 

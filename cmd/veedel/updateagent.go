@@ -36,7 +36,9 @@ func runUpdateAgent(ctx context.Context, args []string, stdout, stderr io.Writer
 	site := fs.String("site", "", "the site's ID (required)")
 	central := fs.String("central", "", "central's URL (required)")
 	var pubs stringList
-	fs.Var(&pubs, "release-pub", "a trusted public release key file (repeat for two keys during a rotation; at least one)")
+	fs.Var(&pubs, "release-pub", "a trusted public release key file (repeat for two keys during a rotation; at least one, or -release-keys)")
+	keysDir := fs.String("release-keys", "", "a folder of trusted public release keys (*.pub; the image's /etc/veedel/release-keys), besides -release-pub")
+	anytime := fs.Bool("switch-anytime", false, "switch to a staged release at once instead of in the site's closing hours (a lab or test box: veedel flash -update-switch-anytime)")
 	esp := fs.String("esp", "/efi", "the mounted EFI system partition")
 	cmdline := fs.String("cmdline", "/proc/cmdline", "the kernel command line (names the booted slot)")
 	reboot := fs.String("reboot-command", "systemctl reboot", "the command that reboots the box")
@@ -60,8 +62,15 @@ reports "rolled back" with the reason to central.
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *keysDir != "" {
+		names, err := filepath.Glob(filepath.Join(*keysDir, "*.pub"))
+		if err != nil || len(names) == 0 {
+			return usageErrorf("update-agent: -release-keys %s: no *.pub files", *keysDir)
+		}
+		pubs = append(pubs, names...)
+	}
 	if *site == "" || *central == "" || len(pubs) == 0 {
-		return usageErrorf("update-agent: -site, -central and -release-pub are required")
+		return usageErrorf("update-agent: -site, -central and -release-pub (or -release-keys) are required")
 	}
 	var trusted []ed25519.PublicKey
 	for _, p := range pubs {
@@ -90,10 +99,19 @@ reports "rolled back" with the reason to central.
 	target := slot.Target{ESP: e, Current: current,
 		Device:   func(s string) string { return "/dev/disk/by-partlabel/root-" + s },
 		PartUUID: partUUID,
-		Options:  "rootfstype=squashfs ro panic=10",
+		Options:  slot.KernelOptions(cl),
 		Kernel:   squashfsKernel,
 	}
-	start := time.Now()
+	closed := siteClosed(*site)
+	if *anytime {
+		closed = func(time.Time) bool { return true }
+	}
+	// The proof's sync round counts from the boot (the appliance may have
+	// synced before the agent started).
+	since := bootTime()
+	if since.IsZero() {
+		since = time.Now()
+	}
 	a := &agent.Agent{Site: *site, CentralURL: strings.TrimRight(*central, "/"), Dir: filepath.Join(*data, "update"),
 		Trusted: trusted, Version: veedel.Version, Slot: current, Poll: *poll, ProveWithin: *proveWithin,
 		Authorize: func(r *http.Request) error { changelog.SignRequest(r, *site, key, time.Now()); return nil },
@@ -101,13 +119,14 @@ reports "rolled back" with the reason to central.
 			m, _, err := target.Apply(bundle, trusted)
 			return m, err
 		},
-		Closed: siteClosed(*site),
+		Closed: closed,
 		Reboot: func(ctx context.Context) error {
 			f := strings.Fields(*reboot)
 			return exec.CommandContext(ctx, f[0], f[1:]...).Run()
 		},
-		Prove:    func(ctx context.Context) error { return proveHealthy(ctx, *proveURL, start) },
+		Prove:    func(ctx context.Context) error { return proveHealthy(ctx, *proveURL, since) },
 		Bless:    func() error { return e.Bless(current) },
+		MarkBad:  func() error { return e.MarkBad(current) },
 		FellBack: func() (string, bool, error) { en, ok, err := e.RolledBack(current); return en.Release, ok, err },
 		DiskFree: func() int64 {
 			var st syscall.Statfs_t

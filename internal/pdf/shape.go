@@ -3,6 +3,7 @@ package pdf
 import (
 	"bytes"
 	"cmp"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -98,7 +99,7 @@ func visualLines(text, lang string, bold bool, size, width float64) ([]string, e
 	if err != nil {
 		return nil, err
 	}
-	runes := []rune(strings.Join(strings.Fields(norm.NFC.String(text)), " "))
+	runes := []rune(isolateNumbers(strings.Join(strings.Fields(norm.NFC.String(text)), " ")))
 	if len(runes) == 0 {
 		return []string{""}, nil
 	}
@@ -122,6 +123,9 @@ func visualLines(text, lang string, bold bool, size, width float64) ([]string, e
 		var b strings.Builder
 		for _, run := range visual {
 			for _, g := range run.Glyphs {
+				if g.RunesCount() == 1 && bidiControl(runes[g.TextIndex()]) {
+					continue // the isolates' marks: no mark of their own on the page
+				}
 				if r, ok := s.chars[i][g.GlyphID]; ok {
 					b.WriteRune(r)
 					continue
@@ -133,6 +137,34 @@ func visualLines(text, lang string, bold bool, size, width float64) ([]string, e
 		out = append(out, strings.TrimSpace(b.String()))
 	}
 	return out, nil
+}
+
+// numberPhrase is a run of left-to-right words with a number among them,
+// single spaces between them: "117,5 cm", "BMI 16,2", "06.12.2026 10:30",
+// "Neumarkt 15–21". Punctuation followed by a space ends it.
+var numberPhrase = regexp.MustCompile(`[\p{Latin}\p{Nd}](?:[\p{Latin}\p{Nd}.,:/%°+\-–']*[\p{Latin}\p{Nd}%°])?(?: [\p{Latin}\p{Nd}](?:[\p{Latin}\p{Nd}.,:/%°+\-–']*[\p{Latin}\p{Nd}%°])?)*`)
+
+// isolateNumbers sets each numberPhrase with a digit in s apart as a
+// left-to-right isolate (LRI … PDI), as a writer of mixed text would: in a
+// right-to-left line, "117,5 cm, 21,0 kg" then reads number and unit
+// together, the groups in the line's order, instead of one left-to-right
+// run whose number stands apart from its unit.
+func isolateNumbers(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsDigit) {
+		return s
+	}
+	return numberPhrase.ReplaceAllStringFunc(s, func(m string) string {
+		if !strings.ContainsFunc(m, unicode.IsDigit) {
+			return m
+		}
+		return "\u2066" + m + "\u2069"
+	})
+}
+
+// bidiControl reports whether r is one of the invisible marks of the
+// bidirectional algorithm (embeddings, overrides, isolates, LRM, RLM).
+func bidiControl(r rune) bool {
+	return r == 0x200e || r == 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
 }
 
 // text sets a letter's lines: left-aligned as the PDF writer sets them,

@@ -61,3 +61,40 @@ func TestLetterArabic(t *testing.T) {
 		}
 	}
 }
+
+// A right-to-left line with numbers and units (the parents' report's
+// measurement): each number stays with its unit, read left to right, and
+// the groups come in the line's order, right to left, as the bidi
+// algorithm sets them when each is an isolate: on the page, from the
+// left, "وزن طبيعي :BMI 16,2 ;21,0 kg ,117,5 cm". pdftotext reads it back
+// with each group whole.
+func TestLetterArabicNumbersWithUnits(t *testing.T) {
+	value := "117,5 cm, 21,0 kg; BMI 16,2: وزن طبيعي"
+	l := pdf.Letter{
+		Lang: "ar", Title: "تقرير", Letterhead: []string{"مدينة كولونيا"}, ReturnLine: "Stadt Köln",
+		Recipient: []string{"Ruth Wendelbrecht"}, Subject: "نتيجة فحص دخول المدرسة",
+		Facts: []pdf.Fact{{Label: "القياس", Value: value}},
+		Date:  time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC),
+	}
+	b, err := pdf.Bytes(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := save(t, b)
+	got := norm.NFKC.String(text(t, file))
+	for _, want := range []string{"117,5 cm", "21,0 kg", "BMI 16,2", "وزن طبيعي"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the measurement lacks %q whole:\n%s", want, got)
+		}
+	}
+	// Visual order, left to right on the page, as pdftotext gives a run
+	// of left-to-right text: the groups right to left.
+	if !strings.Contains(got, "BMI 16,2 ;21,0 kg ,117,5 cm") {
+		t.Errorf("the measurement's groups are not in right-to-left order:\n%s", got)
+	}
+	if dir := os.Getenv("VEEDEL_SCREENSHOTS"); dir != "" {
+		if out, err := exec.Command(poppler(t, "pdftoppm"), "-r", "110", "-png", "-singlefile", file, filepath.Join(dir, "letter-ar-units")).CombinedOutput(); err != nil {
+			t.Fatalf("pdftoppm: %v\n%s", err, out)
+		}
+	}
+}

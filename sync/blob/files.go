@@ -32,7 +32,8 @@ const (
 // complete and incomplete files, and which files are complete. SQL (sql.go)
 // implements it for SQLite and PostgreSQL.
 type Chunks interface {
-	// Stat returns the Ref of a complete file, or ENOTFOUND.
+	// Stat returns the Ref of a complete file, or ENOTFOUND (wrapping
+	// ErrErased for a file erased here, release.go).
 	Stat(ctx context.Context, sha string) (Ref, error)
 	// Chunk returns chunk i of a file (complete or not), or ENOTFOUND.
 	Chunk(ctx context.Context, sha string, i int) ([]byte, error)
@@ -177,10 +178,10 @@ func (r *reader) Read(p []byte) (int, error) {
 
 func (r *reader) Close() error { return nil }
 
-// Delete removes a file from this node (its keeping time is over): the
-// caller makes sure nothing still needs it (files are stored once per
-// content, so two records may name the same file). A file not here is no
-// error.
+// Delete removes a file from this node at once, held or not, and leaves
+// no tombstone (a transfer may bring it again). A workflow erasing a
+// record uses Release (release.go) instead, which keeps a file another
+// record still holds. A file not here is no error.
 func (f *Files) Delete(ctx context.Context, sha string) error { return f.c.Remove(ctx, sha) }
 
 // ChunkSum returns the lower-case hex SHA-256 of a chunk.
@@ -190,11 +191,13 @@ func ChunkSum(data []byte) string {
 }
 
 // Next returns the transfer's resume point for a file: the number of the
-// first chunk not yet received here, or NumChunks when it is complete.
+// first chunk not yet received here, or NumChunks when it is complete; an
+// error wrapping ErrErased for a file erased here (nothing takes it
+// again).
 func (f *Files) Next(ctx context.Context, ref Ref) (int, error) {
 	if _, err := f.c.Stat(ctx, ref.SHA256); err == nil {
 		return NumChunks(ref.Size), nil
-	} else if veedel.ErrorCode(err) != veedel.ENOTFOUND {
+	} else if veedel.ErrorCode(err) != veedel.ENOTFOUND || errors.Is(err, ErrErased) {
 		return 0, err
 	}
 	return f.c.Received(ctx, ref.SHA256)
@@ -315,3 +318,6 @@ func (f *Files) ReadChunk(ctx context.Context, sha string, i int) (Ref, []byte, 
 	data, err := f.c.Chunk(ctx, sha, i)
 	return ref, data, err
 }
+
+// Chunks returns the node's chunk tables.
+func (f *Files) Chunks() Chunks { return f.c }

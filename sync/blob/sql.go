@@ -37,11 +37,20 @@ func notFound(sha string) error {
 	return veedel.Errorf(veedel.ENOTFOUND, "file %.12s is not here (yet)", sha)
 }
 
-// Stat implements Chunks.
+// Stat implements Chunks: ENOTFOUND, wrapping ErrErased for a file
+// erased here (release.go).
 func (s *SQL) Stat(ctx context.Context, sha string) (Ref, error) {
 	ref := Ref{SHA256: sha}
 	err := s.Read.QueryRowContext(ctx, s.q(`SELECT size, type, name FROM blobs WHERE sha256 = ?`), sha).Scan(&ref.Size, &ref.Type, &ref.Name)
 	if errors.Is(err, sql.ErrNoRows) {
+		// Never here, not yet here, or erased (release.go)?
+		var n int
+		if err := s.Read.QueryRowContext(ctx, s.q(`SELECT count(*) FROM blob_erased WHERE sha256 = ?`), sha).Scan(&n); err != nil {
+			return Ref{}, fmt.Errorf("blob: stat: %w", err)
+		}
+		if n > 0 {
+			return Ref{}, erased(sha)
+		}
 		return Ref{}, notFound(sha)
 	} else if err != nil {
 		return Ref{}, fmt.Errorf("blob: stat: %w", err)

@@ -31,7 +31,9 @@ import (
 //
 // A chunk whose bytes do not match its sum is refused (400) and sent
 // again; an upload's chunk that is not the next one central expects is a
-// 409 whose Position says where to go on.
+// 409 whose Position says where to go on. A file central erased (its
+// keeping time is over, release.go) is 410 Gone either way: the site
+// gives that transfer up for good.
 const (
 	HeaderChunkSum = "Veedel-Chunk-Sha256"
 	PathPrefix     = "/api/v1/sync/blobs/"
@@ -127,6 +129,7 @@ type Status struct {
 	Done      uint64 `json:"done"`    // files completed since start
 	Chunks    uint64 `json:"chunks"`  // chunks moved since start
 	Refused   uint64 `json:"refused"` // corrupt chunks refused since start
+	Gone      uint64 `json:"gone"`    // transfers given up since start: the file was erased
 	LastError string `json:"last_error,omitempty"`
 }
 
@@ -254,6 +257,10 @@ func (t *Transfer) round(ctx context.Context) (int, error) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			err := t.move(ctx, j)
+			if errors.Is(err, ErrErased) {
+				t.giveUp(ctx, j, err)
+				return
+			}
 			if err == nil {
 				err = t.markDone(ctx, j)
 			}
@@ -336,6 +343,22 @@ func (t *Transfer) pending(ctx context.Context) ([]job, error) {
 		jobs = append(jobs, j)
 	}
 	return jobs, rows.Err()
+}
+
+// giveUp ends a transfer of a file erased at either end: it is marked
+// done with the reason, and never tried again (the file is not coming
+// back; a new Want or Offer of the same bytes after a new Hold is a new
+// row only once this one is gone, which Release does).
+func (t *Transfer) giveUp(ctx context.Context, j job, why error) {
+	t.mu.Lock()
+	delete(t.waits, j.key())
+	t.status.Gone++
+	t.mu.Unlock()
+	t.Logger.Info("file transfer given up: the file was erased", "site", t.Site, "direction", j.dir, "sha256", j.ref.SHA256[:12])
+	if _, err := t.DB.ExecContext(ctx, `UPDATE blob_transfers SET done_at = ?, last_error = ? WHERE sha256 = ? AND direction = ?`,
+		t.Now().UnixMilli(), why.Error(), j.ref.SHA256, j.dir); err != nil {
+		t.setError(fmt.Errorf("blob: record transfer given up: %w", err))
+	}
 }
 
 func (t *Transfer) markDone(ctx context.Context, j job) error {
@@ -569,9 +592,9 @@ func readPosition(resp *http.Response) (Position, error) {
 	return pos, answerError(resp)
 }
 
-// answerError makes an error of a refusal: a 400 saying the chunk did not
-// match wraps ErrCorrupt (send it again at once), another 4xx wraps
-// errRefused.
+// answerError makes an error of a refusal: a 410 wraps ErrErased (give
+// the transfer up), a 400 saying the chunk did not match wraps ErrCorrupt
+// (send it again at once), another 4xx wraps errRefused.
 func answerError(resp *http.Response) error {
 	var msg struct {
 		Error string `json:"error"`
@@ -580,6 +603,8 @@ func answerError(resp *http.Response) error {
 	json.Unmarshal(body, &msg)
 	err := fmt.Errorf("central: %s: %s", resp.Status, msg.Error)
 	switch {
+	case resp.StatusCode == http.StatusGone:
+		return fmt.Errorf("%w: %w", err, ErrErased)
 	case resp.StatusCode == http.StatusBadRequest && resp.Header.Get(HeaderCorrupt) != "":
 		return fmt.Errorf("%w: %w", err, ErrCorrupt)
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:

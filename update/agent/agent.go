@@ -74,6 +74,12 @@ type Agent struct {
 	ProveWithin time.Duration
 	// Bless marks the running slot's boot good (slot.ESP.Bless).
 	Bless func() error
+	// MarkBad, when set, marks the running slot's boot entry failed
+	// (slot.ESP.MarkBad) after a failed proof, before the reboot: the
+	// next boot takes the old slot at once instead of using up the boot
+	// loader's remaining tries on a release that answered but did not
+	// prove itself. Without it every try is used.
+	MarkBad func() error
 	// FellBack reports whether this boot is a fallback from the other
 	// slot (slot.ESP.RolledBack), and that slot's release.
 	FellBack func() (release string, ok bool, err error)
@@ -400,4 +406,30 @@ func (a *Agent) save(st State) error {
 	}
 	a.st = st
 	return nil
+}
+
+// ReadState reads the state an agent keeps in dir (idle when there is
+// none yet): for the boot's health check, which must not let a new
+// release's boot be marked good before the agent's proof.
+func ReadState(dir string) (State, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return State{State: Idle}, nil
+	}
+	if err != nil {
+		return State{}, err
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return State{}, fmt.Errorf("%s: %w", filepath.Join(dir, "state.json"), err)
+	}
+	return st, nil
+}
+
+// AwaitsProof says whether release version was switched to and has not
+// proved itself yet: its boot must not be marked good before the agent
+// says so (a box's first boot from flashing, or a boot after the proof,
+// awaits none).
+func (st State) AwaitsProof(version string) bool {
+	return st.State == Switching && st.Target == version
 }

@@ -166,3 +166,40 @@ func TestRolloutRingsPauseAndPin(t *testing.T) {
 		t.Errorf("porz asks for 1.5 (not planned for it): %s, want 404", resp.Status)
 	}
 }
+
+// With MarkBad (as on the appliance) one failed proof is enough: the new
+// release's entry is marked bad before the reboot, the next boot is the
+// old slot's, and it reports the rollback with the reason.
+func TestFailedProofMarksTheEntryBadAndFallsBackAtOnce(t *testing.T) {
+	f := newFleet(t)
+	f.release(f.priv, "2.0", "", image(100_000))
+	f.plan(central.RolloutPlan{Version: "2.0", Stage: central.StageAll})
+	b := newBox(t)
+	a := b.agent(f, "kalk", "1.0", "a")
+	steps(t, a, 20)
+	steps(t, a, 3)
+	if a.Status().State != agent.Switching || b.reboots != 1 {
+		t.Fatalf("before the reboot: %+v, reboots %d", a.Status(), b.reboots)
+	}
+	// systemd-boot takes B's first try.
+	os.Rename(filepath.Join(b.esp.Dir, "loader", "entries", "veedel-b+3.conf"), filepath.Join(b.esp.Dir, "loader", "entries", "veedel-b+2-1.conf"))
+	n := b.agent(f, "kalk", "2.0", "b")
+	n.ProveWithin = 1
+	n.Prove = func(context.Context) error { return errors.New("/healthz: connection refused") }
+	n.MarkBad = func() error { return b.esp.MarkBad("b") }
+	steps(t, n, 2)
+	if b.reboots != 2 {
+		t.Fatalf("reboots %d after the failed proof, want 2", b.reboots)
+	}
+	if es := b.entries(t); len(es) != 2 || es[1] != "veedel-b+0-3.conf" {
+		t.Fatalf("entries after the failed proof: %v, want B marked bad", es)
+	}
+	old := b.agent(f, "kalk", "1.0", "a")
+	steps(t, old, 3)
+	if st := old.Status(); st.State != agent.RolledBack || !strings.Contains(st.Reason, "connection refused") {
+		t.Fatalf("the old release's state: %+v", st)
+	}
+	if r := f.report("kalk"); r.State != agent.RolledBack || r.Version != "1.0" || !strings.Contains(r.Reason, "did not prove itself") {
+		t.Errorf("central's report: %+v", r)
+	}
+}

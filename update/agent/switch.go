@@ -64,6 +64,13 @@ func (a *Agent) prove(ctx context.Context) (bool, error) {
 	}
 	reason := fmt.Sprintf("release %s did not prove itself within %s: %v", a.Version, a.ProveWithin, err)
 	a.Logger.Error("update: " + reason)
+	// The entry is marked bad before the reason is kept: the boot's
+	// health check fails (and reboots) as soon as it reads the reason.
+	if a.MarkBad != nil {
+		if err := a.MarkBad(); err != nil {
+			a.Logger.Error("update: mark the boot entry bad (the boot loader's tries remain)", "err", err)
+		}
+	}
 	st := a.st
 	st.Reason = reason
 	if err := a.save(st); err != nil {

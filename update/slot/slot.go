@@ -322,3 +322,45 @@ func (e ESP) Bless(slot string) error {
 	}
 	return nil
 }
+
+// MarkBad marks the slot's entry as failed, as "systemd-bless-boot bad"
+// does: its counter is set to no tries left (veedel-b+2-1.conf →
+// veedel-b+0-1.conf), so that the next boot takes the other slot at once
+// instead of trying this one again. The update agent does this when the
+// new release failed its proof: the boot loader's remaining tries are for
+// boots that never got as far as an answer. A blessed entry is left as it
+// is (a release that proved itself once is not given up by this).
+func (e ESP) MarkBad(slot string) error {
+	ens, err := e.Entries()
+	if err != nil {
+		return err
+	}
+	for _, en := range ens {
+		if en.Slot != slot || en.Blessed() || en.Bad() {
+			continue
+		}
+		bad := fmt.Sprintf("veedel-%s+0-%d.conf", slot, en.TriesDone+en.TriesLeft)
+		if err := os.Rename(filepath.Join(e.entriesDir(), en.File), filepath.Join(e.entriesDir(), bad)); err != nil {
+			return err
+		}
+		return syncDir(e.entriesDir())
+	}
+	return nil
+}
+
+// KernelOptions is the running kernel command line without what names a
+// slot (root=, veedel.slot=) or what the boot loader adds (BOOT_IMAGE=,
+// initrd=): the options a new slot's entry carries over, so that the
+// console, the panic timeout and the like stay as the image set them.
+func KernelOptions(cmdline []byte) string {
+	var keep []string
+	for _, f := range strings.Fields(string(cmdline)) {
+		k, _, _ := strings.Cut(f, "=")
+		switch k {
+		case "root", "veedel.slot", "BOOT_IMAGE", "initrd":
+			continue
+		}
+		keep = append(keep, f)
+	}
+	return strings.Join(keep, " ")
+}

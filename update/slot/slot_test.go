@@ -249,3 +249,34 @@ func TestBless(t *testing.T) {
 		t.Errorf("Bless of a blessed entry: %v", err)
 	}
 }
+
+// MarkBad sets the counter of a trying entry to zero, so that the next
+// boot falls back at once, and RolledBack then sees the fallback; a blessed
+// entry stays good.
+func TestMarkBad(t *testing.T) {
+	d := newDisk(t)
+	os.WriteFile(filepath.Join(d.esp.entriesDir(), "veedel-b+2-1.conf"), []byte("#release 2.0\nversion 2\n"), 0o644)
+	if err := d.esp.MarkBad("b"); err != nil {
+		t.Fatal(err)
+	}
+	ens, _ := d.esp.Entries()
+	if len(ens) != 2 || ens[0].File != "veedel-b+0-3.conf" || !ens[0].Bad() {
+		t.Fatalf("entries after MarkBad(b): %+v", ens)
+	}
+	if en, ok, err := d.esp.RolledBack("a"); err != nil || !ok || en.Release != "2.0" {
+		t.Fatalf("after MarkBad(b), booted from A: rolled back %+v %v %v", en, ok, err)
+	}
+	if err := d.esp.MarkBad("a"); err != nil {
+		t.Fatal(err)
+	}
+	if ens, _ := d.esp.Entries(); ens[1].File != "veedel-a.conf" {
+		t.Fatalf("MarkBad of a blessed entry renamed it: %+v", ens)
+	}
+}
+
+func TestKernelOptions(t *testing.T) {
+	got := KernelOptions([]byte("BOOT_IMAGE=/x initrd=\\veedel\\a\\initrd.img root=PARTUUID=56 rootfstype=squashfs ro console=ttyS0,115200 panic=10 veedel.slot=a\n"))
+	if want := "rootfstype=squashfs ro console=ttyS0,115200 panic=10"; got != want {
+		t.Fatalf("KernelOptions = %q, want %q", got, want)
+	}
+}
