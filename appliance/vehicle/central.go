@@ -40,8 +40,14 @@ type CentralApplication struct {
 	PermitErased bool
 	// Done is when it was done as the site counts it (rejected, or its
 	// documents posted): its files' keeping time runs from there.
-	Done      time.Time
-	tokenHash [sha256.Size]byte
+	Done time.Time
+	// The applicant's last answer to a request for more, as central sent
+	// it on: when, whether it had a note (sealed: central keeps no text)
+	// and its files' names, for the status page's confirmation.
+	Answered    time.Time
+	AnswerNote  bool
+	AnswerFiles []string
+	tokenHash   [sha256.Size]byte
 }
 
 // View is the application as its status page and the API show it;
@@ -157,6 +163,10 @@ func (c *Central) Sent(site string, e workflow.Event) {
 			a.addFiles(p.Attachments)
 			if a.Status == StatusInfoRequested {
 				change = c.set(a, StatusSubmitted, "", e.At)
+				a.Answered, a.AnswerNote, a.AnswerFiles = e.At, len(p.Sealed) > 0, nil
+				for _, f := range p.Attachments {
+					a.AnswerFiles = append(a.AnswerFiles, f.File.Name)
+				}
 			}
 		}
 	}

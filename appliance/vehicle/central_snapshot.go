@@ -12,7 +12,7 @@ import (
 )
 
 // centralSnapshotVersion changes whenever centralSnapshot's shape does.
-const centralSnapshotVersion = 2
+const centralSnapshotVersion = 3 // 3: the applicant's last answer (Answered, AnswerNote, AnswerFiles)
 
 // centralSnapshot is the read model as central/snapshot.go stores it: the
 // applications (statuses, and of approved ones what /verify and the
@@ -48,6 +48,10 @@ type snapshotApplication struct {
 	TokenHash  string     `json:"token_hash,omitempty"` // hex
 	Files      []blob.Ref `json:"files,omitempty"`
 	Done       int64      `json:"done,omitempty"`
+	// The applicant's last answer to a request for more.
+	Answered    int64    `json:"answered,omitempty"`
+	AnswerNote  bool     `json:"answer_note,omitempty"`
+	AnswerFiles []string `json:"answer_files,omitempty"`
 }
 
 var _ workflow.Snapshotter = (*Central)(nil)
@@ -60,7 +64,8 @@ func (c *Central) Snapshot() (int, any) {
 	for _, a := range c.byID {
 		sa := snapshotApplication{ID: a.ID, Site: a.Site, Company: a.Company, Process: a.Process, Status: a.Status,
 			Reason: a.Reason, Plate: a.Plate, ValidUntil: a.ValidUntil, Permit: a.Permit, Posted: a.Posted, Lang: a.Lang,
-			Submitted: workflow.Millis(a.Submitted), Updated: workflow.Millis(a.Updated), Files: slices.Clone(a.Files), Done: workflow.Millis(a.Done)}
+			Submitted: workflow.Millis(a.Submitted), Updated: workflow.Millis(a.Updated), Files: slices.Clone(a.Files), Done: workflow.Millis(a.Done),
+			Answered: workflow.Millis(a.Answered), AnswerNote: a.AnswerNote, AnswerFiles: slices.Clone(a.AnswerFiles)}
 		if a.tokenHash != ([sha256.Size]byte{}) {
 			sa.TokenHash = hex.EncodeToString(a.tokenHash[:])
 		}
@@ -92,7 +97,8 @@ func (c *Central) Restore(version int, data []byte) error {
 	for _, sa := range snap.Applications {
 		a := &CentralApplication{ID: sa.ID, Site: sa.Site, Company: sa.Company, Process: sa.Process, Status: sa.Status,
 			Reason: sa.Reason, Plate: sa.Plate, ValidUntil: sa.ValidUntil, Permit: sa.Permit, Posted: sa.Posted, Lang: sa.Lang,
-			Submitted: workflow.AtMillis(sa.Submitted), Updated: workflow.AtMillis(sa.Updated), Files: sa.Files, Done: workflow.AtMillis(sa.Done)}
+			Submitted: workflow.AtMillis(sa.Submitted), Updated: workflow.AtMillis(sa.Updated), Files: sa.Files, Done: workflow.AtMillis(sa.Done),
+			Answered: workflow.AtMillis(sa.Answered), AnswerNote: sa.AnswerNote, AnswerFiles: sa.AnswerFiles}
 		if sa.TokenHash != "" {
 			h, err := hex.DecodeString(sa.TokenHash)
 			if err != nil || len(h) != sha256.Size {

@@ -31,6 +31,14 @@ func TestCentralSnapshotRoundTrip(t *testing.T) {
 	folded.FromSite("zulassung", ev(&DocumentsPosted{ID: "A1", Staff: "demo"}))
 	folded.FromSite("zulassung", ev(&ApplicationReceived{ApplicationSubmitted{ID: "A2"}}))
 	folded.FromSite("zulassung", ev(&InfoRequested{ID: "A2", Staff: "demo", Reason: "Vollmacht fehlt"}))
+	// A4 was asked for more and answered (a sealed note and a file).
+	folded.Sent("zulassung", ev(&ApplicationSubmitted{ID: "A4", Process: ProcessTransfer, Submitted: at.UnixMilli(), TokenHash: hash("t4"), PlateMode: PlateKeep}))
+	folded.FromSite("zulassung", ev(&ApplicationReceived{ApplicationSubmitted{ID: "A4"}}))
+	folded.FromSite("zulassung", ev(&InfoRequested{ID: "A4", Staff: "demo", Reason: "Kaufvertrag fehlt"}))
+	folded.Sent("zulassung", ev(&ApplicationSupplemented{ID: "A4", Sealed: []byte{1}, Attachments: []Attachment{{Kind: AttachmentOther, File: blob.Ref{SHA256: "cd", Name: "kaufvertrag.pdf"}}}}))
+	if a, _ := folded.ByID("A4"); !a.Answered.Equal(at) || !a.AnswerNote || !reflect.DeepEqual(a.AnswerFiles, []string{"kaufvertrag.pdf"}) || a.Status != StatusSubmitted {
+		t.Fatalf("A4 after the answer: %+v", a)
+	}
 
 	version, frozen := folded.Snapshot()
 	data, err := json.Marshal(frozen)
@@ -45,7 +53,7 @@ func TestCentralSnapshotRoundTrip(t *testing.T) {
 		!reflect.DeepEqual(restored.settings, folded.settings) {
 		t.Fatalf("restored model differs from the folded one")
 	}
-	if got := restored.Open(); !maps.Equal(got, map[string]int{"zulassung": 2}) || !maps.Equal(got, folded.Open()) {
+	if got := restored.Open(); !maps.Equal(got, map[string]int{"zulassung": 3}) /* A2, A3, A4 */ || !maps.Equal(got, folded.Open()) {
 		t.Errorf("open after restore %v, folded %v", got, folded.Open())
 	}
 	if a, ok := restored.ByToken("t2"); !ok || a.Status != StatusInfoRequested || a.Company != "autohaus" {

@@ -107,11 +107,23 @@ func TestBrowser_BusinessDashboard(t *testing.T) {
 		t.Errorf("after the upload: %q", text)
 	}
 	check("results")
+	// On a phone every application's state and plate are on the screen,
+	// not behind a sideways scroll.
+	const inView = `Array.prototype.every.call(document.querySelectorAll("#apps td.app-status, #apps td.app-plate, #results td, #deliveries td"), function (td) {
+		var r = td.getBoundingClientRect(); return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth; })`
+	var in390, in320 bool
 	run("phone",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		orderEval(&in390, inView),
 		orderShot(shots, "business-4-results-390"),
+		chromedp.EmulateViewport(320, 640, chromedp.EmulateMobile),
+		orderEval(&in320, inView),
+		orderShot(shots, "business-4-results-320"),
 		chromedp.EmulateViewport(1280, 900),
 	)
+	if !in390 || !in320 {
+		t.Errorf("cells off the screen: at 390 px %v, at 320 px %v", !in390, !in320)
+	}
 
 	run("settings",
 		chromedp.Navigate(b.BizURL+"/unternehmen/einstellungen"),

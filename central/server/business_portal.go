@@ -356,7 +356,7 @@ func (s *Server) renderBusinessDashboard(w http.ResponseWriter, r *http.Request,
 	w.Header().Set("Cache-Control", "no-store")
 	s.Renderer.Render(w, status, "business", ui.Page{Lang: lang, Title: ui.Translate(lang, "biz.title"), Surface: "admin", Path: businessPath, Error: errMsg,
 		Data: businessDashboardData{Frame: s.companyFrame(r.Context(), u, "dashboard"), Status: filter, Statuses: businessStatuses, Apps: apps, Results: res,
-			Deliveries: deliveries, Columns: strings.Join(business.CSVColumns, ",")}})
+			Deliveries: deliveries, Columns: strings.Join(business.CSVColumns, ";")}})
 }
 
 // businessUpload takes the dashboard's CSV file and shows every row's

@@ -52,6 +52,7 @@ func (s *Server) vehicleRoutes(r chi.Router) {
 	r.Post(vehiclePortalPath+"/{process}", s.vehicleFormPost)
 	r.Get("/kfz/s/{token}", s.vehicleStatusPage)
 	r.Get("/kfz/s/{token}/bestaetigung", s.vehicleStatusPage)
+	r.Get("/kfz/s/{token}/antwort", s.vehicleStatusPage)
 	r.Get("/kfz/s/{token}/genehmigung.pdf", s.vehiclePermit)
 	r.Post("/kfz/s/{token}/nachreichen", s.vehicleSupplementForm)
 	r.Get("/verify/{code}", s.verifyPage)

@@ -5,11 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/veedel/veedel/appliance/vehicle"
 	"github.com/veedel/veedel/sync/blob"
@@ -126,20 +129,30 @@ func TestBrowser_VehicleJourney(t *testing.T) {
 	l.add(vehicle.TypeClaimed, vehicle.Entity(id), &vehicle.ApplicationClaimed{ID: id, Staff: "demo"})
 	l.add(vehicle.TypeInfoRequested, vehicle.Entity(id), &vehicle.InfoRequested{ID: id, Staff: "demo", Reason: "Bitte die Vollmacht des Verkäufers nachreichen."})
 	e.mustPost(l.batch(uint64(n+1), uint64(len(l.entries))))
+	vollmacht := filepath.Join(t.TempDir(), "vollmacht-verkaeufer.pdf")
+	if err := os.WriteFile(vollmacht, []byte("%PDF-1.4\n% Vollmacht\n%%EOF\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	run("asked for more",
 		chromedp.Click(chromedp.ID("status-link")),
 		chromedp.WaitVisible(chromedp.ID("kfz-supplement")),
 		chromedp.SendKeys(chromedp.ID("f-note"), "Die Vollmacht kommt heute per Post."),
+		chromedp.SetUploadFiles(chromedp.ID("f-supplement-file"), []string{vollmacht}),
 		orderShot(shots, "kfz-5a-info-requested"),
 		chromedp.Click(chromedp.ID("kfz-supplement-send")),
 		chromedp.WaitNotPresent(chromedp.ID("kfz-supplement")),
-		chromedp.WaitVisible(chromedp.ID("kfz-state")),
-		orderEval(&text, `document.getElementById("kfz-state").textContent`),
+		chromedp.WaitVisible(chromedp.ID("kfz-answer")),
+		orderEval(&text, `document.getElementById("kfz-heading").textContent + "|" + document.getElementById("kfz-state").textContent + "|" + document.getElementById("kfz-answer").textContent + "|" + location.pathname`),
+		orderShot(shots, "kfz-5b-answered-390"),
+		chromedp.EmulateViewport(320, 640, chromedp.EmulateMobile),
+		orderShot(shots, "kfz-5b-answered-320"),
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
 	)
-	if !strings.Contains(text, "Eingegangen") {
+	if parts := strings.Split(text, "|"); len(parts) != 4 || !strings.Contains(parts[0], "Antwort gesendet") || !strings.Contains(parts[1], "unterwegs zur Zulassungsstelle") ||
+		!strings.Contains(parts[2], "geht an die Zulassungsstelle") || !strings.Contains(parts[2], "vollmacht-verkaeufer.pdf") || !strings.HasSuffix(parts[3], "/antwort") || strings.Contains(text, "Vollmacht kommt") {
 		t.Errorf("after the answer: %q", text)
 	}
-	check("asked for more")
+	check("answered")
 	n = len(l.entries)
 	l.add(vehicle.TypeReceived, vehicle.Entity(id), &vehicle.ApplicationReceived{ApplicationSubmitted: sent[0]})
 	l.add(vehicle.TypeApproved, vehicle.Entity(id), &vehicle.ApplicationApproved{ID: id, Staff: "demo", Plate: "K-AB 123", FIN: "WVWZZZ1JZXW000001",
@@ -177,4 +190,69 @@ func TestBrowser_VehicleJourney(t *testing.T) {
 		orderShot(shots, "kfz-8-form-ar"),
 	)
 	check("form in Arabic")
+}
+
+// TestBrowser_VehicleOwnerKind: with JavaScript the /kfz form shows only
+// the chosen owner's fieldset; the other is hidden and disabled, so what
+// was typed there is not sent. The choice works from the keyboard (arrow
+// keys in the radio group), and the errors stand beside the fields of the
+// chosen fieldset. At 390 and 320 px, axe-checked.
+func TestBrowser_VehicleOwnerKind(t *testing.T) {
+	e, _ := vehicleSite(t)
+	ctx := browser(t)
+	shots := orderShots(t)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		c, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		for i, a := range actions {
+			if err := chromedp.Do(c, a); err != nil {
+				t.Fatalf("%s, step %d: %v", what, i+1, err)
+			}
+		}
+	}
+	const groups = `["person-group","company-group","owner-kind-note"].map(function(id){var g=document.getElementById(id);return id+(g.hidden?" hidden":" shown")+(g.disabled?" disabled":"");}).join(", ")`
+	var text, problems string
+	var ok bool
+	run("the form",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(e.URL+"/kfz/umschreibung"),
+		chromedp.WaitVisible(chromedp.ID("f-vehicle-fin")),
+		orderEval(&text, groups),
+	)
+	if text != "person-group shown, company-group hidden disabled, owner-kind-note hidden" {
+		t.Errorf("on load: %s", text)
+	}
+	run("company by keyboard",
+		chromedp.SendKeys(chromedp.ID("f-owner-family_name"), "Schmitz"),
+		chromedp.Focus(chromedp.ID("f-owner-kind-person")),
+		chromedp.KeyEvent(kb.ArrowDown),
+		orderUntil(`document.getElementById("f-owner-kind-company").checked`),
+		orderEval(&text, groups),
+		chromedp.SendKeys(chromedp.ID("f-owner-company_name"), "Rheinflotte GmbH"),
+		orderShot(shots, "kfz-owner-company-390"),
+		orderEval(&problems, a11yProblems),
+		chromedp.EmulateViewport(320, 640, chromedp.EmulateMobile),
+		orderEval(&ok, noSideways),
+		orderShot(shots, "kfz-owner-company-320"),
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+	)
+	if text != "person-group hidden disabled, company-group shown, owner-kind-note hidden" {
+		t.Errorf("after the arrow key: %s", text)
+	}
+	if problems != "" || !ok {
+		t.Errorf("company form: %q, no sideways scroll %v", problems, ok)
+	}
+	run("send the incomplete form",
+		chromedp.Click(chromedp.ID("kfz-submit")),
+		chromedp.WaitVisible(chromedp.ID("error-summary")),
+		orderEval(&text, `[document.getElementById("f-owner-kind-company").checked, document.getElementById("f-owner-company_name").value, document.getElementById("f-owner-family_name").value, !!document.querySelector("#company-group .field-error, #person-group .field-error")].join("|") + "|" + `+groups),
+		orderShot(shots, "kfz-owner-errors-390"),
+	)
+	if !strings.HasPrefix(text, "true|Rheinflotte GmbH||false|person-group hidden disabled, company-group shown") {
+		t.Errorf("after the post: %s", text)
+	}
 }

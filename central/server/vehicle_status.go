@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -28,9 +29,24 @@ type vehicleView struct {
 	// Supplement: the answer form while the site asks for more, with
 	// its error ("" when fine) and what was typed.
 	SupplementError, Note string
+	// Answer: the applicant's answer while the site has not decided
+	// (nil otherwise); Answered: just sent (/kfz/s/{token}/antwort).
+	Answer   *vehicleAnswer
+	Answered bool
 }
 
-// vehicleStatusPage: GET /kfz/s/{token} and /kfz/s/{token}/bestaetigung.
+// vehicleAnswer is what the status page confirms of an answer: when,
+// whether it is still on its way to the site, a note (its text is sealed
+// to the site) and the files' names.
+type vehicleAnswer struct {
+	At       time.Time
+	OnItsWay bool
+	Note     bool
+	Files    []string
+}
+
+// vehicleStatusPage: GET /kfz/s/{token}, /kfz/s/{token}/bestaetigung
+// (just submitted) and /kfz/s/{token}/antwort (just answered).
 func (s *Server) vehicleStatusPage(w http.ResponseWriter, r *http.Request) {
 	s.renderVehicleStatus(w, r, http.StatusOK, "", "")
 }
@@ -51,6 +67,17 @@ func (s *Server) renderVehicleStatus(w http.ResponseWriter, r *http.Request, sta
 		StatusURL: s.publicBase(r) + page, Page: page, SupplementError: supplementError, Note: note}
 	steps := []string{vehicle.StatusSubmitted, vehicle.StatusAtSite, vehicle.StatusInReview, vehicle.StatusApproved}
 	current := a.Status
+	switch {
+	case a.Answered.IsZero():
+	case a.Status == vehicle.StatusSubmitted:
+		// Submitted again by the answer: the application stays at the
+		// site, only the answer is on its way.
+		v.Answer = &vehicleAnswer{At: a.Answered, OnItsWay: true, Note: a.AnswerNote, Files: answerFiles(lang, a.AnswerFiles)}
+		v.StateText, current = ui.Translate(lang, "portal.kfz.state.answered"), vehicle.StatusAtSite
+	case a.Status == vehicle.StatusAtSite || a.Status == vehicle.StatusInReview:
+		v.Answer = &vehicleAnswer{At: a.Answered, Note: a.AnswerNote, Files: answerFiles(lang, a.AnswerFiles)}
+	}
+	v.Answered = v.Answer != nil && strings.HasSuffix(r.URL.Path, "/antwort")
 	if current == vehicle.StatusInfoRequested {
 		current = vehicle.StatusInReview
 	}
@@ -70,6 +97,17 @@ func (s *Server) renderVehicleStatus(w http.ResponseWriter, r *http.Request, sta
 	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 	s.Renderer.Render(w, status, "kfz_status", ui.Page{Lang: lang, Title: ui.Translate(lang, "portal.kfz.status.title"), Surface: "portal",
 		Path: page, Langs: ui.CitizenLangs, Data: v})
+}
+
+// answerFiles names an answer's files, "Datei 1" for one without a name.
+func answerFiles(lang string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		if out[i] = n; n == "" {
+			out[i] = ui.Translate(lang, "portal.kfz.answer.file", i+1)
+		}
+	}
+	return out
 }
 
 // verifyPage: GET /verify/{code}, what the provisional proof's QR code
@@ -115,8 +153,8 @@ func (s *Server) vehicleSupplementForm(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.Central.SupplementVehicleApplication(r.Context(), token, text, files)
 	switch veedel.ErrorCode(err) {
-	case "", veedel.ECONFLICT: // sent, or sent already (a repeated post)
-		http.Redirect(w, r, vehiclePage(token), http.StatusSeeOther)
+	case "", veedel.ECONFLICT: // sent, or sent already (a repeated post): the confirmation
+		http.Redirect(w, r, vehiclePage(token)+"/antwort", http.StatusSeeOther)
 	case veedel.ENOTFOUND:
 		s.renderNotFound(w, r, lang, ui.Translate(lang, "portal.kfz.notfound"), ui.Translate(lang, "portal.kfz.notfound.text"))
 	case veedel.EINVALID:

@@ -501,6 +501,73 @@ func TestVehicleSupplement(t *testing.T) {
 	}
 }
 
+// TestVehicleSupplementConfirmation: the answer to a request for more
+// goes (POST, 303, no personal data in the address) to a confirmation
+// that says when it came and that it goes to the site, with its files'
+// names and no note text; the state says the answer is on its way (not
+// "Eingegangen"), and once the site has it, that the site has it.
+func TestVehicleSupplementConfirmation(t *testing.T) {
+	e, l := vehicleSite(t)
+	_, out := e.postJSON("/api/v1/vehicle-applications", transferBody("DE89370400440532013000", `{"mode":"random"}`))
+	token, id := out["token"].(string), out["id"].(string)
+	sent := e.submittedEvents(siteID)
+	l.add(vehicle.TypeReceived, vehicle.Entity(id), &vehicle.ApplicationReceived{ApplicationSubmitted: sent[0]})
+	l.add(vehicle.TypeInfoRequested, vehicle.Entity(id), &vehicle.InfoRequested{ID: id, Staff: "demo", Reason: "Bitte den Kaufvertrag hochladen"})
+	e.mustPost(l.batch(1, uint64(len(l.entries))))
+
+	resp, _ := e.postMultipart("/kfz/s/"+token+"/nachreichen", url.Values{"note": {"Kaufvertrag von Frau Öztürk anbei"}},
+		map[string][]byte{"file": []byte("%PDF-1.4\n%%EOF\n")})
+	wantStatus(t, "answer", resp, http.StatusSeeOther)
+	to := resp.Header.Get("Location")
+	if to != "/kfz/s/"+token+"/antwort" {
+		t.Fatalf("redirect to %q", to)
+	}
+	resp, body := e.get(to)
+	wantStatus(t, "confirmation", resp, http.StatusOK)
+	at := e.Clock.Now().In(berlin)
+	contains(t, "confirmation", body, "Antwort gesendet", `id="kfz-answer"`,
+		"Ihre Antwort ist am "+at.Format("02.01.2006")+" um "+at.Format("15:04")+" Uhr eingegangen und geht an die Zulassungsstelle.",
+		"file.pdf", "verschlüsselt", "Ihre Antwort ist unterwegs zur Zulassungsstelle", `aria-current="step"><span class="dot" aria-hidden="true"></span><span class="label">Bei der Zulassungsstelle`)
+	if strings.Contains(body, "Frau Öztürk") || strings.Contains(body, `id="kfz-supplement"`) {
+		t.Error("the confirmation shows the note's text or the form again")
+	}
+	if strings.Contains(body, ">Eingegangen: unterwegs") {
+		t.Error("the state went back to Eingegangen")
+	}
+	// A repeated post lands on the same confirmation.
+	resp, _ = e.postMultipart("/kfz/s/"+token+"/nachreichen", url.Values{"note": {"Kaufvertrag von Frau Öztürk anbei"}}, nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != to {
+		t.Errorf("repeated answer: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	// The site takes the answer over: the plain status page says so.
+	n := len(l.entries)
+	l.add(vehicle.TypeReceived, vehicle.Entity(id), &vehicle.ApplicationReceived{ApplicationSubmitted: sent[0]})
+	e.mustPost(l.batch(uint64(n+1), uint64(len(l.entries))))
+	_, body = e.get("/kfz/s/" + token)
+	contains(t, "at the site", body, "Ihre Antwort vom "+at.Format("02.01.2006")+", "+at.Format("15:04")+" Uhr liegt der Zulassungsstelle vor.", "file.pdf",
+		"Bei der Zulassungsstelle: wartet auf Bearbeitung")
+	if strings.Contains(body, "Antwort gesendet") {
+		t.Error("the plain status page shows the just-sent heading")
+	}
+}
+
+// TestVehicleFormOwnerKind: each owner radio names the fieldset it shows
+// (kfz.js hides and disables the other), a note stands for a browser
+// without JavaScript, and the script comes from /static (the CSP allows
+// no inline script).
+func TestVehicleFormOwnerKind(t *testing.T) {
+	e, _ := vehicleSite(t)
+	resp, body := e.get("/kfz/umschreibung")
+	wantStatus(t, "form", resp, http.StatusOK)
+	contains(t, "form", body, `id="f-owner-kind-person" value="person" aria-controls="person-group"`,
+		`id="f-owner-kind-company" value="company" aria-controls="company-group"`, `id="owner-kind-note"`,
+		`<fieldset class="subgroup" id="person-group">`, `<fieldset class="subgroup" id="company-group">`, `<script src="/static/kfz.js" defer></script>`)
+	resp, js := e.get("/static/kfz.js")
+	wantStatus(t, "kfz.js", resp, http.StatusOK)
+	contains(t, "kfz.js", js, "aria-controls", ".disabled")
+}
+
 // TestVehicleFilesErased: central holds an application's upload from its
 // submission; KeepDetails after the site rejected it (its log, synced
 // over HTTP), the erasure lets it go, every byte, and the site asking for
