@@ -19,8 +19,8 @@ func TestUpdateAgentUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"update-agent", "-central", "http://c", "-release-pub", notKey}, "-site, -central and -release-pub are required"},
-		{[]string{"update-agent", "-site", "kalk", "-central", "http://c"}, "-release-pub are required"},
+		{[]string{"update-agent", "-central", "http://c", "-release-pub", notKey}, "-site, -central and -release-pub (or -release-keys) are required"},
+		{[]string{"update-agent", "-site", "kalk", "-central", "http://c"}, "-release-pub (or -release-keys) are required"},
 		{[]string{"update-agent", "-site", "kalk", "-central", "http://c", "-release-pub", notKey}, "not a PEM public key"},
 		{[]string{"update-agent", "-site", "kalk", "-central", "http://c", "-release-pub", filepath.Join(dir, "missing.pub")}, "no such file"},
 	} {
