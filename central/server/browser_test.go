@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/veedel/veedel/appliance/queue"
 	"github.com/veedel/veedel/internal/web/webtest"
 )
 
@@ -90,6 +91,11 @@ func TestBrowser_Live(t *testing.T) {
 	e.mustPost(l.batch(8, 8))
 	waitText(t, ctx, `[data-site="kz-innenstadt"] [data-field="waiting"]`, "2 Personen warten")
 	waitText(t, ctx, `[data-site="kz-innenstadt"] [data-field="stale-note"]`, "(hidden)")
+	// Back to one, updated live: the singular (live.js once wrote "1
+	// Personen warten").
+	l.add(queue.TypeTicketCalled, "ticket/2026-03-04/A002", &queue.TicketCalled{ID: "2026-03-04/A002", Counter: "p3"})
+	e.mustPost(l.batch(9, 9))
+	waitText(t, ctx, `[data-site="kz-innenstadt"] [data-field="waiting"]`, "1 Person wartet")
 
 	// A site falling silent turns stale on the next refresh of the stream;
 	// a new batch of another site wakes the stream at once.

@@ -131,6 +131,16 @@ func liveTexts(lang string, keys ...string) map[string]string {
 	m := make(map[string]string, len(keys))
 	for _, k := range keys {
 		m[k] = ui.Translate(lang, k)
+		// A count's text in each of the language's plural forms, as
+		// "key#one", "key#other": live.js picks one with Intl.PluralRules
+		// (without them "1 Personen warten").
+		forms := ui.Plural(lang, k)
+		if forms == nil {
+			forms = ui.Plural("de", k)
+		}
+		for form, text := range forms {
+			m[k+"#"+form] = text
+		}
 	}
 	return m
 }

@@ -14,6 +14,10 @@
   var day = new Intl.DateTimeFormat('de-DE', { timeZone: zone, day: '2-digit', month: '2-digit' });
 
   function fmt(s, v) { return String(s).replace(/%[ds]/, v); }
+  // count formats a text with a count in the plural form the page's
+  // language uses for it ("1 Person wartet", "2 Personen warten").
+  var rules = window.Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || 'de') : null;
+  function count(key, n) { return fmt((rules && T[key + '#' + rules.select(n)]) || T[key], n); }
   function setText(el, s) { if (el && el.textContent !== s) { el.textContent = s; } }
   function show(el, on) { if (el && el.hidden === on) { el.hidden = !on; } }
 
@@ -66,7 +70,7 @@
         setText(badge, s.open ? T['portal.open'] : T['portal.closed']);
         show(f('stale'), s.stale);
         show(f('stale-note'), s.stale);
-        setText(f('waiting'), fmt(T['portal.waiting'], s.waiting));
+        setText(f('waiting'), count('portal.waiting', s.waiting));
         setText(f('minutes'), String(s.estimated_wait_minutes));
         setText(f('updated'), updated(s.last_sync));
       });
