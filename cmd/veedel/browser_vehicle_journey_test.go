@@ -81,31 +81,18 @@ func journeyRun(t *testing.T, ctx context.Context, what string, actions ...step)
 
 // waitJS waits, without reloading, until the JavaScript condition holds;
 // across a navigation (a form's post and redirect) it asks again.
-func waitJS(expr string) step {
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		deadline := time.Now().Add(journeyWait)
-		for {
-			ok, err := chromedp.Evaluate[bool](expr)(ctx, t)
-			if err == nil && ok {
-				return nil
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s: not within %v (%v)", expr, journeyWait, err)
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	})
-}
+func waitJS(expr string) step { return pollJS(expr, 100*time.Millisecond, false) }
 
 // reloadUntil reloads the page, as a person presses F5, until the
 // JavaScript condition holds: for pages that do not update themselves
 // (the status page, the desk's worklist, the dashboard) while the other
 // half's change comes by sync.
-func reloadUntil(expr string) step {
+func reloadUntil(expr string) step { return pollJS(expr, 200*time.Millisecond, true) }
+
+// pollJS asks the JavaScript condition every interval until it holds or
+// journeyWait has passed, reloading the page between asks when reload is
+// set.
+func pollJS(expr string, interval time.Duration, reload bool) step {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		deadline := time.Now().Add(journeyWait)
 		for {
@@ -119,10 +106,12 @@ func reloadUntil(expr string) step {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case <-time.After(200 * time.Millisecond):
+			case <-time.After(interval):
 			}
-			if _, err := chromedp.Reload()(ctx, t); err != nil {
-				return err
+			if reload {
+				if _, err := chromedp.Reload()(ctx, t); err != nil {
+					return err
+				}
 			}
 		}
 	})
