@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/veedel/veedel/internal/login"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestChecker(t *testing.T) {
@@ -40,5 +41,17 @@ func TestSession(t *testing.T) {
 	}
 	if !bytes.Equal(ha, login.SessionHash(a)) || bytes.Contains(ha, []byte(a)) {
 		t.Error("stored hash does not match its token, or contains it")
+	}
+}
+
+// TestHashCost: outside FastHashesForTests (this package's tests do not
+// call it) hashes use bcrypt's default cost, as production does.
+func TestHashCost(t *testing.T) {
+	hash, err := login.HashPassword("geheim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cost, err := bcrypt.Cost([]byte(hash)); err != nil || cost != bcrypt.DefaultCost {
+		t.Errorf("cost = %d (%v), want %d", cost, err, bcrypt.DefaultCost)
 	}
 }
