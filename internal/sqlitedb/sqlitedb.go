@@ -52,7 +52,13 @@ func Open(ctx context.Context, file string, migrations fs.FS, opts Options) (*DB
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")",
 		// After a checkpoint the WAL file is cut back to this size, so a
 		// catch-up of weeks of entries does not leave a huge WAL behind.
-		"journal_size_limit(67108864)"} {
+		"journal_size_limit(67108864)",
+		// Deleted rows are overwritten with zeros, not left in free
+		// pages and cells: an erased name, IBAN or scanned document
+		// (personal data past its keeping time) must be gone from the
+		// file, not merely unlinked. Costs little: the queue rarely
+		// deletes, and deletes are what erasure is for.
+		"secure_delete(1)"} {
 		pragmas.Add("_pragma", p)
 	}
 	if err := checkWritable(file); err != nil {

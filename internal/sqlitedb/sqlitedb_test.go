@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -86,6 +87,41 @@ func TestOpen(t *testing.T) {
 		}
 		if got, want := db.Write.Stats().MaxOpenConnections, 1; got != want {
 			t.Errorf("writer max open connections = %d, want %d", got, want)
+		}
+	})
+
+	t.Run("DeletesLeaveNoBytes", func(t *testing.T) {
+		// What is deleted (erased personal data) is overwritten in the
+		// file, not left in free pages for a copy of the disk to find.
+		path := filepath.Join(t.TempDir(), "a.db")
+		db := mustOpen(t, path, twoMigrations, sqlitedb.Options{})
+		if got, want := pragma[int](t, db.Write, "secure_delete"), 1; got != want {
+			t.Errorf("secure_delete = %d, want %d", got, want)
+		}
+		const marker = "DE89370400440532013000-Erika-Mustermann"
+		for i := range 50 {
+			if _, err := db.Write.Exec("INSERT INTO things (name) VALUES (?)", fmt.Sprintf("%s-%d-%s", marker, i, strings.Repeat("x", 500))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inFile := func() int {
+			if _, err := db.Write.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return bytes.Count(b, []byte(marker))
+		}
+		if n := inFile(); n < 50 {
+			t.Fatalf("%d copies of the marker before the delete, want at least 50: the check below proves nothing", n)
+		}
+		if _, err := db.Write.Exec("DELETE FROM things WHERE name LIKE ?", marker+"%"); err != nil {
+			t.Fatal(err)
+		}
+		if n := inFile(); n != 0 {
+			t.Errorf("%d copies of deleted rows left in the file", n)
 		}
 	})
 

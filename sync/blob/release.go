@@ -26,9 +26,9 @@ import (
 // Holders are the records' change-log entities ("vehicle/<id>"): what
 // holds a file is named the same at every node.
 //
-// On SQLite the deletes run with PRAGMA secure_delete on, so the freed
-// pages are overwritten with zeros instead of keeping the bytes until
-// SQLite reuses them; PostgreSQL leaves dead tuples until VACUUM
+// On SQLite the deletes overwrite the bytes with zeros instead of leaving
+// them in free pages until SQLite reuses them (internal/sqlitedb opens
+// every store's writer with PRAGMA secure_delete on); PostgreSQL leaves dead tuples until VACUUM
 // (autovacuum) reclaims them, and the bytes on disk until the pages are
 // reused.
 
@@ -143,20 +143,6 @@ func release(ctx context.Context, q workflow.Querier, dollar, transfers bool, ho
 	}
 	if n > 0 {
 		return false, nil // another record still needs it
-	}
-	if !dollar {
-		// Zero the freed pages (the writer is one connection: set for
-		// these deletes, then as it was).
-		var was int
-		if err := q.QueryRowContext(ctx, `PRAGMA secure_delete`).Scan(&was); err != nil {
-			return false, fmt.Errorf("blob: release: %w", err)
-		}
-		if was == 0 {
-			if _, err := q.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
-				return false, fmt.Errorf("blob: release: %w", err)
-			}
-			defer q.ExecContext(context.WithoutCancel(ctx), `PRAGMA secure_delete = OFF`)
-		}
 	}
 	stmts := []string{`DELETE FROM blobs WHERE sha256 = ?`, `DELETE FROM blob_chunks WHERE sha256 = ?`}
 	if transfers {
