@@ -12,12 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
-
 	"github.com/veedel/veedel/hardware"
 	"github.com/veedel/veedel/hardware/printer"
 	"github.com/veedel/veedel/hardware/printersim"
+	"github.com/veedel/veedel/internal/qrtest"
 )
 
 var updatePNG = flag.Bool("update", false, "rewrite the simulator's PNGs of the reference ticket in testdata/")
@@ -108,19 +106,11 @@ func TestReferenceTicketThroughSimulator(t *testing.T) {
 
 func decodeQR(tb testing.TB, data []byte) string {
 	tb.Helper()
-	img, err := png.Decode(bytes.NewReader(data))
+	text, err := qrtest.DecodePNG(data)
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("QR code of the PNG: %v", err)
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		tb.Fatalf("no QR code found in the PNG: %v", err)
-	}
-	return res.GetText()
+	return text
 }
 
 // BenchmarkPrintTicket is one kiosk print: connect, DLE EOT before and

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
-	"image"
 	_ "image/png"
 	"net/http"
 	"net/http/httptest"
@@ -19,13 +18,12 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/veedel/veedel/appliance/notify"
 	"github.com/veedel/veedel/appliance/registration"
 	"github.com/veedel/veedel/appliance/server"
 	"github.com/veedel/veedel/appliance/sqlite"
+	"github.com/veedel/veedel/internal/qrtest"
 	"github.com/veedel/veedel/sync/changelog"
 	"github.com/veedel/veedel/sync/sitekey"
 	"github.com/veedel/veedel/ui"
@@ -471,28 +469,11 @@ func pdfText(t *testing.T, file string) string {
 // pdfQR reads the QR code of a PDF's first page rasterised at 150 dpi.
 func pdfQR(t *testing.T, file string) string {
 	t.Helper()
-	prefix := filepath.Join(t.TempDir(), "page")
-	if out, err := exec.Command(poppler(t, "pdftoppm"), "-r", "150", "-png", "-singlefile", file, prefix).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v\n%s", err, out)
-	}
-	f, err := os.Open(prefix + ".png")
+	text, err := qrtest.PDFPage(poppler(t, "pdftoppm"), file, 150, filepath.Join(t.TempDir(), "page"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the PDF's QR code: %v", err)
 	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("decode the QR code: %v", err)
-	}
-	return r.GetText()
+	return text
 }
 
 // TestPickupAtTheCounter: an order ready for pickup, its code typed at the

@@ -1,17 +1,14 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"image/png"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/veedel/veedel/hardware"
+	"github.com/veedel/veedel/internal/qrtest"
 	"github.com/veedel/veedel/ui"
 )
 
@@ -126,29 +123,9 @@ func checkPaperLanguage(t *testing.T, lang string, ahead int, p hardware.Ticket)
 // decodeQR reads the QR code of a PNG answer.
 func decodeQR(t *testing.T, res response) string {
 	t.Helper()
-	img, err := png.Decode(bytes.NewReader(res.body))
+	text, err := qrtest.DecodePNG(res.body)
 	if err != nil {
-		t.Fatalf("QR is not a PNG (status %d): %v", res.status, err)
+		t.Fatalf("QR of the answer (status %d): %v", res.status, err)
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// gozxing's finder-pattern search misses a few generated codes (about
-	// one run in eight, CI 2026-12-06: "(x, y) = (76, -4)"); a generated
-	// code is clean, so the pure-barcode reading is the fair second try.
-	var errs []error
-	for _, hints := range []map[gozxing.DecodeHintType]any{
-		nil,
-		{gozxing.DecodeHintType_TRY_HARDER: true},
-		{gozxing.DecodeHintType_PURE_BARCODE: true},
-	} {
-		r, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
-		if err == nil {
-			return r.GetText()
-		}
-		errs = append(errs, err)
-	}
-	t.Fatalf("QR does not decode: %v", errs)
-	return ""
+	return text
 }

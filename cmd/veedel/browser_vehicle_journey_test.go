@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"image"
 	_ "image/png"
 	"io"
 	"net/http"
@@ -20,12 +19,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/veedel/veedel/appliance/sqlite"
 	"github.com/veedel/veedel/appliance/vehicle"
 	"github.com/veedel/veedel/central/business"
+	"github.com/veedel/veedel/internal/qrtest"
 )
 
 // The i-Kfz journeys across both halves in chromium: central's portal and
@@ -512,27 +510,11 @@ func pdfQR(t *testing.T, file, png string) string {
 		}
 		t.Skip("pdftoppm not installed (Debian package poppler-utils)")
 	}
-	if out, err := exec.Command(tool, "-r", "150", "-png", "-singlefile", file, png).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v\n%s", err, out)
-	}
-	f, err := os.Open(png + ".png")
+	text, err := qrtest.PDFPage(tool, file, 150, png)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the permit's QR code: %v", err)
 	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		t.Fatalf("decode the permit's QR code: %v", err)
-	}
-	return res.GetText()
+	return text
 }
 
 // miniPDF is a valid one-page A4 PDF with a line of (ASCII) text, as a

@@ -7,11 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
-
 	"github.com/veedel/veedel/hardware"
 	"github.com/veedel/veedel/hardware/escpos"
+	"github.com/veedel/veedel/internal/qrtest"
 )
 
 func TestQRNative_StoreLength(t *testing.T) {
@@ -87,15 +85,11 @@ func (r raster) image() image.Image {
 
 func decodeQR(tb testing.TB, img image.Image) string {
 	tb.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	text, err := qrtest.Decode(img)
 	if err != nil {
 		tb.Fatalf("decode the raster QR code: %v", err)
 	}
-	return res.GetText()
+	return text
 }
 
 func TestQRRaster_Decodes(t *testing.T) {

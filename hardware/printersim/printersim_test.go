@@ -14,11 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/skip2/go-qrcode"
 
 	"github.com/veedel/veedel/hardware/printersim"
+	"github.com/veedel/veedel/internal/qrtest"
 )
 
 var sampleOut = flag.String("printersim.sample", "", "write the sample ticket's PNG to this file")
@@ -154,19 +153,11 @@ func query(tb testing.TB, c net.Conn, n byte) byte {
 
 func decodeQR(tb testing.TB, pngData []byte) string {
 	tb.Helper()
-	img, err := png.Decode(bytes.NewReader(pngData))
+	text, err := qrtest.DecodePNG(pngData)
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("QR code of the PNG: %v", err)
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		tb.Fatalf("decode QR: %v", err)
-	}
-	return res.GetText()
+	return text
 }
 
 func TestText(t *testing.T) {

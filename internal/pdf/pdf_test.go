@@ -3,21 +3,17 @@ package pdf_test
 import (
 	"bytes"
 	"fmt"
-	"image"
 	_ "image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
-
 	"github.com/veedel/veedel"
 	"github.com/veedel/veedel/internal/pdf"
+	"github.com/veedel/veedel/internal/qrtest"
 )
 
 // poppler returns the path of a poppler-utils tool; the test is skipped
@@ -189,28 +185,11 @@ func TestSlipQRDecodes(t *testing.T) {
 // scanner would see it) and reads its QR code.
 func decodePage(tb testing.TB, file string, dpi int) string {
 	tb.Helper()
-	prefix := filepath.Join(tb.TempDir(), "page")
-	if out, err := exec.Command(poppler(tb, "pdftoppm"), "-r", strconv.Itoa(dpi), "-png", "-singlefile", file, prefix).CombinedOutput(); err != nil {
-		tb.Fatalf("pdftoppm: %v\n%s", err, out)
-	}
-	f, err := os.Open(prefix + ".png")
+	text, err := qrtest.PDFPage(poppler(tb, "pdftoppm"), file, dpi, filepath.Join(tb.TempDir(), "page"))
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("the slip's QR code: %v", err)
 	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		tb.Fatalf("decode the slip's QR code: %v", err)
-	}
-	return res.GetText()
+	return text
 }
 
 func BenchmarkLetter(b *testing.B) {
