@@ -45,10 +45,28 @@ func (c *Central) OnVehicleStatusChange(fn func(vehicle.StatusChange)) {
 	c.VehicleApplications().OnChange(fn)
 }
 
+// KeepUploads is how long central keeps an upload that no submitted
+// application holds (a form left half-filled, an API client's file never
+// used): its day's hold is let go once that day ended KeepUploads ago, so
+// an upload stays one to two days. A submitted application holds its
+// files from the submission on (holdFiles).
+const KeepUploads = 24 * time.Hour
+
+// uploadHolder is the hold an upload gets on the day it arrives.
+const uploadHolder = "upload/"
+
 // PutVehicleFile stores an applicant's upload (PDF or JPEG, at most
-// vehicle.MaxAttachmentSize) and returns its Ref for the application.
+// vehicle.MaxAttachmentSize), held by the day's upload hold (KeepUploads),
+// and returns its Ref for the application.
 func (c *Central) PutVehicleFile(ctx context.Context, r io.Reader, name string) (blob.Ref, error) {
-	return c.Blobs().Put(ctx, r, name, vehicle.MaxAttachmentSize)
+	ref, err := c.Blobs().Put(ctx, r, name, vehicle.MaxAttachmentSize)
+	if err != nil {
+		return ref, err
+	}
+	if err := c.Blobs().Hold(ctx, uploadHolder+c.now().UTC().Format(time.DateOnly), ref.SHA256); err != nil {
+		return blob.Ref{}, err
+	}
+	return ref, nil
 }
 
 // OpenVehicleFile opens a stored file (a permit for its applicant);
@@ -259,6 +277,19 @@ func (c *Central) holdFiles(ctx context.Context, id string, files []vehicle.Atta
 			return err
 		}
 	}
+	// An upload erased after it was checked and before it was held (its
+	// day's hold let go in that moment, EraseVehicleFiles): the hold keeps
+	// nothing, so the applicant is asked for the file again.
+	for _, f := range files {
+		if _, err := c.storedFile(ctx, f.File); veedel.ErrorCode(err) == veedel.ENOTFOUND {
+			for _, g := range files {
+				c.Blobs().Release(ctx, vehicle.Entity(id), g.File.SHA256)
+			}
+			return veedel.Errorf(veedel.EINVALID, "Datei nicht angekommen: bitte erneut hochladen / file not received: please upload it again")
+		} else if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -282,6 +313,22 @@ func (c *Central) EraseVehicleFiles(ctx context.Context) (int, error) {
 			return n, err
 		}
 		model.Erased(r)
+		if gone {
+			n++
+		}
+	}
+	// Uploads past KeepUploads: their day's hold goes; a file an
+	// application holds stays, one nothing holds is erased.
+	before := uploadHolder + c.now().Add(-KeepUploads).UTC().Format(time.DateOnly)
+	holds, err := c.Blobs().HeldBetween(ctx, uploadHolder, before)
+	if err != nil {
+		return n, err
+	}
+	for _, h := range holds {
+		gone, err := c.Blobs().Release(ctx, h.Holder, h.SHA256)
+		if err != nil {
+			return n, err
+		}
 		if gone {
 			n++
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	veedel "github.com/veedel/veedel"
 	"github.com/veedel/veedel/appliance/plates"
 	"github.com/veedel/veedel/appliance/vehicle"
 	"github.com/veedel/veedel/central"
@@ -566,6 +567,78 @@ func TestVehicleFormOwnerKind(t *testing.T) {
 	resp, js := e.get("/static/kfz.js")
 	wantStatus(t, "kfz.js", resp, http.StatusOK)
 	contains(t, "kfz.js", js, "aria-controls", ".disabled")
+}
+
+// TestVehicleUploadsNotSubmittedErased: an upload no application took (a
+// form left half-filled) is erased once central.KeepUploads has passed
+// after its day, every byte; one a submitted application took stays; the
+// applicant who comes back later is asked for the file again, and
+// uploading the same bytes again works.
+func TestVehicleUploadsNotSubmittedErased(t *testing.T) {
+	ctx := context.Background()
+	e, _ := vehicleSite(t)
+	left, _ := blobPDF(t, blob.ChunkSize+70)
+	used, _ := blobPDF(t, 900)
+	leftRef, err := e.Central.PutVehicleFile(ctx, bytes.NewReader(left), "vollmacht.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	usedRef, err := e.Central.PutVehicleFile(ctx, bytes.NewReader(used), "vollmacht.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	application := func(ref blob.Ref) vehicle.Application {
+		var app vehicle.Application
+		if err := json.Unmarshal([]byte(transferBody("DE89370400440532013000", `{"mode":"random"}`)), &app); err != nil {
+			t.Fatal(err)
+		}
+		app.Attachments = []vehicle.Attachment{{Kind: "vollmacht", File: blob.Ref{SHA256: ref.SHA256}}}
+		return app
+	}
+	if _, err := e.Central.SubmitVehicleApplication(ctx, application(usedRef), ""); err != nil {
+		t.Fatal(err)
+	}
+
+	// Within a day nothing goes.
+	e.Clock.Add(central.KeepUploads - time.Hour)
+	if got, err := e.Central.EraseVehicleFiles(ctx); err != nil || got != 0 {
+		t.Fatalf("erasure within a day: %d, %v", got, err)
+	}
+	e.Clock.Add(central.KeepUploads + 2*time.Hour) // the upload's day ended more than a day ago
+	if got, err := e.Central.EraseVehicleFiles(ctx); err != nil || got != 1 {
+		t.Fatalf("erasure after two days: %d files, %v; want 1", got, err)
+	}
+	if _, _, err := e.Central.Blobs().Open(ctx, leftRef.SHA256); !errors.Is(err, blob.ErrErased) {
+		t.Fatalf("the upload nobody took: %v, want erased", err)
+	}
+	if _, _, err := e.Central.Blobs().Open(ctx, usedRef.SHA256); err != nil {
+		t.Fatalf("the submitted application's file: %v", err)
+	}
+	for _, q := range []string{`VACUUM`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+		if _, err := e.Store.Writer().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{e.DB, e.DB + "-wal"} {
+		b, _ := os.ReadFile(p)
+		if bytes.Contains(b, left[100:164]) {
+			t.Fatalf("bytes of the erased upload are left in %s", p)
+		}
+	}
+
+	// The applicant comes back: the file is asked for again, by its field.
+	_, err = e.Central.SubmitVehicleApplication(ctx, application(leftRef), "")
+	var verr *veedel.Error
+	if !errors.As(err, &verr) || verr.Code != veedel.EINVALID || verr.Fields["attachments.0.file"] == "" {
+		t.Fatalf("submitting with the erased upload: %v, want a field error on attachments.0.file", err)
+	}
+	again, err := e.Central.PutVehicleFile(ctx, bytes.NewReader(left), "vollmacht.pdf")
+	if err != nil || again.SHA256 != leftRef.SHA256 {
+		t.Fatalf("the same bytes uploaded again: %+v, %v", again, err)
+	}
+	if _, err := e.Central.SubmitVehicleApplication(ctx, application(again), ""); err != nil {
+		t.Fatalf("submitting with the file uploaded again: %v", err)
+	}
 }
 
 // TestVehicleFilesErased: central holds an application's upload from its

@@ -219,4 +219,16 @@ func testBlobsRelease(t *testing.T, open Opener) {
 	if _, _, err := f.Open(ctx, ref.SHA256); err != nil {
 		t.Fatalf("held and put again: %v", err)
 	}
+
+	// Holds by a range of holders: central's uploads are held by their
+	// day, and the days past their keeping are let go.
+	for _, h := range []string{"upload/2026-12-06", "upload/2026-12-04", "upload/2026-12-05", "vehicle/E"} {
+		if err := f.Hold(ctx, h, pref.SHA256); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := blobFiles(t, mustOpen(t, open)).HeldBetween(ctx, "upload/", "upload/2026-12-06")
+	if want := []blob.Holding{{SHA256: pref.SHA256, Holder: "upload/2026-12-04"}, {SHA256: pref.SHA256, Holder: "upload/2026-12-05"}}; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("holds between upload/ and upload/2026-12-06: %v, %v; want %v", got, err, want)
+	}
 }

@@ -168,6 +168,41 @@ func release(ctx context.Context, q workflow.Querier, dollar, transfers bool, ho
 type Holds interface {
 	Hold(ctx context.Context, holder, sha string) error
 	Release(ctx context.Context, holder, sha string) (bool, error)
+	HeldBetween(ctx context.Context, from, to string) ([]Holding, error)
+}
+
+// Holding is one holder's hold on one file.
+type Holding struct {
+	SHA256, Holder string
+}
+
+// HeldBetween lists the holds whose holder sorts after from and before to
+// (holders named by day, "upload/2026-12-06", make that a time range).
+func (s *SQL) HeldBetween(ctx context.Context, from, to string) ([]Holding, error) {
+	rows, err := s.Read.QueryContext(ctx, s.q(`SELECT sha256, holder FROM blob_holds WHERE holder > ? AND holder < ? ORDER BY holder, sha256`), from, to)
+	if err != nil {
+		return nil, fmt.Errorf("blob: holds: %w", err)
+	}
+	defer rows.Close()
+	var out []Holding
+	for rows.Next() {
+		var h Holding
+		if err := rows.Scan(&h.SHA256, &h.Holder); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// HeldBetween lists holds by holder range (SQL.HeldBetween); EUNAVAILABLE
+// when the node keeps no holds.
+func (f *Files) HeldBetween(ctx context.Context, from, to string) ([]Holding, error) {
+	h, ok := f.c.(Holds)
+	if !ok {
+		return nil, veedel.Errorf(veedel.EUNAVAILABLE, "this node keeps no files")
+	}
+	return h.HeldBetween(ctx, from, to)
 }
 
 // Hold records that holder needs the file (SQL.Hold); EUNAVAILABLE when
