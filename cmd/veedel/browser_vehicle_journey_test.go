@@ -204,8 +204,11 @@ func TestVehicleJourneyAcrossSitesBrowser(t *testing.T) {
 		screenshot(shots, "kfz-journey-04-submitted-390"),
 	)
 	journeyRun(t, phone, "the citizen submits", steps...)
-	if !strings.Contains(text, "Eingegangen") {
-		t.Errorf("state after submitting: %q", text)
+	// Received at central, or already at the site: sync runs every 100 ms
+	// and may have carried it there before the page was read (CI
+	// 2026-12-06: "Bei der Zulassungsstelle: wartet auf Bearbeitung").
+	if !strings.Contains(text, "Eingegangen") && !strings.Contains(text, "Bei der Zulassungsstelle") {
+		t.Errorf("state after submitting: %q, want Eingegangen or Bei der Zulassungsstelle", text)
 	}
 	u := strings.TrimSuffix(location, "/bestaetigung")
 	token := u[strings.LastIndex(u, "/")+1:]
@@ -251,7 +254,7 @@ func TestVehicleJourneyAcrossSitesBrowser(t *testing.T) {
 	// While the applicant is asked, the desk says it waits for the answer
 	// (not that the application is decided).
 	if text != question+"|true|false" {
-		t.Errorf("the site's reason and steps: %q", text)
+		t.Errorf("the site's reason and steps: %q, want %q", text, question+"|true|false")
 	}
 
 	// 3. The citizen reads the question and answers with a note and the
@@ -469,7 +472,7 @@ func TestBusinessDashboardAcrossSitesBrowser(t *testing.T) {
 		screenshot(shots, "kfz-business-07-decided-390"),
 	)
 	if plate == "" || !strings.Contains(text, plate) || !strings.Contains(text, "AUF-2026-0001") {
-		t.Errorf("the dashboard's row after the approval (plate %q): %q", plate, text)
+		t.Errorf("the dashboard's row after the approval: %q, want the plate %q and AUF-2026-0001 in it", text, plate)
 	}
 	t.Logf("business journey in %v; screenshots in %s", time.Since(start).Round(time.Millisecond), shots)
 }
