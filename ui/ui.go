@@ -151,6 +151,18 @@ var funcs = template.FuncMap{
 	"minutesAgo": func(t, now time.Time) int {
 		return int(now.Sub(t).Minutes())
 	},
+	// groups writes an IBAN as on paper, in groups of four (DIN 5008):
+	// DE89 3704 0044 0532 0130 00, which a clerk can read back.
+	"groups": func(s string) string {
+		var b strings.Builder
+		for i, r := range []rune(s) {
+			if i > 0 && i%4 == 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteRune(r)
+		}
+		return b.String()
+	},
 }
 
 var berlin = func() *time.Location {

@@ -209,6 +209,10 @@ func TestVehiclePermit(t *testing.T) {
 	if page.status != 200 || !strings.Contains(page.String(), "Łukowski") || !strings.Contains(page.String(), "vollmacht.pdf") {
 		t.Fatalf("detail: %d", page.status)
 	}
+	// The IBAN as on paper, in groups of four, for the clerk to read back.
+	if !strings.Contains(page.String(), "DE89 3704 0044 0532 0130 00") {
+		t.Errorf("the detail page does not show the IBAN in groups of four")
+	}
 	sum := sha256.Sum256(file)
 	if res := h.get(t, b, "/desk/vehicle/V2001/files/"+hex.EncodeToString(sum[:])); res.status != 200 || string(res.body) != string(file) ||
 		res.header.Get("Content-Type") != "application/pdf" {
