@@ -279,16 +279,21 @@ func (c *Central) holdFiles(ctx context.Context, id string, files []vehicle.Atta
 	}
 	// An upload erased after it was checked and before it was held (its
 	// day's hold let go in that moment, EraseVehicleFiles): the hold keeps
-	// nothing, so the applicant is asked for the file again.
+	// nothing, so it goes again and the applicant is asked for the file.
+	// Only the missing files' holds go: a file present may be one the
+	// application held before (a supplement repeating an attachment), and
+	// releasing it would erase it.
+	missing := false
 	for _, f := range files {
 		if _, err := c.storedFile(ctx, f.File); veedel.ErrorCode(err) == veedel.ENOTFOUND {
-			for _, g := range files {
-				c.Blobs().Release(ctx, vehicle.Entity(id), g.File.SHA256)
-			}
-			return veedel.Errorf(veedel.EINVALID, "Datei nicht angekommen: bitte erneut hochladen / file not received: please upload it again")
+			c.Blobs().Release(ctx, vehicle.Entity(id), f.File.SHA256)
+			missing = true
 		} else if err != nil {
 			return err
 		}
+	}
+	if missing {
+		return veedel.Errorf(veedel.EINVALID, "Datei nicht angekommen: bitte erneut hochladen / file not received: please upload it again")
 	}
 	return nil
 }
